@@ -1,0 +1,152 @@
+// Package campaign models campaigns, their frozen versions and the channel
+// configurations they send through, and the rules for creating and
+// activating them.
+//
+// A campaign holds an editable draft Spec. Activation validates the draft,
+// freezes it as a numbered Version and makes that version live; executions
+// always read a Version, never the draft, so an edit can never change a
+// message that is already on its way.
+package campaign
+
+import (
+	"context"
+	"time"
+
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+// Type is a campaign's (and a configuration's) category.
+type Type string
+
+// Campaign types.
+const (
+	Transactional Type = "transactional"
+	Marketing     Type = "marketing"
+)
+
+// Channel is how a campaign reaches people.
+type Channel string
+
+// Channels.
+const (
+	Email Channel = "email"
+	SMS   Channel = "sms"
+	Push  Channel = "push"
+)
+
+// Status is where a campaign is in its life.
+type Status string
+
+// Statuses. This slice moves draft → live; the rest are the lifecycle's.
+const (
+	StatusDraft     Status = "draft"
+	StatusScheduled Status = "scheduled"
+	StatusLive      Status = "live"
+	StatusStopped   Status = "stopped"
+	StatusCompleted Status = "completed"
+	StatusArchived  Status = "archived"
+	StatusFailed    Status = "failed"
+)
+
+// EmailSettings is the technical sending setup of an email configuration.
+type EmailSettings struct {
+	FromName         string   `json:"fromName"`
+	FromAddress      string   `json:"fromAddress"`
+	ReplyTo          []string `json:"replyTo,omitempty"`
+	ConfigurationSet string   `json:"configurationSet,omitempty"`
+}
+
+// ChannelConfig is a named sending setup for one channel and category.
+type ChannelConfig struct {
+	ID        string         `json:"id"`
+	Name      string         `json:"name"`
+	Channel   Channel        `json:"channel"`
+	Category  Type           `json:"category"`
+	Email     *EmailSettings `json:"email,omitempty"`
+	Revision  int            `json:"revision"`
+	CreatedAt time.Time      `json:"createdAt"`
+	UpdatedAt time.Time      `json:"updatedAt"`
+}
+
+// EmailContent is what an email campaign renders; every field is a template.
+type EmailContent struct {
+	Subject   string `json:"subject"`
+	Preheader string `json:"preheader,omitempty"`
+	HTML      string `json:"html,omitempty"`
+	Text      string `json:"text,omitempty"`
+}
+
+// Content is a campaign's message content, one field per channel.
+type Content struct {
+	Email *EmailContent `json:"email,omitempty"`
+}
+
+// Audience says who a campaign addresses.
+type Audience struct {
+	// Namespace is the identity namespace of recipients' userIds
+	// (e.g. "email", "phone", "crmId").
+	Namespace string `json:"namespace"`
+	// CreateProfiles lets a transactional trigger create an unknown
+	// "aep" recipient's profile instead of rejecting the call.
+	CreateProfiles bool `json:"createProfiles,omitempty"`
+}
+
+// Schedule bounds when a campaign may be triggered.
+type Schedule struct {
+	Start *time.Time `json:"start,omitempty"`
+	End   *time.Time `json:"end,omitempty"`
+}
+
+// Spec is the editable part of a campaign, frozen into a Version on
+// activation.
+type Spec struct {
+	ChannelConfigID string   `json:"channelConfigurationId,omitempty"`
+	Content         Content  `json:"content"`
+	Audience        Audience `json:"audience"`
+	Schedule        Schedule `json:"schedule"`
+}
+
+// Campaign is a campaign's current state.
+type Campaign struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description,omitempty"`
+	Tags        []string  `json:"tags,omitempty"`
+	Type        Type      `json:"type"`
+	Channel     Channel   `json:"channel"`
+	Status      Status    `json:"status"`
+	Draft       Spec      `json:"draft"`
+	LiveVersion int       `json:"liveVersion,omitempty"`
+	Revision    int       `json:"revision"`
+	CreatedAt   time.Time `json:"createdAt"`
+	UpdatedAt   time.Time `json:"updatedAt"`
+}
+
+// Version is an activated, immutable snapshot of a campaign.
+type Version struct {
+	CampaignID  string    `json:"campaignId"`
+	Number      int       `json:"number"`
+	Type        Type      `json:"type"`
+	Channel     Channel   `json:"channel"`
+	Spec        Spec      `json:"spec"`
+	ActivatedAt time.Time `json:"activatedAt"`
+}
+
+// Store persists campaigns, versions and configurations, per tenant.
+// Reads of another tenant's ids return derrors.NotFound.
+type Store interface {
+	// CreateConfig stores a new configuration; derrors.Conflict if the id exists.
+	CreateConfig(ctx context.Context, t tenant.Tenant, c ChannelConfig) error
+	// GetConfig returns a configuration or derrors.NotFound.
+	GetConfig(ctx context.Context, t tenant.Tenant, id string) (ChannelConfig, error)
+	// CreateCampaign stores a new campaign; derrors.Conflict if the id exists.
+	CreateCampaign(ctx context.Context, t tenant.Tenant, c Campaign) error
+	// GetCampaign returns a campaign or derrors.NotFound.
+	GetCampaign(ctx context.Context, t tenant.Tenant, id string) (Campaign, error)
+	// Activate writes v and replaces the campaign with c in one
+	// transaction, provided the stored campaign's revision is still
+	// prevRevision; otherwise it returns derrors.Precondition.
+	Activate(ctx context.Context, t tenant.Tenant, c Campaign, v Version, prevRevision int) error
+	// GetVersion returns an activated version or derrors.NotFound.
+	GetVersion(ctx context.Context, t tenant.Tenant, campaignID string, number int) (Version, error)
+}

@@ -1,0 +1,52 @@
+// Package config reads a function's settings from its environment, once,
+// at start-up, so a misconfigured function fails at init rather than on
+// the first request.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+)
+
+// Config is every setting Herald's functions read. Not every function
+// needs every field; constructors check what they need.
+type Config struct {
+	// Table is the DynamoDB table holding all of Herald's data (HERALD_TABLE).
+	Table string
+	// DispatchQueueURL is the SQS queue recipients are sent to
+	// (HERALD_DISPATCH_QUEUE_URL); Trigger needs it.
+	DispatchQueueURL string
+	// ConfigurationSet is the SES configuration set used when an email
+	// channel configuration names none (HERALD_SES_CONFIGURATION_SET).
+	ConfigurationSet string
+	// LogLevel is debug, info, warn or error (HERALD_LOG_LEVEL, default info).
+	LogLevel slog.Level
+}
+
+// Load reads the configuration through getenv (os.Getenv in a function,
+// a map in tests) and validates it.
+func Load(getenv func(string) string) (Config, error) {
+	c := Config{
+		Table:            strings.TrimSpace(getenv("HERALD_TABLE")),
+		DispatchQueueURL: strings.TrimSpace(getenv("HERALD_DISPATCH_QUEUE_URL")),
+		ConfigurationSet: strings.TrimSpace(getenv("HERALD_SES_CONFIGURATION_SET")),
+	}
+	if c.Table == "" {
+		return Config{}, fmt.Errorf("config: HERALD_TABLE is required")
+	}
+	if lv := strings.TrimSpace(getenv("HERALD_LOG_LEVEL")); lv != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(lv)); err != nil {
+			return Config{}, fmt.Errorf("config: HERALD_LOG_LEVEL %q: want debug, info, warn or error", lv)
+		}
+	}
+	return c, nil
+}
+
+// RequireQueue reports an error when DispatchQueueURL is unset.
+func (c Config) RequireQueue() error {
+	if c.DispatchQueueURL == "" {
+		return fmt.Errorf("config: HERALD_DISPATCH_QUEUE_URL is required")
+	}
+	return nil
+}

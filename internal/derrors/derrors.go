@@ -1,0 +1,93 @@
+// Package derrors defines the error kinds Herald's domain returns and that
+// the HTTP edge maps to status codes and the documented error shape.
+//
+// Domain code returns *Error values (built with the constructors below) and
+// wraps them with context using fmt.Errorf("...: %w", err); the edge finds
+// them again with errors.As. Any other error is an internal failure: the
+// edge answers 500 with a generic message and logs it once.
+package derrors
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies an error for the caller. The zero Kind is Internal.
+type Kind int
+
+// The kinds of error a caller can act on.
+const (
+	Internal        Kind = iota // a bug or an unavailable dependency: 500
+	Invalid                     // the input is wrong: 400, with field errors
+	Unauthenticated             // no or unknown credential: 401
+	Forbidden                   // the credential may not do this: 403
+	NotFound                    // no such resource for this tenant: 404
+	Conflict                    // the resource's state forbids it: 409
+	Precondition                // a stale If-Match: 412
+	TooLarge                    // the body is over the limit: 413
+	Unprocessable               // well-formed but cannot be processed: 422
+	Throttled                   // a dependency asked us to slow down: 429/503
+)
+
+// FieldError names one wrong field by its JSON path (e.g.
+// "recipients[2].channelData.emailAddress") and says what is wrong with it.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Error is a domain error with a kind, a message safe to show to the
+// caller, and optional field errors.
+type Error struct {
+	Kind   Kind
+	Detail string
+	Fields []FieldError
+}
+
+func (e *Error) Error() string {
+	if len(e.Fields) == 0 {
+		return e.Detail
+	}
+	return fmt.Sprintf("%s: %s: %s", e.Detail, e.Fields[0].Field, e.Fields[0].Message)
+}
+
+// New returns an *Error of the given kind with a formatted detail message.
+func New(kind Kind, format string, args ...any) *Error {
+	return &Error{Kind: kind, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Validation returns an Invalid error listing the wrong fields.
+func Validation(fields ...FieldError) *Error {
+	return &Error{Kind: Invalid, Detail: "the request is invalid", Fields: fields}
+}
+
+// KindOf reports the kind of the first *Error in err's chain, or Internal.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return Internal
+}
+
+// Is reports whether err's chain holds an *Error of the given kind.
+func Is(err error, kind Kind) bool {
+	return err != nil && KindOf(err) == kind
+}
+
+// Fields collects field errors; its Err method returns nil when none were
+// added, so a validator can add as it goes and return v.Err() at the end.
+type Fields []FieldError
+
+// Add records that field is wrong.
+func (f *Fields) Add(field, format string, args ...any) {
+	*f = append(*f, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// Err returns a Validation error for the collected fields, or nil.
+func (f Fields) Err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return Validation(f...)
+}

@@ -1,0 +1,186 @@
+// Package dynamo stores all of Herald's data in one DynamoDB table.
+//
+// Key schema (pk, sk are strings; tk is the tenant key "org#sandbox"):
+//
+//	item                 pk                                  sk
+//	API key              KEY#<sha256 of secret>              KEY
+//	channel config       T#<tk>#CHCFG#<id>                   CHCFG
+//	campaign             T#<tk>#CAMP#<id>                    CAMP
+//	campaign version     T#<tk>#CAMP#<id>                    V#<number, 6 digits>
+//	profile              T#<tk>#PROF#<namespace>#<id>        PROF
+//	idempotency record   T#<tk>#REQ#<requestId>              REQ       (expiresAt TTL)
+//	execution            T#<tk>#EXEC#<id>                    EXEC
+//	ledger entry         T#<tk>#EXEC#<id>                    L#<channel>#<namespace>#<userId>
+//
+// Access patterns: every read is a GetItem or BatchGetItem by full key,
+// except an execution's ledger, which is a Query on the execution's pk
+// (sk begins_with "L#"). Creates are conditional puts
+// (attribute_not_exists(pk)); activation is a transaction guarded by the
+// campaign's revision; an execution and its idempotency record are written
+// in one transaction. Nothing Scans.
+//
+// Aggregates (campaigns, versions, configurations, profiles) are stored in
+// their JSON shape beside the key attributes; ledger and idempotency items
+// have storage structs of their own. DynamoDB's
+// ConditionalCheckFailedException never leaves this package: it becomes a
+// derrors.Conflict or derrors.Precondition.
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+// API is the part of the DynamoDB client the store uses.
+type API interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+// Store implements Herald's domain stores on one table.
+type Store struct {
+	api   API
+	table string
+}
+
+// New returns a store on table.
+func New(api API, table string) *Store { return &Store{api: api, table: table} }
+
+const (
+	attrPK = "pk"
+	attrSK = "sk"
+)
+
+var (
+	jsonEnc = attributevalue.NewEncoder(func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
+	jsonDec = attributevalue.NewDecoder(func(o *attributevalue.DecoderOptions) { o.TagKey = "json" })
+)
+
+func tenantPK(t tenant.Tenant, kind, id string) string { return "T#" + t.Key() + "#" + kind + "#" + id }
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// aggregate encodes v in its JSON shape and adds the key attributes.
+func aggregate(pk, sk string, v any) (map[string]types.AttributeValue, error) {
+	av, err := jsonEnc.Encode(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", sk, err)
+	}
+	m, ok := av.(*types.AttributeValueMemberM)
+	if !ok {
+		return nil, fmt.Errorf("encode %s: not an object", sk)
+	}
+	m.Value[attrPK] = &types.AttributeValueMemberS{Value: pk}
+	m.Value[attrSK] = &types.AttributeValueMemberS{Value: sk}
+	return m.Value, nil
+}
+
+func decodeAggregate(item map[string]types.AttributeValue, v any) error {
+	return jsonDec.Decode(&types.AttributeValueMemberM{Value: item}, v)
+}
+
+// putNew writes item unless an item with its key exists (derrors.Conflict).
+func (s *Store) putNew(ctx context.Context, item map[string]types.AttributeValue, what string) error {
+	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String(s.table),
+		Item:                item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	if isConditionFailed(err) {
+		return derrors.New(derrors.Conflict, "%s already exists", what)
+	}
+	return err
+}
+
+// get reads one item; derrors.NotFound when absent.
+func (s *Store) get(ctx context.Context, pk, sk, what string) (map[string]types.AttributeValue, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            key(pk, sk),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", what, err)
+	}
+	if out.Item == nil {
+		return nil, derrors.New(derrors.NotFound, "%s not found", what)
+	}
+	return out.Item, nil
+}
+
+// batchGet reads keys in chunks of 100 (BatchGetItem's limit), retrying
+// unprocessed keys with a short backoff.
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	var items []map[string]types.AttributeValue
+	for start := 0; start < len(keys); start += 100 {
+		pending := keys[start:min(start+100, len(keys))]
+		for attempt := 0; len(pending) > 0; attempt++ {
+			if attempt > 0 {
+				if attempt > 8 {
+					return nil, fmt.Errorf("batch get: %d keys still unprocessed", len(pending))
+				}
+				select {
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				case <-time.After(time.Duration(1<<attempt) * 10 * time.Millisecond):
+				}
+			}
+			out, err := s.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
+				RequestItems: map[string]types.KeysAndAttributes{s.table: {Keys: pending, ConsistentRead: aws.Bool(true)}},
+			})
+			if err != nil {
+				return nil, fmt.Errorf("batch get: %w", err)
+			}
+			items = append(items, out.Responses[s.table]...)
+			pending = out.UnprocessedKeys[s.table].Keys
+		}
+	}
+	return items, nil
+}
+
+func isConditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}
+
+// isTxConditionFailed reports whether a transaction was cancelled because
+// a condition failed.
+func isTxConditionFailed(err error) bool {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return false
+	}
+	for _, r := range tce.CancellationReasons {
+		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+			return true
+		}
+	}
+	return false
+}
+
+func str(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}

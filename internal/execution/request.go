@@ -1,0 +1,128 @@
+// Package execution implements the AJO-compatible execution API: it
+// validates trigger calls, makes them idempotent per tenant by requestId,
+// records the execution and hands its recipients to delivery through the
+// dispatch queue.
+package execution
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/heraldhq/herald/internal/address"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/profile"
+)
+
+// Limits of the unitary execution API.
+const (
+	MaxRecipients  = 20
+	MaxContextSize = 200 << 10 // all recipients' context together, as JSON
+	MaxBodySize    = 240 << 10 // the whole request body
+	maxIDLen       = 256
+)
+
+// Recipient types.
+const (
+	TypeAEP      = "aep"      // a stored profile, looked up by namespace + userId
+	TypeExternal = "external" // no lookup: everything comes in the call
+)
+
+// UnitaryRequest is the body of POST /im/executions/unitary
+// (imExecutionRequestUnitary).
+type UnitaryRequest struct {
+	RequestID  string      `json:"requestId"`
+	CampaignID string      `json:"campaignId"`
+	Recipients []Recipient `json:"recipients"`
+}
+
+// Recipient is an AEPRecipient or ExternalRecipient.
+type Recipient struct {
+	Type              string         `json:"type"`
+	UserID            string         `json:"userId"`
+	Namespace         string         `json:"namespace"`
+	MergePolicyName   string         `json:"mergePolicyName,omitempty"`
+	MergePolicySchema string         `json:"mergePolicySchema,omitempty"`
+	ChannelData       *ChannelData   `json:"channelData,omitempty"`
+	Profile           map[string]any `json:"profile,omitempty"`
+	Context           map[string]any `json:"context,omitempty"`
+}
+
+// ChannelData carries a recipient's addresses for this call.
+type ChannelData struct {
+	EmailAddress      string    `json:"emailAddress,omitempty"`
+	MobilePhoneNumber string    `json:"mobilePhoneNumber,omitempty"`
+	PushInfo          *PushInfo `json:"pushInfo,omitempty"`
+}
+
+// PushInfo is a device to push to.
+type PushInfo struct {
+	AppID    string `json:"appID,omitempty"`
+	Platform string `json:"platform,omitempty"`
+	Token    string `json:"token,omitempty"`
+}
+
+// Validate checks the request against the contract and Herald's limits.
+func (r UnitaryRequest) Validate() error {
+	var f derrors.Fields
+	checkID(&f, "requestId", r.RequestID)
+	checkID(&f, "campaignId", r.CampaignID)
+	switch n := len(r.Recipients); {
+	case r.Recipients == nil:
+		f.Add("recipients", "is required")
+	case n == 0 || n > MaxRecipients:
+		f.Add("recipients", "must hold 1 to %d recipients, not %d", MaxRecipients, n)
+	}
+	seen := make(map[string]int, len(r.Recipients))
+	ctxSize := 0
+	for i, rc := range r.Recipients {
+		p := fmt.Sprintf("recipients[%d]", i)
+		switch rc.Type {
+		case TypeAEP, TypeExternal:
+		case "":
+			f.Add(p+".type", "is required (aep or external)")
+		default:
+			f.Add(p+".type", "must be aep or external, not %q", rc.Type)
+		}
+		if rc.UserID == "" {
+			f.Add(p+".userId", "is required")
+		}
+		if rc.Namespace == "" {
+			f.Add(p+".namespace", "is required")
+		}
+		if rc.UserID != "" && rc.Namespace != "" {
+			profile.ValidateIdentity(&f, p+".userId", profile.Identity{Namespace: rc.Namespace, ID: rc.UserID})
+			key := rc.Namespace + "\x00" + rc.UserID
+			if j, dup := seen[key]; dup {
+				f.Add(p+".userId", "duplicates recipients[%d].userId", j)
+			} else {
+				seen[key] = i
+			}
+		}
+		if cd := rc.ChannelData; cd != nil && cd.EmailAddress != "" && !address.ValidEmail(cd.EmailAddress) {
+			f.Add(p+".channelData.emailAddress", "must be an email address")
+		}
+		if _, ok := rc.Context["system"]; ok {
+			f.Add(p+".context.system", "is reserved")
+		}
+		if rc.Context != nil {
+			b, _ := json.Marshal(rc.Context)
+			ctxSize += len(b)
+		}
+	}
+	if ctxSize > MaxContextSize {
+		f.Add("recipients[].context", "is %d bytes in all; the limit is %d", ctxSize, MaxContextSize)
+	}
+	return f.Err()
+}
+
+func checkID(f *derrors.Fields, field, v string) {
+	switch {
+	case v == "":
+		f.Add(field, "is required")
+	case len(v) > maxIDLen:
+		f.Add(field, "must be at most %d bytes", maxIDLen)
+	case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		f.Add(field, "must not contain control characters")
+	}
+}

@@ -1,0 +1,287 @@
+package execution
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+// IdempotencyTTL is how long a requestId is remembered.
+const IdempotencyTTL = 7 * 24 * time.Hour
+
+// Response is the 202 body of an execution call (imExecutionResponse).
+type Response struct {
+	ExecutionID string    `json:"executionId"`
+	RequestID   string    `json:"requestId"`
+	CreatedAt   time.Time `json:"createdAt"`
+	CreatedBy   string    `json:"createdBy"`
+	ModifiedAt  time.Time `json:"modifiedAt"`
+	ModifiedBy  string    `json:"modifiedBy"`
+}
+
+// Execution is the stored record of one accepted call.
+type Execution struct {
+	ID             string
+	Kind           string // "unitary"
+	RequestID      string
+	CampaignID     string
+	Version        int
+	RecipientCount int
+	CreatedAt      time.Time
+	CreatedBy      string
+}
+
+// Record is what the idempotency store keeps for a requestId.
+type Record struct {
+	RequestID string
+	// BodyHash is the SHA-256 of the request's canonical JSON.
+	BodyHash string
+	Response Response
+	// Version is the campaign version the execution uses.
+	Version int
+	// Enqueued is set once every job is on the queue.
+	Enqueued  bool
+	ExpiresAt time.Time
+}
+
+// Store keeps executions and idempotency records.
+type Store interface {
+	// GetRecord returns the record for requestId, or derrors.NotFound.
+	GetRecord(ctx context.Context, t tenant.Tenant, requestID string) (Record, error)
+	// Begin stores rec and ex in one transaction, provided no record for
+	// rec.RequestID exists; otherwise it returns derrors.Conflict.
+	Begin(ctx context.Context, t tenant.Tenant, rec Record, ex Execution) error
+	// MarkEnqueued sets the record's Enqueued flag.
+	MarkEnqueued(ctx context.Context, t tenant.Tenant, requestID string) error
+}
+
+// Campaigns reads campaigns and their versions.
+type Campaigns interface {
+	GetCampaign(ctx context.Context, t tenant.Tenant, id string) (campaign.Campaign, error)
+	GetVersion(ctx context.Context, t tenant.Tenant, campaignID string, number int) (campaign.Version, error)
+}
+
+// Profiles checks and creates the profiles of "aep" recipients.
+type Profiles interface {
+	BatchGet(ctx context.Context, t tenant.Tenant, ids []profile.Identity) (map[profile.Identity]profile.Profile, error)
+	CreateIfAbsent(ctx context.Context, t tenant.Tenant, p profile.Profile) error
+}
+
+// Queue hands jobs to Dispatch.
+type Queue interface {
+	// Enqueue puts every job on the dispatch queue, or returns an error
+	// (some may have been put: Dispatch's ledger makes a repeat harmless).
+	Enqueue(ctx context.Context, jobs []delivery.Job) error
+}
+
+// Service runs execution calls.
+type Service struct {
+	Store     Store
+	Campaigns Campaigns
+	Profiles  Profiles
+	Queue     Queue
+	Log       *slog.Logger
+	Now       func() time.Time
+	NewID     func() string
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Unitary runs POST /im/executions/unitary for an already decoded and
+// validated request, on behalf of the key createdBy.
+//
+// The same requestId with the same body returns the first response and
+// sends nothing more; with another body it is a derrors.Conflict. Only a
+// live campaign inside its schedule can be triggered. Unknown "aep"
+// profiles are created when the campaign allows it; otherwise the whole
+// call is refused (derrors.NotFound naming them) and nothing is sent.
+func (s *Service) Unitary(ctx context.Context, t tenant.Tenant, createdBy string, req UnitaryRequest) (Response, error) {
+	hash := bodyHash(req)
+	if resp, done, err := s.replay(ctx, t, req, hash); done || err != nil {
+		return resp, err
+	}
+	v, err := s.liveVersion(ctx, t, req.CampaignID)
+	if err != nil {
+		return Response{}, err
+	}
+	if err := s.ensureProfiles(ctx, t, v, req.Recipients); err != nil {
+		return Response{}, err
+	}
+	now := s.now()
+	id := uuid.NewString()
+	if s.NewID != nil {
+		id = s.NewID()
+	}
+	resp := Response{ExecutionID: id, RequestID: req.RequestID, CreatedAt: now, CreatedBy: createdBy, ModifiedAt: now, ModifiedBy: createdBy}
+	rec := Record{RequestID: req.RequestID, BodyHash: hash, Response: resp, Version: v.Number, ExpiresAt: now.Add(IdempotencyTTL)}
+	ex := Execution{ID: id, Kind: "unitary", RequestID: req.RequestID, CampaignID: req.CampaignID,
+		Version: v.Number, RecipientCount: len(req.Recipients), CreatedAt: now, CreatedBy: createdBy}
+	err = s.Store.Begin(ctx, t, rec, ex)
+	if derrors.Is(err, derrors.Conflict) {
+		// A concurrent identical (or conflicting) call got there first.
+		resp, _, err := s.replay(ctx, t, req, hash)
+		return resp, err
+	}
+	if err != nil {
+		return Response{}, fmt.Errorf("record execution: %w", err)
+	}
+	if err := s.enqueue(ctx, t, req, rec); err != nil {
+		return Response{}, err
+	}
+	s.log().InfoContext(ctx, "execution accepted", "executionId", id, "campaignId", req.CampaignID,
+		"version", v.Number, "recipients", len(req.Recipients), "tenant", t.String())
+	return resp, nil
+}
+
+// replay answers a requestId seen before. done reports that the call has
+// been answered (by the first response, or with a conflict).
+func (s *Service) replay(ctx context.Context, t tenant.Tenant, req UnitaryRequest, hash string) (Response, bool, error) {
+	rec, err := s.Store.GetRecord(ctx, t, req.RequestID)
+	if derrors.Is(err, derrors.NotFound) {
+		return Response{}, false, nil
+	}
+	if err != nil {
+		return Response{}, true, fmt.Errorf("read request %s: %w", req.RequestID, err)
+	}
+	if rec.BodyHash != hash {
+		return Response{}, true, derrors.New(derrors.Conflict, "requestId %q was already used with a different body", req.RequestID)
+	}
+	if !rec.Enqueued {
+		// The first call stopped between recording and queueing (or is
+		// still queueing): queue again; the ledger drops duplicates.
+		if err := s.enqueue(ctx, t, req, rec); err != nil {
+			return Response{}, true, err
+		}
+	}
+	return rec.Response, true, nil
+}
+
+// liveVersion returns the version a trigger must use: the campaign's live
+// version, if the campaign is live and inside its schedule.
+func (s *Service) liveVersion(ctx context.Context, t tenant.Tenant, campaignID string) (campaign.Version, error) {
+	c, err := s.Campaigns.GetCampaign(ctx, t, campaignID)
+	if derrors.Is(err, derrors.NotFound) {
+		return campaign.Version{}, derrors.New(derrors.NotFound, "campaign %q not found", campaignID)
+	}
+	if err != nil {
+		return campaign.Version{}, fmt.Errorf("read campaign %s: %w", campaignID, err)
+	}
+	if c.Status != campaign.StatusLive || c.LiveVersion == 0 {
+		return campaign.Version{}, derrors.New(derrors.Conflict, "campaign %q is %s; only a live campaign can be triggered", campaignID, c.Status)
+	}
+	v, err := s.Campaigns.GetVersion(ctx, t, campaignID, c.LiveVersion)
+	if err != nil {
+		return campaign.Version{}, fmt.Errorf("read campaign %s version %d: %w", campaignID, c.LiveVersion, err)
+	}
+	now := s.now()
+	if st := v.Spec.Schedule.Start; st != nil && now.Before(*st) {
+		return campaign.Version{}, derrors.New(derrors.Conflict, "campaign %q starts at %s", campaignID, st.UTC().Format(time.RFC3339))
+	}
+	if en := v.Spec.Schedule.End; en != nil && !now.Before(*en) {
+		return campaign.Version{}, derrors.New(derrors.Conflict, "campaign %q ended at %s", campaignID, en.UTC().Format(time.RFC3339))
+	}
+	if v.Type != campaign.Transactional {
+		return campaign.Version{}, derrors.New(derrors.Conflict, "campaign %q is a %s campaign; the unitary API triggers transactional campaigns", campaignID, v.Type)
+	}
+	return v, nil
+}
+
+// ensureProfiles checks that every "aep" recipient has a profile, creating
+// the missing ones when the version allows it.
+func (s *Service) ensureProfiles(ctx context.Context, t tenant.Tenant, v campaign.Version, rs []Recipient) error {
+	var ids []profile.Identity
+	for _, r := range rs {
+		if r.Type == TypeAEP {
+			ids = append(ids, profile.Identity{Namespace: r.Namespace, ID: r.UserID})
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	found, err := s.Profiles.BatchGet(ctx, t, ids)
+	if err != nil {
+		return fmt.Errorf("read profiles: %w", err)
+	}
+	var missing []profile.Identity
+	for _, id := range ids {
+		if _, ok := found[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if !v.Spec.Audience.CreateProfiles {
+		names := make([]string, len(missing))
+		for i, id := range missing {
+			names[i] = id.ID
+		}
+		slices.Sort(names)
+		return derrors.New(derrors.NotFound, "no profile for userIds %s; nothing was sent (the campaign does not create profiles)", strings.Join(names, ", "))
+	}
+	now := s.now()
+	for _, id := range missing {
+		p := profile.Profile{Namespace: id.Namespace, ID: id.ID, Attributes: map[string]any{},
+			Identities: map[string]string{id.Namespace: id.ID}, CreatedAt: now, UpdatedAt: now}
+		if err := s.Profiles.CreateIfAbsent(ctx, t, p); err != nil {
+			return fmt.Errorf("create profile: %w", err)
+		}
+	}
+	return nil
+}
+
+// enqueue puts one job per recipient on the queue (so a throttled
+// recipient is retried alone) and marks the record enqueued.
+func (s *Service) enqueue(ctx context.Context, t tenant.Tenant, req UnitaryRequest, rec Record) error {
+	jobs := make([]delivery.Job, len(req.Recipients))
+	for i, r := range req.Recipients {
+		dr := delivery.Recipient{Type: r.Type, UserID: r.UserID, Namespace: r.Namespace, Profile: r.Profile, Context: r.Context}
+		if r.ChannelData != nil {
+			dr.Email = r.ChannelData.EmailAddress
+		}
+		jobs[i] = delivery.Job{Tenant: t, ExecutionID: rec.Response.ExecutionID, CampaignID: req.CampaignID,
+			Version: rec.Version, Recipients: []delivery.Recipient{dr}}
+	}
+	if err := s.Queue.Enqueue(ctx, jobs); err != nil {
+		return fmt.Errorf("enqueue execution %s: %w", rec.Response.ExecutionID, err)
+	}
+	if err := s.Store.MarkEnqueued(ctx, t, req.RequestID); err != nil {
+		return fmt.Errorf("mark execution %s enqueued: %w", rec.Response.ExecutionID, err)
+	}
+	return nil
+}
+
+// bodyHash identifies a request's content: the SHA-256 of its canonical
+// JSON (struct fields in order, map keys sorted), so whitespace and key
+// order do not make a replay look like a different request.
+func bodyHash(req UnitaryRequest) string {
+	b, _ := json.Marshal(req)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}

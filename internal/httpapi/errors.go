@@ -1,0 +1,158 @@
+// Package httpapi is Herald's HTTP transport: the API Gateway (payload
+// 2.0) handlers of the Trigger and Manage functions and the Lambda
+// authorizer. Handlers decode the event, call one service method and map
+// the result or error to a response; every error, on every route, has the
+// AJO errorResponse shape extended with detail and errors[].
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/heraldhq/herald/internal/derrors"
+)
+
+// ErrorResponse is the body of every error: the AJO contract's
+// errorResponse plus detail and, for validation, the wrong fields.
+type ErrorResponse struct {
+	Type   string               `json:"type"`
+	Title  string               `json:"title"`
+	Status int                  `json:"status"`
+	Detail string               `json:"detail,omitempty"`
+	Report Report               `json:"report"`
+	Errors []derrors.FieldError `json:"errors,omitempty"`
+}
+
+// Report carries what the request was about (requestId, campaignId).
+type Report struct {
+	AdditionalContext map[string]string `json:"additionalContext"`
+}
+
+type errorKind struct {
+	status int
+	slug   string
+	title  string
+}
+
+// errorKinds is the one table from domain error kinds to HTTP.
+var errorKinds = map[derrors.Kind]errorKind{
+	derrors.Internal:        {http.StatusInternalServerError, "internal", "An internal error occurred"},
+	derrors.Invalid:         {http.StatusBadRequest, "invalid-request", "The request is invalid"},
+	derrors.Unauthenticated: {http.StatusUnauthorized, "unauthenticated", "Unauthorized"},
+	derrors.Forbidden:       {http.StatusForbidden, "forbidden", "Forbidden"},
+	derrors.NotFound:        {http.StatusNotFound, "not-found", "Not found"},
+	derrors.Conflict:        {http.StatusConflict, "conflict", "Conflict"},
+	derrors.Precondition:    {http.StatusPreconditionFailed, "precondition-failed", "Precondition failed"},
+	derrors.TooLarge:        {http.StatusRequestEntityTooLarge, "payload-too-large", "Payload too large"},
+	derrors.Unprocessable:   {http.StatusUnprocessableEntity, "unprocessable", "The request cannot be processed"},
+	derrors.Throttled:       {http.StatusServiceUnavailable, "throttled", "Service busy, retry later"},
+}
+
+// ErrorTypeBase prefixes the type URI of every error.
+const ErrorTypeBase = "urn:herald:error:"
+
+// errorResponse maps err to a response. Unknown errors become a generic
+// 500, logged once here with the request id; known ones are not logged
+// (their details may name userIds).
+func errorResponse(ctx context.Context, log *slog.Logger, requestID string, err error, extra map[string]string) events.APIGatewayV2HTTPResponse {
+	kind := derrors.KindOf(err)
+	k := errorKinds[kind]
+	body := ErrorResponse{Type: ErrorTypeBase + k.slug, Title: k.title, Status: k.status,
+		Report: Report{AdditionalContext: map[string]string{}}}
+	for n, v := range extra {
+		if v != "" {
+			body.Report.AdditionalContext[n] = v
+		}
+	}
+	var de *derrors.Error
+	if errors.As(err, &de) {
+		body.Detail = de.Detail
+		body.Errors = de.Fields
+	}
+	if kind == derrors.Internal {
+		log.ErrorContext(ctx, "request failed", "awsRequestId", requestID, "error", err.Error())
+		body.Detail = "an internal error occurred; it has been logged with request id " + requestID
+	}
+	return jsonResponse(k.status, body)
+}
+
+func jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		b.Reset()
+		b.WriteString(`{"type":"urn:herald:error:internal","title":"An internal error occurred","status":500,"report":{"additionalContext":{}}}`)
+		status = http.StatusInternalServerError
+	}
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json"},
+		Body:       strings.TrimRight(b.String(), "\n"),
+	}
+}
+
+// decodeJSON decodes exactly one JSON value from body into v. strict
+// rejects unknown fields (management bodies); the execution API ignores
+// them, as AJO does. Every decoder error becomes a field error.
+func decodeJSON(body []byte, v any, strict bool) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return derrors.Validation(derrors.FieldError{Field: "body", Message: "must hold exactly one JSON value"})
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return derrors.Validation(derrors.FieldError{Field: "body", Message: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se)})
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "body"
+		}
+		return derrors.Validation(derrors.FieldError{Field: field, Message: fmt.Sprintf("must be %s, not %s", jsonType(te.Type.Kind().String()), te.Value)})
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return derrors.Validation(derrors.FieldError{Field: "body", Message: "malformed JSON: unexpected end of input"})
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return derrors.Validation(derrors.FieldError{Field: strings.Trim(name, `"`), Message: "is not a known field"})
+	}
+	return derrors.Validation(derrors.FieldError{Field: "body", Message: "malformed JSON: " + msg})
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "slice", "array":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	case "bool":
+		return "a boolean"
+	case "int", "int64", "float64":
+		return "a number"
+	}
+	return "a " + kind
+}

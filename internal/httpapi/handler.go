@@ -1,0 +1,193 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/heraldhq/herald/internal/auth"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+// HandlerFunc is what API Gateway invokes for an HTTP API route.
+type HandlerFunc func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// request is what a route sees: the event, the caller and its body.
+type request struct {
+	event     events.APIGatewayV2HTTPRequest
+	principal auth.Principal
+	body      []byte
+	// report collects requestId/campaignId for the error report.
+	report map[string]string
+}
+
+func (r *request) tenant() tenant.Tenant { return r.principal.Tenant }
+
+func (r *request) param(name string) string { return r.event.PathParameters[name] }
+
+// route is one entry of a function's route table.
+type route struct {
+	// scopes lists the scopes that may call the route (any of them); nil
+	// means the route needs no credential.
+	scopes  []auth.Scope
+	maxBody int
+	handle  func(ctx context.Context, r *request) (int, any, error)
+}
+
+// router serves a route table keyed by API Gateway's routeKey
+// ("POST /campaigns/{id}/activate"): API Gateway (or the local gateway)
+// has matched the route and filled pathParameters already.
+type router struct {
+	routes map[string]route
+	log    *slog.Logger
+}
+
+func (rt *router) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	start := time.Now()
+	reqID := ev.RequestContext.RequestID
+	r := &request{event: ev, report: map[string]string{}}
+	status, resp := rt.dispatch(ctx, r)
+	// Only ids and statuses are logged: never bodies, addresses or context.
+	rt.log.InfoContext(ctx, "request", "awsRequestId", reqID, "route", ev.RouteKey, "status", status,
+		"tenant", r.principal.Tenant.String(), "keyId", r.principal.KeyID, "ms", time.Since(start).Milliseconds())
+	return resp, nil
+}
+
+func (rt *router) dispatch(ctx context.Context, r *request) (int, events.APIGatewayV2HTTPResponse) {
+	fail := func(err error) (int, events.APIGatewayV2HTTPResponse) {
+		resp := errorResponse(ctx, rt.log, r.event.RequestContext.RequestID, err, r.report)
+		return resp.StatusCode, resp
+	}
+	rte, ok := rt.routes[r.event.RouteKey]
+	if !ok {
+		return fail(derrors.New(derrors.NotFound, "no route %s", r.event.RouteKey))
+	}
+	if rte.scopes != nil {
+		p, err := principal(r.event)
+		if err != nil {
+			return fail(err)
+		}
+		r.principal = p
+		if !hasAny(p, rte.scopes) {
+			return fail(derrors.New(derrors.Forbidden, "the credential lacks the %s scope", rte.scopes[0]))
+		}
+	}
+	body, err := readBody(r.event, rte.maxBody)
+	if err != nil {
+		return fail(err)
+	}
+	r.body = body
+	status, out, err := rte.handle(ctx, r)
+	if err != nil {
+		return fail(err)
+	}
+	return status, jsonResponse(status, out)
+}
+
+func hasAny(p auth.Principal, scopes []auth.Scope) bool {
+	for _, s := range scopes {
+		if p.Has(s) {
+			return true
+		}
+	}
+	return false
+}
+
+func readBody(ev events.APIGatewayV2HTTPRequest, limit int) ([]byte, error) {
+	body := []byte(ev.Body)
+	if ev.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(ev.Body)
+		if err != nil {
+			return nil, derrors.Validation(derrors.FieldError{Field: "body", Message: "is not valid base64"})
+		}
+		body = b
+	}
+	if limit > 0 && len(body) > limit {
+		return nil, derrors.New(derrors.TooLarge, "the request body is %d bytes; the limit is %d", len(body), limit)
+	}
+	return body, nil
+}
+
+// Authorizer context keys, set by the authorizer and read by handlers.
+const (
+	ctxKeyID      = "keyId"
+	ctxOrg        = "org"
+	ctxSandbox    = "sandbox"
+	ctxScopes     = "scopes"
+	ctxAuthError  = "authError"
+	ctxAuthDetail = "authDetail"
+)
+
+// principal reads the caller from the authorizer's context. The tenant
+// comes only from here, never from a body or a header the handler reads.
+func principal(ev events.APIGatewayV2HTTPRequest) (auth.Principal, error) {
+	var lc map[string]any
+	if ev.RequestContext.Authorizer != nil {
+		lc = ev.RequestContext.Authorizer.Lambda
+	}
+	s := func(k string) string { v, _ := lc[k].(string); return v }
+	switch s(ctxAuthError) {
+	case "":
+	case "forbidden":
+		return auth.Principal{}, derrors.New(derrors.Forbidden, "%s", s(ctxAuthDetail))
+	default:
+		return auth.Principal{}, derrors.New(derrors.Unauthenticated, "%s", s(ctxAuthDetail))
+	}
+	p := auth.Principal{KeyID: s(ctxKeyID), Tenant: tenant.Tenant{Org: s(ctxOrg), Sandbox: s(ctxSandbox)}}
+	for _, f := range strings.Fields(s(ctxScopes)) {
+		p.Scopes = append(p.Scopes, auth.Scope(f))
+	}
+	if p.KeyID == "" || p.Tenant.Validate() != nil {
+		return auth.Principal{}, derrors.New(derrors.Unauthenticated, "missing Authorization: Bearer credential")
+	}
+	return p, nil
+}
+
+// Authorizer returns the HTTP API Lambda authorizer. It always answers
+// isAuthorized=true and leaves the verdict in the context: an HTTP API
+// authorizer cannot choose a 401 or the error body, and Herald's contract
+// requires both, so the handlers enforce it (every authorized route does,
+// in router.dispatch).
+func Authorizer(a auth.Authenticator, log *slog.Logger) func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+	return func(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+		h := make(auth.Headers, len(ev.Headers))
+		for k, v := range ev.Headers {
+			h[strings.ToLower(k)] = v
+		}
+		p, err := a.Authenticate(ctx, h)
+		if err != nil {
+			kind := derrors.KindOf(err)
+			code := "unauthenticated"
+			switch kind {
+			case derrors.Forbidden:
+				code = "forbidden"
+			case derrors.Unauthenticated:
+			default:
+				// The key store failed: deny rather than guess.
+				log.ErrorContext(ctx, "authorizer failed", "awsRequestId", ev.RequestContext.RequestID, "error", err.Error())
+				return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}, nil
+			}
+			var de *derrors.Error
+			detail := http.StatusText(http.StatusUnauthorized)
+			if errors.As(err, &de) {
+				detail = de.Detail
+			}
+			return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true,
+				Context: map[string]any{ctxAuthError: code, ctxAuthDetail: detail}}, nil
+		}
+		scopes := make([]string, len(p.Scopes))
+		for i, s := range p.Scopes {
+			scopes[i] = string(s)
+		}
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: map[string]any{
+			ctxKeyID: p.KeyID, ctxOrg: p.Tenant.Org, ctxSandbox: p.Tenant.Sandbox, ctxScopes: strings.Join(scopes, " "),
+		}}, nil
+	}
+}

@@ -1,0 +1,37 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/heraldhq/herald/internal/auth"
+	"github.com/heraldhq/herald/internal/execution"
+)
+
+// Trigger returns the handler of the execution API (/im/*).
+func Trigger(svc *execution.Service, log *slog.Logger) HandlerFunc {
+	rt := &router{log: log, routes: map[string]route{
+		"POST /im/executions/unitary": {scopes: []auth.Scope{auth.ScopeTrigger}, maxBody: execution.MaxBodySize,
+			handle: func(ctx context.Context, r *request) (int, any, error) {
+				var req execution.UnitaryRequest
+				if err := decodeJSON(r.body, &req, false); err != nil {
+					return 0, nil, err
+				}
+				r.report["requestId"] = req.RequestID
+				r.report["campaignId"] = req.CampaignID
+				if err := req.Validate(); err != nil {
+					return 0, nil, err
+				}
+				resp, err := svc.Unitary(ctx, r.tenant(), r.principal.KeyID, req)
+				if err != nil {
+					return 0, nil, err
+				}
+				return http.StatusAccepted, resp, nil
+			}},
+		"GET /im/health": {handle: func(context.Context, *request) (int, any, error) {
+			return http.StatusOK, map[string]string{"status": "UP"}, nil
+		}},
+	}}
+	return rt.serve
+}
