@@ -1,0 +1,212 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+	_ "time/tzdata" // Lambda images need not ship zoneinfo.
+)
+
+var zoneCache sync.Map // name -> *time.Location
+
+func loadZone(name string) (*time.Location, error) {
+	if loc, ok := zoneCache.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("unknown time zone %q", name)
+	}
+	zoneCache.Store(name, loc)
+	return loc, nil
+}
+
+var dateLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04Z07:00",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02T15:04",
+	"2006-01-02 15:04:05Z07:00",
+	"2006-01-02 15:04:05",
+	"2006-01-02",
+}
+
+// parseDate accepts ISO-8601 strings (a missing offset means UTC) and
+// numbers as Unix epoch milliseconds.
+func parseDate(v value) (time.Time, error) {
+	if v.k == kNum {
+		ms := int64(v.n)
+		return time.UnixMilli(ms).UTC(), nil
+	}
+	s := v.String()
+	for _, layout := range dateLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not an ISO-8601 date: %q", s)
+}
+
+func formatDateHelper(st *state, args []value, _ []hashVal) (value, error) {
+	if !args[0].present() {
+		return strValue(""), nil
+	}
+	t, err := parseDate(args[0])
+	if err != nil {
+		return missing, err
+	}
+	if len(args) > 2 && args[2].present() {
+		loc, err := loadZone(args[2].String())
+		if err != nil {
+			return missing, err
+		}
+		t = t.In(loc)
+	}
+	b, err := appendDate(st.scratch[:0], t, args[1].String())
+	if err != nil {
+		return missing, err
+	}
+	st.scratch = b
+	return strValue(string(b)), nil
+}
+
+// appendDate formats t with a Java/Adobe-style pattern; see README.md.
+func appendDate(b []byte, t time.Time, pattern string) ([]byte, error) {
+	for i := 0; i < len(pattern); {
+		c := pattern[i]
+		if c == '\'' {
+			// 'literal' text; '' is a single quote.
+			if i+1 < len(pattern) && pattern[i+1] == '\'' {
+				b = append(b, '\'')
+				i += 2
+				continue
+			}
+			j := i + 1
+			for j < len(pattern) {
+				if pattern[j] == '\'' {
+					if j+1 < len(pattern) && pattern[j+1] == '\'' {
+						b = append(b, '\'')
+						j += 2
+						continue
+					}
+					break
+				}
+				b = append(b, pattern[j])
+				j++
+			}
+			if j >= len(pattern) {
+				return b, errors.New("unterminated quote in date pattern")
+			}
+			i = j + 1
+			continue
+		}
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			b = append(b, c)
+			i++
+			continue
+		}
+		n := 1
+		for i+n < len(pattern) && pattern[i+n] == c {
+			n++
+		}
+		i += n
+		switch c {
+		case 'y':
+			if n == 2 {
+				b = pad(b, t.Year()%100, 2)
+			} else {
+				b = pad(b, t.Year(), n)
+			}
+		case 'M':
+			switch {
+			case n >= 4:
+				b = append(b, t.Month().String()...)
+			case n == 3:
+				b = append(b, t.Month().String()[:3]...)
+			default:
+				b = pad(b, int(t.Month()), n)
+			}
+		case 'd':
+			b = pad(b, t.Day(), n)
+		case 'E':
+			if n >= 4 {
+				b = append(b, t.Weekday().String()...)
+			} else {
+				b = append(b, t.Weekday().String()[:3]...)
+			}
+		case 'H':
+			b = pad(b, t.Hour(), n)
+		case 'h':
+			h := t.Hour() % 12
+			if h == 0 {
+				h = 12
+			}
+			b = pad(b, h, n)
+		case 'm':
+			b = pad(b, t.Minute(), n)
+		case 's':
+			b = pad(b, t.Second(), n)
+		case 'S':
+			frac := strconv.Itoa(t.Nanosecond() + 1e9)[1:] // 9 digits
+			for k := range n {
+				if k < 9 {
+					b = append(b, frac[k])
+				} else {
+					b = append(b, '0')
+				}
+			}
+		case 'a':
+			if t.Hour() < 12 {
+				b = append(b, "AM"...)
+			} else {
+				b = append(b, "PM"...)
+			}
+		case 'z':
+			name, _ := t.Zone()
+			b = append(b, name...)
+		case 'Z':
+			b = appendOffset(b, t, false, false)
+		case 'X':
+			b = appendOffset(b, t, n >= 3, true)
+			if n == 1 {
+				// X: hours only, e.g. +01 or Z.
+				if _, off := t.Zone(); off != 0 && off%3600 == 0 {
+					b = b[:len(b)-2]
+				}
+			}
+		default:
+			return b, fmt.Errorf("unsupported date pattern letter %q", string(c))
+		}
+	}
+	return b, nil
+}
+
+func pad(b []byte, v, width int) []byte {
+	var tmp [20]byte
+	s := strconv.AppendInt(tmp[:0], int64(v), 10)
+	for k := len(s); k < width; k++ {
+		b = append(b, '0')
+	}
+	return append(b, s...)
+}
+
+// appendOffset writes +hhmm (or +hh:mm with colon); with isoZ a zero offset
+// is written as Z.
+func appendOffset(b []byte, t time.Time, colon, isoZ bool) []byte {
+	_, off := t.Zone()
+	if off == 0 && isoZ {
+		return append(b, 'Z')
+	}
+	sign := byte('+')
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	b = append(b, sign)
+	b = pad(b, off/3600, 2)
+	if colon {
+		b = append(b, ':')
+	}
+	return pad(b, off%3600/60, 2)
+}

@@ -1,0 +1,466 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+)
+
+// frame is one context level: the root, an #each element, a #with or
+// section value. Iteration frames also carry the @index/@key data.
+type frame struct {
+	ctx   any
+	idx   int
+	n     int
+	key   string
+	iter  bool
+	keyed bool
+}
+
+// state is the per-Execute scratch space, pooled per template so that
+// rendering allocates nothing of its own in the steady state.
+type state struct {
+	t       *Template
+	buf     []byte
+	frames  []frame
+	slots   []value
+	args    []value
+	hash    []hashVal
+	keys    []string
+	scratch []byte
+	steps   int
+	root    any
+}
+
+// maxPooledBuf keeps one unusually large message from pinning memory.
+const maxPooledBuf = 256 << 10
+
+func (t *Template) getState() *state {
+	if st, ok := t.pool.Get().(*state); ok {
+		return st
+	}
+	return &state{t: t, buf: make([]byte, 0, 1024), frames: make([]frame, 0, 8)}
+}
+
+func (t *Template) putState(st *state) {
+	if cap(st.buf) > maxPooledBuf {
+		st.buf = make([]byte, 0, 1024)
+	}
+	clear(st.frames[:cap(st.frames)])
+	clear(st.slots)
+	clear(st.args[:cap(st.args)])
+	clear(st.hash[:cap(st.hash)])
+	st.root = nil
+	t.pool.Put(st)
+}
+
+func (st *state) run(data any) error {
+	st.buf = st.buf[:0]
+	st.frames = append(st.frames[:0], frame{ctx: data})
+	st.root = data
+	if n := st.t.nslots; cap(st.slots) < n {
+		st.slots = make([]value, n)
+	} else {
+		st.slots = st.slots[:n]
+	}
+	st.steps = 0
+	return st.exec(st.t.root)
+}
+
+func (st *state) fail(off int, path string, err error) error {
+	line, col := position(st.t.src, off)
+	return &ExecError{Line: line, Col: col, Path: path, Err: err}
+}
+
+func (st *state) exec(nodes []node) error {
+	for i := range nodes {
+		n := &nodes[i]
+		st.steps++
+		if st.steps > st.t.maxSteps {
+			return st.fail(n.off, "", ErrStepLimit)
+		}
+		var err error
+		switch n.op {
+		case opText:
+			st.buf = append(st.buf, n.text...)
+		case opOut:
+			var v value
+			if v, err = st.eval(n.x); err == nil {
+				st.write(v, n.escape)
+			}
+		case opIf:
+			var v value
+			if v, err = st.eval(n.x); err == nil {
+				if v.truthy(n.includeZero) != n.negate {
+					err = st.exec(n.body)
+				} else if n.alt != nil {
+					err = st.exec(n.alt)
+				}
+			}
+		case opEach:
+			err = st.each(n)
+		case opWith:
+			err = st.with(n)
+		case opSection:
+			err = st.section(n)
+		case opLet:
+			var v value
+			if v, err = st.eval(n.x); err == nil {
+				st.slots[n.slot1] = v
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if len(st.buf) > st.t.maxOutput {
+			return st.fail(n.off, "", ErrOutputLimit)
+		}
+	}
+	return nil
+}
+
+// iterate runs body once per element of an array or object (objects in
+// sorted key order, since JSON objects decode into unordered maps).
+func (st *state) iterate(n *node, v value) error {
+	switch v.k {
+	case kArr:
+		arr := v.x.([]any)
+		top := len(st.frames)
+		st.frames = append(st.frames, frame{iter: true, n: len(arr)})
+		for i, item := range arr {
+			f := &st.frames[top]
+			f.ctx, f.idx = item, i
+			if n.slot1 >= 0 {
+				st.slots[n.slot1] = fromAny(item)
+			}
+			if n.slot2 >= 0 {
+				st.slots[n.slot2] = numValue(float64(i))
+			}
+			if err := st.exec(n.body); err != nil {
+				return err
+			}
+		}
+		st.frames = st.frames[:top]
+	case kObj:
+		m := v.x.(map[string]any)
+		base := len(st.keys)
+		for k := range m {
+			st.keys = append(st.keys, k)
+		}
+		slices.Sort(st.keys[base:])
+		top := len(st.frames)
+		st.frames = append(st.frames, frame{iter: true, keyed: true, n: len(m)})
+		for i := range len(m) {
+			key := st.keys[base+i]
+			item := m[key]
+			f := &st.frames[top]
+			f.ctx, f.idx, f.key = item, i, key
+			if n.slot1 >= 0 {
+				st.slots[n.slot1] = fromAny(item)
+			}
+			if n.slot2 >= 0 {
+				st.slots[n.slot2] = strValue(key)
+			}
+			if err := st.exec(n.body); err != nil {
+				return err
+			}
+		}
+		st.frames = st.frames[:top]
+		st.keys = st.keys[:base]
+	}
+	return nil
+}
+
+func (st *state) each(n *node) error {
+	v, err := st.eval(n.x)
+	if err != nil {
+		return err
+	}
+	switch {
+	case v.k == kArr && len(v.x.([]any)) > 0, v.k == kObj && len(v.x.(map[string]any)) > 0:
+		return st.iterate(n, v)
+	}
+	return st.exec(n.alt)
+}
+
+func (st *state) with(n *node) error {
+	v, err := st.eval(n.x)
+	if err != nil {
+		return err
+	}
+	if !v.truthy(true) {
+		return st.exec(n.alt)
+	}
+	return st.enter(n, v)
+}
+
+func (st *state) enter(n *node, v value) error {
+	st.frames = append(st.frames, frame{ctx: v.ctxAny()})
+	if n.slot1 >= 0 {
+		st.slots[n.slot1] = v
+	}
+	err := st.exec(n.body)
+	st.frames = st.frames[:len(st.frames)-1]
+	return err
+}
+
+// section implements mustache sections the way Handlebars'
+// blockHelperMissing does: true renders in the current context, false and
+// null render the inverse, arrays iterate, anything else becomes the context.
+func (st *state) section(n *node) error {
+	v, err := st.eval(n.x)
+	if err != nil {
+		return err
+	}
+	switch v.k {
+	case kBool:
+		if v.b {
+			return st.exec(n.body)
+		}
+		return st.exec(n.alt)
+	case kNull, kMissing:
+		return st.exec(n.alt)
+	case kArr:
+		if len(v.x.([]any)) == 0 {
+			return st.exec(n.alt)
+		}
+		return st.iterate(n, v)
+	}
+	return st.enter(n, v)
+}
+
+func (st *state) missing(x *expr) (value, error) {
+	if st.t.strict && !x.lenient {
+		return missing, st.fail(x.off, x.text, ErrMissing)
+	}
+	return missing, nil
+}
+
+func (st *state) eval(x *expr) (value, error) {
+	switch x.kind {
+	case xLit:
+		return x.lit, nil
+	case xPath:
+		top := len(st.frames) - 1 - x.depth
+		if top < 0 {
+			return st.missing(x)
+		}
+		cur := st.frames[top].ctx
+		parts := x.parts
+		if x.walk {
+			found := false
+			for i := top; i >= 0; i-- {
+				if c, ok := lookup(st.frames[i].ctx, parts[0]); ok {
+					cur, parts, found = c, parts[1:], true
+					break
+				}
+			}
+			if !found {
+				return st.missing(x)
+			}
+		}
+		return st.walk(x, cur, parts)
+	case xRoot:
+		return st.walk(x, st.root, x.parts)
+	case xLocal:
+		v := st.slots[x.slot]
+		if len(x.parts) == 0 {
+			if v.k == kMissing {
+				return st.missing(x)
+			}
+			return v, nil
+		}
+		return st.walk(x, v.ctxAny(), x.parts)
+	case xData:
+		d := x.depth
+		for i := len(st.frames) - 1; i >= 0; i-- {
+			f := &st.frames[i]
+			if !f.iter {
+				continue
+			}
+			if d > 0 {
+				d--
+				continue
+			}
+			switch x.data {
+			case dIndex:
+				return numValue(float64(f.idx)), nil
+			case dKey:
+				if f.keyed {
+					return strValue(f.key), nil
+				}
+				return numValue(float64(f.idx)), nil
+			case dFirst:
+				return boolValue(f.idx == 0), nil
+			default:
+				return boolValue(f.idx == f.n-1), nil
+			}
+		}
+		return missing, nil
+	case xCall:
+		return st.call(x)
+	case xDefault:
+		a, err := st.eval(x.a)
+		if err != nil || a.present() {
+			return a, err
+		}
+		return st.eval(x.b)
+	case xCmp:
+		a, err := st.eval(x.a)
+		if err != nil {
+			return a, err
+		}
+		b, err := st.eval(x.b)
+		if err != nil {
+			return b, err
+		}
+		return boolValue(compareOp(x.cmp, a, b)), nil
+	case xAnd, xOr:
+		a, err := st.eval(x.a)
+		if err != nil {
+			return a, err
+		}
+		if a.truthy(false) != (x.kind == xAnd) {
+			return boolValue(x.kind == xOr), nil
+		}
+		b, err := st.eval(x.b)
+		if err != nil {
+			return b, err
+		}
+		return boolValue(b.truthy(false)), nil
+	case xNot:
+		a, err := st.eval(x.a)
+		if err != nil {
+			return a, err
+		}
+		return boolValue(!a.truthy(false)), nil
+	}
+	return missing, nil
+}
+
+func (st *state) walk(x *expr, cur any, parts []string) (value, error) {
+	for _, p := range parts {
+		var ok bool
+		if m, isMap := cur.(map[string]any); isMap {
+			cur, ok = m[p]
+		} else {
+			cur, ok = lookup(cur, p)
+		}
+		if !ok {
+			return st.missing(x)
+		}
+	}
+	return fromAny(cur), nil
+}
+
+func (st *state) call(x *expr) (value, error) {
+	base, hbase := len(st.args), len(st.hash)
+	for _, a := range x.args {
+		v, err := st.eval(a)
+		if err != nil {
+			return v, err
+		}
+		st.args = append(st.args, v)
+	}
+	for _, h := range x.hash {
+		v, err := st.eval(h.x)
+		if err != nil {
+			return v, err
+		}
+		st.hash = append(st.hash, hashVal{key: h.key, v: v})
+	}
+	v, err := x.helper.fn(st, st.args[base:], st.hash[hbase:])
+	st.args, st.hash = st.args[:base], st.hash[:hbase]
+	if err != nil {
+		return missing, st.fail(x.off, "", fmt.Errorf("helper %s: %w", x.helper.name, err))
+	}
+	return v, nil
+}
+
+// write appends v to the output, escaped if requested.
+func (st *state) write(v value, escape bool) {
+	switch v.k {
+	case kMissing, kNull:
+	case kStr:
+		if escape {
+			st.buf = appendEscaped(st.buf, v.s)
+		} else {
+			st.buf = append(st.buf, v.s...)
+		}
+	case kSafe:
+		st.buf = append(st.buf, v.s...)
+	case kNum:
+		if v.s == "" {
+			st.buf = appendNumber(st.buf, v.n)
+			return
+		}
+		if escape {
+			st.buf = appendEscaped(st.buf, v.s)
+		} else {
+			st.buf = append(st.buf, v.s...)
+		}
+	default:
+		if !escape {
+			st.buf = appendText(st.buf, v)
+			return
+		}
+		st.scratch = appendText(st.scratch[:0], v)
+		st.buf = appendEscaped(st.buf, st.scratch)
+	}
+}
+
+// compareOp compares numbers numerically and strings lexically; equality
+// across different kinds is false, except that missing equals null.
+func compareOp(op cmpOp, a, b value) bool {
+	c, ok := compare(a, b)
+	switch op {
+	case cmpEq:
+		return ok && c == 0
+	case cmpNe:
+		return !ok || c != 0
+	case cmpLt:
+		return ok && c < 0
+	case cmpLe:
+		return ok && c <= 0
+	case cmpGt:
+		return ok && c > 0
+	default:
+		return ok && c >= 0
+	}
+}
+
+// compare orders two values of the same kind; ok is false when they are not
+// comparable. Only equality is meaningful for booleans and null.
+func compare(a, b value) (int, bool) {
+	nullish := func(v value) bool { return v.k == kMissing || v.k == kNull }
+	switch {
+	case nullish(a) && nullish(b):
+		return 0, true
+	case a.k == kNum && b.k == kNum:
+		switch {
+		case a.n < b.n:
+			return -1, true
+		case a.n > b.n:
+			return 1, true
+		case a.n == b.n:
+			return 0, true
+		}
+		return 0, false // NaN
+	case (a.k == kStr || a.k == kSafe) && (b.k == kStr || b.k == kSafe):
+		switch {
+		case a.s < b.s:
+			return -1, true
+		case a.s > b.s:
+			return 1, true
+		}
+		return 0, true
+	case a.k == kBool && b.k == kBool:
+		switch {
+		case a.b == b.b:
+			return 0, true
+		case !a.b:
+			return -1, true
+		}
+		return 1, true
+	}
+	return 0, false
+}

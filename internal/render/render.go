@@ -1,0 +1,283 @@
+// Package render is Herald's personalization engine: it parses message
+// templates once and executes them many times against per-recipient data.
+//
+// Templates use Handlebars syntax ({{path}}, {{#if}}, {{#each}}, helpers,
+// whitespace control, mustache sections) plus the expression tags of Adobe
+// Journey Optimizer ({%= expr ?: "fallback" %}, {%#if cond %}, {% let %}),
+// so that content authored for either system renders here unchanged.
+//
+// Parsing compiles the source into a tree of nodes whose paths are already
+// split into segments and whose helpers are already resolved; unknown helpers
+// and malformed tags are reported by Parse as a *SyntaxError, never at send
+// time. Execute walks that tree with a pooled state and renders into a pooled
+// buffer, so a typical email costs a few microseconds and a handful of
+// allocations; the output is written to the io.Writer in one call, and
+// nothing is written if execution fails.
+//
+// In HTML mode every value is escaped exactly as Handlebars escapes it unless
+// the author used {{{ }}} or {{& }}: recipient data can never inject markup
+// by itself.
+package render
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Mode selects how values are written to the output.
+type Mode uint8
+
+const (
+	// HTML escapes & < > " ' ` = in every value written by {{ }} and {%= %},
+	// as Handlebars does. Use it for email bodies.
+	HTML Mode = iota
+	// Text writes values verbatim. Use it for SMS, push and subject lines.
+	Text
+)
+
+// String returns "HTML" or "Text".
+func (m Mode) String() string {
+	if m == Text {
+		return "Text"
+	}
+	return "HTML"
+}
+
+// Defaults for the safety limits; see the corresponding options.
+const (
+	DefaultMaxDepth  = 64
+	DefaultMaxOutput = 1 << 20
+	DefaultMaxSteps  = 1 << 22
+)
+
+// Helper is a custom helper registered with WithHelpers. It receives the
+// positional arguments and the hash (key=value) arguments in the
+// encoding/json data model; missing values arrive as nil. A string result is
+// escaped in HTML mode, a SafeString result is not. A non-nil error aborts
+// Execute with an *ExecError wrapping it.
+type Helper func(args []any, hash map[string]any) (any, error)
+
+// Option configures Parse.
+type Option func(*config)
+
+type config struct {
+	strict    bool
+	compat    bool
+	maxDepth  int
+	maxOutput int
+	maxSteps  int
+	helpers   map[string]*helperDef
+}
+
+// WithStrict makes Execute fail with an *ExecError wrapping ErrMissing when a
+// value that is written to the output ({{x}}, {{{x}}}, {%= x %}), passed to a
+// helper, or iterated/entered by #each/#with is missing. Conditions (#if,
+// #unless, {%#if %}, mustache sections), the left side of ?: and the first
+// argument of default may still test for absence, which is their purpose.
+func WithStrict() Option { return func(c *config) { c.strict = true } }
+
+// WithCompat enables Handlebars' compat mode: a path whose first segment is
+// not found in the current context is looked up in the enclosing contexts, as
+// mustache does. Off by default, as in Handlebars.
+func WithCompat() Option { return func(c *config) { c.compat = true } }
+
+// WithMaxDepth bounds block and subexpression nesting (default
+// DefaultMaxDepth); deeper templates fail to parse.
+func WithMaxDepth(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxDepth = n
+		}
+	}
+}
+
+// WithMaxOutput bounds the rendered size in bytes (default DefaultMaxOutput);
+// Execute fails with ErrOutputLimit beyond it.
+func WithMaxOutput(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxOutput = n
+		}
+	}
+}
+
+// WithMaxSteps bounds the number of nodes Execute may evaluate (default
+// DefaultMaxSteps), so nested #each over large data cannot run for long even
+// when it writes nothing; Execute fails with ErrStepLimit beyond it.
+func WithMaxSteps(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxSteps = n
+		}
+	}
+}
+
+// WithHelpers registers custom helpers, which may shadow built-in ones. Names
+// must be Handlebars identifiers.
+func WithHelpers(h map[string]Helper) Option {
+	return func(c *config) {
+		for name, fn := range h {
+			if fn == nil {
+				continue
+			}
+			c.helpers[name] = customHelper(name, fn)
+		}
+	}
+}
+
+// SyntaxError reports a malformed template. Line and Col are 1-based; Col
+// counts runes.
+type SyntaxError struct {
+	Line, Col int
+	Msg       string
+}
+
+// Error returns e.g. `line 3, col 14: expected "}}" after path`.
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("line %d, col %d: %s", e.Line, e.Col, e.Msg)
+}
+
+// Errors wrapped by *ExecError; test for them with errors.Is.
+var (
+	// ErrMissing is returned in strict mode when a required value is missing.
+	ErrMissing = errors.New("missing value")
+	// ErrOutputLimit is returned when the output exceeds WithMaxOutput.
+	ErrOutputLimit = errors.New("output size limit exceeded")
+	// ErrStepLimit is returned when execution exceeds WithMaxSteps.
+	ErrStepLimit = errors.New("execution step limit exceeded")
+)
+
+// ExecError reports a failure during Execute at a tag of the template. Path
+// is the data path involved (in strict mode, the one that was missing), or
+// empty. Err is ErrMissing, ErrOutputLimit, ErrStepLimit or a helper's error.
+type ExecError struct {
+	Line, Col int
+	Path      string
+	Err       error
+}
+
+// Error returns e.g. `line 2, col 7: missing value for "profile.name"`.
+func (e *ExecError) Error() string {
+	if e.Path != "" {
+		return fmt.Sprintf("line %d, col %d: %v for %q", e.Line, e.Col, e.Err, e.Path)
+	}
+	return fmt.Sprintf("line %d, col %d: %v", e.Line, e.Col, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *ExecError) Unwrap() error { return e.Err }
+
+// Template is a parsed template. It is immutable and safe for concurrent use
+// by multiple goroutines.
+type Template struct {
+	mode      Mode
+	root      []node
+	nslots    int
+	vars      []string
+	src       string
+	strict    bool
+	compat    bool
+	maxOutput int
+	maxSteps  int
+	pool      sync.Pool
+}
+
+// Parse compiles src. Every helper must be known at parse time (built-in or
+// registered with WithHelpers); malformed tags, unknown helpers, wrong
+// argument counts and excessive nesting are reported as *SyntaxError.
+func Parse(src string, mode Mode, opts ...Option) (*Template, error) {
+	cfg := config{
+		maxDepth:  DefaultMaxDepth,
+		maxOutput: DefaultMaxOutput,
+		maxSteps:  DefaultMaxSteps,
+		helpers:   make(map[string]*helperDef, len(builtins)),
+	}
+	for name, h := range builtins {
+		cfg.helpers[name] = h
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	p := newParser(src, mode, &cfg)
+	nodes, err := p.parseTemplate()
+	if err != nil {
+		return nil, err
+	}
+	vars := make([]string, 0, len(p.vars))
+	for v := range p.vars {
+		vars = append(vars, v)
+	}
+	sort.Strings(vars)
+	t := &Template{
+		mode:      mode,
+		root:      nodes,
+		nslots:    p.nslots,
+		vars:      vars,
+		src:       src,
+		strict:    cfg.strict,
+		compat:    cfg.compat,
+		maxOutput: cfg.maxOutput,
+		maxSteps:  cfg.maxSteps,
+	}
+	return t, nil
+}
+
+// Mode returns the mode the template was parsed with.
+func (t *Template) Mode() Mode { return t.mode }
+
+// Variables returns the sorted, de-duplicated data paths the template reads,
+// relative to the root of the data. Paths are resolved through #with, #each,
+// mustache sections and block params where that is statically possible;
+// elements of an iterated value are written with "[]", so
+// {{#each order.items as |item|}}{{item.name}}{{/each}} reads "order.items"
+// and "order.items[].name". @root.x is reported as x; @index and friends,
+// block-param indexes and {% let %} names are not data paths and are not
+// reported (the paths their expressions read are). Segments that contain
+// '.', '[', ']' or spaces are written as [segment].
+func (t *Template) Variables() []string {
+	out := make([]string, len(t.vars))
+	copy(out, t.vars)
+	return out
+}
+
+// Execute renders the template with data, which is normally the result of
+// json.Unmarshal into an any (map[string]any, []any, string, float64, bool,
+// nil, or json.Number with Decoder.UseNumber). The output is written to w in
+// a single Write; on error nothing is written and the error is an
+// *ExecError, or the error from w.
+func (t *Template) Execute(w io.Writer, data any) error {
+	st := t.getState()
+	err := st.run(data)
+	if err == nil {
+		_, err = w.Write(st.buf)
+	}
+	t.putState(st)
+	return err
+}
+
+// Render is Execute into a string, for tests and small messages.
+func (t *Template) Render(data any) (string, error) {
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// position converts a byte offset in src into a 1-based line and rune column.
+func position(src string, off int) (line, col int) {
+	if off > len(src) {
+		off = len(src)
+	}
+	if off < 0 {
+		off = 0
+	}
+	line = 1 + strings.Count(src[:off], "\n")
+	start := strings.LastIndexByte(src[:off], '\n') + 1
+	col = 1 + len([]rune(src[start:off]))
+	return line, col
+}

@@ -1,0 +1,318 @@
+package render
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+)
+
+// SafeString is a string a helper returns to mark its output as already safe
+// HTML: it is written without escaping. None of the built-in helpers return it,
+// so data can only reach the output unescaped through {{{ }}} or {{& }}.
+type SafeString string
+
+// kind classifies a value without boxing it.
+type kind uint8
+
+const (
+	kMissing kind = iota // the path resolved to nothing (undefined in Handlebars)
+	kNull
+	kBool
+	kNum
+	kStr
+	kSafe
+	kObj
+	kArr
+	kOther
+)
+
+// value is the engine's unboxed representation of a datum. Evaluating paths
+// and built-in helpers in terms of value keeps Execute free of interface
+// allocations: x holds the original interface for maps, slices and others.
+type value struct {
+	k kind
+	b bool
+	n float64
+	s string // string contents, or the literal text of a json.Number
+	x any
+}
+
+var (
+	missing  = value{k: kMissing}
+	nullVal  = value{k: kNull}
+	trueVal  = value{k: kBool, b: true}
+	falseVal = value{k: kBool}
+)
+
+func boolValue(b bool) value {
+	if b {
+		return trueVal
+	}
+	return falseVal
+}
+
+func numValue(f float64) value { return value{k: kNum, n: f} }
+
+func strValue(s string) value { return value{k: kStr, s: s} }
+
+// fromAny converts data as produced by encoding/json (plus a few common Go
+// types) into a value.
+func fromAny(orig any) value {
+	switch v := orig.(type) {
+	case nil:
+		return nullVal
+	case string:
+		return value{k: kStr, s: v, x: orig}
+	case float64:
+		return value{k: kNum, n: v, x: orig}
+	case bool:
+		return value{k: kBool, b: v, x: orig}
+	case map[string]any:
+		return value{k: kObj, x: orig}
+	case []any:
+		return value{k: kArr, x: orig}
+	case json.Number:
+		f, err := strconv.ParseFloat(string(v), 64)
+		if err != nil {
+			return value{k: kStr, s: string(v), x: orig}
+		}
+		return value{k: kNum, n: f, s: string(v), x: orig}
+	case SafeString:
+		return value{k: kSafe, s: string(v), x: orig}
+	case int:
+		return value{k: kNum, n: float64(v)}
+	case int64:
+		return value{k: kNum, n: float64(v)}
+	case int32:
+		return value{k: kNum, n: float64(v)}
+	case float32:
+		return value{k: kNum, n: float64(v)}
+	case []string:
+		a := make([]any, len(v))
+		for i, s := range v {
+			a[i] = s
+		}
+		return value{k: kArr, x: a}
+	case []map[string]any:
+		a := make([]any, len(v))
+		for i, m := range v {
+			a[i] = m
+		}
+		return value{k: kArr, x: a}
+	default:
+		return value{k: kOther, x: orig}
+	}
+}
+
+// toAny converts a value back to the encoding/json data model, for custom
+// helpers and the json helper. Values that came from data keep their
+// original interface, so this does not allocate for them.
+func (v value) toAny() any {
+	if v.x != nil {
+		return v.x
+	}
+	switch v.k {
+	case kMissing, kNull:
+		return nil
+	case kBool:
+		return v.b
+	case kNum:
+		if v.s != "" {
+			return json.Number(v.s)
+		}
+		return v.n
+	case kStr:
+		return v.s
+	case kSafe:
+		return SafeString(v.s)
+	default:
+		return v.x
+	}
+}
+
+// ctxAny is the value as a context object for lookups.
+func (v value) ctxAny() any {
+	if v.k == kMissing {
+		return nil
+	}
+	return v.toAny()
+}
+
+// truthy implements Handlebars' #if truthiness: false, undefined, null, "",
+// 0 (unless includeZero), NaN and empty arrays are falsy; everything else,
+// including empty objects, is truthy.
+func (v value) truthy(includeZero bool) bool {
+	switch v.k {
+	case kMissing, kNull:
+		return false
+	case kBool:
+		return v.b
+	case kNum:
+		if math.IsNaN(v.n) {
+			return false
+		}
+		return includeZero || v.n != 0
+	case kStr, kSafe:
+		return v.s != ""
+	case kArr:
+		return len(v.x.([]any)) > 0
+	default:
+		return true
+	}
+}
+
+// present reports whether v counts as a value for the ?: operator and the
+// default helper: not missing, not null and not the empty string.
+func (v value) present() bool {
+	switch v.k {
+	case kMissing, kNull:
+		return false
+	case kStr, kSafe:
+		return v.s != ""
+	}
+	return true
+}
+
+// appendNumber formats f the way JavaScript's Number#toString does for the
+// common range, so output matches Handlebars.
+func appendNumber(dst []byte, f float64) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(dst, "NaN"...)
+	case math.IsInf(f, 1):
+		return append(dst, "Infinity"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-Infinity"...)
+	case f == 0:
+		return append(dst, '0')
+	}
+	a := math.Abs(f)
+	if a < 1e15 && f == math.Trunc(f) {
+		return strconv.AppendInt(dst, int64(f), 10)
+	}
+	if a >= 1e-6 && a < 1e21 {
+		return strconv.AppendFloat(dst, f, 'f', -1, 64)
+	}
+	start := len(dst)
+	dst = strconv.AppendFloat(dst, f, 'e', -1, 64)
+	// Go writes e-07 / e+21; JavaScript writes e-7 / e+21.
+	for i := start; i < len(dst); i++ {
+		if dst[i] == 'e' && i+3 < len(dst) && dst[i+2] == '0' {
+			dst = append(dst[:i+2], dst[i+3:]...)
+			break
+		}
+	}
+	return dst
+}
+
+// appendText appends the JavaScript-style string form of v, unescaped.
+func appendText(dst []byte, v value) []byte {
+	switch v.k {
+	case kStr, kSafe:
+		return append(dst, v.s...)
+	case kNum:
+		if v.s != "" {
+			return append(dst, v.s...)
+		}
+		return appendNumber(dst, v.n)
+	case kBool:
+		if v.b {
+			return append(dst, "true"...)
+		}
+		return append(dst, "false"...)
+	case kArr:
+		for i, e := range v.x.([]any) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			ev := fromAny(e)
+			if ev.k != kNull {
+				dst = appendText(dst, ev)
+			}
+		}
+		return dst
+	case kObj:
+		return append(dst, "[object Object]"...)
+	case kOther:
+		if s, ok := v.x.(interface{ String() string }); ok {
+			return append(dst, s.String()...)
+		}
+		b, err := json.Marshal(v.x)
+		if err != nil {
+			return dst
+		}
+		return append(dst, b...)
+	}
+	return dst
+}
+
+// String returns the string form of v; it allocates for non-strings.
+func (v value) String() string {
+	if v.k == kStr || v.k == kSafe {
+		return v.s
+	}
+	if v.k == kNum && v.s != "" {
+		return v.s
+	}
+	var scratch [32]byte
+	return string(appendText(scratch[:0], v))
+}
+
+// escapeTable marks the bytes Handlebars escapes.
+var escapeTable = [256]bool{'&': true, '<': true, '>': true, '"': true, '\'': true, '`': true, '=': true}
+
+// appendEscaped appends s with Handlebars' HTML escaping, copying unescaped
+// runs in one go.
+func appendEscaped[T string | []byte](dst []byte, s T) []byte {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !escapeTable[c] {
+			continue
+		}
+		dst = append(dst, s[last:i]...)
+		switch c {
+		case '&':
+			dst = append(dst, "&amp;"...)
+		case '<':
+			dst = append(dst, "&lt;"...)
+		case '>':
+			dst = append(dst, "&gt;"...)
+		case '"':
+			dst = append(dst, "&quot;"...)
+		case '\'':
+			dst = append(dst, "&#x27;"...)
+		case '`':
+			dst = append(dst, "&#x60;"...)
+		case '=':
+			dst = append(dst, "&#x3D;"...)
+		}
+		last = i + 1
+	}
+	return append(dst, s[last:]...)
+}
+
+// lookup resolves one path segment on a context object. Arrays support
+// numeric indexes and length, strings support length (in runes), as in
+// JavaScript.
+func lookup(ctx any, seg string) (any, bool) {
+	switch c := ctx.(type) {
+	case map[string]any:
+		v, ok := c[seg]
+		return v, ok
+	case []any:
+		if seg == "length" {
+			return float64(len(c)), true
+		}
+		i, err := strconv.Atoi(seg)
+		if err != nil || i < 0 || i >= len(c) {
+			return nil, false
+		}
+		return c[i], true
+	case string:
+		if seg == "length" {
+			return float64(len([]rune(c))), true
+		}
+	}
+	return nil, false
+}
