@@ -72,7 +72,7 @@ func formatDateHelper(st *state, args []value, _ []hashVal) (value, error) {
 	return strValue(string(b)), nil
 }
 
-// appendDate formats t with a Java/Adobe-style pattern; see README.md.
+// appendDate formats t with a Java/Adobe-style pattern; see the README's formatDate section.
 func appendDate(b []byte, t time.Time, pattern string) ([]byte, error) {
 	for i := 0; i < len(pattern); {
 		c := pattern[i]
