@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"mime"
+	"net/mail"
 	"strconv"
 	"sync"
 	"time"
@@ -188,6 +188,8 @@ func (d *Dispatcher) deliver(ctx context.Context, job Job, cv *compiled, cfg cam
 	if err := d.Ledger.Finish(ctx, job.Tenant, e); err != nil {
 		// The message went out (or was excluded); the claim stays and a
 		// redelivery will close it as interrupted instead of resending.
+		d.log().ErrorContext(ctx, "outcome not recorded", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
+			"outcome", string(outcome), "messageId", msgID, "error", err.Error())
 		return outcome, nil
 	}
 	return outcome, nil
@@ -239,12 +241,15 @@ func (d *Dispatcher) send(ctx context.Context, job Job, cv *compiled, cfg campai
 
 // formatFrom builds the From header; a non-ASCII or special-character name
 // is RFC 2047-encoded, and line breaks can never reach the header.
+// net/mail quotes an ASCII name and encodes any other as a whole word
+// (quoting before encoding would put the quotes inside the encoded word,
+// where clients show them or fail to decode it).
 func formatFrom(name, addr string) string {
 	name = address.StripLineBreaks(name)
 	if name == "" {
 		return addr
 	}
-	return mime.QEncoding.Encode("utf-8", strconv.Quote(name)) + " <" + addr + ">"
+	return (&mail.Address{Name: name, Address: addr}).String()
 }
 
 func token() string {

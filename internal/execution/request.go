@@ -106,8 +106,7 @@ func (r UnitaryRequest) Validate() error {
 			f.Add(p+".context.system", "is reserved")
 		}
 		if rc.Context != nil {
-			b, _ := json.Marshal(rc.Context)
-			ctxSize += len(b)
+			ctxSize += jsonSize(rc.Context)
 		}
 	}
 	if ctxSize > MaxContextSize {
@@ -115,6 +114,21 @@ func (r UnitaryRequest) Validate() error {
 	}
 	return f.Err()
 }
+
+// jsonSize is v's size as JSON the way a caller sends it: json.Marshal
+// would count each '<', '>' and '&' as a 6-byte \u escape and refuse
+// HTML-heavy context well under the limit.
+func jsonSize(v any) int {
+	var n byteCounter
+	enc := json.NewEncoder(&n)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return max(int(n)-1, 0) // Encode appends a newline
+}
+
+type byteCounter int
+
+func (c *byteCounter) Write(p []byte) (int, error) { *c += byteCounter(len(p)); return len(p), nil }
 
 func checkID(f *derrors.Fields, field, v string) {
 	switch {

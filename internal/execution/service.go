@@ -185,7 +185,10 @@ func (s *Service) liveVersion(ctx context.Context, t tenant.Tenant, campaignID s
 	if err != nil {
 		return campaign.Version{}, fmt.Errorf("read campaign %s: %w", campaignID, err)
 	}
-	if c.Status != campaign.StatusLive || c.LiveVersion == 0 {
+	// A scheduled campaign whose start has passed is live in all but name
+	// until the start schedule flips its status.
+	started := c.Status == campaign.StatusScheduled && c.LiveVersion > 0
+	if (c.Status != campaign.StatusLive && !started) || c.LiveVersion == 0 {
 		return campaign.Version{}, derrors.New(derrors.Conflict, "campaign %q is %s; only a live campaign can be triggered", campaignID, c.Status)
 	}
 	v, err := s.Campaigns.GetVersion(ctx, t, campaignID, c.LiveVersion)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 
@@ -15,11 +16,17 @@ func Trigger(svc *execution.Service, log *slog.Logger) HandlerFunc {
 		"POST /im/executions/unitary": {scopes: []auth.Scope{auth.ScopeTrigger}, maxBody: execution.MaxBodySize,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				var req execution.UnitaryRequest
-				if err := decodeJSON(r.body, &req, false); err != nil {
-					return 0, nil, err
+				err := decodeJSON(r.body, &req, false)
+				if err != nil {
+					// Name the request in the error report even when
+					// another field is of the wrong type.
+					_ = json.Unmarshal(r.body, &req)
 				}
 				r.report["requestId"] = req.RequestID
 				r.report["campaignId"] = req.CampaignID
+				if err != nil {
+					return 0, nil, err
+				}
 				if err := req.Validate(); err != nil {
 					return 0, nil, err
 				}

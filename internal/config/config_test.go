@@ -1,0 +1,81 @@
+package config_test
+
+import (
+	"log/slog"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldhq/herald/internal/config"
+)
+
+// env returns a getenv over m.
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    config.Config
+		wantErr bool
+	}{
+		{
+			name: "every variable is read and trimmed",
+			env: map[string]string{
+				"HERALD_TABLE":                 " herald ",
+				"HERALD_DISPATCH_QUEUE_URL":    "http://127.0.0.1:5000/123/dispatch\n",
+				"HERALD_SES_CONFIGURATION_SET": "herald-events",
+				"HERALD_LOG_LEVEL":             " debug ",
+			},
+			want: config.Config{Table: "herald", DispatchQueueURL: "http://127.0.0.1:5000/123/dispatch",
+				ConfigurationSet: "herald-events", LogLevel: slog.LevelDebug},
+		},
+		{
+			name: "only the table is required and the level defaults to info",
+			env:  map[string]string{"HERALD_TABLE": "herald"},
+			want: config.Config{Table: "herald", LogLevel: slog.LevelInfo},
+		},
+		{
+			name: "the level is case-insensitive",
+			env:  map[string]string{"HERALD_TABLE": "herald", "HERALD_LOG_LEVEL": "WARN"},
+			want: config.Config{Table: "herald", LogLevel: slog.LevelWarn},
+		},
+		{
+			name:    "a missing table fails",
+			env:     map[string]string{"HERALD_DISPATCH_QUEUE_URL": "q"},
+			wantErr: true,
+		},
+		{
+			name:    "a blank table fails",
+			env:     map[string]string{"HERALD_TABLE": "  "},
+			wantErr: true,
+		},
+		{
+			name:    "an unknown level fails",
+			env:     map[string]string{"HERALD_TABLE": "herald", "HERALD_LOG_LEVEL": "verbose"},
+			wantErr: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := config.Load(env(tt.env))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Load() error = %v, wantErr %t", err, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Load() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRequireQueue(t *testing.T) {
+	if err := (config.Config{Table: "herald"}).RequireQueue(); err == nil {
+		t.Error("RequireQueue() without a queue URL = nil, want an error")
+	}
+	if err := (config.Config{Table: "herald", DispatchQueueURL: "q"}).RequireQueue(); err != nil {
+		t.Errorf("RequireQueue() with a queue URL = %v, want nil", err)
+	}
+}

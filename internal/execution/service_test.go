@@ -1,0 +1,193 @@
+package execution_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/memory"
+	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+var (
+	acme = tenant.Tenant{Org: "acme", Sandbox: "prod"}
+	now  = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+)
+
+// putCampaign stores campaign id in status st; unless st is draft it
+// also stores version 1 of type typ with spec.
+func putCampaign(t *testing.T, store *memory.Store, id string, st campaign.Status, typ campaign.Type, spec campaign.Spec) {
+	t.Helper()
+	ctx := context.Background()
+	c := campaign.Campaign{ID: id, Name: id, Type: typ, Channel: campaign.Email, Status: campaign.StatusDraft, Draft: spec, Revision: 1}
+	if err := store.CreateCampaign(ctx, acme, c); err != nil {
+		t.Fatalf("CreateCampaign: %v", err)
+	}
+	if st == campaign.StatusDraft {
+		return
+	}
+	live := c
+	live.Status, live.LiveVersion, live.Revision = st, 1, 2
+	v := campaign.Version{CampaignID: id, Number: 1, Type: typ, Channel: campaign.Email, Spec: spec, ActivatedAt: now}
+	if err := store.Activate(ctx, acme, live, v, 1); err != nil {
+		t.Fatalf("Activate: %v", err)
+	}
+}
+
+func newService(store *memory.Store, q *memory.Queue) *execution.Service {
+	return &execution.Service{Store: store, Campaigns: store, Profiles: store, Queue: q,
+		Now: func() time.Time { return now }, NewID: func() string { return "ex-1" }}
+}
+
+func TestUnitaryRefusesCampaignsThatCannotBeTriggered(t *testing.T) {
+	past, future := now.Add(-time.Hour), now.Add(time.Hour)
+	tests := []struct {
+		name   string
+		status campaign.Status
+		typ    campaign.Type
+		sched  campaign.Schedule
+		kind   derrors.Kind
+		detail string
+	}{
+		{"a draft campaign is a conflict", campaign.StatusDraft, campaign.Transactional, campaign.Schedule{}, derrors.Conflict, "is draft"},
+		{"a stopped campaign is a conflict", campaign.StatusStopped, campaign.Transactional, campaign.Schedule{}, derrors.Conflict, "is stopped"},
+		{"a campaign before its start is a conflict", campaign.StatusLive, campaign.Transactional, campaign.Schedule{Start: &future}, derrors.Conflict, "starts at"},
+		{"a campaign after its end is a conflict", campaign.StatusLive, campaign.Transactional, campaign.Schedule{End: &past}, derrors.Conflict, "ended at"},
+		{"a campaign ending right now is a conflict", campaign.StatusLive, campaign.Transactional, campaign.Schedule{End: &now}, derrors.Conflict, "ended at"},
+		{"a marketing campaign is a conflict", campaign.StatusLive, campaign.Marketing, campaign.Schedule{}, derrors.Conflict, "marketing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store, q := memory.New(), &memory.Queue{}
+			putCampaign(t, store, "camp-1", tt.status, tt.typ, campaign.Spec{Schedule: tt.sched})
+			req := validRequest(1)
+			req.Recipients[0].Type = execution.TypeExternal
+			_, err := newService(store, q).Unitary(context.Background(), acme, "hk_1", req)
+			var de *derrors.Error
+			if !errors.As(err, &de) || de.Kind != tt.kind || !strings.Contains(de.Detail, tt.detail) {
+				t.Fatalf("Unitary() error = %v, want kind %d mentioning %q", err, tt.kind, tt.detail)
+			}
+			if n := store.Executions(); n != 0 {
+				t.Errorf("Unitary() stored %d executions, want 0", n)
+			}
+			if jobs := q.Jobs(); len(jobs) != 0 {
+				t.Errorf("Unitary() enqueued %d jobs, want 0", len(jobs))
+			}
+		})
+	}
+}
+
+func TestUnitaryInsideItsScheduleIsAccepted(t *testing.T) {
+	past, future := now.Add(-time.Hour), now.Add(time.Hour)
+	store, q := memory.New(), &memory.Queue{}
+	putCampaign(t, store, "camp-1", campaign.StatusLive, campaign.Transactional, campaign.Spec{Schedule: campaign.Schedule{Start: &past, End: &future}})
+	req := validRequest(1)
+	req.Recipients[0].Type = execution.TypeExternal
+	if _, err := newService(store, q).Unitary(context.Background(), acme, "hk_1", req); err != nil {
+		t.Fatalf("Unitary: %v", err)
+	}
+	if n := len(q.Jobs()); n != 1 {
+		t.Errorf("enqueued %d jobs, want 1", n)
+	}
+}
+
+func TestUnitaryCreatesMissingProfilesWhenAllowed(t *testing.T) {
+	store, q := memory.New(), &memory.Queue{}
+	putCampaign(t, store, "camp-1", campaign.StatusLive, campaign.Transactional,
+		campaign.Spec{Audience: campaign.Audience{Namespace: "crmId", CreateProfiles: true}})
+	existing := profile.Profile{Namespace: "crmId", ID: "1", Attributes: map[string]any{"tier": "gold"}, CreatedAt: now.Add(-time.Hour)}
+	if err := store.Put(context.Background(), acme, existing); err != nil {
+		t.Fatal(err)
+	}
+	req := execution.UnitaryRequest{RequestID: "r", CampaignID: "camp-1", Recipients: []execution.Recipient{
+		{Type: "aep", UserID: "1", Namespace: "crmId"},
+		{Type: "aep", UserID: "2", Namespace: "crmId", Profile: map[string]any{"tier": "silver"}},
+		{Type: "external", UserID: "3", Namespace: "crmId"},
+	}}
+	if _, err := newService(store, q).Unitary(context.Background(), acme, "hk_1", req); err != nil {
+		t.Fatalf("Unitary: %v", err)
+	}
+	got, err := store.BatchGet(context.Background(), acme, []profile.Identity{crm("1"), crm("2"), crm("3")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[profile.Identity]profile.Profile{
+		crm("1"): existing,
+		// The call's profile is for rendering only: never stored.
+		crm("2"): {Namespace: "crmId", ID: "2", Attributes: map[string]any{}, Identities: map[string]string{"crmId": "2"}, CreatedAt: now, UpdatedAt: now},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("profiles after the call (-want +got):\n%s", diff)
+	}
+}
+
+func crm(id string) profile.Identity { return profile.Identity{Namespace: "crmId", ID: id} }
+
+func TestUnitaryJobs(t *testing.T) {
+	store, q := memory.New(), &memory.Queue{}
+	putCampaign(t, store, "camp-1", campaign.StatusLive, campaign.Transactional, campaign.Spec{})
+	req := execution.UnitaryRequest{RequestID: "r", CampaignID: "camp-1", Recipients: []execution.Recipient{
+		{Type: "external", UserID: "jane@example.com", Namespace: "email",
+			ChannelData: &execution.ChannelData{EmailAddress: "jane+x@example.com"},
+			Profile:     map[string]any{"firstName": "Jane"}, Context: map[string]any{"orderId": "A1"}},
+		{Type: "external", UserID: "42", Namespace: "crmId"},
+	}}
+	resp, err := newService(store, q).Unitary(context.Background(), acme, "hk_1", req)
+	if err != nil {
+		t.Fatalf("Unitary: %v", err)
+	}
+	wantResp := execution.Response{ExecutionID: "ex-1", RequestID: "r", CreatedAt: now, CreatedBy: "hk_1", ModifiedAt: now, ModifiedBy: "hk_1"}
+	if diff := cmp.Diff(wantResp, resp); diff != "" {
+		t.Errorf("Unitary() response (-want +got):\n%s", diff)
+	}
+	job := func(r delivery.Recipient) delivery.Job {
+		return delivery.Job{Tenant: acme, ExecutionID: "ex-1", CampaignID: "camp-1", Version: 1, Recipients: []delivery.Recipient{r}}
+	}
+	want := []delivery.Job{
+		job(delivery.Recipient{Type: "external", UserID: "jane@example.com", Namespace: "email", Email: "jane+x@example.com",
+			Profile: map[string]any{"firstName": "Jane"}, Context: map[string]any{"orderId": "A1"}}),
+		job(delivery.Recipient{Type: "external", UserID: "42", Namespace: "crmId"}),
+	}
+	if diff := cmp.Diff(want, q.Jobs()); diff != "" {
+		t.Errorf("enqueued jobs (-want +got):\n%s", diff)
+	}
+}
+
+func TestUnitaryReplayIgnoresKeyOrderButNotContent(t *testing.T) {
+	store, q := memory.New(), &memory.Queue{}
+	putCampaign(t, store, "camp-1", campaign.StatusLive, campaign.Transactional, campaign.Spec{})
+	svc := newService(store, q)
+	req := validRequest(1)
+	req.Recipients[0].Type = "external"
+	req.Recipients[0].Context = map[string]any{"a": "1", "b": "2"}
+	first, err := svc.Unitary(context.Background(), acme, "hk_1", req)
+	if err != nil {
+		t.Fatalf("Unitary: %v", err)
+	}
+	same := validRequest(1)
+	same.Recipients[0].Type = "external"
+	same.Recipients[0].Context = map[string]any{"b": "2", "a": "1"}
+	again, err := svc.Unitary(context.Background(), acme, "hk_2", same)
+	if err != nil {
+		t.Fatalf("Unitary(same request): %v", err)
+	}
+	if diff := cmp.Diff(first, again); diff != "" {
+		t.Errorf("replayed response (-want +got):\n%s", diff)
+	}
+	same.Recipients[0].Context["a"] = "changed"
+	if _, err := svc.Unitary(context.Background(), acme, "hk_1", same); !derrors.Is(err, derrors.Conflict) {
+		t.Errorf("Unitary(same requestId, other body) error = %v, want Conflict", err)
+	}
+	if n, jobs := store.Executions(), len(q.Jobs()); n != 1 || jobs != 1 {
+		t.Errorf("after three calls: %d executions and %d jobs, want 1 and 1", n, jobs)
+	}
+}

@@ -1,0 +1,188 @@
+package sqs_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/sqs"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+func job(userIDs ...string) delivery.Job {
+	j := delivery.Job{Tenant: tenant.Tenant{Org: "acme", Sandbox: "prod"}, ExecutionID: "ex-1", CampaignID: "c-1", Version: 3}
+	for _, id := range userIDs {
+		j.Recipients = append(j.Recipients, delivery.Recipient{Type: "external", UserID: id, Namespace: "crmId"})
+	}
+	return j
+}
+
+func TestEncodeDecodeRoundTrip(t *testing.T) {
+	want := job()
+	want.Recipients = []delivery.Recipient{{
+		Type: "aep", UserID: "jane@example.com", Namespace: "email", Email: "jane+orders@example.com",
+		Profile: map[string]any{"person": map[string]any{"name": map[string]any{"firstName": "Jane <J> & Co"}}},
+		Context: map[string]any{
+			"banner":  `<a href="https://example.com/?a=1&b=2">Shop</a>`,
+			"orderId": json.Number("12345678901234567890"), // beyond float64's exact range
+			"total":   json.Number("19.990"),
+			"items":   []any{map[string]any{"sku": "A-1", "qty": json.Number("2")}},
+			"gift":    true,
+			"note":    nil,
+		},
+	}}
+
+	body, err := sqs.Encode(want)
+	if err != nil {
+		t.Fatalf("Encode: %v", err)
+	}
+	s := string(body)
+	for _, raw := range []string{`<a href=\"https://example.com/?a=1&b=2\">Shop</a>`, `Jane <J> & Co`, `12345678901234567890`, `19.990`} {
+		if !strings.Contains(s, raw) {
+			t.Errorf("Encode() = %s\nwant it to hold %s unescaped", s, raw)
+		}
+	}
+	if strings.Contains(s, `\u003c`) || strings.Contains(s, `\u0026`) {
+		t.Errorf("Encode() escaped HTML: %s", s)
+	}
+	if strings.HasSuffix(s, "\n") {
+		t.Errorf("Encode() ends with a newline")
+	}
+
+	got, err := sqs.Decode(s)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Decode(Encode(job)) mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestDecodeRejectsGarbage(t *testing.T) {
+	for _, body := range []string{"", "{", `{"version":"three"}`, "not json"} {
+		if _, err := sqs.Decode(body); err == nil {
+			t.Errorf("Decode(%q) error = nil, want an error", body)
+		}
+	}
+}
+
+// fakeSQS records SendMessageBatch calls and can refuse entries.
+type fakeSQS struct {
+	calls  [][]types.SendMessageBatchRequestEntry
+	err    error
+	refuse bool
+}
+
+func (f *fakeSQS) SendMessageBatch(_ context.Context, in *awssqs.SendMessageBatchInput, _ ...func(*awssqs.Options)) (*awssqs.SendMessageBatchOutput, error) {
+	if aws.ToString(in.QueueUrl) != "https://sqs.example/dispatch" {
+		return nil, fmt.Errorf("unexpected queue %q", aws.ToString(in.QueueUrl))
+	}
+	f.calls = append(f.calls, append([]types.SendMessageBatchRequestEntry(nil), in.Entries...))
+	if f.err != nil {
+		return nil, f.err
+	}
+	out := &awssqs.SendMessageBatchOutput{}
+	if f.refuse {
+		out.Failed = []types.BatchResultErrorEntry{{Id: in.Entries[0].Id, Code: aws.String("InternalError"), Message: aws.String("try again")}}
+	}
+	return out, nil
+}
+
+func TestEnqueue(t *testing.T) {
+	big := strings.Repeat("x", 100<<10)
+	bigJob := func(id string) delivery.Job {
+		j := job(id)
+		j.Recipients[0].Context = map[string]any{"blob": big}
+		return j
+	}
+	tests := []struct {
+		name      string
+		jobs      []delivery.Job
+		wantCalls []int // entries per SendMessageBatch call
+	}{
+		{"one job is one call", []delivery.Job{job("u0")}, []int{1}},
+		{"twenty jobs are two calls of ten", jobsOf(20), []int{10, 10}},
+		{"twenty-one jobs are three calls", jobsOf(21), []int{10, 10, 1}},
+		{"large jobs are split by size", []delivery.Job{bigJob("a"), bigJob("b"), bigJob("c")}, []int{2, 1}},
+		{"no jobs make no call", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := &fakeSQS{}
+			if err := sqs.New(api, "https://sqs.example/dispatch").Enqueue(context.Background(), tt.jobs); err != nil {
+				t.Fatalf("Enqueue: %v", err)
+			}
+			var gotCalls []int
+			var got []delivery.Job
+			for _, c := range api.calls {
+				gotCalls = append(gotCalls, len(c))
+				ids := map[string]bool{}
+				for _, e := range c {
+					if ids[aws.ToString(e.Id)] {
+						t.Errorf("entry id %q repeats within one batch", aws.ToString(e.Id))
+					}
+					ids[aws.ToString(e.Id)] = true
+					j, err := sqs.Decode(aws.ToString(e.MessageBody))
+					if err != nil {
+						t.Fatalf("Decode(sent body): %v", err)
+					}
+					got = append(got, j)
+				}
+			}
+			if diff := cmp.Diff(tt.wantCalls, gotCalls); diff != "" {
+				t.Errorf("entries per call (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.jobs, got); diff != "" {
+				t.Errorf("sent jobs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func jobsOf(n int) []delivery.Job {
+	out := make([]delivery.Job, n)
+	for i := range out {
+		out[i] = job(fmt.Sprintf("u%d", i))
+	}
+	return out
+}
+
+func TestEnqueueFails(t *testing.T) {
+	down := errors.New("connection refused")
+	tests := []struct {
+		name      string
+		api       *fakeSQS
+		jobs      []delivery.Job
+		wantCalls int
+	}{
+		{"a failed call is an error", &fakeSQS{err: down}, jobsOf(3), 1},
+		{"a refused entry is an error", &fakeSQS{refuse: true}, jobsOf(3), 1},
+		{"a job over SQS's message limit is an error and nothing is sent", &fakeSQS{},
+			[]delivery.Job{{Tenant: tenant.Tenant{Org: "acme", Sandbox: "prod"}, ExecutionID: "e", CampaignID: "c", Version: 1,
+				Recipients: []delivery.Recipient{{Type: "external", UserID: "u", Namespace: "crmId",
+					Context: map[string]any{"blob": strings.Repeat("x", 300<<10)}}}}}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := sqs.New(tt.api, "https://sqs.example/dispatch").Enqueue(context.Background(), tt.jobs)
+			if err == nil {
+				t.Fatal("Enqueue() error = nil, want an error")
+			}
+			if tt.api.err != nil && !errors.Is(err, tt.api.err) {
+				t.Errorf("Enqueue() error = %v, want it to wrap %v", err, tt.api.err)
+			}
+			if len(tt.api.calls) != tt.wantCalls {
+				t.Errorf("Enqueue() made %d SendMessageBatch calls, want %d", len(tt.api.calls), tt.wantCalls)
+			}
+		})
+	}
+}
