@@ -84,7 +84,7 @@ func (a *App) TriggerHandler() (httpapi.HandlerFunc, error) {
 
 // ManageHandler returns the management API handler.
 func (a *App) ManageHandler() httpapi.HandlerFunc {
-	return httpapi.Manage(a.Campaigns(), &profile.Service{Store: a.store}, a.log)
+	return httpapi.Manage(httpapi.ManageDeps{Campaigns: a.Campaigns(), Profiles: &profile.Service{Store: a.store}}, a.log)
 }
 
 // Dispatcher returns the delivery dispatcher, sending with SES v2.

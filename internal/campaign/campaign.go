@@ -53,7 +53,42 @@ type EmailSettings struct {
 	FromName         string   `json:"fromName"`
 	FromAddress      string   `json:"fromAddress"`
 	ReplyTo          []string `json:"replyTo,omitempty"`
+	BCC              []string `json:"bcc,omitempty"`
 	ConfigurationSet string   `json:"configurationSet,omitempty"`
+	// ListUnsubscribeMailto and ListUnsubscribeURL feed the List-Unsubscribe
+	// headers of marketing email (RFC 2369, RFC 8058).
+	ListUnsubscribeMailto string `json:"listUnsubscribeMailto,omitempty"`
+	ListUnsubscribeURL    string `json:"listUnsubscribeUrl,omitempty"`
+	// SendToSuppressed sends transactional email even to addresses
+	// suppressed for bounces or complaints.
+	SendToSuppressed bool `json:"sendToSuppressed,omitempty"`
+}
+
+// SMSSettings is the sending setup of an SMS configuration.
+type SMSSettings struct {
+	SenderID          string `json:"senderId,omitempty"`
+	OriginationNumber string `json:"originationNumber,omitempty"`
+	// MaxSegments caps a message's length (default 10).
+	MaxSegments int `json:"maxSegments,omitempty"`
+}
+
+// Push platforms, as SNS names them.
+const (
+	PlatformAPNS        = "APNS"
+	PlatformAPNSSandbox = "APNS_SANDBOX"
+	PlatformGCM         = "GCM"
+)
+
+// PushApp is one mobile app a push configuration sends to.
+type PushApp struct {
+	AppID                  string `json:"appId"`
+	Platform               string `json:"platform"`
+	PlatformApplicationARN string `json:"platformApplicationArn"`
+}
+
+// PushSettings is the sending setup of a push configuration.
+type PushSettings struct {
+	Apps []PushApp `json:"apps"`
 }
 
 // ChannelConfig is a named sending setup for one channel and category.
@@ -63,6 +98,8 @@ type ChannelConfig struct {
 	Channel   Channel        `json:"channel"`
 	Category  Type           `json:"category"`
 	Email     *EmailSettings `json:"email,omitempty"`
+	SMS       *SMSSettings   `json:"sms,omitempty"`
+	Push      *PushSettings  `json:"push,omitempty"`
 	Revision  int            `json:"revision"`
 	CreatedAt time.Time      `json:"createdAt"`
 	UpdatedAt time.Time      `json:"updatedAt"`
@@ -76,9 +113,29 @@ type EmailContent struct {
 	Text      string `json:"text,omitempty"`
 }
 
+// SMSContent is what an SMS campaign renders.
+type SMSContent struct {
+	Body string `json:"body"`
+}
+
+// PushContent is what a push campaign renders; Title, Body, ImageURL,
+// DeepLink and Data values are templates.
+type PushContent struct {
+	Title    string            `json:"title,omitempty"`
+	Body     string            `json:"body,omitempty"`
+	ImageURL string            `json:"imageUrl,omitempty"`
+	DeepLink string            `json:"deepLink,omitempty"`
+	Sound    string            `json:"sound,omitempty"`
+	Badge    *int              `json:"badge,omitempty"`
+	Data     map[string]string `json:"data,omitempty"`
+	Silent   bool              `json:"silent,omitempty"`
+}
+
 // Content is a campaign's message content, one field per channel.
 type Content struct {
 	Email *EmailContent `json:"email,omitempty"`
+	SMS   *SMSContent   `json:"sms,omitempty"`
+	Push  *PushContent  `json:"push,omitempty"`
 }
 
 // Audience says who a campaign addresses.
@@ -89,12 +146,17 @@ type Audience struct {
 	// CreateProfiles lets a transactional trigger create an unknown
 	// "aep" recipient's profile instead of rejecting the call.
 	CreateProfiles bool `json:"createProfiles,omitempty"`
+	// AudienceID is a marketing campaign's audience.
+	AudienceID string `json:"audienceId,omitempty"`
 }
 
 // Schedule bounds when a campaign may be triggered.
 type Schedule struct {
 	Start *time.Time `json:"start,omitempty"`
 	End   *time.Time `json:"end,omitempty"`
+	// DeliveryRate caps marketing sends at 1-2000 messages per second
+	// (0: no cap).
+	DeliveryRate int `json:"deliveryRate,omitempty"`
 }
 
 // Spec is the editable part of a campaign, frozen into a Version on

@@ -89,7 +89,7 @@ func newHarness(tb testing.TB) *harness {
 	h.camps = &campaign.Service{Store: h.store, Now: func() time.Time { return now },
 		NewID: func() string { return fmt.Sprintf("id-%d", idN.Add(1)) }}
 	h.trigger = httpapi.Trigger(svc, log)
-	h.manage = httpapi.Manage(h.camps, &profile.Service{Store: h.store, Now: func() time.Time { return now }}, log)
+	h.manage = httpapi.Manage(httpapi.ManageDeps{Campaigns: h.camps, Profiles: &profile.Service{Store: h.store, Now: func() time.Time { return now }}}, log)
 	return h
 }
 
