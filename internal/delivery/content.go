@@ -3,55 +3,152 @@ package delivery
 import (
 	"fmt"
 	"html"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/push"
 	"github.com/heraldhq/herald/internal/render"
+	"github.com/heraldhq/herald/internal/sms"
 )
 
-// EmailTemplates is an email content's templates, parsed once per
-// campaign version.
-type EmailTemplates struct {
+// ProofPrefix starts the subject (email), title (push) or body (SMS) of a
+// proof, so nobody mistakes it for the real message.
+const ProofPrefix = "[Proof] "
+
+// Templates are a campaign version's content for its channel, parsed once.
+// Dispatch and preview render through the same Templates, so a preview
+// is exactly what would be sent.
+type Templates struct {
+	channel campaign.Channel
+	email   emailTemplates
+	smsBody *render.Template
+	push    pushTemplates
+}
+
+type emailTemplates struct {
 	subject, preheader, html, text *render.Template
 }
 
-// ParseEmail parses every field of c. The HTML body is parsed in HTML mode
-// (values are escaped); subject, preheader and text are not escaped.
-func ParseEmail(c *campaign.EmailContent) (*EmailTemplates, error) {
-	if c == nil {
-		return nil, fmt.Errorf("the version has no email content")
-	}
-	var t EmailTemplates
-	for _, f := range []struct {
-		name string
-		src  string
-		mode render.Mode
-		dst  **render.Template
-	}{
-		{"subject", c.Subject, render.Text, &t.subject},
-		{"preheader", c.Preheader, render.Text, &t.preheader},
-		{"html", c.HTML, render.HTML, &t.html},
-		{"text", c.Text, render.Text, &t.text},
-	} {
-		if f.src == "" {
+type pushTemplates struct {
+	title, body, imageURL, deepLink *render.Template
+	data                            map[string]*render.Template
+	sound                           string
+	badge                           *int
+	silent                          bool
+}
+
+// ContentError is a template that does not parse, with its field path
+// ("content.email.subject") and the engine's line:column message.
+type ContentError struct {
+	Field string
+	Err   error
+}
+
+func (e *ContentError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *ContentError) Unwrap() error { return e.Err }
+
+type source struct {
+	field string
+	src   string
+	mode  render.Mode
+	dst   **render.Template
+}
+
+func parseAll(srcs []source) error {
+	for _, s := range srcs {
+		if s.src == "" {
 			continue
 		}
-		tmpl, err := render.Parse(f.src, f.mode)
+		t, err := render.Parse(s.src, s.mode)
 		if err != nil {
-			return nil, fmt.Errorf("content.email.%s: %w", f.name, err)
+			return &ContentError{Field: s.field, Err: err}
 		}
-		*f.dst = tmpl
+		*s.dst = t
 	}
-	return &t, nil
+	return nil
 }
+
+// ParseContent parses the content of channel ch. Email HTML is parsed in
+// HTML mode (values escaped); every other field is text. It returns a
+// *ContentError for the first template that does not parse, and an error
+// when the channel's content is missing.
+func ParseContent(ch campaign.Channel, c campaign.Content) (*Templates, error) {
+	t := &Templates{channel: ch}
+	switch ch {
+	case campaign.Email:
+		e := c.Email
+		if e == nil {
+			return nil, &ContentError{Field: "content.email", Err: fmt.Errorf("is required for an email campaign")}
+		}
+		return t, parseAll([]source{
+			{"content.email.subject", e.Subject, render.Text, &t.email.subject},
+			{"content.email.preheader", e.Preheader, render.Text, &t.email.preheader},
+			{"content.email.html", e.HTML, render.HTML, &t.email.html},
+			{"content.email.text", e.Text, render.Text, &t.email.text},
+		})
+	case campaign.SMS:
+		if c.SMS == nil {
+			return nil, &ContentError{Field: "content.sms", Err: fmt.Errorf("is required for an SMS campaign")}
+		}
+		return t, parseAll([]source{{"content.sms.body", c.SMS.Body, render.Text, &t.smsBody}})
+	case campaign.Push:
+		p := c.Push
+		if p == nil {
+			return nil, &ContentError{Field: "content.push", Err: fmt.Errorf("is required for a push campaign")}
+		}
+		t.push.sound, t.push.badge, t.push.silent = p.Sound, p.Badge, p.Silent
+		srcs := []source{
+			{"content.push.title", p.Title, render.Text, &t.push.title},
+			{"content.push.body", p.Body, render.Text, &t.push.body},
+			{"content.push.imageUrl", p.ImageURL, render.Text, &t.push.imageURL},
+			{"content.push.deepLink", p.DeepLink, render.Text, &t.push.deepLink},
+		}
+		if len(p.Data) > 0 {
+			t.push.data = make(map[string]*render.Template, len(p.Data))
+			for _, k := range slices.Sorted(maps.Keys(p.Data)) {
+				var dst *render.Template
+				if err := parseAll([]source{{"content.push.data." + k, p.Data[k], render.Text, &dst}}); err != nil {
+					return nil, err
+				}
+				t.push.data[k] = dst
+			}
+		}
+		return t, parseAll(srcs)
+	}
+	return nil, fmt.Errorf("unknown channel %q", ch)
+}
+
+// ParseEmail parses email content; see ParseContent.
+func ParseEmail(c *campaign.EmailContent) (*Templates, error) {
+	return ParseContent(campaign.Email, campaign.Content{Email: c})
+}
+
+// Channel returns the channel the templates render for.
+func (t *Templates) Channel() campaign.Channel { return t.channel }
 
 // RenderedEmail is an email's content for one recipient.
 type RenderedEmail struct {
 	Subject string
 	HTML    string
 	Text    string
+}
+
+// RenderedSMS is an SMS for one recipient, with how it would be sent.
+type RenderedSMS struct {
+	Body string
+	sms.Info
+}
+
+// Rendered is a message for one recipient; the field of the templates'
+// channel is set.
+type Rendered struct {
+	Email *RenderedEmail
+	SMS   *RenderedSMS
+	Push  *push.Message
 }
 
 var builders = sync.Pool{New: func() any { return new(strings.Builder) }}
@@ -68,30 +165,61 @@ func execute(t *render.Template, data any) (string, error) {
 	return b.String(), nil
 }
 
-// Render renders the email for data ({"profile": …, "context": …}). The
-// subject never carries a line break. A preheader goes into the HTML as
-// the hidden first text of the body, where mail clients read it.
-func (t *EmailTemplates) Render(data any) (RenderedEmail, error) {
-	var r RenderedEmail
+// Render renders the message for data ({"profile": …, "context": …}).
+// proof prefixes the subject, title or SMS body with ProofPrefix. Header
+// fields (subject, push title) never carry a line break. An error names
+// the field whose template failed.
+func (t *Templates) Render(data any, proof bool) (Rendered, error) {
+	var r Rendered
 	var err error
-	if r.Subject, err = execute(t.subject, data); err != nil {
-		return r, fmt.Errorf("subject: %w", err)
+	run := func(field string, tm *render.Template) string {
+		if err != nil {
+			return ""
+		}
+		var s string
+		if s, err = execute(tm, data); err != nil {
+			err = &ContentError{Field: field, Err: err}
+		}
+		return s
 	}
-	r.Subject = strings.TrimSpace(address.StripLineBreaks(r.Subject))
-	pre, err := execute(t.preheader, data)
-	if err != nil {
-		return r, fmt.Errorf("preheader: %w", err)
+	prefix := ""
+	if proof {
+		prefix = ProofPrefix
 	}
-	if r.HTML, err = execute(t.html, data); err != nil {
-		return r, fmt.Errorf("html: %w", err)
+	switch t.channel {
+	case campaign.Email:
+		e := &RenderedEmail{
+			Subject: prefix + strings.TrimSpace(address.StripLineBreaks(run("content.email.subject", t.email.subject))),
+			HTML:    run("content.email.html", t.email.html),
+			Text:    run("content.email.text", t.email.text),
+		}
+		pre := strings.TrimSpace(run("content.email.preheader", t.email.preheader))
+		if pre != "" && e.HTML != "" {
+			e.HTML = insertPreheader(e.HTML, pre)
+		}
+		r.Email = e
+	case campaign.SMS:
+		body := prefix + run("content.sms.body", t.smsBody)
+		r.SMS = &RenderedSMS{Body: body, Info: sms.Measure(body)}
+	case campaign.Push:
+		p := t.push
+		m := &push.Message{
+			Body: run("content.push.body", p.body), ImageURL: strings.TrimSpace(run("content.push.imageUrl", p.imageURL)),
+			DeepLink: strings.TrimSpace(run("content.push.deepLink", p.deepLink)),
+			Sound:    p.sound, Badge: p.badge, Silent: p.silent,
+		}
+		if title := strings.TrimSpace(address.StripLineBreaks(run("content.push.title", p.title))); title != "" || proof {
+			m.Title = prefix + title
+		}
+		if len(p.data) > 0 {
+			m.Data = make(map[string]string, len(p.data))
+			for k, tm := range p.data {
+				m.Data[k] = run("content.push.data."+k, tm)
+			}
+		}
+		r.Push = m
 	}
-	if r.Text, err = execute(t.text, data); err != nil {
-		return r, fmt.Errorf("text: %w", err)
-	}
-	if pre = strings.TrimSpace(pre); pre != "" && r.HTML != "" {
-		r.HTML = insertPreheader(r.HTML, pre)
-	}
-	return r, nil
+	return r, err
 }
 
 func insertPreheader(body, pre string) string {
@@ -104,6 +232,26 @@ func insertPreheader(body, pre string) string {
 		}
 	}
 	return div + body
+}
+
+// Variables lists the data paths the content reads, sorted and
+// de-duplicated (for request samples and review warnings).
+func (t *Templates) Variables() []string {
+	var all []string
+	add := func(tm *render.Template) {
+		if tm != nil {
+			all = append(all, tm.Variables()...)
+		}
+	}
+	for _, tm := range []*render.Template{t.email.subject, t.email.preheader, t.email.html, t.email.text, t.smsBody,
+		t.push.title, t.push.body, t.push.imageURL, t.push.deepLink} {
+		add(tm)
+	}
+	for _, tm := range t.push.data {
+		add(tm)
+	}
+	slices.Sort(all)
+	return slices.Compact(all)
 }
 
 // Data builds the rendering data for a recipient: the stored attributes
@@ -130,9 +278,7 @@ func merge(base, over map[string]any) map[string]any {
 		return over
 	}
 	out := make(map[string]any, len(base)+len(over))
-	for k, v := range base {
-		out[k] = v
-	}
+	maps.Copy(out, base)
 	for k, v := range over {
 		if om, ok := v.(map[string]any); ok {
 			if bm, ok := out[k].(map[string]any); ok {

@@ -26,7 +26,10 @@ type Job struct {
 	ExecutionID string        `json:"executionId"`
 	CampaignID  string        `json:"campaignId"`
 	Version     int           `json:"version"`
-	Recipients  []Recipient   `json:"recipients"`
+	// Proof marks a proof send: the message is prefixed with ProofPrefix
+	// and its ledger entries are proofs, not deliveries.
+	Proof      bool        `json:"proof,omitempty"`
+	Recipients []Recipient `json:"recipients"`
 }
 
 // Recipient is one person to send to, with what the trigger call said

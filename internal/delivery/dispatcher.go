@@ -53,7 +53,7 @@ type Dispatcher struct {
 
 type compiled struct {
 	version campaign.Version
-	email   *EmailTemplates
+	content *Templates
 }
 
 type cachedConfig struct {
@@ -211,7 +211,7 @@ func (d *Dispatcher) send(ctx context.Context, job Job, cv *compiled, cfg campai
 	if !address.ValidEmail(to) {
 		return FailedInvalidAddr, "", nil
 	}
-	content, err := cv.email.Render(Data(p.Attributes, r.Profile, r.Context))
+	rendered, err := cv.content.Render(Data(p.Attributes, r.Profile, r.Context), job.Proof)
 	if err != nil {
 		d.log().WarnContext(ctx, "render failed", "executionId", job.ExecutionID, "campaignId", job.CampaignID, "error", err.Error())
 		return FailedRender, "", nil
@@ -225,7 +225,7 @@ func (d *Dispatcher) send(ctx context.Context, job Job, cv *compiled, cfg campai
 		From:    formatFrom(es.FromName, es.FromAddress),
 		To:      to,
 		ReplyTo: es.ReplyTo,
-		Subject: content.Subject, HTML: content.HTML, Text: content.Text,
+		Subject: rendered.Email.Subject, HTML: rendered.Email.HTML, Text: rendered.Email.Text,
 		ConfigurationSet: cs,
 		Tags:             map[string]string{"campaignId": job.CampaignID, "executionId": job.ExecutionID},
 	})
@@ -271,7 +271,7 @@ func (d *Dispatcher) version(ctx context.Context, t tenant.Tenant, campaignID st
 	if v.Channel != campaign.Email {
 		return nil, fmt.Errorf("campaign %s: channel %s is not supported by this dispatcher", campaignID, v.Channel)
 	}
-	if c.email, err = ParseEmail(v.Spec.Content.Email); err != nil {
+	if c.content, err = ParseContent(v.Channel, v.Spec.Content); err != nil {
 		return nil, fmt.Errorf("campaign %s version %d: %w", campaignID, n, err)
 	}
 	actual, _ := d.versions.LoadOrStore(key, c)
