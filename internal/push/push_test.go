@@ -19,7 +19,9 @@ func TestPayloads(t *testing.T) {
 	}{
 		{"APNs carries alert, sound, badge, mutable-content and data", func() ([]byte, error) { return APNsPayload(full) },
 			`{"aps":{"alert":{"title":"Your order shipped","body":"Trail shoes are on the way <3"},"sound":"default","badge":3,"mutable-content":1,"category":"ORDER"},"deepLink":"shop://orders/A-1","imageUrl":"https://cdn.example/s.png","orderId":"A-1"}`},
-		{"a silent APNs push has content-available and no alert", func() ([]byte, error) { return APNsPayload(Message{Silent: true, Data: map[string]string{"sync": "1"}}) },
+		{"a silent APNs push has content-available and no alert", func() ([]byte, error) {
+			return APNsPayload(Message{Silent: true, Data: map[string]string{"sync": "1"}})
+		},
 			`{"aps":{"content-available":1},"sync":"1"}`},
 		{"FCM carries notification, data, priority and channel", func() ([]byte, error) { return FCMPayload(full) },
 			`{"fcmV1Message":{"message":{"notification":{"title":"Your order shipped","body":"Trail shoes are on the way <3","image":"https://cdn.example/s.png"},"data":{"deepLink":"shop://orders/A-1","imageUrl":"https://cdn.example/s.png","orderId":"A-1"},"android":{"priority":"high","notification":{"channel_id":"orders","sound":"default"}}}}}`},

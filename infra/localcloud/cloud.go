@@ -1,0 +1,273 @@
+package localcloud
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/heraldhq/herald/infra/motoserver"
+	"github.com/heraldhq/herald/internal/app"
+	"github.com/heraldhq/herald/internal/config"
+)
+
+// Binding ties a template function to its code: the main package the
+// Makefile builds for Lambda and the app constructor the local cloud
+// calls in process.
+type Binding struct {
+	// Package is the function's main package, as the Makefile builds it.
+	Package string
+	bind    func(a *app.App, h *Handlers, id string) error
+}
+
+// Bindings are Herald's functions by template logical ID. A function added
+// to template.yaml needs an entry here (and a build target in the
+// Makefile) before the local cloud can run it.
+var Bindings = map[string]Binding{
+	"AuthorizerFunction": {Package: "./functions/authorizer", bind: func(a *app.App, h *Handlers, id string) error {
+		h.Authorizers[id] = a.AuthorizerHandler()
+		return nil
+	}},
+	"TriggerFunction": {Package: "./functions/trigger", bind: func(a *app.App, h *Handlers, id string) error {
+		fn, err := a.TriggerHandler()
+		if err != nil {
+			return err
+		}
+		h.HTTP[id] = HTTPHandler(fn)
+		return nil
+	}},
+	"ManageFunction": {Package: "./functions/manage", bind: func(a *app.App, h *Handlers, id string) error {
+		h.HTTP[id] = HTTPHandler(a.ManageHandler())
+		return nil
+	}},
+	"DispatchFunction": {Package: "./functions/dispatch", bind: func(a *app.App, h *Handlers, id string) error {
+		h.SQS[id] = a.DispatchHandler()
+		return nil
+	}},
+}
+
+// DefaultParameters are the template parameters the local cloud deploys
+// with unless Options override them.
+var DefaultParameters = map[string]string{"SenderIdentity": DemoSenderDomain}
+
+// Options configures Start.
+type Options struct {
+	// TemplatePath is the SAM template; default "template.yaml".
+	TemplatePath string
+	// Addr is where the HTTP API listens; default 127.0.0.1:3000, and
+	// "127.0.0.1:0" picks a free port (tests).
+	Addr string
+	// MotoURL is a running moto to use; empty starts one (on MotoPort, or
+	// a free port when MotoPort is 0) that Close stops.
+	MotoURL  string
+	MotoPort int
+	// MotoOutput receives the request log of a moto this cloud starts.
+	MotoOutput io.Writer
+	// Parameters override template parameters (DefaultParameters first).
+	Parameters map[string]string
+	// Log receives the cloud's and the handlers' logs; default discards.
+	Log *slog.Logger
+	// ManualPolling turns off the background SQS pollers: queue messages
+	// are then processed only by Drain, which makes tests deterministic.
+	ManualPolling bool
+}
+
+// Cloud is a running local Herald: moto with the template's resources, the
+// HTTP API and the SQS pollers.
+type Cloud struct {
+	// URL is the HTTP API's base URL, "http://127.0.0.1:3000".
+	URL string
+	// Moto is the moto server holding every resource.
+	Moto *motoserver.Server
+	// Stack is the parsed template.
+	Stack *Stack
+	// AWS is the SDK configuration pointed at Moto.
+	AWS aws.Config
+	// Config merges every function's configuration (table, dispatch
+	// queue, configuration set); App is built from it, for tests and
+	// seeding (App.Keys to mint keys, say).
+	Config config.Config
+	App    *app.App
+	// Handlers are the in-process functions, each built with its own
+	// function's environment from the template.
+	Handlers Handlers
+	Pollers  []*Poller
+
+	log       *slog.Logger
+	ownMoto   bool
+	server    *http.Server
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start brings the local cloud up: moto, resources, handlers, gateway and
+// pollers. ctx bounds only the start; Close stops everything.
+func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
+	if opts.TemplatePath == "" {
+		opts.TemplatePath = "template.yaml"
+	}
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:3000"
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	c := &Cloud{log: opts.Log}
+	defer func() {
+		if err != nil {
+			_ = c.Close()
+		}
+	}()
+
+	if opts.MotoURL == "" {
+		c.Moto, err = motoserver.Start(ctx, motoserver.Options{Port: opts.MotoPort, Output: opts.MotoOutput})
+		if err != nil {
+			return nil, err
+		}
+		c.ownMoto = true
+	} else {
+		c.Moto = motoserver.Connect(opts.MotoURL)
+		if err := c.Moto.Ping(ctx); err != nil {
+			return nil, fmt.Errorf("moto at %s: %w", opts.MotoURL, err)
+		}
+	}
+	c.AWS = c.Moto.AWSConfig()
+
+	params := maps.Clone(DefaultParameters)
+	maps.Copy(params, opts.Parameters)
+	c.Stack, err = LoadStack(opts.TemplatePath, StackOptions{MotoURL: c.Moto.URL(), Region: motoserver.Region, AccountID: motoserver.AccountID, Parameters: params})
+	if err != nil {
+		return nil, err
+	}
+	if err := Provision(ctx, c.AWS, c.Stack); err != nil {
+		return nil, err
+	}
+	if err := c.buildHandlers(); err != nil {
+		return nil, err
+	}
+
+	gw, err := NewGateway(c.Stack, c.Handlers, c.log.With("component", "gateway"))
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	c.URL = "http://" + l.Addr().String()
+	c.server = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		if err := c.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			c.log.Error("gateway stopped", "error", err)
+		}
+	}()
+
+	client := sqs.NewFromConfig(c.AWS)
+	for _, id := range slices.Sorted(maps.Keys(c.Stack.Functions)) {
+		f := c.Stack.Functions[id]
+		for _, src := range f.SQS {
+			p, err := NewPoller(client, c.Stack, f, src, c.Handlers.SQS[id], c.log.With("component", "poller"))
+			if err != nil {
+				return nil, err
+			}
+			c.Pollers = append(c.Pollers, p)
+		}
+	}
+	var pctx context.Context
+	pctx, c.cancel = context.WithCancel(context.Background())
+	if !opts.ManualPolling {
+		for _, p := range c.Pollers {
+			c.wg.Add(1)
+			go func() {
+				defer c.wg.Done()
+				p.Run(pctx)
+			}()
+		}
+	}
+	c.log.Info("local cloud ready", "url", c.URL, "moto", c.Moto.URL(), "routes", len(c.Stack.Routes), "pollers", len(c.Pollers))
+	return c, nil
+}
+
+// FunctionConfig is the configuration a function reads from the
+// environment the template gives it.
+func (c *Cloud) FunctionConfig(id string) (config.Config, error) {
+	f, ok := c.Stack.Functions[id]
+	if !ok {
+		return config.Config{}, fmt.Errorf("no function %s in the template", id)
+	}
+	cfg, err := config.Load(func(k string) string { return f.Env[k] })
+	if err != nil {
+		return config.Config{}, fmt.Errorf("%s: %w", id, err)
+	}
+	return cfg, nil
+}
+
+func (c *Cloud) buildHandlers() error {
+	c.Handlers = Handlers{HTTP: map[string]HTTPHandler{}, Authorizers: map[string]AuthorizerHandler{}, SQS: map[string]SQSHandler{}}
+	for _, id := range slices.Sorted(maps.Keys(c.Stack.Functions)) {
+		b, ok := Bindings[id]
+		if !ok {
+			return fmt.Errorf("function %s has no local binding: add it to localcloud.Bindings", id)
+		}
+		cfg, err := c.FunctionConfig(id)
+		if err != nil {
+			return err
+		}
+		if err := b.bind(app.New(cfg, c.AWS, c.log.With("function", id)), &c.Handlers, id); err != nil {
+			return fmt.Errorf("%s: %w", id, err)
+		}
+		c.Config.Table = cmp.Or(c.Config.Table, cfg.Table)
+		c.Config.DispatchQueueURL = cmp.Or(c.Config.DispatchQueueURL, cfg.DispatchQueueURL)
+		c.Config.ConfigurationSet = cmp.Or(c.Config.ConfigurationSet, cfg.ConfigurationSet)
+		c.Config.LogLevel = cfg.LogLevel
+	}
+	c.App = app.New(c.Config, c.AWS, c.log)
+	return nil
+}
+
+// Drain processes every queue's messages until all queues are empty (see
+// Poller.Drain). Tests call it after a trigger to see what was sent.
+func (c *Cloud) Drain(ctx context.Context) error {
+	for _, p := range c.Pollers {
+		if err := p.Drain(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close stops the gateway and the pollers, then moto if Start started it.
+func (c *Cloud) Close() error {
+	c.closeOnce.Do(func() {
+		if c.server != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			c.closeErr = c.server.Shutdown(ctx)
+			cancel()
+		}
+		if c.cancel != nil {
+			c.cancel()
+		}
+		c.wg.Wait()
+		if c.ownMoto {
+			if err := c.Moto.Close(); err != nil && c.closeErr == nil {
+				c.closeErr = err
+			}
+		}
+	})
+	return c.closeErr
+}

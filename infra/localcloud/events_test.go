@@ -1,0 +1,161 @@
+package localcloud
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/go-cmp/cmp"
+)
+
+// fixtureCase is what one events/*.json must produce.
+type fixtureCase struct {
+	function string // logical ID of the handler it is for
+	// For HTTP functions: the status.
+	status int
+	// For the authorizer: isAuthorized and the context keys that must
+	// hold the given values.
+	authContext map[string]any
+	// For SQS functions: the message ids reported as failed.
+	failed []string
+	// sends is how many emails moto must have recorded afterwards.
+	sends int
+}
+
+// fixtures lists every file of events/; a file missing here fails the test.
+var fixtures = map[string]fixtureCase{
+	"authorizer.valid-key.json": {function: "AuthorizerFunction", authContext: map[string]any{
+		"keyId": "${demo.keyId}", "org": DemoOrg, "sandbox": DemoSandbox, "scopes": "trigger manage read"}},
+	"authorizer.unknown-key.json":  {function: "AuthorizerFunction", authContext: map[string]any{"authError": "unauthenticated"}},
+	"trigger.unitary.json":         {function: "TriggerFunction", status: 202, sends: 1},
+	"trigger.unitary-invalid.json": {function: "TriggerFunction", status: 400},
+	"trigger.health.json":          {function: "TriggerFunction", status: 200},
+	"manage.create-campaign.json":  {function: "ManageFunction", status: 201},
+	"manage.unknown-field.json":    {function: "ManageFunction", status: 400},
+	"dispatch.one-recipient.json":  {function: "DispatchFunction", failed: nil, sends: 1},
+	"dispatch.poison.json":         {function: "DispatchFunction", failed: []string{"2e1424d4-f796-459a-8184-9c92662be6da"}},
+}
+
+func TestEveryEventFixtureRunsThroughItsHandler(t *testing.T) {
+	files, err := filepath.Glob("../../events/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, filepath.Base(f))
+	}
+	for name := range fixtures {
+		if !slices.Contains(names, name) {
+			t.Errorf("fixtures lists %s but events/%s does not exist", name, name)
+		}
+	}
+	for _, name := range names {
+		if _, ok := fixtures[name]; !ok {
+			t.Errorf("events/%s is not covered: add it to fixtures in events_test.go", name)
+		}
+	}
+
+	c := startCloud(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	demo, err := c.SeedDemo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		tc, ok := fixtures[name]
+		if !ok {
+			continue
+		}
+		t.Run(strings.TrimSuffix(name, ".json"), func(t *testing.T) {
+			before, err := c.Moto.SentEmails(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := os.ReadFile(filepath.Join("../../events", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := demo.Expand(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case c.Handlers.Authorizers[tc.function] != nil:
+				var ev events.APIGatewayV2CustomAuthorizerV2Request
+				decode(t, b, &ev)
+				res, err := c.Handlers.Authorizers[tc.function](ctx, ev)
+				if err != nil {
+					t.Fatalf("authorizer error: %v", err)
+				}
+				if !res.IsAuthorized {
+					t.Errorf("isAuthorized = false; Herald's authorizer always authorizes and lets handlers answer")
+				}
+				for k, v := range tc.authContext {
+					if s, ok := v.(string); ok {
+						x, err := demo.Expand([]byte(s))
+						if err != nil {
+							t.Fatal(err)
+						}
+						v = string(x)
+					}
+					if res.Context[k] != v {
+						t.Errorf("context[%q] = %v, want %v (context %v)", k, res.Context[k], v, res.Context)
+					}
+				}
+			case c.Handlers.HTTP[tc.function] != nil:
+				var ev events.APIGatewayV2HTTPRequest
+				decode(t, b, &ev)
+				res, err := c.Handlers.HTTP[tc.function](ctx, ev)
+				if err != nil {
+					t.Fatalf("handler error: %v", err)
+				}
+				if res.StatusCode != tc.status {
+					t.Errorf("status = %d, want %d; body %s", res.StatusCode, tc.status, res.Body)
+				}
+			case c.Handlers.SQS[tc.function] != nil:
+				var ev events.SQSEvent
+				decode(t, b, &ev)
+				res, err := c.Handlers.SQS[tc.function](ctx, ev)
+				if err != nil {
+					t.Fatalf("handler error: %v", err)
+				}
+				var failed []string
+				for _, f := range res.BatchItemFailures {
+					failed = append(failed, f.ItemIdentifier)
+				}
+				if diff := cmp.Diff(tc.failed, failed); diff != "" {
+					t.Errorf("batchItemFailures (-want +got):\n%s", diff)
+				}
+			default:
+				t.Fatalf("no handler for %s", tc.function)
+			}
+			if err := c.Drain(ctx); err != nil {
+				t.Fatal(err)
+			}
+			sent, err := c.Moto.SentEmails(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(sent) - len(before); n != tc.sends {
+				t.Errorf("%d emails sent, want %d", n, tc.sends)
+			}
+		})
+	}
+}
+
+func decode(t *testing.T, b []byte, v any) {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("fixture does not decode as %T: %v", v, err)
+	}
+}

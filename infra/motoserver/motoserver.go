@@ -1,0 +1,430 @@
+// Package motoserver runs moto (https://github.com/getmoto/moto) as a child
+// process on a loopback port, so tests and the local runner talk to DynamoDB,
+// SES v2, SNS, SQS and EventBridge Scheduler over the real AWS wire
+// protocols without an AWS account or Docker.
+//
+// Start launches a private server; Connect wraps one that is already
+// running (herald-local's on port 5000, say). Tests share one server per
+// test binary through Shared; a package that uses it stops it at exit:
+//
+//	func TestMain(m *testing.M) {
+//		code := m.Run()
+//		motoserver.StopShared()
+//		os.Exit(code)
+//	}
+//
+// and each test calls motoserver.Shared(t) and works in resources it names
+// uniquely (or calls Reset when it owns the whole server). Without
+// TestMain the kernel still stops the server when the test binary exits
+// (Linux parent-death signal), just less politely.
+//
+// moto state is inspected through its /moto-api: Data returns everything,
+// SentEmails, SentRawEmails and SentSMS return what Herald "sent".
+package motoserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// Binary is the executable Start runs, looked up on PATH.
+const Binary = "moto_server"
+
+// InstallHint tells a user without moto how to get it.
+const InstallHint = `moto_server is not on PATH; install it with: pip install "moto[server]"`
+
+// Region, AccountID and the static credentials are what moto accepts and
+// what every SDK client pointed at it uses. moto ignores the signature but
+// the SDK still needs credentials to sign with.
+const (
+	Region          = "us-east-1"
+	AccountID       = "123456789012"
+	AccessKeyID     = "test"
+	SecretAccessKey = "test"
+)
+
+// Options configures Start.
+type Options struct {
+	// Host is the address moto listens on; default 127.0.0.1.
+	Host string
+	// Port is the port moto listens on; 0 picks a free one.
+	Port int
+	// Output receives moto's stdout and stderr (its request log);
+	// nil discards them.
+	Output io.Writer
+	// ReadyTimeout bounds the wait for moto to answer; default 30s.
+	ReadyTimeout time.Duration
+}
+
+// Server is a running (or connected) moto server.
+type Server struct {
+	url    string
+	client *http.Client
+
+	cmd      *exec.Cmd
+	exited   chan struct{} // closed when cmd has exited
+	waitErr  error
+	closeOne sync.Once
+}
+
+// Start runs moto_server and waits until it answers. The server lives until
+// Close (or until this process dies, on Linux). ctx bounds only the start.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	bin, err := exec.LookPath(Binary)
+	if err != nil {
+		return nil, errors.New(InstallHint)
+	}
+	if opts.Host == "" {
+		opts.Host = "127.0.0.1"
+	}
+	if opts.ReadyTimeout == 0 {
+		opts.ReadyTimeout = 30 * time.Second
+	}
+	if opts.Output == nil {
+		opts.Output = io.Discard
+	}
+	// A free port found by listening and closing can be taken by someone
+	// else before moto binds it; try again with another one in that case.
+	attempts := 1
+	if opts.Port == 0 {
+		attempts = 3
+	}
+	var lastErr error
+	for range attempts {
+		port := opts.Port
+		if port == 0 {
+			if port, err = freePort(opts.Host); err != nil {
+				return nil, err
+			}
+		}
+		s, err := start(ctx, bin, opts, port)
+		if err == nil {
+			return s, nil
+		}
+		lastErr = err
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, lastErr
+}
+
+func start(ctx context.Context, bin string, opts Options, port int) (*Server, error) {
+	out := &headWriter{max: 16 << 10} // for the error message if moto dies at start
+	cmd := exec.Command(bin, "-H", opts.Host, "-p", strconv.Itoa(port))
+	w := &syncWriter{w: io.MultiWriter(opts.Output, out)}
+	cmd.Stdout, cmd.Stderr = w, w
+	cmd.SysProcAttr = sysProcAttr()
+	// Keep Python from buffering moto's request log.
+	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", Binary, err)
+	}
+	s := &Server{
+		url:    "http://" + net.JoinHostPort(opts.Host, strconv.Itoa(port)),
+		client: &http.Client{Timeout: 30 * time.Second},
+		cmd:    cmd,
+		exited: make(chan struct{}),
+	}
+	go func() {
+		s.waitErr = cmd.Wait()
+		close(s.exited)
+	}()
+	if err := s.waitReady(ctx, opts.ReadyTimeout); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("%w; moto output:\n%s", err, strings.TrimSpace(out.String()))
+	}
+	return s, nil
+}
+
+// Connect returns a Server for a moto already listening at url (for
+// example "http://127.0.0.1:5000"). Close does not stop it.
+func Connect(url string) *Server {
+	return &Server{url: strings.TrimRight(url, "/"), client: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// Ping reports whether moto answers at the server's URL.
+func (s *Server) Ping(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/moto-api/", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("moto at %s: GET /moto-api/: %s", s.url, resp.Status)
+	}
+	return nil
+}
+
+func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		pctx, pcancel := context.WithTimeout(ctx, time.Second)
+		err := s.Ping(pctx)
+		pcancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-s.exited:
+			return fmt.Errorf("%s exited before it was ready: %v", Binary, s.waitErr)
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready at %s after %s: %v", Binary, s.url, timeout, err)
+		case <-tick.C:
+		}
+	}
+}
+
+// URL is moto's base URL, the endpoint every SDK client is pointed at.
+func (s *Server) URL() string { return s.url }
+
+// Close stops a server started by Start (SIGTERM to its process group, then
+// SIGKILL after two seconds) and waits for it. It is a no-op for a Connected
+// server and safe to call more than once.
+func (s *Server) Close() error {
+	if s == nil || s.cmd == nil {
+		return nil
+	}
+	s.closeOne.Do(func() {
+		select {
+		case <-s.exited:
+			return
+		default:
+		}
+		_ = terminate(s.cmd.Process)
+		select {
+		case <-s.exited:
+		case <-time.After(2 * time.Second):
+			_ = kill(s.cmd.Process)
+			<-s.exited
+		}
+	})
+	return nil
+}
+
+// Reset clears every resource and record in moto (POST /moto-api/reset).
+func (s *Server) Reset(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url+"/moto-api/reset", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("moto reset: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("moto reset: %s", resp.Status)
+	}
+	return nil
+}
+
+// Data is moto's /moto-api/data.json: service name ("ses", "sns", "sqs",
+// ...) to model name ("Message", "SMS", ...) to the model's records.
+type Data map[string]map[string][]json.RawMessage
+
+// Data fetches and parses GET /moto-api/data.json.
+func (s *Server) Data(ctx context.Context) (Data, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/moto-api/data.json", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("moto data: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("moto data: %s", resp.Status)
+	}
+	var d Data
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		return nil, fmt.Errorf("moto data: decode: %w", err)
+	}
+	return d, nil
+}
+
+// Records decodes every record of one service model into out, a pointer to
+// a slice. A model moto has not created yet decodes as an empty slice.
+func (d Data) Records(service, model string, out any) error {
+	raw := d[service][model]
+	if raw == nil {
+		raw = []json.RawMessage{}
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("moto data %s.%s: %w", service, model, err)
+	}
+	return nil
+}
+
+// Email is an email sent with Simple content (sesv2 SendEmail), as moto
+// records it: one body (the HTML part if there was one, else the text) and
+// no custom headers.
+type Email struct {
+	ID           string            `json:"id"`
+	Source       string            `json:"source"`
+	Destinations EmailDestinations `json:"destinations"`
+	Subject      string            `json:"subject"`
+	Body         string            `json:"body"`
+}
+
+// EmailDestinations are the recipients of an Email.
+type EmailDestinations struct {
+	To  []string `json:"ToAddresses"`
+	Cc  []string `json:"CcAddresses"`
+	Bcc []string `json:"BccAddresses"`
+}
+
+// RawEmail is an email sent with Raw content, kept whole by moto.
+type RawEmail struct {
+	ID           string   `json:"id"`
+	Source       string   `json:"source"`
+	Destinations []string `json:"destinations"`
+	RawData      string   `json:"raw_data"`
+}
+
+// SMS is a text message published through SNS.
+type SMS struct {
+	MessageID   string `json:"message_id"`
+	PhoneNumber string `json:"phone_number"`
+	Message     string `json:"message"`
+}
+
+// SentEmails returns the Simple-content emails moto recorded (ses.Message),
+// oldest first.
+func (s *Server) SentEmails(ctx context.Context) ([]Email, error) {
+	var out []Email
+	return out, s.records(ctx, "ses", "Message", &out)
+}
+
+// SentRawEmails returns the Raw-content emails moto recorded
+// (ses.RawMessage), oldest first.
+func (s *Server) SentRawEmails(ctx context.Context) ([]RawEmail, error) {
+	var out []RawEmail
+	return out, s.records(ctx, "ses", "RawMessage", &out)
+}
+
+// SentSMS returns the SMS moto recorded (sns.SMS), oldest first.
+func (s *Server) SentSMS(ctx context.Context) ([]SMS, error) {
+	var out []SMS
+	return out, s.records(ctx, "sns", "SMS", &out)
+}
+
+func (s *Server) records(ctx context.Context, service, model string, out any) error {
+	d, err := s.Data(ctx)
+	if err != nil {
+		return err
+	}
+	return d.Records(service, model, out)
+}
+
+// AWSConfig returns an SDK configuration pointed at this server, with
+// static test credentials and Region. It reads nothing from the
+// environment or ~/.aws, so a developer's real profile can never be used.
+func (s *Server) AWSConfig() aws.Config {
+	return aws.Config{
+		Region:       Region,
+		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, "")),
+		BaseEndpoint: aws.String(s.url),
+	}
+}
+
+// EnvMap returns the environment variables that point an SDK-based process
+// (config.LoadDefaultConfig honours AWS_ENDPOINT_URL) at this server.
+func (s *Server) EnvMap() map[string]string {
+	return map[string]string{
+		"AWS_ENDPOINT_URL":      s.url,
+		"AWS_REGION":            Region,
+		"AWS_DEFAULT_REGION":    Region,
+		"AWS_ACCESS_KEY_ID":     AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": SecretAccessKey,
+		"AWS_SESSION_TOKEN":     "",
+		"AWS_PROFILE":           "",
+	}
+}
+
+// Env returns EnvMap as KEY=value pairs for exec.Cmd.Env; later entries
+// win, so append it after os.Environ().
+func (s *Server) Env() []string {
+	m := s.EnvMap()
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// Setenv sets EnvMap in this process (for code that calls
+// config.LoadDefaultConfig itself). Tests should prefer t.Setenv.
+func (s *Server) Setenv() error {
+	for k, v := range s.EnvMap() {
+		if err := os.Setenv(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func freePort(host string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// headWriter keeps the first max bytes written to it and drops the rest.
+type headWriter struct {
+	buf bytes.Buffer
+	max int
+}
+
+func (w *headWriter) Write(p []byte) (int, error) {
+	if room := w.max - w.buf.Len(); room > 0 {
+		w.buf.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}
+
+func (w *headWriter) String() string { return w.buf.String() }
+
+// syncWriter serialises writes from moto's stdout and stderr copiers.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
+}
