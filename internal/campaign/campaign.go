@@ -211,4 +211,18 @@ type Store interface {
 	Activate(ctx context.Context, t tenant.Tenant, c Campaign, v Version, prevRevision int) error
 	// GetVersion returns an activated version or derrors.NotFound.
 	GetVersion(ctx context.Context, t tenant.Tenant, campaignID string, number int) (Version, error)
+	// UpdateCampaign replaces the campaign with c provided the stored
+	// revision is still prevRevision; derrors.Precondition otherwise,
+	// derrors.NotFound if it does not exist.
+	UpdateCampaign(ctx context.Context, t tenant.Tenant, c Campaign, prevRevision int) error
+}
+
+// Hooks let the schedule machinery follow a campaign's life: activation
+// with a start or end date creates schedules, stopping or archiving
+// deletes them. A Service without Hooks schedules nothing.
+type Hooks interface {
+	// Activated runs after version v of c became live or scheduled.
+	Activated(ctx context.Context, t tenant.Tenant, c Campaign, v Version) error
+	// Ended runs after c was stopped, archived or completed.
+	Ended(ctx context.Context, t tenant.Tenant, c Campaign) error
 }

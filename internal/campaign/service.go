@@ -53,6 +53,8 @@ type CampaignInput struct {
 // Service creates, reads and activates campaigns and configurations.
 type Service struct {
 	Store Store
+	// Hooks, when set, follow activations and endings (schedules).
+	Hooks Hooks
 	Now   func() time.Time
 	NewID func() string
 }
@@ -196,7 +198,73 @@ func (s *Service) Activate(ctx context.Context, t tenant.Tenant, id string) (Cam
 	if err := s.Store.Activate(ctx, t, c, v, prev); err != nil {
 		return Campaign{}, fmt.Errorf("activate campaign %s: %w", c.ID, err)
 	}
+	if s.Hooks != nil {
+		if err := s.Hooks.Activated(ctx, t, c, v); err != nil {
+			return Campaign{}, fmt.Errorf("campaign %s activated, but its schedules failed: %w", c.ID, err)
+		}
+	}
 	return c, nil
+}
+
+// MarkLive turns a scheduled campaign live when its start comes (the
+// start schedule calls it). It is idempotent: a campaign already live is
+// left as it is; one in any other status is not touched (derrors.Conflict).
+func (s *Service) MarkLive(ctx context.Context, t tenant.Tenant, id string) (Campaign, error) {
+	return s.transition(ctx, t, id, StatusLive, func(c Campaign) (bool, error) {
+		switch c.Status {
+		case StatusLive:
+			return false, nil
+		case StatusScheduled:
+			return true, nil
+		}
+		return false, derrors.New(derrors.Conflict, "campaign %s is %s; only a scheduled campaign can go live", c.ID, c.Status)
+	})
+}
+
+// MarkCompleted ends a live or scheduled campaign when its end comes (the
+// end schedule calls it). Idempotent for a completed campaign; a stopped
+// or archived one stays as it is.
+func (s *Service) MarkCompleted(ctx context.Context, t tenant.Tenant, id string) (Campaign, error) {
+	c, err := s.transition(ctx, t, id, StatusCompleted, func(c Campaign) (bool, error) {
+		switch c.Status {
+		case StatusLive, StatusScheduled:
+			return true, nil
+		case StatusCompleted, StatusStopped, StatusArchived:
+			return false, nil
+		}
+		return false, derrors.New(derrors.Conflict, "campaign %s is %s; it cannot complete", c.ID, c.Status)
+	})
+	if err == nil && c.Status == StatusCompleted && s.Hooks != nil {
+		if err := s.Hooks.Ended(ctx, t, c); err != nil {
+			return c, fmt.Errorf("campaign %s completed, but deleting its schedules failed: %w", c.ID, err)
+		}
+	}
+	return c, err
+}
+
+// transition moves campaign id to status `to` when allow says so,
+// retrying on a concurrent change.
+func (s *Service) transition(ctx context.Context, t tenant.Tenant, id string, to Status, allow func(Campaign) (bool, error)) (Campaign, error) {
+	for attempt := 0; ; attempt++ {
+		c, err := s.Store.GetCampaign(ctx, t, id)
+		if err != nil {
+			return Campaign{}, err
+		}
+		change, err := allow(c)
+		if err != nil || !change {
+			return c, err
+		}
+		prev := c.Revision
+		c.Status, c.Revision, c.UpdatedAt = to, c.Revision+1, s.now()
+		err = s.Store.UpdateCampaign(ctx, t, c, prev)
+		if derrors.Is(err, derrors.Precondition) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return Campaign{}, fmt.Errorf("campaign %s to %s: %w", id, to, err)
+		}
+		return c, nil
+	}
 }
 
 // check lists everything that stops the draft from being sent.

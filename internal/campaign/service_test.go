@@ -424,3 +424,50 @@ func TestConcurrentActivationsMakeOneVersion(t *testing.T) {
 		t.Errorf("concurrent activations made a version 2 (GetVersion error = %v)", err)
 	}
 }
+
+// recordingHooks records what the schedule hooks were told.
+type recordingHooks struct{ calls []string }
+
+func (h *recordingHooks) Activated(_ context.Context, _ tenant.Tenant, c campaign.Campaign, v campaign.Version) error {
+	h.calls = append(h.calls, fmt.Sprintf("activated %s v%d %s", c.ID, v.Number, c.Status))
+	return nil
+}
+
+func (h *recordingHooks) Ended(_ context.Context, _ tenant.Tenant, c campaign.Campaign) error {
+	h.calls = append(h.calls, "ended "+c.ID+" "+string(c.Status))
+	return nil
+}
+
+func TestScheduleTransitions(t *testing.T) {
+	start := now.Add(time.Hour)
+	store := memory.New()
+	svc, id := setup(t, store, campaign.Transactional, func(c *campaign.CampaignInput) { c.Schedule.Start = &start })
+	hooks := &recordingHooks{}
+	svc.Hooks = hooks
+	ctx := context.Background()
+	if _, err := svc.MarkLive(ctx, acme, id); !derrors.Is(err, derrors.Conflict) {
+		t.Errorf("MarkLive(draft) = %v, want Conflict", err)
+	}
+	if _, err := svc.Activate(ctx, acme, id); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 { // the second call finds it live: a repeated schedule delivery
+		c, err := svc.MarkLive(ctx, acme, id)
+		if err != nil || c.Status != campaign.StatusLive {
+			t.Fatalf("MarkLive #%d = %s, %v; want live", i, c.Status, err)
+		}
+	}
+	for i := range 2 {
+		c, err := svc.MarkCompleted(ctx, acme, id)
+		if err != nil || c.Status != campaign.StatusCompleted {
+			t.Fatalf("MarkCompleted #%d = %s, %v; want completed", i, c.Status, err)
+		}
+	}
+	if _, err := svc.MarkLive(ctx, acme, id); !derrors.Is(err, derrors.Conflict) {
+		t.Errorf("MarkLive(completed) = %v, want Conflict", err)
+	}
+	want := []string{"activated " + id + " v1 scheduled", "ended " + id + " completed", "ended " + id + " completed"}
+	if diff := cmp.Diff(want, hooks.calls); diff != "" {
+		t.Errorf("hook calls (-want +got):\n%s", diff)
+	}
+}

@@ -56,6 +56,7 @@ type Outcome string
 const (
 	Sent              Outcome = "sent"
 	ExcludedNoAddress Outcome = "excluded:no_address"
+	ExcludedNoConsent Outcome = "excluded:no_consent"
 	FailedRender      Outcome = "failed:render_error"
 	FailedInvalidAddr Outcome = "failed:invalid_address"
 	FailedRejected    Outcome = "failed:rejected"

@@ -198,6 +198,9 @@ func (d *Dispatcher) deliver(ctx context.Context, job Job, cv *compiled, cfg cam
 // send resolves, renders and sends. It returns an error only when the
 // recipient must be retried and nothing was sent.
 func (d *Dispatcher) send(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (Outcome, string, error) {
+	if cv.version.Type == campaign.Marketing && !job.Proof && !p.ConsentsTo(string(cv.version.Channel)) {
+		return ExcludedNoConsent, "", nil
+	}
 	to := r.Email
 	if to == "" && r.Namespace == "email" {
 		to = r.UserID

@@ -532,3 +532,42 @@ func TestDispatchRetriesWhenProfilesAreUnavailable(t *testing.T) {
 		t.Errorf("Dispatch() wrote %d ledger entries, want 0", l)
 	}
 }
+
+func TestDispatchMarketingWithoutConsentIsExcluded(t *testing.T) {
+	f := newFixture(t, campaign.EmailContent{Subject: "Sale", Text: "Sale"}, campaign.EmailSettings{FromName: "Shop", FromAddress: "news@shop.example"})
+	ctx := context.Background()
+	spec := campaign.Spec{ChannelConfigID: "cfg-1", Content: campaign.Content{Email: &campaign.EmailContent{Subject: "Sale", Text: "Sale"}}, Audience: campaign.Audience{Namespace: "email"}}
+	c := campaign.Campaign{ID: "mkt-1", Name: "m", Type: campaign.Marketing, Channel: campaign.Email, Status: campaign.StatusDraft, Draft: spec, Revision: 1}
+	if err := f.store.CreateCampaign(ctx, acme, c); err != nil {
+		t.Fatal(err)
+	}
+	c.Status, c.LiveVersion, c.Revision = campaign.StatusLive, 1, 2
+	if err := f.store.Activate(ctx, acme, c, campaign.Version{CampaignID: "mkt-1", Number: 1, Type: campaign.Marketing, Channel: campaign.Email, Spec: spec}, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []profile.Profile{
+		{Namespace: "email", ID: "no@example.com", Consent: map[string]string{"email": "n"}},
+		{Namespace: "email", ID: "yes@example.com", Consent: map[string]string{"email": "y"}},
+		{Namespace: "email", ID: "unset@example.com", Consent: map[string]string{"sms": "n"}},
+	} {
+		f.putProfile(t, p)
+	}
+	j := delivery.Job{Tenant: acme, ExecutionID: "ex-m", CampaignID: "mkt-1", Version: 1}
+	for _, id := range []string{"no@example.com", "yes@example.com", "unset@example.com"} {
+		j.Recipients = append(j.Recipients, delivery.Recipient{Type: "aep", Namespace: "email", UserID: id})
+	}
+	if err := f.d.Dispatch(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	want := []outcome{
+		{"no@example.com", delivery.Done, delivery.ExcludedNoConsent},
+		{"unset@example.com", delivery.Done, delivery.Sent},
+		{"yes@example.com", delivery.Done, delivery.Sent},
+	}
+	if diff := cmp.Diff(want, f.ledger()); diff != "" {
+		t.Errorf("ledger (-want +got):\n%s", diff)
+	}
+	if n := len(f.mailer.Sent()); n != 2 {
+		t.Errorf("sent %d emails, want 2 (none to the refusing profile)", n)
+	}
+}

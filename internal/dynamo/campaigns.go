@@ -99,3 +99,27 @@ func (s *Store) GetVersion(ctx context.Context, t tenant.Tenant, campaignID stri
 	}
 	return v, decodeAggregate(item, &v)
 }
+
+// UpdateCampaign implements campaign.Store.
+func (s *Store) UpdateCampaign(ctx context.Context, t tenant.Tenant, c campaign.Campaign, prevRevision int) error {
+	item, err := aggregate(tenantPK(t, skCampaign, c.ID), skCampaign, c)
+	if err != nil {
+		return err
+	}
+	cond, err := expression.NewBuilder().WithCondition(
+		expression.Name("revision").Equal(expression.Value(prevRevision))).Build()
+	if err != nil {
+		return err
+	}
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item, ConditionExpression: cond.Condition(),
+		ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
+	})
+	if isConditionFailed(err) {
+		if _, gerr := s.GetCampaign(ctx, t, c.ID); derrors.Is(gerr, derrors.NotFound) {
+			return gerr
+		}
+		return derrors.New(derrors.Precondition, "campaign %s was changed by someone else; read it and try again", c.ID)
+	}
+	return err
+}

@@ -141,6 +141,21 @@ func (s *Store) Activate(_ context.Context, t tenant.Tenant, c campaign.Campaign
 	return nil
 }
 
+// UpdateCampaign implements campaign.Store.
+func (s *Store) UpdateCampaign(_ context.Context, t tenant.Tenant, c campaign.Campaign, prev int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.campaigns[k(t, c.ID)]
+	if !ok {
+		return notFound(fmt.Sprintf("campaign %q", c.ID))
+	}
+	if cur.Revision != prev {
+		return derrors.New(derrors.Precondition, "campaign %s was changed by someone else", c.ID)
+	}
+	s.campaigns[k(t, c.ID)] = clone(c)
+	return nil
+}
+
 // GetVersion implements campaign.Store.
 func (s *Store) GetVersion(_ context.Context, t tenant.Tenant, id string, n int) (campaign.Version, error) {
 	s.mu.Lock()

@@ -31,9 +31,31 @@ type Profile struct {
 	ID         string            `json:"id"`
 	Attributes map[string]any    `json:"attributes"`
 	Identities map[string]string `json:"identities,omitempty"`
-	CreatedAt  time.Time         `json:"createdAt"`
-	UpdatedAt  time.Time         `json:"updatedAt"`
+	// Consent is marketing consent per channel ("email", "sms", "push"):
+	// "y", "n", or empty (consent assumed).
+	Consent map[string]string `json:"consent,omitempty"`
+	// Devices are the profile's registered push devices.
+	Devices []Device `json:"devices,omitempty"`
+	// TimeZone is an IANA zone name; Locale a BCP 47 tag.
+	TimeZone  string    `json:"timeZone,omitempty"`
+	Locale    string    `json:"locale,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
+
+// Device is a push token registered for one app.
+type Device struct {
+	AppID    string `json:"appId"`
+	Platform string `json:"platform"`
+	Token    string `json:"token"`
+	// EndpointARN is the SNS platform endpoint created for the token.
+	EndpointARN string `json:"endpointArn,omitempty"`
+	Enabled     bool   `json:"enabled"`
+}
+
+// ConsentsTo reports whether the profile may receive marketing on
+// channel: anything but an explicit "n" is consent.
+func (p Profile) ConsentsTo(channel string) bool { return p.Consent[channel] != "n" }
 
 // Identity returns the profile's primary identity.
 func (p Profile) Identity() Identity { return Identity{p.Namespace, p.ID} }
