@@ -31,11 +31,11 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 	}
 
 	wantEnv := map[string]map[string]string{
-		"AuthorizerFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "info"},
-		"TriggerFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "info",
+		"AuthorizerFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
+		"TriggerFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO",
 			"HERALD_DISPATCH_QUEUE_URL": "http://127.0.0.1:5000/123456789012/herald-local-DispatchQueue"},
-		"ManageFunction":   {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "info"},
-		"DispatchFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "info", "HERALD_SES_CONFIGURATION_SET": ""},
+		"ManageFunction":   {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
+		"DispatchFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": ""},
 	}
 	gotEnv := map[string]map[string]string{}
 	for id, f := range s.Functions {
