@@ -2,27 +2,8 @@
 // recipient's message and records its outcome in the delivery ledger.
 package main
 
-import (
-	"context"
-	"log"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
-
-	"github.com/heraldhq/herald/internal/app"
-	"github.com/heraldhq/herald/internal/config"
-)
+import "github.com/heraldhq/herald/internal/app"
 
 func main() {
-	cfg, err := config.Load(os.Getenv)
-	if err != nil {
-		log.Fatalf("dispatch: %v", err)
-	}
-	awsCfg, err := app.LoadAWS(context.Background())
-	if err != nil {
-		log.Fatalf("dispatch: aws config: %v", err)
-	}
-	a := app.New(cfg, awsCfg, lambdacontext.NewLogger())
-	lambda.Start(a.DispatchHandler())
+	app.Main("dispatch", func(a *app.App) (any, error) { return a.DispatchHandler(), nil })
 }

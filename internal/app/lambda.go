@@ -1,0 +1,32 @@
+package app
+
+import (
+	"context"
+	"log"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/heraldhq/herald/internal/config"
+)
+
+// Main is the whole body of a function's main: it loads the configuration
+// from the environment and the SDK configuration once, builds the handler
+// with build and hands it to the Lambda runtime. A bad configuration stops
+// the function at init, before any event is accepted.
+func Main(name string, build func(*App) (any, error)) {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		log.Fatalf("%s: %v", name, err)
+	}
+	awsCfg, err := LoadAWS(context.Background())
+	if err != nil {
+		log.Fatalf("%s: aws config: %v", name, err)
+	}
+	h, err := build(New(cfg, awsCfg, lambdacontext.NewLogger()))
+	if err != nil {
+		log.Fatalf("%s: %v", name, err)
+	}
+	lambda.Start(h)
+}
