@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
@@ -268,8 +269,12 @@ func (s *Store) Update(_ context.Context, t tenant.Tenant, id profile.Identity, 
 		return profile.Profile{}, notFound("profile")
 	}
 	p := clone(s.profiles[key])
+	old := p.UpdatedAt
 	if err := fn(&p); err != nil {
 		return profile.Profile{}, err
+	}
+	if !p.UpdatedAt.After(old) {
+		p.UpdatedAt = old.Add(time.Nanosecond)
 	}
 	if err := s.put(t, p); err != nil {
 		return profile.Profile{}, err
