@@ -500,3 +500,30 @@ func contains(ss []string, s string) bool {
 	}
 	return false
 }
+
+// BenchmarkDispatchSMSAndPush measures one marketing recipient through
+// consent, suppression, the opt-out cache, rendering and the send (memory
+// providers), per channel.
+func BenchmarkDispatchSMSAndPush(b *testing.B) {
+	for _, ch := range []campaign.Channel{campaign.SMS, campaign.Push} {
+		b.Run(string(ch), func(b *testing.B) {
+			cfg := campaign.ChannelConfig{Channel: ch, SMS: &campaign.SMSSettings{}, Push: pushApps}
+			content := campaign.Content{SMS: &campaign.SMSContent{Body: "Hi {{profile.name}}, {{context.offer}}"},
+				Push: &campaign.PushContent{Title: "Hi {{profile.name}}", Body: "{{context.offer}}"}}
+			f := newChannelFixture(b, campaign.Marketing, cfg, content)
+			p := profile.Profile{Namespace: "crmId", ID: "1", Attributes: map[string]any{"name": "Jane", "phone": "+14155550100"},
+				Devices: []profile.Device{{AppID: "shop-ios", Platform: "APNS", Token: "t", EndpointARN: "arn:aws:sns:us-east-1:1:endpoint/APNS/shop-ios/1", Enabled: true}}}
+			if err := f.store.Put(context.Background(), acme, p); err != nil {
+				b.Fatal(err)
+			}
+			r := delivery.Recipient{Type: "aep", Namespace: "crmId", UserID: "1", Context: map[string]any{"offer": "20% off"}}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if err := f.d.Dispatch(ctx, delivery.Job{Tenant: acme, ExecutionID: fmt.Sprint("ex-", i), CampaignID: "c", Version: 1, Recipients: []delivery.Recipient{r}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -34,7 +34,7 @@ func TestProfilesAreFoundByAnyIdentityAndIdentitiesBelongToOneProfile(t *testing
 		if err := s.Put(ctx, acme, jane); err != nil {
 			t.Fatal(err)
 		}
-		for _, id := range []profile.Identity{{"crmId", "42"}, {"email", "jane@example.com"}, {"phone", "+14155550100"}} {
+		for _, id := range []profile.Identity{{Namespace: "crmId", ID: "42"}, {Namespace: "email", ID: "jane@example.com"}, {Namespace: "phone", ID: "+14155550100"}} {
 			got, err := s.Get(ctx, acme, id)
 			if err != nil || got.ID != "42" {
 				t.Errorf("Get(%v) = %v, %v; want profile 42", id, got.ID, err)
@@ -43,7 +43,7 @@ func TestProfilesAreFoundByAnyIdentityAndIdentitiesBelongToOneProfile(t *testing
 		if _, err := s.Get(ctx, other, profile.Identity{Namespace: "email", ID: "jane@example.com"}); !derrors.Is(err, derrors.NotFound) {
 			t.Errorf("another tenant found the profile: %v", err)
 		}
-		got, err := s.BatchGet(ctx, acme, []profile.Identity{{"email", "jane@example.com"}, {"crmId", "42"}, {"crmId", "nobody"}})
+		got, err := s.BatchGet(ctx, acme, []profile.Identity{{Namespace: "email", ID: "jane@example.com"}, {Namespace: "crmId", ID: "42"}, {Namespace: "crmId", ID: "nobody"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +111,7 @@ func TestProfileUpdateAndErasure(t *testing.T) {
 		if err := s.Delete(ctx, acme, profile.Identity{Namespace: "email", ID: "seven@example.com"}); err != nil {
 			t.Fatal(err)
 		}
-		for _, id := range []profile.Identity{{"crmId", "7"}, {"email", "seven@example.com"}} {
+		for _, id := range []profile.Identity{{Namespace: "crmId", ID: "7"}, {Namespace: "email", ID: "seven@example.com"}} {
 			if _, err := s.Get(ctx, acme, id); !derrors.Is(err, derrors.NotFound) {
 				t.Errorf("Get(%v) after erasure = %v, want NotFound", id, err)
 			}
