@@ -59,7 +59,11 @@ var Bindings = map[string]Binding{
 
 // DefaultParameters are the template parameters the local cloud deploys
 // with unless Options override them.
-var DefaultParameters = map[string]string{"SenderIdentity": DemoSenderDomain}
+var DefaultParameters = map[string]string{"SenderIdentity": DemoSenderDomain, "UnsubscribeSecret": DemoUnsubscribeSecret}
+
+// DemoUnsubscribeSecret keys the local cloud's unsubscribe tokens. It is
+// public: never deploy with it.
+const DemoUnsubscribeSecret = "local-unsubscribe-secret-not-for-production-0000"
 
 // Options configures Start.
 type Options struct {

@@ -8,7 +8,7 @@ import (
 )
 
 func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
-	s, err := LoadStack("../../template.yaml", StackOptions{MotoURL: "http://127.0.0.1:5000", Parameters: map[string]string{"SenderIdentity": "herald.example"}})
+	s, err := LoadStack("../../template.yaml", StackOptions{MotoURL: "http://127.0.0.1:5000", Parameters: map[string]string{"SenderIdentity": "herald.example", "UnsubscribeSecret": DemoUnsubscribeSecret}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,8 +34,11 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 		"AuthorizerFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
 		"TriggerFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO",
 			"HERALD_DISPATCH_QUEUE_URL": "http://127.0.0.1:5000/123456789012/herald-local-DispatchQueue"},
-		"ManageFunction":   {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
-		"DispatchFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": ""},
+		"ManageFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO",
+			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret},
+		"DispatchFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "",
+			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret,
+			"HERALD_PUBLIC_URL":         "https://herald-local-HeraldApi.execute-api.us-east-1.amazonaws.com"},
 	}
 	gotEnv := map[string]map[string]string{}
 	for id, f := range s.Functions {

@@ -36,3 +36,21 @@ func StripLineBreaks(s string) string {
 	}
 	return strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(s)
 }
+
+// ValidPhone reports whether s is an E.164 number: '+', a country code
+// that does not start with 0, and 7 to 15 digits in all.
+func ValidPhone(s string) bool {
+	if len(s) < 8 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	for _, r := range s[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// NormalizeEmail lower-cases an address, the form suppression lists are
+// keyed by (mailbox providers treat local parts case-insensitively).
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

@@ -17,6 +17,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/heraldhq/herald/internal/auth"
@@ -28,7 +29,10 @@ import (
 	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/ses"
+	"github.com/heraldhq/herald/internal/sns"
 	"github.com/heraldhq/herald/internal/sqs"
+	"github.com/heraldhq/herald/internal/suppression"
+	"github.com/heraldhq/herald/internal/unsubscribe"
 )
 
 // LoadAWS loads the SDK configuration from the environment. It honours
@@ -84,14 +88,36 @@ func (a *App) TriggerHandler() (httpapi.HandlerFunc, error) {
 
 // ManageHandler returns the management API handler.
 func (a *App) ManageHandler() httpapi.HandlerFunc {
-	return httpapi.Manage(httpapi.ManageDeps{Campaigns: a.Campaigns(), Profiles: &profile.Service{Store: a.store}}, a.log)
+	return httpapi.Manage(httpapi.ManageDeps{Campaigns: a.Campaigns(), Profiles: &profile.Service{Store: a.store},
+		Suppressions: a.Suppressions(), Unsubscribe: a.unsubscribe()}, a.log)
 }
 
-// Dispatcher returns the delivery dispatcher, sending with SES v2.
+// Suppressions returns the suppression list service.
+func (a *App) Suppressions() *suppression.Service { return &suppression.Service{Store: a.store} }
+
+// unsubscribe returns the token signer, or nil without a secret (no
+// one-click links, and the endpoint answers 404).
+func (a *App) unsubscribe() *unsubscribe.Signer {
+	s, err := unsubscribe.New(a.cfg.UnsubscribeSecret)
+	if err != nil {
+		return nil
+	}
+	return s
+}
+
+// Dispatcher returns the delivery dispatcher, sending email with SES v2
+// and SMS and push with SNS.
 func (a *App) Dispatcher() *delivery.Dispatcher {
+	snsClient := sns.New(awssns.NewFromConfig(a.aws))
 	return &delivery.Dispatcher{
 		Campaigns: a.store, Profiles: a.store, Ledger: a.store,
 		Mailer:                  ses.New(sesv2.NewFromConfig(a.aws)),
+		SMS:                     snsClient,
+		Pusher:                  snsClient,
+		Suppressions:            a.store,
+		Devices:                 a.store,
+		Unsubscribe:             a.unsubscribe(),
+		PublicURL:               a.cfg.PublicURL,
 		DefaultConfigurationSet: a.cfg.ConfigurationSet,
 		Log:                     a.log,
 	}
@@ -109,6 +135,7 @@ func (a *App) DispatchHandler() func(context.Context, events.SQSEvent) (events.S
 func DispatchSQS(d *delivery.Dispatcher, log *slog.Logger) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		var resp events.SQSEventResponse
+		ctx = delivery.WithInvocation(ctx) // SNS opt-out answers, once per invocation
 		for _, m := range ev.Records {
 			job, err := sqs.Decode(m.Body)
 			if err == nil {

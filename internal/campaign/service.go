@@ -3,6 +3,7 @@ package campaign
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -35,6 +36,8 @@ type ConfigInput struct {
 	Channel  Channel        `json:"channel"`
 	Category Type           `json:"category"`
 	Email    *EmailSettings `json:"email"`
+	SMS      *SMSSettings   `json:"sms"`
+	Push     *PushSettings  `json:"push"`
 }
 
 // CampaignInput is the body of POST /campaigns.
@@ -87,8 +90,17 @@ func (s *Service) CreateConfig(ctx context.Context, t tenant.Tenant, in ConfigIn
 		}
 	case "":
 		f.Add("channel", "is required")
-	case SMS, Push:
-		f.Add("channel", "%q configurations are not supported yet; use \"email\"", in.Channel)
+	case SMS:
+		if in.SMS == nil {
+			in.SMS = &SMSSettings{}
+		}
+		checkSMSSettings(&f, in.SMS)
+	case Push:
+		if in.Push == nil {
+			f.Add("push", "is required for a push configuration")
+		} else {
+			checkPushSettings(&f, in.Push)
+		}
 	default:
 		f.Add("channel", "must be one of email, sms, push")
 	}
@@ -97,7 +109,7 @@ func (s *Service) CreateConfig(ctx context.Context, t tenant.Tenant, in ConfigIn
 	}
 	now := s.now()
 	c := ChannelConfig{ID: s.newID(), Name: in.Name, Channel: in.Channel, Category: in.Category,
-		Email: in.Email, Revision: 1, CreatedAt: now, UpdatedAt: now}
+		Email: in.Email, SMS: in.SMS, Push: in.Push, Revision: 1, CreatedAt: now, UpdatedAt: now}
 	if err := s.Store.CreateConfig(ctx, t, c); err != nil {
 		return ChannelConfig{}, fmt.Errorf("create configuration: %w", err)
 	}
@@ -126,16 +138,11 @@ func (s *Service) CreateCampaign(ctx context.Context, t tenant.Tenant, in Campai
 	}
 	checkType(&f, "type", in.Type)
 	switch in.Channel {
-	case Email:
+	case Email, SMS, Push:
 	case "":
 		f.Add("channel", "is required")
-	case SMS, Push:
-		f.Add("channel", "%q campaigns are not supported yet; use \"email\"", in.Channel)
 	default:
 		f.Add("channel", "must be one of email, sms, push")
-	}
-	if in.Type == Marketing {
-		f.Add("type", "marketing campaigns are not supported yet; use \"transactional\"")
 	}
 	if in.Content.Email != nil {
 		checkEmailContent(&f, "content.email", in.Content.Email)
@@ -313,6 +320,31 @@ func (s *Service) check(ctx context.Context, t tenant.Tenant, c Campaign) error 
 			}
 		}
 	}
+	switch c.Channel {
+	case SMS:
+		switch sc := d.Content.SMS; {
+		case sc == nil || strings.TrimSpace(sc.Body) == "":
+			f.Add("content.sms.body", "is required")
+		default:
+			if _, err := render.Parse(sc.Body, render.Text); err != nil {
+				f.Add("content.sms.body", "%v", err)
+			}
+		}
+	case Push:
+		switch pc := d.Content.Push; {
+		case pc == nil:
+			f.Add("content.push", "is required for a push campaign")
+		case !pc.Silent && strings.TrimSpace(pc.Body) == "" && strings.TrimSpace(pc.Title) == "":
+			f.Add("content.push.body", "a title or body is required (or silent)")
+		default:
+			for field, src := range map[string]string{"content.push.title": pc.Title, "content.push.body": pc.Body,
+				"content.push.imageUrl": pc.ImageURL, "content.push.deepLink": pc.DeepLink} {
+				if _, err := render.Parse(src, render.Text); err != nil {
+					f.Add(field, "%v", err)
+				}
+			}
+		}
+	}
 	if err := f.Err(); err != nil {
 		e := err.(*derrors.Error)
 		e.Kind = derrors.Unprocessable
@@ -356,8 +388,58 @@ func checkEmailSettings(f *derrors.Fields, e *EmailSettings) {
 			f.Add(fmt.Sprintf("email.replyTo[%d]", i), "must be an email address")
 		}
 	}
+	if len(e.BCC) > 5 {
+		f.Add("email.bcc", "must have at most 5 addresses")
+	}
+	for i, r := range e.BCC {
+		if !address.ValidEmail(r) {
+			f.Add(fmt.Sprintf("email.bcc[%d]", i), "must be an email address")
+		}
+	}
+	if m := strings.TrimPrefix(e.ListUnsubscribeMailto, "mailto:"); m != "" && !address.ValidEmail(m) {
+		f.Add("email.listUnsubscribeMailto", "must be an email address")
+	}
+	if u := e.ListUnsubscribeURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || pu.Scheme != "https" || pu.Host == "" || pu.Fragment != "" {
+			f.Add("email.listUnsubscribeUrl", "must be an https URL (RFC 8058 one-click needs HTTPS)")
+		}
+	}
 	if cs := e.ConfigurationSet; cs != "" && !configSetPattern.MatchString(cs) {
 		f.Add("email.configurationSet", "must be 1-64 of letters, digits, '_' and '-'")
+	}
+}
+
+func checkSMSSettings(f *derrors.Fields, s *SMSSettings) {
+	if s.MaxSegments < 0 || s.MaxSegments > 20 {
+		f.Add("sms.maxSegments", "must be 1-20 (0: the default, 10)")
+	}
+	if n := len(s.SenderID); n > 11 || strings.ContainsFunc(s.SenderID, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-')
+	}) {
+		f.Add("sms.senderId", "must be at most 11 letters, digits or '-'")
+	}
+	if s.OriginationNumber != "" && !address.ValidPhone(s.OriginationNumber) {
+		f.Add("sms.originationNumber", "must be an E.164 number")
+	}
+}
+
+func checkPushSettings(f *derrors.Fields, p *PushSettings) {
+	if len(p.Apps) == 0 {
+		f.Add("push.apps", "must list at least one app")
+	}
+	for i, a := range p.Apps {
+		fp := fmt.Sprintf("push.apps[%d]", i)
+		if a.AppID == "" {
+			f.Add(fp+".appId", "is required")
+		}
+		switch a.Platform {
+		case PlatformAPNS, PlatformAPNSSandbox, PlatformGCM:
+		default:
+			f.Add(fp+".platform", "must be APNS, APNS_SANDBOX or GCM")
+		}
+		if !strings.HasPrefix(a.PlatformApplicationARN, "arn:") || !strings.Contains(a.PlatformApplicationARN, ":app/") {
+			f.Add(fp+".platformApplicationArn", "must be an SNS platform application ARN")
+		}
 	}
 }
 

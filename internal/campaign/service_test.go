@@ -94,7 +94,10 @@ func TestCreateConfigValidation(t *testing.T) {
 		{"a missing category is required", func(c *campaign.ConfigInput) { c.Category = "" }, []string{"category"}},
 		{"an unknown category is refused", func(c *campaign.ConfigInput) { c.Category = "promotional" }, []string{"category"}},
 		{"a missing channel is required", func(c *campaign.ConfigInput) { c.Channel = ""; c.Email = nil }, []string{"channel"}},
-		{"an sms configuration is not supported yet", func(c *campaign.ConfigInput) { c.Channel = campaign.SMS }, []string{"channel"}},
+		{"an sms configuration with a bad origination number is named", func(c *campaign.ConfigInput) {
+			c.Channel, c.SMS = campaign.SMS, &campaign.SMSSettings{OriginationNumber: "555"}
+		}, []string{"sms.originationNumber"}},
+		{"a push configuration needs its apps", func(c *campaign.ConfigInput) { c.Channel = campaign.Push }, []string{"push"}},
 		{"an unknown channel is refused", func(c *campaign.ConfigInput) { c.Channel = "fax" }, []string{"channel"}},
 		{"an email configuration needs email settings", func(c *campaign.ConfigInput) { c.Email = nil }, []string{"email"}},
 		{"a from address must be an address", func(c *campaign.ConfigInput) { c.Email.FromAddress = "Acme <orders@acme.example>" }, []string{"email.fromAddress"}},
@@ -162,9 +165,7 @@ func TestCreateCampaignValidation(t *testing.T) {
 			[]string{"tags[1]", "tags[2]"}},
 		{"a missing type is required", func(c *campaign.CampaignInput) { c.Type = "" }, []string{"type"}},
 		{"an unknown type is refused", func(c *campaign.CampaignInput) { c.Type = "newsletter" }, []string{"type"}},
-		{"a marketing campaign is not supported yet", func(c *campaign.CampaignInput) { c.Type = campaign.Marketing }, []string{"type"}},
 		{"a missing channel is required", func(c *campaign.CampaignInput) { c.Channel = "" }, []string{"channel"}},
-		{"a push campaign is not supported yet", func(c *campaign.CampaignInput) { c.Channel = campaign.Push }, []string{"channel"}},
 		{"an unknown channel is refused", func(c *campaign.CampaignInput) { c.Channel = "pigeon" }, []string{"channel"}},
 		{"a subject with a line break is refused", func(c *campaign.CampaignInput) { c.Content.Email.Subject = "Hi\nBcc: x" }, []string{"content.email.subject"}},
 		{"a subject over 998 bytes is refused", func(c *campaign.CampaignInput) { c.Content.Email.Subject = strings.Repeat("s", 999) }, []string{"content.email.subject"}},

@@ -20,6 +20,13 @@ type Config struct {
 	// ConfigurationSet is the SES configuration set used when an email
 	// channel configuration names none (HERALD_SES_CONFIGURATION_SET).
 	ConfigurationSet string
+	// UnsubscribeSecret keys the HMAC of one-click unsubscribe tokens
+	// (HERALD_UNSUBSCRIBE_SECRET, at least 32 bytes); Manage verifies them
+	// and Dispatch signs them.
+	UnsubscribeSecret string
+	// PublicURL is the HTTP API's public base URL (HERALD_PUBLIC_URL),
+	// which unsubscribe links point at.
+	PublicURL string
 	// LogLevel is debug, info, warn or error (HERALD_LOG_LEVEL, default info).
 	LogLevel slog.Level
 }
@@ -28,9 +35,14 @@ type Config struct {
 // a map in tests) and validates it.
 func Load(getenv func(string) string) (Config, error) {
 	c := Config{
-		Table:            strings.TrimSpace(getenv("HERALD_TABLE")),
-		DispatchQueueURL: strings.TrimSpace(getenv("HERALD_DISPATCH_QUEUE_URL")),
-		ConfigurationSet: strings.TrimSpace(getenv("HERALD_SES_CONFIGURATION_SET")),
+		Table:             strings.TrimSpace(getenv("HERALD_TABLE")),
+		DispatchQueueURL:  strings.TrimSpace(getenv("HERALD_DISPATCH_QUEUE_URL")),
+		ConfigurationSet:  strings.TrimSpace(getenv("HERALD_SES_CONFIGURATION_SET")),
+		UnsubscribeSecret: getenv("HERALD_UNSUBSCRIBE_SECRET"),
+		PublicURL:         strings.TrimRight(strings.TrimSpace(getenv("HERALD_PUBLIC_URL")), "/"),
+	}
+	if s := c.UnsubscribeSecret; s != "" && len(s) < 32 {
+		return Config{}, fmt.Errorf("config: HERALD_UNSUBSCRIBE_SECRET must be at least 32 bytes")
 	}
 	if c.Table == "" {
 		return Config{}, fmt.Errorf("config: HERALD_TABLE is required")

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -16,7 +17,9 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/tenant"
+	"github.com/heraldhq/herald/internal/unsubscribe"
 )
 
 // StaleClaim is how old a claim must be before a redelivery treats it as
@@ -39,6 +42,20 @@ type Dispatcher struct {
 	Profiles  Profiles
 	Ledger    Ledger
 	Mailer    Mailer
+	// SMS and Pusher send the SMS and push channels; a campaign of a
+	// channel without its sender cannot be dispatched.
+	SMS    SMSSender
+	Pusher Pusher
+	// Suppressions is the suppression list; nil checks none.
+	Suppressions Suppressions
+	// Devices stores endpoint ARNs and disabled devices on profiles; nil
+	// stores nothing.
+	Devices Devices
+	// Unsubscribe signs the one-click unsubscribe links of marketing
+	// email, which point at PublicURL + "/unsubscribe" unless the
+	// configuration names another base.
+	Unsubscribe *unsubscribe.Signer
+	PublicURL   string
 	// DefaultConfigurationSet is used when the channel configuration names
 	// none.
 	DefaultConfigurationSet string
@@ -82,11 +99,12 @@ func (d *Dispatcher) Dispatch(ctx context.Context, job Job) error {
 	if err := job.validate(); err != nil {
 		return err
 	}
+	ctx = WithInvocation(ctx)
 	cv, err := d.version(ctx, job.Tenant, job.CampaignID, job.Version)
 	if err != nil {
 		return err
 	}
-	cfg, err := d.config(ctx, job.Tenant, cv.version.Spec.ChannelConfigID)
+	cfg, err := d.config(ctx, job.Tenant, cv.version.Spec.ChannelConfigID, cv.version.Channel)
 	if err != nil {
 		return err
 	}
@@ -99,7 +117,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, job Job) error {
 		par = 8
 	}
 	sem := make(chan struct{}, par)
-	outcomes := make([]Outcome, len(job.Recipients))
+	outcomes := make([][]Outcome, len(job.Recipients))
 	errs := make([]error, len(job.Recipients))
 	var wg sync.WaitGroup
 	for i, r := range job.Recipients {
@@ -117,12 +135,13 @@ func (d *Dispatcher) Dispatch(ctx context.Context, job Job) error {
 	for i := range outcomes {
 		if errs[i] != nil {
 			retry++
-			continue
 		}
-		counts[outcomes[i]]++
+		for _, o := range outcomes[i] {
+			counts[o]++
+		}
 	}
 	attrs := []any{"executionId", job.ExecutionID, "campaignId", job.CampaignID, "version", job.Version,
-		"recipients", len(job.Recipients), "retry", retry}
+		"channel", string(cv.version.Channel), "recipients", len(job.Recipients), "retry", retry}
 	for o, n := range counts {
 		attrs = append(attrs, string(o), n)
 	}
@@ -150,11 +169,30 @@ func (j Job) validate() error {
 	return nil
 }
 
-// deliver takes one recipient to its outcome. A non-nil error means the
-// recipient must be retried; the ledger then holds no claim for it, or a
+// deliver takes one recipient to its outcomes: one for email and SMS, one
+// per device for push. A non-nil error means the recipient must be
+// retried; the ledger then holds no claim for what was not done, or a
 // fresh claim of a concurrent duplicate.
-func (d *Dispatcher) deliver(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (Outcome, error) {
-	e := Entry{ExecutionID: job.ExecutionID, UserID: r.UserID, Channel: cv.version.Channel,
+func (d *Dispatcher) deliver(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) ([]Outcome, error) {
+	if cv.version.Channel != campaign.Push {
+		o, err := d.once(ctx, job, cv, r, "", func() (Outcome, string, error) {
+			if cv.version.Channel == campaign.SMS {
+				return d.sendSMS(ctx, job, cv, cfg, r, p)
+			}
+			return d.sendEmail(ctx, job, cv, cfg, r, p)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return []Outcome{o}, nil
+	}
+	return d.deliverPush(ctx, job, cv, cfg, r, p)
+}
+
+// once claims the ledger entry of (recipient, device), runs send unless
+// the entry exists, and records the outcome.
+func (d *Dispatcher) once(ctx context.Context, job Job, cv *compiled, r Recipient, device string, send func() (Outcome, string, error)) (Outcome, error) {
+	e := Entry{ExecutionID: job.ExecutionID, UserID: r.UserID, Channel: cv.version.Channel, Device: device,
 		CampaignID: job.CampaignID, Version: job.Version, State: Claimed, Token: token(), ClaimedAt: d.now()}
 	existing, claimed, err := d.Ledger.Claim(ctx, job.Tenant, e)
 	if err != nil {
@@ -177,7 +215,7 @@ func (d *Dispatcher) deliver(ctx context.Context, job Job, cv *compiled, cfg cam
 			return FailedInterrupted, nil
 		}
 	}
-	outcome, msgID, err := d.send(ctx, job, cv, cfg, r, p)
+	outcome, msgID, err := send()
 	if err != nil {
 		if rerr := d.Ledger.Release(ctx, job.Tenant, e); rerr != nil {
 			return "", fmt.Errorf("release claim after %v: %w", err, rerr)
@@ -195,10 +233,31 @@ func (d *Dispatcher) deliver(ctx context.Context, job Job, cv *compiled, cfg cam
 	return outcome, nil
 }
 
-// send resolves, renders and sends. It returns an error only when the
-// recipient must be retried and nothing was sent.
-func (d *Dispatcher) send(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (Outcome, string, error) {
-	if cv.version.Type == campaign.Marketing && !job.Proof && !p.ConsentsTo(string(cv.version.Channel)) {
+// marketing reports whether the marketing rules (consent, unsubscribes,
+// SMS opt-outs) apply: a marketing campaign's real sends, not proofs.
+func marketing(job Job, cv *compiled) bool {
+	return cv.version.Type == campaign.Marketing && !job.Proof
+}
+
+// suppressed checks the suppression list for a normalized address.
+func (d *Dispatcher) suppressed(ctx context.Context, job Job, cv *compiled, ch suppression.Channel, addr string, sendToSuppressed bool) (bool, error) {
+	if d.Suppressions == nil {
+		return false, nil
+	}
+	e, err := d.Suppressions.GetSuppression(ctx, job.Tenant, ch, addr)
+	switch {
+	case derrors.Is(err, derrors.NotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("%w: suppression list: %w", ErrRetry, err)
+	}
+	return suppression.Blocks(e.Reason, marketing(job, cv), sendToSuppressed), nil
+}
+
+// sendEmail resolves, checks, renders and sends an email. It returns an
+// error only when the recipient must be retried and nothing was sent.
+func (d *Dispatcher) sendEmail(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (Outcome, string, error) {
+	if marketing(job, cv) && !p.ConsentsTo(string(campaign.Email)) {
 		return ExcludedNoConsent, "", nil
 	}
 	to := r.Email
@@ -214,24 +273,32 @@ func (d *Dispatcher) send(ctx context.Context, job Job, cv *compiled, cfg campai
 	if !address.ValidEmail(to) {
 		return FailedInvalidAddr, "", nil
 	}
+	es := cfg.Email
+	if sup, err := d.suppressed(ctx, job, cv, suppression.Email, address.NormalizeEmail(to), es.SendToSuppressed); err != nil || sup {
+		return ExcludedSuppressed, "", err
+	}
 	rendered, err := cv.content.Render(Data(p.Attributes, r.Profile, r.Context), job.Proof)
 	if err != nil {
 		d.log().WarnContext(ctx, "render failed", "executionId", job.ExecutionID, "campaignId", job.CampaignID, "error", err.Error())
 		return FailedRender, "", nil
 	}
-	es := cfg.Email
 	cs := es.ConfigurationSet
 	if cs == "" {
 		cs = d.DefaultConfigurationSet
 	}
-	id, err := d.Mailer.SendEmail(ctx, Email{
+	e := Email{
 		From:    formatFrom(es.FromName, es.FromAddress),
 		To:      to,
+		BCC:     es.BCC,
 		ReplyTo: es.ReplyTo,
 		Subject: rendered.Email.Subject, HTML: rendered.Email.HTML, Text: rendered.Email.Text,
 		ConfigurationSet: cs,
 		Tags:             map[string]string{"campaignId": job.CampaignID, "executionId": job.ExecutionID},
-	})
+	}
+	if cv.version.Type == campaign.Marketing {
+		e.Headers = d.listUnsubscribe(job, es, to)
+	}
+	id, err := d.Mailer.SendEmail(ctx, e)
 	switch {
 	case derrors.Is(err, derrors.Throttled):
 		return "", "", fmt.Errorf("%w: %w", ErrRetry, err)
@@ -271,9 +338,6 @@ func (d *Dispatcher) version(ctx context.Context, t tenant.Tenant, campaignID st
 		return nil, fmt.Errorf("campaign %s version %d: %w", campaignID, n, err)
 	}
 	c := &compiled{version: v}
-	if v.Channel != campaign.Email {
-		return nil, fmt.Errorf("campaign %s: channel %s is not supported by this dispatcher", campaignID, v.Channel)
-	}
 	if c.content, err = ParseContent(v.Channel, v.Spec.Content); err != nil {
 		return nil, fmt.Errorf("campaign %s version %d: %w", campaignID, n, err)
 	}
@@ -281,21 +345,36 @@ func (d *Dispatcher) version(ctx context.Context, t tenant.Tenant, campaignID st
 	return actual.(*compiled), nil
 }
 
-func (d *Dispatcher) config(ctx context.Context, t tenant.Tenant, id string) (campaign.ChannelConfig, error) {
+// config returns the campaign's channel configuration (cached briefly)
+// after checking it can send on ch and that Herald has a sender for ch.
+func (d *Dispatcher) config(ctx context.Context, t tenant.Tenant, id string, ch campaign.Channel) (campaign.ChannelConfig, error) {
 	key := t.Key() + "#" + id
 	now := d.now()
+	var cfg campaign.ChannelConfig
 	if v, ok := d.configs.Load(key); ok && now.Before(v.(cachedConfig).expires) {
-		return v.(cachedConfig).cfg, nil
+		cfg = v.(cachedConfig).cfg
+	} else {
+		var err error
+		if cfg, err = d.Campaigns.GetConfig(ctx, t, id); err != nil {
+			return campaign.ChannelConfig{}, fmt.Errorf("channel configuration %s: %w", id, err)
+		}
+		d.configs.Store(key, cachedConfig{cfg: cfg, expires: now.Add(configTTL)})
 	}
-	cfg, err := d.Campaigns.GetConfig(ctx, t, id)
-	if err != nil {
-		return campaign.ChannelConfig{}, fmt.Errorf("channel configuration %s: %w", id, err)
+	switch {
+	case ch == campaign.Email && cfg.Email == nil:
+		return cfg, fmt.Errorf("channel configuration %s has no email settings", id)
+	case ch == campaign.Email && d.Mailer == nil, ch == campaign.SMS && d.SMS == nil, ch == campaign.Push && d.Pusher == nil:
+		return cfg, fmt.Errorf("this dispatcher has no sender for the %s channel", ch)
+	case ch == campaign.Push && (cfg.Push == nil || len(cfg.Push.Apps) == 0):
+		return cfg, fmt.Errorf("channel configuration %s has no push apps", id)
 	}
-	if cfg.Email == nil {
-		return campaign.ChannelConfig{}, fmt.Errorf("channel configuration %s has no email settings", id)
-	}
-	d.configs.Store(key, cachedConfig{cfg: cfg, expires: now.Add(configTTL)})
 	return cfg, nil
+}
+
+// deviceKey names a device in the ledger without storing its token.
+func deviceKey(appID, token string) string {
+	sum := sha256.Sum256([]byte(appID + "\x00" + token))
+	return hex.EncodeToString(sum[:8])
 }
 
 func (d *Dispatcher) profiles(ctx context.Context, job Job) (map[profile.Identity]profile.Profile, error) {

@@ -7,14 +7,25 @@
 //	channel config       T#<tk>#CHCFG#<id>                   CHCFG
 //	campaign             T#<tk>#CAMP#<id>                    CAMP
 //	campaign version     T#<tk>#CAMP#<id>                    V#<number, 6 digits>
-//	profile              T#<tk>#PROF#<namespace>#<id>        PROF
+//	profile              T#<tk>#PROF#<namespace>#<id>        PROF      (primary identity)
+//	profile identity     T#<tk>#PROF#<namespace>#<id>        ALIAS     (another identity → primary)
+//	suppression          T#<tk>#SUPP                         <channel>#<address>
 //	idempotency record   T#<tk>#REQ#<requestId>              REQ       (expiresAt TTL)
 //	execution            T#<tk>#EXEC#<id>                    EXEC
 //	ledger entry         T#<tk>#EXEC#<id>                    L#<channel>#<namespace>#<userId>
 //
+// Ledger entries of push carry the device: L#push#<userId>#<device>,
+// where device is a digest of the app id and token (never the token).
+//
 // Access patterns: every read is a GetItem or BatchGetItem by full key,
 // except an execution's ledger, which is a Query on the execution's pk
-// (sk begins_with "L#"). Creates are conditional puts
+// (sk begins_with "L#"); a profile read by identity, a Query on that
+// identity's pk (PROF or ALIAS, then a GetItem of the primary for an
+// ALIAS); and the suppression list, a Query on the tenant's SUPP pk (sk
+// begins_with "<channel>#"), one page per call with the last sk as
+// cursor. A profile and its identities are written in one transaction
+// that refuses an identity owned by another profile; a batch of profiles
+// whose identities do not change goes through BatchWriteItem (25 a call). Creates are conditional puts
 // (attribute_not_exists(pk)); activation is a transaction guarded by the
 // campaign's revision; an execution and its idempotency record are written
 // in one transaction. Nothing Scans.
@@ -48,6 +59,7 @@ type API interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }

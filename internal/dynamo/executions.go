@@ -136,6 +136,7 @@ type ledgerItem struct {
 	ExecutionID string    `dynamodbav:"executionId"`
 	UserID      string    `dynamodbav:"userId"`
 	Channel     string    `dynamodbav:"channel"`
+	Device      string    `dynamodbav:"device,omitempty"`
 	CampaignID  string    `dynamodbav:"campaignId"`
 	Version     int       `dynamodbav:"version"`
 	State       string    `dynamodbav:"state"`
@@ -147,18 +148,22 @@ type ledgerItem struct {
 }
 
 func ledgerKey(t tenant.Tenant, e delivery.Entry) (string, string) {
-	return tenantPK(t, skExecution, e.ExecutionID), "L#" + string(e.Channel) + "#" + e.UserID
+	sk := "L#" + string(e.Channel) + "#" + e.UserID
+	if e.Device != "" {
+		sk += "#" + e.Device
+	}
+	return tenantPK(t, skExecution, e.ExecutionID), sk
 }
 
 func toLedgerItem(t tenant.Tenant, e delivery.Entry) ledgerItem {
 	pk, sk := ledgerKey(t, e)
-	return ledgerItem{PK: pk, SK: sk, ExecutionID: e.ExecutionID, UserID: e.UserID, Channel: string(e.Channel),
+	return ledgerItem{PK: pk, SK: sk, ExecutionID: e.ExecutionID, UserID: e.UserID, Channel: string(e.Channel), Device: e.Device,
 		CampaignID: e.CampaignID, Version: e.Version, State: string(e.State), Outcome: string(e.Outcome),
 		MessageID: e.MessageID, Token: e.Token, ClaimedAt: e.ClaimedAt, FinishedAt: e.FinishedAt}
 }
 
 func fromLedgerItem(li ledgerItem) delivery.Entry {
-	return delivery.Entry{ExecutionID: li.ExecutionID, UserID: li.UserID, Channel: campaign.Channel(li.Channel),
+	return delivery.Entry{ExecutionID: li.ExecutionID, UserID: li.UserID, Channel: campaign.Channel(li.Channel), Device: li.Device,
 		CampaignID: li.CampaignID, Version: li.Version, State: delivery.State(li.State), Outcome: delivery.Outcome(li.Outcome),
 		MessageID: li.MessageID, Token: li.Token, ClaimedAt: li.ClaimedAt, FinishedAt: li.FinishedAt}
 }

@@ -99,8 +99,16 @@ func (r UnitaryRequest) Validate() error {
 				seen[key] = i
 			}
 		}
-		if cd := rc.ChannelData; cd != nil && cd.EmailAddress != "" && !address.ValidEmail(cd.EmailAddress) {
-			f.Add(p+".channelData.emailAddress", "must be an email address")
+		if cd := rc.ChannelData; cd != nil {
+			if cd.EmailAddress != "" && !address.ValidEmail(cd.EmailAddress) {
+				f.Add(p+".channelData.emailAddress", "must be an email address")
+			}
+			if cd.MobilePhoneNumber != "" && !address.ValidPhone(cd.MobilePhoneNumber) {
+				f.Add(p+".channelData.mobilePhoneNumber", "must be an E.164 number: + and 7-15 digits, such as +14155550100")
+			}
+			if pi := cd.PushInfo; pi != nil {
+				checkPushInfo(&f, p+".channelData.pushInfo", pi)
+			}
 		}
 		if _, ok := rc.Context["system"]; ok {
 			f.Add(p+".context.system", "is reserved")
@@ -113,6 +121,24 @@ func (r UnitaryRequest) Validate() error {
 		f.Add("recipients[].context", "is %d bytes in all; the limit is %d", ctxSize, MaxContextSize)
 	}
 	return f.Err()
+}
+
+func checkPushInfo(f *derrors.Fields, p string, pi *PushInfo) {
+	if pi.AppID == "" || len(pi.AppID) > 256 || hasControl(pi.AppID) {
+		f.Add(p+".appID", "is required (1-256 bytes, no control characters)")
+	}
+	switch pi.Platform {
+	case "", "APNS", "APNS_SANDBOX", "GCM":
+	default:
+		f.Add(p+".platform", "must be APNS, APNS_SANDBOX or GCM")
+	}
+	if pi.Token == "" || len(pi.Token) > profile.MaxTokenLen || hasControl(pi.Token) || strings.ContainsAny(pi.Token, " \t") {
+		f.Add(p+".token", "is required (1-%d bytes, no spaces or control characters)", profile.MaxTokenLen)
+	}
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
 
 // jsonSize is v's size as JSON the way a caller sends it: json.Marshal

@@ -51,6 +51,15 @@ func TestValidate(t *testing.T) {
 		{"an invalid channelData.emailAddress is named", func(r *execution.UnitaryRequest) {
 			r.Recipients[0].ChannelData = &execution.ChannelData{EmailAddress: "jane@"}
 		}, []string{"recipients[0].channelData.emailAddress"}},
+		{"a mobile number that is not E.164 is named", func(r *execution.UnitaryRequest) {
+			r.Recipients[0].ChannelData = &execution.ChannelData{MobilePhoneNumber: "06 12 34 56 78"}
+		}, []string{"recipients[0].channelData.mobilePhoneNumber"}},
+		{"pushInfo needs an app, a known platform and a token", func(r *execution.UnitaryRequest) {
+			r.Recipients[0].ChannelData = &execution.ChannelData{PushInfo: &execution.PushInfo{Platform: "WNS"}}
+		}, []string{"recipients[0].channelData.pushInfo.appID", "recipients[0].channelData.pushInfo.platform", "recipients[0].channelData.pushInfo.token"}},
+		{"a userId in the phone namespace must be E.164", func(r *execution.UnitaryRequest) {
+			r.Recipients[0].Namespace, r.Recipients[0].UserID = "phone", "555-0100"
+		}, []string{"recipients[0].userId"}},
 		{"context.system is reserved", func(r *execution.UnitaryRequest) {
 			r.Recipients[0].Context = map[string]any{"system": map[string]any{}}
 		},

@@ -258,8 +258,11 @@ func (s *Service) enqueue(ctx context.Context, t tenant.Tenant, req UnitaryReque
 	jobs := make([]delivery.Job, len(req.Recipients))
 	for i, r := range req.Recipients {
 		dr := delivery.Recipient{Type: r.Type, UserID: r.UserID, Namespace: r.Namespace, Profile: r.Profile, Context: r.Context}
-		if r.ChannelData != nil {
-			dr.Email = r.ChannelData.EmailAddress
+		if cd := r.ChannelData; cd != nil {
+			dr.Email, dr.Phone = cd.EmailAddress, cd.MobilePhoneNumber
+			if pi := cd.PushInfo; pi != nil {
+				dr.Push = &delivery.PushTarget{AppID: pi.AppID, Platform: pi.Platform, Token: pi.Token}
+			}
 		}
 		jobs[i] = delivery.Job{Tenant: t, ExecutionID: rec.Response.ExecutionID, CampaignID: req.CampaignID,
 			Version: rec.Version, Recipients: []delivery.Recipient{dr}}

@@ -88,6 +88,9 @@ func (rt *router) dispatch(ctx context.Context, r *request) (int, events.APIGate
 	if err != nil {
 		return fail(err)
 	}
+	if raw, ok := out.(events.APIGatewayV2HTTPResponse); ok {
+		return raw.StatusCode, raw // a non-JSON answer (HTML, 204)
+	}
 	return status, jsonResponse(status, out)
 }
 

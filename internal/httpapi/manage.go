@@ -7,6 +7,8 @@ import (
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/suppression"
+	"github.com/heraldhq/herald/internal/unsubscribe"
 )
 
 // maxManageBody bounds management bodies (an HTML body may be 500 KB).
@@ -21,6 +23,10 @@ var (
 type ManageDeps struct {
 	Campaigns *campaign.Service
 	Profiles  *profile.Service
+	// Suppressions and Unsubscribe serve the suppression list and the
+	// public one-click unsubscribe endpoint.
+	Suppressions *suppression.Service
+	Unsubscribe  *unsubscribe.Signer
 }
 
 // Manage returns the handler of the management API. Each resource
@@ -30,6 +36,8 @@ func Manage(d ManageDeps, log *slog.Logger) HandlerFunc {
 	for _, group := range []map[string]route{
 		campaignRoutes(d),
 		profileRoutes(d),
+		suppressionRoutes(d),
+		unsubscribeRoutes(d),
 	} {
 		maps.Copy(rt.routes, group)
 	}

@@ -7,9 +7,13 @@ package memory
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
@@ -17,28 +21,34 @@ import (
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
 // Store keeps everything in maps keyed like the DynamoDB store.
 type Store struct {
-	mu         sync.Mutex
-	keys       map[string]auth.Key
-	configs    map[string]campaign.ChannelConfig
-	campaigns  map[string]campaign.Campaign
-	versions   map[string]campaign.Version
-	profiles   map[string]profile.Profile
-	records    map[string]execution.Record
-	executions map[string]execution.Execution
-	ledger     map[string]delivery.Entry
+	mu           sync.Mutex
+	keys         map[string]auth.Key
+	configs      map[string]campaign.ChannelConfig
+	campaigns    map[string]campaign.Campaign
+	versions     map[string]campaign.Version
+	profiles     map[string]profile.Profile
+	aliases      map[string]string // secondary identity key → primary key
+	suppressions map[string]suppression.Entry
+	records      map[string]execution.Record
+	executions   map[string]execution.Execution
+	ledger       map[string]delivery.Entry
 }
 
 var (
-	_ auth.KeyStore   = (*Store)(nil)
-	_ campaign.Store  = (*Store)(nil)
-	_ profile.Store   = (*Store)(nil)
-	_ execution.Store = (*Store)(nil)
-	_ delivery.Ledger = (*Store)(nil)
+	_ auth.KeyStore         = (*Store)(nil)
+	_ campaign.Store        = (*Store)(nil)
+	_ profile.Store         = (*Store)(nil)
+	_ execution.Store       = (*Store)(nil)
+	_ delivery.Ledger       = (*Store)(nil)
+	_ suppression.Store     = (*Store)(nil)
+	_ delivery.Suppressions = (*Store)(nil)
+	_ delivery.Devices      = (*Store)(nil)
 )
 
 // New returns an empty store.
@@ -46,7 +56,8 @@ func New() *Store {
 	return &Store{
 		keys: map[string]auth.Key{}, configs: map[string]campaign.ChannelConfig{},
 		campaigns: map[string]campaign.Campaign{}, versions: map[string]campaign.Version{},
-		profiles: map[string]profile.Profile{}, records: map[string]execution.Record{},
+		profiles: map[string]profile.Profile{}, aliases: map[string]string{},
+		suppressions: map[string]suppression.Entry{}, records: map[string]execution.Record{},
 		executions: map[string]execution.Execution{}, ledger: map[string]delivery.Entry{},
 	}
 }
@@ -169,23 +180,61 @@ func (s *Store) GetVersion(_ context.Context, t tenant.Tenant, id string, n int)
 
 func pkey(t tenant.Tenant, id profile.Identity) string { return k(t, id.Namespace, id.ID) }
 
+// resolve finds the primary key of the profile owning id (lock held).
+func (s *Store) resolve(t tenant.Tenant, id profile.Identity) (string, bool) {
+	if _, ok := s.profiles[pkey(t, id)]; ok {
+		return pkey(t, id), true
+	}
+	if primary, ok := s.aliases[pkey(t, id)]; ok {
+		return primary, true
+	}
+	return "", false
+}
+
+// put stores p and its identities (lock held), refusing an identity of
+// another profile as the DynamoDB store does.
+func (s *Store) put(t tenant.Tenant, p profile.Profile) error {
+	me := pkey(t, p.Identity())
+	if owner, ok := s.aliases[me]; ok && owner != me {
+		return derrors.New(derrors.Conflict, "identity %s:%s belongs to another profile", p.Namespace, p.ID)
+	}
+	for _, id := range p.AllIdentities()[1:] {
+		ik := pkey(t, id)
+		if _, isProfile := s.profiles[ik]; isProfile {
+			return derrors.New(derrors.Conflict, "identity %s:%s belongs to another profile", id.Namespace, id.ID)
+		}
+		if owner, ok := s.aliases[ik]; ok && owner != me {
+			return derrors.New(derrors.Conflict, "identity %s:%s belongs to another profile", id.Namespace, id.ID)
+		}
+	}
+	if old, ok := s.profiles[me]; ok {
+		for _, id := range old.AllIdentities()[1:] {
+			delete(s.aliases, pkey(t, id))
+		}
+	}
+	for _, id := range p.AllIdentities()[1:] {
+		s.aliases[pkey(t, id)] = me
+	}
+	s.profiles[me] = clone(p)
+	return nil
+}
+
 // Put implements profile.Store.
 func (s *Store) Put(_ context.Context, t tenant.Tenant, p profile.Profile) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.profiles[pkey(t, p.Identity())] = clone(p)
-	return nil
+	return s.put(t, p)
 }
 
 // Get implements profile.Store.
 func (s *Store) Get(_ context.Context, t tenant.Tenant, id profile.Identity) (profile.Profile, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, ok := s.profiles[pkey(t, id)]
+	key, ok := s.resolve(t, id)
 	if !ok {
-		return p, notFound("profile")
+		return profile.Profile{}, notFound("profile")
 	}
-	return clone(p), nil
+	return clone(s.profiles[key]), nil
 }
 
 // BatchGet implements profile.Store.
@@ -194,8 +243,8 @@ func (s *Store) BatchGet(_ context.Context, t tenant.Tenant, ids []profile.Ident
 	defer s.mu.Unlock()
 	out := make(map[profile.Identity]profile.Profile, len(ids))
 	for _, id := range ids {
-		if p, ok := s.profiles[pkey(t, id)]; ok {
-			out[id] = p
+		if key, ok := s.resolve(t, id); ok {
+			out[id] = clone(s.profiles[key])
 		}
 	}
 	return out, nil
@@ -205,10 +254,145 @@ func (s *Store) BatchGet(_ context.Context, t tenant.Tenant, ids []profile.Ident
 func (s *Store) CreateIfAbsent(_ context.Context, t tenant.Tenant, p profile.Profile) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.profiles[pkey(t, p.Identity())]; !ok {
-		s.profiles[pkey(t, p.Identity())] = clone(p)
+	if _, ok := s.resolve(t, p.Identity()); !ok {
+		return s.put(t, p)
 	}
 	return nil
+}
+
+// Update implements profile.Store.
+func (s *Store) Update(_ context.Context, t tenant.Tenant, id profile.Identity, fn func(*profile.Profile) error) (profile.Profile, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key, ok := s.resolve(t, id)
+	if !ok {
+		return profile.Profile{}, notFound("profile")
+	}
+	p := clone(s.profiles[key])
+	old := p.UpdatedAt
+	if err := fn(&p); err != nil {
+		return profile.Profile{}, err
+	}
+	if !p.UpdatedAt.After(old) {
+		p.UpdatedAt = old.Add(time.Nanosecond)
+	}
+	if err := s.put(t, p); err != nil {
+		return profile.Profile{}, err
+	}
+	return p, nil
+}
+
+// Delete implements profile.Store.
+func (s *Store) Delete(_ context.Context, t tenant.Tenant, id profile.Identity) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key, ok := s.resolve(t, id)
+	if !ok {
+		return notFound("profile")
+	}
+	for _, id := range s.profiles[key].AllIdentities()[1:] {
+		delete(s.aliases, pkey(t, id))
+	}
+	delete(s.profiles, key)
+	return nil
+}
+
+// PutBatch implements profile.Store.
+func (s *Store) PutBatch(_ context.Context, t tenant.Tenant, ps []profile.Profile) []error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = s.put(t, p)
+	}
+	return errs
+}
+
+// Profiles returns the number of stored profiles.
+func (s *Store) Profiles() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.profiles)
+}
+
+func skey(t tenant.Tenant, ch suppression.Channel, addr string) string { return k(t, string(ch), addr) }
+
+// PutSuppression implements suppression.Store.
+func (s *Store) PutSuppression(_ context.Context, t tenant.Tenant, e suppression.Entry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.suppressions[skey(t, e.Channel, e.Address)] = e
+	return nil
+}
+
+// AddSuppression implements suppression.Store.
+func (s *Store) AddSuppression(_ context.Context, t tenant.Tenant, e suppression.Entry) (suppression.Entry, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.suppressions[skey(t, e.Channel, e.Address)]; ok {
+		return old, false, nil
+	}
+	s.suppressions[skey(t, e.Channel, e.Address)] = e
+	return e, true, nil
+}
+
+// GetSuppression implements suppression.Store and delivery.Suppressions.
+func (s *Store) GetSuppression(_ context.Context, t tenant.Tenant, ch suppression.Channel, addr string) (suppression.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.suppressions[skey(t, ch, addr)]
+	if !ok {
+		return e, notFound("suppression")
+	}
+	return e, nil
+}
+
+// DeleteSuppression implements suppression.Store.
+func (s *Store) DeleteSuppression(_ context.Context, t tenant.Tenant, ch suppression.Channel, addr string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.suppressions[skey(t, ch, addr)]; !ok {
+		return notFound("suppression")
+	}
+	delete(s.suppressions, skey(t, ch, addr))
+	return nil
+}
+
+// ListSuppressions implements suppression.Store; the cursor is the
+// base64 of the last key returned, as in the DynamoDB store.
+func (s *Store) ListSuppressions(_ context.Context, t tenant.Tenant, ch suppression.Channel, limit int, cursor string) (suppression.Page, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	after := ""
+	if cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil {
+			return suppression.Page{}, derrors.Validation(derrors.FieldError{Field: "cursor", Message: "is not a cursor this API returned"})
+		}
+		after = string(b)
+	}
+	var keys []string
+	entries := map[string]suppression.Entry{}
+	prefix := k(t) + "#"
+	for key, e := range s.suppressions {
+		if !strings.HasPrefix(key, prefix) || ch != "" && e.Channel != ch {
+			continue
+		}
+		if sk := string(e.Channel) + "#" + e.Address; sk > after {
+			keys = append(keys, sk)
+			entries[sk] = e
+		}
+	}
+	slices.Sort(keys)
+	var p suppression.Page
+	for i, sk := range keys {
+		if i == limit {
+			p.Next = base64.RawURLEncoding.EncodeToString([]byte(keys[i-1]))
+			break
+		}
+		p.Items = append(p.Items, entries[sk])
+	}
+	return p, nil
 }
 
 // GetRecord implements execution.Store.
@@ -252,7 +436,7 @@ func (s *Store) Executions() int {
 }
 
 func lkey(t tenant.Tenant, e delivery.Entry) string {
-	return k(t, e.ExecutionID, string(e.Channel), e.UserID)
+	return k(t, e.ExecutionID, string(e.Channel), e.UserID, e.Device)
 }
 
 // Claim implements delivery.Ledger.
@@ -372,4 +556,144 @@ func (m *Mailer) Sent() []delivery.Email {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]delivery.Email(nil), m.sent...)
+}
+
+// SMSSender records text messages and answers opt-out checks.
+type SMSSender struct {
+	mu   sync.Mutex
+	sent []delivery.SMS
+	// OptedOutNumbers are numbers that opted out.
+	OptedOutNumbers map[string]bool
+	checks          int
+	// Fail, when set, decides the error for each message (nil sends).
+	Fail func(delivery.SMS) error
+}
+
+var _ delivery.SMSSender = (*SMSSender)(nil)
+
+// SendSMS implements delivery.SMSSender.
+func (m *SMSSender) SendSMS(_ context.Context, s delivery.SMS) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		if err := m.Fail(s); err != nil {
+			return "", err
+		}
+	}
+	m.sent = append(m.sent, s)
+	return fmt.Sprintf("sms-%d", len(m.sent)), nil
+}
+
+// OptedOut implements delivery.SMSSender.
+func (m *SMSSender) OptedOut(_ context.Context, phone string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.checks++
+	return m.OptedOutNumbers[phone], nil
+}
+
+// Sent returns the sent messages.
+func (m *SMSSender) Sent() []delivery.SMS {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]delivery.SMS(nil), m.sent...)
+}
+
+// Checks returns how many opt-out checks were made.
+func (m *SMSSender) Checks() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.checks
+}
+
+// Push is one notification a Pusher published.
+type Push struct {
+	EndpointARN string
+	Message     string
+}
+
+// Pusher keeps platform endpoints in memory and records publishes.
+type Pusher struct {
+	mu        sync.Mutex
+	endpoints map[string]string // "appARN token" → endpoint ARN
+	disabled  map[string]bool   // endpoint ARNs
+	invalid   map[string]bool   // tokens the platform refuses
+	sent      []Push
+	calls     int
+}
+
+var _ delivery.Pusher = (*Pusher)(nil)
+
+func (p *Pusher) init() {
+	if p.endpoints == nil {
+		p.endpoints, p.disabled, p.invalid = map[string]string{}, map[string]bool{}, map[string]bool{}
+	}
+}
+
+// Disable marks the endpoint of token in appARN disabled (as SNS does
+// when APNs or FCM reports the token dead).
+func (p *Pusher) Disable(appARN, token string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.init()
+	ep := p.endpoint(appARN, token)
+	p.disabled[ep] = true
+	return ep
+}
+
+// Refuse makes the platform refuse token at endpoint creation.
+func (p *Pusher) Refuse(token string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.init()
+	p.invalid[token] = true
+}
+
+func (p *Pusher) endpoint(appARN, token string) string {
+	key := appARN + " " + token
+	if ep, ok := p.endpoints[key]; ok {
+		return ep
+	}
+	ep := fmt.Sprintf("%s/endpoint-%d", appARN, len(p.endpoints)+1)
+	p.endpoints[key] = ep
+	return ep
+}
+
+// Endpoint implements delivery.Pusher.
+func (p *Pusher) Endpoint(_ context.Context, appARN, token string) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.init()
+	p.calls++
+	if p.invalid[token] {
+		return "", fmt.Errorf("create endpoint: %w", delivery.ErrInvalidToken)
+	}
+	return p.endpoint(appARN, token), nil
+}
+
+// Push implements delivery.Pusher.
+func (p *Pusher) Push(_ context.Context, endpointARN, message string) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.init()
+	p.calls++
+	if p.disabled[endpointARN] {
+		return "", fmt.Errorf("publish: %w", delivery.ErrInvalidToken)
+	}
+	p.sent = append(p.sent, Push{EndpointARN: endpointARN, Message: message})
+	return fmt.Sprintf("push-%d", len(p.sent)), nil
+}
+
+// Sent returns the published notifications.
+func (p *Pusher) Sent() []Push {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Push(nil), p.sent...)
+}
+
+// Calls returns how many provider calls were made.
+func (p *Pusher) Calls() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.calls
 }

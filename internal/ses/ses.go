@@ -21,7 +21,9 @@ type API interface {
 	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
 }
 
-// Mailer implements delivery.Mailer with SES v2 Simple content.
+// Mailer implements delivery.Mailer with SES v2 Simple content; extra
+// headers (List-Unsubscribe) travel as Simple message headers, BCC as
+// destination BCC addresses.
 type Mailer struct {
 	api API
 }
@@ -43,12 +45,15 @@ func (m *Mailer) SendEmail(ctx context.Context, e delivery.Email) (string, error
 	}
 	in := &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(e.From),
-		Destination:      &types.Destination{ToAddresses: []string{e.To}},
+		Destination:      &types.Destination{ToAddresses: []string{e.To}, BccAddresses: e.BCC},
 		ReplyToAddresses: e.ReplyTo,
 		Content: &types.EmailContent{Simple: &types.Message{
 			Subject: &types.Content{Data: aws.String(e.Subject), Charset: aws.String("UTF-8")},
 			Body:    body,
 		}},
+	}
+	for _, h := range e.Headers {
+		in.Content.Simple.Headers = append(in.Content.Simple.Headers, types.MessageHeader{Name: aws.String(h.Name), Value: aws.String(h.Value)})
 	}
 	if e.ConfigurationSet != "" {
 		in.ConfigurationSetName = aws.String(e.ConfigurationSet)

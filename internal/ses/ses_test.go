@@ -1,8 +1,13 @@
 package ses_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -65,4 +70,79 @@ func TestSendEmailFromAnUnverifiedSenderFailsFinally(t *testing.T) {
 	if err == nil {
 		t.Fatal("SendEmail from an unverified identity succeeded")
 	}
+}
+
+// recordingHTTP is the SDK's HTTP client with every request body kept:
+// moto drops the headers of a Simple email, so they are proven on the
+// request the SDK really sends.
+type recordingHTTP struct {
+	mu     sync.Mutex
+	bodies [][]byte
+}
+
+func (r *recordingHTTP) Do(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		r.mu.Lock()
+		r.bodies = append(r.bodies, b)
+		r.mu.Unlock()
+	}
+	return http.DefaultClient.Do(req)
+}
+
+func TestHeadersAndBCCTravelOnTheRequestAndMotoAcceptsThem(t *testing.T) {
+	moto := motoserver.Shared(t)
+	ctx := context.Background()
+	rec := &recordingHTTP{}
+	client := sesv2.NewFromConfig(moto.AWSConfig(), func(o *sesv2.Options) { o.HTTPClient = rec })
+	if _, err := client.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("ses-headers.example")}); err != nil {
+		t.Fatal(err)
+	}
+	lu := "<https://api.herald.example/unsubscribe?token=abc>, <mailto:unsub@ses-headers.example?subject=unsubscribe>"
+	id, err := ses.New(client).SendEmail(ctx, delivery.Email{
+		From: "news@ses-headers.example", To: "jane@example.com", BCC: []string{"archive@ses-headers.example"},
+		Subject: "Sale", Text: "Sale",
+		Headers: []delivery.Header{{Name: "List-Unsubscribe", Value: lu}, {Name: "List-Unsubscribe-Post", Value: "List-Unsubscribe=One-Click"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent struct {
+		Destination struct{ ToAddresses, BccAddresses []string }
+		Content     struct {
+			Simple struct {
+				Headers []struct{ Name, Value string }
+			}
+		}
+	}
+	if err := json.Unmarshal(rec.bodies[len(rec.bodies)-1], &sent); err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, h := range sent.Content.Simple.Headers {
+		count[h.Name]++
+	}
+	if diff := cmp.Diff(map[string]int{"List-Unsubscribe": 1, "List-Unsubscribe-Post": 1}, count); diff != "" {
+		t.Errorf("headers on the wire (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"archive@ses-headers.example"}, sent.Destination.BccAddresses); diff != "" {
+		t.Errorf("BCC on the wire (-want +got):\n%s", diff)
+	}
+	emails, err := moto.SentEmails(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range emails {
+		if e.ID == id {
+			if diff := cmp.Diff([]string{"archive@ses-headers.example"}, e.Destinations.Bcc); diff != "" {
+				t.Errorf("moto's BCC (-want +got):\n%s", diff)
+			}
+			return
+		}
+	}
+	t.Errorf("moto has no email %s", id)
 }

@@ -1,0 +1,334 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/heraldhq/herald/internal/address"
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/push"
+	"github.com/heraldhq/herald/internal/suppression"
+	"github.com/heraldhq/herald/internal/unsubscribe"
+)
+
+// DefaultMaxSegments caps an SMS when the configuration sets no cap.
+const DefaultMaxSegments = 10
+
+type invocationKey struct{}
+
+// invocation is what one function invocation remembers across the jobs
+// it delivers: SNS opt-out answers, so a number is checked once.
+type invocation struct {
+	mu       sync.Mutex
+	optedOut map[string]bool
+}
+
+// WithInvocation returns ctx carrying a cache that lives as long as ctx:
+// the Dispatch function wraps each invocation's context, so SNS opt-out
+// answers are cached per invocation. Dispatch adds one per job when the
+// caller did not.
+func WithInvocation(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(invocationKey{}).(*invocation); ok {
+		return ctx
+	}
+	return context.WithValue(ctx, invocationKey{}, &invocation{optedOut: map[string]bool{}})
+}
+
+// optedOut asks the SMS provider once per invocation and number.
+func (d *Dispatcher) optedOut(ctx context.Context, phone string) (bool, error) {
+	inv, _ := ctx.Value(invocationKey{}).(*invocation)
+	if inv != nil {
+		inv.mu.Lock()
+		v, ok := inv.optedOut[phone]
+		inv.mu.Unlock()
+		if ok {
+			return v, nil
+		}
+	}
+	v, err := d.SMS.OptedOut(ctx, phone)
+	if err != nil {
+		return false, fmt.Errorf("%w: opt-out check: %w", ErrRetry, err)
+	}
+	if inv != nil {
+		inv.mu.Lock()
+		inv.optedOut[phone] = v
+		inv.mu.Unlock()
+	}
+	return v, nil
+}
+
+// sendSMS resolves, checks, renders and sends a text message.
+func (d *Dispatcher) sendSMS(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (Outcome, string, error) {
+	mkt := marketing(job, cv)
+	if mkt && !p.ConsentsTo(string(campaign.SMS)) {
+		return ExcludedNoConsent, "", nil
+	}
+	to := r.Phone
+	if to == "" && r.Namespace == "phone" {
+		to = r.UserID
+	}
+	if to == "" {
+		to = p.Phone()
+	}
+	if to == "" {
+		return ExcludedNoAddress, "", nil
+	}
+	if !address.ValidPhone(to) {
+		return FailedInvalidAddr, "", nil
+	}
+	if sup, err := d.suppressed(ctx, job, cv, suppression.SMS, to, false); err != nil || sup {
+		return ExcludedSuppressed, "", err
+	}
+	if mkt {
+		out, err := d.optedOut(ctx, to)
+		if err != nil {
+			return "", "", err
+		}
+		if out {
+			return ExcludedOptedOut, "", nil
+		}
+	}
+	rendered, err := cv.content.Render(Data(p.Attributes, r.Profile, r.Context), job.Proof)
+	if err != nil {
+		d.log().WarnContext(ctx, "render failed", "executionId", job.ExecutionID, "campaignId", job.CampaignID, "error", err.Error())
+		return FailedRender, "", nil
+	}
+	var set campaign.SMSSettings
+	if cfg.SMS != nil {
+		set = *cfg.SMS
+	}
+	maxSeg := set.MaxSegments
+	if maxSeg <= 0 {
+		maxSeg = DefaultMaxSegments
+	}
+	if rendered.SMS.Segments > maxSeg {
+		d.log().WarnContext(ctx, "sms too long", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
+			"segments", rendered.SMS.Segments, "maxSegments", maxSeg, "encoding", string(rendered.SMS.Encoding))
+		return FailedTooLong, "", nil
+	}
+	typ := SMSTransactional
+	if cv.version.Type == campaign.Marketing {
+		typ = SMSPromotional
+	}
+	id, err := d.SMS.SendSMS(ctx, SMS{To: to, Body: rendered.SMS.Body, Type: typ, SenderID: set.SenderID, OriginationNumber: set.OriginationNumber})
+	switch {
+	case derrors.Is(err, derrors.Throttled):
+		return "", "", fmt.Errorf("%w: %w", ErrRetry, err)
+	case err != nil:
+		d.log().WarnContext(ctx, "provider refused message", "executionId", job.ExecutionID, "campaignId", job.CampaignID, "error", err.Error())
+		return FailedRejected, "", nil
+	}
+	return Sent, id, nil
+}
+
+// pushTarget is one device to push to.
+type pushTarget struct {
+	app      campaign.PushApp
+	token    string
+	endpoint string
+}
+
+// pushTargets lists the recipient's devices for the configuration's apps:
+// the call's pushInfo, else the profile's enabled devices. pre is set
+// when the recipient ends before any device (no address, say).
+func pushTargets(cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (targets []pushTarget, pre Outcome) {
+	match := func(appID, platform string) (campaign.PushApp, bool) {
+		for _, a := range cfg.Push.Apps {
+			if a.AppID == appID && (platform == "" || platform == a.Platform) {
+				return a, true
+			}
+		}
+		return campaign.PushApp{}, false
+	}
+	stored := func(appID, token string) string {
+		for _, dv := range p.Devices {
+			if dv.AppID == appID && dv.Token == token && dv.Enabled {
+				return dv.EndpointARN
+			}
+		}
+		return ""
+	}
+	if pi := r.Push; pi != nil {
+		app, ok := match(pi.AppID, pi.Platform)
+		if !ok || pi.Token == "" {
+			return nil, FailedInvalidAddr
+		}
+		return []pushTarget{{app: app, token: pi.Token, endpoint: stored(pi.AppID, pi.Token)}}, ""
+	}
+	for _, dv := range p.Devices {
+		if !dv.Enabled || dv.Token == "" {
+			continue
+		}
+		if app, ok := match(dv.AppID, dv.Platform); ok {
+			targets = append(targets, pushTarget{app: app, token: dv.Token, endpoint: dv.EndpointARN})
+		}
+	}
+	if len(targets) == 0 {
+		return nil, ExcludedNoAddress
+	}
+	return targets, ""
+}
+
+// deliverPush sends one notification per device of the recipient, each
+// with its own ledger entry.
+func (d *Dispatcher) deliverPush(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) ([]Outcome, error) {
+	pre := Outcome("")
+	var targets []pushTarget
+	if marketing(job, cv) && !p.ConsentsTo(string(campaign.Push)) {
+		pre = ExcludedNoConsent
+	} else {
+		targets, pre = pushTargets(cfg, r, p)
+	}
+	if pre != "" {
+		o, err := d.once(ctx, job, cv, r, "", func() (Outcome, string, error) { return pre, "", nil })
+		if err != nil {
+			return nil, err
+		}
+		return []Outcome{o}, nil
+	}
+	rendered, rerr := cv.content.Render(Data(p.Attributes, r.Profile, r.Context), job.Proof)
+	if rerr != nil {
+		d.log().WarnContext(ctx, "render failed", "executionId", job.ExecutionID, "campaignId", job.CampaignID, "error", rerr.Error())
+	}
+	var outs []Outcome
+	var errs []error
+	for _, tg := range targets {
+		o, err := d.once(ctx, job, cv, r, deviceKey(tg.app.AppID, tg.token), func() (Outcome, string, error) {
+			if rerr != nil {
+				return FailedRender, "", nil
+			}
+			return d.sendPush(ctx, job, r, p, tg, *rendered.Push)
+		})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		outs = append(outs, o)
+	}
+	return outs, errors.Join(errs...)
+}
+
+// sendPush publishes to one device, creating its endpoint when needed.
+func (d *Dispatcher) sendPush(ctx context.Context, job Job, r Recipient, p profile.Profile, tg pushTarget, m push.Message) (Outcome, string, error) {
+	msg, size, err := push.SNSMessage(tg.app.Platform, m)
+	switch {
+	case errors.Is(err, push.ErrTooLarge):
+		d.log().WarnContext(ctx, "push payload too large", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
+			"platform", tg.app.Platform, "bytes", size)
+		return FailedPayloadTooLarge, "", nil
+	case err != nil:
+		return FailedRejected, "", nil
+	}
+	fail := func(err error) (Outcome, string, error) {
+		switch {
+		case errors.Is(err, ErrInvalidToken):
+			d.setDevice(ctx, job, p, tg, func(dv *profile.Device) { dv.Enabled = false })
+			return ExcludedInvalidToken, "", nil
+		case derrors.Is(err, derrors.Throttled):
+			return "", "", fmt.Errorf("%w: %w", ErrRetry, err)
+		}
+		d.log().WarnContext(ctx, "provider refused message", "executionId", job.ExecutionID, "campaignId", job.CampaignID, "error", err.Error())
+		return FailedRejected, "", nil
+	}
+	create := func() (string, error) {
+		ep, err := d.Pusher.Endpoint(ctx, tg.app.PlatformApplicationARN, tg.token)
+		if err == nil {
+			d.setDevice(ctx, job, p, tg, func(dv *profile.Device) { dv.EndpointARN = ep })
+		}
+		return ep, err
+	}
+	ep, fresh := tg.endpoint, false
+	if ep == "" {
+		if ep, err = create(); err != nil {
+			return fail(err)
+		}
+		fresh = true
+	}
+	id, err := d.Pusher.Push(ctx, ep, msg)
+	if errors.Is(err, ErrEndpointGone) && !fresh {
+		// The stored endpoint was deleted (by an operator, or SNS): make
+		// it again once.
+		if ep, err = create(); err != nil {
+			return fail(err)
+		}
+		id, err = d.Pusher.Push(ctx, ep, msg)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return Sent, id, nil
+}
+
+// setDevice changes the profile's device of tg's app and token, if the
+// recipient has a stored profile with it. A failure is logged: the send's
+// outcome stands either way.
+func (d *Dispatcher) setDevice(ctx context.Context, job Job, p profile.Profile, tg pushTarget, fn func(*profile.Device)) {
+	if d.Devices == nil || p.ID == "" {
+		return
+	}
+	found := false
+	for _, dv := range p.Devices {
+		found = found || dv.AppID == tg.app.AppID && dv.Token == tg.token
+	}
+	if !found {
+		return
+	}
+	_, err := d.Devices.Update(ctx, job.Tenant, p.Identity(), func(q *profile.Profile) error {
+		for i := range q.Devices {
+			if q.Devices[i].AppID == tg.app.AppID && q.Devices[i].Token == tg.token {
+				fn(&q.Devices[i])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		d.log().WarnContext(ctx, "device not updated on profile", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
+			"appId", tg.app.AppID, "error", err.Error())
+	}
+}
+
+// listUnsubscribe returns the RFC 2369 / RFC 8058 headers of a marketing
+// email: one List-Unsubscribe with the signed HTTPS link (and the mailto
+// of the configuration, if any) and, with the HTTPS link, one
+// List-Unsubscribe-Post.
+func (d *Dispatcher) listUnsubscribe(job Job, es *campaign.EmailSettings, to string) []Header {
+	var uris []string
+	var tok string
+	if d.Unsubscribe != nil {
+		tok = d.Unsubscribe.Token(unsubscribe.Claims{Tenant: job.Tenant, Channel: string(suppression.Email),
+			Address: address.NormalizeEmail(to), CampaignID: job.CampaignID})
+		base := es.ListUnsubscribeURL
+		if base == "" && d.PublicURL != "" {
+			base = strings.TrimRight(d.PublicURL, "/") + "/unsubscribe"
+		}
+		if base != "" {
+			sep := "?"
+			if strings.Contains(base, "?") {
+				sep = "&"
+			}
+			uris = append(uris, "<"+base+sep+"token="+url.QueryEscape(tok)+">")
+		}
+	}
+	https := len(uris) > 0
+	if m := es.ListUnsubscribeMailto; m != "" {
+		q := url.Values{"subject": {"unsubscribe"}}
+		if tok != "" {
+			q.Set("body", tok)
+		}
+		uris = append(uris, "<mailto:"+strings.TrimPrefix(m, "mailto:")+"?"+strings.ReplaceAll(q.Encode(), "+", "%20")+">")
+	}
+	if len(uris) == 0 {
+		return nil
+	}
+	h := []Header{{Name: "List-Unsubscribe", Value: strings.Join(uris, ", ")}}
+	if https {
+		h = append(h, Header{Name: "List-Unsubscribe-Post", Value: "List-Unsubscribe=One-Click"})
+	}
+	return h
+}
