@@ -79,12 +79,15 @@ type Entry struct {
 	Channel     campaign.Channel
 	CampaignID  string
 	Version     int
-	State       State
-	Outcome     Outcome
-	MessageID   string
-	Token       string
-	ClaimedAt   time.Time
-	FinishedAt  time.Time
+	// Proof marks the entry of a proof send (Version 0: an unactivated
+	// draft), not a delivery.
+	Proof      bool
+	State      State
+	Outcome    Outcome
+	MessageID  string
+	Token      string
+	ClaimedAt  time.Time
+	FinishedAt time.Time
 }
 
 // Ledger records one entry per (execution, recipient, channel).

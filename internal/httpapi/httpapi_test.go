@@ -187,7 +187,7 @@ func errorBody(tb testing.TB, status int, body string) httpapi.ErrorResponse {
 	}
 	for k := range raw {
 		switch k {
-		case "type", "title", "status", "detail", "report", "errors":
+		case "type", "title", "status", "detail", "report", "errors", "warnings":
 		default:
 			tb.Errorf("error body %s has undocumented member %q", body, k)
 		}

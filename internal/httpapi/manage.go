@@ -6,6 +6,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
 )
 
@@ -21,6 +22,8 @@ var (
 type ManageDeps struct {
 	Campaigns *campaign.Service
 	Profiles  *profile.Service
+	// Preview renders previews, sends proofs and builds request samples.
+	Preview *preview.Service
 }
 
 // Manage returns the handler of the management API. Each resource
