@@ -182,15 +182,15 @@ type Spec struct {
 
 // Campaign is a campaign's current state.
 type Campaign struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description,omitempty"`
-	Tags        []string  `json:"tags,omitempty"`
-	Type        Type      `json:"type"`
-	Channel     Channel   `json:"channel"`
-	Status      Status    `json:"status"`
-	Draft       Spec      `json:"draft"`
-	LiveVersion int       `json:"liveVersion,omitempty"`
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	Type        Type     `json:"type"`
+	Channel     Channel  `json:"channel"`
+	Status      Status   `json:"status"`
+	Draft       Spec     `json:"draft"`
+	LiveVersion int      `json:"liveVersion,omitempty"`
 	// DraftPending reports that Draft holds edits not yet activated. It is
 	// always true for a draft campaign; for a live or scheduled one it is
 	// set by an edit and cleared by the activation that freezes it.

@@ -482,3 +482,7 @@ func TestScheduleTransitions(t *testing.T) {
 		t.Errorf("hook calls (-want +got):\n%s", diff)
 	}
 }
+
+func errorsAs(err error, target **derrors.Error) bool { return errors.As(err, target) }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -224,7 +224,9 @@ func (s *Store) ListCampaigns(_ context.Context, t tenant.Tenant, f campaign.Lis
 	return out, nil
 }
 
-func sortKey(at time.Time, id string) string { return at.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + id }
+func sortKey(at time.Time, id string) string {
+	return at.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + id
+}
 
 // pageOf sorts items by key, newest (largest) first, and returns those
 // matching after the cursor, which is the last key of the previous page.
