@@ -72,7 +72,9 @@ func TestEveryLifecycleTransition(t *testing.T) {
 		return status(svc.UpdateCampaign(ctx, acme, id, []byte(`{"content":{"email":{"subject":"New {{context.orderId}}"}}}`), 0))
 	}
 	actions := map[string]action{
-		"activate": {"activate", func(svc *campaign.Service, id string) (campaign.Status, error) { return status(svc.Activate(ctx, acme, id)) }},
+		"activate": {"activate", func(svc *campaign.Service, id string) (campaign.Status, error) {
+			return status(svc.Activate(ctx, acme, id))
+		}},
 		"edit then activate": {"edit then activate", func(svc *campaign.Service, id string) (campaign.Status, error) {
 			if _, err := edit(svc, id); err != nil {
 				return "", err
@@ -80,7 +82,9 @@ func TestEveryLifecycleTransition(t *testing.T) {
 			return status(svc.Activate(ctx, acme, id))
 		}},
 		"edit": {"edit", edit},
-		"stop": {"stop", func(svc *campaign.Service, id string) (campaign.Status, error) { return status(svc.Stop(ctx, acme, id, 0)) }},
+		"stop": {"stop", func(svc *campaign.Service, id string) (campaign.Status, error) {
+			return status(svc.Stop(ctx, acme, id, 0))
+		}},
 		"archive": {"archive", func(svc *campaign.Service, id string) (campaign.Status, error) {
 			return status(svc.Archive(ctx, acme, id, 0))
 		}},
@@ -90,7 +94,9 @@ func TestEveryLifecycleTransition(t *testing.T) {
 			}
 			return "deleted", nil
 		}},
-		"go live": {"go live", func(svc *campaign.Service, id string) (campaign.Status, error) { return status(svc.MarkLive(ctx, acme, id)) }},
+		"go live": {"go live", func(svc *campaign.Service, id string) (campaign.Status, error) {
+			return status(svc.MarkLive(ctx, acme, id))
+		}},
 		"complete": {"complete", func(svc *campaign.Service, id string) (campaign.Status, error) {
 			return status(svc.MarkCompleted(ctx, acme, id))
 		}},
@@ -270,11 +276,17 @@ func TestConcurrentPatchesWithTheSameETagLetExactlyOneWin(t *testing.T) {
 func TestStaleIfMatchIsRefusedOnEveryAction(t *testing.T) {
 	ctx := context.Background()
 	for name, do := range map[string]func(*campaign.Service, string, int) error{
-		"patch":    func(s *campaign.Service, id string, r int) error { _, err := s.UpdateCampaign(ctx, acme, id, []byte(`{}`), r); return err },
-		"activate": func(s *campaign.Service, id string, r int) error { _, err := s.ActivateRevision(ctx, acme, id, r); return err },
-		"stop":     func(s *campaign.Service, id string, r int) error { _, err := s.Stop(ctx, acme, id, r); return err },
-		"archive":  func(s *campaign.Service, id string, r int) error { _, err := s.Archive(ctx, acme, id, r); return err },
-		"delete":   func(s *campaign.Service, id string, r int) error { return s.DeleteCampaign(ctx, acme, id, r) },
+		"patch": func(s *campaign.Service, id string, r int) error {
+			_, err := s.UpdateCampaign(ctx, acme, id, []byte(`{}`), r)
+			return err
+		},
+		"activate": func(s *campaign.Service, id string, r int) error {
+			_, err := s.ActivateRevision(ctx, acme, id, r)
+			return err
+		},
+		"stop":    func(s *campaign.Service, id string, r int) error { _, err := s.Stop(ctx, acme, id, r); return err },
+		"archive": func(s *campaign.Service, id string, r int) error { _, err := s.Archive(ctx, acme, id, r); return err },
+		"delete":  func(s *campaign.Service, id string, r int) error { return s.DeleteCampaign(ctx, acme, id, r) },
 	} {
 		t.Run(name+" with a stale ETag is a 412", func(t *testing.T) {
 			svc, _, id := inStatus(t, campaign.StatusDraft)

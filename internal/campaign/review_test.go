@@ -62,8 +62,14 @@ func TestReviewRules(t *testing.T) {
 	pushIn := func(p campaign.PushContent) campaign.CampaignInput {
 		return campaign.CampaignInput{Name: "p", Type: campaign.Transactional, Channel: campaign.Push, Content: campaign.Content{Push: &p}}
 	}
-	withSchedule := func(in campaign.CampaignInput, s campaign.Schedule) campaign.CampaignInput { in.Schedule = s; return in }
-	withSchema := func(in campaign.CampaignInput, s string) campaign.CampaignInput { in.ContextSchema = []byte(s); return in }
+	withSchedule := func(in campaign.CampaignInput, s campaign.Schedule) campaign.CampaignInput {
+		in.Schedule = s
+		return in
+	}
+	withSchema := func(in campaign.CampaignInput, s string) campaign.CampaignInput {
+		in.ContextSchema = []byte(s)
+		return in
+	}
 	tests := []reviewCase{
 		{name: "a sendable campaign has no errors", cfg: emailCfg(campaign.Transactional), in: emailCampaign(campaign.Transactional, okEmail)},
 		{name: "a missing channel configuration is an error", cfg: emailCfg(campaign.Transactional), in: emailCampaign(campaign.Transactional, okEmail),

@@ -8,6 +8,7 @@
 package preview
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -438,7 +439,11 @@ func (s *Service) RequestSample(ctx context.Context, t tenant.Tenant, id string,
 		rcpt["context"] = ctxv
 		out.Body = map[string]any{"requestId": "<unique request id>", "campaignId": c.ID, "recipients": []any{rcpt}}
 	}
-	body, _ := json.Marshal(out.Body)
+	var raw bytes.Buffer
+	enc := json.NewEncoder(&raw)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(out.Body)
+	body := bytes.TrimSpace(raw.Bytes())
 	var b strings.Builder
 	fmt.Fprintf(&b, "curl -X POST %s \\\n  -H \"Authorization: Bearer %s\"", shellQuote(out.URL), SecretPlaceholder)
 	for _, h := range []string{"x-api-key", "x-gw-ims-org-id", "x-sandbox-name", "Content-Type"} {
