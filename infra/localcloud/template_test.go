@@ -34,7 +34,7 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 		"AuthorizerFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
 		"TriggerFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO",
 			"HERALD_DISPATCH_QUEUE_URL": "http://127.0.0.1:5000/123456789012/herald-local-DispatchQueue"},
-		"ManageFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO",
+		"ManageFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "",
 			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret},
 		"DispatchFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "",
 			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret,

@@ -27,6 +27,7 @@ import (
 	"github.com/heraldhq/herald/internal/dynamo"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/httpapi"
+	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/ses"
 	"github.com/heraldhq/herald/internal/sns"
@@ -65,8 +66,11 @@ func (a *App) Store() *dynamo.Store { return a.store }
 // Keys returns the API key store, for minting keys.
 func (a *App) Keys() auth.KeyStore { return a.store }
 
-// Campaigns returns the campaign service.
-func (a *App) Campaigns() *campaign.Service { return &campaign.Service{Store: a.store} }
+// Campaigns returns the campaign service; review checks From addresses
+// against the account's SES identities.
+func (a *App) Campaigns() *campaign.Service {
+	return &campaign.Service{Store: a.store, Senders: ses.NewIdentities(sesv2.NewFromConfig(a.aws))}
+}
 
 // AuthorizerHandler returns the HTTP API Lambda authorizer.
 func (a *App) AuthorizerHandler() func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
@@ -89,7 +93,8 @@ func (a *App) TriggerHandler() (httpapi.HandlerFunc, error) {
 // ManageHandler returns the management API handler.
 func (a *App) ManageHandler() httpapi.HandlerFunc {
 	return httpapi.Manage(httpapi.ManageDeps{Campaigns: a.Campaigns(), Profiles: &profile.Service{Store: a.store},
-		Suppressions: a.Suppressions(), Unsubscribe: a.unsubscribe()}, a.log)
+		Suppressions: a.Suppressions(), Unsubscribe: a.unsubscribe(),
+		Preview: &preview.Service{Campaigns: a.store, Profiles: a.store, Sender: a.Dispatcher()}}, a.log)
 }
 
 // Suppressions returns the suppression list service.

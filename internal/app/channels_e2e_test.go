@@ -30,9 +30,13 @@ func (f *fixture) campaignOn(typ, channel string, settings, content map[string]a
 	}
 	f.mustDo("POST", "/channel-configurations", body, 201, &cfg)
 	var c struct{ ID string }
+	audience := map[string]any{"namespace": "crmId"}
+	if typ == "marketing" {
+		audience["audienceId"] = "channel-tests" // review requires one; these tests dispatch directly
+	}
 	f.mustDo("POST", "/campaigns", map[string]any{"name": channel + " " + typ, "type": typ, "channel": channel,
 		"channelConfigurationId": cfg.ID, "content": map[string]any{channel: content},
-		"audience": map[string]any{"namespace": "crmId"}}, 201, &c)
+		"audience": audience}, 201, &c)
 	f.mustDo("POST", "/campaigns/"+c.ID+"/activate", nil, 200, nil)
 	return c.ID
 }

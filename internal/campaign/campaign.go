@@ -10,6 +10,7 @@ package campaign
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/heraldhq/herald/internal/tenant"
@@ -37,7 +38,12 @@ const (
 // Status is where a campaign is in its life.
 type Status string
 
-// Statuses. This slice moves draft → live; the rest are the lifecycle's.
+// Statuses. A draft is activated to scheduled (start in the future) or
+// live; live and scheduled campaigns end stopped (by hand, final) or
+// completed (by their end date); everything but a draft can be archived,
+// and archived campaigns expire ArchiveTTL later. Failed marks a campaign
+// whose activation could not be completed; it may be edited and activated
+// again.
 const (
 	StatusDraft     Status = "draft"
 	StatusScheduled Status = "scheduled"
@@ -68,6 +74,9 @@ type EmailSettings struct {
 type SMSSettings struct {
 	SenderID          string `json:"senderId,omitempty"`
 	OriginationNumber string `json:"originationNumber,omitempty"`
+	// SMSType overrides the SNS SMS type ("Transactional" or
+	// "Promotional"); by default it follows the category.
+	SMSType string `json:"smsType,omitempty"`
 	// MaxSegments caps a message's length (default 10).
 	MaxSegments int `json:"maxSegments,omitempty"`
 }
@@ -166,22 +175,35 @@ type Spec struct {
 	Content         Content  `json:"content"`
 	Audience        Audience `json:"audience"`
 	Schedule        Schedule `json:"schedule"`
+	// ContextSchema is an optional JSON Schema the trigger's context must
+	// satisfy; review checks the content's context variables against it.
+	ContextSchema json.RawMessage `json:"contextSchema,omitempty"`
 }
 
 // Campaign is a campaign's current state.
 type Campaign struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description,omitempty"`
-	Tags        []string  `json:"tags,omitempty"`
-	Type        Type      `json:"type"`
-	Channel     Channel   `json:"channel"`
-	Status      Status    `json:"status"`
-	Draft       Spec      `json:"draft"`
-	LiveVersion int       `json:"liveVersion,omitempty"`
-	Revision    int       `json:"revision"`
-	CreatedAt   time.Time `json:"createdAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	Type        Type     `json:"type"`
+	Channel     Channel  `json:"channel"`
+	Status      Status   `json:"status"`
+	Draft       Spec     `json:"draft"`
+	LiveVersion int      `json:"liveVersion,omitempty"`
+	// DraftPending reports that Draft holds edits not yet activated. It is
+	// always true for a draft campaign; for a live or scheduled one it is
+	// set by an edit and cleared by the activation that freezes it.
+	DraftPending bool `json:"draftPending,omitempty"`
+	// Revision is bumped by every change; it is the campaign's ETag.
+	Revision  int       `json:"revision"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	// StoppedAt and ArchivedAt record those transitions; ExpiresAt (the
+	// table's TTL) is ArchivedAt + ArchiveTTL.
+	StoppedAt  *time.Time `json:"stoppedAt,omitempty"`
+	ArchivedAt *time.Time `json:"archivedAt,omitempty"`
+	ExpiresAt  *time.Time `json:"expiresAt,omitempty"`
 }
 
 // Version is an activated, immutable snapshot of a campaign.
@@ -192,6 +214,65 @@ type Version struct {
 	Channel     Channel   `json:"channel"`
 	Spec        Spec      `json:"spec"`
 	ActivatedAt time.Time `json:"activatedAt"`
+}
+
+// ArchiveTTL is how long an archived campaign (and its versions) is kept.
+const ArchiveTTL = 30 * 24 * time.Hour
+
+// ListFilter selects campaigns or configurations for a list; zero fields
+// match everything. Lists are newest first.
+type ListFilter struct {
+	Status     Status
+	Type       Type
+	Channel    Channel
+	Tag        string
+	NamePrefix string // case-insensitive
+	// Limit is the page size (1-100); Cursor continues a previous page.
+	Limit  int
+	Cursor string
+}
+
+// Page is one page of a list; Next is empty on the last page.
+type Page[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next,omitempty"`
+}
+
+// Summary is a campaign as lists show it (no content).
+type Summary struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	Tags         []string  `json:"tags,omitempty"`
+	Type         Type      `json:"type"`
+	Channel      Channel   `json:"channel"`
+	Status       Status    `json:"status"`
+	LiveVersion  int       `json:"liveVersion,omitempty"`
+	DraftPending bool      `json:"draftPending,omitempty"`
+	Revision     int       `json:"revision"`
+	CreatedAt    time.Time `json:"createdAt"`
+	UpdatedAt    time.Time `json:"updatedAt"`
+}
+
+// Summarize returns c's list entry.
+func (c Campaign) Summarize() Summary {
+	return Summary{ID: c.ID, Name: c.Name, Tags: c.Tags, Type: c.Type, Channel: c.Channel, Status: c.Status,
+		LiveVersion: c.LiveVersion, DraftPending: c.DraftPending, Revision: c.Revision, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+}
+
+// VersionSummary is a version as the versions list shows it (no content).
+type VersionSummary struct {
+	Number          int       `json:"number"`
+	ChannelConfigID string    `json:"channelConfigurationId"`
+	Audience        Audience  `json:"audience"`
+	Schedule        Schedule  `json:"schedule"`
+	ActivatedAt     time.Time `json:"activatedAt"`
+	Live            bool      `json:"live"`
+}
+
+// Summarize returns v's list entry.
+func (v Version) Summarize() VersionSummary {
+	return VersionSummary{Number: v.Number, ChannelConfigID: v.Spec.ChannelConfigID, Audience: v.Spec.Audience,
+		Schedule: v.Spec.Schedule, ActivatedAt: v.ActivatedAt}
 }
 
 // Store persists campaigns, versions and configurations, per tenant.
@@ -215,6 +296,32 @@ type Store interface {
 	// revision is still prevRevision; derrors.Precondition otherwise,
 	// derrors.NotFound if it does not exist.
 	UpdateCampaign(ctx context.Context, t tenant.Tenant, c Campaign, prevRevision int) error
+
+	// ListCampaigns returns a page of the tenant's campaigns matching f,
+	// newest first; derrors.Invalid for a cursor it did not issue.
+	ListCampaigns(ctx context.Context, t tenant.Tenant, f ListFilter) (Page[Summary], error)
+	// DeleteCampaign deletes a draft campaign whose revision is still
+	// prevRevision: derrors.Precondition if it changed, derrors.Conflict
+	// if it is no longer a draft, derrors.NotFound if it does not exist.
+	DeleteCampaign(ctx context.Context, t tenant.Tenant, id string, prevRevision int) error
+	// ListVersions returns a page of a campaign's versions, newest first.
+	ListVersions(ctx context.Context, t tenant.Tenant, campaignID string, limit int, cursor string) (Page[VersionSummary], error)
+	// ExpireVersions sets the expiry (TTL) of every version of a campaign.
+	ExpireVersions(ctx context.Context, t tenant.Tenant, campaignID string, at time.Time) error
+
+	// ListConfigs returns a page of configurations (Channel and Type,
+	// as category, filter them), newest first.
+	ListConfigs(ctx context.Context, t tenant.Tenant, f ListFilter) (Page[ChannelConfig], error)
+	// UpdateConfig replaces a configuration provided its revision is still
+	// prevRevision (derrors.Precondition otherwise, derrors.NotFound if it
+	// does not exist).
+	UpdateConfig(ctx context.Context, t tenant.Tenant, c ChannelConfig, prevRevision int) error
+	// DeleteConfig deletes a configuration provided its revision is still
+	// prevRevision and inUse, asked with the ids of every campaign that
+	// was activated with it, reports none as still using it; the store
+	// guarantees no activation with it slips in between (derrors.Conflict
+	// naming the campaign otherwise). Activate records the use.
+	DeleteConfig(ctx context.Context, t tenant.Tenant, id string, prevRevision int, inUse func(campaignIDs []string) (string, error)) error
 }
 
 // Hooks let the schedule machinery follow a campaign's life: activation

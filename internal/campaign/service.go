@@ -1,65 +1,114 @@
 package campaign
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
-	"net/url"
-	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 
-	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/profile"
-	"github.com/heraldhq/herald/internal/render"
+	"github.com/heraldhq/herald/internal/strictjson"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
 // Limits on authored fields.
 const (
-	MaxNameLen = 256
-	MaxHTMLLen = 500 << 10
-	MaxTextLen = 100 << 10
-	MaxTags    = 20
+	MaxNameLen        = 256
+	MaxDescriptionLen = 4096
+	MaxHTMLLen        = 500 << 10
+	MaxTextLen        = 100 << 10
+	MaxSMSLen         = 1600
+	MaxTags           = 20
+	MaxTagLen         = 64
+	MaxSchemaLen      = 64 << 10
+	MaxDeliveryRate   = 2000
 )
 
-// configSetPattern is SES's rule for configuration set names.
-var configSetPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
-// ConfigInput is the body of POST /channel-configurations. Identity,
-// revision and timestamps are Herald's; a body cannot set them.
-type ConfigInput struct {
-	Name     string         `json:"name"`
-	Channel  Channel        `json:"channel"`
-	Category Type           `json:"category"`
-	Email    *EmailSettings `json:"email"`
-	SMS      *SMSSettings   `json:"sms"`
-	Push     *PushSettings  `json:"push"`
-}
-
-// CampaignInput is the body of POST /campaigns.
+// CampaignInput is the authored document of a campaign: the body of
+// POST /campaigns and what PATCH /campaigns/{id} merge-patches. Identity,
+// status, revision and timestamps are Herald's; a body cannot set them.
 type CampaignInput struct {
-	Name            string   `json:"name"`
-	Description     string   `json:"description"`
-	Tags            []string `json:"tags"`
-	Type            Type     `json:"type"`
-	Channel         Channel  `json:"channel"`
-	ChannelConfigID string   `json:"channelConfigurationId"`
-	Content         Content  `json:"content"`
-	Audience        Audience `json:"audience"`
-	Schedule        Schedule `json:"schedule"`
+	Name            string          `json:"name"`
+	Description     string          `json:"description,omitempty"`
+	Tags            []string        `json:"tags,omitempty"`
+	Type            Type            `json:"type"`
+	Channel         Channel         `json:"channel"`
+	ChannelConfigID string          `json:"channelConfigurationId,omitempty"`
+	Content         Content         `json:"content"`
+	Audience        Audience        `json:"audience"`
+	Schedule        Schedule        `json:"schedule"`
+	ContextSchema   json.RawMessage `json:"contextSchema,omitempty"`
 }
 
-// Service creates, reads and activates campaigns and configurations.
+func (in CampaignInput) spec() Spec {
+	return Spec{ChannelConfigID: in.ChannelConfigID, Content: in.Content, Audience: in.Audience,
+		Schedule: in.Schedule, ContextSchema: in.ContextSchema}
+}
+
+// input is the authored document of c, with its draft spec.
+func (c Campaign) input() CampaignInput {
+	d := c.Draft
+	return CampaignInput{Name: c.Name, Description: c.Description, Tags: c.Tags, Type: c.Type, Channel: c.Channel,
+		ChannelConfigID: d.ChannelConfigID, Content: d.Content, Audience: d.Audience, Schedule: d.Schedule,
+		ContextSchema: d.ContextSchema}
+}
+
+// Detail is a campaign as the API shows it: its properties, the live
+// version (if it was ever activated) and the pending draft (if any).
+type Detail struct {
+	ID           string     `json:"id"`
+	Name         string     `json:"name"`
+	Description  string     `json:"description,omitempty"`
+	Tags         []string   `json:"tags,omitempty"`
+	Type         Type       `json:"type"`
+	Channel      Channel    `json:"channel"`
+	Status       Status     `json:"status"`
+	LiveVersion  int        `json:"liveVersion,omitempty"`
+	Live         *Version   `json:"live,omitempty"`
+	Draft        *Spec      `json:"draft,omitempty"`
+	DraftPending bool       `json:"draftPending"`
+	Revision     int        `json:"revision"`
+	CreatedAt    time.Time  `json:"createdAt"`
+	UpdatedAt    time.Time  `json:"updatedAt"`
+	StoppedAt    *time.Time `json:"stoppedAt,omitempty"`
+	ArchivedAt   *time.Time `json:"archivedAt,omitempty"`
+	ExpiresAt    *time.Time `json:"expiresAt,omitempty"`
+}
+
+// ETag is the detail's entity tag (its revision).
+func (d Detail) ETag() string { return ETag(d.Revision) }
+
+// ETag formats a revision as a strong entity tag.
+func ETag(revision int) string { return fmt.Sprintf(`"%d"`, revision) }
+
+// Service authors campaigns and configurations and takes campaigns through
+// their lifecycle. Every change is guarded by the revision it was made
+// from: a caller passing ifRevision > 0 (its If-Match) gets
+// derrors.Precondition when the stored revision differs; with 0 the change
+// applies to the latest state, retried when a concurrent change wins.
 type Service struct {
 	Store Store
 	// Hooks, when set, follow activations and endings (schedules).
 	Hooks Hooks
-	Now   func() time.Time
-	NewID func() string
+	// Senders, when set, lets review check that an email configuration's
+	// From address is in a verified sender domain.
+	Senders Senders
+	Now     func() time.Time
+	NewID   func() string
+}
+
+// Senders tells which From addresses the account may send email as.
+type Senders interface {
+	// CanSendAs reports whether address, its domain or a parent domain is
+	// a verified sending identity.
+	CanSendAs(ctx context.Context, address string) (bool, error)
 }
 
 func (s *Service) now() time.Time {
@@ -76,95 +125,19 @@ func (s *Service) newID() string {
 	return uuid.NewString()
 }
 
-// CreateConfig validates and stores a new channel configuration.
-func (s *Service) CreateConfig(ctx context.Context, t tenant.Tenant, in ConfigInput) (ChannelConfig, error) {
-	var f derrors.Fields
-	checkName(&f, "name", in.Name)
-	checkType(&f, "category", in.Category)
-	switch in.Channel {
-	case Email:
-		if in.Email == nil {
-			f.Add("email", "is required for an email configuration")
-		} else {
-			checkEmailSettings(&f, in.Email)
-		}
-	case "":
-		f.Add("channel", "is required")
-	case SMS:
-		if in.SMS == nil {
-			in.SMS = &SMSSettings{}
-		}
-		checkSMSSettings(&f, in.SMS)
-	case Push:
-		if in.Push == nil {
-			f.Add("push", "is required for a push configuration")
-		} else {
-			checkPushSettings(&f, in.Push)
-		}
-	default:
-		f.Add("channel", "must be one of email, sms, push")
-	}
-	if err := f.Err(); err != nil {
-		return ChannelConfig{}, err
-	}
-	now := s.now()
-	c := ChannelConfig{ID: s.newID(), Name: in.Name, Channel: in.Channel, Category: in.Category,
-		Email: in.Email, SMS: in.SMS, Push: in.Push, Revision: 1, CreatedAt: now, UpdatedAt: now}
-	if err := s.Store.CreateConfig(ctx, t, c); err != nil {
-		return ChannelConfig{}, fmt.Errorf("create configuration: %w", err)
-	}
-	return c, nil
-}
-
-// GetConfig returns a configuration of the tenant.
-func (s *Service) GetConfig(ctx context.Context, t tenant.Tenant, id string) (ChannelConfig, error) {
-	return s.Store.GetConfig(ctx, t, id)
-}
-
 // CreateCampaign validates and stores a new draft campaign.
 func (s *Service) CreateCampaign(ctx context.Context, t tenant.Tenant, in CampaignInput) (Campaign, error) {
-	var f derrors.Fields
-	checkName(&f, "name", in.Name)
-	if utf8.RuneCountInString(in.Description) > 4096 {
-		f.Add("description", "must be at most 4096 characters")
-	}
-	if len(in.Tags) > MaxTags {
-		f.Add("tags", "must have at most %d tags", MaxTags)
-	}
-	for i, tag := range in.Tags {
-		if tag == "" || utf8.RuneCountInString(tag) > 64 {
-			f.Add(fmt.Sprintf("tags[%d]", i), "must be 1-64 characters")
-		}
-	}
-	checkType(&f, "type", in.Type)
-	switch in.Channel {
-	case Email, SMS, Push:
-	case "":
-		f.Add("channel", "is required")
-	default:
-		f.Add("channel", "must be one of email, sms, push")
-	}
-	if in.Content.Email != nil {
-		checkEmailContent(&f, "content.email", in.Content.Email)
-	}
 	if in.Audience.Namespace == "" {
-		in.Audience.Namespace = "email"
-	} else if !profile.ValidNamespace(in.Audience.Namespace) {
-		f.Add("audience.namespace", "must be 1-64 of letters, digits, '_' and '-'")
+		in.Audience.Namespace = defaultNamespace(in.Channel)
 	}
-	if st, en := in.Schedule.Start, in.Schedule.End; st != nil && en != nil && !en.After(*st) {
-		f.Add("schedule.end", "must be after schedule.start")
-	}
-	if err := f.Err(); err != nil {
+	if err := validateCampaign(in); err != nil {
 		return Campaign{}, err
 	}
 	now := s.now()
 	c := Campaign{
 		ID: s.newID(), Name: in.Name, Description: in.Description, Tags: in.Tags,
-		Type: in.Type, Channel: in.Channel, Status: StatusDraft, Revision: 1,
-		Draft: Spec{ChannelConfigID: in.ChannelConfigID, Content: in.Content,
-			Audience: in.Audience, Schedule: in.Schedule},
-		CreatedAt: now, UpdatedAt: now,
+		Type: in.Type, Channel: in.Channel, Status: StatusDraft, Revision: 1, DraftPending: true,
+		Draft: in.spec(), CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.Store.CreateCampaign(ctx, t, c); err != nil {
 		return Campaign{}, fmt.Errorf("create campaign: %w", err)
@@ -172,25 +145,237 @@ func (s *Service) CreateCampaign(ctx context.Context, t tenant.Tenant, in Campai
 	return c, nil
 }
 
+func defaultNamespace(ch Channel) string {
+	if ch == SMS {
+		return "phone"
+	}
+	return "email"
+}
+
 // GetCampaign returns a campaign of the tenant.
 func (s *Service) GetCampaign(ctx context.Context, t tenant.Tenant, id string) (Campaign, error) {
 	return s.Store.GetCampaign(ctx, t, id)
 }
 
-// Activate freezes the draft as the next version and makes it live (or
-// scheduled, when its start is in the future). It refuses with
-// derrors.Unprocessable, listing every problem, while the draft cannot be
-// sent, and with derrors.Conflict unless the campaign is a draft.
+// Detail returns the campaign with its live version and pending draft.
+func (s *Service) Detail(ctx context.Context, t tenant.Tenant, id string) (Detail, error) {
+	c, err := s.Store.GetCampaign(ctx, t, id)
+	if err != nil {
+		return Detail{}, err
+	}
+	return s.DetailOf(ctx, t, c)
+}
+
+// DetailOf builds the detail of c, reading its live version.
+func (s *Service) DetailOf(ctx context.Context, t tenant.Tenant, c Campaign) (Detail, error) {
+	d := Detail{ID: c.ID, Name: c.Name, Description: c.Description, Tags: c.Tags, Type: c.Type, Channel: c.Channel,
+		Status: c.Status, LiveVersion: c.LiveVersion, DraftPending: c.DraftPending, Revision: c.Revision,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, StoppedAt: c.StoppedAt, ArchivedAt: c.ArchivedAt, ExpiresAt: c.ExpiresAt}
+	if c.DraftPending || c.LiveVersion == 0 {
+		draft := c.Draft
+		d.Draft = &draft
+	}
+	if c.LiveVersion > 0 {
+		v, err := s.Store.GetVersion(ctx, t, c.ID, c.LiveVersion)
+		if err != nil {
+			return Detail{}, fmt.Errorf("campaign %s live version %d: %w", c.ID, c.LiveVersion, err)
+		}
+		d.Live = &v
+	}
+	return d, nil
+}
+
+// ListCampaigns returns a page of the tenant's campaigns, newest first.
+func (s *Service) ListCampaigns(ctx context.Context, t tenant.Tenant, f ListFilter) (Page[Summary], error) {
+	if err := checkFilter(&f, true); err != nil {
+		return Page[Summary]{}, err
+	}
+	return s.Store.ListCampaigns(ctx, t, f)
+}
+
+func checkFilter(f *ListFilter, campaigns bool) error {
+	var fe derrors.Fields
+	switch {
+	case f.Limit == 0:
+		f.Limit = 25
+	case f.Limit < 1 || f.Limit > 100:
+		fe.Add("limit", "must be 1-100")
+	}
+	if f.Status != "" && !slices.Contains([]Status{StatusDraft, StatusScheduled, StatusLive, StatusStopped,
+		StatusCompleted, StatusArchived, StatusFailed}, f.Status) {
+		fe.Add("status", "must be one of draft, scheduled, live, stopped, completed, archived, failed")
+	}
+	if f.Type != "" && f.Type != Transactional && f.Type != Marketing {
+		fe.Add(map[bool]string{true: "type", false: "category"}[campaigns], "must be transactional or marketing")
+	}
+	if f.Channel != "" && !validChannel(f.Channel) {
+		fe.Add("channel", "must be one of email, sms, push")
+	}
+	f.NamePrefix = strings.ToLower(f.NamePrefix)
+	return fe.Err()
+}
+
+func validChannel(ch Channel) bool { return ch == Email || ch == SMS || ch == Push }
+
+// editable reports whether a campaign in status st accepts edits.
+func editable(st Status) bool {
+	switch st {
+	case StatusDraft, StatusFailed, StatusLive, StatusScheduled:
+		return true
+	}
+	return false
+}
+
+// update runs a read-modify-write of campaign id: change edits the
+// campaign read (returning an error to give up); the write is guarded by
+// the revision read. With ifRevision > 0 a different stored revision is
+// derrors.Precondition; with 0 a lost race is retried on the new state.
+func (s *Service) update(ctx context.Context, t tenant.Tenant, id string, ifRevision int, change func(*Campaign) error) (Campaign, error) {
+	for attempt := 0; ; attempt++ {
+		c, err := s.Store.GetCampaign(ctx, t, id)
+		if err != nil {
+			return Campaign{}, err
+		}
+		if ifRevision > 0 && c.Revision != ifRevision {
+			return Campaign{}, stale(c)
+		}
+		prev := c.Revision
+		if err := change(&c); err != nil {
+			return Campaign{}, err
+		}
+		c.Revision = prev + 1
+		c.UpdatedAt = s.now()
+		err = s.Store.UpdateCampaign(ctx, t, c, prev)
+		if derrors.Is(err, derrors.Precondition) && ifRevision == 0 && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return Campaign{}, fmt.Errorf("update campaign %s: %w", id, err)
+		}
+		return c, nil
+	}
+}
+
+func stale(c Campaign) error {
+	return derrors.New(derrors.Precondition, "campaign %s is at revision %d (ETag %s); read it again and retry", c.ID, c.Revision, ETag(c.Revision))
+}
+
+// UpdateCampaign applies a JSON merge patch (RFC 7396) to the campaign's
+// authored document. On a draft it edits the draft; on a live or
+// scheduled campaign, name, description and tags change at once and
+// everything else goes to the pending draft version, live only once
+// activated. The type is fixed after creation, the channel once activated.
+func (s *Service) UpdateCampaign(ctx context.Context, t tenant.Tenant, id string, patch []byte, ifRevision int) (Campaign, error) {
+	p, err := strictjson.Parse(patch)
+	if err != nil {
+		return Campaign{}, err
+	}
+	if _, ok := p.(map[string]any); !ok {
+		return Campaign{}, derrors.Validation(derrors.FieldError{Field: "body", Message: "must be a JSON object (a merge patch)"})
+	}
+	return s.update(ctx, t, id, ifRevision, func(c *Campaign) error {
+		if !editable(c.Status) {
+			return derrors.New(derrors.Conflict, "campaign %s is %s; it can no longer be edited (duplicate it to reuse it)", c.ID, c.Status)
+		}
+		cur, err := toDoc(c.input())
+		if err != nil {
+			return err
+		}
+		var in CampaignInput
+		if err := strictjson.DecodeValue(strictjson.MergePatch(cur, p), &in); err != nil {
+			return err
+		}
+		var f derrors.Fields
+		if in.Type != c.Type {
+			f.Add("type", "is fixed after creation (it is %s)", c.Type)
+		}
+		if in.Channel != c.Channel && c.LiveVersion > 0 {
+			f.Add("channel", "is fixed once the campaign has been activated (it is %s)", c.Channel)
+		}
+		if err := f.Err(); err != nil {
+			return err
+		}
+		if err := validateCampaign(in); err != nil {
+			return err
+		}
+		c.Name, c.Description, c.Tags, c.Channel = in.Name, in.Description, in.Tags, in.Channel
+		spec := in.spec()
+		if !sameSpec(spec, c.Draft) {
+			c.Draft = spec
+			c.DraftPending = true
+		}
+		return nil
+	})
+}
+
+func toDoc(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return strictjson.Parse(b)
+}
+
+func sameSpec(a, b Spec) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return bytes.Equal(ja, jb)
+}
+
+// DeleteCampaign deletes a draft; any other status is derrors.Conflict.
+func (s *Service) DeleteCampaign(ctx context.Context, t tenant.Tenant, id string, ifRevision int) error {
+	c, err := s.Store.GetCampaign(ctx, t, id)
+	if err != nil {
+		return err
+	}
+	if ifRevision > 0 && c.Revision != ifRevision {
+		return stale(c)
+	}
+	if c.Status != StatusDraft {
+		return derrors.New(derrors.Conflict, "campaign %s is %s; only a draft can be deleted (archive it instead)", c.ID, c.Status)
+	}
+	if err := s.Store.DeleteCampaign(ctx, t, id, c.Revision); err != nil {
+		return fmt.Errorf("delete campaign %s: %w", id, err)
+	}
+	return nil
+}
+
+// Activate activates the campaign's draft; see ActivateRevision.
 func (s *Service) Activate(ctx context.Context, t tenant.Tenant, id string) (Campaign, error) {
+	return s.ActivateRevision(ctx, t, id, 0)
+}
+
+// ActivateRevision reviews the draft, freezes it as the next numbered
+// version and makes that version the live one, atomically: live, or
+// scheduled while its start is in the future. It refuses with
+// derrors.Unprocessable (listing every review error) while the draft
+// cannot be sent, and with derrors.Conflict when there is nothing to
+// activate (a live campaign without pending edits) or the campaign has
+// ended.
+func (s *Service) ActivateRevision(ctx context.Context, t tenant.Tenant, id string, ifRevision int) (Campaign, error) {
 	c, err := s.Store.GetCampaign(ctx, t, id)
 	if err != nil {
 		return Campaign{}, err
 	}
-	if c.Status != StatusDraft {
-		return Campaign{}, derrors.New(derrors.Conflict, "campaign %s is %s; only a draft can be activated", c.ID, c.Status)
+	if ifRevision > 0 && c.Revision != ifRevision {
+		return Campaign{}, stale(c)
 	}
-	if err := s.check(ctx, t, c); err != nil {
+	switch c.Status {
+	case StatusDraft, StatusFailed:
+	case StatusLive, StatusScheduled:
+		if !c.DraftPending {
+			return Campaign{}, derrors.New(derrors.Conflict, "campaign %s is %s with no pending draft version; edit it first", c.ID, c.Status)
+		}
+	default:
+		return Campaign{}, derrors.New(derrors.Conflict, "campaign %s is %s; it cannot be activated (duplicate it to reuse it)", c.ID, c.Status)
+	}
+	r, err := s.review(ctx, t, c)
+	if err != nil {
 		return Campaign{}, err
+	}
+	if len(r.Errors) > 0 {
+		return Campaign{}, &derrors.Error{Kind: derrors.Unprocessable, Detail: "the campaign cannot be activated: review found errors",
+			Fields: r.Errors, Warnings: r.Warnings}
 	}
 	now := s.now()
 	prev := c.Revision
@@ -200,6 +385,7 @@ func (s *Service) Activate(ctx context.Context, t tenant.Tenant, id string) (Cam
 	if st := c.Draft.Schedule.Start; st != nil && st.After(now) {
 		c.Status = StatusScheduled
 	}
+	c.DraftPending = false
 	c.Revision++
 	c.UpdatedAt = now
 	if err := s.Store.Activate(ctx, t, c, v, prev); err != nil {
@@ -211,6 +397,117 @@ func (s *Service) Activate(ctx context.Context, t tenant.Tenant, id string) (Cam
 		}
 	}
 	return c, nil
+}
+
+// Stop ends a live or scheduled campaign for good: it can no longer be
+// triggered, edited or activated (duplicate it to reuse it).
+func (s *Service) Stop(ctx context.Context, t tenant.Tenant, id string, ifRevision int) (Campaign, error) {
+	c, err := s.update(ctx, t, id, ifRevision, func(c *Campaign) error {
+		if c.Status != StatusLive && c.Status != StatusScheduled {
+			return derrors.New(derrors.Conflict, "campaign %s is %s; only a live or scheduled campaign can be stopped", c.ID, c.Status)
+		}
+		now := s.now()
+		c.Status, c.StoppedAt = StatusStopped, &now
+		return nil
+	})
+	if err == nil && s.Hooks != nil {
+		if err := s.Hooks.Ended(ctx, t, c); err != nil {
+			return c, fmt.Errorf("campaign %s stopped, but deleting its schedules failed: %w", c.ID, err)
+		}
+	}
+	return c, err
+}
+
+// Archive archives a campaign in any status but draft (delete a draft
+// instead). An archived campaign and its versions expire ArchiveTTL later.
+func (s *Service) Archive(ctx context.Context, t tenant.Tenant, id string, ifRevision int) (Campaign, error) {
+	var was Status
+	c, err := s.update(ctx, t, id, ifRevision, func(c *Campaign) error {
+		switch c.Status {
+		case StatusDraft:
+			return derrors.New(derrors.Conflict, "campaign %s is draft; delete a draft instead of archiving it", c.ID)
+		case StatusArchived:
+			return derrors.New(derrors.Conflict, "campaign %s is archived already", c.ID)
+		}
+		now := s.now()
+		exp := now.Add(ArchiveTTL)
+		was = c.Status
+		c.Status, c.ArchivedAt, c.ExpiresAt = StatusArchived, &now, &exp
+		return nil
+	})
+	if err != nil {
+		return c, err
+	}
+	if err := s.Store.ExpireVersions(ctx, t, id, *c.ExpiresAt); err != nil {
+		return c, fmt.Errorf("campaign %s archived, but expiring its versions failed: %w", c.ID, err)
+	}
+	if (was == StatusLive || was == StatusScheduled) && s.Hooks != nil {
+		if err := s.Hooks.Ended(ctx, t, c); err != nil {
+			return c, fmt.Errorf("campaign %s archived, but deleting its schedules failed: %w", c.ID, err)
+		}
+	}
+	return c, nil
+}
+
+// DuplicateInput is the optional body of POST /campaigns/{id}/duplicate.
+type DuplicateInput struct {
+	Name string `json:"name,omitempty"`
+}
+
+// Duplicate creates a new draft from a campaign in any status: from its
+// pending draft if it has one, else from its live version.
+func (s *Service) Duplicate(ctx context.Context, t tenant.Tenant, id string, in DuplicateInput) (Campaign, error) {
+	src, err := s.Store.GetCampaign(ctx, t, id)
+	if err != nil {
+		return Campaign{}, err
+	}
+	spec := src.Draft
+	if !src.DraftPending && src.LiveVersion > 0 {
+		v, err := s.Store.GetVersion(ctx, t, id, src.LiveVersion)
+		if err != nil {
+			return Campaign{}, fmt.Errorf("campaign %s live version: %w", id, err)
+		}
+		spec = v.Spec
+	}
+	name := in.Name
+	if name == "" {
+		name = src.Name
+		if utf8.RuneCountInString(name) <= MaxNameLen-7 {
+			name += " (copy)"
+		}
+	}
+	doc := src.input()
+	doc.Name = name
+	doc.ChannelConfigID, doc.Content, doc.Audience, doc.Schedule, doc.ContextSchema =
+		spec.ChannelConfigID, spec.Content, spec.Audience, spec.Schedule, spec.ContextSchema
+	return s.CreateCampaign(ctx, t, doc)
+}
+
+// ListVersions returns a page of the campaign's versions, newest first.
+func (s *Service) ListVersions(ctx context.Context, t tenant.Tenant, id string, limit int, cursor string) (Page[VersionSummary], error) {
+	c, err := s.Store.GetCampaign(ctx, t, id)
+	if err != nil {
+		return Page[VersionSummary]{}, err
+	}
+	if limit == 0 {
+		limit = 25
+	}
+	if limit < 1 || limit > 100 {
+		return Page[VersionSummary]{}, derrors.Validation(derrors.FieldError{Field: "limit", Message: "must be 1-100"})
+	}
+	p, err := s.Store.ListVersions(ctx, t, id, limit, cursor)
+	if err != nil {
+		return Page[VersionSummary]{}, err
+	}
+	for i := range p.Items {
+		p.Items[i].Live = p.Items[i].Number == c.LiveVersion && (c.Status == StatusLive || c.Status == StatusScheduled)
+	}
+	return p, nil
+}
+
+// GetVersion returns one version of the campaign.
+func (s *Service) GetVersion(ctx context.Context, t tenant.Tenant, id string, n int) (Version, error) {
+	return s.Store.GetVersion(ctx, t, id, n)
 }
 
 // MarkLive turns a scheduled campaign live when its start comes (the
@@ -274,84 +571,118 @@ func (s *Service) transition(ctx context.Context, t tenant.Tenant, id string, to
 	}
 }
 
-// check lists everything that stops the draft from being sent.
-func (s *Service) check(ctx context.Context, t tenant.Tenant, c Campaign) error {
+// validateCampaign checks an authored document's shape and limits (the
+// rules a draft must always meet); whether it can be sent is review's.
+func validateCampaign(in CampaignInput) error {
 	var f derrors.Fields
-	d := c.Draft
-	if d.ChannelConfigID == "" {
-		f.Add("channelConfigurationId", "is required to activate")
-	} else {
-		cfg, err := s.Store.GetConfig(ctx, t, d.ChannelConfigID)
+	checkName(&f, "name", in.Name)
+	if utf8.RuneCountInString(in.Description) > MaxDescriptionLen {
+		f.Add("description", "must be at most %d characters", MaxDescriptionLen)
+	}
+	if len(in.Tags) > MaxTags {
+		f.Add("tags", "must have at most %d tags", MaxTags)
+	}
+	for i, tag := range in.Tags {
 		switch {
-		case derrors.Is(err, derrors.NotFound):
-			f.Add("channelConfigurationId", "no channel configuration %q", d.ChannelConfigID)
-		case err != nil:
-			return err
-		case cfg.Channel != c.Channel:
-			f.Add("channelConfigurationId", "is a %s configuration; the campaign's channel is %s", cfg.Channel, c.Channel)
-		case cfg.Category != c.Type:
-			f.Add("channelConfigurationId", "is a %s configuration; the campaign is %s", cfg.Category, c.Type)
+		case strings.TrimSpace(tag) == "" || utf8.RuneCountInString(tag) > MaxTagLen:
+			f.Add(fmt.Sprintf("tags[%d]", i), "must be 1-%d characters", MaxTagLen)
+		case slices.Contains(in.Tags[:i], tag):
+			f.Add(fmt.Sprintf("tags[%d]", i), "duplicates another tag")
 		}
 	}
-	if c.Channel == Email {
-		e := d.Content.Email
-		switch {
-		case e == nil:
-			f.Add("content.email", "is required for an email campaign")
-		default:
-			if strings.TrimSpace(e.Subject) == "" {
-				f.Add("content.email.subject", "is required")
+	checkType(&f, "type", in.Type)
+	switch {
+	case in.Channel == "":
+		f.Add("channel", "is required")
+	case !validChannel(in.Channel):
+		f.Add("channel", "must be one of email, sms, push")
+	}
+	checkContent(&f, in.Channel, in.Content)
+	a := in.Audience
+	if !profile.ValidNamespace(a.Namespace) {
+		f.Add("audience.namespace", "must be 1-64 of letters, digits, '_' and '-'")
+	}
+	if a.CreateProfiles && in.Type == Marketing {
+		f.Add("audience.createProfiles", "applies to transactional campaigns only")
+	}
+	if a.AudienceID != "" && in.Type == Transactional {
+		f.Add("audience.audienceId", "applies to marketing campaigns only (transactional recipients come in the call)")
+	}
+	if len(a.AudienceID) > 128 {
+		f.Add("audience.audienceId", "must be at most 128 characters")
+	}
+	if r := in.Schedule.DeliveryRate; r != 0 && (r < 1 || r > MaxDeliveryRate) {
+		f.Add("schedule.deliveryRate", "must be 1-%d messages per second", MaxDeliveryRate)
+	}
+	if len(in.ChannelConfigID) > 128 {
+		f.Add("channelConfigurationId", "must be at most 128 characters")
+	}
+	if len(in.ContextSchema) > 0 {
+		if len(in.ContextSchema) > MaxSchemaLen {
+			f.Add("contextSchema", "must be at most %d bytes", MaxSchemaLen)
+		} else if _, err := CompileSchema(in.ContextSchema); err != nil {
+			f.Add("contextSchema", "is not a valid JSON Schema: %v", err)
+		}
+	}
+	return f.Err()
+}
+
+func checkContent(f *derrors.Fields, ch Channel, c Content) {
+	for _, x := range []struct {
+		ch  Channel
+		set bool
+	}{{Email, c.Email != nil}, {SMS, c.SMS != nil}, {Push, c.Push != nil}} {
+		if x.set && x.ch != ch && validChannel(ch) {
+			f.Add("content."+string(x.ch), "a campaign of channel %s has %s content only", ch, ch)
+		}
+	}
+	if e := c.Email; e != nil {
+		const p = "content.email"
+		if strings.ContainsAny(e.Subject, "\r\n") {
+			f.Add(p+".subject", "must not contain line breaks")
+		}
+		if len(e.Subject) > 998 {
+			f.Add(p+".subject", "must be at most 998 bytes")
+		}
+		if len(e.Preheader) > 1000 {
+			f.Add(p+".preheader", "must be at most 1000 bytes")
+		}
+		if len(e.HTML) > MaxHTMLLen {
+			f.Add(p+".html", "must be at most %d bytes (500 KB)", MaxHTMLLen)
+		}
+		if len(e.Text) > MaxTextLen {
+			f.Add(p+".text", "must be at most %d bytes", MaxTextLen)
+		}
+	}
+	if s := c.SMS; s != nil && utf8.RuneCountInString(s.Body) > MaxSMSLen {
+		f.Add("content.sms.body", "must be at most %d characters", MaxSMSLen)
+	}
+	if p := c.Push; p != nil {
+		const pre = "content.push"
+		for _, x := range []struct {
+			field, v string
+			max      int
+		}{{"title", p.Title, 1024}, {"body", p.Body, 4096}, {"imageUrl", p.ImageURL, 2048}, {"deepLink", p.DeepLink, 2048}, {"sound", p.Sound, 256}} {
+			if len(x.v) > x.max {
+				f.Add(pre+"."+x.field, "must be at most %d bytes", x.max)
 			}
-			if e.HTML == "" && e.Text == "" {
-				f.Add("content.email.html", "html or text is required")
-			}
-			for _, tf := range []struct {
-				field, src string
-				mode       render.Mode
-			}{
-				{"content.email.subject", e.Subject, render.Text},
-				{"content.email.preheader", e.Preheader, render.Text},
-				{"content.email.html", e.HTML, render.HTML},
-				{"content.email.text", e.Text, render.Text},
-			} {
-				if _, err := render.Parse(tf.src, tf.mode); err != nil {
-					f.Add(tf.field, "%v", err)
-				}
+		}
+		if strings.ContainsAny(p.Title, "\r\n") {
+			f.Add(pre+".title", "must not contain line breaks")
+		}
+		if p.Badge != nil && *p.Badge < 0 {
+			f.Add(pre+".badge", "must be 0 or more")
+		}
+		if len(p.Data) > 50 {
+			f.Add(pre+".data", "must have at most 50 keys")
+		}
+		for k := range p.Data {
+			if k == "" || len(k) > 128 {
+				f.Add(pre+".data", "keys must be 1-128 bytes")
+				break
 			}
 		}
 	}
-	switch c.Channel {
-	case SMS:
-		switch sc := d.Content.SMS; {
-		case sc == nil || strings.TrimSpace(sc.Body) == "":
-			f.Add("content.sms.body", "is required")
-		default:
-			if _, err := render.Parse(sc.Body, render.Text); err != nil {
-				f.Add("content.sms.body", "%v", err)
-			}
-		}
-	case Push:
-		switch pc := d.Content.Push; {
-		case pc == nil:
-			f.Add("content.push", "is required for a push campaign")
-		case !pc.Silent && strings.TrimSpace(pc.Body) == "" && strings.TrimSpace(pc.Title) == "":
-			f.Add("content.push.body", "a title or body is required (or silent)")
-		default:
-			for field, src := range map[string]string{"content.push.title": pc.Title, "content.push.body": pc.Body,
-				"content.push.imageUrl": pc.ImageURL, "content.push.deepLink": pc.DeepLink} {
-				if _, err := render.Parse(src, render.Text); err != nil {
-					f.Add(field, "%v", err)
-				}
-			}
-		}
-	}
-	if err := f.Err(); err != nil {
-		e := err.(*derrors.Error)
-		e.Kind = derrors.Unprocessable
-		e.Detail = "the campaign cannot be activated"
-		return e
-	}
-	return nil
 }
 
 func checkName(f *derrors.Fields, field, name string) {
@@ -370,93 +701,5 @@ func checkType(f *derrors.Fields, field string, t Type) {
 		f.Add(field, "is required")
 	default:
 		f.Add(field, "must be transactional or marketing")
-	}
-}
-
-func checkEmailSettings(f *derrors.Fields, e *EmailSettings) {
-	if strings.ContainsAny(e.FromName, "\r\n") || utf8.RuneCountInString(e.FromName) > MaxNameLen {
-		f.Add("email.fromName", "must be at most %d characters with no line breaks", MaxNameLen)
-	}
-	if !address.ValidEmail(e.FromAddress) {
-		f.Add("email.fromAddress", "must be an email address")
-	}
-	if len(e.ReplyTo) > 5 {
-		f.Add("email.replyTo", "must have at most 5 addresses")
-	}
-	for i, r := range e.ReplyTo {
-		if !address.ValidEmail(r) {
-			f.Add(fmt.Sprintf("email.replyTo[%d]", i), "must be an email address")
-		}
-	}
-	if len(e.BCC) > 5 {
-		f.Add("email.bcc", "must have at most 5 addresses")
-	}
-	for i, r := range e.BCC {
-		if !address.ValidEmail(r) {
-			f.Add(fmt.Sprintf("email.bcc[%d]", i), "must be an email address")
-		}
-	}
-	if m := strings.TrimPrefix(e.ListUnsubscribeMailto, "mailto:"); m != "" && !address.ValidEmail(m) {
-		f.Add("email.listUnsubscribeMailto", "must be an email address")
-	}
-	if u := e.ListUnsubscribeURL; u != "" {
-		if pu, err := url.Parse(u); err != nil || pu.Scheme != "https" || pu.Host == "" || pu.Fragment != "" {
-			f.Add("email.listUnsubscribeUrl", "must be an https URL (RFC 8058 one-click needs HTTPS)")
-		}
-	}
-	if cs := e.ConfigurationSet; cs != "" && !configSetPattern.MatchString(cs) {
-		f.Add("email.configurationSet", "must be 1-64 of letters, digits, '_' and '-'")
-	}
-}
-
-func checkSMSSettings(f *derrors.Fields, s *SMSSettings) {
-	if s.MaxSegments < 0 || s.MaxSegments > 20 {
-		f.Add("sms.maxSegments", "must be 1-20 (0: the default, 10)")
-	}
-	if n := len(s.SenderID); n > 11 || strings.ContainsFunc(s.SenderID, func(r rune) bool {
-		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-')
-	}) {
-		f.Add("sms.senderId", "must be at most 11 letters, digits or '-'")
-	}
-	if s.OriginationNumber != "" && !address.ValidPhone(s.OriginationNumber) {
-		f.Add("sms.originationNumber", "must be an E.164 number")
-	}
-}
-
-func checkPushSettings(f *derrors.Fields, p *PushSettings) {
-	if len(p.Apps) == 0 {
-		f.Add("push.apps", "must list at least one app")
-	}
-	for i, a := range p.Apps {
-		fp := fmt.Sprintf("push.apps[%d]", i)
-		if a.AppID == "" {
-			f.Add(fp+".appId", "is required")
-		}
-		switch a.Platform {
-		case PlatformAPNS, PlatformAPNSSandbox, PlatformGCM:
-		default:
-			f.Add(fp+".platform", "must be APNS, APNS_SANDBOX or GCM")
-		}
-		if !strings.HasPrefix(a.PlatformApplicationARN, "arn:") || !strings.Contains(a.PlatformApplicationARN, ":app/") {
-			f.Add(fp+".platformApplicationArn", "must be an SNS platform application ARN")
-		}
-	}
-}
-
-func checkEmailContent(f *derrors.Fields, prefix string, e *EmailContent) {
-	if strings.ContainsAny(e.Subject, "\r\n") {
-		f.Add(prefix+".subject", "must not contain line breaks")
-	}
-	if len(e.Subject) > 998 {
-		f.Add(prefix+".subject", "must be at most 998 bytes")
-	}
-	if len(e.Preheader) > 1000 {
-		f.Add(prefix+".preheader", "must be at most 1000 bytes")
-	}
-	if len(e.HTML) > MaxHTMLLen {
-		f.Add(prefix+".html", "must be at most %d bytes", MaxHTMLLen)
-	}
-	if len(e.Text) > MaxTextLen {
-		f.Add(prefix+".text", "must be at most %d bytes", MaxTextLen)
 	}
 }

@@ -124,6 +124,9 @@ type Entry struct {
 	Device     string
 	CampaignID string
 	Version    int
+	// Proof marks the entry of a proof send (Version 0: an unactivated
+	// draft), not a delivery.
+	Proof      bool
 	State      State
 	Outcome    Outcome
 	MessageID  string

@@ -104,13 +104,52 @@ func (d *Dispatcher) Dispatch(ctx context.Context, job Job) error {
 	if err != nil {
 		return err
 	}
+	_, err = d.run(ctx, job, cv)
+	return err
+}
+
+// DispatchProof sends a proof of version v — which may be a draft never
+// activated (Number 0) — to job's recipients through the same path as
+// Dispatch: ledger claims (entries marked as proofs), render with the
+// proof prefix, provider. It returns each recipient's outcome, in order
+// (the first device's for push); an error wrapping ErrRetry when some
+// could not be sent for now.
+func (d *Dispatcher) DispatchProof(ctx context.Context, job Job, v campaign.Version) ([]Outcome, error) {
+	job.Proof = true
+	switch {
+	case job.Tenant.Validate() != nil:
+		return nil, fmt.Errorf("proof: invalid tenant")
+	case job.ExecutionID == "" || job.CampaignID == "" || len(job.Recipients) == 0:
+		return nil, fmt.Errorf("proof: executionId, campaignId and recipients are required")
+	}
+	ctx = WithInvocation(ctx)
+	cv, err := d.compile(v)
+	if err != nil {
+		return nil, err
+	}
+	all, err := d.run(ctx, job, cv)
+	if all == nil {
+		return nil, err
+	}
+	out := make([]Outcome, len(all))
+	for i, os := range all {
+		if len(os) > 0 {
+			out[i] = os[0]
+		}
+	}
+	return out, err
+}
+
+// run delivers every recipient of job with the compiled version cv and
+// returns each recipient's outcomes (one per device for push).
+func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcome, error) {
 	cfg, err := d.config(ctx, job.Tenant, cv.version.Spec.ChannelConfigID, cv.version.Channel)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	profiles, err := d.profiles(ctx, job)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	par := d.Parallel
 	if par <= 0 {
@@ -145,11 +184,14 @@ func (d *Dispatcher) Dispatch(ctx context.Context, job Job) error {
 	for o, n := range counts {
 		attrs = append(attrs, string(o), n)
 	}
+	if job.Proof {
+		attrs = append(attrs, "proof", true)
+	}
 	d.log().InfoContext(ctx, "job delivered", attrs...)
 	if retry > 0 {
-		return fmt.Errorf("%w: %d of %d recipients: %w", ErrRetry, retry, len(job.Recipients), errors.Join(errs...))
+		return outcomes, fmt.Errorf("%w: %d of %d recipients: %w", ErrRetry, retry, len(job.Recipients), errors.Join(errs...))
 	}
-	return nil
+	return outcomes, nil
 }
 
 func (j Job) validate() error {
@@ -193,7 +235,7 @@ func (d *Dispatcher) deliver(ctx context.Context, job Job, cv *compiled, cfg cam
 // the entry exists, and records the outcome.
 func (d *Dispatcher) once(ctx context.Context, job Job, cv *compiled, r Recipient, device string, send func() (Outcome, string, error)) (Outcome, error) {
 	e := Entry{ExecutionID: job.ExecutionID, UserID: r.UserID, Channel: cv.version.Channel, Device: device,
-		CampaignID: job.CampaignID, Version: job.Version, State: Claimed, Token: token(), ClaimedAt: d.now()}
+		CampaignID: job.CampaignID, Version: job.Version, Proof: job.Proof, State: Claimed, Token: token(), ClaimedAt: d.now()}
 	existing, claimed, err := d.Ledger.Claim(ctx, job.Tenant, e)
 	if err != nil {
 		return "", fmt.Errorf("claim: %w", err)
@@ -337,12 +379,25 @@ func (d *Dispatcher) version(ctx context.Context, t tenant.Tenant, campaignID st
 	if err != nil {
 		return nil, fmt.Errorf("campaign %s version %d: %w", campaignID, n, err)
 	}
-	c := &compiled{version: v}
-	if c.content, err = ParseContent(v.Channel, v.Spec.Content); err != nil {
-		return nil, fmt.Errorf("campaign %s version %d: %w", campaignID, n, err)
+	c, err := d.compile(v)
+	if err != nil {
+		return nil, err
 	}
 	actual, _ := d.versions.LoadOrStore(key, c)
 	return actual.(*compiled), nil
+}
+
+// ErrChannel is returned (wrapped) for a version of a channel this
+// dispatcher has no sender for.
+var ErrChannel = errors.New("channel not supported by this dispatcher")
+
+// compile parses a version's content for sending.
+func (d *Dispatcher) compile(v campaign.Version) (*compiled, error) {
+	content, err := ParseContent(v.Channel, v.Spec.Content)
+	if err != nil {
+		return nil, fmt.Errorf("campaign %s version %d: %w", v.CampaignID, v.Number, err)
+	}
+	return &compiled{version: v, content: content}, nil
 }
 
 // config returns the campaign's channel configuration (cached briefly)
@@ -364,7 +419,7 @@ func (d *Dispatcher) config(ctx context.Context, t tenant.Tenant, id string, ch 
 	case ch == campaign.Email && cfg.Email == nil:
 		return cfg, fmt.Errorf("channel configuration %s has no email settings", id)
 	case ch == campaign.Email && d.Mailer == nil, ch == campaign.SMS && d.SMS == nil, ch == campaign.Push && d.Pusher == nil:
-		return cfg, fmt.Errorf("this dispatcher has no sender for the %s channel", ch)
+		return cfg, fmt.Errorf("%s: %w", ch, ErrChannel)
 	case ch == campaign.Push && (cfg.Push == nil || len(cfg.Push.Apps) == 0):
 		return cfg, fmt.Errorf("channel configuration %s has no push apps", id)
 	}

@@ -32,6 +32,9 @@ const (
 // FieldError names one wrong field by its JSON path (e.g.
 // "recipients[2].channelData.emailAddress") and says what is wrong with it.
 type FieldError struct {
+	// Code, when set, names the rule that failed (campaign review codes
+	// such as "template_syntax").
+	Code    string `json:"code,omitempty"`
 	Field   string `json:"field"`
 	Message string `json:"message"`
 }
@@ -42,6 +45,9 @@ type Error struct {
 	Kind   Kind
 	Detail string
 	Fields []FieldError
+	// Warnings accompany Fields where a check also found things that do
+	// not stop the request (campaign review).
+	Warnings []FieldError
 }
 
 func (e *Error) Error() string {

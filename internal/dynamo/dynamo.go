@@ -2,10 +2,10 @@
 //
 // Key schema (pk, sk are strings; tk is the tenant key "org#sandbox"):
 //
-//	item                 pk                                  sk
+//	item                 pk                                  sk                          gsi1pk / gsi1sk
 //	API key              KEY#<sha256 of secret>              KEY
-//	channel config       T#<tk>#CHCFG#<id>                   CHCFG
-//	campaign             T#<tk>#CAMP#<id>                    CAMP
+//	channel config       T#<tk>#CHCFG#<id>                   CHCFG                       T#<tk>#CHCFGS / <createdAt>#<id>
+//	campaign             T#<tk>#CAMP#<id>                    CAMP                        T#<tk>#CAMPS / <createdAt>#<id>
 //	campaign version     T#<tk>#CAMP#<id>                    V#<number, 6 digits>
 //	profile              T#<tk>#PROF#<namespace>#<id>        PROF      (primary identity)
 //	profile identity     T#<tk>#PROF#<namespace>#<id>        ALIAS     (another identity → primary)
@@ -13,24 +13,47 @@
 //	idempotency record   T#<tk>#REQ#<requestId>              REQ       (expiresAt TTL)
 //	execution            T#<tk>#EXEC#<id>                    EXEC
 //	ledger entry         T#<tk>#EXEC#<id>                    L#<channel>#<namespace>#<userId>
+//	proof ledger entry   T#<tk>#EXEC#proof-<uuid>            L#<channel>#<namespace>#<userId>  (proof=true)
 //
 // Ledger entries of push carry the device: L#push#<userId>#<device>,
 // where device is a digest of the app id and token (never the token).
 //
-// Access patterns: every read is a GetItem or BatchGetItem by full key,
-// except an execution's ledger, which is a Query on the execution's pk
-// (sk begins_with "L#"); a profile read by identity, a Query on that
-// identity's pk (PROF or ALIAS, then a GetItem of the primary for an
-// ALIAS); and the suppression list, a Query on the tenant's SUPP pk (sk
-// begins_with "<channel>#"), one page per call with the last sk as
-// cursor. A profile and its identities are written in one transaction
-// that refuses an identity owned by another profile; a batch of profiles
-// whose identities do not change goes through BatchWriteItem (25 a call). Creates are conditional puts
-// (attribute_not_exists(pk)); activation is a transaction guarded by the
-// campaign's revision; an execution and its idempotency record are written
-// in one transaction. Nothing Scans.
+// Access patterns:
 //
-// Aggregates (campaigns, versions, configurations, profiles) are stored in
+//	read one item                 GetItem / BatchGetItem by full key (consistent)
+//	an execution's ledger         Query pk = T#<tk>#EXEC#<id>, sk begins_with "L#"
+//	a profile by any identity     Query pk = T#<tk>#PROF#<ns>#<id> (PROF or ALIAS), then GetItem
+//	                              of the primary for an ALIAS; a profile and its identities are
+//	                              written in one transaction that refuses an identity owned by
+//	                              another profile; a batch whose identities do not change goes
+//	                              through BatchWriteItem (25 a call)
+//	the suppression list          Query pk = T#<tk>#SUPP, sk begins_with "<channel>#", one page a
+//	                              call, the last sk as cursor
+//	list campaigns                Query gsi1 gsi1pk = T#<tk>#CAMPS, newest first; status, type,
+//	                              channel, tag (contains) and name prefix (nameKey begins_with)
+//	                              are filters; the cursor is the last item's key, checked to be
+//	                              the caller's partition
+//	list configurations           Query gsi1 gsi1pk = T#<tk>#CHCFGS (channel, category, name filters)
+//	list a campaign's versions    Query pk = T#<tk>#CAMP#<id>, sk begins_with "V#", newest first,
+//	                              projecting only the summary
+//	archive a campaign            PutItem (revision-guarded) with expiresAt, then UpdateItem
+//	                              expiresAt on each version (the table's TTL removes them)
+//
+// gsi1 projects only what lists show and filter on (INCLUDE), never the
+// content. Creates are conditional puts (attribute_not_exists(pk)); every
+// campaign and configuration change is conditioned on the revision it was
+// made from (the API's ETag). Activation is one transaction: the version
+// is created (never overwritten), the campaign replaced if its revision is
+// unchanged, and the channel configuration, which must still exist, gets
+// the campaign in its usedBy set and its useSeq counter bumped; deleting a
+// configuration reads usedBy, checks none of those campaigns is live or
+// scheduled with it, and deletes conditioned on useSeq being unchanged, so
+// an activation can never slip in between. An execution and its
+// idempotency record are written in one transaction. Nothing Scans.
+//
+// Campaigns and versions are stored as gzipped JSON documents (doc) beside
+// the attributes lists and conditions need: an email's HTML may be 500 KB
+// and an item at most 400 KB. Configurations and profiles are stored in
 // their JSON shape beside the key attributes; ledger and idempotency items
 // have storage structs of their own. DynamoDB's
 // ConditionalCheckFailedException never leaves this package: it becomes a
@@ -169,6 +192,8 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 	}
 	return items, nil
 }
+
+func asErr(err error, target any) bool { return errors.As(err, target) }
 
 func isConditionFailed(err error) bool {
 	var ccf *types.ConditionalCheckFailedException

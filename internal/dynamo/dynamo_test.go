@@ -88,6 +88,10 @@ func TestCampaignsAreTenantScopedAndActivationIsGuardedByRevision(t *testing.T) 
 		Status: campaign.StatusDraft, Revision: 1, CreatedAt: now, UpdatedAt: now,
 		Draft: campaign.Spec{ChannelConfigID: "cfg", Content: campaign.Content{Email: &campaign.EmailContent{Subject: "Hi {{profile.name}}", HTML: "<p>x</p>"}},
 			Audience: campaign.Audience{Namespace: "email", CreateProfiles: true}, Schedule: campaign.Schedule{Start: &start}}}
+	if err := s.CreateConfig(ctx, acme, campaign.ChannelConfig{ID: "cfg", Name: "cfg", Channel: campaign.Email, Category: campaign.Transactional,
+		Email: &campaign.EmailSettings{FromAddress: "a@b.example"}, Revision: 1, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.CreateCampaign(ctx, acme, c); err != nil {
 		t.Fatal(err)
 	}

@@ -139,6 +139,7 @@ type ledgerItem struct {
 	Device      string    `dynamodbav:"device,omitempty"`
 	CampaignID  string    `dynamodbav:"campaignId"`
 	Version     int       `dynamodbav:"version"`
+	Proof       bool      `dynamodbav:"proof,omitempty"`
 	State       string    `dynamodbav:"state"`
 	Outcome     string    `dynamodbav:"outcome,omitempty"`
 	MessageID   string    `dynamodbav:"messageId,omitempty"`
@@ -158,13 +159,13 @@ func ledgerKey(t tenant.Tenant, e delivery.Entry) (string, string) {
 func toLedgerItem(t tenant.Tenant, e delivery.Entry) ledgerItem {
 	pk, sk := ledgerKey(t, e)
 	return ledgerItem{PK: pk, SK: sk, ExecutionID: e.ExecutionID, UserID: e.UserID, Channel: string(e.Channel), Device: e.Device,
-		CampaignID: e.CampaignID, Version: e.Version, State: string(e.State), Outcome: string(e.Outcome),
+		CampaignID: e.CampaignID, Version: e.Version, Proof: e.Proof, State: string(e.State), Outcome: string(e.Outcome),
 		MessageID: e.MessageID, Token: e.Token, ClaimedAt: e.ClaimedAt, FinishedAt: e.FinishedAt}
 }
 
 func fromLedgerItem(li ledgerItem) delivery.Entry {
 	return delivery.Entry{ExecutionID: li.ExecutionID, UserID: li.UserID, Channel: campaign.Channel(li.Channel), Device: li.Device,
-		CampaignID: li.CampaignID, Version: li.Version, State: delivery.State(li.State), Outcome: delivery.Outcome(li.Outcome),
+		CampaignID: li.CampaignID, Version: li.Version, Proof: li.Proof, State: delivery.State(li.State), Outcome: delivery.Outcome(li.Outcome),
 		MessageID: li.MessageID, Token: li.Token, ClaimedAt: li.ClaimedAt, FinishedAt: li.FinishedAt}
 }
 

@@ -30,6 +30,8 @@ type ErrorResponse struct {
 	Detail string               `json:"detail,omitempty"`
 	Report Report               `json:"report"`
 	Errors []derrors.FieldError `json:"errors,omitempty"`
+	// Warnings come with a refused activation (review warnings).
+	Warnings []derrors.FieldError `json:"warnings,omitempty"`
 }
 
 // Report carries what the request was about (requestId, campaignId).
@@ -77,6 +79,7 @@ func errorResponse(ctx context.Context, log *slog.Logger, requestID string, err 
 	if errors.As(err, &de) {
 		body.Detail = de.Detail
 		body.Errors = de.Fields
+		body.Warnings = de.Warnings
 	}
 	if kind == derrors.Internal {
 		log.ErrorContext(ctx, "request failed", "awsRequestId", requestID, "error", err.Error())

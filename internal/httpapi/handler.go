@@ -91,7 +91,14 @@ func (rt *router) dispatch(ctx context.Context, r *request) (int, events.APIGate
 	if raw, ok := out.(events.APIGatewayV2HTTPResponse); ok {
 		return raw.StatusCode, raw // a non-JSON answer (HTML, 204)
 	}
-	return status, jsonResponse(status, out)
+	if status == http.StatusNoContent {
+		return status, events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: map[string]string{"Content-Type": "application/json"}}
+	}
+	resp := jsonResponse(status, out)
+	if e, ok := out.(interface{ ETag() string }); ok {
+		resp.Headers["ETag"] = e.ETag()
+	}
+	return status, resp
 }
 
 func hasAny(p auth.Principal, scopes []auth.Scope) bool {

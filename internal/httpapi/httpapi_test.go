@@ -18,6 +18,7 @@ import (
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/internal/memory"
+	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -89,7 +90,8 @@ func newHarness(tb testing.TB) *harness {
 	h.camps = &campaign.Service{Store: h.store, Now: func() time.Time { return now },
 		NewID: func() string { return fmt.Sprintf("id-%d", idN.Add(1)) }}
 	h.trigger = httpapi.Trigger(svc, log)
-	h.manage = httpapi.Manage(httpapi.ManageDeps{Campaigns: h.camps, Profiles: &profile.Service{Store: h.store, Now: func() time.Time { return now }}}, log)
+	h.manage = httpapi.Manage(httpapi.ManageDeps{Campaigns: h.camps, Profiles: &profile.Service{Store: h.store, Now: func() time.Time { return now }},
+		Preview: &preview.Service{Campaigns: h.store, Profiles: h.store}}, log)
 	return h
 }
 
@@ -187,7 +189,7 @@ func errorBody(tb testing.TB, status int, body string) httpapi.ErrorResponse {
 	}
 	for k := range raw {
 		switch k {
-		case "type", "title", "status", "detail", "report", "errors":
+		case "type", "title", "status", "detail", "report", "errors", "warnings":
 		default:
 			tb.Errorf("error body %s has undocumented member %q", body, k)
 		}

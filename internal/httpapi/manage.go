@@ -6,6 +6,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/unsubscribe"
@@ -27,6 +28,8 @@ type ManageDeps struct {
 	// public one-click unsubscribe endpoint.
 	Suppressions *suppression.Service
 	Unsubscribe  *unsubscribe.Signer
+	// Preview renders previews, sends proofs and builds request samples.
+	Preview *preview.Service
 }
 
 // Manage returns the handler of the management API. Each resource

@@ -38,7 +38,7 @@ func TestManageRejectsUnknownFields(t *testing.T) {
 		{"a campaign cannot set its live version", "POST /campaigns",
 			`{"name":"x","type":"transactional","channel":"email","liveVersion":3}`, "liveVersion"},
 		{"a nested unknown member is named", "POST /campaigns",
-			`{"name":"x","type":"transactional","channel":"email","content":{"email":{"subject":"s","bcc":"x@y.z"}}}`, "bcc"},
+			`{"name":"x","type":"transactional","channel":"email","content":{"email":{"subject":"s","bcc":"x@y.z"}}}`, "content.email.bcc"},
 		{"a configuration cannot set its revision", "POST /channel-configurations",
 			`{"name":"x","channel":"email","category":"transactional","revision":7}`, "revision"},
 		{"a profile cannot set its creation time", "PUT /profiles/{namespace}/{id}",

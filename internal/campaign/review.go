@@ -1,0 +1,297 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/push"
+	"github.com/heraldhq/herald/internal/render"
+	"github.com/heraldhq/herald/internal/sms"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+// Review codes: what a review error or warning is about.
+const (
+	CodeConfigMissing      = "channel_configuration_missing"
+	CodeConfigNotFound     = "channel_configuration_not_found"
+	CodeConfigChannel      = "channel_configuration_wrong_channel"
+	CodeConfigCategory     = "channel_configuration_wrong_category"
+	CodeContentMissing     = "content_missing"
+	CodeTemplateSyntax     = "template_syntax"
+	CodeUnsubscribeMissing = "unsubscribe_missing"
+	CodeUnsubscribeLink    = "unsubscribe_link_missing"
+	CodePushTooLarge       = "push_payload_too_large"
+	CodeSMSTooLong         = "sms_too_many_segments"
+	CodeSMSSegments        = "sms_multiple_segments"
+	CodeStartInPast        = "schedule_start_in_past"
+	CodeEndBeforeStart     = "schedule_end_before_start"
+	CodeEndInPast          = "schedule_end_in_past"
+	CodeRateIgnored        = "schedule_delivery_rate_ignored"
+	CodeAudienceMissing    = "audience_missing"
+	CodeContextUndeclared  = "context_variable_not_in_schema"
+	CodeContextUnchecked   = "context_unchecked"
+	CodeSenderNotVerified  = "sender_not_verified"
+	CodeSenderUnchecked    = "sender_unchecked"
+)
+
+// DefaultMaxSegments caps an SMS when the configuration sets no maximum.
+const DefaultMaxSegments = 10
+
+// Report is the result of a review: errors stop activation, warnings
+// do not.
+type Report struct {
+	Errors   []derrors.FieldError `json:"errors"`
+	Warnings []derrors.FieldError `json:"warnings"`
+}
+
+func (r *Report) errorf(code, field, format string, args ...any) {
+	r.Errors = append(r.Errors, derrors.FieldError{Code: code, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func (r *Report) warnf(code, field, format string, args ...any) {
+	r.Warnings = append(r.Warnings, derrors.FieldError{Code: code, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// Review checks the campaign's draft (its pending draft version, or the
+// draft of a campaign never activated) as activation would, and changes
+// nothing.
+func (s *Service) Review(ctx context.Context, t tenant.Tenant, id string) (Report, error) {
+	c, err := s.Store.GetCampaign(ctx, t, id)
+	if err != nil {
+		return Report{}, err
+	}
+	return s.review(ctx, t, c)
+}
+
+// TemplateField is one template of a campaign's content, with its JSON
+// path and the engine mode it is parsed in (email HTML escapes values,
+// everything else is text), in the order review reports them.
+type TemplateField struct {
+	Field string
+	Src   string
+	Mode  render.Mode
+}
+
+// Templates lists the templates of channel ch's content (empty ones
+// included), as Dispatch parses them.
+func Templates(ch Channel, c Content) []TemplateField {
+	var out []TemplateField
+	switch {
+	case ch == Email && c.Email != nil:
+		e := c.Email
+		out = []TemplateField{{"content.email.subject", e.Subject, render.Text}, {"content.email.preheader", e.Preheader, render.Text},
+			{"content.email.html", e.HTML, render.HTML}, {"content.email.text", e.Text, render.Text}}
+	case ch == SMS && c.SMS != nil:
+		out = []TemplateField{{"content.sms.body", c.SMS.Body, render.Text}}
+	case ch == Push && c.Push != nil:
+		p := c.Push
+		out = []TemplateField{{"content.push.title", p.Title, render.Text}, {"content.push.body", p.Body, render.Text},
+			{"content.push.imageUrl", p.ImageURL, render.Text}, {"content.push.deepLink", p.DeepLink, render.Text}}
+		for _, k := range slices.Sorted(maps.Keys(p.Data)) {
+			out = append(out, TemplateField{"content.push.data." + k, p.Data[k], render.Text})
+		}
+	}
+	return out
+}
+
+var unsubscribeWord = regexp.MustCompile(`(?i)unsubscribe|opt[- ]?out|désabonner|desinscri|abmelden`)
+
+func (s *Service) review(ctx context.Context, t tenant.Tenant, c Campaign) (Report, error) {
+	r := Report{Errors: []derrors.FieldError{}, Warnings: []derrors.FieldError{}}
+	d := c.Draft
+	now := s.now()
+
+	// Step 2: the channel configuration.
+	var cfg *ChannelConfig
+	switch d.ChannelConfigID {
+	case "":
+		r.errorf(CodeConfigMissing, "channelConfigurationId", "a channel configuration is required to activate")
+	default:
+		got, err := s.Store.GetConfig(ctx, t, d.ChannelConfigID)
+		switch {
+		case derrors.Is(err, derrors.NotFound):
+			r.errorf(CodeConfigNotFound, "channelConfigurationId", "no channel configuration %q", d.ChannelConfigID)
+		case err != nil:
+			return Report{}, fmt.Errorf("review: read configuration: %w", err)
+		case got.Channel != c.Channel:
+			r.errorf(CodeConfigChannel, "channelConfigurationId", "is a %s configuration; the campaign's channel is %s", got.Channel, c.Channel)
+		case got.Category != c.Type:
+			r.errorf(CodeConfigCategory, "channelConfigurationId", "is a %s configuration; the campaign is %s", got.Category, c.Type)
+		default:
+			cfg = &got
+		}
+	}
+
+	// Step 3: the content, and its templates.
+	parsed := map[string]*render.Template{}
+	switch c.Channel {
+	case Email:
+		e := d.Content.Email
+		if e == nil {
+			r.errorf(CodeContentMissing, "content.email", "email content is required for an email campaign")
+			break
+		}
+		if strings.TrimSpace(e.Subject) == "" {
+			r.errorf(CodeContentMissing, "content.email.subject", "a subject is required")
+		}
+		if strings.TrimSpace(e.HTML) == "" && strings.TrimSpace(e.Text) == "" {
+			r.errorf(CodeContentMissing, "content.email.html", "an HTML or a text body is required")
+		}
+	case SMS:
+		if d.Content.SMS == nil || strings.TrimSpace(d.Content.SMS.Body) == "" {
+			r.errorf(CodeContentMissing, "content.sms.body", "an SMS body is required")
+		}
+	case Push:
+		p := d.Content.Push
+		switch {
+		case p == nil:
+			r.errorf(CodeContentMissing, "content.push", "push content is required for a push campaign")
+		case !p.Silent && strings.TrimSpace(p.Title) == "" && strings.TrimSpace(p.Body) == "":
+			r.errorf(CodeContentMissing, "content.push.body", "a title or a body is required (or mark the notification silent)")
+		}
+	}
+	for _, tf := range Templates(c.Channel, d.Content) {
+		tm, err := render.Parse(tf.Src, tf.Mode)
+		if err != nil {
+			r.errorf(CodeTemplateSyntax, tf.Field, "%v", err)
+			continue
+		}
+		parsed[tf.Field] = tm
+	}
+	empty := map[string]any{"profile": map[string]any{}, "context": map[string]any{}}
+	out := func(field string) string {
+		tm := parsed[field]
+		if tm == nil {
+			return ""
+		}
+		var b strings.Builder
+		_ = tm.Execute(&b, empty)
+		return b.String()
+	}
+
+	// Channel rules.
+	switch c.Channel {
+	case Email:
+		if e := d.Content.Email; e != nil && c.Type == Marketing {
+			link := unsubscribeWord.MatchString(e.HTML) || unsubscribeWord.MatchString(e.Text)
+			header := cfg != nil && cfg.Email != nil && (cfg.Email.ListUnsubscribeMailto != "" || cfg.Email.ListUnsubscribeURL != "")
+			switch {
+			case !link && !header:
+				r.errorf(CodeUnsubscribeMissing, "content.email.html", "a marketing email needs an unsubscribe link in its content or List-Unsubscribe in its channel configuration")
+			case !link:
+				r.warnf(CodeUnsubscribeLink, "content.email.html", "the content has no visible unsubscribe link; only the List-Unsubscribe header offers one")
+			}
+		}
+		if cfg != nil && cfg.Email != nil {
+			s.reviewSender(ctx, &r, cfg.Email.FromAddress)
+		}
+	case SMS:
+		if d.Content.SMS != nil && parsed["content.sms.body"] != nil {
+			info := sms.Measure(out("content.sms.body"))
+			maxSeg := DefaultMaxSegments
+			if cfg != nil && cfg.SMS != nil && cfg.SMS.MaxSegments > 0 {
+				maxSeg = cfg.SMS.MaxSegments
+			}
+			switch {
+			case info.Segments > maxSeg:
+				r.errorf(CodeSMSTooLong, "content.sms.body", "the body is %d segments (%s, %d units) before personalization; the maximum is %d", info.Segments, info.Encoding, info.Units, maxSeg)
+			case info.Segments > 1:
+				r.warnf(CodeSMSSegments, "content.sms.body", "the body is %d segments (%s, %d units) before personalization; each is billed", info.Segments, info.Encoding, info.Units)
+			}
+		}
+	case Push:
+		if p := d.Content.Push; p != nil {
+			m := push.Message{Title: out("content.push.title"), Body: out("content.push.body"), ImageURL: out("content.push.imageUrl"),
+				DeepLink: out("content.push.deepLink"), Sound: p.Sound, Badge: p.Badge, Silent: p.Silent, Data: map[string]string{}}
+			for k := range p.Data {
+				m.Data[k] = out("content.push.data." + k)
+			}
+			platforms := []string{push.APNS, push.GCM}
+			if cfg != nil && cfg.Push != nil && len(cfg.Push.Apps) > 0 {
+				platforms = nil
+				for _, a := range cfg.Push.Apps {
+					if !slices.Contains(platforms, a.Platform) {
+						platforms = append(platforms, a.Platform)
+					}
+				}
+			}
+			for _, pl := range platforms {
+				if _, size, err := push.SNSMessage(pl, m); err != nil && size > push.MaxPayload {
+					r.errorf(CodePushTooLarge, "content.push", "the %s payload is %d bytes before personalization; the limit is %d", pl, size, push.MaxPayload)
+				}
+			}
+		}
+	}
+
+	// Step 4: the audience.
+	if c.Type == Marketing && d.Audience.AudienceID == "" {
+		r.errorf(CodeAudienceMissing, "audience.audienceId", "a marketing campaign needs an audience")
+	}
+
+	// Step 5: the schedule.
+	sc := d.Schedule
+	if sc.Start != nil && sc.End != nil && !sc.End.After(*sc.Start) {
+		r.errorf(CodeEndBeforeStart, "schedule.end", "must be after schedule.start")
+	} else if sc.End != nil && !sc.End.After(now) {
+		r.errorf(CodeEndInPast, "schedule.end", "is in the past")
+	}
+	if sc.Start != nil && sc.Start.Before(now) {
+		// A live campaign keeps the start it went live with; a new or
+		// moved start must be in the future.
+		unchanged := false
+		if c.LiveVersion > 0 {
+			if v, err := s.Store.GetVersion(ctx, t, c.ID, c.LiveVersion); err == nil && v.Spec.Schedule.Start != nil && v.Spec.Schedule.Start.Equal(*sc.Start) {
+				unchanged = true
+			}
+		}
+		if !unchanged {
+			r.errorf(CodeStartInPast, "schedule.start", "is in the past; remove it to go live at once")
+		}
+	}
+	if sc.DeliveryRate > 0 && c.Type == Transactional {
+		r.warnf(CodeRateIgnored, "schedule.deliveryRate", "applies to marketing audience sends; transactional sends are not paced")
+	}
+
+	// The context the content reads, against the context schema.
+	var ctxVars []string
+	for _, tm := range parsed {
+		for _, v := range tm.Variables() {
+			if rest, ok := strings.CutPrefix(v, "context."); ok {
+				ctxVars = append(ctxVars, rest)
+			}
+		}
+	}
+	slices.Sort(ctxVars)
+	ctxVars = slices.Compact(ctxVars)
+	if len(d.ContextSchema) > 0 {
+		schema, err := CompileSchema(d.ContextSchema)
+		if err == nil {
+			for _, v := range ctxVars {
+				if !schema.Declares(v) {
+					r.errorf(CodeContextUndeclared, "contextSchema", "context.%s is used by the content but not declared in the context schema", v)
+				}
+			}
+		}
+	} else if len(ctxVars) > 0 {
+		r.warnf(CodeContextUnchecked, "contextSchema", "no context schema: triggers are not checked for context.%s", strings.Join(ctxVars, ", context."))
+	}
+	return r, nil
+}
+
+func (s *Service) reviewSender(ctx context.Context, r *Report, from string) {
+	if s.Senders == nil || from == "" {
+		return
+	}
+	ok, err := s.Senders.CanSendAs(ctx, from)
+	switch {
+	case err != nil:
+		r.warnf(CodeSenderUnchecked, "channelConfigurationId", "could not check the From address's sender domain: %v", err)
+	case !ok:
+		r.errorf(CodeSenderNotVerified, "channelConfigurationId", "the configuration's From address %s is not in a verified sender domain", from)
+	}
+}

@@ -1,0 +1,499 @@
+// Package preview shows a campaign's message before it goes out: a
+// rendered preview for sample data, proof sends to a few test addresses,
+// and the ready-to-use execution API request that triggers it.
+//
+// Preview renders through delivery's Templates and Data, the very code
+// Dispatch renders with, and proofs are sent by the Dispatcher itself
+// (ledger, render, provider), so what is shown is what is sent.
+package preview
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/heraldhq/herald/internal/address"
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/push"
+	"github.com/heraldhq/herald/internal/render"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+// MaxProofRecipients bounds one proof send.
+const MaxProofRecipients = 10
+
+// Campaigns reads campaigns and their versions.
+type Campaigns interface {
+	GetCampaign(ctx context.Context, t tenant.Tenant, id string) (campaign.Campaign, error)
+	GetVersion(ctx context.Context, t tenant.Tenant, campaignID string, number int) (campaign.Version, error)
+}
+
+// Profiles reads stored profiles.
+type Profiles interface {
+	// Get returns a profile or derrors.NotFound.
+	Get(ctx context.Context, t tenant.Tenant, id profile.Identity) (profile.Profile, error)
+}
+
+// Sender sends proofs; *delivery.Dispatcher is one.
+type Sender interface {
+	DispatchProof(ctx context.Context, job delivery.Job, v campaign.Version) ([]delivery.Outcome, error)
+}
+
+var _ Sender = (*delivery.Dispatcher)(nil)
+
+// Service previews, proofs and samples campaigns.
+type Service struct {
+	Campaigns Campaigns
+	Profiles  Profiles
+	// Sender sends proofs; without one, proofs are refused.
+	Sender Sender
+	NewID  func() string
+	Now    func() time.Time
+}
+
+// Request is the body of POST /campaigns/{id}/preview.
+type Request struct {
+	// Version picks what to render: 0 (default) the campaign's draft —
+	// its pending edits, or the draft of a campaign never activated, else
+	// the live version — or a version number.
+	Version int            `json:"version,omitempty"`
+	Profile map[string]any `json:"profile,omitempty"`
+	Context map[string]any `json:"context,omitempty"`
+	// UserID (in Namespace, by default the campaign audience's) loads the
+	// stored profile; Profile is merged over it, as in a trigger.
+	UserID    string `json:"userId,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// Result is a rendered preview.
+type Result struct {
+	CampaignID string           `json:"campaignId"`
+	Version    int              `json:"version,omitempty"`
+	Draft      bool             `json:"draft"`
+	Channel    campaign.Channel `json:"channel"`
+	Email      *Email           `json:"email,omitempty"`
+	SMS        *SMS             `json:"sms,omitempty"`
+	Push       *Push            `json:"push,omitempty"`
+	// Variables are the data paths the content reads.
+	Variables []string `json:"variables"`
+	// Warnings report the context failing the campaign's context schema
+	// (a trigger with it would be refused).
+	Warnings []derrors.FieldError `json:"warnings"`
+}
+
+// Email is a rendered email.
+type Email struct {
+	Subject string `json:"subject"`
+	HTML    string `json:"html,omitempty"`
+	Text    string `json:"text,omitempty"`
+}
+
+// SMS is a rendered SMS with how it would be sent.
+type SMS struct {
+	Body     string `json:"body"`
+	Encoding string `json:"encoding"`
+	Units    int    `json:"units"`
+	Segments int    `json:"segments"`
+}
+
+// Push is a rendered notification and its platform payloads.
+type Push struct {
+	Title    string            `json:"title,omitempty"`
+	Body     string            `json:"body,omitempty"`
+	ImageURL string            `json:"imageUrl,omitempty"`
+	DeepLink string            `json:"deepLink,omitempty"`
+	Sound    string            `json:"sound,omitempty"`
+	Badge    *int              `json:"badge,omitempty"`
+	Data     map[string]string `json:"data,omitempty"`
+	Silent   bool              `json:"silent,omitempty"`
+	// Payloads are the APNs and FCM payloads with their sizes (the limit
+	// is 4096 bytes).
+	Payloads map[string]Payload `json:"payloads"`
+}
+
+// Payload is one platform's push payload.
+type Payload struct {
+	Size    int             `json:"size"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+	Error   string          `json:"error,omitempty"`
+}
+
+// pick returns the version to render: number n, or for 0 the draft (as
+// an unnumbered version) or, with no pending edits, the live version.
+func (s *Service) pick(ctx context.Context, t tenant.Tenant, id string, n int) (campaign.Campaign, campaign.Version, error) {
+	c, err := s.Campaigns.GetCampaign(ctx, t, id)
+	if err != nil {
+		return c, campaign.Version{}, err
+	}
+	if n < 0 {
+		return c, campaign.Version{}, derrors.Validation(derrors.FieldError{Field: "version", Message: "must be a version number, or 0 for the draft"})
+	}
+	if n == 0 && (c.DraftPending || c.LiveVersion == 0) {
+		return c, campaign.Version{CampaignID: c.ID, Type: c.Type, Channel: c.Channel, Spec: c.Draft}, nil
+	}
+	if n == 0 {
+		n = c.LiveVersion
+	}
+	v, err := s.Campaigns.GetVersion(ctx, t, id, n)
+	return c, v, err
+}
+
+// Preview renders the campaign for the request's profile and context.
+// Content that does not parse, or fails to render, is
+// derrors.Unprocessable naming the field and the position.
+func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Request) (Result, error) {
+	c, v, err := s.pick(ctx, t, id, in.Version)
+	if err != nil {
+		return Result{}, err
+	}
+	tm, err := delivery.ParseContent(v.Channel, v.Spec.Content)
+	if err != nil {
+		return Result{}, contentError(err)
+	}
+	var stored map[string]any
+	if in.UserID != "" {
+		ns := in.Namespace
+		if ns == "" {
+			ns = v.Spec.Audience.Namespace
+		}
+		p, err := s.Profiles.Get(ctx, t, profile.Identity{Namespace: ns, ID: in.UserID})
+		if err != nil {
+			if derrors.Is(err, derrors.NotFound) {
+				return Result{}, derrors.New(derrors.NotFound, "no profile %s in namespace %s", in.UserID, ns)
+			}
+			return Result{}, err
+		}
+		stored = p.Attributes
+	}
+	rendered, err := tm.Render(delivery.Data(stored, in.Profile, in.Context), false)
+	if err != nil {
+		return Result{}, contentError(err)
+	}
+	out := Result{CampaignID: c.ID, Version: v.Number, Draft: v.Number == 0, Channel: v.Channel,
+		Variables: orEmpty(tm.Variables()), Warnings: []derrors.FieldError{}}
+	switch {
+	case rendered.Email != nil:
+		e := rendered.Email
+		out.Email = &Email{Subject: e.Subject, HTML: e.HTML, Text: e.Text}
+	case rendered.SMS != nil:
+		m := rendered.SMS
+		out.SMS = &SMS{Body: m.Body, Encoding: string(m.Encoding), Units: m.Units, Segments: m.Segments}
+	case rendered.Push != nil:
+		m := rendered.Push
+		p := &Push{Title: m.Title, Body: m.Body, ImageURL: m.ImageURL, DeepLink: m.DeepLink, Sound: m.Sound, Badge: m.Badge,
+			Data: m.Data, Silent: m.Silent, Payloads: map[string]Payload{}}
+		for _, pl := range []struct {
+			name  string
+			build func(push.Message) ([]byte, error)
+		}{{push.APNS, push.APNsPayload}, {push.GCM, push.FCMPayload}} {
+			b, err := pl.build(*m)
+			pp := Payload{Size: len(b), Payload: b}
+			if err != nil {
+				pp = Payload{Error: err.Error()}
+			} else if len(b) > push.MaxPayload {
+				pp.Error = fmt.Sprintf("over the %d-byte limit: Dispatch would record failed:payload_too_large", push.MaxPayload)
+			}
+			p.Payloads[pl.name] = pp
+		}
+		out.Push = p
+	}
+	if len(v.Spec.ContextSchema) > 0 {
+		if sch, err := campaign.CompileSchema(v.Spec.ContextSchema); err == nil {
+			ctxVal := any(in.Context)
+			if in.Context == nil {
+				ctxVal = map[string]any{}
+			}
+			if err := sch.Validate(ctxVal); err != nil {
+				out.Warnings = append(out.Warnings, derrors.FieldError{Code: "context_schema", Field: "context", Message: err.Error()})
+			}
+		}
+	}
+	return out, nil
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// contentError maps a parse or render failure to a 422 naming the field
+// and, from the engine, the line and column.
+func contentError(err error) error {
+	var ce *delivery.ContentError
+	if errors.As(err, &ce) {
+		return &derrors.Error{Kind: derrors.Unprocessable, Detail: "the content cannot be rendered",
+			Fields: []derrors.FieldError{{Code: code(ce.Err), Field: ce.Field, Message: ce.Err.Error()}}}
+	}
+	if errors.Is(err, delivery.ErrChannel) {
+		return derrors.New(derrors.Unprocessable, "%v", err)
+	}
+	return err
+}
+
+func code(err error) string {
+	var se *render.SyntaxError
+	if errors.As(err, &se) {
+		return campaign.CodeTemplateSyntax
+	}
+	var ee *render.ExecError
+	if errors.As(err, &ee) {
+		return "render_error"
+	}
+	return campaign.CodeContentMissing
+}
+
+// ProofRequest is the body of POST /campaigns/{id}/proofs.
+type ProofRequest struct {
+	// Recipients are 1-10 addresses for the campaign's channel: email
+	// addresses, or E.164 phone numbers for SMS.
+	Recipients []string       `json:"recipients"`
+	Profile    map[string]any `json:"profile,omitempty"`
+	Context    map[string]any `json:"context,omitempty"`
+	// Version picks what to send, as in Request.
+	Version int `json:"version,omitempty"`
+}
+
+// ProofResult says how each proof went.
+type ProofResult struct {
+	// ProofID is the ledger's execution id of this proof send.
+	ProofID    string         `json:"proofId"`
+	CampaignID string         `json:"campaignId"`
+	Version    int            `json:"version,omitempty"`
+	Draft      bool           `json:"draft"`
+	Results    []ProofOutcome `json:"results"`
+}
+
+// ProofOutcome is one recipient's outcome.
+type ProofOutcome struct {
+	Recipient string           `json:"recipient"`
+	Outcome   delivery.Outcome `json:"outcome"`
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+
+// Proofs really sends the campaign (subject or title prefixed "[Proof] ")
+// to up to ten addresses, through the Dispatcher, and records them in the
+// ledger as proofs under a proof id of their own.
+func (s *Service) Proofs(ctx context.Context, t tenant.Tenant, id string, in ProofRequest) (ProofResult, error) {
+	var f derrors.Fields
+	switch n := len(in.Recipients); {
+	case n == 0:
+		f.Add("recipients", "is required (1-%d addresses)", MaxProofRecipients)
+	case n > MaxProofRecipients:
+		f.Add("recipients", "must have at most %d addresses", MaxProofRecipients)
+	}
+	if err := f.Err(); err != nil {
+		return ProofResult{}, err
+	}
+	c, v, err := s.pick(ctx, t, id, in.Version)
+	if err != nil {
+		return ProofResult{}, err
+	}
+	if s.Sender == nil {
+		return ProofResult{}, derrors.New(derrors.Unprocessable, "proofs cannot be sent from here")
+	}
+	if _, err := delivery.ParseContent(v.Channel, v.Spec.Content); err != nil {
+		return ProofResult{}, contentError(err)
+	}
+	if v.Spec.ChannelConfigID == "" {
+		return ProofResult{}, derrors.Validation(derrors.FieldError{Field: "channelConfigurationId", Message: "the campaign needs a channel configuration to send proofs"})
+	}
+	recipients := make([]delivery.Recipient, len(in.Recipients))
+	for i, a := range in.Recipients {
+		field := fmt.Sprintf("recipients[%d]", i)
+		if slices.Contains(in.Recipients[:i], a) {
+			f.Add(field, "duplicates another recipient")
+			continue
+		}
+		r := delivery.Recipient{Type: "external", UserID: a, Profile: in.Profile, Context: in.Context}
+		switch v.Channel {
+		case campaign.Email:
+			if !address.ValidEmail(a) {
+				f.Add(field, "must be an email address")
+			}
+			r.Namespace, r.Email = "email", a
+		case campaign.SMS:
+			if !e164.MatchString(a) {
+				f.Add(field, "must be an E.164 phone number such as +14155550100")
+			}
+			r.Namespace = "phone"
+		default:
+			return ProofResult{}, derrors.New(derrors.Unprocessable, "proofs of %s campaigns are not supported; use preview", v.Channel)
+		}
+		recipients[i] = r
+	}
+	if err := f.Err(); err != nil {
+		return ProofResult{}, err
+	}
+	newID := uuid.NewString
+	if s.NewID != nil {
+		newID = s.NewID
+	}
+	job := delivery.Job{Tenant: t, ExecutionID: "proof-" + newID(), CampaignID: c.ID, Version: v.Number, Proof: true, Recipients: recipients}
+	outcomes, err := s.Sender.DispatchProof(ctx, job, v)
+	if err != nil && outcomes == nil {
+		if errors.Is(err, delivery.ErrChannel) {
+			return ProofResult{}, derrors.New(derrors.Unprocessable, "proofs of %s campaigns cannot be sent yet", v.Channel)
+		}
+		if derrors.Is(err, derrors.NotFound) {
+			return ProofResult{}, derrors.New(derrors.Unprocessable, "the campaign's channel configuration %q does not exist", v.Spec.ChannelConfigID)
+		}
+		return ProofResult{}, fmt.Errorf("send proofs: %w", err)
+	}
+	out := ProofResult{ProofID: job.ExecutionID, CampaignID: c.ID, Version: v.Number, Draft: v.Number == 0}
+	for i, o := range outcomes {
+		if o == "" {
+			o = "failed:retry_later"
+		}
+		out.Results = append(out.Results, ProofOutcome{Recipient: in.Recipients[i], Outcome: o})
+	}
+	return out, nil
+}
+
+// Caller says how the caller reached the API, for the request sample.
+type Caller struct {
+	BaseURL      string
+	KeyID        string
+	Org, Sandbox string
+}
+
+// Sample is a ready-to-use execution API request for a live campaign.
+type Sample struct {
+	CampaignID string            `json:"campaignId"`
+	Version    int               `json:"version"`
+	Method     string            `json:"method"`
+	URL        string            `json:"url"`
+	Headers    map[string]string `json:"headers"`
+	Body       map[string]any    `json:"body"`
+	Curl       string            `json:"curl"`
+	// Variables are the profile and context paths the content uses.
+	Variables SampleVariables `json:"variables"`
+}
+
+// SampleVariables splits the content's variables by where they come from.
+type SampleVariables struct {
+	Profile []string `json:"profile"`
+	Context []string `json:"context"`
+}
+
+// SecretPlaceholder stands for the caller's secret, which Herald never
+// stores and never shows.
+const SecretPlaceholder = "$HERALD_SECRET"
+
+// RequestSample returns the execution API request that triggers the live
+// campaign, listing every profile and context variable its content uses;
+// derrors.Conflict before the campaign is live (or scheduled).
+func (s *Service) RequestSample(ctx context.Context, t tenant.Tenant, id string, caller Caller) (Sample, error) {
+	c, err := s.Campaigns.GetCampaign(ctx, t, id)
+	if err != nil {
+		return Sample{}, err
+	}
+	if (c.Status != campaign.StatusLive && c.Status != campaign.StatusScheduled) || c.LiveVersion == 0 {
+		return Sample{}, derrors.New(derrors.Conflict, "campaign %s is %s; the request sample is available once it is live", c.ID, c.Status)
+	}
+	v, err := s.Campaigns.GetVersion(ctx, t, id, c.LiveVersion)
+	if err != nil {
+		return Sample{}, err
+	}
+	tm, err := delivery.ParseContent(v.Channel, v.Spec.Content)
+	if err != nil {
+		return Sample{}, contentError(err)
+	}
+	vars := SampleVariables{Profile: []string{}, Context: []string{}}
+	prof, ctxv := map[string]any{}, map[string]any{}
+	for _, p := range tm.Variables() {
+		switch {
+		case strings.HasPrefix(p, "profile."):
+			vars.Profile = append(vars.Profile, p)
+			place(prof, campaign.SplitPath(strings.TrimPrefix(p, "profile.")))
+		case strings.HasPrefix(p, "context."):
+			vars.Context = append(vars.Context, p)
+			place(ctxv, campaign.SplitPath(strings.TrimPrefix(p, "context.")))
+		}
+	}
+	out := Sample{CampaignID: c.ID, Version: v.Number, Method: "POST", Variables: vars,
+		Headers: map[string]string{"Authorization": "Bearer " + SecretPlaceholder, "x-api-key": caller.KeyID,
+			"x-gw-ims-org-id": caller.Org, "x-sandbox-name": caller.Sandbox, "Content-Type": "application/json"}}
+	if v.Type == campaign.Marketing {
+		out.URL = caller.BaseURL + "/im/executions/audience"
+		out.Body = map[string]any{"requestId": "<unique request id>", "campaignId": c.ID, "context": ctxv}
+	} else {
+		out.URL = caller.BaseURL + "/im/executions/unitary"
+		rcpt := map[string]any{"type": "aep", "namespace": v.Spec.Audience.Namespace, "userId": "<" + v.Spec.Audience.Namespace + " id>"}
+		if len(prof) > 0 {
+			rcpt["profile"] = prof
+		}
+		rcpt["context"] = ctxv
+		out.Body = map[string]any{"requestId": "<unique request id>", "campaignId": c.ID, "recipients": []any{rcpt}}
+	}
+	var raw bytes.Buffer
+	enc := json.NewEncoder(&raw)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(out.Body)
+	body := bytes.TrimSpace(raw.Bytes())
+	var b strings.Builder
+	fmt.Fprintf(&b, "curl -X POST %s \\\n  -H \"Authorization: Bearer %s\"", shellQuote(out.URL), SecretPlaceholder)
+	for _, h := range []string{"x-api-key", "x-gw-ims-org-id", "x-sandbox-name", "Content-Type"} {
+		fmt.Fprintf(&b, " \\\n  -H %s", shellQuote(h+": "+out.Headers[h]))
+	}
+	fmt.Fprintf(&b, " \\\n  -d %s", shellQuote(string(body)))
+	out.Curl = b.String()
+	return out, nil
+}
+
+// place adds a placeholder for the path segs to m: objects for names,
+// one-element arrays for "[]", "<name>" strings at the leaves.
+func place(m map[string]any, segs []string) {
+	if len(segs) == 0 {
+		return
+	}
+	name := segs[0]
+	rest := segs[1:]
+	if len(rest) == 0 {
+		if _, ok := m[name]; !ok {
+			m[name] = "<" + name + ">"
+		}
+		return
+	}
+	if rest[0] == "[]" {
+		arr, _ := m[name].([]any)
+		if len(arr) == 0 {
+			arr = []any{nil}
+		}
+		if len(rest) == 1 {
+			if arr[0] == nil {
+				arr[0] = "<" + name + " item>"
+			}
+		} else {
+			el, ok := arr[0].(map[string]any)
+			if !ok {
+				el = map[string]any{}
+			}
+			place(el, rest[1:])
+			arr[0] = el
+		}
+		m[name] = arr
+		return
+	}
+	child, ok := m[name].(map[string]any)
+	if !ok {
+		child = map[string]any{}
+	}
+	place(child, rest)
+	m[name] = child
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -1,0 +1,258 @@
+// Package strictjson decodes management API bodies strictly: exactly one
+// JSON value, no unknown fields (matched case-sensitively, unlike
+// encoding/json), every value of the right type and every time an RFC 3339
+// string. All problems are reported at once, each with its JSON path
+// ("content.email.subject", "tags[3]"), as one derrors.Validation error,
+// and the target is left untouched unless the body is valid.
+package strictjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/internal/derrors"
+)
+
+var (
+	timeType = reflect.TypeFor[time.Time]()
+	rawType  = reflect.TypeFor[json.RawMessage]()
+)
+
+// Decode decodes body into v (a pointer to a struct) or returns a
+// derrors.Validation error naming every wrong field.
+func Decode(body []byte, v any) error {
+	var doc any
+	if err := decodeOne(body, &doc); err != nil {
+		return err
+	}
+	return DecodeValue(doc, v)
+}
+
+// DecodeValue decodes an already parsed document (as decodeOne produces:
+// objects, arrays, json.Number, strings, booleans, nil) into v.
+func DecodeValue(doc any, v any) error {
+	var f derrors.Fields
+	check(&f, "", doc, reflect.TypeOf(v).Elem())
+	if err := f.Err(); err != nil {
+		return err
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return derrors.Validation(derrors.FieldError{Field: "body", Message: err.Error()})
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		// check accepted it, so this is a value out of the type's range.
+		return derrors.Validation(derrors.FieldError{Field: "body", Message: err.Error()})
+	}
+	return nil
+}
+
+// Parse parses body as exactly one JSON value, numbers as json.Number.
+func Parse(body []byte) (any, error) {
+	var doc any
+	return doc, decodeOne(body, &doc)
+}
+
+func decodeOne(body []byte, doc *any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(doc); err != nil {
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &se):
+			return derrors.Validation(derrors.FieldError{Field: "body", Message: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se)})
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			return derrors.Validation(derrors.FieldError{Field: "body", Message: "malformed JSON: unexpected end of input"})
+		}
+		return derrors.Validation(derrors.FieldError{Field: "body", Message: "malformed JSON: " + err.Error()})
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return derrors.Validation(derrors.FieldError{Field: "body", Message: "must hold exactly one JSON value"})
+	}
+	return nil
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func describe(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func field(path string) string {
+	if path == "" {
+		return "body"
+	}
+	return path
+}
+
+// check reports where doc does not fit t.
+func check(f *derrors.Fields, path string, doc any, t reflect.Type) {
+	if doc == nil {
+		// null: the zero value (merge patches use it to clear a field).
+		return
+	}
+	if t == rawType {
+		return
+	}
+	if t.Kind() == reflect.Pointer {
+		check(f, path, doc, t.Elem())
+		return
+	}
+	if t == timeType {
+		s, ok := doc.(string)
+		if !ok {
+			f.Add(field(path), "must be an RFC 3339 date-time string, not %s", describe(doc))
+			return
+		}
+		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+			f.Add(field(path), "must be an RFC 3339 date-time such as 2026-07-14T20:30:00Z, not %q", s)
+		}
+		return
+	}
+	switch t.Kind() {
+	case reflect.Interface:
+		return
+	case reflect.String:
+		if _, ok := doc.(string); !ok {
+			f.Add(field(path), "must be a string, not %s", describe(doc))
+		}
+	case reflect.Bool:
+		if _, ok := doc.(bool); !ok {
+			f.Add(field(path), "must be a boolean, not %s", describe(doc))
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, ok := doc.(json.Number)
+		if !ok {
+			f.Add(field(path), "must be an integer, not %s", describe(doc))
+			return
+		}
+		if _, err := strconv.ParseInt(n.String(), 10, t.Bits()); err != nil {
+			f.Add(field(path), "must be an integer, not %s", n)
+		}
+	case reflect.Float32, reflect.Float64:
+		if _, ok := doc.(json.Number); !ok {
+			f.Add(field(path), "must be a number, not %s", describe(doc))
+		}
+	case reflect.Slice, reflect.Array:
+		a, ok := doc.([]any)
+		if !ok {
+			f.Add(field(path), "must be an array, not %s", describe(doc))
+			return
+		}
+		for i, e := range a {
+			check(f, fmt.Sprintf("%s[%d]", path, i), e, t.Elem())
+		}
+	case reflect.Map:
+		m, ok := doc.(map[string]any)
+		if !ok {
+			f.Add(field(path), "must be an object, not %s", describe(doc))
+			return
+		}
+		for k, e := range m {
+			check(f, join(path, k), e, t.Elem())
+		}
+	case reflect.Struct:
+		m, ok := doc.(map[string]any)
+		if !ok {
+			f.Add(field(path), "must be an object, not %s", describe(doc))
+			return
+		}
+		fields := structFields(t)
+		for _, k := range sortedKeys(m) {
+			ft, ok := fields[k]
+			if !ok {
+				f.Add(join(path, k), "is not a known field")
+				continue
+			}
+			check(f, join(path, k), m[k], ft)
+		}
+	default:
+		f.Add(field(path), "cannot be decoded")
+	}
+}
+
+// structFields maps the JSON names of t's fields to their types.
+func structFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if !sf.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if sf.Anonymous && name == "" {
+			ft := sf.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			for k, v := range structFields(ft) {
+				out[k] = v
+			}
+			continue
+		}
+		if name == "" {
+			name = sf.Name
+		}
+		out[name] = sf.Type
+	}
+	return out
+}
+
+func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
+
+// MergePatch applies an RFC 7396 JSON merge patch to target (both parsed
+// documents) and returns the result; target is not modified.
+func MergePatch(target, patch any) any {
+	pm, ok := patch.(map[string]any)
+	if !ok {
+		return patch
+	}
+	tm, ok := target.(map[string]any)
+	out := make(map[string]any, len(tm)+len(pm))
+	if ok {
+		for k, v := range tm {
+			out[k] = v
+		}
+	}
+	for k, v := range pm {
+		if v == nil {
+			delete(out, k)
+			continue
+		}
+		out[k] = MergePatch(out[k], v)
+	}
+	return out
+}
