@@ -159,19 +159,28 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	if err := Provision(ctx, c.AWS, c.Stack); err != nil {
 		return nil, err
 	}
-	if err := c.buildHandlers(); err != nil {
-		return nil, err
-	}
-
-	gw, err := NewGateway(c.Stack, c.Handlers, c.log.With("component", "gateway"))
-	if err != nil {
-		return nil, err
-	}
 	l, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	c.URL = "http://" + l.Addr().String()
+	// Links Herald puts in messages (one-click unsubscribe) must reach
+	// this gateway, not the API Gateway URL the template would give.
+	for _, f := range c.Stack.Functions {
+		if _, ok := f.Env["HERALD_PUBLIC_URL"]; ok {
+			f.Env["HERALD_PUBLIC_URL"] = c.URL
+		}
+	}
+	if err := c.buildHandlers(); err != nil {
+		l.Close()
+		return nil, err
+	}
+
+	gw, err := NewGateway(c.Stack, c.Handlers, c.log.With("component", "gateway"))
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
 	c.server = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
 	c.wg.Add(1)
 	go func() {
