@@ -349,11 +349,17 @@ func (s *Server) records(ctx context.Context, service, model string, out any) er
 // AWSConfig returns an SDK configuration pointed at this server, with
 // static test credentials and Region. It reads nothing from the
 // environment or ~/.aws, so a developer's real profile can never be used.
+//
+// It allows more retries than the SDK's default 3 attempts: moto's
+// TransactWriteItems deep-copies the table while other requests may be
+// writing it, and under concurrency that occasionally fails with a 500
+// that a retry gets through (DynamoDB itself isolates transactions).
 func (s *Server) AWSConfig() aws.Config {
 	return aws.Config{
-		Region:       Region,
-		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, "")),
-		BaseEndpoint: aws.String(s.url),
+		Region:           Region,
+		Credentials:      aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, "")),
+		BaseEndpoint:     aws.String(s.url),
+		RetryMaxAttempts: 10,
 	}
 }
 

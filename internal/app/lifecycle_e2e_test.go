@@ -63,6 +63,11 @@ func TestActivatingADraftVersionWhileTriggersFlow(t *testing.T) {
 				"context":     orderContext(fmt.Sprintf("F-%d", i))}))
 		if status != http.StatusAccepted {
 			t.Errorf("trigger %d = %d %s", i, status, body)
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, "request failed") {
+					t.Log(l)
+				}
+			}
 			return
 		}
 		var resp struct{ ExecutionID string }
