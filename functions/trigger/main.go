@@ -1,4 +1,5 @@
-// Command trigger serves the AJO-compatible execution API (/im/*).
+// Command trigger serves the AJO-compatible execution API (/im/*), and
+// EventBridge events or schedules carrying the same bodies.
 package main
 
 import (
@@ -23,7 +24,7 @@ func main() {
 		log.Fatalf("trigger: aws config: %v", err)
 	}
 	a := app.New(cfg, awsCfg, lambdacontext.NewLogger())
-	h, err := a.TriggerHandler()
+	h, err := a.TriggerEventHandler()
 	if err != nil {
 		log.Fatalf("trigger: %v", err)
 	}

@@ -11,20 +11,20 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/dynamo"
-	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/ses"
@@ -48,6 +48,9 @@ type App struct {
 	aws   aws.Config
 	log   *slog.Logger
 	store *dynamo.Store
+	// now is the clock of every service (nil: the wall clock); the local
+	// cloud's tests set it (SetClock).
+	now func() time.Time
 }
 
 // New builds the shared clients for cfg.
@@ -62,7 +65,9 @@ func (a *App) Store() *dynamo.Store { return a.store }
 func (a *App) Keys() auth.KeyStore { return a.store }
 
 // Campaigns returns the campaign service.
-func (a *App) Campaigns() *campaign.Service { return &campaign.Service{Store: a.store} }
+func (a *App) Campaigns() *campaign.Service {
+	return &campaign.Service{Store: a.store, Hooks: a.campaignHooks(), Now: a.now}
+}
 
 // AuthorizerHandler returns the HTTP API Lambda authorizer.
 func (a *App) AuthorizerHandler() func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
@@ -75,16 +80,13 @@ func (a *App) TriggerHandler() (httpapi.HandlerFunc, error) {
 	if err := a.cfg.RequireQueue(); err != nil {
 		return nil, err
 	}
-	svc := &execution.Service{
-		Store: a.store, Campaigns: a.store, Profiles: a.store, Log: a.log,
-		Queue: sqs.New(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL),
-	}
-	return httpapi.Trigger(svc, a.log), nil
+	return httpapi.TriggerWithAudiences(a.unitary(), a.Audiences(), a.log), nil
 }
 
 // ManageHandler returns the management API handler.
 func (a *App) ManageHandler() httpapi.HandlerFunc {
-	return httpapi.Manage(httpapi.ManageDeps{Campaigns: a.Campaigns(), Profiles: &profile.Service{Store: a.store}}, a.log)
+	return httpapi.Manage(httpapi.ManageDeps{Campaigns: a.Campaigns(), Profiles: &profile.Service{Store: a.store},
+		Audiences: &audience.Service{Store: a.store, Now: a.now}, Recurrences: a.Recurrences()}, a.log)
 }
 
 // Dispatcher returns the delivery dispatcher, sending with SES v2.
@@ -94,6 +96,7 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		Mailer:                  ses.New(sesv2.NewFromConfig(a.aws)),
 		DefaultConfigurationSet: a.cfg.ConfigurationSet,
 		Log:                     a.log,
+		Now:                     a.now,
 	}
 }
 

@@ -134,9 +134,6 @@ func (s *Service) CreateCampaign(ctx context.Context, t tenant.Tenant, in Campai
 	default:
 		f.Add("channel", "must be one of email, sms, push")
 	}
-	if in.Type == Marketing {
-		f.Add("type", "marketing campaigns are not supported yet; use \"transactional\"")
-	}
 	if in.Content.Email != nil {
 		checkEmailContent(&f, "content.email", in.Content.Email)
 	}

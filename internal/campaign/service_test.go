@@ -162,7 +162,7 @@ func TestCreateCampaignValidation(t *testing.T) {
 			[]string{"tags[1]", "tags[2]"}},
 		{"a missing type is required", func(c *campaign.CampaignInput) { c.Type = "" }, []string{"type"}},
 		{"an unknown type is refused", func(c *campaign.CampaignInput) { c.Type = "newsletter" }, []string{"type"}},
-		{"a marketing campaign is not supported yet", func(c *campaign.CampaignInput) { c.Type = campaign.Marketing }, []string{"type"}},
+		{"an unknown type is refused", func(c *campaign.CampaignInput) { c.Type = "bulk" }, []string{"type"}},
 		{"a missing channel is required", func(c *campaign.CampaignInput) { c.Channel = "" }, []string{"channel"}},
 		{"a push campaign is not supported yet", func(c *campaign.CampaignInput) { c.Channel = campaign.Push }, []string{"channel"}},
 		{"an unknown channel is refused", func(c *campaign.CampaignInput) { c.Channel = "pigeon" }, []string{"channel"}},

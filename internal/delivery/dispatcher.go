@@ -198,6 +198,9 @@ func (d *Dispatcher) deliver(ctx context.Context, job Job, cv *compiled, cfg cam
 // send resolves, renders and sends. It returns an error only when the
 // recipient must be retried and nothing was sent.
 func (d *Dispatcher) send(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (Outcome, string, error) {
+	if noProfile(job, cv, r, p) {
+		return ExcludedNoProfile, "", nil
+	}
 	if cv.version.Type == campaign.Marketing && !job.Proof && !p.ConsentsTo(string(cv.version.Channel)) {
 		return ExcludedNoConsent, "", nil
 	}
@@ -214,7 +217,7 @@ func (d *Dispatcher) send(ctx context.Context, job Job, cv *compiled, cfg campai
 	if !address.ValidEmail(to) {
 		return FailedInvalidAddr, "", nil
 	}
-	rendered, err := cv.content.Render(Data(p.Attributes, r.Profile, r.Context), job.Proof)
+	rendered, err := cv.content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof)
 	if err != nil {
 		d.log().WarnContext(ctx, "render failed", "executionId", job.ExecutionID, "campaignId", job.CampaignID, "error", err.Error())
 		return FailedRender, "", nil
@@ -313,4 +316,22 @@ func (d *Dispatcher) profiles(ctx context.Context, job Job) (map[profile.Identit
 		return nil, fmt.Errorf("%w: profiles: %w", ErrRetry, err)
 	}
 	return m, nil
+}
+
+// Audience executions (marketing fan-out).
+
+// noProfile reports an audience member of a marketing send whose identity
+// has no stored profile: it is excluded (excluded:no_profile), never sent
+// to from the identity alone.
+func noProfile(job Job, cv *compiled, r Recipient, p profile.Profile) bool {
+	return r.Type == "aep" && cv.version.Type == campaign.Marketing && !job.Proof && p.ID == ""
+}
+
+// recipientContext is the recipient's own context, else the job's (an
+// audience execution sends one context for every member).
+func recipientContext(job Job, r Recipient) map[string]any {
+	if r.Context != nil {
+		return r.Context
+	}
+	return job.Context
 }

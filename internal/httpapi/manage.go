@@ -4,8 +4,10 @@ import (
 	"log/slog"
 	"maps"
 
+	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/profile"
 )
 
@@ -21,6 +23,9 @@ var (
 type ManageDeps struct {
 	Campaigns *campaign.Service
 	Profiles  *profile.Service
+	// Audiences and Recurrences (issue 6) add their routes when set.
+	Audiences   *audience.Service
+	Recurrences *execution.Recurrences
 }
 
 // Manage returns the handler of the management API. Each resource
@@ -30,6 +35,8 @@ func Manage(d ManageDeps, log *slog.Logger) HandlerFunc {
 	for _, group := range []map[string]route{
 		campaignRoutes(d),
 		profileRoutes(d),
+		audienceRoutes(d),
+		recurrenceRoutes(d),
 	} {
 		maps.Copy(rt.routes, group)
 	}

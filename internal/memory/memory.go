@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
@@ -31,6 +32,9 @@ type Store struct {
 	records    map[string]execution.Record
 	executions map[string]execution.Execution
 	ledger     map[string]delivery.Entry
+	// aud holds audiences, audience executions, pacing, schedule refs
+	// and recurrences (audiences.go).
+	aud *audienceData
 }
 
 var (
@@ -317,6 +321,8 @@ func clone[T any](v T) T {
 type Queue struct {
 	mu   sync.Mutex
 	jobs []delivery.Job
+	// delays are the delays of EnqueueDelayed jobs (audiences.go).
+	delays []time.Duration
 	// Err, when set, is returned by Enqueue (and nothing is recorded).
 	Err error
 }
