@@ -80,7 +80,10 @@ var Bindings = map[string]Binding{
 
 // DefaultParameters are the template parameters the local cloud deploys
 // with unless Options override them.
-var DefaultParameters = map[string]string{"SenderIdentity": DemoSenderDomain}
+var DefaultParameters = map[string]string{"SenderIdentity": DemoSenderDomain,
+	// EventBridge events and schedules invoking Trigger act for the demo
+	// tenant locally.
+	"EventOrg": DemoOrg, "EventSandbox": DemoSandbox}
 
 // Options configures Start.
 type Options struct {

@@ -194,7 +194,7 @@ type rawFunction struct {
 	Timeout      *int   `json:"Timeout"`
 	MemorySize   *int   `json:"MemorySize"`
 	FunctionName string `json:"FunctionName"`
-	Events     map[string]struct {
+	Events       map[string]struct {
 		Type       string         `json:"Type"`
 		Properties map[string]any `json:"Properties"`
 	} `json:"Events"`

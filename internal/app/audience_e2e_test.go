@@ -100,7 +100,7 @@ func (m *marketing) addMembers(n int, profiled, refused func(i int) bool) {
 			for i := range work {
 				p := profile.Profile{Namespace: "email", ID: m.address(i), Identities: map[string]string{"email": m.address(i)},
 					Attributes: map[string]any{"person": map[string]any{"name": map[string]any{"firstName": fmt.Sprintf("P%d", i)}}},
-					CreatedAt: clock.Now(), UpdatedAt: clock.Now()}
+					CreatedAt:  clock.Now(), UpdatedAt: clock.Now()}
 				if refused(i) {
 					p.Consent = map[string]string{"email": "n"}
 				}

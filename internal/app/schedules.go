@@ -45,7 +45,7 @@ type unscheduled struct{}
 var errUnscheduled = derrors.New(derrors.Conflict, "scheduling is not configured for this function (HERALD_SCHEDULE_GROUP)")
 
 func (unscheduled) CreateSchedule(context.Context, execution.Schedule) error { return errUnscheduled }
-func (unscheduled) DeleteSchedule(context.Context, string) error            { return nil }
+func (unscheduled) DeleteSchedule(context.Context, string) error             { return nil }
 
 // Audiences returns the audience execution service.
 func (a *App) Audiences() *execution.Audiences {

@@ -51,7 +51,9 @@ type Member struct {
 }
 
 // Identity returns the member's profile identity.
-func (m Member) Identity() profile.Identity { return profile.Identity{Namespace: m.Namespace, ID: m.ID} }
+func (m Member) Identity() profile.Identity {
+	return profile.Identity{Namespace: m.Namespace, ID: m.ID}
+}
 
 // Page is one page of members and the cursor of the next ("" at the end).
 type Page struct {

@@ -63,7 +63,9 @@ type ScheduleInput struct {
 const ScheduledTimeAttribute = "<aws.scheduler.scheduled-time>"
 
 // Tenant returns the input's tenant.
-func (in ScheduleInput) Tenant() tenant.Tenant { return tenant.Tenant{Org: in.Org, Sandbox: in.Sandbox} }
+func (in ScheduleInput) Tenant() tenant.Tenant {
+	return tenant.Tenant{Org: in.Org, Sandbox: in.Sandbox}
+}
 
 // ScheduleName is the deterministic schedule name of (tenant, kind, id):
 // "h-<tenant hash>-<kind>-<id>", within Scheduler's 64 characters of
