@@ -62,7 +62,6 @@ func TestMain(m *testing.M) {
 	var err error
 	cloud, err = localcloud.Start(ctx, localcloud.Options{
 		TemplatePath: "../../template.yaml", Addr: "127.0.0.1:0", ManualPolling: true,
-		Now: clock.Now,
 		Log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	cancel()

@@ -1,4 +1,4 @@
-package app_test
+package audiencee2e_test
 
 import (
 	"context"
@@ -20,9 +20,7 @@ import (
 // minute.
 func BenchmarkFanOutMoto(b *testing.B) {
 	const members = 100_000
-	t := &testing.T{}
-	m := newMarketing(t, nil)
-	m.t = nil
+	m := newMarketing(b, nil)
 	ctx := context.Background()
 	store := cloud.App.Store()
 	for start := 0; start < members; start += audience.MaxMembersPerCall {
