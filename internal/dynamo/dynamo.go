@@ -10,11 +10,23 @@
 //	profile              T#<tk>#PROF#<namespace>#<id>        PROF
 //	idempotency record   T#<tk>#REQ#<requestId>              REQ       (expiresAt TTL)
 //	execution            T#<tk>#EXEC#<id>                    EXEC
-//	ledger entry         T#<tk>#EXEC#<id>                    L#<channel>#<namespace>#<userId>
+//	ledger entry         T#<tk>#EXEC#<id>                    L#<channel>#<userId>
+//	audience header      T#<tk>#AUDS                         AUD#<id>  (memberCount)
+//	audience member      T#<tk>#AUD#<id>                     M#<namespace>#<id>
+//	audience execution   T#<tk>#EXEC#<id>                    EXEC      (kind "audience", state, leaseToken, doc)
+//	campaign schedule    T#<tk>#CAMP#<id>                    SCH#<schedule name>
+//	recurrence           T#<tk>#CAMP#<id>                    REC#<id>  (doc)
+//	pacing timeline      T#<tk>#CAMP#<id>                    PACE      (nextAt, Unix ns)
 //
 // Access patterns: every read is a GetItem or BatchGetItem by full key,
-// except an execution's ledger, which is a Query on the execution's pk
-// (sk begins_with "L#"). Creates are conditional puts
+// except these Queries: an execution's ledger (sk begins_with "L#"; the
+// audience status counts it projecting state and outcome), a tenant's
+// audiences (AUDS, "AUD#"), an audience's members in pages behind a cursor
+// (the last sk read, base64url; "M#" — the fan-out's read), a campaign's
+// pending schedules ("SCH#") and recurrences ("REC#"). Members are added
+// with BatchGet (which exist) + BatchWrite (25) and an ADD on the header's
+// count; an audience execution's state and lease change by conditional
+// puts; the pacing timeline by a put conditioned on the nextAt read. Creates are conditional puts
 // (attribute_not_exists(pk)); activation is a transaction guarded by the
 // campaign's revision; an execution and its idempotency record are written
 // in one transaction. Nothing Scans.
