@@ -8,7 +8,7 @@ BUILD_DIR ?= build
 LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -trimpath -tags lambda.norpc -ldflags="-s -w"
 
-FUNCTIONS := AuthorizerFunction TriggerFunction ManageFunction DispatchFunction
+FUNCTIONS := AuthorizerFunction TriggerFunction ManageFunction DispatchFunction SchedulerFunction
 
 .PHONY: all run test lint build bench invoke clean $(addprefix build-,$(FUNCTIONS))
 
@@ -29,7 +29,7 @@ lint:
 	$(GO) vet ./...
 	cfn-lint template.yaml
 
-## build: all four bootstraps into build/<LogicalId>/bootstrap
+## build: every function's bootstrap into build/<LogicalId>/bootstrap
 build: $(addprefix $(BUILD_DIR)/,$(addsuffix /bootstrap,$(FUNCTIONS)))
 
 $(BUILD_DIR)/%/bootstrap: FORCE
@@ -47,6 +47,8 @@ build-ManageFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/manage
 build-DispatchFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/dispatch
+build-SchedulerFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/scheduler
 
 ## invoke: run one function's bootstrap under aws-lambda-rie with an event,
 ##         e.g. make invoke FN=TriggerFunction EVENT=events/trigger.unitary.json

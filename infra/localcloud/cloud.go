@@ -3,6 +3,7 @@ package localcloud
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"github.com/heraldhq/herald/infra/motoserver"
 	"github.com/heraldhq/herald/internal/app"
 	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/execution"
 )
 
 // Binding ties a template function to its code: the main package the
@@ -45,6 +47,25 @@ var Bindings = map[string]Binding{
 			return err
 		}
 		h.HTTP[id] = HTTPHandler(fn)
+		ev, err := a.TriggerEventHandler()
+		if err != nil {
+			return err
+		}
+		h.Events[id] = EventHandler(ev)
+		return nil
+	}},
+	"SchedulerFunction": {Package: "./functions/scheduler", bind: func(a *app.App, h *Handlers, id string) error {
+		run, err := a.SchedulerHandler()
+		if err != nil {
+			return err
+		}
+		h.Events[id] = func(ctx context.Context, raw json.RawMessage) (any, error) {
+			var in execution.ScheduleInput
+			if err := json.Unmarshal(raw, &in); err != nil {
+				return nil, fmt.Errorf("schedule input: %w", err)
+			}
+			return nil, run(ctx, in)
+		}
 		return nil
 	}},
 	"ManageFunction": {Package: "./functions/manage", bind: func(a *app.App, h *Handlers, id string) error {
@@ -59,7 +80,10 @@ var Bindings = map[string]Binding{
 
 // DefaultParameters are the template parameters the local cloud deploys
 // with unless Options override them.
-var DefaultParameters = map[string]string{"SenderIdentity": DemoSenderDomain, "UnsubscribeSecret": DemoUnsubscribeSecret}
+var DefaultParameters = map[string]string{"SenderIdentity": DemoSenderDomain, "UnsubscribeSecret": DemoUnsubscribeSecret,
+	// EventBridge events and schedules invoking Trigger act for the demo
+	// tenant locally.
+	"EventOrg": DemoOrg, "EventSandbox": DemoSandbox}
 
 // DemoUnsubscribeSecret keys the local cloud's unsubscribe tokens. It is
 // public: never deploy with it.
@@ -82,9 +106,14 @@ type Options struct {
 	Parameters map[string]string
 	// Log receives the cloud's and the handlers' logs; default discards.
 	Log *slog.Logger
-	// ManualPolling turns off the background SQS pollers: queue messages
-	// are then processed only by Drain, which makes tests deterministic.
+	// ManualPolling turns off the background SQS pollers and schedule
+	// firing: queue messages are then processed only by Drain and
+	// schedules fire only by FireDueSchedules, which makes tests
+	// deterministic.
 	ManualPolling bool
+	// Now is the clock of the handlers and of schedule firing; nil is the
+	// wall clock. Tests move it by hand instead of sleeping.
+	Now func() time.Time
 }
 
 // Cloud is a running local Herald: moto with the template's resources, the
@@ -109,6 +138,8 @@ type Cloud struct {
 	Pollers  []*Poller
 
 	log       *slog.Logger
+	now       func() time.Time
+	firing    firingState
 	ownMoto   bool
 	server    *http.Server
 	cancel    context.CancelFunc
@@ -129,7 +160,10 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
-	c := &Cloud{log: opts.Log}
+	c := &Cloud{log: opts.Log, now: opts.Now}
+	if c.now == nil {
+		c.now = time.Now
+	}
 	defer func() {
 		if err != nil {
 			_ = c.Close()
@@ -171,7 +205,7 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 			f.Env["HERALD_PUBLIC_URL"] = c.URL
 		}
 	}
-	if err := c.buildHandlers(); err != nil {
+	if err := c.buildHandlers(opts.Now); err != nil {
 		l.Close()
 		return nil, err
 	}
@@ -211,6 +245,11 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 				p.Run(pctx)
 			}()
 		}
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.runSchedules(pctx)
+		}()
 	}
 	c.log.Info("local cloud ready", "url", c.URL, "moto", c.Moto.URL(), "routes", len(c.Stack.Routes), "pollers", len(c.Pollers))
 	return c, nil
@@ -230,8 +269,8 @@ func (c *Cloud) FunctionConfig(id string) (config.Config, error) {
 	return cfg, nil
 }
 
-func (c *Cloud) buildHandlers() error {
-	c.Handlers = Handlers{HTTP: map[string]HTTPHandler{}, Authorizers: map[string]AuthorizerHandler{}, SQS: map[string]SQSHandler{}}
+func (c *Cloud) buildHandlers(now func() time.Time) error {
+	c.Handlers = Handlers{HTTP: map[string]HTTPHandler{}, Authorizers: map[string]AuthorizerHandler{}, SQS: map[string]SQSHandler{}, Events: map[string]EventHandler{}}
 	for _, id := range slices.Sorted(maps.Keys(c.Stack.Functions)) {
 		b, ok := Bindings[id]
 		if !ok {
@@ -241,15 +280,25 @@ func (c *Cloud) buildHandlers() error {
 		if err != nil {
 			return err
 		}
-		if err := b.bind(app.New(cfg, c.AWS, c.log.With("function", id)), &c.Handlers, id); err != nil {
+		a := app.New(cfg, c.AWS, c.log.With("function", id))
+		if now != nil {
+			a.SetClock(now)
+		}
+		if err := b.bind(a, &c.Handlers, id); err != nil {
 			return fmt.Errorf("%s: %w", id, err)
 		}
 		c.Config.Table = cmp.Or(c.Config.Table, cfg.Table)
 		c.Config.DispatchQueueURL = cmp.Or(c.Config.DispatchQueueURL, cfg.DispatchQueueURL)
 		c.Config.ConfigurationSet = cmp.Or(c.Config.ConfigurationSet, cfg.ConfigurationSet)
 		c.Config.LogLevel = cfg.LogLevel
+		c.Config.Scheduler = cmp.Or(c.Config.Scheduler, cfg.Scheduler)
+		c.Config.UnsubscribeSecret = cmp.Or(c.Config.UnsubscribeSecret, cfg.UnsubscribeSecret)
+		c.Config.PublicURL = cmp.Or(c.Config.PublicURL, cfg.PublicURL)
 	}
 	c.App = app.New(c.Config, c.AWS, c.log)
+	if now != nil {
+		c.App.SetClock(now)
+	}
 	return nil
 }
 

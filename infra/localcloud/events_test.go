@@ -26,20 +26,24 @@ type fixtureCase struct {
 	failed []string
 	// sends is how many emails moto must have recorded afterwards.
 	sends int
+	// event: invoke the function as EventBridge or Scheduler does (raw
+	// JSON), not through its HTTP route.
+	event bool
 }
 
 // fixtures lists every file of events/; a file missing here fails the test.
 var fixtures = map[string]fixtureCase{
 	"authorizer.valid-key.json": {function: "AuthorizerFunction", authContext: map[string]any{
 		"keyId": "${demo.keyId}", "org": DemoOrg, "sandbox": DemoSandbox, "scopes": "trigger manage read"}},
-	"authorizer.unknown-key.json":  {function: "AuthorizerFunction", authContext: map[string]any{"authError": "unauthenticated"}},
-	"trigger.unitary.json":         {function: "TriggerFunction", status: 202, sends: 1},
-	"trigger.unitary-invalid.json": {function: "TriggerFunction", status: 400},
-	"trigger.health.json":          {function: "TriggerFunction", status: 200},
-	"manage.create-campaign.json":  {function: "ManageFunction", status: 201},
-	"manage.unknown-field.json":    {function: "ManageFunction", status: 400},
-	"dispatch.one-recipient.json":  {function: "DispatchFunction", failed: nil, sends: 1},
-	"dispatch.poison.json":         {function: "DispatchFunction", failed: []string{"2e1424d4-f796-459a-8184-9c92662be6da"}},
+	"authorizer.unknown-key.json":      {function: "AuthorizerFunction", authContext: map[string]any{"authError": "unauthenticated"}},
+	"trigger.unitary.json":             {function: "TriggerFunction", status: 202, sends: 1},
+	"trigger.unitary-invalid.json":     {function: "TriggerFunction", status: 400},
+	"trigger.health.json":              {function: "TriggerFunction", status: 200},
+	"manage.create-campaign.json":      {function: "ManageFunction", status: 201},
+	"manage.unknown-field.json":        {function: "ManageFunction", status: 400},
+	"dispatch.one-recipient.json":      {function: "DispatchFunction", failed: nil, sends: 1},
+	"dispatch.poison.json":             {function: "DispatchFunction", failed: []string{"2e1424d4-f796-459a-8184-9c92662be6da"}},
+	"trigger.eventbridge-unitary.json": {function: "TriggerFunction", event: true, sends: 1},
 }
 
 func TestEveryEventFixtureRunsThroughItsHandler(t *testing.T) {
@@ -88,6 +92,15 @@ func TestEveryEventFixtureRunsThroughItsHandler(t *testing.T) {
 				t.Fatal(err)
 			}
 			switch {
+			case tc.event:
+				res, err := c.Handlers.Events[tc.function](ctx, json.RawMessage(b))
+				if err != nil {
+					t.Fatalf("handler error: %v", err)
+				}
+				out, _ := json.Marshal(res)
+				if !strings.Contains(string(out), `"executionId"`) {
+					t.Errorf("result %s, want an execution response", out)
+				}
 			case c.Handlers.Authorizers[tc.function] != nil:
 				var ev events.APIGatewayV2CustomAuthorizerV2Request
 				decode(t, b, &ev)

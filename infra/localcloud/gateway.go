@@ -3,6 +3,7 @@ package localcloud
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,11 +29,17 @@ type AuthorizerHandler func(context.Context, events.APIGatewayV2CustomAuthorizer
 // SQSHandler is a function behind an SQS event source.
 type SQSHandler func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
 
+// EventHandler is a function invoked with a raw JSON event (EventBridge,
+// Scheduler, or any shape the function multiplexes).
+type EventHandler func(context.Context, json.RawMessage) (any, error)
+
 // Handlers are the in-process functions, by logical ID.
 type Handlers struct {
 	HTTP        map[string]HTTPHandler
 	Authorizers map[string]AuthorizerHandler
 	SQS         map[string]SQSHandler
+	// Events are functions as EventBridge and Scheduler invoke them.
+	Events map[string]EventHandler
 }
 
 // MaxBodyBytes is API Gateway's payload limit for HTTP APIs.

@@ -73,7 +73,7 @@ func TestPollerBuildsLambdaSQSRecords(t *testing.T) {
 	r := got[0]
 	sum := md5.Sum([]byte(`{"n":1}`))
 	if r.Body != `{"n":1}` || r.Md5OfBody != hex.EncodeToString(sum[:]) || r.EventSource != "aws:sqs" ||
-		r.EventSourceARN != s.Queues[1].ARN || r.AWSRegion != "us-east-1" || r.MessageId == "" || r.ReceiptHandle == "" {
+		r.EventSourceARN != s.Functions["DispatchFunction"].SQS[0].QueueARN || r.AWSRegion != "us-east-1" || r.MessageId == "" || r.ReceiptHandle == "" {
 		t.Errorf("record = %+v", r)
 	}
 	for _, a := range []string{"ApproximateReceiveCount", "SentTimestamp", "ApproximateFirstReceiveTimestamp"} {

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	cfndynamodb "github.com/awslabs/goformation/v7/cloudformation/dynamodb"
@@ -29,6 +31,14 @@ func Provision(ctx context.Context, awsCfg aws.Config, s *Stack) error {
 	for _, queue := range s.Queues {
 		if err := createQueue(ctx, q, queue); err != nil {
 			return fmt.Errorf("create queue %s: %w", queue.LogicalID, err)
+		}
+	}
+	sc := scheduler.NewFromConfig(awsCfg)
+	for _, g := range s.ScheduleGroups {
+		_, err := sc.CreateScheduleGroup(ctx, &scheduler.CreateScheduleGroupInput{Name: aws.String(g)})
+		var exists *schedtypes.ConflictException
+		if err != nil && !errors.As(err, &exists) {
+			return fmt.Errorf("create schedule group %s: %w", g, err)
 		}
 	}
 	return nil

@@ -24,6 +24,8 @@ const (
 	typeQueue    = "AWS::SQS::Queue"
 	typeFunction = "AWS::Serverless::Function"
 	typeHTTPAPI  = "AWS::Serverless::HttpApi"
+	typeSchedGrp = "AWS::Scheduler::ScheduleGroup"
+	typeRole     = "AWS::IAM::Role"
 )
 
 // StackOptions says where the stack is being "deployed".
@@ -55,6 +57,9 @@ type Stack struct {
 	Functions map[string]*Function
 	// Routes are the HttpApi events of every function.
 	Routes []Route
+	// ScheduleGroups are the physical names of the EventBridge Scheduler
+	// schedule groups.
+	ScheduleGroups []string
 }
 
 // Table is an AWS::DynamoDB::Table of the template.
@@ -186,9 +191,10 @@ type rawFunction struct {
 	Environment struct {
 		Variables map[string]any `json:"Variables"`
 	} `json:"Environment"`
-	Timeout    *int `json:"Timeout"`
-	MemorySize *int `json:"MemorySize"`
-	Events     map[string]struct {
+	Timeout      *int   `json:"Timeout"`
+	MemorySize   *int   `json:"MemorySize"`
+	FunctionName string `json:"FunctionName"`
+	Events       map[string]struct {
 		Type       string         `json:"Type"`
 		Properties map[string]any `json:"Properties"`
 	} `json:"Events"`
@@ -202,6 +208,11 @@ type rawFunction struct {
 
 func (s *Stack) load(tmpl *cloudformation.Template, raw *rawTemplate, r *resolver) error {
 	ids := slices.Sorted(maps.Keys(tmpl.Resources))
+	for _, id := range ids {
+		if raw.Resources[id].Type == typeSchedGrp {
+			s.ScheduleGroups = append(s.ScheduleGroups, r.physicalName(id))
+		}
+	}
 	byARN := map[string]string{} // function ARN → logical ID
 	for _, id := range ids {
 		switch res := tmpl.Resources[id].(type) {
@@ -217,6 +228,9 @@ func (s *Stack) load(tmpl *cloudformation.Template, raw *rawTemplate, r *resolve
 			s.Queues = append(s.Queues, q)
 		case *serverless.Function:
 			f := &Function{LogicalID: id, Name: r.physicalName(id), ARN: r.arn(id, typeFunction), Env: map[string]string{}, Timeout: 3 * time.Second, Memory: 128}
+			if n := raw.Resources[id].Properties.FunctionName; n != "" {
+				f.Name, f.ARN = n, r.functionARN(n)
+			}
 			byARN[f.ARN] = id
 			for _, props := range []rawFunction{raw.Globals.Function, raw.Resources[id].Properties} {
 				for k, v := range props.Environment.Variables {
@@ -389,9 +403,29 @@ func (r *resolver) arn(id, typ string) string {
 	case typeQueue:
 		return p + "sqs:" + r.opts.Region + ":" + r.opts.AccountID + ":" + r.physicalName(id)
 	case typeFunction:
-		return p + "lambda:" + r.opts.Region + ":" + r.opts.AccountID + ":function:" + r.physicalName(id)
+		return r.functionARN(r.physicalName(id))
+	case typeRole:
+		return p + "iam::" + r.opts.AccountID + ":role/" + r.physicalName(id)
 	}
 	return p + "local:" + r.opts.Region + ":" + r.opts.AccountID + ":" + id
+}
+
+// resolved is v with a nested Fn::Sub or Ref resolved (a handler sees
+// the template before its inner intrinsics are processed).
+func (r *resolver) resolved(v any, template any) string {
+	if m, ok := v.(map[string]any); ok {
+		if sub, ok := m["Fn::Sub"]; ok {
+			return str(r.sub("", sub, template))
+		}
+		if ref, ok := m["Ref"]; ok {
+			return str(r.ref("", ref, template))
+		}
+	}
+	return str(v)
+}
+
+func (r *resolver) functionARN(name string) string {
+	return "arn:aws:lambda:" + r.opts.Region + ":" + r.opts.AccountID + ":function:" + name
 }
 
 // logicalID maps a resolved Ref back to its logical ID (for ApiId).
@@ -470,6 +504,11 @@ func (r *resolver) getAtt(_ string, input any, template any) any {
 	case typ == typeTable && attr == "Arn":
 		return r.arn(id, typ)
 	case typ == typeFunction && attr == "Arn":
+		if _, props := resourceType(template, id); props["FunctionName"] != nil {
+			return r.functionARN(r.resolved(props["FunctionName"], template))
+		}
+		return r.arn(id, typ)
+	case typ == typeRole && attr == "Arn":
 		return r.arn(id, typ)
 	}
 	return fmt.Sprintf("local:%s.%s", id, attr)

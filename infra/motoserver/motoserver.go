@@ -31,6 +31,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -62,7 +64,7 @@ const (
 type Options struct {
 	// Host is the address moto listens on; default 127.0.0.1.
 	Host string
-	// Port is the port moto listens on; 0 picks a free one.
+	// Port is the port the server answers on; 0 picks a free one.
 	Port int
 	// Output receives moto's stdout and stderr (its request log);
 	// nil discards them.
@@ -75,6 +77,7 @@ type Options struct {
 type Server struct {
 	url    string
 	client *http.Client
+	proxy  *http.Server
 
 	cmd      *exec.Cmd
 	exited   chan struct{} // closed when cmd has exited
@@ -98,22 +101,25 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Output == nil {
 		opts.Output = io.Discard
 	}
+	// moto itself listens on a private port behind a proxy on opts.Port
+	// (see serializer). Claim the public port first so a busy one fails
+	// fast.
+	l, err := net.Listen("tcp", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)))
+	if err != nil {
+		return nil, fmt.Errorf("moto: %w", err)
+	}
 	// A free port found by listening and closing can be taken by someone
 	// else before moto binds it; try again with another one in that case.
-	attempts := 1
-	if opts.Port == 0 {
-		attempts = 3
-	}
 	var lastErr error
-	for range attempts {
-		port := opts.Port
-		if port == 0 {
-			if port, err = freePort(opts.Host); err != nil {
-				return nil, err
-			}
+	for range 3 {
+		port, err := freePort(opts.Host)
+		if err != nil {
+			l.Close()
+			return nil, err
 		}
 		s, err := start(ctx, bin, opts, port)
 		if err == nil {
+			s.serve(l)
 			return s, nil
 		}
 		lastErr = err
@@ -121,7 +127,37 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			break
 		}
 	}
+	l.Close()
 	return nil, lastErr
+}
+
+// serve puts the serializing proxy in front of moto on l.
+func (s *Server) serve(l net.Listener) {
+	target, _ := url.Parse(s.url)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second}
+	s.proxy = &http.Server{Handler: &serializer{next: rp}, ReadHeaderTimeout: 10 * time.Second}
+	s.url = "http://" + l.Addr().String()
+	go func() { _ = s.proxy.Serve(l) }()
+}
+
+// serializer makes moto's DynamoDB linearizable, as DynamoDB is: moto runs
+// requests on concurrent threads without isolation, so two conditional
+// writes (or transactions) racing on one item can both pass their
+// condition, and TransactWriteItems deep-copies tables other threads are
+// writing. DynamoDB requests therefore go through one at a time; every
+// other service (SQS long polls included) stays concurrent.
+type serializer struct {
+	mu   sync.Mutex
+	next http.Handler
+}
+
+func (p *serializer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_") {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+	}
+	p.next.ServeHTTP(w, r)
 }
 
 func start(ctx context.Context, bin string, opts Options, port int) (*Server, error) {
@@ -209,6 +245,11 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closeOne.Do(func() {
+		if s.proxy != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = s.proxy.Shutdown(ctx)
+			cancel()
+		}
 		select {
 		case <-s.exited:
 			return
@@ -349,17 +390,11 @@ func (s *Server) records(ctx context.Context, service, model string, out any) er
 // AWSConfig returns an SDK configuration pointed at this server, with
 // static test credentials and Region. It reads nothing from the
 // environment or ~/.aws, so a developer's real profile can never be used.
-//
-// It allows more retries than the SDK's default 3 attempts: moto's
-// TransactWriteItems deep-copies the table while other requests may be
-// writing it, and under concurrency that occasionally fails with a 500
-// that a retry gets through (DynamoDB itself isolates transactions).
 func (s *Server) AWSConfig() aws.Config {
 	return aws.Config{
-		Region:           Region,
-		Credentials:      aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, "")),
-		BaseEndpoint:     aws.String(s.url),
-		RetryMaxAttempts: 10,
+		Region:       Region,
+		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, "")),
+		BaseEndpoint: aws.String(s.url),
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,14 +19,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
-	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/dynamo"
-	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
@@ -53,6 +53,9 @@ type App struct {
 	aws   aws.Config
 	log   *slog.Logger
 	store *dynamo.Store
+	// now is the clock of every service (nil: the wall clock); the local
+	// cloud's tests set it (SetClock).
+	now func() time.Time
 }
 
 // New builds the shared clients for cfg.
@@ -67,9 +70,10 @@ func (a *App) Store() *dynamo.Store { return a.store }
 func (a *App) Keys() auth.KeyStore { return a.store }
 
 // Campaigns returns the campaign service; review checks From addresses
-// against the account's SES identities.
+// against the account's SES identities, and hooks keep the campaign's
+// schedules in step with its life.
 func (a *App) Campaigns() *campaign.Service {
-	return &campaign.Service{Store: a.store, Senders: ses.NewIdentities(sesv2.NewFromConfig(a.aws))}
+	return &campaign.Service{Store: a.store, Senders: ses.NewIdentities(sesv2.NewFromConfig(a.aws)), Hooks: a.campaignHooks(), Now: a.now}
 }
 
 // AuthorizerHandler returns the HTTP API Lambda authorizer.
@@ -83,18 +87,15 @@ func (a *App) TriggerHandler() (httpapi.HandlerFunc, error) {
 	if err := a.cfg.RequireQueue(); err != nil {
 		return nil, err
 	}
-	svc := &execution.Service{
-		Store: a.store, Campaigns: a.store, Profiles: a.store, Log: a.log,
-		Queue: sqs.New(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL),
-	}
-	return httpapi.Trigger(svc, a.log), nil
+	return httpapi.TriggerWithAudiences(a.unitary(), a.Audiences(), a.log), nil
 }
 
 // ManageHandler returns the management API handler.
 func (a *App) ManageHandler() httpapi.HandlerFunc {
 	return httpapi.Manage(httpapi.ManageDeps{Campaigns: a.Campaigns(), Profiles: &profile.Service{Store: a.store},
 		Suppressions: a.Suppressions(), Unsubscribe: a.unsubscribe(),
-		Preview: &preview.Service{Campaigns: a.store, Profiles: a.store, Sender: a.Dispatcher()}}, a.log)
+		Preview:   &preview.Service{Campaigns: a.store, Profiles: a.store, Sender: a.Dispatcher()},
+		Audiences: &audience.Service{Store: a.store, Now: a.now}, Recurrences: a.Recurrences()}, a.log)
 }
 
 // Suppressions returns the suppression list service.
@@ -125,6 +126,7 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		PublicURL:               a.cfg.PublicURL,
 		DefaultConfigurationSet: a.cfg.ConfigurationSet,
 		Log:                     a.log,
+		Now:                     a.now,
 	}
 }
 

@@ -175,6 +175,7 @@ func TestCreateCampaignValidation(t *testing.T) {
 		{"a context schema referring outside itself is refused", func(c *campaign.CampaignInput) {
 			c.ContextSchema = []byte(`{"$ref":"file:///etc/passwd"}`)
 		}, []string{"contextSchema"}},
+		{"an unknown type is refused", func(c *campaign.CampaignInput) { c.Type = "bulk" }, []string{"type"}},
 		{"a missing channel is required", func(c *campaign.CampaignInput) { c.Channel = "" }, []string{"channel"}},
 		{"email content on a push campaign is refused", func(c *campaign.CampaignInput) { c.Channel = campaign.Push }, []string{"content.email"}},
 		{"an unknown channel is refused", func(c *campaign.CampaignInput) { c.Channel = "pigeon" }, []string{"channel"}},

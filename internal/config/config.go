@@ -29,6 +29,24 @@ type Config struct {
 	PublicURL string
 	// LogLevel is debug, info, warn or error (HERALD_LOG_LEVEL, default info).
 	LogLevel slog.Level
+	// Scheduler holds where schedules go (HERALD_SCHEDULE_GROUP) and
+	// what they invoke (HERALD_SCHEDULER_TARGET_ARN, _ROLE_ARN, _DLQ_ARN);
+	// functions that create schedules need it.
+	Scheduler SchedulerConfig
+	// EventOrg and EventSandbox are the tenant that EventBridge events
+	// and schedules invoking Trigger directly act for
+	// (HERALD_EVENT_ORG, HERALD_EVENT_SANDBOX); empty refuses them.
+	EventOrg, EventSandbox string
+}
+
+// SchedulerConfig is where Herald's schedules go.
+type SchedulerConfig struct {
+	Group, TargetARN, RoleARN, DeadLetterARN string
+}
+
+// Enabled reports whether schedules can be created.
+func (s SchedulerConfig) Enabled() bool {
+	return s.Group != "" && s.TargetARN != "" && s.RoleARN != ""
 }
 
 // Load reads the configuration through getenv (os.Getenv in a function,
@@ -40,6 +58,14 @@ func Load(getenv func(string) string) (Config, error) {
 		ConfigurationSet:  strings.TrimSpace(getenv("HERALD_SES_CONFIGURATION_SET")),
 		UnsubscribeSecret: getenv("HERALD_UNSUBSCRIBE_SECRET"),
 		PublicURL:         strings.TrimRight(strings.TrimSpace(getenv("HERALD_PUBLIC_URL")), "/"),
+		Scheduler: SchedulerConfig{
+			Group:         strings.TrimSpace(getenv("HERALD_SCHEDULE_GROUP")),
+			TargetARN:     strings.TrimSpace(getenv("HERALD_SCHEDULER_TARGET_ARN")),
+			RoleARN:       strings.TrimSpace(getenv("HERALD_SCHEDULER_ROLE_ARN")),
+			DeadLetterARN: strings.TrimSpace(getenv("HERALD_SCHEDULER_DLQ_ARN")),
+		},
+		EventOrg:     strings.TrimSpace(getenv("HERALD_EVENT_ORG")),
+		EventSandbox: strings.TrimSpace(getenv("HERALD_EVENT_SANDBOX")),
 	}
 	if s := c.UnsubscribeSecret; s != "" && len(s) < 32 {
 		return Config{}, fmt.Errorf("config: HERALD_UNSUBSCRIBE_SECRET must be at least 32 bytes")

@@ -94,7 +94,7 @@ func (d *Dispatcher) sendSMS(ctx context.Context, job Job, cv *compiled, cfg cam
 			return ExcludedOptedOut, "", nil
 		}
 	}
-	rendered, err := cv.content.Render(Data(p.Attributes, r.Profile, r.Context), job.Proof)
+	rendered, err := cv.content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof)
 	if err != nil {
 		d.log().WarnContext(ctx, "render failed", "executionId", job.ExecutionID, "campaignId", job.CampaignID, "error", err.Error())
 		return FailedRender, "", nil
@@ -192,7 +192,7 @@ func (d *Dispatcher) deliverPush(ctx context.Context, job Job, cv *compiled, cfg
 		}
 		return []Outcome{o}, nil
 	}
-	rendered, rerr := cv.content.Render(Data(p.Attributes, r.Profile, r.Context), job.Proof)
+	rendered, rerr := cv.content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof)
 	if rerr != nil {
 		d.log().WarnContext(ctx, "render failed", "executionId", job.ExecutionID, "campaignId", job.CampaignID, "error", rerr.Error())
 	}

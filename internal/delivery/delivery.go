@@ -49,6 +49,9 @@ type Job struct {
 	// and its ledger entries are proofs, not deliveries.
 	Proof      bool        `json:"proof,omitempty"`
 	Recipients []Recipient `json:"recipients"`
+	// Context is an audience execution's context, shared by every
+	// recipient that carries none of its own.
+	Context map[string]any `json:"context,omitempty"`
 }
 
 // Recipient is one person to send to, with what the trigger call said
@@ -102,6 +105,15 @@ const (
 	FailedInterrupted     Outcome = "failed:interrupted"
 	FailedTooLong         Outcome = "failed:too_long"
 	FailedPayloadTooLarge Outcome = "failed:payload_too_large"
+)
+
+// Outcomes of audience executions.
+const (
+	// ExcludedNoProfile: an audience member whose identity has no profile.
+	ExcludedNoProfile Outcome = "excluded:no_profile"
+	// ExcludedRateWindow: a member whose slot on the delivery-rate
+	// timeline fell past the execution's 12-hour window.
+	ExcludedRateWindow Outcome = "excluded:rate_window_exceeded"
 )
 
 // State is a ledger entry's state.

@@ -216,8 +216,11 @@ func (j Job) validate() error {
 // retried; the ledger then holds no claim for what was not done, or a
 // fresh claim of a concurrent duplicate.
 func (d *Dispatcher) deliver(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) ([]Outcome, error) {
-	if cv.version.Channel != campaign.Push {
+	if cv.version.Channel != campaign.Push || noProfile(job, cv, r, p) {
 		o, err := d.once(ctx, job, cv, r, "", func() (Outcome, string, error) {
+			if noProfile(job, cv, r, p) {
+				return ExcludedNoProfile, "", nil
+			}
 			if cv.version.Channel == campaign.SMS {
 				return d.sendSMS(ctx, job, cv, cfg, r, p)
 			}
@@ -319,7 +322,7 @@ func (d *Dispatcher) sendEmail(ctx context.Context, job Job, cv *compiled, cfg c
 	if sup, err := d.suppressed(ctx, job, cv, suppression.Email, address.NormalizeEmail(to), es.SendToSuppressed); err != nil || sup {
 		return ExcludedSuppressed, "", err
 	}
-	rendered, err := cv.content.Render(Data(p.Attributes, r.Profile, r.Context), job.Proof)
+	rendered, err := cv.content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof)
 	if err != nil {
 		d.log().WarnContext(ctx, "render failed", "executionId", job.ExecutionID, "campaignId", job.CampaignID, "error", err.Error())
 		return FailedRender, "", nil
@@ -447,4 +450,22 @@ func (d *Dispatcher) profiles(ctx context.Context, job Job) (map[profile.Identit
 		return nil, fmt.Errorf("%w: profiles: %w", ErrRetry, err)
 	}
 	return m, nil
+}
+
+// Audience executions (marketing fan-out).
+
+// noProfile reports an audience member of a marketing send whose identity
+// has no stored profile: it is excluded (excluded:no_profile), never sent
+// to from the identity alone.
+func noProfile(job Job, cv *compiled, r Recipient, p profile.Profile) bool {
+	return r.Type == "aep" && cv.version.Type == campaign.Marketing && !job.Proof && p.ID == ""
+}
+
+// recipientContext is the recipient's own context, else the job's (an
+// audience execution sends one context for every member).
+func recipientContext(job Job, r Recipient) map[string]any {
+	if r.Context != nil {
+		return r.Context
+	}
+	return job.Context
 }

@@ -12,11 +12,26 @@
 //	suppression          T#<tk>#SUPP                         <channel>#<address>
 //	idempotency record   T#<tk>#REQ#<requestId>              REQ       (expiresAt TTL)
 //	execution            T#<tk>#EXEC#<id>                    EXEC
-//	ledger entry         T#<tk>#EXEC#<id>                    L#<channel>#<namespace>#<userId>
-//	proof ledger entry   T#<tk>#EXEC#proof-<uuid>            L#<channel>#<namespace>#<userId>  (proof=true)
+//	ledger entry         T#<tk>#EXEC#<id>                    L#<channel>#<userId>[#<device>]  (proof=true in a proof-<uuid> execution)
+//	audience header      T#<tk>#AUDS                         AUD#<id>  (memberCount)
+//	audience member      T#<tk>#AUD#<id>                     M#<namespace>#<id>
+//	audience execution   T#<tk>#EXEC#<id>                    EXEC      (kind "audience", state, leaseToken, doc)
+//	campaign schedule    T#<tk>#CAMP#<id>                    SCH#<schedule name>
+//	recurrence           T#<tk>#CAMP#<id>                    REC#<id>  (doc)
+//	pacing timeline      T#<tk>#CAMP#<id>                    PACE      (nextAt, Unix ns)
 //
-// Ledger entries of push carry the device: L#push#<userId>#<device>,
-// where device is a digest of the app id and token (never the token).
+// Ledger entries of push carry the device: a digest of the app id and
+// token (never the token).
+//
+// Audience data: a tenant's audiences are a Query on AUDS ("AUD#"); an
+// audience's members are read in pages behind a cursor (the last sk read,
+// base64url; "M#" — the fan-out's read); a campaign's pending schedules
+// ("SCH#") and recurrences ("REC#") are Queries on the campaign's pk; the
+// audience status counts the ledger projecting state and outcome. Members
+// are added with BatchGet (which exist) + BatchWrite (25) and an ADD on
+// the header's count; an audience execution's state and lease change by
+// conditional puts; the pacing timeline by a put conditioned on the nextAt
+// read.
 //
 // Access patterns:
 //
@@ -194,6 +209,34 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 }
 
 func asErr(err error, target any) bool { return errors.As(err, target) }
+
+// batchWrite writes requests in chunks of 25 (BatchWriteItem's limit),
+// retrying unprocessed items with a short backoff.
+func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
+	for start := 0; start < len(reqs); start += 25 {
+		pending := reqs[start:min(start+25, len(reqs))]
+		for attempt := 0; len(pending) > 0; attempt++ {
+			if attempt > 0 {
+				if attempt > 8 {
+					return fmt.Errorf("batch write: %d items still unprocessed", len(pending))
+				}
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(time.Duration(1<<attempt) * 10 * time.Millisecond):
+				}
+			}
+			out, err := s.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+				RequestItems: map[string][]types.WriteRequest{s.table: pending},
+			})
+			if err != nil {
+				return fmt.Errorf("batch write: %w", err)
+			}
+			pending = out.UnprocessedItems[s.table]
+		}
+	}
+	return nil
+}
 
 func isConditionFailed(err error) bool {
 	var ccf *types.ConditionalCheckFailedException

@@ -393,26 +393,3 @@ func (s *Store) PutBatch(ctx context.Context, t tenant.Tenant, ps []profile.Prof
 	}
 	return errs
 }
-
-// batchWrite writes up to 25 requests, retrying unprocessed ones with a
-// short backoff.
-func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
-	for attempt := 0; len(reqs) > 0; attempt++ {
-		if attempt > 0 {
-			if attempt > 8 {
-				return fmt.Errorf("batch write: %d items still unprocessed", len(reqs))
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Duration(1<<attempt) * 10 * time.Millisecond):
-			}
-		}
-		out, err := s.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: reqs}})
-		if err != nil {
-			return fmt.Errorf("batch write: %w", err)
-		}
-		reqs = out.UnprocessedItems[s.table]
-	}
-	return nil
-}

@@ -4,8 +4,10 @@ import (
 	"log/slog"
 	"maps"
 
+	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/suppression"
@@ -30,6 +32,9 @@ type ManageDeps struct {
 	Unsubscribe  *unsubscribe.Signer
 	// Preview renders previews, sends proofs and builds request samples.
 	Preview *preview.Service
+	// Audiences and Recurrences (issue 6) add their routes when set.
+	Audiences   *audience.Service
+	Recurrences *execution.Recurrences
 }
 
 // Manage returns the handler of the management API. Each resource
@@ -41,6 +46,8 @@ func Manage(d ManageDeps, log *slog.Logger) HandlerFunc {
 		profileRoutes(d),
 		suppressionRoutes(d),
 		unsubscribeRoutes(d),
+		audienceRoutes(d),
+		recurrenceRoutes(d),
 	} {
 		maps.Copy(rt.routes, group)
 	}

@@ -12,7 +12,11 @@ import (
 
 // Trigger returns the handler of the execution API (/im/*).
 func Trigger(svc *execution.Service, log *slog.Logger) HandlerFunc {
-	rt := &router{log: log, routes: map[string]route{
+	return triggerRouter(svc, log).serve
+}
+
+func triggerRouter(svc *execution.Service, log *slog.Logger) *router {
+	return &router{log: log, routes: map[string]route{
 		"POST /im/executions/unitary": {scopes: []auth.Scope{auth.ScopeTrigger}, maxBody: execution.MaxBodySize,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				var req execution.UnitaryRequest
@@ -40,5 +44,4 @@ func Trigger(svc *execution.Service, log *slog.Logger) HandlerFunc {
 			return http.StatusOK, map[string]string{"status": "UP"}, nil
 		}},
 	}}
-	return rt.serve
 }

@@ -43,6 +43,9 @@ type Store struct {
 	configUse map[string]*configUse
 	// versionExpiry records ExpireVersions calls, per campaign.
 	versionExpiry map[string]time.Time
+	// aud holds audiences, audience executions, pacing, schedule refs
+	// and recurrences (audiences.go).
+	aud *audienceData
 }
 
 type configUse struct {
@@ -703,6 +706,8 @@ func clone[T any](v T) T {
 type Queue struct {
 	mu   sync.Mutex
 	jobs []delivery.Job
+	// delays are the delays of EnqueueDelayed jobs (audiences.go).
+	delays []time.Duration
 	// Err, when set, is returned by Enqueue (and nothing is recorded).
 	Err error
 }

@@ -1,0 +1,10 @@
+// Command scheduler is the target of every EventBridge Scheduler schedule
+// Herald creates: scheduled, recurring and paced audience executions, and
+// campaign starts and ends.
+package main
+
+import "github.com/heraldhq/herald/internal/app"
+
+func main() {
+	app.Main("scheduler", func(a *app.App) (any, error) { return a.SchedulerHandler() })
+}

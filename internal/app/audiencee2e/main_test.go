@@ -1,0 +1,158 @@
+// Package audiencee2e_test runs the audience, schedule and pacing tests
+// end to end against a local cloud of their own: thousands of sends make
+// moto's state large, and the other end-to-end tests read it whole.
+package audiencee2e_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"github.com/heraldhq/herald/infra/localcloud"
+	"github.com/heraldhq/herald/infra/motoserver"
+	"github.com/heraldhq/herald/internal/auth"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+var cloud *localcloud.Cloud
+
+func TestMain(m *testing.M) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	var err error
+	cloud, err = localcloud.Start(ctx, localcloud.Options{
+		TemplatePath: "../../../template.yaml", Addr: "127.0.0.1:0", ManualPolling: true, Now: clock.Now,
+		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	})
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start local cloud:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	cloud.Close()
+	motoserver.StopShared()
+	os.Exit(code)
+}
+
+// fixture is one tenant with a key and a verified sender domain.
+type fixture struct {
+	t          testing.TB
+	secret     string
+	keyID      string
+	campaignID string
+	domain     string
+	tenant     tenant.Tenant
+}
+
+var fixtureSeq struct {
+	sync.Mutex
+	n int
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	fixtureSeq.Lock()
+	fixtureSeq.n++
+	n := fixtureSeq.n
+	fixtureSeq.Unlock()
+	ctx := context.Background()
+	tn := tenant.Tenant{Org: fmt.Sprintf("AUD%d@AdobeOrg", n), Sandbox: "prod"}
+	k, secret, err := auth.Mint(ctx, cloud.App.Keys(), tn, []auth.Scope{auth.ScopeTrigger, auth.ScopeManage, auth.ScopeRead}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	domain := fmt.Sprintf("games%d.example", n)
+	if _, err := sesv2.NewFromConfig(cloud.AWS).CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(domain)}); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{t: t, secret: secret, keyID: k.ID, tenant: tn, domain: domain}
+}
+
+func (f *fixture) headers() map[string]string {
+	return map[string]string{"Authorization": "Bearer " + f.secret, "x-api-key": f.keyID,
+		"x-gw-ims-org-id": f.tenant.Org, "x-sandbox-name": f.tenant.Sandbox, "Content-Type": "application/json"}
+}
+
+// do sends a request through the gateway and returns status and body.
+func do(t testing.TB, method, path string, headers map[string]string, body any) (int, []byte) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		j, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, cloud.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, out
+}
+
+func (f *fixture) mustDo(method, path string, body any, want int, out any) {
+	f.t.Helper()
+	status, b := do(f.t, method, path, f.headers(), body)
+	if status != want {
+		f.t.Fatalf("%s %s = %d %s, want %d", method, path, status, b, want)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
+// drain runs Dispatch over everything queued.
+func drain(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := cloud.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func checkErrorShape(t testing.TB, body []byte, status int) {
+	t.Helper()
+	var e struct {
+		Type   string `json:"type"`
+		Title  string `json:"title"`
+		Status int    `json:"status"`
+		Detail string `json:"detail"`
+		Report *struct {
+			AdditionalContext map[string]string `json:"additionalContext"`
+		} `json:"report"`
+	}
+	if err := json.Unmarshal(body, &e); err != nil {
+		t.Fatalf("error body is not JSON: %s", body)
+	}
+	if !strings.HasPrefix(e.Type, "urn:herald:error:") || e.Title == "" || e.Status != status || e.Detail == "" || e.Report == nil {
+		t.Errorf("error body %s lacks the documented shape", body)
+	}
+}

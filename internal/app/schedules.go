@@ -1,0 +1,100 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/httpapi"
+	"github.com/heraldhq/herald/internal/scheduler"
+	"github.com/heraldhq/herald/internal/sqs"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+// SetClock replaces the clock of every service the app builds from now
+// on (the local cloud's tests move time by hand).
+func (a *App) SetClock(now func() time.Time) { a.now = now }
+
+// unitary is the unitary execution service.
+func (a *App) unitary() *execution.Service {
+	return &execution.Service{
+		Store: a.store, Campaigns: a.store, Profiles: a.store, Log: a.log, Now: a.now,
+		Queue: sqs.New(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL),
+	}
+}
+
+// Scheduler returns the EventBridge Scheduler adapter, or one refusing
+// every schedule when the function's configuration names no group.
+func (a *App) Scheduler() execution.Scheduler {
+	sc := a.cfg.Scheduler
+	if !sc.Enabled() {
+		return unscheduled{}
+	}
+	return scheduler.New(awsscheduler.NewFromConfig(a.aws), scheduler.Config{
+		Group: sc.Group, TargetARN: sc.TargetARN, RoleARN: sc.RoleARN, DeadLetterARN: sc.DeadLetterARN})
+}
+
+type unscheduled struct{}
+
+var errUnscheduled = derrors.New(derrors.Conflict, "scheduling is not configured for this function (HERALD_SCHEDULE_GROUP)")
+
+func (unscheduled) CreateSchedule(context.Context, execution.Schedule) error { return errUnscheduled }
+func (unscheduled) DeleteSchedule(context.Context, string) error             { return nil }
+
+// Audiences returns the audience execution service.
+func (a *App) Audiences() *execution.Audiences {
+	aud := &execution.Audiences{
+		Records: a.store, Executions: a.store, Campaigns: a.store, Members: a.store, Pacer: a.store,
+		Schedules: a.Scheduler(), Log: a.log, Now: a.now,
+	}
+	if a.cfg.DispatchQueueURL != "" {
+		aud.Queue = sqs.New(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL)
+	}
+	return aud
+}
+
+// Recurrences returns the recurring execution service.
+func (a *App) Recurrences() *execution.Recurrences {
+	aud := a.Audiences()
+	return &execution.Recurrences{Store: a.store, Campaigns: a.store, Schedules: aud.Schedules, Audiences: aud}
+}
+
+// campaignHooks schedules campaign starts and ends, when scheduling is
+// configured.
+func (a *App) campaignHooks() campaign.Hooks {
+	if !a.cfg.Scheduler.Enabled() {
+		return nil
+	}
+	return &execution.CampaignSchedules{Audiences: a.Audiences(), Recurrences: a.store}
+}
+
+// SchedulerHandler returns the Scheduler function: the target of every
+// schedule. It needs the dispatch queue and the scheduler settings (it
+// creates continuation schedules).
+func (a *App) SchedulerHandler() (func(context.Context, execution.ScheduleInput) error, error) {
+	if err := a.cfg.RequireQueue(); err != nil {
+		return nil, err
+	}
+	if !a.cfg.Scheduler.Enabled() {
+		return nil, errors.New("config: HERALD_SCHEDULE_GROUP, HERALD_SCHEDULER_TARGET_ARN and HERALD_SCHEDULER_ROLE_ARN are required")
+	}
+	r := &execution.Runner{Audiences: a.Audiences(), Recurrences: a.Recurrences(), Campaigns: a.Campaigns()}
+	return r.Run, nil
+}
+
+// TriggerEventHandler returns the Trigger function's Lambda entry point:
+// HTTP API requests, EventBridge events and Scheduler inputs.
+func (a *App) TriggerEventHandler() (httpapi.EventHandler, error) {
+	h, err := a.TriggerHandler()
+	if err != nil {
+		return nil, err
+	}
+	ev := tenant.Tenant{Org: a.cfg.EventOrg, Sandbox: a.cfg.EventSandbox}
+	return httpapi.TriggerEvents(h, a.unitary(), a.Audiences(), ev, a.log), nil
+}

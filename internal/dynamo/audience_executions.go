@@ -1,0 +1,309 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+var (
+	_ execution.AudienceStore = (*Store)(nil)
+	_ execution.Pacer         = (*Store)(nil)
+)
+
+// An audience execution is the EXEC item of its partition with kind
+// "audience": state and lease are top-level attributes (for conditions),
+// the whole execution is kept as JSON in doc (its context keeps its exact
+// JSON numbers that way).
+const kindAudience = "audience"
+
+func strAttr(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func audienceExecItem(t tenant.Tenant, ex execution.AudienceExecution) (map[string]types.AttributeValue, error) {
+	doc, err := json.Marshal(ex)
+	if err != nil {
+		return nil, fmt.Errorf("encode execution: %w", err)
+	}
+	item := key(tenantPK(t, skExecution, ex.ID), skExecution)
+	item["kind"] = strAttr(kindAudience)
+	item["executionId"] = strAttr(ex.ID)
+	item["campaignId"] = strAttr(ex.CampaignID)
+	item["requestId"] = strAttr(ex.RequestID)
+	item["state"] = strAttr(ex.State)
+	item["leaseToken"] = strAttr(ex.LeaseToken)
+	item["doc"] = strAttr(string(doc))
+	return item, nil
+}
+
+// BeginAudience implements execution.AudienceStore.
+func (s *Store) BeginAudience(ctx context.Context, t tenant.Tenant, rec execution.Record, ex execution.AudienceExecution) error {
+	ri, err := attributevalue.MarshalMap(requestItem{
+		PK: tenantPK(t, skRequest, rec.RequestID), SK: skRequest, RequestID: rec.RequestID, BodyHash: rec.BodyHash,
+		ExecutionID: rec.Response.ExecutionID, Version: rec.Version, CreatedAt: rec.Response.CreatedAt,
+		CreatedBy: rec.Response.CreatedBy, ExpiresAt: rec.ExpiresAt,
+	})
+	if err != nil {
+		return fmt.Errorf("encode request: %w", err)
+	}
+	ei, err := audienceExecItem(t, ex)
+	if err != nil {
+		return err
+	}
+	cond, err := expression.NewBuilder().WithCondition(expression.Or(
+		expression.AttributeNotExists(expression.Name(attrPK)),
+		expression.Name("expiresAt").LessThan(expression.Value(time.Now().Unix())),
+	)).Build()
+	if err != nil {
+		return err
+	}
+	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String(s.table), Item: ri, ConditionExpression: cond.Condition(),
+			ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()}},
+		{Put: &types.Put{TableName: aws.String(s.table), Item: ei, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	}})
+	if isTxConditionFailed(err) {
+		return derrors.New(derrors.Conflict, "request %q already exists", rec.RequestID)
+	}
+	if err != nil {
+		return fmt.Errorf("begin audience execution: %w", err)
+	}
+	return nil
+}
+
+// GetAudienceExecution implements execution.AudienceStore.
+func (s *Store) GetAudienceExecution(ctx context.Context, t tenant.Tenant, id string) (execution.AudienceExecution, error) {
+	var ex execution.AudienceExecution
+	item, err := s.get(ctx, tenantPK(t, skExecution, id), skExecution, fmt.Sprintf("audience execution %q", id))
+	if err != nil {
+		return ex, err
+	}
+	if str(item, "kind") != kindAudience {
+		return ex, derrors.New(derrors.NotFound, "audience execution %q not found", id)
+	}
+	if err := json.Unmarshal([]byte(str(item, "doc")), &ex); err != nil {
+		return ex, fmt.Errorf("decode execution: %w", err)
+	}
+	return ex, nil
+}
+
+// putExec replaces the execution item provided cond holds.
+func (s *Store) putExec(ctx context.Context, t tenant.Tenant, ex execution.AudienceExecution, cond expression.ConditionBuilder) error {
+	item, err := audienceExecItem(t, ex)
+	if err != nil {
+		return err
+	}
+	c, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return err
+	}
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item,
+		ConditionExpression: c.Condition(), ExpressionAttributeNames: c.Names(), ExpressionAttributeValues: c.Values()})
+	if isConditionFailed(err) {
+		return derrors.New(derrors.Conflict, "audience execution %s changed meanwhile", ex.ID)
+	}
+	return err
+}
+
+// SetAudienceState implements execution.AudienceStore.
+func (s *Store) SetAudienceState(ctx context.Context, t tenant.Tenant, id string, from []string, to string) error {
+	ex, err := s.GetAudienceExecution(ctx, t, id)
+	if err != nil {
+		return err
+	}
+	ok := false
+	for _, f := range from {
+		ok = ok || ex.State == f
+	}
+	if !ok {
+		return derrors.New(derrors.Conflict, "audience execution %s is %s", id, ex.State)
+	}
+	old := ex.State
+	ex.State = to
+	return s.putExec(ctx, t, ex, expression.Name("state").Equal(expression.Value(old)))
+}
+
+// AcquireLease implements execution.AudienceStore: a read, then a put
+// conditioned on the lease token read, so two contenders cannot both win.
+func (s *Store) AcquireLease(ctx context.Context, t tenant.Tenant, id, token string, now, until time.Time) (execution.AudienceExecution, error) {
+	ex, err := s.GetAudienceExecution(ctx, t, id)
+	if err != nil {
+		return ex, err
+	}
+	if ex.State != execution.StateRunning {
+		return ex, derrors.New(derrors.Conflict, "audience execution %s is %s", id, ex.State)
+	}
+	if ex.LeaseToken != "" && ex.LeaseToken != token && now.Before(ex.LeaseUntil) {
+		return ex, derrors.New(derrors.Conflict, "audience execution %s is being fanned out", id)
+	}
+	old := ex.LeaseToken
+	ex.LeaseToken, ex.LeaseUntil = token, until
+	err = s.putExec(ctx, t, ex, expression.And(
+		expression.Name("state").Equal(expression.Value(execution.StateRunning)),
+		expression.Name("leaseToken").Equal(expression.Value(old))))
+	return ex, err
+}
+
+// SaveProgress implements execution.AudienceStore.
+func (s *Store) SaveProgress(ctx context.Context, t tenant.Tenant, ex execution.AudienceExecution) error {
+	return s.putExec(ctx, t, ex, expression.And(
+		expression.Name("state").Equal(expression.Value(execution.StateRunning)),
+		expression.Name("leaseToken").Equal(expression.Value(ex.LeaseToken))))
+}
+
+// RecordOutcomes implements execution.AudienceStore with BatchWrite puts:
+// the members were never enqueued, so no claim can exist for them (a
+// repeat after a crash writes the same outcome again).
+func (s *Store) RecordOutcomes(ctx context.Context, t tenant.Tenant, entries []delivery.Entry) error {
+	reqs := make([]types.WriteRequest, len(entries))
+	for i, e := range entries {
+		item, err := attributevalue.MarshalMap(toLedgerItem(t, e))
+		if err != nil {
+			return fmt.Errorf("encode ledger entry: %w", err)
+		}
+		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}
+	}
+	return s.batchWrite(ctx, reqs)
+}
+
+// CountOutcomes implements execution.AudienceStore: a Query of the
+// execution's ledger projecting state and outcome only.
+func (s *Store) CountOutcomes(ctx context.Context, t tenant.Tenant, executionID string) (map[delivery.Outcome]int64, int64, error) {
+	e, err := expression.NewBuilder().WithKeyCondition(expression.KeyAnd(
+		expression.Key(attrPK).Equal(expression.Value(tenantPK(t, skExecution, executionID))),
+		expression.Key(attrSK).BeginsWith("L#"),
+	)).WithProjection(expression.NamesList(expression.Name("state"), expression.Name("outcome"))).Build()
+	if err != nil {
+		return nil, 0, err
+	}
+	p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{
+		TableName: aws.String(s.table), KeyConditionExpression: e.KeyCondition(), ProjectionExpression: e.Projection(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ConsistentRead: aws.Bool(true),
+	})
+	counts := map[delivery.Outcome]int64{}
+	var pending int64
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, 0, fmt.Errorf("count outcomes: %w", err)
+		}
+		for _, item := range page.Items {
+			if str(item, "state") == string(delivery.Done) {
+				counts[delivery.Outcome(str(item, "outcome"))]++
+			} else {
+				pending++
+			}
+		}
+	}
+	return counts, pending, nil
+}
+
+func campaignPK(t tenant.Tenant, id string) string { return tenantPK(t, "CAMP", id) }
+
+// PutScheduleRef implements execution.AudienceStore.
+func (s *Store) PutScheduleRef(ctx context.Context, t tenant.Tenant, campaignID string, r execution.ScheduleRef) error {
+	item, err := aggregate(campaignPK(t, campaignID), "SCH#"+r.Name, r)
+	if err != nil {
+		return err
+	}
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item})
+	return err
+}
+
+// DeleteScheduleRef implements execution.AudienceStore.
+func (s *Store) DeleteScheduleRef(ctx context.Context, t tenant.Tenant, campaignID, name string) error {
+	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key(campaignPK(t, campaignID), "SCH#"+name)})
+	return err
+}
+
+// ScheduleRefs implements execution.AudienceStore.
+func (s *Store) ScheduleRefs(ctx context.Context, t tenant.Tenant, campaignID string) ([]execution.ScheduleRef, error) {
+	var out []execution.ScheduleRef
+	err := s.queryAll(ctx, campaignPK(t, campaignID), "SCH#", func(item map[string]types.AttributeValue) error {
+		var r execution.ScheduleRef
+		if err := decodeAggregate(item, &r); err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// queryAll calls fn for every item of partition pk whose sort key begins
+// with prefix.
+func (s *Store) queryAll(ctx context.Context, pk, prefix string, fn func(map[string]types.AttributeValue) error) error {
+	cursor := ""
+	for {
+		items, next, err := s.queryPage(ctx, pk, prefix, cursor, 1000, false)
+		if err != nil {
+			return err
+		}
+		for _, item := range items {
+			if err := fn(item); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+// Reserve implements execution.Pacer on the campaign's PACE item, whose
+// nextAt (Unix nanoseconds) is the timeline's next free slot. The update
+// is conditioned on the nextAt read, so concurrent executions of one
+// campaign get disjoint slots.
+func (s *Store) Reserve(ctx context.Context, t tenant.Tenant, campaignID string, want, rate int, now, limit time.Time) (time.Time, int, error) {
+	pk := campaignPK(t, campaignID)
+	for attempt := 0; attempt < 20; attempt++ {
+		out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key(pk, "PACE"), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return time.Time{}, 0, fmt.Errorf("read pacing: %w", err)
+		}
+		var old int64
+		exists := out.Item != nil
+		if n, ok := out.Item["nextAt"].(*types.AttributeValueMemberN); ok {
+			old, _ = strconv.ParseInt(n.Value, 10, 64)
+		}
+		start := max(now.UnixNano(), old)
+		got := min(int64(want), (limit.UnixNano()-start)*int64(rate)/int64(time.Second))
+		if got <= 0 {
+			return time.Unix(0, start).UTC(), 0, nil
+		}
+		next := start + got*int64(time.Second)/int64(rate)
+		item := key(pk, "PACE")
+		item["nextAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(next, 10)}
+		cond := expression.AttributeNotExists(expression.Name(attrPK))
+		if exists {
+			cond = expression.Name("nextAt").Equal(expression.Value(old))
+		}
+		c, err := expression.NewBuilder().WithCondition(cond).Build()
+		if err != nil {
+			return time.Time{}, 0, err
+		}
+		_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item,
+			ConditionExpression: c.Condition(), ExpressionAttributeNames: c.Names(), ExpressionAttributeValues: c.Values()})
+		if isConditionFailed(err) {
+			continue // another execution of the campaign reserved first
+		}
+		if err != nil {
+			return time.Time{}, 0, fmt.Errorf("reserve pacing: %w", err)
+		}
+		return time.Unix(0, start).UTC(), int(got), nil
+	}
+	return time.Time{}, 0, derrors.New(derrors.Throttled, "campaign %s: pacing is contended; retry", campaignID)
+}

@@ -1,0 +1,235 @@
+package execution
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/heraldhq/herald/internal/audience"
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+// FanOut puts a running execution's members on the dispatch queue, a Query
+// page at a time, from the stored cursor on, for about budget. It saves
+// the cursor after every page, so a crash resumes where the last saved
+// page ended and no member is enqueued twice (the window left is a crash
+// between SQS accepting a page and the cursor write; the ledger's
+// conditional claim then drops the duplicate).
+//
+// Only the holder of the execution's lease fans out: a second invocation
+// (a schedule delivered twice, a continuation racing a retry) finds the
+// lease held and returns. When the budget runs out, or paced batches lie
+// beyond SQS's 15-minute delay, it hands over to a one-time continuation
+// schedule.
+func (s *Audiences) FanOut(ctx context.Context, t tenant.Tenant, id string, budget time.Duration) error {
+	token := newToken()
+	start := s.now()
+	ex, err := s.Executions.AcquireLease(ctx, t, id, token, start, start.Add(LeaseDuration))
+	if derrors.Is(err, derrors.Conflict) {
+		s.log().InfoContext(ctx, "fan-out not needed: finished, or owned by another invocation", "executionId", id)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("lease execution %s: %w", id, err)
+	}
+	if ex.StartedAt.IsZero() {
+		// First run: the campaign must still be live and in its window
+		// (a scheduled execution fires long after it was accepted).
+		if _, err := liveMarketing(ctx, s.Campaigns, t, ex.CampaignID, start); err != nil {
+			if k := derrors.KindOf(err); k == derrors.Conflict || k == derrors.NotFound {
+				return s.fail(ctx, t, ex, err.Error())
+			}
+			return err
+		}
+		ex.StartedAt = start
+	}
+	v, err := s.Campaigns.GetVersion(ctx, t, ex.CampaignID, ex.Version)
+	if err != nil {
+		return fmt.Errorf("read campaign %s version %d: %w", ex.CampaignID, ex.Version, err)
+	}
+	ex.Channel = v.Channel
+	pageSize := cmpOr(s.PageSize, DefaultPageSize)
+	deadline := start.Add(budget)
+	for {
+		now := s.now()
+		if !now.Before(deadline) || ctxShort(ctx) {
+			return s.continueAt(ctx, t, ex, now)
+		}
+		want := pageSize
+		var slots time.Time
+		if ex.Rate > 0 {
+			windowEnd := ex.StartedAt.Add(MaxWindow)
+			first, got, err := s.Pacer.Reserve(ctx, t, ex.CampaignID, want, ex.Rate, now, minTime(now.Add(MaxDelay), windowEnd))
+			if err != nil {
+				return fmt.Errorf("pace execution %s: %w", id, err)
+			}
+			if got == 0 {
+				if !first.Before(windowEnd) {
+					return s.excludeRest(ctx, t, ex)
+				}
+				// The next free slot is over 15 minutes away: come back
+				// when it is 14 minutes away.
+				return s.continueAt(ctx, t, ex, first.Add(-MaxDelay+time.Minute))
+			}
+			want, slots = got, first
+		}
+		page, err := s.Members.Members(ctx, t, ex.AudienceID, ex.Cursor, want)
+		if derrors.Is(err, derrors.Invalid) || derrors.Is(err, derrors.NotFound) {
+			return s.fail(ctx, t, ex, "the audience could not be read: "+err.Error())
+		}
+		if err != nil {
+			return fmt.Errorf("read audience %s: %w", ex.AudienceID, err)
+		}
+		if len(page.Members) > 0 {
+			if err := s.Queue.EnqueueDelayed(ctx, s.jobs(t, ex, page, slots, s.now())); err != nil {
+				return fmt.Errorf("enqueue execution %s: %w", id, err)
+			}
+		}
+		n := int64(len(page.Members))
+		ex.Cursor, ex.Targeted, ex.Enqueued = page.Next, ex.Targeted+n, ex.Enqueued+n
+		ex.LeaseUntil = s.now().Add(LeaseDuration)
+		if page.Next == "" {
+			ex.State, ex.LeaseUntil = StateFannedOut, time.Time{}
+		}
+		if err := s.Executions.SaveProgress(ctx, t, ex); err != nil {
+			if derrors.Is(err, derrors.Conflict) {
+				s.log().WarnContext(ctx, "fan-out lost its lease; stopping", "executionId", id)
+				return nil
+			}
+			return fmt.Errorf("save progress of %s: %w", id, err)
+		}
+		if page.Next == "" {
+			s.log().InfoContext(ctx, "fan-out finished", "executionId", id, "campaignId", ex.CampaignID,
+				"targeted", ex.Targeted, "enqueued", ex.Enqueued, "windowExcluded", ex.WindowExcluded)
+			return nil
+		}
+	}
+}
+
+// jobs groups a page's members into queue messages of at most JobSize
+// recipients. Paced pages get a slot each, 1/rate seconds apart from
+// first; a member's delay is its slot's distance from now rounded up to a
+// whole second (SQS's unit), so no second of the release timeline holds
+// more than rate members. Members sharing a delay share messages.
+func (s *Audiences) jobs(t tenant.Tenant, ex AudienceExecution, page audience.Page, first, now time.Time) []DelayedJob {
+	size := cmpOr(s.JobSize, DefaultJobSize)
+	var out []DelayedJob
+	cur := -1
+	for i, m := range page.Members {
+		delay := time.Duration(0)
+		if ex.Rate > 0 {
+			slot := first.Add(time.Duration(float64(i) * float64(time.Second) / float64(ex.Rate)))
+			secs := math.Ceil(slot.Sub(now).Seconds())
+			delay = time.Duration(min(max(secs, 0), MaxDelay.Seconds())) * time.Second
+		}
+		if cur < 0 || out[cur].Delay != delay || len(out[cur].Job.Recipients) == size {
+			out = append(out, DelayedJob{Delay: delay, Job: delivery.Job{Tenant: t, ExecutionID: ex.ID, CampaignID: ex.CampaignID,
+				Version: ex.Version, Context: ex.Context, Recipients: make([]delivery.Recipient, 0, min(size, len(page.Members)-i))}})
+			cur = len(out) - 1
+		}
+		out[cur].Job.Recipients = append(out[cur].Job.Recipients, delivery.Recipient{Type: TypeAEP, UserID: m.ID, Namespace: m.Namespace})
+	}
+	return out
+}
+
+// excludeRest records every member not yet read as
+// excluded:rate_window_exceeded and finishes the fan-out.
+func (s *Audiences) excludeRest(ctx context.Context, t tenant.Tenant, ex AudienceExecution) error {
+	pageSize := cmpOr(s.PageSize, DefaultPageSize)
+	for {
+		page, err := s.Members.Members(ctx, t, ex.AudienceID, ex.Cursor, pageSize)
+		if err != nil {
+			return fmt.Errorf("read audience %s: %w", ex.AudienceID, err)
+		}
+		now := s.now()
+		entries := make([]delivery.Entry, len(page.Members))
+		for i, m := range page.Members {
+			entries[i] = delivery.Entry{ExecutionID: ex.ID, UserID: m.ID, Channel: ex.Channel, CampaignID: ex.CampaignID,
+				Version: ex.Version, State: delivery.Done, Outcome: delivery.ExcludedRateWindow, ClaimedAt: now, FinishedAt: now}
+		}
+		if err := s.Executions.RecordOutcomes(ctx, t, entries); err != nil {
+			return fmt.Errorf("record window exclusions of %s: %w", ex.ID, err)
+		}
+		n := int64(len(page.Members))
+		ex.Cursor, ex.Targeted, ex.WindowExcluded = page.Next, ex.Targeted+n, ex.WindowExcluded+n
+		ex.LeaseUntil = now.Add(LeaseDuration)
+		if page.Next == "" {
+			ex.State, ex.LeaseUntil = StateFannedOut, time.Time{}
+		}
+		if err := s.Executions.SaveProgress(ctx, t, ex); err != nil {
+			if derrors.Is(err, derrors.Conflict) {
+				return nil
+			}
+			return err
+		}
+		if page.Next == "" {
+			s.log().InfoContext(ctx, "fan-out finished at the end of its window", "executionId", ex.ID,
+				"targeted", ex.Targeted, "enqueued", ex.Enqueued, "windowExcluded", ex.WindowExcluded)
+			return nil
+		}
+	}
+}
+
+// continueAt saves progress and creates a one-time continuation schedule
+// at `at` (now at the earliest), releasing the lease to it.
+func (s *Audiences) continueAt(ctx context.Context, t tenant.Tenant, ex AudienceExecution, at time.Time) error {
+	if now := s.now(); at.Before(now) {
+		at = now
+	}
+	ex.Continuations++
+	name := ScheduleName(t, "c"+strconv.Itoa(ex.Continuations), ex.ID)
+	in, _ := json.Marshal(ScheduleInput{Kind: KindContinue, Org: t.Org, Sandbox: t.Sandbox, ExecutionID: ex.ID, CampaignID: ex.CampaignID})
+	// at() has a one-second resolution: round up so it is never early.
+	at = at.Truncate(time.Second).Add(time.Second)
+	if err := s.Schedules.CreateSchedule(ctx, Schedule{Name: name, Expression: At(at), TimeZone: "UTC", Input: in, OneTime: true}); err != nil {
+		return fmt.Errorf("schedule continuation of %s: %w", ex.ID, err)
+	}
+	ex.LeaseUntil = time.Time{}
+	if err := s.Executions.SaveProgress(ctx, t, ex); err != nil && !derrors.Is(err, derrors.Conflict) {
+		return err
+	}
+	s.log().InfoContext(ctx, "fan-out continues later", "executionId", ex.ID, "at", at.Format(time.RFC3339), "targeted", ex.Targeted)
+	return nil
+}
+
+func (s *Audiences) fail(ctx context.Context, t tenant.Tenant, ex AudienceExecution, reason string) error {
+	ex.State, ex.FailReason, ex.LeaseUntil = StateFailed, reason, time.Time{}
+	if err := s.Executions.SaveProgress(ctx, t, ex); err != nil && !derrors.Is(err, derrors.Conflict) {
+		return err
+	}
+	s.log().WarnContext(ctx, "audience execution failed", "executionId", ex.ID, "campaignId", ex.CampaignID, "reason", reason)
+	return nil
+}
+
+// ctxShort reports whether the invocation is about to time out.
+func ctxShort(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && time.Until(d) < 10*time.Second
+}
+
+func newToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func cmpOr(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,318 @@
+package execution
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+// MaxRecurrences bounds a campaign's recurrences.
+const MaxRecurrences = 20
+
+// Recurrence runs an audience execution of a campaign on a cron() or
+// rate() schedule, each firing with its own execution id and the same
+// context.
+type Recurrence struct {
+	ID           string         `json:"id"`
+	CampaignID   string         `json:"campaignId"`
+	Expression   string         `json:"expression"`
+	TimeZone     string         `json:"timeZone"`
+	Context      map[string]any `json:"context,omitempty"`
+	AudienceID   string         `json:"audienceId,omitempty"`
+	ScheduleName string         `json:"scheduleName"`
+	CreatedAt    time.Time      `json:"createdAt"`
+}
+
+// RecurrenceInput is the body of POST /campaigns/{id}/recurrences.
+type RecurrenceInput struct {
+	Expression string         `json:"expression"`
+	TimeZone   string         `json:"timeZone"`
+	Context    map[string]any `json:"context"`
+	Audience   *AudienceRef   `json:"audience"`
+}
+
+// RecurrenceStore keeps recurrences under their campaign.
+type RecurrenceStore interface {
+	// PutRecurrence stores a new recurrence.
+	PutRecurrence(ctx context.Context, t tenant.Tenant, r Recurrence) error
+	// GetRecurrence returns one or derrors.NotFound.
+	GetRecurrence(ctx context.Context, t tenant.Tenant, campaignID, id string) (Recurrence, error)
+	// ListRecurrences returns a campaign's recurrences.
+	ListRecurrences(ctx context.Context, t tenant.Tenant, campaignID string) ([]Recurrence, error)
+	// DeleteRecurrence removes one; derrors.NotFound if absent.
+	DeleteRecurrence(ctx context.Context, t tenant.Tenant, campaignID, id string) error
+}
+
+// Recurrences manages recurring executions.
+type Recurrences struct {
+	Store     RecurrenceStore
+	Campaigns Campaigns
+	Schedules Scheduler
+	Audiences *Audiences
+}
+
+// Create validates a recurrence and creates its schedule.
+func (r *Recurrences) Create(ctx context.Context, t tenant.Tenant, campaignID string, in RecurrenceInput) (Recurrence, error) {
+	var f derrors.Fields
+	expr, err := ParseExpression(in.Expression, "")
+	switch {
+	case in.Expression == "":
+		f.Add("expression", "is required: cron(…) or rate(…)")
+	case err == nil && expr.OneTime():
+		f.Add("expression", "must be cron(…) or rate(…); use schedule.executeAt for a one-time execution")
+	case err != nil:
+		f.Add("expression", "%v", err)
+	}
+	if in.TimeZone == "" {
+		in.TimeZone = "UTC"
+	}
+	if isTZError(in.TimeZone) {
+		f.Add("timeZone", "%q is not an IANA time zone name", in.TimeZone)
+	}
+	if _, ok := in.Context["system"]; ok {
+		f.Add("context.system", "is reserved")
+	}
+	if n := jsonSize(in.Context); in.Context != nil && n > MaxContextSize {
+		f.Add("context", "is %d bytes; the limit is %d", n, MaxContextSize)
+	}
+	if in.Audience != nil {
+		checkID(&f, "audience.id", in.Audience.ID)
+	}
+	if err := f.Err(); err != nil {
+		return Recurrence{}, err
+	}
+	c, err := r.Campaigns.GetCampaign(ctx, t, campaignID)
+	if err != nil {
+		return Recurrence{}, err
+	}
+	if c.Type != campaign.Marketing {
+		return Recurrence{}, derrors.New(derrors.Conflict, "campaign %q is %s; recurrences run marketing campaigns", campaignID, c.Type)
+	}
+	switch c.Status {
+	case campaign.StatusLive, campaign.StatusScheduled:
+	default:
+		return Recurrence{}, derrors.New(derrors.Conflict, "campaign %q is %s; recurrences need a live or scheduled campaign", campaignID, c.Status)
+	}
+	existing, err := r.Store.ListRecurrences(ctx, t, campaignID)
+	if err != nil {
+		return Recurrence{}, err
+	}
+	if len(existing) >= MaxRecurrences {
+		return Recurrence{}, derrors.New(derrors.Conflict, "campaign %q has %d recurrences, the most it may have", campaignID, MaxRecurrences)
+	}
+	id := r.Audiences.newID()
+	rec := Recurrence{ID: id, CampaignID: campaignID, Expression: in.Expression, TimeZone: in.TimeZone, Context: in.Context,
+		ScheduleName: ScheduleName(t, "r", id), CreatedAt: r.Audiences.now()}
+	if in.Audience != nil {
+		rec.AudienceID = in.Audience.ID
+	}
+	if err := r.Store.PutRecurrence(ctx, t, rec); err != nil {
+		return Recurrence{}, fmt.Errorf("store recurrence: %w", err)
+	}
+	input, _ := json.Marshal(ScheduleInput{Kind: KindRecurrence, Org: t.Org, Sandbox: t.Sandbox, CampaignID: campaignID,
+		RecurrenceID: id, ScheduledTime: ScheduledTimeAttribute})
+	if err := r.Schedules.CreateSchedule(ctx, Schedule{Name: rec.ScheduleName, Expression: rec.Expression, TimeZone: rec.TimeZone, Input: input}); err != nil {
+		_ = r.Store.DeleteRecurrence(ctx, t, campaignID, id)
+		return Recurrence{}, fmt.Errorf("schedule recurrence: %w", err)
+	}
+	return rec, nil
+}
+
+func isTZError(tz string) bool {
+	if tz == "" {
+		return false
+	}
+	_, err := ParseExpression("rate(1 day)", tz)
+	return err != nil
+}
+
+// List returns a campaign's recurrences.
+func (r *Recurrences) List(ctx context.Context, t tenant.Tenant, campaignID string) ([]Recurrence, error) {
+	if _, err := r.Campaigns.GetCampaign(ctx, t, campaignID); err != nil {
+		return nil, err
+	}
+	out, err := r.Store.ListRecurrences(ctx, t, campaignID)
+	if out == nil {
+		out = []Recurrence{}
+	}
+	return out, err
+}
+
+// Delete removes a recurrence and its schedule.
+func (r *Recurrences) Delete(ctx context.Context, t tenant.Tenant, campaignID, id string) error {
+	rec, err := r.Store.GetRecurrence(ctx, t, campaignID, id)
+	if err != nil {
+		return err
+	}
+	if err := r.Schedules.DeleteSchedule(ctx, rec.ScheduleName); err != nil {
+		return fmt.Errorf("delete schedule of recurrence %s: %w", id, err)
+	}
+	return r.Store.DeleteRecurrence(ctx, t, campaignID, id)
+}
+
+// Fire runs one firing of a recurrence: an audience execution whose
+// requestId is the recurrence and the firing's scheduled time, so a
+// firing delivered twice runs once. A refusal (the campaign stopped,
+// outside its window) is logged, not retried.
+func (r *Recurrences) Fire(ctx context.Context, in ScheduleInput) error {
+	t := in.Tenant()
+	rec, err := r.Store.GetRecurrence(ctx, t, in.CampaignID, in.RecurrenceID)
+	if derrors.Is(err, derrors.NotFound) {
+		r.Audiences.log().WarnContext(ctx, "recurrence fired after deletion", "recurrenceId", in.RecurrenceID)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	when := in.ScheduledTime
+	if when == "" || when == ScheduledTimeAttribute {
+		when = r.Audiences.now().Truncate(time.Minute).Format(time.RFC3339)
+	}
+	req := AudienceRequest{RequestID: "recurrence-" + rec.ID + "-" + when, CampaignID: rec.CampaignID, Context: rec.Context}
+	if rec.AudienceID != "" {
+		req.Audience = &AudienceRef{ID: rec.AudienceID}
+	}
+	_, err = r.Audiences.Start(ctx, t, "recurrence:"+rec.ID, req)
+	switch derrors.KindOf(err) {
+	case derrors.Conflict, derrors.NotFound, derrors.Invalid:
+		r.Audiences.log().WarnContext(ctx, "recurrence firing refused", "recurrenceId", rec.ID, "campaignId", rec.CampaignID, "error", err.Error())
+		return nil
+	}
+	return err
+}
+
+// CampaignSchedules implements campaign.Hooks: activation with a future
+// start or an end creates one-time schedules that turn the campaign live
+// or completed; an ending deletes every pending schedule of the campaign
+// (start, end, scheduled executions, recurrences).
+type CampaignSchedules struct {
+	Audiences   *Audiences
+	Recurrences RecurrenceStore
+}
+
+var _ campaign.Hooks = (*CampaignSchedules)(nil)
+
+// Activated implements campaign.Hooks.
+func (h *CampaignSchedules) Activated(ctx context.Context, t tenant.Tenant, c campaign.Campaign, v campaign.Version) error {
+	now := h.Audiences.now()
+	for _, s := range []struct {
+		kind, short string
+		at          *time.Time
+	}{
+		{KindCampaignStart, "s", v.Spec.Schedule.Start},
+		{KindCampaignEnd, "e", v.Spec.Schedule.End},
+	} {
+		if s.at == nil || !s.at.After(now) {
+			continue
+		}
+		name := ScheduleName(t, s.short+fmt.Sprint(v.Number), c.ID)
+		in, _ := json.Marshal(ScheduleInput{Kind: s.kind, Org: t.Org, Sandbox: t.Sandbox, CampaignID: c.ID})
+		if err := h.Audiences.Schedules.CreateSchedule(ctx, Schedule{Name: name, Expression: At(*s.at), TimeZone: "UTC", Input: in, OneTime: true}); err != nil {
+			return fmt.Errorf("%s schedule: %w", s.kind, err)
+		}
+		if err := h.Audiences.Executions.PutScheduleRef(ctx, t, c.ID, ScheduleRef{Name: name, Kind: s.kind}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Ended implements campaign.Hooks.
+func (h *CampaignSchedules) Ended(ctx context.Context, t tenant.Tenant, c campaign.Campaign) error {
+	refs, err := h.Audiences.Executions.ScheduleRefs(ctx, t, c.ID)
+	if err != nil {
+		return err
+	}
+	for _, ref := range refs {
+		if ref.Kind == KindExecution {
+			err := h.Audiences.Executions.SetAudienceState(ctx, t, ref.ExecutionID, []string{StateScheduled}, StateCancelled)
+			if err != nil && !derrors.Is(err, derrors.Conflict) && !derrors.Is(err, derrors.NotFound) {
+				return err
+			}
+		}
+		if err := h.Audiences.Schedules.DeleteSchedule(ctx, ref.Name); err != nil {
+			return err
+		}
+		if err := h.Audiences.Executions.DeleteScheduleRef(ctx, t, c.ID, ref.Name); err != nil {
+			return err
+		}
+	}
+	recs, err := h.Recurrences.ListRecurrences(ctx, t, c.ID)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if err := h.Audiences.Schedules.DeleteSchedule(ctx, r.ScheduleName); err != nil {
+			return err
+		}
+		if err := h.Recurrences.DeleteRecurrence(ctx, t, c.ID, r.ID); err != nil && !derrors.Is(err, derrors.NotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// Lifecycle is what the Scheduler function needs of the campaign service.
+type Lifecycle interface {
+	MarkLive(ctx context.Context, t tenant.Tenant, id string) (campaign.Campaign, error)
+	MarkCompleted(ctx context.Context, t tenant.Tenant, id string) (campaign.Campaign, error)
+}
+
+// Runner is the Scheduler function: every schedule Herald creates targets
+// it with a ScheduleInput.
+type Runner struct {
+	Audiences   *Audiences
+	Recurrences *Recurrences
+	Campaigns   Lifecycle
+	// Budget bounds one invocation's fan-out (default 10 minutes; the
+	// function's timeout is 15).
+	Budget time.Duration
+}
+
+// Run handles one schedule firing. An error makes Scheduler retry (every
+// kind is idempotent); a firing that has nothing left to do is not one.
+func (r *Runner) Run(ctx context.Context, in ScheduleInput) error {
+	t := in.Tenant()
+	if t.Validate() != nil {
+		return fmt.Errorf("schedule input: invalid tenant")
+	}
+	budget := r.Budget
+	if budget <= 0 {
+		budget = 10 * time.Minute
+	}
+	log := r.Audiences.log()
+	switch in.Kind {
+	case KindExecution:
+		return r.Audiences.Fire(ctx, t, in.ExecutionID, budget)
+	case KindContinue:
+		return r.Audiences.FanOut(ctx, t, in.ExecutionID, budget)
+	case KindCampaignStart, KindCampaignEnd:
+		mark, to := r.Campaigns.MarkLive, campaign.StatusLive
+		if in.Kind == KindCampaignEnd {
+			mark, to = r.Campaigns.MarkCompleted, campaign.StatusCompleted
+		}
+		c, err := mark(ctx, t, in.CampaignID)
+		switch derrors.KindOf(err) {
+		case derrors.Conflict, derrors.NotFound:
+			log.WarnContext(ctx, "campaign schedule found nothing to do", "campaignId", in.CampaignID, "kind", in.Kind, "error", err.Error())
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "campaign moved by its schedule", "campaignId", c.ID, "status", string(c.Status), "want", string(to))
+		if in.Kind == KindCampaignStart {
+			_ = r.Audiences.Executions.DeleteScheduleRef(ctx, t, c.ID, ScheduleName(t, "s"+fmt.Sprint(c.LiveVersion), c.ID))
+		}
+		return nil
+	case KindRecurrence:
+		return r.Recurrences.Fire(ctx, in)
+	}
+	log.ErrorContext(ctx, "unknown schedule input", "kind", in.Kind)
+	return nil
+}

@@ -1,0 +1,72 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"maps"
+	"net/http"
+
+	"github.com/heraldhq/herald/internal/auth"
+	"github.com/heraldhq/herald/internal/execution"
+)
+
+var (
+	triggerScopes    = []auth.Scope{auth.ScopeTrigger}
+	triggerReadScope = []auth.Scope{auth.ScopeTrigger, auth.ScopeRead, auth.ScopeManage}
+)
+
+// TriggerWithAudiences returns the Trigger function's HTTP handler: the
+// unitary API plus audience executions and their schedules.
+func TriggerWithAudiences(svc *execution.Service, aud *execution.Audiences, log *slog.Logger) HandlerFunc {
+	rt := triggerRouter(svc, log)
+	maps.Copy(rt.routes, audienceExecutionRoutes(aud))
+	return rt.serve
+}
+
+// audienceExecutionRoutes are the AJO audience execution routes.
+func audienceExecutionRoutes(aud *execution.Audiences) map[string]route {
+	return map[string]route{
+		"POST /im/executions/audience": {scopes: triggerScopes, maxBody: execution.MaxBodySize,
+			handle: func(ctx context.Context, r *request) (int, any, error) {
+				req, err := decodeAudienceRequest(r.body, r.report)
+				if err != nil {
+					return 0, nil, err
+				}
+				resp, err := aud.Start(ctx, r.tenant(), r.principal.KeyID, req)
+				return http.StatusAccepted, resp, err
+			}},
+		"GET /im/executions/audience/{executionId}": {scopes: triggerReadScope,
+			handle: func(ctx context.Context, r *request) (int, any, error) {
+				st, err := aud.Status(ctx, r.tenant(), r.param("executionId"))
+				return http.StatusOK, st, err
+			}},
+		"GET /im/executions/schedules/{scheduleId}": {scopes: triggerReadScope,
+			handle: func(ctx context.Context, r *request) (int, any, error) {
+				st, err := aud.GetSchedule(ctx, r.tenant(), r.param("scheduleId"))
+				return http.StatusOK, st, err
+			}},
+		"DELETE /im/executions/schedules/{scheduleId}": {scopes: triggerScopes,
+			handle: func(ctx context.Context, r *request) (int, any, error) {
+				err := aud.CancelSchedule(ctx, r.tenant(), r.param("scheduleId"))
+				return http.StatusOK, struct{}{}, err
+			}},
+	}
+}
+
+// decodeAudienceRequest decodes and validates an audience execution body
+// (unknown fields are ignored, as AJO does), naming the request in the
+// error report.
+func decodeAudienceRequest(body []byte, report map[string]string) (execution.AudienceRequest, error) {
+	var req execution.AudienceRequest
+	err := decodeJSON(body, &req, false)
+	if err != nil {
+		_ = json.Unmarshal(body, &req)
+	}
+	report["requestId"] = req.RequestID
+	report["campaignId"] = req.CampaignID
+	if err != nil {
+		return req, err
+	}
+	return req, req.Validate()
+}

@@ -1,0 +1,462 @@
+package memory
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/heraldhq/herald/internal/audience"
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+var (
+	_ audience.Store            = (*Store)(nil)
+	_ execution.AudienceStore   = (*Store)(nil)
+	_ execution.Pacer           = (*Store)(nil)
+	_ execution.RecurrenceStore = (*Store)(nil)
+	_ execution.DelayedQueue    = (*Queue)(nil)
+	_ execution.Scheduler       = (*Scheduler)(nil)
+)
+
+type audienceData struct {
+	audiences   map[string]audience.Audience
+	members     map[string]*memberList
+	executions  map[string]execution.AudienceExecution
+	pace        map[string]time.Time
+	refs        map[string]map[string]execution.ScheduleRef
+	recurrences map[string]map[string]execution.Recurrence
+}
+
+// memberList keeps an audience's members by sort key, sorted lazily.
+type memberList struct {
+	set    map[string]bool
+	sorted []string
+	dirty  bool
+}
+
+func (s *Store) ad() *audienceData {
+	if s.aud == nil {
+		s.aud = &audienceData{audiences: map[string]audience.Audience{}, members: map[string]*memberList{},
+			executions: map[string]execution.AudienceExecution{}, pace: map[string]time.Time{},
+			refs: map[string]map[string]execution.ScheduleRef{}, recurrences: map[string]map[string]execution.Recurrence{}}
+	}
+	return s.aud
+}
+
+func memberKey(m audience.Member) string { return m.Namespace + "#" + m.ID }
+
+// CreateAudience implements audience.Store.
+func (s *Store) CreateAudience(_ context.Context, t tenant.Tenant, a audience.Audience) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.ad()
+	if _, ok := d.audiences[k(t, a.ID)]; ok {
+		return derrors.New(derrors.Conflict, "audience %s already exists", a.ID)
+	}
+	d.audiences[k(t, a.ID)] = a
+	d.members[k(t, a.ID)] = &memberList{set: map[string]bool{}}
+	return nil
+}
+
+// GetAudience implements audience.Store.
+func (s *Store) GetAudience(_ context.Context, t tenant.Tenant, id string) (audience.Audience, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.ad().audiences[k(t, id)]
+	if !ok {
+		return a, notFound(fmt.Sprintf("audience %q", id))
+	}
+	return a, nil
+}
+
+// ListAudiences implements audience.Store.
+func (s *Store) ListAudiences(_ context.Context, t tenant.Tenant, cursor string, limit int) ([]audience.Audience, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prefix := k(t) + "#"
+	var ids []string
+	for key, a := range s.ad().audiences {
+		if strings.HasPrefix(key, prefix) && a.ID > cursor {
+			ids = append(ids, a.ID)
+		}
+	}
+	slices.Sort(ids)
+	next := ""
+	if len(ids) > limit {
+		ids, next = ids[:limit], ids[limit-1]
+	}
+	out := make([]audience.Audience, len(ids))
+	for i, id := range ids {
+		out[i] = s.ad().audiences[k(t, id)]
+	}
+	return out, next, nil
+}
+
+// DeleteAudience implements audience.Store.
+func (s *Store) DeleteAudience(_ context.Context, t tenant.Tenant, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.ad()
+	if _, ok := d.audiences[k(t, id)]; !ok {
+		return notFound(fmt.Sprintf("audience %q", id))
+	}
+	delete(d.audiences, k(t, id))
+	delete(d.members, k(t, id))
+	return nil
+}
+
+// AddMembers implements audience.Store.
+func (s *Store) AddMembers(_ context.Context, t tenant.Tenant, id string, ms []audience.Member) (int, error) {
+	return s.changeMembers(t, id, ms, true)
+}
+
+// RemoveMembers implements audience.Store.
+func (s *Store) RemoveMembers(_ context.Context, t tenant.Tenant, id string, ms []audience.Member) (int, error) {
+	return s.changeMembers(t, id, ms, false)
+}
+
+func (s *Store) changeMembers(t tenant.Tenant, id string, ms []audience.Member, add bool) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.ad()
+	a, ok := d.audiences[k(t, id)]
+	if !ok {
+		return 0, notFound(fmt.Sprintf("audience %q", id))
+	}
+	l := d.members[k(t, id)]
+	n := 0
+	for _, m := range ms {
+		mk := memberKey(m)
+		if l.set[mk] == add {
+			continue
+		}
+		n++
+		if add {
+			l.set[mk] = true
+		} else {
+			delete(l.set, mk)
+		}
+		l.dirty = true
+	}
+	if add {
+		a.MemberCount += int64(n)
+	} else {
+		a.MemberCount -= int64(n)
+	}
+	d.audiences[k(t, id)] = a
+	return n, nil
+}
+
+// Members implements audience.Store.
+func (s *Store) Members(_ context.Context, t tenant.Tenant, id, cursor string, limit int) (audience.Page, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.ad().members[k(t, id)]
+	if !ok {
+		return audience.Page{}, notFound(fmt.Sprintf("audience %q", id))
+	}
+	if l.dirty {
+		l.sorted = l.sorted[:0]
+		for mk := range l.set {
+			l.sorted = append(l.sorted, mk)
+		}
+		slices.Sort(l.sorted)
+		l.dirty = false
+	}
+	after := ""
+	if cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil {
+			return audience.Page{}, derrors.Validation(derrors.FieldError{Field: "cursor", Message: "is not a cursor this API returned"})
+		}
+		after = string(b)
+	}
+	i := sort.SearchStrings(l.sorted, after)
+	if i < len(l.sorted) && l.sorted[i] == after {
+		i++
+	}
+	end := min(i+limit, len(l.sorted))
+	p := audience.Page{Members: make([]audience.Member, 0, end-i)}
+	for _, mk := range l.sorted[i:end] {
+		ns, uid, _ := strings.Cut(mk, "#")
+		p.Members = append(p.Members, audience.Member{Namespace: ns, ID: uid})
+	}
+	if end < len(l.sorted) {
+		p.Next = base64.RawURLEncoding.EncodeToString([]byte(l.sorted[end-1]))
+	}
+	return p, nil
+}
+
+// BeginAudience implements execution.AudienceStore.
+func (s *Store) BeginAudience(_ context.Context, t tenant.Tenant, rec execution.Record, ex execution.AudienceExecution) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.records[k(t, rec.RequestID)]; ok {
+		return derrors.New(derrors.Conflict, "request %q already exists", rec.RequestID)
+	}
+	s.records[k(t, rec.RequestID)] = rec
+	s.ad().executions[k(t, ex.ID)] = clone(ex)
+	return nil
+}
+
+// GetAudienceExecution implements execution.AudienceStore.
+func (s *Store) GetAudienceExecution(_ context.Context, t tenant.Tenant, id string) (execution.AudienceExecution, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ex, ok := s.ad().executions[k(t, id)]
+	if !ok {
+		return ex, notFound(fmt.Sprintf("audience execution %q", id))
+	}
+	return clone(ex), nil
+}
+
+// SetAudienceState implements execution.AudienceStore.
+func (s *Store) SetAudienceState(_ context.Context, t tenant.Tenant, id string, from []string, to string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ex, ok := s.ad().executions[k(t, id)]
+	if !ok {
+		return notFound(fmt.Sprintf("audience execution %q", id))
+	}
+	if !slices.Contains(from, ex.State) {
+		return derrors.New(derrors.Conflict, "audience execution %s is %s", id, ex.State)
+	}
+	ex.State = to
+	s.ad().executions[k(t, id)] = ex
+	return nil
+}
+
+// AcquireLease implements execution.AudienceStore.
+func (s *Store) AcquireLease(_ context.Context, t tenant.Tenant, id, token string, now, until time.Time) (execution.AudienceExecution, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ex, ok := s.ad().executions[k(t, id)]
+	switch {
+	case !ok:
+		return ex, notFound(fmt.Sprintf("audience execution %q", id))
+	case ex.State != execution.StateRunning:
+		return ex, derrors.New(derrors.Conflict, "audience execution %s is %s", id, ex.State)
+	case ex.LeaseToken != "" && ex.LeaseToken != token && now.Before(ex.LeaseUntil):
+		return ex, derrors.New(derrors.Conflict, "audience execution %s is being fanned out", id)
+	}
+	ex.LeaseToken, ex.LeaseUntil = token, until
+	s.ad().executions[k(t, id)] = ex
+	return clone(ex), nil
+}
+
+// SaveProgress implements execution.AudienceStore.
+func (s *Store) SaveProgress(_ context.Context, t tenant.Tenant, ex execution.AudienceExecution) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.ad().executions[k(t, ex.ID)]
+	if !ok || cur.State != execution.StateRunning || cur.LeaseToken != ex.LeaseToken {
+		return derrors.New(derrors.Conflict, "audience execution %s changed meanwhile", ex.ID)
+	}
+	s.ad().executions[k(t, ex.ID)] = ex // the context is not mutated by the fan-out
+	return nil
+}
+
+// RecordOutcomes implements execution.AudienceStore.
+func (s *Store) RecordOutcomes(_ context.Context, t tenant.Tenant, entries []delivery.Entry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range entries {
+		s.ledger[lkey(t, e)] = e
+	}
+	return nil
+}
+
+// CountOutcomes implements execution.AudienceStore.
+func (s *Store) CountOutcomes(_ context.Context, t tenant.Tenant, executionID string) (map[delivery.Outcome]int64, int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	counts := map[delivery.Outcome]int64{}
+	var pending int64
+	prefix := k(t, executionID) + "#"
+	for key, e := range s.ledger {
+		if !strings.HasPrefix(key, prefix) {
+			continue
+		}
+		if e.State == delivery.Done {
+			counts[e.Outcome]++
+		} else {
+			pending++
+		}
+	}
+	return counts, pending, nil
+}
+
+// PutScheduleRef implements execution.AudienceStore.
+func (s *Store) PutScheduleRef(_ context.Context, t tenant.Tenant, campaignID string, r execution.ScheduleRef) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.ad().refs[k(t, campaignID)]
+	if m == nil {
+		m = map[string]execution.ScheduleRef{}
+		s.ad().refs[k(t, campaignID)] = m
+	}
+	m[r.Name] = r
+	return nil
+}
+
+// DeleteScheduleRef implements execution.AudienceStore.
+func (s *Store) DeleteScheduleRef(_ context.Context, t tenant.Tenant, campaignID, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.ad().refs[k(t, campaignID)], name)
+	return nil
+}
+
+// ScheduleRefs implements execution.AudienceStore.
+func (s *Store) ScheduleRefs(_ context.Context, t tenant.Tenant, campaignID string) ([]execution.ScheduleRef, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []execution.ScheduleRef
+	for _, r := range s.ad().refs[k(t, campaignID)] {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b execution.ScheduleRef) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// Reserve implements execution.Pacer.
+func (s *Store) Reserve(_ context.Context, t tenant.Tenant, campaignID string, want, rate int, now, limit time.Time) (time.Time, int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	start := s.ad().pace[k(t, campaignID)]
+	if start.Before(now) {
+		start = now
+	}
+	got := min(int64(want), int64(limit.Sub(start))*int64(rate)/int64(time.Second))
+	if got <= 0 {
+		return start, 0, nil
+	}
+	s.ad().pace[k(t, campaignID)] = start.Add(time.Duration(got * int64(time.Second) / int64(rate)))
+	return start, int(got), nil
+}
+
+// PutRecurrence implements execution.RecurrenceStore.
+func (s *Store) PutRecurrence(_ context.Context, t tenant.Tenant, r execution.Recurrence) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.ad().recurrences[k(t, r.CampaignID)]
+	if m == nil {
+		m = map[string]execution.Recurrence{}
+		s.ad().recurrences[k(t, r.CampaignID)] = m
+	}
+	if _, ok := m[r.ID]; ok {
+		return derrors.New(derrors.Conflict, "recurrence %s already exists", r.ID)
+	}
+	m[r.ID] = clone(r)
+	return nil
+}
+
+// GetRecurrence implements execution.RecurrenceStore.
+func (s *Store) GetRecurrence(_ context.Context, t tenant.Tenant, campaignID, id string) (execution.Recurrence, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.ad().recurrences[k(t, campaignID)][id]
+	if !ok {
+		return r, notFound(fmt.Sprintf("recurrence %q", id))
+	}
+	return clone(r), nil
+}
+
+// ListRecurrences implements execution.RecurrenceStore.
+func (s *Store) ListRecurrences(_ context.Context, t tenant.Tenant, campaignID string) ([]execution.Recurrence, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []execution.Recurrence
+	for _, r := range s.ad().recurrences[k(t, campaignID)] {
+		out = append(out, clone(r))
+	}
+	slices.SortFunc(out, func(a, b execution.Recurrence) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// DeleteRecurrence implements execution.RecurrenceStore.
+func (s *Store) DeleteRecurrence(_ context.Context, t tenant.Tenant, campaignID, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.ad().recurrences[k(t, campaignID)][id]; !ok {
+		return notFound(fmt.Sprintf("recurrence %q", id))
+	}
+	delete(s.ad().recurrences[k(t, campaignID)], id)
+	return nil
+}
+
+// EnqueueDelayed implements execution.DelayedQueue, recording the jobs
+// (delays in Delays, in the same order).
+func (q *Queue) EnqueueDelayed(ctx context.Context, jobs []execution.DelayedJob) error {
+	plain := make([]delivery.Job, len(jobs))
+	for i, j := range jobs {
+		plain[i] = j.Job
+	}
+	if err := q.Enqueue(ctx, plain); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, j := range jobs {
+		q.delays = append(q.delays, j.Delay)
+	}
+	return nil
+}
+
+// Delays returns the delays of the jobs enqueued with EnqueueDelayed.
+func (q *Queue) Delays() []time.Duration {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return slices.Clone(q.delays)
+}
+
+// Scheduler records schedules as EventBridge Scheduler would keep them.
+type Scheduler struct {
+	mu        sync.Mutex
+	schedules map[string]execution.Schedule
+	// Err, when set, is returned by CreateSchedule.
+	Err error
+}
+
+// CreateSchedule implements execution.Scheduler.
+func (s *Scheduler) CreateSchedule(_ context.Context, sc execution.Schedule) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if s.schedules == nil {
+		s.schedules = map[string]execution.Schedule{}
+	}
+	if _, ok := s.schedules[sc.Name]; !ok {
+		s.schedules[sc.Name] = sc
+	}
+	return nil
+}
+
+// DeleteSchedule implements execution.Scheduler.
+func (s *Scheduler) DeleteSchedule(_ context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.schedules, name)
+	return nil
+}
+
+// Schedules returns the stored schedules, by name.
+func (s *Scheduler) Schedules() map[string]execution.Schedule {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]execution.Schedule, len(s.schedules))
+	for n, sc := range s.schedules {
+		out[n] = sc
+	}
+	return out
+}
