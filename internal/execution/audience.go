@@ -294,6 +294,13 @@ func (s *Audiences) Start(ctx context.Context, t tenant.Tenant, createdBy string
 	if err != nil {
 		return nil, err
 	}
+	var f derrors.Fields
+	if err := checkContext(&f, v, "context", req.Context); err != nil {
+		return nil, err
+	}
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
 	audID := v.Spec.Audience.AudienceID
 	if req.Audience != nil {
 		audID = req.Audience.ID

@@ -123,6 +123,15 @@ func (s *Service) Unitary(ctx context.Context, t tenant.Tenant, createdBy string
 	if err != nil {
 		return Response{}, err
 	}
+	var f derrors.Fields
+	for i, r := range req.Recipients {
+		if err := checkContext(&f, v, fmt.Sprintf("recipients[%d].context", i), r.Context); err != nil {
+			return Response{}, err
+		}
+	}
+	if err := f.Err(); err != nil {
+		return Response{}, err
+	}
 	if err := s.ensureProfiles(ctx, t, v, req.Recipients); err != nil {
 		return Response{}, err
 	}

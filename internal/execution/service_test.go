@@ -2,6 +2,7 @@ package execution_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -189,5 +190,42 @@ func TestUnitaryReplayIgnoresKeyOrderButNotContent(t *testing.T) {
 	}
 	if n, jobs := store.Executions(), len(q.Jobs()); n != 1 || jobs != 1 {
 		t.Errorf("after three calls: %d executions and %d jobs, want 1 and 1", n, jobs)
+	}
+}
+
+func TestUnitaryChecksContextAgainstTheCampaignsSchema(t *testing.T) {
+	schema := []byte(`{"type":"object","required":["orderId"],"properties":{"orderId":{"type":"string"},"total":{"type":"number"}}}`)
+	tests := []struct {
+		name    string
+		context map[string]any
+		field   string // the field the 400 names; "" for accepted
+	}{
+		{"a conforming context is accepted", map[string]any{"orderId": "A-1", "total": json.Number("12.5")}, ""},
+		{"a missing required property is refused", map[string]any{"total": json.Number("3")}, "recipients[0].context"},
+		{"a value of the wrong type is refused", map[string]any{"orderId": json.Number("7")}, "recipients[0].context"},
+		{"no context at all is checked as an empty object", nil, "recipients[0].context"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store, q := memory.New(), &memory.Queue{}
+			putCampaign(t, store, "camp-1", campaign.StatusLive, campaign.Transactional, campaign.Spec{ContextSchema: schema})
+			req := validRequest(1)
+			req.Recipients[0].Type = execution.TypeExternal
+			req.Recipients[0].Context = tt.context
+			_, err := newService(store, q).Unitary(context.Background(), acme, "hk_1", req)
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("Unitary() = %v, want accepted", err)
+				}
+				return
+			}
+			var de *derrors.Error
+			if !errors.As(err, &de) || de.Kind != derrors.Invalid || len(de.Fields) != 1 || de.Fields[0].Field != tt.field {
+				t.Fatalf("Unitary() error = %v, want a 400 naming %s", err, tt.field)
+			}
+			if n, jobs := store.Executions(), len(q.Jobs()); n != 0 || jobs != 0 {
+				t.Errorf("Unitary() stored %d executions and queued %d jobs, want none", n, jobs)
+			}
+		})
 	}
 }
