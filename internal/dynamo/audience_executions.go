@@ -50,37 +50,11 @@ func audienceExecItem(t tenant.Tenant, ex execution.AudienceExecution) (map[stri
 
 // BeginAudience implements execution.AudienceStore.
 func (s *Store) BeginAudience(ctx context.Context, t tenant.Tenant, rec execution.Record, ex execution.AudienceExecution) error {
-	ri, err := attributevalue.MarshalMap(requestItem{
-		PK: tenantPK(t, skRequest, rec.RequestID), SK: skRequest, RequestID: rec.RequestID, BodyHash: rec.BodyHash,
-		ExecutionID: rec.Response.ExecutionID, Version: rec.Version, CreatedAt: rec.Response.CreatedAt,
-		CreatedBy: rec.Response.CreatedBy, ExpiresAt: rec.ExpiresAt,
-	})
-	if err != nil {
-		return fmt.Errorf("encode request: %w", err)
-	}
 	ei, err := audienceExecItem(t, ex)
 	if err != nil {
 		return err
 	}
-	cond, err := expression.NewBuilder().WithCondition(expression.Or(
-		expression.AttributeNotExists(expression.Name(attrPK)),
-		expression.Name("expiresAt").LessThan(expression.Value(time.Now().Unix())),
-	)).Build()
-	if err != nil {
-		return err
-	}
-	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Put: &types.Put{TableName: aws.String(s.table), Item: ri, ConditionExpression: cond.Condition(),
-			ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()}},
-		{Put: &types.Put{TableName: aws.String(s.table), Item: ei, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-	}})
-	if isTxConditionFailed(err) {
-		return derrors.New(derrors.Conflict, "request %q already exists", rec.RequestID)
-	}
-	if err != nil {
-		return fmt.Errorf("begin audience execution: %w", err)
-	}
-	return nil
+	return s.begin(ctx, t, rec, ei)
 }
 
 // GetAudienceExecution implements execution.AudienceStore.

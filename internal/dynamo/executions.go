@@ -79,6 +79,21 @@ func (s *Store) GetRecord(ctx context.Context, t tenant.Tenant, requestID string
 
 // Begin implements execution.Store.
 func (s *Store) Begin(ctx context.Context, t tenant.Tenant, rec execution.Record, ex execution.Execution) error {
+	ei, err := attributevalue.MarshalMap(executionItem{
+		PK: tenantPK(t, skExecution, ex.ID), SK: skExecution, ExecutionID: ex.ID, Kind: ex.Kind, RequestID: ex.RequestID,
+		CampaignID: ex.CampaignID, Version: ex.Version, RecipientCount: ex.RecipientCount, CreatedAt: ex.CreatedAt, CreatedBy: ex.CreatedBy,
+	})
+	if err != nil {
+		return fmt.Errorf("encode execution: %w", err)
+	}
+	return s.begin(ctx, t, rec, ei)
+}
+
+// begin writes an idempotency record and its execution item in one
+// transaction, provided the requestId is new (or its record expired and
+// awaits the TTL sweep) and the execution id unused; derrors.Conflict
+// otherwise.
+func (s *Store) begin(ctx context.Context, t tenant.Tenant, rec execution.Record, exec map[string]types.AttributeValue) error {
 	ri, err := attributevalue.MarshalMap(requestItem{
 		PK: tenantPK(t, skRequest, rec.RequestID), SK: skRequest, RequestID: rec.RequestID, BodyHash: rec.BodyHash,
 		ExecutionID: rec.Response.ExecutionID, Version: rec.Version, CreatedAt: rec.Response.CreatedAt,
@@ -87,15 +102,6 @@ func (s *Store) Begin(ctx context.Context, t tenant.Tenant, rec execution.Record
 	if err != nil {
 		return fmt.Errorf("encode request: %w", err)
 	}
-	ei, err := attributevalue.MarshalMap(executionItem{
-		PK: tenantPK(t, skExecution, ex.ID), SK: skExecution, ExecutionID: ex.ID, Kind: ex.Kind, RequestID: ex.RequestID,
-		CampaignID: ex.CampaignID, Version: ex.Version, RecipientCount: ex.RecipientCount, CreatedAt: ex.CreatedAt, CreatedBy: ex.CreatedBy,
-	})
-	if err != nil {
-		return fmt.Errorf("encode execution: %w", err)
-	}
-	// The record may exist but have expired (TTL deletion lags): then it
-	// may be overwritten.
 	cond, err := expression.NewBuilder().WithCondition(expression.Or(
 		expression.AttributeNotExists(expression.Name(attrPK)),
 		expression.Name("expiresAt").LessThan(expression.Value(time.Now().Unix())),
@@ -106,7 +112,7 @@ func (s *Store) Begin(ctx context.Context, t tenant.Tenant, rec execution.Record
 	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(s.table), Item: ri, ConditionExpression: cond.Condition(),
 			ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()}},
-		{Put: &types.Put{TableName: aws.String(s.table), Item: ei, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Put: &types.Put{TableName: aws.String(s.table), Item: exec, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 	}})
 	if isTxConditionFailed(err) {
 		return derrors.New(derrors.Conflict, "request %q already exists", rec.RequestID)

@@ -7,11 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/execution"
@@ -65,40 +62,11 @@ func Decode(body string) (delivery.Job, error) {
 
 // Enqueue implements execution.Queue, packing jobs into as few
 // SendMessageBatch calls as SQS's limits allow and failing if any entry
-// was refused.
+// was refused. It is EnqueueDelayed with no delay.
 func (q *Queue) Enqueue(ctx context.Context, jobs []delivery.Job) error {
-	var batch []types.SendMessageBatchRequestEntry
-	size := 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		out, err := q.api.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.url), Entries: batch})
-		if err != nil {
-			return fmt.Errorf("send message batch: %w", err)
-		}
-		if len(out.Failed) > 0 {
-			f := out.Failed[0]
-			return fmt.Errorf("send message batch: %d of %d refused (%s: %s)", len(out.Failed), len(batch), aws.ToString(f.Code), aws.ToString(f.Message))
-		}
-		batch, size = batch[:0], 0
-		return nil
-	}
+	delayed := make([]execution.DelayedJob, len(jobs))
 	for i, j := range jobs {
-		body, err := Encode(j)
-		if err != nil {
-			return fmt.Errorf("encode job: %w", err)
-		}
-		if len(body) > maxBatchBytes {
-			return fmt.Errorf("job %d is %d bytes, over SQS's limit", i, len(body))
-		}
-		if len(batch) == maxBatchEntries || size+len(body) > maxBatchBytes {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		batch = append(batch, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body))})
-		size += len(body)
+		delayed[i] = execution.DelayedJob{Job: j}
 	}
-	return flush()
+	return q.EnqueueDelayed(ctx, delayed)
 }
