@@ -69,18 +69,9 @@ func (d *Dispatcher) sendSMS(ctx context.Context, job Job, cv *compiled, cfg cam
 	if mkt && !p.ConsentsTo(string(campaign.SMS)) {
 		return ExcludedNoConsent, "", nil
 	}
-	to := r.Phone
-	if to == "" && r.Namespace == "phone" {
-		to = r.UserID
-	}
-	if to == "" {
-		to = p.Phone()
-	}
-	if to == "" {
-		return ExcludedNoAddress, "", nil
-	}
-	if !address.ValidPhone(to) {
-		return FailedInvalidAddr, "", nil
+	to, bad := pickAddress(r, r.Phone, "phone", p.Phone, address.ValidPhone)
+	if bad != "" {
+		return bad, "", nil
 	}
 	if sup, err := d.suppressed(ctx, job, cv, suppression.SMS, to, false); err != nil || sup {
 		return ExcludedSuppressed, "", err

@@ -299,24 +299,36 @@ func (d *Dispatcher) suppressed(ctx context.Context, job Job, cv *compiled, ch s
 	return suppression.Blocks(e.Reason, marketing(job, cv), sendToSuppressed), nil
 }
 
+// pickAddress chooses a recipient's address on a channel: the one the
+// call gave, else the userId when it is in the channel's namespace, else
+// the stored profile's. It returns the outcome instead when there is none
+// (excluded:no_address) or it is not valid (failed:invalid_address).
+func pickAddress(r Recipient, fromCall, namespace string, fromProfile func() string, valid func(string) bool) (string, Outcome) {
+	to := fromCall
+	if to == "" && r.Namespace == namespace {
+		to = r.UserID
+	}
+	if to == "" {
+		to = fromProfile()
+	}
+	switch {
+	case to == "":
+		return "", ExcludedNoAddress
+	case !valid(to):
+		return "", FailedInvalidAddr
+	}
+	return to, ""
+}
+
 // sendEmail resolves, checks, renders and sends an email. It returns an
 // error only when the recipient must be retried and nothing was sent.
 func (d *Dispatcher) sendEmail(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (Outcome, string, error) {
 	if marketing(job, cv) && !p.ConsentsTo(string(campaign.Email)) {
 		return ExcludedNoConsent, "", nil
 	}
-	to := r.Email
-	if to == "" && r.Namespace == "email" {
-		to = r.UserID
-	}
-	if to == "" {
-		to = p.Email()
-	}
-	if to == "" {
-		return ExcludedNoAddress, "", nil
-	}
-	if !address.ValidEmail(to) {
-		return FailedInvalidAddr, "", nil
+	to, bad := pickAddress(r, r.Email, "email", p.Email, address.ValidEmail)
+	if bad != "" {
+		return bad, "", nil
 	}
 	es := cfg.Email
 	if sup, err := d.suppressed(ctx, job, cv, suppression.Email, address.NormalizeEmail(to), es.SendToSuppressed); err != nil || sup {
