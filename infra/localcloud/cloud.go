@@ -1,6 +1,7 @@
 package localcloud
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -332,4 +334,39 @@ func (c *Cloud) Close() error {
 		}
 	})
 	return c.closeErr
+}
+
+// Call sends one request to the local HTTP API, as a client of the
+// deployed API would, and returns the status, headers and body. body is
+// sent as is when it is a string or []byte, as JSON otherwise, and not at
+// all when nil.
+func (c *Cloud) Call(method, path string, headers map[string]string, body any) (int, http.Header, []byte, error) {
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, c.URL+path, r)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, out, err
 }

@@ -1,11 +1,9 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,34 +15,15 @@ import (
 // doH is do with request headers added and the response headers returned.
 func (f *fixture) doH(method, path string, extra map[string]string, body any) (int, http.Header, []byte) {
 	f.t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, ok := body.([]byte)
-		if !ok {
-			var err error
-			if b, err = json.Marshal(body); err != nil {
-				f.t.Fatal(err)
-			}
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, cloud.URL+path, r)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	for k, v := range f.headers() {
-		req.Header.Set(k, v)
-	}
+	h := f.headers()
 	for k, v := range extra {
-		req.Header.Set(k, v)
+		h[k] = v
 	}
-	resp, err := http.DefaultClient.Do(req)
+	status, header, out, err := cloud.Call(method, path, h, body)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, out
+	return status, header, out
 }
 
 // Activating a draft version of a live campaign while triggers flow: every

@@ -4,13 +4,11 @@
 package audiencee2e_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -88,31 +86,11 @@ func (f *fixture) headers() map[string]string {
 // do sends a request through the gateway and returns status and body.
 func do(t testing.TB, method, path string, headers map[string]string, body any) (int, []byte) {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		j, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, cloud.URL+path, r)
+	status, _, out, err := cloud.Call(method, path, headers, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, out
+	return status, out
 }
 
 func (f *fixture) mustDo(method, path string, body any, want int, out any) {
