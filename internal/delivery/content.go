@@ -122,11 +122,6 @@ func ParseContent(ch campaign.Channel, c campaign.Content) (*Templates, error) {
 	return nil, fmt.Errorf("unknown channel %q", ch)
 }
 
-// ParseEmail parses email content; see ParseContent.
-func ParseEmail(c *campaign.EmailContent) (*Templates, error) {
-	return ParseContent(campaign.Email, campaign.Content{Email: c})
-}
-
 // Channel returns the channel the templates render for.
 func (t *Templates) Channel() campaign.Channel { return t.channel }
 
