@@ -2,10 +2,15 @@ package motoserver_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -138,5 +143,61 @@ func TestConnectedServerIsNotStoppedByClose(t *testing.T) {
 	}
 	if err := srv.Ping(ctx); err != nil {
 		t.Errorf("Ping after Close of a connected server: %v", err)
+	}
+}
+
+// TestAFailedTransactionLeavesEveryItemAsItWas checks the launcher's
+// rollback of TransactWriteItems (it saves the items a transaction writes
+// instead of copying whole tables).
+func TestAFailedTransactionLeavesEveryItemAsItWas(t *testing.T) {
+	moto := motoserver.Shared(t)
+	ctx := context.Background()
+	api := dynamodb.NewFromConfig(moto.AWSConfig())
+	table := fmt.Sprintf("tx-%d", time.Now().UnixNano())
+	_, err := api.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(table), BillingMode: ddbtypes.BillingModePayPerRequest,
+		KeySchema: []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}, {AttributeName: aws.String("sk"), KeyType: ddbtypes.KeyTypeRange}},
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS},
+			{AttributeName: aws.String("sk"), AttributeType: ddbtypes.ScalarAttributeTypeS}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	item := func(pk, sk, v string) map[string]ddbtypes.AttributeValue {
+		return map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: pk}, "sk": &ddbtypes.AttributeValueMemberS{Value: sk},
+			"v": &ddbtypes.AttributeValueMemberS{Value: v}}
+	}
+	for _, it := range []map[string]ddbtypes.AttributeValue{item("a", "1", "old"), item("c", "1", "taken")} {
+		if _, err := api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{
+		{Put: &ddbtypes.Put{TableName: aws.String(table), Item: item("b", "1", "new")}},
+		{Put: &ddbtypes.Put{TableName: aws.String(table), Item: item("a", "1", "changed")}},
+		{Put: &ddbtypes.Put{TableName: aws.String(table), Item: item("c", "1", "mine"), ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	}})
+	var tce *ddbtypes.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		t.Fatalf("TransactWriteItems = %v, want TransactionCanceledException", err)
+	}
+	got := map[string]string{}
+	out, err := api.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range out.Items {
+		got[it["pk"].(*ddbtypes.AttributeValueMemberS).Value] = it["v"].(*ddbtypes.AttributeValueMemberS).Value
+	}
+	if diff := cmp.Diff(map[string]string{"a": "old", "c": "taken"}, got); diff != "" {
+		t.Errorf("items after a failed transaction (-want +got):\n%s", diff)
+	}
+	// And a transaction that succeeds writes everything.
+	if _, err := api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{
+		{Put: &ddbtypes.Put{TableName: aws.String(table), Item: item("b", "1", "new")}},
+		{Put: &ddbtypes.Put{TableName: aws.String(table), Item: item("a", "1", "changed")}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err = api.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(table)}); err != nil || len(out.Items) != 3 {
+		t.Errorf("Scan after a transaction = %d items, %v; want 3", len(out.Items), err)
 	}
 }
