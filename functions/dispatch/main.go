@@ -5,5 +5,5 @@ package main
 import "github.com/heraldhq/herald/internal/app"
 
 func main() {
-	app.Main("dispatch", func(a *app.App) (any, error) { return a.DispatchHandler(), nil })
+	app.Main("dispatch", func(a *app.App) (any, error) { return a.DispatchHandler() })
 }

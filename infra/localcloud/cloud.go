@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/heraldhq/herald/infra/faultproxy"
 	"github.com/heraldhq/herald/infra/motoserver"
 	"github.com/heraldhq/herald/internal/app"
 	"github.com/heraldhq/herald/internal/config"
@@ -75,7 +76,15 @@ var Bindings = map[string]Binding{
 		return nil
 	}},
 	"DispatchFunction": {Package: "./functions/dispatch", bind: func(a *app.App, h *Handlers, id string) error {
-		h.SQS[id] = a.DispatchHandler()
+		fn, err := a.DispatchHandler()
+		if err != nil {
+			return err
+		}
+		h.SQS[id] = fn
+		return nil
+	}},
+	"DeadLetterFunction": {Package: "./functions/deadletter", bind: func(a *app.App, h *Handlers, id string) error {
+		h.SQS[id] = a.DeadLetterHandler()
 		return nil
 	}},
 }
@@ -116,6 +125,12 @@ type Options struct {
 	// Now is the clock of the handlers and of schedule firing; nil is the
 	// wall clock. Tests move it by hand instead of sleeping.
 	Now func() time.Time
+	// Timing overrides the template's delivery timing (FastTiming for
+	// tests).
+	Timing *Timing
+	// FaultPlan, when set, puts a fault proxy (Cloud.Faults) between
+	// every SDK client and moto, starting with the plan's rules.
+	FaultPlan *faultproxy.Plan
 }
 
 // Cloud is a running local Herald: moto with the template's resources, the
@@ -125,6 +140,10 @@ type Cloud struct {
 	URL string
 	// Moto is the moto server holding every resource.
 	Moto *motoserver.Server
+	// Faults is the fault proxy in front of moto (Options.FaultPlan), and
+	// FaultsURL its address; nil and "" without a plan.
+	Faults    *faultproxy.Proxy
+	FaultsURL string
 	// Stack is the parsed template.
 	Stack *Stack
 	// AWS is the SDK configuration pointed at Moto.
@@ -144,6 +163,7 @@ type Cloud struct {
 	firing    firingState
 	ownMoto   bool
 	server    *http.Server
+	faultSrv  *http.Server
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -185,11 +205,24 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 		}
 	}
 	c.AWS = c.Moto.AWSConfig()
+	if opts.FaultPlan != nil {
+		if err := c.startFaults(*opts.FaultPlan); err != nil {
+			return nil, err
+		}
+	}
 
 	params := maps.Clone(DefaultParameters)
 	maps.Copy(params, opts.Parameters)
 	c.Stack, err = LoadStack(opts.TemplatePath, StackOptions{MotoURL: c.Moto.URL(), Region: motoserver.Region, AccountID: motoserver.AccountID, Parameters: params})
 	if err != nil {
+		return nil, err
+	}
+	if opts.Timing != nil {
+		if err := opts.Timing.Apply(c.Stack); err != nil {
+			return nil, err
+		}
+	}
+	if err := CheckDeliveryTiming(c.Stack); err != nil {
 		return nil, err
 	}
 	if err := Provision(ctx, c.AWS, c.Stack); err != nil {
@@ -257,6 +290,32 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	return c, nil
 }
 
+// startFaults runs a fault proxy in front of moto and points the SDK
+// configuration at it, with its client-side faults in the transport.
+func (c *Cloud) startFaults(plan faultproxy.Plan) error {
+	fp, err := faultproxy.New(c.Moto.URL(), plan)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("fault proxy: %w", err)
+	}
+	c.Faults, c.FaultsURL = fp, "http://"+l.Addr().String()
+	c.faultSrv = &http.Server{Handler: fp, ReadHeaderTimeout: 10 * time.Second}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		if err := c.faultSrv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			c.log.Error("fault proxy stopped", "error", err)
+		}
+	}()
+	c.AWS.BaseEndpoint = aws.String(c.FaultsURL)
+	c.AWS.HTTPClient = &http.Client{Transport: fp.Transport(http.DefaultTransport.(*http.Transport).Clone())}
+	c.log.Info("fault proxy in front of moto", "url", c.FaultsURL, "rules", len(plan.Rules))
+	return nil
+}
+
 // FunctionConfig is the configuration a function reads from the
 // environment the template gives it.
 func (c *Cloud) FunctionConfig(id string) (config.Config, error) {
@@ -305,14 +364,23 @@ func (c *Cloud) buildHandlers(now func() time.Time) error {
 }
 
 // Drain processes every queue's messages until all queues are empty (see
-// Poller.Drain). Tests call it after a trigger to see what was sent.
+// Poller.Drain), again after a queue moved messages to a dead-letter
+// queue drained before it. Tests call it after a trigger to see what was
+// sent.
 func (c *Cloud) Drain(ctx context.Context) error {
-	for _, p := range c.Pollers {
-		if err := p.Drain(ctx); err != nil {
-			return err
+	for {
+		total := 0
+		for _, p := range c.Pollers {
+			n, err := p.drain(ctx)
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		if total == 0 {
+			return nil
 		}
 	}
-	return nil
 }
 
 // Close stops the gateway and the pollers, then moto if Start started it.
@@ -325,6 +393,11 @@ func (c *Cloud) Close() error {
 		}
 		if c.cancel != nil {
 			c.cancel()
+		}
+		if c.faultSrv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = c.faultSrv.Shutdown(ctx)
+			cancel()
 		}
 		c.wg.Wait()
 		if c.ownMoto {

@@ -44,6 +44,9 @@ var fixtures = map[string]fixtureCase{
 	"dispatch.one-recipient.json":      {function: "DispatchFunction", failed: nil, sends: 1},
 	"dispatch.poison.json":             {function: "DispatchFunction", failed: []string{"2e1424d4-f796-459a-8184-9c92662be6da"}},
 	"trigger.eventbridge-unitary.json": {function: "TriggerFunction", event: true, sends: 1},
+	// A job in the dead-letter queue: its recipient is closed
+	// (failed:retries_exhausted), nothing is sent, the job is parked.
+	"deadletter.closes-and-parks.json": {function: "DeadLetterFunction", failed: nil, sends: 0},
 }
 
 func TestEveryEventFixtureRunsThroughItsHandler(t *testing.T) {

@@ -30,7 +30,7 @@ func startCloud(t *testing.T) *Cloud {
 	if os.Getenv("HERALD_TEST_LOG") != "" {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	c, err := Start(ctx, Options{TemplatePath: "../../template.yaml", Addr: "127.0.0.1:0", MotoURL: moto.URL(), Log: log, ManualPolling: true})
+	c, err := Start(ctx, Options{TemplatePath: "../../template.yaml", Addr: "127.0.0.1:0", MotoURL: moto.URL(), Log: log, ManualPolling: true, Timing: &FastTiming})
 	if err != nil {
 		t.Fatal(err)
 	}

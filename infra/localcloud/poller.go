@@ -14,14 +14,11 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
-// RetryVisibility is how long a failed message stays invisible before the
-// local poller sees it again. Lambda leaves it for the queue's visibility
-// timeout (180 s for Dispatch); locally a retry should be quick.
-const RetryVisibility = 1
-
 // Poller is Lambda's SQS event source mapping for one function and queue:
 // it receives batches, invokes the handler with an events.SQSEvent and
-// deletes what succeeded.
+// deletes what succeeded. Like Lambda, it leaves a failed message alone:
+// it comes back when its visibility timeout ends — the queue's, or the
+// delay the handler set (Dispatch sets its retry backoff that way).
 type Poller struct {
 	Function string
 	Queue    *Queue
@@ -104,16 +101,12 @@ func (p *Poller) Poll(ctx context.Context, wait int32) (int, error) {
 		}
 	}
 	var del []sqstypes.DeleteMessageBatchRequestEntry
-	var retry []sqstypes.ChangeMessageVisibilityBatchRequestEntry
 	for i, m := range out.Messages {
-		id := strconv.Itoa(i)
-		if failed[aws.ToString(m.MessageId)] {
-			retry = append(retry, sqstypes.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(id), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: RetryVisibility})
-		} else {
-			del = append(del, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(id), ReceiptHandle: m.ReceiptHandle})
+		if !failed[aws.ToString(m.MessageId)] {
+			del = append(del, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
 		}
 	}
-	p.log.InfoContext(ctx, "batch processed", "messages", len(out.Messages), "failed", len(retry))
+	p.log.InfoContext(ctx, "batch processed", "messages", len(out.Messages), "failed", len(out.Messages)-len(del))
 	if len(del) > 0 {
 		out, err := p.client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(p.Queue.URL), Entries: del})
 		if err != nil {
@@ -121,15 +114,6 @@ func (p *Poller) Poll(ctx context.Context, wait int32) (int, error) {
 		}
 		if len(out.Failed) > 0 {
 			return len(del), fmt.Errorf("delete: %d of %d refused: %s", len(out.Failed), len(del), aws.ToString(out.Failed[0].Message))
-		}
-	}
-	if len(retry) > 0 {
-		out, err := p.client.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(p.Queue.URL), Entries: retry})
-		if err != nil {
-			return len(retry), fmt.Errorf("change visibility: %w", err)
-		}
-		if len(out.Failed) > 0 {
-			return len(retry), fmt.Errorf("change visibility: %d of %d refused: %s", len(out.Failed), len(retry), aws.ToString(out.Failed[0].Message))
 		}
 	}
 	return len(out.Messages), nil
@@ -188,44 +172,54 @@ func (p *Poller) event(msgs []sqstypes.Message) events.SQSEvent {
 	return ev
 }
 
-// Drain processes batches until the queue holds no message, visible or in
-// flight: for tests that must see every consequence of a request without
-// sleeping. Messages that keep failing are retried (each after
-// RetryVisibility) until the queue's RedrivePolicy moves them to the
+// Drain processes batches until the queue holds no message, visible, in
+// flight or delayed: for tests that must see every consequence of a
+// request. Messages that keep failing come back after the delay their
+// handler set until the queue's RedrivePolicy moves them to the
 // dead-letter queue, so Drain ends; ctx bounds it regardless.
 func (p *Poller) Drain(ctx context.Context) error {
+	_, err := p.drain(ctx)
+	return err
+}
+
+// drain is Drain, returning how many messages it received.
+func (p *Poller) drain(ctx context.Context) (int, error) {
+	total := 0
 	for {
 		n, err := p.Poll(ctx, 0)
+		total += n
 		if err != nil {
-			return err
+			return total, err
 		}
 		if n > 0 {
 			continue
 		}
 		left, err := p.inQueue(ctx)
 		if err != nil {
-			return err
+			return total, err
 		}
 		if left == 0 {
 			// Confirm once: moto's counters are approximate while another
 			// request is moving a message between its lists.
 			time.Sleep(50 * time.Millisecond)
 			if left, err = p.inQueue(ctx); err != nil {
-				return err
+				return total, err
 			}
-			if n, err := p.Poll(ctx, 0); err != nil || n > 0 {
-				if err != nil {
-					return err
-				}
+			n, err := p.Poll(ctx, 0)
+			total += n
+			if err != nil {
+				return total, err
+			}
+			if n > 0 {
 				continue
 			}
 			if left == 0 {
-				return nil
+				return total, nil
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("drain %s: %d messages left: %w", p.Queue.LogicalID, left, ctx.Err())
+			return total, fmt.Errorf("drain %s: %d messages left: %w", p.Queue.LogicalID, left, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

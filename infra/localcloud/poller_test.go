@@ -20,8 +20,10 @@ import (
 	"github.com/heraldhq/herald/infra/motoserver"
 )
 
-// pollerOnMoto provisions the template's queues in a clean moto and returns
-// a poller of DispatchQueue calling h.
+// pollerOnMoto provisions the template's queues in a clean moto — the
+// dispatch queue's visibility timeout cut to one second and its
+// maxReceiveCount to three, so failed messages come back quickly — and
+// returns a poller of DispatchQueue calling h.
 func pollerOnMoto(t *testing.T, h SQSHandler) (*Poller, *sqs.Client, *Stack) {
 	t.Helper()
 	moto := motoserver.Shared(t)
@@ -31,6 +33,9 @@ func pollerOnMoto(t *testing.T, h SQSHandler) (*Poller, *sqs.Client, *Stack) {
 	}
 	s, err := LoadStack("../../template.yaml", StackOptions{MotoURL: moto.URL(), Parameters: DefaultParameters})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (Timing{Visibility: time.Second, MaxReceiveCount: 3}).Apply(s); err != nil {
 		t.Fatal(err)
 	}
 	if err := Provision(ctx, moto.AWSConfig(), s); err != nil {
@@ -141,6 +146,6 @@ func TestPollerRetriesTheWholeBatchWhenTheFunctionFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	if calls != 2 {
-		t.Errorf("handler called %d times, want 2 (a failed invoke deletes nothing)", calls)
+		t.Errorf("handler called %d times, want 2 (a failed invoke deletes nothing; the message comes back after its visibility timeout)", calls)
 	}
 }

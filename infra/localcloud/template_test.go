@@ -1,6 +1,7 @@
 package localcloud
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -27,8 +28,8 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 	if diff := cmp.Diff(wantQueues, queues); diff != "" {
 		t.Errorf("queues (-want +got):\n%s", diff)
 	}
-	if q := s.Queues[2]; q.MaxReceiveCount != 5 || *q.Def.VisibilityTimeout != 180 {
-		t.Errorf("DispatchQueue: maxReceiveCount %d, visibility %d; want 5, 180", q.MaxReceiveCount, *q.Def.VisibilityTimeout)
+	if q := s.Queues[2]; q.MaxReceiveCount != 50 || *q.Def.VisibilityTimeout != 180 {
+		t.Errorf("DispatchQueue: maxReceiveCount %d, visibility %d; want 50, 180", q.MaxReceiveCount, *q.Def.VisibilityTimeout)
 	}
 
 	sched := func(m map[string]string) map[string]string {
@@ -44,11 +45,15 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 		"TriggerFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO",
 			"HERALD_DISPATCH_QUEUE_URL": queueURL, "HERALD_EVENT_ORG": "", "HERALD_EVENT_SANDBOX": ""}),
 		"ManageFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "",
-			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret}),
+			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret, "HERALD_DISPATCH_QUEUE_URL": queueURL}),
 		"SchedulerFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_DISPATCH_QUEUE_URL": queueURL}),
 		"DispatchFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "",
 			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret,
-			"HERALD_PUBLIC_URL":         "https://herald-local-HeraldApi.execute-api.us-east-1.amazonaws.com"},
+			"HERALD_PUBLIC_URL":         "https://herald-local-HeraldApi.execute-api.us-east-1.amazonaws.com",
+			"HERALD_DISPATCH_QUEUE_URL": queueURL, "HERALD_SEND_TIMEOUT": "10s", "HERALD_STALE_ATTEMPT": "60s",
+			"HERALD_RETRY_FIRST": "5s", "HERALD_RETRY_MAX": "5m", "HERALD_RETRY_DEADLINE": "1h",
+			"HERALD_EMAIL_RATE": "50", "HERALD_SMS_RATE": "20", "HERALD_PUSH_RATE": "200", "HERALD_DISPATCH_INSTANCES": "5"},
+		"DeadLetterFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
 	}
 	if diff := cmp.Diff([]string{"herald-local-HeraldScheduleGroup"}, s.ScheduleGroups); diff != "" {
 		t.Errorf("schedule groups (-want +got):\n%s", diff)
@@ -67,7 +72,55 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 	if d.Timeout != 30*time.Second || len(d.SQS) != 1 || d.SQS[0].BatchSize != 10 || !d.SQS[0].ReportBatchItemFailures || d.SQS[0].QueueARN != s.Queues[2].ARN {
 		t.Errorf("DispatchFunction = %+v, SQS %+v", d, d.SQS)
 	}
+	dl := s.Functions["DeadLetterFunction"]
+	if len(dl.SQS) != 1 || dl.SQS[0].QueueARN != s.Queues[0].ARN || !dl.SQS[0].ReportBatchItemFailures {
+		t.Errorf("DeadLetterFunction SQS %+v, want the dispatch dead-letter queue with batch item failures", dl.SQS)
+	}
 	for _, r := range s.Routes {
 		t.Logf("%-40s %-18s %s", r.Key(), r.Function, r.Authorizer)
+	}
+}
+
+func TestTheTemplatesDeliveryTimingFits(t *testing.T) {
+	s, err := LoadStack("../../template.yaml", StackOptions{MotoURL: "http://127.0.0.1:5000", Parameters: DefaultParameters})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckDeliveryTiming(s); err != nil {
+		t.Errorf("template.yaml: %v", err)
+	}
+	if err := FastTiming.Apply(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckDeliveryTiming(s); err != nil {
+		t.Errorf("FastTiming: %v", err)
+	}
+}
+
+func TestDeliveryTimingThatCouldLoseARecipientIsRefused(t *testing.T) {
+	tests := []struct {
+		name string
+		t    Timing
+		want string
+	}{
+		{"a visibility timeout shorter than Dispatch's timeout plus the stale age", Timing{Visibility: 60 * time.Second}, "visibility timeout"},
+		{"a stale age within Dispatch's timeout and the time to record an answer", Timing{StaleAttempt: 32 * time.Second}, "stale attempt age"},
+		{"a send timeout that leaves no time to record its answer", Timing{SendTimeout: 29500 * time.Millisecond}, "send timeout"},
+		{"too few receives for the retry deadline", Timing{MaxReceiveCount: 5}, "maxReceiveCount"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := LoadStack("../../template.yaml", StackOptions{MotoURL: "http://127.0.0.1:5000", Parameters: DefaultParameters})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.t.Apply(s); err != nil {
+				t.Fatal(err)
+			}
+			err = CheckDeliveryTiming(s)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("CheckDeliveryTiming = %v, want an error about the %s", err, tt.want)
+			}
+		})
 	}
 }

@@ -60,7 +60,7 @@ func TestMain(m *testing.M) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	var err error
 	cloud, err = localcloud.Start(ctx, localcloud.Options{
-		TemplatePath: "../../template.yaml", Addr: "127.0.0.1:0", ManualPolling: true,
+		TemplatePath: "../../template.yaml", Addr: "127.0.0.1:0", ManualPolling: true, Timing: &localcloud.FastTiming,
 		Log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	cancel()

@@ -4,9 +4,13 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is every setting Herald's functions read. Not every function
@@ -37,6 +41,30 @@ type Config struct {
 	// and schedules invoking Trigger directly act for
 	// (HERALD_EVENT_ORG, HERALD_EVENT_SANDBOX); empty refuses them.
 	EventOrg, EventSandbox string
+	// Delivery is Dispatch's timing and send rates; a zero field takes
+	// delivery's default (see delivery.DefaultTiming).
+	Delivery Delivery
+}
+
+// Delivery is how Dispatch paces and retries sends. Durations are read as
+// Go durations ("10s", "5m").
+type Delivery struct {
+	// SendTimeout bounds one provider call (HERALD_SEND_TIMEOUT).
+	SendTimeout time.Duration
+	// StaleAttempt is the age past which an attempt in flight was
+	// interrupted (HERALD_STALE_ATTEMPT).
+	StaleAttempt time.Duration
+	// RetryFirst, RetryMax and RetryDeadline are the retry schedule
+	// (HERALD_RETRY_FIRST, HERALD_RETRY_MAX, HERALD_RETRY_DEADLINE).
+	RetryFirst, RetryMax, RetryDeadline time.Duration
+	// EmailRate, SMSRate and PushRate cap sends per second in one
+	// Dispatch process (HERALD_EMAIL_RATE, HERALD_SMS_RATE,
+	// HERALD_PUSH_RATE); 0 leaves a channel uncapped.
+	EmailRate, SMSRate, PushRate float64
+	// Instances is how many Dispatch processes may run at once
+	// (HERALD_DISPATCH_INSTANCES): the SES account's rate is split among
+	// them.
+	Instances int
 }
 
 // SchedulerConfig is where Herald's schedules go.
@@ -67,6 +95,10 @@ func Load(getenv func(string) string) (Config, error) {
 		EventOrg:     strings.TrimSpace(getenv("HERALD_EVENT_ORG")),
 		EventSandbox: strings.TrimSpace(getenv("HERALD_EVENT_SANDBOX")),
 	}
+	var err error
+	if c.Delivery, err = loadDelivery(getenv); err != nil {
+		return Config{}, err
+	}
 	if s := c.UnsubscribeSecret; s != "" && len(s) < 32 {
 		return Config{}, fmt.Errorf("config: HERALD_UNSUBSCRIBE_SECRET must be at least 32 bytes")
 	}
@@ -79,6 +111,51 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+func loadDelivery(getenv func(string) string) (Delivery, error) {
+	var d Delivery
+	var errs []error
+	dur := func(name string, dst *time.Duration) {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return
+		}
+		x, err := time.ParseDuration(v)
+		if err != nil || x <= 0 {
+			errs = append(errs, fmt.Errorf("config: %s %q: want a positive duration such as 10s", name, v))
+			return
+		}
+		*dst = x
+	}
+	rate := func(name string, dst *float64) {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return
+		}
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil || x < 0 || math.IsInf(x, 0) || math.IsNaN(x) {
+			errs = append(errs, fmt.Errorf("config: %s %q: want sends per second (0 for no cap)", name, v))
+			return
+		}
+		*dst = x
+	}
+	dur("HERALD_SEND_TIMEOUT", &d.SendTimeout)
+	dur("HERALD_STALE_ATTEMPT", &d.StaleAttempt)
+	dur("HERALD_RETRY_FIRST", &d.RetryFirst)
+	dur("HERALD_RETRY_MAX", &d.RetryMax)
+	dur("HERALD_RETRY_DEADLINE", &d.RetryDeadline)
+	rate("HERALD_EMAIL_RATE", &d.EmailRate)
+	rate("HERALD_SMS_RATE", &d.SMSRate)
+	rate("HERALD_PUSH_RATE", &d.PushRate)
+	if v := strings.TrimSpace(getenv("HERALD_DISPATCH_INSTANCES")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("config: HERALD_DISPATCH_INSTANCES %q: want a whole number of at least 1", v))
+		}
+		d.Instances = n
+	}
+	return d, errors.Join(errs...)
 }
 
 // RequireQueue reports an error when DispatchQueueURL is unset.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/campaign"
-	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/push"
 	"github.com/heraldhq/herald/internal/suppression"
@@ -22,22 +21,40 @@ const DefaultMaxSegments = 10
 
 type invocationKey struct{}
 
-// invocation is what one function invocation remembers across the jobs
-// it delivers: SNS opt-out answers, so a number is checked once.
+// invocation is what one function invocation shares across the jobs it
+// delivers: SNS opt-out answers, so a number is checked once, and the
+// slots that bound how many recipients it delivers at once.
 type invocation struct {
 	mu       sync.Mutex
 	optedOut map[string]bool
+	slots    chan struct{}
 }
 
-// WithInvocation returns ctx carrying a cache that lives as long as ctx:
-// the Dispatch function wraps each invocation's context, so SNS opt-out
-// answers are cached per invocation. Dispatch adds one per job when the
-// caller did not.
+// WithInvocation returns ctx carrying what lives as long as one
+// invocation: the Dispatch function wraps each invocation's context, so
+// SNS opt-out answers are cached, and Parallel bounds the recipients
+// delivered at once, per invocation rather than per job. Dispatch adds
+// one per job when the caller did not.
 func WithInvocation(ctx context.Context) context.Context {
 	if _, ok := ctx.Value(invocationKey{}).(*invocation); ok {
 		return ctx
 	}
 	return context.WithValue(ctx, invocationKey{}, &invocation{optedOut: map[string]bool{}})
+}
+
+// slots returns the invocation's delivery slots (n of them, made on first
+// use), so the jobs of a batch delivered at once share one bound.
+func slots(ctx context.Context, n int) chan struct{} {
+	inv, _ := ctx.Value(invocationKey{}).(*invocation)
+	if inv == nil {
+		return make(chan struct{}, n)
+	}
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if inv.slots == nil {
+		inv.slots = make(chan struct{}, n)
+	}
+	return inv.slots
 }
 
 // optedOut asks the SMS provider once per invocation and number.
@@ -53,7 +70,7 @@ func (d *Dispatcher) optedOut(ctx context.Context, phone string) (bool, error) {
 	}
 	v, err := d.SMS.OptedOut(ctx, phone)
 	if err != nil {
-		return false, fmt.Errorf("%w: opt-out check: %w", ErrRetry, err)
+		return false, fmt.Errorf("opt-out check: %w", err)
 	}
 	if inv != nil {
 		inv.mu.Lock()
@@ -63,32 +80,32 @@ func (d *Dispatcher) optedOut(ctx context.Context, phone string) (bool, error) {
 	return v, nil
 }
 
-// sendSMS resolves, checks, renders and sends a text message.
-func (d *Dispatcher) sendSMS(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (Outcome, string, error) {
+// prepareSMS resolves, checks and renders a text message.
+func (d *Dispatcher) prepareSMS(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (prepared, error) {
 	mkt := marketing(job, cv)
 	if mkt && !p.ConsentsTo(string(campaign.SMS)) {
-		return ExcludedNoConsent, "", nil
+		return prepared{outcome: ExcludedNoConsent}, nil
 	}
 	to, bad := pickAddress(r, r.Phone, "phone", p.Phone, address.ValidPhone)
 	if bad != "" {
-		return bad, "", nil
+		return prepared{outcome: bad}, nil
 	}
 	if sup, err := d.suppressed(ctx, job, cv, suppression.SMS, to, false); err != nil || sup {
-		return ExcludedSuppressed, "", err
+		return prepared{outcome: ExcludedSuppressed}, err
 	}
 	if mkt {
 		out, err := d.optedOut(ctx, to)
 		if err != nil {
-			return "", "", err
+			return prepared{}, err
 		}
 		if out {
-			return ExcludedOptedOut, "", nil
+			return prepared{outcome: ExcludedOptedOut}, nil
 		}
 	}
 	rendered, err := cv.content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof)
 	if err != nil {
-		d.log().WarnContext(ctx, "render failed", "executionId", job.ExecutionID, "campaignId", job.CampaignID, "error", err.Error())
-		return FailedRender, "", nil
+		d.renderFailed(ctx, job, err)
+		return prepared{outcome: FailedRender}, nil
 	}
 	var set campaign.SMSSettings
 	if cfg.SMS != nil {
@@ -101,21 +118,17 @@ func (d *Dispatcher) sendSMS(ctx context.Context, job Job, cv *compiled, cfg cam
 	if rendered.SMS.Segments > maxSeg {
 		d.log().WarnContext(ctx, "sms too long", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
 			"segments", rendered.SMS.Segments, "maxSegments", maxSeg, "encoding", string(rendered.SMS.Encoding))
-		return FailedTooLong, "", nil
+		return prepared{outcome: FailedTooLong}, nil
 	}
 	typ := SMSTransactional
 	if cv.version.Type == campaign.Marketing {
 		typ = SMSPromotional
 	}
-	id, err := d.SMS.SendSMS(ctx, SMS{To: to, Body: rendered.SMS.Body, Type: typ, SenderID: set.SenderID, OriginationNumber: set.OriginationNumber})
-	switch {
-	case derrors.Is(err, derrors.Throttled):
-		return "", "", fmt.Errorf("%w: %w", ErrRetry, err)
-	case err != nil:
-		d.log().WarnContext(ctx, "provider refused message", "executionId", job.ExecutionID, "campaignId", job.CampaignID, "error", err.Error())
-		return FailedRejected, "", nil
-	}
-	return Sent, id, nil
+	m := SMS{To: to, Body: rendered.SMS.Body, Type: typ, SenderID: set.SenderID, OriginationNumber: set.OriginationNumber}
+	return prepared{addr: to, send: func(ctx context.Context, _ string) (string, Outcome, error) {
+		id, err := d.SMS.SendSMS(ctx, m)
+		return id, "", err
+	}}, nil
 }
 
 // pushTarget is one device to push to.
@@ -167,8 +180,10 @@ func pushTargets(cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (ta
 }
 
 // deliverPush sends one notification per device of the recipient, each
-// with its own ledger entry.
-func (d *Dispatcher) deliverPush(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) ([]Outcome, error) {
+// with its own ledger entry, and tallies the recipient once every device
+// has its outcome: sent if any device got it, else ambiguous if any
+// might have, else the first device's outcome.
+func (d *Dispatcher) deliverPush(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, key Key, r Recipient, p profile.Profile) ([]Outcome, error) {
 	pre := Outcome("")
 	var targets []pushTarget
 	if marketing(job, cv) && !p.ConsentsTo(string(campaign.Push)) {
@@ -176,84 +191,119 @@ func (d *Dispatcher) deliverPush(ctx context.Context, job Job, cv *compiled, cfg
 	} else {
 		targets, pre = pushTargets(cfg, r, p)
 	}
+	var rendered Rendered
+	if pre == "" {
+		var err error
+		if rendered, err = cv.content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof); err != nil {
+			d.renderFailed(ctx, job, err)
+			pre = FailedRender
+		}
+	}
 	if pre != "" {
-		o, err := d.once(ctx, job, cv, r, "", func() (Outcome, string, error) { return pre, "", nil })
+		o, err := d.attempt(ctx, job, key, prepared{outcome: pre})
 		if err != nil {
 			return nil, err
 		}
+		if err := d.tally(ctx, job, key, o); err != nil {
+			return nil, err
+		}
+		d.checkpoint(CheckpointFinished, key)
 		return []Outcome{o}, nil
-	}
-	rendered, rerr := cv.content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof)
-	if rerr != nil {
-		d.log().WarnContext(ctx, "render failed", "executionId", job.ExecutionID, "campaignId", job.CampaignID, "error", rerr.Error())
 	}
 	var outs []Outcome
 	var errs []error
 	for _, tg := range targets {
-		o, err := d.once(ctx, job, cv, r, deviceKey(tg.app.AppID, tg.token), func() (Outcome, string, error) {
-			if rerr != nil {
-				return FailedRender, "", nil
-			}
-			return d.sendPush(ctx, job, r, p, tg, *rendered.Push)
-		})
+		dk := key
+		dk.Device = deviceKey(tg.app.AppID, tg.token)
+		o, err := d.attempt(ctx, job, dk, d.preparePush(ctx, job, p, tg, *rendered.Push, dk.Device))
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		outs = append(outs, o)
 	}
-	return outs, errors.Join(errs...)
+	if len(errs) > 0 {
+		return outs, errors.Join(errs...)
+	}
+	rctx, cancel := recordContext(ctx)
+	defer cancel()
+	if err := d.tally(rctx, job, key, aggregate(outs)); err != nil {
+		return outs, err
+	}
+	d.checkpoint(CheckpointFinished, key)
+	return outs, nil
 }
 
-// sendPush publishes to one device, creating its endpoint when needed.
-func (d *Dispatcher) sendPush(ctx context.Context, job Job, r Recipient, p profile.Profile, tg pushTarget, m push.Message) (Outcome, string, error) {
+// aggregate is a recipient's outcome from its devices' outcomes.
+func aggregate(outs []Outcome) Outcome {
+	for _, kind := range []string{"sent", "ambiguous"} {
+		for _, o := range outs {
+			if o.Kind() == kind {
+				return o
+			}
+		}
+	}
+	if len(outs) == 0 {
+		return ExcludedNoAddress
+	}
+	return outs[0]
+}
+
+// preparePush builds one device's notification and the call that sends
+// it, creating the device's platform endpoint when needed.
+func (d *Dispatcher) preparePush(ctx context.Context, job Job, p profile.Profile, tg pushTarget, m push.Message, device string) prepared {
 	msg, size, err := push.SNSMessage(tg.app.Platform, m)
 	switch {
 	case errors.Is(err, push.ErrTooLarge):
 		d.log().WarnContext(ctx, "push payload too large", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
 			"platform", tg.app.Platform, "bytes", size)
-		return FailedPayloadTooLarge, "", nil
+		return prepared{outcome: FailedPayloadTooLarge}
 	case err != nil:
-		return FailedRejected, "", nil
+		return prepared{outcome: FailedRejected}
 	}
-	fail := func(err error) (Outcome, string, error) {
-		switch {
-		case errors.Is(err, ErrInvalidToken):
-			d.setDevice(ctx, job, p, tg, func(dv *profile.Device) { dv.Enabled = false })
-			return ExcludedInvalidToken, "", nil
-		case derrors.Is(err, derrors.Throttled):
-			return "", "", fmt.Errorf("%w: %w", ErrRetry, err)
-		}
-		d.log().WarnContext(ctx, "provider refused message", "executionId", job.ExecutionID, "campaignId", job.CampaignID, "error", err.Error())
-		return FailedRejected, "", nil
+	invalid := func() (string, Outcome, error) {
+		d.setDevice(ctx, job, p, tg, func(dv *profile.Device) { dv.Enabled = false })
+		return "", ExcludedInvalidToken, nil
 	}
-	create := func() (string, error) {
+	create := func(ctx context.Context) (string, error) {
 		ep, err := d.Pusher.Endpoint(ctx, tg.app.PlatformApplicationARN, tg.token)
 		if err == nil {
 			d.setDevice(ctx, job, p, tg, func(dv *profile.Device) { dv.EndpointARN = ep })
 		}
 		return ep, err
 	}
-	ep, fresh := tg.endpoint, false
-	if ep == "" {
-		if ep, err = create(); err != nil {
-			return fail(err)
+	return prepared{addr: device, send: func(ctx context.Context, _ string) (string, Outcome, error) {
+		ep, fresh := tg.endpoint, false
+		if ep == "" {
+			var err error
+			if ep, err = create(ctx); err != nil {
+				if errors.Is(err, ErrInvalidToken) {
+					return invalid()
+				}
+				return "", "", err
+			}
+			fresh = true
 		}
-		fresh = true
-	}
-	id, err := d.Pusher.Push(ctx, ep, msg)
-	if errors.Is(err, ErrEndpointGone) && !fresh {
-		// The stored endpoint was deleted (by an operator, or SNS): make
-		// it again once.
-		if ep, err = create(); err != nil {
-			return fail(err)
+		id, err := d.Pusher.Push(ctx, ep, msg)
+		if errors.Is(err, ErrEndpointGone) && !fresh {
+			// The stored endpoint was deleted (by an operator, or SNS):
+			// nothing was sent; make it again once.
+			if ep, err = create(ctx); err != nil {
+				if errors.Is(err, ErrInvalidToken) {
+					return invalid()
+				}
+				return "", "", err
+			}
+			id, err = d.Pusher.Push(ctx, ep, msg)
 		}
-		id, err = d.Pusher.Push(ctx, ep, msg)
-	}
-	if err != nil {
-		return fail(err)
-	}
-	return Sent, id, nil
+		switch {
+		case errors.Is(err, ErrInvalidToken):
+			return invalid()
+		case errors.Is(err, ErrEndpointGone):
+			return "", "", &SendError{Failure: Refused, Code: "EndpointGone", Err: err}
+		}
+		return id, "", err
+	}}
 }
 
 // setDevice changes the profile's device of tg's app and token, if the
@@ -280,7 +330,7 @@ func (d *Dispatcher) setDevice(ctx context.Context, job Job, p profile.Profile, 
 	})
 	if err != nil {
 		d.log().WarnContext(ctx, "device not updated on profile", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
-			"appId", tg.app.AppID, "error", err.Error())
+			"appId", tg.app.AppID, "cause", causeCode(err))
 	}
 }
 

@@ -82,7 +82,7 @@ func (f *channelFixture) dispatch(tb testing.TB, rs ...delivery.Recipient) {
 // outcomes returns the ledger's outcomes, sorted (userId, device).
 func (f *channelFixture) outcomes() []string {
 	var out []string
-	for _, e := range f.store.Entries() {
+	for _, e := range f.store.AllEntries() {
 		if e.State != delivery.Done {
 			out = append(out, e.UserID+" "+string(e.State))
 			continue

@@ -14,23 +14,56 @@
 //   - content that fails to render: failed:render_error; an SMS over the
 //     configuration's segment cap: failed:too_long; a push payload over
 //     4 KB: failed:payload_too_large
+//   - an address another recipient of the same execution already has:
+//     excluded:duplicate
 //   - a push token the platform refuses: excluded:invalid_token (the
 //     device is disabled on the profile)
-//   - the provider refuses: failed:rejected; else sent.
+//   - the provider's answer decides the rest (see Failure): sent,
+//     failed:<code>, ambiguous:<cause>, or a retry.
 //
 // No exclusion or failure before the send calls the provider.
 //
-// Never sending twice rests on the ledger: before a send, the dispatcher
-// claims the (execution, recipient, channel) entry with a conditional
-// write. A redelivered job finds the entry and skips it; a concurrent
-// duplicate finds a fresh claim and is retried later; a claim left behind
-// by a crash (the send may or may not have happened) is closed as
-// failed:interrupted rather than risk a second message.
+// # Never twice
+//
+// Every recipient has a ledger entry keyed by (execution, namespace,
+// userId, channel, device). Before a send the dispatcher claims the entry
+// with a conditional write, then marks the attempt as started (in flight)
+// with a second conditional write just before the provider call, so a
+// claim whose attempt never started can be taken over and sent safely. The
+// provider call is never retried by the SDK: Herald decides every attempt.
+// An answer that proves nothing was taken (never reached, throttled,
+// account paused) ends the attempt and the message comes back later with
+// backoff; a refusal fails the recipient with the provider's code; no
+// complete answer after the request was written, or a 5xx, is ambiguous —
+// recorded as ambiguous:<cause> and never re-sent blindly. A redelivered
+// job finds the entry: done entries are skipped, a fresh attempt in flight
+// elsewhere is waited for, and an attempt in flight older than the stale
+// age (well past Dispatch's timeout, so its invocation is gone) is closed
+// as ambiguous:interrupted.
+//
+// Two recipients of one execution that resolve to the same address get one
+// message: the first to claim the address sends, the other is
+// excluded:duplicate.
+//
+// # Never lost
+//
+// Retries are bounded by a deadline from the recipient's first claim (or
+// the job's first receipt): past it, a recipient still refused for now is
+// closed as failed:throttled, failed:provider_unavailable or failed:<code>.
+// Messages that reach the dead-letter queue anyway are closed by Abandon
+// (failed:retries_exhausted) and parked for a redrive.
+//
+// # Counted
+//
+// Every recipient's final outcome is tallied in its execution's counters
+// with an idempotent conditional update, so a status is read from a few
+// counter items, never from the ledger, and adds up whatever was repeated.
 package delivery
 
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/internal/campaign"
@@ -38,6 +71,11 @@ import (
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/tenant"
 )
+
+// LedgerV2 is the ledger key version of jobs made by this code: entries
+// keyed with the recipient's namespace. Jobs without it (queued before the
+// upgrade) also check the entries of the earlier key, which had none.
+const LedgerV2 = 2
 
 // Job is one queue message: some recipients of one execution.
 type Job struct {
@@ -52,12 +90,36 @@ type Job struct {
 	// Context is an audience execution's context, shared by every
 	// recipient that carries none of its own.
 	Context map[string]any `json:"context,omitempty"`
+	// Channel is the campaign version's channel; jobs queued before it
+	// was added lack it.
+	Channel campaign.Channel `json:"channel,omitempty"`
+	// Ledger is the ledger key version (LedgerV2); zero for jobs queued
+	// before it existed.
+	Ledger int `json:"ledger,omitempty"`
+	// Shards is how many counter items the execution's tally is spread
+	// over (1 when unset); large audience executions use more so no
+	// counter item grows hot or large.
+	Shards int `json:"shards,omitempty"`
+	// Receipt says how the queue delivered this job; it is not part of
+	// the message.
+	Receipt Receipt `json:"-"`
+}
+
+// Receipt is what the queue says about one delivery of a job.
+type Receipt struct {
+	// Count is how many times the message has been received, this time
+	// included (SQS ApproximateReceiveCount); 0 when unknown.
+	Count int
+	// First is when the message was first received (SQS
+	// ApproximateFirstReceiveTimestamp): the origin of the retry deadline
+	// of recipients that have no claim yet.
+	First time.Time
 }
 
 // Recipient is one person to send to, with what the trigger call said
 // about them.
 type Recipient struct {
-	// Type is "aep" (look up the stored profile) or "external" (no lookup).
+	// Type is TypeAEP (look up the stored profile) or TypeExternal.
 	Type      string `json:"type"`
 	UserID    string `json:"userId"`
 	Namespace string `json:"namespace"`
@@ -75,6 +137,15 @@ type Recipient struct {
 	Context map[string]any `json:"context,omitempty"`
 }
 
+// Recipient types, as the AJO execution API names them.
+const (
+	// TypeAEP recipients have a stored profile, looked up by namespace and
+	// userId.
+	TypeAEP = "aep"
+	// TypeExternal recipients are known only from the call.
+	TypeExternal = "external"
+)
+
 // PushTarget is a device named in the call.
 type PushTarget struct {
 	AppID    string `json:"appId"`
@@ -82,8 +153,8 @@ type PushTarget struct {
 	Token    string `json:"token"`
 }
 
-// Outcome is how a recipient's delivery ended: "sent", "excluded:<reason>"
-// or "failed:<reason>".
+// Outcome is how a recipient's delivery ended: "sent", "excluded:<reason>",
+// "failed:<reason>" or "ambiguous:<cause>".
 type Outcome string
 
 // Outcomes.
@@ -98,14 +169,55 @@ const (
 	ExcludedOptedOut Outcome = "excluded:opted_out"
 	// ExcludedInvalidToken: the push platform refused the device's token
 	// (or its endpoint is disabled); the device is disabled on the profile.
-	ExcludedInvalidToken  Outcome = "excluded:invalid_token"
+	ExcludedInvalidToken Outcome = "excluded:invalid_token"
+	// ExcludedDuplicate: another recipient of the same execution has the
+	// same address and got the message.
+	ExcludedDuplicate     Outcome = "excluded:duplicate"
 	FailedRender          Outcome = "failed:render_error"
 	FailedInvalidAddr     Outcome = "failed:invalid_address"
-	FailedRejected        Outcome = "failed:rejected"
-	FailedInterrupted     Outcome = "failed:interrupted"
 	FailedTooLong         Outcome = "failed:too_long"
 	FailedPayloadTooLarge Outcome = "failed:payload_too_large"
+	// FailedRejected: the provider refused the message without a code
+	// Herald could name.
+	FailedRejected Outcome = "failed:rejected"
+	// FailedThrottled: the provider kept asking us to slow down until the
+	// retry deadline.
+	FailedThrottled Outcome = "failed:throttled"
+	// FailedUnavailable: the provider could not be reached until the
+	// retry deadline.
+	FailedUnavailable Outcome = "failed:provider_unavailable"
+	// FailedStoreUnavailable: the ledger could not record a claim until
+	// the retry deadline (nothing was sent).
+	FailedStoreUnavailable Outcome = "failed:store_unavailable"
+	// FailedRetriesExhausted: the job reached the dead-letter queue with
+	// the recipient still open (nothing was sent).
+	FailedRetriesExhausted Outcome = "failed:retries_exhausted"
+	// FailedInterrupted is what entries left by a crash were closed as
+	// before ambiguous outcomes existed; it is no longer written.
+	FailedInterrupted Outcome = "failed:interrupted"
+	// AmbiguousInterrupted: an attempt was in flight when its invocation
+	// died; the provider may or may not have the message.
+	AmbiguousInterrupted Outcome = "ambiguous:interrupted"
 )
+
+// Failed returns the outcome "failed:<code>".
+func Failed(code string) Outcome { return Outcome("failed:" + code) }
+
+// Ambiguous returns the outcome "ambiguous:<cause>".
+func Ambiguous(cause string) Outcome { return Outcome("ambiguous:" + cause) }
+
+// Kind is the outcome's first part: "sent", "excluded", "failed" or
+// "ambiguous".
+func (o Outcome) Kind() string {
+	k, _, _ := strings.Cut(string(o), ":")
+	return k
+}
+
+// Reason is the outcome's code after the colon ("" for sent).
+func (o Outcome) Reason() string {
+	_, r, _ := strings.Cut(string(o), ":")
+	return r
+}
 
 // Outcomes of audience executions.
 const (
@@ -121,44 +233,109 @@ type State string
 
 // Ledger entry states.
 const (
-	Claimed State = "claimed" // a send is (or was) under way
+	Claimed State = "claimed" // the recipient is being delivered
 	Done    State = "done"    // the outcome is final
 )
 
-// Entry is the ledger's record for one (execution, recipient, channel).
-type Entry struct {
+// Key names one ledger entry: a recipient on a channel, and for push one
+// of its devices.
+type Key struct {
 	ExecutionID string
+	Namespace   string
 	UserID      string
 	Channel     campaign.Channel
 	// Device identifies one push device of the recipient (a digest of
 	// its app and token); empty for email, SMS and a push recipient
-	// excluded before its devices were looked at.
-	Device     string
+	// closed before its devices were looked at.
+	Device string
+}
+
+// Recipient returns the key without its device: the recipient's.
+func (k Key) Recipient() Key { k.Device = ""; return k }
+
+// Entry is the ledger's record for one Key.
+type Entry struct {
+	Key
 	CampaignID string
 	Version    int
 	// Proof marks the entry of a proof send (Version 0: an unactivated
 	// draft), not a delivery.
-	Proof      bool
-	State      State
-	Outcome    Outcome
-	MessageID  string
-	Token      string
+	Proof   bool
+	State   State
+	Outcome Outcome
+	// Token is the claim's holder: the attempt that may write it.
+	Token string
+	// InFlight is set while a provider call may be under way: from just
+	// before the call until its answer is recorded.
+	InFlight bool
+	// Attempts counts provider calls started; AttemptAt is the last
+	// one's start.
+	Attempts  int
+	AttemptAt time.Time
+	// LastCode is the code of the last attempt that ended without an
+	// outcome (a throttle, say), kept for the deadline's outcome.
+	LastCode  string
+	MessageID string
+	// Tag is the opaque value an email carries so a provider event can
+	// find this entry: a digest of the key, never an address.
+	Tag string
+	// Legacy asks the ledger to treat an entry under the key of jobs
+	// queued before LedgerV2 (no namespace) as this one.
+	Legacy bool
+	// LegacyKey marks an entry the ledger found under that earlier key:
+	// writes to it go there. Such an entry, when claimed, counts as an
+	// attempt in flight since its claim (the earlier code claimed just
+	// before sending).
+	LegacyKey  bool
 	ClaimedAt  time.Time
 	FinishedAt time.Time
 }
 
-// Ledger records one entry per (execution, recipient, channel).
+// Ledger records one entry per Key and the execution's tally. Every write
+// is conditional, so a repeated or concurrent call never undoes another's.
 type Ledger interface {
-	// Claim creates e in state Claimed unless an entry for its key exists.
-	// It returns claimed=true when it created it; otherwise the existing
-	// entry.
+	// Claim creates e (state Claimed, not in flight) unless an entry for
+	// its key exists. It returns claimed=true when it created it, or when
+	// the existing entry holds e.Token (a retry of this very claim);
+	// otherwise the existing entry.
 	Claim(ctx context.Context, t tenant.Tenant, e Entry) (existing Entry, claimed bool, err error)
-	// Finish records e's outcome, provided the entry is still claimed with
-	// e.Token; it returns derrors.Conflict otherwise.
+	// Start marks the attempt of e in flight: it sets e.Token, InFlight,
+	// AttemptAt and Attempts provided the entry is claimed, not in flight
+	// and held by token from (a claim of ours, or one whose attempt ended
+	// without an outcome). derrors.Conflict otherwise.
+	Start(ctx context.Context, t tenant.Tenant, e Entry, from string) error
+	// Finish records e's outcome (state Done) provided the entry is
+	// claimed with e.Token; derrors.Conflict otherwise.
 	Finish(ctx context.Context, t tenant.Tenant, e Entry) error
-	// Release deletes a claim held with e.Token, after a failure that
-	// certainly sent nothing, so a retry may claim it again.
+	// Release ends e's attempt without an outcome (the provider certainly
+	// did not take the message), keeping the claim with e.LastCode,
+	// provided the entry is claimed with e.Token; derrors.Conflict
+	// otherwise.
 	Release(ctx context.Context, t tenant.Tenant, e Entry) error
+	// Close records e (state Done) when no entry exists or the entry is
+	// claimed without an attempt in flight. Otherwise it returns
+	// closed=false and the existing entry.
+	Close(ctx context.Context, t tenant.Tenant, e Entry) (existing Entry, closed bool, err error)
+	// ClaimAddress makes owner the recipient of execution exec that sends
+	// to the address digest addr on channel ch, unless another owns it.
+	// It returns the owner: owner itself, or the one that got there first.
+	ClaimAddress(ctx context.Context, t tenant.Tenant, exec string, ch campaign.Channel, addr, owner string) (string, error)
+	// Entries returns the entries of one recipient (every device for
+	// push; k.Device is ignored).
+	Entries(ctx context.Context, t tenant.Tenant, k Key) ([]Entry, error)
+	// Reopen deletes a done entry provided it still has e.Outcome (a
+	// redrive withdrawing failed:retries_exhausted); derrors.Conflict
+	// otherwise.
+	Reopen(ctx context.Context, t tenant.Tenant, e Entry) error
+	// Counted returns the outcomes the counters of execution exec (in
+	// shard) hold for the given recipient tags; tags not counted yet are
+	// absent.
+	Counted(ctx context.Context, t tenant.Tenant, exec string, shard int, tags []string) (map[string]Outcome, error)
+	// Tally records recipient tag's outcome o in execution exec's
+	// counters (shard of the execution's counter items), moving it from
+	// the outcome it had, if any. Repeating it changes nothing; o == ""
+	// removes the recipient from the counters.
+	Tally(ctx context.Context, t tenant.Tenant, exec string, shard int, tag string, o Outcome) error
 }
 
 // Header is an extra email header.
@@ -180,16 +357,16 @@ type Email struct {
 	HTML             string
 	Text             string
 	ConfigurationSet string
-	// Tags are provider message tags (campaign and execution ids).
+	// Tags are provider message tags: campaign and execution ids, and
+	// the ledger entry's opaque tag (TagName).
 	Tags map[string]string
 }
 
 // Mailer sends email.
 type Mailer interface {
-	// SendEmail sends e and returns the provider's message id. It returns
-	// a derrors.Throttled error when the provider refused the message for
-	// now (nothing was sent, a retry may succeed); any other error is a
-	// final refusal.
+	// SendEmail sends e once (never retried by the client) and returns
+	// the provider's message id. A failure is a *SendError saying whether
+	// the provider may have taken the message.
 	SendEmail(ctx context.Context, e Email) (messageID string, err error)
 }
 
@@ -212,9 +389,8 @@ type SMS struct {
 
 // SMSSender sends text messages.
 type SMSSender interface {
-	// SendSMS sends m and returns the provider's message id. It returns a
-	// derrors.Throttled error when nothing was sent and a retry may
-	// succeed; any other error is a final refusal.
+	// SendSMS sends m once (never retried by the client) and returns the
+	// provider's message id; a failure is a *SendError.
 	SendSMS(ctx context.Context, m SMS) (messageID string, err error)
 	// OptedOut reports whether the number opted out of SMS at the
 	// provider. An error means the answer is unknown (retry later).
@@ -233,13 +409,15 @@ var (
 // Pusher sends mobile push notifications through platform endpoints.
 type Pusher interface {
 	// Endpoint returns the enabled endpoint of token in the platform
-	// application appARN, creating it if needed (idempotent). It returns
-	// ErrInvalidToken when the platform refuses the token, a
-	// derrors.Throttled error when a retry may succeed.
+	// application appARN, creating it if needed (idempotent, so the
+	// client may retry it). It returns ErrInvalidToken when the platform
+	// refuses the token, a *SendError (NotSent, Throttled, Held) when a
+	// retry may succeed.
 	Endpoint(ctx context.Context, appARN, token string) (endpointARN string, err error)
 	// Push publishes message (an SNS MessageStructure "json" document) to
-	// the endpoint. It returns ErrInvalidToken for a disabled endpoint,
-	// ErrEndpointGone for a deleted one, derrors.Throttled to retry.
+	// the endpoint once (never retried by the client). It returns
+	// ErrInvalidToken for a disabled endpoint, ErrEndpointGone for a
+	// deleted one (both: nothing was sent), a *SendError otherwise.
 	Push(ctx context.Context, endpointARN, message string) (messageID string, err error)
 }
 

@@ -17,31 +17,47 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/tenant"
 	"github.com/heraldhq/herald/internal/unsubscribe"
 )
 
-// StaleClaim is how old a claim must be before a redelivery treats it as
-// left behind by a crash. It is well above Dispatch's timeout, so a claim
-// this old is never one still being worked on.
-const StaleClaim = 5 * time.Minute
-
 // configTTL is how long a channel configuration is cached in a warm
 // function; versions are immutable and cached for the life of the process.
 const configTTL = time.Minute
 
+// TagName is the email tag carrying the ledger entry's opaque tag, so an
+// SES event can find the entry even when the message id was lost.
+const TagName = "heraldRecipient"
+
 // ErrRetry marks a job that must be delivered again later: some recipient
-// met a throttle or a claim still in progress. Recipients already done are
-// skipped on the retry.
+// met a throttle, an unreachable provider, a held channel or an attempt
+// still in flight elsewhere. Recipients already done are skipped on the
+// retry. A *RetryError says when.
 var ErrRetry = errors.New("delivery: retry later")
+
+// Checkpoints a delivery passes, in order, named to Dispatcher.Checkpoint.
+const (
+	// CheckpointClaimed: the ledger entry is claimed; no attempt started.
+	CheckpointClaimed = "claimed"
+	// CheckpointStarted: the attempt is marked in flight; the provider
+	// has not been called.
+	CheckpointStarted = "started"
+	// CheckpointSent: the provider answered; the outcome is not recorded.
+	CheckpointSent = "sent"
+	// CheckpointFinished: the outcome is recorded and tallied.
+	CheckpointFinished = "finished"
+)
 
 // Dispatcher delivers jobs. It is safe for concurrent use.
 type Dispatcher struct {
 	Campaigns Campaigns
 	Profiles  Profiles
 	Ledger    Ledger
-	Mailer    Mailer
+	// Parking keeps jobs given up on, for a redrive (Abandon).
+	Parking Parking
+	Mailer  Mailer
 	// SMS and Pusher send the SMS and push channels; a campaign of a
 	// channel without its sender cannot be dispatched.
 	SMS    SMSSender
@@ -61,11 +77,36 @@ type Dispatcher struct {
 	DefaultConfigurationSet string
 	Log                     *slog.Logger
 	Now                     func() time.Time
-	// Parallel bounds concurrent sends within one job (default 8).
+	// Parallel bounds the recipients delivered at once in one invocation,
+	// across the jobs of its batch (default 8).
 	Parallel int
+	// Timing is the retry schedule (DefaultTiming where zero).
+	Timing Timing
+	// Rates caps sends per second per channel in this process; a channel
+	// without a rate is not capped. For email, the SES account's own
+	// maximum send rate, when the Mailer reports it (RateReporter), caps
+	// it too, shared by Instances.
+	Rates map[campaign.Channel]float64
+	// Instances is how many Dispatch processes may send at once (the
+	// queue's maximum concurrency); the account's rate is split among
+	// them. Default 1.
+	Instances int
+	// Checkpoint, when set, is called at each named checkpoint of every
+	// delivery with the entry's key: the fault-injection tests stop the
+	// process there. It is nil in production.
+	Checkpoint func(name string, key Key)
 
-	versions sync.Map // versionKey → *compiled
-	configs  sync.Map // configKey → cachedConfig
+	versions  sync.Map // versionKey → *compiled
+	configs   sync.Map // configKey → cachedConfig
+	limitOnce sync.Once
+	limiters  map[campaign.Channel]*Limiter
+	holds     holds
+}
+
+// RateReporter is a Mailer that can tell the provider account's maximum
+// send rate (SES GetAccount).
+type RateReporter interface {
+	MaxSendRate(ctx context.Context) (float64, error)
 }
 
 type compiled struct {
@@ -92,9 +133,37 @@ func (d *Dispatcher) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Dispatch delivers every recipient of job. It returns ErrRetry (wrapped)
-// when the job must come back later, and another error when the job
-// cannot be processed at all (a poison message once retries run out).
+func (d *Dispatcher) timing() Timing { return d.Timing.orDefault() }
+
+func (d *Dispatcher) checkpoint(name string, key Key) {
+	if d.Checkpoint != nil {
+		d.Checkpoint(name, key)
+	}
+}
+
+// limiter returns ch's rate limiter, sizing them all on first use.
+func (d *Dispatcher) limiter(ctx context.Context, ch campaign.Channel) *Limiter {
+	d.limitOnce.Do(func() {
+		d.limiters = map[campaign.Channel]*Limiter{}
+		for _, c := range []campaign.Channel{campaign.Email, campaign.SMS, campaign.Push} {
+			rate := d.Rates[c]
+			if rr, ok := d.Mailer.(RateReporter); ok && c == campaign.Email {
+				if acct, err := rr.MaxSendRate(ctx); err == nil && acct > 0 {
+					share := acct / float64(max(d.Instances, 1))
+					if rate <= 0 || share < rate {
+						rate = share
+					}
+				}
+			}
+			d.limiters[c] = NewLimiter(rate)
+		}
+	})
+	return d.limiters[ch]
+}
+
+// Dispatch delivers every recipient of job. It returns a *RetryError
+// (wrapping ErrRetry) when the job must come back later, and another error
+// when the job cannot be processed at all.
 func (d *Dispatcher) Dispatch(ctx context.Context, job Job) error {
 	if err := job.validate(); err != nil {
 		return err
@@ -102,20 +171,64 @@ func (d *Dispatcher) Dispatch(ctx context.Context, job Job) error {
 	ctx = WithInvocation(ctx)
 	cv, err := d.version(ctx, job.Tenant, job.CampaignID, job.Version)
 	if err != nil {
-		return err
+		return d.jobFailed(ctx, job, fmt.Errorf("read campaign version: %w", err))
 	}
 	_, err = d.run(ctx, job, cv)
 	return err
 }
 
+// jobFailed handles a job none of whose recipients could be looked at (its
+// campaign version, configuration or profiles could not be read): it is
+// retried with backoff until the deadline from its first receipt, then
+// abandoned — every open recipient closed as failed:retries_exhausted and
+// the job parked for a redrive.
+func (d *Dispatcher) jobFailed(ctx context.Context, job Job, err error) error {
+	if errors.Is(err, ErrChannel) || derrors.Is(err, derrors.NotFound) || job.Proof {
+		// Nothing to wait for: the version or configuration does not
+		// exist. The queue gives up on it; the dead-letter consumer
+		// closes its recipients.
+		return err
+	}
+	now := d.now()
+	first := job.Receipt.First
+	if first.IsZero() || now.Before(first.Add(d.timing().RetryDeadline)) || d.Parking == nil {
+		return retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), err)
+	}
+	d.log().WarnContext(ctx, "job abandoned at its retry deadline", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
+		"recipients", len(job.Recipients), "cause", causeCode(err))
+	if _, aerr := d.Abandon(ctx, job, "deadline: "+causeCode(err)); aerr != nil {
+		return retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), errors.Join(err, aerr))
+	}
+	return nil
+}
+
+// causeCode names an error for logs without its text (which may carry
+// provider messages or addresses).
+func causeCode(err error) string {
+	var se *SendError
+	var de *derrors.Error
+	switch {
+	case errors.As(err, &se):
+		return se.Code
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	case errors.As(err, &de):
+		return "kind_" + strconv.Itoa(int(de.Kind))
+	}
+	return fmt.Sprintf("%T", errors.Unwrap(err))
+}
+
 // DispatchProof sends a proof of version v — which may be a draft never
 // activated (Number 0) — to job's recipients through the same path as
 // Dispatch: ledger claims (entries marked as proofs), render with the
-// proof prefix, provider. It returns each recipient's outcome, in order
-// (the first device's for push); an error wrapping ErrRetry when some
-// could not be sent for now.
+// proof prefix, provider. A proof is never retried later: what could not
+// be sent now is closed now (failed:throttled, say). It returns each
+// recipient's outcome, in order (the first device's for push).
 func (d *Dispatcher) DispatchProof(ctx context.Context, job Job, v campaign.Version) ([]Outcome, error) {
 	job.Proof = true
+	job.Ledger = LedgerV2
 	switch {
 	case job.Tenant.Validate() != nil:
 		return nil, fmt.Errorf("proof: invalid tenant")
@@ -145,21 +258,26 @@ func (d *Dispatcher) DispatchProof(ctx context.Context, job Job, v campaign.Vers
 func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcome, error) {
 	cfg, err := d.config(ctx, job.Tenant, cv.version.Spec.ChannelConfigID, cv.version.Channel)
 	if err != nil {
-		return nil, err
+		return nil, d.jobFailed(ctx, job, err)
 	}
 	profiles, err := d.profiles(ctx, job)
 	if err != nil {
-		return nil, err
+		return nil, d.jobFailed(ctx, job, err)
 	}
 	par := d.Parallel
 	if par <= 0 {
 		par = 8
 	}
-	sem := make(chan struct{}, par)
+	sem := slots(ctx, par)
 	outcomes := make([][]Outcome, len(job.Recipients))
 	errs := make([]error, len(job.Recipients))
+	counted := d.counted(ctx, job, cv.version.Channel)
 	var wg sync.WaitGroup
 	for i, r := range job.Recipients {
+		if o, ok := counted[i]; ok {
+			outcomes[i] = []Outcome{o}
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -171,9 +289,14 @@ func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcom
 	wg.Wait()
 	counts := map[Outcome]int{}
 	retry := 0
+	var after time.Duration
 	for i := range outcomes {
 		if errs[i] != nil {
 			retry++
+			var re *RetryError
+			if errors.As(errs[i], &re) && (after == 0 || re.After < after) {
+				after = re.After
+			}
 		}
 		for _, o := range outcomes[i] {
 			counts[o]++
@@ -189,9 +312,45 @@ func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcom
 	}
 	d.log().InfoContext(ctx, "job delivered", attrs...)
 	if retry > 0 {
-		return outcomes, fmt.Errorf("%w: %d of %d recipients: %w", ErrRetry, retry, len(job.Recipients), errors.Join(errs...))
+		// The job comes back as soon as its soonest recipient may go on.
+		return outcomes, retryAfter(after, fmt.Errorf("%d of %d recipients: %w", retry, len(job.Recipients), errors.Join(errs...)))
 	}
 	return outcomes, nil
+}
+
+// counted returns, for a redelivered job of several recipients, the
+// outcome of each recipient already counted: it is final, and delivering
+// it again would only read what is known. One read per counter item
+// instead of a round of conditional writes per recipient; an error only
+// costs the optimisation.
+func (d *Dispatcher) counted(ctx context.Context, job Job, ch campaign.Channel) map[int]Outcome {
+	if job.Receipt.Count <= 1 || len(job.Recipients) < 2 {
+		return nil
+	}
+	byShard := map[int][]string{}
+	tagOf := make([]string, len(job.Recipients))
+	for i, r := range job.Recipients {
+		tagOf[i] = Tag(job.Tenant, Key{ExecutionID: job.ExecutionID, Namespace: r.Namespace, UserID: r.UserID, Channel: ch})
+		sh := Shard(tagOf[i], job.Shards)
+		byShard[sh] = append(byShard[sh], tagOf[i])
+	}
+	found := map[string]Outcome{}
+	for sh, tags := range byShard {
+		got, err := d.Ledger.Counted(ctx, job.Tenant, job.ExecutionID, sh, tags)
+		if err != nil {
+			return nil
+		}
+		for tag, o := range got {
+			found[tag] = o
+		}
+	}
+	out := map[int]Outcome{}
+	for i, tag := range tagOf {
+		if o, ok := found[tag]; ok {
+			out[i] = o
+		}
+	}
+	return out
 }
 
 func (j Job) validate() error {
@@ -211,71 +370,351 @@ func (j Job) validate() error {
 	return nil
 }
 
-// deliver takes one recipient to its outcomes: one for email and SMS, one
-// per device for push. A non-nil error means the recipient must be
-// retried; the ledger then holds no claim for what was not done, or a
-// fresh claim of a concurrent duplicate.
-func (d *Dispatcher) deliver(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) ([]Outcome, error) {
-	if cv.version.Channel != campaign.Push || noProfile(job, cv, r, p) {
-		o, err := d.once(ctx, job, cv, r, "", func() (Outcome, string, error) {
-			if noProfile(job, cv, r, p) {
-				return ExcludedNoProfile, "", nil
-			}
-			if cv.version.Channel == campaign.SMS {
-				return d.sendSMS(ctx, job, cv, cfg, r, p)
-			}
-			return d.sendEmail(ctx, job, cv, cfg, r, p)
-		})
-		if err != nil {
-			return nil, err
-		}
-		return []Outcome{o}, nil
-	}
-	return d.deliverPush(ctx, job, cv, cfg, r, p)
+// prepared is a recipient made ready for its attempt: either an outcome
+// reached without the provider (an exclusion, a render error) or the
+// address it will be sent to and the call that sends it.
+type prepared struct {
+	outcome Outcome
+	// addr identifies the address (normalized email, E.164 number, push
+	// device) for the one-message-per-address rule.
+	addr string
+	// send calls the provider once. It returns the message id, or an
+	// outcome decided by the provider's answer without a message (an
+	// invalid push token), or the provider's error.
+	send func(ctx context.Context, tag string) (id string, o Outcome, err error)
 }
 
-// once claims the ledger entry of (recipient, device), runs send unless
-// the entry exists, and records the outcome.
-func (d *Dispatcher) once(ctx context.Context, job Job, cv *compiled, r Recipient, device string, send func() (Outcome, string, error)) (Outcome, error) {
-	e := Entry{ExecutionID: job.ExecutionID, UserID: r.UserID, Channel: cv.version.Channel, Device: device,
-		CampaignID: job.CampaignID, Version: job.Version, Proof: job.Proof, State: Claimed, Token: token(), ClaimedAt: d.now()}
-	existing, claimed, err := d.Ledger.Claim(ctx, job.Tenant, e)
+// deliver takes one recipient to its outcomes: one for email and SMS, one
+// per device for push. A non-nil error means the recipient must be
+// retried.
+func (d *Dispatcher) deliver(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) ([]Outcome, error) {
+	key := Key{ExecutionID: job.ExecutionID, Namespace: r.Namespace, UserID: r.UserID, Channel: cv.version.Channel}
+	if d.ending(ctx) {
+		return nil, retryAfter(time.Second, errors.New("the invocation is ending"))
+	}
+	if cv.version.Channel == campaign.Push && !noProfile(job, cv, r, p) {
+		return d.deliverPush(ctx, job, cv, cfg, key, r, p)
+	}
+	var prep prepared
+	var err error
+	switch {
+	case noProfile(job, cv, r, p):
+		prep.outcome = ExcludedNoProfile
+	case cv.version.Channel == campaign.SMS:
+		prep, err = d.prepareSMS(ctx, job, cv, cfg, r, p)
+	default:
+		prep, err = d.prepareEmail(ctx, job, cv, cfg, r, p)
+	}
 	if err != nil {
-		return "", fmt.Errorf("claim: %w", err)
+		return nil, d.recipientFailed(ctx, job, key, err)
+	}
+	o, err := d.attempt(ctx, job, key, prep)
+	if err != nil {
+		return nil, err
+	}
+	rctx, cancel := recordContext(ctx)
+	defer cancel()
+	if err := d.tally(rctx, job, key, o); err != nil {
+		return nil, err
+	}
+	d.checkpoint(CheckpointFinished, key)
+	return []Outcome{o}, nil
+}
+
+// recipientFailed handles a recipient that could not be prepared (the
+// suppression list or the opt-out check did not answer): retried with
+// backoff until the deadline from its job's first receipt, then closed as
+// failed:store_unavailable.
+func (d *Dispatcher) recipientFailed(ctx context.Context, job Job, key Key, err error) error {
+	var re *RetryError
+	if errors.As(err, &re) {
+		return err
+	}
+	now := d.now()
+	if first := job.Receipt.First; job.Proof || !first.IsZero() && !now.Before(first.Add(d.timing().RetryDeadline)) {
+		o, cerr := d.close(ctx, job, d.entry(job, key), FailedStoreUnavailable)
+		if cerr == nil {
+			return d.tally(ctx, job, key, o)
+		}
+		err = errors.Join(err, cerr)
+	}
+	return retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), err)
+}
+
+// entry returns a fresh entry of key for job.
+func (d *Dispatcher) entry(job Job, key Key) Entry {
+	return Entry{Key: key, CampaignID: job.CampaignID, Version: job.Version, Proof: job.Proof, Token: token(),
+		Tag: Tag(job.Tenant, key), Legacy: job.Ledger < LedgerV2, ClaimedAt: d.now()}
+}
+
+// Tag is the opaque, stable name of a ledger entry: a digest of the
+// tenant and the key, in the characters SES allows in a tag value. It is
+// how counters and provider events refer to an entry without its address.
+func Tag(t tenant.Tenant, k Key) string {
+	sum := sha256.Sum256([]byte(t.Key() + "\x00" + k.ExecutionID + "\x00" + k.Namespace + "\x00" + k.UserID + "\x00" + string(k.Channel) + "\x00" + k.Device))
+	return hex.EncodeToString(sum[:16])
+}
+
+// addressDigest names an address in the ledger without storing it.
+func addressDigest(ch campaign.Channel, addr string) string {
+	sum := sha256.Sum256([]byte(string(ch) + "\x00" + addr))
+	return hex.EncodeToString(sum[:16])
+}
+
+// attempt takes a prepared recipient (or one push device) to its outcome:
+// it records an outcome reached without the provider, or claims the entry,
+// starts the attempt and judges the provider's answer.
+func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepared) (Outcome, error) {
+	t := job.Tenant
+	tm := d.timing()
+	base := d.entry(job, key)
+	if prep.outcome != "" {
+		return d.close(ctx, job, base, prep.outcome)
+	}
+	owner, err := d.Ledger.ClaimAddress(ctx, t, key.ExecutionID, key.Channel, addressDigest(key.Channel, prep.addr), base.Tag)
+	if err != nil {
+		return d.storeFailed(ctx, job, base, fmt.Errorf("claim address: %w", err))
+	}
+	if owner != base.Tag {
+		return d.close(ctx, job, base, ExcludedDuplicate)
+	}
+	e := base
+	e.State = Claimed
+	from := e.Token
+	existing, claimed, err := d.Ledger.Claim(ctx, t, e)
+	if err != nil {
+		return d.storeFailed(ctx, job, base, fmt.Errorf("claim: %w", err))
 	}
 	if !claimed {
-		switch {
-		case existing.State == Done:
-			return existing.Outcome, nil // already delivered: a redelivery
-		case d.now().Sub(existing.ClaimedAt) < StaleClaim:
-			return "", fmt.Errorf("%w: a delivery of the same message is in progress", ErrRetry)
-		default:
-			// Left behind by a crash mid-send: we cannot know whether the
-			// provider took it, so we close it rather than risk a second
-			// message.
-			existing.State, existing.Outcome, existing.FinishedAt = Done, FailedInterrupted, d.now()
-			if err := d.Ledger.Finish(ctx, job.Tenant, existing); err != nil {
-				return "", fmt.Errorf("close stale claim: %w", err)
-			}
-			return FailedInterrupted, nil
+		if existing.State == Done || existing.InFlight {
+			return d.settle(ctx, job, existing)
 		}
+		// A claim whose last attempt ended without an outcome (or never
+		// started): ours to go on with.
+		e, from = existing, existing.Token
+		e.Token, e.Tag = token(), base.Tag
 	}
-	outcome, msgID, err := send()
+	d.checkpoint(CheckpointClaimed, key)
+	now := d.now()
+	deadline := d.deadline(job, e)
+	if d.ending(ctx) {
+		// Not enough of the invocation left to send and record the
+		// answer: the claim waits, not in flight, for the next delivery.
+		return "", retryAfter(time.Second, errors.New("the invocation is ending"))
+	}
+	if ok, wait, code := d.holds.check(t, key.Channel, now); !ok {
+		if !now.Before(deadline) {
+			return d.closeOpen(ctx, job, e, Failed(code))
+		}
+		return "", retryAfter(wait, fmt.Errorf("%s held after %s", key.Channel, code))
+	}
+	if !d.limiter(ctx, key.Channel).Wait(ctx, tm.LimiterWait) {
+		d.holds.ended(t, key.Channel)
+		if !d.now().Before(deadline) {
+			return d.closeOpen(ctx, job, e, FailedThrottled)
+		}
+		return "", retryAfter(time.Second, errors.New("over this process's send rate"))
+	}
+	e.InFlight, e.AttemptAt, e.Attempts = true, d.now(), e.Attempts+1
+	if err := d.Ledger.Start(ctx, t, e, from); err != nil {
+		d.holds.ended(t, key.Channel)
+		if derrors.Is(err, derrors.Conflict) {
+			// A concurrent duplicate took the claim first.
+			return "", retryAfter(time.Second, errors.New("another delivery holds the claim"))
+		}
+		return d.storeFailed(ctx, job, e, fmt.Errorf("start attempt: %w", err))
+	}
+	d.checkpoint(CheckpointStarted, key)
+	id, decided, serr := prep.send(ctx, e.Tag)
+	d.checkpoint(CheckpointSent, key)
+	// The provider has answered: record it even if the invocation's
+	// context ends meanwhile.
+	ctx, cancel := recordContext(ctx)
+	defer cancel()
+	switch {
+	case serr == nil && decided != "":
+		d.holds.succeeded(t, key.Channel)
+		return d.finish(ctx, job, e, decided, "")
+	case serr == nil:
+		d.holds.succeeded(t, key.Channel)
+		return d.finish(ctx, job, e, Sent, id)
+	}
+	se := Classify(serr)
+	d.log().WarnContext(ctx, "send failed", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
+		"channel", string(key.Channel), "failure", se.Failure.String(), "code", se.Code, "attempt", e.Attempts)
+	var final Outcome
+	wait := Jitter(tm.Backoff(e.Attempts))
+	switch se.Failure {
+	case Refused:
+		d.holds.succeeded(t, key.Channel)
+		return d.finish(ctx, job, e, Failed(se.Code), "")
+	case Uncertain:
+		d.holds.ended(t, key.Channel)
+		return d.finish(ctx, job, e, Ambiguous(se.Code), "")
+	case Held:
+		wait = d.holds.failed(t, key.Channel, se.Code, d.now(), tm.RetryFirst, tm.RetryMax)
+		final = Failed(se.Code)
+	case Throttled:
+		d.holds.ended(t, key.Channel)
+		final = FailedThrottled
+	default: // NotSent
+		d.holds.ended(t, key.Channel)
+		final = FailedUnavailable
+	}
+	// Nothing was taken: keep the claim, retry later — unless the
+	// deadline has passed.
+	e.InFlight, e.LastCode = false, se.Code
+	if !d.now().Before(deadline) {
+		return d.finish(ctx, job, e, final, "")
+	}
+	if err := d.Ledger.Release(ctx, t, e); err != nil {
+		// The claim stays in flight: a redelivery closes it as
+		// interrupted once stale. Nothing was sent, but we cannot say so.
+		return "", retryAfter(tm.StaleAttempt, fmt.Errorf("release claim: %w", err))
+	}
+	return "", retryAfter(wait, serr)
+}
+
+// RecordGrace is how long recording an answer may outlive the invocation's
+// context: an attempt's last write happens at most this long after
+// Dispatch's timeout (so StaleAttempt must exceed both).
+const RecordGrace = 3 * time.Second
+
+// ending reports whether the invocation has less left than an attempt
+// needs: a send and a second to record its answer.
+func (d *Dispatcher) ending(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) < d.timing().SendTimeout+time.Second
+}
+
+// recordContext is ctx without its cancellation, for the few seconds it
+// takes to record an answer the provider already gave.
+func recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), RecordGrace)
+}
+
+// deadline is when a recipient's retries end: RetryDeadline after its
+// first claim or its job's first receipt, whichever came first. A proof is
+// never retried.
+func (d *Dispatcher) deadline(job Job, e Entry) time.Time {
+	if job.Proof {
+		return time.Time{}
+	}
+	origin := e.ClaimedAt
+	if f := job.Receipt.First; !f.IsZero() && (origin.IsZero() || f.Before(origin)) {
+		origin = f
+	}
+	if origin.IsZero() {
+		origin = d.now()
+	}
+	return origin.Add(d.timing().RetryDeadline)
+}
+
+// settle answers an entry another delivery left: a done entry's outcome;
+// an attempt in flight too long ago to be alive is closed as
+// ambiguous:interrupted; a fresh one is waited for.
+func (d *Dispatcher) settle(ctx context.Context, job Job, existing Entry) (Outcome, error) {
+	if existing.State == Done {
+		return existing.Outcome, nil
+	}
+	tm := d.timing()
+	age := d.now().Sub(existing.AttemptAt)
+	if age < tm.StaleAttempt {
+		return "", retryAfter(max(tm.StaleAttempt-age, time.Second), errors.New("an attempt is in flight elsewhere"))
+	}
+	// Its invocation has ended without recording an answer: the provider
+	// may or may not have the message, so it is not sent again.
+	existing.State, existing.Outcome, existing.InFlight, existing.FinishedAt = Done, AmbiguousInterrupted, false, d.now()
+	if err := d.Ledger.Finish(ctx, job.Tenant, existing); err != nil {
+		return "", retryAfter(time.Second, fmt.Errorf("close interrupted attempt: %w", err))
+	}
+	d.log().WarnContext(ctx, "interrupted attempt closed", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
+		"channel", string(existing.Channel), "outcome", string(AmbiguousInterrupted))
+	return AmbiguousInterrupted, nil
+}
+
+// close records an outcome reached without an attempt, unless the entry
+// already has one (a redelivery) or an attempt is in flight.
+func (d *Dispatcher) close(ctx context.Context, job Job, e Entry, o Outcome) (Outcome, error) {
+	e.State, e.Outcome, e.InFlight, e.FinishedAt = Done, o, false, d.now()
+	existing, closed, err := d.Ledger.Close(ctx, job.Tenant, e)
+	switch {
+	case err != nil:
+		return "", retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), fmt.Errorf("record %s: %w", o, err))
+	case closed:
+		return o, nil
+	}
+	return d.settle(ctx, job, existing)
+}
+
+// closeOpen closes a claim whose attempt is not in flight.
+func (d *Dispatcher) closeOpen(ctx context.Context, job Job, e Entry, o Outcome) (Outcome, error) {
+	return d.close(ctx, job, e, o)
+}
+
+// finish records the outcome of the attempt e holds, retrying the write a
+// few times: the provider has answered, and a lost outcome would leave
+// the claim in flight until it is stale (then ambiguous:interrupted).
+func (d *Dispatcher) finish(ctx context.Context, job Job, e Entry, o Outcome, msgID string) (Outcome, error) {
+	e.State, e.Outcome, e.MessageID, e.InFlight, e.FinishedAt = Done, o, msgID, false, d.now()
+	var err error
+	for i := range 3 {
+		if err = d.Ledger.Finish(ctx, job.Tenant, e); err == nil || derrors.Is(err, derrors.Conflict) || ctx.Err() != nil {
+			break
+		}
+		_ = sleepCtx(ctx, time.Duration(50<<i)*time.Millisecond)
+	}
+	if derrors.Is(err, derrors.Conflict) {
+		// Another delivery closed it (it took our attempt for
+		// interrupted): its outcome stands.
+		return "", retryAfter(time.Second, errors.New("the entry was closed by another delivery"))
+	}
 	if err != nil {
-		if rerr := d.Ledger.Release(ctx, job.Tenant, e); rerr != nil {
-			return "", fmt.Errorf("release claim after %v: %w", err, rerr)
-		}
-		return "", err
-	}
-	e.State, e.Outcome, e.MessageID, e.FinishedAt = Done, outcome, msgID, d.now()
-	if err := d.Ledger.Finish(ctx, job.Tenant, e); err != nil {
-		// The message went out (or was excluded); the claim stays and a
-		// redelivery will close it as interrupted instead of resending.
 		d.log().ErrorContext(ctx, "outcome not recorded", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
-			"outcome", string(outcome), "messageId", msgID, "error", err.Error())
-		return outcome, nil
+			"channel", string(e.Channel), "outcome", string(o), "cause", causeCode(err))
+		return "", retryAfter(d.timing().StaleAttempt, fmt.Errorf("record outcome: %w", err))
 	}
-	return outcome, nil
+	return o, nil
+}
+
+// storeFailed handles a ledger write that failed before any attempt:
+// retried with backoff until the deadline, then closed as
+// failed:store_unavailable if the ledger takes that.
+func (d *Dispatcher) storeFailed(ctx context.Context, job Job, e Entry, err error) (Outcome, error) {
+	if !d.now().Before(d.deadline(job, e)) {
+		if o, cerr := d.close(ctx, job, e, FailedStoreUnavailable); cerr == nil {
+			return o, nil
+		}
+	}
+	return "", retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, e.Attempts, 1))), err)
+}
+
+// tally counts a recipient's final outcome in its execution's counters.
+func (d *Dispatcher) tally(ctx context.Context, job Job, key Key, o Outcome) error {
+	tag := Tag(job.Tenant, key.Recipient())
+	if err := d.Ledger.Tally(ctx, job.Tenant, key.ExecutionID, Shard(tag, job.Shards), tag, o); err != nil {
+		return retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), fmt.Errorf("tally: %w", err))
+	}
+	return nil
+}
+
+// TallyShardSize is about how many recipients one counter item holds:
+// small enough that an item stays a few kilobytes (each recipient's
+// outcome is kept in it to make counting idempotent).
+const TallyShardSize = 250
+
+// ShardsFor is how many counter items an execution of n recipients uses.
+func ShardsFor(n int64) int {
+	return int(min(max((n+TallyShardSize-1)/TallyShardSize, 1), 10000))
+}
+
+// Shard is the counter item of tag among shards (at least one).
+func Shard(tag string, shards int) int {
+	if shards <= 1 || len(tag) < 8 {
+		return 0
+	}
+	n, _ := strconv.ParseUint(tag[:8], 16, 32)
+	return int(n % uint64(shards))
 }
 
 // marketing reports whether the marketing rules (consent, unsubscribes,
@@ -294,7 +733,7 @@ func (d *Dispatcher) suppressed(ctx context.Context, job Job, cv *compiled, ch s
 	case derrors.Is(err, derrors.NotFound):
 		return false, nil
 	case err != nil:
-		return false, fmt.Errorf("%w: suppression list: %w", ErrRetry, err)
+		return false, fmt.Errorf("suppression list: %w", err)
 	}
 	return suppression.Blocks(e.Reason, marketing(job, cv), sendToSuppressed), nil
 }
@@ -320,24 +759,39 @@ func pickAddress(r Recipient, fromCall, namespace string, fromProfile func() str
 	return to, ""
 }
 
-// sendEmail resolves, checks, renders and sends an email. It returns an
-// error only when the recipient must be retried and nothing was sent.
-func (d *Dispatcher) sendEmail(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (Outcome, string, error) {
+// renderFailed logs a render failure by field and position only: the
+// engine's message may quote the data.
+func (d *Dispatcher) renderFailed(ctx context.Context, job Job, err error) {
+	attrs := []any{"executionId", job.ExecutionID, "campaignId", job.CampaignID, "code", "render_error"}
+	var ce *ContentError
+	if errors.As(err, &ce) {
+		attrs = append(attrs, "field", ce.Field)
+	}
+	var ee *render.ExecError
+	if errors.As(err, &ee) {
+		attrs = append(attrs, "line", ee.Line, "col", ee.Col)
+	}
+	d.log().WarnContext(ctx, "render failed", attrs...)
+}
+
+// prepareEmail resolves, checks and renders an email.
+func (d *Dispatcher) prepareEmail(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (prepared, error) {
 	if marketing(job, cv) && !p.ConsentsTo(string(campaign.Email)) {
-		return ExcludedNoConsent, "", nil
+		return prepared{outcome: ExcludedNoConsent}, nil
 	}
 	to, bad := pickAddress(r, r.Email, "email", p.Email, address.ValidEmail)
 	if bad != "" {
-		return bad, "", nil
+		return prepared{outcome: bad}, nil
 	}
 	es := cfg.Email
-	if sup, err := d.suppressed(ctx, job, cv, suppression.Email, address.NormalizeEmail(to), es.SendToSuppressed); err != nil || sup {
-		return ExcludedSuppressed, "", err
+	norm := address.NormalizeEmail(to)
+	if sup, err := d.suppressed(ctx, job, cv, suppression.Email, norm, es.SendToSuppressed); err != nil || sup {
+		return prepared{outcome: ExcludedSuppressed}, err
 	}
 	rendered, err := cv.content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof)
 	if err != nil {
-		d.log().WarnContext(ctx, "render failed", "executionId", job.ExecutionID, "campaignId", job.CampaignID, "error", err.Error())
-		return FailedRender, "", nil
+		d.renderFailed(ctx, job, err)
+		return prepared{outcome: FailedRender}, nil
 	}
 	cs := es.ConfigurationSet
 	if cs == "" {
@@ -350,20 +804,15 @@ func (d *Dispatcher) sendEmail(ctx context.Context, job Job, cv *compiled, cfg c
 		ReplyTo: es.ReplyTo,
 		Subject: rendered.Email.Subject, HTML: rendered.Email.HTML, Text: rendered.Email.Text,
 		ConfigurationSet: cs,
-		Tags:             map[string]string{"campaignId": job.CampaignID, "executionId": job.ExecutionID},
 	}
 	if cv.version.Type == campaign.Marketing {
 		e.Headers = d.listUnsubscribe(job, es, to)
 	}
-	id, err := d.Mailer.SendEmail(ctx, e)
-	switch {
-	case derrors.Is(err, derrors.Throttled):
-		return "", "", fmt.Errorf("%w: %w", ErrRetry, err)
-	case err != nil:
-		d.log().WarnContext(ctx, "provider refused message", "executionId", job.ExecutionID, "campaignId", job.CampaignID, "error", err.Error())
-		return FailedRejected, "", nil
-	}
-	return Sent, id, nil
+	return prepared{addr: norm, send: func(ctx context.Context, tag string) (string, Outcome, error) {
+		e.Tags = map[string]string{"campaignId": job.CampaignID, "executionId": job.ExecutionID, TagName: tag}
+		id, err := d.Mailer.SendEmail(ctx, e)
+		return id, "", err
+	}}, nil
 }
 
 // formatFrom builds the From header; a non-ASCII or special-character name
@@ -450,7 +899,7 @@ func deviceKey(appID, token string) string {
 func (d *Dispatcher) profiles(ctx context.Context, job Job) (map[profile.Identity]profile.Profile, error) {
 	var ids []profile.Identity
 	for _, r := range job.Recipients {
-		if r.Type == "aep" {
+		if r.Type == TypeAEP {
 			ids = append(ids, profile.Identity{Namespace: r.Namespace, ID: r.UserID})
 		}
 	}
@@ -459,18 +908,16 @@ func (d *Dispatcher) profiles(ctx context.Context, job Job) (map[profile.Identit
 	}
 	m, err := d.Profiles.BatchGet(ctx, job.Tenant, ids)
 	if err != nil {
-		return nil, fmt.Errorf("%w: profiles: %w", ErrRetry, err)
+		return nil, fmt.Errorf("profiles: %w", err)
 	}
 	return m, nil
 }
-
-// Audience executions (marketing fan-out).
 
 // noProfile reports an audience member of a marketing send whose identity
 // has no stored profile: it is excluded (excluded:no_profile), never sent
 // to from the identity alone.
 func noProfile(job Job, cv *compiled, r Recipient, p profile.Profile) bool {
-	return r.Type == "aep" && cv.version.Type == campaign.Marketing && !job.Proof && p.ID == ""
+	return r.Type == TypeAEP && cv.version.Type == campaign.Marketing && !job.Proof && p.ID == ""
 }
 
 // recipientContext is the recipient's own context, else the job's (an

@@ -16,7 +16,6 @@ import (
 
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
-	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/tenant"
@@ -93,7 +92,7 @@ type outcome struct {
 // ledger returns the ledger's entries sorted by userId.
 func (f *fixture) ledger() []outcome {
 	var out []outcome
-	for _, e := range f.store.Entries() {
+	for _, e := range f.store.AllEntries() {
 		out = append(out, outcome{e.UserID, e.State, e.Outcome})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
@@ -123,7 +122,8 @@ func TestDispatchRendersAndSends(t *testing.T) {
 		HTML:             "<html><body><p>J.&lt;3 Doe: &lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;</p></body></html>",
 		Text:             `J.<3 Doe: <b>Tom & "Jerry"</b>`,
 		ConfigurationSet: "acme-events",
-		Tags:             map[string]string{"campaignId": "camp-1", "executionId": "ex-1"},
+		Tags: map[string]string{"campaignId": "camp-1", "executionId": "ex-1",
+			delivery.TagName: delivery.Tag(acme, delivery.Key{ExecutionID: "ex-1", Namespace: "crmId", UserID: "42", Channel: campaign.Email})},
 	}}
 	if diff := cmp.Diff(want, f.mailer.Sent()); diff != "" {
 		t.Errorf("sent email (-want +got):\n%s", diff)
@@ -261,7 +261,7 @@ func TestDispatchThrottledIsRetriedAndSentOnce(t *testing.T) {
 	f := newFixture(t, defaultContent, defaultSettings)
 	f.mailer.Fail = func(e delivery.Email) error {
 		if e.To == "slow@example.com" {
-			return &derrors.Error{Kind: derrors.Throttled, Detail: "slow down"}
+			return &delivery.SendError{Failure: delivery.Throttled, Code: "TooManyRequestsException"}
 		}
 		return nil
 	}
@@ -269,14 +269,17 @@ func TestDispatchThrottledIsRetriedAndSentOnce(t *testing.T) {
 		delivery.Recipient{Type: "external", UserID: "slow@example.com", Namespace: "email"})
 
 	err := f.d.Dispatch(context.Background(), j)
-	if !errors.Is(err, delivery.ErrRetry) {
-		t.Fatalf("Dispatch() with a throttled send error = %v, want ErrRetry", err)
+	var re *delivery.RetryError
+	if !errors.As(err, &re) || !errors.Is(err, delivery.ErrRetry) {
+		t.Fatalf("Dispatch() with a throttled send error = %v, want a RetryError", err)
 	}
-	if !derrors.Is(err, derrors.Throttled) {
-		t.Errorf("Dispatch() error = %v, want it to keep the provider's Throttled error", err)
+	if first := delivery.DefaultTiming.RetryFirst; re.After < first/2 || re.After > first {
+		t.Errorf("retry after %s, want the first backoff with jitter (%s to %s)", re.After, first/2, first)
 	}
-	// The throttled recipient's claim is released; the other is done.
-	if diff := cmp.Diff([]outcome{{"fast@example.com", delivery.Done, delivery.Sent}}, f.ledger()); diff != "" {
+	// The throttled recipient keeps its claim, no attempt in flight; the
+	// other is done.
+	want := []outcome{{"fast@example.com", delivery.Done, delivery.Sent}, {"slow@example.com", delivery.Claimed, ""}}
+	if diff := cmp.Diff(want, f.ledger()); diff != "" {
 		t.Errorf("ledger after the throttle (-want +got):\n%s", diff)
 	}
 
@@ -291,7 +294,7 @@ func TestDispatchThrottledIsRetriedAndSentOnce(t *testing.T) {
 	if diff := cmp.Diff([]string{"fast@example.com", "slow@example.com"}, to); diff != "" {
 		t.Errorf("sent to (-want +got):\n%s", diff)
 	}
-	want := []outcome{{"fast@example.com", delivery.Done, delivery.Sent}, {"slow@example.com", delivery.Done, delivery.Sent}}
+	want = []outcome{{"fast@example.com", delivery.Done, delivery.Sent}, {"slow@example.com", delivery.Done, delivery.Sent}}
 	if diff := cmp.Diff(want, f.ledger()); diff != "" {
 		t.Errorf("ledger after the retry (-want +got):\n%s", diff)
 	}
@@ -302,7 +305,7 @@ func TestDispatchPermanentRefusalIsNotRetried(t *testing.T) {
 	calls := 0
 	f.mailer.Fail = func(delivery.Email) error {
 		calls++
-		return errors.New("MessageRejected: email address is not verified")
+		return &delivery.SendError{Failure: delivery.Refused, Code: "MessageRejected", Err: errors.New("Email address is not verified: a@example.com")}
 	}
 	j := job(delivery.Recipient{Type: "external", UserID: "a@example.com", Namespace: "email"})
 	for i := range 2 {
@@ -313,32 +316,43 @@ func TestDispatchPermanentRefusalIsNotRetried(t *testing.T) {
 	if calls != 1 {
 		t.Errorf("the provider was called %d times, want 1", calls)
 	}
-	if diff := cmp.Diff([]outcome{{"a@example.com", delivery.Done, delivery.FailedRejected}}, f.ledger()); diff != "" {
+	if diff := cmp.Diff([]outcome{{"a@example.com", delivery.Done, "failed:MessageRejected"}}, f.ledger()); diff != "" {
 		t.Errorf("ledger (-want +got):\n%s", diff)
 	}
 }
 
 func TestDispatchFindsAnotherClaim(t *testing.T) {
+	stale := delivery.DefaultTiming.StaleAttempt
 	tests := []struct {
 		name      string
+		inFlight  bool
 		age       time.Duration
 		wantRetry bool
+		wantSent  int
 		want      outcome
 	}{
-		{"a fresh claim of another delivery is retried later", time.Minute, true,
+		{"a fresh attempt of another delivery is waited for", true, time.Second, true, 0,
 			outcome{"a@example.com", delivery.Claimed, ""}},
-		{"a claim just under StaleClaim is still fresh", delivery.StaleClaim - time.Second, true,
+		{"an attempt just under the stale age is still alive", true, stale - time.Second, true, 0,
 			outcome{"a@example.com", delivery.Claimed, ""}},
-		{"a stale claim is closed as interrupted", delivery.StaleClaim, false,
-			outcome{"a@example.com", delivery.Done, delivery.FailedInterrupted}},
+		{"a stale attempt is closed as ambiguous, never sent again", true, stale, false, 0,
+			outcome{"a@example.com", delivery.Done, delivery.AmbiguousInterrupted}},
+		{"a claim whose attempt never started is taken over and sent", false, time.Second, false, 1,
+			outcome{"a@example.com", delivery.Done, delivery.Sent}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, defaultContent, defaultSettings)
-			foreign := delivery.Entry{ExecutionID: "ex-1", UserID: "a@example.com", Channel: campaign.Email, CampaignID: "camp-1",
-				Version: 1, State: delivery.Claimed, Token: "someone-else", ClaimedAt: t0}
+			k := delivery.Key{ExecutionID: "ex-1", Namespace: "email", UserID: "a@example.com", Channel: campaign.Email}
+			foreign := delivery.Entry{Key: k, CampaignID: "camp-1", Version: 1, State: delivery.Claimed, Token: "someone-else", ClaimedAt: t0}
 			if _, ok, err := f.store.Claim(context.Background(), acme, foreign); !ok || err != nil {
 				t.Fatalf("Claim(foreign) = %t, %v", ok, err)
+			}
+			if tt.inFlight {
+				foreign.InFlight, foreign.AttemptAt, foreign.Attempts = true, t0, 1
+				if err := f.store.Start(context.Background(), acme, foreign, "someone-else"); err != nil {
+					t.Fatal(err)
+				}
 			}
 			f.now = t0.Add(tt.age)
 
@@ -346,8 +360,8 @@ func TestDispatchFindsAnotherClaim(t *testing.T) {
 			if got := errors.Is(err, delivery.ErrRetry); got != tt.wantRetry || (!tt.wantRetry && err != nil) {
 				t.Fatalf("Dispatch() error = %v, want retry=%t", err, tt.wantRetry)
 			}
-			if n := len(f.mailer.Sent()); n != 0 {
-				t.Errorf("Dispatch() sent %d emails over another claim, want 0", n)
+			if n := len(f.mailer.Sent()); n != tt.wantSent {
+				t.Errorf("Dispatch() sent %d emails, want %d", n, tt.wantSent)
 			}
 			if diff := cmp.Diff([]outcome{tt.want}, f.ledger()); diff != "" {
 				t.Errorf("ledger (-want +got):\n%s", diff)
@@ -452,7 +466,7 @@ func TestDispatchEveryRecipientEndsDoneOnce(t *testing.T) {
 	f.putProfile(t, profile.Profile{Namespace: "crmId", ID: "badaddr", Attributes: map[string]any{"email": "nope"}})
 	f.mailer.Fail = func(e delivery.Email) error {
 		if e.To == "rejected@example.com" {
-			return errors.New("rejected")
+			return &delivery.SendError{Failure: delivery.Refused, Code: "MessageRejected"}
 		}
 		return nil
 	}
@@ -460,7 +474,7 @@ func TestDispatchEveryRecipientEndsDoneOnce(t *testing.T) {
 	want := []outcome{
 		{"badaddr", delivery.Done, delivery.FailedInvalidAddr},
 		{"noaddr", delivery.Done, delivery.ExcludedNoAddress},
-		{"rejected@example.com", delivery.Done, delivery.FailedRejected},
+		{"rejected@example.com", delivery.Done, "failed:MessageRejected"},
 	}
 	rs = append(rs,
 		delivery.Recipient{Type: "aep", UserID: "noaddr", Namespace: "crmId"},

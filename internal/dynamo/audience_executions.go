@@ -152,36 +152,12 @@ func (s *Store) RecordOutcomes(ctx context.Context, t tenant.Tenant, entries []d
 	return s.batchWrite(ctx, reqs)
 }
 
-// CountOutcomes implements execution.AudienceStore: a Query of the
-// execution's ledger projecting state and outcome only.
+// CountOutcomes implements execution.AudienceStore from the execution's
+// counters (see Tally); pending is always 0 (it is what the counters do
+// not hold yet).
 func (s *Store) CountOutcomes(ctx context.Context, t tenant.Tenant, executionID string) (map[delivery.Outcome]int64, int64, error) {
-	e, err := expression.NewBuilder().WithKeyCondition(expression.KeyAnd(
-		expression.Key(attrPK).Equal(expression.Value(tenantPK(t, skExecution, executionID))),
-		expression.Key(attrSK).BeginsWith("L#"),
-	)).WithProjection(expression.NamesList(expression.Name("state"), expression.Name("outcome"))).Build()
-	if err != nil {
-		return nil, 0, err
-	}
-	p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{
-		TableName: aws.String(s.table), KeyConditionExpression: e.KeyCondition(), ProjectionExpression: e.Projection(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ConsistentRead: aws.Bool(true),
-	})
-	counts := map[delivery.Outcome]int64{}
-	var pending int64
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, 0, fmt.Errorf("count outcomes: %w", err)
-		}
-		for _, item := range page.Items {
-			if str(item, "state") == string(delivery.Done) {
-				counts[delivery.Outcome(str(item, "outcome"))]++
-			} else {
-				pending++
-			}
-		}
-	}
-	return counts, pending, nil
+	counts, err := s.Counts(ctx, t, executionID)
+	return counts, 0, err
 }
 
 func campaignPK(t tenant.Tenant, id string) string { return tenantPK(t, "CAMP", id) }

@@ -264,3 +264,6 @@ func str(item map[string]types.AttributeValue, name string) string {
 	}
 	return ""
 }
+
+// Table is the name of the store's table.
+func (s *Store) Table() string { return s.table }

@@ -16,7 +16,6 @@ import (
 	"github.com/heraldhq/herald/infra/motoserver"
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
-	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/dynamo"
 	"github.com/heraldhq/herald/internal/execution"
@@ -205,45 +204,5 @@ func TestBeginRecordsARequestOnce(t *testing.T) {
 	}
 	if _, err := s.GetRecord(ctx, other, "r1"); !derrors.Is(err, derrors.NotFound) {
 		t.Errorf("other tenant's GetRecord = %v, want NotFound", err)
-	}
-}
-
-func TestLedgerClaimsOnceAndOnlyTheHolderFinishesOrReleases(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	e := delivery.Entry{ExecutionID: "e1", UserID: "jane@example.com", Channel: campaign.Email, CampaignID: "c1", Version: 1,
-		State: delivery.Claimed, Token: "t1", ClaimedAt: now}
-	if _, ok, err := s.Claim(ctx, acme, e); err != nil || !ok {
-		t.Fatalf("first Claim = %v, %v; want claimed", ok, err)
-	}
-	rival := e
-	rival.Token = "t2"
-	old, ok, err := s.Claim(ctx, acme, rival)
-	if err != nil || ok {
-		t.Fatalf("second Claim = %v, %v; want not claimed", ok, err)
-	}
-	if old.Token != "t1" || old.State != delivery.Claimed {
-		t.Errorf("second Claim returned %+v, want the first claim", old)
-	}
-	if err := s.Finish(ctx, acme, delivery.Entry{ExecutionID: "e1", UserID: e.UserID, Channel: e.Channel, Token: "t2", State: delivery.Done}); !derrors.Is(err, derrors.Conflict) {
-		t.Errorf("Finish by a non-holder = %v, want Conflict", err)
-	}
-	if err := s.Release(ctx, acme, rival); err != nil {
-		t.Errorf("Release by a non-holder = %v, want nil (no-op)", err)
-	}
-	done := e
-	done.State, done.Outcome, done.MessageID, done.FinishedAt = delivery.Done, delivery.Sent, "m1", now
-	if err := s.Finish(ctx, acme, done); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Release(ctx, acme, e); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := s.Ledger(ctx, acme, "e1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff([]delivery.Entry{done}, entries); diff != "" {
-		t.Errorf("Ledger (-want +got):\n%s", diff)
 	}
 }

@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,17 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/heraldhq/herald/internal/campaign"
-	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
-var (
-	_ execution.Store = (*Store)(nil)
-	_ delivery.Ledger = (*Store)(nil)
-)
+var _ execution.Store = (*Store)(nil)
 
 const (
 	skRequest   = "REQ"
@@ -134,156 +128,4 @@ func (s *Store) MarkEnqueued(ctx context.Context, t tenant.Tenant, requestID str
 		UpdateExpression: upd.Update(), ExpressionAttributeNames: upd.Names(), ExpressionAttributeValues: upd.Values(),
 	})
 	return err
-}
-
-type ledgerItem struct {
-	PK          string    `dynamodbav:"pk"`
-	SK          string    `dynamodbav:"sk"`
-	ExecutionID string    `dynamodbav:"executionId"`
-	UserID      string    `dynamodbav:"userId"`
-	Channel     string    `dynamodbav:"channel"`
-	Device      string    `dynamodbav:"device,omitempty"`
-	CampaignID  string    `dynamodbav:"campaignId"`
-	Version     int       `dynamodbav:"version"`
-	Proof       bool      `dynamodbav:"proof,omitempty"`
-	State       string    `dynamodbav:"state"`
-	Outcome     string    `dynamodbav:"outcome,omitempty"`
-	MessageID   string    `dynamodbav:"messageId,omitempty"`
-	Token       string    `dynamodbav:"token"`
-	ClaimedAt   time.Time `dynamodbav:"claimedAt"`
-	FinishedAt  time.Time `dynamodbav:"finishedAt,omitempty"`
-}
-
-func ledgerKey(t tenant.Tenant, e delivery.Entry) (string, string) {
-	sk := "L#" + string(e.Channel) + "#" + e.UserID
-	if e.Device != "" {
-		sk += "#" + e.Device
-	}
-	return tenantPK(t, skExecution, e.ExecutionID), sk
-}
-
-func toLedgerItem(t tenant.Tenant, e delivery.Entry) ledgerItem {
-	pk, sk := ledgerKey(t, e)
-	return ledgerItem{PK: pk, SK: sk, ExecutionID: e.ExecutionID, UserID: e.UserID, Channel: string(e.Channel), Device: e.Device,
-		CampaignID: e.CampaignID, Version: e.Version, Proof: e.Proof, State: string(e.State), Outcome: string(e.Outcome),
-		MessageID: e.MessageID, Token: e.Token, ClaimedAt: e.ClaimedAt, FinishedAt: e.FinishedAt}
-}
-
-func fromLedgerItem(li ledgerItem) delivery.Entry {
-	return delivery.Entry{ExecutionID: li.ExecutionID, UserID: li.UserID, Channel: campaign.Channel(li.Channel), Device: li.Device,
-		CampaignID: li.CampaignID, Version: li.Version, Proof: li.Proof, State: delivery.State(li.State), Outcome: delivery.Outcome(li.Outcome),
-		MessageID: li.MessageID, Token: li.Token, ClaimedAt: li.ClaimedAt, FinishedAt: li.FinishedAt}
-}
-
-// Claim implements delivery.Ledger. A failed condition returns the entry
-// that beat us, read in the same call (ReturnValuesOnConditionCheckFailure).
-func (s *Store) Claim(ctx context.Context, t tenant.Tenant, e delivery.Entry) (delivery.Entry, bool, error) {
-	item, err := attributevalue.MarshalMap(toLedgerItem(t, e))
-	if err != nil {
-		return delivery.Entry{}, false, fmt.Errorf("encode ledger entry: %w", err)
-	}
-	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: item,
-		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if err == nil {
-		return e, true, nil
-	}
-	if !isConditionFailed(err) {
-		return delivery.Entry{}, false, fmt.Errorf("claim ledger entry: %w", err)
-	}
-	old := conditionItem(err)
-	if old == nil {
-		pk, sk := ledgerKey(t, e)
-		if old, err = s.get(ctx, pk, sk, "ledger entry"); err != nil {
-			return delivery.Entry{}, false, err
-		}
-	}
-	var li ledgerItem
-	if err := attributevalue.UnmarshalMap(old, &li); err != nil {
-		return delivery.Entry{}, false, fmt.Errorf("decode ledger entry: %w", err)
-	}
-	return fromLedgerItem(li), false, nil
-}
-
-// Finish implements delivery.Ledger.
-func (s *Store) Finish(ctx context.Context, t tenant.Tenant, e delivery.Entry) error {
-	item, err := attributevalue.MarshalMap(toLedgerItem(t, e))
-	if err != nil {
-		return fmt.Errorf("encode ledger entry: %w", err)
-	}
-	cond, err := expression.NewBuilder().WithCondition(expression.And(
-		expression.Name("state").Equal(expression.Value(string(delivery.Claimed))),
-		expression.Name("token").Equal(expression.Value(e.Token)),
-	)).Build()
-	if err != nil {
-		return err
-	}
-	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: item, ConditionExpression: cond.Condition(),
-		ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
-	})
-	if isConditionFailed(err) {
-		return derrors.New(derrors.Conflict, "ledger entry is no longer held by this claim")
-	}
-	return err
-}
-
-// Release implements delivery.Ledger.
-func (s *Store) Release(ctx context.Context, t tenant.Tenant, e delivery.Entry) error {
-	pk, sk := ledgerKey(t, e)
-	cond, err := expression.NewBuilder().WithCondition(expression.And(
-		expression.Name("state").Equal(expression.Value(string(delivery.Claimed))),
-		expression.Name("token").Equal(expression.Value(e.Token)),
-	)).Build()
-	if err != nil {
-		return err
-	}
-	_, err = s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(s.table), Key: key(pk, sk), ConditionExpression: cond.Condition(),
-		ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
-	})
-	if isConditionFailed(err) {
-		return nil // not ours any more: nothing to release
-	}
-	return err
-}
-
-// Ledger returns an execution's ledger entries (a Query on its partition).
-func (s *Store) Ledger(ctx context.Context, t tenant.Tenant, executionID string) ([]delivery.Entry, error) {
-	kc, err := expression.NewBuilder().WithKeyCondition(expression.KeyAnd(
-		expression.Key(attrPK).Equal(expression.Value(tenantPK(t, skExecution, executionID))),
-		expression.Key(attrSK).BeginsWith("L#"),
-	)).Build()
-	if err != nil {
-		return nil, err
-	}
-	p := dynamodb.NewQueryPaginator(s.api, &dynamodb.QueryInput{
-		TableName: aws.String(s.table), KeyConditionExpression: kc.KeyCondition(),
-		ExpressionAttributeNames: kc.Names(), ExpressionAttributeValues: kc.Values(), ConsistentRead: aws.Bool(true),
-	})
-	var out []delivery.Entry
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("query ledger: %w", err)
-		}
-		for _, item := range page.Items {
-			var li ledgerItem
-			if err := attributevalue.UnmarshalMap(item, &li); err != nil {
-				return nil, fmt.Errorf("decode ledger entry: %w", err)
-			}
-			out = append(out, fromLedgerItem(li))
-		}
-	}
-	return out, nil
-}
-
-func conditionItem(err error) map[string]types.AttributeValue {
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) && len(ccf.Item) > 0 {
-		return ccf.Item
-	}
-	return nil
 }

@@ -91,6 +91,9 @@ type AudienceExecution struct {
 	Channel    campaign.Channel `json:"channel"`
 	AudienceID string           `json:"audienceId"`
 	Context    map[string]any   `json:"context,omitempty"`
+	// Shards is how many counter items its outcomes are tallied in
+	// (sized from the audience when it was accepted).
+	Shards int `json:"shards,omitempty"`
 	// Rate is the campaign's delivery rate (messages/s; 0 = unpaced).
 	Rate      int        `json:"rate,omitempty"`
 	CreatedAt time.Time  `json:"createdAt"`
@@ -308,7 +311,8 @@ func (s *Audiences) Start(ctx context.Context, t tenant.Tenant, createdBy string
 	if audID == "" {
 		return nil, derrors.Validation(derrors.FieldError{Field: "audience.id", Message: "is required: the campaign names no audience"})
 	}
-	if _, err := s.Members.GetAudience(ctx, t, audID); err != nil {
+	aud, err := s.Members.GetAudience(ctx, t, audID)
+	if err != nil {
 		if derrors.Is(err, derrors.NotFound) {
 			return nil, derrors.New(derrors.NotFound, "audience %q not found", audID)
 		}
@@ -318,7 +322,8 @@ func (s *Audiences) Start(ctx context.Context, t tenant.Tenant, createdBy string
 	resp := Response{ExecutionID: id, RequestID: req.RequestID, CreatedAt: now, CreatedBy: createdBy, ModifiedAt: now, ModifiedBy: createdBy}
 	rec := Record{RequestID: req.RequestID, BodyHash: hash, Response: resp, Version: v.Number, ExpiresAt: now.Add(IdempotencyTTL)}
 	ex := AudienceExecution{ID: id, RequestID: req.RequestID, CampaignID: req.CampaignID, Version: v.Number, Channel: v.Channel,
-		AudienceID: audID, Context: req.Context, Rate: v.Spec.Schedule.DeliveryRate, CreatedAt: now, CreatedBy: createdBy, State: StateRunning}
+		AudienceID: audID, Context: req.Context, Rate: v.Spec.Schedule.DeliveryRate, CreatedAt: now, CreatedBy: createdBy, State: StateRunning,
+		Shards: delivery.ShardsFor(aud.MemberCount)}
 	if req.Schedule != nil {
 		ex.State, ex.ExecuteAt, ex.ScheduleName = StateScheduled, &at, ScheduleName(t, "x", id)
 	}
@@ -465,6 +470,12 @@ func (s *Audiences) status(ctx context.Context, t tenant.Tenant, ex AudienceExec
 	var done int64
 	for o, n := range counts {
 		r.Counts[string(o)] = n
+		done += n
+	}
+	// Members past the rate window were never queued: the execution
+	// counts them itself.
+	if n := ex.WindowExcluded; n > 0 {
+		r.Counts[string(delivery.ExcludedRateWindow)] += n
 		done += n
 	}
 	// Members queued but not yet delivered, and claims in flight.

@@ -131,10 +131,11 @@ func (s *Audiences) jobs(t tenant.Tenant, ex AudienceExecution, page audience.Pa
 		}
 		if cur < 0 || out[cur].Delay != delay || len(out[cur].Job.Recipients) == size {
 			out = append(out, DelayedJob{Delay: delay, Job: delivery.Job{Tenant: t, ExecutionID: ex.ID, CampaignID: ex.CampaignID,
-				Version: ex.Version, Context: ex.Context, Recipients: make([]delivery.Recipient, 0, min(size, len(page.Members)-i))}})
+				Version: ex.Version, Channel: ex.Channel, Ledger: delivery.LedgerV2, Shards: ex.Shards, Context: ex.Context,
+				Recipients: make([]delivery.Recipient, 0, min(size, len(page.Members)-i))}})
 			cur = len(out) - 1
 		}
-		out[cur].Job.Recipients = append(out[cur].Job.Recipients, delivery.Recipient{Type: TypeAEP, UserID: m.ID, Namespace: m.Namespace})
+		out[cur].Job.Recipients = append(out[cur].Job.Recipients, delivery.Recipient{Type: delivery.TypeAEP, UserID: m.ID, Namespace: m.Namespace})
 	}
 	return out
 }
@@ -151,8 +152,9 @@ func (s *Audiences) excludeRest(ctx context.Context, t tenant.Tenant, ex Audienc
 		now := s.now()
 		entries := make([]delivery.Entry, len(page.Members))
 		for i, m := range page.Members {
-			entries[i] = delivery.Entry{ExecutionID: ex.ID, UserID: m.ID, Channel: ex.Channel, CampaignID: ex.CampaignID,
-				Version: ex.Version, State: delivery.Done, Outcome: delivery.ExcludedRateWindow, ClaimedAt: now, FinishedAt: now}
+			k := delivery.Key{ExecutionID: ex.ID, Namespace: m.Namespace, UserID: m.ID, Channel: ex.Channel}
+			entries[i] = delivery.Entry{Key: k, CampaignID: ex.CampaignID, Version: ex.Version, State: delivery.Done,
+				Outcome: delivery.ExcludedRateWindow, Tag: delivery.Tag(t, k), ClaimedAt: now, FinishedAt: now}
 		}
 		if err := s.Executions.RecordOutcomes(ctx, t, entries); err != nil {
 			return fmt.Errorf("record window exclusions of %s: %w", ex.ID, err)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/heraldhq/herald/internal/address"
+	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/profile"
 )
@@ -22,10 +23,10 @@ const (
 	maxIDLen       = 256
 )
 
-// Recipient types.
+// Recipient types (delivery defines them).
 const (
-	TypeAEP      = "aep"      // a stored profile, looked up by namespace + userId
-	TypeExternal = "external" // no lookup: everything comes in the call
+	TypeAEP      = delivery.TypeAEP      // a stored profile, looked up by namespace + userId
+	TypeExternal = delivery.TypeExternal // no lookup: everything comes in the call
 )
 
 // UnitaryRequest is the body of POST /im/executions/unitary

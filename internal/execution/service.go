@@ -153,7 +153,7 @@ func (s *Service) Unitary(ctx context.Context, t tenant.Tenant, createdBy string
 	if err != nil {
 		return Response{}, fmt.Errorf("record execution: %w", err)
 	}
-	if err := s.enqueue(ctx, t, req, rec); err != nil {
+	if err := s.enqueue(ctx, t, req, rec, v.Channel); err != nil {
 		return Response{}, err
 	}
 	s.log().InfoContext(ctx, "execution accepted", "executionId", id, "campaignId", req.CampaignID,
@@ -177,7 +177,7 @@ func (s *Service) replay(ctx context.Context, t tenant.Tenant, req UnitaryReques
 	if !rec.Enqueued {
 		// The first call stopped between recording and queueing (or is
 		// still queueing): queue again; the ledger drops duplicates.
-		if err := s.enqueue(ctx, t, req, rec); err != nil {
+		if err := s.enqueue(ctx, t, req, rec, ""); err != nil {
 			return Response{}, true, err
 		}
 	}
@@ -262,8 +262,9 @@ func (s *Service) ensureProfiles(ctx context.Context, t tenant.Tenant, v campaig
 }
 
 // enqueue puts one job per recipient on the queue (so a throttled
-// recipient is retried alone) and marks the record enqueued.
-func (s *Service) enqueue(ctx context.Context, t tenant.Tenant, req UnitaryRequest, rec Record) error {
+// recipient is retried alone) and marks the record enqueued. ch is the
+// version's channel when known (a replay does not read it).
+func (s *Service) enqueue(ctx context.Context, t tenant.Tenant, req UnitaryRequest, rec Record, ch campaign.Channel) error {
 	jobs := make([]delivery.Job, len(req.Recipients))
 	for i, r := range req.Recipients {
 		dr := delivery.Recipient{Type: r.Type, UserID: r.UserID, Namespace: r.Namespace, Profile: r.Profile, Context: r.Context}
@@ -274,7 +275,7 @@ func (s *Service) enqueue(ctx context.Context, t tenant.Tenant, req UnitaryReque
 			}
 		}
 		jobs[i] = delivery.Job{Tenant: t, ExecutionID: rec.Response.ExecutionID, CampaignID: req.CampaignID,
-			Version: rec.Version, Recipients: []delivery.Recipient{dr}}
+			Version: rec.Version, Channel: ch, Ledger: delivery.LedgerV2, Recipients: []delivery.Recipient{dr}}
 	}
 	if err := s.Queue.Enqueue(ctx, jobs); err != nil {
 		return fmt.Errorf("enqueue execution %s: %w", rec.Response.ExecutionID, err)

@@ -151,7 +151,8 @@ func TestUnitaryJobs(t *testing.T) {
 		t.Errorf("Unitary() response (-want +got):\n%s", diff)
 	}
 	job := func(r delivery.Recipient) delivery.Job {
-		return delivery.Job{Tenant: acme, ExecutionID: "ex-1", CampaignID: "camp-1", Version: 1, Recipients: []delivery.Recipient{r}}
+		return delivery.Job{Tenant: acme, ExecutionID: "ex-1", CampaignID: "camp-1", Version: 1, Channel: campaign.Email,
+			Ledger: delivery.LedgerV2, Recipients: []delivery.Recipient{r}}
 	}
 	want := []delivery.Job{
 		job(delivery.Recipient{Type: "external", UserID: "jane@example.com", Namespace: "email", Email: "jane+x@example.com",

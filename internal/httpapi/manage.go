@@ -10,6 +10,7 @@ import (
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/status"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/unsubscribe"
 )
@@ -35,6 +36,8 @@ type ManageDeps struct {
 	// Audiences and Recurrences (issue 6) add their routes when set.
 	Audiences   *audience.Service
 	Recurrences *execution.Recurrences
+	// Executions reports on executions and redrives parked jobs.
+	Executions *status.Service
 }
 
 // Manage returns the handler of the management API. Each resource
@@ -48,6 +51,7 @@ func Manage(d ManageDeps, log *slog.Logger) HandlerFunc {
 		unsubscribeRoutes(d),
 		audienceRoutes(d),
 		recurrenceRoutes(d),
+		executionRoutes(d),
 	} {
 		maps.Copy(rt.routes, group)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/httpapi"
@@ -237,7 +238,8 @@ func TestUnitaryAccepted(t *testing.T) {
 	}
 
 	job := func(r delivery.Recipient) delivery.Job {
-		return delivery.Job{Tenant: acme, ExecutionID: "ex-1", CampaignID: f.live, Version: f.liveVer, Recipients: []delivery.Recipient{r}}
+		return delivery.Job{Tenant: acme, ExecutionID: "ex-1", CampaignID: f.live, Version: f.liveVer, Channel: campaign.Email,
+			Ledger: delivery.LedgerV2, Recipients: []delivery.Recipient{r}}
 	}
 	wantJobs := []delivery.Job{
 		job(delivery.Recipient{Type: "aep", UserID: "jane@example.com", Namespace: "email", Profile: map[string]any{"firstName": "J"},

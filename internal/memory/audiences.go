@@ -274,24 +274,10 @@ func (s *Store) RecordOutcomes(_ context.Context, t tenant.Tenant, entries []del
 	return nil
 }
 
-// CountOutcomes implements execution.AudienceStore.
-func (s *Store) CountOutcomes(_ context.Context, t tenant.Tenant, executionID string) (map[delivery.Outcome]int64, int64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	counts := map[delivery.Outcome]int64{}
-	var pending int64
-	prefix := k(t, executionID) + "#"
-	for key, e := range s.ledger {
-		if !strings.HasPrefix(key, prefix) {
-			continue
-		}
-		if e.State == delivery.Done {
-			counts[e.Outcome]++
-		} else {
-			pending++
-		}
-	}
-	return counts, pending, nil
+// CountOutcomes implements execution.AudienceStore from the counters.
+func (s *Store) CountOutcomes(ctx context.Context, t tenant.Tenant, executionID string) (map[delivery.Outcome]int64, int64, error) {
+	counts, err := s.Counts(ctx, t, executionID)
+	return counts, 0, err
 }
 
 // PutScheduleRef implements execution.AudienceStore.

@@ -38,6 +38,11 @@ type Store struct {
 	records      map[string]execution.Record
 	executions   map[string]execution.Execution
 	ledger       map[string]delivery.Entry
+	// addresses, tallies and parked are the ledger's other items
+	// (ledger.go).
+	addresses map[string]string
+	tallies   map[string]map[string]delivery.Outcome
+	parked    map[string]delivery.ParkedJob
 	// configUse is, per configuration, the campaigns activated with it
 	// and a counter bumped by every such activation.
 	configUse map[string]*configUse
@@ -72,6 +77,7 @@ func New() *Store {
 		profiles: map[string]profile.Profile{}, aliases: map[string]string{},
 		suppressions: map[string]suppression.Entry{}, records: map[string]execution.Record{},
 		executions: map[string]execution.Execution{}, ledger: map[string]delivery.Entry{},
+		addresses: map[string]string{}, tallies: map[string]map[string]delivery.Outcome{}, parked: map[string]delivery.ParkedJob{},
 		configUse: map[string]*configUse{}, versionExpiry: map[string]time.Time{},
 	}
 }
@@ -638,54 +644,6 @@ func (s *Store) Executions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.executions)
-}
-
-func lkey(t tenant.Tenant, e delivery.Entry) string {
-	return k(t, e.ExecutionID, string(e.Channel), e.UserID, e.Device)
-}
-
-// Claim implements delivery.Ledger.
-func (s *Store) Claim(_ context.Context, t tenant.Tenant, e delivery.Entry) (delivery.Entry, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old, ok := s.ledger[lkey(t, e)]; ok {
-		return old, false, nil
-	}
-	s.ledger[lkey(t, e)] = e
-	return e, true, nil
-}
-
-// Finish implements delivery.Ledger.
-func (s *Store) Finish(_ context.Context, t tenant.Tenant, e delivery.Entry) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, ok := s.ledger[lkey(t, e)]
-	if !ok || old.State != delivery.Claimed || old.Token != e.Token {
-		return derrors.New(derrors.Conflict, "ledger entry is no longer held by this claim")
-	}
-	s.ledger[lkey(t, e)] = e
-	return nil
-}
-
-// Release implements delivery.Ledger.
-func (s *Store) Release(_ context.Context, t tenant.Tenant, e delivery.Entry) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old, ok := s.ledger[lkey(t, e)]; ok && old.State == delivery.Claimed && old.Token == e.Token {
-		delete(s.ledger, lkey(t, e))
-	}
-	return nil
-}
-
-// Entries returns every ledger entry.
-func (s *Store) Entries() []delivery.Entry {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]delivery.Entry, 0, len(s.ledger))
-	for _, e := range s.ledger {
-		out = append(out, e)
-	}
-	return out
 }
 
 // clone deep-copies a value through JSON, so callers never share maps with

@@ -24,6 +24,7 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/push"
 	"github.com/heraldhq/herald/internal/render"
@@ -58,8 +59,17 @@ type Service struct {
 	Profiles  Profiles
 	// Sender sends proofs; without one, proofs are refused.
 	Sender Sender
-	NewID  func() string
-	Now    func() time.Time
+	// Executions records each proof send as an execution (kind "proof"),
+	// so GET /executions/{proofId} reports it; nil records nothing.
+	Executions Executions
+	NewID      func() string
+	Now        func() time.Time
+}
+
+// Executions records executions that have no idempotency record.
+type Executions interface {
+	// PutExecution stores ex; derrors.Conflict if its id is taken.
+	PutExecution(ctx context.Context, t tenant.Tenant, ex execution.Execution) error
 }
 
 // Request is the body of POST /campaigns/{id}/preview.
@@ -342,7 +352,18 @@ func (s *Service) Proofs(ctx context.Context, t tenant.Tenant, id string, in Pro
 	if s.NewID != nil {
 		newID = s.NewID
 	}
-	job := delivery.Job{Tenant: t, ExecutionID: "proof-" + newID(), CampaignID: c.ID, Version: v.Number, Proof: true, Recipients: recipients}
+	job := delivery.Job{Tenant: t, ExecutionID: "proof-" + newID(), CampaignID: c.ID, Version: v.Number, Proof: true,
+		Channel: v.Channel, Ledger: delivery.LedgerV2, Recipients: recipients}
+	if s.Executions != nil {
+		now := time.Now().UTC()
+		if s.Now != nil {
+			now = s.Now().UTC()
+		}
+		ex := execution.Execution{ID: job.ExecutionID, Kind: "proof", CampaignID: c.ID, Version: v.Number, RecipientCount: len(recipients), CreatedAt: now}
+		if err := s.Executions.PutExecution(ctx, t, ex); err != nil {
+			return ProofResult{}, fmt.Errorf("record proof execution: %w", err)
+		}
+	}
 	outcomes, err := s.Sender.DispatchProof(ctx, job, v)
 	if err != nil && outcomes == nil {
 		if errors.Is(err, delivery.ErrChannel) {

@@ -199,7 +199,7 @@ func TestProofsAreSentThroughDispatchAndLedgeredAsProofs(t *testing.T) {
 			t.Errorf("proof subject = %q", e.Subject)
 		}
 	}
-	entries := f.store.Entries()
+	entries := f.store.AllEntries()
 	if len(entries) != 2 {
 		t.Fatalf("ledger has %d entries, want 2", len(entries))
 	}

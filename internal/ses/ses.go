@@ -6,14 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/heraldhq/herald/internal/awssend"
 	"github.com/heraldhq/herald/internal/delivery"
-	"github.com/heraldhq/herald/internal/derrors"
 )
 
 // API is the part of the SES v2 client the mailer uses.
@@ -21,20 +21,63 @@ type API interface {
 	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
 }
 
+// AccountAPI is the part of the SES v2 client that reads the account's
+// sending limits; a mailer whose API has it reports MaxSendRate.
+type AccountAPI interface {
+	GetAccount(ctx context.Context, in *sesv2.GetAccountInput, opts ...func(*sesv2.Options)) (*sesv2.GetAccountOutput, error)
+}
+
 // Mailer implements delivery.Mailer with SES v2 Simple content; extra
 // headers (List-Unsubscribe) travel as Simple message headers, BCC as
 // destination BCC addresses.
+//
+// A send is one request: the SDK's retries are off for SendEmail, because
+// a retry after SES accepted a message whose answer was lost sends it
+// twice. Delivery decides every attempt from the classified failure.
 type Mailer struct {
 	api API
+	// Timeout bounds one SendEmail call (awssend.DefaultTimeout when 0).
+	Timeout time.Duration
 }
 
-var _ delivery.Mailer = (*Mailer)(nil)
+var (
+	_ delivery.Mailer       = (*Mailer)(nil)
+	_ delivery.RateReporter = (*Mailer)(nil)
+)
 
 // New returns a mailer on api.
 func New(api API) *Mailer { return &Mailer{api: api} }
 
-// SendEmail implements delivery.Mailer. Throttling and sending-quota
-// errors (after the SDK's own retries) are derrors.Throttled.
+// Codes are SES v2's SendEmail error codes that do not refuse the message
+// itself: throttling and the daily quota ask to wait; a paused or
+// suspended account holds the channel.
+var Codes = awssend.Codes{
+	Throttle: []string{"TooManyRequestsException", "LimitExceededException", "Throttling", "ThrottlingException"},
+	Hold:     []string{"SendingPausedException", "AccountSuspendedException"},
+}
+
+// noRetries makes one SendEmail call exactly one request.
+func noRetries(o *sesv2.Options) { o.Retryer = aws.NopRetryer{} }
+
+// MaxSendRate implements delivery.RateReporter: the account's maximum
+// send rate from GetAccount, when the API can read it.
+func (m *Mailer) MaxSendRate(ctx context.Context) (float64, error) {
+	a, ok := m.api.(AccountAPI)
+	if !ok {
+		return 0, errors.New("ses: the client cannot read the account")
+	}
+	out, err := a.GetAccount(ctx, &sesv2.GetAccountInput{})
+	if err != nil {
+		return 0, fmt.Errorf("ses account: %w", err)
+	}
+	if out.SendQuota == nil {
+		return 0, errors.New("ses account: no send quota")
+	}
+	return out.SendQuota.MaxSendRate, nil
+}
+
+// SendEmail implements delivery.Mailer: one request, its failure a
+// *delivery.SendError (see awssend).
 func (m *Mailer) SendEmail(ctx context.Context, e delivery.Email) (string, error) {
 	body := &types.Body{}
 	if e.HTML != "" {
@@ -66,24 +109,13 @@ func (m *Mailer) SendEmail(ctx context.Context, e delivery.Email) (string, error
 	for _, k := range names {
 		in.EmailTags = append(in.EmailTags, types.MessageTag{Name: aws.String(k), Value: aws.String(e.Tags[k])})
 	}
-	out, err := m.api.SendEmail(ctx, in)
+	var out *sesv2.SendEmailOutput
+	err := awssend.Call(ctx, m.Timeout, Codes, func(ctx context.Context) (err error) {
+		out, err = m.api.SendEmail(ctx, in, noRetries)
+		return err
+	})
 	if err != nil {
-		return "", classify(err)
+		return "", err
 	}
 	return aws.ToString(out.MessageId), nil
-}
-
-// classify marks the errors after which nothing was sent and a later
-// retry may succeed.
-func classify(err error) error {
-	var tmr *types.TooManyRequestsException
-	var le *types.LimitExceededException
-	var ae smithy.APIError
-	switch {
-	case errors.As(err, &tmr), errors.As(err, &le):
-		return &derrors.Error{Kind: derrors.Throttled, Detail: "SES throttled the send: " + err.Error()}
-	case errors.As(err, &ae) && (ae.ErrorCode() == "Throttling" || ae.ErrorCode() == "ThrottlingException"):
-		return &derrors.Error{Kind: derrors.Throttled, Detail: "SES throttled the send: " + ae.ErrorCode()}
-	}
-	return fmt.Errorf("ses send: %w", err)
 }

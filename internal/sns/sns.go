@@ -3,10 +3,13 @@
 // endpoints (CreatePlatformEndpoint, kept enabled with the token it was
 // created for) and Publish to an endpoint with MessageStructure "json".
 //
-// Errors are classified for delivery: throttling is derrors.Throttled
-// (retry later), a disabled endpoint or a token the platform refuses is
-// delivery.ErrInvalidToken, a deleted endpoint delivery.ErrEndpointGone;
-// anything else is a final refusal.
+// A Publish is one request (the SDK's retries are off for it: a retry
+// after SNS accepted a message whose answer was lost sends it twice); its
+// failure is a *delivery.SendError (see awssend), except that a disabled
+// endpoint or a token the platform refuses is delivery.ErrInvalidToken and
+// a deleted endpoint delivery.ErrEndpointGone. Endpoint management calls
+// send nothing, keep the SDK's retries, and fail as NotSent (or
+// Throttled, or Held) so the message is retried later.
 package sns
 
 import (
@@ -14,15 +17,15 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/heraldhq/herald/internal/awssend"
 	"github.com/heraldhq/herald/internal/delivery"
-	"github.com/heraldhq/herald/internal/derrors"
 )
 
 // API is the part of the SNS client the adapter uses.
@@ -37,6 +40,41 @@ type API interface {
 // Client implements delivery.SMSSender and delivery.Pusher.
 type Client struct {
 	api API
+	// Timeout bounds one Publish call (awssend.DefaultTimeout when 0).
+	Timeout time.Duration
+}
+
+// Codes are SNS's Publish error codes that do not refuse the message
+// itself: throttling asks to wait; a KMS key SNS cannot use holds the
+// channel (every message would fail the same way).
+var Codes = awssend.Codes{
+	Throttle: []string{"Throttled", "Throttling", "ThrottlingException", "KMSThrottling"},
+	Hold:     []string{"KMSAccessDenied", "KMSDisabled", "KMSInvalidState", "KMSNotFound", "KMSOptInRequired"},
+}
+
+// noRetries makes one Publish call exactly one request.
+func noRetries(o *sns.Options) { o.Retryer = aws.NopRetryer{} }
+
+// publish sends one Publish request and classifies its failure.
+func (c *Client) publish(ctx context.Context, in *sns.PublishInput) (string, error) {
+	var out *sns.PublishOutput
+	err := awssend.Call(ctx, c.Timeout, Codes, func(ctx context.Context) (err error) {
+		out, err = c.api.Publish(ctx, in, noRetries)
+		return err
+	})
+	if err != nil {
+		var se *delivery.SendError
+		switch {
+		case isCode(err, "EndpointDisabled"):
+			return "", fmt.Errorf("publish: %w", delivery.ErrInvalidToken)
+		case isCode(err, "NotFound") && in.TargetArn != nil:
+			return "", fmt.Errorf("publish: %w", delivery.ErrEndpointGone)
+		case errors.As(err, &se):
+			return "", se
+		}
+		return "", err
+	}
+	return aws.ToString(out.MessageId), nil
 }
 
 var (
@@ -70,11 +108,7 @@ func (c *Client) SendSMS(ctx context.Context, m delivery.SMS) (string, error) {
 	if m.OriginationNumber != "" {
 		attrs[AttrOriginationNumber] = stringAttr(m.OriginationNumber)
 	}
-	out, err := c.api.Publish(ctx, &sns.PublishInput{PhoneNumber: aws.String(m.To), Message: aws.String(m.Body), MessageAttributes: attrs})
-	if err != nil {
-		return "", classify("publish sms", err)
-	}
-	return aws.ToString(out.MessageId), nil
+	return c.publish(ctx, &sns.PublishInput{PhoneNumber: aws.String(m.To), Message: aws.String(m.Body), MessageAttributes: attrs})
 }
 
 // OptedOut implements delivery.SMSSender.
@@ -102,7 +136,7 @@ func (c *Client) Endpoint(ctx context.Context, appARN, token string) (string, er
 	case isCode(err, "InvalidParameter") && existing.MatchString(errorMessage(err)):
 		arn = existing.FindStringSubmatch(errorMessage(err))[1]
 	case isCode(err, "InvalidParameter"):
-		return "", fmt.Errorf("create endpoint: %w: %s", delivery.ErrInvalidToken, errorMessage(err))
+		return "", fmt.Errorf("create endpoint: %w", delivery.ErrInvalidToken)
 	default:
 		return "", classify("create endpoint", err)
 	}
@@ -122,12 +156,8 @@ func (c *Client) Endpoint(ctx context.Context, appARN, token string) (string, er
 
 // Push implements delivery.Pusher.
 func (c *Client) Push(ctx context.Context, endpointARN, message string) (string, error) {
-	out, err := c.api.Publish(ctx, &sns.PublishInput{TargetArn: aws.String(endpointARN), Message: aws.String(message),
+	return c.publish(ctx, &sns.PublishInput{TargetArn: aws.String(endpointARN), Message: aws.String(message),
 		MessageStructure: aws.String("json")})
-	if err != nil {
-		return "", classify("publish push", err)
-	}
-	return aws.ToString(out.MessageId), nil
 }
 
 func isCode(err error, code string) bool {
@@ -143,19 +173,13 @@ func errorMessage(err error) string {
 	return err.Error()
 }
 
-// classify maps SNS errors to delivery's contract.
+// classify maps the failure of a call that sends nothing (endpoint
+// management, opt-out checks): throttling and held accounts as such,
+// anything else NotSent — the message is retried later.
 func classify(op string, err error) error {
-	var disabled *types.EndpointDisabledException
-	var notFound *types.NotFoundException
-	var throttled *types.ThrottledException
-	var kmsThrottled *types.KMSThrottlingException
-	switch {
-	case errors.As(err, &disabled):
-		return fmt.Errorf("%s: %w", op, delivery.ErrInvalidToken)
-	case errors.As(err, &notFound) && strings.Contains(op, "push"):
-		return fmt.Errorf("%s: %w", op, delivery.ErrEndpointGone)
-	case errors.As(err, &throttled), errors.As(err, &kmsThrottled), isCode(err, "Throttling"), isCode(err, "ThrottlingException"):
-		return &derrors.Error{Kind: derrors.Throttled, Detail: "SNS throttled the " + op}
+	se := awssend.Classify(err, false, false, Codes)
+	if se.Failure != delivery.Throttled && se.Failure != delivery.Held {
+		se.Failure = delivery.NotSent
 	}
-	return fmt.Errorf("sns %s: %w", op, err)
+	return fmt.Errorf("sns %s: %w", op, se)
 }

@@ -4,7 +4,12 @@
 // creates the resources template.yaml declares, seeds a demo tenant and
 // campaign, prints a ready-to-paste curl and runs until interrupted.
 //
-//	go run ./infra/cmd/herald-local [-addr 127.0.0.1:3000] [-moto-port 5000] [-template template.yaml]
+//	go run ./infra/cmd/herald-local [-addr 127.0.0.1:3000] [-moto-port 5000] [-moto-url URL]
+//	    [-template template.yaml] [-fault-plan plan.json] [-log-level info]
+//
+// -fault-plan puts a fault proxy between Herald and moto that fails the
+// calls the plan names (see infra/faultproxy and docs/delivery.md), so
+// anyone can watch Herald under faults.
 package main
 
 import (
@@ -18,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heraldhq/herald/infra/faultproxy"
 	"github.com/heraldhq/herald/infra/localcloud"
 )
 
@@ -27,6 +33,7 @@ func main() {
 	motoURL := flag.String("moto-url", "", "use this running moto instead of starting one")
 	template := flag.String("template", "template.yaml", "SAM template to run")
 	level := flag.String("log-level", "info", "log level: debug, info, warn, error")
+	faultPlan := flag.String("fault-plan", "", "JSON fault plan for a fault proxy in front of moto (see docs/delivery.md)")
 	flag.Parse()
 
 	var lv slog.Level
@@ -35,20 +42,29 @@ func main() {
 		os.Exit(2)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
-	if err := run(*addr, *motoPort, *motoURL, *template, log, os.Stdout); err != nil {
+	var plan *faultproxy.Plan
+	if *faultPlan != "" {
+		p, err := faultproxy.LoadPlan(*faultPlan)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "herald-local: -fault-plan:", err)
+			os.Exit(2)
+		}
+		plan = &p
+	}
+	if err := run(*addr, *motoPort, *motoURL, *template, plan, log, os.Stdout); err != nil {
 		log.Error("herald-local failed", "error", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr string, motoPort int, motoURL, template string, log *slog.Logger, out io.Writer) error {
+func run(addr string, motoPort int, motoURL, template string, plan *faultproxy.Plan, log *slog.Logger, out io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	cloud, err := localcloud.Start(startCtx, localcloud.Options{
-		TemplatePath: template, Addr: addr, MotoURL: motoURL, MotoPort: motoPort, Log: log,
+		TemplatePath: template, Addr: addr, MotoURL: motoURL, MotoPort: motoPort, Log: log, FaultPlan: plan,
 	})
 	if err != nil {
 		return err

@@ -28,10 +28,14 @@ var cloud *localcloud.Cloud
 
 func TestMain(m *testing.M) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	var logw io.Writer = io.Discard
+	if os.Getenv("HERALD_TEST_LOG") != "" {
+		logw = os.Stderr
+	}
 	var err error
 	cloud, err = localcloud.Start(ctx, localcloud.Options{
-		TemplatePath: "../../../template.yaml", Addr: "127.0.0.1:0", ManualPolling: true, Now: clock.Now,
-		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		TemplatePath: "../../../template.yaml", Addr: "127.0.0.1:0", ManualPolling: true, Now: clock.Now, Timing: &localcloud.FastTiming,
+		Log: slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	cancel()
 	if err != nil {

@@ -1,0 +1,195 @@
+package faultproxy_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldhq/herald/infra/faultproxy"
+)
+
+func TestOperationIsReadFromEachProtocol(t *testing.T) {
+	tests := []struct {
+		name, method, path, target, body string
+		service, op                      string
+	}{
+		{"DynamoDB JSON", "POST", "/", "DynamoDB_20120810.PutItem", `{}`, "dynamodb", "PutItem"},
+		{"SQS JSON", "POST", "/", "AmazonSQS.SendMessageBatch", `{}`, "sqs", "SendMessageBatch"},
+		{"SNS Query", "POST", "/", "", "Action=Publish&Version=2010-03-31&PhoneNumber=%2B1555", "sns", "Publish"},
+		{"SES v2 REST", "POST", "/v2/email/outbound-emails", "", `{}`, "ses", "SendEmail"},
+		{"SES account", "GET", "/v2/email/account", "", ``, "ses", "GetAccount"},
+		{"moto's own API is nothing", "GET", "/moto-api/data.json", "", ``, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{}
+			if tt.target != "" {
+				h.Set("X-Amz-Target", tt.target)
+			}
+			s, op := faultproxy.Operation(h, tt.method, tt.path, []byte(tt.body))
+			if s != tt.service || op != tt.op {
+				t.Errorf("Operation = %q %q, want %q %q", s, op, tt.service, tt.op)
+			}
+		})
+	}
+}
+
+// setup returns a proxy in front of a target that counts what reached it.
+func setup(t *testing.T, rules ...faultproxy.Rule) (url string, reached *atomic.Int32, p *faultproxy.Proxy) {
+	t.Helper()
+	reached = &atomic.Int32{}
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"MessageId":"m-1"}`))
+	}))
+	t.Cleanup(target.Close)
+	p, err := faultproxy.New(target.URL, faultproxy.Plan{Seed: 1, Rules: rules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	return srv.URL, reached, p
+}
+
+func sendEmail(url string) (*http.Response, error) {
+	c := &http.Client{Timeout: time.Second}
+	return c.Post(url+"/v2/email/outbound-emails", "application/json", strings.NewReader(`{"Destination":{"ToAddresses":["cell-7@example.com"]}}`))
+}
+
+func TestEachFaultDoesWhatItSays(t *testing.T) {
+	tests := []struct {
+		rule        faultproxy.Rule
+		wantReached int32
+		wantStatus  int // 0: no answer
+		wantHeader  string
+	}{
+		{faultproxy.Rule{Operation: "SendEmail", Fault: faultproxy.Error}, 0, 500, "InternalFailure"},
+		{faultproxy.Rule{Operation: "SendEmail", Fault: faultproxy.Throttle}, 0, 429, "TooManyRequestsException"},
+		{faultproxy.Rule{Operation: "SendEmail", Fault: faultproxy.Error, Status: 400, Code: "SendingPausedException"}, 0, 400, "SendingPausedException"},
+		{faultproxy.Rule{Operation: "SendEmail", Fault: faultproxy.Reset}, 0, 0, ""},
+		{faultproxy.Rule{Operation: "SendEmail", Fault: faultproxy.ForwardReset}, 1, 0, ""},
+		{faultproxy.Rule{Operation: "SendEmail", Fault: faultproxy.Forward5xx}, 1, 500, "InternalFailure"},
+		{faultproxy.Rule{Operation: "SendEmail", Fault: faultproxy.Drop}, 1, 0, ""},
+		{faultproxy.Rule{Operation: "SendEmail", Fault: faultproxy.Duplicate}, 2, 200, ""},
+		{faultproxy.Rule{Operation: "SendEmail", Fault: faultproxy.Delay, Delay: faultproxy.Duration(50 * time.Millisecond)}, 1, 200, ""},
+		{faultproxy.Rule{Operation: "SendEmail", Match: []string{"cell-8"}, Fault: faultproxy.Error}, 1, 200, ""},
+		{faultproxy.Rule{Operation: "Publish", Fault: faultproxy.Error}, 1, 200, ""},
+	}
+	for _, tt := range tests {
+		name := string(tt.rule.Fault) + " on " + tt.rule.Operation + " " + strings.Join(tt.rule.Match, ",")
+		t.Run(name, func(t *testing.T) {
+			url, reached, _ := setup(t, tt.rule)
+			resp, err := sendEmail(url)
+			if tt.wantStatus == 0 {
+				if err == nil {
+					resp.Body.Close()
+					t.Fatalf("got an answer (%d), want none", resp.StatusCode)
+				}
+			} else {
+				if err != nil {
+					t.Fatalf("no answer: %v", err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != tt.wantStatus || resp.Header.Get("X-Amzn-ErrorType") != tt.wantHeader {
+					t.Errorf("answer %d %q, want %d %q", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), tt.wantStatus, tt.wantHeader)
+				}
+			}
+			// A delayed or dropped request still arrives.
+			deadline := time.Now().Add(2 * time.Second)
+			for reached.Load() < tt.wantReached && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if got := reached.Load(); got != tt.wantReached {
+				t.Errorf("the target got %d requests, want %d", got, tt.wantReached)
+			}
+		})
+	}
+}
+
+func TestTimesForAndProbabilityBoundARule(t *testing.T) {
+	url, reached, p := setup(t, faultproxy.Rule{Name: "twice", Operation: "SendEmail", Fault: faultproxy.Error, Times: 2})
+	var statuses []int
+	for range 4 {
+		resp, err := sendEmail(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		statuses = append(statuses, resp.StatusCode)
+	}
+	if diff := cmp.Diff([]int{500, 500, 200, 200}, statuses); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if p.Hits("twice") != 2 || reached.Load() != 2 {
+		t.Errorf("hits %d, reached %d; want 2 and 2", p.Hits("twice"), reached.Load())
+	}
+
+	p.SetPlan(faultproxy.Plan{Rules: []faultproxy.Rule{{Name: "brief", Operation: "SendEmail", Fault: faultproxy.Error, For: faultproxy.Duration(100 * time.Millisecond)}}})
+	first, _ := sendEmail(url)
+	first.Body.Close()
+	time.Sleep(150 * time.Millisecond)
+	later, _ := sendEmail(url)
+	later.Body.Close()
+	if first.StatusCode != 500 || later.StatusCode != 200 {
+		t.Errorf("a rule For 100ms answered %d then %d, want 500 then 200", first.StatusCode, later.StatusCode)
+	}
+
+	p.SetPlan(faultproxy.Plan{Seed: 42, Rules: []faultproxy.Rule{{Name: "some", Operation: "SendEmail", Fault: faultproxy.Error, Probability: 0.3}}})
+	for range 200 {
+		resp, err := sendEmail(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if n := p.Hits("some"); n < 30 || n > 90 {
+		t.Errorf("a 0.3 rule hit %d of 200 requests, want about 60", n)
+	}
+}
+
+func TestTransportRefusesUnreachableCallsBeforeWriting(t *testing.T) {
+	url, reached, p := setup(t, faultproxy.Rule{Operation: "SendEmail", Fault: faultproxy.Unreachable, Times: 1})
+	client := &http.Client{Transport: p.Transport(nil)}
+	req, _ := http.NewRequestWithContext(context.Background(), "POST", url+"/v2/email/outbound-emails", bytes.NewReader([]byte(`{}`)))
+	_, err := client.Do(req)
+	var oe *net.OpError
+	if !errors.As(err, &oe) || oe.Op != "dial" || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("first call = %v, want a refused dial", err)
+	}
+	req, _ = http.NewRequestWithContext(context.Background(), "POST", url+"/v2/email/outbound-emails", bytes.NewReader([]byte(`{}`)))
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if reached.Load() != 1 || !strings.Contains(string(body), "m-1") {
+		t.Errorf("second call reached %d, body %s; want it through", reached.Load(), body)
+	}
+}
+
+func TestPlansLoadFromFiles(t *testing.T) {
+	p, err := faultproxy.LoadPlan("testdata/ses-answers-lost.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Rules) != 5 || p.Rules[3].Delay != faultproxy.Duration(300*time.Millisecond) || p.Rules[4].Fault != faultproxy.Unreachable {
+		t.Errorf("plan = %+v", p)
+	}
+	if _, err := faultproxy.LoadPlan("testdata/missing.json"); err == nil {
+		t.Error("LoadPlan of a missing file = nil, want an error")
+	}
+}

@@ -1,0 +1,347 @@
+// Package ledgertest is the contract every delivery.Ledger (with its
+// Parking and status.Store) must meet, run against the DynamoDB store on
+// moto and against the in-memory fake, so the fake the unit tests trust
+// behaves as the real store does.
+package ledgertest
+
+import (
+	"context"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/status"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+// Store is what the contract exercises.
+type Store interface {
+	delivery.Ledger
+	delivery.Parking
+	status.Store
+}
+
+// Harness builds a fresh, empty store for each test, and writes an entry
+// under the key entries had before delivery.LedgerV2.
+type Harness struct {
+	New       func(t *testing.T) Store
+	PutLegacy func(t *testing.T, s Store, tn tenant.Tenant, e delivery.Entry)
+}
+
+var (
+	acme  = tenant.Tenant{Org: "ACME@AdobeOrg", Sandbox: "prod"}
+	other = tenant.Tenant{Org: "OTHER@AdobeOrg", Sandbox: "prod"}
+	t0    = time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+)
+
+func entry(ns, user, token string) delivery.Entry {
+	k := delivery.Key{ExecutionID: "ex-1", Namespace: ns, UserID: user, Channel: campaign.Email}
+	return delivery.Entry{Key: k, CampaignID: "c1", Version: 1, State: delivery.Claimed, Token: token,
+		Tag: delivery.Tag(acme, k), ClaimedAt: t0}
+}
+
+// Run runs the contract.
+func Run(t *testing.T, h Harness) {
+	ctx := context.Background()
+	t.Run("a claim is made once; a rival finds it and a retry of the same claim recognises it", func(t *testing.T) {
+		s := h.New(t)
+		e := entry("crmId", "cust-42", "t1")
+		if _, ok, err := s.Claim(ctx, acme, e); err != nil || !ok {
+			t.Fatalf("first Claim = %v, %v; want claimed", ok, err)
+		}
+		rival := e
+		rival.Token = "t2"
+		old, ok, err := s.Claim(ctx, acme, rival)
+		if err != nil || ok || old.Token != "t1" {
+			t.Fatalf("rival Claim = %+v, %v, %v; want the first claim, not claimed", old, ok, err)
+		}
+		if _, ok, err := s.Claim(ctx, acme, e); err != nil || !ok {
+			t.Errorf("Claim again with the same token = %v, %v; want claimed (an SDK retry of our own claim)", ok, err)
+		}
+		if _, ok, err := s.Claim(ctx, other, rival); err != nil || !ok {
+			t.Errorf("another tenant's Claim = %v, %v; want claimed", ok, err)
+		}
+	})
+	t.Run("recipients differing only by namespace have entries of their own", func(t *testing.T) {
+		s := h.New(t)
+		if _, ok, err := s.Claim(ctx, acme, entry("crmId", "cust-42", "t1")); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		if _, ok, err := s.Claim(ctx, acme, entry("loyaltyId", "cust-42", "t2")); err != nil || !ok {
+			t.Errorf("Claim of loyaltyId/cust-42 = %v, %v; want claimed beside crmId/cust-42", ok, err)
+		}
+		got, err := s.Entries(ctx, acme, entry("loyaltyId", "cust-42", "").Key)
+		if err != nil || len(got) != 1 || got[0].Token != "t2" {
+			t.Errorf("Entries(loyaltyId/cust-42) = %+v, %v; want its one entry", got, err)
+		}
+	})
+	t.Run("user ids with separators never collide", func(t *testing.T) {
+		s := h.New(t)
+		a, b := entry("a#b", "c", "t1"), entry("a", "b#c", "t2")
+		for _, e := range []delivery.Entry{a, b} {
+			if _, ok, err := s.Claim(ctx, acme, e); err != nil || !ok {
+				t.Errorf("Claim %s/%s = %v, %v; want claimed", e.Namespace, e.UserID, ok, err)
+			}
+		}
+	})
+	t.Run("only the holder starts, finishes or releases; a released claim is taken over", func(t *testing.T) {
+		s := h.New(t)
+		e := entry("email", "jane@example.com", "t1")
+		if _, _, err := s.Claim(ctx, acme, e); err != nil {
+			t.Fatal(err)
+		}
+		e.InFlight, e.Attempts, e.AttemptAt = true, 1, t0
+		if err := s.Start(ctx, acme, e, "wrong"); !derrors.Is(err, derrors.Conflict) {
+			t.Errorf("Start from a token that does not hold it = %v, want Conflict", err)
+		}
+		if err := s.Start(ctx, acme, e, "t1"); err != nil {
+			t.Fatalf("Start by the holder: %v", err)
+		}
+		if err := s.Start(ctx, acme, e, "t1"); err != nil {
+			t.Errorf("Start repeated (an SDK retry of a write that landed) = %v, want nil", err)
+		}
+		again := e
+		again.Token, again.Attempts = "t9", 2
+		if err := s.Start(ctx, acme, again, "t1"); !derrors.Is(err, derrors.Conflict) {
+			t.Errorf("Start of an attempt already in flight = %v, want Conflict", err)
+		}
+		bad := e
+		bad.Token, bad.State = "t9", delivery.Done
+		if err := s.Finish(ctx, acme, bad); !derrors.Is(err, derrors.Conflict) {
+			t.Errorf("Finish by a non-holder = %v, want Conflict", err)
+		}
+		e.InFlight, e.LastCode = false, "Throttling"
+		if err := s.Release(ctx, acme, e); err != nil {
+			t.Fatalf("Release: %v", err)
+		}
+		next := e
+		next.Token, next.InFlight, next.Attempts = "t2", true, 2
+		if err := s.Start(ctx, acme, next, "t1"); err != nil {
+			t.Fatalf("Start taking over a released claim: %v", err)
+		}
+		got, err := s.Entries(ctx, acme, e.Key)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("Entries = %+v, %v", got, err)
+		}
+		if g := got[0]; g.Token != "t2" || !g.InFlight || g.Attempts != 2 || g.LastCode != "Throttling" || !g.ClaimedAt.Equal(t0) {
+			t.Errorf("entry after takeover = %+v; want token t2 in flight, attempt 2, the last code and the first claim time", g)
+		}
+		done := next
+		done.State, done.Outcome, done.InFlight, done.MessageID, done.FinishedAt = delivery.Done, delivery.Sent, false, "m1", t0.Add(time.Second)
+		if err := s.Finish(ctx, acme, done); err != nil {
+			t.Fatalf("Finish by the holder: %v", err)
+		}
+		if err := s.Finish(ctx, acme, done); err != nil {
+			t.Errorf("Finish repeated (an SDK retry of a write that landed) = %v, want nil", err)
+		}
+		if err := s.Release(ctx, acme, next); !derrors.Is(err, derrors.Conflict) {
+			t.Errorf("Release of a done entry = %v, want Conflict", err)
+		}
+	})
+	t.Run("close records an outcome unless one exists or an attempt is in flight", func(t *testing.T) {
+		s := h.New(t)
+		e := entry("email", "a@example.com", "t1")
+		e.State, e.Outcome = delivery.Done, delivery.ExcludedNoConsent
+		if _, ok, err := s.Close(ctx, acme, e); err != nil || !ok {
+			t.Fatalf("Close of a new entry = %v, %v; want closed", ok, err)
+		}
+		again := e
+		again.Outcome = delivery.ExcludedSuppressed
+		old, ok, err := s.Close(ctx, acme, again)
+		if err != nil || ok || old.Outcome != delivery.ExcludedNoConsent {
+			t.Errorf("Close of a done entry = %+v, %v, %v; want the first outcome kept", old, ok, err)
+		}
+		f := entry("email", "b@example.com", "t1")
+		if _, _, err := s.Claim(ctx, acme, f); err != nil {
+			t.Fatal(err)
+		}
+		closing := f
+		closing.Token, closing.State, closing.Outcome = "t2", delivery.Done, delivery.FailedThrottled
+		if _, ok, err := s.Close(ctx, acme, closing); err != nil || !ok {
+			t.Errorf("Close of a claim not in flight = %v, %v; want closed", ok, err)
+		}
+		g := entry("email", "c@example.com", "t1")
+		if _, _, err := s.Claim(ctx, acme, g); err != nil {
+			t.Fatal(err)
+		}
+		g.InFlight, g.AttemptAt = true, t0
+		if err := s.Start(ctx, acme, g, "t1"); err != nil {
+			t.Fatal(err)
+		}
+		closing = g
+		closing.State, closing.Outcome = delivery.Done, delivery.FailedRetriesExhausted
+		if old, ok, err := s.Close(ctx, acme, closing); err != nil || ok || !old.InFlight {
+			t.Errorf("Close of an attempt in flight = %+v, %v, %v; want refused with the entry", old, ok, err)
+		}
+	})
+	t.Run("an entry under the earlier key is found by legacy jobs and can be finished there", func(t *testing.T) {
+		s := h.New(t)
+		old := entry("email", "jane@example.com", "old")
+		h.PutLegacy(t, s, acme, old)
+		e := entry("email", "jane@example.com", "new")
+		e.Legacy = true
+		got, ok, err := s.Claim(ctx, acme, e)
+		if err != nil || ok || !got.LegacyKey || got.Token != "old" || !got.InFlight {
+			t.Fatalf("legacy Claim = %+v, %v, %v; want the earlier claim, as an attempt in flight", got, ok, err)
+		}
+		entries, err := s.Entries(ctx, acme, e.Key)
+		if err != nil || len(entries) != 1 || !entries[0].LegacyKey {
+			t.Fatalf("Entries = %+v, %v; want the legacy entry", entries, err)
+		}
+		got.State, got.Outcome, got.InFlight = delivery.Done, delivery.AmbiguousInterrupted, false
+		if err := s.Finish(ctx, acme, got); err != nil {
+			t.Fatalf("Finish of the legacy entry: %v", err)
+		}
+		e.State, e.Outcome = delivery.Done, delivery.ExcludedNoConsent
+		if cur, ok, err := s.Close(ctx, acme, e); err != nil || ok || cur.Outcome != delivery.AmbiguousInterrupted {
+			t.Errorf("legacy Close = %+v, %v, %v; want the legacy outcome kept", cur, ok, err)
+		}
+		fresh := entry("email", "jane@example.com", "t3")
+		if _, ok, err := s.Claim(ctx, acme, fresh); err != nil || !ok {
+			t.Errorf("a LedgerV2 job's Claim = %v, %v; want claimed (it does not look at the earlier key)", ok, err)
+		}
+	})
+	t.Run("the first recipient to claim an address owns it", func(t *testing.T) {
+		s := h.New(t)
+		for _, tc := range []struct{ owner, want string }{{"tag-a", "tag-a"}, {"tag-b", "tag-a"}, {"tag-a", "tag-a"}} {
+			got, err := s.ClaimAddress(ctx, acme, "ex-1", campaign.Email, "addr1", tc.owner)
+			if err != nil || got != tc.want {
+				t.Errorf("ClaimAddress by %s = %q, %v; want %q", tc.owner, got, err, tc.want)
+			}
+		}
+		if got, err := s.ClaimAddress(ctx, acme, "ex-2", campaign.Email, "addr1", "tag-b"); err != nil || got != "tag-b" {
+			t.Errorf("ClaimAddress in another execution = %q, %v; want tag-b", got, err)
+		}
+	})
+	t.Run("tallies are idempotent, move between outcomes and add up", func(t *testing.T) {
+		s := h.New(t)
+		steps := []struct {
+			shard int
+			tag   string
+			o     delivery.Outcome
+		}{
+			{0, "r1", delivery.Sent}, {0, "r1", delivery.Sent}, {1, "r2", delivery.Ambiguous("5xx")}, {0, "r3", delivery.FailedRetriesExhausted},
+			{1, "r2", delivery.Sent}, {0, "r3", ""}, {0, "r3", ""}, {0, "r4", delivery.ExcludedDuplicate},
+		}
+		for _, st := range steps {
+			if err := s.Tally(ctx, acme, "ex-1", st.shard, st.tag, st.o); err != nil {
+				t.Fatalf("Tally(%s, %q): %v", st.tag, st.o, err)
+			}
+		}
+		got, err := s.Counts(ctx, acme, "ex-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[delivery.Outcome]int64{delivery.Sent: 2, delivery.ExcludedDuplicate: 1}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Counts (-want +got):\n%s", diff)
+		}
+		if got, _ := s.Counts(ctx, other, "ex-1"); len(got) != 0 {
+			t.Errorf("another tenant's Counts = %v, want none", got)
+		}
+		counted, err := s.Counted(ctx, acme, "ex-1", 0, []string{"r1", "r3", "r4", "never"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string]delivery.Outcome{"r1": delivery.Sent, "r4": delivery.ExcludedDuplicate}, counted); diff != "" {
+			t.Errorf("Counted (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("reopen withdraws a done entry only with the outcome it names", func(t *testing.T) {
+		s := h.New(t)
+		e := entry("email", "a@example.com", "t1")
+		e.State, e.Outcome = delivery.Done, delivery.FailedRetriesExhausted
+		if _, _, err := s.Close(ctx, acme, e); err != nil {
+			t.Fatal(err)
+		}
+		wrong := e
+		wrong.Outcome = delivery.Sent
+		if err := s.Reopen(ctx, acme, wrong); !derrors.Is(err, derrors.Conflict) {
+			t.Errorf("Reopen naming another outcome = %v, want Conflict", err)
+		}
+		if err := s.Reopen(ctx, acme, e); err != nil {
+			t.Fatalf("Reopen: %v", err)
+		}
+		if _, ok, err := s.Claim(ctx, acme, entry("email", "a@example.com", "t2")); err != nil || !ok {
+			t.Errorf("Claim after Reopen = %v, %v; want claimed", ok, err)
+		}
+	})
+	t.Run("jobs are parked once and unparked", func(t *testing.T) {
+		s := h.New(t)
+		job := delivery.Job{Tenant: acme, ExecutionID: "ex-1", CampaignID: "c1", Version: 1, Channel: campaign.Email, Ledger: delivery.LedgerV2,
+			Recipients: []delivery.Recipient{{Type: "external", Namespace: "email", UserID: "a@example.com", Context: map[string]any{"n": 1.5}}}}
+		p := delivery.ParkedJob{ID: "p1", Job: job, Reason: "dead-letter queue", ParkedAt: t0}
+		for range 2 {
+			if err := s.Park(ctx, acme, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Parked(ctx, acme, "ex-1")
+		if err != nil || len(got) != 1 {
+			t.Fatalf("Parked = %+v, %v; want one job", got, err)
+		}
+		if got[0].Job.Recipients[0].UserID != "a@example.com" || got[0].Reason != p.Reason || got[0].Job.Channel != campaign.Email {
+			t.Errorf("Parked job = %+v, want it as parked", got[0])
+		}
+		if err := s.Unpark(ctx, acme, "ex-1", "p1"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Parked(ctx, acme, "ex-1"); len(got) != 0 {
+			t.Errorf("Parked after Unpark = %+v, want none", got)
+		}
+	})
+	t.Run("pages list every entry once, filtered by outcome", func(t *testing.T) {
+		s := h.New(t)
+		outcomes := []delivery.Outcome{delivery.Sent, delivery.FailedThrottled, delivery.ExcludedNoAddress, delivery.Sent, "", delivery.Ambiguous("timeout"), delivery.Sent}
+		for i, o := range outcomes {
+			e := entry("crmId", "u"+string(rune('a'+i)), "t")
+			if o == "" {
+				if _, _, err := s.Claim(ctx, acme, e); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			e.State, e.Outcome = delivery.Done, o
+			if _, _, err := s.Close(ctx, acme, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tc := range []struct {
+			filter string
+			want   []string
+		}{
+			{"", []string{"ua", "ub", "uc", "ud", "ue", "uf", "ug"}},
+			{"sent", []string{"ua", "ud", "ug"}},
+			{"failed", []string{"ub"}},
+			{"ambiguous:timeout", []string{"uf"}},
+			{"pending", []string{"ue"}},
+		} {
+			var got []string
+			cursor := ""
+			for range 20 {
+				page, next, err := s.Page(ctx, acme, "ex-1", status.Query{Outcome: tc.filter, Cursor: cursor, Limit: 2})
+				if err != nil {
+					t.Fatalf("Page(%q): %v", tc.filter, err)
+				}
+				for _, e := range page {
+					got = append(got, e.UserID)
+				}
+				if cursor = next; cursor == "" {
+					break
+				}
+			}
+			sort.Strings(got)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Page(%q) userIds (-want +got):\n%s", tc.filter, diff)
+			}
+		}
+		if _, _, err := s.Page(ctx, acme, "ex-1", status.Query{Cursor: "!!not-a-cursor", Limit: 2}); !derrors.Is(err, derrors.Invalid) {
+			t.Errorf("Page with a foreign cursor = %v, want Invalid", err)
+		}
+	})
+}

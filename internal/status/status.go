@@ -1,0 +1,281 @@
+// Package status tells what happened to an execution — unitary, audience
+// or proof: its status with counts by outcome, read from the counters
+// Dispatch keeps as outcomes are recorded (never by reading the ledger),
+// and its recipients a page at a time (a Query of the ledger, without any
+// address). It also redrives an execution's parked jobs.
+package status
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+// Statuses of an execution.
+const (
+	// InProgress: some recipient has no outcome yet (or an audience is
+	// still being read, or its schedule has not fired).
+	InProgress = "InProgress"
+	// Completed: every recipient has its outcome.
+	Completed = "Completed"
+	// Failed: an audience execution stopped before reading its audience
+	// (cancelled, or its campaign or audience gone).
+	Failed = "Failed"
+)
+
+// Summary is what the store knows of an execution besides its counters.
+type Summary struct {
+	ID         string
+	Kind       string // "unitary", "audience" or "proof"
+	CampaignID string
+	Version    int
+	CreatedAt  time.Time
+	// Recipients is how many recipients the call named (unitary, proof)
+	// or the fan-out has read so far (audience).
+	Recipients int64
+	// Settled is false while an audience is still being read (or waits
+	// for its schedule): more recipients may come.
+	Settled bool
+	// Failed says why an audience execution stopped ("" when it did not).
+	Failed string
+	// Detail adds what the status alone does not say (when a scheduled
+	// execution will run).
+	Detail string
+	// Outside counts recipients closed outside the counters (audience
+	// members past the rate window), by outcome.
+	Outside map[delivery.Outcome]int64
+}
+
+// Query selects a page of an execution's recipients.
+type Query struct {
+	// Outcome keeps recipients with this outcome ("failed:throttled"),
+	// of this kind ("sent", "excluded", "failed", "ambiguous"), or
+	// without one yet ("pending"); "" keeps all.
+	Outcome string
+	// Cursor continues a previous page.
+	Cursor string
+	// Limit is the most entries a page reads (1-100).
+	Limit int
+}
+
+// Store reads executions, their counters and their ledger.
+type Store interface {
+	// Summary returns an execution's summary, or derrors.NotFound.
+	Summary(ctx context.Context, t tenant.Tenant, executionID string) (Summary, error)
+	// Counts sums the execution's counters by outcome.
+	Counts(ctx context.Context, t tenant.Tenant, executionID string) (map[delivery.Outcome]int64, error)
+	// Page returns a page of the execution's ledger entries and the
+	// cursor of the next page ("" after the last). A cursor it did not
+	// make is derrors.Invalid.
+	Page(ctx context.Context, t tenant.Tenant, executionID string, q Query) ([]delivery.Entry, string, error)
+}
+
+// Status is the body of GET /executions/{executionId}.
+type Status struct {
+	ExecutionID string    `json:"executionId"`
+	Kind        string    `json:"kind"`
+	CampaignID  string    `json:"campaignId"`
+	Version     int       `json:"version"`
+	CreatedAt   time.Time `json:"createdAt"`
+	Status      string    `json:"status"`
+	Detail      string    `json:"detail,omitempty"`
+	// Recipients is how many recipients the execution has (so far, for an
+	// audience still being read); Pending how many have no outcome yet.
+	Recipients int64 `json:"recipients"`
+	Pending    int64 `json:"pending"`
+	// Counts sums Outcomes by kind; Sent+Excluded+Failed+Ambiguous+Pending
+	// is Recipients.
+	Counts Counts `json:"counts"`
+	// Outcomes counts recipients by outcome ("excluded:no_address": 2).
+	Outcomes map[string]int64 `json:"outcomes"`
+}
+
+// Counts are recipients by outcome kind.
+type Counts struct {
+	Sent      int64 `json:"sent"`
+	Excluded  int64 `json:"excluded"`
+	Failed    int64 `json:"failed"`
+	Ambiguous int64 `json:"ambiguous"`
+}
+
+// Recipient is one ledger entry as the API shows it: who and how, never
+// the address.
+type Recipient struct {
+	Namespace string `json:"namespace"`
+	UserID    string `json:"userId"`
+	Channel   string `json:"channel"`
+	// Device is a digest of the push device's app and token.
+	Device string `json:"device,omitempty"`
+	// State is "claimed" (under way) or "done".
+	State   string `json:"state"`
+	Outcome string `json:"outcome,omitempty"`
+	// Reason is the outcome's code (its part after the colon), or the
+	// code of the last attempt that ended without an outcome.
+	Reason     string    `json:"reason,omitempty"`
+	MessageID  string    `json:"messageId,omitempty"`
+	Attempts   int       `json:"attempts"`
+	ClaimedAt  time.Time `json:"claimedAt"`
+	AttemptAt  time.Time `json:"lastAttemptAt,omitzero"`
+	FinishedAt time.Time `json:"finishedAt,omitzero"`
+}
+
+// Page is the body of GET /executions/{executionId}/recipients.
+type Page struct {
+	Recipients []Recipient `json:"recipients"`
+	// Cursor, when set, gets the next page. A page may hold fewer
+	// recipients than the limit (even none) and still have a next one.
+	Cursor string `json:"cursor,omitempty"`
+}
+
+// Service answers the execution status routes.
+type Service struct {
+	Store    Store
+	Redriver *delivery.Redriver
+}
+
+// Get returns an execution's status.
+func (s *Service) Get(ctx context.Context, t tenant.Tenant, id string) (Status, error) {
+	sum, err := s.summary(ctx, t, id)
+	if err != nil {
+		return Status{}, err
+	}
+	counts, err := s.Store.Counts(ctx, t, id)
+	if err != nil {
+		return Status{}, fmt.Errorf("count outcomes of %s: %w", id, err)
+	}
+	st := Status{ExecutionID: sum.ID, Kind: sum.Kind, CampaignID: sum.CampaignID, Version: sum.Version, CreatedAt: sum.CreatedAt,
+		Recipients: sum.Recipients, Detail: sum.Detail, Outcomes: map[string]int64{}}
+	add := func(o delivery.Outcome, n int64) {
+		if n == 0 {
+			return
+		}
+		st.Outcomes[string(o)] += n
+		switch o.Kind() {
+		case "sent":
+			st.Counts.Sent += n
+		case "excluded":
+			st.Counts.Excluded += n
+		case "ambiguous":
+			st.Counts.Ambiguous += n
+		default:
+			st.Counts.Failed += n
+		}
+	}
+	for o, n := range counts {
+		add(o, n)
+	}
+	for o, n := range sum.Outside {
+		add(o, n)
+	}
+	done := st.Counts.Sent + st.Counts.Excluded + st.Counts.Failed + st.Counts.Ambiguous
+	st.Pending = max(st.Recipients-done, 0)
+	switch {
+	case sum.Failed != "":
+		st.Status, st.Detail = Failed, sum.Failed
+	case sum.Settled && st.Pending == 0:
+		st.Status = Completed
+	default:
+		st.Status = InProgress
+	}
+	return st, nil
+}
+
+// Recipients returns a page of an execution's recipients.
+func (s *Service) Recipients(ctx context.Context, t tenant.Tenant, id string, q Query) (Page, error) {
+	var f derrors.Fields
+	if q.Limit == 0 {
+		q.Limit = 50
+	}
+	if q.Limit < 1 || q.Limit > 100 {
+		f.Add("limit", "must be between 1 and 100")
+	}
+	if !validFilter(q.Outcome) {
+		f.Add("outcome", "must be sent, excluded, failed, ambiguous, pending or an outcome such as failed:throttled")
+	}
+	if err := f.Err(); err != nil {
+		return Page{}, err
+	}
+	if _, err := s.summary(ctx, t, id); err != nil {
+		return Page{}, err
+	}
+	entries, next, err := s.Store.Page(ctx, t, id, q)
+	if err != nil {
+		return Page{}, err
+	}
+	p := Page{Recipients: make([]Recipient, 0, len(entries)), Cursor: next}
+	for _, e := range entries {
+		r := Recipient{Namespace: e.Namespace, UserID: e.UserID, Channel: string(e.Channel), Device: e.Device, State: string(e.State),
+			Outcome: string(e.Outcome), Reason: e.Outcome.Reason(), MessageID: e.MessageID, Attempts: e.Attempts,
+			ClaimedAt: e.ClaimedAt, AttemptAt: e.AttemptAt, FinishedAt: e.FinishedAt}
+		if e.State != delivery.Done {
+			r.Outcome, r.Reason = "", e.LastCode
+		}
+		p.Recipients = append(p.Recipients, r)
+	}
+	return p, nil
+}
+
+// Redrive reopens an execution's parked jobs' failed:retries_exhausted
+// recipients and queues the jobs again.
+func (s *Service) Redrive(ctx context.Context, t tenant.Tenant, id string) (delivery.RedriveResult, error) {
+	if s.Redriver == nil {
+		return delivery.RedriveResult{}, derrors.New(derrors.Unprocessable, "redrive is not available here")
+	}
+	if _, err := s.summary(ctx, t, id); err != nil {
+		return delivery.RedriveResult{}, err
+	}
+	return s.Redriver.Redrive(ctx, t, id)
+}
+
+func (s *Service) summary(ctx context.Context, t tenant.Tenant, id string) (Summary, error) {
+	sum, err := s.Store.Summary(ctx, t, id)
+	if derrors.Is(err, derrors.NotFound) {
+		return Summary{}, derrors.New(derrors.NotFound, "execution %q not found", id)
+	}
+	if err != nil {
+		return Summary{}, fmt.Errorf("read execution %s: %w", id, err)
+	}
+	return sum, nil
+}
+
+// validFilter reports whether an outcome filter names a kind, "pending"
+// or a well-formed outcome.
+func validFilter(f string) bool {
+	switch f {
+	case "", "sent", "excluded", "failed", "ambiguous", "pending":
+		return true
+	}
+	kind, code, ok := strings.Cut(f, ":")
+	if !ok || code == "" || len(code) > 64 {
+		return false
+	}
+	switch kind {
+	case "excluded", "failed", "ambiguous":
+	default:
+		return false
+	}
+	for _, r := range code {
+		if !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseLimit reads a limit query parameter ("" is 0, the default).
+func ParseLimit(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, derrors.Validation(derrors.FieldError{Field: "limit", Message: "must be a whole number"})
+	}
+	return n, nil
+}
