@@ -52,13 +52,20 @@ const (
 	DefaultMaxDepth  = 64
 	DefaultMaxOutput = 1 << 20
 	DefaultMaxSteps  = 1 << 22
+	// DefaultAllocFactor sets the allocation budget, when WithMaxAlloc is
+	// not given, to this many times the output cap: room for every helper
+	// of a long message to build its strings, far below what a template
+	// multiplying its data could churn through.
+	DefaultAllocFactor = 4
 )
 
 // Helper is a custom helper registered with WithHelpers. It receives the
 // positional arguments and the hash (key=value) arguments in the
 // encoding/json data model; missing values arrive as nil. A string result is
 // escaped in HTML mode, a SafeString result is not. A non-nil error aborts
-// Execute with an *ExecError wrapping it.
+// Execute with an *ExecError wrapping it. The engine cannot see what a
+// custom helper allocates: the boxing of its arguments is charged to the allocation
+// budget before the call, its string or array result after it.
 type Helper func(args []any, hash map[string]any) (any, error)
 
 // Option configures Parse.
@@ -70,6 +77,7 @@ type config struct {
 	maxDepth  int
 	maxOutput int
 	maxSteps  int
+	maxAlloc  int
 	helpers   map[string]*helperDef
 }
 
@@ -96,11 +104,26 @@ func WithMaxDepth(n int) Option {
 }
 
 // WithMaxOutput bounds the rendered size in bytes (default DefaultMaxOutput);
-// Execute fails with ErrOutputLimit beyond it.
+// Execute fails with ErrOutputLimit beyond it. No helper may build a string
+// larger than the cap either, since it could not be written: nested helpers
+// fail before they build past it rather than after.
 func WithMaxOutput(n int) Option {
 	return func(c *config) {
 		if n > 0 {
 			c.maxOutput = n
+		}
+	}
+}
+
+// WithMaxAlloc bounds the bytes the helpers of one Execute may allocate for
+// the strings they build (default DefaultAllocFactor times the output cap).
+// The output cap alone cannot bound a template that builds strings it never
+// writes, such as a comparison inside nested loops; each helper charges its
+// result before building it, and Execute fails with ErrAllocLimit instead.
+func WithMaxAlloc(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxAlloc = n
 		}
 	}
 }
@@ -149,11 +172,17 @@ var (
 	ErrOutputLimit = errors.New("output size limit exceeded")
 	// ErrStepLimit is returned when execution exceeds WithMaxSteps.
 	ErrStepLimit = errors.New("execution step limit exceeded")
+	// ErrAllocLimit is returned when the helpers of one Execute would
+	// allocate more than WithMaxAlloc. It is distinct from ErrOutputLimit
+	// because the message may be short: the template built, and threw away,
+	// too much on its way.
+	ErrAllocLimit = errors.New("allocation limit exceeded")
 )
 
 // ExecError reports a failure during Execute at a tag of the template. Path
 // is the data path involved (in strict mode, the one that was missing), or
-// empty. Err is ErrMissing, ErrOutputLimit, ErrStepLimit or a helper's error.
+// empty. Err is ErrMissing, ErrOutputLimit, ErrAllocLimit, ErrStepLimit or
+// a helper's error.
 type ExecError struct {
 	Line, Col int
 	Path      string
@@ -183,6 +212,7 @@ type Template struct {
 	compat    bool
 	maxOutput int
 	maxSteps  int
+	maxAlloc  int
 	pool      sync.Pool
 }
 
@@ -201,6 +231,9 @@ func Parse(src string, mode Mode, opts ...Option) (*Template, error) {
 	}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.maxAlloc == 0 {
+		cfg.maxAlloc = DefaultAllocFactor * cfg.maxOutput
 	}
 	p := newParser(src, mode, &cfg)
 	nodes, err := p.parseTemplate()
@@ -222,6 +255,7 @@ func Parse(src string, mode Mode, opts ...Option) (*Template, error) {
 		compat:    cfg.compat,
 		maxOutput: cfg.maxOutput,
 		maxSteps:  cfg.maxSteps,
+		maxAlloc:  cfg.maxAlloc,
 	}
 	return t, nil
 }
