@@ -207,3 +207,25 @@ func TestAllocationBudget(t *testing.T) {
 		}
 	})
 }
+
+func TestExecuteRecoversPanics(t *testing.T) {
+	secret := "4111 1111 1111 1111"
+	helpers := map[string]Helper{
+		"boom": func(args []any, _ map[string]any) (any, error) { panic("card " + args[0].(string)) },
+	}
+	tmpl, err := Parse("ok\n  {{boom card}}", HTML, WithHelpers(helpers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // a panicking state is not pooled again
+		var b strings.Builder
+		err = tmpl.Execute(&b, map[string]any{"card": secret})
+		var ee *ExecError
+		if !errors.As(err, &ee) || !errors.Is(err, ErrPanic) || ee.Line != 2 || ee.Col != 3 {
+			t.Fatalf("Execute = %v, want *ExecError wrapping ErrPanic at line 2, col 3", err)
+		}
+		if strings.Contains(err.Error(), secret) || b.Len() != 0 {
+			t.Errorf("Execute = %v with %q written: want no value in the error and nothing written", err, b.String())
+		}
+	}
+}

@@ -29,6 +29,7 @@ type state struct {
 	scratch []byte
 	steps   int
 	alloc   int // bytes charged to WithMaxAlloc by helpers
+	at      int // source offset of the node being run, for ErrPanic
 	root    any
 }
 
@@ -66,7 +67,7 @@ func (st *state) run(data any) error {
 	} else {
 		st.slots = st.slots[:n]
 	}
-	st.steps, st.alloc = 0, 0
+	st.steps, st.alloc, st.at = 0, 0, 0
 	return st.exec(st.t.root)
 }
 
@@ -154,6 +155,7 @@ func (st *state) exec(nodes []node) error {
 	for i := range nodes {
 		n := &nodes[i]
 		st.steps++
+		st.at = n.off
 		if st.steps > st.t.maxSteps {
 			return st.fail(n.off, "", ErrStepLimit)
 		}

@@ -63,8 +63,9 @@ const (
 // positional arguments and the hash (key=value) arguments in the
 // encoding/json data model; missing values arrive as nil. A string result is
 // escaped in HTML mode, a SafeString result is not. A non-nil error aborts
-// Execute with an *ExecError wrapping it. The engine cannot see what a
-// custom helper allocates: the boxing of its arguments is charged to the allocation
+// Execute with an *ExecError wrapping it. A panic aborts Execute with
+// ErrPanic. The engine cannot see what a custom helper
+// allocates: the boxing of its arguments is charged to the allocation
 // budget before the call, its string or array result after it.
 type Helper func(args []any, hash map[string]any) (any, error)
 
@@ -177,12 +178,16 @@ var (
 	// because the message may be short: the template built, and threw away,
 	// too much on its way.
 	ErrAllocLimit = errors.New("allocation limit exceeded")
+	// ErrPanic is returned when Execute recovered from a panic, a custom
+	// helper's or the engine's own. The panic value is not kept, since it
+	// may hold data.
+	ErrPanic = errors.New("render panicked")
 )
 
 // ExecError reports a failure during Execute at a tag of the template. Path
 // is the data path involved (in strict mode, the one that was missing), or
-// empty. Err is ErrMissing, ErrOutputLimit, ErrAllocLimit, ErrStepLimit or
-// a helper's error.
+// empty. Err is ErrMissing, ErrOutputLimit, ErrAllocLimit, ErrStepLimit,
+// ErrPanic or a helper's error.
 type ExecError struct {
 	Line, Col int
 	Path      string
@@ -282,15 +287,31 @@ func (t *Template) Variables() []string {
 // json.Unmarshal into an any (map[string]any, []any, string, float64, bool,
 // nil, or json.Number with Decoder.UseNumber). The output is written to w in
 // a single Write; on error nothing is written and the error is an
-// *ExecError, or the error from w.
+// *ExecError, or the error from w. Execute does not panic: a failure
+// concerns this data only, and the caller can go on with the next.
 func (t *Template) Execute(w io.Writer, data any) error {
 	st := t.getState()
-	err := st.run(data)
-	if err == nil {
-		_, err = w.Write(st.buf)
+	if err := st.safeRun(data); err != nil {
+		return err
 	}
+	_, err := w.Write(st.buf)
 	t.putState(st)
 	return err
+}
+
+// safeRun is run with a recover. A state that panicked is not pooled again,
+// since it may be half updated.
+func (st *state) safeRun(data any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = st.fail(st.at, "", ErrPanic)
+		}
+	}()
+	if err := st.run(data); err != nil {
+		st.t.putState(st)
+		return err
+	}
+	return nil
 }
 
 // Render is Execute into a string, for tests and small messages.
