@@ -229,3 +229,34 @@ func TestExecuteRecoversPanics(t *testing.T) {
 		}
 	}
 }
+
+// TestHelperErrorsDoNotQuoteValues checks that errors, which callers log,
+// name the helper and the position but never the data that failed.
+func TestHelperErrorsDoNotQuoteValues(t *testing.T) {
+	const secret = "ann.secret@example.com"
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{"formatDate of a value that is not a date", `{{formatDate v "yyyy"}}`, `line 1, col 3: helper formatDate: not an ISO-8601 date or epoch milliseconds`},
+		{"formatDate in an unknown time zone", `{{formatDate "2026-01-01" "yyyy" v}}`, `line 1, col 3: helper formatDate: unknown time zone`},
+		{"formatDate with a bad pattern", `{{formatDate "2026-01-01" v}}`, `line 1, col 3: helper formatDate: unsupported letter in date pattern`},
+		{"formatNumber of a value that is not a number", `{{formatNumber v}}`, `line 1, col 3: helper formatNumber: not a number`},
+		{"formatNumber with decimals that are not a number", `{{formatNumber 1 v}}`, `line 1, col 3: helper formatNumber: decimals must be an integer`},
+		{"truncate with a length that is not a number", `{{truncate "abc" v}}`, `line 1, col 3: helper truncate: truncate length must be an integer`},
+		{"a subexpression reports its own position", `{{upper (formatNumber v)}}`, `line 1, col 9: helper formatNumber: not a number`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tmpl, err := Parse(tc.src, HTML)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = tmpl.Render(map[string]any{"v": secret})
+			if err == nil {
+				t.Fatal("Render succeeded, want an error")
+			}
+			if got := err.Error(); got != tc.want {
+				t.Errorf("error mismatch (-want +got):\n-%s\n+%s", tc.want, got)
+			}
+		})
+	}
+}

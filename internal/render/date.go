@@ -2,7 +2,6 @@ package render
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -17,7 +16,7 @@ func loadZone(name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("unknown time zone %q", name)
+		return nil, errors.New("unknown time zone")
 	}
 	zoneCache.Store(name, loc)
 	return loc, nil
@@ -40,13 +39,16 @@ func parseDate(v value) (time.Time, error) {
 		ms := int64(v.n)
 		return time.UnixMilli(ms).UTC(), nil
 	}
-	s := v.String()
+	if v.k != kStr && v.k != kSafe {
+		return time.Time{}, errors.New("not an ISO-8601 date or epoch milliseconds")
+	}
+	s := v.s
 	for _, layout := range dateLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("not an ISO-8601 date: %q", s)
+	return time.Time{}, errors.New("not an ISO-8601 date or epoch milliseconds")
 }
 
 // maxDateLetter bounds what one pattern letter writes: a year of up to 20
@@ -222,7 +224,7 @@ func appendDate(b []byte, t time.Time, pattern string, limit int) ([]byte, error
 				}
 			}
 		default:
-			return b, fmt.Errorf("unsupported date pattern letter %q", string(c))
+			return b, errors.New("unsupported letter in date pattern")
 		}
 	}
 	if len(b) > limit {

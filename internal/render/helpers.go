@@ -144,10 +144,12 @@ func toNumber(v value) (float64, bool) {
 	return 0, false
 }
 
+// toInt reads an integer argument. Its error names the argument, never the
+// value, which may be personal data.
 func toInt(v value, what string) (int, error) {
 	f, ok := toNumber(v)
 	if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<30 {
-		return 0, fmt.Errorf("%s must be an integer, got %q", what, v.String())
+		return 0, fmt.Errorf("%s must be an integer", what)
 	}
 	return int(f), nil
 }
@@ -416,7 +418,7 @@ func formatNumber(st *state, args []value, hash []hashVal) (value, error) {
 	}
 	f, ok := toNumber(args[0])
 	if !ok {
-		return missing, fmt.Errorf("not a number: %q", args[0].String())
+		return missing, errors.New("not a number")
 	}
 	prec := -1
 	if len(args) > 1 {
@@ -494,6 +496,9 @@ func formatNumber(st *state, args []value, hash []hashVal) (value, error) {
 	return strValue(b.String()), nil
 }
 
+// errJSON replaces encoding/json's errors, which may quote the value.
+var errJSON = errors.New("value cannot be encoded as JSON")
+
 // jsonHelper encodes as json.Marshal does, measuring the result first.
 // FuzzParseExecute checks that it matches json.Marshal.
 func jsonHelper(st *state, args []value, _ []hashVal) (value, error) {
@@ -507,7 +512,7 @@ func jsonHelper(st *state, args []value, _ []hashVal) (value, error) {
 		// caller's data holds: charged once encoded.
 		b, err := json.Marshal(v)
 		if err != nil {
-			return missing, err
+			return missing, errJSON
 		}
 		if err := st.need(len(b)); err != nil {
 			return missing, err

@@ -63,8 +63,9 @@ const (
 // positional arguments and the hash (key=value) arguments in the
 // encoding/json data model; missing values arrive as nil. A string result is
 // escaped in HTML mode, a SafeString result is not. A non-nil error aborts
-// Execute with an *ExecError wrapping it. A panic aborts Execute with
-// ErrPanic. The engine cannot see what a custom helper
+// Execute with an *ExecError wrapping it; since callers log render errors,
+// the error should say what is wrong without quoting the data. A panic
+// aborts Execute with ErrPanic. The engine cannot see what a custom helper
 // allocates: the boxing of its arguments is charged to the allocation
 // budget before the call, its string or array result after it.
 type Helper func(args []any, hash map[string]any) (any, error)
@@ -187,7 +188,8 @@ var (
 // ExecError reports a failure during Execute at a tag of the template. Path
 // is the data path involved (in strict mode, the one that was missing), or
 // empty. Err is ErrMissing, ErrOutputLimit, ErrAllocLimit, ErrStepLimit,
-// ErrPanic or a helper's error.
+// ErrPanic or a helper's error, which names the helper. Built-in helpers
+// never quote the value they failed on, so the message can be logged.
 type ExecError struct {
 	Line, Col int
 	Path      string
