@@ -30,6 +30,7 @@ type state struct {
 	steps   int
 	alloc   int // bytes charged to WithMaxAlloc by helpers
 	at      int // source offset of the node being run, for ErrPanic
+	mark    int // buf offset where the URL attribute value being written starts, or -1
 	root    any
 }
 
@@ -67,7 +68,7 @@ func (st *state) run(data any) error {
 	} else {
 		st.slots = st.slots[:n]
 	}
-	st.steps, st.alloc, st.at = 0, 0, 0
+	st.steps, st.alloc, st.at, st.mark = 0, 0, 0, -1
 	return st.exec(st.t.root)
 }
 
@@ -165,10 +166,18 @@ func (st *state) exec(nodes []node) error {
 			if err = put(st, n.text); err != nil {
 				return st.fail(n.off, "", err)
 			}
+			if n.urlAt != urlKeep {
+				st.markURL(n)
+			}
 		case opOut:
 			var v value
 			if v, err = st.eval(n.x); err == nil {
-				if err = st.write(v, n.escape); err != nil {
+				if n.url {
+					err = st.writeURL(v, n.escape)
+				} else {
+					err = st.write(v, n.escape)
+				}
+				if err != nil {
 					return st.fail(n.off, "", err)
 				}
 			}

@@ -25,8 +25,10 @@ type node struct {
 	escape      bool
 	negate      bool
 	includeZero bool
-	slot1       int // block param / let slot, -1 if none
+	url         bool // opOut: may start a URL attribute value (see html.go)
+	slot1       int  // block param / let slot, -1 if none
 	slot2       int
+	urlAt       int // opText: see urlKeep
 	off         int // source offset, for errors
 	text        string
 	x           *expr
@@ -120,10 +122,22 @@ type parser struct {
 	vars   map[string]struct{}
 	nslots int
 	depth  int
+	html   *htmlScanner // nil in Text mode
 }
 
 func newParser(src string, mode Mode, cfg *config) *parser {
-	return &parser{src: src, mode: mode, cfg: cfg, vars: map[string]struct{}{}, ctx: []sctx{{known: true}}}
+	p := &parser{src: src, mode: mode, cfg: cfg, vars: map[string]struct{}{}, ctx: []sctx{{known: true}}}
+	if mode == HTML {
+		p.html = &htmlScanner{}
+	}
+	return p
+}
+
+// block tells the HTML scanner that a block tag was crossed.
+func (p *parser) block() {
+	if p.html != nil {
+		p.html.block()
+	}
 }
 
 func syntaxErrorf(src string, off int, format string, args ...any) error {
@@ -165,23 +179,38 @@ func describe(t *token) string {
 	return "tag"
 }
 
-func addText(nodes []node, s string) []node {
+// addText appends literal text, merging it into a preceding text node
+// (text on both sides of a comment); urlAt is what the HTML scanner said
+// of s.
+func addText(nodes []node, s string, urlAt int) []node {
 	if n := len(nodes); n > 0 && nodes[n-1].op == opText {
-		nodes[n-1].text += s
+		prev := &nodes[n-1]
+		switch {
+		case urlAt >= 0:
+			prev.urlAt = len(prev.text) + urlAt
+		case urlAt == urlOff:
+			prev.urlAt = urlOff
+		}
+		prev.text += s
 		return nodes
 	}
-	return append(nodes, node{op: opText, text: s, slot1: -1, slot2: -1})
+	return append(nodes, node{op: opText, text: s, urlAt: urlAt, slot1: -1, slot2: -1})
 }
 
 // parseNodes parses until an else/close tag, which it returns unconsumed,
 // or the end of input (nil).
 func (p *parser) parseNodes() ([]node, *token, error) {
 	var nodes []node
+	p.block()
 	for p.pos < len(p.toks) {
 		t := &p.toks[p.pos]
 		switch t.kind {
 		case tText:
-			nodes = addText(nodes, t.text)
+			urlAt := urlKeep
+			if p.html != nil {
+				urlAt = p.html.feed(t.text)
+			}
+			nodes = addText(nodes, t.text, urlAt)
 			p.pos++
 		case tOut, tRaw:
 			p.pos++
@@ -190,7 +219,8 @@ func (p *parser) parseNodes() ([]node, *token, error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			nodes = append(nodes, node{op: opOut, x: x, off: t.off, escape: t.kind == tOut && p.mode == HTML, slot1: -1, slot2: -1})
+			url := p.html != nil && p.html.out()
+			nodes = append(nodes, node{op: opOut, x: x, off: t.off, escape: t.kind == tOut && p.mode == HTML, url: url, slot1: -1, slot2: -1})
 		case tExprOut:
 			p.pos++
 			e := p.exprParser(t)
@@ -198,7 +228,8 @@ func (p *parser) parseNodes() ([]node, *token, error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			nodes = append(nodes, node{op: opOut, x: x, off: t.off, escape: p.mode == HTML, slot1: -1, slot2: -1})
+			url := p.html != nil && p.html.out()
+			nodes = append(nodes, node{op: opOut, x: x, off: t.off, escape: p.mode == HTML, url: url, slot1: -1, slot2: -1})
 		case tExprLet:
 			p.pos++
 			n, err := p.parseLet(t)
@@ -212,8 +243,10 @@ func (p *parser) parseNodes() ([]node, *token, error) {
 			if err != nil {
 				return nil, nil, err
 			}
+			p.block()
 			nodes = append(nodes, n)
 		default:
+			p.block()
 			return nodes, t, nil
 		}
 	}

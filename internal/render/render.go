@@ -16,7 +16,9 @@
 //
 // In HTML mode every value is escaped exactly as Handlebars escapes it unless
 // the author used {{{ }}} or {{& }}: recipient data can never inject markup
-// by itself.
+// by itself. A value that starts a URL attribute (href, src, …) with a
+// javascript:, vbscript: or data: scheme is written as "#", triple stash
+// included, since escaping cannot make such a link safe (see html.go).
 package render
 
 import (
