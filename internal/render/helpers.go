@@ -25,6 +25,7 @@ type helperDef struct {
 	name         string
 	min, max     int
 	lenientFirst bool // strict mode: the first argument may be missing
+	custom       bool // registered with WithHelpers, so name says nothing of what it does
 	fn           func(st *state, args []value, hash []hashVal) (value, error)
 }
 
@@ -45,7 +46,7 @@ const argCost = 32
 // The engine cannot see inside fn: it charges the boxing of the arguments
 // before the call and the size of a string or array result after it.
 func customHelper(name string, fn Helper) *helperDef {
-	return &helperDef{name: name, min: 0, max: -1, fn: func(st *state, args []value, hash []hashVal) (value, error) {
+	return &helperDef{name: name, min: 0, max: -1, custom: true, fn: func(st *state, args []value, hash []hashVal) (value, error) {
 		if err := st.need(argCost * (len(args) + 2*len(hash))); err != nil {
 			return missing, err
 		}

@@ -26,6 +26,7 @@ type node struct {
 	negate      bool
 	includeZero bool
 	url         bool // opOut: may start a URL attribute value (see html.go)
+	cross       bool // opEach, opSection: iterates data unrelated to the enclosing loop's element
 	slot1       int  // block param / let slot, -1 if none
 	slot2       int
 	urlAt       int // opText: see urlKeep
@@ -123,6 +124,7 @@ type parser struct {
 	nslots int
 	depth  int
 	html   *htmlScanner // nil in Text mode
+	loops  []sctx       // element contexts of the enclosing #each and sections
 }
 
 func newParser(src string, mode Mode, cfg *config) *parser {
@@ -452,10 +454,12 @@ func (p *parser) parseBlockBody(h blockHead) (node, *token, error) {
 		return node{}, nil, p.errorf(h.tok.off, "blocks nested deeper than %d", p.cfg.maxDepth)
 	}
 	n := node{op: h.op, x: h.x, negate: h.negate, includeZero: h.includeZero, off: h.tok.off, slot1: -1, slot2: -1}
-	nlocals, nctx := len(p.locals), len(p.ctx)
+	nlocals, nctx, nloops := len(p.locals), len(p.ctx), len(p.loops)
 	switch h.op {
 	case opEach:
 		elem := sctx{path: h.static.path + "[]", known: h.static.known && h.static.path != ""}
+		n.cross = p.crosses(h.static)
+		p.loops = append(p.loops, elem)
 		p.ctx = append(p.ctx, elem)
 		if len(h.params) > 0 {
 			n.slot1 = p.newLocal(h.params[0], elem)
@@ -470,11 +474,14 @@ func (p *parser) parseBlockBody(h blockHead) (node, *token, error) {
 		}
 	case opSection:
 		if !h.inverted {
+			// A section iterates when its value is an array.
+			n.cross = p.crosses(h.static)
+			p.loops = append(p.loops, h.static)
 			p.ctx = append(p.ctx, h.static)
 		}
 	}
 	body, term, err := p.parseNodes()
-	p.locals, p.ctx = p.locals[:nlocals], p.ctx[:nctx]
+	p.locals, p.ctx, p.loops = p.locals[:nlocals], p.ctx[:nctx], p.loops[:nloops]
 	if err != nil {
 		return node{}, nil, err
 	}
@@ -509,6 +516,23 @@ func (p *parser) parseBlockBody(h blockHead) (node, *token, error) {
 	}
 	n.body, n.alt = body, alt
 	return n, term, nil
+}
+
+// crosses reports whether a loop over target, opened here, runs once per
+// element of the enclosing loop over data unrelated to that element, so
+// that the iterations multiply (as in {{#each a}}{{#each @root.a}}) rather
+// than walk nested data (as in {{#each orders}}{{#each items}}), whose
+// total is bounded by the data. Unknown paths are assumed unrelated.
+func (p *parser) crosses(target sctx) bool {
+	if len(p.loops) == 0 {
+		return false
+	}
+	outer := p.loops[len(p.loops)-1]
+	if !target.known || !outer.known || outer.path == "" {
+		return true
+	}
+	t, o := target.path, outer.path
+	return !(t == o || strings.HasPrefix(t, o+".") || strings.HasPrefix(t, o+"["))
 }
 
 func (p *parser) newLocal(name string, st sctx) int {
