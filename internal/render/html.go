@@ -1,5 +1,7 @@
 package render
 
+import "strings"
+
 // URL attributes. Escaping keeps a value inside its attribute, but a value
 // that is a whole URL decides where the link goes: "javascript:…" in an
 // href runs script when clicked. So in HTML mode a value written at the
@@ -60,8 +62,7 @@ const (
 type htmlScanner struct {
 	state   htmlState
 	name    []byte // the tag or attribute name being read, lower-cased
-	tag     string // the open tag's name
-	rawEnd  string // "</" + tag in raw text
+	rawEnd  string // in a raw text tag (<script>…), "</script"
 	url     bool   // the attribute being read is in urlAttrs
 	settled bool   // the literal text of its value already ended a scheme
 	inRef   bool   // that text is in a character reference
@@ -90,9 +91,15 @@ func (h *htmlScanner) feed(s string) int {
 		c := s[i]
 		switch h.state {
 		case hText:
-			if c == '<' {
-				h.state = hTagOpen
+			if c != '<' {
+				j := strings.IndexByte(s[i:], '<')
+				if j < 0 {
+					i = len(s)
+					continue
+				}
+				i += j
 			}
+			h.state = hTagOpen
 		case hTagOpen:
 			switch {
 			case 'a' <= lowerASCII(c) && lowerASCII(c) <= 'z':
@@ -109,9 +116,15 @@ func (h *htmlScanner) feed(s string) int {
 		case hTagName:
 			switch {
 			case isHTMLSpace(c) || c == '/':
-				h.tag, h.state = string(h.name), hInTag
+				h.state, h.rawEnd = hInTag, ""
+				if rawTextTags[string(h.name)] {
+					h.rawEnd = "</" + string(h.name)
+				}
 			case c == '>':
-				h.tag = string(h.name)
+				h.rawEnd = ""
+				if rawTextTags[string(h.name)] {
+					h.rawEnd = "</" + string(h.name)
+				}
 				h.endTag()
 			default:
 				h.name = append(h.name, lowerASCII(c))
@@ -142,6 +155,15 @@ func (h *htmlScanner) feed(s string) int {
 			}
 		case hRawText:
 			end := h.rawEnd
+			if h.match == 0 && c != '<' {
+				j := strings.IndexByte(s[i:], '<')
+				if j < 0 {
+					i = len(s)
+					continue
+				}
+				i += j
+				c = '<'
+			}
 			switch {
 			case lowerASCII(c) == end[h.match]:
 				if h.match++; h.match == len(end) {
@@ -242,8 +264,8 @@ func (h *htmlScanner) attr() {
 
 func (h *htmlScanner) endTag() {
 	h.state, h.url, h.match = hText, false, 0
-	if rawTextTags[h.tag] {
-		h.state, h.rawEnd = hRawText, "</"+h.tag
+	if h.rawEnd != "" {
+		h.state = hRawText
 	}
 }
 
