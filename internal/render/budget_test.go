@@ -221,8 +221,8 @@ func TestExecuteRecoversPanics(t *testing.T) {
 		var b strings.Builder
 		err = tmpl.Execute(&b, map[string]any{"card": secret})
 		var ee *ExecError
-		if !errors.As(err, &ee) || !errors.Is(err, ErrPanic) || ee.Line != 2 || ee.Col != 3 {
-			t.Fatalf("Execute = %v, want *ExecError wrapping ErrPanic at line 2, col 3", err)
+		if !errors.As(err, &ee) || !errors.Is(err, ErrPanic) || ee.Line != 2 || ee.Col != 5 {
+			t.Fatalf("Execute = %v, want *ExecError wrapping ErrPanic at the helper, line 2, col 5", err)
 		}
 		if strings.Contains(err.Error(), secret) || b.Len() != 0 {
 			t.Errorf("Execute = %v with %q written: want no value in the error and nothing written", err, b.String())

@@ -28,8 +28,9 @@ type state struct {
 	keys    []string
 	scratch []byte
 	steps   int
+	lim     int // min(cap(buf), maxOutput): below it, a write needs no check
 	alloc   int // bytes charged to WithMaxAlloc by helpers
-	at      int // source offset of the node being run, for ErrPanic
+	at      int // source offset of the helper being called, for ErrPanic
 	mark    int // buf offset where the URL attribute value being written starts, or -1
 	root    any
 }
@@ -69,6 +70,7 @@ func (st *state) run(data any) error {
 		st.slots = st.slots[:n]
 	}
 	st.steps, st.alloc, st.at, st.mark = 0, 0, 0, -1
+	st.lim = min(cap(st.buf), st.t.maxOutput)
 	return st.exec(st.t.root)
 }
 
@@ -105,12 +107,22 @@ func (st *state) room(n int) error {
 		b := make([]byte, len(st.buf), min(max(2*cap(st.buf), want), st.t.maxOutput))
 		copy(b, st.buf)
 		st.buf = b
+		st.lim = min(cap(st.buf), st.t.maxOutput)
 	}
 	return nil
 }
 
-// put appends s to the output within the cap.
-func put[T string | []byte](st *state, s T) error {
+// put appends s to the output within the cap. The check below st.lim is
+// all most writes pay; the rest is out of line, so put inlines.
+func (st *state) put(s string) error {
+	if len(st.buf)+len(s) > st.lim {
+		return st.putSlow(s)
+	}
+	st.buf = append(st.buf, s...)
+	return nil
+}
+
+func (st *state) putSlow(s string) error {
 	if err := st.room(len(s)); err != nil {
 		return err
 	}
@@ -120,13 +132,31 @@ func put[T string | []byte](st *state, s T) error {
 
 // putEscaped appends s escaped within the cap. Escaping at most sextuples
 // a byte, so when that much fits, nothing is measured.
-func putEscaped[T string | []byte](st *state, s T) error {
-	if m := len(st.buf) + 6*len(s); m > cap(st.buf) || m > st.t.maxOutput {
+func (st *state) putEscaped(s string) error {
+	if len(st.buf)+6*len(s) > st.lim {
 		if err := st.room(escapedLen(s)); err != nil {
 			return err
 		}
 	}
 	st.buf = appendEscaped(st.buf, s)
+	return nil
+}
+
+// putBytes and putEscapedBytes are put and putEscaped for a value's text
+// built in st.scratch.
+func (st *state) putBytes(b []byte) error {
+	if err := st.room(len(b)); err != nil {
+		return err
+	}
+	st.buf = append(st.buf, b...)
+	return nil
+}
+
+func (st *state) putEscapedBytes(b []byte) error {
+	if err := st.room(escapedLen(b)); err != nil {
+		return err
+	}
+	st.buf = appendEscaped(st.buf, b)
 	return nil
 }
 
@@ -156,14 +186,13 @@ func (st *state) exec(nodes []node) error {
 	for i := range nodes {
 		n := &nodes[i]
 		st.steps++
-		st.at = n.off
 		if st.steps > st.t.maxSteps {
 			return st.fail(n.off, "", ErrStepLimit)
 		}
 		var err error
 		switch n.op {
 		case opText:
-			if err = put(st, n.text); err != nil {
+			if err = st.put(n.text); err != nil {
 				return st.fail(n.off, "", err)
 			}
 			if n.urlAt != urlKeep {
@@ -450,6 +479,7 @@ func (st *state) walk(x *expr, cur any, parts []string) (value, error) {
 }
 
 func (st *state) call(x *expr) (value, error) {
+	st.at = x.off
 	base, hbase := len(st.args), len(st.hash)
 	for _, a := range x.args {
 		v, err := st.eval(a)
@@ -480,29 +510,29 @@ func (st *state) write(v value, escape bool) error {
 		return nil
 	case kStr:
 		if escape {
-			return putEscaped(st, v.s)
+			return st.putEscaped(v.s)
 		}
-		return put(st, v.s)
+		return st.put(v.s)
 	case kSafe:
-		return put(st, v.s)
+		return st.put(v.s)
 	case kNum:
 		if v.s == "" {
 			var tmp [32]byte
-			return put(st, appendNumber(tmp[:0], v.n))
+			return st.putBytes(appendNumber(tmp[:0], v.n))
 		}
 		if escape {
-			return putEscaped(st, v.s)
+			return st.putEscaped(v.s)
 		}
-		return put(st, v.s)
+		return st.put(v.s)
 	}
 	b, err := st.text(v)
 	if err != nil {
 		return err
 	}
 	if escape {
-		return putEscaped(st, b)
+		return st.putEscapedBytes(b)
 	}
-	return put(st, b)
+	return st.putBytes(b)
 }
 
 // compareOp compares numbers numerically and strings lexically; equality
