@@ -23,6 +23,7 @@ const (
 	CodeConfigCategory     = "channel_configuration_wrong_category"
 	CodeContentMissing     = "content_missing"
 	CodeTemplateSyntax     = "template_syntax"
+	CodeTemplateUnbounded  = "template_cost_unbounded"
 	CodeUnsubscribeMissing = "unsubscribe_missing"
 	CodeUnsubscribeLink    = "unsubscribe_link_missing"
 	CodePushTooLarge       = "push_payload_too_large"
@@ -162,6 +163,7 @@ func (s *Service) review(ctx context.Context, t tenant.Tenant, c Campaign) (Repo
 			continue
 		}
 		parsed[tf.Field] = tm
+		reviewCost(&r, tf.Field, tm)
 	}
 	empty := map[string]any{"profile": map[string]any{}, "context": map[string]any{}}
 	out := func(field string) string {
@@ -281,6 +283,23 @@ func (s *Service) review(ctx context.Context, t tenant.Tenant, c Campaign) (Repo
 		r.warnf(CodeContextUnchecked, "contextSchema", "no context schema: triggers are not checked for context.%s", strings.Join(ctxVars, ", context."))
 	}
 	return r, nil
+}
+
+// reviewCost warns of a template whose cost the engine cannot bound from
+// the template alone. Rendering stays within the engine's caps whatever the
+// template, so this is no error; but the author should know that large
+// data makes the recipient's render fail rather than the message arrive.
+func reviewCost(r *Report, field string, tm *render.Template) {
+	risks := tm.Risks()
+	if len(risks) == 0 {
+		return
+	}
+	more := ""
+	if len(risks) > 1 {
+		more = fmt.Sprintf(" (and %d more)", len(risks)-1)
+	}
+	r.warnf(CodeTemplateUnbounded, field, "%v%s; its cost grows faster than the data it reads, so a recipient whose data is large fails to render (render_error: over %d bytes of output or %d bytes built) instead of receiving the message",
+		risks[0], more, render.DefaultMaxOutput, render.DefaultAllocFactor*render.DefaultMaxOutput)
 }
 
 func (s *Service) reviewSender(ctx context.Context, r *Report, from string) {

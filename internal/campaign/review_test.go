@@ -136,6 +136,19 @@ func TestReviewRules(t *testing.T) {
 		{name: "an unavailable sender check is a warning", cfg: emailCfg(campaign.Transactional),
 			in: emailCampaign(campaign.Transactional, okEmail), senders: senders{"broken"},
 			warnings: []string{"sender_unchecked channelConfigurationId"}},
+		{name: "nested string-multiplying helpers are a warning", cfg: emailCfg(campaign.Transactional),
+			in: emailCampaign(campaign.Transactional, campaign.EmailContent{Subject: "Hi",
+				HTML: `<p>{{replace (replace (replace profile.bio "a" "aaaaaaaaaa") "a" "aaaaaaaaaa") "a" "aaaaaaaaaa"}}</p>`}),
+			warnings: []string{"template_cost_unbounded content.email.html"}},
+		{name: "nested replaces of literals past the output cap are a warning", cfg: smsCfg,
+			in:       sms(`{{replace (replace (replace (replace (replace (replace (replace "aaaaaaaaaa" "a" "aaaaaaaaaa") "a" "aaaaaaaaaa") "a" "aaaaaaaaaa") "a" "aaaaaaaaaa") "a" "aaaaaaaaaa") "a" "aaaaaaaaaa") "a" "aaaaaaaaaa"}}`),
+			warnings: []string{"template_cost_unbounded content.sms.body"}},
+		{name: "a string helper in loops over unrelated data is a warning", cfg: pushCfg,
+			in:       pushIn(campaign.PushContent{Title: "T", Body: "{{#each profile.a}}{{#each @root.profile.b}}{{#if (eq (upper this) \"X\")}}x{{/if}}{{/each}}{{/each}}"}),
+			warnings: []string{"template_cost_unbounded content.push.body"}},
+		{name: "helpers in loops over nested data are no warning", cfg: emailCfg(campaign.Transactional),
+			in: emailCampaign(campaign.Transactional, campaign.EmailContent{Subject: "Hi",
+				HTML: `{{#each profile.orders}}{{#each items}}{{upper name}} {{formatNumber price 2 grouping=","}}{{/each}}{{/each}}`})},
 		{name: "a delivery rate on a transactional campaign is a warning", cfg: emailCfg(campaign.Transactional),
 			in:       withSchedule(emailCampaign(campaign.Transactional, okEmail), campaign.Schedule{DeliveryRate: 10}),
 			warnings: []string{"schedule_delivery_rate_ignored schedule.deliveryRate"}},
@@ -205,6 +218,25 @@ func TestReviewReportsTheEnginePosition(t *testing.T) {
 	r, _ := svc.Review(ctx, acme, c.ID)
 	if len(r.Errors) != 1 || !strings.HasPrefix(r.Errors[0].Message, "line 2, col 5:") {
 		t.Errorf("review errors = %+v, want the engine's line 2, col 5 message", r.Errors)
+	}
+}
+
+func TestReviewNamesWhereTheCostIsUnbounded(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(memory.New())
+	cfg, _ := svc.CreateConfig(ctx, acme, emailCfg(campaign.Transactional))
+	in := emailCampaign(campaign.Transactional, campaign.EmailContent{Subject: "Hi",
+		HTML: "<p>\n  {{replace profile.bio \"a\" profile.r}}{{join profile.tags profile.sep}}</p>"})
+	in.ChannelConfigID = cfg.ID
+	c, _ := svc.CreateCampaign(ctx, acme, in)
+	r, err := svc.Review(ctx, acme, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `line 2, col 5: helper "replace" may build a string as large as the product of two data values (and 1 more); ` +
+		`its cost grows faster than the data it reads, so a recipient whose data is large fails to render (render_error: over 1048576 bytes of output or 4194304 bytes built) instead of receiving the message`
+	if len(r.Warnings) != 1 || r.Warnings[0].Message != want {
+		t.Errorf("review warnings = %+v\nwant one with message %s", r.Warnings, want)
 	}
 }
 

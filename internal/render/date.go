@@ -2,7 +2,6 @@ package render
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -17,7 +16,7 @@ func loadZone(name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("unknown time zone %q", name)
+		return nil, errors.New("unknown time zone")
 	}
 	zoneCache.Store(name, loc)
 	return loc, nil
@@ -40,41 +39,86 @@ func parseDate(v value) (time.Time, error) {
 		ms := int64(v.n)
 		return time.UnixMilli(ms).UTC(), nil
 	}
-	s := v.String()
+	if v.k != kStr && v.k != kSafe {
+		return time.Time{}, errors.New("not an ISO-8601 date or epoch milliseconds")
+	}
+	s := v.s
 	for _, layout := range dateLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("not an ISO-8601 date: %q", s)
+	return time.Time{}, errors.New("not an ISO-8601 date or epoch milliseconds")
 }
+
+// maxDateLetter bounds what one pattern letter writes: a year of up to 20
+// characters, a month or weekday name, an offset, a zone abbreviation.
+const maxDateLetter = 20
+
+// dateParseCost is charged for each date parsed: time.Parse allocates its
+// error for every layout that does not match.
+const dateParseCost = 1 << 10
 
 func formatDateHelper(st *state, args []value, _ []hashVal) (value, error) {
 	if !args[0].present() {
 		return strValue(""), nil
+	}
+	if err := st.charge(dateParseCost); err != nil {
+		return missing, err
 	}
 	t, err := parseDate(args[0])
 	if err != nil {
 		return missing, err
 	}
 	if len(args) > 2 && args[2].present() {
-		loc, err := loadZone(args[2].String())
+		name, err := st.str(args[2])
+		if err != nil {
+			return missing, err
+		}
+		loc, err := loadZone(name)
 		if err != nil {
 			return missing, err
 		}
 		t = t.In(loc)
 	}
-	b, err := appendDate(st.scratch[:0], t, args[1].String())
+	pattern, err := st.str(args[1])
+	if err != nil {
+		return missing, err
+	}
+	// The pattern may come from data: size the scratch buffer for its
+	// worst case (within the cap) before formatting into it.
+	bound := len(pattern)
+	for i := 0; i < len(pattern) && bound <= st.t.maxOutput; i++ {
+		if c := pattern[i]; c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			bound += maxDateLetter - 1
+		}
+	}
+	bound = min(bound, st.t.maxOutput+maxDateLetter)
+	if cap(st.scratch) < bound {
+		if err := st.charge(bound); err != nil {
+			return missing, err
+		}
+		st.scratch = make([]byte, 0, bound)
+	}
+	b, err := appendDate(st.scratch[:0], t, pattern, st.t.maxOutput)
 	if err != nil {
 		return missing, err
 	}
 	st.scratch = b
+	if err := st.need(len(b)); err != nil {
+		return missing, err
+	}
 	return strValue(string(b)), nil
 }
 
-// appendDate formats t with a Java/Adobe-style pattern; see the README's formatDate section.
-func appendDate(b []byte, t time.Time, pattern string) ([]byte, error) {
+// appendDate formats t with a Java/Adobe-style pattern; see the README's
+// formatDate section. It fails with ErrOutputLimit once b is longer than
+// limit, since the pattern may come from data.
+func appendDate(b []byte, t time.Time, pattern string, limit int) ([]byte, error) {
 	for i := 0; i < len(pattern); {
+		if len(b) > limit {
+			return b, ErrOutputLimit
+		}
 		c := pattern[i]
 		if c == '\'' {
 			// 'literal' text; '' is a single quote.
@@ -112,6 +156,9 @@ func appendDate(b []byte, t time.Time, pattern string) ([]byte, error) {
 			n++
 		}
 		i += n
+		if n > maxDateLetter && len(b)+n > limit {
+			return b, ErrOutputLimit // a run writes at most max(n, maxDateLetter)
+		}
 		switch c {
 		case 'y':
 			if n == 2 {
@@ -177,8 +224,11 @@ func appendDate(b []byte, t time.Time, pattern string) ([]byte, error) {
 				}
 			}
 		default:
-			return b, fmt.Errorf("unsupported date pattern letter %q", string(c))
+			return b, errors.New("unsupported letter in date pattern")
 		}
+	}
+	if len(b) > limit {
+		return b, ErrOutputLimit
 	}
 	return b, nil
 }

@@ -28,6 +28,10 @@ type state struct {
 	keys    []string
 	scratch []byte
 	steps   int
+	lim     int // min(cap(buf), maxOutput): below it, a write needs no check
+	alloc   int // bytes charged to WithMaxAlloc by helpers
+	at      int // source offset of the helper being called, for ErrPanic
+	mark    int // buf offset where the URL attribute value being written starts, or -1
 	root    any
 }
 
@@ -44,6 +48,9 @@ func (t *Template) getState() *state {
 func (t *Template) putState(st *state) {
 	if cap(st.buf) > maxPooledBuf {
 		st.buf = make([]byte, 0, 1024)
+	}
+	if cap(st.scratch) > maxPooledBuf {
+		st.scratch = nil
 	}
 	clear(st.frames[:cap(st.frames)])
 	clear(st.slots)
@@ -62,8 +69,112 @@ func (st *state) run(data any) error {
 	} else {
 		st.slots = st.slots[:n]
 	}
-	st.steps = 0
+	st.steps, st.alloc, st.at, st.mark = 0, 0, 0, -1
+	st.lim = min(cap(st.buf), st.t.maxOutput)
 	return st.exec(st.t.root)
+}
+
+// need charges n bytes that a helper is about to allocate for a string it
+// builds, before it builds it. No string may be larger than the output cap,
+// since it could not be written, so nested helpers cannot multiply past it;
+// and the strings of one Execute together may not exceed the allocation
+// budget, since a template can build strings it never writes.
+func (st *state) need(n int) error {
+	if n > st.t.maxOutput || n < 0 {
+		return ErrOutputLimit
+	}
+	return st.charge(n)
+}
+
+// charge counts n bytes against the allocation budget.
+func (st *state) charge(n int) error {
+	st.alloc += n
+	if st.alloc > st.t.maxAlloc {
+		return ErrAllocLimit
+	}
+	return nil
+}
+
+// room makes sure n more bytes fit in the output, growing the buffer by
+// doubling but never past the cap, so a render holds at most twice its
+// output; it fails with ErrOutputLimit beyond the cap.
+func (st *state) room(n int) error {
+	want := len(st.buf) + n
+	if want > st.t.maxOutput || n < 0 {
+		return ErrOutputLimit
+	}
+	if want > cap(st.buf) {
+		b := make([]byte, len(st.buf), min(max(2*cap(st.buf), want), st.t.maxOutput))
+		copy(b, st.buf)
+		st.buf = b
+		st.lim = min(cap(st.buf), st.t.maxOutput)
+	}
+	return nil
+}
+
+// put appends s to the output within the cap. The check below st.lim is
+// all most writes pay; the rest is out of line, so put inlines.
+func (st *state) put(s string) error {
+	if len(st.buf)+len(s) > st.lim {
+		return st.putSlow(s)
+	}
+	st.buf = append(st.buf, s...)
+	return nil
+}
+
+func (st *state) putSlow(s string) error {
+	if err := st.room(len(s)); err != nil {
+		return err
+	}
+	st.buf = append(st.buf, s...)
+	return nil
+}
+
+// putEscaped appends s escaped within the cap. Escaping at most sextuples
+// a byte, so when that much fits, nothing is measured.
+func (st *state) putEscaped(s string) error {
+	if len(st.buf)+6*len(s) > st.lim {
+		if err := st.room(escapedLen(s)); err != nil {
+			return err
+		}
+	}
+	st.buf = appendEscaped(st.buf, s)
+	return nil
+}
+
+// putBytes and putEscapedBytes are put and putEscaped for a value's text
+// built in st.scratch.
+func (st *state) putBytes(b []byte) error {
+	if err := st.room(len(b)); err != nil {
+		return err
+	}
+	st.buf = append(st.buf, b...)
+	return nil
+}
+
+func (st *state) putEscapedBytes(b []byte) error {
+	if err := st.room(escapedLen(b)); err != nil {
+		return err
+	}
+	st.buf = appendEscaped(st.buf, b)
+	return nil
+}
+
+// text returns v's string form in st.scratch, charging the output cap
+// before building it.
+func (st *state) text(v value) ([]byte, error) {
+	n := textLen(v)
+	if n > st.t.maxOutput {
+		return nil, ErrOutputLimit
+	}
+	if cap(st.scratch) < n {
+		if err := st.need(n); err != nil {
+			return nil, err
+		}
+		st.scratch = make([]byte, 0, n)
+	}
+	st.scratch = appendText(st.scratch[:0], v)
+	return st.scratch, nil
 }
 
 func (st *state) fail(off int, path string, err error) error {
@@ -81,11 +192,23 @@ func (st *state) exec(nodes []node) error {
 		var err error
 		switch n.op {
 		case opText:
-			st.buf = append(st.buf, n.text...)
+			if err = st.put(n.text); err != nil {
+				return st.fail(n.off, "", err)
+			}
+			if n.urlAt != urlKeep {
+				st.markURL(n)
+			}
 		case opOut:
 			var v value
 			if v, err = st.eval(n.x); err == nil {
-				st.write(v, n.escape)
+				if n.url {
+					err = st.writeURL(v, n.escape)
+				} else {
+					err = st.write(v, n.escape)
+				}
+				if err != nil {
+					return st.fail(n.off, "", err)
+				}
 			}
 		case opIf:
 			var v value
@@ -110,9 +233,6 @@ func (st *state) exec(nodes []node) error {
 		}
 		if err != nil {
 			return err
-		}
-		if len(st.buf) > st.t.maxOutput {
-			return st.fail(n.off, "", ErrOutputLimit)
 		}
 	}
 	return nil
@@ -194,6 +314,12 @@ func (st *state) with(n *node) error {
 }
 
 func (st *state) enter(n *node, v value) error {
+	if v.x == nil && (v.k == kStr || v.k == kSafe || v.k == kNum) {
+		// A helper's result becomes a context: boxing it allocates.
+		if err := st.charge(16); err != nil {
+			return st.fail(n.off, "", err)
+		}
+	}
 	st.frames = append(st.frames, frame{ctx: v.ctxAny()})
 	if n.slot1 >= 0 {
 		st.slots[n.slot1] = v
@@ -353,6 +479,7 @@ func (st *state) walk(x *expr, cur any, parts []string) (value, error) {
 }
 
 func (st *state) call(x *expr) (value, error) {
+	st.at = x.off
 	base, hbase := len(st.args), len(st.hash)
 	for _, a := range x.args {
 		v, err := st.eval(a)
@@ -376,36 +503,36 @@ func (st *state) call(x *expr) (value, error) {
 	return v, nil
 }
 
-// write appends v to the output, escaped if requested.
-func (st *state) write(v value, escape bool) {
+// write appends v to the output, escaped if requested, within the cap.
+func (st *state) write(v value, escape bool) error {
 	switch v.k {
 	case kMissing, kNull:
+		return nil
 	case kStr:
 		if escape {
-			st.buf = appendEscaped(st.buf, v.s)
-		} else {
-			st.buf = append(st.buf, v.s...)
+			return st.putEscaped(v.s)
 		}
+		return st.put(v.s)
 	case kSafe:
-		st.buf = append(st.buf, v.s...)
+		return st.put(v.s)
 	case kNum:
 		if v.s == "" {
-			st.buf = appendNumber(st.buf, v.n)
-			return
+			var tmp [32]byte
+			return st.putBytes(appendNumber(tmp[:0], v.n))
 		}
 		if escape {
-			st.buf = appendEscaped(st.buf, v.s)
-		} else {
-			st.buf = append(st.buf, v.s...)
+			return st.putEscaped(v.s)
 		}
-	default:
-		if !escape {
-			st.buf = appendText(st.buf, v)
-			return
-		}
-		st.scratch = appendText(st.scratch[:0], v)
-		st.buf = appendEscaped(st.buf, st.scratch)
+		return st.put(v.s)
 	}
+	b, err := st.text(v)
+	if err != nil {
+		return err
+	}
+	if escape {
+		return st.putEscapedBytes(b)
+	}
+	return st.putBytes(b)
 }
 
 // compareOp compares numbers numerically and strings lexically; equality

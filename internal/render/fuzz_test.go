@@ -3,12 +3,18 @@ package render
 import (
 	"encoding/json"
 	"errors"
-	"io"
+	"math"
+	"net/url"
+	"strings"
 	"testing"
+	"unicode"
 )
 
 // FuzzParseExecute checks that no template and data can make Parse or
-// Execute panic or run unbounded, and that errors have the documented types.
+// Execute panic or run unbounded, that one Execute allocates no more than
+// its budgets allow (the allocation budget, the output buffer, and a
+// margin for its own bookkeeping), that errors have the documented types,
+// and that what helpers charge before building matches what they build.
 func FuzzParseExecute(f *testing.F) {
 	seeds := []struct{ src, data string }{
 		{"Hi {{name}}!", `{"name":"Ann"}`},
@@ -21,12 +27,19 @@ func FuzzParseExecute(f *testing.F) {
 		{"{{upper (concat a (lower b))}} {{truncate s 3 \"…\"}} {{json o}} {{join l}}", `{"a":"x","b":"Y","s":"héllo","o":{"k":[1]},"l":[1,2]}`},
 		{"{{#list}}{{.}}{{/list}}{{^empty}}e{{/empty}}{{! c }}{{!-- c --}}\\{{x}}", `{"list":[1,2],"empty":[]}`},
 		{"{{{raw}}}{{&raw}}{{[a b].c}}{{@root.x}}", `{"raw":"<b>","x":1}`},
+		{nested("replace", `"aaaaaaaaaa"`, `"a" "aaaaaaaaaa"`, 7), `{}`},
+		{withs("s", "concat X X", 30), `{"s":"ab<"}`},
+		{`{{#each l}}{{#each @root.l}}{{#if (eq (replace @root.s "a" "bb") "x")}}{{/if}}{{/each}}{{/each}}`, `{"l":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20],"s":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}`},
+		{`{{join l (json o)}}{{formatNumber 1e300 2 grouping=(urlEncode s)}}{{formatDate 0 s}}`, `{"l":[1,[2,null],"x"],"o":{"a":"\u2028<&>\u0001"},"s":"SSSSyyyy-MMMM"}`},
+		{`<a href="{{u}}" title='{{u}}'>{{u}}</a><img src={{{u}}}><a href="java{{v}}">`, `{"u":" &#106;avascript:x","v":"script:y"}`},
+		{`<script>"<a href='{{u}}'"</script><!-- <a href="{{u}}"> --><a href="{{#if t}}/{{/if}}{{u}}">`, `{"u":"data:x","t":false}`},
 	}
 	for _, s := range seeds {
 		f.Add(s.src, s.data, uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, src, rawData string, flags uint8) {
-		opts := []Option{WithMaxOutput(1 << 16), WithMaxSteps(1 << 16)}
+		const maxOutput = 1 << 16
+		opts := []Option{WithMaxOutput(maxOutput), WithMaxSteps(1 << 16)}
 		if flags&1 != 0 {
 			opts = append(opts, WithStrict())
 		}
@@ -46,15 +59,65 @@ func FuzzParseExecute(f *testing.F) {
 			return
 		}
 		_ = tmpl.Variables()
+		_ = tmpl.Risks()
 		var d any
 		if json.Unmarshal([]byte(rawData), &d) != nil {
 			d = map[string]any{"s": rawData}
 		}
-		if err := tmpl.Execute(io.Discard, d); err != nil {
+		checkMeasures(t, d, rawData)
+		n := totalAlloc(func() { err = tmpl.Execute(discard{}, d) })
+		if err != nil {
 			var ee *ExecError
 			if !errors.As(err, &ee) {
 				t.Fatalf("Execute error %T %v, want *ExecError", err, err)
 			}
 		}
+		// The budget, the output buffer (doubling up to the cap) and the
+		// state's own stacks, which grow with the template and the data.
+		limit := DefaultAllocFactor*maxOutput + 2*maxOutput + 64<<10 + 64*(len(src)+len(rawData))
+		if n > uint64(limit) {
+			t.Errorf("Execute allocated %d bytes (%v), want at most %d", n, err, limit)
+		}
 	})
+}
+
+// checkMeasures checks that the engine's measurements, which are charged
+// before building, are what building produces.
+func checkMeasures(t *testing.T, d any, s string) {
+	t.Helper()
+	n, ok := jsonLen(d)
+	b, err := json.Marshal(d)
+	if !ok || err != nil || n != len(b) {
+		t.Errorf("jsonLen = %d, %v; json.Marshal gives %d bytes, %v", n, ok, len(b), err)
+	}
+	var sb strings.Builder
+	new(state).writeJSON(&sb, d)
+	if sb.String() != string(b) {
+		t.Errorf("writeJSON mismatch (-want +got):\n-%s\n+%s", b, sb.String())
+	}
+	if v := fromAny(d); textLen(v) != len(appendText(nil, v)) {
+		t.Errorf("textLen = %d, appendText gives %d bytes", textLen(v), len(appendText(nil, v)))
+	}
+	if escapedLen(s) != len(appendEscaped(nil, s)) {
+		t.Errorf("escapedLen = %d, appendEscaped gives %d bytes", escapedLen(s), len(appendEscaped(nil, s)))
+	}
+	st := &state{t: &Template{maxOutput: math.MaxInt32, maxAlloc: math.MaxInt}}
+	for _, c := range []struct {
+		name string
+		f    func(*state, string) (string, error)
+		want string
+	}{
+		{"upper", func(st *state, s string) (string, error) { return mapCase(st, s, strings.ToUpper, unicode.ToUpper) }, strings.ToUpper(s)},
+		{"lower", func(st *state, s string) (string, error) { return mapCase(st, s, strings.ToLower, unicode.ToLower) }, strings.ToLower(s)},
+		{"urlEncode", urlEncode, url.QueryEscape(s)},
+	} {
+		st.alloc = 0
+		got, err := c.f(st, s)
+		if err != nil || got != c.want {
+			t.Errorf("%s = %q, %v; want %q", c.name, got, err, c.want)
+		}
+		if got != s && st.alloc < len(got) {
+			t.Errorf("%s charged %d bytes and built %d", c.name, st.alloc, len(got))
+		}
+	}
 }

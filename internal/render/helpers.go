@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ type helperDef struct {
 	name         string
 	min, max     int
 	lenientFirst bool // strict mode: the first argument may be missing
+	custom       bool // registered with WithHelpers, so name says nothing of what it does
 	fn           func(st *state, args []value, hash []hashVal) (value, error)
 }
 
@@ -36,9 +38,18 @@ func hashGet(h []hashVal, key string) (value, bool) {
 	return missing, false
 }
 
+// argCost is what boxing one argument for a custom helper is charged: the
+// slice or map slot and the boxed value.
+const argCost = 32
+
 // customHelper adapts a public Helper to the internal calling convention.
+// The engine cannot see inside fn: it charges the boxing of the arguments
+// before the call and the size of a string or array result after it.
 func customHelper(name string, fn Helper) *helperDef {
-	return &helperDef{name: name, min: 0, max: -1, fn: func(_ *state, args []value, hash []hashVal) (value, error) {
+	return &helperDef{name: name, min: 0, max: -1, custom: true, fn: func(st *state, args []value, hash []hashVal) (value, error) {
+		if err := st.need(argCost * (len(args) + 2*len(hash))); err != nil {
+			return missing, err
+		}
 		in := make([]any, len(args))
 		for i, a := range args {
 			in[i] = a.toAny()
@@ -54,16 +65,71 @@ func customHelper(name string, fn Helper) *helperDef {
 		if err != nil {
 			return missing, err
 		}
-		return fromAny(out), nil
+		v := fromAny(out)
+		switch v.k {
+		case kStr, kSafe, kArr:
+			err = st.need(textLen(v))
+		}
+		if err != nil {
+			return missing, err
+		}
+		return v, nil
 	}}
 }
 
-func str1(f func(string) string) func(*state, []value, []hashVal) (value, error) {
-	return func(_ *state, args []value, _ []hashVal) (value, error) {
+// str returns v's string form, charging it first when it has to be built.
+func (st *state) str(v value) (string, error) {
+	switch {
+	case v.k == kStr || v.k == kSafe:
+		return v.s, nil
+	case v.k == kNum && v.s != "":
+		return v.s, nil
+	}
+	n := textLen(v)
+	if err := st.need(n); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.Grow(n)
+	writeText(&b, v)
+	return b.String(), nil
+}
+
+// writeText is appendText for a strings.Builder, so that a string of a
+// known size is built in one allocation.
+func writeText(b *strings.Builder, v value) {
+	switch v.k {
+	case kStr, kSafe:
+		b.WriteString(v.s)
+	case kArr:
+		for i, e := range v.x.([]any) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if ev := fromAny(e); ev.k != kNull {
+				writeText(b, ev)
+			}
+		}
+	default:
+		var tmp [32]byte
+		b.Write(appendText(tmp[:0], v))
+	}
+}
+
+// str1 adapts a helper of one string, which it receives as "" when missing.
+func str1(f func(*state, string) (string, error)) func(*state, []value, []hashVal) (value, error) {
+	return func(st *state, args []value, _ []hashVal) (value, error) {
 		if !args[0].present() {
 			return strValue(""), nil
 		}
-		return strValue(f(args[0].String())), nil
+		s, err := st.str(args[0])
+		if err != nil {
+			return missing, err
+		}
+		if s, err = f(st, s); err != nil {
+			return missing, err
+		}
+		return strValue(s), nil
 	}
 }
 
@@ -79,20 +145,22 @@ func toNumber(v value) (float64, bool) {
 	return 0, false
 }
 
+// toInt reads an integer argument. Its error names the argument, never the
+// value, which may be personal data.
 func toInt(v value, what string) (int, error) {
 	f, ok := toNumber(v)
 	if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<30 {
-		return 0, fmt.Errorf("%s must be an integer, got %q", what, v.String())
+		return 0, fmt.Errorf("%s must be an integer", what)
 	}
 	return int(f), nil
 }
 
 var builtins = map[string]*helperDef{
-	"upper":      {name: "upper", min: 1, max: 1, fn: str1(strings.ToUpper)},
-	"lower":      {name: "lower", min: 1, max: 1, fn: str1(strings.ToLower)},
-	"trim":       {name: "trim", min: 1, max: 1, fn: str1(strings.TrimSpace)},
+	"upper":      {name: "upper", min: 1, max: 1, fn: str1(func(st *state, s string) (string, error) { return mapCase(st, s, strings.ToUpper, unicode.ToUpper) })},
+	"lower":      {name: "lower", min: 1, max: 1, fn: str1(func(st *state, s string) (string, error) { return mapCase(st, s, strings.ToLower, unicode.ToLower) })},
+	"trim":       {name: "trim", min: 1, max: 1, fn: str1(func(_ *state, s string) (string, error) { return strings.TrimSpace(s), nil })},
 	"capitalize": {name: "capitalize", min: 1, max: 1, fn: str1(capitalize)},
-	"urlEncode":  {name: "urlEncode", min: 1, max: 1, fn: str1(url.QueryEscape)},
+	"urlEncode":  {name: "urlEncode", min: 1, max: 1, fn: str1(urlEncode)},
 	"truncate":   {name: "truncate", min: 2, max: 3, fn: truncate},
 	"replace":    {name: "replace", min: 3, max: 3, fn: replace},
 	"concat":     {name: "concat", min: 1, max: -1, fn: concat},
@@ -113,21 +181,89 @@ var builtins = map[string]*helperDef{
 	"json":         {name: "json", min: 1, max: 1, fn: jsonHelper},
 }
 
-func capitalize(s string) string {
+// mapCase is ascii (strings.ToUpper or ToLower) with the result charged
+// before it is built: mapping a rune may lengthen it (ɐ is 2 bytes, Ɐ 3).
+// It returns what ascii would: each rune mapped by f, invalid bytes as
+// U+FFFD, s itself when nothing changes.
+func mapCase(st *state, s string, ascii func(string) string, f func(rune) rune) (string, error) {
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(s) {
+		if err := st.need(len(s)); err != nil {
+			return "", err
+		}
+		return ascii(s), nil
+	}
+	n, changed := 0, false
+	for i, c := range s {
+		r := f(c)
+		if r != c || c == utf8.RuneError && !strings.HasPrefix(s[i:], string(utf8.RuneError)) {
+			changed = true
+		}
+		n += utf8.RuneLen(r)
+	}
+	if !changed {
+		return s, nil
+	}
+	if err := st.need(n); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, c := range s {
+		b.WriteRune(f(c))
+	}
+	return b.String(), nil
+}
+
+func capitalize(st *state, s string) (string, error) {
 	r, n := utf8.DecodeRuneInString(s)
 	if r == utf8.RuneError || unicode.IsUpper(r) {
-		return s
+		return s, nil
 	}
-	return string(unicode.ToUpper(r)) + s[n:]
+	u := unicode.ToUpper(r)
+	if u == r {
+		return s, nil
+	}
+	if err := st.need(utf8.RuneLen(u) + len(s) - n); err != nil {
+		return "", err
+	}
+	return string(u) + s[n:], nil
+}
+
+// urlEncode is url.QueryEscape, which escapes every byte but letters,
+// digits and -_.~ as %XX, except spaces, which become +.
+func urlEncode(st *state, s string) (string, error) {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !queryUnreserved(c) && c != ' ' {
+			n += 2
+		}
+	}
+	if n > len(s) || strings.IndexByte(s, ' ') >= 0 {
+		if err := st.need(n); err != nil {
+			return "", err
+		}
+	}
+	return url.QueryEscape(s), nil
+}
+
+func queryUnreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
 }
 
 // truncate cuts s to n runes, appending the optional suffix when it cut.
-func truncate(_ *state, args []value, _ []hashVal) (value, error) {
+func truncate(st *state, args []value, _ []hashVal) (value, error) {
 	n, err := toInt(args[1], "truncate length")
 	if err != nil {
 		return missing, err
 	}
-	s := args[0].String()
+	s, err := st.str(args[0])
+	if err != nil {
+		return missing, err
+	}
 	if n < 0 {
 		n = 0
 	}
@@ -141,26 +277,64 @@ func truncate(_ *state, args []value, _ []hashVal) (value, error) {
 		return strValue(s), nil
 	}
 	if len(args) > 2 {
-		return strValue(s[:i] + args[2].String()), nil
+		suffix, err := st.str(args[2])
+		if err != nil {
+			return missing, err
+		}
+		if err := st.need(i + len(suffix)); err != nil {
+			return missing, err
+		}
+		return strValue(s[:i] + suffix), nil
 	}
 	return strValue(s[:i]), nil
 }
 
-func replace(_ *state, args []value, _ []hashVal) (value, error) {
-	old := args[1].String()
-	if old == "" {
-		return strValue(args[0].String()), nil
+// replace measures its result (occurrences × growth) before building it,
+// since nesting it multiplies: each level of {{replace (replace …) "a"
+// "aaaaaaaaaa"}} is ten times the one inside.
+func replace(st *state, args []value, _ []hashVal) (value, error) {
+	s, err := st.str(args[0])
+	if err != nil {
+		return missing, err
 	}
-	return strValue(strings.ReplaceAll(args[0].String(), old, args[2].String())), nil
+	old, err := st.str(args[1])
+	if err != nil {
+		return missing, err
+	}
+	repl, err := st.str(args[2])
+	if err != nil {
+		return missing, err
+	}
+	if old == "" {
+		return strValue(s), nil
+	}
+	count := strings.Count(s, old)
+	if count == 0 {
+		return strValue(s), nil
+	}
+	if grow := len(repl) - len(old); grow > 0 && count > (st.t.maxOutput-len(s))/grow {
+		return missing, ErrOutputLimit
+	}
+	if err := st.need(len(s) + count*(len(repl)-len(old))); err != nil {
+		return missing, err
+	}
+	return strValue(strings.ReplaceAll(s, old, repl)), nil
 }
 
 func concat(st *state, args []value, _ []hashVal) (value, error) {
-	b := st.scratch[:0]
+	n := 0
 	for _, a := range args {
-		b = appendText(b, a)
+		n += textLen(a)
 	}
-	st.scratch = b
-	return strValue(string(b)), nil
+	if err := st.need(n); err != nil {
+		return missing, err
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, a := range args {
+		writeText(&b, a)
+	}
+	return strValue(b.String()), nil
 }
 
 func defaultHelper(_ *state, args []value, _ []hashVal) (value, error) {
@@ -173,20 +347,37 @@ func defaultHelper(_ *state, args []value, _ []hashVal) (value, error) {
 func join(st *state, args []value, _ []hashVal) (value, error) {
 	sep := ", "
 	if len(args) > 1 {
-		sep = args[1].String()
+		var err error
+		if sep, err = st.str(args[1]); err != nil {
+			return missing, err
+		}
 	}
 	if args[0].k != kArr {
-		return strValue(args[0].String()), nil
+		s, err := st.str(args[0])
+		return strValue(s), err
 	}
-	b := st.scratch[:0]
-	for i, e := range args[0].x.([]any) {
+	arr := args[0].x.([]any)
+	if len(arr) > 1 && len(sep) > st.t.maxOutput/(len(arr)-1) {
+		return missing, ErrOutputLimit
+	}
+	n := max(len(arr)-1, 0) * len(sep)
+	for _, e := range arr {
+		n += textLen(fromAny(e))
+	}
+	if err := st.need(n); err != nil {
+		return missing, err
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, e := range arr {
 		if i > 0 {
-			b = append(b, sep...)
+			b.WriteString(sep)
 		}
-		b = appendText(b, fromAny(e))
+		if ev := fromAny(e); ev.k != kNull {
+			writeText(&b, ev)
+		}
 	}
-	st.scratch = b
-	return strValue(string(b)), nil
+	return strValue(b.String()), nil
 }
 
 func length(_ *state, args []value, _ []hashVal) (value, error) {
@@ -221,13 +412,14 @@ func logic(all bool) func(*state, []value, []hashVal) (value, error) {
 
 // formatNumber renders a number with a fixed number of decimals (default:
 // as many as needed) and optional grouping="," and decimal="," separators.
+// Separators may come from data, so the result is measured first.
 func formatNumber(st *state, args []value, hash []hashVal) (value, error) {
 	if !args[0].present() {
 		return strValue(""), nil
 	}
 	f, ok := toNumber(args[0])
 	if !ok {
-		return missing, fmt.Errorf("not a number: %q", args[0].String())
+		return missing, errors.New("not a number")
 	}
 	prec := -1
 	if len(args) > 1 {
@@ -240,6 +432,7 @@ func formatNumber(st *state, args []value, hash []hashVal) (value, error) {
 		}
 		prec = p
 	}
+	// At most 330 bytes (1e308 with 20 decimals).
 	var num []byte
 	if prec < 0 {
 		num = appendNumber(st.scratch[:0], f)
@@ -250,22 +443,46 @@ func formatNumber(st *state, args []value, hash []hashVal) (value, error) {
 	group, _ := hashGet(hash, "grouping")
 	dec, _ := hashGet(hash, "decimal")
 	if !group.present() && !dec.present() {
+		if err := st.need(len(num)); err != nil {
+			return missing, err
+		}
 		return strValue(string(num)), nil
 	}
-	s := string(num)
-	intPart, frac := s, ""
-	if i := strings.IndexByte(s, '.'); i >= 0 {
-		intPart, frac = s[:i], s[i+1:]
+	intPart, frac := num, []byte(nil)
+	if i := bytes.IndexByte(num, '.'); i >= 0 {
+		intPart, frac = num[:i], num[i+1:]
 	}
-	sign := ""
-	if strings.HasPrefix(intPart, "-") {
-		sign, intPart = "-", intPart[1:]
+	sign := 0
+	if len(intPart) > 0 && intPart[0] == '-' {
+		sign, intPart = 1, intPart[1:]
+	}
+	sep, decSep := "", "."
+	var err error
+	if group.present() && !bytes.ContainsAny(intPart, "eE") {
+		if sep, err = st.str(group); err != nil {
+			return missing, err
+		}
+	}
+	if dec.present() {
+		if decSep, err = st.str(dec); err != nil {
+			return missing, err
+		}
+	}
+	groups := (len(intPart) - 1) / 3
+	if len(sep) > 0 && groups > 0 && len(sep) > st.t.maxOutput/groups {
+		return missing, ErrOutputLimit
+	}
+	n := sign + len(intPart) + groups*len(sep)
+	if len(frac) > 0 {
+		n += len(decSep) + len(frac)
+	}
+	if err := st.need(n); err != nil {
+		return missing, err
 	}
 	var b strings.Builder
-	b.WriteString(sign)
-	sep := group.String()
-	if !group.present() || strings.ContainsAny(intPart, "eE") {
-		sep = ""
+	b.Grow(n)
+	if sign > 0 {
+		b.WriteByte('-')
 	}
 	for i := range len(intPart) {
 		if i > 0 && (len(intPart)-i)%3 == 0 {
@@ -273,24 +490,41 @@ func formatNumber(st *state, args []value, hash []hashVal) (value, error) {
 		}
 		b.WriteByte(intPart[i])
 	}
-	if frac != "" {
-		if dec.present() {
-			b.WriteString(dec.String())
-		} else {
-			b.WriteByte('.')
-		}
-		b.WriteString(frac)
+	if len(frac) > 0 {
+		b.WriteString(decSep)
+		b.Write(frac)
 	}
 	return strValue(b.String()), nil
 }
 
-func jsonHelper(_ *state, args []value, _ []hashVal) (value, error) {
+// errJSON replaces encoding/json's errors, which may quote the value.
+var errJSON = errors.New("value cannot be encoded as JSON")
+
+// jsonHelper encodes as json.Marshal does, measuring the result first.
+// FuzzParseExecute checks that it matches json.Marshal.
+func jsonHelper(st *state, args []value, _ []hashVal) (value, error) {
 	if args[0].k == kMissing {
 		return strValue(""), nil
 	}
-	b, err := json.Marshal(args[0].toAny())
-	if err != nil {
+	v := args[0].toAny()
+	n, ok := jsonLen(v)
+	if !ok {
+		// Values of Go types outside the JSON data model, which only the
+		// caller's data holds: charged once encoded.
+		b, err := json.Marshal(v)
+		if err != nil {
+			return missing, errJSON
+		}
+		if err := st.need(len(b)); err != nil {
+			return missing, err
+		}
+		return strValue(string(b)), nil
+	}
+	if err := st.need(n); err != nil {
 		return missing, err
 	}
-	return strValue(string(b)), nil
+	var b strings.Builder
+	b.Grow(n)
+	st.writeJSON(&b, v)
+	return strValue(b.String()), nil
 }

@@ -25,8 +25,11 @@ type node struct {
 	escape      bool
 	negate      bool
 	includeZero bool
-	slot1       int // block param / let slot, -1 if none
+	url         bool // opOut: may start a URL attribute value (see html.go)
+	cross       bool // opEach, opSection: iterates data unrelated to the enclosing loop's element
+	slot1       int  // block param / let slot, -1 if none
 	slot2       int
+	urlAt       int // opText: see urlKeep
 	off         int // source offset, for errors
 	text        string
 	x           *expr
@@ -120,10 +123,23 @@ type parser struct {
 	vars   map[string]struct{}
 	nslots int
 	depth  int
+	html   *htmlScanner // nil in Text mode
+	loops  []sctx       // element contexts of the enclosing #each and sections
 }
 
 func newParser(src string, mode Mode, cfg *config) *parser {
-	return &parser{src: src, mode: mode, cfg: cfg, vars: map[string]struct{}{}, ctx: []sctx{{known: true}}}
+	p := &parser{src: src, mode: mode, cfg: cfg, vars: map[string]struct{}{}, ctx: []sctx{{known: true}}}
+	if mode == HTML {
+		p.html = &htmlScanner{}
+	}
+	return p
+}
+
+// block tells the HTML scanner that a block tag was crossed.
+func (p *parser) block() {
+	if p.html != nil {
+		p.html.block()
+	}
 }
 
 func syntaxErrorf(src string, off int, format string, args ...any) error {
@@ -165,23 +181,38 @@ func describe(t *token) string {
 	return "tag"
 }
 
-func addText(nodes []node, s string) []node {
+// addText appends literal text, merging it into a preceding text node
+// (text on both sides of a comment); urlAt is what the HTML scanner said
+// of s.
+func addText(nodes []node, s string, urlAt int) []node {
 	if n := len(nodes); n > 0 && nodes[n-1].op == opText {
-		nodes[n-1].text += s
+		prev := &nodes[n-1]
+		switch {
+		case urlAt >= 0:
+			prev.urlAt = len(prev.text) + urlAt
+		case urlAt == urlOff:
+			prev.urlAt = urlOff
+		}
+		prev.text += s
 		return nodes
 	}
-	return append(nodes, node{op: opText, text: s, slot1: -1, slot2: -1})
+	return append(nodes, node{op: opText, text: s, urlAt: urlAt, slot1: -1, slot2: -1})
 }
 
 // parseNodes parses until an else/close tag, which it returns unconsumed,
 // or the end of input (nil).
 func (p *parser) parseNodes() ([]node, *token, error) {
 	var nodes []node
+	p.block()
 	for p.pos < len(p.toks) {
 		t := &p.toks[p.pos]
 		switch t.kind {
 		case tText:
-			nodes = addText(nodes, t.text)
+			urlAt := urlKeep
+			if p.html != nil {
+				urlAt = p.html.feed(t.text)
+			}
+			nodes = addText(nodes, t.text, urlAt)
 			p.pos++
 		case tOut, tRaw:
 			p.pos++
@@ -190,7 +221,8 @@ func (p *parser) parseNodes() ([]node, *token, error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			nodes = append(nodes, node{op: opOut, x: x, off: t.off, escape: t.kind == tOut && p.mode == HTML, slot1: -1, slot2: -1})
+			url := p.html != nil && p.html.out()
+			nodes = append(nodes, node{op: opOut, x: x, off: t.off, escape: t.kind == tOut && p.mode == HTML, url: url, slot1: -1, slot2: -1})
 		case tExprOut:
 			p.pos++
 			e := p.exprParser(t)
@@ -198,7 +230,8 @@ func (p *parser) parseNodes() ([]node, *token, error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			nodes = append(nodes, node{op: opOut, x: x, off: t.off, escape: p.mode == HTML, slot1: -1, slot2: -1})
+			url := p.html != nil && p.html.out()
+			nodes = append(nodes, node{op: opOut, x: x, off: t.off, escape: p.mode == HTML, url: url, slot1: -1, slot2: -1})
 		case tExprLet:
 			p.pos++
 			n, err := p.parseLet(t)
@@ -212,8 +245,10 @@ func (p *parser) parseNodes() ([]node, *token, error) {
 			if err != nil {
 				return nil, nil, err
 			}
+			p.block()
 			nodes = append(nodes, n)
 		default:
+			p.block()
 			return nodes, t, nil
 		}
 	}
@@ -419,10 +454,12 @@ func (p *parser) parseBlockBody(h blockHead) (node, *token, error) {
 		return node{}, nil, p.errorf(h.tok.off, "blocks nested deeper than %d", p.cfg.maxDepth)
 	}
 	n := node{op: h.op, x: h.x, negate: h.negate, includeZero: h.includeZero, off: h.tok.off, slot1: -1, slot2: -1}
-	nlocals, nctx := len(p.locals), len(p.ctx)
+	nlocals, nctx, nloops := len(p.locals), len(p.ctx), len(p.loops)
 	switch h.op {
 	case opEach:
 		elem := sctx{path: h.static.path + "[]", known: h.static.known && h.static.path != ""}
+		n.cross = p.crosses(h.static)
+		p.loops = append(p.loops, elem)
 		p.ctx = append(p.ctx, elem)
 		if len(h.params) > 0 {
 			n.slot1 = p.newLocal(h.params[0], elem)
@@ -437,11 +474,14 @@ func (p *parser) parseBlockBody(h blockHead) (node, *token, error) {
 		}
 	case opSection:
 		if !h.inverted {
+			// A section iterates when its value is an array.
+			n.cross = p.crosses(h.static)
+			p.loops = append(p.loops, h.static)
 			p.ctx = append(p.ctx, h.static)
 		}
 	}
 	body, term, err := p.parseNodes()
-	p.locals, p.ctx = p.locals[:nlocals], p.ctx[:nctx]
+	p.locals, p.ctx, p.loops = p.locals[:nlocals], p.ctx[:nctx], p.loops[:nloops]
 	if err != nil {
 		return node{}, nil, err
 	}
@@ -476,6 +516,23 @@ func (p *parser) parseBlockBody(h blockHead) (node, *token, error) {
 	}
 	n.body, n.alt = body, alt
 	return n, term, nil
+}
+
+// crosses reports whether a loop over target, opened here, runs once per
+// element of the enclosing loop over data unrelated to that element, so
+// that the iterations multiply (as in {{#each a}}{{#each @root.a}}) rather
+// than walk nested data (as in {{#each orders}}{{#each items}}), whose
+// total is bounded by the data. Unknown paths are assumed unrelated.
+func (p *parser) crosses(target sctx) bool {
+	if len(p.loops) == 0 {
+		return false
+	}
+	outer := p.loops[len(p.loops)-1]
+	if !target.known || !outer.known || outer.path == "" {
+		return true
+	}
+	t, o := target.path, outer.path
+	return !(t == o || strings.HasPrefix(t, o+".") || strings.HasPrefix(t, o+"["))
 }
 
 func (p *parser) newLocal(name string, st sctx) int {

@@ -16,7 +16,9 @@
 //
 // In HTML mode every value is escaped exactly as Handlebars escapes it unless
 // the author used {{{ }}} or {{& }}: recipient data can never inject markup
-// by itself.
+// by itself. A value that starts a URL attribute (href, src, …) with a
+// javascript:, vbscript: or data: scheme is written as "#", triple stash
+// included, since escaping cannot make such a link safe (see html.go).
 package render
 
 import (
@@ -52,13 +54,22 @@ const (
 	DefaultMaxDepth  = 64
 	DefaultMaxOutput = 1 << 20
 	DefaultMaxSteps  = 1 << 22
+	// DefaultAllocFactor sets the allocation budget, when WithMaxAlloc is
+	// not given, to this many times the output cap: room for every helper
+	// of a long message to build its strings, far below what a template
+	// multiplying its data could churn through.
+	DefaultAllocFactor = 4
 )
 
 // Helper is a custom helper registered with WithHelpers. It receives the
 // positional arguments and the hash (key=value) arguments in the
 // encoding/json data model; missing values arrive as nil. A string result is
 // escaped in HTML mode, a SafeString result is not. A non-nil error aborts
-// Execute with an *ExecError wrapping it.
+// Execute with an *ExecError wrapping it; since callers log render errors,
+// the error should say what is wrong without quoting the data. A panic
+// aborts Execute with ErrPanic. The engine cannot see what a custom helper
+// allocates: the boxing of its arguments is charged to the allocation
+// budget before the call, its string or array result after it.
 type Helper func(args []any, hash map[string]any) (any, error)
 
 // Option configures Parse.
@@ -70,6 +81,7 @@ type config struct {
 	maxDepth  int
 	maxOutput int
 	maxSteps  int
+	maxAlloc  int
 	helpers   map[string]*helperDef
 }
 
@@ -96,11 +108,26 @@ func WithMaxDepth(n int) Option {
 }
 
 // WithMaxOutput bounds the rendered size in bytes (default DefaultMaxOutput);
-// Execute fails with ErrOutputLimit beyond it.
+// Execute fails with ErrOutputLimit beyond it. No helper may build a string
+// larger than the cap either, since it could not be written: nested helpers
+// fail before they build past it rather than after.
 func WithMaxOutput(n int) Option {
 	return func(c *config) {
 		if n > 0 {
 			c.maxOutput = n
+		}
+	}
+}
+
+// WithMaxAlloc bounds the bytes the helpers of one Execute may allocate for
+// the strings they build (default DefaultAllocFactor times the output cap).
+// The output cap alone cannot bound a template that builds strings it never
+// writes, such as a comparison inside nested loops; each helper charges its
+// result before building it, and Execute fails with ErrAllocLimit instead.
+func WithMaxAlloc(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxAlloc = n
 		}
 	}
 }
@@ -149,11 +176,22 @@ var (
 	ErrOutputLimit = errors.New("output size limit exceeded")
 	// ErrStepLimit is returned when execution exceeds WithMaxSteps.
 	ErrStepLimit = errors.New("execution step limit exceeded")
+	// ErrAllocLimit is returned when the helpers of one Execute would
+	// allocate more than WithMaxAlloc. It is distinct from ErrOutputLimit
+	// because the message may be short: the template built, and threw away,
+	// too much on its way.
+	ErrAllocLimit = errors.New("allocation limit exceeded")
+	// ErrPanic is returned when Execute recovered from a panic, a custom
+	// helper's or the engine's own. The panic value is not kept, since it
+	// may hold data.
+	ErrPanic = errors.New("render panicked")
 )
 
 // ExecError reports a failure during Execute at a tag of the template. Path
 // is the data path involved (in strict mode, the one that was missing), or
-// empty. Err is ErrMissing, ErrOutputLimit, ErrStepLimit or a helper's error.
+// empty. Err is ErrMissing, ErrOutputLimit, ErrAllocLimit, ErrStepLimit,
+// ErrPanic or a helper's error, which names the helper. Built-in helpers
+// never quote the value they failed on, so the message can be logged.
 type ExecError struct {
 	Line, Col int
 	Path      string
@@ -183,6 +221,7 @@ type Template struct {
 	compat    bool
 	maxOutput int
 	maxSteps  int
+	maxAlloc  int
 	pool      sync.Pool
 }
 
@@ -201,6 +240,9 @@ func Parse(src string, mode Mode, opts ...Option) (*Template, error) {
 	}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.maxAlloc == 0 {
+		cfg.maxAlloc = DefaultAllocFactor * cfg.maxOutput
 	}
 	p := newParser(src, mode, &cfg)
 	nodes, err := p.parseTemplate()
@@ -222,6 +264,7 @@ func Parse(src string, mode Mode, opts ...Option) (*Template, error) {
 		compat:    cfg.compat,
 		maxOutput: cfg.maxOutput,
 		maxSteps:  cfg.maxSteps,
+		maxAlloc:  cfg.maxAlloc,
 	}
 	return t, nil
 }
@@ -248,15 +291,31 @@ func (t *Template) Variables() []string {
 // json.Unmarshal into an any (map[string]any, []any, string, float64, bool,
 // nil, or json.Number with Decoder.UseNumber). The output is written to w in
 // a single Write; on error nothing is written and the error is an
-// *ExecError, or the error from w.
+// *ExecError, or the error from w. Execute does not panic: a failure
+// concerns this data only, and the caller can go on with the next.
 func (t *Template) Execute(w io.Writer, data any) error {
 	st := t.getState()
-	err := st.run(data)
-	if err == nil {
-		_, err = w.Write(st.buf)
+	if err := st.safeRun(data); err != nil {
+		return err
 	}
+	_, err := w.Write(st.buf)
 	t.putState(st)
 	return err
+}
+
+// safeRun is run with a recover. A state that panicked is not pooled again,
+// since it may be half updated.
+func (st *state) safeRun(data any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = st.fail(st.at, "", ErrPanic)
+		}
+	}()
+	if err := st.run(data); err != nil {
+		st.t.putState(st)
+		return err
+	}
+	return nil
 }
 
 // Render is Execute into a string, for tests and small messages.

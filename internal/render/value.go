@@ -246,6 +246,43 @@ func appendText(dst []byte, v value) []byte {
 	return dst
 }
 
+// textLen is len(appendText(nil, v)), measured without building the text
+// (except for values of other Go types, which only callers' data holds), so
+// that what a helper or an output tag is about to build is charged first.
+func textLen(v value) int {
+	switch v.k {
+	case kStr, kSafe:
+		return len(v.s)
+	case kNum:
+		if v.s != "" {
+			return len(v.s)
+		}
+		var tmp [32]byte
+		return len(appendNumber(tmp[:0], v.n))
+	case kBool:
+		if v.b {
+			return len("true")
+		}
+		return len("false")
+	case kArr:
+		n := 0
+		for i, e := range v.x.([]any) {
+			if i > 0 {
+				n++
+			}
+			if ev := fromAny(e); ev.k != kNull {
+				n += textLen(ev)
+			}
+		}
+		return n
+	case kObj:
+		return len("[object Object]")
+	case kOther:
+		return len(appendText(nil, v))
+	}
+	return 0
+}
+
 // String returns the string form of v; it allocates for non-strings.
 func (v value) String() string {
 	if v.k == kStr || v.k == kSafe {
@@ -260,6 +297,18 @@ func (v value) String() string {
 
 // escapeTable marks the bytes Handlebars escapes.
 var escapeTable = [256]bool{'&': true, '<': true, '>': true, '"': true, '\'': true, '`': true, '=': true}
+
+// escapeGrowth is how many bytes escaping adds for each byte.
+var escapeGrowth = [256]uint8{'&': 4, '<': 3, '>': 3, '"': 5, '\'': 5, '`': 5, '=': 5}
+
+// escapedLen is len(appendEscaped(nil, s)).
+func escapedLen[T string | []byte](s T) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		n += int(escapeGrowth[s[i]])
+	}
+	return n
+}
 
 // appendEscaped appends s with Handlebars' HTML escaping, copying unescaped
 // runs in one go.
