@@ -85,6 +85,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/tenant"
@@ -253,6 +254,27 @@ func isTxConditionFailed(err error) bool {
 	for _, r := range tce.CancellationReasons {
 		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
 			return true
+		}
+	}
+	return false
+}
+
+// isInvalidRequest reports DynamoDB's refusal of a request as invalid: a
+// ValidationException, or a transaction cancelled by one. For an item
+// built from validated input, that is a value beyond the store's limits
+// that validation let through; retrying cannot help.
+func isInvalidRequest(err error) bool {
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "ValidationException" {
+		return true
+	}
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		for _, r := range tce.CancellationReasons {
+			// DynamoDB says ValidationError, moto ValidationException.
+			if c := aws.ToString(r.Code); c == "ValidationError" || c == "ValidationException" {
+				return true
+			}
 		}
 	}
 	return false

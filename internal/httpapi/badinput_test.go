@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -71,4 +72,54 @@ func TestBadTextIsRefusedNotReplaced(t *testing.T) {
 		{name: "a query parameter that is not UTF-8 is named", route: "GET /campaigns",
 			query: map[string]string{"name": "\xff"}, status: http.StatusBadRequest, fields: []string{"name"}},
 	})
+}
+
+func TestProfileValuesBeyondTheStoreAreRefused(t *testing.T) {
+	f := newTriggerFixture(t)
+	put := "PUT /profiles/{namespace}/{id}"
+	runBadInput(t, f, []badInput{
+		{name: "an empty attribute key is named", route: put, params: profileParams,
+			body: `{"attributes":{"":1}}`, status: http.StatusBadRequest, fields: []string{"attributes"}},
+		{name: "1e308 is named", route: put, params: profileParams,
+			body: `{"attributes":{"big":1e308}}`, status: http.StatusBadRequest, fields: []string{"attributes.big"}},
+		{name: "1e-131 is named", route: put, params: profileParams,
+			body: `{"attributes":{"tiny":1e-131}}`, status: http.StatusBadRequest, fields: []string{"attributes.tiny"}},
+		{name: "39 significant digits are named", route: put, params: profileParams,
+			body: `{"attributes":{"id":123456789012345678901234567890123456789}}`, status: http.StatusBadRequest, fields: []string{"attributes.id"}},
+		{name: "a PATCH with 1e308 is named", route: "PATCH /profiles/{namespace}/{id}",
+			params: map[string]string{"namespace": "email", "id": "jane@example.com"},
+			body:   `{"attributes":{"n":{"big":-1e308}}}`, status: http.StatusBadRequest, fields: []string{"attributes.n.big"}},
+		{name: "a userId with U+2028 is named", route: put, params: map[string]string{"namespace": "crmId", "id": "4\u20282"},
+			body: `{}`, status: http.StatusBadRequest, fields: []string{"id"}},
+		{name: "an identity with NEL is named", route: put, params: profileParams,
+			body: `{"identities":{"crm2":"a\u0085b"}}`, status: http.StatusBadRequest, fields: []string{"identities.crm2"}},
+	})
+}
+
+func TestProfileBatchMarksPermanentFailuresAs400(t *testing.T) {
+	f := newTriggerFixture(t)
+	stored := f.store.Fingerprint()
+	status, body := call(t, f.manage, event("POST /profiles/batch",
+		`{"profiles":[{"namespace":"crmId","id":"1","attributes":{"":1}},{"namespace":"crmId","id":"2","attributes":{"n":1e308}},{"namespace":"crmId","id":"3","attributes":{"n":1e-131}}]}`,
+		acmeKey, nil))
+	if status != http.StatusOK {
+		t.Fatalf("status = %d, want 200; body %s", status, body)
+	}
+	var out struct{ Results []struct{ Status int } }
+	if err := json.Unmarshal([]byte(body), &out); err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, r := range out.Results {
+		got = append(got, r.Status)
+	}
+	if diff := cmp.Diff([]int{400, 400, 400}, got); diff != "" {
+		t.Errorf("item statuses (-want +got):\n%s", diff)
+	}
+	if strings.Contains(body, "retry") {
+		t.Errorf("body %s asks for a retry", body)
+	}
+	if f.store.Fingerprint() != stored {
+		t.Error("the refused profiles changed the store")
+	}
 }
