@@ -123,3 +123,43 @@ func TestProfileBatchMarksPermanentFailuresAs400(t *testing.T) {
 		t.Error("the refused profiles changed the store")
 	}
 }
+
+func TestHeaderFieldsAndIdentitiesRefuseControlCharacters(t *testing.T) {
+	f := newTriggerFixture(t)
+	config := func(email string) string {
+		return `{"name":"x","channel":"email","category":"transactional","email":` + email + `}`
+	}
+	campaign := func(subject string) string {
+		return `{"name":"x","type":"transactional","channel":"email","content":{"email":{"subject":"` + subject + `","html":"<p>x</p>"}}}`
+	}
+	unitary := func(requestID, recipient string) string {
+		return `{"requestId":"` + requestID + `","campaignId":"` + f.live + `","recipients":[` + recipient + `]}`
+	}
+	runBadInput(t, f, []badInput{
+		{name: "a From name with U+2028 is named", route: "POST /channel-configurations",
+			body: config(`{"fromName":"Acme\u2028Bcc: x@example.com","fromAddress":"orders@acme.example"}`), status: 400, fields: []string{"email.fromName"}},
+		{name: "a From name with NEL is named", route: "POST /channel-configurations",
+			body: config(`{"fromName":"Acme\u0085","fromAddress":"orders@acme.example"}`), status: 400, fields: []string{"email.fromName"}},
+		{name: "a From name with VT is named", route: "POST /channel-configurations",
+			body: config(`{"fromName":"Acme\u000b","fromAddress":"orders@acme.example"}`), status: 400, fields: []string{"email.fromName"}},
+		{name: "a From name with NUL is named", route: "POST /channel-configurations",
+			body: config(`{"fromName":"Acme\u0000","fromAddress":"orders@acme.example"}`), status: 400, fields: []string{"email.fromName"}},
+		{name: "a From address with U+2029 is named", route: "POST /channel-configurations",
+			body: config(`{"fromName":"Acme","fromAddress":"orders\u2029@acme.example"}`), status: 400, fields: []string{"email.fromAddress"}},
+		{name: "a reply-to address with NEL is named", route: "POST /channel-configurations",
+			body: config(`{"fromName":"Acme","fromAddress":"orders@acme.example","replyTo":["help\u0085@acme.example"]}`), status: 400, fields: []string{"email.replyTo[0]"}},
+		{name: "a subject with U+2028 is named", route: "POST /campaigns",
+			body: campaign(`Hi\u2028there`), status: 400, fields: []string{"content.email.subject"}},
+		{name: "a subject with NUL is named", route: "POST /campaigns",
+			body: campaign(`Hi\u0000`), status: 400, fields: []string{"content.email.subject"}},
+		{name: "a userId with U+2028 is named", route: unitaryRoute,
+			body:   unitary("req-ctl-1", `{"type":"external","namespace":"crmId","userId":"4\u20282"}`),
+			status: 400, fields: []string{"recipients[0].userId"}},
+		{name: "a namespace with NEL is named", route: unitaryRoute,
+			body:   unitary("req-ctl-2", `{"type":"external","namespace":"crm\u0085Id","userId":"42"}`),
+			status: 400, fields: []string{"recipients[0].namespace"}},
+		{name: "a requestId with U+2029 is named", route: unitaryRoute,
+			body:   unitary("req\u2029", `{"type":"external","namespace":"crmId","userId":"42"}`),
+			status: 400, fields: []string{"requestId"}},
+	})
+}
