@@ -31,7 +31,6 @@ import (
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/ses"
 	"github.com/heraldhq/herald/internal/sns"
-	"github.com/heraldhq/herald/internal/sqs"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/unsubscribe"
 )
@@ -144,7 +143,7 @@ func DispatchSQS(d *delivery.Dispatcher, log *slog.Logger) func(context.Context,
 		var resp events.SQSEventResponse
 		ctx = delivery.WithInvocation(ctx) // SNS opt-out answers, once per invocation
 		for _, m := range ev.Records {
-			job, err := sqs.Decode(m.Body)
+			job, err := delivery.DecodeJob([]byte(m.Body))
 			if err == nil {
 				err = d.Dispatch(ctx, job)
 			}
