@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/execution"
 )
 
 // badInput is a refused request: its status, the fields the error names,
@@ -162,4 +165,31 @@ func TestHeaderFieldsAndIdentitiesRefuseControlCharacters(t *testing.T) {
 			body:   unitary("req\u2029", `{"type":"external","namespace":"crmId","userId":"42"}`),
 			status: 400, fields: []string{"requestId"}},
 	})
+}
+
+// On main this 234 KB request encoded to a 468 KB job (encoding/json
+// writes each U+2028 as \u2028), over SQS's limit: every retry was a 500
+// and the records stayed stored. The job now keeps the characters raw.
+func TestALineSeparatorProfileOverrideIsQueuedAtItsSize(t *testing.T) {
+	f := newTriggerFixture(t)
+	body := `{"requestId":"req-2028","campaignId":"` + f.live + `","recipients":[{"type":"external","namespace":"email",` +
+		`"userId":"a@example.com","profile":{"s":"` + strings.Repeat("\u2028", 78000) + `"}}]}`
+	if len(body) > execution.MaxBodySize {
+		t.Fatalf("the body is %d bytes, over the limit %d", len(body), execution.MaxBodySize)
+	}
+	status, resp := call(t, f.trigger, event(unitaryRoute, body, acmeKey, nil))
+	if status != http.StatusAccepted {
+		t.Fatalf("status = %d, want 202; body %.300s", status, resp)
+	}
+	jobs := f.queue.Jobs()
+	if len(jobs) != 1 {
+		t.Fatalf("%d jobs queued, want 1", len(jobs))
+	}
+	b, err := delivery.EncodeJob(jobs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > len(body)+1024 || len(b) > delivery.MaxJobSize {
+		t.Errorf("the job is %d bytes for a %d-byte request, want it no larger than the request plus its envelope", len(b), len(body))
+	}
 }

@@ -712,12 +712,22 @@ type Queue struct {
 	Err error
 }
 
-// Enqueue implements execution.Queue.
+// Enqueue implements execution.Queue. Like the SQS queue, it refuses a
+// job whose encoding is over delivery.MaxJobSize (recording nothing).
 func (q *Queue) Enqueue(_ context.Context, jobs []delivery.Job) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.Err != nil {
 		return q.Err
+	}
+	for i, j := range jobs {
+		b, err := delivery.EncodeJob(j)
+		if err != nil {
+			return fmt.Errorf("job %d: %w", i, err)
+		}
+		if len(b) > delivery.MaxJobSize {
+			return fmt.Errorf("job %d is %d bytes, over the queue's limit of %d", i, len(b), delivery.MaxJobSize)
+		}
 	}
 	q.jobs = append(q.jobs, jobs...)
 	return nil
