@@ -193,3 +193,18 @@ func TestALineSeparatorProfileOverrideIsQueuedAtItsSize(t *testing.T) {
 		t.Errorf("the job is %d bytes for a %d-byte request, want it no larger than the request plus its envelope", len(b), len(body))
 	}
 }
+
+// The profile, audience, recurrence and suppression bodies were decoded
+// with encoding/json, whose unknown-field error names the bare key: a
+// nested one was named as if it were at the top, an empty one as "".
+func TestUnknownFieldsAreNamedByTheirFullPath(t *testing.T) {
+	f := newTriggerFixture(t)
+	runBadInput(t, f, []badInput{
+		{name: "an unknown device field is named with its device", route: "PUT /profiles/{namespace}/{id}", params: profileParams,
+			body: `{"devices":[{"appId":"a","platform":"APNS","token":"t","foo":1}]}`, status: 400, fields: []string{"devices[0].foo"}},
+		{name: "an empty top-level key is named [\"\"]", route: "PUT /profiles/{namespace}/{id}", params: profileParams,
+			body: `{"":1}`, status: 400, fields: []string{`[""]`}},
+		{name: "a batch item's unknown field is named with its index", route: "POST /profiles/batch",
+			body: `{"profiles":[{"namespace":"crmId","id":"1"},{"namespace":"crmId","id":"2","color":"red"}]}`, status: 400, fields: []string{"profiles[1].color"}},
+	})
+}
