@@ -67,7 +67,7 @@ func (s *Store) GetAudienceExecution(ctx context.Context, t tenant.Tenant, id st
 	if str(item, "kind") != kindAudience {
 		return ex, derrors.New(derrors.NotFound, "audience execution %q not found", id)
 	}
-	if err := json.Unmarshal([]byte(str(item, "doc")), &ex); err != nil {
+	if err := decodeDoc(str(item, "doc"), &ex); err != nil {
 		return ex, fmt.Errorf("decode execution: %w", err)
 	}
 	return ex, nil

@@ -77,8 +77,10 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -148,6 +150,15 @@ func aggregate(pk, sk string, v any) (map[string]types.AttributeValue, error) {
 
 func decodeAggregate(item map[string]types.AttributeValue, v any) error {
 	return jsonDec.Decode(&types.AttributeValueMemberM{Value: item}, v)
+}
+
+// decodeDoc decodes a JSON document attribute, keeping numbers exact as
+// json.Number: a context number beyond float64 (1e400) is stored as sent
+// and must read back, not fail every later read.
+func decodeDoc(doc string, v any) error {
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	return dec.Decode(v)
 }
 
 // putNew writes item unless an item with its key exists (derrors.Conflict).

@@ -38,7 +38,10 @@ func (s *Store) GetRecurrence(ctx context.Context, t tenant.Tenant, campaignID, 
 	if err != nil {
 		return r, err
 	}
-	return r, json.Unmarshal([]byte(str(item, "doc")), &r)
+	if err := decodeDoc(str(item, "doc"), &r); err != nil {
+		return r, fmt.Errorf("decode recurrence: %w", err)
+	}
+	return r, nil
 }
 
 // ListRecurrences implements execution.RecurrenceStore.
@@ -46,7 +49,7 @@ func (s *Store) ListRecurrences(ctx context.Context, t tenant.Tenant, campaignID
 	var out []execution.Recurrence
 	err := s.queryAll(ctx, campaignPK(t, campaignID), "REC#", func(item map[string]types.AttributeValue) error {
 		var r execution.Recurrence
-		if err := json.Unmarshal([]byte(str(item, "doc")), &r); err != nil {
+		if err := decodeDoc(str(item, "doc"), &r); err != nil {
 			return fmt.Errorf("decode recurrence: %w", err)
 		}
 		out = append(out, r)

@@ -6,6 +6,7 @@
 package memory
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -697,6 +698,23 @@ func clone[T any](v T) T {
 	}
 	var out T
 	if err := json.Unmarshal(b, &out); err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// cloneDoc is clone for what the DynamoDB store keeps as a JSON document
+// (audience executions, recurrences): numbers come back as json.Number,
+// exact, as they do from there.
+func cloneDoc[T any](v T) T {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	var out T
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil {
 		panic(err)
 	}
 	return out
