@@ -82,6 +82,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -174,8 +175,25 @@ func (s *Store) putNew(ctx context.Context, item map[string]types.AttributeValue
 	return err
 }
 
-// get reads one item; derrors.NotFound when absent.
+// DynamoDB's key limits: a partition key of at most 2048 bytes, a sort
+// key of at most 1024, both non-empty UTF-8. A request for a longer key is
+// a ValidationException, not a miss, so such keys are answered here.
+const (
+	maxPKBytes = 2048
+	maxSKBytes = 1024
+)
+
+// keyFits reports whether pk and sk can be a key of the table.
+func keyFits(pk, sk string) bool {
+	return pk != "" && sk != "" && len(pk) <= maxPKBytes && len(sk) <= maxSKBytes && utf8.ValidString(pk) && utf8.ValidString(sk)
+}
+
+// get reads one item; derrors.NotFound when absent (or when no item can
+// have that key).
 func (s *Store) get(ctx context.Context, pk, sk, what string) (map[string]types.AttributeValue, error) {
+	if !keyFits(pk, sk) {
+		return nil, derrors.New(derrors.NotFound, "%s not found", what)
+	}
 	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
 		Key:            key(pk, sk),

@@ -72,6 +72,8 @@ func TestBadTextIsRefusedNotReplaced(t *testing.T) {
 		{name: "a path parameter that is not UTF-8 is named", route: "PUT /profiles/{namespace}/{id}",
 			params: map[string]string{"namespace": "crmId", "id": "4\xff2"}, body: `{}`,
 			status: http.StatusBadRequest, fields: []string{"id"}},
+		{name: "a path parameter over 512 bytes is named", route: "GET /campaigns/{id}",
+			params: map[string]string{"id": strings.Repeat("x", 3000)}, status: http.StatusBadRequest, fields: []string{"id"}},
 		{name: "a query parameter that is not UTF-8 is named", route: "GET /campaigns",
 			query: map[string]string{"name": "\xff"}, status: http.StatusBadRequest, fields: []string{"name"}},
 	})

@@ -136,8 +136,14 @@ func readBody(ev events.APIGatewayV2HTTPRequest, limit int) ([]byte, error) {
 	return body, nil
 }
 
-// checkParams refuses path and query parameters that are not valid UTF-8:
-// a key built from one would not be the key the caller meant.
+// maxPathParam bounds a path parameter: every id Herald issues or
+// accepts (campaigns, profiles, addresses, executions) is far shorter, and
+// a store key built from a longer one could exceed DynamoDB's key size.
+const maxPathParam = 512
+
+// checkParams refuses path and query parameters that are not valid UTF-8
+// (a key built from one would not be the key the caller meant) and path
+// parameters over maxPathParam bytes.
 func checkParams(ev events.APIGatewayV2HTTPRequest) error {
 	var f derrors.Fields
 	for _, m := range []map[string]string{ev.PathParameters, ev.QueryStringParameters} {
@@ -145,6 +151,11 @@ func checkParams(ev events.APIGatewayV2HTTPRequest) error {
 			if !utf8.ValidString(k) || !utf8.ValidString(m[k]) {
 				f.Add(strings.ToValidUTF8(k, "\uFFFD"), "must be valid UTF-8")
 			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(ev.PathParameters)) {
+		if len(ev.PathParameters[k]) > maxPathParam {
+			f.Add(k, "must be at most %d bytes", maxPathParam)
 		}
 	}
 	return f.Err()
