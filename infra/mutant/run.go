@@ -158,6 +158,12 @@ func checkErrorShape(status int, body []byte) string {
 	if err := json.Unmarshal(body, &e); err != nil {
 		return "the error body is not a JSON object"
 	}
+	var gw struct {
+		Message string `json:"message"`
+	}
+	if e.Type == "" && json.Unmarshal(body, &gw) == nil && gw.Message != "" && (status == 403 || status == 404 || status == 413) {
+		return "" // API Gateway's own answer: no route matched, the authorizer denied, the body is too large
+	}
 	switch {
 	case !strings.HasPrefix(e.Type, "urn:herald:error:") || e.Title == "":
 		return "the error body lacks its type or title"
