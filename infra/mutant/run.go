@@ -37,8 +37,10 @@ type Options struct {
 	Seed uint64
 	// PerSeed is the number of mutants of each seed request.
 	PerSeed int
-	// Budget stops the run early (0: none); Report.Tried says how far
-	// it got.
+	// Budget bounds the run (0: none), shared by the seeds (each gets
+	// what is left over the seeds left), so a slow machine tries fewer
+	// mutants of every route rather than none of the last ones;
+	// Report.Tried says how many were tried.
 	Budget time.Duration
 }
 
@@ -106,9 +108,11 @@ func Run(target Target, seeds []Request, opts Options) (rep Report, err error) {
 			return rep, err
 		}
 		m := New(opts.Seed + uint64(i))
+		// This seed's share: what is left, spread over the seeds left.
+		seedStart, share := time.Now(), (opts.Budget-time.Since(start))/time.Duration(len(seeds)-i)
 		for k := 0; k < opts.PerSeed; k++ {
-			if opts.Budget > 0 && time.Since(start) > opts.Budget {
-				return rep, nil
+			if opts.Budget > 0 && time.Since(seedStart) > share {
+				break
 			}
 			req := fx.Bind(m.Mutate(seed))
 			where := fmt.Sprintf("%s seed %d mutant %d (%s)", seed.Route, i, k, m.Describe())
