@@ -1,15 +1,20 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/httpapi"
 )
 
 // badInput is a refused request: its status, the fields the error names,
@@ -209,4 +214,28 @@ func TestUnknownFieldsAreNamedByTheirFullPath(t *testing.T) {
 		{name: "a batch item's unknown field is named with its index", route: "POST /profiles/batch",
 			body: `{"profiles":[{"namespace":"crmId","id":"1"},{"namespace":"crmId","id":"2","color":"red"}]}`, status: 400, fields: []string{"profiles[1].color"}},
 	})
+}
+
+// EventBridge and Scheduler bodies reach the same services without the
+// HTTP router: they are checked for bad text too.
+func TestEventBodiesWithBadTextAreRefused(t *testing.T) {
+	f := newTriggerFixture(t)
+	svc := &execution.Service{Store: f.store, Campaigns: f.store, Profiles: f.store, Queue: f.queue, Now: func() time.Time { return now }}
+	aud := &execution.Audiences{Records: f.store, Executions: f.store, Campaigns: f.store, Members: f.store, Pacer: f.store, Queue: f.queue, Now: func() time.Time { return now }}
+	handler := httpapi.TriggerEvents(f.trigger, svc, aud, acme, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	detail := `{"requestId":"ev-1","campaignId":"` + f.live + `","recipients":[{"type":"external","namespace":"email","userId":"a@example.com",` +
+		`"channelData":{"emailAddress":"f\udcffz@example.com"}}]}`
+	stored, queued := f.store.Fingerprint(), f.queue.Fingerprint()
+	out, err := handler(context.Background(), json.RawMessage(`{"version":"0","id":"e-1","detail-type":"Order shipped","source":"acme.orders","detail":`+detail+`}`))
+	if err != nil {
+		t.Fatalf("handler error %v; a refusal is final, not retried", err)
+	}
+	raw, _ := out.(json.RawMessage)
+	e := errorBody(t, http.StatusBadRequest, string(raw))
+	if diff := cmp.Diff([]string{"recipients[0].channelData.emailAddress"}, fieldNames(e)); diff != "" {
+		t.Errorf("errors[].field (-want +got):\n%s", diff)
+	}
+	if f.store.Fingerprint() != stored || f.queue.Fingerprint() != queued {
+		t.Error("the refused event stored or queued something")
+	}
 }
