@@ -85,7 +85,7 @@ func pick[T any](m *Mutator, list []T) T { return list[m.rng.IntN(len(list))] }
 var hostileStrings = []string{
 	"", " ", "a", "0", "-1", "null", "true", "x@example.com", "+14155550100", "crmId", "email", "sms", "push",
 	"transactional", "marketing", "live", "draft", "APNS", "GCM", "y", "n", "manual", "Europe/Paris", "Local", "fr-FR",
-	strings.Repeat("a", 257), strings.Repeat("x", 1100), strings.Repeat("é", 3000), strings.Repeat("\u2028", 20000),
+	strings.Repeat("a", 257), strings.Repeat("x", 1100), strings.Repeat("é", 3000), strings.Repeat("\u2028", 20000), strings.Repeat("<&>", 60000),
 	"\u2028", "\u2029", "\u0085", "\x00", "\v", "\t", "\x1b[31m", "\x7f", "a\r\nBcc: x@example.com", "\ufffd", "🎉",
 	"../../x", "#", "T#other#prod#CAMP#x", "%00", "%ff", "\\", `"`, "'", "<script>alert(1)</script>", "javascript:alert(1)",
 	"{{", "}}", "{{#each context.x}}{{/each}}", "{{{context.x}}}", "{{> partial}}", "{% let x = 1 %}", "{%= context.x %}",

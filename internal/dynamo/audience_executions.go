@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -33,7 +32,7 @@ const kindAudience = "audience"
 func strAttr(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 
 func audienceExecItem(t tenant.Tenant, ex execution.AudienceExecution) (map[string]types.AttributeValue, error) {
-	doc, err := json.Marshal(ex)
+	doc, err := encodeDoc(ex)
 	if err != nil {
 		return nil, fmt.Errorf("encode execution: %w", err)
 	}
@@ -44,7 +43,7 @@ func audienceExecItem(t tenant.Tenant, ex execution.AudienceExecution) (map[stri
 	item["requestId"] = strAttr(ex.RequestID)
 	item["state"] = strAttr(ex.State)
 	item["leaseToken"] = strAttr(ex.LeaseToken)
-	item["doc"] = strAttr(string(doc))
+	item["doc"] = strAttr(doc)
 	return item, nil
 }
 

@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -49,5 +50,29 @@ func TestContextNumbersReadBackExactly(t *testing.T) {
 	}
 	if diff := cmp.Diff(context, gotEx.Context); diff != "" {
 		t.Errorf("GetAudienceExecution context (-want +got):\n%s", diff)
+	}
+}
+
+// encoding/json writes '<' as \u003c: a 190 KB context of markup, within
+// the 200 KB limit, became a 1.1 MB document, over DynamoDB's 400 KB item.
+func TestMarkupContextsFitTheirItem(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	context := map[string]any{"html": strings.Repeat("<a&b>", 38<<10)}
+	rec := execution.Recurrence{ID: "r2", CampaignID: "c2", Expression: "rate(1 day)", TimeZone: "UTC", Context: context, ScheduleName: "h-r2", CreatedAt: now}
+	if err := s.PutRecurrence(ctx, acme, rec); err != nil {
+		t.Fatalf("PutRecurrence: %v", err)
+	}
+	ex := execution.AudienceExecution{ID: "ax2", RequestID: "rq2", CampaignID: "c2", Version: 1, Channel: "email", AudienceID: "a1",
+		Context: context, CreatedAt: now, CreatedBy: "hk", State: execution.StateRunning}
+	if err := s.BeginAudience(ctx, acme, execution.Record{RequestID: "rq2", BodyHash: "h", ExpiresAt: now.Add(execution.IdempotencyTTL)}, ex); err != nil {
+		t.Fatalf("BeginAudience: %v", err)
+	}
+	got, err := s.GetRecurrence(ctx, acme, "c2", "r2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(context, got.Context); diff != "" {
+		t.Errorf("GetRecurrence context (-want +got):\n%s", diff)
 	}
 }

@@ -153,6 +153,20 @@ func decodeAggregate(item map[string]types.AttributeValue, v any) error {
 	return jsonDec.Decode(&types.AttributeValueMemberM{Value: item}, v)
 }
 
+// encodeDoc encodes v as a JSON document attribute, with '<', '>' and
+// '&' as themselves: encoding/json's \u003c escapes would make a context
+// of markup, within its 200 KB limit, six times larger than the 400 KB an
+// item may hold.
+func encodeDoc(v any) (string, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
 // decodeDoc decodes a JSON document attribute, keeping numbers exact as
 // json.Number: a context number beyond float64 (1e400) is stored as sent
 // and must read back, not fail every later read.

@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,12 +21,12 @@ func recurrenceSK(id string) string { return "REC#" + id }
 
 // PutRecurrence implements execution.RecurrenceStore.
 func (s *Store) PutRecurrence(ctx context.Context, t tenant.Tenant, r execution.Recurrence) error {
-	doc, err := json.Marshal(r)
+	doc, err := encodeDoc(r)
 	if err != nil {
 		return fmt.Errorf("encode recurrence: %w", err)
 	}
 	item := key(campaignPK(t, r.CampaignID), recurrenceSK(r.ID))
-	item["doc"] = strAttr(string(doc))
+	item["doc"] = strAttr(doc)
 	return s.putNew(ctx, item, "recurrence "+r.ID)
 }
 
