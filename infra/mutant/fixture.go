@@ -35,8 +35,8 @@ type Fixture struct {
 	seq    int
 }
 
-// The From domain of the fixture's configurations (an SES identity must
-// exist for it where review checks identities).
+// FixtureDomain is the From domain of the fixture's configurations (an SES
+// identity must exist for it where review checks identities).
 const FixtureDomain = "acme.example"
 
 // NewFixture creates, through call: three email configurations ($config,
