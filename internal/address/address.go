@@ -4,13 +4,15 @@ package address
 import (
 	"net/mail"
 	"strings"
+	"unicode/utf8"
 )
 
 // ValidEmail reports whether s is a bare addr-spec (local@domain, no
-// display name, no surrounding spaces) with a dotted domain, at most 254
-// bytes as RFC 5321 allows.
+// display name, no surrounding spaces, no control characters as IsControl
+// defines them, valid UTF-8) with a dotted domain, at most 254 bytes as
+// RFC 5321 allows.
 func ValidEmail(s string) bool {
-	if len(s) == 0 || len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>") {
+	if len(s) == 0 || len(s) > 254 || strings.ContainsAny(s, " <>") || HasControl(s) || !utf8.ValidString(s) {
 		return false
 	}
 	a, err := mail.ParseAddress(s)
@@ -28,13 +30,41 @@ func Domain(email string) string {
 	return strings.ToLower(email[strings.LastIndexByte(email, '@')+1:])
 }
 
-// StripLineBreaks removes CR and LF, so a rendered value can never start a
-// new header line.
+// IsControl reports whether r has no place in a header field or an
+// identifier: a C0 control (NUL, TAB, LF, VT, FF, CR, ...), DEL, a C1
+// control (NEL, ...), or U+2028 LINE SEPARATOR and U+2029 PARAGRAPH
+// SEPARATOR, which mail clients, terminals and JavaScript may treat as line
+// breaks.
+func IsControl(r rune) bool {
+	return r < 0x20 || r >= 0x7f && r <= 0x9f || r == 0x2028 || r == 0x2029
+}
+
+// HasControl reports whether s holds a character IsControl refuses.
+func HasControl(s string) bool { return strings.ContainsFunc(s, IsControl) }
+
+// StripLineBreaks makes a rendered value safe for a header line (a subject,
+// a From name, a push title): CRLF and every other character that breaks a
+// line or a column (CR, LF, VT, FF, TAB, NEL, U+2028, U+2029) become one
+// space, every other control (NUL, the rest of C0 and C1, DEL) is removed,
+// and invalid UTF-8 becomes U+FFFD. The name predates the wider rule: no
+// character IsControl refuses survives it.
 func StripLineBreaks(s string) string {
-	if !strings.ContainsAny(s, "\r\n") {
+	if !HasControl(s) && utf8.ValidString(s) {
 		return s
 	}
-	return strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(s)
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\r\n", " "), "\uFFFD")
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r == '\t', r == '\n', r == '\v', r == '\f', r == '\r', r == 0x85, r == 0x2028, r == 0x2029:
+			b.WriteByte(' ')
+		case IsControl(r):
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // ValidPhone reports whether s is an E.164 number: '+', a country code

@@ -213,7 +213,7 @@ func DispatchSQS(d *delivery.Dispatcher, vis Visibility, log *slog.Logger) func(
 // is done with; if not, it has set when the message comes back.
 func dispatchOne(ctx context.Context, d *delivery.Dispatcher, vis Visibility, log *slog.Logger, m events.SQSMessage) bool {
 	rc := receipt(m)
-	job, err := sqs.Decode(m.Body)
+	job, err := delivery.DecodeJob([]byte(m.Body))
 	if err == nil {
 		job.Receipt = rc
 		err = d.Dispatch(ctx, job)
@@ -247,7 +247,7 @@ func DeadLetterSQS(d *delivery.Dispatcher, log *slog.Logger) func(context.Contex
 	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		var resp events.SQSEventResponse
 		for _, m := range ev.Records {
-			job, err := sqs.Decode(m.Body)
+			job, err := delivery.DecodeJob([]byte(m.Body))
 			if err != nil {
 				log.ErrorContext(ctx, "undecodable message left in the dead-letter queue", "messageId", m.MessageId, "error", safeError(err))
 				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})

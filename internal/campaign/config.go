@@ -195,8 +195,8 @@ func validateConfig(in ConfigInput) error {
 }
 
 func checkEmailSettings(f *derrors.Fields, e *EmailSettings, cat Type) {
-	if strings.ContainsAny(e.FromName, "\r\n") || utf8.RuneCountInString(e.FromName) > MaxNameLen {
-		f.Add("email.fromName", "must be at most %d characters with no line breaks", MaxNameLen)
+	if address.HasControl(e.FromName) || utf8.RuneCountInString(e.FromName) > MaxNameLen {
+		f.Add("email.fromName", "must be at most %d characters with no control characters or line breaks (C0, C1, U+2028, U+2029)", MaxNameLen)
 	}
 	if !address.ValidEmail(e.FromAddress) {
 		f.Add("email.fromAddress", "must be an email address")
@@ -222,7 +222,7 @@ func checkEmailSettings(f *derrors.Fields, e *EmailSettings, cat Type) {
 	}
 	if u := e.ListUnsubscribeURL; u != "" {
 		p, err := url.Parse(u)
-		if err != nil || p.Scheme != "https" || p.Host == "" || len(u) > 1024 {
+		if err != nil || p.Scheme != "https" || p.Host == "" || len(u) > 1024 || address.HasControl(u) {
 			f.Add("email.listUnsubscribeUrl", "must be an https URL of at most 1024 bytes")
 		}
 	}
@@ -253,7 +253,7 @@ func checkPushSettings(f *derrors.Fields, p *PushSettings) {
 	seen := map[string]bool{}
 	for i, a := range p.Apps {
 		pre := fmt.Sprintf("push.apps[%d]", i)
-		if a.AppID == "" || len(a.AppID) > 256 || strings.ContainsAny(a.AppID, " \t\r\n") {
+		if a.AppID == "" || len(a.AppID) > 256 || strings.Contains(a.AppID, " ") || address.HasControl(a.AppID) {
 			f.Add(pre+".appId", "must be 1-256 bytes without spaces")
 		}
 		switch a.Platform {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/strictjson"
@@ -638,8 +639,8 @@ func checkContent(f *derrors.Fields, ch Channel, c Content) {
 	}
 	if e := c.Email; e != nil {
 		const p = "content.email"
-		if strings.ContainsAny(e.Subject, "\r\n") {
-			f.Add(p+".subject", "must not contain line breaks")
+		if address.HasControl(e.Subject) {
+			f.Add(p+".subject", "must not contain line breaks or control characters (C0, C1, U+2028, U+2029)")
 		}
 		if len(e.Subject) > 998 {
 			f.Add(p+".subject", "must be at most 998 bytes")
@@ -667,8 +668,8 @@ func checkContent(f *derrors.Fields, ch Channel, c Content) {
 				f.Add(pre+"."+x.field, "must be at most %d bytes", x.max)
 			}
 		}
-		if strings.ContainsAny(p.Title, "\r\n") {
-			f.Add(pre+".title", "must not contain line breaks")
+		if address.HasControl(p.Title) {
+			f.Add(pre+".title", "must not contain line breaks or control characters (C0, C1, U+2028, U+2029)")
 		}
 		if p.Badge != nil && *p.Badge < 0 {
 			f.Add(pre+".badge", "must be 0 or more")

@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -33,7 +32,7 @@ const kindAudience = "audience"
 func strAttr(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 
 func audienceExecItem(t tenant.Tenant, ex execution.AudienceExecution) (map[string]types.AttributeValue, error) {
-	doc, err := json.Marshal(ex)
+	doc, err := encodeDoc(ex)
 	if err != nil {
 		return nil, fmt.Errorf("encode execution: %w", err)
 	}
@@ -44,7 +43,7 @@ func audienceExecItem(t tenant.Tenant, ex execution.AudienceExecution) (map[stri
 	item["requestId"] = strAttr(ex.RequestID)
 	item["state"] = strAttr(ex.State)
 	item["leaseToken"] = strAttr(ex.LeaseToken)
-	item["doc"] = strAttr(string(doc))
+	item["doc"] = strAttr(doc)
 	return item, nil
 }
 
@@ -67,7 +66,7 @@ func (s *Store) GetAudienceExecution(ctx context.Context, t tenant.Tenant, id st
 	if str(item, "kind") != kindAudience {
 		return ex, derrors.New(derrors.NotFound, "audience execution %q not found", id)
 	}
-	if err := json.Unmarshal([]byte(str(item, "doc")), &ex); err != nil {
+	if err := decodeDoc(str(item, "doc"), &ex); err != nil {
 		return ex, fmt.Errorf("decode execution: %w", err)
 	}
 	return ex, nil

@@ -198,7 +198,7 @@ func (s *Store) queryPage(ctx context.Context, pk, prefix, cursor string, limit 
 	var start map[string]types.AttributeValue
 	if cursor != "" {
 		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil || !strings.HasPrefix(string(b), prefix) {
+		if err != nil || !strings.HasPrefix(string(b), prefix) || !keyFits(pk, string(b)) {
 			return nil, "", derrors.Validation(derrors.FieldError{Field: "cursor", Message: "is not a cursor this API returned"})
 		}
 		start = key(pk, string(b))

@@ -508,7 +508,7 @@ func (s *Store) listIndex(ctx context.Context, g1pk string, conds []expression.C
 		if err == nil {
 			err = json.Unmarshal(raw, &lc)
 		}
-		if err != nil || lc.G1PK != g1pk {
+		if err != nil || lc.G1PK != g1pk || !keyFits(lc.PK, lc.SK) || !keyFits(lc.G1PK, lc.G1SK) {
 			return nil, "", derrors.Validation(derrors.FieldError{Field: "cursor", Message: "is not a cursor this list issued"})
 		}
 		in.ExclusiveStartKey = map[string]types.AttributeValue{
@@ -558,7 +558,7 @@ func (s *Store) ListVersions(ctx context.Context, t tenant.Tenant, campaignID st
 	}
 	if cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil || !strings.HasPrefix(string(raw), "V#") {
+		if err != nil || !strings.HasPrefix(string(raw), "V#") || !keyFits(pk, string(raw)) {
 			return campaign.Page[campaign.VersionSummary]{}, derrors.Validation(derrors.FieldError{Field: "cursor", Message: "is not a cursor this list issued"})
 		}
 		in.ExclusiveStartKey = key(pk, string(raw))

@@ -77,14 +77,18 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/tenant"
@@ -149,6 +153,29 @@ func decodeAggregate(item map[string]types.AttributeValue, v any) error {
 	return jsonDec.Decode(&types.AttributeValueMemberM{Value: item}, v)
 }
 
+// encodeDoc encodes v as a JSON document attribute, with '<', '>' and
+// '&' as themselves: encoding/json's \u003c escapes would make a context
+// of markup, within its 200 KB limit, six times larger than the 400 KB an
+// item may hold.
+func encodeDoc(v any) (string, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+// decodeDoc decodes a JSON document attribute, keeping numbers exact as
+// json.Number: a context number beyond float64 (1e400) is stored as sent
+// and must read back, not fail every later read.
+func decodeDoc(doc string, v any) error {
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
 // putNew writes item unless an item with its key exists (derrors.Conflict).
 func (s *Store) putNew(ctx context.Context, item map[string]types.AttributeValue, what string) error {
 	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
@@ -162,8 +189,25 @@ func (s *Store) putNew(ctx context.Context, item map[string]types.AttributeValue
 	return err
 }
 
-// get reads one item; derrors.NotFound when absent.
+// DynamoDB's key limits: a partition key of at most 2048 bytes, a sort
+// key of at most 1024, both non-empty UTF-8. A request for a longer key is
+// a ValidationException, not a miss, so such keys are answered here.
+const (
+	maxPKBytes = 2048
+	maxSKBytes = 1024
+)
+
+// keyFits reports whether pk and sk can be a key of the table.
+func keyFits(pk, sk string) bool {
+	return pk != "" && sk != "" && len(pk) <= maxPKBytes && len(sk) <= maxSKBytes && utf8.ValidString(pk) && utf8.ValidString(sk)
+}
+
+// get reads one item; derrors.NotFound when absent (or when no item can
+// have that key).
 func (s *Store) get(ctx context.Context, pk, sk, what string) (map[string]types.AttributeValue, error) {
+	if !keyFits(pk, sk) {
+		return nil, derrors.New(derrors.NotFound, "%s not found", what)
+	}
 	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
 		Key:            key(pk, sk),
@@ -253,6 +297,27 @@ func isTxConditionFailed(err error) bool {
 	for _, r := range tce.CancellationReasons {
 		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
 			return true
+		}
+	}
+	return false
+}
+
+// isInvalidRequest reports DynamoDB's refusal of a request as invalid: a
+// ValidationException, or a transaction cancelled by one. For an item
+// built from validated input, that is a value beyond the store's limits
+// that validation let through; retrying cannot help.
+func isInvalidRequest(err error) bool {
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "ValidationException" {
+		return true
+	}
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		for _, r := range tce.CancellationReasons {
+			// DynamoDB says ValidationError, moto ValidationException.
+			if c := aws.ToString(r.Code); c == "ValidationError" || c == "ValidationException" {
+				return true
+			}
 		}
 	}
 	return false

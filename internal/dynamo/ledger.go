@@ -627,7 +627,7 @@ type parkedItem struct {
 
 // Park implements delivery.Parking: the job as JSON under K#<id>.
 func (s *Store) Park(ctx context.Context, t tenant.Tenant, p delivery.ParkedJob) error {
-	job, err := json.Marshal(p.Job)
+	job, err := delivery.EncodeJob(p.Job)
 	if err != nil {
 		return fmt.Errorf("encode job: %w", err)
 	}
@@ -649,11 +649,11 @@ func (s *Store) Parked(ctx context.Context, t tenant.Tenant, exec string) ([]del
 			return fmt.Errorf("decode parked job: %w", err)
 		}
 		p := delivery.ParkedJob{ID: pi.ID, Reason: pi.Reason, ParkedAt: pi.ParkedAt}
-		dec := json.NewDecoder(strings.NewReader(pi.Job))
-		dec.UseNumber()
-		if err := dec.Decode(&p.Job); err != nil {
+		job, err := delivery.DecodeJob([]byte(pi.Job))
+		if err != nil {
 			return fmt.Errorf("decode parked job: %w", err)
 		}
+		p.Job = job
 		out = append(out, p)
 		return nil
 	})

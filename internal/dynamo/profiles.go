@@ -37,6 +37,10 @@ type aliasItem struct {
 // errChanged: the profile changed between our read and our write.
 var errChanged = errors.New("profile changed concurrently")
 
+// errProfileRefused: DynamoDB refused the profile item as invalid (the
+// provider's message is not kept: it may quote a value).
+var errProfileRefused = derrors.New(derrors.Invalid, "the store refused the profile: a value, its size or its nesting is beyond DynamoDB's limits")
+
 func profilePK(t tenant.Tenant, id profile.Identity) string {
 	return tenantPK(t, skProfile, id.Namespace+"#"+id.ID)
 }
@@ -120,6 +124,9 @@ func (s *Store) write(ctx context.Context, t tenant.Tenant, p profile.Profile, p
 		}
 	}
 	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if isInvalidRequest(err) {
+		return errProfileRefused
+	}
 	var tce *types.TransactionCanceledException
 	if !errors.As(err, &tce) {
 		if err != nil {
@@ -383,7 +390,18 @@ func (s *Store) PutBatch(ctx context.Context, t tenant.Tenant, ps []profile.Prof
 			}
 			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 		}
-		if err := s.batchWrite(ctx, reqs); err != nil {
+		err := s.batchWrite(ctx, reqs)
+		if isInvalidRequest(err) {
+			// One bad item fails the whole call: put them one by one so
+			// only that one fails.
+			for _, i := range chunk {
+				if errs[i] == nil {
+					errs[i] = s.putOne(ctx, t, ps[i])
+				}
+			}
+			continue
+		}
+		if err != nil {
 			for _, i := range chunk {
 				if errs[i] == nil {
 					errs[i] = err
@@ -392,4 +410,20 @@ func (s *Store) PutBatch(ctx context.Context, t tenant.Tenant, ps []profile.Prof
 		}
 	}
 	return errs
+}
+
+// putOne writes a profile item as PutBatch's batch does, alone.
+func (s *Store) putOne(ctx context.Context, t tenant.Tenant, p profile.Profile) error {
+	item, err := aggregate(profilePK(t, p.Identity()), skProfile, p)
+	if err != nil {
+		return err
+	}
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item})
+	switch {
+	case isInvalidRequest(err):
+		return errProfileRefused
+	case err != nil:
+		return fmt.Errorf("put profile: %w", err)
+	}
+	return nil
 }

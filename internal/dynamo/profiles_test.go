@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -212,4 +213,32 @@ func TestSuppressionListPagesAndAddIsIdempotent(t *testing.T) {
 			t.Errorf("Delete twice = %v, want NotFound", err)
 		}
 	})
+}
+
+// A value the domain should have refused never becomes a retryable
+// failure: DynamoDB's refusal is derrors.Invalid, and in a batch it fails
+// that profile alone.
+func TestProfilesDynamoDBRefusesAreInvalidAndFailOnlyThemselves(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	bad := profile.Profile{Namespace: "crmId", ID: "bad", Attributes: map[string]any{"n": json.Number("1e308")}, CreatedAt: now, UpdatedAt: now}
+	if err := s.Put(ctx, acme, bad); !derrors.Is(err, derrors.Invalid) {
+		t.Errorf("Put(1e308) = %v, want Invalid", err)
+	}
+	ps := []profile.Profile{
+		{Namespace: "crmId", ID: "a", Attributes: map[string]any{"n": json.Number("1")}, CreatedAt: now, UpdatedAt: now},
+		bad,
+		{Namespace: "crmId", ID: "c", Attributes: map[string]any{"n": json.Number("3")}, CreatedAt: now, UpdatedAt: now},
+	}
+	errs := s.PutBatch(ctx, acme, ps)
+	if !derrors.Is(errs[1], derrors.Invalid) || errs[0] != nil || errs[2] != nil {
+		t.Errorf("PutBatch errors = %v, want [nil Invalid nil]", errs)
+	}
+	got, err := s.BatchGet(ctx, acme, []profile.Identity{ps[0].Identity(), ps[1].Identity(), ps[2].Identity()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Errorf("BatchGet found %d profiles, want 2 (a and c)", len(got))
+	}
 }

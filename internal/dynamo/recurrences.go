@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,12 +21,12 @@ func recurrenceSK(id string) string { return "REC#" + id }
 
 // PutRecurrence implements execution.RecurrenceStore.
 func (s *Store) PutRecurrence(ctx context.Context, t tenant.Tenant, r execution.Recurrence) error {
-	doc, err := json.Marshal(r)
+	doc, err := encodeDoc(r)
 	if err != nil {
 		return fmt.Errorf("encode recurrence: %w", err)
 	}
 	item := key(campaignPK(t, r.CampaignID), recurrenceSK(r.ID))
-	item["doc"] = strAttr(string(doc))
+	item["doc"] = strAttr(doc)
 	return s.putNew(ctx, item, "recurrence "+r.ID)
 }
 
@@ -38,7 +37,10 @@ func (s *Store) GetRecurrence(ctx context.Context, t tenant.Tenant, campaignID, 
 	if err != nil {
 		return r, err
 	}
-	return r, json.Unmarshal([]byte(str(item, "doc")), &r)
+	if err := decodeDoc(str(item, "doc"), &r); err != nil {
+		return r, fmt.Errorf("decode recurrence: %w", err)
+	}
+	return r, nil
 }
 
 // ListRecurrences implements execution.RecurrenceStore.
@@ -46,7 +48,7 @@ func (s *Store) ListRecurrences(ctx context.Context, t tenant.Tenant, campaignID
 	var out []execution.Recurrence
 	err := s.queryAll(ctx, campaignPK(t, campaignID), "REC#", func(item map[string]types.AttributeValue) error {
 		var r execution.Recurrence
-		if err := json.Unmarshal([]byte(str(item, "doc")), &r); err != nil {
+		if err := decodeDoc(str(item, "doc"), &r); err != nil {
 			return fmt.Errorf("decode recurrence: %w", err)
 		}
 		out = append(out, r)

@@ -130,7 +130,7 @@ func (s *Store) ListSuppressions(ctx context.Context, t tenant.Tenant, ch suppre
 		ExpressionAttributeNames: ex.Names(), ExpressionAttributeValues: ex.Values(), Limit: aws.Int32(int32(limit))}
 	if cursor != "" {
 		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil || ch != "" && !hasPrefix(string(b), string(ch)+"#") {
+		if err != nil || ch != "" && !hasPrefix(string(b), string(ch)+"#") || !keyFits(suppressionPK(t), string(b)) {
 			return suppression.Page{}, derrors.Validation(derrors.FieldError{Field: "cursor", Message: "is not a cursor this API returned"})
 		}
 		in.ExclusiveStartKey = key(suppressionPK(t), string(b))

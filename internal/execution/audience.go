@@ -304,6 +304,9 @@ func (s *Audiences) Start(ctx context.Context, t tenant.Tenant, createdBy string
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
+	if err := checkAudienceJobs(t, "context", req.Context, cmpOr(s.JobSize, DefaultJobSize)); err != nil {
+		return nil, err
+	}
 	audID := v.Spec.Audience.AudienceID
 	if req.Audience != nil {
 		audID = req.Audience.ID

@@ -86,6 +86,9 @@ func (r *Recurrences) Create(ctx context.Context, t tenant.Tenant, campaignID st
 	if err := f.Err(); err != nil {
 		return Recurrence{}, err
 	}
+	if err := checkAudienceJobs(t, "context", in.Context, cmpOr(r.Audiences.JobSize, DefaultJobSize)); err != nil {
+		return Recurrence{}, err
+	}
 	c, err := r.Campaigns.GetCampaign(ctx, t, campaignID)
 	if err != nil {
 		return Recurrence{}, err

@@ -92,7 +92,11 @@ func (r UnitaryRequest) Validate() error {
 			f.Add(p+".namespace", "is required")
 		}
 		if rc.UserID != "" && rc.Namespace != "" {
-			profile.ValidateIdentity(&f, p+".userId", profile.Identity{Namespace: rc.Namespace, ID: rc.UserID})
+			if profile.ValidNamespace(rc.Namespace) {
+				profile.ValidateIdentity(&f, p+".userId", profile.Identity{Namespace: rc.Namespace, ID: rc.UserID})
+			} else {
+				f.Add(p+".namespace", "must be 1-64 of letters, digits, '_' and '-'")
+			}
 			key := rc.Namespace + "\x00" + rc.UserID
 			if j, dup := seen[key]; dup {
 				f.Add(p+".userId", "duplicates recipients[%d].userId", j)
@@ -138,9 +142,9 @@ func checkPushInfo(f *derrors.Fields, p string, pi *PushInfo) {
 	}
 }
 
-func hasControl(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
-}
+// hasControl reports a character that has no place in an id or a token
+// (address.IsControl: C0, DEL, C1, U+2028, U+2029).
+func hasControl(s string) bool { return address.HasControl(s) }
 
 // jsonSize is v's size as JSON the way a caller sends it: json.Marshal
 // would count each '<', '>' and '&' as a 6-byte \u escape and refuse
@@ -163,7 +167,7 @@ func checkID(f *derrors.Fields, field, v string) {
 		f.Add(field, "is required")
 	case len(v) > maxIDLen:
 		f.Add(field, "must be at most %d bytes", maxIDLen)
-	case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+	case hasControl(v):
 		f.Add(field, "must not contain control characters")
 	}
 }

@@ -111,9 +111,12 @@ func (s *Service) now() time.Time {
 //
 // The same requestId with the same body returns the first response and
 // sends nothing more; with another body it is a derrors.Conflict. Only a
-// live campaign inside its schedule can be triggered. Unknown "aep"
-// profiles are created when the campaign allows it; otherwise the whole
-// call is refused (derrors.NotFound naming them) and nothing is sent.
+// live campaign inside its schedule can be triggered. A recipient whose
+// job (with its profile override and context) would be over the queue's
+// message limit is a derrors.TooLarge naming it, and nothing is stored.
+// Unknown "aep" profiles are created when the campaign allows it;
+// otherwise the whole call is refused (derrors.NotFound naming them) and
+// nothing is sent.
 func (s *Service) Unitary(ctx context.Context, t tenant.Tenant, createdBy string, req UnitaryRequest) (Response, error) {
 	hash := bodyHash(req)
 	if resp, done, err := s.replay(ctx, t, req, hash); done || err != nil {
@@ -132,9 +135,6 @@ func (s *Service) Unitary(ctx context.Context, t tenant.Tenant, createdBy string
 	if err := f.Err(); err != nil {
 		return Response{}, err
 	}
-	if err := s.ensureProfiles(ctx, t, v, req.Recipients); err != nil {
-		return Response{}, err
-	}
 	now := s.now()
 	id := uuid.NewString()
 	if s.NewID != nil {
@@ -144,6 +144,14 @@ func (s *Service) Unitary(ctx context.Context, t tenant.Tenant, createdBy string
 	rec := Record{RequestID: req.RequestID, BodyHash: hash, Response: resp, Version: v.Number, ExpiresAt: now.Add(IdempotencyTTL)}
 	ex := Execution{ID: id, Kind: "unitary", RequestID: req.RequestID, CampaignID: req.CampaignID,
 		Version: v.Number, RecipientCount: len(req.Recipients), CreatedAt: now, CreatedBy: createdBy}
+	// Every job must fit on the queue before anything is stored or created.
+	jobs, err := unitaryJobs(t, req, rec, v.Channel)
+	if err != nil {
+		return Response{}, err
+	}
+	if err := s.ensureProfiles(ctx, t, v, req.Recipients); err != nil {
+		return Response{}, err
+	}
 	err = s.Store.Begin(ctx, t, rec, ex)
 	if derrors.Is(err, derrors.Conflict) {
 		// A concurrent identical (or conflicting) call got there first.
@@ -153,7 +161,7 @@ func (s *Service) Unitary(ctx context.Context, t tenant.Tenant, createdBy string
 	if err != nil {
 		return Response{}, fmt.Errorf("record execution: %w", err)
 	}
-	if err := s.enqueue(ctx, t, req, rec, v.Channel); err != nil {
+	if err := s.enqueue(ctx, t, req.RequestID, rec, jobs); err != nil {
 		return Response{}, err
 	}
 	s.log().InfoContext(ctx, "execution accepted", "executionId", id, "campaignId", req.CampaignID,
@@ -177,7 +185,11 @@ func (s *Service) replay(ctx context.Context, t tenant.Tenant, req UnitaryReques
 	if !rec.Enqueued {
 		// The first call stopped between recording and queueing (or is
 		// still queueing): queue again; the ledger drops duplicates.
-		if err := s.enqueue(ctx, t, req, rec, ""); err != nil {
+		jobs, err := unitaryJobs(t, req, rec, "")
+		if err != nil {
+			return Response{}, true, fmt.Errorf("rebuild the jobs of %s: %w", rec.Response.ExecutionID, err)
+		}
+		if err := s.enqueue(ctx, t, req.RequestID, rec, jobs); err != nil {
 			return Response{}, true, err
 		}
 	}
@@ -261,26 +273,13 @@ func (s *Service) ensureProfiles(ctx context.Context, t tenant.Tenant, v campaig
 	return nil
 }
 
-// enqueue puts one job per recipient on the queue (so a throttled
-// recipient is retried alone) and marks the record enqueued. ch is the
-// version's channel when known (a replay does not read it).
-func (s *Service) enqueue(ctx context.Context, t tenant.Tenant, req UnitaryRequest, rec Record, ch campaign.Channel) error {
-	jobs := make([]delivery.Job, len(req.Recipients))
-	for i, r := range req.Recipients {
-		dr := delivery.Recipient{Type: r.Type, UserID: r.UserID, Namespace: r.Namespace, Profile: r.Profile, Context: r.Context}
-		if cd := r.ChannelData; cd != nil {
-			dr.Email, dr.Phone = cd.EmailAddress, cd.MobilePhoneNumber
-			if pi := cd.PushInfo; pi != nil {
-				dr.Push = &delivery.PushTarget{AppID: pi.AppID, Platform: pi.Platform, Token: pi.Token}
-			}
-		}
-		jobs[i] = delivery.Job{Tenant: t, ExecutionID: rec.Response.ExecutionID, CampaignID: req.CampaignID,
-			Version: rec.Version, Channel: ch, Ledger: delivery.LedgerV2, Recipients: []delivery.Recipient{dr}}
-	}
+// enqueue puts the execution's jobs on the queue and marks the record
+// enqueued.
+func (s *Service) enqueue(ctx context.Context, t tenant.Tenant, requestID string, rec Record, jobs []delivery.Job) error {
 	if err := s.Queue.Enqueue(ctx, jobs); err != nil {
 		return fmt.Errorf("enqueue execution %s: %w", rec.Response.ExecutionID, err)
 	}
-	if err := s.Store.MarkEnqueued(ctx, t, req.RequestID); err != nil {
+	if err := s.Store.MarkEnqueued(ctx, t, requestID); err != nil {
 		return fmt.Errorf("mark execution %s enqueued: %w", rec.Response.ExecutionID, err)
 	}
 	return nil

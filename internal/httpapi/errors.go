@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/strictjson"
 )
 
 // ErrorResponse is the body of every error: the AJO contract's
@@ -105,14 +106,15 @@ func jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
 }
 
 // decodeJSON decodes exactly one JSON value from body into v. strict
-// rejects unknown fields (management bodies); the execution API ignores
-// them, as AJO does. Every decoder error becomes a field error.
+// rejects unknown fields (management bodies) and names every wrong field
+// by its full path (strictjson); the execution API ignores unknown
+// fields, as AJO does. Every decoder error becomes a field error.
 func decodeJSON(body []byte, v any, strict bool) error {
+	if strict {
+		return strictjson.Decode(body, v)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	if strict {
-		dec.DisallowUnknownFields()
-	}
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
@@ -137,11 +139,7 @@ func jsonError(err error) error {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return derrors.Validation(derrors.FieldError{Field: "body", Message: "malformed JSON: unexpected end of input"})
 	}
-	msg := err.Error()
-	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return derrors.Validation(derrors.FieldError{Field: strings.Trim(name, `"`), Message: "is not a known field"})
-	}
-	return derrors.Validation(derrors.FieldError{Field: "body", Message: "malformed JSON: " + msg})
+	return derrors.Validation(derrors.FieldError{Field: "body", Message: "malformed JSON: " + err.Error()})
 }
 
 func jsonType(kind string) string {

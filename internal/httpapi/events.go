@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/strictjson"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -78,6 +79,9 @@ func runEventBody(ctx context.Context, svc *execution.Service, aud *execution.Au
 		return 0, nil, derrors.New(derrors.Forbidden, "events and schedules are not accepted: no event tenant is configured (HERALD_EVENT_ORG, HERALD_EVENT_SANDBOX)")
 	}
 	p := auth.Principal{KeyID: by, Tenant: ev}
+	if err := strictjson.CheckText(body); err != nil {
+		return 0, nil, err
+	}
 	var probe struct {
 		Recipients json.RawMessage `json:"recipients"`
 	}

@@ -5,14 +5,18 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/strictjson"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -79,6 +83,9 @@ func (rt *router) dispatch(ctx context.Context, r *request) (int, events.APIGate
 			return fail(derrors.New(derrors.Forbidden, "the credential lacks the %s scope", rte.scopes[0]))
 		}
 	}
+	if err := checkParams(r.event); err != nil {
+		return fail(err)
+	}
 	body, err := readBody(r.event, rte.maxBody)
 	if err != nil {
 		return fail(err)
@@ -122,7 +129,36 @@ func readBody(ev events.APIGatewayV2HTTPRequest, limit int) ([]byte, error) {
 	if limit > 0 && len(body) > limit {
 		return nil, derrors.New(derrors.TooLarge, "the request body is %d bytes; the limit is %d", len(body), limit)
 	}
+	// encoding/json would turn bad text into U+FFFD without a word.
+	if err := strictjson.CheckText(body); err != nil {
+		return nil, err
+	}
 	return body, nil
+}
+
+// maxPathParam bounds a path parameter: every id Herald issues or
+// accepts (campaigns, profiles, addresses, executions) is far shorter, and
+// a store key built from a longer one could exceed DynamoDB's key size.
+const maxPathParam = 512
+
+// checkParams refuses path and query parameters that are not valid UTF-8
+// (a key built from one would not be the key the caller meant) and path
+// parameters over maxPathParam bytes.
+func checkParams(ev events.APIGatewayV2HTTPRequest) error {
+	var f derrors.Fields
+	for _, m := range []map[string]string{ev.PathParameters, ev.QueryStringParameters} {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if !utf8.ValidString(k) || !utf8.ValidString(m[k]) {
+				f.Add(strings.ToValidUTF8(k, "\uFFFD"), "must be valid UTF-8")
+			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(ev.PathParameters)) {
+		if len(ev.PathParameters[k]) > maxPathParam {
+			f.Add(k, "must be at most %d bytes", maxPathParam)
+		}
+	}
+	return f.Err()
 }
 
 // Authorizer context keys, set by the authorizer and read by handlers.

@@ -203,7 +203,7 @@ func (s *Store) BeginAudience(_ context.Context, t tenant.Tenant, rec execution.
 		return derrors.New(derrors.Conflict, "request %q already exists", rec.RequestID)
 	}
 	s.records[k(t, rec.RequestID)] = rec
-	s.ad().executions[k(t, ex.ID)] = clone(ex)
+	s.ad().executions[k(t, ex.ID)] = cloneDoc(ex)
 	return nil
 }
 
@@ -215,7 +215,7 @@ func (s *Store) GetAudienceExecution(_ context.Context, t tenant.Tenant, id stri
 	if !ok {
 		return ex, notFound(fmt.Sprintf("audience execution %q", id))
 	}
-	return clone(ex), nil
+	return cloneDoc(ex), nil
 }
 
 // SetAudienceState implements execution.AudienceStore.
@@ -249,7 +249,7 @@ func (s *Store) AcquireLease(_ context.Context, t tenant.Tenant, id, token strin
 	}
 	ex.LeaseToken, ex.LeaseUntil = token, until
 	s.ad().executions[k(t, id)] = ex
-	return clone(ex), nil
+	return cloneDoc(ex), nil
 }
 
 // SaveProgress implements execution.AudienceStore.
@@ -341,7 +341,7 @@ func (s *Store) PutRecurrence(_ context.Context, t tenant.Tenant, r execution.Re
 	if _, ok := m[r.ID]; ok {
 		return derrors.New(derrors.Conflict, "recurrence %s already exists", r.ID)
 	}
-	m[r.ID] = clone(r)
+	m[r.ID] = cloneDoc(r)
 	return nil
 }
 
@@ -353,7 +353,7 @@ func (s *Store) GetRecurrence(_ context.Context, t tenant.Tenant, campaignID, id
 	if !ok {
 		return r, notFound(fmt.Sprintf("recurrence %q", id))
 	}
-	return clone(r), nil
+	return cloneDoc(r), nil
 }
 
 // ListRecurrences implements execution.RecurrenceStore.
@@ -362,7 +362,7 @@ func (s *Store) ListRecurrences(_ context.Context, t tenant.Tenant, campaignID s
 	defer s.mu.Unlock()
 	var out []execution.Recurrence
 	for _, r := range s.ad().recurrences[k(t, campaignID)] {
-		out = append(out, clone(r))
+		out = append(out, cloneDoc(r))
 	}
 	slices.SortFunc(out, func(a, b execution.Recurrence) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil

@@ -6,6 +6,7 @@
 package memory
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -660,6 +661,23 @@ func clone[T any](v T) T {
 	return out
 }
 
+// cloneDoc is clone for what the DynamoDB store keeps as a JSON document
+// (audience executions, recurrences): numbers come back as json.Number,
+// exact, as they do from there.
+func cloneDoc[T any](v T) T {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	var out T
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil {
+		panic(err)
+	}
+	return out
+}
+
 // Queue records enqueued jobs.
 type Queue struct {
 	mu   sync.Mutex
@@ -670,12 +688,22 @@ type Queue struct {
 	Err error
 }
 
-// Enqueue implements execution.Queue.
+// Enqueue implements execution.Queue. Like the SQS queue, it refuses a
+// job whose encoding is over delivery.MaxJobSize (recording nothing).
 func (q *Queue) Enqueue(_ context.Context, jobs []delivery.Job) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.Err != nil {
 		return q.Err
+	}
+	for i, j := range jobs {
+		b, err := delivery.EncodeJob(j)
+		if err != nil {
+			return fmt.Errorf("job %d: %w", i, err)
+		}
+		if len(b) > delivery.MaxJobSize {
+			return fmt.Errorf("job %d is %d bytes, over the queue's limit of %d", i, len(b), delivery.MaxJobSize)
+		}
 	}
 	q.jobs = append(q.jobs, jobs...)
 	return nil

@@ -18,7 +18,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	_ "time/tzdata" // IANA zones for validation, whatever the Lambda image has
+	_ "time/tzdata"
+	"unicode/utf8" // IANA zones for validation, whatever the Lambda image has
 
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/derrors"
@@ -277,6 +278,8 @@ var localePattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
 func validate(f *derrors.Fields, prefix string, p Profile) {
 	if b, _ := json.Marshal(p.Attributes); len(b) > MaxAttributesSize {
 		f.Add(join(prefix, "attributes"), "must be at most %d bytes of JSON", MaxAttributesSize)
+	} else {
+		CheckAttributes(f, join(prefix, "attributes"), p.Attributes)
 	}
 	if len(p.Identities) > MaxIdentities {
 		f.Add(join(prefix, "identities"), "must have at most %d identities", MaxIdentities)
@@ -472,8 +475,9 @@ func (s *Service) Delete(ctx context.Context, t tenant.Tenant, id Identity) erro
 
 // Batch upserts up to MaxBatch profiles. Invalid items are reported and
 // skipped; the others are stored. Results are in request order with an
-// HTTP-like status per item (200 stored, 400 invalid, 409 identity
-// conflict, 500 store failure).
+// HTTP-like status per item: 200 stored; 400 invalid, or refused by the
+// store as it is (never worth retrying); 409 identity conflict; 503 the
+// store is throttling and 500 it failed, both worth retrying.
 func (s *Service) Batch(ctx context.Context, t tenant.Tenant, items []BatchItem) ([]BatchResult, error) {
 	switch {
 	case items == nil:
@@ -537,9 +541,16 @@ func (s *Service) Batch(ctx context.Context, t tenant.Tenant, items []BatchItem)
 			continue
 		}
 		r := &results[at[k]]
-		r.Status, r.Detail = 500, "the profile could not be stored; retry it"
-		if derrors.Is(err, derrors.Conflict) {
+		switch derrors.KindOf(err) {
+		case derrors.Conflict:
 			r.Status, r.Detail = 409, err.Error()
+		case derrors.Invalid, derrors.TooLarge:
+			// The store refused the profile itself: a retry cannot succeed.
+			r.Status, r.Detail = 400, "the profile cannot be stored as it is; it was not retried"
+		case derrors.Throttled:
+			r.Status, r.Detail = 503, "the store is busy; retry this profile later"
+		default:
+			r.Status, r.Detail = 500, "the profile could not be stored; retry it"
 		}
 	}
 	return results, nil
@@ -583,11 +594,6 @@ func ValidNamespace(s string) bool {
 	return true
 }
 
-func hasControl(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return true
-		}
-	}
-	return false
-}
+// hasControl reports a character that has no place in an identifier or a
+// token: C0 and C1 controls, DEL, U+2028 and U+2029, or invalid UTF-8.
+func hasControl(s string) bool { return address.HasControl(s) || !utf8.ValidString(s) }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/execution"
 )
 
@@ -36,11 +37,11 @@ func (q *Queue) EnqueueDelayed(ctx context.Context, jobs []execution.DelayedJob)
 		return nil
 	}
 	for i, j := range jobs {
-		body, err := Encode(j.Job)
+		body, err := delivery.EncodeJob(j.Job)
 		if err != nil {
-			return fmt.Errorf("encode job: %w", err)
+			return fmt.Errorf("job %d: %w", i, err)
 		}
-		if len(body) > maxBatchBytes {
+		if len(body) > delivery.MaxJobSize {
 			return fmt.Errorf("job %d is %d bytes, over SQS's limit", i, len(body))
 		}
 		if j.Delay < 0 || j.Delay > execution.MaxDelay {

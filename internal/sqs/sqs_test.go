@@ -2,7 +2,6 @@ package sqs_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,55 +23,6 @@ func job(userIDs ...string) delivery.Job {
 		j.Recipients = append(j.Recipients, delivery.Recipient{Type: "external", UserID: id, Namespace: "crmId"})
 	}
 	return j
-}
-
-func TestEncodeDecodeRoundTrip(t *testing.T) {
-	want := job()
-	want.Recipients = []delivery.Recipient{{
-		Type: "aep", UserID: "jane@example.com", Namespace: "email", Email: "jane+orders@example.com",
-		Profile: map[string]any{"person": map[string]any{"name": map[string]any{"firstName": "Jane <J> & Co"}}},
-		Context: map[string]any{
-			"banner":  `<a href="https://example.com/?a=1&b=2">Shop</a>`,
-			"orderId": json.Number("12345678901234567890"), // beyond float64's exact range
-			"total":   json.Number("19.990"),
-			"items":   []any{map[string]any{"sku": "A-1", "qty": json.Number("2")}},
-			"gift":    true,
-			"note":    nil,
-		},
-	}}
-
-	body, err := sqs.Encode(want)
-	if err != nil {
-		t.Fatalf("Encode: %v", err)
-	}
-	s := string(body)
-	for _, raw := range []string{`<a href=\"https://example.com/?a=1&b=2\">Shop</a>`, `Jane <J> & Co`, `12345678901234567890`, `19.990`} {
-		if !strings.Contains(s, raw) {
-			t.Errorf("Encode() = %s\nwant it to hold %s unescaped", s, raw)
-		}
-	}
-	if strings.Contains(s, `\u003c`) || strings.Contains(s, `\u0026`) {
-		t.Errorf("Encode() escaped HTML: %s", s)
-	}
-	if strings.HasSuffix(s, "\n") {
-		t.Errorf("Encode() ends with a newline")
-	}
-
-	got, err := sqs.Decode(s)
-	if err != nil {
-		t.Fatalf("Decode: %v", err)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Decode(Encode(job)) mismatch (-want +got):\n%s", diff)
-	}
-}
-
-func TestDecodeRejectsGarbage(t *testing.T) {
-	for _, body := range []string{"", "{", `{"version":"three"}`, "not json"} {
-		if _, err := sqs.Decode(body); err == nil {
-			t.Errorf("Decode(%q) error = nil, want an error", body)
-		}
-	}
 }
 
 // fakeSQS records SendMessageBatch calls and can refuse entries.
@@ -131,9 +81,9 @@ func TestEnqueue(t *testing.T) {
 						t.Errorf("entry id %q repeats within one batch", aws.ToString(e.Id))
 					}
 					ids[aws.ToString(e.Id)] = true
-					j, err := sqs.Decode(aws.ToString(e.MessageBody))
+					j, err := delivery.DecodeJob([]byte(aws.ToString(e.MessageBody)))
 					if err != nil {
-						t.Fatalf("Decode(sent body): %v", err)
+						t.Fatalf("DecodeJob(sent body): %v", err)
 					}
 					got = append(got, j)
 				}

@@ -83,8 +83,13 @@ func decodeOne(body []byte, doc *any) error {
 	return nil
 }
 
+// join names the member name of the object at path. An empty name is
+// written [""], so the path never comes out empty or ending in a dot.
 func join(path, name string) string {
-	if path == "" {
+	switch {
+	case name == "":
+		return path + `[""]`
+	case path == "":
 		return name
 	}
 	return path + "." + name

@@ -37,6 +37,7 @@ func TestDecodeNamesEveryWrongFieldByItsPath(t *testing.T) {
 		{"wrong types are named", `{"name":1,"inner":{"n":"1","names":"a"},"list":{}}`, []string{"inner.n", "inner.names", "list", "name"}},
 		{"a fraction is not an integer", `{"inner":{"n":1.5}}`, []string{"inner.n"}},
 		{"a date must be RFC 3339", `{"inner":{"at":"14/07/2026"}}`, []string{"inner.at"}},
+		{"an empty member name is named, not an empty path", `{"":1,"inner":{"":2}}`, []string{`[""]`, `inner[""]`}},
 		{"malformed JSON is a body error", `{"name":`, []string{"body"}},
 		{"a second value is a body error", `{} {}`, []string{"body"}},
 	}

@@ -1,0 +1,72 @@
+package delivery
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// MaxJobSize is the largest encoded job the dispatch queue takes: SQS's
+// 256 KiB message limit less a margin for the SendMessageBatch envelope.
+// The execution service checks every job against it before it stores
+// anything, so a call whose jobs could never be queued is refused whole.
+const MaxJobSize = 250 << 10
+
+// EncodeJob returns a job's queue message body: compact JSON, numbers as
+// they came, with '<', '>', '&', U+2028 and U+2029 written as themselves.
+//
+// encoding/json escapes U+2028 and U+2029 as \u2028 and \u2029 whatever
+// SetEscapeHTML says (it guards JSONP, which evaluates JSON as JavaScript),
+// so each 3-byte character becomes 6 bytes and a request whose profile
+// override is all U+2028 would encode to twice its size. Written raw they
+// are valid JSON and valid SQS message characters, and a job is then never
+// larger than the request it came from plus its envelope (ids, tenant).
+func EncodeJob(j Job) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(j); err != nil {
+		return nil, fmt.Errorf("encode job: %w", err)
+	}
+	return unescapeSeparators(bytes.TrimRight(b.Bytes(), "\n")), nil
+}
+
+// DecodeJob parses a message body into a job, keeping numbers exact.
+func DecodeJob(body []byte) (Job, error) {
+	var j Job
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&j); err != nil {
+		return j, fmt.Errorf("decode job: %w", err)
+	}
+	return j, nil
+}
+
+// unescapeSeparators turns encoding/json's \u2028 and \u2029 escapes back
+// into the characters. In its output a backslash only starts an escape, so
+// skipping every escaped character (an escaped backslash included) finds
+// exactly the escapes.
+func unescapeSeparators(b []byte) []byte {
+	if !bytes.Contains(b, []byte(`\u202`)) {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			out = append(out, b[i])
+			continue
+		}
+		if s := b[i:]; len(s) >= 6 && string(s[:5]) == `\u202` && (s[5] == '8' || s[5] == '9') {
+			sep := "\u2028"
+			if s[5] == '9' {
+				sep = "\u2029"
+			}
+			out = append(out, sep...)
+			i += 5
+			continue
+		}
+		out = append(out, b[i], b[i+1])
+		i++
+	}
+	return out
+}

@@ -1,0 +1,88 @@
+package delivery_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+func testJob() delivery.Job {
+	return delivery.Job{Tenant: tenant.Tenant{Org: "acme", Sandbox: "prod"}, ExecutionID: "ex-1", CampaignID: "c-1", Version: 3}
+}
+
+func TestEncodeDecodeJobRoundTrip(t *testing.T) {
+	want := testJob()
+	want.Recipients = []delivery.Recipient{{
+		Type: "aep", UserID: "jane@example.com", Namespace: "email", Email: "jane+orders@example.com",
+		Profile: map[string]any{"person": map[string]any{"name": map[string]any{"firstName": "Jane <J> & Co"}}},
+		Context: map[string]any{
+			"banner":  `<a href="https://example.com/?a=1&b=2">Shop</a>`,
+			"orderId": json.Number("12345678901234567890"), // beyond float64's exact range
+			"total":   json.Number("19.990"),
+			"items":   []any{map[string]any{"sku": "A-1", "qty": json.Number("2")}},
+			"lines":   "one\u2028two\u2029three",
+			"path":    `C:\u2028 is not an escape here`,
+			"gift":    true,
+			"note":    nil,
+		},
+	}}
+
+	body, err := delivery.EncodeJob(want)
+	if err != nil {
+		t.Fatalf("EncodeJob: %v", err)
+	}
+	s := string(body)
+	for _, raw := range []string{`<a href=\"https://example.com/?a=1&b=2\">Shop</a>`, `Jane <J> & Co`, `12345678901234567890`, `19.990`,
+		"one\u2028two\u2029three", `C:\\u2028 is not an escape here`} {
+		if !strings.Contains(s, raw) {
+			t.Errorf("EncodeJob() = %s\nwant it to hold %s unescaped", s, raw)
+		}
+	}
+	for _, esc := range []string{`\u003c`, `\u0026`, `two\u2029`, `one\u2028`} {
+		if strings.Contains(s, esc) {
+			t.Errorf("EncodeJob() holds the escape %s: %s", esc, s)
+		}
+	}
+	if strings.HasSuffix(s, "\n") {
+		t.Errorf("EncodeJob() ends with a newline")
+	}
+
+	got, err := delivery.DecodeJob(body)
+	if err != nil {
+		t.Fatalf("DecodeJob: %v", err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("DecodeJob(EncodeJob(job)) mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// A profile override of 78,000 U+2028 made a 468 KB job out of a 234 KB
+// request on main: encoding/json escapes each 3-byte character as 6 bytes.
+func TestEncodeJobKeepsLineSeparatorsAtTheirSize(t *testing.T) {
+	j := testJob()
+	override := strings.Repeat("\u2028", 78000)
+	j.Recipients = []delivery.Recipient{{Type: "external", UserID: "u", Namespace: "crmId", Profile: map[string]any{"s": override}}}
+	body, err := delivery.EncodeJob(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if max := len(override) + 1024; len(body) > max {
+		t.Errorf("EncodeJob() is %d bytes for %d bytes of U+2028, want at most %d", len(body), len(override), max)
+	}
+	if len(body) > delivery.MaxJobSize {
+		t.Errorf("EncodeJob() is %d bytes, over MaxJobSize %d", len(body), delivery.MaxJobSize)
+	}
+}
+
+func TestDecodeJobRejectsGarbage(t *testing.T) {
+	for _, body := range []string{"", "{", `{"version":"three"}`, "not json"} {
+		if _, err := delivery.DecodeJob([]byte(body)); err == nil {
+			t.Errorf("DecodeJob(%q) error = nil, want an error", body)
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package execution
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+// A call is refused whole, before anything is stored or created, when one
+// of its jobs could never be put on the queue: otherwise its idempotency
+// and execution records would be stored and every retry would fail.
+
+// unitaryJobs builds the jobs of a unitary execution, one per recipient
+// (so a throttled recipient is retried alone), and checks each against
+// delivery.MaxJobSize with its profile override and context: a job over
+// it is a derrors.TooLarge naming the recipient.
+func unitaryJobs(t tenant.Tenant, req UnitaryRequest, rec Record, ch campaign.Channel) ([]delivery.Job, error) {
+	jobs := make([]delivery.Job, len(req.Recipients))
+	var f derrors.Fields
+	for i, r := range req.Recipients {
+		dr := delivery.Recipient{Type: r.Type, UserID: r.UserID, Namespace: r.Namespace, Profile: r.Profile, Context: r.Context}
+		if cd := r.ChannelData; cd != nil {
+			dr.Email, dr.Phone = cd.EmailAddress, cd.MobilePhoneNumber
+			if pi := cd.PushInfo; pi != nil {
+				dr.Push = &delivery.PushTarget{AppID: pi.AppID, Platform: pi.Platform, Token: pi.Token}
+			}
+		}
+		jobs[i] = delivery.Job{Tenant: t, ExecutionID: rec.Response.ExecutionID, CampaignID: req.CampaignID,
+			Version: rec.Version, Channel: ch, Ledger: delivery.LedgerV2, Recipients: []delivery.Recipient{dr}}
+		n, err := encodedSize(jobs[i])
+		if err != nil {
+			return nil, fmt.Errorf("recipient %d: %w", i, err)
+		}
+		if n > delivery.MaxJobSize {
+			f.Add(fmt.Sprintf("recipients[%d]", i), "makes a %d-byte delivery job with its profile and context; the limit is %d", n, delivery.MaxJobSize)
+		}
+	}
+	if len(f) > 0 {
+		return nil, tooLarge(f)
+	}
+	return jobs, nil
+}
+
+// checkAudienceJobs checks the largest job an audience fan-out can make
+// with context (field names it in the error): jobSize members, each with
+// the longest identity a member may have, and the shared context.
+func checkAudienceJobs(t tenant.Tenant, field string, context map[string]any, jobSize int) error {
+	// A 256-byte id of quotes encodes to 512 bytes; no other character
+	// an identity may hold grows more.
+	longest := delivery.Recipient{Type: TypeAEP, UserID: strings.Repeat(`"`, maxIDLen), Namespace: strings.Repeat("n", 64)}
+	j := delivery.Job{Tenant: t, ExecutionID: strings.Repeat("x", 64), CampaignID: strings.Repeat("x", maxIDLen),
+		Version: 1 << 30, Context: context, Recipients: make([]delivery.Recipient, jobSize)}
+	for i := range j.Recipients {
+		j.Recipients[i] = longest
+	}
+	n, err := encodedSize(j)
+	if err != nil {
+		return fmt.Errorf("%s: %w", field, err)
+	}
+	if n > delivery.MaxJobSize {
+		var f derrors.Fields
+		f.Add(field, "would make delivery jobs of up to %d bytes with %d members each; the limit is %d", n, jobSize, delivery.MaxJobSize)
+		return tooLarge(f)
+	}
+	return nil
+}
+
+func encodedSize(j delivery.Job) (int, error) {
+	b, err := delivery.EncodeJob(j)
+	return len(b), err
+}
+
+func tooLarge(f derrors.Fields) error {
+	return &derrors.Error{Kind: derrors.TooLarge, Detail: "a delivery job would be over the dispatch queue's message limit; nothing was stored or sent", Fields: f}
+}
