@@ -142,11 +142,11 @@ func (m *marketing) status(executionID string) execution.StatusResponse {
 	return st
 }
 
-// drainLong drains for up to three minutes: thousands of sends take moto
-// a while.
+// drainLong drains for up to five minutes: thousands of sends take moto
+// a while, longer on a busy machine.
 func drainLong(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	start := time.Now()
 	if err := cloud.Drain(ctx); err != nil {

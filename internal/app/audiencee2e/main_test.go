@@ -26,6 +26,15 @@ import (
 
 var cloud *localcloud.Cloud
 
+// roomyTiming leaves room for what these tests do: thousands of members
+// through one moto on a shared two-core machine, where a fan-out page or
+// a batch of sends can take seconds. FastTiming's 5 s Dispatch and 10 s
+// deadline would turn a slow machine into ambiguous sends; here nothing
+// should fail, so the numbers are loose and the checks stay exact.
+var roomyTiming = localcloud.Timing{DispatchTimeout: 20 * time.Second, SendTimeout: 2 * time.Second, StaleAttempt: 25 * time.Second,
+	RetryFirst: time.Second, RetryMax: 5 * time.Second, RetryDeadline: time.Minute,
+	Visibility: 45 * time.Second, MaxReceiveCount: 40, Env: localcloud.FastTiming.Env}
+
 func TestMain(m *testing.M) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	var logw io.Writer = io.Discard
@@ -34,7 +43,7 @@ func TestMain(m *testing.M) {
 	}
 	var err error
 	cloud, err = localcloud.Start(ctx, localcloud.Options{
-		TemplatePath: "../../../template.yaml", Addr: "127.0.0.1:0", ManualPolling: true, Now: clock.Now, Timing: &localcloud.FastTiming,
+		TemplatePath: "../../../template.yaml", Addr: "127.0.0.1:0", ManualPolling: true, Now: clock.Now, Timing: &roomyTiming,
 		Log: slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	cancel()
