@@ -62,11 +62,20 @@ func (s *Audiences) FanOut(ctx context.Context, t tenant.Tenant, id string, budg
 		if !now.Before(deadline) || ctxShort(ctx) {
 			return s.continueAt(ctx, t, ex, now)
 		}
-		want := pageSize
+		page, err := s.Members.Members(ctx, t, ex.AudienceID, ex.Cursor, pageSize)
+		if derrors.Is(err, derrors.Invalid) || derrors.Is(err, derrors.NotFound) {
+			return s.fail(ctx, t, ex, "the audience could not be read: "+err.Error())
+		}
+		if err != nil {
+			return fmt.Errorf("read audience %s: %w", ex.AudienceID, err)
+		}
 		var slots time.Time
-		if ex.Rate > 0 {
+		if ex.Rate > 0 && len(page.Members) > 0 {
+			// Slots for the members read, not for a page: a small
+			// audience takes only its own time on the campaign's
+			// timeline, and the next execution starts where it ends.
 			windowEnd := ex.StartedAt.Add(MaxWindow)
-			first, got, err := s.Pacer.Reserve(ctx, t, ex.CampaignID, want, ex.Rate, now, minTime(now.Add(MaxDelay), windowEnd))
+			first, got, err := s.Pacer.Reserve(ctx, t, ex.CampaignID, len(page.Members), ex.Rate, now, minTime(now.Add(MaxDelay), windowEnd))
 			if err != nil {
 				return fmt.Errorf("pace execution %s: %w", id, err)
 			}
@@ -78,14 +87,21 @@ func (s *Audiences) FanOut(ctx context.Context, t tenant.Tenant, id string, budg
 				// when it is 14 minutes away.
 				return s.continueAt(ctx, t, ex, first.Add(-MaxDelay+time.Minute))
 			}
-			want, slots = got, first
-		}
-		page, err := s.Members.Members(ctx, t, ex.AudienceID, ex.Cursor, want)
-		if derrors.Is(err, derrors.Invalid) || derrors.Is(err, derrors.NotFound) {
-			return s.fail(ctx, t, ex, "the audience could not be read: "+err.Error())
-		}
-		if err != nil {
-			return fmt.Errorf("read audience %s: %w", ex.AudienceID, err)
+			if ex.QueuedBehind == 0 && ex.Enqueued == 0 && first.Sub(ex.StartedAt) >= time.Second {
+				// Earlier executions of the campaign still hold the
+				// timeline: this one waits its turn, and says so.
+				ex.QueuedBehind = first.Sub(ex.StartedAt).Round(time.Second)
+			}
+			if got < len(page.Members) {
+				// The slots end within this page (15 minutes ahead, or
+				// the 12-hour window): read just the members that have
+				// one, so the cursor stops after the last of them.
+				if page, err = s.Members.Members(ctx, t, ex.AudienceID, ex.Cursor, got); err != nil {
+					return fmt.Errorf("read audience %s: %w", ex.AudienceID, err)
+				}
+				page.Members = page.Members[:min(got, len(page.Members))]
+			}
+			slots = first
 		}
 		if len(page.Members) > 0 {
 			if err := s.Queue.EnqueueDelayed(ctx, s.jobs(t, ex, page, slots, s.now())); err != nil {

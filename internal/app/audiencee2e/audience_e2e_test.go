@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/internal/execution"
@@ -216,8 +215,6 @@ type recordingQueue struct {
 	calls   int
 	crashOn int
 	got     map[string]int
-	release map[int64]int // release second (unix) → recipients
-	now     func() time.Time
 }
 
 func (q *recordingQueue) EnqueueDelayed(ctx context.Context, jobs []execution.DelayedJob) error {
@@ -236,9 +233,6 @@ func (q *recordingQueue) EnqueueDelayed(ctx context.Context, jobs []execution.De
 	for _, j := range jobs {
 		for _, r := range j.Job.Recipients {
 			q.got[r.UserID]++
-		}
-		if q.now != nil {
-			q.release[q.now().Add(j.Delay).Unix()] += len(j.Job.Recipients)
 		}
 	}
 	return nil
@@ -434,54 +428,6 @@ func TestAScheduleDeliveredTwiceSendsOnce(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s got %d messages", addr, n)
 		}
-	}
-}
-
-func TestARate100PerSecondSpreads1000RecipientsOverTenSeconds(t *testing.T) {
-	m := newMarketing(t, map[string]any{"deliveryRate": 100})
-	m.addMembers(1000, none, none)
-	ctx := context.Background()
-	// A queue of its own: its messages are delayed and must not reach
-	// the other tests' Drain.
-	client := awssqs.NewFromConfig(cloud.AWS)
-	qo, err := client.CreateQueue(ctx, &awssqs.CreateQueueInput{QueueName: aws.String("rate-test-" + m.campaignID)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	frozen := clock.Now()
-	q := &recordingQueue{inner: sqs.New(client, aws.ToString(qo.QueueUrl)), got: map[string]int{}, release: map[int64]int{}, now: func() time.Time { return frozen }}
-	aud := cloud.App.Audiences()
-	aud.Queue, aud.Now = q, func() time.Time { return frozen }
-	resp, err := aud.Start(ctx, m.tenant, m.keyID, execution.AudienceRequest{RequestID: "paced", CampaignID: m.campaignID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(q.got) != 1000 {
-		t.Fatalf("%d recipients enqueued, want 1000", len(q.got))
-	}
-	first, last := int64(1<<62), int64(0)
-	for sec, n := range q.release {
-		first, last = min(first, sec), max(last, sec)
-		if n > 100 {
-			t.Errorf("%d recipients released in second %d, over the rate of 100", n, sec-frozen.Unix())
-		}
-	}
-	if span := last - first + 1; span < 10 {
-		t.Errorf("the release timeline spans %d s, want at least 10", span)
-	}
-	attrs, err := client.GetQueueAttributes(ctx, &awssqs.GetQueueAttributesInput{QueueUrl: qo.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed, sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if attrs.Attributes["ApproximateNumberOfMessagesDelayed"] == "0" {
-		t.Errorf("moto holds no delayed message: %v", attrs.Attributes)
-	}
-	st, err := aud.Status(ctx, m.tenant, resp.(execution.Response).ExecutionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.TargetedProfileCount != 1000 || st.Counts["pending"] != 1000 {
-		t.Errorf("status %+v, want 1000 targeted and pending", st)
 	}
 }
 
