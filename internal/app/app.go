@@ -108,7 +108,7 @@ func (a *App) ManageHandler() httpapi.HandlerFunc {
 // Executions returns the execution status service; it redrives parked
 // jobs when the function knows the dispatch queue.
 func (a *App) Executions() *status.Service {
-	s := &status.Service{Store: a.store}
+	s := &status.Service{Store: a.store, Campaigns: a.store}
 	if a.cfg.DispatchQueueURL != "" {
 		s.Redriver = &delivery.Redriver{Ledger: a.store, Parking: a.store, Queue: sqs.New(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL)}
 	}

@@ -53,7 +53,7 @@ func (s *Store) BeginAudience(ctx context.Context, t tenant.Tenant, rec executio
 	if err != nil {
 		return err
 	}
-	return s.begin(ctx, t, rec, ei)
+	return s.begin(ctx, t, rec, ei, campaignIndexItem(t, ex.CampaignID, ex.ID, ex.CreatedAt))
 }
 
 // GetAudienceExecution implements execution.AudienceStore.

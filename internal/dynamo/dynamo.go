@@ -17,7 +17,8 @@
 //	audience member      T#<tk>#AUD#<id>                     M#<namespace>#<id>
 //	audience execution   T#<tk>#EXEC#<id>                    EXEC      (kind "audience", state, leaseToken, doc)
 //	campaign schedule    T#<tk>#CAMP#<id>                    SCH#<schedule name>
-//	recurrence           T#<tk>#CAMP#<id>                    REC#<id>  (doc)
+//	recurrence           T#<tk>#CAMP#<id>                    REC#<id>  (doc; lastAt, lastExecutionId)
+//	campaign execution   T#<tk>#CAMP#<id>                    XI#<2^63-1 − createdAt ns, 19 digits>#<executionId>
 //	pacing timeline      T#<tk>#CAMP#<id>                    PACE      (nextAt, Unix ns)
 //
 // Ledger entries of push carry the device: a digest of the app id and
@@ -49,6 +50,9 @@
 //	                              are filters; the cursor is the last item's key, checked to be
 //	                              the caller's partition
 //	list configurations           Query gsi1 gsi1pk = T#<tk>#CHCFGS (channel, category, name filters)
+//	list a campaign's executions  Query pk = T#<tk>#CAMP#<id>, sk begins_with "XI#" (newest first by
+//	                              construction), then each one's status; written in the
+//	                              transaction that stores the execution
 //	list a campaign's versions    Query pk = T#<tk>#CAMP#<id>, sk begins_with "V#", newest first,
 //	                              projecting only the summary
 //	archive a campaign            PutItem (revision-guarded) with expiresAt, then UpdateItem

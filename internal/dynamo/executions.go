@@ -3,6 +3,8 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -80,14 +82,40 @@ func (s *Store) Begin(ctx context.Context, t tenant.Tenant, rec execution.Record
 	if err != nil {
 		return fmt.Errorf("encode execution: %w", err)
 	}
-	return s.begin(ctx, t, rec, ei)
+	return s.begin(ctx, t, rec, ei, campaignIndexItem(t, ex.CampaignID, ex.ID, ex.CreatedAt))
 }
 
-// begin writes an idempotency record and its execution item in one
-// transaction, provided the requestId is new (or its record expired and
-// awaits the TTL sweep) and the execution id unused; derrors.Conflict
-// otherwise.
-func (s *Store) begin(ctx context.Context, t tenant.Tenant, rec execution.Record, exec map[string]types.AttributeValue) error {
+// A campaign's executions are indexed in its partition, newest first: sk
+// XI#<2^63-1 - createdAt in Unix ns, 19 digits>#<executionId>, so a
+// forward Query reads the latest first. Executions accepted before the
+// index existed are not listed.
+const prefixCampaignExecution = "XI#"
+
+func campaignIndexItem(t tenant.Tenant, campaignID, executionID string, created time.Time) map[string]types.AttributeValue {
+	return key(campaignPK(t, campaignID), fmt.Sprintf("%s%019d#%s", prefixCampaignExecution, math.MaxInt64-created.UnixNano(), executionID))
+}
+
+// CampaignExecutions implements status.Store.
+func (s *Store) CampaignExecutions(ctx context.Context, t tenant.Tenant, campaignID, cursor string, limit int) ([]string, string, error) {
+	items, next, err := s.queryPage(ctx, campaignPK(t, campaignID), prefixCampaignExecution, cursor, limit, true)
+	if err != nil {
+		return nil, "", fmt.Errorf("list executions: %w", err)
+	}
+	ids := make([]string, 0, len(items))
+	for _, item := range items {
+		sk := str(item, attrSK)
+		if i := strings.LastIndexByte(sk, '#'); i > 0 {
+			ids = append(ids, sk[i+1:])
+		}
+	}
+	return ids, next, nil
+}
+
+// begin writes an idempotency record, its execution item and the
+// campaign's index entry in one transaction, provided the requestId is
+// new (or its record expired and awaits the TTL sweep) and the execution
+// id unused; derrors.Conflict otherwise.
+func (s *Store) begin(ctx context.Context, t tenant.Tenant, rec execution.Record, exec, index map[string]types.AttributeValue) error {
 	ri, err := attributevalue.MarshalMap(requestItem{
 		PK: tenantPK(t, skRequest, rec.RequestID), SK: skRequest, RequestID: rec.RequestID, BodyHash: rec.BodyHash,
 		ExecutionID: rec.Response.ExecutionID, Version: rec.Version, CreatedAt: rec.Response.CreatedAt,
@@ -107,6 +135,7 @@ func (s *Store) begin(ctx context.Context, t tenant.Tenant, rec execution.Record
 		{Put: &types.Put{TableName: aws.String(s.table), Item: ri, ConditionExpression: cond.Condition(),
 			ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()}},
 		{Put: &types.Put{TableName: aws.String(s.table), Item: exec, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Put: &types.Put{TableName: aws.String(s.table), Item: index}},
 	}})
 	if isTxConditionFailed(err) {
 		return derrors.New(derrors.Conflict, "request %q already exists", rec.RequestID)

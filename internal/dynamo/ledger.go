@@ -503,7 +503,8 @@ func (s *Store) Summary(ctx context.Context, t tenant.Tenant, exec string) (stat
 			return status.Summary{}, fmt.Errorf("decode execution: %w", err)
 		}
 		sum := status.Summary{ID: ex.ID, Kind: kindAudience, CampaignID: ex.CampaignID, Version: ex.Version, CreatedAt: ex.CreatedAt,
-			Recipients: ex.Targeted, Outside: map[delivery.Outcome]int64{delivery.ExcludedRateWindow: ex.WindowExcluded}}
+			Recipients: ex.Targeted, Outside: map[delivery.Outcome]int64{delivery.ExcludedRateWindow: ex.WindowExcluded},
+			RecurrenceID: execution.RecurrenceOf(ex), QueuedBehind: ex.QueuedBehind}
 		switch ex.State {
 		case execution.StateFannedOut:
 			sum.Settled = true
@@ -534,7 +535,17 @@ func (s *Store) PutExecution(ctx context.Context, t tenant.Tenant, ex execution.
 	if err != nil {
 		return fmt.Errorf("encode execution: %w", err)
 	}
-	return s.putNew(ctx, item, "execution "+ex.ID)
+	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Put: &types.Put{TableName: aws.String(s.table), Item: campaignIndexItem(t, ex.CampaignID, ex.ID, ex.CreatedAt)}},
+	}})
+	if isTxConditionFailed(err) {
+		return derrors.New(derrors.Conflict, "execution %s already exists", ex.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("store execution: %w", err)
+	}
+	return nil
 }
 
 // Page implements status.Store: a Query of the ledger's sort keys (both

@@ -3,6 +3,8 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -37,19 +39,53 @@ func (s *Store) GetRecurrence(ctx context.Context, t tenant.Tenant, campaignID, 
 	if err != nil {
 		return r, err
 	}
+	return decodeRecurrence(item)
+}
+
+// decodeRecurrence reads a recurrence item: its document, and its last
+// firing (attributes of their own, so a firing updates them alone).
+func decodeRecurrence(item map[string]types.AttributeValue) (execution.Recurrence, error) {
+	var r execution.Recurrence
 	if err := decodeDoc(str(item, "doc"), &r); err != nil {
 		return r, fmt.Errorf("decode recurrence: %w", err)
 	}
+	if n, ok := item["lastAt"].(*types.AttributeValueMemberN); ok {
+		ns, err := strconv.ParseInt(n.Value, 10, 64)
+		if err != nil {
+			return r, fmt.Errorf("decode recurrence: lastAt: %w", err)
+		}
+		r.LastFiring = &execution.Firing{ScheduledAt: time.Unix(0, ns).UTC(), ExecutionID: str(item, "lastExecutionId")}
+	}
 	return r, nil
+}
+
+// RecordFiring implements execution.RecurrenceStore: one conditional
+// update, so a late or repeated firing never replaces a later one.
+func (s *Store) RecordFiring(ctx context.Context, t tenant.Tenant, campaignID, id string, f execution.Firing) error {
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: key(campaignPK(t, campaignID), recurrenceSK(id)),
+		UpdateExpression:    aws.String("SET lastAt = :at, lastExecutionId = :ex"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND (attribute_not_exists(lastAt) OR lastAt < :at)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":at": &types.AttributeValueMemberN{Value: strconv.FormatInt(f.ScheduledAt.UnixNano(), 10)},
+			":ex": strAttr(f.ExecutionID)},
+	})
+	if isConditionFailed(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("record firing of recurrence %s: %w", id, err)
+	}
+	return nil
 }
 
 // ListRecurrences implements execution.RecurrenceStore.
 func (s *Store) ListRecurrences(ctx context.Context, t tenant.Tenant, campaignID string) ([]execution.Recurrence, error) {
 	var out []execution.Recurrence
 	err := s.queryAll(ctx, campaignPK(t, campaignID), "REC#", func(item map[string]types.AttributeValue) error {
-		var r execution.Recurrence
-		if err := decodeDoc(str(item, "doc"), &r); err != nil {
-			return fmt.Errorf("decode recurrence: %w", err)
+		r, err := decodeRecurrence(item)
+		if err != nil {
+			return err
 		}
 		out = append(out, r)
 		return nil

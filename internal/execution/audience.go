@@ -108,15 +108,15 @@ type AudienceExecution struct {
 	Cursor string `json:"cursor,omitempty"`
 	// Targeted counts members read; Enqueued those put on the queue;
 	// WindowExcluded those past the 12-hour window.
-	Targeted       int64  `json:"targeted"`
-	Enqueued       int64  `json:"enqueued"`
-	WindowExcluded int64  `json:"windowExcluded"`
-	Continuations  int    `json:"continuations,omitempty"`
+	Targeted       int64 `json:"targeted"`
+	Enqueued       int64 `json:"enqueued"`
+	WindowExcluded int64 `json:"windowExcluded"`
+	Continuations  int   `json:"continuations,omitempty"`
 	// QueuedBehind is how long after its start the execution's first
 	// slot came: earlier executions of the campaign (an earlier firing
 	// of its recurrence, say) still held the rate's timeline.
 	QueuedBehind time.Duration `json:"queuedBehind,omitempty"`
-	FailReason     string `json:"failReason,omitempty"`
+	FailReason   string        `json:"failReason,omitempty"`
 	// LeaseToken and LeaseUntil make one fan-out at a time the owner.
 	LeaseToken string    `json:"leaseToken,omitempty"`
 	LeaseUntil time.Time `json:"leaseUntil,omitzero"`

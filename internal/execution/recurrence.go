@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/internal/campaign"
@@ -26,7 +27,50 @@ type Recurrence struct {
 	AudienceID   string         `json:"audienceId,omitempty"`
 	ScheduleName string         `json:"scheduleName"`
 	CreatedAt    time.Time      `json:"createdAt"`
+	// LastFiring is the latest firing that started an execution.
+	LastFiring *Firing `json:"lastFiring,omitempty"`
 }
+
+// RecurrenceOf returns the recurrence whose firing started ex, or "".
+func RecurrenceOf(ex AudienceExecution) string {
+	id, _ := strings.CutPrefix(ex.CreatedBy, recurrenceCreator)
+	if id == ex.CreatedBy {
+		return ""
+	}
+	return id
+}
+
+// recurrenceCreator prefixes the createdBy of a firing's execution.
+const recurrenceCreator = "recurrence:"
+
+// Firing is one firing of a recurrence and the execution it started.
+type Firing struct {
+	// ScheduledAt is the firing's scheduled time (EventBridge's
+	// <aws.scheduler.scheduled-time>).
+	ScheduledAt time.Time `json:"scheduledAt"`
+	ExecutionID string    `json:"executionId"`
+}
+
+// RecurrenceView is a recurrence as the API shows it: with its next
+// firing and, when created, what review found.
+type RecurrenceView struct {
+	Recurrence
+	// NextFiring is when it fires next, unless the campaign's window has
+	// closed on it.
+	NextFiring *NextFiring `json:"nextFiring,omitempty"`
+	// Warnings, on creation, say why it may not keep up.
+	Warnings []derrors.FieldError `json:"warnings,omitempty"`
+}
+
+// NextFiring is a firing time in UTC and in the recurrence's time zone.
+type NextFiring struct {
+	UTC   time.Time `json:"utc"`
+	Local string    `json:"local"` // RFC 3339 with the zone's offset
+}
+
+// CodeRecurrenceOutpaced: a firing's audience takes longer to send at the
+// campaign's delivery rate than the time until the next firing.
+const CodeRecurrenceOutpaced = "recurrence_outpaces_rate"
 
 // RecurrenceInput is the body of POST /campaigns/{id}/recurrences.
 type RecurrenceInput struct {
@@ -46,6 +90,9 @@ type RecurrenceStore interface {
 	ListRecurrences(ctx context.Context, t tenant.Tenant, campaignID string) ([]Recurrence, error)
 	// DeleteRecurrence removes one; derrors.NotFound if absent.
 	DeleteRecurrence(ctx context.Context, t tenant.Tenant, campaignID, id string) error
+	// RecordFiring sets a recurrence's last firing, unless it holds a
+	// later one or is gone (then it does nothing).
+	RecordFiring(ctx context.Context, t tenant.Tenant, campaignID, id string, f Firing) error
 }
 
 // Recurrences manages recurring executions.
@@ -57,7 +104,7 @@ type Recurrences struct {
 }
 
 // Create validates a recurrence and creates its schedule.
-func (r *Recurrences) Create(ctx context.Context, t tenant.Tenant, campaignID string, in RecurrenceInput) (Recurrence, error) {
+func (r *Recurrences) Create(ctx context.Context, t tenant.Tenant, campaignID string, in RecurrenceInput) (RecurrenceView, error) {
 	var f derrors.Fields
 	expr, err := ParseExpression(in.Expression, "")
 	switch {
@@ -84,29 +131,37 @@ func (r *Recurrences) Create(ctx context.Context, t tenant.Tenant, campaignID st
 		checkID(&f, "audience.id", in.Audience.ID)
 	}
 	if err := f.Err(); err != nil {
-		return Recurrence{}, err
+		return RecurrenceView{}, err
 	}
 	if err := checkAudienceJobs(t, "context", in.Context, cmpOr(r.Audiences.JobSize, DefaultJobSize)); err != nil {
-		return Recurrence{}, err
+		return RecurrenceView{}, err
 	}
 	c, err := r.Campaigns.GetCampaign(ctx, t, campaignID)
 	if err != nil {
-		return Recurrence{}, err
+		return RecurrenceView{}, err
 	}
 	if c.Type != campaign.Marketing {
-		return Recurrence{}, derrors.New(derrors.Conflict, "campaign %q is %s; recurrences run marketing campaigns", campaignID, c.Type)
+		return RecurrenceView{}, derrors.New(derrors.Conflict, "campaign %q is %s; recurrences run marketing campaigns", campaignID, c.Type)
 	}
 	switch c.Status {
 	case campaign.StatusLive, campaign.StatusScheduled:
 	default:
-		return Recurrence{}, derrors.New(derrors.Conflict, "campaign %q is %s; recurrences need a live or scheduled campaign", campaignID, c.Status)
+		return RecurrenceView{}, derrors.New(derrors.Conflict, "campaign %q is %s; recurrences need a live or scheduled campaign", campaignID, c.Status)
 	}
 	existing, err := r.Store.ListRecurrences(ctx, t, campaignID)
 	if err != nil {
-		return Recurrence{}, err
+		return RecurrenceView{}, err
 	}
 	if len(existing) >= MaxRecurrences {
-		return Recurrence{}, derrors.New(derrors.Conflict, "campaign %q has %d recurrences, the most it may have", campaignID, MaxRecurrences)
+		return RecurrenceView{}, derrors.New(derrors.Conflict, "campaign %q has %d recurrences, the most it may have", campaignID, MaxRecurrences)
+	}
+	override := ""
+	if in.Audience != nil {
+		override = in.Audience.ID
+	}
+	warnings, err := r.keepsUp(ctx, t, c, in.Expression, in.TimeZone, override)
+	if err != nil {
+		return RecurrenceView{}, err
 	}
 	id := r.Audiences.newID()
 	rec := Recurrence{ID: id, CampaignID: campaignID, Expression: in.Expression, TimeZone: in.TimeZone, Context: in.Context,
@@ -115,15 +170,74 @@ func (r *Recurrences) Create(ctx context.Context, t tenant.Tenant, campaignID st
 		rec.AudienceID = in.Audience.ID
 	}
 	if err := r.Store.PutRecurrence(ctx, t, rec); err != nil {
-		return Recurrence{}, fmt.Errorf("store recurrence: %w", err)
+		return RecurrenceView{}, fmt.Errorf("store recurrence: %w", err)
 	}
 	input, _ := json.Marshal(ScheduleInput{Kind: KindRecurrence, Org: t.Org, Sandbox: t.Sandbox, CampaignID: campaignID,
 		RecurrenceID: id, ScheduledTime: ScheduledTimeAttribute})
 	if err := r.Schedules.CreateSchedule(ctx, Schedule{Name: rec.ScheduleName, Expression: rec.Expression, TimeZone: rec.TimeZone, Input: input}); err != nil {
 		_ = r.Store.DeleteRecurrence(ctx, t, campaignID, id)
-		return Recurrence{}, fmt.Errorf("schedule recurrence: %w", err)
+		return RecurrenceView{}, fmt.Errorf("schedule recurrence: %w", err)
 	}
-	return rec, nil
+	view := r.view(rec)
+	view.Warnings = warnings
+	return view, nil
+}
+
+// keepsUp warns when one firing cannot be sent before the next: the
+// audience's members at the campaign's delivery rate take longer than the
+// shortest gap between firings, so every firing would start further
+// behind the last (each is still sent, and its status says how far behind
+// it started), until members fall past the 12-hour window.
+func (r *Recurrences) keepsUp(ctx context.Context, t tenant.Tenant, c campaign.Campaign, expression, tz, audienceID string) ([]derrors.FieldError, error) {
+	if c.LiveVersion == 0 {
+		return nil, nil
+	}
+	v, err := r.Campaigns.GetVersion(ctx, t, c.ID, c.LiveVersion)
+	if err != nil {
+		return nil, fmt.Errorf("read campaign %s version %d: %w", c.ID, c.LiveVersion, err)
+	}
+	rate := v.Spec.Schedule.DeliveryRate
+	if audienceID == "" {
+		audienceID = v.Spec.Audience.AudienceID
+	}
+	if rate <= 0 || audienceID == "" {
+		return nil, nil
+	}
+	a, err := r.Audiences.Members.GetAudience(ctx, t, audienceID)
+	if derrors.Is(err, derrors.NotFound) {
+		return []derrors.FieldError{{Code: "audience_not_found", Field: "audience.id",
+			Message: fmt.Sprintf("audience %q does not exist (yet): firings fail until it does", audienceID)}}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read audience %s: %w", audienceID, err)
+	}
+	expr, err := ParseExpression(expression, tz)
+	if err != nil {
+		return nil, nil
+	}
+	gap := expr.ShortestGap(r.Audiences.now(), 500)
+	takes := time.Duration(float64(a.MemberCount) / float64(rate) * float64(time.Second))
+	if gap <= 0 || takes <= gap {
+		return nil, nil
+	}
+	return []derrors.FieldError{{Code: CodeRecurrenceOutpaced, Field: "expression",
+		Message: fmt.Sprintf("a firing sends to %d members at %d/s, which takes %s, but the expression fires every %s: "+
+			"each firing would start further behind the last until members are excluded (rate_window_exceeded); "+
+			"raise the campaign's schedule.deliveryRate, fire less often or send to a smaller audience",
+			a.MemberCount, rate, takes.Round(time.Second), gap)}}, nil
+}
+
+// view adds what the API shows beside the stored recurrence.
+func (r *Recurrences) view(rec Recurrence) RecurrenceView {
+	v := RecurrenceView{Recurrence: rec}
+	expr, err := ParseExpression(rec.Expression, rec.TimeZone)
+	if err != nil {
+		return v
+	}
+	if next, ok := expr.Next(r.Audiences.now(), rec.CreatedAt); ok {
+		v.NextFiring = &NextFiring{UTC: next.UTC(), Local: next.In(expr.Location()).Format(time.RFC3339)}
+	}
+	return v
 }
 
 func isTZError(tz string) bool {
@@ -134,16 +248,21 @@ func isTZError(tz string) bool {
 	return err != nil
 }
 
-// List returns a campaign's recurrences.
-func (r *Recurrences) List(ctx context.Context, t tenant.Tenant, campaignID string) ([]Recurrence, error) {
+// List returns a campaign's recurrences, each with its next firing and
+// its last.
+func (r *Recurrences) List(ctx context.Context, t tenant.Tenant, campaignID string) ([]RecurrenceView, error) {
 	if _, err := r.Campaigns.GetCampaign(ctx, t, campaignID); err != nil {
 		return nil, err
 	}
-	out, err := r.Store.ListRecurrences(ctx, t, campaignID)
-	if out == nil {
-		out = []Recurrence{}
+	recs, err := r.Store.ListRecurrences(ctx, t, campaignID)
+	if err != nil {
+		return nil, err
 	}
-	return out, err
+	out := make([]RecurrenceView, 0, len(recs))
+	for _, rec := range recs {
+		out = append(out, r.view(rec))
+	}
+	return out, nil
 }
 
 // Delete removes a recurrence and its schedule.
@@ -180,13 +299,27 @@ func (r *Recurrences) Fire(ctx context.Context, in ScheduleInput) error {
 	if rec.AudienceID != "" {
 		req.Audience = &AudienceRef{ID: rec.AudienceID}
 	}
-	_, err = r.Audiences.Start(ctx, t, "recurrence:"+rec.ID, req)
+	resp, err := r.Audiences.Start(ctx, t, recurrenceCreator+rec.ID, req)
 	switch derrors.KindOf(err) {
 	case derrors.Conflict, derrors.NotFound, derrors.Invalid:
 		r.Audiences.log().WarnContext(ctx, "recurrence firing refused", "recurrenceId", rec.ID, "campaignId", rec.CampaignID, "error", err.Error())
 		return nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if started, ok := resp.(Response); ok {
+		at, perr := time.Parse(time.RFC3339, when)
+		if perr != nil {
+			at = r.Audiences.now()
+		}
+		err := r.Store.RecordFiring(ctx, t, rec.CampaignID, rec.ID, Firing{ScheduledAt: at.UTC(), ExecutionID: started.ExecutionID})
+		if err != nil {
+			// The execution runs; only the recurrence's view of it lags.
+			r.Audiences.log().WarnContext(ctx, "recurrence's last firing not recorded", "recurrenceId", rec.ID, "executionId", started.ExecutionID, "error", err.Error())
+		}
+	}
+	return nil
 }
 
 // CampaignSchedules implements campaign.Hooks: activation with a future

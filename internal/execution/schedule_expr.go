@@ -74,6 +74,34 @@ func (e Expr) Next(after, anchor time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// Location is the time zone the expression is read in.
+func (e Expr) Location() *time.Location { return e.loc }
+
+// ShortestGap is the shortest time between two of the next n firings
+// after from (a rate's period); 0 for at() or when it fires fewer than
+// twice.
+func (e Expr) ShortestGap(from time.Time, n int) time.Duration {
+	if e.kind == "rate" {
+		return e.rate
+	}
+	if e.kind != "cron" {
+		return 0
+	}
+	var gap time.Duration
+	prev, ok := e.Next(from, from)
+	for i := 1; ok && i < n; i++ {
+		next, more := e.Next(prev, from)
+		if !more {
+			break
+		}
+		if d := next.Sub(prev); gap == 0 || d < gap {
+			gap = d
+		}
+		prev = next
+	}
+	return gap
+}
+
 func parseRate(s string) (time.Duration, error) {
 	v, unit, ok := strings.Cut(strings.TrimSpace(s), " ")
 	n, err := strconv.Atoi(v)

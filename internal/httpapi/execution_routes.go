@@ -36,6 +36,17 @@ func executionRoutes(d ManageDeps) map[string]route {
 					status.Query{Outcome: q["outcome"], Cursor: q["cursor"], Limit: limit})
 				return http.StatusOK, p, err
 			}},
+		"GET /campaigns/{id}/executions": {scopes: executionReadScopes,
+			handle: func(ctx context.Context, r *request) (int, any, error) {
+				r.report["campaignId"] = r.param("id")
+				q := r.event.QueryStringParameters
+				limit, err := status.ParseLimit(q["limit"])
+				if err != nil {
+					return 0, nil, err
+				}
+				l, err := d.Executions.ByCampaign(ctx, r.tenant(), r.param("id"), q["cursor"], limit)
+				return http.StatusOK, l, err
+			}},
 		"POST /executions/{executionId}/redrive": {scopes: manageScopes,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				res, err := d.Executions.Redrive(ctx, r.tenant(), r.param("executionId"))

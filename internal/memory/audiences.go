@@ -379,6 +379,19 @@ func (s *Store) DeleteRecurrence(_ context.Context, t tenant.Tenant, campaignID,
 	return nil
 }
 
+// RecordFiring implements execution.RecurrenceStore.
+func (s *Store) RecordFiring(_ context.Context, t tenant.Tenant, campaignID, id string, f execution.Firing) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.ad().recurrences[k(t, campaignID)][id]
+	if !ok || (r.LastFiring != nil && !r.LastFiring.ScheduledAt.Before(f.ScheduledAt)) {
+		return nil
+	}
+	r.LastFiring = &f
+	s.ad().recurrences[k(t, campaignID)][id] = r
+	return nil
+}
+
 // EnqueueDelayed implements execution.DelayedQueue, recording the jobs
 // (delays in Delays, in the same order).
 func (q *Queue) EnqueueDelayed(ctx context.Context, jobs []execution.DelayedJob) error {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/status"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -212,16 +215,68 @@ func (s *Store) Counts(_ context.Context, t tenant.Tenant, exec string) (map[del
 	return out, nil
 }
 
-// Summary implements status.Store for unitary and proof executions.
+// Summary implements status.Store.
 func (s *Store) Summary(_ context.Context, t tenant.Tenant, exec string) (status.Summary, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if ax, ok := s.ad().executions[k(t, exec)]; ok {
+		return status.Summary{ID: ax.ID, Kind: "audience", CampaignID: ax.CampaignID, Version: ax.Version, CreatedAt: ax.CreatedAt,
+			Recipients: ax.Targeted, Settled: ax.State == execution.StateFannedOut, RecurrenceID: execution.RecurrenceOf(ax),
+			QueuedBehind: ax.QueuedBehind, Outside: map[delivery.Outcome]int64{delivery.ExcludedRateWindow: ax.WindowExcluded}}, nil
+	}
 	ex, ok := s.executions[k(t, exec)]
 	if !ok {
 		return status.Summary{}, derrors.New(derrors.NotFound, "execution %q not found", exec)
 	}
 	return status.Summary{ID: ex.ID, Kind: ex.Kind, CampaignID: ex.CampaignID, Version: ex.Version, CreatedAt: ex.CreatedAt,
 		Recipients: int64(ex.RecipientCount), Settled: true}, nil
+}
+
+// CampaignExecutions implements status.Store; the cursor is the index of
+// the next execution.
+func (s *Store) CampaignExecutions(_ context.Context, t tenant.Tenant, campaignID, cursor string, limit int) ([]string, string, error) {
+	s.mu.Lock()
+	type item struct {
+		id      string
+		created time.Time
+	}
+	var all []item
+	prefix := k(t) + "#"
+	for key, ex := range s.executions {
+		if strings.HasPrefix(key, prefix) && ex.CampaignID == campaignID {
+			all = append(all, item{ex.ID, ex.CreatedAt})
+		}
+	}
+	for key, ex := range s.ad().executions {
+		if strings.HasPrefix(key, prefix) && ex.CampaignID == campaignID {
+			all = append(all, item{ex.ID, ex.CreatedAt})
+		}
+	}
+	s.mu.Unlock()
+	sort.Slice(all, func(i, j int) bool {
+		if !all[i].created.Equal(all[j].created) {
+			return all[i].created.After(all[j].created)
+		}
+		return all[i].id < all[j].id
+	})
+	from := 0
+	if cursor != "" {
+		n, err := strconv.Atoi(cursor)
+		if err != nil || n < 0 || n > len(all) {
+			return nil, "", derrors.Validation(derrors.FieldError{Field: "cursor", Message: "is not a cursor this API returned"})
+		}
+		from = n
+	}
+	to := min(from+limit, len(all))
+	ids := make([]string, 0, to-from)
+	for _, it := range all[from:to] {
+		ids = append(ids, it.id)
+	}
+	next := ""
+	if to < len(all) {
+		next = strconv.Itoa(to)
+	}
+	return ids, next, nil
 }
 
 // Page implements status.Store; the cursor is the index of the next

@@ -7,11 +7,14 @@ package status
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/tenant"
@@ -50,7 +53,18 @@ type Summary struct {
 	// Outside counts recipients closed outside the counters (audience
 	// members past the rate window), by outcome.
 	Outside map[delivery.Outcome]int64
+	// RecurrenceID is the recurrence whose firing started it.
+	RecurrenceID string
+	// QueuedBehind is how long after its start an audience execution's
+	// first message could leave: earlier executions of its campaign still
+	// held the delivery rate's timeline.
+	QueuedBehind time.Duration
 }
+
+// CodeQueuedBehind: an execution's first message left well after it
+// started, behind earlier executions of its campaign at the campaign's
+// delivery rate.
+const CodeQueuedBehind = "queued_behind"
 
 // Query selects a page of an execution's recipients.
 type Query struct {
@@ -74,6 +88,20 @@ type Store interface {
 	// cursor of the next page ("" after the last). A cursor it did not
 	// make is derrors.Invalid.
 	Page(ctx context.Context, t tenant.Tenant, executionID string, q Query) ([]delivery.Entry, string, error)
+	// CampaignExecutions returns a page of a campaign's execution ids,
+	// newest first, and the cursor of the next page ("" after the last).
+	CampaignExecutions(ctx context.Context, t tenant.Tenant, campaignID, cursor string, limit int) ([]string, string, error)
+}
+
+// Campaigns tells whether a campaign exists.
+type Campaigns interface {
+	GetCampaign(ctx context.Context, t tenant.Tenant, id string) (campaign.Campaign, error)
+}
+
+// List is the body of GET /campaigns/{id}/executions.
+type List struct {
+	Executions []Status `json:"executions"`
+	Cursor     string   `json:"cursor,omitempty"`
 }
 
 // Status is the body of GET /executions/{executionId}.
@@ -83,8 +111,13 @@ type Status struct {
 	CampaignID  string    `json:"campaignId"`
 	Version     int       `json:"version"`
 	CreatedAt   time.Time `json:"createdAt"`
-	Status      string    `json:"status"`
-	Detail      string    `json:"detail,omitempty"`
+	// RecurrenceID is set when a recurrence's firing started it.
+	RecurrenceID string `json:"recurrenceId,omitempty"`
+	Status       string `json:"status"`
+	Detail       string `json:"detail,omitempty"`
+	// Warnings say what went other than planned without failing
+	// (queued_behind).
+	Warnings []derrors.FieldError `json:"warnings,omitempty"`
 	// Recipients is how many recipients the execution has (so far, for an
 	// audience still being read); Pending how many have no outcome yet.
 	Recipients int64 `json:"recipients"`
@@ -137,6 +170,41 @@ type Page struct {
 type Service struct {
 	Store    Store
 	Redriver *delivery.Redriver
+	// Campaigns, when set, lets ByCampaign answer 404 for an unknown
+	// campaign.
+	Campaigns Campaigns
+}
+
+// ByCampaign lists a campaign's executions of every kind (unitary,
+// audience, recurring, proof), newest first, each with its status and
+// counts; limit is 1-100 (0 = 20).
+func (s *Service) ByCampaign(ctx context.Context, t tenant.Tenant, campaignID, cursor string, limit int) (List, error) {
+	if limit == 0 {
+		limit = 20
+	}
+	if limit < 1 || limit > 100 {
+		return List{}, derrors.Validation(derrors.FieldError{Field: "limit", Message: "must be between 1 and 100"})
+	}
+	if s.Campaigns != nil {
+		if _, err := s.Campaigns.GetCampaign(ctx, t, campaignID); err != nil {
+			return List{}, err
+		}
+	}
+	ids, next, err := s.Store.CampaignExecutions(ctx, t, campaignID, cursor, limit)
+	if err != nil {
+		return List{}, err
+	}
+	out := List{Executions: make([]Status, len(ids)), Cursor: next}
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() { out.Executions[i], errs[i] = s.Get(ctx, t, id) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return List{}, err
+	}
+	return out, nil
 }
 
 // Get returns an execution's status.
@@ -150,7 +218,14 @@ func (s *Service) Get(ctx context.Context, t tenant.Tenant, id string) (Status, 
 		return Status{}, fmt.Errorf("count outcomes of %s: %w", id, err)
 	}
 	st := Status{ExecutionID: sum.ID, Kind: sum.Kind, CampaignID: sum.CampaignID, Version: sum.Version, CreatedAt: sum.CreatedAt,
-		Recipients: sum.Recipients, Detail: sum.Detail, Outcomes: map[string]int64{}}
+		Recipients: sum.Recipients, Detail: sum.Detail, RecurrenceID: sum.RecurrenceID, Outcomes: map[string]int64{}}
+	if d := sum.QueuedBehind; d > 0 {
+		msg := fmt.Sprintf("its first message left %s after it started: earlier executions of the campaign still held its delivery rate", d)
+		if sum.RecurrenceID != "" {
+			msg += "; the recurrence fires more often than its audience can be sent at that rate"
+		}
+		st.Warnings = append(st.Warnings, derrors.FieldError{Code: CodeQueuedBehind, Message: msg})
+	}
 	add := func(o delivery.Outcome, n int64) {
 		if n == 0 {
 			return

@@ -2,6 +2,8 @@ package status_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,6 +40,50 @@ func (s *store) Counts(context.Context, tenant.Tenant, string) (map[delivery.Out
 func (s *store) Page(_ context.Context, _ tenant.Tenant, _ string, q status.Query) ([]delivery.Entry, string, error) {
 	s.query = q
 	return s.entries, "next", nil
+}
+
+func (s *store) CampaignExecutions(_ context.Context, _ tenant.Tenant, campaignID, cursor string, limit int) ([]string, string, error) {
+	if campaignID != s.sum.CampaignID {
+		return nil, "", nil
+	}
+	return []string{s.sum.ID}, "", nil
+}
+
+// campaigns is a hand-written status.Campaigns knowing one campaign.
+type campaigns string
+
+func (c campaigns) GetCampaign(_ context.Context, _ tenant.Tenant, id string) (campaign.Campaign, error) {
+	if id != string(c) {
+		return campaign.Campaign{}, derrors.New(derrors.NotFound, "campaign %q not found", id)
+	}
+	return campaign.Campaign{ID: id}, nil
+}
+
+func TestACampaignListsItsExecutionsWithTheirStatus(t *testing.T) {
+	s := &store{sum: status.Summary{ID: "ex", Kind: "audience", CampaignID: "cmp", Recipients: 3, Settled: true,
+		RecurrenceID: "rec-1", QueuedBehind: 40 * time.Second}, counts: map[delivery.Outcome]int64{delivery.Sent: 3}}
+	svc := &status.Service{Store: s, Campaigns: campaigns("cmp")}
+	got, err := svc.ByCampaign(context.Background(), acme, "cmp", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Executions) != 1 || got.Executions[0].Status != status.Completed || got.Executions[0].RecurrenceID != "rec-1" {
+		t.Fatalf("executions %+v, want ex completed, from rec-1", got.Executions)
+	}
+	w := got.Executions[0].Warnings
+	if len(w) != 1 || w[0].Code != status.CodeQueuedBehind || !strings.Contains(w[0].Message, "40s") || !strings.Contains(w[0].Message, "recurrence") {
+		t.Errorf("warnings %+v, want queued_behind naming 40s and the recurrence", w)
+	}
+	if _, err := svc.ByCampaign(context.Background(), acme, "other", "", 0); !derrors.Is(err, derrors.NotFound) {
+		t.Errorf("an unknown campaign: %v, want not found", err)
+	}
+	for _, limit := range []int{-1, 101} {
+		_, err := svc.ByCampaign(context.Background(), acme, "cmp", "", limit)
+		var de *derrors.Error
+		if !errors.As(err, &de) || len(de.Fields) != 1 || de.Fields[0].Field != "limit" {
+			t.Errorf("limit %d: %v, want an error on limit", limit, err)
+		}
+	}
 }
 
 func TestStatusAddsUpEveryOutcome(t *testing.T) {

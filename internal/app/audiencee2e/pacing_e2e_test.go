@@ -159,3 +159,161 @@ func TestPacingIsExactAndTight(t *testing.T) {
 		})
 	}
 }
+
+// recurrenceView is a recurrence as GET /campaigns/{id}/recurrences
+// shows it.
+type recurrenceView struct {
+	ID         string
+	CreatedAt  time.Time
+	LastFiring *struct {
+		ScheduledAt time.Time
+		ExecutionID string
+	}
+	NextFiring *struct {
+		UTC   time.Time
+		Local string
+	}
+	Warnings []struct{ Code, Field, Message string }
+}
+
+// fireRecurrence fires a recurrence at simulated time at, as the
+// Scheduler function would, with the fan-out's queue and clock replaced.
+func fireRecurrence(t *testing.T, m *marketing, q *timeline, sim *time.Time, recurrenceID string, at time.Time) {
+	t.Helper()
+	*sim = at
+	rs := cloud.App.Recurrences()
+	rs.Audiences.Queue, rs.Audiences.Now = q, func() time.Time { return *sim }
+	err := rs.Fire(context.Background(), execution.ScheduleInput{Kind: execution.KindRecurrence, Org: m.tenant.Org, Sandbox: m.tenant.Sandbox,
+		CampaignID: m.campaignID, RecurrenceID: recurrenceID, ScheduledTime: at.UTC().Format(time.RFC3339)})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestARecurrenceThatFitsItsRateKeepsAConstantLagForAnHour(t *testing.T) {
+	// 100 members at 10/s take 10 s of every minute.
+	m := newMarketing(t, map[string]any{"deliveryRate": 10})
+	m.addMembers(100, none, none)
+	var rec recurrenceView
+	m.mustDo("POST", "/campaigns/"+m.campaignID+"/recurrences", map[string]any{"expression": "rate(1 minute)", "timeZone": "Europe/Paris"}, 201, &rec)
+	if len(rec.Warnings) != 0 {
+		t.Errorf("warnings %+v for a recurrence that fits", rec.Warnings)
+	}
+	if rec.NextFiring == nil || !rec.NextFiring.UTC.Equal(rec.CreatedAt.Add(time.Minute)) {
+		t.Errorf("next firing %+v, want a minute after its creation (%s)", rec.NextFiring, rec.CreatedAt)
+	}
+
+	q := newTimeline(nil, nil)
+	var sim time.Time
+	q.now = func() time.Time { return sim }
+	var worstFirst, worstLast time.Duration
+	for k := 1; k <= 60; k++ {
+		at := rec.CreatedAt.Add(time.Duration(k) * time.Minute)
+		fireRecurrence(t, m, q, &sim, rec.ID, at)
+		var recs struct{ Recurrences []recurrenceView }
+		if k == 60 {
+			m.mustDo("GET", "/campaigns/"+m.campaignID+"/recurrences", nil, 200, &recs)
+			rec = recs.Recurrences[0]
+		}
+		// The firing's own execution: the one it just started.
+		var list struct {
+			Executions []struct {
+				ExecutionID, RecurrenceID, Status string
+				Warnings                          []struct{ Code string }
+			}
+		}
+		m.mustDo("GET", "/campaigns/"+m.campaignID+"/executions?limit=1", nil, 200, &list)
+		if len(list.Executions) != 1 || list.Executions[0].RecurrenceID != rec.ID {
+			t.Fatalf("firing %d: newest execution %+v, want the recurrence's", k, list.Executions)
+		}
+		e := list.Executions[0]
+		if len(e.Warnings) != 0 {
+			t.Errorf("firing %d: warnings %+v", k, e.Warnings)
+		}
+		first, last, n := q.span(e.ExecutionID, at)
+		if n != 100 {
+			t.Fatalf("firing %d released %d members, want 100", k, n)
+		}
+		worstFirst, worstLast = max(worstFirst, first), max(worstLast, last)
+	}
+	t.Logf("60 firings of 100 members at 10/s: first release at most +%s after its firing, last at most +%s", worstFirst, worstLast)
+	if worstFirst > time.Second || worstLast > 11*time.Second {
+		t.Errorf("lag grew: a first release at +%s, a last at +%s; want ≤ 1 s and ≤ 11 s every minute", worstFirst, worstLast)
+	}
+	last := rec.CreatedAt.Add(60 * time.Minute).Truncate(time.Second) // EventBridge times are whole seconds
+	if rec.LastFiring == nil || !rec.LastFiring.ScheduledAt.Equal(last) || rec.LastFiring.ExecutionID == "" {
+		t.Errorf("last firing %+v, want the one at %s", rec.LastFiring, last)
+	}
+	// Every firing's execution is listed, newest first, a page at a time.
+	var ids []string
+	cursor := ""
+	for range 10 {
+		var page struct {
+			Executions []struct {
+				ExecutionID string
+				CreatedAt   time.Time
+				Counts      struct{ Excluded int }
+			}
+			Cursor string
+		}
+		m.mustDo("GET", "/campaigns/"+m.campaignID+"/executions?limit=25&cursor="+cursor, nil, 200, &page)
+		for i, e := range page.Executions {
+			if i > 0 && e.CreatedAt.After(page.Executions[i-1].CreatedAt) {
+				t.Errorf("execution %s listed after an older one", e.ExecutionID)
+			}
+			if e.Counts.Excluded != 0 {
+				t.Errorf("execution %s excluded %d members", e.ExecutionID, e.Counts.Excluded)
+			}
+			ids = append(ids, e.ExecutionID)
+		}
+		if cursor = page.Cursor; cursor == "" {
+			break
+		}
+	}
+	if len(ids) != 60 || ids[0] != rec.LastFiring.ExecutionID {
+		t.Errorf("%d executions listed (first %v), want 60, the last firing's first", len(ids), ids[:min(1, len(ids))])
+	}
+}
+
+func TestARecurrenceThatCannotKeepUpIsFlaggedWhenCreatedAndWhenItFallsBehind(t *testing.T) {
+	// 100 members at 1/s take 100 s; it fires every minute.
+	m := newMarketing(t, map[string]any{"deliveryRate": 1})
+	m.addMembers(100, none, none)
+	var rec recurrenceView
+	m.mustDo("POST", "/campaigns/"+m.campaignID+"/recurrences", map[string]any{"expression": "rate(1 minute)"}, 201, &rec)
+	if len(rec.Warnings) != 1 || rec.Warnings[0].Code != execution.CodeRecurrenceOutpaced || rec.Warnings[0].Field != "expression" {
+		t.Fatalf("warnings %+v, want %s on expression", rec.Warnings, execution.CodeRecurrenceOutpaced)
+	}
+	q := newTimeline(nil, nil)
+	var sim time.Time
+	q.now = func() time.Time { return sim }
+	fireRecurrence(t, m, q, &sim, rec.ID, rec.CreatedAt.Add(time.Minute))
+	fireRecurrence(t, m, q, &sim, rec.ID, rec.CreatedAt.Add(2*time.Minute))
+	var list struct {
+		Executions []struct {
+			ExecutionID string
+			Warnings    []struct{ Code, Message string }
+		}
+	}
+	m.mustDo("GET", "/campaigns/"+m.campaignID+"/executions", nil, 200, &list)
+	if len(list.Executions) != 2 {
+		t.Fatalf("%d executions listed, want 2", len(list.Executions))
+	}
+	second, first := list.Executions[0], list.Executions[1]
+	if len(first.Warnings) != 0 {
+		t.Errorf("the first firing warns %+v", first.Warnings)
+	}
+	if len(second.Warnings) != 1 || second.Warnings[0].Code != "queued_behind" {
+		t.Fatalf("the second firing's warnings %+v, want queued_behind", second.Warnings)
+	}
+	t.Logf("second firing: %s", second.Warnings[0].Message)
+	// It waited for the first: 100 s of slots from one minute before.
+	if begin, _, _ := q.span(second.ExecutionID, rec.CreatedAt.Add(2*time.Minute)); begin < 39*time.Second || begin > 41*time.Second {
+		t.Errorf("the second firing's first message leaves at +%s, want +40 s (behind the first)", begin)
+	}
+	var st struct{ Warnings []struct{ Code string } }
+	m.mustDo("GET", "/executions/"+second.ExecutionID, nil, 200, &st)
+	if len(st.Warnings) != 1 {
+		t.Errorf("GET /executions/{id} warnings %+v, want queued_behind", st.Warnings)
+	}
+}
