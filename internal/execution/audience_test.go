@@ -363,3 +363,26 @@ func putCampaignTB(t testing.TB, store *memory.Store, id string, st campaign.Sta
 		t.Fatal(err)
 	}
 }
+
+func TestTheShortestGapBetweenFiringsIsWhatARecurrenceMustFitIn(t *testing.T) {
+	from := time.Date(2026, 3, 6, 10, 30, 0, 0, time.UTC) // a Friday
+	tests := []struct {
+		expr, tz string
+		want     time.Duration
+	}{
+		{"rate(5 minutes)", "", 5 * time.Minute},
+		{"cron(0 9 ? * MON-FRI *)", "", 24 * time.Hour},        // Monday to Friday, not the weekend's 72 h
+		{"cron(0 9,17 * * ? *)", "", 8 * time.Hour},            // 09:00 and 17:00
+		{"cron(30 1 * * ? *)", "Europe/Paris", 23 * time.Hour}, // the spring-forward night (29 March)
+		{"at(2026-04-01T09:00:00)", "", 0},
+	}
+	for _, tt := range tests {
+		e, err := execution.ParseExpression(tt.expr, tt.tz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.ShortestGap(from, 500); got != tt.want {
+			t.Errorf("%s in %q: shortest gap %s, want %s", tt.expr, tt.tz, got, tt.want)
+		}
+	}
+}
