@@ -8,15 +8,21 @@ BUILD_DIR ?= build
 LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -trimpath -tags lambda.norpc -ldflags="-s -w"
 
+# Ports of the local cloud's HTTP API and of its moto, for run and invoke:
+# make run PORT=3100 MOTO_PORT=5100. Set on the command line only, so that a
+# PORT in the environment (many tools export one) does not move them.
+PORT = 3000
+MOTO_PORT = 5000
+
 FUNCTIONS := AuthorizerFunction TriggerFunction ManageFunction DispatchFunction DeadLetterFunction SchedulerFunction
 
 .PHONY: all run test lint build bench invoke clean $(addprefix build-,$(FUNCTIONS))
 
 all: lint test
 
-## run: the whole service locally on http://127.0.0.1:3000 (moto on :5000)
+## run: the whole service locally on http://127.0.0.1:$(PORT) (moto on :$(MOTO_PORT))
 run:
-	$(GO) run ./infra/cmd/herald-local
+	$(GO) run ./infra/cmd/herald-local -addr 127.0.0.1:$(PORT) -moto-port $(MOTO_PORT)
 
 ## test: every test; integration tests start moto_server themselves
 test:
@@ -53,10 +59,11 @@ build-SchedulerFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/scheduler
 
 ## invoke: run one function's bootstrap under aws-lambda-rie with an event,
-##         e.g. make invoke FN=TriggerFunction EVENT=events/trigger.unitary.json
+##         e.g. make invoke FN=TriggerFunction EVENT=events/trigger.unitary.json;
+##         attaches to the local cloud `make run` runs on PORT/MOTO_PORT, unchanged
 invoke:
-	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<LogicalId> EVENT=events/<file>.json"; exit 2; }
-	$(GO) run ./infra/cmd/herald-invoke -fn $(FN) -event $(EVENT)
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<LogicalId> EVENT=events/<file>.json [PORT=3000] [MOTO_PORT=5000]"; exit 2; }
+	$(GO) run ./infra/cmd/herald-invoke -fn $(FN) -event $(EVENT) -api-url http://127.0.0.1:$(PORT) -moto-url http://127.0.0.1:$(MOTO_PORT)
 
 ## bench: benchmarks only
 bench:

@@ -146,6 +146,9 @@ type Cloud struct {
 	FaultsURL string
 	// Stack is the parsed template.
 	Stack *Stack
+	// Provisioned says which of the stack's resources Start found in moto
+	// (a local cloud already ran there) and which it created.
+	Provisioned Provisioned
 	// AWS is the SDK configuration pointed at Moto.
 	AWS aws.Config
 	// Config merges every function's configuration (table, dispatch
@@ -225,7 +228,7 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	if err := CheckDeliveryTiming(c.Stack); err != nil {
 		return nil, err
 	}
-	if err := Provision(ctx, c.AWS, c.Stack); err != nil {
+	if c.Provisioned, err = provision(ctx, c.AWS, c.Stack); err != nil {
 		return nil, err
 	}
 	l, err := net.Listen("tcp", opts.Addr)
@@ -286,7 +289,8 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 			c.runSchedules(pctx)
 		}()
 	}
-	c.log.Info("local cloud ready", "url", c.URL, "moto", c.Moto.URL(), "routes", len(c.Stack.Routes), "pollers", len(c.Pollers))
+	c.log.Info("local cloud ready", "url", c.URL, "moto", c.Moto.URL(), "routes", len(c.Stack.Routes), "pollers", len(c.Pollers),
+		"resourcesFound", len(c.Provisioned.Found), "resourcesCreated", len(c.Provisioned.Created))
 	return c, nil
 }
 

@@ -66,3 +66,42 @@ func TestTriggeringTheDemoCampaignSendsThePersonalisedEmail(t *testing.T) {
 		}
 	}
 }
+
+func TestTheDemoCampaignsRequestSampleSendsAsPasted(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := startCloud(t)
+	demo, err := c.SeedDemo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := demo.Client(c.URL)
+	var sample struct {
+		Body     map[string]any
+		Warnings []any
+	}
+	if err := api.Do(ctx, http.MethodGet, "/campaigns/"+demo.CampaignID+"/request-sample", nil, http.StatusOK, &sample); err != nil {
+		t.Fatal(err)
+	}
+	if len(sample.Warnings) > 0 {
+		t.Errorf("sample warnings: %v", sample.Warnings)
+	}
+	// Pasted as it is, with a request id and the demo profile's id.
+	body := sample.Body
+	body["requestId"] = "pasted-sample-1"
+	rcpt := body["recipients"].([]any)[0].(map[string]any)
+	rcpt["userId"] = demo.ProfileID
+	if err := api.Do(ctx, http.MethodPost, "/im/executions/unitary", body, http.StatusAccepted, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	emails, err := c.Moto.SentEmails(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(emails) != 1 || !strings.Contains(emails[0].Body, "<li>") {
+		t.Errorf("sent %+v; want one email with the sample's item", emails)
+	}
+}

@@ -2,8 +2,10 @@ package localcloud
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,35 +18,121 @@ import (
 	cfndynamodb "github.com/awslabs/goformation/v7/cloudformation/dynamodb"
 )
 
-// Provision creates the stack's tables and queues in the account awsCfg
-// points at (moto), as CloudFormation would. It is idempotent: existing
-// tables are left alone (TTL is still switched on) and queues are created
-// with CreateQueue, which returns an existing queue of the same name.
+// Provisioned says what Provision found and what it created.
+type Provisioned struct {
+	// Found and Created list resources as "table herald-local-Table"
+	// (kind, then physical name), in the order Provision went through them.
+	Found, Created []string
+}
+
+// Provision creates the stack's tables, queues and schedule groups in the
+// account awsCfg points at (moto), as CloudFormation would. It is
+// idempotent against a running local cloud: every resource is looked up
+// first and one that exists is kept as it is, with what it holds (items,
+// messages, pending schedules). moto is not relied on to refuse a
+// duplicate: its CreateScheduleGroup replaces an existing group and every
+// schedule in it. An existing table only gets its time to live switched on
+// and an existing queue its attributes updated when the template's differ
+// (an earlier template).
 func Provision(ctx context.Context, awsCfg aws.Config, s *Stack) error {
+	_, err := provision(ctx, awsCfg, s)
+	return err
+}
+
+func provision(ctx context.Context, awsCfg aws.Config, s *Stack) (Provisioned, error) {
+	var p Provisioned
+	note := func(created bool, kind, name string) {
+		if created {
+			p.Created = append(p.Created, kind+" "+name)
+		} else {
+			p.Found = append(p.Found, kind+" "+name)
+		}
+	}
 	ddb := dynamodb.NewFromConfig(awsCfg)
 	for _, t := range s.Tables {
-		if err := createTable(ctx, ddb, t); err != nil {
-			return fmt.Errorf("create table %s: %w", t.LogicalID, err)
+		created, err := ensureTable(ctx, ddb, t)
+		if err != nil {
+			return p, fmt.Errorf("table %s: %w", t.LogicalID, err)
 		}
+		note(created, "table", t.Name)
 	}
 	q := sqs.NewFromConfig(awsCfg)
 	for _, queue := range s.Queues {
-		if err := createQueue(ctx, q, queue); err != nil {
-			return fmt.Errorf("create queue %s: %w", queue.LogicalID, err)
+		created, err := ensureQueue(ctx, q, queue)
+		if err != nil {
+			return p, fmt.Errorf("queue %s: %w", queue.LogicalID, err)
 		}
+		note(created, "queue", queue.Name)
 	}
 	sc := scheduler.NewFromConfig(awsCfg)
 	for _, g := range s.ScheduleGroups {
-		_, err := sc.CreateScheduleGroup(ctx, &scheduler.CreateScheduleGroupInput{Name: aws.String(g)})
-		var exists *schedtypes.ConflictException
-		if err != nil && !errors.As(err, &exists) {
-			return fmt.Errorf("create schedule group %s: %w", g, err)
+		created, err := ensureScheduleGroup(ctx, sc, g)
+		if err != nil {
+			return p, fmt.Errorf("schedule group %s: %w", g, err)
 		}
+		note(created, "schedule group", g)
 	}
-	return nil
+	return p, nil
 }
 
-func createTable(ctx context.Context, ddb *dynamodb.Client, t *Table) error {
+// ensureScheduleGroup creates the group unless it exists. It must look
+// first: moto's CreateScheduleGroup on an existing name replaces the group,
+// deleting every schedule in it.
+func ensureScheduleGroup(ctx context.Context, sc *scheduler.Client, name string) (bool, error) {
+	_, err := sc.GetScheduleGroup(ctx, &scheduler.GetScheduleGroupInput{Name: aws.String(name)})
+	var missing *schedtypes.ResourceNotFoundException
+	switch {
+	case err == nil:
+		return false, nil
+	case !errors.As(err, &missing):
+		return false, fmt.Errorf("get: %w", err)
+	}
+	_, err = sc.CreateScheduleGroup(ctx, &scheduler.CreateScheduleGroupInput{Name: aws.String(name)})
+	var exists *schedtypes.ConflictException
+	if err != nil && !errors.As(err, &exists) {
+		return false, fmt.Errorf("create: %w", err)
+	}
+	return err == nil, nil
+}
+
+// ensureTable creates the table unless it exists, then switches its time
+// to live on if the template asks for it and it is off.
+func ensureTable(ctx context.Context, ddb *dynamodb.Client, t *Table) (bool, error) {
+	_, err := ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(t.Name)})
+	var missing *ddbtypes.ResourceNotFoundException
+	created := false
+	switch {
+	case err == nil:
+	case errors.As(err, &missing):
+		if created, err = createTable(ctx, ddb, t); err != nil {
+			return false, err
+		}
+	default:
+		return false, fmt.Errorf("describe: %w", err)
+	}
+	ttl := t.Def.TimeToLiveSpecification
+	if ttl == nil || !ttl.Enabled || ttl.AttributeName == nil {
+		return created, nil
+	}
+	cur, err := ddb.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(t.Name)})
+	if err != nil {
+		return false, fmt.Errorf("describe time to live: %w", err)
+	}
+	if d := cur.TimeToLiveDescription; d != nil && aws.ToString(d.AttributeName) == *ttl.AttributeName &&
+		(d.TimeToLiveStatus == ddbtypes.TimeToLiveStatusEnabled || d.TimeToLiveStatus == ddbtypes.TimeToLiveStatusEnabling) {
+		return created, nil
+	}
+	_, err = ddb.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName:               aws.String(t.Name),
+		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: ttl.AttributeName, Enabled: aws.Bool(true)},
+	})
+	if err != nil {
+		return false, fmt.Errorf("time to live: %w", err)
+	}
+	return created, nil
+}
+
+func createTable(ctx context.Context, ddb *dynamodb.Client, t *Table) (bool, error) {
 	d := t.Def
 	in := &dynamodb.CreateTableInput{TableName: aws.String(t.Name), KeySchema: keySchema(d.KeySchema)}
 	for _, a := range d.AttributeDefinitions {
@@ -75,21 +163,14 @@ func createTable(ctx context.Context, ddb *dynamodb.Client, t *Table) error {
 		in.StreamSpecification = &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewType(st.StreamViewType)}
 	}
 	if _, err := ddb.CreateTable(ctx, in); err != nil {
+		// Created by someone else since DescribeTable: theirs is kept.
 		var inUse *ddbtypes.ResourceInUseException
-		if !errors.As(err, &inUse) {
-			return err
+		if errors.As(err, &inUse) {
+			return false, nil
 		}
+		return false, fmt.Errorf("create: %w", err)
 	}
-	if ttl := d.TimeToLiveSpecification; ttl != nil && ttl.Enabled && ttl.AttributeName != nil {
-		_, err := ddb.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
-			TableName:               aws.String(t.Name),
-			TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: ttl.AttributeName, Enabled: aws.Bool(true)},
-		})
-		if err != nil {
-			return fmt.Errorf("time to live: %w", err)
-		}
-	}
-	return nil
+	return true, nil
 }
 
 func keySchema(ks []cfndynamodb.Table_KeySchema) []ddbtypes.KeySchemaElement {
@@ -118,7 +199,90 @@ func throughput(p *cfndynamodb.Table_ProvisionedThroughput) *ddbtypes.Provisione
 	return &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(int64(p.ReadCapacityUnits)), WriteCapacityUnits: aws.Int64(int64(p.WriteCapacityUnits))}
 }
 
-func createQueue(ctx context.Context, c *sqs.Client, q *Queue) error {
+// ensureQueue creates the queue unless it exists. An existing queue keeps
+// its messages; its attributes are updated only where the template's
+// differ from them (a queue made by an earlier template).
+func ensureQueue(ctx context.Context, c *sqs.Client, q *Queue) (bool, error) {
+	attrs := queueAttributes(q)
+	got, err := c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(q.Name)})
+	var missing *sqstypes.QueueDoesNotExist
+	switch {
+	case err == nil:
+		if u := aws.ToString(got.QueueUrl); u != q.URL {
+			return false, fmt.Errorf("moto has the queue at %s, the stack expects %s", u, q.URL)
+		}
+		return false, updateQueue(ctx, c, q.URL, attrs)
+	case !errors.As(err, &missing):
+		return false, fmt.Errorf("get queue URL: %w", err)
+	}
+	out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(q.Name), Attributes: attrs})
+	if err != nil {
+		var exists *sqstypes.QueueNameExists
+		if errors.As(err, &exists) { // created by someone else since GetQueueUrl
+			return false, updateQueue(ctx, c, q.URL, attrs)
+		}
+		return false, fmt.Errorf("create: %w", err)
+	}
+	if got := aws.ToString(out.QueueUrl); got != q.URL {
+		return false, fmt.Errorf("moto returned queue URL %s, the stack expected %s", got, q.URL)
+	}
+	return true, nil
+}
+
+// updateQueue sets the attributes of want that the queue does not have.
+func updateQueue(ctx context.Context, c *sqs.Client, url string, want map[string]string) error {
+	names := make([]sqstypes.QueueAttributeName, 0, len(want))
+	for k := range want {
+		names = append(names, sqstypes.QueueAttributeName(k))
+	}
+	cur, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: names})
+	if err != nil {
+		return fmt.Errorf("get attributes: %w", err)
+	}
+	diff := map[string]string{}
+	for k, v := range want {
+		if !sameAttribute(k, cur.Attributes[k], v) {
+			diff[k] = v
+		}
+	}
+	if len(diff) == 0 {
+		return nil
+	}
+	if _, err := c.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(url), Attributes: diff}); err != nil {
+		return fmt.Errorf("update attributes: %w", err)
+	}
+	return nil
+}
+
+// sameAttribute compares a queue attribute as SQS returns it with the one
+// the template asks for; a redrive policy is compared as JSON, since SQS
+// may write maxReceiveCount as a string.
+func sameAttribute(name, got, want string) bool {
+	if got == want {
+		return true
+	}
+	if name != string(sqstypes.QueueAttributeNameRedrivePolicy) {
+		return false
+	}
+	type policy struct {
+		DeadLetterTargetArn string      `json:"deadLetterTargetArn"`
+		MaxReceiveCount     json.Number `json:"maxReceiveCount"`
+	}
+	var g, w policy
+	if json.Unmarshal([]byte(unquoteNumbers(got)), &g) != nil || json.Unmarshal([]byte(want), &w) != nil {
+		return false
+	}
+	return g == w
+}
+
+// unquoteNumbers turns "maxReceiveCount":"5" into "maxReceiveCount":5.
+func unquoteNumbers(s string) string {
+	return maxReceiveRe.ReplaceAllString(s, `"maxReceiveCount":$1`)
+}
+
+var maxReceiveRe = regexp.MustCompile(`"maxReceiveCount"\s*:\s*"(\d+)"`)
+
+func queueAttributes(q *Queue) map[string]string {
 	d := q.Def
 	attrs := map[string]string{}
 	setInt := func(name sqstypes.QueueAttributeName, v *int) {
@@ -137,20 +301,5 @@ func createQueue(ctx context.Context, c *sqs.Client, q *Queue) error {
 	if q.DeadLetterARN != "" {
 		attrs[string(sqstypes.QueueAttributeNameRedrivePolicy)] = fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, q.DeadLetterARN, q.MaxReceiveCount)
 	}
-	out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(q.Name), Attributes: attrs})
-	if err != nil {
-		var exists *sqstypes.QueueNameExists
-		if !errors.As(err, &exists) {
-			return err
-		}
-		// Same name, other attributes: an earlier template. Update it.
-		if _, err := c.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(q.URL), Attributes: attrs}); err != nil {
-			return fmt.Errorf("update attributes: %w", err)
-		}
-		return nil
-	}
-	if got := aws.ToString(out.QueueUrl); got != q.URL {
-		return fmt.Errorf("moto returned queue URL %s, the stack expected %s", got, q.URL)
-	}
-	return nil
+	return attrs
 }

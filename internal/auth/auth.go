@@ -127,12 +127,19 @@ func Import(ctx context.Context, store KeyStore, t tenant.Tenant, scopes []Scope
 	if len(scopes) == 0 {
 		return Key{}, fmt.Errorf("import key: no scopes")
 	}
-	sum := sha256.Sum256([]byte("id:" + secret))
-	k := Key{ID: "hk_" + hex.EncodeToString(sum[:8]), Tenant: t, Scopes: scopes, CreatedAt: now.UTC()}
+	k := Key{ID: ImportedKeyID(secret), Tenant: t, Scopes: scopes, CreatedAt: now.UTC()}
 	if err := store.PutKey(ctx, HashSecret(secret), k); err != nil && !derrors.Is(err, derrors.Conflict) {
 		return Key{}, fmt.Errorf("import key: %w", err)
 	}
 	return k, nil
+}
+
+// ImportedKeyID is the id Import gives the key of secret. It is derived
+// from the secret, so that importing it again finds the same key, and a
+// tool that knows the secret (the local runner) knows the id.
+func ImportedKeyID(secret string) string {
+	sum := sha256.Sum256([]byte("id:" + secret))
+	return "hk_" + hex.EncodeToString(sum[:8])
 }
 
 // Headers are the request headers the decision uses, with lower-case names

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -32,6 +34,7 @@ func CompileSchema(raw json.RawMessage) (*Schema, error) {
 	}
 	c := jsonschema.NewCompiler()
 	c.Draft = jsonschema.Draft2020
+	c.ExtractAnnotations = true // examples and defaults, for request samples
 	c.LoadURL = func(u string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("$ref to %q: only references inside the schema are allowed", u)
 	}
@@ -139,6 +142,139 @@ func declares(s *jsonschema.Schema, segs []string, depth int) bool {
 		return declares(ap, segs[1:], depth+1)
 	}
 	return false
+}
+
+// Property is what a context schema says of the value at one data path.
+type Property struct {
+	// Type is the JSON type the schema requires: "string", "number",
+	// "integer", "boolean", "array", "object" or "null" (the first
+	// non-null one when it allows several); "" when it does not say.
+	Type string
+	// Format is a string's format: "date-time", "date", "email"...
+	Format string
+	// Example is a value the schema itself gives: its const, its first
+	// enum value, its first example or its default; nil when none.
+	Example any
+	// Minimum and Maximum bound a number; nil when open. MinExclusive and
+	// MaxExclusive say the bound itself is not allowed.
+	Minimum, Maximum           *float64
+	MinExclusive, MaxExclusive bool
+	// Required are the properties an object must have.
+	Required []string
+}
+
+// PropertyAt returns what the schema says of the value at a data path
+// given as segments (SplitPath's; "[]" is an array's items), through
+// $ref, allOf, anyOf, oneOf and if/then/else; ok is false when it declares
+// nothing there. Where subschemas disagree, the first one met wins.
+func (s *Schema) PropertyAt(segs []string) (p Property, ok bool) {
+	nodes := schemasAt(s.s, segs, 0)
+	seen := map[*jsonschema.Schema]bool{}
+	for _, n := range nodes {
+		p.add(n, seen, 0)
+	}
+	return p, len(nodes) > 0
+}
+
+func (p *Property) add(s *jsonschema.Schema, seen map[*jsonschema.Schema]bool, depth int) {
+	if s == nil || seen[s] || depth > 32 {
+		return
+	}
+	seen[s] = true
+	if p.Type == "" {
+		for _, t := range s.Types {
+			if t != "null" {
+				p.Type = t
+				break
+			}
+		}
+		if p.Type == "" && len(s.Types) > 0 {
+			p.Type = s.Types[0]
+		}
+	}
+	if p.Format == "" {
+		p.Format = s.Format
+	}
+	if p.Example == nil {
+		switch {
+		case len(s.Constant) > 0:
+			p.Example = s.Constant[0]
+		case len(s.Enum) > 0:
+			p.Example = s.Enum[0]
+		case len(s.Examples) > 0:
+			p.Example = s.Examples[0]
+		case s.Default != nil:
+			p.Example = s.Default
+		}
+	}
+	bound := func(dst **float64, excl *bool, r *big.Rat, exclusive bool) {
+		if *dst == nil && r != nil {
+			f, _ := r.Float64()
+			*dst, *excl = &f, exclusive
+		}
+	}
+	bound(&p.Minimum, &p.MinExclusive, s.Minimum, false)
+	bound(&p.Minimum, &p.MinExclusive, s.ExclusiveMinimum, true)
+	bound(&p.Maximum, &p.MaxExclusive, s.Maximum, false)
+	bound(&p.Maximum, &p.MaxExclusive, s.ExclusiveMaximum, true)
+	for _, r := range s.Required {
+		if !slices.Contains(p.Required, r) {
+			p.Required = append(p.Required, r)
+		}
+	}
+	for _, sub := range append([]*jsonschema.Schema{s.Ref, s.DynamicRef, s.RecursiveRef}, s.AllOf...) {
+		p.add(sub, seen, depth+1)
+	}
+	for _, alts := range [][]*jsonschema.Schema{s.AnyOf, s.OneOf} {
+		// The first alternative, past a {"type":"null"} of a nullable value.
+		for i, alt := range alts {
+			if i == len(alts)-1 || !slices.Equal(alt.Types, []string{"null"}) {
+				p.add(alt, seen, depth+1)
+				break
+			}
+		}
+	}
+}
+
+// schemasAt returns the subschemas that apply to the value at segs.
+func schemasAt(s *jsonschema.Schema, segs []string, depth int) []*jsonschema.Schema {
+	if s == nil || depth > 32 {
+		return nil
+	}
+	if len(segs) == 0 {
+		return []*jsonschema.Schema{s}
+	}
+	var out []*jsonschema.Schema
+	for _, sub := range append([]*jsonschema.Schema{s.Ref, s.DynamicRef, s.RecursiveRef, s.Then, s.Else}, append(append(s.AllOf, s.AnyOf...), s.OneOf...)...) {
+		out = append(out, schemasAt(sub, segs, depth+1)...)
+	}
+	seg, rest := segs[0], segs[1:]
+	if seg == "[]" {
+		switch it := s.Items.(type) {
+		case *jsonschema.Schema:
+			out = append(out, schemasAt(it, rest, depth+1)...)
+		case []*jsonschema.Schema:
+			if len(it) > 0 {
+				out = append(out, schemasAt(it[0], rest, depth+1)...)
+			}
+		}
+		if len(s.PrefixItems) > 0 {
+			out = append(out, schemasAt(s.PrefixItems[0], rest, depth+1)...)
+		}
+		return append(out, schemasAt(s.Items2020, rest, depth+1)...)
+	}
+	if p, ok := s.Properties[seg]; ok {
+		return append(out, schemasAt(p, rest, depth+1)...)
+	}
+	for re, p := range s.PatternProperties {
+		if re.MatchString(seg) {
+			out = append(out, schemasAt(p, rest, depth+1)...)
+		}
+	}
+	if ap, ok := s.AdditionalProperties.(*jsonschema.Schema); ok {
+		out = append(out, schemasAt(ap, rest, depth+1)...)
+	}
+	return out
 }
 
 // SplitPath splits a data path as render's Variables writes it

@@ -233,20 +233,41 @@ func insertPreheader(body, pre string) string {
 // de-duplicated (for request samples and review warnings).
 func (t *Templates) Variables() []string {
 	var all []string
-	add := func(tm *render.Template) {
-		if tm != nil {
-			all = append(all, tm.Variables()...)
-		}
-	}
-	for _, tm := range []*render.Template{t.email.subject, t.email.preheader, t.email.html, t.email.text, t.smsBody,
-		t.push.title, t.push.body, t.push.imageURL, t.push.deepLink} {
-		add(tm)
-	}
-	for _, tm := range t.push.data {
-		add(tm)
+	for _, tm := range t.all() {
+		all = append(all, tm.Variables()...)
 	}
 	slices.Sort(all)
 	return slices.Compact(all)
+}
+
+// Kinds gives each path of Variables the kind of value the content needs
+// there (render.Template.Kinds), the most demanding over every field: a
+// request sample with values of these kinds renders.
+func (t *Templates) Kinds() map[string]render.Kind {
+	out := map[string]render.Kind{}
+	for _, tm := range t.all() {
+		for p, k := range tm.Kinds() {
+			out[p] = max(out[p], k)
+		}
+	}
+	return out
+}
+
+// all returns the parsed fields of the content.
+func (t *Templates) all() []*render.Template {
+	var out []*render.Template
+	for _, tm := range []*render.Template{t.email.subject, t.email.preheader, t.email.html, t.email.text, t.smsBody,
+		t.push.title, t.push.body, t.push.imageURL, t.push.deepLink} {
+		if tm != nil {
+			out = append(out, tm)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(t.push.data)) {
+		if tm := t.push.data[k]; tm != nil {
+			out = append(out, tm)
+		}
+	}
+	return out
 }
 
 // Data builds the rendering data for a recipient: the stored attributes

@@ -402,6 +402,9 @@ type Sample struct {
 	Curl       string            `json:"curl"`
 	// Variables are the profile and context paths the content uses.
 	Variables SampleVariables `json:"variables"`
+	// Warnings say where the sample, as it is, would fail the context
+	// schema or fail to render; none is expected.
+	Warnings []derrors.FieldError `json:"warnings,omitempty"`
 }
 
 // SampleVariables splits the content's variables by where they come from.
@@ -416,7 +419,14 @@ const SecretPlaceholder = "$HERALD_SECRET"
 
 // RequestSample returns the execution API request that triggers the live
 // campaign, listing every profile and context variable its content uses;
-// derrors.Conflict before the campaign is live (or scheduled).
+// derrors.Conflict before the campaign is live (or scheduled). Each
+// variable gets a placeholder of the type the content needs, so that the
+// sample renders as pasted: the JSON type the context schema declares
+// when there is one (its const, enum, example or default first), else the
+// kind its use asks for (render.Template.Kinds) — 42.5 for formatNumber and
+// numeric comparisons, an ISO-8601 date for formatDate, a one-element
+// array for #each, an object for a path read below it, true for a path
+// only tested, and "<name>" otherwise.
 func (s *Service) RequestSample(ctx context.Context, t tenant.Tenant, id string, caller Caller) (Sample, error) {
 	c, err := s.Campaigns.GetCampaign(ctx, t, id)
 	if err != nil {
@@ -434,18 +444,21 @@ func (s *Service) RequestSample(ctx context.Context, t tenant.Tenant, id string,
 		return Sample{}, contentError(err)
 	}
 	vars := SampleVariables{Profile: []string{}, Context: []string{}}
-	prof, ctxv := map[string]any{}, map[string]any{}
 	for _, p := range tm.Variables() {
 		switch {
 		case strings.HasPrefix(p, "profile."):
 			vars.Profile = append(vars.Profile, p)
-			place(prof, campaign.SplitPath(strings.TrimPrefix(p, "profile.")))
 		case strings.HasPrefix(p, "context."):
 			vars.Context = append(vars.Context, p)
-			place(ctxv, campaign.SplitPath(strings.TrimPrefix(p, "context.")))
 		}
 	}
-	out := Sample{CampaignID: c.ID, Version: v.Number, Method: "POST", Variables: vars,
+	var schema *campaign.Schema
+	if len(v.Spec.ContextSchema) > 0 {
+		schema, _ = campaign.CompileSchema(v.Spec.ContextSchema) // a stored schema compiled when it was saved
+	}
+	kinds := tm.Kinds()
+	prof, ctxv := sampleObject("profile", kinds, nil), sampleObject("context", kinds, schema)
+	out := Sample{CampaignID: c.ID, Version: v.Number, Method: "POST", Variables: vars, Warnings: sampleWarnings(tm, schema, prof, ctxv),
 		Headers: map[string]string{"Authorization": "Bearer " + SecretPlaceholder, "x-api-key": caller.KeyID,
 			"x-gw-ims-org-id": caller.Org, "x-sandbox-name": caller.Sandbox, "Content-Type": "application/json"}}
 	if v.Type == campaign.Marketing {
@@ -475,46 +488,25 @@ func (s *Service) RequestSample(ctx context.Context, t tenant.Tenant, id string,
 	return out, nil
 }
 
-// place adds a placeholder for the path segs to m: objects for names,
-// one-element arrays for "[]", "<name>" strings at the leaves.
-func place(m map[string]any, segs []string) {
-	if len(segs) == 0 {
-		return
-	}
-	name := segs[0]
-	rest := segs[1:]
-	if len(rest) == 0 {
-		if _, ok := m[name]; !ok {
-			m[name] = "<" + name + ">"
+// sampleWarnings checks the sample as a trigger would use it: against the
+// context schema, and rendered with its profile and context (no stored
+// profile). Neither should ever fail; a warning says where one did.
+func sampleWarnings(tm *delivery.Templates, schema *campaign.Schema, prof, ctxv map[string]any) []derrors.FieldError {
+	var out []derrors.FieldError
+	if schema != nil {
+		if err := schema.Validate(ctxv); err != nil {
+			out = append(out, derrors.FieldError{Code: "context_schema", Field: "context", Message: "the sample fails the context schema; edit it before sending: " + err.Error()})
 		}
-		return
 	}
-	if rest[0] == "[]" {
-		arr, _ := m[name].([]any)
-		if len(arr) == 0 {
-			arr = []any{nil}
+	if _, err := tm.Render(delivery.Data(nil, prof, ctxv), false); err != nil {
+		field := "content"
+		var ce *delivery.ContentError
+		if errors.As(err, &ce) {
+			field, err = ce.Field, ce.Err
 		}
-		if len(rest) == 1 {
-			if arr[0] == nil {
-				arr[0] = "<" + name + " item>"
-			}
-		} else {
-			el, ok := arr[0].(map[string]any)
-			if !ok {
-				el = map[string]any{}
-			}
-			place(el, rest[1:])
-			arr[0] = el
-		}
-		m[name] = arr
-		return
+		out = append(out, derrors.FieldError{Code: code(err), Field: field, Message: "the sample does not render; edit it before sending: " + err.Error()})
 	}
-	child, ok := m[name].(map[string]any)
-	if !ok {
-		child = map[string]any{}
-	}
-	place(child, rest)
-	m[name] = child
+	return out
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

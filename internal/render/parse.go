@@ -86,6 +86,7 @@ type expr struct {
 	lit     value
 	parts   []string
 	text    string // source text of a path, for errors
+	static  string // data path a path reads, when statically known (for Kinds)
 	helper  *helperDef
 	args    []*expr
 	hash    []hashExpr
@@ -581,6 +582,7 @@ func (p *parser) resolve(rp rawPath) (*expr, sctx) {
 			x.kind, x.parts = xRoot, rp.parts[1:]
 			st := sctx{path: joinPath("", x.parts), known: true}
 			p.record(st.path)
+			x.static = st.path
 			return x, st
 		case "index":
 			x.kind, x.data = xData, dIndex
@@ -605,6 +607,7 @@ func (p *parser) resolve(rp rawPath) (*expr, sctx) {
 			}
 			st := sctx{path: joinPath(l.static, x.parts), known: true}
 			p.record(st.path)
+			x.static = st.path
 			return x, st
 		}
 	}
@@ -615,6 +618,7 @@ func (p *parser) resolve(rp rawPath) (*expr, sctx) {
 	}
 	st := sctx{path: joinPath(p.ctx[i].path, rp.parts), known: true}
 	p.record(st.path)
+	x.static = st.path
 	return x, st
 }
 

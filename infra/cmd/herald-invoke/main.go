@@ -2,16 +2,22 @@
 // Lambda Runtime Interface Emulator with an event file: the
 // `sam local invoke` experience without Docker. `make invoke` runs it:
 //
-//	make invoke FN=TriggerFunction EVENT=events/trigger.unitary.json
+//	make invoke FN=TriggerFunction EVENT=events/trigger.unitary.json [PORT=3000] [MOTO_PORT=5000]
 //
 // It builds the function for this machine (-tags lambda.norpc, as for
-// Lambda), makes sure a local cloud exists (moto at -moto-url; if none
-// answers it starts one there, creates the template's resources and seeds
-// the demo), starts `go tool aws-lambda-rie` with the function's
-// environment from template.yaml pointed at moto, posts the event and
-// prints the function's response, its logs, the init duration and the
-// bootstrap size. ${demo.*} placeholders in the event (campaign id, key
-// id...) are replaced with the seeded demo's values.
+// Lambda), finds the local cloud to run against, starts
+// `go tool aws-lambda-rie` with the function's environment from
+// template.yaml pointed at its moto, posts the event and prints the
+// function's response, its logs, the init duration and the bootstrap
+// size. ${demo.*} placeholders in the event (campaign id, key id...) are
+// replaced with the demo's values.
+//
+// The local cloud is, in this order: the one `make run` runs (its HTTP API
+// answers at -api-url and its moto at -moto-url), attached as it is, with
+// nothing created or seeded; else a moto answering at -moto-url, where the
+// template's resources and the demo are looked up and only what is missing
+// is created; else a moto it starts at -moto-url, with the resources and
+// the demo, stopped when it ends. It says which.
 //go:build unix
 
 package main
@@ -46,20 +52,21 @@ func main() {
 	fn := flag.String("fn", "", "logical ID of the function in the template, e.g. TriggerFunction (required)")
 	event := flag.String("event", "", "event JSON file, e.g. events/trigger.unitary.json (required)")
 	template := flag.String("template", "template.yaml", "SAM template")
-	motoURL := flag.String("moto-url", "http://127.0.0.1:5000", "moto to use; started there if nothing answers")
+	apiURL := flag.String("api-url", "http://127.0.0.1:3000", "HTTP API of a running local cloud (make run) to attach to")
+	motoURL := flag.String("moto-url", "http://127.0.0.1:5000", "moto of the local cloud; started there if nothing answers")
 	verbose := flag.Bool("v", false, "show the local cloud's and moto's logs")
 	flag.Parse()
 	if *fn == "" || *event == "" {
-		fmt.Fprintln(os.Stderr, "usage: herald-invoke -fn <LogicalId> -event events/<file>.json")
+		fmt.Fprintln(os.Stderr, "usage: herald-invoke -fn <LogicalId> -event events/<file>.json [-api-url URL] [-moto-url URL]")
 		os.Exit(2)
 	}
-	if err := run(*fn, *event, *template, *motoURL, *verbose); err != nil {
+	if err := run(*fn, *event, *template, *apiURL, *motoURL, *verbose); err != nil {
 		fmt.Fprintln(os.Stderr, "herald-invoke:", err)
 		os.Exit(1)
 	}
 }
 
-func run(fn, eventPath, template, motoURL string, verbose bool) error {
+func run(fn, eventPath, template, apiURL, motoURL string, verbose bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	binding, ok := localcloud.Bindings[fn]
@@ -94,27 +101,17 @@ func run(fn, eventPath, template, motoURL string, verbose bool) error {
 		logOut = os.Stderr
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, nil))
-	moto, ownMoto, err := ensureMoto(ctx, motoURL, logOut)
+	tgt, err := attach(ctx, apiURL, motoURL, template, log, logOut)
 	if err != nil {
 		return err
 	}
-	if ownMoto {
-		defer moto.Close()
-	}
-	cloud, err := localcloud.Start(ctx, localcloud.Options{TemplatePath: template, Addr: "127.0.0.1:0", MotoURL: moto.URL(), Log: log, ManualPolling: true})
-	if err != nil {
-		return err
-	}
-	defer cloud.Close()
-	demo, err := cloud.SeedDemo(ctx)
-	if err != nil {
-		return err
-	}
-	payload, err := demo.Expand(rawEvent)
+	defer tgt.close()
+	moto := tgt.moto
+	payload, err := expand(tgt.demo, tgt.demoErr, rawEvent)
 	if err != nil {
 		return fmt.Errorf("%s: %w", eventPath, err)
 	}
-	f := cloud.Stack.Functions[fn]
+	f := tgt.stack.Functions[fn]
 	if f == nil {
 		return fmt.Errorf("function %s is not in %s", fn, template)
 	}
@@ -214,31 +211,132 @@ func functionIDs() []string {
 	return ids
 }
 
-// ensureMoto connects to moto at url, or starts one there if nothing
-// answers. It reports whether it started it.
-func ensureMoto(ctx context.Context, url string, out io.Writer) (*motoserver.Server, bool, error) {
-	m := motoserver.Connect(url)
+// target is the local cloud a function is invoked against.
+type target struct {
+	stack *localcloud.Stack
+	moto  *motoserver.Server
+	// apiURL is the local cloud's HTTP API: the running one's, or the
+	// one this command serves while it runs.
+	apiURL string
+	// demo is the demo tenant and campaign, or demoErr why there is none
+	// (an attached local cloud whose demo was removed).
+	demo    localcloud.Demo
+	demoErr error
+	// attached is true for a running local cloud left as it was.
+	attached bool
+	close    func()
+}
+
+// attach finds the local cloud to invoke against (see the command's
+// doc): a running one is attached as it is; a moto alone gets what it
+// lacks; with neither, a moto is started. Every step is told with step.
+func attach(ctx context.Context, apiURL, motoURL, template string, log *slog.Logger, motoOut io.Writer) (*target, error) {
+	moto := motoserver.Connect(motoURL)
 	pctx, cancel := context.WithTimeout(ctx, time.Second)
-	err := m.Ping(pctx)
+	motoErr := moto.Ping(pctx)
 	cancel()
-	if err == nil {
-		step("using moto at %s", url)
-		return m, false, nil
+	if localCloudAt(ctx, apiURL) {
+		if motoErr != nil {
+			return nil, fmt.Errorf("a local cloud answers at %s but no moto at %s: pass the moto port it runs with (make invoke MOTO_PORT=…, herald-invoke -moto-url)", apiURL, motoURL)
+		}
+		stack, err := localcloud.LoadStack(template, localcloud.StackOptions{MotoURL: moto.URL(), Region: motoserver.Region,
+			AccountID: motoserver.AccountID, Parameters: localcloud.DefaultParameters})
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range stack.Functions {
+			if _, ok := f.Env["HERALD_PUBLIC_URL"]; ok {
+				f.Env["HERALD_PUBLIC_URL"] = apiURL
+			}
+		}
+		demo, demoErr := localcloud.FindDemo(ctx, apiURL)
+		if demoErr != nil && !errors.Is(demoErr, localcloud.ErrNoDemo) {
+			return nil, fmt.Errorf("look up the demo at %s: %w", apiURL, demoErr)
+		}
+		step("attached to the running local cloud (API %s, moto %s); it is left as it is: nothing created, nothing seeded", apiURL, moto.URL())
+		return &target{stack: stack, moto: moto, apiURL: apiURL, demo: demo, demoErr: demoErr, attached: true, close: func() {}}, nil
 	}
+
+	own := motoErr != nil
+	if own {
+		host, port, err := hostPort(motoURL)
+		if err != nil {
+			return nil, err
+		}
+		step("no local cloud at %s and no moto at %s; starting moto there (stopped when this command ends)", apiURL, motoURL)
+		if moto, err = motoserver.Start(ctx, motoserver.Options{Host: host, Port: port, Output: motoOut}); err != nil {
+			return nil, err
+		}
+	}
+	cloud, err := localcloud.Start(ctx, localcloud.Options{TemplatePath: template, Addr: "127.0.0.1:0", MotoURL: moto.URL(), Log: log, ManualPolling: true})
+	if err != nil {
+		if own {
+			_ = moto.Close()
+		}
+		return nil, err
+	}
+	closeAll := func() {
+		_ = cloud.Close()
+		if own {
+			_ = moto.Close()
+		}
+	}
+	demo, err := cloud.SeedDemo(ctx)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	if !own {
+		found, created := len(cloud.Provisioned.Found), len(cloud.Provisioned.Created)
+		demoState := "demo seeded"
+		if demo.Found {
+			demoState = "demo found"
+		}
+		step("no local cloud at %s; using the moto at %s: %d resources found, %d created, %s", apiURL, moto.URL(), found, created, demoState)
+	}
+	return &target{stack: cloud.Stack, moto: moto, apiURL: cloud.URL, demo: demo, close: closeAll}, nil
+}
+
+// localCloudAt reports whether a local cloud's HTTP API answers at url:
+// GET /im/health says UP.
+func localCloudAt(ctx context.Context, url string) bool {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(url, "/")+"/im/health", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var h struct{ Status string }
+	return resp.StatusCode == http.StatusOK && json.NewDecoder(io.LimitReader(resp.Body, 1<<10)).Decode(&h) == nil && h.Status == "UP"
+}
+
+func hostPort(url string) (string, int, error) {
 	host, portStr, err := net.SplitHostPort(strings.TrimPrefix(strings.TrimPrefix(url, "http://"), "https://"))
 	if err != nil {
-		return nil, false, fmt.Errorf("-moto-url %s: %w", url, err)
+		return "", 0, fmt.Errorf("-moto-url %s: %w", url, err)
 	}
 	port, err := strconv.Atoi(portStr)
 	if err != nil {
-		return nil, false, fmt.Errorf("-moto-url %s: bad port", url)
+		return "", 0, fmt.Errorf("-moto-url %s: bad port", url)
 	}
-	step("no moto at %s; starting one (stopped when this command ends)", url)
-	s, err := motoserver.Start(ctx, motoserver.Options{Host: host, Port: port, Output: out})
-	if err != nil {
-		return nil, false, err
+	return host, port, nil
+}
+
+// expand replaces the event's ${demo.*} placeholders; without a demo, an
+// event that uses them is an error saying why.
+func expand(d localcloud.Demo, demoErr error, event []byte) ([]byte, error) {
+	if demoErr != nil {
+		if bytes.Contains(event, []byte("${demo.")) {
+			return nil, fmt.Errorf("the event uses ${demo.*} placeholders: %w", demoErr)
+		}
+		return event, nil
 	}
-	return s, true, nil
+	return d.Expand(event)
 }
 
 // riePath returns the aws-lambda-rie binary pinned in go.mod's tool

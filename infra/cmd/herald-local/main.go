@@ -3,9 +3,13 @@
 // http://127.0.0.1:3000 and the dispatch queue is polled in process. It
 // creates the resources template.yaml declares, seeds a demo tenant and
 // campaign, prints a ready-to-paste curl and runs until interrupted.
+// On a moto that already holds them (-moto-url), the resources and the
+// demo are found and kept, pending schedules included.
 //
 //	go run ./infra/cmd/herald-local [-addr 127.0.0.1:3000] [-moto-port 5000] [-moto-url URL]
 //	    [-template template.yaml] [-fault-plan plan.json] [-log-level info]
+//
+// `make run PORT=3100 MOTO_PORT=5100` sets -addr and -moto-port.
 //
 // -fault-plan puts a fault proxy between Herald and moto that fails the
 // calls the plan names (see infra/faultproxy and docs/delivery.md), so
@@ -86,12 +90,16 @@ func run(addr string, motoPort int, motoURL, template string, plan *faultproxy.P
 
 func printBanner(w io.Writer, c *localcloud.Cloud, d localcloud.Demo) {
 	requestID := fmt.Sprintf("demo-%d", time.Now().Unix())
+	found := ""
+	if d.Found {
+		found = "; found in moto from an earlier run and kept as it was"
+	}
 	fmt.Fprintf(w, `
 Herald is running locally.
   HTTP API   %[1]s
   moto       %[2]s   (stands in for DynamoDB, SQS, SES, SNS)
   demo key   %[3]s for %[4]s / %[5]s  (WELL-KNOWN SECRET: local use only)
-  campaign   %[6]s  "Order shipped" (live)
+  campaign   %[6]s  "Order shipped" (live%[9]s)
 
 Trigger it (re-sending the same requestId is an idempotent replay: 202 again, nothing new is sent;
 change requestId to send again):
@@ -109,5 +117,5 @@ See what was sent:
   curl -s %[2]s/moto-api/data.json | python3 -c 'import json,sys; [print(m["source"], "->", m["destinations"], "|", m["subject"], "\n", m["body"], "\n") for m in json.load(sys.stdin).get("ses",{}).get("Message",[])]'
 
 Ctrl-C stops the API, the poller and moto.
-`, c.URL, c.Moto.URL(), d.KeyID, d.Org, d.Sandbox, d.CampaignID, d.Secret, requestID)
+`, c.URL, c.Moto.URL(), d.KeyID, d.Org, d.Sandbox, d.CampaignID, d.Secret, requestID, found)
 }
