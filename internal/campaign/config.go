@@ -23,6 +23,9 @@ var (
 	// platformAppARN is an SNS platform application ARN; the platform is
 	// its sixth field's first segment.
 	platformAppARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:app/(APNS|APNS_SANDBOX|GCM)/[A-Za-z0-9_.-]{1,256}$`)
+	// endpointID is the last part of a platform endpoint's ARN (a UUID at
+	// SNS).
+	endpointID = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
 )
 
 // ConfigInput is the authored document of a channel configuration: the

@@ -200,6 +200,11 @@ const (
 	AmbiguousInterrupted Outcome = "ambiguous:interrupted"
 )
 
+// CodeForeignEndpoint is the refusal code (failed:foreign_endpoint) of a
+// push whose endpoint, as the provider made it, is not one of the app's
+// platform application: Herald does not publish to it.
+const CodeForeignEndpoint = "foreign_endpoint"
+
 // Failed returns the outcome "failed:<code>".
 func Failed(code string) Outcome { return Outcome("failed:" + code) }
 
