@@ -258,6 +258,9 @@ func aggregate(outs []Outcome) Outcome {
 // preparePush builds one device's notification and the call that sends
 // it, creating the device's platform endpoint when needed.
 func (d *Dispatcher) preparePush(ctx context.Context, job Job, p profile.Profile, tg pushTarget, m push.Message, device string) prepared {
+	if d.Allowed != nil && !d.Allowed.AllowsApplication(tg.app.PlatformApplicationARN) {
+		return prepared{outcome: FailedUnauthorizedApplication}
+	}
 	msg, size, err := push.SNSMessage(tg.app.Platform, m)
 	switch {
 	case errors.Is(err, push.ErrTooLarge):
