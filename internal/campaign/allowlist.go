@@ -48,12 +48,15 @@ func (a Allowlist) AllowsSender(from string) bool {
 // AllowsApplication reports whether a push app may send through the
 // platform application arn.
 func (a Allowlist) AllowsApplication(arn string) bool {
-	return a.PushApplications != "" && arn != "" && globMatch(a.PushApplications, arn)
+	return a.PushApplications != "" && arn != "" && MatchARN(a.PushApplications, arn)
 }
 
-// globMatch matches s against pattern, where '*' is any run of characters
-// (none included) and '?' any one, as IAM matches ARNs.
-func globMatch(pattern, s string) bool {
+// MatchARN reports whether s matches pattern as IAM matches a policy's
+// Resource against an ARN: '*' is any run of characters (none included,
+// '/' and ':' too) and '?' any one; the rest compares exactly. The
+// allowlist and the checks of the template's policies both use it, so
+// they agree with each other and with IAM.
+func MatchARN(pattern, s string) bool {
 	// The classic two-pointer match: on a mismatch, let the last '*' seen
 	// swallow one more character and try again from there.
 	p, i := 0, 0
