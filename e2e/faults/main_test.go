@@ -164,7 +164,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, tenant: tn, secret: secret, keyID: k.ID, domain: fmt.Sprintf("fault%d.example", n), campaigns: map[string]string{}}
+	f := &fixture{t: t, tenant: tn, secret: secret, keyID: k.ID, domain: fmt.Sprintf("fault%d.%s", n, localcloud.DemoSenderDomain), campaigns: map[string]string{}}
 	if _, err := sesv2.NewFromConfig(cloud.Moto.AWSConfig()).CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(f.domain)}); err != nil {
 		t.Fatal(err)
 	}

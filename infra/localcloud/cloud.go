@@ -90,8 +90,10 @@ var Bindings = map[string]Binding{
 }
 
 // DefaultParameters are the template parameters the local cloud deploys
-// with unless Options override them.
-var DefaultParameters = map[string]string{"SenderIdentity": DemoSenderDomain, "UnsubscribeSecret": DemoUnsubscribeSecret,
+// with unless Options override them. Configurations may send as the demo
+// domain and its subdomains (the tests give each tenant one of its own),
+// and through any platform application of moto's account.
+var DefaultParameters = map[string]string{"SenderIdentity": DemoSenderDomain, "PushApplicationNames": "*", "UnsubscribeSecret": DemoUnsubscribeSecret,
 	// EventBridge events and schedules invoking Trigger act for the demo
 	// tenant locally.
 	"EventOrg": DemoOrg, "EventSandbox": DemoSandbox}
@@ -152,8 +154,9 @@ type Cloud struct {
 	// AWS is the SDK configuration pointed at Moto.
 	AWS aws.Config
 	// Config merges every function's configuration (table, dispatch
-	// queue, configuration set); App is built from it, for tests and
-	// seeding (App.Keys to mint keys, say).
+	// queue, configuration set, what configurations may send through);
+	// App is built from it, for tests and seeding (App.Keys to mint keys,
+	// say).
 	Config config.Config
 	App    *app.App
 	// Handlers are the in-process functions, each built with its own
@@ -359,6 +362,8 @@ func (c *Cloud) buildHandlers(now func() time.Time) error {
 		c.Config.Scheduler = cmp.Or(c.Config.Scheduler, cfg.Scheduler)
 		c.Config.UnsubscribeSecret = cmp.Or(c.Config.UnsubscribeSecret, cfg.UnsubscribeSecret)
 		c.Config.PublicURL = cmp.Or(c.Config.PublicURL, cfg.PublicURL)
+		c.Config.SenderIdentity = cmp.Or(c.Config.SenderIdentity, cfg.SenderIdentity)
+		c.Config.PushApplications = cmp.Or(c.Config.PushApplications, cfg.PushApplications)
 	}
 	c.App = app.New(c.Config, c.AWS, c.log)
 	if now != nil {

@@ -26,6 +26,7 @@ const (
 	typeHTTPAPI  = "AWS::Serverless::HttpApi"
 	typeSchedGrp = "AWS::Scheduler::ScheduleGroup"
 	typeRole     = "AWS::IAM::Role"
+	typeTopic    = "AWS::SNS::Topic"
 )
 
 // StackOptions says where the stack is being "deployed".
@@ -60,6 +61,9 @@ type Stack struct {
 	// ScheduleGroups are the physical names of the EventBridge Scheduler
 	// schedule groups.
 	ScheduleGroups []string
+	// Topics are the ARNs of the SNS topics the template declares: the
+	// only topics a function may publish to (CheckSendPermissions).
+	Topics []string
 }
 
 // Table is an AWS::DynamoDB::Table of the template.
@@ -94,6 +98,8 @@ type Function struct {
 	Memory  int
 	// SQS lists the function's SQS event sources.
 	SQS []SQSSource
+	// Policy is what the function's role may do.
+	Policy Policy
 }
 
 // SQSSource is an SQS event source of a function.
@@ -194,7 +200,10 @@ type rawFunction struct {
 	Timeout      *int   `json:"Timeout"`
 	MemorySize   *int   `json:"MemorySize"`
 	FunctionName string `json:"FunctionName"`
-	Events       map[string]struct {
+	// Policies and Role are a function's permissions (see Policy).
+	Policies any `json:"Policies"`
+	Role     any `json:"Role"`
+	Events   map[string]struct {
 		Type       string         `json:"Type"`
 		Properties map[string]any `json:"Properties"`
 	} `json:"Events"`
@@ -209,8 +218,11 @@ type rawFunction struct {
 func (s *Stack) load(tmpl *cloudformation.Template, raw *rawTemplate, r *resolver) error {
 	ids := slices.Sorted(maps.Keys(tmpl.Resources))
 	for _, id := range ids {
-		if raw.Resources[id].Type == typeSchedGrp {
+		switch raw.Resources[id].Type {
+		case typeSchedGrp:
 			s.ScheduleGroups = append(s.ScheduleGroups, r.physicalName(id))
+		case typeTopic:
+			s.Topics = append(s.Topics, r.arn(id, typeTopic))
 		}
 	}
 	byARN := map[string]string{} // function ARN → logical ID
@@ -247,6 +259,15 @@ func (s *Stack) load(tmpl *cloudformation.Template, raw *rawTemplate, r *resolve
 					f.Memory = *props.MemorySize
 				}
 			}
+			props := raw.Resources[id].Properties
+			pol, err := ParsePolicies(props.Policies)
+			if err != nil {
+				return fmt.Errorf("%s: %w", id, err)
+			}
+			if props.Role != nil {
+				pol.Role = str(props.Role)
+			}
+			f.Policy = pol
 			s.Functions[id] = f
 		}
 	}
@@ -406,6 +427,8 @@ func (r *resolver) arn(id, typ string) string {
 		return r.functionARN(r.physicalName(id))
 	case typeRole:
 		return p + "iam::" + r.opts.AccountID + ":role/" + r.physicalName(id)
+	case typeTopic:
+		return p + "sns:" + r.opts.Region + ":" + r.opts.AccountID + ":" + r.physicalName(id)
 	}
 	return p + "local:" + r.opts.Region + ":" + r.opts.AccountID + ":" + id
 }
@@ -479,6 +502,8 @@ func (r *resolver) ref(_ string, input any, template any) any {
 		return r.queueURL(name)
 	case typeHTTPAPI:
 		return r.physicalName(name)
+	case typeTopic:
+		return r.arn(name, typeTopic)
 	}
 	return r.physicalName(name)
 }

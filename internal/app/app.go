@@ -75,11 +75,21 @@ func (a *App) Store() *dynamo.Store { return a.store }
 // Keys returns the API key store, for minting keys.
 func (a *App) Keys() auth.KeyStore { return a.store }
 
-// Campaigns returns the campaign service; review checks From addresses
+// Campaigns returns the campaign service; configurations and review are
+// held to what the deployment allows, review checks From addresses
 // against the account's SES identities, and hooks keep the campaign's
 // schedules in step with its life.
 func (a *App) Campaigns() *campaign.Service {
-	return &campaign.Service{Store: a.store, Senders: ses.NewIdentities(sesv2.NewFromConfig(a.aws)), Hooks: a.campaignHooks(), Now: a.now}
+	return &campaign.Service{Store: a.store, Senders: ses.NewIdentities(sesv2.NewFromConfig(a.aws)), Allowed: a.allowed(),
+		Hooks: a.campaignHooks(), Now: a.now}
+}
+
+// allowed is the sender identity and the platform applications the
+// deployment lets configurations use (HERALD_SENDER_IDENTITY,
+// HERALD_PUSH_APPLICATIONS): every campaign service and dispatcher the
+// app builds holds it, and a function without them allows nothing.
+func (a *App) allowed() *campaign.Allowlist {
+	return &campaign.Allowlist{SenderIdentity: a.cfg.SenderIdentity, PushApplications: a.cfg.PushApplications}
 }
 
 // AuthorizerHandler returns the HTTP API Lambda authorizer.
@@ -129,7 +139,8 @@ func (a *App) unsubscribe() *unsubscribe.Signer {
 }
 
 // Dispatcher returns the delivery dispatcher, sending email with SES v2
-// and SMS and push with SNS, with the configuration's timing and rates.
+// and SMS and push with SNS, with the configuration's timing and rates,
+// through nothing the deployment does not allow.
 func (a *App) Dispatcher() *delivery.Dispatcher {
 	dc := a.cfg.Delivery
 	snsClient := sns.New(awssns.NewFromConfig(a.aws))
@@ -146,6 +157,7 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		Unsubscribe:             a.unsubscribe(),
 		PublicURL:               a.cfg.PublicURL,
 		DefaultConfigurationSet: a.cfg.ConfigurationSet,
+		Allowed:                 a.allowed(),
 		Log:                     a.log,
 		// No simulated clock (SetClock): retry deadlines and stale
 		// attempts are measured in the queue's real time.

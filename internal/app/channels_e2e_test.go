@@ -14,6 +14,7 @@ import (
 
 	"github.com/heraldhq/herald/infra/localcloud"
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/tenant"
 	"github.com/heraldhq/herald/internal/unsubscribe"
@@ -160,24 +161,34 @@ func endpointMessages(t *testing.T) map[string]int {
 	return out
 }
 
+// platformApp creates an SNS platform application in moto named for the
+// fixture's tenant and returns its ARN.
+func (f *fixture) platformApp(platform string) string {
+	f.t.Helper()
+	out, err := awssns.NewFromConfig(cloud.AWS).CreatePlatformApplication(context.Background(), &awssns.CreatePlatformApplicationInput{
+		Name:     aws.String(strings.ReplaceAll(f.tenant.Org, "@", "-") + platform),
+		Platform: aws.String(platform), Attributes: map[string]string{"PlatformCredential": "x"}})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return aws.ToString(out.PlatformApplicationArn)
+}
+
+// storedDevices reads a profile's devices from the store, endpoints
+// included (the API never shows them).
+func (f *fixture) storedDevices(namespace, id string) []profile.Device {
+	f.t.Helper()
+	p, err := cloud.App.Store().Get(context.Background(), f.tenant, profile.Identity{Namespace: namespace, ID: id})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return p.Devices
+}
+
 func TestPushReachesEachDeviceOnceAndADisabledEndpointIsMarked(t *testing.T) {
 	f := newFixture(t, false)
 	ctx := context.Background()
-	api := awssns.NewFromConfig(cloud.AWS)
-	app := func(platform string) string {
-		out, err := api.CreatePlatformApplication(ctx, &awssns.CreatePlatformApplicationInput{Name: aws.String(strings.ReplaceAll(f.tenant.Org, "@", "-") + platform),
-			Platform: aws.String(platform), Attributes: map[string]string{"PlatformCredential": "x"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return aws.ToString(out.PlatformApplicationArn)
-	}
-	ios, android := app("APNS"), app("GCM")
-	dead, err := api.CreatePlatformEndpoint(ctx, &awssns.CreatePlatformEndpointInput{PlatformApplicationArn: aws.String(ios), Token: aws.String("dead-token"),
-		Attributes: map[string]string{"Enabled": "false"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ios, android := f.platformApp("APNS"), f.platformApp("GCM")
 	camp := f.campaignOn("transactional", "push", map[string]any{"apps": []any{
 		map[string]any{"appId": "shop-ios", "platform": "APNS", "platformApplicationArn": ios},
 		map[string]any{"appId": "shop-android", "platform": "GCM", "platformApplicationArn": android},
@@ -185,44 +196,52 @@ func TestPushReachesEachDeviceOnceAndADisabledEndpointIsMarked(t *testing.T) {
 	f.mustDo("PUT", "/profiles/crmId/p1", map[string]any{"attributes": map[string]any{"name": "Jane"}, "devices": []any{
 		map[string]any{"appId": "shop-ios", "platform": "APNS", "token": "ios-token"},
 		map[string]any{"appId": "shop-android", "platform": "GCM", "token": "android-token"},
-		map[string]any{"appId": "shop-ios", "platform": "APNS", "token": "dead-token", "endpointArn": aws.ToString(dead.EndpointArn)},
+		map[string]any{"appId": "shop-ios", "platform": "APNS", "token": "dead-token"},
 	}}, 200, nil)
 	before := endpointMessages(t)
-	got := f.trigger(camp, "push-1", map[string]any{"type": "aep", "namespace": "crmId", "userId": "p1", "context": map[string]any{"orderId": "A-1"}})
-	if diff := cmp.Diff([]string{"p1 excluded:invalid_token", "p1 sent", "p1 sent"}, got); diff != "" {
-		t.Errorf("ledger (-want +got):\n%s", diff)
+	trigger := func(requestID string) []string {
+		return f.trigger(camp, requestID, map[string]any{"type": "aep", "namespace": "crmId", "userId": "p1", "context": map[string]any{"orderId": "A-1"}})
 	}
-	var p struct {
-		Devices []struct {
-			Token, EndpointArn string
-			Enabled            bool
+	if diff := cmp.Diff([]string{"p1 sent", "p1 sent", "p1 sent"}, trigger("push-1")); diff != "" {
+		t.Errorf("first execution's ledger (-want +got):\n%s", diff)
+	}
+	// Herald made one endpoint per device, under the device's app.
+	devices := f.storedDevices("crmId", "p1")
+	apps := []string{ios, android, ios}
+	for i, d := range devices {
+		app := strings.Replace(apps[i], ":app/", ":endpoint/", 1) + "/"
+		if !strings.HasPrefix(d.EndpointARN, app) {
+			t.Errorf("device %d: endpoint %q, want one of %s", i, d.EndpointARN, apps[i])
 		}
 	}
-	f.mustDo("GET", "/profiles/crmId/p1", nil, 200, &p)
+	// APNs reports the third token dead: SNS disables its endpoint.
+	if _, err := awssns.NewFromConfig(cloud.AWS).SetEndpointAttributes(ctx, &awssns.SetEndpointAttributesInput{
+		EndpointArn: aws.String(devices[2].EndpointARN), Attributes: map[string]string{"Enabled": "false"}}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"p1 excluded:invalid_token", "p1 sent", "p1 sent"}, trigger("push-2")); diff != "" {
+		t.Errorf("second execution's ledger (-want +got):\n%s", diff)
+	}
 	after := endpointMessages(t)
-	published := 0
-	for i, d := range p.Devices {
-		n := after[d.EndpointArn] - before[d.EndpointArn]
-		published += n
-		wantEnabled, wantN := i < 2, 1
+	devices = f.storedDevices("crmId", "p1")
+	for i, d := range devices {
+		n := after[d.EndpointARN] - before[d.EndpointARN]
+		wantEnabled, wantN := i < 2, 2
 		if i == 2 {
-			wantN = 0
+			wantN = 1
 		}
-		if d.EndpointArn == "" || d.Enabled != wantEnabled || n != wantN {
-			t.Errorf("device %d: endpoint %q enabled %v, %d messages; want an endpoint, enabled %v, %d messages", i, d.EndpointArn, d.Enabled, n, wantEnabled, wantN)
+		if d.Enabled != wantEnabled || n != wantN {
+			t.Errorf("device %d: enabled %v, %d messages; want enabled %v, %d messages", i, d.Enabled, n, wantEnabled, wantN)
 		}
-	}
-	if published != 2 {
-		t.Errorf("moto endpoints received %d messages, want 2", published)
 	}
 	// Replaying the request sends nothing more.
-	f.trigger(camp, "push-1", map[string]any{"type": "aep", "namespace": "crmId", "userId": "p1", "context": map[string]any{"orderId": "A-1"}})
+	trigger("push-2")
 	total := 0
 	for arn, n := range endpointMessages(t) {
 		total += n - before[arn]
 	}
-	if total != 2 {
-		t.Errorf("after a replay moto endpoints hold %d new messages, want 2", total)
+	if total != 5 {
+		t.Errorf("after a replay moto endpoints hold %d new messages, want 5", total)
 	}
 }
 

@@ -109,7 +109,7 @@ func newFixture(t *testing.T, createProfiles bool) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	domain := fmt.Sprintf("shop%d.example", n)
+	domain := fmt.Sprintf("shop%d.%s", n, localcloud.DemoSenderDomain) // a subdomain of the sender identity
 	if _, err := sesv2.NewFromConfig(cloud.AWS).CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(domain)}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ package campaign
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/internal/tenant"
@@ -93,6 +94,21 @@ type PushApp struct {
 	AppID                  string `json:"appId"`
 	Platform               string `json:"platform"`
 	PlatformApplicationARN string `json:"platformApplicationArn"`
+}
+
+// Owns reports whether endpointARN is a platform endpoint of the app's
+// platform application. SNS names the endpoints of the application
+// arn:<partition>:sns:<region>:<account>:app/<PLATFORM>/<name> as
+// arn:<partition>:sns:<region>:<account>:endpoint/<PLATFORM>/<name>/<id>;
+// a topic, or an endpoint of any other application, is not the app's, and
+// Dispatch never publishes to it.
+func (a PushApp) Owns(endpointARN string) bool {
+	if !platformAppARN.MatchString(a.PlatformApplicationARN) {
+		return false
+	}
+	head, app, _ := strings.Cut(a.PlatformApplicationARN, ":app/")
+	id, ok := strings.CutPrefix(endpointARN, head+":endpoint/"+app+"/")
+	return ok && endpointID.MatchString(id)
 }
 
 // PushSettings is the sending setup of a push configuration.

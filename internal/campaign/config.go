@@ -23,6 +23,9 @@ var (
 	// platformAppARN is an SNS platform application ARN; the platform is
 	// its sixth field's first segment.
 	platformAppARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:app/(APNS|APNS_SANDBOX|GCM)/[A-Za-z0-9_.-]{1,256}$`)
+	// endpointID is the last part of a platform endpoint's ARN (a UUID at
+	// SNS).
+	endpointID = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
 )
 
 // ConfigInput is the authored document of a channel configuration: the
@@ -42,7 +45,7 @@ func (c ChannelConfig) ETag() string { return ETag(c.Revision) }
 
 // CreateConfig validates and stores a new channel configuration.
 func (s *Service) CreateConfig(ctx context.Context, t tenant.Tenant, in ConfigInput) (ChannelConfig, error) {
-	if err := validateConfig(in); err != nil {
+	if err := validateConfig(in, s.Allowed); err != nil {
 		return ChannelConfig{}, err
 	}
 	now := s.now()
@@ -105,7 +108,7 @@ func (s *Service) UpdateConfig(ctx context.Context, t tenant.Tenant, id string, 
 		if err := f.Err(); err != nil {
 			return ChannelConfig{}, err
 		}
-		if err := validateConfig(in); err != nil {
+		if err := validateConfig(in, s.Allowed); err != nil {
 			return ChannelConfig{}, err
 		}
 		prev := c.Revision
@@ -160,7 +163,9 @@ func (s *Service) DeleteConfig(ctx context.Context, t tenant.Tenant, id string, 
 	return nil
 }
 
-func validateConfig(in ConfigInput) error {
+// validateConfig checks a configuration's document; allowed, when set,
+// is what the deployment lets it send through.
+func validateConfig(in ConfigInput, allowed *Allowlist) error {
 	var f derrors.Fields
 	checkName(&f, "name", in.Name)
 	checkType(&f, "category", in.Category)
@@ -183,23 +188,26 @@ func validateConfig(in ConfigInput) error {
 		}
 	}
 	if in.Email != nil {
-		checkEmailSettings(&f, in.Email, in.Category)
+		checkEmailSettings(&f, in.Email, in.Category, allowed)
 	}
 	if in.SMS != nil {
 		checkSMSSettings(&f, in.SMS)
 	}
 	if in.Push != nil {
-		checkPushSettings(&f, in.Push)
+		checkPushSettings(&f, in.Push, allowed)
 	}
 	return f.Err()
 }
 
-func checkEmailSettings(f *derrors.Fields, e *EmailSettings, cat Type) {
+func checkEmailSettings(f *derrors.Fields, e *EmailSettings, cat Type, allowed *Allowlist) {
 	if address.HasControl(e.FromName) || utf8.RuneCountInString(e.FromName) > MaxNameLen {
 		f.Add("email.fromName", "must be at most %d characters with no control characters or line breaks (C0, C1, U+2028, U+2029)", MaxNameLen)
 	}
-	if !address.ValidEmail(e.FromAddress) {
+	switch {
+	case !address.ValidEmail(e.FromAddress):
 		f.Add("email.fromAddress", "must be an email address")
+	case allowed != nil && !allowed.AllowsSender(e.FromAddress):
+		f.Add("email.fromAddress", "%s", senderNotAllowed(allowed))
 	}
 	for _, list := range []struct {
 		field string
@@ -246,7 +254,7 @@ func checkSMSSettings(f *derrors.Fields, s *SMSSettings) {
 	}
 }
 
-func checkPushSettings(f *derrors.Fields, p *PushSettings) {
+func checkPushSettings(f *derrors.Fields, p *PushSettings, allowed *Allowlist) {
 	if len(p.Apps) == 0 || len(p.Apps) > 20 {
 		f.Add("push.apps", "must list 1-20 apps")
 	}
@@ -271,6 +279,27 @@ func checkPushSettings(f *derrors.Fields, p *PushSettings) {
 			f.Add(pre+".platformApplicationArn", "must be an SNS platform application ARN (arn:aws:sns:<region>:<account>:app/<platform>/<name>)")
 		case m[1] != a.Platform:
 			f.Add(pre+".platformApplicationArn", "is a %s application; the app's platform is %s", m[1], a.Platform)
+		case allowed != nil && !allowed.AllowsApplication(a.PlatformApplicationARN):
+			f.Add(pre+".platformApplicationArn", "%s", applicationNotAllowed(allowed))
 		}
 	}
+}
+
+// senderNotAllowed says why a From address is refused.
+func senderNotAllowed(allowed *Allowlist) string {
+	if allowed.SenderIdentity == "" {
+		return "cannot be used: this deployment has no sender identity (the SenderIdentity parameter)"
+	}
+	if strings.Contains(allowed.SenderIdentity, "@") {
+		return fmt.Sprintf("must be %s, the only address this deployment sends as (the SenderIdentity parameter)", allowed.SenderIdentity)
+	}
+	return fmt.Sprintf("must be an address of %s or of one of its subdomains, the identity this deployment sends as (the SenderIdentity parameter)", allowed.SenderIdentity)
+}
+
+// applicationNotAllowed says why a platform application is refused.
+func applicationNotAllowed(allowed *Allowlist) string {
+	if allowed.PushApplications == "" {
+		return "cannot be used: this deployment allows no platform application (the PushApplicationNames parameter)"
+	}
+	return fmt.Sprintf("is not a platform application this deployment may send through: it allows %s (the PushApplicationNames parameter)", allowed.PushApplications)
 }

@@ -38,6 +38,12 @@ const (
 	CodeContextUnchecked   = "context_unchecked"
 	CodeSenderNotVerified  = "sender_not_verified"
 	CodeSenderUnchecked    = "sender_unchecked"
+	// CodeSenderNotAllowed: the From address is outside the sender
+	// identity the deployment allows (Allowlist).
+	CodeSenderNotAllowed = "sender_not_allowed"
+	// CodeApplicationNotAllowed: a push app's platform application is not
+	// one the deployment allows (Allowlist).
+	CodeApplicationNotAllowed = "application_not_allowed"
 )
 
 // DefaultMaxSegments caps an SMS when the configuration sets no maximum.
@@ -190,7 +196,12 @@ func (s *Service) review(ctx context.Context, t tenant.Tenant, c Campaign) (Repo
 			}
 		}
 		if cfg != nil && cfg.Email != nil {
-			s.reviewSender(ctx, &r, cfg.Email.FromAddress)
+			if s.Allowed != nil && !s.Allowed.AllowsSender(cfg.Email.FromAddress) {
+				// Not worth asking SES: this deployment may not send as it.
+				r.errorf(CodeSenderNotAllowed, "channelConfigurationId", "the configuration's email.fromAddress %s", senderNotAllowed(s.Allowed))
+			} else {
+				s.reviewSender(ctx, &r, cfg.Email.FromAddress)
+			}
 		}
 	case SMS:
 		if d.Content.SMS != nil && parsed["content.sms.body"] != nil {
@@ -207,6 +218,13 @@ func (s *Service) review(ctx context.Context, t tenant.Tenant, c Campaign) (Repo
 			}
 		}
 	case Push:
+		if cfg != nil && cfg.Push != nil && s.Allowed != nil {
+			for i, a := range cfg.Push.Apps {
+				if !s.Allowed.AllowsApplication(a.PlatformApplicationARN) {
+					r.errorf(CodeApplicationNotAllowed, "channelConfigurationId", "the configuration's push.apps[%d].platformApplicationArn %s", i, applicationNotAllowed(s.Allowed))
+				}
+			}
+		}
 		if p := d.Content.Push; p != nil {
 			m := push.Message{Title: out("content.push.title"), Body: out("content.push.body"), ImageURL: out("content.push.imageUrl"),
 				DeepLink: out("content.push.deepLink"), Sound: p.Sound, Badge: p.Badge, Silent: p.Silent, Data: map[string]string{}}

@@ -101,6 +101,11 @@ type Service struct {
 	// Senders, when set, lets review check that an email configuration's
 	// From address is in a verified sender domain.
 	Senders Senders
+	// Allowed is the sender identity and the platform applications the
+	// deployment lets configurations use, checked when a configuration
+	// is created or changed and when a campaign is reviewed. The functions
+	// always set it; nil checks nothing (tests of other rules).
+	Allowed *Allowlist
 	Now     func() time.Time
 	NewID   func() string
 }

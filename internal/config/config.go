@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,15 @@ type Config struct {
 	// Delivery is Dispatch's timing and send rates; a zero field takes
 	// delivery's default (see delivery.DefaultTiming).
 	Delivery Delivery
+	// SenderIdentity is the SES identity (a domain or one address)
+	// channel configurations may send as (HERALD_SENDER_IDENTITY, the
+	// template's SenderIdentity); empty allows no email.
+	SenderIdentity string
+	// PushApplications is the pattern of the SNS platform application
+	// ARNs push configurations may name, in IAM's syntax
+	// (HERALD_PUSH_APPLICATIONS, from the template's PushApplicationNames:
+	// arn:aws:sns:<region>:<account>:app/*/<names>); empty allows no push.
+	PushApplications string
 }
 
 // Delivery is how Dispatch paces and retries sends. Durations are read as
@@ -92,8 +102,10 @@ func Load(getenv func(string) string) (Config, error) {
 			RoleARN:       strings.TrimSpace(getenv("HERALD_SCHEDULER_ROLE_ARN")),
 			DeadLetterARN: strings.TrimSpace(getenv("HERALD_SCHEDULER_DLQ_ARN")),
 		},
-		EventOrg:     strings.TrimSpace(getenv("HERALD_EVENT_ORG")),
-		EventSandbox: strings.TrimSpace(getenv("HERALD_EVENT_SANDBOX")),
+		EventOrg:         strings.TrimSpace(getenv("HERALD_EVENT_ORG")),
+		EventSandbox:     strings.TrimSpace(getenv("HERALD_EVENT_SANDBOX")),
+		SenderIdentity:   strings.TrimSpace(getenv("HERALD_SENDER_IDENTITY")),
+		PushApplications: strings.TrimSpace(getenv("HERALD_PUSH_APPLICATIONS")),
 	}
 	var err error
 	if c.Delivery, err = loadDelivery(getenv); err != nil {
@@ -105,6 +117,12 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.Table == "" {
 		return Config{}, fmt.Errorf("config: HERALD_TABLE is required")
 	}
+	if id := c.SenderIdentity; strings.ContainsAny(id, " \t*?/:") || strings.Count(id, "@") > 1 || strings.HasSuffix(id, "@") {
+		return Config{}, fmt.Errorf("config: HERALD_SENDER_IDENTITY %q: want an SES identity, a domain (example.com) or one address", id)
+	}
+	if p := c.PushApplications; p != "" && !appPattern.MatchString(p) {
+		return Config{}, fmt.Errorf("config: HERALD_PUSH_APPLICATIONS %q: want a pattern of SNS platform application ARNs (arn:aws:sns:<region>:<account>:app/*/<name pattern>)", p)
+	}
 	if lv := strings.TrimSpace(getenv("HERALD_LOG_LEVEL")); lv != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(lv)); err != nil {
 			return Config{}, fmt.Errorf("config: HERALD_LOG_LEVEL %q: want debug, info, warn or error", lv)
@@ -112,6 +130,11 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	return c, nil
 }
+
+// appPattern is what HERALD_PUSH_APPLICATIONS must look like: an SNS
+// ARN pattern naming platform applications, wildcards allowed after the
+// service.
+var appPattern = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9*?-]+:[0-9*?]+:app/[A-Za-z0-9_.*?/-]+$`)
 
 func loadDelivery(getenv func(string) string) (Delivery, error) {
 	var d Delivery

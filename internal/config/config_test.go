@@ -53,6 +53,38 @@ func TestLoad(t *testing.T) {
 			wantErr: true,
 		},
 		{
+			name: "the sender identity and the push applications are read and trimmed",
+			env: map[string]string{"HERALD_TABLE": "herald", "HERALD_SENDER_IDENTITY": " herald.example ",
+				"HERALD_PUSH_APPLICATIONS": "arn:aws:sns:us-east-1:123456789012:app/*/herald-*\n"},
+			want: config.Config{Table: "herald", LogLevel: slog.LevelInfo, SenderIdentity: "herald.example",
+				PushApplications: "arn:aws:sns:us-east-1:123456789012:app/*/herald-*"},
+		},
+		{
+			name: "an address is a sender identity",
+			env:  map[string]string{"HERALD_TABLE": "herald", "HERALD_SENDER_IDENTITY": "news@herald.example"},
+			want: config.Config{Table: "herald", LogLevel: slog.LevelInfo, SenderIdentity: "news@herald.example"},
+		},
+		{
+			name:    "a sender identity with a wildcard fails",
+			env:     map[string]string{"HERALD_TABLE": "herald", "HERALD_SENDER_IDENTITY": "*.herald.example"},
+			wantErr: true,
+		},
+		{
+			name:    "an ARN is not a sender identity",
+			env:     map[string]string{"HERALD_TABLE": "herald", "HERALD_SENDER_IDENTITY": "arn:aws:ses:us-east-1:123456789012:identity/herald.example"},
+			wantErr: true,
+		},
+		{
+			name:    "push applications by bare name fail: the value is an ARN pattern",
+			env:     map[string]string{"HERALD_TABLE": "herald", "HERALD_PUSH_APPLICATIONS": "herald-*"},
+			wantErr: true,
+		},
+		{
+			name:    "push applications must be platform applications, not topics",
+			env:     map[string]string{"HERALD_TABLE": "herald", "HERALD_PUSH_APPLICATIONS": "arn:aws:sns:us-east-1:123456789012:*"},
+			wantErr: true,
+		},
+		{
 			name:    "an unknown level fails",
 			env:     map[string]string{"HERALD_TABLE": "herald", "HERALD_LOG_LEVEL": "verbose"},
 			wantErr: true,

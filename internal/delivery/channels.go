@@ -133,14 +133,20 @@ func (d *Dispatcher) prepareSMS(ctx context.Context, job Job, cv *compiled, cfg 
 
 // pushTarget is one device to push to.
 type pushTarget struct {
-	app      campaign.PushApp
-	token    string
+	app   campaign.PushApp
+	token string
+	// endpoint is the endpoint Herald stored for the device, if it is one
+	// of app's platform application; "" makes it from the token.
 	endpoint string
 }
 
 // pushTargets lists the recipient's devices for the configuration's apps:
 // the call's pushInfo, else the profile's enabled devices. pre is set
-// when the recipient ends before any device (no address, say).
+// when the recipient ends before any device (no address, say). A stored
+// endpoint is kept only if it is an endpoint of the configuration's
+// platform application for the device's app: anything else (a topic,
+// another application's endpoint, an app the configuration moved) is
+// ignored and the endpoint made again from the token.
 func pushTargets(cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (targets []pushTarget, pre Outcome) {
 	match := func(appID, platform string) (campaign.PushApp, bool) {
 		for _, a := range cfg.Push.Apps {
@@ -150,9 +156,9 @@ func pushTargets(cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (ta
 		}
 		return campaign.PushApp{}, false
 	}
-	stored := func(appID, token string) string {
+	stored := func(app campaign.PushApp, token string) string {
 		for _, dv := range p.Devices {
-			if dv.AppID == appID && dv.Token == token && dv.Enabled {
+			if dv.AppID == app.AppID && dv.Token == token && dv.Enabled && app.Owns(dv.EndpointARN) {
 				return dv.EndpointARN
 			}
 		}
@@ -163,14 +169,14 @@ func pushTargets(cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (ta
 		if !ok || pi.Token == "" {
 			return nil, FailedInvalidAddr
 		}
-		return []pushTarget{{app: app, token: pi.Token, endpoint: stored(pi.AppID, pi.Token)}}, ""
+		return []pushTarget{{app: app, token: pi.Token, endpoint: stored(app, pi.Token)}}, ""
 	}
 	for _, dv := range p.Devices {
 		if !dv.Enabled || dv.Token == "" {
 			continue
 		}
 		if app, ok := match(dv.AppID, dv.Platform); ok {
-			targets = append(targets, pushTarget{app: app, token: dv.Token, endpoint: dv.EndpointARN})
+			targets = append(targets, pushTarget{app: app, token: dv.Token, endpoint: stored(app, dv.Token)})
 		}
 	}
 	if len(targets) == 0 {
@@ -252,6 +258,9 @@ func aggregate(outs []Outcome) Outcome {
 // preparePush builds one device's notification and the call that sends
 // it, creating the device's platform endpoint when needed.
 func (d *Dispatcher) preparePush(ctx context.Context, job Job, p profile.Profile, tg pushTarget, m push.Message, device string) prepared {
+	if d.Allowed != nil && !d.Allowed.AllowsApplication(tg.app.PlatformApplicationARN) {
+		return prepared{outcome: FailedUnauthorizedApplication}
+	}
 	msg, size, err := push.SNSMessage(tg.app.Platform, m)
 	switch {
 	case errors.Is(err, push.ErrTooLarge):
@@ -267,10 +276,16 @@ func (d *Dispatcher) preparePush(ctx context.Context, job Job, p profile.Profile
 	}
 	create := func(ctx context.Context) (string, error) {
 		ep, err := d.Pusher.Endpoint(ctx, tg.app.PlatformApplicationARN, tg.token)
-		if err == nil {
-			d.setDevice(ctx, job, p, tg, func(dv *profile.Device) { dv.EndpointARN = ep })
+		if err != nil {
+			return "", err
 		}
-		return ep, err
+		if !tg.app.Owns(ep) {
+			// Never expected of SNS; but Herald publishes to nothing but
+			// the application's endpoints, whoever names them.
+			return "", &SendError{Failure: Refused, Code: CodeForeignEndpoint, Err: errors.New("the endpoint made for the token is not one of the application's")}
+		}
+		d.setDevice(ctx, job, p, tg, func(dv *profile.Device) { dv.EndpointARN = ep })
+		return ep, nil
 	}
 	return prepared{addr: device, send: func(ctx context.Context, _ string) (string, Outcome, error) {
 		ep, fresh := tg.endpoint, false

@@ -512,7 +512,7 @@ func BenchmarkDispatchSMSAndPush(b *testing.B) {
 				Push: &campaign.PushContent{Title: "Hi {{profile.name}}", Body: "{{context.offer}}"}}
 			f := newChannelFixture(b, campaign.Marketing, cfg, content)
 			p := profile.Profile{Namespace: "crmId", ID: "1", Attributes: map[string]any{"name": "Jane", "phone": "+14155550100"},
-				Devices: []profile.Device{{AppID: "shop-ios", Platform: "APNS", Token: "t", EndpointARN: "arn:aws:sns:us-east-1:1:endpoint/APNS/shop-ios/1", Enabled: true}}}
+				Devices: []profile.Device{{AppID: "shop-ios", Platform: "APNS", Token: "t", EndpointARN: "arn:aws:sns:us-east-1:123456789012:endpoint/APNS/shop-ios/1", Enabled: true}}}
 			if err := f.store.Put(context.Background(), acme, p); err != nil {
 				b.Fatal(err)
 			}

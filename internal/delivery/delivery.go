@@ -6,6 +6,9 @@
 //
 // The rules, in order, each ending the recipient with the outcome named:
 //
+//   - an email configuration whose From address is outside the sender
+//     identity the deployment allows (Dispatcher.Allowed):
+//     failed:unauthorized_sender, whatever the recipient
 //   - marketing (not proofs) without consent for the channel: excluded:no_consent
 //   - no address (email, E.164 number, enabled device of the campaign's
 //     app): excluded:no_address; a malformed one: failed:invalid_address
@@ -14,6 +17,9 @@
 //   - content that fails to render: failed:render_error; an SMS over the
 //     configuration's segment cap: failed:too_long; a push payload over
 //     4 KB: failed:payload_too_large
+//   - a push device of an app whose platform application the deployment
+//     does not allow: failed:unauthorized_application (no endpoint is
+//     made, nothing published)
 //   - an address another recipient of the same execution already has:
 //     excluded:duplicate
 //   - a push token the platform refuses: excluded:invalid_token (the
@@ -177,6 +183,13 @@ const (
 	FailedInvalidAddr     Outcome = "failed:invalid_address"
 	FailedTooLong         Outcome = "failed:too_long"
 	FailedPayloadTooLarge Outcome = "failed:payload_too_large"
+	// FailedUnauthorizedSender: the configuration's From address is
+	// outside the sender identity the deployment allows; nothing was sent.
+	FailedUnauthorizedSender Outcome = "failed:unauthorized_sender"
+	// FailedUnauthorizedApplication: the device's app sends through a
+	// platform application the deployment does not allow; no endpoint was
+	// made and nothing was published.
+	FailedUnauthorizedApplication Outcome = "failed:unauthorized_application"
 	// FailedRejected: the provider refused the message without a code
 	// Herald could name.
 	FailedRejected Outcome = "failed:rejected"
@@ -199,6 +212,11 @@ const (
 	// died; the provider may or may not have the message.
 	AmbiguousInterrupted Outcome = "ambiguous:interrupted"
 )
+
+// CodeForeignEndpoint is the refusal code (failed:foreign_endpoint) of a
+// push whose endpoint, as the provider made it, is not one of the app's
+// platform application: Herald does not publish to it.
+const CodeForeignEndpoint = "foreign_endpoint"
 
 // Failed returns the outcome "failed:<code>".
 func Failed(code string) Outcome { return Outcome("failed:" + code) }

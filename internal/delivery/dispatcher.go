@@ -75,8 +75,15 @@ type Dispatcher struct {
 	// DefaultConfigurationSet is used when the channel configuration names
 	// none.
 	DefaultConfigurationSet string
-	Log                     *slog.Logger
-	Now                     func() time.Time
+	// Allowed is the sender identity and the platform applications the
+	// deployment lets configurations send through. It is checked before
+	// every send, so a configuration stored before the deployment allowed
+	// less sends nothing either (failed:unauthorized_sender,
+	// failed:unauthorized_application). The functions always set it; nil
+	// checks nothing (tests of other rules).
+	Allowed *campaign.Allowlist
+	Log     *slog.Logger
+	Now     func() time.Time
 	// Parallel bounds the recipients delivered at once in one invocation,
 	// across the jobs of its batch (default 8).
 	Parallel int
@@ -263,6 +270,12 @@ func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcom
 	profiles, err := d.profiles(ctx, job)
 	if err != nil {
 		return nil, d.jobFailed(ctx, job, err)
+	}
+	if code := d.unauthorized(cfg, cv.version.Channel); code != "" {
+		// Said once per job; every recipient (or device) concerned ends
+		// with the outcome.
+		d.log().WarnContext(ctx, "configuration outside what the deployment allows; not sent", "executionId", job.ExecutionID,
+			"campaignId", job.CampaignID, "channelConfigurationId", cfg.ID, "code", code)
 	}
 	par := d.Parallel
 	if par <= 0 {
@@ -774,8 +787,31 @@ func (d *Dispatcher) renderFailed(ctx context.Context, job Job, err error) {
 	d.log().WarnContext(ctx, "render failed", attrs...)
 }
 
+// unauthorized names what of cfg the deployment does not allow on channel
+// ch ("" if nothing): its From address, or a push app's platform
+// application.
+func (d *Dispatcher) unauthorized(cfg campaign.ChannelConfig, ch campaign.Channel) string {
+	if d.Allowed == nil {
+		return ""
+	}
+	switch {
+	case ch == campaign.Email && cfg.Email != nil && !d.Allowed.AllowsSender(cfg.Email.FromAddress):
+		return FailedUnauthorizedSender.Reason()
+	case ch == campaign.Push && cfg.Push != nil:
+		for _, a := range cfg.Push.Apps {
+			if !d.Allowed.AllowsApplication(a.PlatformApplicationARN) {
+				return FailedUnauthorizedApplication.Reason()
+			}
+		}
+	}
+	return ""
+}
+
 // prepareEmail resolves, checks and renders an email.
 func (d *Dispatcher) prepareEmail(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (prepared, error) {
+	if d.Allowed != nil && !d.Allowed.AllowsSender(cfg.Email.FromAddress) {
+		return prepared{outcome: FailedUnauthorizedSender}, nil
+	}
 	if marketing(job, cv) && !p.ConsentsTo(string(campaign.Email)) {
 		return prepared{outcome: ExcludedNoConsent}, nil
 	}

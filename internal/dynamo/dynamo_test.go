@@ -35,6 +35,14 @@ var stackSeq atomic.Int64
 // name and returns a store on it.
 func newStore(t *testing.T) *dynamo.Store {
 	t.Helper()
+	s, _, _ := newRawStore(t)
+	return s
+}
+
+// newRawStore is newStore with the DynamoDB client and the table's name,
+// for tests that read or write items as an older Herald left them.
+func newRawStore(t *testing.T) (*dynamo.Store, *dynamodb.Client, string) {
+	t.Helper()
 	moto := motoserver.Shared(t)
 	name := fmt.Sprintf("dyn%d-%d", os.Getpid(), stackSeq.Add(1))
 	st, err := localcloud.LoadStack("../../template.yaml", localcloud.StackOptions{Name: name, MotoURL: moto.URL()})
@@ -48,7 +56,8 @@ func newStore(t *testing.T) *dynamo.Store {
 	if len(st.Tables) != 1 {
 		t.Fatalf("template declares %d tables, want 1", len(st.Tables))
 	}
-	return dynamo.New(dynamodb.NewFromConfig(moto.AWSConfig()), st.Tables[0].Name)
+	api := dynamodb.NewFromConfig(moto.AWSConfig())
+	return dynamo.New(api, st.Tables[0].Name), api, st.Tables[0].Name
 }
 
 var (

@@ -842,12 +842,14 @@ func (p *Pusher) Refuse(token string) {
 	p.invalid[token] = true
 }
 
+// endpoint returns the endpoint of token in appARN, named as SNS names
+// it: app/<PLATFORM>/<name> becomes endpoint/<PLATFORM>/<name>/<id>.
 func (p *Pusher) endpoint(appARN, token string) string {
 	key := appARN + " " + token
 	if ep, ok := p.endpoints[key]; ok {
 		return ep
 	}
-	ep := fmt.Sprintf("%s/endpoint-%d", appARN, len(p.endpoints)+1)
+	ep := fmt.Sprintf("%s/%d", strings.Replace(appARN, ":app/", ":endpoint/", 1), len(p.endpoints)+1)
 	p.endpoints[key] = ep
 	return ep
 }

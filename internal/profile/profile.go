@@ -58,9 +58,29 @@ type Device struct {
 	AppID    string `json:"appId"`
 	Platform string `json:"platform"`
 	Token    string `json:"token"`
-	// EndpointARN is the SNS platform endpoint created for the token.
-	EndpointARN string `json:"endpointArn,omitempty"`
+	// EndpointARN is the SNS platform endpoint Herald created for the
+	// token (CreatePlatformEndpoint). It is Herald's own: no request sets
+	// it, the API never shows it (Public), and Dispatch publishes to it
+	// only while it is an endpoint of the platform application the
+	// campaign's configuration names. It is stored as heraldEndpointArn:
+	// the endpointArn of profiles stored before, which a client may have
+	// set to anything, is never read, so those endpoints are made again
+	// from the token.
+	EndpointARN string `json:"heraldEndpointArn,omitempty"`
 	Enabled     bool   `json:"enabled"`
+}
+
+// Public returns the profile as the API shows it: without the endpoint
+// ARNs Herald keeps for itself.
+func (p Profile) Public() Profile {
+	if len(p.Devices) == 0 {
+		return p
+	}
+	p.Devices = slices.Clone(p.Devices)
+	for i := range p.Devices {
+		p.Devices[i].EndpointARN = ""
+	}
+	return p
 }
 
 // ConsentsTo reports whether the profile may receive marketing on
@@ -168,14 +188,17 @@ const (
 	MaxBatch      = 1000
 )
 
-// DeviceInput registers a push device. Enabled defaults to true; an
-// endpointArn sent back as read is accepted and kept.
+// DeviceInput registers a push device. Enabled defaults to true.
 type DeviceInput struct {
-	AppID       string `json:"appId"`
-	Platform    string `json:"platform"`
-	Token       string `json:"token"`
-	EndpointARN string `json:"endpointArn,omitempty"`
-	Enabled     *bool  `json:"enabled,omitempty"`
+	AppID    string `json:"appId"`
+	Platform string `json:"platform"`
+	Token    string `json:"token"`
+	Enabled  *bool  `json:"enabled,omitempty"`
+	// EndpointARN is refused whatever its value (strictjson "owned"):
+	// Herald makes each device's endpoint from its token, under the
+	// platform application of the configuration it sends through, and
+	// never publishes to an ARN a request names.
+	EndpointARN json.RawMessage `json:"endpointArn,omitempty" strictjson:"owned"`
 }
 
 // Input is the body of PUT /profiles/{namespace}/{id}: the whole profile.
@@ -252,7 +275,7 @@ func devices(in []DeviceInput, old []Device) []Device {
 	}
 	out := make([]Device, len(in))
 	for i, d := range in {
-		out[i] = Device{AppID: d.AppID, Platform: d.Platform, Token: d.Token, EndpointARN: d.EndpointARN, Enabled: d.Enabled == nil || *d.Enabled}
+		out[i] = Device{AppID: d.AppID, Platform: d.Platform, Token: d.Token, Enabled: d.Enabled == nil || *d.Enabled}
 		for _, o := range old {
 			if o.AppID == d.AppID && o.Token == d.Token && out[i].EndpointARN == "" {
 				out[i].EndpointARN = o.EndpointARN
@@ -315,9 +338,6 @@ func validate(f *derrors.Fields, prefix string, p Profile) {
 		if d.Token == "" || len(d.Token) > MaxTokenLen || hasControl(d.Token) || strings.TrimSpace(d.Token) != d.Token {
 			f.Add(fp+".token", "must be 1-%d bytes with no spaces or control characters", MaxTokenLen)
 		}
-		if d.EndpointARN != "" && !strings.HasPrefix(d.EndpointARN, "arn:") {
-			f.Add(fp+".endpointArn", "must be an SNS endpoint ARN")
-		}
 		if j, dup := seen[[2]string{d.AppID, d.Token}]; dup {
 			f.Add(fp+".token", "duplicates devices[%d]", j)
 		}
@@ -334,8 +354,9 @@ func validate(f *derrors.Fields, prefix string, p Profile) {
 }
 
 // Upsert validates and stores a whole profile, keeping its creation time
-// and the endpoint ARNs of devices it keeps. It returns derrors.Conflict
-// when an identity belongs to another profile.
+// and the endpoint ARNs of devices it keeps, and returns it as the API
+// shows it (Public). It returns derrors.Conflict when an identity belongs
+// to another profile.
 func (s *Service) Upsert(ctx context.Context, t tenant.Tenant, id Identity, in Input) (Profile, error) {
 	var f derrors.Fields
 	ValidateIdentity(&f, "", id)
@@ -367,18 +388,19 @@ func (s *Service) Upsert(ctx context.Context, t tenant.Tenant, id Identity, in I
 	if err := s.Store.Put(ctx, t, p); err != nil {
 		return Profile{}, fmt.Errorf("upsert profile: %w", err)
 	}
-	return p, nil
+	return p.Public(), nil
 }
 
-// Patch applies a partial update; see Patch. It returns derrors.NotFound
-// for an unknown profile.
+// Patch applies a partial update (see Patch) and returns the profile as
+// the API shows it (Public). It returns derrors.NotFound for an unknown
+// profile.
 func (s *Service) Patch(ctx context.Context, t tenant.Tenant, id Identity, in Patch) (Profile, error) {
 	var f derrors.Fields
 	ValidateIdentity(&f, "", id)
 	if err := f.Err(); err != nil {
 		return Profile{}, err
 	}
-	return s.Store.Update(ctx, t, id, func(p *Profile) error {
+	p, err := s.Store.Update(ctx, t, id, func(p *Profile) error {
 		if in.Attributes != nil {
 			p.Attributes = MergePatch(p.Attributes, in.Attributes)
 		}
@@ -408,6 +430,10 @@ func (s *Service) Patch(ctx context.Context, t tenant.Tenant, id Identity, in Pa
 		p.UpdatedAt = now
 		return nil
 	})
+	if err != nil {
+		return Profile{}, err
+	}
+	return p.Public(), nil
 }
 
 func patchMap(m map[string]string, patch map[string]*string) map[string]string {
@@ -452,14 +478,19 @@ func MergePatch(target, patch map[string]any) map[string]any {
 	return out
 }
 
-// Get returns a profile by any of its identities.
+// Get returns a profile by any of its identities, as the API shows it
+// (Public).
 func (s *Service) Get(ctx context.Context, t tenant.Tenant, id Identity) (Profile, error) {
 	var f derrors.Fields
 	ValidateIdentity(&f, "", id)
 	if err := f.Err(); err != nil {
 		return Profile{}, err
 	}
-	return s.Store.Get(ctx, t, id)
+	p, err := s.Store.Get(ctx, t, id)
+	if err != nil {
+		return Profile{}, err
+	}
+	return p.Public(), nil
 }
 
 // Delete erases a profile and its identities; later triggers for any of

@@ -4,6 +4,10 @@
 // string. All problems are reported at once, each with its JSON path
 // ("content.email.subject", "tags[3]"), as one derrors.Validation error,
 // and the target is left untouched unless the body is valid.
+//
+// A field tagged `strictjson:"owned"` is one Herald sets and a client never
+// may (a device's endpointArn): it is known, so its name is reserved, but
+// any value for it, null included, is refused with a message saying so.
 package strictjson
 
 import (
@@ -194,21 +198,31 @@ func check(f *derrors.Fields, path string, doc any, t reflect.Type) {
 		}
 		fields := structFields(t)
 		for _, k := range sortedKeys(m) {
-			ft, ok := fields[k]
-			if !ok {
+			sf, ok := fields[k]
+			switch {
+			case !ok:
 				f.Add(join(path, k), "is not a known field")
-				continue
+			case sf.owned:
+				f.Add(join(path, k), "is set by Herald, never by a request: remove it")
+			default:
+				check(f, join(path, k), m[k], sf.typ)
 			}
-			check(f, join(path, k), m[k], ft)
 		}
 	default:
 		f.Add(field(path), "cannot be decoded")
 	}
 }
 
+// structField is what check needs of a struct field.
+type structField struct {
+	typ reflect.Type
+	// owned: tagged strictjson:"owned", refused whatever its value.
+	owned bool
+}
+
 // structFields maps the JSON names of t's fields to their types.
-func structFields(t reflect.Type) map[string]reflect.Type {
-	out := map[string]reflect.Type{}
+func structFields(t reflect.Type) map[string]structField {
+	out := map[string]structField{}
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		if !sf.IsExported() {
@@ -231,7 +245,7 @@ func structFields(t reflect.Type) map[string]reflect.Type {
 		if name == "" {
 			name = sf.Name
 		}
-		out[name] = sf.Type
+		out[name] = structField{typ: sf.Type, owned: sf.Tag.Get("strictjson") == "owned"}
 	}
 	return out
 }

@@ -24,6 +24,8 @@ type doc struct {
 	Inner  inner           `json:"inner"`
 	List   []inner         `json:"list"`
 	Schema json.RawMessage `json:"schema,omitempty"`
+	// Owned is Herald's: a request may never set it.
+	Owned string `json:"owned,omitempty" strictjson:"owned"`
 }
 
 func TestDecodeNamesEveryWrongFieldByItsPath(t *testing.T) {
@@ -40,6 +42,9 @@ func TestDecodeNamesEveryWrongFieldByItsPath(t *testing.T) {
 		{"an empty member name is named, not an empty path", `{"":1,"inner":{"":2}}`, []string{`[""]`, `inner[""]`}},
 		{"malformed JSON is a body error", `{"name":`, []string{"body"}},
 		{"a second value is a body error", `{} {}`, []string{"body"}},
+		{"a field Herald owns is refused", `{"owned":"arn:aws:sns:us-east-1:123456789012:internal"}`, []string{"owned"}},
+		{"a field Herald owns is refused even empty or null", `{"owned":"","list":[{"n":1}]}`, []string{"owned"}},
+		{"a null for a field Herald owns is refused too", `{"owned":null}`, []string{"owned"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,6 +63,22 @@ func TestDecodeNamesEveryWrongFieldByItsPath(t *testing.T) {
 				t.Errorf("fields (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestAFieldHeraldOwnsSaysSo(t *testing.T) {
+	var d doc
+	err := strictjson.Decode([]byte(`{"owned":"x"}`), &d)
+	var de *derrors.Error
+	if !errors.As(err, &de) || len(de.Fields) != 1 {
+		t.Fatalf("Decode error = %v, want one field error", err)
+	}
+	want := derrors.FieldError{Field: "owned", Message: "is set by Herald, never by a request: remove it"}
+	if diff := cmp.Diff(want, de.Fields[0]); diff != "" {
+		t.Errorf("field error (-want +got):\n%s", diff)
+	}
+	if d.Owned != "" {
+		t.Errorf("the refused value reached the target: %q", d.Owned)
 	}
 }
 

@@ -84,7 +84,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	domain := fmt.Sprintf("games%d.example", n)
+	domain := fmt.Sprintf("games%d.%s", n, localcloud.DemoSenderDomain) // a subdomain of the sender identity
 	if _, err := sesv2.NewFromConfig(cloud.AWS).CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(domain)}); err != nil {
 		t.Fatal(err)
 	}
