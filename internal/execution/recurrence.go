@@ -8,6 +8,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -183,7 +184,7 @@ func (r *Recurrences) Fire(ctx context.Context, in ScheduleInput) error {
 	_, err = r.Audiences.Start(ctx, t, "recurrence:"+rec.ID, req)
 	switch derrors.KindOf(err) {
 	case derrors.Conflict, derrors.NotFound, derrors.Invalid:
-		r.Audiences.log().WarnContext(ctx, "recurrence firing refused", "recurrenceId", rec.ID, "campaignId", rec.CampaignID, "error", err.Error())
+		r.Audiences.log().WarnContext(ctx, "recurrence firing refused", "recurrenceId", rec.ID, "campaignId", rec.CampaignID, logsafe.Attr(err))
 		return nil
 	}
 	return err
@@ -282,7 +283,7 @@ type Runner struct {
 func (r *Runner) Run(ctx context.Context, in ScheduleInput) error {
 	t := in.Tenant()
 	if t.Validate() != nil {
-		return fmt.Errorf("schedule input: invalid tenant")
+		return logsafe.Text("schedule input: invalid tenant")
 	}
 	budget := r.Budget
 	if budget <= 0 {
@@ -302,7 +303,7 @@ func (r *Runner) Run(ctx context.Context, in ScheduleInput) error {
 		c, err := mark(ctx, t, in.CampaignID)
 		switch derrors.KindOf(err) {
 		case derrors.Conflict, derrors.NotFound:
-			log.WarnContext(ctx, "campaign schedule found nothing to do", "campaignId", in.CampaignID, "kind", in.Kind, "error", err.Error())
+			log.WarnContext(ctx, "campaign schedule found nothing to do", "campaignId", in.CampaignID, "kind", in.Kind, logsafe.Attr(err))
 			return nil
 		}
 		if err != nil {
@@ -316,6 +317,7 @@ func (r *Runner) Run(ctx context.Context, in ScheduleInput) error {
 	case KindRecurrence:
 		return r.Recurrences.Fire(ctx, in)
 	}
-	log.ErrorContext(ctx, "unknown schedule input", "kind", in.Kind)
+	// Not an input Herald wrote: nothing of it is echoed.
+	log.ErrorContext(ctx, "unknown schedule input")
 	return nil
 }
