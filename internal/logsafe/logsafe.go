@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,10 +48,11 @@ func (t Text) Error() string { return string(t) }
 // Describe returns what a log may say of err: the codes and kinds along its
 // chain, e.g. "DynamoDB GetItem: ValidationException (HTTP 400, awsRequestId
 // 7Q…)" or "send refused: MessageRejected: SESv2 SendEmail: MessageRejected
-// (HTTP 400, awsRequestId …)". It never includes err's text. Describe(nil)
-// is "".
+// (HTTP 400, awsRequestId …)". It never includes err's text. A part
+// repeated by nested wrapping ("retry later: retry later: …") is said once.
+// Describe(nil) is "".
 func Describe(err error) string {
-	return strings.Join(describe(err, 0), ": ")
+	return strings.Join(slices.Compact(describe(err, 0)), ": ")
 }
 
 // Attr is the "error" attribute of a log line about err.
@@ -196,7 +198,7 @@ func joined(errs []error, depth int) string {
 	var order []string
 	count := map[string]int{}
 	for _, e := range errs {
-		d := strings.Join(describe(e, depth+1), ": ")
+		d := strings.Join(slices.Compact(describe(e, depth+1)), ": ")
 		if d == "" {
 			continue
 		}

@@ -41,6 +41,13 @@ func (c coded) Error() string   { return "render failed on " + pii + ": " + c.er
 func (c coded) LogCode() string { return "render_error line 2 col 7" }
 func (c coded) Unwrap() error   { return c.err }
 
+// retry wraps an error as delivery.RetryError does.
+type retry struct{ err error }
+
+func (r retry) Error() string   { return "retry later: " + r.err.Error() }
+func (r retry) LogCode() string { return "retry later" }
+func (r retry) Unwrap() error   { return r.err }
+
 func TestDescribeKeepsCodesAndKindsNeverText(t *testing.T) {
 	_, syntaxErr := strconv.Atoi(pii)
 	var jsonSyntax, jsonType error
@@ -68,6 +75,9 @@ func TestDescribeKeepsCodesAndKindsNeverText(t *testing.T) {
 			"another delivery holds the claim"},
 		{"a Coder names itself, then its cause", coded{errors.New(pii)}, "render_error line 2 col 7: *errors.errorString"},
 		{"a domain error is its kind", fmt.Errorf("profile %s: %w", pii, derrors.New(derrors.NotFound, "no profile %s", pii)), "not_found"},
+		{"a code repeated by nested wrapping is said once",
+			retry{fmt.Errorf("1 of 2 recipients: %w", retry{apiErr("DynamoDB", "GetItem", "ValidationException", 400)})},
+			"retry later: DynamoDB GetItem: ValidationException (HTTP 400, awsRequestId req-1)"},
 		{"joined errors are counted", errors.Join(apiErr("SESv2", "SendEmail", "Throttling", 400), apiErr("SESv2", "SendEmail", "Throttling", 400),
 			logsafe.Text("over this process's send rate")),
 			"[2× SESv2 SendEmail: Throttling (HTTP 400, awsRequestId req-1); over this process's send rate]"},
