@@ -17,6 +17,7 @@ package faultproxy
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -35,8 +36,8 @@ type Fault string
 
 // Faults.
 const (
-	// Error answers an AWS-shaped error (Rule.Status, Rule.Code; by
-	// default the service's 500) without forwarding.
+	// Error answers an AWS-shaped error (Rule.Status, Rule.Code,
+	// Rule.Message; by default the service's 500) without forwarding.
 	Error Fault = "error"
 	// Throttle answers the service's throttling error without forwarding.
 	Throttle Fault = "throttle"
@@ -94,9 +95,16 @@ type Rule struct {
 	// requestId, `"S":"claimed"`).
 	Match []string `json:"match,omitempty"`
 	Fault Fault    `json:"fault"`
-	// Status and Code shape an Error answer.
+	// Status and Code shape an Error (or Throttle) answer.
 	Status int    `json:"status,omitempty"`
 	Code   string `json:"code,omitempty"`
+	// Message is the error's text in an Error or Throttle answer
+	// ("injected fault" by default). Providers put data in theirs: SES
+	// sandbox's MessageRejected names the address ("Email address is not
+	// verified. The following identities failed the check in region
+	// US-EAST-1: jane@example.com"), SNS's InvalidParameter quotes the
+	// phone number or token.
+	Message string `json:"message,omitempty"`
 	// Delay is Delay's wait.
 	Delay Duration `json:"delay,omitempty"`
 	// Times is how many matching requests the rule fails; 0 is every one.
@@ -356,9 +364,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch rule.Fault {
 	case Error:
-		writeError(w, service, rule.Status, rule.Code, false)
+		writeError(w, service, rule.Status, rule.Code, rule.Message, false)
 	case Throttle:
-		writeError(w, service, rule.Status, rule.Code, true)
+		writeError(w, service, rule.Status, rule.Code, rule.Message, true)
 	case Reset:
 		reset(w)
 	case ForwardReset:
@@ -370,7 +378,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if resp, err := p.forward(r, body); err == nil {
 			resp.Body.Close()
 		}
-		writeError(w, service, 500, "", false)
+		writeError(w, service, 500, "", "", false)
 	case Delay:
 		time.Sleep(time.Duration(rule.Delay))
 		p.forwardAndCopy(w, r, body)
@@ -443,8 +451,8 @@ func reset(w http.ResponseWriter) {
 
 // writeError answers the error a service would: JSON with __type for
 // DynamoDB and SQS, X-Amzn-ErrorType for SES v2, an XML ErrorResponse for
-// SNS (Query protocol).
-func writeError(w http.ResponseWriter, service string, status int, code string, throttle bool) {
+// SNS (Query protocol), with msg as the error's message.
+func writeError(w http.ResponseWriter, service string, status int, code, msg string, throttle bool) {
 	if status == 0 {
 		status = 500
 		if throttle {
@@ -453,6 +461,9 @@ func writeError(w http.ResponseWriter, service string, status int, code string, 
 	}
 	if code == "" {
 		code = defaultCode(service, throttle)
+	}
+	if msg == "" {
+		msg = "injected fault"
 	}
 	if throttle && service == "ses" && status == 400 {
 		status = 429
@@ -466,16 +477,18 @@ func writeError(w http.ResponseWriter, service string, status int, code string, 
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 		w.Header().Set("X-Amzn-Query-Error", code+";Sender")
 		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": ns + code, "message": "injected fault"})
+		_ = json.NewEncoder(w).Encode(map[string]string{"__type": ns + code, "message": msg})
 	case "ses", "scheduler":
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Amzn-ErrorType", code)
 		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"message": "injected fault"})
+		_ = json.NewEncoder(w).Encode(map[string]string{"message": msg})
 	default:
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(status)
-		fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>injected fault</Message></Error><RequestId>faultproxy</RequestId></ErrorResponse>`, code)
+		var esc bytes.Buffer
+		_ = xml.EscapeText(&esc, []byte(msg))
+		fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>faultproxy</RequestId></ErrorResponse>`, code, esc.String())
 	}
 }
 

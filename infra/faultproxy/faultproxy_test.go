@@ -14,6 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/infra/faultproxy"
@@ -191,5 +199,61 @@ func TestPlansLoadFromFiles(t *testing.T) {
 	}
 	if _, err := faultproxy.LoadPlan("testdata/missing.json"); err == nil {
 		t.Error("LoadPlan of a missing file = nil, want an error")
+	}
+}
+
+// TestErrorAnswersCarryTheRuleMessage reads an injected error through
+// each SDK client, as Herald would: its code and its message (a
+// provider's message may name the recipient, which Herald must not log).
+func TestErrorAnswersCarryTheRuleMessage(t *testing.T) {
+	const msg = `Email address is not verified. The following identities failed the check in region US-EAST-1: jane@example.com <&>`
+	tests := []struct {
+		name string
+		rule faultproxy.Rule
+		call func(ctx context.Context, cfg aws.Config) error
+	}{
+		{"SES v2 MessageRejected", faultproxy.Rule{Operation: "SendEmail", Fault: faultproxy.Error, Status: 400, Code: "MessageRejected", Message: msg},
+			func(ctx context.Context, cfg aws.Config) error {
+				_, err := sesv2.NewFromConfig(cfg).SendEmail(ctx, &sesv2.SendEmailInput{Content: &sestypes.EmailContent{}})
+				return err
+			}},
+		{"SNS InvalidParameter", faultproxy.Rule{Operation: "Publish", Fault: faultproxy.Error, Status: 400, Code: "InvalidParameter", Message: msg},
+			func(ctx context.Context, cfg aws.Config) error {
+				_, err := awssns.NewFromConfig(cfg).Publish(ctx, &awssns.PublishInput{Message: aws.String("hi"), PhoneNumber: aws.String("+15550100")})
+				return err
+			}},
+		{"DynamoDB ValidationException", faultproxy.Rule{Operation: "GetItem", Fault: faultproxy.Error, Status: 400, Code: "ValidationException", Message: msg},
+			func(ctx context.Context, cfg aws.Config) error {
+				_, err := dynamodb.NewFromConfig(cfg).GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("t"),
+					Key: map[string]dbtypes.AttributeValue{"pk": &dbtypes.AttributeValueMemberS{Value: "k"}}})
+				return err
+			}},
+		{"a throttle with a message", faultproxy.Rule{Operation: "SendEmail", Fault: faultproxy.Throttle, Message: msg},
+			func(ctx context.Context, cfg aws.Config) error {
+				_, err := sesv2.NewFromConfig(cfg).SendEmail(ctx, &sesv2.SendEmailInput{Content: &sestypes.EmailContent{}})
+				return err
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url, reached, _ := setup(t, tt.rule)
+			cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
+				Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
+			err := tt.call(context.Background(), cfg)
+			var ae smithy.APIError
+			if !errors.As(err, &ae) {
+				t.Fatalf("error %v is not an API error", err)
+			}
+			wantCode := tt.rule.Code
+			if wantCode == "" {
+				wantCode = "TooManyRequestsException"
+			}
+			if ae.ErrorCode() != wantCode || ae.ErrorMessage() != msg {
+				t.Errorf("error code %q message %q, want %q %q", ae.ErrorCode(), ae.ErrorMessage(), wantCode, msg)
+			}
+			if reached.Load() != 0 {
+				t.Errorf("the target got %d requests, want none", reached.Load())
+			}
+		})
 	}
 }

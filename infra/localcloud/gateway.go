@@ -18,6 +18,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
+
+	"github.com/heraldhq/herald/internal/logsafe"
 )
 
 // HTTPHandler is a function behind an HTTP API route (payload format 2.0).
@@ -193,7 +195,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		res, err := g.handlers.Authorizers[rt.Authorizer](ctx, authorizerRequest(g.stack, ev))
 		switch {
 		case err != nil:
-			log.ErrorContext(ctx, "authorizer failed", "function", rt.Authorizer, "error", err)
+			log.ErrorContext(ctx, "authorizer failed", "function", rt.Authorizer, logsafe.Attr(err))
 			writeMessage(w, http.StatusInternalServerError, "Internal Server Error", ev.RequestContext.RequestID)
 			return
 		case !res.IsAuthorized:
@@ -205,7 +207,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	resp, err := g.handlers.HTTP[rt.Function](ctx, ev)
 	if err != nil {
-		log.ErrorContext(ctx, "function failed", "function", rt.Function, "error", err)
+		log.ErrorContext(ctx, "function failed", "function", rt.Function, logsafe.Attr(err))
 		writeMessage(w, http.StatusInternalServerError, "Internal Server Error", ev.RequestContext.RequestID)
 		return
 	}

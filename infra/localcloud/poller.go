@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/heraldhq/herald/internal/logsafe"
 )
 
 // Poller is Lambda's SQS event source mapping for one function and queue:
@@ -48,7 +50,7 @@ func NewPoller(client *sqs.Client, s *Stack, f *Function, src SQSSource, h SQSHa
 func (p *Poller) Run(ctx context.Context) {
 	for ctx.Err() == nil {
 		if _, err := p.Poll(ctx, 1); err != nil && ctx.Err() == nil {
-			p.log.ErrorContext(ctx, "poll failed", "error", err)
+			p.log.ErrorContext(ctx, "poll failed", logsafe.Attr(err))
 			select {
 			case <-ctx.Done():
 			case <-time.After(time.Second):
@@ -81,7 +83,7 @@ func (p *Poller) Poll(ctx context.Context, wait int32) (int, error) {
 	failed := map[string]bool{}
 	switch {
 	case herr != nil:
-		p.log.ErrorContext(ctx, "function failed; the whole batch will be retried", "messages", len(ev.Records), "error", herr)
+		p.log.ErrorContext(ctx, "function failed; the whole batch will be retried", "messages", len(ev.Records), logsafe.Attr(herr))
 		for _, r := range ev.Records {
 			failed[r.MessageId] = true
 		}

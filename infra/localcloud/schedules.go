@@ -14,6 +14,7 @@ import (
 	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/logsafe"
 )
 
 // moto stores EventBridge Scheduler schedules and never fires them; the
@@ -50,7 +51,7 @@ func (c *Cloud) runSchedules(ctx context.Context) {
 			return
 		case <-t.C:
 			if _, err := c.FireDueSchedules(ctx); err != nil && ctx.Err() == nil {
-				c.log.ErrorContext(ctx, "firing schedules failed", "error", err)
+				c.log.ErrorContext(ctx, "firing schedules failed", logsafe.Attr(err))
 			}
 		}
 	}
@@ -97,7 +98,7 @@ func (c *Cloud) fireIfDue(ctx context.Context, sc *scheduler.Client, group, name
 	}
 	expr, err := execution.ParseExpression(aws.ToString(s.ScheduleExpression), aws.ToString(s.ScheduleExpressionTimezone))
 	if err != nil {
-		c.log.WarnContext(ctx, "schedule expression not understood locally; it never fires", "schedule", name, "error", err)
+		c.log.WarnContext(ctx, "schedule expression not understood locally; it never fires", "schedule", name, logsafe.Attr(err))
 		return nil, nil
 	}
 	key := group + "/" + name
@@ -123,7 +124,7 @@ func (c *Cloud) fireIfDue(ctx context.Context, sc *scheduler.Client, group, name
 		f := Fired{Group: group, Name: name, ScheduledTime: at, Err: c.invokeTarget(ctx, s.Target, at)}
 		out = append(out, f)
 		if f.Err != nil {
-			c.log.WarnContext(ctx, "schedule invocation failed; it will be retried", "schedule", name, "error", f.Err)
+			c.log.WarnContext(ctx, "schedule invocation failed; it will be retried", "schedule", name, logsafe.Attr(f.Err))
 			break
 		}
 		last = at

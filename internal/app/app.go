@@ -6,9 +6,7 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"strconv"
@@ -30,6 +28,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/dynamo"
 	"github.com/heraldhq/herald/internal/httpapi"
+	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/ses"
@@ -243,12 +242,12 @@ func dispatchOne(ctx context.Context, d *delivery.Dispatcher, vis Visibility, lo
 		// waits for the queue's whole visibility timeout.
 		vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		if verr := vis.ChangeVisibility(vctx, m.ReceiptHandle, after); verr != nil {
-			log.WarnContext(ctx, "retry delay not set; the queue's visibility timeout applies", "messageId", m.MessageId, "error", verr.Error())
+			log.WarnContext(ctx, "retry delay not set; the queue's visibility timeout applies", "messageId", m.MessageId, logsafe.Attr(verr))
 		}
 		cancel()
 	}
 	log.WarnContext(ctx, "message will be retried", "messageId", m.MessageId, "receiveCount", rc.Count,
-		"afterSeconds", int(after.Seconds()), "error", safeError(err))
+		"afterSeconds", int(after.Seconds()), logsafe.Attr(err))
 	return false
 }
 
@@ -261,14 +260,14 @@ func DeadLetterSQS(d *delivery.Dispatcher, log *slog.Logger) func(context.Contex
 		for _, m := range ev.Records {
 			job, err := delivery.DecodeJob([]byte(m.Body))
 			if err != nil {
-				log.ErrorContext(ctx, "undecodable message left in the dead-letter queue", "messageId", m.MessageId, "error", safeError(err))
+				log.ErrorContext(ctx, "undecodable message left in the dead-letter queue", "messageId", m.MessageId, logsafe.Attr(err))
 				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 				continue
 			}
 			closed, err := d.Abandon(ctx, job, "dead-letter queue")
 			if err != nil {
 				log.WarnContext(ctx, "dead-lettered job not closed yet; it will be retried", "messageId", m.MessageId,
-					"executionId", job.ExecutionID, "closed", closed, "error", safeError(err))
+					"executionId", job.ExecutionID, "closed", closed, logsafe.Attr(err))
 				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 				continue
 			}
@@ -286,19 +285,4 @@ func receipt(m events.SQSMessage) delivery.Receipt {
 		r.First = time.UnixMilli(ms).UTC()
 	}
 	return r
-}
-
-// safeError keeps decoder errors from echoing message content into logs,
-// and send errors to their codes.
-func safeError(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &se) || errors.As(err, &te) {
-		return fmt.Sprintf("undecodable job (%T)", err)
-	}
-	var send *delivery.SendError
-	if errors.As(err, &send) {
-		return "send " + send.Failure.String() + ": " + send.Code
-	}
-	return err.Error()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/httpapi"
+	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/scheduler"
 	"github.com/heraldhq/herald/internal/sqs"
 	"github.com/heraldhq/herald/internal/tenant"
@@ -85,7 +86,8 @@ func (a *App) SchedulerHandler() (func(context.Context, execution.ScheduleInput)
 		return nil, errors.New("config: HERALD_SCHEDULE_GROUP, HERALD_SCHEDULER_TARGET_ARN and HERALD_SCHEDULER_ROLE_ARN are required")
 	}
 	r := &execution.Runner{Audiences: a.Audiences(), Recurrences: a.Recurrences(), Campaigns: a.Campaigns()}
-	return r.Run, nil
+	// The runtime logs the error a handler returns: its codes only.
+	return func(ctx context.Context, in execution.ScheduleInput) error { return logsafe.Wrap(r.Run(ctx, in)) }, nil
 }
 
 // TriggerEventHandler returns the Trigger function's Lambda entry point:

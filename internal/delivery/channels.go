@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/push"
 	"github.com/heraldhq/herald/internal/suppression"
@@ -345,7 +346,7 @@ func (d *Dispatcher) setDevice(ctx context.Context, job Job, p profile.Profile, 
 	})
 	if err != nil {
 		d.log().WarnContext(ctx, "device not updated on profile", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
-			"appId", tg.app.AppID, "cause", causeCode(err))
+			"appId", tg.app.AppID, logsafe.Attr(err))
 	}
 }
 

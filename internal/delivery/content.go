@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/push"
 	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/sms"
@@ -51,6 +52,10 @@ type ContentError struct {
 func (e *ContentError) Error() string { return e.Field + ": " + e.Err.Error() }
 func (e *ContentError) Unwrap() error { return e.Err }
 
+// LogCode names the field for logs; the engine's error (Err) names its
+// position.
+func (e *ContentError) LogCode() string { return e.Field }
+
 type source struct {
 	field string
 	src   string
@@ -82,7 +87,7 @@ func ParseContent(ch campaign.Channel, c campaign.Content) (*Templates, error) {
 	case campaign.Email:
 		e := c.Email
 		if e == nil {
-			return nil, &ContentError{Field: "content.email", Err: fmt.Errorf("is required for an email campaign")}
+			return nil, &ContentError{Field: "content.email", Err: logsafe.Text("is required for an email campaign")}
 		}
 		return t, parseAll([]source{
 			{"content.email.subject", e.Subject, render.Text, &t.email.subject},
@@ -92,13 +97,13 @@ func ParseContent(ch campaign.Channel, c campaign.Content) (*Templates, error) {
 		})
 	case campaign.SMS:
 		if c.SMS == nil {
-			return nil, &ContentError{Field: "content.sms", Err: fmt.Errorf("is required for an SMS campaign")}
+			return nil, &ContentError{Field: "content.sms", Err: logsafe.Text("is required for an SMS campaign")}
 		}
 		return t, parseAll([]source{{"content.sms.body", c.SMS.Body, render.Text, &t.smsBody}})
 	case campaign.Push:
 		p := c.Push
 		if p == nil {
-			return nil, &ContentError{Field: "content.push", Err: fmt.Errorf("is required for a push campaign")}
+			return nil, &ContentError{Field: "content.push", Err: logsafe.Text("is required for a push campaign")}
 		}
 		t.push.sound, t.push.badge, t.push.silent = p.Sound, p.Badge, p.Silent
 		srcs := []source{

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -59,7 +60,7 @@ func (d *Dispatcher) Abandon(ctx context.Context, job Job, reason string) (int, 
 	}
 	job.Channel = ch
 	if d.Parking == nil {
-		return 0, errors.New("abandon: no parking")
+		return 0, logsafe.Text("abandon: no parking")
 	}
 	closed := 0
 	var errs []error
@@ -111,7 +112,7 @@ func (d *Dispatcher) abandonRecipient(ctx context.Context, job Job, key Key) (in
 		}
 		if !ok {
 			// Someone recorded it meanwhile: look again next time.
-			return 0, fmt.Errorf("entry appeared while abandoning (%s)", existing.State)
+			return 0, logsafe.Text("entry appeared while abandoning (" + string(existing.State) + ")")
 		}
 		closed++
 		outs = append(outs, FailedRetriesExhausted)
@@ -121,7 +122,7 @@ func (d *Dispatcher) abandonRecipient(ctx context.Context, job Job, key Key) (in
 		case e.State == Done:
 		case e.InFlight:
 			if d.now().Sub(e.AttemptAt) < d.timing().StaleAttempt {
-				return closed, errors.New("an attempt is still in flight")
+				return closed, logsafe.Text("an attempt is still in flight")
 			}
 			e.State, e.Outcome, e.InFlight, e.FinishedAt = Done, AmbiguousInterrupted, false, d.now()
 			if err := d.Ledger.Finish(ctx, job.Tenant, e); err != nil {

@@ -68,11 +68,11 @@ package delivery
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/tenant"
@@ -419,9 +419,9 @@ type SMSSender interface {
 var (
 	// ErrInvalidToken: the platform refused the token or the endpoint is
 	// disabled. Nothing was sent; retrying is pointless.
-	ErrInvalidToken = errors.New("push: invalid token or disabled endpoint")
+	ErrInvalidToken error = logsafe.Text("push: invalid token or disabled endpoint")
 	// ErrEndpointGone: the endpoint no longer exists; create it again.
-	ErrEndpointGone = errors.New("push: endpoint does not exist")
+	ErrEndpointGone error = logsafe.Text("push: endpoint does not exist")
 )
 
 // Pusher sends mobile push notifications through platform endpoints.

@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/suppression"
@@ -35,7 +36,7 @@ const TagName = "heraldRecipient"
 // met a throttle, an unreachable provider, a held channel or an attempt
 // still in flight elsewhere. Recipients already done are skipped on the
 // retry. A *RetryError says when.
-var ErrRetry = errors.New("delivery: retry later")
+var ErrRetry error = logsafe.Text("delivery: retry later")
 
 // Checkpoints a delivery passes, in order, named to Dispatcher.Checkpoint.
 const (
@@ -202,15 +203,15 @@ func (d *Dispatcher) jobFailed(ctx context.Context, job Job, err error) error {
 		return retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), err)
 	}
 	d.log().WarnContext(ctx, "job abandoned at its retry deadline", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
-		"recipients", len(job.Recipients), "cause", causeCode(err))
+		"recipients", len(job.Recipients), logsafe.Attr(err))
 	if _, aerr := d.Abandon(ctx, job, "deadline: "+causeCode(err)); aerr != nil {
 		return retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), errors.Join(err, aerr))
 	}
 	return nil
 }
 
-// causeCode names an error for logs without its text (which may carry
-// provider messages or addresses).
+// causeCode names an error by a short code without its text (which may
+// carry provider messages or addresses), for a parked job's reason.
 func causeCode(err error) string {
 	var se *SendError
 	var de *derrors.Error
@@ -222,9 +223,9 @@ func causeCode(err error) string {
 	case errors.Is(err, context.Canceled):
 		return "cancelled"
 	case errors.As(err, &de):
-		return "kind_" + strconv.Itoa(int(de.Kind))
+		return de.Kind.String()
 	}
-	return fmt.Sprintf("%T", errors.Unwrap(err))
+	return logsafe.Describe(err)
 }
 
 // DispatchProof sends a proof of version v — which may be a draft never
@@ -403,7 +404,7 @@ type prepared struct {
 func (d *Dispatcher) deliver(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) ([]Outcome, error) {
 	key := Key{ExecutionID: job.ExecutionID, Namespace: r.Namespace, UserID: r.UserID, Channel: cv.version.Channel}
 	if d.ending(ctx) {
-		return nil, retryAfter(time.Second, errors.New("the invocation is ending"))
+		return nil, retryAfter(time.Second, logsafe.Text("the invocation is ending"))
 	}
 	if cv.version.Channel == campaign.Push && !noProfile(job, cv, r, p) {
 		return d.deliverPush(ctx, job, cv, cfg, key, r, p)
@@ -513,27 +514,27 @@ func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepare
 	if d.ending(ctx) {
 		// Not enough of the invocation left to send and record the
 		// answer: the claim waits, not in flight, for the next delivery.
-		return "", retryAfter(time.Second, errors.New("the invocation is ending"))
+		return "", retryAfter(time.Second, logsafe.Text("the invocation is ending"))
 	}
 	if ok, wait, code := d.holds.check(t, key.Channel, now); !ok {
 		if !now.Before(deadline) {
 			return d.closeOpen(ctx, job, e, Failed(code))
 		}
-		return "", retryAfter(wait, fmt.Errorf("%s held after %s", key.Channel, code))
+		return "", retryAfter(wait, logsafe.Text(string(key.Channel)+" held after "+code))
 	}
 	if !d.limiter(ctx, key.Channel).Wait(ctx, tm.LimiterWait) {
 		d.holds.ended(t, key.Channel)
 		if !d.now().Before(deadline) {
 			return d.closeOpen(ctx, job, e, FailedThrottled)
 		}
-		return "", retryAfter(time.Second, errors.New("over this process's send rate"))
+		return "", retryAfter(time.Second, logsafe.Text("over this process's send rate"))
 	}
 	e.InFlight, e.AttemptAt, e.Attempts = true, d.now(), e.Attempts+1
 	if err := d.Ledger.Start(ctx, t, e, from); err != nil {
 		d.holds.ended(t, key.Channel)
 		if derrors.Is(err, derrors.Conflict) {
 			// A concurrent duplicate took the claim first.
-			return "", retryAfter(time.Second, errors.New("another delivery holds the claim"))
+			return "", retryAfter(time.Second, logsafe.Text("another delivery holds the claim"))
 		}
 		return d.storeFailed(ctx, job, e, fmt.Errorf("start attempt: %w", err))
 	}
@@ -554,7 +555,7 @@ func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepare
 	}
 	se := Classify(serr)
 	d.log().WarnContext(ctx, "send failed", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
-		"channel", string(key.Channel), "failure", se.Failure.String(), "code", se.Code, "attempt", e.Attempts)
+		"channel", string(key.Channel), "failure", se.Failure.String(), "code", se.Code, "attempt", e.Attempts, logsafe.Attr(serr))
 	var final Outcome
 	wait := Jitter(tm.Backoff(e.Attempts))
 	switch se.Failure {
@@ -633,7 +634,7 @@ func (d *Dispatcher) settle(ctx context.Context, job Job, existing Entry) (Outco
 	tm := d.timing()
 	age := d.now().Sub(existing.AttemptAt)
 	if age < tm.StaleAttempt {
-		return "", retryAfter(max(tm.StaleAttempt-age, time.Second), errors.New("an attempt is in flight elsewhere"))
+		return "", retryAfter(max(tm.StaleAttempt-age, time.Second), logsafe.Text("an attempt is in flight elsewhere"))
 	}
 	// Its invocation has ended without recording an answer: the provider
 	// may or may not have the message, so it is not sent again.
@@ -680,11 +681,11 @@ func (d *Dispatcher) finish(ctx context.Context, job Job, e Entry, o Outcome, ms
 	if derrors.Is(err, derrors.Conflict) {
 		// Another delivery closed it (it took our attempt for
 		// interrupted): its outcome stands.
-		return "", retryAfter(time.Second, errors.New("the entry was closed by another delivery"))
+		return "", retryAfter(time.Second, logsafe.Text("the entry was closed by another delivery"))
 	}
 	if err != nil {
 		d.log().ErrorContext(ctx, "outcome not recorded", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
-			"channel", string(e.Channel), "outcome", string(o), "cause", causeCode(err))
+			"channel", string(e.Channel), "outcome", string(o), logsafe.Attr(err))
 		return "", retryAfter(d.timing().StaleAttempt, fmt.Errorf("record outcome: %w", err))
 	}
 	return o, nil
@@ -784,6 +785,7 @@ func (d *Dispatcher) renderFailed(ctx context.Context, job Job, err error) {
 	if errors.As(err, &ee) {
 		attrs = append(attrs, "line", ee.Line, "col", ee.Col)
 	}
+	attrs = append(attrs, logsafe.Attr(err))
 	d.log().WarnContext(ctx, "render failed", attrs...)
 }
 
@@ -889,7 +891,7 @@ func (d *Dispatcher) version(ctx context.Context, t tenant.Tenant, campaignID st
 
 // ErrChannel is returned (wrapped) for a version of a channel this
 // dispatcher has no sender for.
-var ErrChannel = errors.New("channel not supported by this dispatcher")
+var ErrChannel error = logsafe.Text("channel not supported by this dispatcher")
 
 // compile parses a version's content for sending.
 func (d *Dispatcher) compile(v campaign.Version) (*compiled, error) {

@@ -61,6 +61,10 @@ func (e *SendError) Error() string {
 
 func (e *SendError) Unwrap() error { return e.Err }
 
+// LogCode names the failure for logs by its code ("send refused:
+// MessageRejected"); Err follows, described by codes alone.
+func (e *SendError) LogCode() string { return "send " + e.Failure.String() + ": " + e.Code }
+
 // Classify returns err's SendError; an error a sender did not classify
 // counts as Uncertain ("unclassified"): Herald cannot tell it sent nothing.
 func Classify(err error) *SendError {

@@ -87,7 +87,8 @@ func Jitter(d time.Duration) time.Duration {
 }
 
 // RetryError asks for the job to come back after After (a hint: the
-// queue rounds it up to whole seconds). It wraps ErrRetry.
+// queue rounds it up to whole seconds). errors.Is(err, ErrRetry) holds
+// for every RetryError.
 type RetryError struct {
 	After time.Duration
 	Err   error
@@ -95,8 +96,14 @@ type RetryError struct {
 
 func (e *RetryError) Error() string { return "retry later: " + e.Err.Error() }
 
-// Unwrap returns ErrRetry and the cause.
-func (e *RetryError) Unwrap() []error { return []error{ErrRetry, e.Err} }
+// Unwrap returns the cause.
+func (e *RetryError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrRetry, which every RetryError is.
+func (e *RetryError) Is(target error) bool { return target == ErrRetry }
+
+// LogCode names the error for logs; its cause follows.
+func (e *RetryError) LogCode() string { return "retry later" }
 
 func retryAfter(d time.Duration, err error) *RetryError { return &RetryError{After: d, Err: err} }
 

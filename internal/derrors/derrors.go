@@ -10,6 +10,7 @@ package derrors
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // Kind classifies an error for the caller. The zero Kind is Internal.
@@ -28,6 +29,19 @@ const (
 	Unprocessable               // well-formed but cannot be processed: 422
 	Throttled                   // a dependency asked us to slow down: 429/503
 )
+
+// kindNames are the kinds as logs name them.
+var kindNames = [...]string{Internal: "internal", Invalid: "invalid", Unauthenticated: "unauthenticated", Forbidden: "forbidden",
+	NotFound: "not_found", Conflict: "conflict", Precondition: "precondition", TooLarge: "too_large",
+	Unprocessable: "unprocessable", Throttled: "throttled"}
+
+// String names the kind ("not_found").
+func (k Kind) String() string {
+	if k >= 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "kind_" + strconv.Itoa(int(k))
+}
 
 // FieldError names one wrong field by its JSON path (e.g.
 // "recipients[2].channelData.emailAddress") and says what is wrong with it.
@@ -56,6 +70,10 @@ func (e *Error) Error() string {
 	}
 	return fmt.Sprintf("%s: %s: %s", e.Detail, e.Fields[0].Field, e.Fields[0].Message)
 }
+
+// LogCode names the error for logs by its kind alone: its detail and
+// fields may quote the input (see package logsafe).
+func (e *Error) LogCode() string { return e.Kind.String() }
 
 // New returns an *Error of the given kind with a formatted detail message.
 func New(kind Kind, format string, args ...any) *Error {

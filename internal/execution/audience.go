@@ -15,6 +15,7 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -541,10 +542,10 @@ func (s *Audiences) CancelSchedule(ctx context.Context, t tenant.Tenant, schedul
 	}
 	if err := s.Schedules.DeleteSchedule(ctx, ex.ScheduleName); err != nil {
 		// Cancelled already: a late firing finds the state and does nothing.
-		s.log().WarnContext(ctx, "cancelled schedule not deleted", "executionId", ex.ID, "error", err.Error())
+		s.log().WarnContext(ctx, "cancelled schedule not deleted", "executionId", ex.ID, logsafe.Attr(err))
 	}
 	if err := s.Executions.DeleteScheduleRef(ctx, t, ex.CampaignID, ex.ScheduleName); err != nil {
-		s.log().WarnContext(ctx, "schedule index not cleaned", "executionId", ex.ID, "error", err.Error())
+		s.log().WarnContext(ctx, "schedule index not cleaned", "executionId", ex.ID, logsafe.Attr(err))
 	}
 	return nil
 }

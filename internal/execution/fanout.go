@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -44,7 +45,7 @@ func (s *Audiences) FanOut(ctx context.Context, t tenant.Tenant, id string, budg
 		// (a scheduled execution fires long after it was accepted).
 		if _, err := liveMarketing(ctx, s.Campaigns, t, ex.CampaignID, start); err != nil {
 			if k := derrors.KindOf(err); k == derrors.Conflict || k == derrors.NotFound {
-				return s.fail(ctx, t, ex, err.Error())
+				return s.fail(ctx, t, ex, "", err)
 			}
 			return err
 		}
@@ -64,7 +65,7 @@ func (s *Audiences) FanOut(ctx context.Context, t tenant.Tenant, id string, budg
 		}
 		page, err := s.Members.Members(ctx, t, ex.AudienceID, ex.Cursor, pageSize)
 		if derrors.Is(err, derrors.Invalid) || derrors.Is(err, derrors.NotFound) {
-			return s.fail(ctx, t, ex, "the audience could not be read: "+err.Error())
+			return s.fail(ctx, t, ex, "the audience could not be read: ", err)
 		}
 		if err != nil {
 			return fmt.Errorf("read audience %s: %w", ex.AudienceID, err)
@@ -217,12 +218,14 @@ func (s *Audiences) continueAt(ctx context.Context, t tenant.Tenant, ex Audience
 	return nil
 }
 
-func (s *Audiences) fail(ctx context.Context, t tenant.Tenant, ex AudienceExecution, reason string) error {
-	ex.State, ex.FailReason, ex.LeaseUntil = StateFailed, reason, time.Time{}
+// fail ends ex for good: its status says why (prefix and err's message,
+// which the tenant may read); the log names err by its kind.
+func (s *Audiences) fail(ctx context.Context, t tenant.Tenant, ex AudienceExecution, prefix string, err error) error {
+	ex.State, ex.FailReason, ex.LeaseUntil = StateFailed, prefix+err.Error(), time.Time{}
 	if err := s.Executions.SaveProgress(ctx, t, ex); err != nil && !derrors.Is(err, derrors.Conflict) {
 		return err
 	}
-	s.log().WarnContext(ctx, "audience execution failed", "executionId", ex.ID, "campaignId", ex.CampaignID, "reason", reason)
+	s.log().WarnContext(ctx, "audience execution failed", "executionId", ex.ID, "campaignId", ex.CampaignID, logsafe.Attr(err))
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -302,7 +303,7 @@ func (r *Recurrences) Fire(ctx context.Context, in ScheduleInput) error {
 	resp, err := r.Audiences.Start(ctx, t, recurrenceCreator+rec.ID, req)
 	switch derrors.KindOf(err) {
 	case derrors.Conflict, derrors.NotFound, derrors.Invalid:
-		r.Audiences.log().WarnContext(ctx, "recurrence firing refused", "recurrenceId", rec.ID, "campaignId", rec.CampaignID, "error", err.Error())
+		r.Audiences.log().WarnContext(ctx, "recurrence firing refused", "recurrenceId", rec.ID, "campaignId", rec.CampaignID, logsafe.Attr(err))
 		return nil
 	}
 	if err != nil {
@@ -316,7 +317,7 @@ func (r *Recurrences) Fire(ctx context.Context, in ScheduleInput) error {
 		err := r.Store.RecordFiring(ctx, t, rec.CampaignID, rec.ID, Firing{ScheduledAt: at.UTC(), ExecutionID: started.ExecutionID})
 		if err != nil {
 			// The execution runs; only the recurrence's view of it lags.
-			r.Audiences.log().WarnContext(ctx, "recurrence's last firing not recorded", "recurrenceId", rec.ID, "executionId", started.ExecutionID, "error", err.Error())
+			r.Audiences.log().WarnContext(ctx, "recurrence's last firing not recorded", "recurrenceId", rec.ID, "executionId", started.ExecutionID, logsafe.Attr(err))
 		}
 	}
 	return nil
@@ -415,7 +416,7 @@ type Runner struct {
 func (r *Runner) Run(ctx context.Context, in ScheduleInput) error {
 	t := in.Tenant()
 	if t.Validate() != nil {
-		return fmt.Errorf("schedule input: invalid tenant")
+		return logsafe.Text("schedule input: invalid tenant")
 	}
 	budget := r.Budget
 	if budget <= 0 {
@@ -435,7 +436,7 @@ func (r *Runner) Run(ctx context.Context, in ScheduleInput) error {
 		c, err := mark(ctx, t, in.CampaignID)
 		switch derrors.KindOf(err) {
 		case derrors.Conflict, derrors.NotFound:
-			log.WarnContext(ctx, "campaign schedule found nothing to do", "campaignId", in.CampaignID, "kind", in.Kind, "error", err.Error())
+			log.WarnContext(ctx, "campaign schedule found nothing to do", "campaignId", in.CampaignID, "kind", in.Kind, logsafe.Attr(err))
 			return nil
 		}
 		if err != nil {
@@ -449,6 +450,7 @@ func (r *Runner) Run(ctx context.Context, in ScheduleInput) error {
 	case KindRecurrence:
 		return r.Recurrences.Fire(ctx, in)
 	}
-	log.ErrorContext(ctx, "unknown schedule input", "kind", in.Kind)
+	// Not an input Herald wrote: nothing of it is echoed.
+	log.ErrorContext(ctx, "unknown schedule input")
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/strictjson"
 )
 
@@ -83,7 +84,7 @@ func errorResponse(ctx context.Context, log *slog.Logger, requestID string, err 
 		body.Warnings = de.Warnings
 	}
 	if kind == derrors.Internal {
-		log.ErrorContext(ctx, "request failed", "awsRequestId", requestID, "error", err.Error())
+		log.ErrorContext(ctx, "request failed", "awsRequestId", requestID, logsafe.Attr(err))
 		body.Detail = "an internal error occurred; it has been logged with request id " + requestID
 	}
 	return jsonResponse(k.status, body)

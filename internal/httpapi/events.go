@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/strictjson"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -51,7 +52,7 @@ func TriggerEvents(httpHandler HandlerFunc, svc *execution.Service, aud *executi
 		if probe.RouteKey != nil && probe.RequestContext != nil {
 			var req events.APIGatewayV2HTTPRequest
 			if err := json.Unmarshal(raw, &req); err != nil {
-				return nil, fmt.Errorf("decode HTTP API event: %w", err)
+				return nil, logsafe.Wrap(fmt.Errorf("decode HTTP API event: %w", err))
 			}
 			return httpHandler(ctx, req)
 		}
@@ -62,8 +63,9 @@ func TriggerEvents(httpHandler HandlerFunc, svc *execution.Service, aud *executi
 		status, out, err := runEventBody(ctx, svc, aud, ev, by, body)
 		if err != nil {
 			if derrors.KindOf(err) == derrors.Internal {
-				log.ErrorContext(ctx, "event trigger failed; it will be retried", "eventId", probe.ID, "error", err.Error())
-				return nil, err
+				log.ErrorContext(ctx, "event trigger failed; it will be retried", "eventId", probe.ID, logsafe.Attr(err))
+				// The runtime logs the error it is given: its codes only.
+				return nil, logsafe.Wrap(err)
 			}
 			resp := errorResponse(ctx, log, probe.ID, err, nil)
 			log.WarnContext(ctx, "event trigger refused", "eventId", probe.ID, "status", resp.StatusCode)

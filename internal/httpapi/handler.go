@@ -16,6 +16,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/strictjson"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -217,7 +218,7 @@ func Authorizer(a auth.Authenticator, log *slog.Logger) func(context.Context, ev
 			case derrors.Unauthenticated:
 			default:
 				// The key store failed: deny rather than guess.
-				log.ErrorContext(ctx, "authorizer failed", "awsRequestId", ev.RequestContext.RequestID, "error", err.Error())
+				log.ErrorContext(ctx, "authorizer failed", "awsRequestId", ev.RequestContext.RequestID, logsafe.Attr(err))
 				return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}, nil
 			}
 			var de *derrors.Error

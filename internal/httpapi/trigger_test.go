@@ -3,11 +3,13 @@ package httpapi_test
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -390,7 +392,8 @@ func TestUnitaryConcurrentDuplicates(t *testing.T) {
 func TestUnitaryReplayAfterAFailedEnqueue(t *testing.T) {
 	f := newTriggerFixture(t)
 	body := mustJSON(t, unitary("req-1", f.live, external("secret.person@example.com"), external("b@example.com")))
-	f.queue.Err = errors.New("sqs: connection reset")
+	f.queue.Err = fmt.Errorf("sqs: send job of secret.person@example.com: %w",
+		&net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)})
 
 	status, got := call(t, f.trigger, event(unitaryRoute, body, acmeKey, nil))
 	if status != http.StatusInternalServerError {

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"errors"
 	"strconv"
 	"sync"
 	"time"
@@ -16,7 +15,7 @@ func loadZone(name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, errors.New("unknown time zone")
+		return nil, constError("unknown time zone")
 	}
 	zoneCache.Store(name, loc)
 	return loc, nil
@@ -40,7 +39,7 @@ func parseDate(v value) (time.Time, error) {
 		return time.UnixMilli(ms).UTC(), nil
 	}
 	if v.k != kStr && v.k != kSafe {
-		return time.Time{}, errors.New("not an ISO-8601 date or epoch milliseconds")
+		return time.Time{}, constError("not an ISO-8601 date or epoch milliseconds")
 	}
 	s := v.s
 	for _, layout := range dateLayouts {
@@ -48,7 +47,7 @@ func parseDate(v value) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, errors.New("not an ISO-8601 date or epoch milliseconds")
+	return time.Time{}, constError("not an ISO-8601 date or epoch milliseconds")
 }
 
 // maxDateLetter bounds what one pattern letter writes: a year of up to 20
@@ -141,7 +140,7 @@ func appendDate(b []byte, t time.Time, pattern string, limit int) ([]byte, error
 				j++
 			}
 			if j >= len(pattern) {
-				return b, errors.New("unterminated quote in date pattern")
+				return b, constError("unterminated quote in date pattern")
 			}
 			i = j + 1
 			continue
@@ -224,7 +223,7 @@ func appendDate(b []byte, t time.Time, pattern string, limit int) ([]byte, error
 				}
 			}
 		default:
-			return b, errors.New("unsupported letter in date pattern")
+			return b, constError("unsupported letter in date pattern")
 		}
 	}
 	if len(b) > limit {

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"fmt"
 	"slices"
 )
 
@@ -498,7 +497,7 @@ func (st *state) call(x *expr) (value, error) {
 	v, err := x.helper.fn(st, st.args[base:], st.hash[hbase:])
 	st.args, st.hash = st.args[:base], st.hash[:hbase]
 	if err != nil {
-		return missing, st.fail(x.off, "", fmt.Errorf("helper %s: %w", x.helper.name, err))
+		return missing, st.fail(x.off, "", &HelperError{Helper: x.helper.name, Err: err})
 	}
 	return v, nil
 }

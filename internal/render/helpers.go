@@ -3,8 +3,6 @@ package render
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"math"
 	"net/url"
 	"strconv"
@@ -150,7 +148,7 @@ func toNumber(v value) (float64, bool) {
 func toInt(v value, what string) (int, error) {
 	f, ok := toNumber(v)
 	if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<30 {
-		return 0, fmt.Errorf("%s must be an integer", what)
+		return 0, constError(what + " must be an integer")
 	}
 	return int(f), nil
 }
@@ -419,7 +417,7 @@ func formatNumber(st *state, args []value, hash []hashVal) (value, error) {
 	}
 	f, ok := toNumber(args[0])
 	if !ok {
-		return missing, errors.New("not a number")
+		return missing, constError("not a number")
 	}
 	prec := -1
 	if len(args) > 1 {
@@ -428,7 +426,7 @@ func formatNumber(st *state, args []value, hash []hashVal) (value, error) {
 			return missing, err
 		}
 		if p < 0 || p > 20 {
-			return missing, errors.New("decimals must be between 0 and 20")
+			return missing, constError("decimals must be between 0 and 20")
 		}
 		prec = p
 	}
@@ -498,7 +496,7 @@ func formatNumber(st *state, args []value, hash []hashVal) (value, error) {
 }
 
 // errJSON replaces encoding/json's errors, which may quote the value.
-var errJSON = errors.New("value cannot be encoded as JSON")
+var errJSON = constError("value cannot be encoded as JSON")
 
 // jsonHelper encodes as json.Marshal does, measuring the result first.
 // FuzzParseExecute checks that it matches json.Marshal.

@@ -22,7 +22,6 @@
 package render
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -168,30 +167,45 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("line %d, col %d: %s", e.Line, e.Col, e.Msg)
 }
 
+// LogCode names the error for logs by its position only ("template_syntax
+// 3:14"): Msg may quote the template.
+func (e *SyntaxError) LogCode() string {
+	return fmt.Sprintf("template_syntax %d:%d", e.Line, e.Col)
+}
+
+// constError is an error whose text is a constant of this package: it
+// never quotes the data or the template, so logs may name it (LogCode).
+type constError string
+
+func (e constError) Error() string { return string(e) }
+
+// LogCode returns the error's constant text.
+func (e constError) LogCode() string { return string(e) }
+
 // Errors wrapped by *ExecError; test for them with errors.Is.
 var (
 	// ErrMissing is returned in strict mode when a required value is missing.
-	ErrMissing = errors.New("missing value")
+	ErrMissing error = constError("missing value")
 	// ErrOutputLimit is returned when the output exceeds WithMaxOutput.
-	ErrOutputLimit = errors.New("output size limit exceeded")
+	ErrOutputLimit error = constError("output size limit exceeded")
 	// ErrStepLimit is returned when execution exceeds WithMaxSteps.
-	ErrStepLimit = errors.New("execution step limit exceeded")
+	ErrStepLimit error = constError("execution step limit exceeded")
 	// ErrAllocLimit is returned when the helpers of one Execute would
 	// allocate more than WithMaxAlloc. It is distinct from ErrOutputLimit
 	// because the message may be short: the template built, and threw away,
 	// too much on its way.
-	ErrAllocLimit = errors.New("allocation limit exceeded")
+	ErrAllocLimit error = constError("allocation limit exceeded")
 	// ErrPanic is returned when Execute recovered from a panic, a custom
 	// helper's or the engine's own. The panic value is not kept, since it
 	// may hold data.
-	ErrPanic = errors.New("render panicked")
+	ErrPanic error = constError("render panicked")
 )
 
 // ExecError reports a failure during Execute at a tag of the template. Path
 // is the data path involved (in strict mode, the one that was missing), or
 // empty. Err is ErrMissing, ErrOutputLimit, ErrAllocLimit, ErrStepLimit,
-// ErrPanic or a helper's error, which names the helper. Built-in helpers
-// never quote the value they failed on, so the message can be logged.
+// ErrPanic or a *HelperError. Built-in helpers never quote the value they
+// failed on; logs still name the error by its LogCode alone.
 type ExecError struct {
 	Line, Col int
 	Path      string
@@ -208,6 +222,31 @@ func (e *ExecError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *ExecError) Unwrap() error { return e.Err }
+
+// LogCode names the error for logs by its position ("render_error 2:7"),
+// not its path; what went wrong follows from Err (a constant of this
+// package, or a helper's error named by its helper).
+func (e *ExecError) LogCode() string {
+	return fmt.Sprintf("render_error %d:%d", e.Line, e.Col)
+}
+
+// HelperError is a helper's failure: Err, the helper's own error, says
+// what is wrong without quoting the value (built-in helpers never do).
+type HelperError struct {
+	Helper string
+	Err    error
+}
+
+// Error returns e.g. `helper formatDate: not an ISO-8601 date or epoch
+// milliseconds`.
+func (e *HelperError) Error() string { return "helper " + e.Helper + ": " + e.Err.Error() }
+
+// Unwrap returns the helper's error.
+func (e *HelperError) Unwrap() error { return e.Err }
+
+// LogCode names the helper (a name from the template's helper table, not
+// from data).
+func (e *HelperError) LogCode() string { return "helper " + e.Helper }
 
 // Template is a parsed template. It is immutable and safe for concurrent use
 // by multiple goroutines.
