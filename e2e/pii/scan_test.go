@@ -32,6 +32,10 @@ const marker = "piiMarker7Q3"
 // aimed at it.
 func email(name string) string { return name + "." + marker + "@inbox.example" }
 
+// personalSender is a person's address as a From, on a domain no one
+// verified.
+var personalSender = "sender." + marker + "@unverified." + localcloud.DemoSenderDomain
+
 // Phone numbers cannot hold the marker: the scan looks for each.
 const (
 	phoneSent      = "+14158675301"
@@ -160,7 +164,7 @@ func newScan(t *testing.T) *scan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &scan{t: t, tenant: tn, domain: "pii-shop.example", secrets: map[string]bool{secret: true},
+	s := &scan{t: t, tenant: tn, domain: "pii-shop." + localcloud.DemoSenderDomain, secrets: map[string]bool{secret: true},
 		campaigns: map[string]string{}, configs: map[string]string{}, audiences: map[string]string{}, executions: map[string]string{},
 		api: &client{t: t, headers: map[string]string{"Authorization": "Bearer " + secret, "x-api-key": k.ID,
 			"x-gw-ims-org-id": tn.Org, "x-sandbox-name": tn.Sandbox, "Content-Type": "application/json"}}}
@@ -269,15 +273,16 @@ func (s *scan) authoring(t *testing.T) {
 	s.campaign("push", "transactional", "push", "app", map[string]any{"title": "Order {{context.orderId}}", "body": "Hi {{profile.name}}"}, map[string]any{"namespace": "crmId"}, false)
 	s.api.call("DELETE", "/channel-configurations/"+s.configs["orders"], nil, 409)
 
-	// A draft whose From is a person's address on an unverified domain;
-	// review names the problem, and a failing identity check is a 500.
-	s.config("personal", "email", "transactional", map[string]any{"fromName": "Jane", "fromAddress": email("sender")})
+	// A draft whose From is a person's address on an unverified domain
+	// (under the deployment's sender identity, which configurations must
+	// be); review names the problem, and a failing identity check is a 500.
+	s.config("personal", "email", "transactional", map[string]any{"fromName": "Jane", "fromAddress": personalSender})
 	draft := s.campaign("draft", "transactional", "email", "personal", map[string]any{"subject": "{{context.x}}"}, map[string]any{"namespace": "email"}, true)
 	s.api.call("POST", "/campaigns/"+draft+"/review", nil, 200)
 	s.api.call("POST", "/campaigns/"+draft+"/activate", nil, 422)
 	t.Run("an identity check failing with the address in its message", func(t *testing.T) {
 		rule(t, faultproxy.Rule{Operation: "EmailIdentity", Fault: faultproxy.Error, Status: 400, Code: "BadRequestException",
-			Message: "Identity " + email("sender") + " is not valid"})
+			Message: "Identity " + personalSender + " is not valid"})
 		s.api.t = t
 		defer func() { s.api.t = s.t }()
 		s.api.call("POST", "/campaigns/"+draft+"/review", nil, 200) // a sender_unchecked warning
@@ -676,6 +681,8 @@ func (s *scan) deadLetters(t *testing.T) {
 	s.api.call("GET", "/executions/"+s.executions["email"]+"/recipients?outcome=failed", nil, 200)
 	s.api.call("GET", "/executions/unknown-execution", nil, 404)
 	s.api.call("GET", "/executions/"+s.executions["email"]+"/recipients?outcome=bogus-"+marker, nil, 400)
+	s.api.call("GET", "/campaigns/"+s.campaigns["orders"]+"/executions", nil, 200)
+	s.api.call("GET", "/campaigns/"+s.campaigns["orders"]+"/executions?limit=1&cursor="+marker, nil, 400)
 
 	// A job the dispatch queue gave up on: the dead-letter consumer
 	// closes its recipients and parks it; a redrive sends it.
