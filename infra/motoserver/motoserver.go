@@ -174,8 +174,13 @@ func (p *serializer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 //     instead of a deep copy of every table it touches, which made each
 //     transaction as slow as its table was large (113 ms at 2,000 items,
 //     318 ms at 6,000; now about 5 ms whatever the size). A failed
-//     transaction still leaves every item as it was.
-const launcher = `import copy, logging, os, sys
+//     transaction still leaves every item as it was;
+//   - a Query of the table (not of an index) reads its partition, instead
+//     of sorting every item of the table to pick the partition's out, so
+//     a Query costs what its partition holds, not what the table does
+//     (after the 2,500-member audience test, the hour of recurrences went
+//     from 116 s to about 15 s).
+const launcher = `import copy, logging, os, sys, threading
 if os.environ.get("HERALD_MOTO_QUIET"):
     logging.getLogger("werkzeug").disabled = True
 import moto.backends as backends
@@ -222,6 +227,29 @@ def transact_write_items(self, transact_items):
         raise
 
 ddb.DynamoDBBackend.transact_write_items = transact_write_items
+
+_partition = threading.local()
+_all_items = Table.all_items
+_query = Table.query
+
+def all_items(self):
+    scope = getattr(_partition, "scope", None)
+    if scope is not None and scope[0] is self:
+        return list(scope[1].values())
+    return _all_items(self)
+
+def query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward,
+          projection_expressions, index_name=None, *args, **kwargs):
+    if not index_name and hash_key is not None and self.range_key_attr:
+        _partition.scope = (self, self.items.get(hash_key, {}))
+    try:
+        return _query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward,
+                      projection_expressions, index_name, *args, **kwargs)
+    finally:
+        _partition.scope = None
+
+Table.all_items = all_items
+Table.query = query
 
 from moto.server import main
 sys.argv[0] = "moto_server"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -199,5 +200,87 @@ func TestAFailedTransactionLeavesEveryItemAsItWas(t *testing.T) {
 	}
 	if out, err = api.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(table)}); err != nil || len(out.Items) != 3 {
 		t.Errorf("Scan after a transaction = %d items, %v; want 3", len(out.Items), err)
+	}
+}
+
+// TestAQueryReadsItsPartitionAsMotoWould: the launcher's Query reads the
+// partition alone; the answers — order both ways, key conditions, pages,
+// filters, and index queries (which it leaves to moto) — are moto's.
+func TestAQueryReadsItsPartitionAsMotoWould(t *testing.T) {
+	moto := motoserver.Shared(t)
+	ctx := context.Background()
+	api := dynamodb.NewFromConfig(moto.AWSConfig())
+	table := fmt.Sprintf("q-%d", time.Now().UnixNano())
+	s := func(v string) ddbtypes.AttributeValue { return &ddbtypes.AttributeValueMemberS{Value: v} }
+	_, err := api.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(table), BillingMode: ddbtypes.BillingModePayPerRequest,
+		KeySchema: []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}, {AttributeName: aws.String("sk"), KeyType: ddbtypes.KeyTypeRange}},
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS},
+			{AttributeName: aws.String("sk"), AttributeType: ddbtypes.ScalarAttributeTypeS}, {AttributeName: aws.String("g"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		GlobalSecondaryIndexes: []ddbtypes.GlobalSecondaryIndex{{IndexName: aws.String("byG"),
+			KeySchema:  []ddbtypes.KeySchemaElement{{AttributeName: aws.String("g"), KeyType: ddbtypes.KeyTypeHash}, {AttributeName: aws.String("sk"), KeyType: ddbtypes.KeyTypeRange}},
+			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three partitions of six items, written out of order; every other
+	// item of every partition is in the index's "even" partition.
+	for _, i := range []int{3, 0, 5, 1, 4, 2} {
+		for _, pk := range []string{"b", "a", "c"} {
+			item := map[string]ddbtypes.AttributeValue{"pk": s(pk), "sk": s(fmt.Sprintf("x#%d", i)), "n": &ddbtypes.AttributeValueMemberN{Value: fmt.Sprint(i)}}
+			if i%2 == 0 {
+				item["g"] = s("even")
+			}
+			if _, err := api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	query := func(in dynamodb.QueryInput) []string {
+		t.Helper()
+		in.TableName = aws.String(table)
+		var got []string
+		for {
+			out, err := api.Query(ctx, &in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range out.Items {
+				got = append(got, it["pk"].(*ddbtypes.AttributeValueMemberS).Value+it["sk"].(*ddbtypes.AttributeValueMemberS).Value)
+			}
+			if out.LastEvaluatedKey == nil {
+				return got
+			}
+			in.ExclusiveStartKey = out.LastEvaluatedKey
+		}
+	}
+	pkIs := func(v string) map[string]ddbtypes.AttributeValue { return map[string]ddbtypes.AttributeValue{":p": s(v)} }
+	tests := []struct {
+		name string
+		in   dynamodb.QueryInput
+		want []string
+	}{
+		{"a partition in order, two items a page", dynamodb.QueryInput{KeyConditionExpression: aws.String("pk = :p"), ExpressionAttributeValues: pkIs("b"), Limit: aws.Int32(2)},
+			[]string{"bx#0", "bx#1", "bx#2", "bx#3", "bx#4", "bx#5"}},
+		{"backwards", dynamodb.QueryInput{KeyConditionExpression: aws.String("pk = :p"), ExpressionAttributeValues: pkIs("a"), ScanIndexForward: aws.Bool(false), Limit: aws.Int32(4)},
+			[]string{"ax#5", "ax#4", "ax#3", "ax#2", "ax#1", "ax#0"}},
+		{"a sort key range and a filter", dynamodb.QueryInput{KeyConditionExpression: aws.String("pk = :p AND sk BETWEEN :lo AND :hi"), FilterExpression: aws.String("n <> :three"),
+			ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":p": s("c"), ":lo": s("x#1"), ":hi": s("x#4"), ":three": &ddbtypes.AttributeValueMemberN{Value: "3"}}},
+			[]string{"cx#1", "cx#2", "cx#4"}},
+		{"an absent partition", dynamodb.QueryInput{KeyConditionExpression: aws.String("pk = :p"), ExpressionAttributeValues: pkIs("z")}, nil},
+		{"an index, across partitions", dynamodb.QueryInput{IndexName: aws.String("byG"), KeyConditionExpression: aws.String("g = :p"), ExpressionAttributeValues: pkIs("even")},
+			[]string{"ax#0", "bx#0", "cx#0", "ax#2", "bx#2", "cx#2", "ax#4", "bx#4", "cx#4"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := query(tt.in)
+			if tt.in.IndexName != nil {
+				// DynamoDB leaves the order of equal index sort keys open.
+				slices.Sort(got)
+				slices.Sort(tt.want)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("items (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
