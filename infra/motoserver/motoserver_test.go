@@ -253,7 +253,9 @@ func TestAQueryReadsItsPartitionAsMotoWould(t *testing.T) {
 			in.ExclusiveStartKey = out.LastEvaluatedKey
 		}
 	}
-	pkIs := func(v string) map[string]ddbtypes.AttributeValue { return map[string]ddbtypes.AttributeValue{":p": s(v)} }
+	pkIs := func(v string) map[string]ddbtypes.AttributeValue {
+		return map[string]ddbtypes.AttributeValue{":p": s(v)}
+	}
 	tests := []struct {
 		name string
 		in   dynamodb.QueryInput
