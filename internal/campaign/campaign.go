@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/internal/push"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -82,11 +83,13 @@ type SMSSettings struct {
 	MaxSegments int `json:"maxSegments,omitempty"`
 }
 
-// Push platforms, as SNS names them.
+// Push platforms, as SNS names them (package push owns the word and
+// reads the other spellings, push.ParsePlatform). A configuration's app
+// names its platform as its platform application's ARN does.
 const (
-	PlatformAPNS        = "APNS"
-	PlatformAPNSSandbox = "APNS_SANDBOX"
-	PlatformGCM         = "GCM"
+	PlatformAPNS        = push.APNS
+	PlatformAPNSSandbox = push.APNSSandbox
+	PlatformGCM         = push.GCM
 )
 
 // PushApp is one mobile app a push configuration sends to.

@@ -7,6 +7,7 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/push"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -26,7 +27,10 @@ func unitaryJobs(t tenant.Tenant, req UnitaryRequest, rec Record, ch campaign.Ch
 		if cd := r.ChannelData; cd != nil {
 			dr.Email, dr.Phone = cd.EmailAddress, cd.MobilePhoneNumber
 			if pi := cd.PushInfo; pi != nil {
-				dr.Push = &delivery.PushTarget{AppID: pi.AppID, Platform: pi.Platform, Token: pi.Token}
+				// Validate accepted the platform: "" (any of the app's) or a
+				// spelling ParsePlatform reads as SNS's.
+				platform, _ := push.ParsePlatform(pi.Platform)
+				dr.Push = &delivery.PushTarget{AppID: pi.AppID, Platform: platform, Token: pi.Token}
 			}
 		}
 		jobs[i] = delivery.Job{Tenant: t, ExecutionID: rec.Response.ExecutionID, CampaignID: req.CampaignID,

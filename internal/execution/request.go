@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/push"
 )
 
 // Limits of the unitary execution API.
@@ -132,10 +133,8 @@ func checkPushInfo(f *derrors.Fields, p string, pi *PushInfo) {
 	if pi.AppID == "" || len(pi.AppID) > 256 || hasControl(pi.AppID) {
 		f.Add(p+".appID", "is required (1-256 bytes, no control characters)")
 	}
-	switch pi.Platform {
-	case "", "APNS", "APNS_SANDBOX", "GCM":
-	default:
-		f.Add(p+".platform", "must be APNS, APNS_SANDBOX or GCM")
+	if _, ok := push.ParsePlatform(pi.Platform); pi.Platform != "" && !ok {
+		f.Add(p+".platform", "must be %s", push.PlatformSpellings)
 	}
 	if pi.Token == "" || len(pi.Token) > profile.MaxTokenLen || hasControl(pi.Token) || strings.ContainsAny(pi.Token, " \t") {
 		f.Add(p+".token", "is required (1-%d bytes, no spaces or control characters)", profile.MaxTokenLen)

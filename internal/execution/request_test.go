@@ -28,6 +28,12 @@ func TestValidate(t *testing.T) {
 	}{
 		{"a valid request passes", func(*execution.UnitaryRequest) {}, nil},
 		{"twenty recipients pass", func(r *execution.UnitaryRequest) { *r = validRequest(20) }, nil},
+		{"pushInfo names its platform as AJO and the SDKs do, in any case", func(r *execution.UnitaryRequest) {
+			*r = validRequest(3)
+			for i, pl := range []string{"apnsSandbox", "FCM", "ios"} {
+				r.Recipients[i].ChannelData = &execution.ChannelData{PushInfo: &execution.PushInfo{AppID: "shop", Platform: pl, Token: "t"}}
+			}
+		}, nil},
 		{"a missing requestId is named", func(r *execution.UnitaryRequest) { r.RequestID = "" }, []string{"requestId"}},
 		{"a requestId over 256 bytes is named", func(r *execution.UnitaryRequest) { r.RequestID = strings.Repeat("r", 257) }, []string{"requestId"}},
 		{"a requestId with a control character is named", func(r *execution.UnitaryRequest) { r.RequestID = "a\nb" }, []string{"requestId"}},

@@ -256,6 +256,30 @@ func TestUnitaryAccepted(t *testing.T) {
 	}
 }
 
+func TestUnitaryAcceptsTheSDKsPushPlatforms(t *testing.T) {
+	f := newTriggerFixture(t)
+	// AJO's and the mobile SDKs' platform names, in any case.
+	body := mustJSON(t, unitary("req-ajo", f.live,
+		with(external("push@example.com"), "channelData", obj{"pushInfo": obj{"appID": "shop-ios", "platform": "apnsSandbox", "token": "t"}}),
+		with(external("fcm@example.com"), "channelData", obj{"pushInfo": obj{"appID": "shop-android", "platform": "FCM", "token": "u"}}),
+	))
+	status, got := call(t, f.trigger, event(unitaryRoute, body, acmeKey, nil))
+	if status != http.StatusAccepted {
+		t.Fatalf("status = %d, want 202; body %s", status, got)
+	}
+	var rs []delivery.Recipient
+	for _, j := range f.queue.Jobs() {
+		rs = append(rs, j.Recipients...)
+	}
+	want := []delivery.Recipient{
+		{Type: "external", UserID: "push@example.com", Namespace: "email", Push: &delivery.PushTarget{AppID: "shop-ios", Platform: "APNS_SANDBOX", Token: "t"}},
+		{Type: "external", UserID: "fcm@example.com", Namespace: "email", Push: &delivery.PushTarget{AppID: "shop-android", Platform: "GCM", Token: "u"}},
+	}
+	if diff := cmp.Diff(want, rs); diff != "" {
+		t.Errorf("enqueued recipients (-want +got):\n%s", diff)
+	}
+}
+
 func TestUnitaryAcceptsTwentyRecipientsAndUnknownFields(t *testing.T) {
 	f := newTriggerFixture(t)
 	// The execution API ignores unknown members, as AJO does.

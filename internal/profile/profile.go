@@ -23,6 +23,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/push"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -177,9 +178,6 @@ const (
 	ConsentNo  = "n"
 )
 
-// Push platforms a device may be registered for.
-var platforms = []string{"APNS", "APNS_SANDBOX", "GCM"}
-
 // Limits.
 const (
 	MaxIdentities = 20
@@ -276,6 +274,9 @@ func devices(in []DeviceInput, old []Device) []Device {
 	out := make([]Device, len(in))
 	for i, d := range in {
 		out[i] = Device{AppID: d.AppID, Platform: d.Platform, Token: d.Token, Enabled: d.Enabled == nil || *d.Enabled}
+		if p, ok := push.ParsePlatform(d.Platform); ok {
+			out[i].Platform = p // stored as SNS spells it; anything else is left for validate to name
+		}
 		for _, o := range old {
 			if o.AppID == d.AppID && o.Token == d.Token && out[i].EndpointARN == "" {
 				out[i].EndpointARN = o.EndpointARN
@@ -332,8 +333,8 @@ func validate(f *derrors.Fields, prefix string, p Profile) {
 		if d.AppID == "" || len(d.AppID) > 256 || hasControl(d.AppID) {
 			f.Add(fp+".appId", "must be 1-256 bytes with no control characters")
 		}
-		if !slices.Contains(platforms, d.Platform) {
-			f.Add(fp+".platform", "must be one of APNS, APNS_SANDBOX, GCM")
+		if _, ok := push.ParsePlatform(d.Platform); !ok {
+			f.Add(fp+".platform", "must be %s", push.PlatformSpellings)
 		}
 		if d.Token == "" || len(d.Token) > MaxTokenLen || hasControl(d.Token) || strings.TrimSpace(d.Token) != d.Token {
 			f.Add(fp+".token", "must be 1-%d bytes with no spaces or control characters", MaxTokenLen)

@@ -53,6 +53,32 @@ func TestUpsertKeepsCreationTime(t *testing.T) {
 	}
 }
 
+func TestDevicePlatformsAreStoredAsSNSSpellsThem(t *testing.T) {
+	ctx := context.Background()
+	id := profile.Identity{Namespace: "crmId", ID: "42"}
+	in := profile.Input{Devices: []profile.DeviceInput{
+		{AppID: "shop-ios", Platform: "apnsSandbox", Token: "a"},
+		{AppID: "shop-ios", Platform: "ios", Token: "b"},
+		{AppID: "shop-android", Platform: "fcm", Token: "c"},
+		{AppID: "shop-android", Platform: "GCM", Token: "d"},
+	}}
+	svc := &profile.Service{Store: memory.New()}
+	if _, err := svc.Upsert(ctx, acme, id, in); err != nil {
+		t.Fatalf("Upsert: %v", err)
+	}
+	p, err := svc.Store.Get(ctx, acme, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range p.Devices {
+		got = append(got, d.Platform)
+	}
+	if diff := cmp.Diff([]string{"APNS_SANDBOX", "APNS", "GCM", "GCM"}, got); diff != "" {
+		t.Errorf("stored platforms (-want +got):\n%s", diff)
+	}
+}
+
 func TestUpsertWithoutAttributesStoresAnEmptyObject(t *testing.T) {
 	svc := &profile.Service{Store: memory.New()}
 	got, err := svc.Upsert(context.Background(), acme, profile.Identity{Namespace: "email", ID: "jane@example.com"}, profile.Input{})
@@ -83,6 +109,8 @@ func TestUpsertValidation(t *testing.T) {
 			profile.Input{Attributes: map[string]any{"blob": strings.Repeat("x", profile.MaxAttributesSize)}}, []string{"attributes"}},
 		{"more than 20 identities are refused", profile.Identity{Namespace: "crmId", ID: "42"},
 			profile.Input{Identities: many}, []string{"identities"}},
+		{"a platform SNS has no application for is named", profile.Identity{Namespace: "crmId", ID: "42"},
+			profile.Input{Devices: []profile.DeviceInput{{AppID: "shop", Platform: "WNS", Token: "t"}}}, []string{"devices[0].platform"}},
 		{"a bad extra identity is named", profile.Identity{Namespace: "crmId", ID: "42"},
 			profile.Input{Identities: map[string]string{"email": "not-an-address"}}, []string{"identities.email"}},
 	}

@@ -9,17 +9,51 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // MaxPayload is the largest platform payload APNs and FCM accept.
 const MaxPayload = 4096
 
-// Platforms, as SNS names them.
+// Platforms, as SNS names them: the spelling Herald stores and sends,
+// and the one in a platform application's ARN (arn:…:app/APNS/…).
 const (
 	APNS        = "APNS"
 	APNSSandbox = "APNS_SANDBOX"
 	GCM         = "GCM"
 )
+
+// platformSpellings maps a lower-cased spelling to its SNS platform:
+// SNS's own names, AJO's and the Adobe mobile SDK's (apns, apnsSandbox,
+// fcm), the legacy GCM and the operating systems.
+var platformSpellings = map[string]string{
+	"apns":         APNS,
+	"ios":          APNS,
+	"apns_sandbox": APNSSandbox,
+	"apnssandbox":  APNSSandbox,
+	"apns-sandbox": APNSSandbox,
+	"gcm":          GCM,
+	"fcm":          GCM,
+	"android":      GCM,
+}
+
+// ParsePlatform returns the SNS platform (APNS, APNS_SANDBOX, GCM) that s
+// names, in any case: "apns" and "ios" are APNS; "apnsSandbox" and
+// "apns_sandbox" are APNS_SANDBOX; "fcm", "gcm" and "android" are GCM.
+// ok is false for anything else, which SNS has no platform application
+// for here. Every platform a request or a profile names goes through it,
+// so what is stored and sent is SNS's spelling.
+func ParsePlatform(s string) (platform string, ok bool) {
+	if len(s) > len("apns_sandbox") {
+		return "", false
+	}
+	platform, ok = platformSpellings[strings.ToLower(s)]
+	return platform, ok
+}
+
+// PlatformSpellings names what ParsePlatform accepts, for the messages
+// that refuse anything else.
+const PlatformSpellings = "APNS (apns, ios), APNS_SANDBOX (apnsSandbox) or GCM (fcm, gcm, android), in any case"
 
 // Message is a rendered notification.
 type Message struct {

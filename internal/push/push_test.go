@@ -64,3 +64,44 @@ func TestSNSMessageRefusesPayloadsOver4KB(t *testing.T) {
 		t.Error("SNSMessage accepted an unknown platform")
 	}
 }
+
+func TestParsePlatform(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // "" when refused
+	}{
+		{"APNS", APNS},
+		{"APNS_SANDBOX", APNSSandbox},
+		{"GCM", GCM},
+		{"apns", APNS},
+		{"Apns", APNS},
+		{"ios", APNS},
+		{"iOS", APNS},
+		{"apnsSandbox", APNSSandbox},
+		{"apns_sandbox", APNSSandbox},
+		{"apns-sandbox", APNSSandbox},
+		{"fcm", GCM},
+		{"FCM", GCM},
+		{"gcm", GCM},
+		{"android", GCM},
+		{"Android", GCM},
+		{"", ""},
+		{"WNS", ""},
+		{"ADM", ""},
+		{"apns ", ""},
+		{"sandbox", ""},
+		{"a_pns", ""},
+	}
+	for _, tt := range tests {
+		name := tt.in + " is " + tt.want
+		if tt.want == "" {
+			name = "refuses " + tt.in
+		}
+		t.Run(name, func(t *testing.T) {
+			got, ok := ParsePlatform(tt.in)
+			if got != tt.want || ok != (tt.want != "") {
+				t.Errorf("ParsePlatform(%q) = %q, %t; want %q", tt.in, got, ok, tt.want)
+			}
+		})
+	}
+}
