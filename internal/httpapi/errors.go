@@ -117,12 +117,29 @@ func decodeJSON(body []byte, v any, strict bool) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
+		return explain(body, v, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return derrors.Validation(derrors.FieldError{Field: "body", Message: "must hold exactly one JSON value"})
 	}
 	return nil
+}
+
+// explain turns the lenient decoder's error into field errors naming every
+// wrong value by its full path ("schedule.executeAt", "recipients[2].userId"):
+// encoding/json stops at the first, names it without array indexes, and
+// does not name at all a value an UnmarshalJSON refused (a malformed time).
+func explain(body []byte, v any, err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return jsonError(err)
+	}
+	if doc, perr := strictjson.Parse(body); perr == nil {
+		if ferr := strictjson.Explain(doc, v); ferr != nil {
+			return ferr
+		}
+	}
+	return jsonError(err)
 }
 
 func jsonError(err error) error {

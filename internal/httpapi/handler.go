@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"maps"
@@ -43,7 +45,11 @@ type route struct {
 	// means the route needs no credential.
 	scopes  []auth.Scope
 	maxBody int
-	handle  func(ctx context.Context, r *request) (int, any, error)
+	// namesRequest: the body names its request (requestId, campaignId),
+	// which every error of the route reports, even one found before the
+	// body is decoded (a bad credential, a body over the limit, bad JSON).
+	namesRequest bool
+	handle       func(ctx context.Context, r *request) (int, any, error)
 }
 
 // router serves a route table keyed by API Gateway's routeKey
@@ -73,6 +79,9 @@ func (rt *router) dispatch(ctx context.Context, r *request) (int, events.APIGate
 	rte, ok := rt.routes[r.event.RouteKey]
 	if !ok {
 		return fail(derrors.New(derrors.NotFound, "no route %s", r.event.RouteKey))
+	}
+	if rte.namesRequest {
+		scanRequestNames(r.event, r.report)
 	}
 	if rte.scopes != nil {
 		p, err := principal(r.event)
@@ -135,6 +144,44 @@ func readBody(ev events.APIGatewayV2HTTPRequest, limit int) ([]byte, error) {
 		return nil, err
 	}
 	return body, nil
+}
+
+// scanRequestNames copies the top-level requestId and campaignId of a
+// JSON object body into report, best effort: it reads the body as far as
+// it is well formed, matches names as encoding/json does (the last of
+// case-insensitively equal names wins) and skips values that are not
+// strings or are longer than maxPathParam. The route's decoder, once it
+// succeeds, has the last word.
+func scanRequestNames(ev events.APIGatewayV2HTTPRequest, report map[string]string) {
+	body := []byte(ev.Body)
+	if ev.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(ev.Body)
+		if err != nil {
+			return
+		}
+		body = b
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return
+		}
+		key, _ := t.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return
+		}
+		for _, name := range []string{"requestId", "campaignId"} {
+			var v string
+			if strings.EqualFold(key, name) && json.Unmarshal(raw, &v) == nil && len(v) <= maxPathParam {
+				report[name] = strings.ToValidUTF8(v, "\uFFFD")
+			}
+		}
+	}
 }
 
 // maxPathParam bounds a path parameter: every id Herald issues or
