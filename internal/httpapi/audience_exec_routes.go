@@ -19,6 +19,7 @@ var (
 // unitary API plus audience executions and their schedules.
 func TriggerWithAudiences(svc *execution.Service, aud *execution.Audiences, log *slog.Logger) HandlerFunc {
 	rt := triggerRouter(svc, log)
+	rt.known = apiRouteKeys()
 	maps.Copy(rt.routes, audienceExecutionRoutes(aud))
 	return rt.serve
 }

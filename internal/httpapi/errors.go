@@ -49,16 +49,17 @@ type errorKind struct {
 
 // errorKinds is the one table from domain error kinds to HTTP.
 var errorKinds = map[derrors.Kind]errorKind{
-	derrors.Internal:        {http.StatusInternalServerError, "internal", "An internal error occurred"},
-	derrors.Invalid:         {http.StatusBadRequest, "invalid-request", "The request is invalid"},
-	derrors.Unauthenticated: {http.StatusUnauthorized, "unauthenticated", "Unauthorized"},
-	derrors.Forbidden:       {http.StatusForbidden, "forbidden", "Forbidden"},
-	derrors.NotFound:        {http.StatusNotFound, "not-found", "Not found"},
-	derrors.Conflict:        {http.StatusConflict, "conflict", "Conflict"},
-	derrors.Precondition:    {http.StatusPreconditionFailed, "precondition-failed", "Precondition failed"},
-	derrors.TooLarge:        {http.StatusRequestEntityTooLarge, "payload-too-large", "Payload too large"},
-	derrors.Unprocessable:   {http.StatusUnprocessableEntity, "unprocessable", "The request cannot be processed"},
-	derrors.Throttled:       {http.StatusServiceUnavailable, "throttled", "Service busy, retry later"},
+	derrors.Internal:         {http.StatusInternalServerError, "internal", "An internal error occurred"},
+	derrors.Invalid:          {http.StatusBadRequest, "invalid-request", "The request is invalid"},
+	derrors.Unauthenticated:  {http.StatusUnauthorized, "unauthenticated", "Unauthorized"},
+	derrors.Forbidden:        {http.StatusForbidden, "forbidden", "Forbidden"},
+	derrors.NotFound:         {http.StatusNotFound, "not-found", "Not found"},
+	derrors.MethodNotAllowed: {http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed"},
+	derrors.Conflict:         {http.StatusConflict, "conflict", "Conflict"},
+	derrors.Precondition:     {http.StatusPreconditionFailed, "precondition-failed", "Precondition failed"},
+	derrors.TooLarge:         {http.StatusRequestEntityTooLarge, "payload-too-large", "Payload too large"},
+	derrors.Unprocessable:    {http.StatusUnprocessableEntity, "unprocessable", "The request cannot be processed"},
+	derrors.Throttled:        {http.StatusServiceUnavailable, "throttled", "Service busy, retry later"},
 }
 
 // ErrorTypeBase prefixes the type URI of every error.

@@ -33,6 +33,8 @@ type request struct {
 	body      []byte
 	// report collects requestId/campaignId for the error report.
 	report map[string]string
+	// basePath is AJOBasePath when the caller reached the route under it.
+	basePath string
 }
 
 func (r *request) tenant() tenant.Tenant { return r.principal.Tenant }
@@ -55,8 +57,14 @@ type route struct {
 // router serves a route table keyed by API Gateway's routeKey
 // ("POST /campaigns/{id}/activate"): API Gateway (or the local gateway)
 // has matched the route and filled pathParameters already.
+//
+// A routeKey the table does not hold ($default, the /ajo catch-alls) is
+// resolved from the request's path (resolve); known then lists the route
+// keys of the whole API so that a wrong method on a path the other
+// function serves is still a 405 with its Allow header.
 type router struct {
 	routes map[string]route
+	known  []string
 	log    *slog.Logger
 }
 
@@ -66,7 +74,7 @@ func (rt *router) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 	r := &request{event: ev, report: map[string]string{}}
 	status, resp := rt.dispatch(ctx, r)
 	// Only ids and statuses are logged: never bodies, addresses or context.
-	rt.log.InfoContext(ctx, "request", "awsRequestId", reqID, "route", ev.RouteKey, "status", status,
+	rt.log.InfoContext(ctx, "request", "awsRequestId", reqID, "route", r.event.RouteKey, "status", status,
 		"tenant", r.principal.Tenant.String(), "keyId", r.principal.KeyID, "ms", time.Since(start).Milliseconds())
 	return resp, nil
 }
@@ -78,7 +86,15 @@ func (rt *router) dispatch(ctx context.Context, r *request) (int, events.APIGate
 	}
 	rte, ok := rt.routes[r.event.RouteKey]
 	if !ok {
-		return fail(derrors.New(derrors.NotFound, "no route %s", r.event.RouteKey))
+		var allow []string
+		var err error
+		if rte, allow, err = rt.resolve(r); err != nil {
+			status, resp := fail(err)
+			if allow != nil {
+				resp.Headers["Allow"] = strings.Join(allow, ", ")
+			}
+			return status, resp
+		}
 	}
 	if rte.namesRequest {
 		scanRequestNames(r.event, r.report)

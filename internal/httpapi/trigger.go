@@ -11,7 +11,9 @@ import (
 
 // Trigger returns the handler of the execution API (/im/*).
 func Trigger(svc *execution.Service, log *slog.Logger) HandlerFunc {
-	return triggerRouter(svc, log).serve
+	rt := triggerRouter(svc, log)
+	rt.known = apiRouteKeys()
+	return rt.serve
 }
 
 func triggerRouter(svc *execution.Service, log *slog.Logger) *router {
