@@ -50,6 +50,8 @@ type route struct {
 	// namesRequest: the body names its request (requestId, campaignId),
 	// which every error of the route reports, even one found before the
 	// body is decoded (a bad credential, a body over the limit, bad JSON).
+	// The route records the decoded names in report (requestId always set,
+	// empty or not); until it has, an error scans the body for them.
 	namesRequest bool
 	handle       func(ctx context.Context, r *request) (int, any, error)
 }
@@ -80,7 +82,13 @@ func (rt *router) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 }
 
 func (rt *router) dispatch(ctx context.Context, r *request) (int, events.APIGatewayV2HTTPResponse) {
+	var rte route
 	fail := func(err error) (int, events.APIGatewayV2HTTPResponse) {
+		if _, decoded := r.report["requestId"]; rte.namesRequest && !decoded {
+			// Failed before the route decoded the body: read the names
+			// from it (only now, so a request that succeeds parses once).
+			scanRequestNames(r.event, r.report)
+		}
 		resp := errorResponse(ctx, rt.log, r.event.RequestContext.RequestID, err, r.report)
 		return resp.StatusCode, resp
 	}
@@ -95,9 +103,6 @@ func (rt *router) dispatch(ctx context.Context, r *request) (int, events.APIGate
 			}
 			return status, resp
 		}
-	}
-	if rte.namesRequest {
-		scanRequestNames(r.event, r.report)
 	}
 	if rte.scopes != nil {
 		p, err := principal(r.event)
