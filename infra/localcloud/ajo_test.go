@@ -2,10 +2,14 @@ package localcloud
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldhq/herald/internal/httpapi"
 )
 
 // templateGateway is the gateway of template.yaml with handlers that are
@@ -79,5 +83,22 @@ func TestUnmatchedRequestsReachTheDefaultRoute(t *testing.T) {
 		if got == nil || got.Path != "$default" || got.Function != "ManageFunction" || got.Authorizer != "" {
 			t.Errorf("%s %s reaches %+v, want ManageFunction's $default route without authorizer", req.method, req.path, got)
 		}
+	}
+}
+
+// The template declares exactly the routes the handlers serve: a route
+// only in the template would be a 404 from its function, and one only in
+// a route table would be reachable under /ajo but not at the root.
+func TestTheTemplateDeclaresEveryRouteTheHandlersServe(t *testing.T) {
+	s, _ := templateGateway(t)
+	var declared []string
+	for _, r := range s.Routes {
+		if r.Path != "$default" && !strings.HasPrefix(r.Path, "/ajo/") {
+			declared = append(declared, r.Key())
+		}
+	}
+	slices.Sort(declared)
+	if diff := cmp.Diff(httpapi.RouteKeys(), declared); diff != "" {
+		t.Errorf("template.yaml routes (-handlers +template):\n%s", diff)
 	}
 }

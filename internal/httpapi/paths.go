@@ -91,6 +91,10 @@ func (rt *router) keys() []string {
 	return keys
 }
 
+// RouteKeys lists the route keys ("POST /im/executions/unitary") of
+// every route of the API, sorted: the routes template.yaml must declare.
+func RouteKeys() []string { return slices.Clone(apiRouteKeys()) }
+
 // apiRouteKeys lists every route key of the API, Trigger's and Manage's,
 // built from the route tables themselves so it cannot drift from them.
 // The services are placeholders: no route is called.
