@@ -338,7 +338,8 @@ func route(fn string, props map[string]any, apiAuth map[string]string, authorize
 	if rt.Method == "" || rt.Method == "X-AMAZON-APIGATEWAY-ANY-METHOD" {
 		rt.Method = "ANY"
 	}
-	if rt.Path == "" {
+	if rt.Path == "" || rt.Path == "/$default" {
+		// SAM's spellings of the $default route: no path, or /$default.
 		rt.Path = "$default"
 	}
 	api := r.logicalID(str(props["ApiId"]))

@@ -18,22 +18,23 @@ type Kind int
 
 // The kinds of error a caller can act on.
 const (
-	Internal        Kind = iota // a bug or an unavailable dependency: 500
-	Invalid                     // the input is wrong: 400, with field errors
-	Unauthenticated             // no or unknown credential: 401
-	Forbidden                   // the credential may not do this: 403
-	NotFound                    // no such resource for this tenant: 404
-	Conflict                    // the resource's state forbids it: 409
-	Precondition                // a stale If-Match: 412
-	TooLarge                    // the body is over the limit: 413
-	Unprocessable               // well-formed but cannot be processed: 422
-	Throttled                   // a dependency asked us to slow down: 429/503
+	Internal         Kind = iota // a bug or an unavailable dependency: 500
+	Invalid                      // the input is wrong: 400, with field errors
+	Unauthenticated              // no or unknown credential: 401
+	Forbidden                    // the credential may not do this: 403
+	NotFound                     // no such resource for this tenant: 404
+	Conflict                     // the resource's state forbids it: 409
+	Precondition                 // a stale If-Match: 412
+	TooLarge                     // the body is over the limit: 413
+	Unprocessable                // well-formed but cannot be processed: 422
+	Throttled                    // a dependency asked us to slow down: 429/503
+	MethodNotAllowed             // the path exists, not with this method: 405
 )
 
 // kindNames are the kinds as logs name them.
 var kindNames = [...]string{Internal: "internal", Invalid: "invalid", Unauthenticated: "unauthenticated", Forbidden: "forbidden",
 	NotFound: "not_found", Conflict: "conflict", Precondition: "precondition", TooLarge: "too_large",
-	Unprocessable: "unprocessable", Throttled: "throttled"}
+	Unprocessable: "unprocessable", Throttled: "throttled", MethodNotAllowed: "method_not_allowed"}
 
 // String names the kind ("not_found").
 func (k Kind) String() string {

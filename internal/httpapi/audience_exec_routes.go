@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -20,6 +19,7 @@ var (
 // unitary API plus audience executions and their schedules.
 func TriggerWithAudiences(svc *execution.Service, aud *execution.Audiences, log *slog.Logger) HandlerFunc {
 	rt := triggerRouter(svc, log)
+	rt.known = apiRouteKeys()
 	maps.Copy(rt.routes, audienceExecutionRoutes(aud))
 	return rt.serve
 }
@@ -27,7 +27,7 @@ func TriggerWithAudiences(svc *execution.Service, aud *execution.Audiences, log 
 // audienceExecutionRoutes are the AJO audience execution routes.
 func audienceExecutionRoutes(aud *execution.Audiences) map[string]route {
 	return map[string]route{
-		"POST /im/executions/audience": {scopes: triggerScopes, maxBody: execution.MaxBodySize,
+		"POST /im/executions/audience": {scopes: triggerScopes, maxBody: execution.MaxBodySize, namesRequest: true,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				req, err := decodeAudienceRequest(r.body, r.report)
 				if err != nil {
@@ -56,17 +56,14 @@ func audienceExecutionRoutes(aud *execution.Audiences) map[string]route {
 
 // decodeAudienceRequest decodes and validates an audience execution body
 // (unknown fields are ignored, as AJO does), naming the request in the
-// error report.
+// error report (the router has scanned the names already in case the body
+// does not decode).
 func decodeAudienceRequest(body []byte, report map[string]string) (execution.AudienceRequest, error) {
 	var req execution.AudienceRequest
-	err := decodeJSON(body, &req, false)
-	if err != nil {
-		_ = json.Unmarshal(body, &req)
+	if err := decodeJSON(body, &req, false); err != nil {
+		return req, err
 	}
 	report["requestId"] = req.RequestID
 	report["campaignId"] = req.CampaignID
-	if err != nil {
-		return req, err
-	}
 	return req, req.Validate()
 }

@@ -289,5 +289,5 @@ func (r *request) baseURL() string {
 	if st := r.event.RequestContext.Stage; st != "" && st != "$default" {
 		base += "/" + st
 	}
-	return base
+	return base + r.basePath
 }

@@ -49,16 +49,17 @@ type errorKind struct {
 
 // errorKinds is the one table from domain error kinds to HTTP.
 var errorKinds = map[derrors.Kind]errorKind{
-	derrors.Internal:        {http.StatusInternalServerError, "internal", "An internal error occurred"},
-	derrors.Invalid:         {http.StatusBadRequest, "invalid-request", "The request is invalid"},
-	derrors.Unauthenticated: {http.StatusUnauthorized, "unauthenticated", "Unauthorized"},
-	derrors.Forbidden:       {http.StatusForbidden, "forbidden", "Forbidden"},
-	derrors.NotFound:        {http.StatusNotFound, "not-found", "Not found"},
-	derrors.Conflict:        {http.StatusConflict, "conflict", "Conflict"},
-	derrors.Precondition:    {http.StatusPreconditionFailed, "precondition-failed", "Precondition failed"},
-	derrors.TooLarge:        {http.StatusRequestEntityTooLarge, "payload-too-large", "Payload too large"},
-	derrors.Unprocessable:   {http.StatusUnprocessableEntity, "unprocessable", "The request cannot be processed"},
-	derrors.Throttled:       {http.StatusServiceUnavailable, "throttled", "Service busy, retry later"},
+	derrors.Internal:         {http.StatusInternalServerError, "internal", "An internal error occurred"},
+	derrors.Invalid:          {http.StatusBadRequest, "invalid-request", "The request is invalid"},
+	derrors.Unauthenticated:  {http.StatusUnauthorized, "unauthenticated", "Unauthorized"},
+	derrors.Forbidden:        {http.StatusForbidden, "forbidden", "Forbidden"},
+	derrors.NotFound:         {http.StatusNotFound, "not-found", "Not found"},
+	derrors.MethodNotAllowed: {http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed"},
+	derrors.Conflict:         {http.StatusConflict, "conflict", "Conflict"},
+	derrors.Precondition:     {http.StatusPreconditionFailed, "precondition-failed", "Precondition failed"},
+	derrors.TooLarge:         {http.StatusRequestEntityTooLarge, "payload-too-large", "Payload too large"},
+	derrors.Unprocessable:    {http.StatusUnprocessableEntity, "unprocessable", "The request cannot be processed"},
+	derrors.Throttled:        {http.StatusServiceUnavailable, "throttled", "Service busy, retry later"},
 }
 
 // ErrorTypeBase prefixes the type URI of every error.
@@ -117,12 +118,29 @@ func decodeJSON(body []byte, v any, strict bool) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
+		return explain(body, v, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return derrors.Validation(derrors.FieldError{Field: "body", Message: "must hold exactly one JSON value"})
 	}
 	return nil
+}
+
+// explain turns the lenient decoder's error into field errors naming every
+// wrong value by its full path ("schedule.executeAt", "recipients[2].userId"):
+// encoding/json stops at the first, names it without array indexes, and
+// does not name at all a value an UnmarshalJSON refused (a malformed time).
+func explain(body []byte, v any, err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return jsonError(err)
+	}
+	if doc, perr := strictjson.Parse(body); perr == nil {
+		if ferr := strictjson.Explain(doc, v); ferr != nil {
+			return ferr
+		}
+	}
+	return jsonError(err)
 }
 
 func jsonError(err error) error {

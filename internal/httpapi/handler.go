@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"maps"
@@ -31,6 +33,8 @@ type request struct {
 	body      []byte
 	// report collects requestId/campaignId for the error report.
 	report map[string]string
+	// basePath is AJOBasePath when the caller reached the route under it.
+	basePath string
 }
 
 func (r *request) tenant() tenant.Tenant { return r.principal.Tenant }
@@ -43,14 +47,26 @@ type route struct {
 	// means the route needs no credential.
 	scopes  []auth.Scope
 	maxBody int
-	handle  func(ctx context.Context, r *request) (int, any, error)
+	// namesRequest: the body names its request (requestId, campaignId),
+	// which every error of the route reports, even one found before the
+	// body is decoded (a bad credential, a body over the limit, bad JSON).
+	// The route records the decoded names in report (requestId always set,
+	// empty or not); until it has, an error scans the body for them.
+	namesRequest bool
+	handle       func(ctx context.Context, r *request) (int, any, error)
 }
 
 // router serves a route table keyed by API Gateway's routeKey
 // ("POST /campaigns/{id}/activate"): API Gateway (or the local gateway)
 // has matched the route and filled pathParameters already.
+//
+// A routeKey the table does not hold ($default, the /ajo catch-alls) is
+// resolved from the request's path (resolve); known then lists the route
+// keys of the whole API so that a wrong method on a path the other
+// function serves is still a 405 with its Allow header.
 type router struct {
 	routes map[string]route
+	known  []string
 	log    *slog.Logger
 }
 
@@ -60,19 +76,33 @@ func (rt *router) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 	r := &request{event: ev, report: map[string]string{}}
 	status, resp := rt.dispatch(ctx, r)
 	// Only ids and statuses are logged: never bodies, addresses or context.
-	rt.log.InfoContext(ctx, "request", "awsRequestId", reqID, "route", ev.RouteKey, "status", status,
+	rt.log.InfoContext(ctx, "request", "awsRequestId", reqID, "route", r.event.RouteKey, "status", status,
 		"tenant", r.principal.Tenant.String(), "keyId", r.principal.KeyID, "ms", time.Since(start).Milliseconds())
 	return resp, nil
 }
 
 func (rt *router) dispatch(ctx context.Context, r *request) (int, events.APIGatewayV2HTTPResponse) {
+	var rte route
 	fail := func(err error) (int, events.APIGatewayV2HTTPResponse) {
+		if _, decoded := r.report["requestId"]; rte.namesRequest && !decoded {
+			// Failed before the route decoded the body: read the names
+			// from it (only now, so a request that succeeds parses once).
+			scanRequestNames(r.event, r.report)
+		}
 		resp := errorResponse(ctx, rt.log, r.event.RequestContext.RequestID, err, r.report)
 		return resp.StatusCode, resp
 	}
 	rte, ok := rt.routes[r.event.RouteKey]
 	if !ok {
-		return fail(derrors.New(derrors.NotFound, "no route %s", r.event.RouteKey))
+		var allow []string
+		var err error
+		if rte, allow, err = rt.resolve(r); err != nil {
+			status, resp := fail(err)
+			if allow != nil {
+				resp.Headers["Allow"] = strings.Join(allow, ", ")
+			}
+			return status, resp
+		}
 	}
 	if rte.scopes != nil {
 		p, err := principal(r.event)
@@ -135,6 +165,44 @@ func readBody(ev events.APIGatewayV2HTTPRequest, limit int) ([]byte, error) {
 		return nil, err
 	}
 	return body, nil
+}
+
+// scanRequestNames copies the top-level requestId and campaignId of a
+// JSON object body into report, best effort: it reads the body as far as
+// it is well formed, matches names as encoding/json does (the last of
+// case-insensitively equal names wins) and skips values that are not
+// strings or are longer than maxPathParam. The route's decoder, once it
+// succeeds, has the last word.
+func scanRequestNames(ev events.APIGatewayV2HTTPRequest, report map[string]string) {
+	body := []byte(ev.Body)
+	if ev.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(ev.Body)
+		if err != nil {
+			return
+		}
+		body = b
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return
+		}
+		key, _ := t.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return
+		}
+		for _, name := range []string{"requestId", "campaignId"} {
+			var v string
+			if strings.EqualFold(key, name) && json.Unmarshal(raw, &v) == nil && len(v) <= maxPathParam {
+				report[name] = strings.ToValidUTF8(v, "\uFFFD")
+			}
+		}
+	}
 }
 
 // maxPathParam bounds a path parameter: every id Herald issues or

@@ -43,7 +43,11 @@ type ManageDeps struct {
 // Manage returns the handler of the management API. Each resource
 // contributes its routes from a file of its own.
 func Manage(d ManageDeps, log *slog.Logger) HandlerFunc {
-	rt := &router{log: log, routes: map[string]route{}}
+	return (&router{log: log, routes: manageRoutes(d), known: apiRouteKeys()}).serve
+}
+
+func manageRoutes(d ManageDeps) map[string]route {
+	routes := map[string]route{}
 	for _, group := range []map[string]route{
 		campaignRoutes(d),
 		profileRoutes(d),
@@ -53,7 +57,7 @@ func Manage(d ManageDeps, log *slog.Logger) HandlerFunc {
 		recurrenceRoutes(d),
 		executionRoutes(d),
 	} {
-		maps.Copy(rt.routes, group)
+		maps.Copy(routes, group)
 	}
-	return rt.serve
+	return routes
 }

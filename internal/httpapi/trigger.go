@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 
@@ -12,25 +11,21 @@ import (
 
 // Trigger returns the handler of the execution API (/im/*).
 func Trigger(svc *execution.Service, log *slog.Logger) HandlerFunc {
-	return triggerRouter(svc, log).serve
+	rt := triggerRouter(svc, log)
+	rt.known = apiRouteKeys()
+	return rt.serve
 }
 
 func triggerRouter(svc *execution.Service, log *slog.Logger) *router {
 	return &router{log: log, routes: map[string]route{
-		"POST /im/executions/unitary": {scopes: []auth.Scope{auth.ScopeTrigger}, maxBody: execution.MaxBodySize,
+		"POST /im/executions/unitary": {scopes: []auth.Scope{auth.ScopeTrigger}, maxBody: execution.MaxBodySize, namesRequest: true,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				var req execution.UnitaryRequest
-				err := decodeJSON(r.body, &req, false)
-				if err != nil {
-					// Name the request in the error report even when
-					// another field is of the wrong type.
-					_ = json.Unmarshal(r.body, &req)
+				if err := decodeJSON(r.body, &req, false); err != nil {
+					return 0, nil, err // the report has the names scanned
 				}
 				r.report["requestId"] = req.RequestID
 				r.report["campaignId"] = req.CampaignID
-				if err != nil {
-					return 0, nil, err
-				}
 				if err := req.Validate(); err != nil {
 					return 0, nil, err
 				}

@@ -45,7 +45,7 @@ func Decode(body []byte, v any) error {
 // objects, arrays, json.Number, strings, booleans, nil) into v.
 func DecodeValue(doc any, v any) error {
 	var f derrors.Fields
-	check(&f, "", doc, reflect.TypeOf(v).Elem())
+	checker{}.check(&f, "", doc, reflect.TypeOf(v).Elem())
 	if err := f.Err(); err != nil {
 		return err
 	}
@@ -60,6 +60,18 @@ func DecodeValue(doc any, v any) error {
 		return derrors.Validation(derrors.FieldError{Field: "body", Message: err.Error()})
 	}
 	return nil
+}
+
+// Explain names every field of doc (as Parse produces it) that does not
+// fit v's type, the way encoding/json reads it: unknown members are
+// ignored and names match case-insensitively. It serves the lenient
+// execution API, whose decoder stops at the first wrong value and, for a
+// value its UnmarshalJSON refuses (a time), does not say where; it returns
+// nil if every value fits.
+func Explain(doc any, v any) error {
+	var f derrors.Fields
+	checker{lenient: true}.check(&f, "", doc, reflect.TypeOf(v).Elem())
+	return f.Err()
 }
 
 // Parse parses body as exactly one JSON value, numbers as json.Number.
@@ -124,8 +136,13 @@ func field(path string) string {
 	return path
 }
 
+// checker reports where a document does not fit a type. lenient reads
+// as encoding/json does: unknown members are skipped and member names
+// match fields case-insensitively.
+type checker struct{ lenient bool }
+
 // check reports where doc does not fit t.
-func check(f *derrors.Fields, path string, doc any, t reflect.Type) {
+func (c checker) check(f *derrors.Fields, path string, doc any, t reflect.Type) {
 	if doc == nil {
 		// null: the zero value (merge patches use it to clear a field).
 		return
@@ -134,7 +151,7 @@ func check(f *derrors.Fields, path string, doc any, t reflect.Type) {
 		return
 	}
 	if t.Kind() == reflect.Pointer {
-		check(f, path, doc, t.Elem())
+		c.check(f, path, doc, t.Elem())
 		return
 	}
 	if t == timeType {
@@ -179,7 +196,7 @@ func check(f *derrors.Fields, path string, doc any, t reflect.Type) {
 			return
 		}
 		for i, e := range a {
-			check(f, fmt.Sprintf("%s[%d]", path, i), e, t.Elem())
+			c.check(f, fmt.Sprintf("%s[%d]", path, i), e, t.Elem())
 		}
 	case reflect.Map:
 		m, ok := doc.(map[string]any)
@@ -188,7 +205,7 @@ func check(f *derrors.Fields, path string, doc any, t reflect.Type) {
 			return
 		}
 		for k, e := range m {
-			check(f, join(path, k), e, t.Elem())
+			c.check(f, join(path, k), e, t.Elem())
 		}
 	case reflect.Struct:
 		m, ok := doc.(map[string]any)
@@ -199,17 +216,23 @@ func check(f *derrors.Fields, path string, doc any, t reflect.Type) {
 		fields := structFields(t)
 		for _, k := range sortedKeys(m) {
 			sf, ok := fields[k]
+			if !ok && c.lenient {
+				sf, ok = foldField(fields, k)
+			}
 			switch {
+			case !ok && c.lenient:
 			case !ok:
 				f.Add(join(path, k), "is not a known field")
 			case sf.owned:
 				f.Add(join(path, k), "is set by Herald, never by a request: remove it")
 			default:
-				check(f, join(path, k), m[k], sf.typ)
+				c.check(f, join(path, k), m[k], sf.typ)
 			}
 		}
 	default:
-		f.Add(field(path), "cannot be decoded")
+		if !c.lenient { // encoding/json knows kinds check does not
+			f.Add(field(path), "cannot be decoded")
+		}
 	}
 }
 
@@ -250,7 +273,18 @@ func structFields(t reflect.Type) map[string]structField {
 	return out
 }
 
-func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
+// foldField finds the field a member name matches case-insensitively, as
+// encoding/json does when no field matches it exactly.
+func foldField(fields map[string]structField, name string) (structField, bool) {
+	for _, k := range sortedKeys(fields) {
+		if strings.EqualFold(k, name) {
+			return fields[k], true
+		}
+	}
+	return structField{}, false
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // MergePatch applies an RFC 7396 JSON merge patch to target (both parsed
 // documents) and returns the result; target is not modified.

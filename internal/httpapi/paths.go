@@ -1,0 +1,163 @@
+package httpapi
+
+import (
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/heraldhq/herald/internal/audience"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/status"
+)
+
+// AJOBasePath is the base path of Adobe Journey Optimizer's API
+// (https://platform.adobe.io/ajo): every route is served under it as well
+// as under /, so an integration written for AJO only swaps the host.
+//
+// API Gateway reaches the functions through three catch-all routes rather
+// than a twin event per route (template.yaml): "ANY /ajo/im/{proxy+}" to
+// Trigger, "ANY /ajo/{proxy+}" and $default to Manage. A twin per route
+// would double the functions' resource policies: SAM adds one statement
+// (about 350 bytes) per event, and Manage's 45 routes already fill most of
+// the 20 KB a function policy may hold.
+// Those routes carry a routeKey the table does not hold, so the router
+// matches the request's path against its table instead (resolve).
+const AJOBasePath = "/ajo"
+
+// resolve finds the route of a request whose routeKey is not in the
+// table ($default or an /ajo catch-all): it strips AJOBasePath from the
+// path, matches the rest against the table as API Gateway would (literal
+// segments before {params}) and rewrites the event's routeKey and path
+// parameters so the route sees what a direct route would have given it.
+// A path no route has is a 404; a path some route has with another method
+// is a 405, and allow lists the methods that path takes.
+func (rt *router) resolve(r *request) (rte route, allow []string, err error) {
+	method := r.event.RequestContext.HTTP.Method
+	path := r.event.RawPath
+	if path == "" {
+		path = r.event.RequestContext.HTTP.Path
+	}
+	if rest, ok := strings.CutPrefix(path, AJOBasePath); ok && (rest == "" || rest[0] == '/') {
+		path, r.basePath = rest, AJOBasePath
+	}
+	segs := splitPath(path)
+	var best string
+	var bestParams map[string]string
+	var bestScore []int
+	methods := map[string]bool{}
+	for _, key := range rt.keys() {
+		m, pattern, _ := strings.Cut(key, " ")
+		params, score, ok := matchPath(splitPath(pattern), segs)
+		if !ok {
+			continue
+		}
+		methods[m] = true
+		if _, mine := rt.routes[key]; !mine || m != method {
+			continue
+		}
+		if best == "" || slices.Compare(score, bestScore) > 0 {
+			best, bestParams, bestScore = key, params, score
+		}
+	}
+	if best != "" {
+		r.event.RouteKey = best
+		r.event.RequestContext.RouteKey = best
+		r.event.PathParameters = bestParams
+		return rt.routes[best], nil, nil
+	}
+	if len(methods) == 0 || methods[method] {
+		// methods[method]: the other function serves it, which API
+		// Gateway would have routed there; say so as a 404 rather than
+		// answer for it.
+		return route{}, nil, derrors.New(derrors.NotFound, "no route for %s", safePath(path))
+	}
+	allow = slices.Sorted(maps.Keys(methods))
+	return route{}, allow, derrors.New(derrors.MethodNotAllowed, "%s takes %s", safePath(path), strings.Join(allow, ", "))
+}
+
+// keys lists the route keys the router matches paths against: its own
+// and, when known is set, those of the rest of the API.
+func (rt *router) keys() []string {
+	keys := slices.Collect(maps.Keys(rt.routes))
+	for _, k := range rt.known {
+		if _, ok := rt.routes[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// RouteKeys lists the route keys ("POST /im/executions/unitary") of
+// every route of the API, sorted: the routes template.yaml must declare.
+func RouteKeys() []string { return slices.Clone(apiRouteKeys()) }
+
+// apiRouteKeys lists every route key of the API, Trigger's and Manage's,
+// built from the route tables themselves so it cannot drift from them.
+// The services are placeholders: no route is called.
+var apiRouteKeys = sync.OnceValue(func() []string {
+	keys := slices.Collect(maps.Keys(triggerRouter(nil, nil).routes))
+	keys = slices.AppendSeq(keys, maps.Keys(audienceExecutionRoutes(nil)))
+	keys = slices.AppendSeq(keys, maps.Keys(manageRoutes(ManageDeps{
+		Audiences: &audience.Service{}, Recurrences: &execution.Recurrences{}, Executions: &status.Service{},
+	})))
+	slices.Sort(keys)
+	return slices.Compact(keys)
+})
+
+func splitPath(p string) []string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+// matchPath matches path segments against a route's pattern segments
+// ({name} matches one non-empty segment) and scores the match: a literal
+// segment (2) is more specific than a parameter (1).
+func matchPath(pattern, path []string) (map[string]string, []int, bool) {
+	if len(pattern) != len(path) {
+		return nil, nil, false
+	}
+	var params map[string]string
+	score := make([]int, len(pattern))
+	for i, ps := range pattern {
+		if name, ok := strings.CutPrefix(ps, "{"); ok && strings.HasSuffix(name, "}") {
+			if path[i] == "" {
+				return nil, nil, false
+			}
+			v, err := url.PathUnescape(path[i])
+			if err != nil {
+				v = path[i]
+			}
+			if params == nil {
+				params = map[string]string{}
+			}
+			params[strings.TrimSuffix(name, "}")] = v
+			score[i] = 1
+			continue
+		}
+		if ps != path[i] {
+			return nil, nil, false
+		}
+		score[i] = 2
+	}
+	return params, score, true
+}
+
+// safePath bounds a path echoed in an error detail.
+func safePath(p string) string {
+	const max = 200
+	p = strings.ToValidUTF8(p, "\uFFFD")
+	if len(p) > max {
+		return strings.ToValidUTF8(p[:max], "") + "…"
+	}
+	if p == "" {
+		return "/"
+	}
+	return p
+}
