@@ -110,7 +110,7 @@ func formatDateHelper(st *state, args []value, _ []hashVal) (value, error) {
 	return strValue(string(b)), nil
 }
 
-// appendDate formats t with a Java/Adobe-style pattern; see the README's
+// appendDate formats t with a Java/Adobe-style pattern; see docs/personalization.md's
 // formatDate section. It fails with ErrOutputLimit once b is longer than
 // limit, since the pattern may come from data.
 func appendDate(b []byte, t time.Time, pattern string, limit int) ([]byte, error) {

@@ -7,7 +7,7 @@ import "strings"
 // href runs script when clicked. So in HTML mode a value written at the
 // start of a URL attribute's value is checked as a browser would read the
 // attribute, and a javascript:, vbscript: or data: URL becomes "#" (the
-// safeUrl rule of the README).
+// safeUrl rule of docs/personalization.md).
 //
 // The parser knows the literal text around each output tag: htmlScanner
 // follows it through tags, attributes and their values, and marks the
