@@ -179,6 +179,9 @@ type Proxy struct {
 	rng    *rand.Rand
 	events []Event
 	calls  map[string]int
+	// inFlight and peak count, per operation, the calls under way and the
+	// most ever under way at once (since ResetPeaks).
+	inFlight, peak map[string]int
 }
 
 type ruleState struct {
@@ -257,6 +260,24 @@ func (p *Proxy) Calls() map[string]int {
 		out[k] = v
 	}
 	return out
+}
+
+// Peak returns the most calls of the operation that were under way at
+// once since the proxy started or ResetPeaks: how concurrently Herald
+// calls it.
+func (p *Proxy) Peak(op string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.peak[op]
+}
+
+// ResetPeaks starts counting Peak again from the calls under way now.
+func (p *Proxy) ResetPeaks() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for op := range p.peak {
+		p.peak[op] = p.inFlight[op]
+	}
 }
 
 // Events returns every fault injected so far.
@@ -350,10 +371,17 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	service, op := Operation(r.Header, r.Method, r.URL.Path, body)
 	p.mu.Lock()
 	if p.calls == nil {
-		p.calls = map[string]int{}
+		p.calls, p.inFlight, p.peak = map[string]int{}, map[string]int{}, map[string]int{}
 	}
 	p.calls[op]++
+	p.inFlight[op]++
+	p.peak[op] = max(p.peak[op], p.inFlight[op])
 	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.inFlight[op]--
+		p.mu.Unlock()
+	}()
 	var rule *Rule
 	if op != "" && !strings.HasPrefix(r.URL.Path, "/moto-api") {
 		rule = p.take(op, body, false)

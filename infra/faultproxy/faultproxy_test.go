@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -255,5 +256,31 @@ func TestErrorAnswersCarryTheRuleMessage(t *testing.T) {
 				t.Errorf("the target got %d requests, want none", reached.Load())
 			}
 		})
+	}
+}
+
+func TestPeakCountsTheCallsUnderWayAtOnce(t *testing.T) {
+	url, _, p := setup(t, faultproxy.Rule{Operation: "SendEmail", Fault: faultproxy.Delay, Delay: faultproxy.Duration(200 * time.Millisecond)})
+	send := func(n int) {
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				if resp, err := sendEmail(url); err == nil {
+					resp.Body.Close()
+				}
+			})
+		}
+		wg.Wait()
+	}
+	send(6)
+	if got := p.Peak("SendEmail"); got != 6 {
+		t.Errorf("Peak after 6 concurrent calls = %d, want 6", got)
+	}
+	p.ResetPeaks()
+	for range 3 { // one at a time
+		send(1)
+	}
+	if got := p.Peak("SendEmail"); got != 1 {
+		t.Errorf("Peak after 3 calls one at a time = %d, want 1", got)
 	}
 }
