@@ -59,7 +59,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(workerEnv) == "1" {
 		os.Exit(runWorker())
 	}
-	if shortFlag() {
+	if localcloud.ShortRun() {
 		os.Exit(m.Run())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -80,17 +80,6 @@ func TestMain(m *testing.M) {
 	cloud.Close()
 	motoserver.StopShared()
 	os.Exit(code)
-}
-
-// shortFlag reports -test.short before flag.Parse has run (TestMain must
-// not start moto for a short run).
-func shortFlag() bool {
-	for _, a := range os.Args[1:] {
-		if a == "-test.short" || a == "-test.short=true" || a == "-short" {
-			return true
-		}
-	}
-	return false
 }
 
 func skipShort(t *testing.T) {

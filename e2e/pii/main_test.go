@@ -47,11 +47,11 @@ const (
 var (
 	cloud *localcloud.Cloud
 	logs  = &capture{}
-	clock = &testClock{}
+	clock = &localcloud.Clock{}
 )
 
 func TestMain(m *testing.M) {
-	if shortFlag() {
+	if localcloud.ShortRun() {
 		os.Exit(m.Run())
 	}
 	var w io.Writer = logs
@@ -79,17 +79,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// shortFlag reports -test.short before flag.Parse has run (TestMain must
-// not start moto for a short run).
-func shortFlag() bool {
-	for _, a := range os.Args[1:] {
-		if a == "-test.short" || a == "-test.short=true" || a == "-short" {
-			return true
-		}
-	}
-	return false
-}
-
 // capture collects every log line.
 type capture struct {
 	mu sync.Mutex
@@ -107,25 +96,6 @@ func (c *capture) lines() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return strings.Split(strings.TrimRight(c.b.String(), "\n"), "\n")
-}
-
-// testClock is the local cloud's clock: the wall clock plus an offset the
-// scan moves to make schedules due.
-type testClock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
 }
 
 // client calls the HTTP API with one key's headers.

@@ -14,6 +14,7 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/heraldhq/herald/infra/localcloud"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/sqs"
@@ -21,24 +22,7 @@ import (
 
 // clock is the local cloud's clock: the wall clock plus an offset the
 // schedule tests move forward instead of sleeping.
-var clock = &testClock{}
-
-type testClock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
+var clock = &localcloud.Clock{}
 
 // marketing is a fixture with a live (or scheduled) marketing campaign
 // sending to an audience.
