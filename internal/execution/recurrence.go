@@ -34,11 +34,10 @@ type Recurrence struct {
 
 // RecurrenceOf returns the recurrence whose firing started ex, or "".
 func RecurrenceOf(ex AudienceExecution) string {
-	id, _ := strings.CutPrefix(ex.CreatedBy, recurrenceCreator)
-	if id == ex.CreatedBy {
-		return ""
+	if id, ok := strings.CutPrefix(ex.CreatedBy, recurrenceCreator); ok {
+		return id
 	}
-	return id
+	return ""
 }
 
 // recurrenceCreator prefixes the createdBy of a firing's execution.
