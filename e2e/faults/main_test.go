@@ -55,6 +55,17 @@ const templatePath = "../../template.yaml"
 
 var cloud *localcloud.Cloud
 
+// faultTiming is FastTiming with a 20 s retry deadline (and the receives
+// it needs): on a loaded machine a retry can come back late (a failed
+// invocation's message returns only after the 14 s visibility timeout), and
+// a fault the suite expects one retry to absorb must not meet the deadline
+// first.
+var faultTiming = func() localcloud.Timing {
+	t := localcloud.FastTiming
+	t.RetryDeadline, t.MaxReceiveCount = 20*time.Second, 40
+	return t
+}()
+
 func TestMain(m *testing.M) {
 	if os.Getenv(workerEnv) == "1" {
 		os.Exit(runWorker())
@@ -69,7 +80,7 @@ func TestMain(m *testing.M) {
 	}
 	var err error
 	cloud, err = localcloud.Start(ctx, localcloud.Options{TemplatePath: templatePath, Addr: "127.0.0.1:0", ManualPolling: true,
-		Timing: &localcloud.FastTiming, FaultPlan: &faultproxy.Plan{},
+		Timing: &faultTiming, FaultPlan: &faultproxy.Plan{},
 		Log: slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	cancel()
 	if err != nil {
@@ -601,7 +612,7 @@ func runWorker() int {
 	}
 	stack, err := localcloud.LoadStack(templatePath, localcloud.StackOptions{MotoURL: os.Getenv(workerMotoURL), Parameters: localcloud.DefaultParameters})
 	if err == nil {
-		err = localcloud.FastTiming.Apply(stack)
+		err = faultTiming.Apply(stack)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "worker stack:", err)
