@@ -24,7 +24,7 @@ import (
 	"github.com/heraldhq/herald/infra/motoserver"
 	"github.com/heraldhq/herald/internal/app"
 	"github.com/heraldhq/herald/internal/config"
-	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/schedule"
 )
 
 // Binding ties a template function to its code: the main package the
@@ -63,7 +63,7 @@ var Bindings = map[string]Binding{
 			return err
 		}
 		h.Events[id] = func(ctx context.Context, raw json.RawMessage) (any, error) {
-			var in execution.ScheduleInput
+			var in schedule.Input
 			if err := json.Unmarshal(raw, &in); err != nil {
 				return nil, fmt.Errorf("schedule input: %w", err)
 			}

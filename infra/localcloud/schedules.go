@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 
-	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/schedule"
 )
 
 // moto stores EventBridge Scheduler schedules and never fires them; the
@@ -96,7 +96,7 @@ func (c *Cloud) fireIfDue(ctx context.Context, sc *scheduler.Client, group, name
 	if err != nil {
 		return nil, fmt.Errorf("get schedule %s: %w", name, err)
 	}
-	expr, err := execution.ParseExpression(aws.ToString(s.ScheduleExpression), aws.ToString(s.ScheduleExpressionTimezone))
+	expr, err := schedule.Parse(aws.ToString(s.ScheduleExpression), aws.ToString(s.ScheduleExpressionTimezone))
 	if err != nil {
 		c.log.WarnContext(ctx, "schedule expression not understood locally; it never fires", "schedule", name, logsafe.Attr(err))
 		return nil, nil
@@ -156,7 +156,7 @@ func (c *Cloud) invokeTarget(ctx context.Context, t *schedtypes.Target, at time.
 		if h == nil {
 			return fmt.Errorf("function %s cannot be invoked by a schedule", id)
 		}
-		in := strings.ReplaceAll(aws.ToString(t.Input), execution.ScheduledTimeAttribute, at.UTC().Format(time.RFC3339))
+		in := strings.ReplaceAll(aws.ToString(t.Input), schedule.ScheduledTimeAttribute, at.UTC().Format(time.RFC3339))
 		hctx, cancel := context.WithTimeout(ctx, f.Timeout)
 		defer cancel()
 		_, err := h(hctx, json.RawMessage(in))

@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/scheduler"
 	"github.com/heraldhq/herald/internal/sqs"
 	"github.com/heraldhq/herald/internal/tenant"
@@ -32,7 +33,7 @@ func (a *App) unitary() *execution.Service {
 
 // Scheduler returns the EventBridge Scheduler adapter, or one refusing
 // every schedule when the function's configuration names no group.
-func (a *App) Scheduler() execution.Scheduler {
+func (a *App) Scheduler() schedule.Scheduler {
 	sc := a.cfg.Scheduler
 	if !sc.Enabled() {
 		return unscheduled{}
@@ -45,8 +46,8 @@ type unscheduled struct{}
 
 var errUnscheduled = derrors.New(derrors.Conflict, "scheduling is not configured for this function (HERALD_SCHEDULE_GROUP)")
 
-func (unscheduled) CreateSchedule(context.Context, execution.Schedule) error { return errUnscheduled }
-func (unscheduled) DeleteSchedule(context.Context, string) error             { return nil }
+func (unscheduled) CreateSchedule(context.Context, schedule.Schedule) error { return errUnscheduled }
+func (unscheduled) DeleteSchedule(context.Context, string) error            { return nil }
 
 // Audiences returns the audience execution service.
 func (a *App) Audiences() *execution.Audiences {
@@ -78,7 +79,7 @@ func (a *App) campaignHooks() campaign.Hooks {
 // SchedulerHandler returns the Scheduler function: the target of every
 // schedule. It needs the dispatch queue and the scheduler settings (it
 // creates continuation schedules).
-func (a *App) SchedulerHandler() (func(context.Context, execution.ScheduleInput) error, error) {
+func (a *App) SchedulerHandler() (func(context.Context, schedule.Input) error, error) {
 	if err := a.cfg.RequireQueue(); err != nil {
 		return nil, err
 	}
@@ -87,7 +88,7 @@ func (a *App) SchedulerHandler() (func(context.Context, execution.ScheduleInput)
 	}
 	r := &execution.Runner{Audiences: a.Audiences(), Recurrences: a.Recurrences(), Campaigns: a.Campaigns()}
 	// The runtime logs the error a handler returns: its codes only.
-	return func(ctx context.Context, in execution.ScheduleInput) error { return logsafe.Wrap(r.Run(ctx, in)) }, nil
+	return func(ctx context.Context, in schedule.Input) error { return logsafe.Wrap(r.Run(ctx, in)) }, nil
 }
 
 // TriggerEventHandler returns the Trigger function's Lambda entry point:

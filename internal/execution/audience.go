@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -200,7 +201,7 @@ const (
 	// falls later are excluded:rate_window_exceeded.
 	MaxWindow = 12 * time.Hour
 	// LeaseDuration is how long a fan-out owns its execution without
-	// saving progress (well above the Scheduler function's timeout).
+	// saving progress (well above the schedule.Scheduler function's timeout).
 	LeaseDuration = 2 * time.Minute
 	// DefaultPageSize members are read per Query page, DefaultJobSize
 	// recipients go in one queue message.
@@ -217,13 +218,13 @@ type Audiences struct {
 	Members    AudienceReader
 	Queue      DelayedQueue
 	Pacer      Pacer
-	Schedules  Scheduler
+	Schedules  schedule.Scheduler
 	Log        *slog.Logger
 	Now        func() time.Time
 	NewID      func() string
 	// InlineBudget bounds how long a call fans out before handing the
 	// rest to a continuation schedule (default 5 s for Trigger; the
-	// Scheduler function uses more).
+	// schedule.Scheduler function uses more).
 	InlineBudget time.Duration
 	PageSize     int
 	JobSize      int
@@ -333,7 +334,7 @@ func (s *Audiences) Start(ctx context.Context, t tenant.Tenant, createdBy string
 		AudienceID: audID, Context: req.Context, Rate: v.Spec.Schedule.DeliveryRate, CreatedAt: now, CreatedBy: createdBy, State: StateRunning,
 		Shards: delivery.ShardsFor(aud.MemberCount)}
 	if req.Schedule != nil {
-		ex.State, ex.ExecuteAt, ex.ScheduleName = StateScheduled, &at, ScheduleName(t, "x", id)
+		ex.State, ex.ExecuteAt, ex.ScheduleName = StateScheduled, &at, schedule.Name(t, "x", id)
 	}
 	err = s.Executions.BeginAudience(ctx, t, rec, ex)
 	if derrors.Is(err, derrors.Conflict) {
@@ -353,11 +354,11 @@ func (s *Audiences) Start(ctx context.Context, t tenant.Tenant, createdBy string
 // request record so a replay does not launch it again.
 func (s *Audiences) launch(ctx context.Context, t tenant.Tenant, rec Record, ex AudienceExecution) (any, error) {
 	if ex.State == StateScheduled {
-		in, _ := json.Marshal(ScheduleInput{Kind: KindExecution, Org: t.Org, Sandbox: t.Sandbox, ExecutionID: ex.ID, CampaignID: ex.CampaignID})
-		if err := s.Schedules.CreateSchedule(ctx, Schedule{Name: ex.ScheduleName, Expression: At(*ex.ExecuteAt), TimeZone: "UTC", Input: in, OneTime: true}); err != nil {
+		in, _ := json.Marshal(schedule.Input{Kind: schedule.KindExecution, Org: t.Org, Sandbox: t.Sandbox, ExecutionID: ex.ID, CampaignID: ex.CampaignID})
+		if err := s.Schedules.CreateSchedule(ctx, schedule.Schedule{Name: ex.ScheduleName, Expression: schedule.At(*ex.ExecuteAt), TimeZone: "UTC", Input: in, OneTime: true}); err != nil {
 			return nil, fmt.Errorf("schedule execution %s: %w", ex.ID, err)
 		}
-		if err := s.Executions.PutScheduleRef(ctx, t, ex.CampaignID, ScheduleRef{Name: ex.ScheduleName, Kind: KindExecution, ExecutionID: ex.ID}); err != nil {
+		if err := s.Executions.PutScheduleRef(ctx, t, ex.CampaignID, ScheduleRef{Name: ex.ScheduleName, Kind: schedule.KindExecution, ExecutionID: ex.ID}); err != nil {
 			return nil, fmt.Errorf("index schedule of execution %s: %w", ex.ID, err)
 		}
 	} else if err := s.FanOut(ctx, t, ex.ID, s.budget()); err != nil {

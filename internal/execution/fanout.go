@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -203,11 +204,11 @@ func (s *Audiences) continueAt(ctx context.Context, t tenant.Tenant, ex Audience
 		at = now
 	}
 	ex.Continuations++
-	name := ScheduleName(t, "c"+strconv.Itoa(ex.Continuations), ex.ID)
-	in, _ := json.Marshal(ScheduleInput{Kind: KindContinue, Org: t.Org, Sandbox: t.Sandbox, ExecutionID: ex.ID, CampaignID: ex.CampaignID})
+	name := schedule.Name(t, "c"+strconv.Itoa(ex.Continuations), ex.ID)
+	in, _ := json.Marshal(schedule.Input{Kind: schedule.KindContinue, Org: t.Org, Sandbox: t.Sandbox, ExecutionID: ex.ID, CampaignID: ex.CampaignID})
 	// at() has a one-second resolution: round up so it is never early.
 	at = at.Truncate(time.Second).Add(time.Second)
-	if err := s.Schedules.CreateSchedule(ctx, Schedule{Name: name, Expression: At(at), TimeZone: "UTC", Input: in, OneTime: true}); err != nil {
+	if err := s.Schedules.CreateSchedule(ctx, schedule.Schedule{Name: name, Expression: schedule.At(at), TimeZone: "UTC", Input: in, OneTime: true}); err != nil {
 		return fmt.Errorf("schedule continuation of %s: %w", ex.ID, err)
 	}
 	ex.LeaseUntil = time.Time{}

@@ -10,6 +10,7 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -99,14 +100,14 @@ type RecurrenceStore interface {
 type Recurrences struct {
 	Store     RecurrenceStore
 	Campaigns Campaigns
-	Schedules Scheduler
+	Schedules schedule.Scheduler
 	Audiences *Audiences
 }
 
 // Create validates a recurrence and creates its schedule.
 func (r *Recurrences) Create(ctx context.Context, t tenant.Tenant, campaignID string, in RecurrenceInput) (RecurrenceView, error) {
 	var f derrors.Fields
-	expr, err := ParseExpression(in.Expression, "")
+	expr, err := schedule.Parse(in.Expression, "")
 	switch {
 	case in.Expression == "":
 		f.Add("expression", "is required: cron(…) or rate(…)")
@@ -165,16 +166,16 @@ func (r *Recurrences) Create(ctx context.Context, t tenant.Tenant, campaignID st
 	}
 	id := r.Audiences.newID()
 	rec := Recurrence{ID: id, CampaignID: campaignID, Expression: in.Expression, TimeZone: in.TimeZone, Context: in.Context,
-		ScheduleName: ScheduleName(t, "r", id), CreatedAt: r.Audiences.now()}
+		ScheduleName: schedule.Name(t, "r", id), CreatedAt: r.Audiences.now()}
 	if in.Audience != nil {
 		rec.AudienceID = in.Audience.ID
 	}
 	if err := r.Store.PutRecurrence(ctx, t, rec); err != nil {
 		return RecurrenceView{}, fmt.Errorf("store recurrence: %w", err)
 	}
-	input, _ := json.Marshal(ScheduleInput{Kind: KindRecurrence, Org: t.Org, Sandbox: t.Sandbox, CampaignID: campaignID,
-		RecurrenceID: id, ScheduledTime: ScheduledTimeAttribute})
-	if err := r.Schedules.CreateSchedule(ctx, Schedule{Name: rec.ScheduleName, Expression: rec.Expression, TimeZone: rec.TimeZone, Input: input}); err != nil {
+	input, _ := json.Marshal(schedule.Input{Kind: schedule.KindRecurrence, Org: t.Org, Sandbox: t.Sandbox, CampaignID: campaignID,
+		RecurrenceID: id, ScheduledTime: schedule.ScheduledTimeAttribute})
+	if err := r.Schedules.CreateSchedule(ctx, schedule.Schedule{Name: rec.ScheduleName, Expression: rec.Expression, TimeZone: rec.TimeZone, Input: input}); err != nil {
 		_ = r.Store.DeleteRecurrence(ctx, t, campaignID, id)
 		return RecurrenceView{}, fmt.Errorf("schedule recurrence: %w", err)
 	}
@@ -211,7 +212,7 @@ func (r *Recurrences) keepsUp(ctx context.Context, t tenant.Tenant, c campaign.C
 	if err != nil {
 		return nil, fmt.Errorf("read audience %s: %w", audienceID, err)
 	}
-	expr, err := ParseExpression(expression, tz)
+	expr, err := schedule.Parse(expression, tz)
 	if err != nil {
 		return nil, nil
 	}
@@ -230,7 +231,7 @@ func (r *Recurrences) keepsUp(ctx context.Context, t tenant.Tenant, c campaign.C
 // view adds what the API shows beside the stored recurrence.
 func (r *Recurrences) view(rec Recurrence) RecurrenceView {
 	v := RecurrenceView{Recurrence: rec}
-	expr, err := ParseExpression(rec.Expression, rec.TimeZone)
+	expr, err := schedule.Parse(rec.Expression, rec.TimeZone)
 	if err != nil {
 		return v
 	}
@@ -244,7 +245,7 @@ func isTZError(tz string) bool {
 	if tz == "" {
 		return false
 	}
-	_, err := ParseExpression("rate(1 day)", tz)
+	_, err := schedule.Parse("rate(1 day)", tz)
 	return err != nil
 }
 
@@ -281,7 +282,7 @@ func (r *Recurrences) Delete(ctx context.Context, t tenant.Tenant, campaignID, i
 // requestId is the recurrence and the firing's scheduled time, so a
 // firing delivered twice runs once. A refusal (the campaign stopped,
 // outside its window) is logged, not retried.
-func (r *Recurrences) Fire(ctx context.Context, in ScheduleInput) error {
+func (r *Recurrences) Fire(ctx context.Context, in schedule.Input) error {
 	t := in.Tenant()
 	rec, err := r.Store.GetRecurrence(ctx, t, in.CampaignID, in.RecurrenceID)
 	if derrors.Is(err, derrors.NotFound) {
@@ -292,7 +293,7 @@ func (r *Recurrences) Fire(ctx context.Context, in ScheduleInput) error {
 		return err
 	}
 	when := in.ScheduledTime
-	if when == "" || when == ScheduledTimeAttribute {
+	if when == "" || when == schedule.ScheduledTimeAttribute {
 		when = r.Audiences.now().Truncate(time.Minute).Format(time.RFC3339)
 	}
 	req := AudienceRequest{RequestID: "recurrence-" + rec.ID + "-" + when, CampaignID: rec.CampaignID, Context: rec.Context}
@@ -340,15 +341,15 @@ func (h *CampaignSchedules) Activated(ctx context.Context, t tenant.Tenant, c ca
 		kind, short string
 		at          *time.Time
 	}{
-		{KindCampaignStart, "s", v.Spec.Schedule.Start},
-		{KindCampaignEnd, "e", v.Spec.Schedule.End},
+		{schedule.KindCampaignStart, "s", v.Spec.Schedule.Start},
+		{schedule.KindCampaignEnd, "e", v.Spec.Schedule.End},
 	} {
 		if s.at == nil || !s.at.After(now) {
 			continue
 		}
-		name := ScheduleName(t, s.short+fmt.Sprint(v.Number), c.ID)
-		in, _ := json.Marshal(ScheduleInput{Kind: s.kind, Org: t.Org, Sandbox: t.Sandbox, CampaignID: c.ID})
-		if err := h.Audiences.Schedules.CreateSchedule(ctx, Schedule{Name: name, Expression: At(*s.at), TimeZone: "UTC", Input: in, OneTime: true}); err != nil {
+		name := schedule.Name(t, s.short+fmt.Sprint(v.Number), c.ID)
+		in, _ := json.Marshal(schedule.Input{Kind: s.kind, Org: t.Org, Sandbox: t.Sandbox, CampaignID: c.ID})
+		if err := h.Audiences.Schedules.CreateSchedule(ctx, schedule.Schedule{Name: name, Expression: schedule.At(*s.at), TimeZone: "UTC", Input: in, OneTime: true}); err != nil {
 			return fmt.Errorf("%s schedule: %w", s.kind, err)
 		}
 		if err := h.Audiences.Executions.PutScheduleRef(ctx, t, c.ID, ScheduleRef{Name: name, Kind: s.kind}); err != nil {
@@ -365,7 +366,7 @@ func (h *CampaignSchedules) Ended(ctx context.Context, t tenant.Tenant, c campai
 		return err
 	}
 	for _, ref := range refs {
-		if ref.Kind == KindExecution {
+		if ref.Kind == schedule.KindExecution {
 			err := h.Audiences.Executions.SetAudienceState(ctx, t, ref.ExecutionID, []string{StateScheduled}, StateCancelled)
 			if err != nil && !derrors.Is(err, derrors.Conflict) && !derrors.Is(err, derrors.NotFound) {
 				return err
@@ -393,14 +394,14 @@ func (h *CampaignSchedules) Ended(ctx context.Context, t tenant.Tenant, c campai
 	return nil
 }
 
-// Lifecycle is what the Scheduler function needs of the campaign service.
+// Lifecycle is what the schedule.Scheduler function needs of the campaign service.
 type Lifecycle interface {
 	MarkLive(ctx context.Context, t tenant.Tenant, id string) (campaign.Campaign, error)
 	MarkCompleted(ctx context.Context, t tenant.Tenant, id string) (campaign.Campaign, error)
 }
 
-// Runner is the Scheduler function: every schedule Herald creates targets
-// it with a ScheduleInput.
+// Runner is the schedule.Scheduler function: every schedule Herald creates targets
+// it with a schedule.Input.
 type Runner struct {
 	Audiences   *Audiences
 	Recurrences *Recurrences
@@ -410,9 +411,9 @@ type Runner struct {
 	Budget time.Duration
 }
 
-// Run handles one schedule firing. An error makes Scheduler retry (every
+// Run handles one schedule firing. An error makes schedule.Scheduler retry (every
 // kind is idempotent); a firing that has nothing left to do is not one.
-func (r *Runner) Run(ctx context.Context, in ScheduleInput) error {
+func (r *Runner) Run(ctx context.Context, in schedule.Input) error {
 	t := in.Tenant()
 	if t.Validate() != nil {
 		return logsafe.Text("schedule input: invalid tenant")
@@ -423,13 +424,13 @@ func (r *Runner) Run(ctx context.Context, in ScheduleInput) error {
 	}
 	log := r.Audiences.log()
 	switch in.Kind {
-	case KindExecution:
+	case schedule.KindExecution:
 		return r.Audiences.Fire(ctx, t, in.ExecutionID, budget)
-	case KindContinue:
+	case schedule.KindContinue:
 		return r.Audiences.FanOut(ctx, t, in.ExecutionID, budget)
-	case KindCampaignStart, KindCampaignEnd:
+	case schedule.KindCampaignStart, schedule.KindCampaignEnd:
 		mark, to := r.Campaigns.MarkLive, campaign.StatusLive
-		if in.Kind == KindCampaignEnd {
+		if in.Kind == schedule.KindCampaignEnd {
 			mark, to = r.Campaigns.MarkCompleted, campaign.StatusCompleted
 		}
 		c, err := mark(ctx, t, in.CampaignID)
@@ -442,11 +443,11 @@ func (r *Runner) Run(ctx context.Context, in ScheduleInput) error {
 			return err
 		}
 		log.InfoContext(ctx, "campaign moved by its schedule", "campaignId", c.ID, "status", string(c.Status), "want", string(to))
-		if in.Kind == KindCampaignStart {
-			_ = r.Audiences.Executions.DeleteScheduleRef(ctx, t, c.ID, ScheduleName(t, "s"+fmt.Sprint(c.LiveVersion), c.ID))
+		if in.Kind == schedule.KindCampaignStart {
+			_ = r.Audiences.Executions.DeleteScheduleRef(ctx, t, c.ID, schedule.Name(t, "s"+fmt.Sprint(c.LiveVersion), c.ID))
 		}
 		return nil
-	case KindRecurrence:
+	case schedule.KindRecurrence:
 		return r.Recurrences.Fire(ctx, in)
 	}
 	// Not an input Herald wrote: nothing of it is echoed.

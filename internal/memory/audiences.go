@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -23,7 +24,7 @@ var (
 	_ execution.Pacer           = (*Store)(nil)
 	_ execution.RecurrenceStore = (*Store)(nil)
 	_ execution.DelayedQueue    = (*Queue)(nil)
-	_ execution.Scheduler       = (*Scheduler)(nil)
+	_ schedule.Scheduler        = (*Scheduler)(nil)
 )
 
 type audienceData struct {
@@ -420,20 +421,20 @@ func (q *Queue) Delays() []time.Duration {
 // Scheduler records schedules as EventBridge Scheduler would keep them.
 type Scheduler struct {
 	mu        sync.Mutex
-	schedules map[string]execution.Schedule
+	schedules map[string]schedule.Schedule
 	// Err, when set, is returned by CreateSchedule.
 	Err error
 }
 
-// CreateSchedule implements execution.Scheduler.
-func (s *Scheduler) CreateSchedule(_ context.Context, sc execution.Schedule) error {
+// CreateSchedule implements schedule.Scheduler.
+func (s *Scheduler) CreateSchedule(_ context.Context, sc schedule.Schedule) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
 		return s.Err
 	}
 	if s.schedules == nil {
-		s.schedules = map[string]execution.Schedule{}
+		s.schedules = map[string]schedule.Schedule{}
 	}
 	if _, ok := s.schedules[sc.Name]; !ok {
 		s.schedules[sc.Name] = sc
@@ -441,7 +442,7 @@ func (s *Scheduler) CreateSchedule(_ context.Context, sc execution.Schedule) err
 	return nil
 }
 
-// DeleteSchedule implements execution.Scheduler.
+// DeleteSchedule implements schedule.Scheduler.
 func (s *Scheduler) DeleteSchedule(_ context.Context, name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -450,10 +451,10 @@ func (s *Scheduler) DeleteSchedule(_ context.Context, name string) error {
 }
 
 // Schedules returns the stored schedules, by name.
-func (s *Scheduler) Schedules() map[string]execution.Schedule {
+func (s *Scheduler) Schedules() map[string]schedule.Schedule {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]execution.Schedule, len(s.schedules))
+	out := make(map[string]schedule.Schedule, len(s.schedules))
 	for n, sc := range s.schedules {
 		out[n] = sc
 	}

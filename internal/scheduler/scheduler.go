@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 
-	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/schedule"
 )
 
 // API is the part of the Scheduler client the adapter uses.
@@ -39,19 +39,19 @@ type Config struct {
 	TargetARN, RoleARN, DeadLetterARN string
 }
 
-// Client implements execution.Scheduler.
+// Client implements schedule.Scheduler.
 type Client struct {
 	api API
 	cfg Config
 }
 
-var _ execution.Scheduler = (*Client)(nil)
+var _ schedule.Scheduler = (*Client)(nil)
 
 // New returns a client creating schedules per cfg.
 func New(api API, cfg Config) *Client { return &Client{api: api, cfg: cfg} }
 
-// CreateSchedule implements execution.Scheduler.
-func (c *Client) CreateSchedule(ctx context.Context, s execution.Schedule) error {
+// CreateSchedule implements schedule.Scheduler.
+func (c *Client) CreateSchedule(ctx context.Context, s schedule.Schedule) error {
 	in := &scheduler.CreateScheduleInput{
 		Name:                       aws.String(s.Name),
 		GroupName:                  aws.String(c.cfg.Group),
@@ -84,7 +84,7 @@ func (c *Client) CreateSchedule(ctx context.Context, s execution.Schedule) error
 	return nil
 }
 
-// DeleteSchedule implements execution.Scheduler.
+// DeleteSchedule implements schedule.Scheduler.
 func (c *Client) DeleteSchedule(ctx context.Context, name string) error {
 	_, err := c.api.DeleteSchedule(ctx, &scheduler.DeleteScheduleInput{Name: aws.String(name), GroupName: aws.String(c.cfg.Group)})
 	var nf *types.ResourceNotFoundException

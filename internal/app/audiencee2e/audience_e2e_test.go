@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/infra/localcloud"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/sqs"
 )
 
@@ -298,7 +299,7 @@ func TestAScheduledExecutionFiresOnceAtItsTime(t *testing.T) {
 	if sr.ScheduleStatus != execution.ScheduleScheduled || sr.ScheduleID == "" {
 		t.Fatalf("response %+v, want a Scheduled schedule", sr)
 	}
-	name := execution.ScheduleName(m.tenant, "x", sr.ScheduleID)
+	name := schedule.Name(m.tenant, "x", sr.ScheduleID)
 	if !scheduleExists(t, name) {
 		t.Fatalf("no schedule %s in moto", name)
 	}
@@ -361,7 +362,7 @@ func TestADeletedScheduleNeverFires(t *testing.T) {
 	m.mustDo("POST", "/im/executions/audience", map[string]any{"campaignId": m.campaignID,
 		"schedule": map[string]any{"executeAt": at.Format(time.RFC3339Nano)}}, 202, &sr)
 	m.mustDo("DELETE", "/im/executions/schedules/"+sr.ScheduleID, nil, 200, nil)
-	if scheduleExists(t, execution.ScheduleName(m.tenant, "x", sr.ScheduleID)) {
+	if scheduleExists(t, schedule.Name(m.tenant, "x", sr.ScheduleID)) {
 		t.Error("the schedule is still in EventBridge Scheduler")
 	}
 	clock.Advance(time.Hour)
@@ -383,7 +384,7 @@ func TestAScheduleDeliveredTwiceSendsOnce(t *testing.T) {
 	m.mustDo("POST", "/im/executions/audience", map[string]any{"campaignId": m.campaignID,
 		"schedule": map[string]any{"executeAt": clock.Now().Add(time.Minute).Format(time.RFC3339Nano)}}, 202, &sr)
 	s, err := awsscheduler.NewFromConfig(cloud.AWS).GetSchedule(context.Background(), &awsscheduler.GetScheduleInput{
-		GroupName: aws.String(cloud.Config.Scheduler.Group), Name: aws.String(execution.ScheduleName(m.tenant, "x", sr.ScheduleID))})
+		GroupName: aws.String(cloud.Config.Scheduler.Group), Name: aws.String(schedule.Name(m.tenant, "x", sr.ScheduleID))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/sqs"
 )
 
@@ -183,7 +184,7 @@ func fireRecurrence(t *testing.T, m *marketing, q *timeline, sim *time.Time, rec
 	*sim = at
 	rs := cloud.App.Recurrences()
 	rs.Audiences.Queue, rs.Audiences.Now = q, func() time.Time { return *sim }
-	err := rs.Fire(context.Background(), execution.ScheduleInput{Kind: execution.KindRecurrence, Org: m.tenant.Org, Sandbox: m.tenant.Sandbox,
+	err := rs.Fire(context.Background(), schedule.Input{Kind: schedule.KindRecurrence, Org: m.tenant.Org, Sandbox: m.tenant.Sandbox,
 		CampaignID: m.campaignID, RecurrenceID: recurrenceID, ScheduledTime: at.UTC().Format(time.RFC3339)})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package execution
+package schedule
 
 import (
 	"fmt"
@@ -19,9 +19,9 @@ type Expr struct {
 	cron *cronSpec
 }
 
-// ParseExpression parses expr in time zone tz ("" = UTC). Cron's L, W and
+// Parse parses expr in time zone tz ("" = UTC). Cron's L, W and
 // # forms are not supported.
-func ParseExpression(expr, tz string) (Expr, error) {
+func Parse(expr, tz string) (Expr, error) {
 	loc := time.UTC
 	if tz != "" {
 		var err error

@@ -1,4 +1,9 @@
-package execution
+// Package schedule holds what Herald knows about EventBridge Scheduler: the
+// schedules it creates (deterministic names, one-time or recurring), the
+// port that creates and deletes them, the input every schedule hands the
+// Scheduler function, and a parser for Scheduler's at(), rate() and cron()
+// expressions that says when one fires next.
+package schedule
 
 import (
 	"context"
@@ -12,14 +17,14 @@ import (
 // Schedule is one EventBridge Scheduler schedule that Herald creates. Its
 // target is always the Scheduler function, which receives Input.
 type Schedule struct {
-	// Name is deterministic (ScheduleName), so a retried create finds the
+	// Name is deterministic (Name), so a retried create finds the
 	// schedule it made before instead of making a second one.
 	Name string
 	// Expression is at(yyyy-mm-ddThh:mm:ss), cron(…) or rate(…).
 	Expression string
 	// TimeZone is the IANA zone the expression is read in (default UTC).
 	TimeZone string
-	// Input is the JSON the Scheduler function receives (a ScheduleInput).
+	// Input is the JSON the Scheduler function receives (a Input).
 	Input []byte
 	// OneTime schedules are deleted by EventBridge after they fire
 	// (ActionAfterCompletion DELETE).
@@ -44,8 +49,8 @@ const (
 	KindRecurrence    = "recurrence"     // a recurring execution fires
 )
 
-// ScheduleInput is what every schedule hands the Scheduler function.
-type ScheduleInput struct {
+// Input is what every schedule hands the Scheduler function.
+type Input struct {
 	Kind         string `json:"kind"`
 	Org          string `json:"org"`
 	Sandbox      string `json:"sandbox"`
@@ -63,14 +68,14 @@ type ScheduleInput struct {
 const ScheduledTimeAttribute = "<aws.scheduler.scheduled-time>"
 
 // Tenant returns the input's tenant.
-func (in ScheduleInput) Tenant() tenant.Tenant {
+func (in Input) Tenant() tenant.Tenant {
 	return tenant.Tenant{Org: in.Org, Sandbox: in.Sandbox}
 }
 
-// ScheduleName is the deterministic schedule name of (tenant, kind, id):
+// Name is the deterministic schedule name of (tenant, kind, id):
 // "h-<tenant hash>-<kind>-<id>", within Scheduler's 64 characters of
 // [0-9A-Za-z_.-]. An id that would not fit is hashed.
-func ScheduleName(t tenant.Tenant, kind, id string) string {
+func Name(t tenant.Tenant, kind, id string) string {
 	th := sha256.Sum256([]byte(t.Key()))
 	prefix := "h-" + hex.EncodeToString(th[:])[:10] + "-" + kind + "-"
 	if len(prefix)+len(id) > 64 || !nameSafe(id) {
