@@ -10,9 +10,10 @@ import (
 
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/eventapi"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/httpapi"
-	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/scheduler"
 	"github.com/heraldhq/herald/internal/sqs"
@@ -62,9 +63,9 @@ func (a *App) Audiences() *execution.Audiences {
 }
 
 // Recurrences returns the recurring execution service.
-func (a *App) Recurrences() *execution.Recurrences {
+func (a *App) Recurrences() *recurrence.Service {
 	aud := a.Audiences()
-	return &execution.Recurrences{Store: a.store, Campaigns: a.store, Schedules: aud.Schedules, Audiences: aud}
+	return &recurrence.Service{Store: a.store, Campaigns: a.store, Schedules: aud.Schedules, Audiences: aud, Log: a.log, Now: a.now}
 }
 
 // campaignHooks schedules campaign starts and ends, when scheduling is
@@ -73,7 +74,7 @@ func (a *App) campaignHooks() campaign.Hooks {
 	if !a.cfg.Scheduler.Enabled() {
 		return nil
 	}
-	return &execution.CampaignSchedules{Audiences: a.Audiences(), Recurrences: a.store}
+	return &recurrence.CampaignSchedules{Audiences: a.Audiences(), Recurrences: a.store, Now: a.now}
 }
 
 // SchedulerHandler returns the Scheduler function: the target of every
@@ -86,9 +87,8 @@ func (a *App) SchedulerHandler() (func(context.Context, schedule.Input) error, e
 	if !a.cfg.Scheduler.Enabled() {
 		return nil, errors.New("config: HERALD_SCHEDULE_GROUP, HERALD_SCHEDULER_TARGET_ARN and HERALD_SCHEDULER_ROLE_ARN are required")
 	}
-	r := &execution.Runner{Audiences: a.Audiences(), Recurrences: a.Recurrences(), Campaigns: a.Campaigns()}
-	// The runtime logs the error a handler returns: its codes only.
-	return func(ctx context.Context, in schedule.Input) error { return logsafe.Wrap(r.Run(ctx, in)) }, nil
+	r := &eventapi.Schedules{Audiences: a.Audiences(), Recurrences: a.Recurrences(), Campaigns: a.Campaigns(), Log: a.log}
+	return r.Handle, nil
 }
 
 // TriggerEventHandler returns the Trigger function's Lambda entry point:

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/recurrence"
 )
 
 // A context is kept as JSON; a number beyond float64 (1e400) is valid
@@ -19,7 +20,7 @@ func TestContextNumbersReadBackExactly(t *testing.T) {
 	ctx := context.Background()
 	context := map[string]any{"huge": json.Number("1e400"), "exact": json.Number("12345678901234567890.5"), "s": "x"}
 
-	rec := execution.Recurrence{ID: "r1", CampaignID: "c1", Expression: "rate(1 day)", TimeZone: "UTC", Context: context,
+	rec := recurrence.Recurrence{ID: "r1", CampaignID: "c1", Expression: "rate(1 day)", TimeZone: "UTC", Context: context,
 		ScheduleName: "h-r1", CreatedAt: now}
 	if err := s.PutRecurrence(ctx, acme, rec); err != nil {
 		t.Fatal(err)
@@ -59,7 +60,7 @@ func TestMarkupContextsFitTheirItem(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	context := map[string]any{"html": strings.Repeat("<a&b>", 38<<10)}
-	rec := execution.Recurrence{ID: "r2", CampaignID: "c2", Expression: "rate(1 day)", TimeZone: "UTC", Context: context, ScheduleName: "h-r2", CreatedAt: now}
+	rec := recurrence.Recurrence{ID: "r2", CampaignID: "c2", Expression: "rate(1 day)", TimeZone: "UTC", Context: context, ScheduleName: "h-r2", CreatedAt: now}
 	if err := s.PutRecurrence(ctx, acme, rec); err != nil {
 		t.Fatalf("PutRecurrence: %v", err)
 	}

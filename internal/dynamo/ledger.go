@@ -21,6 +21,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/status"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -504,7 +505,7 @@ func (s *Store) Summary(ctx context.Context, t tenant.Tenant, exec string) (stat
 		}
 		sum := status.Summary{ID: ex.ID, Kind: kindAudience, CampaignID: ex.CampaignID, Version: ex.Version, CreatedAt: ex.CreatedAt,
 			Recipients: ex.Targeted, Outside: map[delivery.Outcome]int64{delivery.ExcludedRateWindow: ex.WindowExcluded},
-			RecurrenceID: execution.RecurrenceOf(ex), QueuedBehind: ex.QueuedBehind}
+			RecurrenceID: recurrence.Of(ex), QueuedBehind: ex.QueuedBehind}
 		switch ex.State {
 		case execution.StateFannedOut:
 			sum.Settled = true

@@ -11,18 +11,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/heraldhq/herald/internal/derrors"
-	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
-var _ execution.RecurrenceStore = (*Store)(nil)
+var _ recurrence.Store = (*Store)(nil)
 
 // Recurrences live in their campaign's partition (sk REC#<id>), their
 // context kept as JSON in doc.
 func recurrenceSK(id string) string { return "REC#" + id }
 
-// PutRecurrence implements execution.RecurrenceStore.
-func (s *Store) PutRecurrence(ctx context.Context, t tenant.Tenant, r execution.Recurrence) error {
+// PutRecurrence implements recurrence.Store.
+func (s *Store) PutRecurrence(ctx context.Context, t tenant.Tenant, r recurrence.Recurrence) error {
 	doc, err := encodeDoc(r)
 	if err != nil {
 		return fmt.Errorf("encode recurrence: %w", err)
@@ -32,9 +32,9 @@ func (s *Store) PutRecurrence(ctx context.Context, t tenant.Tenant, r execution.
 	return s.putNew(ctx, item, "recurrence "+r.ID)
 }
 
-// GetRecurrence implements execution.RecurrenceStore.
-func (s *Store) GetRecurrence(ctx context.Context, t tenant.Tenant, campaignID, id string) (execution.Recurrence, error) {
-	var r execution.Recurrence
+// GetRecurrence implements recurrence.Store.
+func (s *Store) GetRecurrence(ctx context.Context, t tenant.Tenant, campaignID, id string) (recurrence.Recurrence, error) {
+	var r recurrence.Recurrence
 	item, err := s.get(ctx, campaignPK(t, campaignID), recurrenceSK(id), fmt.Sprintf("recurrence %q", id))
 	if err != nil {
 		return r, err
@@ -44,8 +44,8 @@ func (s *Store) GetRecurrence(ctx context.Context, t tenant.Tenant, campaignID, 
 
 // decodeRecurrence reads a recurrence item: its document, and its last
 // firing (attributes of their own, so a firing updates them alone).
-func decodeRecurrence(item map[string]types.AttributeValue) (execution.Recurrence, error) {
-	var r execution.Recurrence
+func decodeRecurrence(item map[string]types.AttributeValue) (recurrence.Recurrence, error) {
+	var r recurrence.Recurrence
 	if err := decodeDoc(str(item, "doc"), &r); err != nil {
 		return r, fmt.Errorf("decode recurrence: %w", err)
 	}
@@ -54,14 +54,14 @@ func decodeRecurrence(item map[string]types.AttributeValue) (execution.Recurrenc
 		if err != nil {
 			return r, fmt.Errorf("decode recurrence: lastAt: %w", err)
 		}
-		r.LastFiring = &execution.Firing{ScheduledAt: time.Unix(0, ns).UTC(), ExecutionID: str(item, "lastExecutionId")}
+		r.LastFiring = &recurrence.Firing{ScheduledAt: time.Unix(0, ns).UTC(), ExecutionID: str(item, "lastExecutionId")}
 	}
 	return r, nil
 }
 
-// RecordFiring implements execution.RecurrenceStore: one conditional
+// RecordFiring implements recurrence.Store: one conditional
 // update, so a late or repeated firing never replaces a later one.
-func (s *Store) RecordFiring(ctx context.Context, t tenant.Tenant, campaignID, id string, f execution.Firing) error {
+func (s *Store) RecordFiring(ctx context.Context, t tenant.Tenant, campaignID, id string, f recurrence.Firing) error {
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table), Key: key(campaignPK(t, campaignID), recurrenceSK(id)),
 		UpdateExpression:    aws.String("SET lastAt = :at, lastExecutionId = :ex"),
@@ -79,9 +79,9 @@ func (s *Store) RecordFiring(ctx context.Context, t tenant.Tenant, campaignID, i
 	return nil
 }
 
-// ListRecurrences implements execution.RecurrenceStore.
-func (s *Store) ListRecurrences(ctx context.Context, t tenant.Tenant, campaignID string) ([]execution.Recurrence, error) {
-	var out []execution.Recurrence
+// ListRecurrences implements recurrence.Store.
+func (s *Store) ListRecurrences(ctx context.Context, t tenant.Tenant, campaignID string) ([]recurrence.Recurrence, error) {
+	var out []recurrence.Recurrence
 	err := s.queryAll(ctx, campaignPK(t, campaignID), "REC#", func(item map[string]types.AttributeValue) error {
 		r, err := decodeRecurrence(item)
 		if err != nil {
@@ -93,7 +93,7 @@ func (s *Store) ListRecurrences(ctx context.Context, t tenant.Tenant, campaignID
 	return out, err
 }
 
-// DeleteRecurrence implements execution.RecurrenceStore.
+// DeleteRecurrence implements recurrence.Store.
 func (s *Store) DeleteRecurrence(ctx context.Context, t tenant.Tenant, campaignID, id string) error {
 	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: aws.String(s.table), Key: key(campaignPK(t, campaignID), recurrenceSK(id)),

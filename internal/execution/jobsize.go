@@ -49,6 +49,26 @@ func unitaryJobs(t tenant.Tenant, req UnitaryRequest, rec Record, ch campaign.Ch
 	return jobs, nil
 }
 
+// CheckFiring checks what a recurring execution fires with, as each
+// firing's request will be checked: field errors join f (with the
+// caller's own), and, when there are none, its delivery jobs must fit the
+// queue.
+func (s *Audiences) CheckFiring(f *derrors.Fields, t tenant.Tenant, context map[string]any, audience *AudienceRef) error {
+	if _, ok := context["system"]; ok {
+		f.Add("context.system", "is reserved")
+	}
+	if n := jsonSize(context); context != nil && n > MaxContextSize {
+		f.Add("context", "is %d bytes; the limit is %d", n, MaxContextSize)
+	}
+	if audience != nil {
+		checkID(f, "audience.id", audience.ID)
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	return checkAudienceJobs(t, "context", context, cmpOr(s.JobSize, DefaultJobSize))
+}
+
 // checkAudienceJobs checks the largest job an audience fan-out can make
 // with context (field names it in the error): jobSize members, each with
 // the longest identity a member may have, and the shared context.

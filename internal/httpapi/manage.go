@@ -7,9 +7,9 @@ import (
 	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
-	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/status"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/unsubscribe"
@@ -35,7 +35,7 @@ type ManageDeps struct {
 	Preview *preview.Service
 	// Audiences and Recurrences (issue 6) add their routes when set.
 	Audiences   *audience.Service
-	Recurrences *execution.Recurrences
+	Recurrences *recurrence.Service
 	// Executions reports on executions and redrives parked jobs.
 	Executions *status.Service
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/tenant"
 	"github.com/heraldhq/herald/internal/unsubscribe"
@@ -74,13 +75,13 @@ func newMutantTarget(tb testing.TB) *mutantTarget {
 		tb.Fatal(err)
 	}
 	m.signer = signer
-	camps := &campaign.Service{Store: m.store, Now: clock, Hooks: &execution.CampaignSchedules{Audiences: aud, Recurrences: m.store}}
+	camps := &campaign.Service{Store: m.store, Now: clock, Hooks: &recurrence.CampaignSchedules{Audiences: aud, Recurrences: m.store}}
 	m.trigger = httpapi.TriggerWithAudiences(svc, aud, log)
 	m.manage = httpapi.Manage(httpapi.ManageDeps{Campaigns: camps, Profiles: &profile.Service{Store: m.store, Now: clock},
 		Suppressions: &suppression.Service{Store: m.store, Now: clock}, Unsubscribe: signer,
 		Preview:     &preview.Service{Campaigns: m.store, Profiles: m.store, Sender: m.proofs, Now: clock},
 		Audiences:   &audience.Service{Store: m.store, Now: clock},
-		Recurrences: &execution.Recurrences{Store: m.store, Campaigns: m.store, Schedules: m.sched, Audiences: aud}}, log)
+		Recurrences: &recurrence.Service{Store: m.store, Campaigns: m.store, Schedules: m.sched, Audiences: aud}}, log)
 	return m
 }
 

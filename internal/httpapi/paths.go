@@ -9,7 +9,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/derrors"
-	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/status"
 )
 
@@ -102,7 +102,7 @@ var apiRouteKeys = sync.OnceValue(func() []string {
 	keys := slices.Collect(maps.Keys(triggerRouter(nil, nil).routes))
 	keys = slices.AppendSeq(keys, maps.Keys(audienceExecutionRoutes(nil)))
 	keys = slices.AppendSeq(keys, maps.Keys(manageRoutes(ManageDeps{
-		Audiences: &audience.Service{}, Recurrences: &execution.Recurrences{}, Executions: &status.Service{},
+		Audiences: &audience.Service{}, Recurrences: &recurrence.Service{}, Executions: &status.Service{},
 	})))
 	slices.Sort(keys)
 	return slices.Compact(keys)

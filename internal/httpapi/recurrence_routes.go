@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/recurrence"
 )
 
 // recurrenceRoutes are a campaign's recurring executions.
@@ -17,7 +17,7 @@ func recurrenceRoutes(d ManageDeps) map[string]route {
 		"POST /campaigns/{id}/recurrences": {scopes: manageScopes, maxBody: maxManageBody,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				r.report["campaignId"] = r.param("id")
-				var in execution.RecurrenceInput
+				var in recurrence.Input
 				if err := decodeJSON(r.body, &in, true); err != nil {
 					return 0, nil, err
 				}

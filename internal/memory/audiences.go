@@ -14,17 +14,18 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
 var (
-	_ audience.Store            = (*Store)(nil)
-	_ execution.AudienceStore   = (*Store)(nil)
-	_ execution.Pacer           = (*Store)(nil)
-	_ execution.RecurrenceStore = (*Store)(nil)
-	_ execution.DelayedQueue    = (*Queue)(nil)
-	_ schedule.Scheduler        = (*Scheduler)(nil)
+	_ audience.Store          = (*Store)(nil)
+	_ execution.AudienceStore = (*Store)(nil)
+	_ execution.Pacer         = (*Store)(nil)
+	_ recurrence.Store        = (*Store)(nil)
+	_ execution.DelayedQueue  = (*Queue)(nil)
+	_ schedule.Scheduler      = (*Scheduler)(nil)
 )
 
 type audienceData struct {
@@ -33,7 +34,7 @@ type audienceData struct {
 	executions  map[string]execution.AudienceExecution
 	pace        map[string]time.Time
 	refs        map[string]map[string]execution.ScheduleRef
-	recurrences map[string]map[string]execution.Recurrence
+	recurrences map[string]map[string]recurrence.Recurrence
 }
 
 // memberList keeps an audience's members by sort key, sorted lazily.
@@ -47,7 +48,7 @@ func (s *Store) ad() *audienceData {
 	if s.aud == nil {
 		s.aud = &audienceData{audiences: map[string]audience.Audience{}, members: map[string]*memberList{},
 			executions: map[string]execution.AudienceExecution{}, pace: map[string]time.Time{},
-			refs: map[string]map[string]execution.ScheduleRef{}, recurrences: map[string]map[string]execution.Recurrence{}}
+			refs: map[string]map[string]execution.ScheduleRef{}, recurrences: map[string]map[string]recurrence.Recurrence{}}
 	}
 	return s.aud
 }
@@ -330,13 +331,13 @@ func (s *Store) Reserve(_ context.Context, t tenant.Tenant, campaignID string, w
 	return start, int(got), nil
 }
 
-// PutRecurrence implements execution.RecurrenceStore.
-func (s *Store) PutRecurrence(_ context.Context, t tenant.Tenant, r execution.Recurrence) error {
+// PutRecurrence implements recurrence.Store.
+func (s *Store) PutRecurrence(_ context.Context, t tenant.Tenant, r recurrence.Recurrence) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.ad().recurrences[k(t, r.CampaignID)]
 	if m == nil {
-		m = map[string]execution.Recurrence{}
+		m = map[string]recurrence.Recurrence{}
 		s.ad().recurrences[k(t, r.CampaignID)] = m
 	}
 	if _, ok := m[r.ID]; ok {
@@ -346,8 +347,8 @@ func (s *Store) PutRecurrence(_ context.Context, t tenant.Tenant, r execution.Re
 	return nil
 }
 
-// GetRecurrence implements execution.RecurrenceStore.
-func (s *Store) GetRecurrence(_ context.Context, t tenant.Tenant, campaignID, id string) (execution.Recurrence, error) {
+// GetRecurrence implements recurrence.Store.
+func (s *Store) GetRecurrence(_ context.Context, t tenant.Tenant, campaignID, id string) (recurrence.Recurrence, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.ad().recurrences[k(t, campaignID)][id]
@@ -357,19 +358,19 @@ func (s *Store) GetRecurrence(_ context.Context, t tenant.Tenant, campaignID, id
 	return cloneDoc(r), nil
 }
 
-// ListRecurrences implements execution.RecurrenceStore.
-func (s *Store) ListRecurrences(_ context.Context, t tenant.Tenant, campaignID string) ([]execution.Recurrence, error) {
+// ListRecurrences implements recurrence.Store.
+func (s *Store) ListRecurrences(_ context.Context, t tenant.Tenant, campaignID string) ([]recurrence.Recurrence, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []execution.Recurrence
+	var out []recurrence.Recurrence
 	for _, r := range s.ad().recurrences[k(t, campaignID)] {
 		out = append(out, cloneDoc(r))
 	}
-	slices.SortFunc(out, func(a, b execution.Recurrence) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b recurrence.Recurrence) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
-// DeleteRecurrence implements execution.RecurrenceStore.
+// DeleteRecurrence implements recurrence.Store.
 func (s *Store) DeleteRecurrence(_ context.Context, t tenant.Tenant, campaignID, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -380,8 +381,8 @@ func (s *Store) DeleteRecurrence(_ context.Context, t tenant.Tenant, campaignID,
 	return nil
 }
 
-// RecordFiring implements execution.RecurrenceStore.
-func (s *Store) RecordFiring(_ context.Context, t tenant.Tenant, campaignID, id string, f execution.Firing) error {
+// RecordFiring implements recurrence.Store.
+func (s *Store) RecordFiring(_ context.Context, t tenant.Tenant, campaignID, id string, f recurrence.Firing) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.ad().recurrences[k(t, campaignID)][id]

@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/status"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -221,7 +222,7 @@ func (s *Store) Summary(_ context.Context, t tenant.Tenant, exec string) (status
 	defer s.mu.Unlock()
 	if ax, ok := s.ad().executions[k(t, exec)]; ok {
 		return status.Summary{ID: ax.ID, Kind: "audience", CampaignID: ax.CampaignID, Version: ax.Version, CreatedAt: ax.CreatedAt,
-			Recipients: ax.Targeted, Settled: ax.State == execution.StateFannedOut, RecurrenceID: execution.RecurrenceOf(ax),
+			Recipients: ax.Targeted, Settled: ax.State == execution.StateFannedOut, RecurrenceID: recurrence.Of(ax),
 			QueuedBehind: ax.QueuedBehind, Outside: map[delivery.Outcome]int64{delivery.ExcludedRateWindow: ax.WindowExcluded}}, nil
 	}
 	ex, ok := s.executions[k(t, exec)]

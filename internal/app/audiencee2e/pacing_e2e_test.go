@@ -13,6 +13,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/sqs"
 )
@@ -282,8 +283,8 @@ func TestARecurrenceThatCannotKeepUpIsFlaggedWhenCreatedAndWhenItFallsBehind(t *
 	m.addMembers(100, none, none)
 	var rec recurrenceView
 	m.mustDo("POST", "/campaigns/"+m.campaignID+"/recurrences", map[string]any{"expression": "rate(1 minute)"}, 201, &rec)
-	if len(rec.Warnings) != 1 || rec.Warnings[0].Code != execution.CodeRecurrenceOutpaced || rec.Warnings[0].Field != "expression" {
-		t.Fatalf("warnings %+v, want %s on expression", rec.Warnings, execution.CodeRecurrenceOutpaced)
+	if len(rec.Warnings) != 1 || rec.Warnings[0].Code != recurrence.CodeOutpaced || rec.Warnings[0].Field != "expression" {
+		t.Fatalf("warnings %+v, want %s on expression", rec.Warnings, recurrence.CodeOutpaced)
 	}
 	q := newTimeline(nil, nil)
 	var sim time.Time

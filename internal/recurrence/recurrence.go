@@ -1,21 +1,28 @@
-package execution
+// Package recurrence runs a campaign's audience executions on cron() and
+// rate() schedules, and keeps the one-time schedules that start and end a
+// campaign.
+package recurrence
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
-// MaxRecurrences bounds a campaign's recurrences.
-const MaxRecurrences = 20
+// Max bounds a campaign's recurrences.
+const Max = 20
 
 // Recurrence runs an audience execution of a campaign on a cron() or
 // rate() schedule, each firing with its own execution id and the same
@@ -33,8 +40,8 @@ type Recurrence struct {
 	LastFiring *Firing `json:"lastFiring,omitempty"`
 }
 
-// RecurrenceOf returns the recurrence whose firing started ex, or "".
-func RecurrenceOf(ex AudienceExecution) string {
+// Of returns the recurrence whose firing started ex, or "".
+func Of(ex execution.AudienceExecution) string {
 	if id, ok := strings.CutPrefix(ex.CreatedBy, recurrenceCreator); ok {
 		return id
 	}
@@ -52,9 +59,9 @@ type Firing struct {
 	ExecutionID string    `json:"executionId"`
 }
 
-// RecurrenceView is a recurrence as the API shows it: with its next
+// View is a recurrence as the API shows it: with its next
 // firing and, when created, what review found.
-type RecurrenceView struct {
+type View struct {
 	Recurrence
 	// NextFiring is when it fires next, unless the campaign's window has
 	// closed on it.
@@ -69,20 +76,20 @@ type NextFiring struct {
 	Local string    `json:"local"` // RFC 3339 with the zone's offset
 }
 
-// CodeRecurrenceOutpaced: a firing's audience takes longer to send at the
+// CodeOutpaced: a firing's audience takes longer to send at the
 // campaign's delivery rate than the time until the next firing.
-const CodeRecurrenceOutpaced = "recurrence_outpaces_rate"
+const CodeOutpaced = "recurrence_outpaces_rate"
 
-// RecurrenceInput is the body of POST /campaigns/{id}/recurrences.
-type RecurrenceInput struct {
-	Expression string         `json:"expression"`
-	TimeZone   string         `json:"timeZone"`
-	Context    map[string]any `json:"context"`
-	Audience   *AudienceRef   `json:"audience"`
+// Input is the body of POST /campaigns/{id}/recurrences.
+type Input struct {
+	Expression string                 `json:"expression"`
+	TimeZone   string                 `json:"timeZone"`
+	Context    map[string]any         `json:"context"`
+	Audience   *execution.AudienceRef `json:"audience"`
 }
 
-// RecurrenceStore keeps recurrences under their campaign.
-type RecurrenceStore interface {
+// Store keeps recurrences under their campaign.
+type Store interface {
 	// PutRecurrence stores a new recurrence.
 	PutRecurrence(ctx context.Context, t tenant.Tenant, r Recurrence) error
 	// GetRecurrence returns one or derrors.NotFound.
@@ -96,16 +103,43 @@ type RecurrenceStore interface {
 	RecordFiring(ctx context.Context, t tenant.Tenant, campaignID, id string, f Firing) error
 }
 
-// Recurrences manages recurring executions.
-type Recurrences struct {
-	Store     RecurrenceStore
-	Campaigns Campaigns
+// Service manages recurring executions.
+type Service struct {
+	Store     Store
+	Campaigns execution.Campaigns
 	Schedules schedule.Scheduler
-	Audiences *Audiences
+	// Audiences starts each firing's execution.
+	Audiences *execution.Audiences
+	Log       *slog.Logger
+	Now       func() time.Time
+	NewID     func() string
+}
+
+func (r *Service) now() time.Time { return clock(r.Now) }
+
+func (r *Service) newID() string {
+	if r.NewID != nil {
+		return r.NewID()
+	}
+	return uuid.NewString()
+}
+
+func (r *Service) log() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.Default()
+}
+
+func clock(now func() time.Time) time.Time {
+	if now != nil {
+		return now().UTC()
+	}
+	return time.Now().UTC()
 }
 
 // Create validates a recurrence and creates its schedule.
-func (r *Recurrences) Create(ctx context.Context, t tenant.Tenant, campaignID string, in RecurrenceInput) (RecurrenceView, error) {
+func (r *Service) Create(ctx context.Context, t tenant.Tenant, campaignID string, in Input) (View, error) {
 	var f derrors.Fields
 	expr, err := schedule.Parse(in.Expression, "")
 	switch {
@@ -122,39 +156,27 @@ func (r *Recurrences) Create(ctx context.Context, t tenant.Tenant, campaignID st
 	if isTZError(in.TimeZone) {
 		f.Add("timeZone", "%q is not an IANA time zone name", in.TimeZone)
 	}
-	if _, ok := in.Context["system"]; ok {
-		f.Add("context.system", "is reserved")
-	}
-	if n := jsonSize(in.Context); in.Context != nil && n > MaxContextSize {
-		f.Add("context", "is %d bytes; the limit is %d", n, MaxContextSize)
-	}
-	if in.Audience != nil {
-		checkID(&f, "audience.id", in.Audience.ID)
-	}
-	if err := f.Err(); err != nil {
-		return RecurrenceView{}, err
-	}
-	if err := checkAudienceJobs(t, "context", in.Context, cmpOr(r.Audiences.JobSize, DefaultJobSize)); err != nil {
-		return RecurrenceView{}, err
+	if err := r.Audiences.CheckFiring(&f, t, in.Context, in.Audience); err != nil {
+		return View{}, err
 	}
 	c, err := r.Campaigns.GetCampaign(ctx, t, campaignID)
 	if err != nil {
-		return RecurrenceView{}, err
+		return View{}, err
 	}
 	if c.Type != campaign.Marketing {
-		return RecurrenceView{}, derrors.New(derrors.Conflict, "campaign %q is %s; recurrences run marketing campaigns", campaignID, c.Type)
+		return View{}, derrors.New(derrors.Conflict, "campaign %q is %s; recurrences run marketing campaigns", campaignID, c.Type)
 	}
 	switch c.Status {
 	case campaign.StatusLive, campaign.StatusScheduled:
 	default:
-		return RecurrenceView{}, derrors.New(derrors.Conflict, "campaign %q is %s; recurrences need a live or scheduled campaign", campaignID, c.Status)
+		return View{}, derrors.New(derrors.Conflict, "campaign %q is %s; recurrences need a live or scheduled campaign", campaignID, c.Status)
 	}
 	existing, err := r.Store.ListRecurrences(ctx, t, campaignID)
 	if err != nil {
-		return RecurrenceView{}, err
+		return View{}, err
 	}
-	if len(existing) >= MaxRecurrences {
-		return RecurrenceView{}, derrors.New(derrors.Conflict, "campaign %q has %d recurrences, the most it may have", campaignID, MaxRecurrences)
+	if len(existing) >= Max {
+		return View{}, derrors.New(derrors.Conflict, "campaign %q has %d recurrences, the most it may have", campaignID, Max)
 	}
 	override := ""
 	if in.Audience != nil {
@@ -162,22 +184,22 @@ func (r *Recurrences) Create(ctx context.Context, t tenant.Tenant, campaignID st
 	}
 	warnings, err := r.keepsUp(ctx, t, c, in.Expression, in.TimeZone, override)
 	if err != nil {
-		return RecurrenceView{}, err
+		return View{}, err
 	}
-	id := r.Audiences.newID()
+	id := r.newID()
 	rec := Recurrence{ID: id, CampaignID: campaignID, Expression: in.Expression, TimeZone: in.TimeZone, Context: in.Context,
-		ScheduleName: schedule.Name(t, "r", id), CreatedAt: r.Audiences.now()}
+		ScheduleName: schedule.Name(t, "r", id), CreatedAt: r.now()}
 	if in.Audience != nil {
 		rec.AudienceID = in.Audience.ID
 	}
 	if err := r.Store.PutRecurrence(ctx, t, rec); err != nil {
-		return RecurrenceView{}, fmt.Errorf("store recurrence: %w", err)
+		return View{}, fmt.Errorf("store recurrence: %w", err)
 	}
 	input, _ := json.Marshal(schedule.Input{Kind: schedule.KindRecurrence, Org: t.Org, Sandbox: t.Sandbox, CampaignID: campaignID,
 		RecurrenceID: id, ScheduledTime: schedule.ScheduledTimeAttribute})
 	if err := r.Schedules.CreateSchedule(ctx, schedule.Schedule{Name: rec.ScheduleName, Expression: rec.Expression, TimeZone: rec.TimeZone, Input: input}); err != nil {
 		_ = r.Store.DeleteRecurrence(ctx, t, campaignID, id)
-		return RecurrenceView{}, fmt.Errorf("schedule recurrence: %w", err)
+		return View{}, fmt.Errorf("schedule recurrence: %w", err)
 	}
 	view := r.view(rec)
 	view.Warnings = warnings
@@ -189,7 +211,7 @@ func (r *Recurrences) Create(ctx context.Context, t tenant.Tenant, campaignID st
 // shortest gap between firings, so every firing would start further
 // behind the last (each is still sent, and its status says how far behind
 // it started), until members fall past the 12-hour window.
-func (r *Recurrences) keepsUp(ctx context.Context, t tenant.Tenant, c campaign.Campaign, expression, tz, audienceID string) ([]derrors.FieldError, error) {
+func (r *Service) keepsUp(ctx context.Context, t tenant.Tenant, c campaign.Campaign, expression, tz, audienceID string) ([]derrors.FieldError, error) {
 	if c.LiveVersion == 0 {
 		return nil, nil
 	}
@@ -216,12 +238,12 @@ func (r *Recurrences) keepsUp(ctx context.Context, t tenant.Tenant, c campaign.C
 	if err != nil {
 		return nil, nil
 	}
-	gap := expr.ShortestGap(r.Audiences.now(), 500)
+	gap := expr.ShortestGap(r.now(), 500)
 	takes := time.Duration(float64(a.MemberCount) / float64(rate) * float64(time.Second))
 	if gap <= 0 || takes <= gap {
 		return nil, nil
 	}
-	return []derrors.FieldError{{Code: CodeRecurrenceOutpaced, Field: "expression",
+	return []derrors.FieldError{{Code: CodeOutpaced, Field: "expression",
 		Message: fmt.Sprintf("a firing sends to %d members at %d/s, which takes %s, but the expression fires every %s: "+
 			"each firing would start further behind the last until members are excluded (rate_window_exceeded); "+
 			"raise the campaign's schedule.deliveryRate, fire less often or send to a smaller audience",
@@ -229,13 +251,13 @@ func (r *Recurrences) keepsUp(ctx context.Context, t tenant.Tenant, c campaign.C
 }
 
 // view adds what the API shows beside the stored recurrence.
-func (r *Recurrences) view(rec Recurrence) RecurrenceView {
-	v := RecurrenceView{Recurrence: rec}
+func (r *Service) view(rec Recurrence) View {
+	v := View{Recurrence: rec}
 	expr, err := schedule.Parse(rec.Expression, rec.TimeZone)
 	if err != nil {
 		return v
 	}
-	if next, ok := expr.Next(r.Audiences.now(), rec.CreatedAt); ok {
+	if next, ok := expr.Next(r.now(), rec.CreatedAt); ok {
 		v.NextFiring = &NextFiring{UTC: next.UTC(), Local: next.In(expr.Location()).Format(time.RFC3339)}
 	}
 	return v
@@ -251,7 +273,7 @@ func isTZError(tz string) bool {
 
 // List returns a campaign's recurrences, each with its next firing and
 // its last.
-func (r *Recurrences) List(ctx context.Context, t tenant.Tenant, campaignID string) ([]RecurrenceView, error) {
+func (r *Service) List(ctx context.Context, t tenant.Tenant, campaignID string) ([]View, error) {
 	if _, err := r.Campaigns.GetCampaign(ctx, t, campaignID); err != nil {
 		return nil, err
 	}
@@ -259,7 +281,7 @@ func (r *Recurrences) List(ctx context.Context, t tenant.Tenant, campaignID stri
 	if err != nil {
 		return nil, err
 	}
-	out := make([]RecurrenceView, 0, len(recs))
+	out := make([]View, 0, len(recs))
 	for _, rec := range recs {
 		out = append(out, r.view(rec))
 	}
@@ -267,7 +289,7 @@ func (r *Recurrences) List(ctx context.Context, t tenant.Tenant, campaignID stri
 }
 
 // Delete removes a recurrence and its schedule.
-func (r *Recurrences) Delete(ctx context.Context, t tenant.Tenant, campaignID, id string) error {
+func (r *Service) Delete(ctx context.Context, t tenant.Tenant, campaignID, id string) error {
 	rec, err := r.Store.GetRecurrence(ctx, t, campaignID, id)
 	if err != nil {
 		return err
@@ -282,11 +304,11 @@ func (r *Recurrences) Delete(ctx context.Context, t tenant.Tenant, campaignID, i
 // requestId is the recurrence and the firing's scheduled time, so a
 // firing delivered twice runs once. A refusal (the campaign stopped,
 // outside its window) is logged, not retried.
-func (r *Recurrences) Fire(ctx context.Context, in schedule.Input) error {
+func (r *Service) Fire(ctx context.Context, in schedule.Input) error {
 	t := in.Tenant()
 	rec, err := r.Store.GetRecurrence(ctx, t, in.CampaignID, in.RecurrenceID)
 	if derrors.Is(err, derrors.NotFound) {
-		r.Audiences.log().WarnContext(ctx, "recurrence fired after deletion", "recurrenceId", in.RecurrenceID)
+		r.log().WarnContext(ctx, "recurrence fired after deletion", "recurrenceId", in.RecurrenceID)
 		return nil
 	}
 	if err != nil {
@@ -294,30 +316,30 @@ func (r *Recurrences) Fire(ctx context.Context, in schedule.Input) error {
 	}
 	when := in.ScheduledTime
 	if when == "" || when == schedule.ScheduledTimeAttribute {
-		when = r.Audiences.now().Truncate(time.Minute).Format(time.RFC3339)
+		when = r.now().Truncate(time.Minute).Format(time.RFC3339)
 	}
-	req := AudienceRequest{RequestID: "recurrence-" + rec.ID + "-" + when, CampaignID: rec.CampaignID, Context: rec.Context}
+	req := execution.AudienceRequest{RequestID: "recurrence-" + rec.ID + "-" + when, CampaignID: rec.CampaignID, Context: rec.Context}
 	if rec.AudienceID != "" {
-		req.Audience = &AudienceRef{ID: rec.AudienceID}
+		req.Audience = &execution.AudienceRef{ID: rec.AudienceID}
 	}
 	resp, err := r.Audiences.Start(ctx, t, recurrenceCreator+rec.ID, req)
 	switch derrors.KindOf(err) {
 	case derrors.Conflict, derrors.NotFound, derrors.Invalid:
-		r.Audiences.log().WarnContext(ctx, "recurrence firing refused", "recurrenceId", rec.ID, "campaignId", rec.CampaignID, logsafe.Attr(err))
+		r.log().WarnContext(ctx, "recurrence firing refused", "recurrenceId", rec.ID, "campaignId", rec.CampaignID, logsafe.Attr(err))
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if started, ok := resp.(Response); ok {
+	if started, ok := resp.(execution.Response); ok {
 		at, perr := time.Parse(time.RFC3339, when)
 		if perr != nil {
-			at = r.Audiences.now()
+			at = r.now()
 		}
 		err := r.Store.RecordFiring(ctx, t, rec.CampaignID, rec.ID, Firing{ScheduledAt: at.UTC(), ExecutionID: started.ExecutionID})
 		if err != nil {
 			// The execution runs; only the recurrence's view of it lags.
-			r.Audiences.log().WarnContext(ctx, "recurrence's last firing not recorded", "recurrenceId", rec.ID, "executionId", started.ExecutionID, logsafe.Attr(err))
+			r.log().WarnContext(ctx, "recurrence's last firing not recorded", "recurrenceId", rec.ID, "executionId", started.ExecutionID, logsafe.Attr(err))
 		}
 	}
 	return nil
@@ -328,15 +350,18 @@ func (r *Recurrences) Fire(ctx context.Context, in schedule.Input) error {
 // or completed; an ending deletes every pending schedule of the campaign
 // (start, end, scheduled executions, recurrences).
 type CampaignSchedules struct {
-	Audiences   *Audiences
-	Recurrences RecurrenceStore
+	Audiences   *execution.Audiences
+	Recurrences Store
+	Now         func() time.Time
 }
+
+func (h *CampaignSchedules) now() time.Time { return clock(h.Now) }
 
 var _ campaign.Hooks = (*CampaignSchedules)(nil)
 
 // Activated implements campaign.Hooks.
 func (h *CampaignSchedules) Activated(ctx context.Context, t tenant.Tenant, c campaign.Campaign, v campaign.Version) error {
-	now := h.Audiences.now()
+	now := h.now()
 	for _, s := range []struct {
 		kind, short string
 		at          *time.Time
@@ -352,7 +377,7 @@ func (h *CampaignSchedules) Activated(ctx context.Context, t tenant.Tenant, c ca
 		if err := h.Audiences.Schedules.CreateSchedule(ctx, schedule.Schedule{Name: name, Expression: schedule.At(*s.at), TimeZone: "UTC", Input: in, OneTime: true}); err != nil {
 			return fmt.Errorf("%s schedule: %w", s.kind, err)
 		}
-		if err := h.Audiences.Executions.PutScheduleRef(ctx, t, c.ID, ScheduleRef{Name: name, Kind: s.kind}); err != nil {
+		if err := h.Audiences.Executions.PutScheduleRef(ctx, t, c.ID, execution.ScheduleRef{Name: name, Kind: s.kind}); err != nil {
 			return err
 		}
 	}
@@ -367,7 +392,7 @@ func (h *CampaignSchedules) Ended(ctx context.Context, t tenant.Tenant, c campai
 	}
 	for _, ref := range refs {
 		if ref.Kind == schedule.KindExecution {
-			err := h.Audiences.Executions.SetAudienceState(ctx, t, ref.ExecutionID, []string{StateScheduled}, StateCancelled)
+			err := h.Audiences.Executions.SetAudienceState(ctx, t, ref.ExecutionID, []string{execution.StateScheduled}, execution.StateCancelled)
 			if err != nil && !derrors.Is(err, derrors.Conflict) && !derrors.Is(err, derrors.NotFound) {
 				return err
 			}
@@ -391,66 +416,5 @@ func (h *CampaignSchedules) Ended(ctx context.Context, t tenant.Tenant, c campai
 			return err
 		}
 	}
-	return nil
-}
-
-// Lifecycle is what the schedule.Scheduler function needs of the campaign service.
-type Lifecycle interface {
-	MarkLive(ctx context.Context, t tenant.Tenant, id string) (campaign.Campaign, error)
-	MarkCompleted(ctx context.Context, t tenant.Tenant, id string) (campaign.Campaign, error)
-}
-
-// Runner is the schedule.Scheduler function: every schedule Herald creates targets
-// it with a schedule.Input.
-type Runner struct {
-	Audiences   *Audiences
-	Recurrences *Recurrences
-	Campaigns   Lifecycle
-	// Budget bounds one invocation's fan-out (default 10 minutes; the
-	// function's timeout is 15).
-	Budget time.Duration
-}
-
-// Run handles one schedule firing. An error makes schedule.Scheduler retry (every
-// kind is idempotent); a firing that has nothing left to do is not one.
-func (r *Runner) Run(ctx context.Context, in schedule.Input) error {
-	t := in.Tenant()
-	if t.Validate() != nil {
-		return logsafe.Text("schedule input: invalid tenant")
-	}
-	budget := r.Budget
-	if budget <= 0 {
-		budget = 10 * time.Minute
-	}
-	log := r.Audiences.log()
-	switch in.Kind {
-	case schedule.KindExecution:
-		return r.Audiences.Fire(ctx, t, in.ExecutionID, budget)
-	case schedule.KindContinue:
-		return r.Audiences.FanOut(ctx, t, in.ExecutionID, budget)
-	case schedule.KindCampaignStart, schedule.KindCampaignEnd:
-		mark, to := r.Campaigns.MarkLive, campaign.StatusLive
-		if in.Kind == schedule.KindCampaignEnd {
-			mark, to = r.Campaigns.MarkCompleted, campaign.StatusCompleted
-		}
-		c, err := mark(ctx, t, in.CampaignID)
-		switch derrors.KindOf(err) {
-		case derrors.Conflict, derrors.NotFound:
-			log.WarnContext(ctx, "campaign schedule found nothing to do", "campaignId", in.CampaignID, "kind", in.Kind, logsafe.Attr(err))
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		log.InfoContext(ctx, "campaign moved by its schedule", "campaignId", c.ID, "status", string(c.Status), "want", string(to))
-		if in.Kind == schedule.KindCampaignStart {
-			_ = r.Audiences.Executions.DeleteScheduleRef(ctx, t, c.ID, schedule.Name(t, "s"+fmt.Sprint(c.LiveVersion), c.ID))
-		}
-		return nil
-	case schedule.KindRecurrence:
-		return r.Recurrences.Fire(ctx, in)
-	}
-	// Not an input Herald wrote: nothing of it is echoed.
-	log.ErrorContext(ctx, "unknown schedule input")
 	return nil
 }
