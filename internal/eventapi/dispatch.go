@@ -1,0 +1,113 @@
+package eventapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/logsafe"
+)
+
+// Visibility delays the return of a received message.
+type Visibility interface {
+	ChangeVisibility(ctx context.Context, receiptHandle string, after time.Duration) error
+}
+
+// DispatchSQS adapts a dispatcher to SQS batches: each message is one job,
+// and a batch's jobs are delivered concurrently. A job that must come back
+// later is reported in batchItemFailures after its message's visibility
+// is set to the delay Dispatch asked for (its backoff), so retries wait
+// without holding the function; the others are deleted by Lambda. A
+// message that cannot be decoded keeps failing until the queue moves it to
+// the dead-letter queue.
+func DispatchSQS(d *delivery.Dispatcher, vis Visibility, log *slog.Logger) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		ctx = delivery.WithInvocation(ctx) // SNS opt-out answers, once per invocation
+		failed := make([]bool, len(ev.Records))
+		var wg sync.WaitGroup
+		for i, m := range ev.Records {
+			wg.Go(func() { failed[i] = !dispatchOne(ctx, d, vis, log, m) })
+		}
+		wg.Wait()
+		var resp events.SQSEventResponse
+		for i, m := range ev.Records {
+			if failed[i] {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+			}
+		}
+		return resp, nil
+	}
+}
+
+// dispatchOne delivers one message's job and reports whether the message
+// is done with; if not, it has set when the message comes back.
+func dispatchOne(ctx context.Context, d *delivery.Dispatcher, vis Visibility, log *slog.Logger, m events.SQSMessage) bool {
+	rc := receipt(m)
+	job, err := delivery.DecodeJob([]byte(m.Body))
+	if err == nil {
+		job.Receipt = rc
+		err = d.Dispatch(ctx, job)
+	}
+	if err == nil {
+		return true
+	}
+	after := delivery.Jitter(d.Timing.Backoff(max(rc.Count, 1)))
+	var re *delivery.RetryError
+	if errors.As(err, &re) && re.After > 0 {
+		after = re.After
+	}
+	if vis != nil {
+		// Even when the invocation's time is up: otherwise the message
+		// waits for the queue's whole visibility timeout.
+		vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if verr := vis.ChangeVisibility(vctx, m.ReceiptHandle, after); verr != nil {
+			log.WarnContext(ctx, "retry delay not set; the queue's visibility timeout applies", "messageId", m.MessageId, logsafe.Attr(verr))
+		}
+		cancel()
+	}
+	log.WarnContext(ctx, "message will be retried", "messageId", m.MessageId, "receiveCount", rc.Count,
+		"afterSeconds", int(after.Seconds()), logsafe.Attr(err))
+	return false
+}
+
+// DeadLetterSQS adapts Dispatcher.Abandon to the dead-letter queue: each
+// job's open recipients are closed and the job parked; a job that cannot
+// be closed now (the store is down) stays on the queue and is retried.
+func DeadLetterSQS(d *delivery.Dispatcher, log *slog.Logger) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		var resp events.SQSEventResponse
+		for _, m := range ev.Records {
+			job, err := delivery.DecodeJob([]byte(m.Body))
+			if err != nil {
+				log.ErrorContext(ctx, "undecodable message left in the dead-letter queue", "messageId", m.MessageId, logsafe.Attr(err))
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+				continue
+			}
+			closed, err := d.Abandon(ctx, job, "dead-letter queue")
+			if err != nil {
+				log.WarnContext(ctx, "dead-lettered job not closed yet; it will be retried", "messageId", m.MessageId,
+					"executionId", job.ExecutionID, "closed", closed, logsafe.Attr(err))
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+				continue
+			}
+			log.InfoContext(ctx, "dead-lettered job closed and parked", "messageId", m.MessageId, "executionId", job.ExecutionID, "closed", closed)
+		}
+		return resp, nil
+	}
+}
+
+// receipt reads how SQS delivered a message.
+func receipt(m events.SQSMessage) delivery.Receipt {
+	var r delivery.Receipt
+	r.Count, _ = strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
+	if ms, err := strconv.ParseInt(m.Attributes["ApproximateFirstReceiveTimestamp"], 10, 64); err == nil && ms > 0 {
+		r.First = time.UnixMilli(ms).UTC()
+	}
+	return r
+}
