@@ -28,10 +28,11 @@ run:
 test:
 	$(GO) test ./...
 
-## lint: gofmt, go vet, cfn-lint
+## lint: gofmt, go mod tidy (go.mod and go.sum as tidy leaves them), go vet, cfn-lint
 lint:
 	@out="$$(gofmt -l $$(find . -name '*.go' -not -path './build/*' -not -path './.aws-sam/*'))"; \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 	$(GO) vet ./...
 	cfn-lint template.yaml
 
