@@ -10,8 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -107,72 +105,12 @@ func jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
 	}
 }
 
-// decodeJSON decodes exactly one JSON value from body into v. strict
-// rejects unknown fields (management bodies) and names every wrong field
-// by its full path (strictjson); the execution API ignores unknown
-// fields, as AJO does. Every decoder error becomes a field error.
+// decodeJSON decodes a body with the one decoder (strictjson): strict
+// refuses unknown fields (management bodies); the execution API ignores
+// them, as AJO does.
 func decodeJSON(body []byte, v any, strict bool) error {
 	if strict {
 		return strictjson.Decode(body, v)
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return explain(body, v, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return derrors.Validation(derrors.FieldError{Field: "body", Message: "must hold exactly one JSON value"})
-	}
-	return nil
-}
-
-// explain turns the lenient decoder's error into field errors naming every
-// wrong value by its full path ("schedule.executeAt", "recipients[2].userId"):
-// encoding/json stops at the first, names it without array indexes, and
-// does not name at all a value an UnmarshalJSON refused (a malformed time).
-func explain(body []byte, v any, err error) error {
-	var se *json.SyntaxError
-	if errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return jsonError(err)
-	}
-	if doc, perr := strictjson.Parse(body); perr == nil {
-		if ferr := strictjson.Explain(doc, v); ferr != nil {
-			return ferr
-		}
-	}
-	return jsonError(err)
-}
-
-func jsonError(err error) error {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return derrors.Validation(derrors.FieldError{Field: "body", Message: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se)})
-	case errors.As(err, &te):
-		field := te.Field
-		if field == "" {
-			field = "body"
-		}
-		return derrors.Validation(derrors.FieldError{Field: field, Message: fmt.Sprintf("must be %s, not %s", jsonType(te.Type.Kind().String()), te.Value)})
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return derrors.Validation(derrors.FieldError{Field: "body", Message: "malformed JSON: unexpected end of input"})
-	}
-	return derrors.Validation(derrors.FieldError{Field: "body", Message: "malformed JSON: " + err.Error()})
-}
-
-func jsonType(kind string) string {
-	switch kind {
-	case "string":
-		return "a string"
-	case "slice", "array":
-		return "an array"
-	case "map", "struct":
-		return "an object"
-	case "bool":
-		return "a boolean"
-	case "int", "int64", "float64":
-		return "a number"
-	}
-	return "a " + kind
+	return strictjson.DecodeIgnoringUnknown(body, v)
 }

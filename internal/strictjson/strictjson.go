@@ -1,9 +1,12 @@
-// Package strictjson decodes management API bodies strictly: exactly one
-// JSON value, no unknown fields (matched case-sensitively, unlike
-// encoding/json), every value of the right type and every time an RFC 3339
-// string. All problems are reported at once, each with its JSON path
-// ("content.email.subject", "tags[3]"), as one derrors.Validation error,
-// and the target is left untouched unless the body is valid.
+// Package strictjson is the one decoder of every request body Herald
+// reads: exactly one JSON value, member names matched case-sensitively
+// (unlike encoding/json), every value of the right type and every time an
+// RFC 3339 string. All problems are reported at once, each with its JSON
+// path ("content.email.subject", "recipients[2].userId"), as one
+// derrors.Validation error, and the target is left untouched unless the
+// body is valid. What happens to a member no field has is the route
+// family's policy: management bodies refuse it (Decode), the AJO execution
+// API ignores it as AJO does (DecodeIgnoringUnknown).
 //
 // A field tagged `strictjson:"owned"` is one Herald sets and a client never
 // may (a device's endpointArn): it is known, so its name is reserved, but
@@ -32,7 +35,8 @@ var (
 )
 
 // Decode decodes body into v (a pointer to a struct) or returns a
-// derrors.Validation error naming every wrong field.
+// derrors.Validation error naming every wrong field; a member no field
+// has is one.
 func Decode(body []byte, v any) error {
 	var doc any
 	if err := decodeOne(body, &doc); err != nil {
@@ -41,11 +45,25 @@ func Decode(body []byte, v any) error {
 	return DecodeValue(doc, v)
 }
 
+// DecodeIgnoringUnknown is Decode for the AJO execution API: a member no
+// field has (mergePolicyName, a field of a later AJO version, a name in
+// another case) is skipped, as AJO skips it.
+func DecodeIgnoringUnknown(body []byte, v any) error {
+	var doc any
+	if err := decodeOne(body, &doc); err != nil {
+		return err
+	}
+	return decodeValue(checker{ignoreUnknown: true}, doc, v)
+}
+
 // DecodeValue decodes an already parsed document (as decodeOne produces:
-// objects, arrays, json.Number, strings, booleans, nil) into v.
-func DecodeValue(doc any, v any) error {
+// objects, arrays, json.Number, strings, booleans, nil) into v, refusing
+// unknown members.
+func DecodeValue(doc any, v any) error { return decodeValue(checker{}, doc, v) }
+
+func decodeValue(c checker, doc any, v any) error {
 	var f derrors.Fields
-	checker{}.check(&f, "", doc, reflect.TypeOf(v).Elem())
+	c.check(&f, "", doc, reflect.TypeOf(v).Elem())
 	if err := f.Err(); err != nil {
 		return err
 	}
@@ -60,18 +78,6 @@ func DecodeValue(doc any, v any) error {
 		return derrors.Validation(derrors.FieldError{Field: "body", Message: err.Error()})
 	}
 	return nil
-}
-
-// Explain names every field of doc (as Parse produces it) that does not
-// fit v's type, the way encoding/json reads it: unknown members are
-// ignored and names match case-insensitively. It serves the lenient
-// execution API, whose decoder stops at the first wrong value and, for a
-// value its UnmarshalJSON refuses (a time), does not say where; it returns
-// nil if every value fits.
-func Explain(doc any, v any) error {
-	var f derrors.Fields
-	checker{lenient: true}.check(&f, "", doc, reflect.TypeOf(v).Elem())
-	return f.Err()
 }
 
 // Parse parses body as exactly one JSON value, numbers as json.Number.
@@ -136,10 +142,11 @@ func field(path string) string {
 	return path
 }
 
-// checker reports where a document does not fit a type. lenient reads
-// as encoding/json does: unknown members are skipped and member names
-// match fields case-insensitively.
-type checker struct{ lenient bool }
+// checker reports where a document does not fit a type. ignoreUnknown
+// removes the members no field has from the document instead of reporting
+// them, so that encoding/json, which matches names case-insensitively,
+// never sees one.
+type checker struct{ ignoreUnknown bool }
 
 // check reports where doc does not fit t.
 func (c checker) check(f *derrors.Fields, path string, doc any, t reflect.Type) {
@@ -216,11 +223,9 @@ func (c checker) check(f *derrors.Fields, path string, doc any, t reflect.Type) 
 		fields := structFields(t)
 		for _, k := range sortedKeys(m) {
 			sf, ok := fields[k]
-			if !ok && c.lenient {
-				sf, ok = foldField(fields, k)
-			}
 			switch {
-			case !ok && c.lenient:
+			case !ok && c.ignoreUnknown:
+				delete(m, k)
 			case !ok:
 				f.Add(join(path, k), "is not a known field")
 			case sf.owned:
@@ -230,9 +235,7 @@ func (c checker) check(f *derrors.Fields, path string, doc any, t reflect.Type) 
 			}
 		}
 	default:
-		if !c.lenient { // encoding/json knows kinds check does not
-			f.Add(field(path), "cannot be decoded")
-		}
+		f.Add(field(path), "cannot be decoded")
 	}
 }
 
@@ -271,17 +274,6 @@ func structFields(t reflect.Type) map[string]structField {
 		out[name] = structField{typ: sf.Type, owned: sf.Tag.Get("strictjson") == "owned"}
 	}
 	return out
-}
-
-// foldField finds the field a member name matches case-insensitively, as
-// encoding/json does when no field matches it exactly.
-func foldField(fields map[string]structField, name string) (structField, bool) {
-	for _, k := range sortedKeys(fields) {
-		if strings.EqualFold(k, name) {
-			return fields[k], true
-		}
-	}
-	return structField{}, false
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
