@@ -38,7 +38,7 @@ import (
 // be migrated to.
 var update = flag.Bool("update", false, "rewrite testdata/*.json from what the store writes now")
 
-// goldenFiles names the file holding each kind of item, by sort key.
+// goldenFile names the file holding an item, by its sort key.
 func goldenFile(sk string) string {
 	switch {
 	case sk == "CHCFG":
