@@ -17,7 +17,7 @@ func (s *Store) GetKey(_ context.Context, hash string) (auth.Key, error) {
 	if !ok {
 		return auth.Key{}, notFound("api key")
 	}
-	return key, nil
+	return clone(key), nil
 }
 
 // PutKey implements auth.KeyStore.
@@ -27,6 +27,6 @@ func (s *Store) PutKey(_ context.Context, hash string, key auth.Key) error {
 	if _, ok := s.keys[hash]; ok {
 		return derrors.New(derrors.Conflict, "api key already exists")
 	}
-	s.keys[hash] = key
+	s.keys[hash] = clone(key)
 	return nil
 }

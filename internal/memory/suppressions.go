@@ -67,8 +67,10 @@ func (s *Store) ListSuppressions(_ context.Context, t tenant.Tenant, ch suppress
 	defer s.mu.Unlock()
 	after := ""
 	if cursor != "" {
+		// As in DynamoDB, a cursor of one channel's list continues no
+		// other channel's.
 		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil {
+		if err != nil || ch != "" && !strings.HasPrefix(string(b), string(ch)+"#") {
 			return suppression.Page{}, derrors.Validation(derrors.FieldError{Field: "cursor", Message: "is not a cursor this API returned"})
 		}
 		after = string(b)
