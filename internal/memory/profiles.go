@@ -91,8 +91,13 @@ func (s *Store) BatchGet(_ context.Context, t tenant.Tenant, ids []profile.Ident
 func (s *Store) CreateIfAbsent(_ context.Context, t tenant.Tenant, p profile.Profile) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.resolve(t, p.Identity()); !ok {
-		return s.put(t, p)
+	if _, ok := s.resolve(t, p.Identity()); ok {
+		return nil
+	}
+	// As in DynamoDB: an identity of another profile means it exists;
+	// nothing is stored and that is no error.
+	if err := s.put(t, p); err != nil && !derrors.Is(err, derrors.Conflict) {
+		return err
 	}
 	return nil
 }
