@@ -22,7 +22,7 @@ func (s *Store) CreateConfig(_ context.Context, t tenant.Tenant, c campaign.Chan
 	if _, ok := s.configs[k(t, c.ID)]; ok {
 		return derrors.New(derrors.Conflict, "channel configuration %s already exists", c.ID)
 	}
-	s.configs[k(t, c.ID)] = c
+	s.configs[k(t, c.ID)] = clone(c)
 	return nil
 }
 
@@ -34,7 +34,7 @@ func (s *Store) GetConfig(_ context.Context, t tenant.Tenant, id string) (campai
 	if !ok {
 		return c, notFound(fmt.Sprintf("channel configuration %q", id))
 	}
-	return c, nil
+	return clone(c), nil
 }
 
 // CreateCampaign implements campaign.Store.
@@ -112,7 +112,7 @@ func (s *Store) GetVersion(_ context.Context, t tenant.Tenant, id string, n int)
 	if !ok {
 		return v, notFound(fmt.Sprintf("campaign %q version %d", id, n))
 	}
-	return v, nil
+	return clone(v), nil
 }
 
 // ListCampaigns implements campaign.Store.
@@ -130,7 +130,7 @@ func (s *Store) ListCampaigns(_ context.Context, t tenant.Tenant, f campaign.Lis
 			(f.Channel == "" || c.Channel == f.Channel) && (f.Tag == "" || slices.Contains(c.Tags, f.Tag)) &&
 			strings.HasPrefix(strings.ToLower(c.Name), f.NamePrefix)
 	}
-	page, err := pageOf(all, f.Limit, f.Cursor, func(c campaign.Campaign) string { return sortKey(c.CreatedAt, c.ID) }, match)
+	page, err := pageOf(k(t, "CAMPS"), all, f.Limit, f.Cursor, func(c campaign.Campaign) string { return sortKey(c.CreatedAt, c.ID) }, match)
 	if err != nil {
 		return campaign.Page[campaign.Summary]{}, err
 	}
@@ -145,16 +145,19 @@ func sortKey(at time.Time, id string) string {
 	return at.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + id
 }
 
-// pageOf sorts items by key, newest (largest) first, and returns those
-// matching after the cursor, which is the last key of the previous page.
-func pageOf[T any](items []T, limit int, cursor string, key func(T) string, match func(T) bool) (campaign.Page[T], error) {
+// pageOf sorts items of list by key, newest (largest) first, and returns
+// those matching after the cursor, which is the list and the last key of
+// the previous page: as in DynamoDB, a cursor of another list (another
+// tenant's, or configurations' for campaigns) is refused.
+func pageOf[T any](list string, items []T, limit int, cursor string, key func(T) string, match func(T) bool) (campaign.Page[T], error) {
 	after := ""
 	if cursor != "" {
 		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil {
+		rest, ok := strings.CutPrefix(string(b), list+"\n")
+		if err != nil || !ok {
 			return campaign.Page[T]{}, derrors.Validation(derrors.FieldError{Field: "cursor", Message: "is not a cursor this list issued"})
 		}
-		after = string(b)
+		after = rest
 	}
 	slices.SortFunc(items, func(a, b T) int { return strings.Compare(key(b), key(a)) })
 	out := campaign.Page[T]{Items: []T{}}
@@ -166,7 +169,7 @@ func pageOf[T any](items []T, limit int, cursor string, key func(T) string, matc
 			continue
 		}
 		if len(out.Items) == limit {
-			out.Next = base64.RawURLEncoding.EncodeToString([]byte(key(out.Items[len(out.Items)-1])))
+			out.Next = base64.RawURLEncoding.EncodeToString([]byte(list + "\n" + key(out.Items[len(out.Items)-1])))
 			break
 		}
 		out.Items = append(out.Items, it)
@@ -201,7 +204,7 @@ func (s *Store) ListVersions(_ context.Context, t tenant.Tenant, id string, limi
 		}
 	}
 	s.mu.Unlock()
-	return pageOf(all, limit, cursor, func(v campaign.VersionSummary) string { return fmt.Sprintf("%06d", v.Number) },
+	return pageOf("versions", all, limit, cursor, func(v campaign.VersionSummary) string { return fmt.Sprintf("%06d", v.Number) },
 		func(campaign.VersionSummary) bool { return true })
 }
 
@@ -230,7 +233,7 @@ func (s *Store) ListConfigs(_ context.Context, t tenant.Tenant, f campaign.ListF
 		}
 	}
 	s.mu.Unlock()
-	return pageOf(all, f.Limit, f.Cursor, func(c campaign.ChannelConfig) string { return sortKey(c.CreatedAt, c.ID) },
+	return pageOf(k(t, "CHCFGS"), all, f.Limit, f.Cursor, func(c campaign.ChannelConfig) string { return sortKey(c.CreatedAt, c.ID) },
 		func(c campaign.ChannelConfig) bool {
 			return (f.Channel == "" || c.Channel == f.Channel) && (f.Type == "" || c.Category == f.Type) &&
 				strings.HasPrefix(strings.ToLower(c.Name), f.NamePrefix)
@@ -248,6 +251,9 @@ func (s *Store) UpdateConfig(_ context.Context, t tenant.Tenant, c campaign.Chan
 	if cur.Revision != prev {
 		return derrors.New(derrors.Precondition, "channel configuration %s was changed by someone else", c.ID)
 	}
+	// As in DynamoDB, the channel, category and creation time stay as
+	// created.
+	c.Channel, c.Category, c.CreatedAt = cur.Channel, cur.Category, cur.CreatedAt
 	s.configs[k(t, c.ID)] = clone(c)
 	return nil
 }
