@@ -39,8 +39,9 @@ func Suppressions(t *testing.T, newStore func(t *testing.T) suppression.Store) {
 		if err := s.PutSuppression(ctx, acme, manual); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := s.GetSuppression(ctx, acme, suppression.Email, jane.Address); got != manual {
-			t.Errorf("after a second put = %+v, want %+v", got, manual)
+		got, err = s.GetSuppression(ctx, acme, suppression.Email, jane.Address)
+		if diff := cmp.Diff(manual, got); diff != "" || err != nil {
+			t.Errorf("GetSuppression after a second put (-want +got):\n%s (%v)", diff, err)
 		}
 	})
 	t.Run("reads are scoped to the tenant and the channel", func(t *testing.T) {
@@ -78,8 +79,9 @@ func Suppressions(t *testing.T, newStore func(t *testing.T) suppression.Store) {
 		if diff := cmp.Diff(jane, got); diff != "" {
 			t.Errorf("second AddSuppression returned (-want +got):\n%s", diff)
 		}
-		if stored, _ := s.GetSuppression(ctx, acme, suppression.Email, jane.Address); stored != jane {
-			t.Errorf("stored after a second add = %+v, want the first kept", stored)
+		stored, err := s.GetSuppression(ctx, acme, suppression.Email, jane.Address)
+		if diff := cmp.Diff(jane, stored); diff != "" || err != nil {
+			t.Errorf("stored after a second add (-want +got):\n%s (%v)", diff, err)
 		}
 		if _, created, err := s.AddSuppression(ctx, other, later); err != nil || !created {
 			t.Errorf("another tenant's AddSuppression = %v, %v; want created", created, err)
