@@ -136,7 +136,9 @@ func (s *Store) ListCampaigns(_ context.Context, t tenant.Tenant, f campaign.Lis
 	}
 	out := campaign.Page[campaign.Summary]{Next: page.Next, Items: []campaign.Summary{}}
 	for _, c := range page.Items {
-		out.Items = append(out.Items, c.Summarize())
+		sum := c.Summarize()
+		sum.Tags = slices.Clone(sum.Tags) // not the stored campaign's
+		out.Items = append(out.Items, sum)
 	}
 	return out, nil
 }
