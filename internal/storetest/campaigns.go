@@ -296,6 +296,11 @@ func runCampaigns(t *testing.T, newStore func(t *testing.T) campaign.Store) {
 			t.Fatal(err)
 		}
 		gotC.Draft.Content.Email.Subject = "changed by a reader"
+		list, err := s.ListCampaigns(ctx, acme, campaign.ListFilter{Limit: 10})
+		if err != nil || len(list.Items) != 1 || len(list.Items[0].Tags) != 1 {
+			t.Fatalf("ListCampaigns = %+v, %v; want the campaign and its tag", list, err)
+		}
+		list.Items[0].Tags[0] = "changed by a lister"
 		again, _ := s.GetVersion(ctx, acme, c.ID, 1)
 		if diff := cmp.Diff(want, again); diff != "" {
 			t.Errorf("version after callers changed their copies (-want +got):\n%s", diff)
