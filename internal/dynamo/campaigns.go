@@ -79,13 +79,10 @@ func unpackDoc(doc []byte, v any, what string) error {
 // --- channel configurations ---
 
 func configItem(t tenant.Tenant, c campaign.ChannelConfig) (map[string]types.AttributeValue, error) {
-	item, err := aggregate(tenantPK(t, skConfig, c.ID), skConfig, c)
+	item, err := attributevalue.MarshalMap(toConfigRecord(t, c))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("encode channel configuration %s: %w", c.ID, err)
 	}
-	item[attrG1PK] = &types.AttributeValueMemberS{Value: listPK(t, "CHCFGS")}
-	item[attrG1SK] = &types.AttributeValueMemberS{Value: listSK(c.CreatedAt, c.ID)}
-	item["nameKey"] = &types.AttributeValueMemberS{Value: strings.ToLower(c.Name)}
 	return item, nil
 }
 
@@ -100,12 +97,11 @@ func (s *Store) CreateConfig(ctx context.Context, t tenant.Tenant, c campaign.Ch
 
 // GetConfig implements campaign.Store.
 func (s *Store) GetConfig(ctx context.Context, t tenant.Tenant, id string) (campaign.ChannelConfig, error) {
-	var c campaign.ChannelConfig
 	item, err := s.get(ctx, tenantPK(t, skConfig, id), skConfig, fmt.Sprintf("channel configuration %q", id))
 	if err != nil {
-		return c, err
+		return campaign.ChannelConfig{}, err
 	}
-	return c, decodeAggregate(item, &c)
+	return decodeConfig(item)
 }
 
 // UpdateConfig implements campaign.Store: the authored attributes are
@@ -118,7 +114,7 @@ func (s *Store) UpdateConfig(ctx context.Context, t tenant.Tenant, c campaign.Ch
 	var upd expression.UpdateBuilder
 	for name, v := range item {
 		switch name {
-		case attrPK, attrSK, attrG1PK, attrG1SK, "id", "channel", "category", "createdAt":
+		case attrPK, attrSK, attrG1PK, attrG1SK, "id", "channel", "category", "createdAt", "usedBy", "useSeq":
 			continue
 		}
 		upd = upd.Set(expression.Name(name), expression.Value(v))
@@ -158,11 +154,7 @@ func (s *Store) DeleteConfig(ctx context.Context, t tenant.Tenant, id string, pr
 	if err != nil {
 		return err
 	}
-	var use struct {
-		Revision int      `dynamodbav:"revision"`
-		UsedBy   []string `dynamodbav:"usedBy,stringset"`
-		UseSeq   int      `dynamodbav:"useSeq"`
-	}
+	var use configRecord
 	if err := attributevalue.UnmarshalMap(item, &use); err != nil {
 		return fmt.Errorf("decode configuration usage: %w", err)
 	}
@@ -213,9 +205,9 @@ func (s *Store) ListConfigs(ctx context.Context, t tenant.Tenant, f campaign.Lis
 	}
 	out := campaign.Page[campaign.ChannelConfig]{Items: []campaign.ChannelConfig{}, Next: next}
 	for _, item := range items {
-		var c campaign.ChannelConfig
-		if err := decodeAggregate(item, &c); err != nil {
-			return out, fmt.Errorf("decode configuration: %w", err)
+		c, err := decodeConfig(item)
+		if err != nil {
+			return out, err
 		}
 		out.Items = append(out.Items, c)
 	}
@@ -224,51 +216,24 @@ func (s *Store) ListConfigs(ctx context.Context, t tenant.Tenant, f campaign.Lis
 
 // --- campaigns ---
 
-// campaignItem stores a campaign: the attributes lists, filters and
-// conditions need, and the whole campaign as a gzipped JSON document.
-type campaignItem struct {
-	PK           string   `dynamodbav:"pk"`
-	SK           string   `dynamodbav:"sk"`
-	G1PK         string   `dynamodbav:"gsi1pk"`
-	G1SK         string   `dynamodbav:"gsi1sk"`
-	ID           string   `dynamodbav:"id"`
-	Name         string   `dynamodbav:"name"`
-	NameKey      string   `dynamodbav:"nameKey"`
-	Tags         []string `dynamodbav:"tags,omitempty"`
-	Type         string   `dynamodbav:"type"`
-	Channel      string   `dynamodbav:"channel"`
-	Status       string   `dynamodbav:"status"`
-	LiveVersion  int      `dynamodbav:"liveVersion"`
-	DraftPending bool     `dynamodbav:"draftPending"`
-	Revision     int      `dynamodbav:"revision"`
-	CreatedAt    string   `dynamodbav:"createdAt"`
-	UpdatedAt    string   `dynamodbav:"updatedAt"`
-	ExpiresAt    int64    `dynamodbav:"expiresAt,omitempty"`
-	Doc          []byte   `dynamodbav:"doc,omitempty"`
-}
-
 func toCampaignItem(t tenant.Tenant, c campaign.Campaign) (map[string]types.AttributeValue, error) {
-	doc, err := packDoc(c, "campaign "+c.ID)
+	r, err := toCampaignRecord(t, c)
 	if err != nil {
 		return nil, err
 	}
-	ci := campaignItem{PK: tenantPK(t, skCampaign, c.ID), SK: skCampaign, G1PK: listPK(t, "CAMPS"), G1SK: listSK(c.CreatedAt, c.ID),
-		ID: c.ID, Name: c.Name, NameKey: strings.ToLower(c.Name), Tags: c.Tags, Type: string(c.Type), Channel: string(c.Channel),
-		Status: string(c.Status), LiveVersion: c.LiveVersion, DraftPending: c.DraftPending, Revision: c.Revision,
-		CreatedAt: c.CreatedAt.UTC().Format(time.RFC3339Nano), UpdatedAt: c.UpdatedAt.UTC().Format(time.RFC3339Nano), Doc: doc}
-	if c.ExpiresAt != nil {
-		ci.ExpiresAt = c.ExpiresAt.Unix()
+	item, err := attributevalue.MarshalMap(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode campaign %s: %w", c.ID, err)
 	}
-	return attributevalue.MarshalMap(ci)
+	return item, nil
 }
 
 func fromCampaignItem(item map[string]types.AttributeValue) (campaign.Campaign, error) {
-	var ci campaignItem
-	var c campaign.Campaign
-	if err := attributevalue.UnmarshalMap(item, &ci); err != nil {
-		return c, fmt.Errorf("decode campaign: %w", err)
+	var r campaignRecord
+	if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+		return campaign.Campaign{}, fmt.Errorf("decode campaign: %w", err)
 	}
-	return c, unpackDoc(ci.Doc, &c, "campaign")
+	return fromCampaignRecord(r)
 }
 
 // CreateCampaign implements campaign.Store.
@@ -289,39 +254,22 @@ func (s *Store) GetCampaign(ctx context.Context, t tenant.Tenant, id string) (ca
 	return fromCampaignItem(item)
 }
 
-// versionItem stores a version: its list summary and the whole version as
-// a gzipped JSON document.
-type versionItem struct {
-	PK        string                  `dynamodbav:"pk"`
-	SK        string                  `dynamodbav:"sk"`
-	Number    int                     `dynamodbav:"number"`
-	Summary   campaign.VersionSummary `dynamodbav:"summary"`
-	ExpiresAt int64                   `dynamodbav:"expiresAt,omitempty"`
-	Doc       []byte                  `dynamodbav:"doc"`
-}
-
-var summaryEnc = attributevalue.NewEncoder(func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
-
 // Activate implements campaign.Store: the version is created (never
 // overwritten), the campaign replaced only if its revision is still
 // prevRevision, and the configuration's usage recorded (it must still
 // exist), in one transaction.
 func (s *Store) Activate(ctx context.Context, t tenant.Tenant, c campaign.Campaign, v campaign.Version, prevRevision int) error {
-	pk := tenantPK(t, skCampaign, c.ID)
 	citem, err := toCampaignItem(t, c)
 	if err != nil {
 		return err
 	}
-	doc, err := packDoc(v, fmt.Sprintf("campaign %s version %d", c.ID, v.Number))
+	vr, err := toVersionRecord(t, c.ID, v)
 	if err != nil {
 		return err
 	}
-	vitem, err := attributevalue.MarshalMap(versionItem{PK: pk, SK: versionSK(v.Number), Number: v.Number, Doc: doc})
+	vitem, err := attributevalue.MarshalMap(vr)
 	if err != nil {
-		return err
-	}
-	if vitem["summary"], err = summaryEnc.Encode(v.Summarize()); err != nil {
-		return err
+		return fmt.Errorf("encode campaign %s version %d: %w", c.ID, v.Number, err)
 	}
 	cond, err := expression.NewBuilder().WithCondition(
 		expression.Name("revision").Equal(expression.Value(prevRevision))).Build()
@@ -374,16 +322,15 @@ func txFailedAt(err error) map[int]bool {
 
 // GetVersion implements campaign.Store.
 func (s *Store) GetVersion(ctx context.Context, t tenant.Tenant, campaignID string, number int) (campaign.Version, error) {
-	var v campaign.Version
 	item, err := s.get(ctx, tenantPK(t, skCampaign, campaignID), versionSK(number), fmt.Sprintf("campaign %q version %d", campaignID, number))
 	if err != nil {
-		return v, err
+		return campaign.Version{}, err
 	}
-	var vi versionItem
-	if err := attributevalue.UnmarshalMap(item, &vi); err != nil {
-		return v, fmt.Errorf("decode version: %w", err)
+	var r versionRecord
+	if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+		return campaign.Version{}, fmt.Errorf("decode version: %w", err)
 	}
-	return v, unpackDoc(vi.Doc, &v, "version")
+	return fromVersionRecord(r)
 }
 
 // UpdateCampaign implements campaign.Store.
@@ -460,15 +407,11 @@ func (s *Store) ListCampaigns(ctx context.Context, t tenant.Tenant, f campaign.L
 	}
 	out := campaign.Page[campaign.Summary]{Items: []campaign.Summary{}, Next: next}
 	for _, item := range items {
-		var ci campaignItem
-		if err := attributevalue.UnmarshalMap(item, &ci); err != nil {
+		var r campaignRecord
+		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
 			return out, fmt.Errorf("decode campaign summary: %w", err)
 		}
-		created, _ := time.Parse(time.RFC3339Nano, ci.CreatedAt)
-		updated, _ := time.Parse(time.RFC3339Nano, ci.UpdatedAt)
-		out.Items = append(out.Items, campaign.Summary{ID: ci.ID, Name: ci.Name, Tags: ci.Tags, Type: campaign.Type(ci.Type),
-			Channel: campaign.Channel(ci.Channel), Status: campaign.Status(ci.Status), LiveVersion: ci.LiveVersion,
-			DraftPending: ci.DraftPending, Revision: ci.Revision, CreatedAt: created, UpdatedAt: updated})
+		out.Items = append(out.Items, summaryFromRecord(r))
 	}
 	return out, nil
 }
@@ -569,11 +512,11 @@ func (s *Store) ListVersions(ctx context.Context, t tenant.Tenant, campaignID st
 	}
 	page := campaign.Page[campaign.VersionSummary]{Items: []campaign.VersionSummary{}}
 	for _, item := range out.Items {
-		var vs campaign.VersionSummary
-		if err := jsonDec.Decode(item["summary"], &vs); err != nil {
+		var r versionSummaryRecord
+		if err := attributevalue.Unmarshal(item["summary"], &r); err != nil {
 			return page, fmt.Errorf("decode version summary: %w", err)
 		}
-		page.Items = append(page.Items, vs)
+		page.Items = append(page.Items, fromVersionSummaryRecord(r))
 	}
 	if out.LastEvaluatedKey != nil && len(out.Items) > 0 {
 		page.Next = base64.RawURLEncoding.EncodeToString([]byte(str(out.Items[len(out.Items)-1], attrSK)))

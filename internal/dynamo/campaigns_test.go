@@ -12,7 +12,12 @@ import (
 
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/storetest"
 )
+
+func TestCampaignStoreContract(t *testing.T) {
+	storetest.Campaigns(t, func(t *testing.T) campaign.Store { return newStore(t) })
+}
 
 // The campaign service on the DynamoDB store: the contract the memory
 // fake mirrors, checked against moto.

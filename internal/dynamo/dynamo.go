@@ -72,9 +72,16 @@
 //
 // Campaigns and versions are stored as gzipped JSON documents (doc) beside
 // the attributes lists and conditions need: an email's HTML may be 500 KB
-// and an item at most 400 KB. Configurations and profiles are stored in
-// their JSON shape beside the key attributes; ledger and idempotency items
-// have storage structs of their own. DynamoDB's
+// and an item at most 400 KB. Configurations and profiles are stored as
+// attributes beside the key attributes. Each of these has a storage record
+// of its own (campaignrecords.go, profilerecords.go), whose tags are the
+// stored names, converted to and from the domain type field by field: a
+// change to an API type's JSON never changes what is stored, and
+// testdata holds items as they are stored, which must keep reading.
+// Ledger, execution, idempotency and suppression items have storage
+// structs too; audiences and campaign schedules are still stored in their
+// domain types' JSON shape, and audience executions and recurrences keep
+// theirs as a JSON doc. DynamoDB's
 // ConditionalCheckFailedException never leaves this package: it becomes a
 // derrors.Conflict or derrors.Precondition.
 package dynamo

@@ -9,9 +9,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go"
 
+	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/dynamo"
+	"github.com/heraldhq/herald/internal/storetest"
 )
+
+func TestKeyStoreContract(t *testing.T) {
+	storetest.Keys(t, func(t *testing.T) auth.KeyStore { return newStore(t) })
+}
 
 // strictAPI stands for DynamoDB where moto is lenient: it counts calls
 // and fails them all, as DynamoDB fails a read whose key is over its

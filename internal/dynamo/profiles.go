@@ -71,7 +71,7 @@ func (s *Store) Put(ctx context.Context, t tenant.Tenant, p profile.Profile) err
 // stored version p replaces (nil: p must be new); a concurrent change
 // returns errChanged, an identity of another profile derrors.Conflict.
 func (s *Store) write(ctx context.Context, t tenant.Tenant, p profile.Profile, prev *profile.Profile) error {
-	item, err := aggregate(profilePK(t, p.Identity()), skProfile, p)
+	item, err := profileItem(t, p)
 	if err != nil {
 		return err
 	}
@@ -149,12 +149,11 @@ func (s *Store) write(ctx context.Context, t tenant.Tenant, p profile.Profile, p
 
 // primary reads the profile whose primary identity is id (no aliases).
 func (s *Store) primary(ctx context.Context, t tenant.Tenant, id profile.Identity) (profile.Profile, error) {
-	var p profile.Profile
 	item, err := s.get(ctx, profilePK(t, id), skProfile, "profile")
 	if err != nil {
-		return p, err
+		return profile.Profile{}, err
 	}
-	return p, decodeAggregate(item, &p)
+	return decodeProfile(item)
 }
 
 // Get implements profile.Store: one Query on the identity's partition
@@ -171,8 +170,7 @@ func (s *Store) Get(ctx context.Context, t tenant.Tenant, id profile.Identity) (
 	}
 	for _, item := range out.Items {
 		if str(item, attrSK) == skProfile {
-			var p profile.Profile
-			return p, decodeAggregate(item, &p)
+			return decodeProfile(item)
 		}
 	}
 	for _, item := range out.Items {
@@ -255,9 +253,9 @@ func (s *Store) profilesByPrimary(ctx context.Context, t tenant.Tenant, ids []pr
 	}
 	out := make(map[profile.Identity]profile.Profile, len(items))
 	for _, item := range items {
-		var p profile.Profile
-		if err := decodeAggregate(item, &p); err != nil {
-			return nil, fmt.Errorf("decode profile: %w", err)
+		p, err := decodeProfile(item)
+		if err != nil {
+			return nil, err
 		}
 		out[p.Identity()] = p
 	}
@@ -361,8 +359,7 @@ func (s *Store) PutBatch(ctx context.Context, t tenant.Tenant, ps []profile.Prof
 			aliased[pk] = true
 			continue
 		}
-		var p profile.Profile
-		if err := decodeAggregate(item, &p); err == nil {
+		if p, err := decodeProfile(item); err == nil {
 			olds[pk] = p
 		}
 	}
@@ -383,7 +380,7 @@ func (s *Store) PutBatch(ctx context.Context, t tenant.Tenant, ps []profile.Prof
 		chunk := simple[start:min(start+25, len(simple))]
 		reqs := make([]types.WriteRequest, 0, len(chunk))
 		for _, i := range chunk {
-			item, err := aggregate(profilePK(t, ps[i].Identity()), skProfile, ps[i])
+			item, err := profileItem(t, ps[i])
 			if err != nil {
 				errs[i] = err
 				continue
@@ -414,7 +411,7 @@ func (s *Store) PutBatch(ctx context.Context, t tenant.Tenant, ps []profile.Prof
 
 // putOne writes a profile item as PutBatch's batch does, alone.
 func (s *Store) putOne(ctx context.Context, t tenant.Tenant, p profile.Profile) error {
-	item, err := aggregate(profilePK(t, p.Identity()), skProfile, p)
+	item, err := profileItem(t, p)
 	if err != nil {
 		return err
 	}

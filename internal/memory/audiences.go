@@ -79,21 +79,50 @@ func (s *Store) GetAudience(_ context.Context, t tenant.Tenant, id string) (audi
 	return a, nil
 }
 
+// Cursors are the last sort key read, base64url, as in DynamoDB: "AUD#"
+// and an audience id for the audience list, "M#" and a member key for
+// members, so neither list takes the other's.
+const (
+	audienceCursor = "AUD#"
+	memberCursor   = "M#"
+)
+
+// after decodes cursor, which must carry prefix; "" starts the list.
+func after(cursor, prefix string) (string, error) {
+	if cursor == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	rest, ok := strings.CutPrefix(string(b), prefix)
+	if err != nil || !ok {
+		return "", derrors.Validation(derrors.FieldError{Field: "cursor", Message: "is not a cursor this API returned"})
+	}
+	return rest, nil
+}
+
+func cursorAt(prefix, last string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(prefix + last))
+}
+
 // ListAudiences implements audience.Store.
 func (s *Store) ListAudiences(_ context.Context, t tenant.Tenant, cursor string, limit int) ([]audience.Audience, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	from, err := after(cursor, audienceCursor)
+	if err != nil {
+		return nil, "", err
+	}
 	prefix := k(t) + "#"
 	var ids []string
 	for key, a := range s.ad().audiences {
-		if strings.HasPrefix(key, prefix) && a.ID > cursor {
+		if strings.HasPrefix(key, prefix) && a.ID > from {
 			ids = append(ids, a.ID)
 		}
 	}
 	slices.Sort(ids)
 	next := ""
 	if len(ids) > limit {
-		ids, next = ids[:limit], ids[limit-1]
+		ids, next = ids[:limit], cursorAt(audienceCursor, ids[limit-1])
 	}
 	out := make([]audience.Audience, len(ids))
 	for i, id := range ids {
@@ -153,6 +182,10 @@ func (s *Store) changeMembers(t tenant.Tenant, id string, ms []audience.Member, 
 	} else {
 		a.MemberCount -= int64(n)
 	}
+	if n > 0 {
+		// As in DynamoDB, a change stamps the audience with the time.
+		a.UpdatedAt = time.Now().UTC()
+	}
 	d.audiences[k(t, id)] = a
 	return n, nil
 }
@@ -161,9 +194,15 @@ func (s *Store) changeMembers(t tenant.Tenant, id string, ms []audience.Member, 
 func (s *Store) Members(_ context.Context, t tenant.Tenant, id, cursor string, limit int) (audience.Page, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	from, err := after(cursor, memberCursor)
+	if err != nil {
+		return audience.Page{}, err
+	}
 	l, ok := s.ad().members[k(t, id)]
 	if !ok {
-		return audience.Page{}, notFound(fmt.Sprintf("audience %q", id))
+		// As in DynamoDB: an unknown (or deleted) audience has no
+		// members; callers ask GetAudience whether it exists.
+		return audience.Page{Members: []audience.Member{}}, nil
 	}
 	if l.dirty {
 		l.sorted = l.sorted[:0]
@@ -173,16 +212,8 @@ func (s *Store) Members(_ context.Context, t tenant.Tenant, id, cursor string, l
 		slices.Sort(l.sorted)
 		l.dirty = false
 	}
-	after := ""
-	if cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil {
-			return audience.Page{}, derrors.Validation(derrors.FieldError{Field: "cursor", Message: "is not a cursor this API returned"})
-		}
-		after = string(b)
-	}
-	i := sort.SearchStrings(l.sorted, after)
-	if i < len(l.sorted) && l.sorted[i] == after {
+	i := sort.SearchStrings(l.sorted, from)
+	if i < len(l.sorted) && l.sorted[i] == from {
 		i++
 	}
 	end := min(i+limit, len(l.sorted))
@@ -192,7 +223,7 @@ func (s *Store) Members(_ context.Context, t tenant.Tenant, id, cursor string, l
 		p.Members = append(p.Members, audience.Member{Namespace: ns, ID: uid})
 	}
 	if end < len(l.sorted) {
-		p.Next = base64.RawURLEncoding.EncodeToString([]byte(l.sorted[end-1]))
+		p.Next = cursorAt(memberCursor, l.sorted[end-1])
 	}
 	return p, nil
 }
