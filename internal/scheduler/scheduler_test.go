@@ -20,7 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/infra/motoserver"
-	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/scheduler"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -124,11 +124,11 @@ var acme = tenant.Tenant{Org: "acme", Sandbox: "prod"}
 func TestCreateScheduleStoresWhatHeraldAsksFor(t *testing.T) {
 	tests := []struct {
 		name     string
-		schedule execution.Schedule
+		schedule schedule.Schedule
 		want     func(group string) stored
 	}{
 		{"a one-time schedule keeps its zone and is deleted after it fires",
-			execution.Schedule{Name: execution.ScheduleName(acme, execution.KindExecution, "exec-1"),
+			schedule.Schedule{Name: schedule.Name(acme, schedule.KindExecution, "exec-1"),
 				Expression: "at(2026-12-24T18:00:00)", TimeZone: "Europe/Paris", OneTime: true,
 				Input: []byte(`{"kind":"execution","org":"acme","sandbox":"prod","id":"exec-1"}`)},
 			func(group string) stored {
@@ -140,7 +140,7 @@ func TestCreateScheduleStoresWhatHeraldAsksFor(t *testing.T) {
 		// moto stores no ActionAfterCompletion when none is sent (AWS
 		// would answer NONE); either way the schedule is not DELETE.
 		{"a recurring schedule without a zone is read in UTC and kept after it fires",
-			execution.Schedule{Name: execution.ScheduleName(acme, execution.KindRecurrence, "camp-1"),
+			schedule.Schedule{Name: schedule.Name(acme, schedule.KindRecurrence, "camp-1"),
 				Expression: "cron(0 9 ? * MON *)",
 				Input:      []byte(`{"kind":"recurrence","scheduledTime":"<aws.scheduler.scheduled-time>"}`)},
 			func(group string) stored {
@@ -150,7 +150,7 @@ func TestCreateScheduleStoresWhatHeraldAsksFor(t *testing.T) {
 					DeadLetterARN: cfg.DeadLetterARN, MaxRetryAttempts: 10, MaxEventAgeSeconds: 3600}
 			}},
 		{"a rate schedule in a zone is stored as given",
-			execution.Schedule{Name: "h-continue-1", Expression: "rate(5 minutes)", TimeZone: "America/New_York",
+			schedule.Schedule{Name: "h-continue-1", Expression: "rate(5 minutes)", TimeZone: "America/New_York",
 				Input: []byte(`{"kind":"continue"}`)},
 			func(group string) stored {
 				return stored{Group: group, Expression: "rate(5 minutes)", TimeZone: "America/New_York", State: "ENABLED",
@@ -182,14 +182,14 @@ func TestCreateScheduleStoresWhatHeraldAsksFor(t *testing.T) {
 func TestCreatingAScheduleAgainKeepsTheFirst(t *testing.T) {
 	ctx := context.Background()
 	c, sdk, group := newClient(t)
-	name := execution.ScheduleName(acme, execution.KindCampaignStart, "camp-1")
-	first := execution.Schedule{Name: name, Expression: "at(2026-12-01T09:00:00)", Input: []byte(`{"try":1}`), OneTime: true}
+	name := schedule.Name(acme, schedule.KindCampaignStart, "camp-1")
+	first := schedule.Schedule{Name: name, Expression: "at(2026-12-01T09:00:00)", Input: []byte(`{"try":1}`), OneTime: true}
 	if err := c.CreateSchedule(ctx, first); err != nil {
 		t.Fatalf("first CreateSchedule: %v", err)
 	}
 	// A retried create has the same deterministic name: the schedule is
 	// the one the earlier try made, and it is not an error.
-	retry := execution.Schedule{Name: name, Expression: "at(2026-12-02T09:00:00)", TimeZone: "Asia/Tokyo", Input: []byte(`{"try":2}`)}
+	retry := schedule.Schedule{Name: name, Expression: "at(2026-12-02T09:00:00)", TimeZone: "Asia/Tokyo", Input: []byte(`{"try":2}`)}
 	if err := c.CreateSchedule(ctx, retry); err != nil {
 		t.Fatalf("CreateSchedule(existing name) error = %v, want none", err)
 	}
@@ -208,10 +208,10 @@ func TestCreatingAScheduleAgainKeepsTheFirst(t *testing.T) {
 func TestDeleteSchedule(t *testing.T) {
 	ctx := context.Background()
 	c, sdk, group := newClient(t)
-	start := execution.ScheduleName(acme, execution.KindCampaignStart, "camp-1")
-	end := execution.ScheduleName(acme, execution.KindCampaignEnd, "camp-1")
+	start := schedule.Name(acme, schedule.KindCampaignStart, "camp-1")
+	end := schedule.Name(acme, schedule.KindCampaignEnd, "camp-1")
 	for _, name := range []string{start, end} {
-		if err := c.CreateSchedule(ctx, execution.Schedule{Name: name, Expression: "at(2026-12-01T09:00:00)", Input: []byte(`{}`), OneTime: true}); err != nil {
+		if err := c.CreateSchedule(ctx, schedule.Schedule{Name: name, Expression: "at(2026-12-01T09:00:00)", Input: []byte(`{}`), OneTime: true}); err != nil {
 			t.Fatalf("CreateSchedule(%s): %v", name, err)
 		}
 	}
@@ -254,10 +254,10 @@ func TestOtherFailuresAreReturned(t *testing.T) {
 		prefix string
 	}{
 		{"a refused create names the schedule", 400, "ValidationException", func(c *scheduler.Client) error {
-			return c.CreateSchedule(context.Background(), execution.Schedule{Name: "h-1", Expression: "at(bad)", Input: []byte(`{}`)})
+			return c.CreateSchedule(context.Background(), schedule.Schedule{Name: "h-1", Expression: "at(bad)", Input: []byte(`{}`)})
 		}, "create schedule h-1: "},
 		{"a create without permission names the schedule", 403, "AccessDeniedException", func(c *scheduler.Client) error {
-			return c.CreateSchedule(context.Background(), execution.Schedule{Name: "h-2", Expression: "rate(1 hour)", Input: []byte(`{}`)})
+			return c.CreateSchedule(context.Background(), schedule.Schedule{Name: "h-2", Expression: "rate(1 hour)", Input: []byte(`{}`)})
 		}, "create schedule h-2: "},
 		{"a refused delete names the schedule", 400, "ValidationException", func(c *scheduler.Client) error {
 			return c.DeleteSchedule(context.Background(), "h-3")
