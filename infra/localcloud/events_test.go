@@ -27,8 +27,10 @@ type fixtureCase struct {
 	// sends is how many emails moto must have recorded afterwards.
 	sends int
 	// event: invoke the function as EventBridge or Scheduler does (raw
-	// JSON), not through its HTTP route.
-	event bool
+	// JSON), not through its HTTP route; result is what its JSON answer
+	// must contain.
+	event  bool
+	result string
 }
 
 // fixtures lists every file of events/; a file missing here fails the test.
@@ -43,7 +45,14 @@ var fixtures = map[string]fixtureCase{
 	"manage.unknown-field.json":        {function: "ManageFunction", status: 400},
 	"dispatch.one-recipient.json":      {function: "DispatchFunction", failed: nil, sends: 1},
 	"dispatch.poison.json":             {function: "DispatchFunction", failed: []string{"2e1424d4-f796-459a-8184-9c92662be6da"}},
-	"trigger.eventbridge-unitary.json": {function: "TriggerFunction", event: true, sends: 1},
+	"trigger.eventbridge-unitary.json": {function: "TriggerFunction", event: true, result: `"executionId"`, sends: 1},
+	// EventBridge Scheduler hands the Trigger function the body itself.
+	"trigger.scheduler-unitary.json": {function: "TriggerFunction", event: true, result: `"executionId"`, sends: 1},
+	// The Scheduler function: a campaign start for a campaign already
+	// live, and a firing of a deleted recurrence, have nothing to do: no
+	// error (EventBridge Scheduler would retry one), nothing sent.
+	"scheduler.campaign-start-nothing-to-do.json": {function: "SchedulerFunction", event: true, result: "null"},
+	"scheduler.recurrence-deleted.json":           {function: "SchedulerFunction", event: true, result: "null"},
 	// A job in the dead-letter queue: its recipient is closed
 	// (failed:retries_exhausted), nothing is sent, the job is parked.
 	"deadletter.closes-and-parks.json": {function: "DeadLetterFunction", failed: nil, sends: 0},
@@ -101,8 +110,8 @@ func TestEveryEventFixtureRunsThroughItsHandler(t *testing.T) {
 					t.Fatalf("handler error: %v", err)
 				}
 				out, _ := json.Marshal(res)
-				if !strings.Contains(string(out), `"executionId"`) {
-					t.Errorf("result %s, want an execution response", out)
+				if !strings.Contains(string(out), tc.result) {
+					t.Errorf("result %s, want it to hold %s", out, tc.result)
 				}
 			case c.Handlers.Authorizers[tc.function] != nil:
 				var ev events.APIGatewayV2CustomAuthorizerV2Request

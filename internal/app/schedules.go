@@ -12,7 +12,6 @@ import (
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/eventapi"
 	"github.com/heraldhq/herald/internal/execution"
-	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/scheduler"
@@ -93,11 +92,11 @@ func (a *App) SchedulerHandler() (func(context.Context, schedule.Input) error, e
 
 // TriggerEventHandler returns the Trigger function's Lambda entry point:
 // HTTP API requests, EventBridge events and Scheduler inputs.
-func (a *App) TriggerEventHandler() (httpapi.EventHandler, error) {
+func (a *App) TriggerEventHandler() (eventapi.TriggerHandler, error) {
 	h, err := a.TriggerHandler()
 	if err != nil {
 		return nil, err
 	}
 	ev := tenant.Tenant{Org: a.cfg.EventOrg, Sandbox: a.cfg.EventSandbox}
-	return httpapi.TriggerEvents(h, a.unitary(), a.Audiences(), ev, a.log), nil
+	return eventapi.Trigger(h, a.unitary(), a.Audiences(), ev, a.log), nil
 }

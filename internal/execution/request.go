@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/push"
+	"github.com/heraldhq/herald/internal/strictjson"
 )
 
 // Limits of the unitary execution API.
@@ -62,6 +63,23 @@ type PushInfo struct {
 	AppID    string `json:"appID,omitempty"`
 	Platform string `json:"platform,omitempty"`
 	Token    string `json:"token,omitempty"`
+}
+
+// DecodeUnitary decodes a unitary execution body the way every entry
+// reads it (the REST route, EventBridge events, Scheduler inputs): member
+// names are case-sensitive, unknown members are ignored as AJO ignores
+// them, and every wrong value is named by its path. It does not validate.
+func DecodeUnitary(body []byte) (UnitaryRequest, error) {
+	var req UnitaryRequest
+	err := strictjson.DecodeIgnoringUnknown(body, &req)
+	return req, err
+}
+
+// DecodeAudience is DecodeUnitary for an audience execution body.
+func DecodeAudience(body []byte) (AudienceRequest, error) {
+	var req AudienceRequest
+	err := strictjson.DecodeIgnoringUnknown(body, &req)
+	return req, err
 }
 
 // Validate checks the request against the contract and Herald's limits.

@@ -59,8 +59,8 @@ func audienceExecutionRoutes(aud *execution.Audiences) map[string]route {
 // error report (the router has scanned the names already in case the body
 // does not decode).
 func decodeAudienceRequest(body []byte, report map[string]string) (execution.AudienceRequest, error) {
-	var req execution.AudienceRequest
-	if err := decodeJSON(body, &req, false); err != nil {
+	req, err := execution.DecodeAudience(body)
+	if err != nil {
 		return req, err
 	}
 	report["requestId"] = req.RequestID

@@ -22,7 +22,7 @@ func audienceRoutes(d ManageDeps) map[string]route {
 		"POST /audiences": {scopes: manageScopes, maxBody: maxManageBody,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				var in audience.Input
-				if err := decodeJSON(r.body, &in, true); err != nil {
+				if err := decodeJSON(r.body, &in); err != nil {
 					return 0, nil, err
 				}
 				out, err := a.Create(ctx, r.tenant(), in)
@@ -52,7 +52,7 @@ func audienceRoutes(d ManageDeps) map[string]route {
 		"POST /audiences/{id}/members": {scopes: manageScopes, maxBody: maxMembersBody,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				var in audience.MembersInput
-				if err := decodeJSON(r.body, &in, true); err != nil {
+				if err := decodeJSON(r.body, &in); err != nil {
 					return 0, nil, err
 				}
 				out, err := a.AddMembers(ctx, r.tenant(), r.param("id"), in)
@@ -61,7 +61,7 @@ func audienceRoutes(d ManageDeps) map[string]route {
 		"DELETE /audiences/{id}/members": {scopes: manageScopes, maxBody: maxMembersBody,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				var in audience.MembersInput
-				if err := decodeJSON(r.body, &in, true); err != nil {
+				if err := decodeJSON(r.body, &in); err != nil {
 					return 0, nil, err
 				}
 				out, err := a.RemoveMembers(ctx, r.tenant(), r.param("id"), in)

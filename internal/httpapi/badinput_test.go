@@ -13,8 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/eventapi"
 	"github.com/heraldhq/herald/internal/execution"
-	"github.com/heraldhq/herald/internal/httpapi"
 )
 
 // badInput is a refused request: its status, the fields the error names,
@@ -222,7 +222,7 @@ func TestEventBodiesWithBadTextAreRefused(t *testing.T) {
 	f := newTriggerFixture(t)
 	svc := &execution.Service{Store: f.store, Campaigns: f.store, Profiles: f.store, Queue: f.queue, Now: func() time.Time { return now }}
 	aud := &execution.Audiences{Records: f.store, Executions: f.store, Campaigns: f.store, Members: f.store, Pacer: f.store, Queue: f.queue, Now: func() time.Time { return now }}
-	handler := httpapi.TriggerEvents(f.trigger, svc, aud, acme, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	handler := eventapi.Trigger(f.trigger, svc, aud, acme, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	detail := `{"requestId":"ev-1","campaignId":"` + f.live + `","recipients":[{"type":"external","namespace":"email","userId":"a@example.com",` +
 		`"channelData":{"emailAddress":"f\udcffz@example.com"}}]}`
 	stored, queued := f.store.Fingerprint(), f.queue.Fingerprint()

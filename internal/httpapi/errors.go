@@ -66,6 +66,12 @@ const ErrorTypeBase = "urn:herald:error:"
 // errorResponse maps err to a response. Unknown errors become a generic
 // 500, logged once here with the request id; known ones are not logged
 // (their details may name userIds).
+// ErrorReply is the response an error gets, in the documented error shape
+// (for the entries that answer outside HTTP, such as EventBridge events).
+func ErrorReply(ctx context.Context, log *slog.Logger, requestID string, err error) events.APIGatewayV2HTTPResponse {
+	return errorResponse(ctx, log, requestID, err, nil)
+}
+
 func errorResponse(ctx context.Context, log *slog.Logger, requestID string, err error, extra map[string]string) events.APIGatewayV2HTTPResponse {
 	kind := derrors.KindOf(err)
 	k := errorKinds[kind]
@@ -105,12 +111,7 @@ func jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
 	}
 }
 
-// decodeJSON decodes a body with the one decoder (strictjson): strict
-// refuses unknown fields (management bodies); the execution API ignores
-// them, as AJO does.
-func decodeJSON(body []byte, v any, strict bool) error {
-	if strict {
-		return strictjson.Decode(body, v)
-	}
-	return strictjson.DecodeIgnoringUnknown(body, v)
-}
+// decodeJSON decodes a management body with the one decoder (strictjson),
+// refusing unknown fields; the execution API's bodies are decoded by
+// execution.DecodeUnitary and DecodeAudience, which ignore them.
+func decodeJSON(body []byte, v any) error { return strictjson.Decode(body, v) }

@@ -23,7 +23,7 @@ func profileRoutes(d ManageDeps) map[string]route {
 		"PUT /profiles/{namespace}/{id}": {scopes: manageScopes, maxBody: maxManageBody,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				var in profile.Input
-				if err := decodeJSON(r.body, &in, true); err != nil {
+				if err := decodeJSON(r.body, &in); err != nil {
 					return 0, nil, err
 				}
 				p, err := d.Profiles.Upsert(ctx, r.tenant(), identity(r), in)
@@ -32,7 +32,7 @@ func profileRoutes(d ManageDeps) map[string]route {
 		"PATCH /profiles/{namespace}/{id}": {scopes: manageScopes, maxBody: maxManageBody,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				var in profile.Patch
-				if err := decodeJSON(r.body, &in, true); err != nil {
+				if err := decodeJSON(r.body, &in); err != nil {
 					return 0, nil, err
 				}
 				p, err := d.Profiles.Patch(ctx, r.tenant(), identity(r), in)
@@ -55,7 +55,7 @@ func profileRoutes(d ManageDeps) map[string]route {
 				var in struct {
 					Profiles []profile.BatchItem `json:"profiles"`
 				}
-				if err := decodeJSON(r.body, &in, true); err != nil {
+				if err := decodeJSON(r.body, &in); err != nil {
 					return 0, nil, err
 				}
 				res, err := d.Profiles.Batch(ctx, r.tenant(), in.Profiles)

@@ -18,7 +18,7 @@ func recurrenceRoutes(d ManageDeps) map[string]route {
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				r.report["campaignId"] = r.param("id")
 				var in recurrence.Input
-				if err := decodeJSON(r.body, &in, true); err != nil {
+				if err := decodeJSON(r.body, &in); err != nil {
 					return 0, nil, err
 				}
 				out, err := rs.Create(ctx, r.tenant(), r.param("id"), in)

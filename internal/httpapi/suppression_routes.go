@@ -36,7 +36,7 @@ func suppressionRoutes(d ManageDeps) map[string]route {
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				var in suppression.Input
 				if len(r.body) > 0 {
-					if err := decodeJSON(r.body, &in, true); err != nil {
+					if err := decodeJSON(r.body, &in); err != nil {
 						return 0, nil, err
 					}
 				}

@@ -20,8 +20,8 @@ func triggerRouter(svc *execution.Service, log *slog.Logger) *router {
 	return &router{log: log, routes: map[string]route{
 		"POST /im/executions/unitary": {scopes: []auth.Scope{auth.ScopeTrigger}, maxBody: execution.MaxBodySize, namesRequest: true,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
-				var req execution.UnitaryRequest
-				if err := decodeJSON(r.body, &req, false); err != nil {
+				req, err := execution.DecodeUnitary(r.body)
+				if err != nil {
 					return 0, nil, err // the report has the names scanned
 				}
 				r.report["requestId"] = req.RequestID
