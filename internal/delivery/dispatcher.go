@@ -3,7 +3,6 @@ package delivery
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -16,13 +15,8 @@ import (
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/profile"
-	"github.com/heraldhq/herald/internal/tenant"
 	"github.com/heraldhq/herald/internal/unsubscribe"
 )
-
-// TagName is the email tag carrying the ledger entry's opaque tag, so an
-// SES event can find the entry even when the message id was lost.
-const TagName = "heraldRecipient"
 
 // ErrRetry marks a job that must be delivered again later: some recipient
 // met a throttle, an unreachable provider, a held channel or an attempt
@@ -429,20 +423,6 @@ func (d *Dispatcher) entry(job Job, key Key) Entry {
 		Tag: Tag(job.Tenant, key), Legacy: job.Ledger < LedgerV2, ClaimedAt: d.now()}
 }
 
-// Tag is the opaque, stable name of a ledger entry: a digest of the
-// tenant and the key, in the characters SES allows in a tag value. It is
-// how counters and provider events refer to an entry without its address.
-func Tag(t tenant.Tenant, k Key) string {
-	sum := sha256.Sum256([]byte(t.Key() + "\x00" + k.ExecutionID + "\x00" + k.Namespace + "\x00" + k.UserID + "\x00" + string(k.Channel) + "\x00" + k.Device))
-	return hex.EncodeToString(sum[:16])
-}
-
-// addressDigest names an address in the ledger without storing it.
-func addressDigest(ch campaign.Channel, addr string) string {
-	sum := sha256.Sum256([]byte(string(ch) + "\x00" + addr))
-	return hex.EncodeToString(sum[:16])
-}
-
 // attempt takes a prepared recipient (or one push device) to its outcome:
 // it records an outcome reached without the provider, or claims the entry,
 // starts the attempt and judges the provider's answer.
@@ -703,10 +683,4 @@ func token() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// deviceKey names a device in the ledger without storing its token.
-func deviceKey(appID, token string) string {
-	sum := sha256.Sum256([]byte(appID + "\x00" + token))
-	return hex.EncodeToString(sum[:8])
 }
