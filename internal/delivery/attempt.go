@@ -1,0 +1,312 @@
+package delivery
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/profile"
+)
+
+// deliver takes one recipient to its outcomes: one for email and SMS, one
+// per device for push. A non-nil error means the recipient must be
+// retried.
+func (d *Dispatcher) deliver(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) ([]Outcome, error) {
+	key := Key{ExecutionID: job.ExecutionID, Namespace: r.Namespace, UserID: r.UserID, Channel: cv.version.Channel}
+	if d.ending(ctx) {
+		return nil, retryAfter(time.Second, logsafe.Text("the invocation is ending"))
+	}
+	if cv.version.Channel == campaign.Push && !noProfile(job, cv, r, p) {
+		return d.deliverPush(ctx, job, cv, cfg, key, r, p)
+	}
+	var prep prepared
+	var err error
+	switch {
+	case noProfile(job, cv, r, p):
+		prep.outcome = ExcludedNoProfile
+	case cv.version.Channel == campaign.SMS:
+		prep, err = d.prepareSMS(ctx, job, cv, cfg, r, p)
+	default:
+		prep, err = d.prepareEmail(ctx, job, cv, cfg, r, p)
+	}
+	if err != nil {
+		return nil, d.recipientFailed(ctx, job, key, err)
+	}
+	o, err := d.attempt(ctx, job, key, prep)
+	if err != nil {
+		return nil, err
+	}
+	rctx, cancel := recordContext(ctx)
+	defer cancel()
+	if err := d.tally(rctx, job, key, o); err != nil {
+		return nil, err
+	}
+	d.checkpoint(CheckpointFinished, key)
+	return []Outcome{o}, nil
+}
+
+// recipientFailed handles a recipient that could not be prepared (the
+// suppression list or the opt-out check did not answer): retried with
+// backoff until the deadline from its job's first receipt, then closed as
+// failed:store_unavailable.
+func (d *Dispatcher) recipientFailed(ctx context.Context, job Job, key Key, err error) error {
+	var re *RetryError
+	if errors.As(err, &re) {
+		return err
+	}
+	now := d.now()
+	if first := job.Receipt.First; job.Proof || !first.IsZero() && !now.Before(first.Add(d.timing().RetryDeadline)) {
+		o, cerr := d.close(ctx, job, d.entry(job, key), FailedStoreUnavailable)
+		if cerr == nil {
+			return d.tally(ctx, job, key, o)
+		}
+		err = errors.Join(err, cerr)
+	}
+	return retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), err)
+}
+
+// entry returns a fresh entry of key for job.
+func (d *Dispatcher) entry(job Job, key Key) Entry {
+	return Entry{Key: key, CampaignID: job.CampaignID, Version: job.Version, Proof: job.Proof, Token: token(),
+		Tag: Tag(job.Tenant, key), Legacy: job.Ledger < LedgerV2, ClaimedAt: d.now()}
+}
+
+func token() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// attempt takes a prepared recipient (or one push device) to its outcome:
+// it records an outcome reached without the provider, or claims the entry,
+// starts the attempt and judges the provider's answer.
+func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepared) (Outcome, error) {
+	t := job.Tenant
+	tm := d.timing()
+	base := d.entry(job, key)
+	if prep.outcome != "" {
+		return d.close(ctx, job, base, prep.outcome)
+	}
+	owner, err := d.Ledger.ClaimAddress(ctx, t, key.ExecutionID, key.Channel, addressDigest(key.Channel, prep.addr), base.Tag)
+	if err != nil {
+		return d.storeFailed(ctx, job, base, fmt.Errorf("claim address: %w", err))
+	}
+	if owner != base.Tag {
+		return d.close(ctx, job, base, ExcludedDuplicate)
+	}
+	e := base
+	e.State = Claimed
+	from := e.Token
+	existing, claimed, err := d.Ledger.Claim(ctx, t, e)
+	if err != nil {
+		return d.storeFailed(ctx, job, base, fmt.Errorf("claim: %w", err))
+	}
+	if !claimed {
+		if existing.State == Done || existing.InFlight {
+			return d.settle(ctx, job, existing)
+		}
+		// A claim whose last attempt ended without an outcome (or never
+		// started): ours to go on with.
+		e, from = existing, existing.Token
+		e.Token, e.Tag = token(), base.Tag
+	}
+	d.checkpoint(CheckpointClaimed, key)
+	now := d.now()
+	deadline := d.deadline(job, e)
+	if d.ending(ctx) {
+		// Not enough of the invocation left to send and record the
+		// answer: the claim waits, not in flight, for the next delivery.
+		return "", retryAfter(time.Second, logsafe.Text("the invocation is ending"))
+	}
+	if ok, wait, code := d.holds.check(t, key.Channel, now); !ok {
+		if !now.Before(deadline) {
+			return d.closeOpen(ctx, job, e, Failed(code))
+		}
+		return "", retryAfter(wait, logsafe.Text(string(key.Channel)+" held after "+code))
+	}
+	if !d.limiter(ctx, key.Channel).Wait(ctx, tm.LimiterWait) {
+		d.holds.ended(t, key.Channel)
+		if !d.now().Before(deadline) {
+			return d.closeOpen(ctx, job, e, FailedThrottled)
+		}
+		return "", retryAfter(time.Second, logsafe.Text("over this process's send rate"))
+	}
+	e.InFlight, e.AttemptAt, e.Attempts = true, d.now(), e.Attempts+1
+	if err := d.Ledger.Start(ctx, t, e, from); err != nil {
+		d.holds.ended(t, key.Channel)
+		if derrors.Is(err, derrors.Conflict) {
+			// A concurrent duplicate took the claim first.
+			return "", retryAfter(time.Second, logsafe.Text("another delivery holds the claim"))
+		}
+		return d.storeFailed(ctx, job, e, fmt.Errorf("start attempt: %w", err))
+	}
+	d.checkpoint(CheckpointStarted, key)
+	id, decided, serr := prep.send(ctx, e.Tag)
+	d.checkpoint(CheckpointSent, key)
+	// The provider has answered: record it even if the invocation's
+	// context ends meanwhile.
+	ctx, cancel := recordContext(ctx)
+	defer cancel()
+	switch {
+	case serr == nil && decided != "":
+		d.holds.succeeded(t, key.Channel)
+		return d.finish(ctx, job, e, decided, "")
+	case serr == nil:
+		d.holds.succeeded(t, key.Channel)
+		return d.finish(ctx, job, e, Sent, id)
+	}
+	se := Classify(serr)
+	d.log().WarnContext(ctx, "send failed", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
+		"channel", string(key.Channel), "failure", se.Failure.String(), "code", se.Code, "attempt", e.Attempts, logsafe.Attr(serr))
+	var final Outcome
+	wait := Jitter(tm.Backoff(e.Attempts))
+	switch se.Failure {
+	case Refused:
+		d.holds.succeeded(t, key.Channel)
+		return d.finish(ctx, job, e, Failed(se.Code), "")
+	case Uncertain:
+		d.holds.ended(t, key.Channel)
+		return d.finish(ctx, job, e, Ambiguous(se.Code), "")
+	case Held:
+		wait = d.holds.failed(t, key.Channel, se.Code, d.now(), tm.RetryFirst, tm.RetryMax)
+		final = Failed(se.Code)
+	case Throttled:
+		d.holds.ended(t, key.Channel)
+		final = FailedThrottled
+	default: // NotSent
+		d.holds.ended(t, key.Channel)
+		final = FailedUnavailable
+	}
+	// Nothing was taken: keep the claim, retry later — unless the
+	// deadline has passed.
+	e.InFlight, e.LastCode = false, se.Code
+	if !d.now().Before(deadline) {
+		return d.finish(ctx, job, e, final, "")
+	}
+	if err := d.Ledger.Release(ctx, t, e); err != nil {
+		// The claim stays in flight: a redelivery closes it as
+		// interrupted once stale. Nothing was sent, but we cannot say so.
+		return "", retryAfter(tm.StaleAttempt, fmt.Errorf("release claim: %w", err))
+	}
+	return "", retryAfter(wait, serr)
+}
+
+// RecordGrace is how long recording an answer may outlive the invocation's
+// context: an attempt's last write happens at most this long after
+// Dispatch's timeout (so StaleAttempt must exceed both).
+const RecordGrace = 3 * time.Second
+
+// ending reports whether the invocation has less left than an attempt
+// needs: a send and a second to record its answer.
+func (d *Dispatcher) ending(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) < d.timing().SendTimeout+time.Second
+}
+
+// recordContext is ctx without its cancellation, for the few seconds it
+// takes to record an answer the provider already gave.
+func recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), RecordGrace)
+}
+
+// deadline is when a recipient's retries end: RetryDeadline after its
+// first claim or its job's first receipt, whichever came first. A proof is
+// never retried.
+func (d *Dispatcher) deadline(job Job, e Entry) time.Time {
+	if job.Proof {
+		return time.Time{}
+	}
+	origin := e.ClaimedAt
+	if f := job.Receipt.First; !f.IsZero() && (origin.IsZero() || f.Before(origin)) {
+		origin = f
+	}
+	if origin.IsZero() {
+		origin = d.now()
+	}
+	return origin.Add(d.timing().RetryDeadline)
+}
+
+// settle answers an entry another delivery left: a done entry's outcome;
+// an attempt in flight too long ago to be alive is closed as
+// ambiguous:interrupted; a fresh one is waited for.
+func (d *Dispatcher) settle(ctx context.Context, job Job, existing Entry) (Outcome, error) {
+	if existing.State == Done {
+		return existing.Outcome, nil
+	}
+	tm := d.timing()
+	age := d.now().Sub(existing.AttemptAt)
+	if age < tm.StaleAttempt {
+		return "", retryAfter(max(tm.StaleAttempt-age, time.Second), logsafe.Text("an attempt is in flight elsewhere"))
+	}
+	// Its invocation has ended without recording an answer: the provider
+	// may or may not have the message, so it is not sent again.
+	existing.State, existing.Outcome, existing.InFlight, existing.FinishedAt = Done, AmbiguousInterrupted, false, d.now()
+	if err := d.Ledger.Finish(ctx, job.Tenant, existing); err != nil {
+		return "", retryAfter(time.Second, fmt.Errorf("close interrupted attempt: %w", err))
+	}
+	d.log().WarnContext(ctx, "interrupted attempt closed", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
+		"channel", string(existing.Channel), "outcome", string(AmbiguousInterrupted))
+	return AmbiguousInterrupted, nil
+}
+
+// close records an outcome reached without an attempt, unless the entry
+// already has one (a redelivery) or an attempt is in flight.
+func (d *Dispatcher) close(ctx context.Context, job Job, e Entry, o Outcome) (Outcome, error) {
+	e.State, e.Outcome, e.InFlight, e.FinishedAt = Done, o, false, d.now()
+	existing, closed, err := d.Ledger.Close(ctx, job.Tenant, e)
+	switch {
+	case err != nil:
+		return "", retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), fmt.Errorf("record %s: %w", o, err))
+	case closed:
+		return o, nil
+	}
+	return d.settle(ctx, job, existing)
+}
+
+// closeOpen closes a claim whose attempt is not in flight.
+func (d *Dispatcher) closeOpen(ctx context.Context, job Job, e Entry, o Outcome) (Outcome, error) {
+	return d.close(ctx, job, e, o)
+}
+
+// finish records the outcome of the attempt e holds, retrying the write a
+// few times: the provider has answered, and a lost outcome would leave
+// the claim in flight until it is stale (then ambiguous:interrupted).
+func (d *Dispatcher) finish(ctx context.Context, job Job, e Entry, o Outcome, msgID string) (Outcome, error) {
+	e.State, e.Outcome, e.MessageID, e.InFlight, e.FinishedAt = Done, o, msgID, false, d.now()
+	var err error
+	for i := range 3 {
+		if err = d.Ledger.Finish(ctx, job.Tenant, e); err == nil || derrors.Is(err, derrors.Conflict) || ctx.Err() != nil {
+			break
+		}
+		_ = sleepCtx(ctx, time.Duration(50<<i)*time.Millisecond)
+	}
+	if derrors.Is(err, derrors.Conflict) {
+		// Another delivery closed it (it took our attempt for
+		// interrupted): its outcome stands.
+		return "", retryAfter(time.Second, logsafe.Text("the entry was closed by another delivery"))
+	}
+	if err != nil {
+		d.log().ErrorContext(ctx, "outcome not recorded", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
+			"channel", string(e.Channel), "outcome", string(o), logsafe.Attr(err))
+		return "", retryAfter(d.timing().StaleAttempt, fmt.Errorf("record outcome: %w", err))
+	}
+	return o, nil
+}
+
+// storeFailed handles a ledger write that failed before any attempt:
+// retried with backoff until the deadline, then closed as
+// failed:store_unavailable if the ledger takes that.
+func (d *Dispatcher) storeFailed(ctx context.Context, job Job, e Entry, err error) (Outcome, error) {
+	if !d.now().Before(d.deadline(job, e)) {
+		if o, cerr := d.close(ctx, job, e, FailedStoreUnavailable); cerr == nil {
+			return o, nil
+		}
+	}
+	return "", retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, e.Attempts, 1))), err)
+}

@@ -1,0 +1,161 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+
+	"github.com/heraldhq/herald/internal/address"
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/render"
+	"github.com/heraldhq/herald/internal/suppression"
+)
+
+// prepared is a recipient made ready for its attempt: either an outcome
+// reached without the provider (an exclusion, a render error) or the
+// address it will be sent to and the call that sends it.
+type prepared struct {
+	outcome Outcome
+	// addr identifies the address (normalized email, E.164 number, push
+	// device) for the one-message-per-address rule.
+	addr string
+	// send calls the provider once. It returns the message id, or an
+	// outcome decided by the provider's answer without a message (an
+	// invalid push token), or the provider's error.
+	send func(ctx context.Context, tag string) (id string, o Outcome, err error)
+}
+
+// marketing reports whether the marketing rules (consent, unsubscribes,
+// SMS opt-outs) apply: a marketing campaign's real sends, not proofs.
+func marketing(job Job, cv *compiled) bool {
+	return cv.version.Type == campaign.Marketing && !job.Proof
+}
+
+// noProfile reports an audience member of a marketing send whose identity
+// has no stored profile: it is excluded (excluded:no_profile), never sent
+// to from the identity alone.
+func noProfile(job Job, cv *compiled, r Recipient, p profile.Profile) bool {
+	return r.Type == TypeAEP && cv.version.Type == campaign.Marketing && !job.Proof && p.ID == ""
+}
+
+// recipientContext is the recipient's own context, else the job's (an
+// audience execution sends one context for every member).
+func recipientContext(job Job, r Recipient) map[string]any {
+	if r.Context != nil {
+		return r.Context
+	}
+	return job.Context
+}
+
+// suppressed checks the suppression list for a normalized address.
+func (d *Dispatcher) suppressed(ctx context.Context, job Job, cv *compiled, ch suppression.Channel, addr string, sendToSuppressed bool) (bool, error) {
+	if d.Suppressions == nil {
+		return false, nil
+	}
+	e, err := d.Suppressions.GetSuppression(ctx, job.Tenant, ch, addr)
+	switch {
+	case derrors.Is(err, derrors.NotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("suppression list: %w", err)
+	}
+	return suppression.Blocks(e.Reason, marketing(job, cv), sendToSuppressed), nil
+}
+
+// pickAddress chooses a recipient's address on a channel: the one the
+// call gave, else the userId when it is in the channel's namespace, else
+// the stored profile's. It returns the outcome instead when there is none
+// (excluded:no_address) or it is not valid (failed:invalid_address).
+func pickAddress(r Recipient, fromCall, namespace string, fromProfile func() string, valid func(string) bool) (string, Outcome) {
+	to := fromCall
+	if to == "" && r.Namespace == namespace {
+		to = r.UserID
+	}
+	if to == "" {
+		to = fromProfile()
+	}
+	switch {
+	case to == "":
+		return "", ExcludedNoAddress
+	case !valid(to):
+		return "", FailedInvalidAddr
+	}
+	return to, ""
+}
+
+// renderFailed logs a render failure by field and position only: the
+// engine's message may quote the data.
+func (d *Dispatcher) renderFailed(ctx context.Context, job Job, err error) {
+	attrs := []any{"executionId", job.ExecutionID, "campaignId", job.CampaignID, "code", "render_error"}
+	var ce *ContentError
+	if errors.As(err, &ce) {
+		attrs = append(attrs, "field", ce.Field)
+	}
+	var ee *render.ExecError
+	if errors.As(err, &ee) {
+		attrs = append(attrs, "line", ee.Line, "col", ee.Col)
+	}
+	attrs = append(attrs, logsafe.Attr(err))
+	d.log().WarnContext(ctx, "render failed", attrs...)
+}
+
+// prepareEmail resolves, checks and renders an email.
+func (d *Dispatcher) prepareEmail(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (prepared, error) {
+	if d.Allowed != nil && !d.Allowed.AllowsSender(cfg.Email.FromAddress) {
+		return prepared{outcome: FailedUnauthorizedSender}, nil
+	}
+	if marketing(job, cv) && !p.ConsentsTo(string(campaign.Email)) {
+		return prepared{outcome: ExcludedNoConsent}, nil
+	}
+	to, bad := pickAddress(r, r.Email, "email", p.Email, address.ValidEmail)
+	if bad != "" {
+		return prepared{outcome: bad}, nil
+	}
+	es := cfg.Email
+	norm := address.NormalizeEmail(to)
+	if sup, err := d.suppressed(ctx, job, cv, suppression.Email, norm, es.SendToSuppressed); err != nil || sup {
+		return prepared{outcome: ExcludedSuppressed}, err
+	}
+	rendered, err := cv.content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof)
+	if err != nil {
+		d.renderFailed(ctx, job, err)
+		return prepared{outcome: FailedRender}, nil
+	}
+	cs := es.ConfigurationSet
+	if cs == "" {
+		cs = d.DefaultConfigurationSet
+	}
+	e := Email{
+		From:    formatFrom(es.FromName, es.FromAddress),
+		To:      to,
+		BCC:     es.BCC,
+		ReplyTo: es.ReplyTo,
+		Subject: rendered.Email.Subject, HTML: rendered.Email.HTML, Text: rendered.Email.Text,
+		ConfigurationSet: cs,
+	}
+	if cv.version.Type == campaign.Marketing {
+		e.Headers = d.listUnsubscribe(job, es, to)
+	}
+	return prepared{addr: norm, send: func(ctx context.Context, tag string) (string, Outcome, error) {
+		e.Tags = map[string]string{"campaignId": job.CampaignID, "executionId": job.ExecutionID, TagName: tag}
+		id, err := d.Mailer.SendEmail(ctx, e)
+		return id, "", err
+	}}, nil
+}
+
+// formatFrom builds the From header; a non-ASCII or special-character name
+// is RFC 2047-encoded, and line breaks can never reach the header.
+// net/mail quotes an ASCII name and encodes any other as a whole word
+// (quoting before encoding would put the quotes inside the encoded word,
+// where clients show them or fail to decode it).
+func formatFrom(name, addr string) string {
+	name = address.StripLineBreaks(name)
+	if name == "" {
+		return addr
+	}
+	return (&mail.Address{Name: name, Address: addr}).String()
+}

@@ -1,0 +1,33 @@
+package delivery
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+// TagName is the email tag carrying the ledger entry's opaque tag, so an
+// SES event can find the entry even when the message id was lost.
+const TagName = "heraldRecipient"
+
+// Tag is the opaque, stable name of a ledger entry: a digest of the
+// tenant and the key, in the characters SES allows in a tag value. It is
+// how counters and provider events refer to an entry without its address.
+func Tag(t tenant.Tenant, k Key) string {
+	sum := sha256.Sum256([]byte(t.Key() + "\x00" + k.ExecutionID + "\x00" + k.Namespace + "\x00" + k.UserID + "\x00" + string(k.Channel) + "\x00" + k.Device))
+	return hex.EncodeToString(sum[:16])
+}
+
+// addressDigest names an address in the ledger without storing it.
+func addressDigest(ch campaign.Channel, addr string) string {
+	sum := sha256.Sum256([]byte(string(ch) + "\x00" + addr))
+	return hex.EncodeToString(sum[:16])
+}
+
+// deviceKey names a device in the ledger without storing its token.
+func deviceKey(appID, token string) string {
+	sum := sha256.Sum256([]byte(appID + "\x00" + token))
+	return hex.EncodeToString(sum[:8])
+}
