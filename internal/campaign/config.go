@@ -71,7 +71,7 @@ func (s *Service) ListConfigs(ctx context.Context, t tenant.Tenant, f ListFilter
 }
 
 // ConfigEdit computes a configuration's new document from its current one
-// (PATCH /channel-configurations/{id} makes one of its merge patch). It
+// (PATCH /channel-configurations/{id} builds one from its merge patch). It
 // refuses a change by returning an error, a derrors.Validation naming the
 // fields. UpdateConfig runs it again on the newer document when a
 // concurrent change wins the race, so it must depend on nothing else.

@@ -266,7 +266,7 @@ func stale(c Campaign) error {
 }
 
 // CampaignEdit computes a campaign's new authored document from its
-// current one (PATCH /campaigns/{id} makes one of its merge patch). It
+// current one (PATCH /campaigns/{id} builds one from its merge patch). It
 // refuses a change by returning an error, a derrors.Validation naming the
 // fields. UpdateCampaign runs it again on the newer document when a
 // concurrent change wins the race, so it must depend on nothing else.
