@@ -202,7 +202,7 @@ func TestAChangeCannotTakeAConfigurationOutsideTheAllowlist(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = svc.UpdateConfig(ctx, acme, cfg.ID, []byte(tt.patch), 0)
+			_, err = svc.UpdateConfig(ctx, acme, cfg.ID, configPatch(t, tt.patch), 0)
 			if diff := cmp.Diff(tt.fields, fieldsOf(t, err, derrors.Invalid)); diff != "" {
 				t.Errorf("field errors (-want +got):\n%s", diff)
 			}
@@ -226,11 +226,11 @@ func TestAConfigurationStoredOutsideTheAllowlistMustBeBroughtInsideToChange(t *t
 	}
 	svc := newService(store)
 	svc.Allowed = acmeAllowed
-	_, err = svc.UpdateConfig(ctx, acme, cfg.ID, []byte(`{"name":"Receipts v2"}`), 0)
+	_, err = svc.UpdateConfig(ctx, acme, cfg.ID, configPatch(t, `{"name":"Receipts v2"}`), 0)
 	if diff := cmp.Diff([]string{"email.fromAddress"}, fieldsOf(t, err, derrors.Invalid)); diff != "" {
 		t.Errorf("renaming it: field errors (-want +got):\n%s", diff)
 	}
-	got, err := svc.UpdateConfig(ctx, acme, cfg.ID, []byte(`{"name":"Receipts v2","email":{"fromAddress":"orders@acme.example"}}`), 0)
+	got, err := svc.UpdateConfig(ctx, acme, cfg.ID, configPatch(t, `{"name":"Receipts v2","email":{"fromAddress":"orders@acme.example"}}`), 0)
 	if err != nil || got.Email.FromAddress != "orders@acme.example" || got.Revision != 2 {
 		t.Errorf("bringing it inside = %+v, %v; want revision 2 with the new From address", got, err)
 	}

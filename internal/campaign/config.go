@@ -10,7 +10,6 @@ import (
 
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/derrors"
-	"github.com/heraldhq/herald/internal/strictjson"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -71,17 +70,17 @@ func (s *Service) ListConfigs(ctx context.Context, t tenant.Tenant, f ListFilter
 	return s.Store.ListConfigs(ctx, t, f)
 }
 
-// UpdateConfig applies a JSON merge patch to a configuration. Channel and
-// category are fixed after creation. Campaigns read their configuration
-// when they send, so a change applies to live campaigns at once.
-func (s *Service) UpdateConfig(ctx context.Context, t tenant.Tenant, id string, patch []byte, ifRevision int) (ChannelConfig, error) {
-	p, err := strictjson.Parse(patch)
-	if err != nil {
-		return ChannelConfig{}, err
-	}
-	if _, ok := p.(map[string]any); !ok {
-		return ChannelConfig{}, derrors.Validation(derrors.FieldError{Field: "body", Message: "must be a JSON object (a merge patch)"})
-	}
+// ConfigEdit computes a configuration's new document from its current one
+// (PATCH /channel-configurations/{id} builds one from its merge patch). It
+// refuses a change by returning an error, a derrors.Validation naming the
+// fields. UpdateConfig runs it again on the newer document when a
+// concurrent change wins the race, so it must depend on nothing else.
+type ConfigEdit func(current ConfigInput) (ConfigInput, error)
+
+// UpdateConfig applies edit to a configuration. Channel and category are
+// fixed after creation. Campaigns read their configuration when they
+// send, so a change applies to live campaigns at once.
+func (s *Service) UpdateConfig(ctx context.Context, t tenant.Tenant, id string, edit ConfigEdit, ifRevision int) (ChannelConfig, error) {
 	for attempt := 0; ; attempt++ {
 		c, err := s.Store.GetConfig(ctx, t, id)
 		if err != nil {
@@ -90,12 +89,8 @@ func (s *Service) UpdateConfig(ctx context.Context, t tenant.Tenant, id string, 
 		if ifRevision > 0 && c.Revision != ifRevision {
 			return ChannelConfig{}, derrors.New(derrors.Precondition, "channel configuration %s is at revision %d (ETag %s); read it again and retry", id, c.Revision, ETag(c.Revision))
 		}
-		cur, err := toDoc(ConfigInput{Name: c.Name, Channel: c.Channel, Category: c.Category, Email: c.Email, SMS: c.SMS, Push: c.Push})
+		in, err := edit(ConfigInput{Name: c.Name, Channel: c.Channel, Category: c.Category, Email: c.Email, SMS: c.SMS, Push: c.Push})
 		if err != nil {
-			return ChannelConfig{}, err
-		}
-		var in ConfigInput
-		if err := strictjson.DecodeValue(strictjson.MergePatch(cur, p), &in); err != nil {
 			return ChannelConfig{}, err
 		}
 		var f derrors.Fields

@@ -68,8 +68,9 @@ func TestEveryLifecycleTransition(t *testing.T) {
 		do   func(*campaign.Service, string) (campaign.Status, error)
 	}
 	status := func(c campaign.Campaign, err error) (campaign.Status, error) { return c.Status, err }
+	newSubject := campaignPatch(t, `{"content":{"email":{"subject":"New {{context.orderId}}"}}}`)
 	edit := func(svc *campaign.Service, id string) (campaign.Status, error) {
-		return status(svc.UpdateCampaign(ctx, acme, id, []byte(`{"content":{"email":{"subject":"New {{context.orderId}}"}}}`), 0))
+		return status(svc.UpdateCampaign(ctx, acme, id, newSubject, 0))
 	}
 	actions := map[string]action{
 		"activate": {"activate", func(svc *campaign.Service, id string) (campaign.Status, error) {
@@ -153,14 +154,14 @@ func TestEveryLifecycleTransition(t *testing.T) {
 func TestEditingALiveCampaignMakesADraftVersionThatActivationFreezes(t *testing.T) {
 	ctx := context.Background()
 	svc, store, id := inStatus(t, campaign.StatusLive)
-	c, err := svc.UpdateCampaign(ctx, acme, id, []byte(`{"name":"Renamed"}`), 0)
+	c, err := svc.UpdateCampaign(ctx, acme, id, campaignPatch(t, `{"name":"Renamed"}`), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Name != "Renamed" || c.DraftPending {
 		t.Errorf("renaming a live campaign: name %q, draftPending %v; want the new name at once and no draft version", c.Name, c.DraftPending)
 	}
-	c, err = svc.UpdateCampaign(ctx, acme, id, []byte(`{"content":{"email":{"subject":"v2 {{context.orderId}}","text":null}}}`), c.Revision)
+	c, err = svc.UpdateCampaign(ctx, acme, id, campaignPatch(t, `{"content":{"email":{"subject":"v2 {{context.orderId}}","text":null}}}`), c.Revision)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +224,7 @@ func TestEditsThatMayNotHappen(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			svc, store, id := inStatus(t, tt.from)
 			before, _ := store.GetCampaign(ctx, acme, id)
-			_, err := svc.UpdateCampaign(ctx, acme, id, []byte(tt.patch), 0)
+			_, err := svc.UpdateCampaign(ctx, acme, id, campaignPatch(t, tt.patch), 0)
 			if diff := cmp.Diff(tt.fields, fieldsOf(t, err, derrors.Invalid)); diff != "" {
 				t.Errorf("field errors (-want +got):\n%s", diff)
 			}
@@ -245,11 +246,12 @@ func TestConcurrentPatchesWithTheSameETagLetExactlyOneWin(t *testing.T) {
 	wins, stale := 0, 0
 	winner := ""
 	for i := range n {
+		name := fmt.Sprintf("writer %d", i)
+		rename := campaignPatch(t, fmt.Sprintf(`{"name":%q}`, name))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			name := fmt.Sprintf("writer %d", i)
-			_, err := svc.UpdateCampaign(ctx, acme, id, []byte(fmt.Sprintf(`{"name":%q}`, name)), c.Revision)
+			_, err := svc.UpdateCampaign(ctx, acme, id, rename, c.Revision)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -275,9 +277,10 @@ func TestConcurrentPatchesWithTheSameETagLetExactlyOneWin(t *testing.T) {
 
 func TestStaleIfMatchIsRefusedOnEveryAction(t *testing.T) {
 	ctx := context.Background()
+	nothing := campaignPatch(t, `{}`)
 	for name, do := range map[string]func(*campaign.Service, string, int) error{
 		"patch": func(s *campaign.Service, id string, r int) error {
-			_, err := s.UpdateCampaign(ctx, acme, id, []byte(`{}`), r)
+			_, err := s.UpdateCampaign(ctx, acme, id, nothing, r)
 			return err
 		},
 		"activate": func(s *campaign.Service, id string, r int) error {
@@ -419,11 +422,11 @@ func TestAConfigurationInUseCannotBeDeleted(t *testing.T) {
 	if err := svc.DeleteConfig(ctx, acme, cfgID, 0); !derrors.Is(err, derrors.Conflict) {
 		t.Fatalf("deleting the configuration of a live campaign = %v, want Conflict", err)
 	}
-	cfg, err := svc.UpdateConfig(ctx, acme, cfgID, []byte(`{"email":{"fromName":"Acme Shop"}}`), 1)
+	cfg, err := svc.UpdateConfig(ctx, acme, cfgID, configPatch(t, `{"email":{"fromName":"Acme Shop"}}`), 1)
 	if err != nil || cfg.Revision != 2 || cfg.Email.FromName != "Acme Shop" || cfg.Email.FromAddress != "orders@acme.example" {
 		t.Fatalf("PATCH configuration = %+v, %v", cfg, err)
 	}
-	if _, err := svc.UpdateConfig(ctx, acme, cfgID, []byte(`{"category":"marketing"}`), 0); !derrors.Is(err, derrors.Invalid) {
+	if _, err := svc.UpdateConfig(ctx, acme, cfgID, configPatch(t, `{"category":"marketing"}`), 0); !derrors.Is(err, derrors.Invalid) {
 		t.Errorf("changing the category = %v, want Invalid", err)
 	}
 	if err := svc.DeleteConfig(ctx, acme, cfgID, 1); !derrors.Is(err, derrors.Precondition) {

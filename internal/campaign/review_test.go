@@ -254,7 +254,7 @@ func TestALiveCampaignKeepsItsPastStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock = now.Add(time.Hour) // the start has passed
-	if _, err := svc.UpdateCampaign(ctx, acme, c.ID, []byte(`{"content":{"email":{"subject":"v2"}}}`), 0); err != nil {
+	if _, err := svc.UpdateCampaign(ctx, acme, c.ID, campaignPatch(t, `{"content":{"email":{"subject":"v2"}}}`), 0); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := svc.Activate(ctx, acme, c.ID); err != nil || got.Status != campaign.StatusLive || got.LiveVersion != 2 {

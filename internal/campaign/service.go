@@ -15,7 +15,6 @@ import (
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/profile"
-	"github.com/heraldhq/herald/internal/strictjson"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -266,29 +265,25 @@ func stale(c Campaign) error {
 	return derrors.New(derrors.Precondition, "campaign %s is at revision %d (ETag %s); read it again and retry", c.ID, c.Revision, ETag(c.Revision))
 }
 
-// UpdateCampaign applies a JSON merge patch (RFC 7396) to the campaign's
-// authored document. On a draft it edits the draft; on a live or
-// scheduled campaign, name, description and tags change at once and
-// everything else goes to the pending draft version, live only once
-// activated. The type is fixed after creation, the channel once activated.
-func (s *Service) UpdateCampaign(ctx context.Context, t tenant.Tenant, id string, patch []byte, ifRevision int) (Campaign, error) {
-	p, err := strictjson.Parse(patch)
-	if err != nil {
-		return Campaign{}, err
-	}
-	if _, ok := p.(map[string]any); !ok {
-		return Campaign{}, derrors.Validation(derrors.FieldError{Field: "body", Message: "must be a JSON object (a merge patch)"})
-	}
+// CampaignEdit computes a campaign's new authored document from its
+// current one (PATCH /campaigns/{id} builds one from its merge patch). It
+// refuses a change by returning an error, a derrors.Validation naming the
+// fields. UpdateCampaign runs it again on the newer document when a
+// concurrent change wins the race, so it must depend on nothing else.
+type CampaignEdit func(current CampaignInput) (CampaignInput, error)
+
+// UpdateCampaign applies edit to the campaign's authored document. On a
+// draft it edits the draft; on a live or scheduled campaign, name,
+// description and tags change at once and everything else goes to the
+// pending draft version, live only once activated. The type is fixed
+// after creation, the channel once activated.
+func (s *Service) UpdateCampaign(ctx context.Context, t tenant.Tenant, id string, edit CampaignEdit, ifRevision int) (Campaign, error) {
 	return s.update(ctx, t, id, ifRevision, func(c *Campaign) error {
 		if !editable(c.Status) {
 			return derrors.New(derrors.Conflict, "campaign %s is %s; it can no longer be edited (duplicate it to reuse it)", c.ID, c.Status)
 		}
-		cur, err := toDoc(c.input())
+		in, err := edit(c.input())
 		if err != nil {
-			return err
-		}
-		var in CampaignInput
-		if err := strictjson.DecodeValue(strictjson.MergePatch(cur, p), &in); err != nil {
 			return err
 		}
 		var f derrors.Fields
@@ -312,14 +307,6 @@ func (s *Service) UpdateCampaign(ctx context.Context, t tenant.Tenant, id string
 		}
 		return nil
 	})
-}
-
-func toDoc(v any) (any, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return strictjson.Parse(b)
 }
 
 func sameSpec(a, b Spec) bool {

@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/memory"
+	"github.com/heraldhq/herald/internal/strictjson"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -30,6 +31,27 @@ func newService(store campaign.Store) *campaign.Service {
 	n := 0
 	return &campaign.Service{Store: store, Now: func() time.Time { return now },
 		NewID: func() string { mu.Lock(); defer mu.Unlock(); n++; return fmt.Sprintf("id-%d", n) }}
+}
+
+// campaignPatch is the edit a PATCH /campaigns/{id} merge patch makes.
+func campaignPatch(t *testing.T, body string) campaign.CampaignEdit {
+	t.Helper()
+	edit, err := strictjson.ParsePatch[campaign.CampaignInput]([]byte(body))
+	if err != nil {
+		t.Fatalf("merge patch %s: %v", body, err)
+	}
+	return edit
+}
+
+// configPatch is the edit a PATCH /channel-configurations/{id} merge
+// patch makes.
+func configPatch(t *testing.T, body string) campaign.ConfigEdit {
+	t.Helper()
+	edit, err := strictjson.ParsePatch[campaign.ConfigInput]([]byte(body))
+	if err != nil {
+		t.Fatalf("merge patch %s: %v", body, err)
+	}
+	return edit
 }
 
 // fieldsOf returns the field names of err's validation errors, failing

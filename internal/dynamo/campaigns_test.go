@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/storetest"
+	"github.com/heraldhq/herald/internal/strictjson"
 )
 
 func TestCampaignStoreContract(t *testing.T) {
@@ -28,6 +29,16 @@ func newCampaigns(t *testing.T) (*campaign.Service, func() time.Time) {
 	clock, n := now, 0
 	tick := func() time.Time { mu.Lock(); defer mu.Unlock(); clock = clock.Add(time.Second); return clock }
 	return &campaign.Service{Store: s, Now: tick, NewID: func() string { mu.Lock(); defer mu.Unlock(); n++; return fmt.Sprintf("id-%02d", n) }}, tick
+}
+
+// patch is the edit a PATCH merge patch of a T makes.
+func patch[T any](t *testing.T, body string) func(T) (T, error) {
+	t.Helper()
+	edit, err := strictjson.ParsePatch[T]([]byte(body))
+	if err != nil {
+		t.Fatalf("merge patch %s: %v", body, err)
+	}
+	return edit
 }
 
 func emailConfig(svc *campaign.Service, t *testing.T) campaign.ChannelConfig {
@@ -111,10 +122,11 @@ func TestConcurrentCampaignUpdatesFromOneRevisionLetOneWinInDynamoDB(t *testing.
 	var mu sync.Mutex
 	wins, stale := 0, 0
 	for i := range 6 {
+		describe := patch[campaign.CampaignInput](t, fmt.Sprintf(`{"description":"writer %d"}`, i))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := svc.UpdateCampaign(ctx, acme, c.ID, []byte(fmt.Sprintf(`{"description":"writer %d"}`, i)), c.Revision)
+			_, err := svc.UpdateCampaign(ctx, acme, c.ID, describe, c.Revision)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -146,7 +158,7 @@ func TestVersionsConfigurationUseAndDeletesInDynamoDB(t *testing.T) {
 	if _, err := svc.Activate(ctx, acme, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.UpdateCampaign(ctx, acme, c.ID, []byte(`{"content":{"email":{"subject":"v2"}}}`), 0); err != nil {
+	if _, err := svc.UpdateCampaign(ctx, acme, c.ID, patch[campaign.CampaignInput](t, `{"content":{"email":{"subject":"v2"}}}`), 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Activate(ctx, acme, c.ID); err != nil {
@@ -170,7 +182,7 @@ func TestVersionsConfigurationUseAndDeletesInDynamoDB(t *testing.T) {
 	if err := svc.DeleteCampaign(ctx, acme, c.ID, 0); !derrors.Is(err, derrors.Conflict) {
 		t.Errorf("deleting a live campaign = %v, want Conflict", err)
 	}
-	if _, err := svc.UpdateConfig(ctx, acme, cfg.ID, []byte(`{"name":"Mail 2"}`), 1); err != nil {
+	if _, err := svc.UpdateConfig(ctx, acme, cfg.ID, patch[campaign.ConfigInput](t, `{"name":"Mail 2"}`), 1); err != nil {
 		t.Fatalf("UpdateConfig: %v", err)
 	}
 	if _, err := svc.Archive(ctx, acme, c.ID, 0); err != nil {

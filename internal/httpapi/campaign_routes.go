@@ -15,6 +15,8 @@ import (
 // campaignRoutes are the channel configuration and campaign routes.
 // Every configuration and campaign response carries its revision as an
 // ETag; PATCH, DELETE and the actions honour If-Match (412 when stale).
+// A PATCH body is an RFC 7396 merge patch, parsed here into the edit the
+// service applies under its revision check.
 func campaignRoutes(d ManageDeps) map[string]route {
 	cs := d.Campaigns
 	// detail answers with the campaign's detail view.
@@ -68,7 +70,11 @@ func campaignRoutes(d ManageDeps) map[string]route {
 				if err != nil {
 					return 0, nil, err
 				}
-				c, err := cs.UpdateConfig(ctx, r.tenant(), r.param("id"), r.body, ifRev)
+				edit, err := strictjson.ParsePatch[campaign.ConfigInput](r.body)
+				if err != nil {
+					return 0, nil, err
+				}
+				c, err := cs.UpdateConfig(ctx, r.tenant(), r.param("id"), edit, ifRev)
 				return http.StatusOK, c, err
 			}},
 		"DELETE /channel-configurations/{id}": {scopes: manageScopes,
@@ -109,7 +115,11 @@ func campaignRoutes(d ManageDeps) map[string]route {
 				if err != nil {
 					return 0, nil, err
 				}
-				c, err := cs.UpdateCampaign(ctx, r.tenant(), id, r.body, ifRev)
+				edit, err := strictjson.ParsePatch[campaign.CampaignInput](r.body)
+				if err != nil {
+					return 0, nil, err
+				}
+				c, err := cs.UpdateCampaign(ctx, r.tenant(), id, edit, ifRev)
 				return detail(ctx, r, http.StatusOK, c, err)
 			}},
 		"DELETE /campaigns/{id}": {scopes: manageScopes,

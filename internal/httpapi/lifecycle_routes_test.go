@@ -1,10 +1,14 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/derrors"
 )
 
 func TestCampaignRoutesHonourETagsAndQueryParameters(t *testing.T) {
@@ -50,5 +54,115 @@ func TestCampaignRoutesHonourETagsAndQueryParameters(t *testing.T) {
 	}
 	if status, _ := call(t, f.manage, get); status != 404 {
 		t.Errorf("GET after DELETE = %d, want 404", status)
+	}
+}
+
+func TestPatchBodiesAreMergePatchesReadStrictly(t *testing.T) {
+	type fe = derrors.FieldError
+	notObject := []fe{{Field: "body", Message: "must be a JSON object (a merge patch)"}}
+	tests := []struct {
+		name    string
+		route   string
+		missing bool // the id names nothing
+		ifMatch string
+		body    string
+		status  int
+		errors  []fe
+	}{
+		{"malformed JSON is named as the body", "PATCH /campaigns/{id}", false, "", `{"name":`, 400,
+			[]fe{{Field: "body", Message: "malformed JSON: unexpected end of input"}}},
+		{"an array is not a merge patch", "PATCH /campaigns/{id}", false, "", `[{"name":"x"}]`, 400, notObject},
+		{"null alone is not a merge patch", "PATCH /campaigns/{id}", false, "", `null`, 400, notObject},
+		{"two values are refused", "PATCH /campaigns/{id}", false, "", `{} {}`, 400,
+			[]fe{{Field: "body", Message: "must hold exactly one JSON value"}}},
+		{"unknown fields are named with their path", "PATCH /campaigns/{id}", false, "", `{"content":{"email":{"subjet":"x"}},"status":"live"}`, 400,
+			[]fe{{Field: "content.email.subjet", Message: "is not a known field"}, {Field: "status", Message: "is not a known field"}}},
+		{"wrong types are named", "PATCH /campaigns/{id}", false, "", `{"name":5,"schedule":{"start":"tomorrow"}}`, 400,
+			[]fe{{Field: "name", Message: "must be a string, not a number"},
+				{Field: "schedule.start", Message: `must be an RFC 3339 date-time such as 2026-07-14T20:30:00Z, not "tomorrow"`}}},
+		{"the type is fixed", "PATCH /campaigns/{id}", false, "", `{"type":"marketing"}`, 400,
+			[]fe{{Field: "type", Message: "is fixed after creation (it is transactional)"}}},
+		{"a malformed body is refused before the campaign is read", "PATCH /campaigns/{id}", true, "", `[`, 400,
+			[]fe{{Field: "body", Message: "malformed JSON: unexpected end of input"}}},
+		{"a patch of a missing campaign is a 404", "PATCH /campaigns/{id}", true, "", `{}`, 404, nil},
+		{"a bad If-Match is refused before the body is read", "PATCH /campaigns/{id}", false, `"x"`, `[`, 412, nil},
+		{"a stale If-Match is refused before the patch is applied", "PATCH /campaigns/{id}", false, `"7"`, `{"type":"marketing"}`, 412, nil},
+		{"a configuration's patch must be an object", "PATCH /channel-configurations/{id}", false, "", `"x"`, 400, notObject},
+		{"a wrong type is named before the fixed fields are checked", "PATCH /channel-configurations/{id}", false, "", `{"category":"marketing","email":{"replyTo":"a@b.c"}}`, 400,
+			[]fe{{Field: "email.replyTo", Message: "must be an array, not a string"}}},
+		{"a configuration's unknown fields are named", "PATCH /channel-configurations/{id}", false, "", `{"email":{"from":"a@b.c"},"revision":3}`, 400,
+			[]fe{{Field: "email.from", Message: "is not a known field"}, {Field: "revision", Message: "is not a known field"}}},
+		{"a configuration's category change is named", "PATCH /channel-configurations/{id}", false, "", `{"category":"marketing"}`, 400,
+			[]fe{{Field: "category", Message: "is fixed after creation (it is transactional)"}}},
+		{"a patch of a missing configuration is a 404", "PATCH /channel-configurations/{id}", true, "", `{}`, 404, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newHarness(t)
+			id := f.campaign(t, acme, campaignOpts{})
+			before, err := f.store.GetCampaign(t.Context(), acme, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.route == "PATCH /channel-configurations/{id}" {
+				id = before.Draft.ChannelConfigID
+			}
+			if tt.missing {
+				id = "nope"
+			}
+			ev := event(tt.route, tt.body, acmeKey, idParam(id))
+			if tt.ifMatch != "" {
+				ev.Headers["if-match"] = tt.ifMatch
+			}
+			status, body := call(t, f.manage, ev)
+			if status != tt.status {
+				t.Fatalf("status = %d, want %d; body %s", status, tt.status, body)
+			}
+			if diff := cmp.Diff(tt.errors, errorBody(t, status, body).Errors); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+			after, _ := f.store.GetCampaign(t.Context(), acme, before.ID)
+			cfg, _ := f.store.GetConfig(t.Context(), acme, before.Draft.ChannelConfigID)
+			if after.Revision != before.Revision || cfg.Revision != 1 {
+				t.Errorf("a refused patch was stored: campaign revision %d, configuration revision %d", after.Revision, cfg.Revision)
+			}
+		})
+	}
+}
+
+func TestPatchNullClearsAFieldAndKeepsTheRest(t *testing.T) {
+	f := newHarness(t)
+	id := f.campaign(t, acme, campaignOpts{})
+	ev := event("PATCH /campaigns/{id}", `{"description":"d","content":{"email":{"html":null,"text":"Hi"}}}`, acmeKey, idParam(id))
+	ev.Headers["if-match"] = `"1"`
+	status, body := call(t, f.manage, ev)
+	if status != http.StatusOK {
+		t.Fatalf("PATCH = %d %s", status, body)
+	}
+	var d campaign.Detail
+	if err := json.Unmarshal([]byte(body), &d); err != nil {
+		t.Fatal(err)
+	}
+	got := struct {
+		Description, Subject, HTML, Text string
+		Revision                         int
+	}{d.Description, d.Draft.Content.Email.Subject, d.Draft.Content.Email.HTML, d.Draft.Content.Email.Text, d.Revision}
+	want := got
+	want.Description, want.Subject, want.HTML, want.Text, want.Revision = "d", "Order {{context.orderId}}", "", "Hi", 2
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("patched campaign (-want +got):\n%s", diff)
+	}
+
+	cfgID := d.Draft.ChannelConfigID
+	status, body = call(t, f.manage, event("PATCH /channel-configurations/{id}", `{"name":"Receipts","email":{"fromName":null}}`, acmeKey, idParam(cfgID)))
+	if status != http.StatusOK {
+		t.Fatalf("PATCH configuration = %d %s", status, body)
+	}
+	var cfg campaign.ChannelConfig
+	if err := json.Unmarshal([]byte(body), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Name != "Receipts" || cfg.Email.FromName != "" || cfg.Email.FromAddress != "orders@acme.example" || cfg.Revision != 2 {
+		t.Errorf("patched configuration = %+v; want the new name, no From name, the From address kept, revision 2", cfg)
 	}
 }

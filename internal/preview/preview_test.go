@@ -18,6 +18,7 @@ import (
 	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/strictjson"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -124,7 +125,11 @@ func TestPreviewOfADraftAndItsErrors(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	id := f.campaign(t, true)
-	if _, err := f.camps.UpdateCampaign(ctx, acme, id, []byte(`{"content":{"email":{"subject":"Draft {{formatDate context.when \"yyyy\"}}"}}}`), 0); err != nil {
+	edit, err := strictjson.ParsePatch[campaign.CampaignInput]([]byte(`{"content":{"email":{"subject":"Draft {{formatDate context.when \"yyyy\"}}"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.camps.UpdateCampaign(ctx, acme, id, edit, 0); err != nil {
 		t.Fatal(err)
 	}
 	got, err := f.svc.Preview(ctx, acme, id, preview.Request{Context: map[string]any{"when": "2026-07-14"}})

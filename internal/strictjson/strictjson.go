@@ -301,3 +301,34 @@ func MergePatch(target, patch any) any {
 	}
 	return out
 }
+
+// ParsePatch parses body as an RFC 7396 merge patch of a T (it must be a
+// JSON object) and returns the edit that applies it: the current T, as
+// JSON, merge-patched and decoded as Decode does. A null clears a field,
+// and errors name the fields of the patched document. A malformed body is
+// refused here, before the caller reads what it patches; the edit may run
+// again on a newer T, as a retry after a lost race does.
+func ParsePatch[T any](body []byte) (func(current T) (T, error), error) {
+	patch, err := Parse(body)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := patch.(map[string]any); !ok {
+		return nil, derrors.Validation(derrors.FieldError{Field: "body", Message: "must be a JSON object (a merge patch)"})
+	}
+	return func(current T) (T, error) {
+		var zero, out T
+		b, err := json.Marshal(current)
+		if err != nil {
+			return zero, fmt.Errorf("merge patch: encode the current document: %w", err)
+		}
+		doc, err := Parse(b)
+		if err != nil {
+			return zero, fmt.Errorf("merge patch: parse the current document: %w", err)
+		}
+		if err := DecodeValue(MergePatch(doc, patch), &out); err != nil {
+			return zero, err
+		}
+		return out, nil
+	}, nil
+}
