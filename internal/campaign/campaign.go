@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heraldhq/herald/internal/push"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -82,15 +81,6 @@ type SMSSettings struct {
 	// MaxSegments caps a message's length (default 10).
 	MaxSegments int `json:"maxSegments,omitempty"`
 }
-
-// Push platforms, as SNS names them (package push owns the word and
-// reads the other spellings, push.ParsePlatform). A configuration's app
-// names its platform as its platform application's ARN does.
-const (
-	PlatformAPNS        = push.APNS
-	PlatformAPNSSandbox = push.APNSSandbox
-	PlatformGCM         = push.GCM
-)
 
 // PushApp is one mobile app a push configuration sends to.
 type PushApp struct {

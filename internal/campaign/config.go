@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/push"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -21,7 +22,8 @@ var (
 	e164Pattern     = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 	// platformAppARN is an SNS platform application ARN; the platform is
 	// its sixth field's first segment.
-	platformAppARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:app/(APNS|APNS_SANDBOX|GCM)/[A-Za-z0-9_.-]{1,256}$`)
+	platformAppARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:app/(` +
+		push.APNS + `|` + push.APNSSandbox + `|` + push.GCM + `)/[A-Za-z0-9_.-]{1,256}$`)
 	// endpointID is the last part of a platform endpoint's ARN (a UUID at
 	// SNS).
 	endpointID = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
@@ -260,7 +262,7 @@ func checkPushSettings(f *derrors.Fields, p *PushSettings, allowed *Allowlist) {
 			f.Add(pre+".appId", "must be 1-256 bytes without spaces")
 		}
 		switch a.Platform {
-		case PlatformAPNS, PlatformAPNSSandbox, PlatformGCM:
+		case push.APNS, push.APNSSandbox, push.GCM:
 		default:
 			f.Add(pre+".platform", "must be APNS, APNS_SANDBOX or GCM")
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/push"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/unsubscribe"
 )
@@ -41,8 +42,8 @@ const (
 )
 
 var pushApps = &campaign.PushSettings{Apps: []campaign.PushApp{
-	{AppID: "shop-ios", Platform: campaign.PlatformAPNS, PlatformApplicationARN: iosARN},
-	{AppID: "shop-android", Platform: campaign.PlatformGCM, PlatformApplicationARN: androidARN},
+	{AppID: "shop-ios", Platform: push.APNS, PlatformApplicationARN: iosARN},
+	{AppID: "shop-android", Platform: push.GCM, PlatformApplicationARN: androidARN},
 }}
 
 func newChannelFixture(tb testing.TB, typ campaign.Type, cfg campaign.ChannelConfig, content campaign.Content) *channelFixture {

@@ -299,7 +299,7 @@ func (s *Audiences) Start(ctx context.Context, t tenant.Tenant, createdBy string
 			return nil, derrors.Validation(derrors.FieldError{Field: "schedule.executeAt", Message: "must be in the future"})
 		}
 	}
-	v, err := liveMarketing(ctx, s.Campaigns, t, req.CampaignID, at)
+	v, err := liveVersion(ctx, s.Campaigns, t, req.CampaignID, campaign.Marketing, at)
 	if err != nil {
 		return nil, err
 	}
@@ -408,49 +408,6 @@ func (s *Audiences) replay(ctx context.Context, t tenant.Tenant, req AudienceReq
 		return resp, true, err
 	}
 	return s.answer(ex, rec), true, nil
-}
-
-// liveMarketing returns the live version of a marketing campaign that may
-// run at `at`.
-func liveMarketing(ctx context.Context, cs Campaigns, t tenant.Tenant, campaignID string, at time.Time) (campaign.Version, error) {
-	c, err := cs.GetCampaign(ctx, t, campaignID)
-	if derrors.Is(err, derrors.NotFound) {
-		return campaign.Version{}, derrors.New(derrors.NotFound, "campaign %q not found", campaignID)
-	}
-	if err != nil {
-		return campaign.Version{}, fmt.Errorf("read campaign %s: %w", campaignID, err)
-	}
-	started := c.Status == campaign.StatusScheduled && c.LiveVersion > 0
-	if (c.Status != campaign.StatusLive && !started) || c.LiveVersion == 0 {
-		return campaign.Version{}, derrors.New(derrors.Conflict, "campaign %q is %s; only a live campaign can be triggered", campaignID, c.Status)
-	}
-	v, err := cs.GetVersion(ctx, t, campaignID, c.LiveVersion)
-	if err != nil {
-		return campaign.Version{}, fmt.Errorf("read campaign %s version %d: %w", campaignID, c.LiveVersion, err)
-	}
-	if v.Type != campaign.Marketing {
-		return campaign.Version{}, derrors.New(derrors.Conflict, "campaign %q is a %s campaign; the audience API triggers marketing campaigns (use /im/executions/unitary)", campaignID, v.Type)
-	}
-	st, en := v.Spec.Schedule.Start, v.Spec.Schedule.End
-	if (st != nil && at.Before(*st)) || (en != nil && !at.Before(*en)) {
-		return campaign.Version{}, derrors.New(derrors.Conflict, "campaign %q can be triggered %s; %s is outside that window",
-			campaignID, Window(st, en), at.UTC().Format(time.RFC3339))
-	}
-	return v, nil
-}
-
-// Window describes a campaign's trigger window for error messages.
-func Window(st, en *time.Time) string {
-	f := func(t *time.Time) string { return t.UTC().Format(time.RFC3339) }
-	switch {
-	case st != nil && en != nil:
-		return "from " + f(st) + " until " + f(en)
-	case st != nil:
-		return "from " + f(st)
-	case en != nil:
-		return "until " + f(en)
-	}
-	return "at any time"
 }
 
 // Status answers GET /im/executions/audience/{executionId}.

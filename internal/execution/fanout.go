@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/audience"
+	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/logsafe"
@@ -44,7 +45,7 @@ func (s *Audiences) FanOut(ctx context.Context, t tenant.Tenant, id string, budg
 	if ex.StartedAt.IsZero() {
 		// First run: the campaign must still be live and in its window
 		// (a scheduled execution fires long after it was accepted).
-		if _, err := liveMarketing(ctx, s.Campaigns, t, ex.CampaignID, start); err != nil {
+		if _, err := liveVersion(ctx, s.Campaigns, t, ex.CampaignID, campaign.Marketing, start); err != nil {
 			if k := derrors.KindOf(err); k == derrors.Conflict || k == derrors.NotFound {
 				return s.fail(ctx, t, ex, "", err)
 			}

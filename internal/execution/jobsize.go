@@ -7,7 +7,6 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
-	"github.com/heraldhq/herald/internal/push"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -23,18 +22,8 @@ func unitaryJobs(t tenant.Tenant, req UnitaryRequest, rec Record, ch campaign.Ch
 	jobs := make([]delivery.Job, len(req.Recipients))
 	var f derrors.Fields
 	for i, r := range req.Recipients {
-		dr := delivery.Recipient{Type: r.Type, UserID: r.UserID, Namespace: r.Namespace, Profile: r.Profile, Context: r.Context}
-		if cd := r.ChannelData; cd != nil {
-			dr.Email, dr.Phone = cd.EmailAddress, cd.MobilePhoneNumber
-			if pi := cd.PushInfo; pi != nil {
-				// Validate accepted the platform: "" (any of the app's) or a
-				// spelling ParsePlatform reads as SNS's.
-				platform, _ := push.ParsePlatform(pi.Platform)
-				dr.Push = &delivery.PushTarget{AppID: pi.AppID, Platform: platform, Token: pi.Token}
-			}
-		}
 		jobs[i] = delivery.Job{Tenant: t, ExecutionID: rec.Response.ExecutionID, CampaignID: req.CampaignID,
-			Version: rec.Version, Channel: ch, Ledger: delivery.LedgerV2, Recipients: []delivery.Recipient{dr}}
+			Version: rec.Version, Channel: ch, Ledger: delivery.LedgerV2, Recipients: []delivery.Recipient{r.Delivery()}}
 		n, err := encodedSize(jobs[i])
 		if err != nil {
 			return nil, fmt.Errorf("recipient %d: %w", i, err)
@@ -75,7 +64,7 @@ func (s *Audiences) CheckFiring(f *derrors.Fields, t tenant.Tenant, context map[
 func checkAudienceJobs(t tenant.Tenant, field string, context map[string]any, jobSize int) error {
 	// A 256-byte id of quotes encodes to 512 bytes; no other character
 	// an identity may hold grows more.
-	longest := delivery.Recipient{Type: TypeAEP, UserID: strings.Repeat(`"`, maxIDLen), Namespace: strings.Repeat("n", 64)}
+	longest := delivery.Recipient{Type: delivery.TypeAEP, UserID: strings.Repeat(`"`, maxIDLen), Namespace: strings.Repeat("n", 64)}
 	j := delivery.Job{Tenant: t, ExecutionID: strings.Repeat("x", 64), CampaignID: strings.Repeat("x", maxIDLen),
 		Version: 1 << 30, Context: context, Recipients: make([]delivery.Recipient, jobSize)}
 	for i := range j.Recipients {

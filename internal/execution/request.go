@@ -25,12 +25,6 @@ const (
 	maxIDLen       = 256
 )
 
-// Recipient types (delivery defines them).
-const (
-	TypeAEP      = delivery.TypeAEP      // a stored profile, looked up by namespace + userId
-	TypeExternal = delivery.TypeExternal // no lookup: everything comes in the call
-)
-
 // UnitaryRequest is the body of POST /im/executions/unitary
 // (imExecutionRequestUnitary).
 type UnitaryRequest struct {
@@ -82,6 +76,22 @@ func DecodeAudience(body []byte) (AudienceRequest, error) {
 	return req, err
 }
 
+// Delivery is the recipient as a delivery job carries it: the one place an
+// AJO recipient becomes a delivery.Recipient. Validate has accepted its
+// push platform: "" (any of the app's) or a spelling push.ParsePlatform
+// reads as SNS's.
+func (r Recipient) Delivery() delivery.Recipient {
+	dr := delivery.Recipient{Type: r.Type, UserID: r.UserID, Namespace: r.Namespace, Profile: r.Profile, Context: r.Context}
+	if cd := r.ChannelData; cd != nil {
+		dr.Email, dr.Phone = cd.EmailAddress, cd.MobilePhoneNumber
+		if pi := cd.PushInfo; pi != nil {
+			platform, _ := push.ParsePlatform(pi.Platform)
+			dr.Push = &delivery.PushTarget{AppID: pi.AppID, Platform: platform, Token: pi.Token}
+		}
+	}
+	return dr
+}
+
 // Validate checks the request against the contract and Herald's limits.
 func (r UnitaryRequest) Validate() error {
 	var f derrors.Fields
@@ -98,7 +108,7 @@ func (r UnitaryRequest) Validate() error {
 	for i, rc := range r.Recipients {
 		p := fmt.Sprintf("recipients[%d]", i)
 		switch rc.Type {
-		case TypeAEP, TypeExternal:
+		case delivery.TypeAEP, delivery.TypeExternal:
 		case "":
 			f.Add(p+".type", "is required (aep or external)")
 		default:

@@ -122,7 +122,7 @@ func (s *Service) Unitary(ctx context.Context, t tenant.Tenant, createdBy string
 	if resp, done, err := s.replay(ctx, t, req, hash); done || err != nil {
 		return resp, err
 	}
-	v, err := s.liveVersion(ctx, t, req.CampaignID)
+	v, err := liveVersion(ctx, s.Campaigns, t, req.CampaignID, campaign.Transactional, s.now())
 	if err != nil {
 		return Response{}, err
 	}
@@ -196,35 +196,26 @@ func (s *Service) replay(ctx context.Context, t tenant.Tenant, req UnitaryReques
 	return rec.Response, true, nil
 }
 
-// liveVersion returns the version a trigger must use: the campaign's live
-// version, if the campaign is live and inside its schedule.
-func (s *Service) liveVersion(ctx context.Context, t tenant.Tenant, campaignID string) (campaign.Version, error) {
-	c, err := s.Campaigns.GetCampaign(ctx, t, campaignID)
+// liveVersion returns the version a trigger of type want must use at
+// `at`: the campaign's live version, if campaign.CheckLive and
+// Version.CheckTrigger (the one rule) allow it.
+func liveVersion(ctx context.Context, cs Campaigns, t tenant.Tenant, campaignID string, want campaign.Type, at time.Time) (campaign.Version, error) {
+	c, err := cs.GetCampaign(ctx, t, campaignID)
 	if derrors.Is(err, derrors.NotFound) {
 		return campaign.Version{}, derrors.New(derrors.NotFound, "campaign %q not found", campaignID)
 	}
 	if err != nil {
 		return campaign.Version{}, fmt.Errorf("read campaign %s: %w", campaignID, err)
 	}
-	// A scheduled campaign whose start has passed is live in all but name
-	// until the start schedule flips its status.
-	started := c.Status == campaign.StatusScheduled && c.LiveVersion > 0
-	if (c.Status != campaign.StatusLive && !started) || c.LiveVersion == 0 {
-		return campaign.Version{}, derrors.New(derrors.Conflict, "campaign %q is %s; only a live campaign can be triggered", campaignID, c.Status)
+	if err := c.CheckLive(); err != nil {
+		return campaign.Version{}, err
 	}
-	v, err := s.Campaigns.GetVersion(ctx, t, campaignID, c.LiveVersion)
+	v, err := cs.GetVersion(ctx, t, campaignID, c.LiveVersion)
 	if err != nil {
 		return campaign.Version{}, fmt.Errorf("read campaign %s version %d: %w", campaignID, c.LiveVersion, err)
 	}
-	now := s.now()
-	if st := v.Spec.Schedule.Start; st != nil && now.Before(*st) {
-		return campaign.Version{}, derrors.New(derrors.Conflict, "campaign %q starts at %s", campaignID, st.UTC().Format(time.RFC3339))
-	}
-	if en := v.Spec.Schedule.End; en != nil && !now.Before(*en) {
-		return campaign.Version{}, derrors.New(derrors.Conflict, "campaign %q ended at %s", campaignID, en.UTC().Format(time.RFC3339))
-	}
-	if v.Type != campaign.Transactional {
-		return campaign.Version{}, derrors.New(derrors.Conflict, "campaign %q is a %s campaign; the unitary API triggers transactional campaigns", campaignID, v.Type)
+	if err := v.CheckTrigger(want, at); err != nil {
+		return campaign.Version{}, err
 	}
 	return v, nil
 }
@@ -234,7 +225,7 @@ func (s *Service) liveVersion(ctx context.Context, t tenant.Tenant, campaignID s
 func (s *Service) ensureProfiles(ctx context.Context, t tenant.Tenant, v campaign.Version, rs []Recipient) error {
 	var ids []profile.Identity
 	for _, r := range rs {
-		if r.Type == TypeAEP {
+		if r.Type == delivery.TypeAEP {
 			ids = append(ids, profile.Identity{Namespace: r.Namespace, ID: r.UserID})
 		}
 	}

@@ -71,7 +71,7 @@ func TestUnitaryRefusesCampaignsThatCannotBeTriggered(t *testing.T) {
 			store, q := memory.New(), &memory.Queue{}
 			putCampaign(t, store, "camp-1", tt.status, tt.typ, campaign.Spec{Schedule: tt.sched})
 			req := validRequest(1)
-			req.Recipients[0].Type = execution.TypeExternal
+			req.Recipients[0].Type = delivery.TypeExternal
 			_, err := newService(store, q).Unitary(context.Background(), acme, "hk_1", req)
 			var de *derrors.Error
 			if !errors.As(err, &de) || de.Kind != tt.kind || !strings.Contains(de.Detail, tt.detail) {
@@ -92,7 +92,7 @@ func TestUnitaryInsideItsScheduleIsAccepted(t *testing.T) {
 	store, q := memory.New(), &memory.Queue{}
 	putCampaign(t, store, "camp-1", campaign.StatusLive, campaign.Transactional, campaign.Spec{Schedule: campaign.Schedule{Start: &past, End: &future}})
 	req := validRequest(1)
-	req.Recipients[0].Type = execution.TypeExternal
+	req.Recipients[0].Type = delivery.TypeExternal
 	if _, err := newService(store, q).Unitary(context.Background(), acme, "hk_1", req); err != nil {
 		t.Fatalf("Unitary: %v", err)
 	}
@@ -211,7 +211,7 @@ func TestUnitaryChecksContextAgainstTheCampaignsSchema(t *testing.T) {
 			store, q := memory.New(), &memory.Queue{}
 			putCampaign(t, store, "camp-1", campaign.StatusLive, campaign.Transactional, campaign.Spec{ContextSchema: schema})
 			req := validRequest(1)
-			req.Recipients[0].Type = execution.TypeExternal
+			req.Recipients[0].Type = delivery.TypeExternal
 			req.Recipients[0].Context = tt.context
 			_, err := newService(store, q).Unitary(context.Background(), acme, "hk_1", req)
 			if tt.field == "" {

@@ -328,7 +328,7 @@ func (s *Service) Proofs(ctx context.Context, t tenant.Tenant, id string, in Pro
 			f.Add(field, "duplicates another recipient")
 			continue
 		}
-		r := delivery.Recipient{Type: "external", UserID: a, Profile: in.Profile, Context: in.Context}
+		r := delivery.Recipient{Type: delivery.TypeExternal, UserID: a, Profile: in.Profile, Context: in.Context}
 		switch v.Channel {
 		case campaign.Email:
 			if !address.ValidEmail(a) {
@@ -466,7 +466,7 @@ func (s *Service) RequestSample(ctx context.Context, t tenant.Tenant, id string,
 		out.Body = map[string]any{"requestId": "<unique request id>", "campaignId": c.ID, "context": ctxv}
 	} else {
 		out.URL = caller.BaseURL + "/im/executions/unitary"
-		rcpt := map[string]any{"type": "aep", "namespace": v.Spec.Audience.Namespace, "userId": "<" + v.Spec.Audience.Namespace + " id>"}
+		rcpt := map[string]any{"type": delivery.TypeAEP, "namespace": v.Spec.Audience.Namespace, "userId": "<" + v.Spec.Audience.Namespace + " id>"}
 		if len(prof) > 0 {
 			rcpt["profile"] = prof
 		}

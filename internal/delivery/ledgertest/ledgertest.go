@@ -274,7 +274,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("jobs are parked once and unparked", func(t *testing.T) {
 		s := h.New(t)
 		job := delivery.Job{Tenant: acme, ExecutionID: "ex-1", CampaignID: "c1", Version: 1, Channel: campaign.Email, Ledger: delivery.LedgerV2,
-			Recipients: []delivery.Recipient{{Type: "external", Namespace: "email", UserID: "a@example.com", Context: map[string]any{"n": 1.5}}}}
+			Recipients: []delivery.Recipient{{Type: delivery.TypeExternal, Namespace: "email", UserID: "a@example.com", Context: map[string]any{"n": 1.5}}}}
 		p := delivery.ParkedJob{ID: "p1", Job: job, Reason: "dead-letter queue", ParkedAt: t0}
 		for range 2 {
 			if err := s.Park(ctx, acme, p); err != nil {
