@@ -2,13 +2,16 @@ package campaign
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/big"
 	"slices"
 	"strings"
+	"sync"
 
+	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
@@ -307,4 +310,38 @@ func splitPath(p string) []string {
 		}
 	}
 	return out
+}
+
+// schemas caches compiled context schemas by content, so a warm function
+// compiles each schema once.
+var schemas sync.Map // sha256 of the schema → *Schema
+
+// CheckContext validates a trigger's context against the version's
+// context JSON Schema, when the campaign has one, adding a field error
+// naming field when it does not conform. A missing context is checked as
+// an empty object, so required properties are enforced. The error is for
+// a version whose schema no longer compiles (a bug, not the caller's).
+func (v Version) CheckContext(f *derrors.Fields, field string, ctx map[string]any) error {
+	if len(v.Spec.ContextSchema) == 0 {
+		return nil
+	}
+	key := sha256.Sum256(v.Spec.ContextSchema)
+	cached, ok := schemas.Load(key)
+	if !ok {
+		s, err := CompileSchema(v.Spec.ContextSchema)
+		if err != nil {
+			// Authoring validated it; a version that no longer compiles
+			// is a bug, not the caller's fault.
+			return err
+		}
+		cached, _ = schemas.LoadOrStore(key, s)
+	}
+	var data any = map[string]any{}
+	if ctx != nil {
+		data = ctx
+	}
+	if err := cached.(*Schema).Validate(data); err != nil {
+		f.Add(field, "does not match the campaign's context schema: %v", err)
+	}
+	return nil
 }

@@ -230,23 +230,29 @@ type Audiences struct {
 	JobSize      int
 }
 
-func (s *Audiences) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
+func (s *Audiences) now() time.Time    { return clock(s.Now) }
+func (s *Audiences) newID() string     { return newID(s.NewID) }
+func (s *Audiences) log() *slog.Logger { return logger(s.Log) }
+
+// clock, newID and logger give the services' optional hooks their
+// defaults: the time in UTC, a UUID, the default logger.
+func clock(now func() time.Time) time.Time {
+	if now != nil {
+		return now().UTC()
 	}
 	return time.Now().UTC()
 }
 
-func (s *Audiences) newID() string {
-	if s.NewID != nil {
-		return s.NewID()
+func newID(f func() string) string {
+	if f != nil {
+		return f()
 	}
 	return uuid.NewString()
 }
 
-func (s *Audiences) log() *slog.Logger {
-	if s.Log != nil {
-		return s.Log
+func logger(l *slog.Logger) *slog.Logger {
+	if l != nil {
+		return l
 	}
 	return slog.Default()
 }
@@ -304,7 +310,7 @@ func (s *Audiences) Start(ctx context.Context, t tenant.Tenant, createdBy string
 		return nil, err
 	}
 	var f derrors.Fields
-	if err := checkContext(&f, v, "context", req.Context); err != nil {
+	if err := v.CheckContext(&f, "context", req.Context); err != nil {
 		return nil, err
 	}
 	if err := f.Err(); err != nil {
@@ -550,6 +556,9 @@ func (s *Audiences) Fire(ctx context.Context, t tenant.Tenant, id string, budget
 	return s.FanOut(ctx, t, id, budget)
 }
 
+// hashOf identifies a request's content: the SHA-256 of its canonical
+// JSON (struct fields in order, map keys sorted), so whitespace and key
+// order do not make a replay look like a different request.
 func hashOf(v any) string {
 	b, _ := json.Marshal(v)
 	sum := sha256.Sum256(b)

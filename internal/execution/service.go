@@ -2,16 +2,11 @@ package execution
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
@@ -99,12 +94,7 @@ type Service struct {
 	NewID     func() string
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (s *Service) now() time.Time { return clock(s.Now) }
 
 // Unitary runs POST /im/executions/unitary for an already decoded and
 // validated request, on behalf of the key createdBy.
@@ -118,7 +108,7 @@ func (s *Service) now() time.Time {
 // otherwise the whole call is refused (derrors.NotFound naming them) and
 // nothing is sent.
 func (s *Service) Unitary(ctx context.Context, t tenant.Tenant, createdBy string, req UnitaryRequest) (Response, error) {
-	hash := bodyHash(req)
+	hash := hashOf(req)
 	if resp, done, err := s.replay(ctx, t, req, hash); done || err != nil {
 		return resp, err
 	}
@@ -128,7 +118,7 @@ func (s *Service) Unitary(ctx context.Context, t tenant.Tenant, createdBy string
 	}
 	var f derrors.Fields
 	for i, r := range req.Recipients {
-		if err := checkContext(&f, v, fmt.Sprintf("recipients[%d].context", i), r.Context); err != nil {
+		if err := v.CheckContext(&f, fmt.Sprintf("recipients[%d].context", i), r.Context); err != nil {
 			return Response{}, err
 		}
 	}
@@ -136,10 +126,7 @@ func (s *Service) Unitary(ctx context.Context, t tenant.Tenant, createdBy string
 		return Response{}, err
 	}
 	now := s.now()
-	id := uuid.NewString()
-	if s.NewID != nil {
-		id = s.NewID()
-	}
+	id := newID(s.NewID)
 	resp := Response{ExecutionID: id, RequestID: req.RequestID, CreatedAt: now, CreatedBy: createdBy, ModifiedAt: now, ModifiedBy: createdBy}
 	rec := Record{RequestID: req.RequestID, BodyHash: hash, Response: resp, Version: v.Number, ExpiresAt: now.Add(IdempotencyTTL)}
 	ex := Execution{ID: id, Kind: "unitary", RequestID: req.RequestID, CampaignID: req.CampaignID,
@@ -276,18 +263,4 @@ func (s *Service) enqueue(ctx context.Context, t tenant.Tenant, requestID string
 	return nil
 }
 
-// bodyHash identifies a request's content: the SHA-256 of its canonical
-// JSON (struct fields in order, map keys sorted), so whitespace and key
-// order do not make a replay look like a different request.
-func bodyHash(req UnitaryRequest) string {
-	b, _ := json.Marshal(req)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
-func (s *Service) log() *slog.Logger {
-	if s.Log != nil {
-		return s.Log
-	}
-	return slog.Default()
-}
+func (s *Service) log() *slog.Logger { return logger(s.Log) }
