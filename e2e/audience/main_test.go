@@ -1,7 +1,8 @@
-// Package audiencee2e_test runs the audience, schedule and pacing tests
+// Package audience_test runs the audience, schedule and pacing tests
 // end to end against a local cloud of their own: thousands of sends make
-// moto's state large, and the other end-to-end tests read it whole.
-package audiencee2e_test
+// moto's state large, and the other end-to-end tests (e2e/api) read it
+// whole.
+package audience_test
 
 import (
 	"context"
@@ -43,7 +44,7 @@ func TestMain(m *testing.M) {
 	}
 	var err error
 	cloud, err = localcloud.Start(ctx, localcloud.Options{
-		TemplatePath: "../../../template.yaml", Addr: "127.0.0.1:0", ManualPolling: true, Now: clock.Now, Timing: &roomyTiming,
+		TemplatePath: "../../template.yaml", Addr: "127.0.0.1:0", ManualPolling: true, Now: clock.Now, Timing: &roomyTiming,
 		Log: slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	cancel()

@@ -1,11 +1,11 @@
-// Package mutante2e_test sends mutants of a valid request for every
+// Package mutant_test sends mutants of a valid request for every
 // management and execution route through a local cloud of its own (the
 // gateway, the authorizer, the real DynamoDB store on moto, SQS, SES,
 // SNS, EventBridge Scheduler) and proves issue 10's rule where 500s came
 // from: bad input is never a 5xx, and a refused request stores and sends
 // nothing. What was stored or sent is seen on the wire: a proxy in front
 // of moto counts every mutating call that succeeded.
-package mutante2e_test
+package mutant_test
 
 import (
 	"bytes"
@@ -69,7 +69,7 @@ func run(m *testing.M) (int, error) {
 	front := httptest.NewServer(wire)
 	defer front.Close()
 	cloud, err = localcloud.Start(ctx, localcloud.Options{
-		TemplatePath: "../../../template.yaml", Addr: "127.0.0.1:0", MotoURL: front.URL, ManualPolling: true,
+		TemplatePath: "../../template.yaml", Addr: "127.0.0.1:0", MotoURL: front.URL, ManualPolling: true,
 		// The seeds' configurations send as the fixture's domain.
 		Parameters: map[string]string{"SenderIdentity": mutant.FixtureDomain},
 		Log:        slog.New(slog.NewJSONHandler(io.Discard, nil)),

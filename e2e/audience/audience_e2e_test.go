@@ -1,4 +1,4 @@
-package audiencee2e_test
+package audience_test
 
 import (
 	"context"

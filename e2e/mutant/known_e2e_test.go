@@ -1,4 +1,4 @@
-package mutante2e_test
+package mutant_test
 
 import (
 	"encoding/json"

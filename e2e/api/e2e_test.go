@@ -1,4 +1,10 @@
-package app_test
+// Package api_test holds Herald's end-to-end tests: Herald runs as
+// `make run` does, moto with the template's resources, the HTTP gateway
+// with the authorizer in front of the handlers, and Dispatch fed from the
+// real SQS queue (drained by the test, so nothing sleeps). What was sent
+// is read back from moto. The audience suite (e2e/audience) and the
+// mutants (e2e/mutant) run against local clouds of their own.
+package api_test
 
 import (
 	"bytes"
@@ -27,11 +33,6 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/tenant"
 )
-
-// The end-to-end tests run Herald as `make run` does: moto with the
-// template's resources, the HTTP gateway with the authorizer in front of
-// the handlers, and Dispatch fed from the real SQS queue (drained by the
-// test, so nothing sleeps). What was sent is read back from moto.
 
 var (
 	cloud *localcloud.Cloud
