@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/infra/localcloud"
+	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/schedule"
@@ -195,14 +196,14 @@ func TestAnAudienceOf2500SendsToEveryConsentingProfiledMemberOnce(t *testing.T) 
 // recordingQueue records every recipient it is asked to enqueue, and can
 // crash (fail) on its nth call, as a fan-out killed mid-way.
 type recordingQueue struct {
-	inner   execution.DelayedQueue
+	inner   execution.Queue
 	mu      sync.Mutex
 	calls   int
 	crashOn int
 	got     map[string]int
 }
 
-func (q *recordingQueue) EnqueueDelayed(ctx context.Context, jobs []execution.DelayedJob) error {
+func (q *recordingQueue) Enqueue(ctx context.Context, jobs []delivery.Job) error {
 	q.mu.Lock()
 	q.calls++
 	crash := q.calls == q.crashOn
@@ -210,13 +211,13 @@ func (q *recordingQueue) EnqueueDelayed(ctx context.Context, jobs []execution.De
 	if crash {
 		return fmt.Errorf("killed")
 	}
-	if err := q.inner.EnqueueDelayed(ctx, jobs); err != nil {
+	if err := q.inner.Enqueue(ctx, jobs); err != nil {
 		return err
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for _, j := range jobs {
-		for _, r := range j.Job.Recipients {
+		for _, r := range j.Recipients {
 			q.got[r.UserID]++
 		}
 	}
@@ -228,7 +229,7 @@ func TestAFanOutKilledAfterItsFirstPageResumesWithoutSendingTwice(t *testing.T) 
 	m.addMembers(300, all, none)
 	ctx := context.Background()
 	q := &recordingQueue{inner: sqs.New(awssqs.NewFromConfig(cloud.AWS), cloud.Config.DispatchQueueURL), crashOn: 2, got: map[string]int{}}
-	aud := cloud.App.Audiences()
+	aud := cloud.App.AudienceExecutions()
 	aud.Queue, aud.PageSize = q, 100
 	req := execution.AudienceRequest{RequestID: "crash-1", CampaignID: m.campaignID, Context: map[string]any{"discount": 10}}
 	if _, err := aud.Start(ctx, m.tenant, m.keyID, req); err == nil {

@@ -39,7 +39,7 @@ func BenchmarkFanOutMoto(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		aud := cloud.App.Audiences()
+		aud := cloud.App.AudienceExecutions()
 		aud.Queue, aud.InlineBudget = sqs.New(client, aws.ToString(qo.QueueUrl)), time.Hour
 		start := time.Now()
 		resp, err := aud.Start(ctx, m.tenant, "bench", execution.AudienceRequest{RequestID: fmt.Sprintf("bench-%d", i), CampaignID: m.campaignID})

@@ -12,6 +12,7 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/schedule"
@@ -25,20 +26,20 @@ import (
 // simulated clock, and (when inner is set) pass the jobs on to a queue of
 // their own, to show SQS takes them.
 type timeline struct {
-	inner execution.DelayedQueue
+	inner execution.Queue
 	now   func() time.Time
 	mu    sync.Mutex
 	// at holds one release time per recipient, by execution.
 	at map[string][]time.Time
 }
 
-func newTimeline(now func() time.Time, inner execution.DelayedQueue) *timeline {
+func newTimeline(now func() time.Time, inner execution.Queue) *timeline {
 	return &timeline{inner: inner, now: now, at: map[string][]time.Time{}}
 }
 
-func (q *timeline) EnqueueDelayed(ctx context.Context, jobs []execution.DelayedJob) error {
+func (q *timeline) Enqueue(ctx context.Context, jobs []delivery.Job) error {
 	if q.inner != nil {
-		if err := q.inner.EnqueueDelayed(ctx, jobs); err != nil {
+		if err := q.inner.Enqueue(ctx, jobs); err != nil {
 			return err
 		}
 	}
@@ -46,8 +47,8 @@ func (q *timeline) EnqueueDelayed(ctx context.Context, jobs []execution.DelayedJ
 	defer q.mu.Unlock()
 	now := q.now()
 	for _, j := range jobs {
-		for range j.Job.Recipients {
-			q.at[j.Job.ExecutionID] = append(q.at[j.Job.ExecutionID], now.Add(j.Delay))
+		for range j.Recipients {
+			q.at[j.ExecutionID] = append(q.at[j.ExecutionID], now.Add(j.Delay))
 		}
 	}
 	return nil
@@ -85,7 +86,7 @@ func (q *timeline) busiest(origin time.Time) (n int, second time.Duration) {
 
 // ownQueue is a queue of the test's own, so delayed messages never reach
 // the other tests' Drain.
-func ownQueue(t *testing.T, name string) (*awssqs.Client, *string, execution.DelayedQueue) {
+func ownQueue(t *testing.T, name string) (*awssqs.Client, *string, execution.Queue) {
 	t.Helper()
 	client := awssqs.NewFromConfig(cloud.AWS)
 	qo, err := client.CreateQueue(context.Background(), &awssqs.CreateQueueInput{QueueName: aws.String(name)})
@@ -117,7 +118,7 @@ func TestPacingIsExactAndTight(t *testing.T) {
 			start := clock.Now()
 			frozen := func() time.Time { return start }
 			q := newTimeline(frozen, inner)
-			aud := cloud.App.Audiences()
+			aud := cloud.App.AudienceExecutions()
 			aud.Queue, aud.Now = q, frozen
 			var ids []string
 			for k := range tt.executions {

@@ -99,7 +99,7 @@ func (a *App) TriggerHandler() (httpapi.HandlerFunc, error) {
 	if err := a.cfg.RequireQueue(); err != nil {
 		return nil, err
 	}
-	return httpapi.TriggerWithAudiences(a.unitary(), a.Audiences(), a.log), nil
+	return httpapi.TriggerWithAudiences(a.unitary(), a.AudienceExecutions(), a.log), nil
 }
 
 // ManageHandler returns the management API handler.

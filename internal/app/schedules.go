@@ -24,8 +24,8 @@ import (
 func (a *App) SetClock(now func() time.Time) { a.now = now }
 
 // unitary is the unitary execution service.
-func (a *App) unitary() *execution.Service {
-	return &execution.Service{
+func (a *App) unitary() *execution.Unitary {
+	return &execution.Unitary{
 		Store: a.store, Campaigns: a.store, Profiles: a.store, Log: a.log, Now: a.now,
 		Queue: sqs.New(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL),
 	}
@@ -49,9 +49,9 @@ var errUnscheduled = derrors.New(derrors.Conflict, "scheduling is not configured
 func (unscheduled) CreateSchedule(context.Context, schedule.Schedule) error { return errUnscheduled }
 func (unscheduled) DeleteSchedule(context.Context, string) error            { return nil }
 
-// Audiences returns the audience execution service.
-func (a *App) Audiences() *execution.Audiences {
-	aud := &execution.Audiences{
+// AudienceExecutions returns the audience execution service.
+func (a *App) AudienceExecutions() *execution.AudienceExecutions {
+	aud := &execution.AudienceExecutions{
 		Records: a.store, Executions: a.store, Campaigns: a.store, Members: a.store, Pacer: a.store,
 		Schedules: a.Scheduler(), Log: a.log, Now: a.now,
 	}
@@ -63,7 +63,7 @@ func (a *App) Audiences() *execution.Audiences {
 
 // Recurrences returns the recurring execution service.
 func (a *App) Recurrences() *recurrence.Service {
-	aud := a.Audiences()
+	aud := a.AudienceExecutions()
 	return &recurrence.Service{Store: a.store, Campaigns: a.store, Schedules: aud.Schedules, Audiences: aud, Log: a.log, Now: a.now}
 }
 
@@ -73,7 +73,7 @@ func (a *App) campaignHooks() campaign.Hooks {
 	if !a.cfg.Scheduler.Enabled() {
 		return nil
 	}
-	return &recurrence.CampaignSchedules{Audiences: a.Audiences(), Recurrences: a.store, Now: a.now}
+	return &recurrence.CampaignSchedules{Audiences: a.AudienceExecutions(), Recurrences: a.store, Now: a.now}
 }
 
 // SchedulerHandler returns the Scheduler function: the target of every
@@ -86,7 +86,7 @@ func (a *App) SchedulerHandler() (func(context.Context, schedule.Input) error, e
 	if !a.cfg.Scheduler.Enabled() {
 		return nil, errors.New("config: HERALD_SCHEDULE_GROUP, HERALD_SCHEDULER_TARGET_ARN and HERALD_SCHEDULER_ROLE_ARN are required")
 	}
-	r := &eventapi.Schedules{Audiences: a.Audiences(), Recurrences: a.Recurrences(), Campaigns: a.Campaigns(), Log: a.log}
+	r := &eventapi.Schedules{Audiences: a.AudienceExecutions(), Recurrences: a.Recurrences(), Campaigns: a.Campaigns(), Log: a.log}
 	return r.Handle, nil
 }
 
@@ -98,5 +98,5 @@ func (a *App) TriggerEventHandler() (eventapi.TriggerHandler, error) {
 		return nil, err
 	}
 	ev := tenant.Tenant{Org: a.cfg.EventOrg, Sandbox: a.cfg.EventSandbox}
-	return eventapi.Trigger(h, a.unitary(), a.Audiences(), ev, a.log), nil
+	return eventapi.Trigger(h, a.unitary(), a.AudienceExecutions(), ev, a.log), nil
 }

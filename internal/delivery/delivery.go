@@ -106,6 +106,10 @@ type Job struct {
 	// over (1 when unset); large audience executions use more so no
 	// counter item grows hot or large.
 	Shards int `json:"shards,omitempty"`
+	// Delay holds the job back on the queue this long (SQS DelaySeconds,
+	// at most MaxDelay) when it is put there; it is not part of the
+	// message.
+	Delay time.Duration `json:"-"`
 	// Receipt says how the queue delivered this job; it is not part of
 	// the message.
 	Receipt Receipt `json:"-"`

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // MaxJobSize is the largest encoded job the dispatch queue takes: SQS's
@@ -11,6 +12,10 @@ import (
 // The execution service checks every job against it before it stores
 // anything, so a call whose jobs could never be queued is refused whole.
 const MaxJobSize = 250 << 10
+
+// MaxDelay is the longest a job can be held back on the queue (SQS's
+// longest DelaySeconds).
+const MaxDelay = 15 * time.Minute
 
 // EncodeJob returns a job's queue message body: compact JSON, numbers as
 // they came, with '<', '>', '&', U+2028 and U+2029 written as themselves.

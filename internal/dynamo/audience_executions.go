@@ -19,8 +19,8 @@ import (
 )
 
 var (
-	_ execution.AudienceStore = (*Store)(nil)
-	_ execution.Pacer         = (*Store)(nil)
+	_ execution.AudienceExecutionStore = (*Store)(nil)
+	_ execution.Pacer                  = (*Store)(nil)
 )
 
 // An audience execution is the EXEC item of its partition with kind
@@ -47,7 +47,7 @@ func audienceExecItem(t tenant.Tenant, ex execution.AudienceExecution) (map[stri
 	return item, nil
 }
 
-// BeginAudience implements execution.AudienceStore.
+// BeginAudience implements execution.AudienceExecutionStore.
 func (s *Store) BeginAudience(ctx context.Context, t tenant.Tenant, rec execution.Record, ex execution.AudienceExecution) error {
 	ei, err := audienceExecItem(t, ex)
 	if err != nil {
@@ -56,7 +56,7 @@ func (s *Store) BeginAudience(ctx context.Context, t tenant.Tenant, rec executio
 	return s.begin(ctx, t, rec, ei, campaignIndexItem(t, ex.CampaignID, ex.ID, ex.CreatedAt))
 }
 
-// GetAudienceExecution implements execution.AudienceStore.
+// GetAudienceExecution implements execution.AudienceExecutionStore.
 func (s *Store) GetAudienceExecution(ctx context.Context, t tenant.Tenant, id string) (execution.AudienceExecution, error) {
 	var ex execution.AudienceExecution
 	item, err := s.get(ctx, tenantPK(t, skExecution, id), skExecution, fmt.Sprintf("audience execution %q", id))
@@ -90,7 +90,7 @@ func (s *Store) putExec(ctx context.Context, t tenant.Tenant, ex execution.Audie
 	return err
 }
 
-// SetAudienceState implements execution.AudienceStore.
+// SetAudienceState implements execution.AudienceExecutionStore.
 func (s *Store) SetAudienceState(ctx context.Context, t tenant.Tenant, id string, from []string, to string) error {
 	ex, err := s.GetAudienceExecution(ctx, t, id)
 	if err != nil {
@@ -108,7 +108,7 @@ func (s *Store) SetAudienceState(ctx context.Context, t tenant.Tenant, id string
 	return s.putExec(ctx, t, ex, expression.Name("state").Equal(expression.Value(old)))
 }
 
-// AcquireLease implements execution.AudienceStore: a read, then a put
+// AcquireLease implements execution.AudienceExecutionStore: a read, then a put
 // conditioned on the lease token read, so two contenders cannot both win.
 func (s *Store) AcquireLease(ctx context.Context, t tenant.Tenant, id, token string, now, until time.Time) (execution.AudienceExecution, error) {
 	ex, err := s.GetAudienceExecution(ctx, t, id)
@@ -129,14 +129,14 @@ func (s *Store) AcquireLease(ctx context.Context, t tenant.Tenant, id, token str
 	return ex, err
 }
 
-// SaveProgress implements execution.AudienceStore.
+// SaveProgress implements execution.AudienceExecutionStore.
 func (s *Store) SaveProgress(ctx context.Context, t tenant.Tenant, ex execution.AudienceExecution) error {
 	return s.putExec(ctx, t, ex, expression.And(
 		expression.Name("state").Equal(expression.Value(execution.StateRunning)),
 		expression.Name("leaseToken").Equal(expression.Value(ex.LeaseToken))))
 }
 
-// RecordOutcomes implements execution.AudienceStore with BatchWrite puts:
+// RecordOutcomes implements execution.AudienceExecutionStore with BatchWrite puts:
 // the members were never enqueued, so no claim can exist for them (a
 // repeat after a crash writes the same outcome again).
 func (s *Store) RecordOutcomes(ctx context.Context, t tenant.Tenant, entries []delivery.Entry) error {
@@ -151,7 +151,7 @@ func (s *Store) RecordOutcomes(ctx context.Context, t tenant.Tenant, entries []d
 	return s.batchWrite(ctx, reqs)
 }
 
-// CountOutcomes implements execution.AudienceStore from the execution's
+// CountOutcomes implements execution.AudienceExecutionStore from the execution's
 // counters (see Tally); pending is always 0 (it is what the counters do
 // not hold yet).
 func (s *Store) CountOutcomes(ctx context.Context, t tenant.Tenant, executionID string) (map[delivery.Outcome]int64, int64, error) {
@@ -161,7 +161,7 @@ func (s *Store) CountOutcomes(ctx context.Context, t tenant.Tenant, executionID 
 
 func campaignPK(t tenant.Tenant, id string) string { return tenantPK(t, "CAMP", id) }
 
-// PutScheduleRef implements execution.AudienceStore.
+// PutScheduleRef implements execution.AudienceExecutionStore.
 func (s *Store) PutScheduleRef(ctx context.Context, t tenant.Tenant, campaignID string, r execution.ScheduleRef) error {
 	item, err := aggregate(campaignPK(t, campaignID), "SCH#"+r.Name, r)
 	if err != nil {
@@ -171,13 +171,13 @@ func (s *Store) PutScheduleRef(ctx context.Context, t tenant.Tenant, campaignID 
 	return err
 }
 
-// DeleteScheduleRef implements execution.AudienceStore.
+// DeleteScheduleRef implements execution.AudienceExecutionStore.
 func (s *Store) DeleteScheduleRef(ctx context.Context, t tenant.Tenant, campaignID, name string) error {
 	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key(campaignPK(t, campaignID), "SCH#"+name)})
 	return err
 }
 
-// ScheduleRefs implements execution.AudienceStore.
+// ScheduleRefs implements execution.AudienceExecutionStore.
 func (s *Store) ScheduleRefs(ctx context.Context, t tenant.Tenant, campaignID string) ([]execution.ScheduleRef, error) {
 	var out []execution.ScheduleRef
 	err := s.queryAll(ctx, campaignPK(t, campaignID), "SCH#", func(item map[string]types.AttributeValue) error {

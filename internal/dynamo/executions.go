@@ -18,7 +18,7 @@ import (
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
-var _ execution.Store = (*Store)(nil)
+var _ execution.RecordStore = (*Store)(nil)
 
 const (
 	skRequest   = "REQ"
@@ -51,7 +51,7 @@ type executionItem struct {
 	CreatedBy      string    `dynamodbav:"createdBy"`
 }
 
-// GetRecord implements execution.Store.
+// GetRecord implements execution.RecordStore.
 func (s *Store) GetRecord(ctx context.Context, t tenant.Tenant, requestID string) (execution.Record, error) {
 	item, err := s.get(ctx, tenantPK(t, skRequest, requestID), skRequest, "request")
 	if err != nil {
@@ -73,7 +73,7 @@ func (s *Store) GetRecord(ctx context.Context, t tenant.Tenant, requestID string
 	}, nil
 }
 
-// Begin implements execution.Store.
+// Begin implements execution.RecordStore.
 func (s *Store) Begin(ctx context.Context, t tenant.Tenant, rec execution.Record, ex execution.Execution) error {
 	ei, err := attributevalue.MarshalMap(executionItem{
 		PK: tenantPK(t, skExecution, ex.ID), SK: skExecution, ExecutionID: ex.ID, Kind: ex.Kind, RequestID: ex.RequestID,
@@ -146,7 +146,7 @@ func (s *Store) begin(ctx context.Context, t tenant.Tenant, rec execution.Record
 	return nil
 }
 
-// MarkEnqueued implements execution.Store.
+// MarkEnqueued implements execution.RecordStore.
 func (s *Store) MarkEnqueued(ctx context.Context, t tenant.Tenant, requestID string) error {
 	upd, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("enqueued"), expression.Value(true))).Build()
 	if err != nil {

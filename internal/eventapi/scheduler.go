@@ -24,7 +24,7 @@ type Lifecycle interface {
 // Schedules is the Scheduler function's handler: every schedule Herald
 // creates targets it with a schedule.Input.
 type Schedules struct {
-	Audiences   *execution.Audiences
+	Audiences   *execution.AudienceExecutions
 	Recurrences *recurrence.Service
 	Campaigns   Lifecycle
 	Log         *slog.Logger

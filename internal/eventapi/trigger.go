@@ -36,7 +36,7 @@ type TriggerHandler func(ctx context.Context, raw json.RawMessage) (any, error)
 // a body with recipients is a unitary execution, any other an audience
 // one. A refusal is final (logged, nil error, so nothing retries it); an
 // internal failure is an error, so Lambda's async retry tries again.
-func Trigger(httpHandler httpapi.HandlerFunc, svc *execution.Service, aud *execution.Audiences, ev tenant.Tenant, log *slog.Logger) TriggerHandler {
+func Trigger(httpHandler httpapi.HandlerFunc, svc *execution.Unitary, aud *execution.AudienceExecutions, ev tenant.Tenant, log *slog.Logger) TriggerHandler {
 	return func(ctx context.Context, raw json.RawMessage) (any, error) {
 		var probe struct {
 			RouteKey       *string         `json:"routeKey"`
@@ -80,7 +80,7 @@ func Trigger(httpHandler httpapi.HandlerFunc, svc *execution.Service, aud *execu
 }
 
 // runBody runs one execution body for the event tenant.
-func runBody(ctx context.Context, svc *execution.Service, aud *execution.Audiences, ev tenant.Tenant, by string, body []byte) (int, any, error) {
+func runBody(ctx context.Context, svc *execution.Unitary, aud *execution.AudienceExecutions, ev tenant.Tenant, by string, body []byte) (int, any, error) {
 	if ev.Validate() != nil {
 		return 0, nil, derrors.New(derrors.Forbidden, "events and schedules are not accepted: no event tenant is configured (HERALD_EVENT_ORG, HERALD_EVENT_SANDBOX)")
 	}
@@ -100,7 +100,7 @@ func runBody(ctx context.Context, svc *execution.Service, aud *execution.Audienc
 		if err := req.Validate(); err != nil {
 			return 0, nil, err
 		}
-		resp, err := svc.Unitary(ctx, p.Tenant, p.KeyID, req)
+		resp, err := svc.Execute(ctx, p.Tenant, p.KeyID, req)
 		return http.StatusAccepted, resp, err
 	}
 	req, err := execution.DecodeAudience(body)

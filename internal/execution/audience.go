@@ -132,8 +132,8 @@ type ScheduleRef struct {
 	ExecutionID string `json:"executionId,omitempty"`
 }
 
-// AudienceStore keeps audience executions and the campaign schedule index.
-type AudienceStore interface {
+// AudienceExecutionStore keeps audience executions and the campaign schedule index.
+type AudienceExecutionStore interface {
 	// BeginAudience stores rec and ex in one transaction unless a record
 	// for rec.RequestID exists (derrors.Conflict).
 	BeginAudience(ctx context.Context, t tenant.Tenant, rec Record, ex AudienceExecution) error
@@ -180,23 +180,11 @@ type Pacer interface {
 	Reserve(ctx context.Context, t tenant.Tenant, campaignID string, want, rate int, now, limit time.Time) (start time.Time, got int, err error)
 }
 
-// DelayedJob is a job to release after Delay (at most MaxDelay).
-type DelayedJob struct {
-	Job   delivery.Job
-	Delay time.Duration
-}
-
-// DelayedQueue puts jobs on the dispatch queue with a delay each (SQS
-// DelaySeconds).
-type DelayedQueue interface {
-	EnqueueDelayed(ctx context.Context, jobs []DelayedJob) error
-}
-
 // Timings and sizes of audience executions.
 const (
-	// MaxDelay is SQS's longest DelaySeconds; batches further out wait
+	// MaxDelay is the queue's longest delay; batches further out wait
 	// for a continuation schedule.
-	MaxDelay = 15 * time.Minute
+	MaxDelay = delivery.MaxDelay
 	// MaxWindow is how long one execution may run; members whose slot
 	// falls later are excluded:rate_window_exceeded.
 	MaxWindow = 12 * time.Hour
@@ -209,14 +197,14 @@ const (
 	DefaultJobSize  = 50
 )
 
-// Audiences runs audience executions: it accepts them (at once or on a
+// AudienceExecutions runs audience executions: it accepts them (at once or on a
 // schedule), fans them out to the dispatch queue and reports on them.
-type Audiences struct {
-	Records    Store // idempotency records, shared with unitary executions
-	Executions AudienceStore
+type AudienceExecutions struct {
+	Records    RecordStore // idempotency records, shared with unitary executions
+	Executions AudienceExecutionStore
 	Campaigns  Campaigns
 	Members    AudienceReader
-	Queue      DelayedQueue
+	Queue      Queue
 	Pacer      Pacer
 	Schedules  schedule.Scheduler
 	Log        *slog.Logger
@@ -230,9 +218,9 @@ type Audiences struct {
 	JobSize      int
 }
 
-func (s *Audiences) now() time.Time    { return clock(s.Now) }
-func (s *Audiences) newID() string     { return newID(s.NewID) }
-func (s *Audiences) log() *slog.Logger { return logger(s.Log) }
+func (s *AudienceExecutions) now() time.Time    { return clock(s.Now) }
+func (s *AudienceExecutions) newID() string     { return newID(s.NewID) }
+func (s *AudienceExecutions) log() *slog.Logger { return logger(s.Log) }
 
 // clock, newID and logger give the services' optional hooks their
 // defaults: the time in UTC, a UUID, the default logger.
@@ -289,7 +277,7 @@ type StatusResponse struct {
 // the fan-out at once and returns an imExecutionResponse; with it, it
 // creates a one-time schedule and returns a ScheduledResponse. requestId
 // is idempotent as for unitary executions.
-func (s *Audiences) Start(ctx context.Context, t tenant.Tenant, createdBy string, req AudienceRequest) (any, error) {
+func (s *AudienceExecutions) Start(ctx context.Context, t tenant.Tenant, createdBy string, req AudienceRequest) (any, error) {
 	if req.RequestID == "" {
 		req.RequestID = s.newID()
 	}
@@ -358,7 +346,7 @@ func (s *Audiences) Start(ctx context.Context, t tenant.Tenant, createdBy string
 // launch starts an accepted execution: it creates the schedule of a
 // scheduled one, or runs the first part of the fan-out, then marks the
 // request record so a replay does not launch it again.
-func (s *Audiences) launch(ctx context.Context, t tenant.Tenant, rec Record, ex AudienceExecution) (any, error) {
+func (s *AudienceExecutions) launch(ctx context.Context, t tenant.Tenant, rec Record, ex AudienceExecution) (any, error) {
 	if ex.State == StateScheduled {
 		in, _ := json.Marshal(schedule.Input{Kind: schedule.KindExecution, Org: t.Org, Sandbox: t.Sandbox, ExecutionID: ex.ID, CampaignID: ex.CampaignID})
 		if err := s.Schedules.CreateSchedule(ctx, schedule.Schedule{Name: ex.ScheduleName, Expression: schedule.At(*ex.ExecuteAt), TimeZone: "UTC", Input: in, OneTime: true}); err != nil {
@@ -376,14 +364,14 @@ func (s *Audiences) launch(ctx context.Context, t tenant.Tenant, rec Record, ex 
 	return s.answer(ex, rec), nil
 }
 
-func (s *Audiences) budget() time.Duration {
+func (s *AudienceExecutions) budget() time.Duration {
 	if s.InlineBudget > 0 {
 		return s.InlineBudget
 	}
 	return 5 * time.Second
 }
 
-func (s *Audiences) answer(ex AudienceExecution, rec Record) any {
+func (s *AudienceExecutions) answer(ex AudienceExecution, rec Record) any {
 	if ex.ExecuteAt != nil {
 		return ScheduledResponse{ScheduleID: ex.ID, ScheduleStatus: ScheduleScheduled, CampaignID: ex.CampaignID,
 			Audience: &AudienceRef{ID: ex.AudienceID}, ExecuteAt: ex.ExecuteAt, RequestID: rec.RequestID}
@@ -393,7 +381,7 @@ func (s *Audiences) answer(ex AudienceExecution, rec Record) any {
 
 // replay answers a requestId seen before, finishing a launch that stopped
 // half-way.
-func (s *Audiences) replay(ctx context.Context, t tenant.Tenant, req AudienceRequest, hash string) (any, bool, error) {
+func (s *AudienceExecutions) replay(ctx context.Context, t tenant.Tenant, req AudienceRequest, hash string) (any, bool, error) {
 	rec, err := s.Records.GetRecord(ctx, t, req.RequestID)
 	if derrors.Is(err, derrors.NotFound) {
 		return nil, false, nil
@@ -417,7 +405,7 @@ func (s *Audiences) replay(ctx context.Context, t tenant.Tenant, req AudienceReq
 }
 
 // Status answers GET /im/executions/audience/{executionId}.
-func (s *Audiences) Status(ctx context.Context, t tenant.Tenant, id string) (StatusResponse, error) {
+func (s *AudienceExecutions) Status(ctx context.Context, t tenant.Tenant, id string) (StatusResponse, error) {
 	ex, err := s.Executions.GetAudienceExecution(ctx, t, id)
 	if derrors.Is(err, derrors.NotFound) {
 		return StatusResponse{}, derrors.New(derrors.NotFound, "audience execution %q not found", id)
@@ -428,7 +416,7 @@ func (s *Audiences) Status(ctx context.Context, t tenant.Tenant, id string) (Sta
 	return s.status(ctx, t, ex)
 }
 
-func (s *Audiences) status(ctx context.Context, t tenant.Tenant, ex AudienceExecution) (StatusResponse, error) {
+func (s *AudienceExecutions) status(ctx context.Context, t tenant.Tenant, ex AudienceExecution) (StatusResponse, error) {
 	r := StatusResponse{ExecutionID: ex.ID, CampaignID: ex.CampaignID, AudienceID: ex.AudienceID,
 		TargetedProfileCount: ex.Targeted, CreatedAt: ex.CreatedAt, Counts: map[string]int64{}, Status: StatusInProgress}
 	if ex.State == StateScheduled {
@@ -470,7 +458,7 @@ func (s *Audiences) status(ctx context.Context, t tenant.Tenant, ex AudienceExec
 }
 
 // GetSchedule answers GET /im/executions/schedules/{scheduleId}.
-func (s *Audiences) GetSchedule(ctx context.Context, t tenant.Tenant, scheduleID string) (ScheduledResponse, error) {
+func (s *AudienceExecutions) GetSchedule(ctx context.Context, t tenant.Tenant, scheduleID string) (ScheduledResponse, error) {
 	ex, err := s.scheduled(ctx, t, scheduleID)
 	if err != nil {
 		return ScheduledResponse{}, err
@@ -490,7 +478,7 @@ func (s *Audiences) GetSchedule(ctx context.Context, t tenant.Tenant, scheduleID
 // CancelSchedule answers DELETE /im/executions/schedules/{scheduleId}: a
 // schedule that has not fired is deleted and its execution never runs;
 // one that fired is a derrors.Conflict.
-func (s *Audiences) CancelSchedule(ctx context.Context, t tenant.Tenant, scheduleID string) error {
+func (s *AudienceExecutions) CancelSchedule(ctx context.Context, t tenant.Tenant, scheduleID string) error {
 	ex, err := s.scheduled(ctx, t, scheduleID)
 	if err != nil {
 		return err
@@ -516,7 +504,7 @@ func (s *Audiences) CancelSchedule(ctx context.Context, t tenant.Tenant, schedul
 
 // scheduled finds the scheduled execution a scheduleId names (Herald's
 // scheduleId is the execution's id).
-func (s *Audiences) scheduled(ctx context.Context, t tenant.Tenant, scheduleID string) (AudienceExecution, error) {
+func (s *AudienceExecutions) scheduled(ctx context.Context, t tenant.Tenant, scheduleID string) (AudienceExecution, error) {
 	ex, err := s.Executions.GetAudienceExecution(ctx, t, scheduleID)
 	if err == nil && (ex.ScheduleName == "" || ex.State == StateCancelled) {
 		err = derrors.New(derrors.NotFound, "")
@@ -529,7 +517,7 @@ func (s *Audiences) scheduled(ctx context.Context, t tenant.Tenant, scheduleID s
 
 // Fire runs a scheduled execution when its schedule fires. A firing
 // delivered twice, or after the schedule was cancelled, does nothing.
-func (s *Audiences) Fire(ctx context.Context, t tenant.Tenant, id string, budget time.Duration) error {
+func (s *AudienceExecutions) Fire(ctx context.Context, t tenant.Tenant, id string, budget time.Duration) error {
 	err := s.Executions.SetAudienceState(ctx, t, id, []string{StateScheduled}, StateRunning)
 	switch {
 	case derrors.Is(err, derrors.NotFound):

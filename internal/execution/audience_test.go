@@ -22,14 +22,14 @@ import (
 
 // audienceSetup stores a live marketing campaign "mk" at rate and an
 // audience "aud" of n members, and returns a service on memory fakes.
-func audienceSetup(t testing.TB, n, rate int, q execution.DelayedQueue) (*execution.Audiences, *memory.Store, *memory.Scheduler) {
+func audienceSetup(t testing.TB, n, rate int, q execution.Queue) (*execution.AudienceExecutions, *memory.Store, *memory.Scheduler) {
 	t.Helper()
 	store, sched := memory.New(), &memory.Scheduler{}
 	putCampaignTB(t, store, "mk", campaign.StatusLive, campaign.Marketing,
 		campaign.Spec{Audience: campaign.Audience{Namespace: "crmId", AudienceID: "aud"}, Schedule: campaign.Schedule{DeliveryRate: rate}})
 	addAudience(t, store, n)
 	ids := 0
-	return &execution.Audiences{Records: store, Executions: store, Campaigns: store, Members: store, Queue: q, Pacer: store,
+	return &execution.AudienceExecutions{Records: store, Executions: store, Campaigns: store, Members: store, Queue: q, Pacer: store,
 		Schedules: sched, Now: func() time.Time { return now }, NewID: func() string { ids++; return fmt.Sprintf("ex-%d", ids) },
 		InlineBudget: time.Hour}, store, sched
 }
@@ -247,9 +247,9 @@ func ptr[T any](v T) *T { return &v }
 // memory is the fan-out's own.
 type countingQueue struct{ n atomic.Int64 }
 
-func (c *countingQueue) EnqueueDelayed(_ context.Context, jobs []execution.DelayedJob) error {
+func (c *countingQueue) Enqueue(_ context.Context, jobs []delivery.Job) error {
 	for _, j := range jobs {
-		c.n.Add(int64(len(j.Job.Recipients)))
+		c.n.Add(int64(len(j.Recipients)))
 	}
 	return nil
 }
@@ -265,7 +265,7 @@ func BenchmarkFanOutInMemory(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		q := &countingQueue{}
-		svc := &execution.Audiences{Records: store, Executions: store, Campaigns: store, Members: store, Queue: q, Pacer: store,
+		svc := &execution.AudienceExecutions{Records: store, Executions: store, Campaigns: store, Members: store, Queue: q, Pacer: store,
 			Schedules: &memory.Scheduler{}, Now: func() time.Time { return now }, InlineBudget: time.Hour,
 			NewID: func() string { return fmt.Sprintf("bench-%d", i) }}
 		var before, peak runtime.MemStats

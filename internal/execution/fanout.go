@@ -31,7 +31,7 @@ import (
 // lease held and returns. When the budget runs out, or paced batches lie
 // beyond SQS's 15-minute delay, it hands over to a one-time continuation
 // schedule.
-func (s *Audiences) FanOut(ctx context.Context, t tenant.Tenant, id string, budget time.Duration) error {
+func (s *AudienceExecutions) FanOut(ctx context.Context, t tenant.Tenant, id string, budget time.Duration) error {
 	token := newToken()
 	start := s.now()
 	ex, err := s.Executions.AcquireLease(ctx, t, id, token, start, start.Add(LeaseDuration))
@@ -107,7 +107,7 @@ func (s *Audiences) FanOut(ctx context.Context, t tenant.Tenant, id string, budg
 			slots = first
 		}
 		if len(page.Members) > 0 {
-			if err := s.Queue.EnqueueDelayed(ctx, s.jobs(t, ex, page, slots, s.now())); err != nil {
+			if err := s.Queue.Enqueue(ctx, s.jobs(t, ex, page, slots, s.now())); err != nil {
 				return fmt.Errorf("enqueue execution %s: %w", id, err)
 			}
 		}
@@ -137,9 +137,9 @@ func (s *Audiences) FanOut(ctx context.Context, t tenant.Tenant, id string, budg
 // first; a member's delay is its slot's distance from now rounded up to a
 // whole second (SQS's unit), so no second of the release timeline holds
 // more than rate members. Members sharing a delay share messages.
-func (s *Audiences) jobs(t tenant.Tenant, ex AudienceExecution, page audience.Page, first, now time.Time) []DelayedJob {
+func (s *AudienceExecutions) jobs(t tenant.Tenant, ex AudienceExecution, page audience.Page, first, now time.Time) []delivery.Job {
 	size := cmpOr(s.JobSize, DefaultJobSize)
-	var out []DelayedJob
+	var out []delivery.Job
 	cur := -1
 	for i, m := range page.Members {
 		delay := time.Duration(0)
@@ -148,20 +148,20 @@ func (s *Audiences) jobs(t tenant.Tenant, ex AudienceExecution, page audience.Pa
 			secs := math.Ceil(slot.Sub(now).Seconds())
 			delay = time.Duration(min(max(secs, 0), MaxDelay.Seconds())) * time.Second
 		}
-		if cur < 0 || out[cur].Delay != delay || len(out[cur].Job.Recipients) == size {
-			out = append(out, DelayedJob{Delay: delay, Job: delivery.Job{Tenant: t, ExecutionID: ex.ID, CampaignID: ex.CampaignID,
+		if cur < 0 || out[cur].Delay != delay || len(out[cur].Recipients) == size {
+			out = append(out, delivery.Job{Tenant: t, ExecutionID: ex.ID, CampaignID: ex.CampaignID, Delay: delay,
 				Version: ex.Version, Channel: ex.Channel, Ledger: delivery.LedgerV2, Shards: ex.Shards, Context: ex.Context,
-				Recipients: make([]delivery.Recipient, 0, min(size, len(page.Members)-i))}})
+				Recipients: make([]delivery.Recipient, 0, min(size, len(page.Members)-i))})
 			cur = len(out) - 1
 		}
-		out[cur].Job.Recipients = append(out[cur].Job.Recipients, delivery.Recipient{Type: delivery.TypeAEP, UserID: m.ID, Namespace: m.Namespace})
+		out[cur].Recipients = append(out[cur].Recipients, delivery.Recipient{Type: delivery.TypeAEP, UserID: m.ID, Namespace: m.Namespace})
 	}
 	return out
 }
 
 // excludeRest records every member not yet read as
 // excluded:rate_window_exceeded and finishes the fan-out.
-func (s *Audiences) excludeRest(ctx context.Context, t tenant.Tenant, ex AudienceExecution) error {
+func (s *AudienceExecutions) excludeRest(ctx context.Context, t tenant.Tenant, ex AudienceExecution) error {
 	pageSize := cmpOr(s.PageSize, DefaultPageSize)
 	for {
 		page, err := s.Members.Members(ctx, t, ex.AudienceID, ex.Cursor, pageSize)
@@ -200,7 +200,7 @@ func (s *Audiences) excludeRest(ctx context.Context, t tenant.Tenant, ex Audienc
 
 // continueAt saves progress and creates a one-time continuation schedule
 // at `at` (now at the earliest), releasing the lease to it.
-func (s *Audiences) continueAt(ctx context.Context, t tenant.Tenant, ex AudienceExecution, at time.Time) error {
+func (s *AudienceExecutions) continueAt(ctx context.Context, t tenant.Tenant, ex AudienceExecution, at time.Time) error {
 	if now := s.now(); at.Before(now) {
 		at = now
 	}
@@ -222,7 +222,7 @@ func (s *Audiences) continueAt(ctx context.Context, t tenant.Tenant, ex Audience
 
 // fail ends ex for good: its status says why (prefix and err's message,
 // which the tenant may read); the log names err by its kind.
-func (s *Audiences) fail(ctx context.Context, t tenant.Tenant, ex AudienceExecution, prefix string, err error) error {
+func (s *AudienceExecutions) fail(ctx context.Context, t tenant.Tenant, ex AudienceExecution, prefix string, err error) error {
 	ex.State, ex.FailReason, ex.LeaseUntil = StateFailed, prefix+err.Error(), time.Time{}
 	if err := s.Executions.SaveProgress(ctx, t, ex); err != nil && !derrors.Is(err, derrors.Conflict) {
 		return err

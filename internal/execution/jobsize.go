@@ -42,7 +42,7 @@ func unitaryJobs(t tenant.Tenant, req UnitaryRequest, rec Record, ch campaign.Ch
 // firing's request will be checked: field errors join f (with the
 // caller's own), and, when there are none, its delivery jobs must fit the
 // queue.
-func (s *Audiences) CheckFiring(f *derrors.Fields, t tenant.Tenant, context map[string]any, audience *AudienceRef) error {
+func (s *AudienceExecutions) CheckFiring(f *derrors.Fields, t tenant.Tenant, context map[string]any, audience *AudienceRef) error {
 	if _, ok := context["system"]; ok {
 		f.Add("context.system", "is reserved")
 	}

@@ -28,7 +28,7 @@ func TestUnitaryRefusesAJobOverTheQueueLimitBeforeStoringAnything(t *testing.T) 
 		{Type: "aep", UserID: "1", Namespace: "crmId"},
 		{Type: "aep", UserID: "2", Namespace: "crmId", Profile: map[string]any{"bio": strings.Repeat("x", delivery.MaxJobSize)}},
 	}}
-	_, err := newService(store, q).Unitary(context.Background(), acme, "hk_1", req)
+	_, err := newService(store, q).Execute(context.Background(), acme, "hk_1", req)
 	var de *derrors.Error
 	if !errors.As(err, &de) || de.Kind != derrors.TooLarge {
 		t.Fatalf("Unitary() error = %v, want TooLarge", err)

@@ -53,8 +53,8 @@ type Record struct {
 	ExpiresAt time.Time
 }
 
-// Store keeps executions and idempotency records.
-type Store interface {
+// RecordStore keeps executions and idempotency records.
+type RecordStore interface {
 	// GetRecord returns the record for requestId, or derrors.NotFound.
 	GetRecord(ctx context.Context, t tenant.Tenant, requestID string) (Record, error)
 	// Begin stores rec and ex in one transaction, provided no record for
@@ -78,14 +78,15 @@ type Profiles interface {
 
 // Queue hands jobs to Dispatch.
 type Queue interface {
-	// Enqueue puts every job on the dispatch queue, or returns an error
-	// (some may have been put: Dispatch's ledger makes a repeat harmless).
+	// Enqueue puts every job on the dispatch queue, each held back by
+	// its Delay, or returns an error (some may have been put: Dispatch's
+	// ledger makes a repeat harmless).
 	Enqueue(ctx context.Context, jobs []delivery.Job) error
 }
 
-// Service runs execution calls.
-type Service struct {
-	Store     Store
+// Unitary runs unitary executions (POST /im/executions/unitary).
+type Unitary struct {
+	Store     RecordStore
 	Campaigns Campaigns
 	Profiles  Profiles
 	Queue     Queue
@@ -94,9 +95,9 @@ type Service struct {
 	NewID     func() string
 }
 
-func (s *Service) now() time.Time { return clock(s.Now) }
+func (s *Unitary) now() time.Time { return clock(s.Now) }
 
-// Unitary runs POST /im/executions/unitary for an already decoded and
+// Execute runs POST /im/executions/unitary for an already decoded and
 // validated request, on behalf of the key createdBy.
 //
 // The same requestId with the same body returns the first response and
@@ -107,7 +108,7 @@ func (s *Service) now() time.Time { return clock(s.Now) }
 // Unknown "aep" profiles are created when the campaign allows it;
 // otherwise the whole call is refused (derrors.NotFound naming them) and
 // nothing is sent.
-func (s *Service) Unitary(ctx context.Context, t tenant.Tenant, createdBy string, req UnitaryRequest) (Response, error) {
+func (s *Unitary) Execute(ctx context.Context, t tenant.Tenant, createdBy string, req UnitaryRequest) (Response, error) {
 	hash := hashOf(req)
 	if resp, done, err := s.replay(ctx, t, req, hash); done || err != nil {
 		return resp, err
@@ -158,7 +159,7 @@ func (s *Service) Unitary(ctx context.Context, t tenant.Tenant, createdBy string
 
 // replay answers a requestId seen before. done reports that the call has
 // been answered (by the first response, or with a conflict).
-func (s *Service) replay(ctx context.Context, t tenant.Tenant, req UnitaryRequest, hash string) (Response, bool, error) {
+func (s *Unitary) replay(ctx context.Context, t tenant.Tenant, req UnitaryRequest, hash string) (Response, bool, error) {
 	rec, err := s.Store.GetRecord(ctx, t, req.RequestID)
 	if derrors.Is(err, derrors.NotFound) {
 		return Response{}, false, nil
@@ -209,7 +210,7 @@ func liveVersion(ctx context.Context, cs Campaigns, t tenant.Tenant, campaignID 
 
 // ensureProfiles checks that every "aep" recipient has a profile, creating
 // the missing ones when the version allows it.
-func (s *Service) ensureProfiles(ctx context.Context, t tenant.Tenant, v campaign.Version, rs []Recipient) error {
+func (s *Unitary) ensureProfiles(ctx context.Context, t tenant.Tenant, v campaign.Version, rs []Recipient) error {
 	var ids []profile.Identity
 	for _, r := range rs {
 		if r.Type == delivery.TypeAEP {
@@ -253,7 +254,7 @@ func (s *Service) ensureProfiles(ctx context.Context, t tenant.Tenant, v campaig
 
 // enqueue puts the execution's jobs on the queue and marks the record
 // enqueued.
-func (s *Service) enqueue(ctx context.Context, t tenant.Tenant, requestID string, rec Record, jobs []delivery.Job) error {
+func (s *Unitary) enqueue(ctx context.Context, t tenant.Tenant, requestID string, rec Record, jobs []delivery.Job) error {
 	if err := s.Queue.Enqueue(ctx, jobs); err != nil {
 		return fmt.Errorf("enqueue execution %s: %w", rec.Response.ExecutionID, err)
 	}
@@ -263,4 +264,4 @@ func (s *Service) enqueue(ctx context.Context, t tenant.Tenant, requestID string
 	return nil
 }
 
-func (s *Service) log() *slog.Logger { return logger(s.Log) }
+func (s *Unitary) log() *slog.Logger { return logger(s.Log) }

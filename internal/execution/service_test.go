@@ -44,8 +44,8 @@ func putCampaign(t *testing.T, store *memory.Store, id string, st campaign.Statu
 	}
 }
 
-func newService(store *memory.Store, q *memory.Queue) *execution.Service {
-	return &execution.Service{Store: store, Campaigns: store, Profiles: store, Queue: q,
+func newService(store *memory.Store, q *memory.Queue) *execution.Unitary {
+	return &execution.Unitary{Store: store, Campaigns: store, Profiles: store, Queue: q,
 		Now: func() time.Time { return now }, NewID: func() string { return "ex-1" }}
 }
 
@@ -72,7 +72,7 @@ func TestUnitaryRefusesCampaignsThatCannotBeTriggered(t *testing.T) {
 			putCampaign(t, store, "camp-1", tt.status, tt.typ, campaign.Spec{Schedule: tt.sched})
 			req := validRequest(1)
 			req.Recipients[0].Type = delivery.TypeExternal
-			_, err := newService(store, q).Unitary(context.Background(), acme, "hk_1", req)
+			_, err := newService(store, q).Execute(context.Background(), acme, "hk_1", req)
 			var de *derrors.Error
 			if !errors.As(err, &de) || de.Kind != tt.kind || !strings.Contains(de.Detail, tt.detail) {
 				t.Fatalf("Unitary() error = %v, want kind %d mentioning %q", err, tt.kind, tt.detail)
@@ -93,7 +93,7 @@ func TestUnitaryInsideItsScheduleIsAccepted(t *testing.T) {
 	putCampaign(t, store, "camp-1", campaign.StatusLive, campaign.Transactional, campaign.Spec{Schedule: campaign.Schedule{Start: &past, End: &future}})
 	req := validRequest(1)
 	req.Recipients[0].Type = delivery.TypeExternal
-	if _, err := newService(store, q).Unitary(context.Background(), acme, "hk_1", req); err != nil {
+	if _, err := newService(store, q).Execute(context.Background(), acme, "hk_1", req); err != nil {
 		t.Fatalf("Unitary: %v", err)
 	}
 	if n := len(q.Jobs()); n != 1 {
@@ -114,7 +114,7 @@ func TestUnitaryCreatesMissingProfilesWhenAllowed(t *testing.T) {
 		{Type: "aep", UserID: "2", Namespace: "crmId", Profile: map[string]any{"tier": "silver"}},
 		{Type: "external", UserID: "3", Namespace: "crmId"},
 	}}
-	if _, err := newService(store, q).Unitary(context.Background(), acme, "hk_1", req); err != nil {
+	if _, err := newService(store, q).Execute(context.Background(), acme, "hk_1", req); err != nil {
 		t.Fatalf("Unitary: %v", err)
 	}
 	got, err := store.BatchGet(context.Background(), acme, []profile.Identity{crm("1"), crm("2"), crm("3")})
@@ -142,7 +142,7 @@ func TestUnitaryJobs(t *testing.T) {
 			Profile:     map[string]any{"firstName": "Jane"}, Context: map[string]any{"orderId": "A1"}},
 		{Type: "external", UserID: "42", Namespace: "crmId"},
 	}}
-	resp, err := newService(store, q).Unitary(context.Background(), acme, "hk_1", req)
+	resp, err := newService(store, q).Execute(context.Background(), acme, "hk_1", req)
 	if err != nil {
 		t.Fatalf("Unitary: %v", err)
 	}
@@ -171,14 +171,14 @@ func TestUnitaryReplayIgnoresKeyOrderButNotContent(t *testing.T) {
 	req := validRequest(1)
 	req.Recipients[0].Type = "external"
 	req.Recipients[0].Context = map[string]any{"a": "1", "b": "2"}
-	first, err := svc.Unitary(context.Background(), acme, "hk_1", req)
+	first, err := svc.Execute(context.Background(), acme, "hk_1", req)
 	if err != nil {
 		t.Fatalf("Unitary: %v", err)
 	}
 	same := validRequest(1)
 	same.Recipients[0].Type = "external"
 	same.Recipients[0].Context = map[string]any{"b": "2", "a": "1"}
-	again, err := svc.Unitary(context.Background(), acme, "hk_2", same)
+	again, err := svc.Execute(context.Background(), acme, "hk_2", same)
 	if err != nil {
 		t.Fatalf("Unitary(same request): %v", err)
 	}
@@ -186,7 +186,7 @@ func TestUnitaryReplayIgnoresKeyOrderButNotContent(t *testing.T) {
 		t.Errorf("replayed response (-want +got):\n%s", diff)
 	}
 	same.Recipients[0].Context["a"] = "changed"
-	if _, err := svc.Unitary(context.Background(), acme, "hk_1", same); !derrors.Is(err, derrors.Conflict) {
+	if _, err := svc.Execute(context.Background(), acme, "hk_1", same); !derrors.Is(err, derrors.Conflict) {
 		t.Errorf("Unitary(same requestId, other body) error = %v, want Conflict", err)
 	}
 	if n, jobs := store.Executions(), len(q.Jobs()); n != 1 || jobs != 1 {
@@ -213,7 +213,7 @@ func TestUnitaryChecksContextAgainstTheCampaignsSchema(t *testing.T) {
 			req := validRequest(1)
 			req.Recipients[0].Type = delivery.TypeExternal
 			req.Recipients[0].Context = tt.context
-			_, err := newService(store, q).Unitary(context.Background(), acme, "hk_1", req)
+			_, err := newService(store, q).Execute(context.Background(), acme, "hk_1", req)
 			if tt.field == "" {
 				if err != nil {
 					t.Fatalf("Unitary() = %v, want accepted", err)

@@ -17,7 +17,7 @@ var (
 
 // TriggerWithAudiences returns the Trigger function's HTTP handler: the
 // unitary API plus audience executions and their schedules.
-func TriggerWithAudiences(svc *execution.Service, aud *execution.Audiences, log *slog.Logger) HandlerFunc {
+func TriggerWithAudiences(svc *execution.Unitary, aud *execution.AudienceExecutions, log *slog.Logger) HandlerFunc {
 	rt := triggerRouter(svc, log)
 	rt.known = apiRouteKeys()
 	maps.Copy(rt.routes, audienceExecutionRoutes(aud))
@@ -25,7 +25,7 @@ func TriggerWithAudiences(svc *execution.Service, aud *execution.Audiences, log 
 }
 
 // audienceExecutionRoutes are the AJO audience execution routes.
-func audienceExecutionRoutes(aud *execution.Audiences) map[string]route {
+func audienceExecutionRoutes(aud *execution.AudienceExecutions) map[string]route {
 	return map[string]route{
 		"POST /im/executions/audience": {scopes: triggerScopes, maxBody: execution.MaxBodySize, namesRequest: true,
 			handle: func(ctx context.Context, r *request) (int, any, error) {

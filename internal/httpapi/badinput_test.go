@@ -220,8 +220,8 @@ func TestUnknownFieldsAreNamedByTheirFullPath(t *testing.T) {
 // HTTP router: they are checked for bad text too.
 func TestEventBodiesWithBadTextAreRefused(t *testing.T) {
 	f := newTriggerFixture(t)
-	svc := &execution.Service{Store: f.store, Campaigns: f.store, Profiles: f.store, Queue: f.queue, Now: func() time.Time { return now }}
-	aud := &execution.Audiences{Records: f.store, Executions: f.store, Campaigns: f.store, Members: f.store, Pacer: f.store, Queue: f.queue, Now: func() time.Time { return now }}
+	svc := &execution.Unitary{Store: f.store, Campaigns: f.store, Profiles: f.store, Queue: f.queue, Now: func() time.Time { return now }}
+	aud := &execution.AudienceExecutions{Records: f.store, Executions: f.store, Campaigns: f.store, Members: f.store, Pacer: f.store, Queue: f.queue, Now: func() time.Time { return now }}
 	handler := eventapi.Trigger(f.trigger, svc, aud, acme, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	detail := `{"requestId":"ev-1","campaignId":"` + f.live + `","recipients":[{"type":"external","namespace":"email","userId":"a@example.com",` +
 		`"channelData":{"emailAddress":"f\udcffz@example.com"}}]}`

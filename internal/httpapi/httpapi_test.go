@@ -85,7 +85,7 @@ func newHarness(tb testing.TB) *harness {
 	h := &harness{store: memory.New(), queue: &memory.Queue{}, logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(h.logs, nil))
 	var exN, idN atomic.Int64
-	svc := &execution.Service{Store: h.store, Campaigns: h.store, Profiles: h.store, Queue: h.queue, Log: log,
+	svc := &execution.Unitary{Store: h.store, Campaigns: h.store, Profiles: h.store, Queue: h.queue, Log: log,
 		Now: func() time.Time { return now }, NewID: func() string { return fmt.Sprintf("ex-%d", exN.Add(1)) }}
 	h.camps = &campaign.Service{Store: h.store, Now: func() time.Time { return now },
 		NewID: func() string { return fmt.Sprintf("id-%d", idN.Add(1)) }}

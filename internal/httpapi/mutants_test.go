@@ -67,9 +67,9 @@ func newMutantTarget(tb testing.TB) *mutantTarget {
 	m := &mutantTarget{store: memory.New(), queue: &memory.Queue{}, sched: &memory.Scheduler{}, proofs: &proofSender{}}
 	clock := func() time.Time { return now }
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	aud := &execution.Audiences{Records: m.store, Executions: m.store, Campaigns: m.store, Members: m.store, Pacer: m.store,
+	aud := &execution.AudienceExecutions{Records: m.store, Executions: m.store, Campaigns: m.store, Members: m.store, Pacer: m.store,
 		Queue: m.queue, Schedules: m.sched, Log: log, Now: clock, InlineBudget: time.Minute}
-	svc := &execution.Service{Store: m.store, Campaigns: m.store, Profiles: m.store, Queue: m.queue, Log: log, Now: clock}
+	svc := &execution.Unitary{Store: m.store, Campaigns: m.store, Profiles: m.store, Queue: m.queue, Log: log, Now: clock}
 	signer, err := unsubscribe.New("mutant-test-unsubscribe-secret-0000000000")
 	if err != nil {
 		tb.Fatal(err)

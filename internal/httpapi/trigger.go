@@ -10,13 +10,13 @@ import (
 )
 
 // Trigger returns the handler of the execution API (/im/*).
-func Trigger(svc *execution.Service, log *slog.Logger) HandlerFunc {
+func Trigger(svc *execution.Unitary, log *slog.Logger) HandlerFunc {
 	rt := triggerRouter(svc, log)
 	rt.known = apiRouteKeys()
 	return rt.serve
 }
 
-func triggerRouter(svc *execution.Service, log *slog.Logger) *router {
+func triggerRouter(svc *execution.Unitary, log *slog.Logger) *router {
 	return &router{log: log, routes: map[string]route{
 		"POST /im/executions/unitary": {scopes: []auth.Scope{auth.ScopeTrigger}, maxBody: execution.MaxBodySize, namesRequest: true,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
@@ -29,7 +29,7 @@ func triggerRouter(svc *execution.Service, log *slog.Logger) *router {
 				if err := req.Validate(); err != nil {
 					return 0, nil, err
 				}
-				resp, err := svc.Unitary(ctx, r.tenant(), r.principal.KeyID, req)
+				resp, err := svc.Execute(ctx, r.tenant(), r.principal.KeyID, req)
 				if err != nil {
 					return 0, nil, err
 				}

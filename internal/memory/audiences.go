@@ -20,12 +20,11 @@ import (
 )
 
 var (
-	_ audience.Store          = (*Store)(nil)
-	_ execution.AudienceStore = (*Store)(nil)
-	_ execution.Pacer         = (*Store)(nil)
-	_ recurrence.Store        = (*Store)(nil)
-	_ execution.DelayedQueue  = (*Queue)(nil)
-	_ schedule.Scheduler      = (*Scheduler)(nil)
+	_ audience.Store                   = (*Store)(nil)
+	_ execution.AudienceExecutionStore = (*Store)(nil)
+	_ execution.Pacer                  = (*Store)(nil)
+	_ recurrence.Store                 = (*Store)(nil)
+	_ schedule.Scheduler               = (*Scheduler)(nil)
 )
 
 type audienceData struct {
@@ -228,7 +227,7 @@ func (s *Store) Members(_ context.Context, t tenant.Tenant, id, cursor string, l
 	return p, nil
 }
 
-// BeginAudience implements execution.AudienceStore.
+// BeginAudience implements execution.AudienceExecutionStore.
 func (s *Store) BeginAudience(_ context.Context, t tenant.Tenant, rec execution.Record, ex execution.AudienceExecution) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -240,7 +239,7 @@ func (s *Store) BeginAudience(_ context.Context, t tenant.Tenant, rec execution.
 	return nil
 }
 
-// GetAudienceExecution implements execution.AudienceStore.
+// GetAudienceExecution implements execution.AudienceExecutionStore.
 func (s *Store) GetAudienceExecution(_ context.Context, t tenant.Tenant, id string) (execution.AudienceExecution, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -251,7 +250,7 @@ func (s *Store) GetAudienceExecution(_ context.Context, t tenant.Tenant, id stri
 	return cloneDoc(ex), nil
 }
 
-// SetAudienceState implements execution.AudienceStore.
+// SetAudienceState implements execution.AudienceExecutionStore.
 func (s *Store) SetAudienceState(_ context.Context, t tenant.Tenant, id string, from []string, to string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -267,7 +266,7 @@ func (s *Store) SetAudienceState(_ context.Context, t tenant.Tenant, id string, 
 	return nil
 }
 
-// AcquireLease implements execution.AudienceStore.
+// AcquireLease implements execution.AudienceExecutionStore.
 func (s *Store) AcquireLease(_ context.Context, t tenant.Tenant, id, token string, now, until time.Time) (execution.AudienceExecution, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -285,7 +284,7 @@ func (s *Store) AcquireLease(_ context.Context, t tenant.Tenant, id, token strin
 	return cloneDoc(ex), nil
 }
 
-// SaveProgress implements execution.AudienceStore.
+// SaveProgress implements execution.AudienceExecutionStore.
 func (s *Store) SaveProgress(_ context.Context, t tenant.Tenant, ex execution.AudienceExecution) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -297,7 +296,7 @@ func (s *Store) SaveProgress(_ context.Context, t tenant.Tenant, ex execution.Au
 	return nil
 }
 
-// RecordOutcomes implements execution.AudienceStore.
+// RecordOutcomes implements execution.AudienceExecutionStore.
 func (s *Store) RecordOutcomes(_ context.Context, t tenant.Tenant, entries []delivery.Entry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -307,13 +306,13 @@ func (s *Store) RecordOutcomes(_ context.Context, t tenant.Tenant, entries []del
 	return nil
 }
 
-// CountOutcomes implements execution.AudienceStore from the counters.
+// CountOutcomes implements execution.AudienceExecutionStore from the counters.
 func (s *Store) CountOutcomes(ctx context.Context, t tenant.Tenant, executionID string) (map[delivery.Outcome]int64, int64, error) {
 	counts, err := s.Counts(ctx, t, executionID)
 	return counts, 0, err
 }
 
-// PutScheduleRef implements execution.AudienceStore.
+// PutScheduleRef implements execution.AudienceExecutionStore.
 func (s *Store) PutScheduleRef(_ context.Context, t tenant.Tenant, campaignID string, r execution.ScheduleRef) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -326,7 +325,7 @@ func (s *Store) PutScheduleRef(_ context.Context, t tenant.Tenant, campaignID st
 	return nil
 }
 
-// DeleteScheduleRef implements execution.AudienceStore.
+// DeleteScheduleRef implements execution.AudienceExecutionStore.
 func (s *Store) DeleteScheduleRef(_ context.Context, t tenant.Tenant, campaignID, name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -334,7 +333,7 @@ func (s *Store) DeleteScheduleRef(_ context.Context, t tenant.Tenant, campaignID
 	return nil
 }
 
-// ScheduleRefs implements execution.AudienceStore.
+// ScheduleRefs implements execution.AudienceExecutionStore.
 func (s *Store) ScheduleRefs(_ context.Context, t tenant.Tenant, campaignID string) ([]execution.ScheduleRef, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -423,31 +422,6 @@ func (s *Store) RecordFiring(_ context.Context, t tenant.Tenant, campaignID, id 
 	r.LastFiring = &f
 	s.ad().recurrences[k(t, campaignID)][id] = r
 	return nil
-}
-
-// EnqueueDelayed implements execution.DelayedQueue, recording the jobs
-// (delays in Delays, in the same order).
-func (q *Queue) EnqueueDelayed(ctx context.Context, jobs []execution.DelayedJob) error {
-	plain := make([]delivery.Job, len(jobs))
-	for i, j := range jobs {
-		plain[i] = j.Job
-	}
-	if err := q.Enqueue(ctx, plain); err != nil {
-		return err
-	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for _, j := range jobs {
-		q.delays = append(q.delays, j.Delay)
-	}
-	return nil
-}
-
-// Delays returns the delays of the jobs enqueued with EnqueueDelayed.
-func (q *Queue) Delays() []time.Duration {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return slices.Clone(q.delays)
 }
 
 // Scheduler records schedules as EventBridge Scheduler would keep them.

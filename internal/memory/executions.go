@@ -8,9 +8,9 @@ import (
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
-var _ execution.Store = (*Store)(nil)
+var _ execution.RecordStore = (*Store)(nil)
 
-// GetRecord implements execution.Store.
+// GetRecord implements execution.RecordStore.
 func (s *Store) GetRecord(_ context.Context, t tenant.Tenant, requestID string) (execution.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -21,7 +21,7 @@ func (s *Store) GetRecord(_ context.Context, t tenant.Tenant, requestID string) 
 	return r, nil
 }
 
-// Begin implements execution.Store.
+// Begin implements execution.RecordStore.
 func (s *Store) Begin(_ context.Context, t tenant.Tenant, rec execution.Record, ex execution.Execution) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -33,7 +33,7 @@ func (s *Store) Begin(_ context.Context, t tenant.Tenant, rec execution.Record, 
 	return nil
 }
 
-// MarkEnqueued implements execution.Store.
+// MarkEnqueued implements execution.RecordStore.
 func (s *Store) MarkEnqueued(_ context.Context, t tenant.Tenant, requestID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

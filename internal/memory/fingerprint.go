@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"time"
 )
 
 // Fingerprint digests everything the store holds, so a test can prove a
@@ -49,10 +50,14 @@ func digest(v any) string {
 func (q *Queue) Fingerprint() string {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	delays := make([]time.Duration, len(q.jobs))
+	for i, j := range q.jobs {
+		delays[i] = j.Delay
+	}
 	return digest(struct {
 		Jobs   any
 		Delays any
-	}{q.jobs, q.delays})
+	}{q.jobs, delays})
 }
 
 // Fingerprint digests the schedules.

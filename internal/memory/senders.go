@@ -14,14 +14,13 @@ import (
 type Queue struct {
 	mu   sync.Mutex
 	jobs []delivery.Job
-	// delays are the delays of EnqueueDelayed jobs (audiences.go).
-	delays []time.Duration
 	// Err, when set, is returned by Enqueue (and nothing is recorded).
 	Err error
 }
 
 // Enqueue implements execution.Queue. Like the SQS queue, it refuses a
-// job whose encoding is over delivery.MaxJobSize (recording nothing).
+// job whose encoding is over delivery.MaxJobSize or whose delay is over
+// delivery.MaxDelay (recording nothing).
 func (q *Queue) Enqueue(_ context.Context, jobs []delivery.Job) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -36,6 +35,9 @@ func (q *Queue) Enqueue(_ context.Context, jobs []delivery.Job) error {
 		if len(b) > delivery.MaxJobSize {
 			return fmt.Errorf("job %d is %d bytes, over the queue's limit of %d", i, len(b), delivery.MaxJobSize)
 		}
+		if j.Delay < 0 || j.Delay > delivery.MaxDelay {
+			return fmt.Errorf("job %d: delay %s is outside the queue's 0-15 minutes", i, j.Delay)
+		}
 	}
 	q.jobs = append(q.jobs, jobs...)
 	return nil
@@ -46,6 +48,17 @@ func (q *Queue) Jobs() []delivery.Job {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return append([]delivery.Job(nil), q.jobs...)
+}
+
+// Delays returns the delays of the enqueued jobs, in order.
+func (q *Queue) Delays() []time.Duration {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make([]time.Duration, len(q.jobs))
+	for i, j := range q.jobs {
+		out[i] = j.Delay
+	}
+	return out
 }
 
 // Reset forgets the enqueued jobs.

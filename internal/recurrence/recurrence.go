@@ -109,7 +109,7 @@ type Service struct {
 	Campaigns execution.Campaigns
 	Schedules schedule.Scheduler
 	// Audiences starts each firing's execution.
-	Audiences *execution.Audiences
+	Audiences *execution.AudienceExecutions
 	Log       *slog.Logger
 	Now       func() time.Time
 	NewID     func() string
@@ -350,7 +350,7 @@ func (r *Service) Fire(ctx context.Context, in schedule.Input) error {
 // or completed; an ending deletes every pending schedule of the campaign
 // (start, end, scheduled executions, recurrences).
 type CampaignSchedules struct {
-	Audiences   *execution.Audiences
+	Audiences   *execution.AudienceExecutions
 	Recurrences Store
 	Now         func() time.Time
 }
