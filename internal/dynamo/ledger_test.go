@@ -10,15 +10,15 @@ import (
 
 	"github.com/heraldhq/herald/infra/motoserver"
 	"github.com/heraldhq/herald/internal/delivery"
-	"github.com/heraldhq/herald/internal/delivery/ledgertest"
 	"github.com/heraldhq/herald/internal/dynamo"
+	"github.com/heraldhq/herald/internal/storetest"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
 func TestLedgerContract(t *testing.T) {
-	ledgertest.Run(t, ledgertest.Harness{
-		New: func(t *testing.T) ledgertest.Store { return newStore(t) },
-		PutLegacy: func(t *testing.T, s ledgertest.Store, tn tenant.Tenant, e delivery.Entry) {
+	storetest.Ledger(t, storetest.LedgerHarness{
+		New: func(t *testing.T) storetest.LedgerStore { return newStore(t) },
+		PutLegacy: func(t *testing.T, s storetest.LedgerStore, tn tenant.Tenant, e delivery.Entry) {
 			t.Helper()
 			// An item exactly as the code before LedgerV2 wrote it: no
 			// namespace, keyed L#<channel>#<userId>.

@@ -7,8 +7,7 @@
 // The files mirror internal/dynamo's, one per store (keys.go,
 // campaigns.go, profiles.go, suppressions.go, executions.go, ledger.go,
 // audiences.go); senders.go holds the Queue, Mailer, SMSSender and Pusher
-// fakes. The contracts in internal/storetest and
-// internal/delivery/ledgertest run against both stores.
+// fakes. The contracts in internal/storetest run against both stores.
 package memory
 
 import (

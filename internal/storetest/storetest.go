@@ -1,12 +1,13 @@
 // Package storetest holds the contracts Herald's stores must meet, one per
 // domain store interface (auth.KeyStore, campaign.Store, profile.Store,
-// suppression.Store). Each runs against the DynamoDB store on moto
+// suppression.Store, audience.Store, and delivery.Ledger with its Parking
+// and status reads). Each runs against the DynamoDB store on moto
 // (internal/dynamo) and against the in-memory fake (internal/memory), so
 // the fake the unit tests trust behaves as the real store does; where the
 // two disagree, DynamoDB is right and the fake is fixed.
 //
 // A contract takes a constructor of fresh, empty stores and calls it once
-// per case. The ledger's contract is internal/delivery/ledgertest.
+// per case.
 package storetest
 
 import (

@@ -1,8 +1,4 @@
-// Package ledgertest is the contract every delivery.Ledger (with its
-// Parking and status.Store) must meet, run against the DynamoDB store on
-// moto and against the in-memory fake, so the fake the unit tests trust
-// behaves as the real store does.
-package ledgertest
+package storetest
 
 import (
 	"context"
@@ -19,25 +15,20 @@ import (
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
-// Store is what the contract exercises.
-type Store interface {
+// LedgerStore is what the ledger contract exercises: a delivery.Ledger
+// with its Parking and status.Store.
+type LedgerStore interface {
 	delivery.Ledger
 	delivery.Parking
 	status.Store
 }
 
-// Harness builds a fresh, empty store for each test, and writes an entry
-// under the key entries had before delivery.LedgerV2.
-type Harness struct {
-	New       func(t *testing.T) Store
-	PutLegacy func(t *testing.T, s Store, tn tenant.Tenant, e delivery.Entry)
+// LedgerHarness builds a fresh, empty store for each test, and writes an
+// entry under the key entries had before delivery.LedgerV2.
+type LedgerHarness struct {
+	New       func(t *testing.T) LedgerStore
+	PutLegacy func(t *testing.T, s LedgerStore, tn tenant.Tenant, e delivery.Entry)
 }
-
-var (
-	acme  = tenant.Tenant{Org: "ACME@AdobeOrg", Sandbox: "prod"}
-	other = tenant.Tenant{Org: "OTHER@AdobeOrg", Sandbox: "prod"}
-	t0    = time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
-)
 
 func entry(ns, user, token string) delivery.Entry {
 	k := delivery.Key{ExecutionID: "ex-1", Namespace: ns, UserID: user, Channel: campaign.Email}
@@ -45,8 +36,8 @@ func entry(ns, user, token string) delivery.Entry {
 		Tag: delivery.Tag(acme, k), ClaimedAt: t0}
 }
 
-// Run runs the contract.
-func Run(t *testing.T, h Harness) {
+// Ledger runs the ledger's contract.
+func Ledger(t *testing.T, h LedgerHarness) {
 	ctx := context.Background()
 	t.Run("a claim is made once; a rival finds it and a retry of the same claim recognises it", func(t *testing.T) {
 		s := h.New(t)
