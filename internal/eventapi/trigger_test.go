@@ -275,8 +275,10 @@ func TestARetriedTriggerRunsOnce(t *testing.T) {
 		t.Fatal("first delivery: no error with the queue down")
 	}
 	f.queue.Err = nil
-	// Lambda retries after a minute or more; the failed invocation's
-	// lease on the fan-out has expired by the time this one runs.
+	// The retry comes after the failed invocation's lease on the fan-out
+	// has expired. (One inside LeaseDuration finds the lease held, answers
+	// 202 and leaves the execution running with nothing sent: a bug of
+	// execution.AudienceExecutions, not of Trigger.)
 	later := now.Add(execution.LeaseDuration)
 	f.aud.Now = func() time.Time { return later }
 	for i := range 2 {
