@@ -91,6 +91,52 @@ func TestAnAudienceExecutionEnqueuesEveryMemberOnce(t *testing.T) {
 	}
 }
 
+func TestARetryAfterAFailedFanOutResumesAtOnce(t *testing.T) {
+	// The queue refuses the second page: the call fails after the first
+	// page was taken. The client's retry, seconds later, well inside the
+	// lease, must find the execution free and finish it from its cursor.
+	q := &memory.Queue{}
+	svc, store, _ := audienceSetup(t, 2345, 0, q)
+	svc.PageSize = 1000
+	calls := 0
+	inner := svc.Queue
+	svc.Queue = queueFunc(func(ctx context.Context, jobs []delivery.Job) error {
+		calls++
+		if calls == 2 {
+			return fmt.Errorf("queue unavailable")
+		}
+		return inner.Enqueue(ctx, jobs)
+	})
+	req := execution.AudienceRequest{RequestID: "r1", CampaignID: "mk"}
+	if _, err := svc.Start(context.Background(), acme, "hk", req); err == nil {
+		t.Fatal("the first call succeeded; want the queue's failure")
+	}
+	resp, err := svc.Start(context.Background(), acme, "hk", req)
+	if err != nil {
+		t.Fatalf("the retry: %v", err)
+	}
+	got := recipients(q.Jobs())
+	if len(got) != 2345 {
+		t.Fatalf("%d members enqueued after the retry, want 2345", len(got))
+	}
+	for id, n := range got {
+		if n != 1 {
+			t.Errorf("%s enqueued %d times", id, n)
+		}
+	}
+	ex, err := store.GetAudienceExecution(context.Background(), acme, resp.(execution.Response).ExecutionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.State != execution.StateFannedOut || ex.Enqueued != 2345 {
+		t.Errorf("execution %s with %d enqueued, want %s with 2345", ex.State, ex.Enqueued, execution.StateFannedOut)
+	}
+}
+
+type queueFunc func(ctx context.Context, jobs []delivery.Job) error
+
+func (f queueFunc) Enqueue(ctx context.Context, jobs []delivery.Job) error { return f(ctx, jobs) }
+
 func TestAudienceExecutionsRefuseWhatCannotRun(t *testing.T) {
 	future := now.Add(time.Hour)
 	tests := []struct {

@@ -30,8 +30,10 @@ import (
 // (a schedule delivered twice, a continuation racing a retry) finds the
 // lease held and returns. When the budget runs out, or paced batches lie
 // beyond SQS's 15-minute delay, it hands over to a one-time continuation
-// schedule.
-func (s *AudienceExecutions) FanOut(ctx context.Context, t tenant.Tenant, id string, budget time.Duration) error {
+// schedule. A fan-out that fails (the queue or the store refused)
+// releases its lease with the progress it saved, so the retry that
+// follows resumes at once instead of finding the lease held.
+func (s *AudienceExecutions) FanOut(ctx context.Context, t tenant.Tenant, id string, budget time.Duration) (err error) {
 	token := newToken()
 	start := s.now()
 	ex, err := s.Executions.AcquireLease(ctx, t, id, token, start, start.Add(LeaseDuration))
@@ -42,6 +44,11 @@ func (s *AudienceExecutions) FanOut(ctx context.Context, t tenant.Tenant, id str
 	if err != nil {
 		return fmt.Errorf("lease execution %s: %w", id, err)
 	}
+	defer func() {
+		if err != nil {
+			s.release(ctx, t, ex)
+		}
+	}()
 	if ex.StartedAt.IsZero() {
 		// First run: the campaign must still be live and in its window
 		// (a scheduled execution fires long after it was accepted).
@@ -195,6 +202,18 @@ func (s *AudienceExecutions) excludeRest(ctx context.Context, t tenant.Tenant, e
 				"targeted", ex.Targeted, "enqueued", ex.Enqueued, "windowExcluded", ex.WindowExcluded)
 			return nil
 		}
+	}
+}
+
+// release gives up a failed fan-out's lease, keeping the progress ex
+// holds (the cursor after the last page the queue took). If the store
+// refuses this too, the lease runs out by itself.
+func (s *AudienceExecutions) release(ctx context.Context, t tenant.Tenant, ex AudienceExecution) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	ex.LeaseUntil = time.Time{}
+	if err := s.Executions.SaveProgress(ctx, t, ex); err != nil {
+		s.log().WarnContext(ctx, "failed fan-out's lease not released; it expires by itself", "executionId", ex.ID, logsafe.Attr(err))
 	}
 }
 
