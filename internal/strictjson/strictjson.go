@@ -48,7 +48,15 @@ func Decode(body []byte, v any) error {
 // DecodeIgnoringUnknown is Decode for the AJO execution API: a member no
 // field has (mergePolicyName, a field of a later AJO version, a name in
 // another case) is skipped, as AJO skips it.
+//
+// It is on the trigger's hot path, so a body whose member names all match
+// their fields exactly (see fast.go) is decoded in one encoding/json pass;
+// any other, and any that pass refuses, is parsed, checked and pruned so
+// that every wrong value is named.
 func DecodeIgnoringUnknown(body []byte, v any) error {
+	if decodeFast(body, v) {
+		return nil
+	}
 	var doc any
 	if err := decodeOne(body, &doc); err != nil {
 		return err
