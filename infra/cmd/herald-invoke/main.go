@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command herald-invoke runs one function's real bootstrap under the AWS
 // Lambda Runtime Interface Emulator with an event file: the
 // `sam local invoke` experience without Docker. `make invoke` runs it:
@@ -18,8 +20,6 @@
 // template's resources and the demo are looked up and only what is missing
 // is created; else a moto it starts at -moto-url, with the resources and
 // the demo, stopped when it ends. It says which.
-//go:build unix
-
 package main
 
 import (
