@@ -197,9 +197,14 @@ type Campaign struct {
 	Tags        []string `json:"tags,omitempty"`
 	Type        Type     `json:"type"`
 	Channel     Channel  `json:"channel"`
-	Status      Status   `json:"status"`
-	Draft       Spec     `json:"draft"`
-	LiveVersion int      `json:"liveVersion,omitempty"`
+	// HighThroughput campaigns are triggered by POST
+	// /im/executions/highthroughput only: external recipients, every
+	// personalization in the call's context, no profile read or created.
+	// Set at creation, transactional email and push only.
+	HighThroughput bool   `json:"highThroughput,omitempty"`
+	Status         Status `json:"status"`
+	Draft          Spec   `json:"draft"`
+	LiveVersion    int    `json:"liveVersion,omitempty"`
 	// DraftPending reports that Draft holds edits not yet activated. It is
 	// always true for a draft campaign; for a live or scheduled one it is
 	// set by an edit and cleared by the activation that freezes it.
@@ -217,12 +222,14 @@ type Campaign struct {
 
 // Version is an activated, immutable snapshot of a campaign.
 type Version struct {
-	CampaignID  string    `json:"campaignId"`
-	Number      int       `json:"number"`
-	Type        Type      `json:"type"`
-	Channel     Channel   `json:"channel"`
-	Spec        Spec      `json:"spec"`
-	ActivatedAt time.Time `json:"activatedAt"`
+	CampaignID string  `json:"campaignId"`
+	Number     int     `json:"number"`
+	Type       Type    `json:"type"`
+	Channel    Channel `json:"channel"`
+	// HighThroughput is the campaign's (see Campaign.HighThroughput).
+	HighThroughput bool      `json:"highThroughput,omitempty"`
+	Spec           Spec      `json:"spec"`
+	ActivatedAt    time.Time `json:"activatedAt"`
 }
 
 // ArchiveTTL is how long an archived campaign (and its versions) is kept.

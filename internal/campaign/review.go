@@ -36,8 +36,11 @@ const (
 	CodeAudienceMissing    = "audience_missing"
 	CodeContextUndeclared  = "context_variable_not_in_schema"
 	CodeContextUnchecked   = "context_unchecked"
-	CodeSenderNotVerified  = "sender_not_verified"
-	CodeSenderUnchecked    = "sender_unchecked"
+	// CodeProfileInHighThroughput: a high-throughput campaign reads no
+	// profile, so its content may not either.
+	CodeProfileInHighThroughput = "profile_variable_in_high_throughput"
+	CodeSenderNotVerified       = "sender_not_verified"
+	CodeSenderUnchecked         = "sender_unchecked"
 	// CodeSenderNotAllowed: the From address is outside the sender
 	// identity the deployment allows (Allowlist).
 	CodeSenderNotAllowed = "sender_not_allowed"
@@ -277,12 +280,16 @@ func (s *Service) review(ctx context.Context, t tenant.Tenant, c Campaign) (Repo
 		r.warnf(CodeRateIgnored, "schedule.deliveryRate", "applies to marketing audience sends; transactional sends are not paced")
 	}
 
-	// The context the content reads, against the context schema.
+	// The context the content reads, against the context schema; a
+	// high-throughput campaign reads nothing else.
 	var ctxVars []string
-	for _, tm := range parsed {
-		for _, v := range tm.Variables() {
+	for _, field := range slices.Sorted(maps.Keys(parsed)) {
+		for _, v := range parsed[field].Variables() {
 			if rest, ok := strings.CutPrefix(v, "context."); ok {
 				ctxVars = append(ctxVars, rest)
+			}
+			if c.HighThroughput && (v == "profile" || strings.HasPrefix(v, "profile.")) {
+				r.errorf(CodeProfileInHighThroughput, field, "uses %s; a high-throughput campaign reads no profile: put it in the call's context", v)
 			}
 		}
 	}

@@ -40,6 +40,7 @@ type CampaignInput struct {
 	Tags            []string        `json:"tags,omitempty"`
 	Type            Type            `json:"type"`
 	Channel         Channel         `json:"channel"`
+	HighThroughput  bool            `json:"highThroughput,omitempty"`
 	ChannelConfigID string          `json:"channelConfigurationId,omitempty"`
 	Content         Content         `json:"content"`
 	Audience        Audience        `json:"audience"`
@@ -55,7 +56,7 @@ func (in CampaignInput) spec() Spec {
 // input is the authored document of c, with its draft spec.
 func (c Campaign) input() CampaignInput {
 	d := c.Draft
-	return CampaignInput{Name: c.Name, Description: c.Description, Tags: c.Tags, Type: c.Type, Channel: c.Channel,
+	return CampaignInput{Name: c.Name, Description: c.Description, Tags: c.Tags, Type: c.Type, Channel: c.Channel, HighThroughput: c.HighThroughput,
 		ChannelConfigID: d.ChannelConfigID, Content: d.Content, Audience: d.Audience, Schedule: d.Schedule,
 		ContextSchema: d.ContextSchema}
 }
@@ -63,23 +64,24 @@ func (c Campaign) input() CampaignInput {
 // Detail is a campaign as the API shows it: its properties, the live
 // version (if it was ever activated) and the pending draft (if any).
 type Detail struct {
-	ID           string     `json:"id"`
-	Name         string     `json:"name"`
-	Description  string     `json:"description,omitempty"`
-	Tags         []string   `json:"tags,omitempty"`
-	Type         Type       `json:"type"`
-	Channel      Channel    `json:"channel"`
-	Status       Status     `json:"status"`
-	LiveVersion  int        `json:"liveVersion,omitempty"`
-	Live         *Version   `json:"live,omitempty"`
-	Draft        *Spec      `json:"draft,omitempty"`
-	DraftPending bool       `json:"draftPending"`
-	Revision     int        `json:"revision"`
-	CreatedAt    time.Time  `json:"createdAt"`
-	UpdatedAt    time.Time  `json:"updatedAt"`
-	StoppedAt    *time.Time `json:"stoppedAt,omitempty"`
-	ArchivedAt   *time.Time `json:"archivedAt,omitempty"`
-	ExpiresAt    *time.Time `json:"expiresAt,omitempty"`
+	ID             string     `json:"id"`
+	Name           string     `json:"name"`
+	Description    string     `json:"description,omitempty"`
+	Tags           []string   `json:"tags,omitempty"`
+	Type           Type       `json:"type"`
+	Channel        Channel    `json:"channel"`
+	HighThroughput bool       `json:"highThroughput,omitempty"`
+	Status         Status     `json:"status"`
+	LiveVersion    int        `json:"liveVersion,omitempty"`
+	Live           *Version   `json:"live,omitempty"`
+	Draft          *Spec      `json:"draft,omitempty"`
+	DraftPending   bool       `json:"draftPending"`
+	Revision       int        `json:"revision"`
+	CreatedAt      time.Time  `json:"createdAt"`
+	UpdatedAt      time.Time  `json:"updatedAt"`
+	StoppedAt      *time.Time `json:"stoppedAt,omitempty"`
+	ArchivedAt     *time.Time `json:"archivedAt,omitempty"`
+	ExpiresAt      *time.Time `json:"expiresAt,omitempty"`
 }
 
 // ETag is the detail's entity tag (its revision).
@@ -141,7 +143,7 @@ func (s *Service) CreateCampaign(ctx context.Context, t tenant.Tenant, in Campai
 	now := s.now()
 	c := Campaign{
 		ID: s.newID(), Name: in.Name, Description: in.Description, Tags: in.Tags,
-		Type: in.Type, Channel: in.Channel, Status: StatusDraft, Revision: 1, DraftPending: true,
+		Type: in.Type, Channel: in.Channel, HighThroughput: in.HighThroughput, Status: StatusDraft, Revision: 1, DraftPending: true,
 		Draft: in.spec(), CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.Store.CreateCampaign(ctx, t, c); err != nil {
@@ -173,7 +175,7 @@ func (s *Service) Detail(ctx context.Context, t tenant.Tenant, id string) (Detai
 
 // DetailOf builds the detail of c, reading its live version.
 func (s *Service) DetailOf(ctx context.Context, t tenant.Tenant, c Campaign) (Detail, error) {
-	d := Detail{ID: c.ID, Name: c.Name, Description: c.Description, Tags: c.Tags, Type: c.Type, Channel: c.Channel,
+	d := Detail{ID: c.ID, Name: c.Name, Description: c.Description, Tags: c.Tags, Type: c.Type, Channel: c.Channel, HighThroughput: c.HighThroughput,
 		Status: c.Status, LiveVersion: c.LiveVersion, DraftPending: c.DraftPending, Revision: c.Revision,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, StoppedAt: c.StoppedAt, ArchivedAt: c.ArchivedAt, ExpiresAt: c.ExpiresAt}
 	if c.DraftPending || c.LiveVersion == 0 {
@@ -290,6 +292,9 @@ func (s *Service) UpdateCampaign(ctx context.Context, t tenant.Tenant, id string
 		if in.Type != c.Type {
 			f.Add("type", "is fixed after creation (it is %s)", c.Type)
 		}
+		if in.HighThroughput != c.HighThroughput {
+			f.Add("highThroughput", "is fixed after creation (it is %t)", c.HighThroughput)
+		}
 		if in.Channel != c.Channel && c.LiveVersion > 0 {
 			f.Add("channel", "is fixed once the campaign has been activated (it is %s)", c.Channel)
 		}
@@ -372,7 +377,7 @@ func (s *Service) ActivateRevision(ctx context.Context, t tenant.Tenant, id stri
 	}
 	now := s.now()
 	prev := c.Revision
-	v := Version{CampaignID: c.ID, Number: c.LiveVersion + 1, Type: c.Type, Channel: c.Channel, Spec: c.Draft, ActivatedAt: now}
+	v := Version{CampaignID: c.ID, Number: c.LiveVersion + 1, Type: c.Type, Channel: c.Channel, HighThroughput: c.HighThroughput, Spec: c.Draft, ActivatedAt: now}
 	c.LiveVersion = v.Number
 	c.Status = StatusLive
 	if st := c.Draft.Schedule.Start; st != nil && st.After(now) {
@@ -597,6 +602,17 @@ func validateCampaign(in CampaignInput) error {
 	}
 	if a.CreateProfiles && in.Type == Marketing {
 		f.Add("audience.createProfiles", "applies to transactional campaigns only")
+	}
+	if in.HighThroughput {
+		switch {
+		case in.Type != Transactional:
+			f.Add("highThroughput", "applies to transactional campaigns only")
+		case in.Channel != Email && in.Channel != Push:
+			f.Add("highThroughput", "applies to email and push campaigns only")
+		}
+		if a.CreateProfiles {
+			f.Add("audience.createProfiles", "does not apply to a high-throughput campaign: it never reads or creates profiles")
+		}
 	}
 	if a.AudienceID != "" && in.Type == Transactional {
 		f.Add("audience.audienceId", "applies to marketing campaigns only (transactional recipients come in the call)")

@@ -32,10 +32,18 @@ func (c Campaign) CheckLive() error {
 }
 
 // CheckTrigger returns a derrors.Conflict unless version v (the live one)
-// is of type want and at is inside its schedule window.
-func (v Version) CheckTrigger(want Type, at time.Time) error {
+// is of type want, triggered by the API it needs (a high-throughput
+// campaign by POST /im/executions/highthroughput only, highThroughput
+// true), and at is inside its schedule window.
+func (v Version) CheckTrigger(want Type, highThroughput bool, at time.Time) error {
 	if v.Type != want {
 		return derrors.New(derrors.Conflict, "campaign %q is a %s campaign; %s", v.CampaignID, v.Type, triggeredBy[want])
+	}
+	switch {
+	case v.HighThroughput && !highThroughput:
+		return derrors.New(derrors.Conflict, "campaign %q is a high-throughput campaign; trigger it with /im/executions/highthroughput", v.CampaignID)
+	case !v.HighThroughput && highThroughput:
+		return derrors.New(derrors.Conflict, "campaign %q is not a high-throughput campaign; trigger it with /im/executions/unitary", v.CampaignID)
 	}
 	s := v.Spec.Schedule
 	if s.Start != nil && at.Before(*s.Start) {

@@ -17,6 +17,7 @@ func TestTheTriggerRuleIsOneForEveryAPI(t *testing.T) {
 		c        campaign.Campaign
 		v        campaign.Version
 		want     campaign.Type
+		ht       bool   // the high-throughput API
 		wantErr  string // "" when it can be triggered
 		wantKind derrors.Kind
 	}{
@@ -46,6 +47,17 @@ func TestTheTriggerRuleIsOneForEveryAPI(t *testing.T) {
 			c:    campaign.Campaign{ID: "c", Status: campaign.StatusLive, LiveVersion: 1},
 			v:    campaign.Version{CampaignID: "c", Type: campaign.Transactional, Spec: campaign.Spec{Schedule: campaign.Schedule{Start: &before, End: &now}}},
 			want: campaign.Transactional, wantErr: "ended at 2026-07-14T12:00:00Z; it could be triggered from 2026-07-14T11:00:00Z until 2026-07-14T12:00:00Z", wantKind: derrors.Conflict},
+		{name: "a high-throughput campaign is triggered by the high-throughput API",
+			c: campaign.Campaign{ID: "c", Status: campaign.StatusLive, LiveVersion: 1},
+			v: campaign.Version{CampaignID: "c", Type: campaign.Transactional, HighThroughput: true}, want: campaign.Transactional, ht: true},
+		{name: "the unitary API does not trigger a high-throughput campaign",
+			c: campaign.Campaign{ID: "c", Status: campaign.StatusLive, LiveVersion: 1},
+			v: campaign.Version{CampaignID: "c", Type: campaign.Transactional, HighThroughput: true}, want: campaign.Transactional,
+			wantErr: "trigger it with /im/executions/highthroughput", wantKind: derrors.Conflict},
+		{name: "the high-throughput API does not trigger another campaign",
+			c: campaign.Campaign{ID: "c", Status: campaign.StatusLive, LiveVersion: 1},
+			v: campaign.Version{CampaignID: "c", Type: campaign.Transactional}, want: campaign.Transactional, ht: true,
+			wantErr: "is not a high-throughput campaign", wantKind: derrors.Conflict},
 		{name: "inside its window it can be triggered",
 			c:    campaign.Campaign{ID: "c", Status: campaign.StatusLive, LiveVersion: 1},
 			v:    campaign.Version{CampaignID: "c", Type: campaign.Transactional, Spec: campaign.Spec{Schedule: campaign.Schedule{Start: &before, End: &after}}},
@@ -55,7 +67,7 @@ func TestTheTriggerRuleIsOneForEveryAPI(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.c.CheckLive()
 			if err == nil {
-				err = tt.v.CheckTrigger(tt.want, now)
+				err = tt.v.CheckTrigger(tt.want, tt.ht, now)
 			}
 			switch {
 			case tt.wantErr == "" && err != nil:

@@ -152,22 +152,23 @@ type campaignRecord struct {
 
 // campaignDoc is the document of a campaign item (gzipped JSON).
 type campaignDoc struct {
-	ID           string     `json:"id"`
-	Name         string     `json:"name"`
-	Description  string     `json:"description,omitempty"`
-	Tags         []string   `json:"tags,omitempty"`
-	Type         string     `json:"type"`
-	Channel      string     `json:"channel"`
-	Status       string     `json:"status"`
-	Draft        specDoc    `json:"draft"`
-	LiveVersion  int        `json:"liveVersion,omitempty"`
-	DraftPending bool       `json:"draftPending,omitempty"`
-	Revision     int        `json:"revision"`
-	CreatedAt    time.Time  `json:"createdAt"`
-	UpdatedAt    time.Time  `json:"updatedAt"`
-	StoppedAt    *time.Time `json:"stoppedAt,omitempty"`
-	ArchivedAt   *time.Time `json:"archivedAt,omitempty"`
-	ExpiresAt    *time.Time `json:"expiresAt,omitempty"`
+	ID             string     `json:"id"`
+	Name           string     `json:"name"`
+	Description    string     `json:"description,omitempty"`
+	Tags           []string   `json:"tags,omitempty"`
+	Type           string     `json:"type"`
+	Channel        string     `json:"channel"`
+	HighThroughput bool       `json:"highThroughput,omitempty"`
+	Status         string     `json:"status"`
+	Draft          specDoc    `json:"draft"`
+	LiveVersion    int        `json:"liveVersion,omitempty"`
+	DraftPending   bool       `json:"draftPending,omitempty"`
+	Revision       int        `json:"revision"`
+	CreatedAt      time.Time  `json:"createdAt"`
+	UpdatedAt      time.Time  `json:"updatedAt"`
+	StoppedAt      *time.Time `json:"stoppedAt,omitempty"`
+	ArchivedAt     *time.Time `json:"archivedAt,omitempty"`
+	ExpiresAt      *time.Time `json:"expiresAt,omitempty"`
 }
 
 // specDoc is a campaign's draft or a version's spec, in their documents.
@@ -260,13 +261,13 @@ func summaryFromRecord(r campaignRecord) campaign.Summary {
 
 func toCampaignDoc(c campaign.Campaign) campaignDoc {
 	return campaignDoc{ID: c.ID, Name: c.Name, Description: c.Description, Tags: c.Tags, Type: string(c.Type), Channel: string(c.Channel),
-		Status: string(c.Status), Draft: toSpecDoc(c.Draft), LiveVersion: c.LiveVersion, DraftPending: c.DraftPending, Revision: c.Revision,
+		HighThroughput: c.HighThroughput, Status: string(c.Status), Draft: toSpecDoc(c.Draft), LiveVersion: c.LiveVersion, DraftPending: c.DraftPending, Revision: c.Revision,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, StoppedAt: c.StoppedAt, ArchivedAt: c.ArchivedAt, ExpiresAt: c.ExpiresAt}
 }
 
 func fromCampaignDoc(d campaignDoc) campaign.Campaign {
 	return campaign.Campaign{ID: d.ID, Name: d.Name, Description: d.Description, Tags: d.Tags, Type: campaign.Type(d.Type),
-		Channel: campaign.Channel(d.Channel), Status: campaign.Status(d.Status), Draft: fromSpecDoc(d.Draft), LiveVersion: d.LiveVersion,
+		Channel: campaign.Channel(d.Channel), HighThroughput: d.HighThroughput, Status: campaign.Status(d.Status), Draft: fromSpecDoc(d.Draft), LiveVersion: d.LiveVersion,
 		DraftPending: d.DraftPending, Revision: d.Revision, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 		StoppedAt: d.StoppedAt, ArchivedAt: d.ArchivedAt, ExpiresAt: d.ExpiresAt}
 }
@@ -346,12 +347,14 @@ type versionSummaryRecord struct {
 
 // versionDoc is the document of a version item (gzipped JSON).
 type versionDoc struct {
-	CampaignID  string    `json:"campaignId"`
-	Number      int       `json:"number"`
-	Type        string    `json:"type"`
-	Channel     string    `json:"channel"`
-	Spec        specDoc   `json:"spec"`
-	ActivatedAt time.Time `json:"activatedAt"`
+	CampaignID string `json:"campaignId"`
+	Number     int    `json:"number"`
+	Type       string `json:"type"`
+	Channel    string `json:"channel"`
+	// HighThroughput is left out when false, as before it existed.
+	HighThroughput bool      `json:"highThroughput,omitempty"`
+	Spec           specDoc   `json:"spec"`
+	ActivatedAt    time.Time `json:"activatedAt"`
 }
 
 // toVersionRecord is the record of version v of campaign campaignID.
@@ -375,12 +378,12 @@ func fromVersionRecord(r versionRecord) (campaign.Version, error) {
 
 func toVersionDoc(v campaign.Version) versionDoc {
 	return versionDoc{CampaignID: v.CampaignID, Number: v.Number, Type: string(v.Type), Channel: string(v.Channel),
-		Spec: toSpecDoc(v.Spec), ActivatedAt: v.ActivatedAt}
+		HighThroughput: v.HighThroughput, Spec: toSpecDoc(v.Spec), ActivatedAt: v.ActivatedAt}
 }
 
 func fromVersionDoc(d versionDoc) campaign.Version {
 	return campaign.Version{CampaignID: d.CampaignID, Number: d.Number, Type: campaign.Type(d.Type), Channel: campaign.Channel(d.Channel),
-		Spec: fromSpecDoc(d.Spec), ActivatedAt: d.ActivatedAt}
+		HighThroughput: d.HighThroughput, Spec: fromSpecDoc(d.Spec), ActivatedAt: d.ActivatedAt}
 }
 
 func toVersionSummaryRecord(s campaign.VersionSummary) versionSummaryRecord {

@@ -50,7 +50,7 @@ var recordMappings = []recordMapping{
 
 	{domain: reflect.TypeFor[campaign.Campaign](), record: reflect.TypeFor[campaignDoc](), tag: "json",
 		fields: map[string]string{"ID": "id", "Name": "name", "Description": "description", "Tags": "tags", "Type": "type", "Channel": "channel",
-			"Status": "status", "Draft": "draft", "LiveVersion": "liveVersion", "DraftPending": "draftPending", "Revision": "revision",
+			"HighThroughput": "highThroughput", "Status": "status", "Draft": "draft", "LiveVersion": "liveVersion", "DraftPending": "draftPending", "Revision": "revision",
 			"CreatedAt": "createdAt", "UpdatedAt": "updatedAt", "StoppedAt": "stoppedAt", "ArchivedAt": "archivedAt", "ExpiresAt": "expiresAt"}},
 	// A campaign's list entry is read from the attributes beside its
 	// document, which the list index projects.
@@ -80,7 +80,7 @@ var recordMappings = []recordMapping{
 		fields: map[string]string{"Start": "start", "End": "end", "DeliveryRate": "deliveryRate"}},
 	{domain: reflect.TypeFor[campaign.Version](), record: reflect.TypeFor[versionDoc](), tag: "json",
 		fields: map[string]string{"CampaignID": "campaignId", "Number": "number", "Type": "type", "Channel": "channel", "Spec": "spec",
-			"ActivatedAt": "activatedAt"}},
+			"HighThroughput": "highThroughput", "ActivatedAt": "activatedAt"}},
 	{domain: reflect.TypeFor[campaign.VersionSummary](), record: reflect.TypeFor[versionSummaryRecord](), tag: "dynamodbav",
 		fields: map[string]string{"Number": "number", "ChannelConfigID": "channelConfigurationId", "Audience": "audience",
 			"Schedule": "schedule", "ActivatedAt": "activatedAt", "Live": "live"}},

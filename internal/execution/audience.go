@@ -293,7 +293,7 @@ func (s *AudienceExecutions) Start(ctx context.Context, t tenant.Tenant, created
 			return nil, derrors.Validation(derrors.FieldError{Field: "schedule.executeAt", Message: "must be in the future"})
 		}
 	}
-	v, err := liveVersion(ctx, s.Campaigns, t, req.CampaignID, campaign.Marketing, at)
+	v, err := liveVersion(ctx, s.Campaigns, t, req.CampaignID, campaign.Marketing, false, at)
 	if err != nil {
 		return nil, err
 	}

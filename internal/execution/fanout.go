@@ -52,7 +52,7 @@ func (s *AudienceExecutions) FanOut(ctx context.Context, t tenant.Tenant, id str
 	if ex.StartedAt.IsZero() {
 		// First run: the campaign must still be live and in its window
 		// (a scheduled execution fires long after it was accepted).
-		if _, err := liveVersion(ctx, s.Campaigns, t, ex.CampaignID, campaign.Marketing, start); err != nil {
+		if _, err := liveVersion(ctx, s.Campaigns, t, ex.CampaignID, campaign.Marketing, false, start); err != nil {
 			if k := derrors.KindOf(err); k == derrors.Conflict || k == derrors.NotFound {
 				return s.fail(ctx, t, ex, "", err)
 			}

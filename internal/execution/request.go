@@ -93,7 +93,14 @@ func (r Recipient) Delivery() delivery.Recipient {
 }
 
 // Validate checks the request against the contract and Herald's limits.
-func (r UnitaryRequest) Validate() error {
+func (r UnitaryRequest) Validate() error { return r.validate(false) }
+
+// ValidateHighThroughput checks a body of POST
+// /im/executions/highthroughput (imExecutionRequestHighThroughput): a
+// unitary request whose recipients are all external.
+func (r UnitaryRequest) ValidateHighThroughput() error { return r.validate(true) }
+
+func (r UnitaryRequest) validate(highThroughput bool) error {
 	var f derrors.Fields
 	checkID(&f, "requestId", r.RequestID)
 	checkID(&f, "campaignId", r.CampaignID)
@@ -108,7 +115,11 @@ func (r UnitaryRequest) Validate() error {
 	for i, rc := range r.Recipients {
 		p := fmt.Sprintf("recipients[%d]", i)
 		switch rc.Type {
-		case delivery.TypeAEP, delivery.TypeExternal:
+		case delivery.TypeAEP:
+			if highThroughput {
+				f.Add(p+".type", "must be external: the high-throughput API reads no profile")
+			}
+		case delivery.TypeExternal:
 		case "":
 			f.Add(p+".type", "is required (aep or external)")
 		default:

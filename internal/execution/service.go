@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/heraldhq/herald/internal/campaign"
@@ -93,6 +94,8 @@ type Unitary struct {
 	Log       *slog.Logger
 	Now       func() time.Time
 	NewID     func() string
+	// versions caches the campaign versions this warm function read.
+	versions versionCache
 }
 
 func (s *Unitary) now() time.Time { return clock(s.Now) }
@@ -109,12 +112,39 @@ func (s *Unitary) now() time.Time { return clock(s.Now) }
 // otherwise the whole call is refused (derrors.NotFound naming them) and
 // nothing is sent.
 func (s *Unitary) Execute(ctx context.Context, t tenant.Tenant, createdBy string, req UnitaryRequest) (Response, error) {
+	return s.execute(ctx, t, createdBy, req, false)
+}
+
+// ExecuteHighThroughput runs POST /im/executions/highthroughput for a
+// decoded request that ValidateHighThroughput accepted: Execute for a
+// campaign marked highThroughput, with its path cut to the fewest AWS
+// calls — no profile is read or created, the idempotency record is not
+// read first (the conditional write that stores it finds a repeat, which
+// is then answered from the record), and the campaign's live version,
+// immutable, is read once per warm function. Before its 202 it makes:
+// the campaign's GetItem, one TransactWriteItems (record and execution),
+// one SendMessageBatch per ten recipients and the UpdateItem that marks
+// the record enqueued.
+func (s *Unitary) ExecuteHighThroughput(ctx context.Context, t tenant.Tenant, createdBy string, req UnitaryRequest) (Response, error) {
+	return s.execute(ctx, t, createdBy, req, true)
+}
+
+func (s *Unitary) execute(ctx context.Context, t tenant.Tenant, createdBy string, req UnitaryRequest, highThroughput bool) (Response, error) {
 	hash := hashOf(req)
-	if resp, done, err := s.replay(ctx, t, req, hash); done || err != nil {
-		return resp, err
+	if !highThroughput {
+		if resp, done, err := s.replay(ctx, t, req, hash); done || err != nil {
+			return resp, err
+		}
 	}
-	v, err := liveVersion(ctx, s.Campaigns, t, req.CampaignID, campaign.Transactional, s.now())
+	v, err := s.liveVersion(ctx, t, req.CampaignID, highThroughput)
 	if err != nil {
+		if k := derrors.KindOf(err); highThroughput && (k == derrors.Conflict || k == derrors.NotFound) {
+			// A repeat of a call accepted before the campaign stopped
+			// still gets its first answer.
+			if resp, done, rerr := s.replay(ctx, t, req, hash); done || rerr != nil {
+				return resp, rerr
+			}
+		}
 		return Response{}, err
 	}
 	var f derrors.Fields
@@ -137,8 +167,10 @@ func (s *Unitary) Execute(ctx context.Context, t tenant.Tenant, createdBy string
 	if err != nil {
 		return Response{}, err
 	}
-	if err := s.ensureProfiles(ctx, t, v, req.Recipients); err != nil {
-		return Response{}, err
+	if !highThroughput {
+		if err := s.ensureProfiles(ctx, t, v, req.Recipients); err != nil {
+			return Response{}, err
+		}
 	}
 	err = s.Store.Begin(ctx, t, rec, ex)
 	if derrors.Is(err, derrors.Conflict) {
@@ -187,7 +219,7 @@ func (s *Unitary) replay(ctx context.Context, t tenant.Tenant, req UnitaryReques
 // liveVersion returns the version a trigger of type want must use at
 // `at`: the campaign's live version, if campaign.CheckLive and
 // Version.CheckTrigger (the one rule) allow it.
-func liveVersion(ctx context.Context, cs Campaigns, t tenant.Tenant, campaignID string, want campaign.Type, at time.Time) (campaign.Version, error) {
+func liveVersion(ctx context.Context, cs Campaigns, t tenant.Tenant, campaignID string, want campaign.Type, highThroughput bool, at time.Time) (campaign.Version, error) {
 	c, err := cs.GetCampaign(ctx, t, campaignID)
 	if derrors.Is(err, derrors.NotFound) {
 		return campaign.Version{}, derrors.New(derrors.NotFound, "campaign %q not found", campaignID)
@@ -202,9 +234,60 @@ func liveVersion(ctx context.Context, cs Campaigns, t tenant.Tenant, campaignID 
 	if err != nil {
 		return campaign.Version{}, fmt.Errorf("read campaign %s version %d: %w", campaignID, c.LiveVersion, err)
 	}
-	if err := v.CheckTrigger(want, at); err != nil {
+	if err := v.CheckTrigger(want, highThroughput, at); err != nil {
 		return campaign.Version{}, err
 	}
+	return v, nil
+}
+
+// liveVersion is the package's liveVersion for a unitary trigger, with
+// versions read through the warm function's cache.
+func (s *Unitary) liveVersion(ctx context.Context, t tenant.Tenant, campaignID string, highThroughput bool) (campaign.Version, error) {
+	return liveVersion(ctx, cachedVersions{s.Campaigns, &s.versions}, t, campaignID, campaign.Transactional, highThroughput, s.now())
+}
+
+// maxCachedVersions bounds a warm function's version cache; past it the
+// cache starts again empty.
+const maxCachedVersions = 512
+
+// versionCache keeps the campaign versions a warm function has read. A
+// version never changes once activated, and a trigger reads its campaign
+// (live or not, which version) every time, so a cached version is never
+// stale.
+type versionCache struct {
+	mu sync.Mutex
+	m  map[versionKey]campaign.Version
+}
+
+type versionKey struct {
+	tenant, campaignID string
+	number             int
+}
+
+// cachedVersions is Campaigns with GetVersion answered from the cache.
+type cachedVersions struct {
+	Campaigns
+	cache *versionCache
+}
+
+func (c cachedVersions) GetVersion(ctx context.Context, t tenant.Tenant, campaignID string, number int) (campaign.Version, error) {
+	k := versionKey{t.Key(), campaignID, number}
+	c.cache.mu.Lock()
+	v, ok := c.cache.m[k]
+	c.cache.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := c.Campaigns.GetVersion(ctx, t, campaignID, number)
+	if err != nil {
+		return v, err
+	}
+	c.cache.mu.Lock()
+	if c.cache.m == nil || len(c.cache.m) >= maxCachedVersions {
+		c.cache.m = make(map[versionKey]campaign.Version)
+	}
+	c.cache.m[k] = v
+	c.cache.mu.Unlock()
 	return v, nil
 }
 

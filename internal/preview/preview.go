@@ -150,7 +150,7 @@ func (s *Service) pick(ctx context.Context, t tenant.Tenant, id string, n int) (
 		return c, campaign.Version{}, derrors.Validation(derrors.FieldError{Field: "version", Message: "must be a version number, or 0 for the draft"})
 	}
 	if n == 0 && (c.DraftPending || c.LiveVersion == 0) {
-		return c, campaign.Version{CampaignID: c.ID, Type: c.Type, Channel: c.Channel, Spec: c.Draft}, nil
+		return c, campaign.Version{CampaignID: c.ID, Type: c.Type, Channel: c.Channel, HighThroughput: c.HighThroughput, Spec: c.Draft}, nil
 	}
 	if n == 0 {
 		n = c.LiveVersion
