@@ -149,6 +149,22 @@ func TestReviewRules(t *testing.T) {
 		{name: "helpers in loops over nested data are no warning", cfg: emailCfg(campaign.Transactional),
 			in: emailCampaign(campaign.Transactional, campaign.EmailContent{Subject: "Hi",
 				HTML: `{{#each profile.orders}}{{#each items}}{{upper name}} {{formatNumber price 2 grouping=","}}{{/each}}{{/each}}`})},
+		{name: "a high-throughput campaign's content may not read the profile", cfg: emailCfg(campaign.Transactional),
+			in: func() campaign.CampaignInput {
+				in := emailCampaign(campaign.Transactional, campaign.EmailContent{Subject: "Order {{context.orderId}}",
+					HTML: "<p>Hi {{profile.person.firstName}}</p>", Text: "{{context.orderId}}"})
+				in.HighThroughput = true
+				return in
+			}(),
+			errors:   []string{"profile_variable_in_high_throughput content.email.html"},
+			warnings: []string{"context_unchecked contextSchema"}},
+		{name: "a high-throughput campaign reading only its context passes", cfg: emailCfg(campaign.Transactional),
+			in: func() campaign.CampaignInput {
+				in := emailCampaign(campaign.Transactional, campaign.EmailContent{Subject: "Order {{context.orderId}}", HTML: "<p>{{context.name}}</p>"})
+				in.HighThroughput = true
+				return in
+			}(),
+			warnings: []string{"context_unchecked contextSchema"}},
 		{name: "a delivery rate on a transactional campaign is a warning", cfg: emailCfg(campaign.Transactional),
 			in:       withSchedule(emailCampaign(campaign.Transactional, okEmail), campaign.Schedule{DeliveryRate: 10}),
 			warnings: []string{"schedule_delivery_rate_ignored schedule.deliveryRate"}},

@@ -181,6 +181,12 @@ func TestCreateCampaignValidation(t *testing.T) {
 			c.Tags = strings.Split("a b c d e f g h i j k l m n o p q r s t u", " ")
 		}, []string{"tags"}},
 		{"a duplicate tag is named", func(c *campaign.CampaignInput) { c.Tags = []string{"vip", "vip"} }, []string{"tags[1]"}},
+		{"a high-throughput marketing campaign is refused", func(c *campaign.CampaignInput) { c.HighThroughput, c.Type = true, campaign.Marketing }, []string{"highThroughput"}},
+		{"a high-throughput SMS campaign is refused", func(c *campaign.CampaignInput) {
+			c.HighThroughput, c.Channel, c.Content = true, campaign.SMS, campaign.Content{SMS: &campaign.SMSContent{Body: "hi"}}
+		}, []string{"highThroughput"}},
+		{"a high-throughput campaign never creates profiles", func(c *campaign.CampaignInput) { c.HighThroughput, c.Audience.CreateProfiles = true, true },
+			[]string{"audience.createProfiles"}},
 		{"an empty or overlong tag is named", func(c *campaign.CampaignInput) { c.Tags = []string{"ok", "", strings.Repeat("x", 65)} },
 			[]string{"tags[1]", "tags[2]"}},
 		{"a missing type is required", func(c *campaign.CampaignInput) { c.Type = "" }, []string{"type"}},

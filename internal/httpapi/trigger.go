@@ -35,6 +35,23 @@ func triggerRouter(svc *execution.Unitary, log *slog.Logger) *router {
 				}
 				return http.StatusAccepted, resp, nil
 			}},
+		"POST /im/executions/highthroughput": {scopes: []auth.Scope{auth.ScopeTrigger}, maxBody: execution.MaxBodySize, namesRequest: true,
+			handle: func(ctx context.Context, r *request) (int, any, error) {
+				req, err := execution.DecodeUnitary(r.body)
+				if err != nil {
+					return 0, nil, err
+				}
+				r.report["requestId"] = req.RequestID
+				r.report["campaignId"] = req.CampaignID
+				if err := req.ValidateHighThroughput(); err != nil {
+					return 0, nil, err
+				}
+				resp, err := svc.ExecuteHighThroughput(ctx, r.tenant(), r.principal.KeyID, req)
+				if err != nil {
+					return 0, nil, err
+				}
+				return http.StatusAccepted, resp, nil
+			}},
 		"GET /im/health": {handle: func(context.Context, *request) (int, any, error) {
 			return http.StatusOK, map[string]string{"status": "UP"}, nil
 		}},

@@ -1,0 +1,229 @@
+package execution_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/memory"
+	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+// calls counts the store, profile and queue calls a trigger makes: each
+// is one AWS round trip in production.
+type calls struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *calls) add(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[name]++
+}
+
+func (c *calls) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.n
+	c.n = nil
+	return out
+}
+
+type countingStore struct {
+	*memory.Store
+	c *calls
+}
+
+func (s countingStore) GetRecord(ctx context.Context, t tenant.Tenant, id string) (execution.Record, error) {
+	s.c.add("GetRecord")
+	return s.Store.GetRecord(ctx, t, id)
+}
+
+func (s countingStore) Begin(ctx context.Context, t tenant.Tenant, rec execution.Record, ex execution.Execution) error {
+	s.c.add("Begin")
+	return s.Store.Begin(ctx, t, rec, ex)
+}
+
+func (s countingStore) MarkEnqueued(ctx context.Context, t tenant.Tenant, id string) error {
+	s.c.add("MarkEnqueued")
+	return s.Store.MarkEnqueued(ctx, t, id)
+}
+
+func (s countingStore) GetCampaign(ctx context.Context, t tenant.Tenant, id string) (campaign.Campaign, error) {
+	s.c.add("GetCampaign")
+	return s.Store.GetCampaign(ctx, t, id)
+}
+
+func (s countingStore) GetVersion(ctx context.Context, t tenant.Tenant, id string, n int) (campaign.Version, error) {
+	s.c.add("GetVersion")
+	return s.Store.GetVersion(ctx, t, id, n)
+}
+
+func (s countingStore) BatchGet(ctx context.Context, t tenant.Tenant, ids []profile.Identity) (map[profile.Identity]profile.Profile, error) {
+	s.c.add("BatchGet")
+	return s.Store.BatchGet(ctx, t, ids)
+}
+
+func (s countingStore) CreateIfAbsent(ctx context.Context, t tenant.Tenant, p profile.Profile) error {
+	s.c.add("CreateIfAbsent")
+	return s.Store.CreateIfAbsent(ctx, t, p)
+}
+
+type callCountingQueue struct {
+	*memory.Queue
+	c *calls
+}
+
+func (q callCountingQueue) Enqueue(ctx context.Context, jobs []delivery.Job) error {
+	q.c.add("Enqueue")
+	return q.Queue.Enqueue(ctx, jobs)
+}
+
+// putHighThroughput stores a live high-throughput transactional email
+// campaign "ht".
+func putHighThroughput(t *testing.T, store *memory.Store) {
+	t.Helper()
+	ctx := context.Background()
+	c := campaign.Campaign{ID: "ht", Name: "ht", Type: campaign.Transactional, Channel: campaign.Email, HighThroughput: true, Status: campaign.StatusDraft, Revision: 1}
+	if err := store.CreateCampaign(ctx, acme, c); err != nil {
+		t.Fatal(err)
+	}
+	live := c
+	live.Status, live.LiveVersion, live.Revision = campaign.StatusLive, 1, 2
+	v := campaign.Version{CampaignID: "ht", Number: 1, Type: campaign.Transactional, Channel: campaign.Email, HighThroughput: true, ActivatedAt: now}
+	if err := store.Activate(ctx, acme, live, v, 1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func externals(n int) []execution.Recipient {
+	rs := make([]execution.Recipient, n)
+	for i := range rs {
+		rs[i] = execution.Recipient{Type: delivery.TypeExternal, Namespace: "email", UserID: fmt.Sprintf("u%d@example.com", i),
+			Context: map[string]any{"orderId": fmt.Sprint(i)}}
+	}
+	return rs
+}
+
+func TestAHighThroughputTriggerMakesTheFewestCalls(t *testing.T) {
+	store, q, c := memory.New(), &memory.Queue{}, &calls{}
+	putHighThroughput(t, store)
+	cs := countingStore{store, c}
+	ids := 0
+	svc := &execution.Unitary{Store: cs, Campaigns: cs, Profiles: cs, Queue: callCountingQueue{q, c},
+		Now: func() time.Time { return now }, NewID: func() string { ids++; return fmt.Sprintf("ex-%d", ids) }}
+	ctx := context.Background()
+	req := execution.UnitaryRequest{RequestID: "r1", CampaignID: "ht", Recipients: externals(3)}
+	if err := req.ValidateHighThroughput(); err != nil {
+		t.Fatal(err)
+	}
+	first, err := svc.ExecuteHighThroughput(ctx, acme, "hk", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A cold function reads the version once; no idempotency read, no
+	// profile read or creation.
+	want := map[string]int{"GetCampaign": 1, "GetVersion": 1, "Begin": 1, "Enqueue": 1, "MarkEnqueued": 1}
+	if diff := cmp.Diff(want, c.take()); diff != "" {
+		t.Errorf("calls of the first trigger (-want +got):\n%s", diff)
+	}
+	req2 := execution.UnitaryRequest{RequestID: "r2", CampaignID: "ht", Recipients: externals(3)}
+	if _, err := svc.ExecuteHighThroughput(ctx, acme, "hk", req2); err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]int{"GetCampaign": 1, "Begin": 1, "Enqueue": 1, "MarkEnqueued": 1}
+	if diff := cmp.Diff(want, c.take()); diff != "" {
+		t.Errorf("calls of a warm trigger (-want +got):\n%s", diff)
+	}
+	// A repeat is found by the conditional write and answered from the
+	// record, enqueuing nothing more.
+	again, err := svc.ExecuteHighThroughput(ctx, acme, "hk", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != first {
+		t.Errorf("the repeat answered %+v, want the first answer %+v", again, first)
+	}
+	if n := len(q.Jobs()); n != 6 {
+		t.Errorf("%d jobs queued, want 6 (3 per distinct request)", n)
+	}
+	// The same requestId with another body is a conflict.
+	other := execution.UnitaryRequest{RequestID: "r1", CampaignID: "ht", Recipients: externals(2)}
+	if _, err := svc.ExecuteHighThroughput(ctx, acme, "hk", other); !derrors.Is(err, derrors.Conflict) {
+		t.Errorf("another body under r1: %v, want a conflict", err)
+	}
+}
+
+func TestARepeatAfterTheCampaignStoppedGetsItsFirstAnswer(t *testing.T) {
+	store, q := memory.New(), &memory.Queue{}
+	putHighThroughput(t, store)
+	svc := newService(store, q)
+	ctx := context.Background()
+	req := execution.UnitaryRequest{RequestID: "r1", CampaignID: "ht", Recipients: externals(1)}
+	first, err := svc.ExecuteHighThroughput(ctx, acme, "hk", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := store.GetCampaign(ctx, acme, "ht")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Status, c.Revision = campaign.StatusStopped, c.Revision+1
+	if err := store.UpdateCampaign(ctx, acme, c, c.Revision-1); err != nil {
+		t.Fatal(err)
+	}
+	again, err := svc.ExecuteHighThroughput(ctx, acme, "hk", req)
+	if err != nil || again != first {
+		t.Errorf("repeat after the stop = %+v, %v; want the first answer", again, err)
+	}
+	fresh := execution.UnitaryRequest{RequestID: "r2", CampaignID: "ht", Recipients: externals(1)}
+	if _, err := svc.ExecuteHighThroughput(ctx, acme, "hk", fresh); !derrors.Is(err, derrors.Conflict) {
+		t.Errorf("a new request after the stop: %v, want a conflict", err)
+	}
+}
+
+func TestTheHighThroughputAPITakesExternalRecipientsOnly(t *testing.T) {
+	req := execution.UnitaryRequest{RequestID: "r1", CampaignID: "ht", Recipients: []execution.Recipient{
+		{Type: delivery.TypeExternal, Namespace: "email", UserID: "a@example.com"},
+		{Type: delivery.TypeAEP, Namespace: "crmId", UserID: "p-1"},
+	}}
+	if err := req.Validate(); err != nil {
+		t.Fatalf("the unitary API takes both: %v", err)
+	}
+	err := req.ValidateHighThroughput()
+	var de *derrors.Error
+	if !derrors.Is(err, derrors.Invalid) || !errors.As(err, &de) || len(de.Fields) != 1 || de.Fields[0].Field != "recipients[1].type" {
+		t.Errorf("ValidateHighThroughput = %v, want one field error on recipients[1].type", err)
+	}
+}
+
+func TestEachAPITriggersItsOwnCampaigns(t *testing.T) {
+	store, q := memory.New(), &memory.Queue{}
+	putHighThroughput(t, store)
+	putCampaign(t, store, "plain", campaign.StatusLive, campaign.Transactional, campaign.Spec{})
+	svc := newService(store, q)
+	ctx := context.Background()
+	if _, err := svc.Execute(ctx, acme, "hk", execution.UnitaryRequest{RequestID: "r1", CampaignID: "ht", Recipients: externals(1)}); !derrors.Is(err, derrors.Conflict) {
+		t.Errorf("unitary trigger of a high-throughput campaign: %v, want a conflict", err)
+	}
+	if _, err := svc.ExecuteHighThroughput(ctx, acme, "hk", execution.UnitaryRequest{RequestID: "r2", CampaignID: "plain", Recipients: externals(1)}); !derrors.Is(err, derrors.Conflict) {
+		t.Errorf("high-throughput trigger of another campaign: %v, want a conflict", err)
+	}
+	if n := len(q.Jobs()); n != 0 {
+		t.Errorf("%d jobs queued, want none", n)
+	}
+}
