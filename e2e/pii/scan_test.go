@@ -79,6 +79,7 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 		{"campaign authoring and review", (*scan).authoring},
 		{"unitary email: sent, refused, throttled, held and ambiguous recipients keep their codes", (*scan).unitaryEmail},
 		{"unitary requests refused before anything is stored", (*scan).unitaryRefused},
+		{"high-throughput triggers: sent, refused and repeated", (*scan).highThroughput},
 		{"a render error on personal data is logged by field and position", (*scan).renderErrors},
 		{"SMS and push failures", (*scan).smsAndPush},
 		{"profiles", (*scan).profiles},
@@ -343,6 +344,30 @@ func (s *scan) unitaryEmail(t *testing.T) {
 	s.api.call("POST", "/im/executions/unitary", map[string]any{"requestId": "pii-email-1", "campaignId": s.campaigns["orders"],
 		"recipients": []any{external("c-other", map[string]any{"emailAddress": email("other")})}}, 409)
 	s.api.call("GET", "/im/health", nil, 200)
+}
+
+func (s *scan) highThroughput(t *testing.T) {
+	id := s.api.id("POST", "/campaigns", map[string]any{"name": "fast", "type": "transactional", "channel": "email", "highThroughput": true,
+		"channelConfigurationId": s.configs["orders"], "audience": map[string]any{"namespace": "email"},
+		"content": map[string]any{"email": map[string]any{"subject": "Order {{context.orderId}}", "html": "<p>{{context.card}} {{context.orderId}}</p>"}}}, 201)
+	s.api.call("POST", "/campaigns/"+id+"/activate", nil, 200)
+	s.campaigns["fast"] = id
+	body := map[string]any{"requestId": "pii-ht-1", "campaignId": id, "recipients": []any{
+		map[string]any{"type": "external", "namespace": "email", "userId": email("ht"), "context": orderContext},
+		map[string]any{"type": "external", "namespace": "crmId", "userId": "c-ht", "channelData": map[string]any{"emailAddress": email("ht2")}, "context": orderContext},
+	}}
+	var resp struct{ ExecutionID string }
+	s.api.decode("POST", "/im/executions/highthroughput", body, 202, &resp)
+	drain(t)
+	want := map[string]string{email("ht"): "sent", "c-ht": "sent"}
+	if diff := cmp.Diff(want, s.outcomes(resp.ExecutionID)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	s.api.call("POST", "/im/executions/highthroughput", body, 202)
+	s.api.call("POST", "/im/executions/highthroughput", map[string]any{"requestId": "pii-ht-2", "campaignId": id, "recipients": []any{
+		map[string]any{"type": "aep", "namespace": "email", "userId": email("jane"), "context": orderContext}}}, 400)
+	s.api.call("POST", "/im/executions/unitary", map[string]any{"requestId": "pii-ht-3", "campaignId": id, "recipients": []any{
+		external("c-ht3", map[string]any{"emailAddress": email("ht3")})}}, 409)
 }
 
 func (s *scan) unitaryRefused(t *testing.T) {

@@ -42,7 +42,7 @@ const FixtureDomain = "acme.example"
 // NewFixture creates, through call: three email configurations ($config,
 // $mconfig for marketing, $spareConfig unused), profiles crmId/p-1 and
 // p-2, an audience of both ($audience), a live transactional campaign
-// ($live) creating profiles, a draft ($draft), a live marketing campaign
+// ($live) creating profiles, a live high-throughput one ($fast), a draft ($draft), a live marketing campaign
 // on the audience ($market) with a recurrence ($recurrence), a stopped
 // campaign ($stopped), an audience
 // execution ($audienceExecution) and a scheduled one ($schedule), and a
@@ -82,6 +82,8 @@ func NewFixture(call Caller, now time.Time, extra map[string]string) (*Fixture, 
 			`","email":{"fromName":"Acme","fromAddress":"orders@` + FixtureDomain + `","replyTo":["help@` + FixtureDomain + `"],` +
 			`"listUnsubscribeUrl":"https://` + FixtureDomain + `/unsubscribe"}}`)}
 	}
+	// A high-throughput campaign's content reads only the context.
+	contextEmail := `{"subject":"Order {{context.orderId}}","html":"<p>Hi {{context.firstName}}</p>","text":"Hi {{context.firstName}}"}`
 	email := `{"subject":"Order {{context.orderId}}, {{profile.firstName}}","html":"<p>Hi {{profile.firstName}}</p>{{#each context.items}}<li>{{name}}</li>{{/each}}","text":"Hi {{profile.firstName}}"}`
 	profile := func(id string) Request {
 		return Request{Route: "PUT /profiles/{namespace}/{id}", Params: map[string]string{"namespace": "crmId", "id": id},
@@ -102,6 +104,9 @@ func NewFixture(call Caller, now time.Time, extra map[string]string) (*Fixture, 
 		{"$live", "id", Request{Route: "POST /campaigns", Body: json.RawMessage(`{"name":"Order","type":"transactional","channel":"email",` +
 			`"channelConfigurationId":"$config","content":{"email":` + email + `},"audience":{"namespace":"crmId","createProfiles":true}}`)}},
 		{"", "", Request{Route: "POST /campaigns/{id}/activate", Params: map[string]string{"id": "$live"}}},
+		{"$fast", "id", Request{Route: "POST /campaigns", Body: json.RawMessage(`{"name":"Fast","type":"transactional","channel":"email",` +
+			`"highThroughput":true,"channelConfigurationId":"$config","content":{"email":` + contextEmail + `},"audience":{"namespace":"email"}}`)}},
+		{"", "", Request{Route: "POST /campaigns/{id}/activate", Params: map[string]string{"id": "$fast"}}},
 		{"$draft", "id", Request{Route: "POST /campaigns", Body: json.RawMessage(`{"name":"Draft","type":"transactional","channel":"email",` +
 			`"channelConfigurationId":"$config","content":{"email":` + email + `},"audience":{"namespace":"crmId"}}`)}},
 		{"$market", "id", Request{Route: "POST /campaigns", Body: json.RawMessage(`{"name":"Sale","type":"marketing","channel":"email",` +

@@ -115,6 +115,7 @@ type campaignOpts struct {
 	category       campaign.Type // of the configuration; default transactional
 	subject        string
 	activate       bool
+	highThroughput bool // its content then reads only the context
 }
 
 // campaign creates a configuration and a campaign for t through the
@@ -133,9 +134,13 @@ func (h *harness) campaign(tb testing.TB, t tenant.Tenant, o campaignOpts) strin
 	if err != nil {
 		tb.Fatalf("CreateConfig: %v", err)
 	}
+	html := "<p>Hi {{profile.firstName}}</p>"
+	if o.highThroughput {
+		html = "<p>Hi {{context.firstName}}</p>"
+	}
 	c, err := h.camps.CreateCampaign(ctx, t, campaign.CampaignInput{Name: "Order", Type: campaign.Transactional, Channel: campaign.Email,
-		ChannelConfigID: cfg.ID, Audience: campaign.Audience{Namespace: o.namespace, CreateProfiles: o.createProfiles},
-		Content: campaign.Content{Email: &campaign.EmailContent{Subject: o.subject, HTML: "<p>Hi {{profile.firstName}}</p>"}}})
+		HighThroughput: o.highThroughput, ChannelConfigID: cfg.ID, Audience: campaign.Audience{Namespace: o.namespace, CreateProfiles: o.createProfiles},
+		Content: campaign.Content{Email: &campaign.EmailContent{Subject: o.subject, HTML: html}}})
 	if err != nil {
 		tb.Fatalf("CreateCampaign: %v", err)
 	}
