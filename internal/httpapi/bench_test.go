@@ -49,3 +49,37 @@ func BenchmarkTriggerUnitary20(b *testing.B) {
 		b.Fatalf("stored %d executions for %d calls", n, i)
 	}
 }
+
+// BenchmarkTriggerHighThroughput20 is BenchmarkTriggerUnitary20 on the
+// high-throughput route: 20 external recipients of a high-throughput
+// campaign, each with its context and address, nothing read of profiles.
+func BenchmarkTriggerHighThroughput20(b *testing.B) {
+	f := newTriggerFixture(b)
+	ht := f.campaign(b, acme, campaignOpts{highThroughput: true, activate: true})
+	recipients := make([]obj, 20)
+	for i := range recipients {
+		id := fmt.Sprintf("user%d@example.com", i)
+		recipients[i] = obj{"type": "external", "userId": id, "namespace": "email", "channelData": obj{"emailAddress": id},
+			"context": obj{"orderId": fmt.Sprintf("A-%05d", i), "firstName": fmt.Sprintf("User %d", i), "total": 42.5,
+				"items": []obj{{"sku": "SKU-1", "qty": 2}}}}
+	}
+	const marker = "@@requestId@@"
+	prefix, suffix, ok := strings.Cut(mustJSON(b, unitary(marker, ht, recipients...)), marker)
+	if !ok {
+		b.Fatal("requestId marker not found in the body")
+	}
+	ev := event(highThroughputRoute, "", acmeKey, nil)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(prefix) + len(suffix)))
+	i := 0
+	for b.Loop() {
+		ev.Body = prefix + "bench-" + strconv.Itoa(i) + suffix
+		i++
+		resp, err := f.trigger(ctx, ev)
+		if err != nil || resp.StatusCode != http.StatusAccepted {
+			b.Fatalf("trigger = %d %s, %v", resp.StatusCode, resp.Body, err)
+		}
+		f.queue.Reset()
+	}
+}
