@@ -21,7 +21,7 @@ func TestTheHighThroughputRoute(t *testing.T) {
 		context map[string]string
 	}{
 		{name: "external recipients of a high-throughput campaign are accepted",
-			body: unitary("ht-1", ht, with(external("a@example.com"), "context", obj{"orderId": "1", "firstName": "Ann"}), external("b@example.com")),
+			body:   unitary("ht-1", ht, with(external("a@example.com"), "context", obj{"orderId": "1", "firstName": "Ann"}), external("b@example.com")),
 			status: http.StatusAccepted, queued: 2},
 		{name: "an aep recipient is refused by its path",
 			body:   unitary("ht-2", ht, external("a@example.com"), obj{"type": "aep", "userId": "p-1", "namespace": "crmId"}),
