@@ -24,14 +24,23 @@ func BenchmarkTriggerUnitary20(b *testing.B) {
 			"profile": obj{"firstName": fmt.Sprintf("User %d", i), "loyalty": obj{"tier": "gold", "points": 1200 + i}},
 			"context": obj{"orderId": fmt.Sprintf("A-%05d", i), "total": 42.5, "items": []obj{{"sku": "SKU-1", "qty": 2}}}}
 	}
-	// The body is split around the requestId, so an iteration only
-	// formats the id and joins three strings.
-	const marker = "@@requestId@@"
-	prefix, suffix, ok := strings.Cut(mustJSON(b, unitary(marker, f.live, recipients...)), marker)
+	benchTrigger(b, f, unitaryRoute, unitary(benchMarker, f.live, recipients...))
+}
+
+// benchMarker stands for the requestId in a benchmark's body: the body is
+// split around it, so an iteration only formats the id and joins three
+// strings.
+const benchMarker = "@@requestId@@"
+
+// benchTrigger calls the Trigger handler on route with body, under a fresh
+// requestId each time, and checks that every call stored its execution.
+func benchTrigger(b *testing.B, f *triggerFixture, route string, body obj) {
+	b.Helper()
+	prefix, suffix, ok := strings.Cut(mustJSON(b, body), benchMarker)
 	if !ok {
 		b.Fatal("requestId marker not found in the body")
 	}
-	ev := event(unitaryRoute, "", acmeKey, nil)
+	ev := event(route, "", acmeKey, nil)
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(prefix) + len(suffix)))
@@ -63,23 +72,5 @@ func BenchmarkTriggerHighThroughput20(b *testing.B) {
 			"context": obj{"orderId": fmt.Sprintf("A-%05d", i), "firstName": fmt.Sprintf("User %d", i), "total": 42.5,
 				"items": []obj{{"sku": "SKU-1", "qty": 2}}}}
 	}
-	const marker = "@@requestId@@"
-	prefix, suffix, ok := strings.Cut(mustJSON(b, unitary(marker, ht, recipients...)), marker)
-	if !ok {
-		b.Fatal("requestId marker not found in the body")
-	}
-	ev := event(highThroughputRoute, "", acmeKey, nil)
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.SetBytes(int64(len(prefix) + len(suffix)))
-	i := 0
-	for b.Loop() {
-		ev.Body = prefix + "bench-" + strconv.Itoa(i) + suffix
-		i++
-		resp, err := f.trigger(ctx, ev)
-		if err != nil || resp.StatusCode != http.StatusAccepted {
-			b.Fatalf("trigger = %d %s, %v", resp.StatusCode, resp.Body, err)
-		}
-		f.queue.Reset()
-	}
+	benchTrigger(b, f, highThroughputRoute, unitary(benchMarker, ht, recipients...))
 }
