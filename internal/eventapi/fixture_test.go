@@ -54,22 +54,15 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // putCampaign stores campaign id in status st; unless st is draft it
-// also stores version 1 of type typ with spec.
-func putCampaign(t *testing.T, store *memory.Store, id string, st campaign.Status, typ campaign.Type, spec campaign.Spec) {
-	t.Helper()
-	ctx := context.Background()
-	c := campaign.Campaign{ID: id, Name: id, Type: typ, Channel: campaign.Email, Status: campaign.StatusDraft, Draft: spec, Revision: 1}
-	if err := store.CreateCampaign(ctx, acme, c); err != nil {
-		t.Fatalf("CreateCampaign: %v", err)
+// also stores version 1 of type typ with spec, activated at now.
+func putCampaign(tb testing.TB, store *memory.Store, id string, st campaign.Status, typ campaign.Type, spec campaign.Spec) {
+	tb.Helper()
+	c := campaign.Campaign{ID: id, Name: id, Type: typ, Channel: campaign.Email, Status: st, Draft: spec}
+	if st != campaign.StatusDraft {
+		c.LiveVersion = 1
 	}
-	if st == campaign.StatusDraft {
-		return
-	}
-	live := c
-	live.Status, live.LiveVersion, live.Revision = st, 1, 2
-	v := campaign.Version{CampaignID: id, Number: 1, Type: typ, Channel: campaign.Email, Spec: spec, ActivatedAt: now}
-	if err := store.Activate(ctx, acme, live, v, 1); err != nil {
-		t.Fatalf("Activate: %v", err)
+	if err := store.SeedCampaign(acme, c, now); err != nil {
+		tb.Fatal(err)
 	}
 }
 

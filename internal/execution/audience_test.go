@@ -17,7 +17,6 @@ import (
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/memory"
-	"github.com/heraldhq/herald/internal/tenant"
 )
 
 // audienceSetup stores a live marketing campaign "mk" at rate and an
@@ -25,7 +24,7 @@ import (
 func audienceSetup(t testing.TB, n, rate int, q execution.Queue) (*execution.AudienceExecutions, *memory.Store, *memory.Scheduler) {
 	t.Helper()
 	store, sched := memory.New(), &memory.Scheduler{}
-	putCampaignTB(t, store, "mk", campaign.StatusLive, campaign.Marketing,
+	putCampaign(t, store, "mk", campaign.StatusLive, campaign.Marketing,
 		campaign.Spec{Audience: campaign.Audience{Namespace: "crmId", AudienceID: "aud"}, Schedule: campaign.Schedule{DeliveryRate: rate}})
 	addAudience(t, store, n)
 	ids := 0
@@ -305,7 +304,7 @@ func (c *countingQueue) Enqueue(_ context.Context, jobs []delivery.Job) error {
 func BenchmarkFanOutInMemory(b *testing.B) {
 	const members = 1_000_000
 	store := memory.New()
-	putCampaignB(b, store)
+	putCampaign(b, store, "mk", campaign.StatusLive, campaign.Marketing, campaign.Spec{Audience: campaign.Audience{Namespace: "crmId", AudienceID: "aud"}})
 	addAudience(b, store, members)
 	ctx := context.Background()
 	b.ResetTimer()
@@ -346,33 +345,5 @@ func BenchmarkFanOutInMemory(b *testing.B) {
 		}
 		b.ReportMetric(float64(members)/elapsed.Seconds(), "members/s")
 		b.ReportMetric(float64(max(maxHeap, peak.HeapAlloc)-min(before.HeapAlloc, max(maxHeap, peak.HeapAlloc)))/(1<<20), "peak-heap-growth-MiB")
-	}
-}
-
-func putCampaignB(b *testing.B, store *memory.Store) {
-	ctx := context.Background()
-	spec := campaign.Spec{Audience: campaign.Audience{Namespace: "crmId", AudienceID: "aud"}}
-	c := campaign.Campaign{ID: "mk", Name: "mk", Type: campaign.Marketing, Channel: campaign.Email, Status: campaign.StatusLive, LiveVersion: 1, Draft: spec, Revision: 2}
-	if err := store.CreateCampaign(ctx, acme, campaign.Campaign{ID: "mk", Revision: 1}); err != nil {
-		b.Fatal(err)
-	}
-	if err := store.Activate(ctx, acme, c, campaign.Version{CampaignID: "mk", Number: 1, Type: campaign.Marketing, Channel: campaign.Email, Spec: spec}, 1); err != nil {
-		b.Fatal(err)
-	}
-}
-
-var _ = tenant.Tenant{}
-
-func putCampaignTB(t testing.TB, store *memory.Store, id string, st campaign.Status, typ campaign.Type, spec campaign.Spec) {
-	t.Helper()
-	ctx := context.Background()
-	c := campaign.Campaign{ID: id, Name: id, Type: typ, Channel: campaign.Email, Status: campaign.StatusDraft, Draft: spec, Revision: 1}
-	if err := store.CreateCampaign(ctx, acme, c); err != nil {
-		t.Fatal(err)
-	}
-	live := c
-	live.Status, live.LiveVersion, live.Revision = st, 1, 2
-	if err := store.Activate(ctx, acme, live, campaign.Version{CampaignID: id, Number: 1, Type: typ, Channel: campaign.Email, Spec: spec, ActivatedAt: now}, 1); err != nil {
-		t.Fatal(err)
 	}
 }

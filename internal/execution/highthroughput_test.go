@@ -97,15 +97,9 @@ func (q callCountingQueue) Enqueue(ctx context.Context, jobs []delivery.Job) err
 // campaign "ht".
 func putHighThroughput(t *testing.T, store *memory.Store) {
 	t.Helper()
-	ctx := context.Background()
-	c := campaign.Campaign{ID: "ht", Name: "ht", Type: campaign.Transactional, Channel: campaign.Email, HighThroughput: true, Status: campaign.StatusDraft, Revision: 1}
-	if err := store.CreateCampaign(ctx, acme, c); err != nil {
-		t.Fatal(err)
-	}
-	live := c
-	live.Status, live.LiveVersion, live.Revision = campaign.StatusLive, 1, 2
-	v := campaign.Version{CampaignID: "ht", Number: 1, Type: campaign.Transactional, Channel: campaign.Email, HighThroughput: true, ActivatedAt: now}
-	if err := store.Activate(ctx, acme, live, v, 1); err != nil {
+	c := campaign.Campaign{ID: "ht", Name: "ht", Type: campaign.Transactional, Channel: campaign.Email, HighThroughput: true,
+		Status: campaign.StatusLive, LiveVersion: 1}
+	if err := store.SeedCampaign(acme, c, now); err != nil {
 		t.Fatal(err)
 	}
 }

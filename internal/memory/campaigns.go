@@ -48,6 +48,27 @@ func (s *Store) CreateCampaign(_ context.Context, t tenant.Tenant, c campaign.Ca
 	return nil
 }
 
+// SeedCampaign stores c as the campaign service leaves it: created as a
+// draft at revision 1 and, when c.LiveVersion is set, activated at
+// revision 2 with version c.LiveVersion (c's type, channel and
+// highThroughput, its draft as the spec) activated at `activated` — the
+// short way for the tests of the services that only read campaigns.
+func (s *Store) SeedCampaign(t tenant.Tenant, c campaign.Campaign, activated time.Time) error {
+	ctx := context.Background()
+	draft := c
+	draft.Status, draft.LiveVersion, draft.Revision = campaign.StatusDraft, 0, 1
+	if err := s.CreateCampaign(ctx, t, draft); err != nil {
+		return err
+	}
+	if c.LiveVersion == 0 {
+		return nil
+	}
+	c.Revision = 2
+	v := campaign.Version{CampaignID: c.ID, Number: c.LiveVersion, Type: c.Type, Channel: c.Channel, HighThroughput: c.HighThroughput,
+		Spec: c.Draft, ActivatedAt: activated}
+	return s.Activate(ctx, t, c, v, 1)
+}
+
 // GetCampaign implements campaign.Store.
 func (s *Store) GetCampaign(_ context.Context, t tenant.Tenant, id string) (campaign.Campaign, error) {
 	s.mu.Lock()
