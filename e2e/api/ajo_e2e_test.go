@@ -11,7 +11,7 @@ import (
 // not API Gateway's {"message":"Not Found"}.
 func TestTheAJOBasePathAndUnknownRoutesThroughTheGateway(t *testing.T) {
 	f := newFixture(t, false)
-	status, body := do(t, "POST", "/ajo/im/executions/unitary", f.headers(), f.unitary("ajo-1",
+	status, body := do(t, "POST", "/ajo/im/executions/unitary", f.Headers(), f.unitary("ajo-1",
 		map[string]any{"type": "external", "namespace": "email", "userId": "ajo@example.com",
 			"channelData": map[string]any{"emailAddress": "ajo@example.com"}, "context": orderContext("J-1")}))
 	if status != http.StatusAccepted {
@@ -21,7 +21,7 @@ func TestTheAJOBasePathAndUnknownRoutesThroughTheGateway(t *testing.T) {
 	if got := sentTo(t, "ajo@example.com"); len(got) != 1 {
 		t.Errorf("%d emails sent to ajo@example.com, want 1", len(got))
 	}
-	if status, body := do(t, "GET", "/ajo/campaigns/"+f.campaignID, f.headers(), nil); status != http.StatusOK {
+	if status, body := do(t, "GET", "/ajo/campaigns/"+f.campaignID, f.Headers(), nil); status != http.StatusOK {
 		t.Errorf("GET /ajo/campaigns/{id} = %d %s", status, body)
 	}
 	var sample struct{ URL string }
@@ -40,10 +40,10 @@ func TestTheAJOBasePathAndUnknownRoutesThroughTheGateway(t *testing.T) {
 		allow              string
 	}{
 		{"an unknown path without a key is a 404", "GET", "/nope", nil, 404, ""},
-		{"an unknown path under /ajo is a 404", "GET", "/ajo/nope", f.headers(), 404, ""},
+		{"an unknown path under /ajo is a 404", "GET", "/ajo/nope", f.Headers(), 404, ""},
 		{"another method on a Trigger path is a 405", "PUT", "/im/health", nil, 405, "GET"},
-		{"another method on a Manage path is a 405", "PUT", "/campaigns/" + f.campaignID, f.headers(), 405, "DELETE, GET, PATCH"},
-		{"another method under /ajo is a 405", "GET", "/ajo/im/executions/unitary", f.headers(), 405, "POST"},
+		{"another method on a Manage path is a 405", "PUT", "/campaigns/" + f.campaignID, f.Headers(), 405, "DELETE, GET, PATCH"},
+		{"another method under /ajo is a 405", "GET", "/ajo/im/executions/unitary", f.Headers(), 405, "POST"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			status, h, body, err := cloud.Call(tt.method, tt.path, tt.headers, nil)

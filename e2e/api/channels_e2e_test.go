@@ -54,7 +54,7 @@ func (f *fixture) trigger(campaignID, requestID string, recipients ...map[string
 
 func (f *fixture) outcomes(executionID string) []string {
 	f.t.Helper()
-	entries, err := cloud.App.Store().Ledger(context.Background(), f.tenant, executionID)
+	entries, err := cloud.App.Store().Ledger(context.Background(), f.Tenant, executionID)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func (f *fixture) outcomes(executionID string) []string {
 // campaigns (the unitary API triggers transactional ones only).
 func (f *fixture) dispatchDirect(campaignID, executionID string, rs ...delivery.Recipient) []string {
 	f.t.Helper()
-	if err := cloud.App.Dispatcher().Dispatch(context.Background(), delivery.Job{Tenant: f.tenant, ExecutionID: executionID,
+	if err := cloud.App.Dispatcher().Dispatch(context.Background(), delivery.Job{Tenant: f.Tenant, ExecutionID: executionID,
 		CampaignID: campaignID, Version: 1, Recipients: rs}); err != nil {
 		f.t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func smsTo(t *testing.T, phone string) []string {
 // phone returns a number unique to the fixture's tenant ending in suffix.
 func (f *fixture) phone(suffix string) string {
 	var n int
-	fmt.Sscanf(f.tenant.Org, "E2E%d@", &n)
+	fmt.Sscanf(f.Tenant.Org, "E2E%d@", &n)
 	return fmt.Sprintf("+1415%04d%s", n, suffix)
 }
 
@@ -121,7 +121,7 @@ func TestSMSSegmentsDecideWhatIsSentAndOptedOutNumbersGetNothing(t *testing.T) {
 	// A marketing SMS to a number SNS reports opted out (moto: ending in 99).
 	mkt := f.campaignOn("marketing", "sms", map[string]any{}, map[string]any{"body": "Flash sale"})
 	out, in := f.phone("99"), f.phone("14")
-	got = f.dispatchDirect(mkt, "mkt-sms-"+f.tenant.Org,
+	got = f.dispatchDirect(mkt, "mkt-sms-"+f.Tenant.Org,
 		delivery.Recipient{Type: "external", Namespace: "crmId", UserID: "out", Phone: out},
 		delivery.Recipient{Type: "external", Namespace: "crmId", UserID: "in", Phone: in})
 	if diff := cmp.Diff([]string{"in sent", "out excluded:opted_out"}, got); diff != "" {
@@ -135,7 +135,7 @@ func TestSMSSegmentsDecideWhatIsSentAndOptedOutNumbersGetNothing(t *testing.T) {
 	}
 
 	// A malformed number in the request is a 400 and sends nothing.
-	status, body := do(t, "POST", "/im/executions/unitary", f.headers(), map[string]any{"requestId": "sms-bad", "campaignId": camp,
+	status, body := do(t, "POST", "/im/executions/unitary", f.Headers(), map[string]any{"requestId": "sms-bad", "campaignId": camp,
 		"recipients": []any{map[string]any{"type": "external", "namespace": "crmId", "userId": "x", "channelData": map[string]any{"mobilePhoneNumber": "0612345678"}}}})
 	checkErrorShape(t, body, status, "recipients[0].channelData.mobilePhoneNumber")
 }
@@ -166,7 +166,7 @@ func endpointMessages(t *testing.T) map[string]int {
 func (f *fixture) platformApp(platform string) string {
 	f.t.Helper()
 	out, err := awssns.NewFromConfig(cloud.AWS).CreatePlatformApplication(context.Background(), &awssns.CreatePlatformApplicationInput{
-		Name:     aws.String(strings.ReplaceAll(f.tenant.Org, "@", "-") + platform),
+		Name:     aws.String(strings.ReplaceAll(f.Tenant.Org, "@", "-") + platform),
 		Platform: aws.String(platform), Attributes: map[string]string{"PlatformCredential": "x"}})
 	if err != nil {
 		f.t.Fatal(err)
@@ -178,7 +178,7 @@ func (f *fixture) platformApp(platform string) string {
 // included (the API never shows them).
 func (f *fixture) storedDevices(namespace, id string) []profile.Device {
 	f.t.Helper()
-	p, err := cloud.App.Store().Get(context.Background(), f.tenant, profile.Identity{Namespace: namespace, ID: id})
+	p, err := cloud.App.Store().Get(context.Background(), f.Tenant, profile.Identity{Namespace: namespace, ID: id})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -247,20 +247,20 @@ func TestPushReachesEachDeviceOnceAndADisabledEndpointIsMarked(t *testing.T) {
 
 func TestOneClickUnsubscribe(t *testing.T) {
 	f := newFixture(t, false)
-	camp := f.campaignOn("marketing", "email", map[string]any{"fromName": "Shop", "fromAddress": "news@" + f.domain,
-		"listUnsubscribeMailto": "unsub@" + f.domain}, map[string]any{"subject": "Sale", "text": "Sale"})
-	addr := "fan@" + f.domain
+	camp := f.campaignOn("marketing", "email", map[string]any{"fromName": "Shop", "fromAddress": "news@" + f.Domain,
+		"listUnsubscribeMailto": "unsub@" + f.Domain}, map[string]any{"subject": "Sale", "text": "Sale"})
+	addr := "fan@" + f.Domain
 	signer, err := unsubscribe.New(localcloud.DemoUnsubscribeSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok := signer.Token(unsubscribe.Claims{Tenant: f.tenant, Channel: "email", Address: addr, CampaignID: camp})
+	tok := signer.Token(unsubscribe.Claims{Tenant: f.Tenant, Channel: "email", Address: addr, CampaignID: camp})
 	suppressed := func() int {
-		status, _ := do(t, "GET", "/suppressions/email/"+addr, f.headers(), nil)
+		status, _ := do(t, "GET", "/suppressions/email/"+addr, f.Headers(), nil)
 		return status
 	}
 
-	got := f.dispatchDirect(camp, "u-1-"+f.tenant.Org, delivery.Recipient{Type: "external", Namespace: "email", UserID: addr})
+	got := f.dispatchDirect(camp, "u-1-"+f.Tenant.Org, delivery.Recipient{Type: "external", Namespace: "email", UserID: addr})
 	if diff := cmp.Diff([]string{addr + " sent"}, got); diff != "" {
 		t.Errorf("first send (-want +got):\n%s", diff)
 	}
@@ -273,7 +273,7 @@ func TestOneClickUnsubscribe(t *testing.T) {
 		t.Errorf("after GET the address is suppressed (%d): GET must change nothing", s)
 	}
 	for _, bad := range []string{tok[:len(tok)-2] + "xx", "x" + tok[1:],
-		mustSigner(t, strings.Repeat("z", 40)).Token(unsubscribe.Claims{Tenant: f.tenant, Channel: "email", Address: addr}),
+		mustSigner(t, strings.Repeat("z", 40)).Token(unsubscribe.Claims{Tenant: f.Tenant, Channel: "email", Address: addr}),
 		signer.Token(unsubscribe.Claims{Tenant: tenant.Tenant{Org: "Other@Org", Sandbox: "prod"}, Channel: "email", Address: addr})[:20] + tok[20:]} {
 		status, body := do(t, "POST", "/unsubscribe?token="+bad, map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "List-Unsubscribe=One-Click")
 		if status != 400 {
@@ -295,7 +295,7 @@ func TestOneClickUnsubscribe(t *testing.T) {
 		t.Errorf("suppression = %+v, want reason unsubscribe", e)
 	}
 	before := len(sentTo(t, addr))
-	got = f.dispatchDirect(camp, "u-2-"+f.tenant.Org, delivery.Recipient{Type: "external", Namespace: "email", UserID: addr})
+	got = f.dispatchDirect(camp, "u-2-"+f.Tenant.Org, delivery.Recipient{Type: "external", Namespace: "email", UserID: addr})
 	if diff := cmp.Diff([]string{addr + " excluded:suppressed"}, got); diff != "" {
 		t.Errorf("next marketing send (-want +got):\n%s", diff)
 	}
@@ -328,9 +328,9 @@ func TestProfilesAndSuppressionsThroughTheAPI(t *testing.T) {
 	if diff := cmp.Diff(map[string]any{"email": "y", "sms": "n"}, p["consent"]); diff != "" {
 		t.Errorf("patched consent (-want +got):\n%s", diff)
 	}
-	status, body := do(t, "PATCH", "/profiles/crmId/9", f.headers(), map[string]any{"timeZone": "Mars/Olympus"})
+	status, body := do(t, "PATCH", "/profiles/crmId/9", f.Headers(), map[string]any{"timeZone": "Mars/Olympus"})
 	checkErrorShape(t, body, status, "timeZone")
-	status, body = do(t, "PUT", "/profiles/crmId/9", f.headers(), map[string]any{"attributes": map[string]any{}, "colour": "red"})
+	status, body = do(t, "PUT", "/profiles/crmId/9", f.Headers(), map[string]any{"attributes": map[string]any{}, "colour": "red"})
 	checkErrorShape(t, body, status, "colour")
 
 	var batch struct {
@@ -356,7 +356,7 @@ func TestProfilesAndSuppressionsThroughTheAPI(t *testing.T) {
 
 	f.mustDo("DELETE", "/profiles/email/ann@example.com", nil, 204, nil)
 	for _, path := range []string{"/profiles/crmId/9", "/profiles/email/ann@example.com"} {
-		if status, _ := do(t, "GET", path, f.headers(), nil); status != 404 {
+		if status, _ := do(t, "GET", path, f.Headers(), nil); status != 404 {
 			t.Errorf("GET %s after erasure = %d, want 404", path, status)
 		}
 	}
@@ -377,6 +377,6 @@ func TestProfilesAndSuppressionsThroughTheAPI(t *testing.T) {
 		t.Errorf("second page = %+v", page)
 	}
 	f.mustDo("DELETE", "/suppressions/email/bounce@example.com", nil, 204, nil)
-	status, body = do(t, "PUT", "/suppressions/email/x@example.com", f.headers(), map[string]any{"reason": "spite"})
+	status, body = do(t, "PUT", "/suppressions/email/x@example.com", f.Headers(), map[string]any{"reason": "spite"})
 	checkErrorShape(t, body, status, "reason")
 }

@@ -22,14 +22,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/infra/localcloud"
 	"github.com/heraldhq/herald/infra/motoserver"
-	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -77,12 +75,9 @@ func TestMain(m *testing.M) {
 
 // fixture is one tenant with a key, a configuration and a live campaign.
 type fixture struct {
-	t          *testing.T
-	secret     string
-	keyID      string
+	t *testing.T
+	localcloud.Account
 	campaignID string
-	domain     string
-	tenant     tenant.Tenant
 }
 
 const (
@@ -104,20 +99,14 @@ func newFixture(t *testing.T, createProfiles bool) *fixture {
 	fixtureSeq.n++
 	n := fixtureSeq.n
 	fixtureSeq.Unlock()
-	ctx := context.Background()
-	tn := tenant.Tenant{Org: fmt.Sprintf("E2E%d@AdobeOrg", n), Sandbox: "prod"}
-	k, secret, err := auth.Mint(ctx, cloud.App.Keys(), tn, []auth.Scope{auth.ScopeTrigger, auth.ScopeManage, auth.ScopeRead}, time.Now())
+	acct, err := cloud.NewAccount(context.Background(), tenant.Tenant{Org: fmt.Sprintf("E2E%d@AdobeOrg", n), Sandbox: "prod"}, fmt.Sprintf("shop%d.%s", n, localcloud.DemoSenderDomain))
 	if err != nil {
 		t.Fatal(err)
 	}
-	domain := fmt.Sprintf("shop%d.%s", n, localcloud.DemoSenderDomain) // a subdomain of the sender identity
-	if _, err := sesv2.NewFromConfig(cloud.AWS).CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(domain)}); err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{t: t, secret: secret, keyID: k.ID, tenant: tn, domain: domain}
+	f := &fixture{t: t, Account: acct}
 	var cfg struct{ ID string }
 	f.mustDo("POST", "/channel-configurations", map[string]any{"name": "Orders", "channel": "email", "category": "transactional",
-		"email": map[string]any{"fromName": "Shop", "fromAddress": "orders@" + domain, "replyTo": []string{"help@" + domain}}}, 201, &cfg)
+		"email": map[string]any{"fromName": "Shop", "fromAddress": "orders@" + f.Domain, "replyTo": []string{"help@" + f.Domain}}}, 201, &cfg)
 	var c struct{ ID string }
 	f.mustDo("POST", "/campaigns", map[string]any{"name": "Order shipped", "type": "transactional", "channel": "email",
 		"channelConfigurationId": cfg.ID,
@@ -126,11 +115,6 @@ func newFixture(t *testing.T, createProfiles bool) *fixture {
 	f.mustDo("POST", "/campaigns/"+c.ID+"/activate", nil, 200, nil)
 	f.campaignID = c.ID
 	return f
-}
-
-func (f *fixture) headers() map[string]string {
-	return map[string]string{"Authorization": "Bearer " + f.secret, "x-api-key": f.keyID,
-		"x-gw-ims-org-id": f.tenant.Org, "x-sandbox-name": f.tenant.Sandbox, "Content-Type": "application/json"}
 }
 
 // do sends a request through the gateway and returns status and body.
@@ -145,14 +129,8 @@ func do(t *testing.T, method, path string, headers map[string]string, body any) 
 
 func (f *fixture) mustDo(method, path string, body any, want int, out any) {
 	f.t.Helper()
-	status, b := do(f.t, method, path, f.headers(), body)
-	if status != want {
-		f.t.Fatalf("%s %s = %d %s, want %d", method, path, status, b, want)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			f.t.Fatal(err)
-		}
+	if err := cloud.Expect(f.Account, method, path, body, want, out); err != nil {
+		f.t.Fatal(err)
 	}
 }
 
@@ -205,7 +183,7 @@ func sentTo(t *testing.T, addrs ...string) []motoserver.Email {
 func TestHappyPathSendsOnePersonalizedEmailPerRecipient(t *testing.T) {
 	f := newFixture(t, false)
 	f.putProfile("ada@example.com", "Ada")
-	status, body := do(t, "POST", "/im/executions/unitary", f.headers(), f.unitary("happy-1",
+	status, body := do(t, "POST", "/im/executions/unitary", f.Headers(), f.unitary("happy-1",
 		map[string]any{"type": "aep", "namespace": "email", "userId": "ada@example.com", "context": orderContext("A-1")},
 		map[string]any{"type": "external", "namespace": "crmId", "userId": "c-42",
 			"channelData": map[string]any{"emailAddress": "bob@example.com"},
@@ -224,15 +202,15 @@ func TestHappyPathSendsOnePersonalizedEmailPerRecipient(t *testing.T) {
 			t.Errorf("response lacks %s: %s", k, body)
 		}
 	}
-	if resp["requestId"] != "happy-1" || resp["createdBy"] != f.keyID {
-		t.Errorf("response = %s, want requestId happy-1 created by %s", body, f.keyID)
+	if resp["requestId"] != "happy-1" || resp["createdBy"] != f.KeyID {
+		t.Errorf("response = %s, want requestId happy-1 created by %s", body, f.KeyID)
 	}
 	drain(t)
 
 	got := map[string][2]string{}
 	for _, e := range sentTo(t, "ada@example.com", "bob@example.com") {
 		got[e.Destinations.To[0]] = [2]string{e.Subject, e.Body}
-		if e.Source != `"Shop" <orders@`+f.domain+`>` {
+		if e.Source != `"Shop" <orders@`+f.Domain+`>` {
 			t.Errorf("From = %q, want the configuration's name and address", e.Source)
 		}
 	}
@@ -246,7 +224,7 @@ func TestHappyPathSendsOnePersonalizedEmailPerRecipient(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("emails moto received (-want +got):\n%s", diff)
 	}
-	entries, err := cloud.App.Store().Ledger(context.Background(), f.tenant, resp["executionId"])
+	entries, err := cloud.App.Store().Ledger(context.Background(), f.Tenant, resp["executionId"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +239,7 @@ func TestReplayingARequestTenTimesSendsOnceAndAnswersTheSame(t *testing.T) {
 	req := f.unitary("replay-1", map[string]any{"type": "aep", "namespace": "email", "userId": "replay@example.com", "context": orderContext("R-1")})
 	var first []byte
 	for i := range 10 {
-		status, body := do(t, "POST", "/im/executions/unitary", f.headers(), req)
+		status, body := do(t, "POST", "/im/executions/unitary", f.Headers(), req)
 		if status != http.StatusAccepted {
 			t.Fatalf("call %d: status %d %s", i, status, body)
 		}
@@ -277,7 +255,7 @@ func TestReplayingARequestTenTimesSendsOnceAndAnswersTheSame(t *testing.T) {
 		t.Errorf("moto received %d emails, want 1", n)
 	}
 	changed := f.unitary("replay-1", map[string]any{"type": "aep", "namespace": "email", "userId": "replay@example.com", "context": orderContext("R-2")})
-	if status, body := do(t, "POST", "/im/executions/unitary", f.headers(), changed); status != http.StatusConflict {
+	if status, body := do(t, "POST", "/im/executions/unitary", f.Headers(), changed); status != http.StatusConflict {
 		t.Errorf("same requestId, other body: %d %s, want 409", status, body)
 	}
 }
@@ -292,7 +270,7 @@ func TestConcurrentIdenticalRequestsSendOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			status, body := do(t, "POST", "/im/executions/unitary", f.headers(), req)
+			status, body := do(t, "POST", "/im/executions/unitary", f.Headers(), req)
 			if status != http.StatusAccepted {
 				t.Errorf("status %d %s", status, body)
 			}
@@ -314,7 +292,7 @@ func TestConcurrentIdenticalRequestsSendOnce(t *testing.T) {
 func TestTheSameSQSMessageDeliveredTwiceSendsOnce(t *testing.T) {
 	f := newFixture(t, false)
 	f.putProfile("twice@example.com", "Tia")
-	status, body := do(t, "POST", "/im/executions/unitary", f.headers(), f.unitary("twice-1",
+	status, body := do(t, "POST", "/im/executions/unitary", f.Headers(), f.unitary("twice-1",
 		map[string]any{"type": "aep", "namespace": "email", "userId": "twice@example.com", "context": orderContext("T-1")}))
 	if status != http.StatusAccepted {
 		t.Fatalf("status %d %s", status, body)
@@ -418,12 +396,12 @@ func TestBadInputGetsTheErrorShapeAndSendsNothing(t *testing.T) {
 		{"no credentials", map[string]string{"Authorization": ""}, map[string]any{"requestId": "b1", "campaignId": f.campaignID, "recipients": []any{rcp(nil)}}, 401, ""},
 		{"an unknown credential", map[string]string{"Authorization": "Bearer hrld_not_a_real_secret_000000000000000"}, map[string]any{"requestId": "b1", "campaignId": f.campaignID, "recipients": []any{rcp(nil)}}, 401, ""},
 		{"another tenant's campaign id", nil, map[string]any{"requestId": "b1", "campaignId": other.campaignID, "recipients": []any{rcp(nil)}}, 404, ""},
-		{"a wrong org header", map[string]string{"x-gw-ims-org-id": other.tenant.Org}, map[string]any{"requestId": "b1", "campaignId": f.campaignID, "recipients": []any{rcp(nil)}}, 403, ""},
+		{"a wrong org header", map[string]string{"x-gw-ims-org-id": other.Tenant.Org}, map[string]any{"requestId": "b1", "campaignId": f.campaignID, "recipients": []any{rcp(nil)}}, 403, ""},
 		{"a wrong sandbox header", map[string]string{"x-sandbox-name": "dev"}, map[string]any{"requestId": "b1", "campaignId": f.campaignID, "recipients": []any{rcp(nil)}}, 403, ""},
 	}
 	for _, tt := range tests {
 		t.Run("rejects "+tt.name, func(t *testing.T) {
-			h := f.headers()
+			h := f.Headers()
 			for k, v := range tt.headers {
 				if v == "" {
 					delete(h, k)
@@ -439,7 +417,7 @@ func TestBadInputGetsTheErrorShapeAndSendsNothing(t *testing.T) {
 		})
 	}
 	t.Run("names the missing userIds", func(t *testing.T) {
-		_, body := do(t, "POST", "/im/executions/unitary", f.headers(), map[string]any{"requestId": "b2", "campaignId": f.campaignID,
+		_, body := do(t, "POST", "/im/executions/unitary", f.Headers(), map[string]any{"requestId": "b2", "campaignId": f.campaignID,
 			"recipients": []any{rcp(nil), rcp(map[string]any{"userId": "ghost@example.com"})}})
 		if !strings.Contains(string(body), "ghost@example.com") || strings.Contains(string(body), "bad@example.com") {
 			t.Errorf("404 body %s should name ghost@example.com only", body)
@@ -447,7 +425,7 @@ func TestBadInputGetsTheErrorShapeAndSendsNothing(t *testing.T) {
 	})
 	t.Run("rejects unknown and owned fields in management bodies", func(t *testing.T) {
 		for _, field := range []string{"status", "id", "tenant", "colour"} {
-			status, body := do(t, "POST", "/campaigns", f.headers(), map[string]any{"name": "X", "type": "transactional", "channel": "email", field: "live"})
+			status, body := do(t, "POST", "/campaigns", f.Headers(), map[string]any{"name": "X", "type": "transactional", "channel": "email", field: "live"})
 			if status != 400 {
 				t.Errorf("%s: status %d %s, want 400", field, status, body)
 				continue
@@ -495,7 +473,7 @@ func checkErrorShape(t *testing.T, body []byte, status int, field string) {
 func TestLogsNeverCarryPersonalData(t *testing.T) {
 	f := newFixture(t, true)
 	f.putProfile("private.person@example.com", "Zelda")
-	status, body := do(t, "POST", "/im/executions/unitary", f.headers(), f.unitary("privacy-1",
+	status, body := do(t, "POST", "/im/executions/unitary", f.Headers(), f.unitary("privacy-1",
 		map[string]any{"type": "aep", "namespace": "email", "userId": "private.person@example.com",
 			"context": map[string]any{"orderId": "SECRET-ORDER-77", "carrier": "OwlPost", "items": []any{}}},
 		map[string]any{"type": "aep", "namespace": "email", "userId": "new.person@example.com",
@@ -514,7 +492,7 @@ func TestLogsNeverCarryPersonalData(t *testing.T) {
 	if !strings.Contains(out, "privacy") && !strings.Contains(out, "execution accepted") {
 		t.Fatalf("no logs were captured; the test would prove nothing")
 	}
-	for _, secret := range []string{"private.person", "new.person", "example.com", "Zelda", "Quentin", "SECRET-ORDER", "OwlPost", "has shipped", f.secret} {
+	for _, secret := range []string{"private.person", "new.person", "example.com", "Zelda", "Quentin", "SECRET-ORDER", "OwlPost", "has shipped", f.Secret} {
 		if strings.Contains(out, secret) {
 			line := regexp.MustCompile(`(?m)^.*` + regexp.QuoteMeta(secret) + `.*$`).FindString(out)
 			t.Errorf("logs contain %q: %s", secret, line)

@@ -14,7 +14,7 @@ func TestAHighThroughputTriggerSendsEachEmailOnce(t *testing.T) {
 	f := newFixture(t, false)
 	var cfg struct{ ID string }
 	f.mustDo("POST", "/channel-configurations", map[string]any{"name": "Fast", "channel": "email", "category": "transactional",
-		"email": map[string]any{"fromName": "Shop", "fromAddress": "fast@" + f.domain}}, 201, &cfg)
+		"email": map[string]any{"fromName": "Shop", "fromAddress": "fast@" + f.Domain}}, 201, &cfg)
 	var c struct{ ID string }
 	f.mustDo("POST", "/campaigns", map[string]any{"name": "Code", "type": "transactional", "channel": "email", "highThroughput": true,
 		"channelConfigurationId": cfg.ID, "audience": map[string]any{"namespace": "email"},

@@ -15,7 +15,7 @@ import (
 // doH is do with request headers added and the response headers returned.
 func (f *fixture) doH(method, path string, extra map[string]string, body any) (int, http.Header, []byte) {
 	f.t.Helper()
-	h := f.headers()
+	h := f.Headers()
 	for k, v := range extra {
 		h[k] = v
 	}
@@ -35,7 +35,7 @@ func TestActivatingADraftVersionWhileTriggersFlow(t *testing.T) {
 	executions := map[string]string{} // executionId -> recipient
 	trigger := func(i int) {
 		addr := fmt.Sprintf("flow%d@example.com", i)
-		status, body := do(t, "POST", "/im/executions/unitary", f.headers(), f.unitary(fmt.Sprintf("flow-%d", i),
+		status, body := do(t, "POST", "/im/executions/unitary", f.Headers(), f.unitary(fmt.Sprintf("flow-%d", i),
 			map[string]any{"type": "external", "namespace": "crmId", "userId": fmt.Sprintf("c-%d", i),
 				"channelData": map[string]any{"emailAddress": addr},
 				"profile":     map[string]any{"person": map[string]any{"name": map[string]any{"firstName": "Flo"}}},
@@ -94,7 +94,7 @@ func TestActivatingADraftVersionWhileTriggersFlow(t *testing.T) {
 			version = 2
 		}
 		perVersion[version]++
-		entries, err := cloud.App.Store().Ledger(context.Background(), f.tenant, ex)
+		entries, err := cloud.App.Store().Ledger(context.Background(), f.Tenant, ex)
 		if err != nil || len(entries) != 1 || entries[0].Version != version || entries[0].Outcome != delivery.Sent {
 			t.Errorf("execution %s ledger = %+v, %v; want one sent entry of version %d", ex, entries, err, version)
 		}
@@ -162,7 +162,7 @@ func TestAuthoringLifecycleThroughTheGateway(t *testing.T) {
 	if sent := sentTo(t, "proof-qa@example.com"); len(sent) != 1 || sent[0].Subject != "[Proof] Shipped: Q-1" {
 		t.Errorf("moto received proofs %+v; want one with the [Proof] subject", sent)
 	}
-	entries, err := cloud.App.Store().Ledger(context.Background(), f.tenant, proof.ProofID)
+	entries, err := cloud.App.Store().Ledger(context.Background(), f.Tenant, proof.ProofID)
 	if err != nil || len(entries) != 1 || !entries[0].Proof {
 		t.Errorf("proof ledger = %+v, %v; want one proof entry", entries, err)
 	}
@@ -178,7 +178,7 @@ func TestAuthoringLifecycleThroughTheGateway(t *testing.T) {
 		Variables struct{ Context []string }
 	}
 	f.mustDo("GET", path+"/request-sample", nil, 200, &sample)
-	if sample.URL != cloud.URL+"/im/executions/unitary" || !strings.Contains(sample.Curl, "x-api-key: "+f.keyID) || len(sample.Variables.Context) != 5 {
+	if sample.URL != cloud.URL+"/im/executions/unitary" || !strings.Contains(sample.Curl, "x-api-key: "+f.KeyID) || len(sample.Variables.Context) != 5 {
 		t.Errorf("request sample = %+v", sample)
 	}
 
@@ -186,7 +186,7 @@ func TestAuthoringLifecycleThroughTheGateway(t *testing.T) {
 		t.Errorf("DELETE of a live campaign = %d %s, want a 409 naming the status", status, body)
 	}
 	f.mustDo("POST", path+"/stop", nil, 200, nil)
-	if status, body := do(t, "POST", "/im/executions/unitary", f.headers(), f.unitary("after-stop",
+	if status, body := do(t, "POST", "/im/executions/unitary", f.Headers(), f.unitary("after-stop",
 		map[string]any{"type": "external", "namespace": "crmId", "userId": "x", "channelData": map[string]any{"emailAddress": "x@example.com"}})); status != http.StatusConflict {
 		t.Errorf("trigger of a stopped campaign = %d %s, want 409", status, body)
 	}
@@ -202,7 +202,7 @@ func TestAuthoringLifecycleThroughTheGateway(t *testing.T) {
 		t.Errorf("duplicate = %+v", dup)
 	}
 	f.mustDo("DELETE", "/campaigns/"+dup.ID, nil, 204, nil)
-	if status, _ := do(t, "GET", "/campaigns/"+dup.ID, f.headers(), nil); status != 404 {
+	if status, _ := do(t, "GET", "/campaigns/"+dup.ID, f.Headers(), nil); status != 404 {
 		t.Errorf("GET of a deleted draft = %d, want 404", status)
 	}
 }
@@ -232,11 +232,11 @@ func TestBadAuthoringInputIsRefusedAndNothingIsStored(t *testing.T) {
 		t.Run(tt.name+" is a 400 naming the field", func(t *testing.T) {
 			b := base()
 			tt.edit(b)
-			status, body := do(t, "POST", "/campaigns", f.headers(), b)
+			status, body := do(t, "POST", "/campaigns", f.Headers(), b)
 			checkErrorShape(t, body, status, tt.field)
 		})
 	}
-	status, body := do(t, "POST", "/channel-configurations", f.headers(), map[string]any{"name": "p", "channel": "push", "category": "marketing",
+	status, body := do(t, "POST", "/channel-configurations", f.Headers(), map[string]any{"name": "p", "channel": "push", "category": "marketing",
 		"push": map[string]any{"apps": []any{map[string]any{"appId": "a", "platform": "APNS", "platformApplicationArn": "not-an-arn"}}}})
 	checkErrorShape(t, body, status, "push.apps[0].platformApplicationArn")
 	var after struct{ Items []any }

@@ -45,7 +45,7 @@ func newMarketing(t testing.TB, schedule map[string]any) *marketing {
 	m.audienceID = a.ID
 	var cfg struct{ ID string }
 	f.mustDo("POST", "/channel-configurations", map[string]any{"name": "News", "channel": "email", "category": "marketing",
-		"email": map[string]any{"fromName": "Games", "fromAddress": "news@" + f.domain, "listUnsubscribeMailto": "unsubscribe@" + f.domain}}, 201, &cfg)
+		"email": map[string]any{"fromName": "Games", "fromAddress": "news@" + f.Domain, "listUnsubscribeMailto": "unsubscribe@" + f.Domain}}, 201, &cfg)
 	body := map[string]any{"name": "Flash sale", "type": "marketing", "channel": "email", "channelConfigurationId": cfg.ID,
 		"content":  map[string]any{"email": map[string]any{"subject": "{{context.discount}}% off, {{profile.person.name.firstName}}", "text": "Hi {{profile.person.name.firstName}}"}},
 		"audience": map[string]any{"namespace": "email", "audienceId": a.ID}}
@@ -59,7 +59,7 @@ func newMarketing(t testing.TB, schedule map[string]any) *marketing {
 	return m
 }
 
-func (m *marketing) address(i int) string { return fmt.Sprintf("player%05d@%s", i, m.domain) }
+func (m *marketing) address(i int) string { return fmt.Sprintf("player%05d@%s", i, m.Domain) }
 
 // addMembers adds members 0..n-1 through the API and stores profiles for
 // those profiled says, with consent "n" for those refused says.
@@ -78,7 +78,7 @@ func (m *marketing) addMembers(n int, profiled, refused func(i int) bool) {
 	ctx := context.Background()
 	var batch []profile.Profile
 	flush := func() {
-		for _, err := range cloud.App.Store().PutBatch(ctx, m.tenant, batch) {
+		for _, err := range cloud.App.Store().PutBatch(ctx, m.Tenant, batch) {
 			if err != nil {
 				m.t.Fatalf("store profiles: %v", err)
 			}
@@ -112,7 +112,7 @@ func (m *marketing) sentPerAddress() map[string]int {
 	out := map[string]int{}
 	for _, e := range all {
 		for _, to := range e.Destinations.To {
-			if strings.HasSuffix(to, "@"+m.domain) {
+			if strings.HasSuffix(to, "@"+m.Domain) {
 				out[to]++
 			}
 		}
@@ -232,7 +232,7 @@ func TestAFanOutKilledAfterItsFirstPageResumesWithoutSendingTwice(t *testing.T) 
 	aud := cloud.App.AudienceExecutions()
 	aud.Queue, aud.PageSize = q, 100
 	req := execution.AudienceRequest{RequestID: "crash-1", CampaignID: m.campaignID, Context: map[string]any{"discount": 10}}
-	if _, err := aud.Start(ctx, m.tenant, m.keyID, req); err == nil {
+	if _, err := aud.Start(ctx, m.Tenant, m.KeyID, req); err == nil {
 		t.Fatal("the killed fan-out reported success")
 	}
 	if len(q.got) != 100 {
@@ -244,7 +244,7 @@ func TestAFanOutKilledAfterItsFirstPageResumesWithoutSendingTwice(t *testing.T) 
 	clock.Advance(execution.LeaseDuration + time.Second)
 	q.crashOn = 0
 	aud.Now = clock.Now
-	if _, err := aud.Start(ctx, m.tenant, m.keyID, req); err != nil {
+	if _, err := aud.Start(ctx, m.Tenant, m.KeyID, req); err != nil {
 		t.Fatal(err)
 	}
 	drain(t)
@@ -300,7 +300,7 @@ func TestAScheduledExecutionFiresOnceAtItsTime(t *testing.T) {
 	if sr.ScheduleStatus != execution.ScheduleScheduled || sr.ScheduleID == "" {
 		t.Fatalf("response %+v, want a Scheduled schedule", sr)
 	}
-	name := schedule.Name(m.tenant, "x", sr.ScheduleID)
+	name := schedule.Name(m.Tenant, "x", sr.ScheduleID)
 	if !scheduleExists(t, name) {
 		t.Fatalf("no schedule %s in moto", name)
 	}
@@ -339,7 +339,7 @@ func TestAScheduledExecutionFiresOnceAtItsTime(t *testing.T) {
 	if got.ScheduleStatus != execution.ScheduleTriggered || got.ExecutionDetails == nil || got.ExecutionDetails.Status != execution.StatusSucceeded {
 		t.Errorf("after firing: %+v, want Triggered with a Succeeded execution", got)
 	}
-	status, body := do(t, "DELETE", "/im/executions/schedules/"+sr.ScheduleID, m.headers(), nil)
+	status, body := do(t, "DELETE", "/im/executions/schedules/"+sr.ScheduleID, m.Headers(), nil)
 	checkErrorShape(t, body, 409)
 	if status != 409 {
 		t.Errorf("DELETE after firing = %d, want 409", status)
@@ -363,7 +363,7 @@ func TestADeletedScheduleNeverFires(t *testing.T) {
 	m.mustDo("POST", "/im/executions/audience", map[string]any{"campaignId": m.campaignID,
 		"schedule": map[string]any{"executeAt": at.Format(time.RFC3339Nano)}}, 202, &sr)
 	m.mustDo("DELETE", "/im/executions/schedules/"+sr.ScheduleID, nil, 200, nil)
-	if scheduleExists(t, schedule.Name(m.tenant, "x", sr.ScheduleID)) {
+	if scheduleExists(t, schedule.Name(m.Tenant, "x", sr.ScheduleID)) {
 		t.Error("the schedule is still in EventBridge Scheduler")
 	}
 	clock.Advance(time.Hour)
@@ -372,7 +372,7 @@ func TestADeletedScheduleNeverFires(t *testing.T) {
 	if n := len(m.sentPerAddress()); n != 0 {
 		t.Errorf("%d sent after the schedule was deleted", n)
 	}
-	status, _ := do(t, "GET", "/im/executions/schedules/"+sr.ScheduleID, m.headers(), nil)
+	status, _ := do(t, "GET", "/im/executions/schedules/"+sr.ScheduleID, m.Headers(), nil)
 	if status != 404 {
 		t.Errorf("GET of a deleted schedule = %d, want 404", status)
 	}
@@ -385,7 +385,7 @@ func TestAScheduleDeliveredTwiceSendsOnce(t *testing.T) {
 	m.mustDo("POST", "/im/executions/audience", map[string]any{"campaignId": m.campaignID,
 		"schedule": map[string]any{"executeAt": clock.Now().Add(time.Minute).Format(time.RFC3339Nano)}}, 202, &sr)
 	s, err := awsscheduler.NewFromConfig(cloud.AWS).GetSchedule(context.Background(), &awsscheduler.GetScheduleInput{
-		GroupName: aws.String(cloud.Config.Scheduler.Group), Name: aws.String(schedule.Name(m.tenant, "x", sr.ScheduleID))})
+		GroupName: aws.String(cloud.Config.Scheduler.Group), Name: aws.String(schedule.Name(m.Tenant, "x", sr.ScheduleID))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,7 +428,7 @@ func TestCampaignStartAndEndHappenBySchedule(t *testing.T) {
 		return c.Status
 	}
 	trigger := func(id string) (int, []byte) {
-		return do(t, "POST", "/im/executions/audience", m.headers(), map[string]any{"requestId": id, "campaignId": m.campaignID})
+		return do(t, "POST", "/im/executions/audience", m.Headers(), map[string]any{"requestId": id, "campaignId": m.campaignID})
 	}
 	if s := campaignStatus(); s != "scheduled" {
 		t.Fatalf("after activation the campaign is %s, want scheduled", s)
@@ -460,7 +460,7 @@ func TestCampaignStartAndEndHappenBySchedule(t *testing.T) {
 	if status, body := trigger("late"); status != 409 {
 		t.Errorf("a trigger after the end = %d %s, want 409", status, body)
 	}
-	refs, err := cloud.App.Store().ScheduleRefs(context.Background(), m.tenant, m.campaignID)
+	refs, err := cloud.App.Store().ScheduleRefs(context.Background(), m.Tenant, m.campaignID)
 	if err != nil || len(refs) != 0 {
 		t.Errorf("pending schedules after the end: %v %v", refs, err)
 	}
@@ -470,11 +470,11 @@ func TestATransactionalCampaignCannotBeSentToAnAudience(t *testing.T) {
 	f := newFixture(t)
 	var cfg, c struct{ ID string }
 	f.mustDo("POST", "/channel-configurations", map[string]any{"name": "Orders", "channel": "email", "category": "transactional",
-		"email": map[string]any{"fromName": "Shop", "fromAddress": "orders@" + f.domain}}, 201, &cfg)
+		"email": map[string]any{"fromName": "Shop", "fromAddress": "orders@" + f.Domain}}, 201, &cfg)
 	f.mustDo("POST", "/campaigns", map[string]any{"name": "Receipt", "type": "transactional", "channel": "email", "channelConfigurationId": cfg.ID,
 		"content": map[string]any{"email": map[string]any{"subject": "Receipt", "text": "Thanks"}}}, 201, &c)
 	f.mustDo("POST", "/campaigns/"+c.ID+"/activate", nil, 200, nil)
-	status, body := do(t, "POST", "/im/executions/audience", f.headers(), map[string]any{"campaignId": c.ID, "audience": map[string]any{"id": "x"}})
+	status, body := do(t, "POST", "/im/executions/audience", f.Headers(), map[string]any{"campaignId": c.ID, "audience": map[string]any{"id": "x"}})
 	checkErrorShape(t, body, 409)
 	if status != 409 || !strings.Contains(string(body), "transactional") {
 		t.Errorf("= %d %s, want 409 explaining the campaign is transactional", status, body)

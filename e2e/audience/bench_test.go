@@ -26,9 +26,9 @@ func BenchmarkFanOutMoto(b *testing.B) {
 	for start := 0; start < members; start += audience.MaxMembersPerCall {
 		ms := make([]audience.Member, 0, audience.MaxMembersPerCall)
 		for i := start; i < start+audience.MaxMembersPerCall; i++ {
-			ms = append(ms, audience.Member{Namespace: "email", ID: fmt.Sprintf("p%06d@%s", i, m.domain)})
+			ms = append(ms, audience.Member{Namespace: "email", ID: fmt.Sprintf("p%06d@%s", i, m.Domain)})
 		}
-		if _, err := store.AddMembers(ctx, m.tenant, m.audienceID, ms); err != nil {
+		if _, err := store.AddMembers(ctx, m.Tenant, m.audienceID, ms); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -42,12 +42,12 @@ func BenchmarkFanOutMoto(b *testing.B) {
 		aud := cloud.App.AudienceExecutions()
 		aud.Queue, aud.InlineBudget = sqs.New(client, aws.ToString(qo.QueueUrl)), time.Hour
 		start := time.Now()
-		resp, err := aud.Start(ctx, m.tenant, "bench", execution.AudienceRequest{RequestID: fmt.Sprintf("bench-%d", i), CampaignID: m.campaignID})
+		resp, err := aud.Start(ctx, m.Tenant, "bench", execution.AudienceRequest{RequestID: fmt.Sprintf("bench-%d", i), CampaignID: m.campaignID})
 		if err != nil {
 			b.Fatal(err)
 		}
 		elapsed := time.Since(start)
-		st, err := aud.Status(ctx, m.tenant, resp.(execution.Response).ExecutionID)
+		st, err := aud.Status(ctx, m.Tenant, resp.(execution.Response).ExecutionID)
 		if err != nil || st.TargetedProfileCount != members {
 			b.Fatalf("targeted %d (%v), want %d", st.TargetedProfileCount, err, members)
 		}

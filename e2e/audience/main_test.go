@@ -16,12 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-
 	"github.com/heraldhq/herald/infra/localcloud"
 	"github.com/heraldhq/herald/infra/motoserver"
-	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -60,12 +56,9 @@ func TestMain(m *testing.M) {
 
 // fixture is one tenant with a key and a verified sender domain.
 type fixture struct {
-	t          testing.TB
-	secret     string
-	keyID      string
+	t testing.TB
+	localcloud.Account
 	campaignID string
-	domain     string
-	tenant     tenant.Tenant
 }
 
 var fixtureSeq struct {
@@ -79,22 +72,11 @@ func newFixture(t testing.TB) *fixture {
 	fixtureSeq.n++
 	n := fixtureSeq.n
 	fixtureSeq.Unlock()
-	ctx := context.Background()
-	tn := tenant.Tenant{Org: fmt.Sprintf("AUD%d@AdobeOrg", n), Sandbox: "prod"}
-	k, secret, err := auth.Mint(ctx, cloud.App.Keys(), tn, []auth.Scope{auth.ScopeTrigger, auth.ScopeManage, auth.ScopeRead}, time.Now())
+	acct, err := cloud.NewAccount(context.Background(), tenant.Tenant{Org: fmt.Sprintf("AUD%d@AdobeOrg", n), Sandbox: "prod"}, fmt.Sprintf("games%d.%s", n, localcloud.DemoSenderDomain))
 	if err != nil {
 		t.Fatal(err)
 	}
-	domain := fmt.Sprintf("games%d.%s", n, localcloud.DemoSenderDomain) // a subdomain of the sender identity
-	if _, err := sesv2.NewFromConfig(cloud.AWS).CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(domain)}); err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{t: t, secret: secret, keyID: k.ID, tenant: tn, domain: domain}
-}
-
-func (f *fixture) headers() map[string]string {
-	return map[string]string{"Authorization": "Bearer " + f.secret, "x-api-key": f.keyID,
-		"x-gw-ims-org-id": f.tenant.Org, "x-sandbox-name": f.tenant.Sandbox, "Content-Type": "application/json"}
+	return &fixture{t: t, Account: acct}
 }
 
 // do sends a request through the gateway and returns status and body.
@@ -109,14 +91,8 @@ func do(t testing.TB, method, path string, headers map[string]string, body any) 
 
 func (f *fixture) mustDo(method, path string, body any, want int, out any) {
 	f.t.Helper()
-	status, b := do(f.t, method, path, f.headers(), body)
-	if status != want {
-		f.t.Fatalf("%s %s = %d %s, want %d", method, path, status, b, want)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			f.t.Fatal(err)
-		}
+	if err := cloud.Expect(f.Account, method, path, body, want, out); err != nil {
+		f.t.Fatal(err)
 	}
 }
 

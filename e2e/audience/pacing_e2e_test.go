@@ -122,7 +122,7 @@ func TestPacingIsExactAndTight(t *testing.T) {
 			aud.Queue, aud.Now = q, frozen
 			var ids []string
 			for k := range tt.executions {
-				resp, err := aud.Start(context.Background(), m.tenant, m.keyID, execution.AudienceRequest{
+				resp, err := aud.Start(context.Background(), m.Tenant, m.KeyID, execution.AudienceRequest{
 					RequestID: fmt.Sprintf("paced-%d", k), CampaignID: m.campaignID})
 				if err != nil {
 					t.Fatal(err)
@@ -186,7 +186,7 @@ func fireRecurrence(t *testing.T, m *marketing, q *timeline, sim *time.Time, rec
 	*sim = at
 	rs := cloud.App.Recurrences()
 	rs.Audiences.Queue, rs.Audiences.Now = q, func() time.Time { return *sim }
-	err := rs.Fire(context.Background(), schedule.Input{Kind: schedule.KindRecurrence, Org: m.tenant.Org, Sandbox: m.tenant.Sandbox,
+	err := rs.Fire(context.Background(), schedule.Input{Kind: schedule.KindRecurrence, Org: m.Tenant.Org, Sandbox: m.Tenant.Sandbox,
 		CampaignID: m.campaignID, RecurrenceID: recurrenceID, ScheduledTime: at.UTC().Format(time.RFC3339)})
 	if err != nil {
 		t.Fatal(err)

@@ -36,7 +36,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -44,7 +43,6 @@ import (
 	"github.com/heraldhq/herald/infra/localcloud"
 	"github.com/heraldhq/herald/infra/motoserver"
 	"github.com/heraldhq/herald/internal/app"
-	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/status"
@@ -144,11 +142,8 @@ func (c *collectingT) msgs() []string {
 
 // fixture is one tenant with a live transactional campaign per channel.
 type fixture struct {
-	t      tb
-	tenant tenant.Tenant
-	secret string
-	keyID  string
-	domain string
+	t tb
+	localcloud.Account
 	// campaigns by channel
 	campaigns map[string]string
 }
@@ -159,21 +154,17 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	n := fixtureSeq.Add(1)
 	ctx := context.Background()
-	tn := tenant.Tenant{Org: fmt.Sprintf("FAULT%d@AdobeOrg", n), Sandbox: "prod"}
-	k, secret, err := auth.Mint(ctx, cloud.App.Keys(), tn, []auth.Scope{auth.ScopeTrigger, auth.ScopeManage, auth.ScopeRead}, time.Now())
+	acct, err := cloud.NewAccount(ctx, tenant.Tenant{Org: fmt.Sprintf("FAULT%d@AdobeOrg", n), Sandbox: "prod"}, fmt.Sprintf("fault%d.%s", n, localcloud.DemoSenderDomain))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, tenant: tn, secret: secret, keyID: k.ID, domain: fmt.Sprintf("fault%d.%s", n, localcloud.DemoSenderDomain), campaigns: map[string]string{}}
-	if _, err := sesv2.NewFromConfig(cloud.Moto.AWSConfig()).CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(f.domain)}); err != nil {
-		t.Fatal(err)
-	}
+	f := &fixture{t: t, Account: acct, campaigns: map[string]string{}}
 	out, err := awssns.NewFromConfig(cloud.Moto.AWSConfig()).CreatePlatformApplication(ctx, &awssns.CreatePlatformApplicationInput{
 		Name: aws.String(fmt.Sprintf("fault%d-ios", n)), Platform: aws.String("APNS"), Attributes: map[string]string{"PlatformCredential": "x"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.campaigns["email"] = f.campaign("email", map[string]any{"fromName": "Shop", "fromAddress": "orders@" + f.domain},
+	f.campaigns["email"] = f.campaign("email", map[string]any{"fromName": "Shop", "fromAddress": "orders@" + f.Domain},
 		map[string]any{"subject": "Order {{context.cell}}", "text": "Hi, order {{context.cell}} shipped."})
 	f.campaigns["sms"] = f.campaign("sms", map[string]any{}, map[string]any{"body": "Code {{context.cell}}"})
 	f.campaigns["push"] = f.campaign("push", map[string]any{"apps": []any{map[string]any{"appId": "shop-ios", "platform": "APNS",
@@ -192,26 +183,15 @@ func (f *fixture) campaign(channel string, settings, content map[string]any) str
 	return c.ID
 }
 
-func (f *fixture) headers() map[string]string {
-	return map[string]string{"Authorization": "Bearer " + f.secret, "x-api-key": f.keyID, "x-gw-ims-org-id": f.tenant.Org,
-		"x-sandbox-name": f.tenant.Sandbox, "Content-Type": "application/json"}
-}
-
 func (f *fixture) do(method, path string, body any) (int, []byte, error) {
-	status, _, out, err := cloud.Call(method, path, f.headers(), body)
+	status, _, out, err := cloud.Call(method, path, f.Headers(), body)
 	return status, out, err
 }
 
 func (f *fixture) mustDo(method, path string, body any, want int, out any) {
 	f.t.Helper()
-	status, b, err := f.do(method, path, body)
-	if err != nil || status != want {
-		f.t.Fatalf("%s %s = %d %s, %v; want %d", method, path, status, b, err, want)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			f.t.Fatal(err)
-		}
+	if err := cloud.Expect(f.Account, method, path, body, want, out); err != nil {
+		f.t.Fatal(err)
 	}
 }
 

@@ -30,7 +30,6 @@ import (
 	"github.com/heraldhq/herald/infra/localcloud"
 	"github.com/heraldhq/herald/infra/motoserver"
 	"github.com/heraldhq/herald/infra/mutant"
-	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/tenant"
 	"github.com/heraldhq/herald/internal/unsubscribe"
 )
@@ -182,7 +181,7 @@ func newTenant() (mutant.Env, error) {
 	tenantSeq.n++
 	tn := tenant.Tenant{Org: fmt.Sprintf("MUT%d@AdobeOrg", tenantSeq.n), Sandbox: "prod"}
 	tenantSeq.Unlock()
-	k, secret, err := auth.Mint(context.Background(), cloud.App.Keys(), tn, []auth.Scope{auth.ScopeTrigger, auth.ScopeManage, auth.ScopeRead}, time.Now())
+	acct, err := cloud.NewAccount(context.Background(), tn, "")
 	if err != nil {
 		return mutant.Env{}, err
 	}
@@ -190,8 +189,7 @@ func newTenant() (mutant.Env, error) {
 	if err != nil {
 		return mutant.Env{}, err
 	}
-	headers := map[string]string{"Authorization": "Bearer " + secret, "x-api-key": k.ID,
-		"x-gw-ims-org-id": tn.Org, "x-sandbox-name": tn.Sandbox, "Content-Type": "application/json"}
+	headers := acct.Headers()
 	call := func(r mutant.Request) (int, []byte, error) {
 		method, path, _ := strings.Cut(r.Route, " ")
 		for name, v := range r.Params {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
@@ -164,20 +163,15 @@ func exercised(t *testing.T, lines []string) (routes, functions map[string]bool)
 func newScan(t *testing.T) *scan {
 	t.Helper()
 	ctx := context.Background()
-	tn := tenant.Tenant{Org: eventOrg, Sandbox: eventSandbox}
-	k, secret, err := auth.Mint(ctx, cloud.App.Keys(), tn, []auth.Scope{auth.ScopeTrigger, auth.ScopeManage, auth.ScopeRead}, time.Now())
+	acct, err := cloud.NewAccount(ctx, tenant.Tenant{Org: eventOrg, Sandbox: eventSandbox}, "pii-shop."+localcloud.DemoSenderDomain)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &scan{t: t, tenant: tn, domain: "pii-shop." + localcloud.DemoSenderDomain, secrets: map[string]bool{secret: true},
+	s := &scan{t: t, tenant: acct.Tenant, domain: acct.Domain, secrets: map[string]bool{acct.Secret: true},
 		campaigns: map[string]string{}, configs: map[string]string{}, audiences: map[string]string{}, executions: map[string]string{},
-		api: &client{t: t, headers: map[string]string{"Authorization": "Bearer " + secret, "x-api-key": k.ID,
-			"x-gw-ims-org-id": tn.Org, "x-sandbox-name": tn.Sandbox, "Content-Type": "application/json"}}}
+		api: &client{t: t, headers: acct.Headers()}}
 	s.secret(phoneSent, phoneRefused, phoneOptedOut, phoneCheckFail, strings.TrimPrefix(phoneSent, "+"),
 		strings.TrimPrefix(phoneRefused, "+"), strings.TrimPrefix(phoneOptedOut, "+"), strings.TrimPrefix(phoneCheckFail, "+"))
-	if _, err := sesv2.NewFromConfig(cloud.AWS).CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(s.domain)}); err != nil {
-		t.Fatal(err)
-	}
 	out, err := awssns.NewFromConfig(cloud.AWS).CreatePlatformApplication(ctx, &awssns.CreatePlatformApplicationInput{
 		Name: aws.String("pii-ios"), Platform: aws.String("APNS"), Attributes: map[string]string{"PlatformCredential": "x"}})
 	if err != nil {
