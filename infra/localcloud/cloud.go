@@ -87,6 +87,11 @@ var Bindings = map[string]Binding{
 		h.SQS[id] = a.DeadLetterHandler()
 		return nil
 	}},
+	"FeedbackFunction": {Package: "./functions/feedback", bind: func(a *app.App, h *Handlers, id string) error {
+		fn := a.FeedbackHandler()
+		h.Events[id] = func(ctx context.Context, raw json.RawMessage) (any, error) { return fn(ctx, raw) }
+		return nil
+	}},
 }
 
 // DefaultParameters are the template parameters the local cloud deploys
@@ -166,6 +171,7 @@ type Cloud struct {
 
 	log       *slog.Logger
 	now       func() time.Time
+	mailbox   *mailbox
 	firing    firingState
 	ownMoto   bool
 	server    *http.Server
@@ -246,10 +252,12 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 			f.Env["HERALD_PUBLIC_URL"] = c.URL
 		}
 	}
+	c.mailbox = &mailbox{now: c.now, log: c.log.With("component", "mailbox")}
 	if err := c.buildHandlers(opts.Now); err != nil {
 		l.Close()
 		return nil, err
 	}
+	c.mailbox.deliver = c.Handlers.Events["FeedbackFunction"]
 
 	gw, err := NewGateway(c.Stack, c.Handlers, c.log.With("component", "gateway"))
 	if err != nil {
@@ -290,6 +298,11 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 		go func() {
 			defer c.wg.Done()
 			c.runSchedules(pctx)
+		}()
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.mailbox.run(pctx, 250*time.Millisecond)
 		}()
 	}
 	c.log.Info("local cloud ready", "url", c.URL, "moto", c.Moto.URL(), "routes", len(c.Stack.Routes), "pollers", len(c.Pollers),
@@ -352,6 +365,9 @@ func (c *Cloud) buildHandlers(now func() time.Time) error {
 		if now != nil {
 			a.SetClock(now)
 		}
+		if c.mailbox != nil {
+			a.SetMailObserver(c.mailbox.observe)
+		}
 		if err := b.bind(a, &c.Handlers, id); err != nil {
 			return fmt.Errorf("%s: %w", id, err)
 		}
@@ -374,8 +390,9 @@ func (c *Cloud) buildHandlers(now func() time.Time) error {
 
 // Drain processes every queue's messages until all queues are empty (see
 // Poller.Drain), again after a queue moved messages to a dead-letter
-// queue drained before it. Tests call it after a trigger to see what was
-// sent.
+// queue drained before it, and hands the simulated SES events of what was
+// sent to the Feedback function. Tests call it after a trigger to see what
+// was sent and heard back.
 func (c *Cloud) Drain(ctx context.Context) error {
 	for {
 		total := 0
@@ -385,6 +402,9 @@ func (c *Cloud) Drain(ctx context.Context) error {
 				return err
 			}
 			total += n
+		}
+		if c.mailbox != nil {
+			total += c.mailbox.flush(ctx)
 		}
 		if total == 0 {
 			return nil

@@ -56,6 +56,12 @@ var fixtures = map[string]fixtureCase{
 	// A job in the dead-letter queue: its recipient is closed
 	// (failed:retries_exhausted), nothing is sent, the job is parked.
 	"deadletter.closes-and-parks.json": {function: "DeadLetterFunction", failed: nil, sends: 0},
+	// Provider events about messages this cloud never sent, older than
+	// the grace for the reference index: read, and dropped as not Herald's.
+	"feedback.ses-bounce.json":            {function: "FeedbackFunction", event: true, result: `"unknown":1`},
+	"feedback.ses-delivery.json":          {function: "FeedbackFunction", event: true, result: `"unknown":1`},
+	"feedback.sms-delivery-status.json":   {function: "FeedbackFunction", event: true, result: `"unknown":1`},
+	"feedback.push-delivery-failure.json": {function: "FeedbackFunction", event: true, result: `"unknown":1`},
 }
 
 func TestEveryEventFixtureRunsThroughItsHandler(t *testing.T) {

@@ -144,6 +144,11 @@ func LoadStack(path string, opts StackOptions) (*Stack, error) {
 	for k, v := range opts.Parameters {
 		params[k] = v
 	}
+	// goformation replaces any object holding a Condition key with the
+	// condition's value, a resource's too; so a resource's Condition is
+	// moved under a key of its own first, evaluated there, and resources
+	// whose condition is false are dropped (as CloudFormation does).
+	data = resourceCondition.ReplaceAll(data, []byte("    "+localCondition+": {Condition: $1}"))
 	processed, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{
 		IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
 			"Ref":        r.ref,
@@ -154,6 +159,9 @@ func LoadStack(path string, opts StackOptions) (*Stack, error) {
 		EvaluateConditions: true,
 	})
 	if err != nil {
+		return nil, fmt.Errorf("template %s: %w", path, err)
+	}
+	if processed, err = dropConditioned(processed); err != nil {
 		return nil, fmt.Errorf("template %s: %w", path, err)
 	}
 	tmpl, err := goformation.ParseJSONWithOptions(processed, &intrinsics.ProcessorOptions{NoProcess: true})
@@ -179,6 +187,44 @@ func LoadStack(path string, opts StackOptions) (*Stack, error) {
 		return nil, fmt.Errorf("template %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// resourceCondition matches a resource's Condition (resources sit at two
+// spaces, their attributes at four).
+var resourceCondition = regexp.MustCompile(`(?m)^    Condition: ([A-Za-z0-9]+)\s*$`)
+
+const localCondition = "HeraldLocalCondition"
+
+// dropConditioned removes the resources whose condition evaluated false
+// and the evaluated conditions of the others, and SES resources, which
+// moto needs none of (it ignores configuration sets) and goformation's
+// types lag behind (EventBridgeDestination).
+func dropConditioned(processed []byte) ([]byte, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(processed, &doc); err != nil {
+		return nil, err
+	}
+	resources, _ := doc["Resources"].(map[string]any)
+	for id, r := range resources {
+		res, ok := r.(map[string]any)
+		if !ok {
+			continue
+		}
+		if typ, _ := res["Type"].(string); strings.HasPrefix(typ, "AWS::SES::") {
+			delete(resources, id)
+			continue
+		}
+		cond, has := res[localCondition]
+		if !has {
+			continue
+		}
+		if cond == false {
+			delete(resources, id)
+			continue
+		}
+		delete(res, localCondition)
+	}
+	return json.Marshal(doc)
 }
 
 type rawTemplate struct {

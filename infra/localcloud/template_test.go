@@ -22,13 +22,14 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 	}
 	wantQueues := []string{
 		"DispatchDeadLetterQueue http://127.0.0.1:5000/123456789012/herald-local-DispatchDeadLetterQueue ",
+		"FeedbackDeadLetterQueue http://127.0.0.1:5000/123456789012/herald-local-FeedbackDeadLetterQueue ",
 		"SchedulerDeadLetterQueue http://127.0.0.1:5000/123456789012/herald-local-SchedulerDeadLetterQueue ",
 		"DispatchQueue http://127.0.0.1:5000/123456789012/herald-local-DispatchQueue arn:aws:sqs:us-east-1:123456789012:herald-local-DispatchDeadLetterQueue",
 	}
 	if diff := cmp.Diff(wantQueues, queues); diff != "" {
 		t.Errorf("queues (-want +got):\n%s", diff)
 	}
-	if q := s.Queues[2]; q.MaxReceiveCount != 50 || *q.Def.VisibilityTimeout != 180 {
+	if q := s.Queues[3]; q.MaxReceiveCount != 50 || *q.Def.VisibilityTimeout != 180 {
 		t.Errorf("DispatchQueue: maxReceiveCount %d, visibility %d; want 50, 180", q.MaxReceiveCount, *q.Def.VisibilityTimeout)
 	}
 
@@ -44,11 +45,11 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 		"AuthorizerFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
 		"TriggerFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO",
 			"HERALD_DISPATCH_QUEUE_URL": queueURL, "HERALD_EVENT_ORG": "", "HERALD_EVENT_SANDBOX": ""}),
-		"ManageFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "",
+		"ManageFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "herald-local-HeraldConfigurationSet",
 			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret, "HERALD_DISPATCH_QUEUE_URL": queueURL,
 			"HERALD_SENDER_IDENTITY": "herald.example", "HERALD_PUSH_APPLICATIONS": ""}),
 		"SchedulerFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_DISPATCH_QUEUE_URL": queueURL}),
-		"DispatchFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "",
+		"DispatchFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "herald-local-HeraldConfigurationSet",
 			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret,
 			"HERALD_PUBLIC_URL":         "https://herald-local-HeraldApi.execute-api.us-east-1.amazonaws.com",
 			"HERALD_DISPATCH_QUEUE_URL": queueURL, "HERALD_SEND_TIMEOUT": "10s", "HERALD_STALE_ATTEMPT": "60s",
@@ -56,6 +57,7 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 			"HERALD_EMAIL_RATE": "50", "HERALD_SMS_RATE": "20", "HERALD_PUSH_RATE": "200", "HERALD_DISPATCH_INSTANCES": "5",
 			"HERALD_SENDER_IDENTITY": "herald.example", "HERALD_PUSH_APPLICATIONS": ""},
 		"DeadLetterFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
+		"FeedbackFunction":   {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
 	}
 	if diff := cmp.Diff([]string{"herald-local-HeraldScheduleGroup"}, s.ScheduleGroups); diff != "" {
 		t.Errorf("schedule groups (-want +got):\n%s", diff)
@@ -71,7 +73,7 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 		t.Errorf("function environments (-want +got):\n%s", diff)
 	}
 	d := s.Functions["DispatchFunction"]
-	if d.Timeout != 30*time.Second || len(d.SQS) != 1 || d.SQS[0].BatchSize != 10 || !d.SQS[0].ReportBatchItemFailures || d.SQS[0].QueueARN != s.Queues[2].ARN {
+	if d.Timeout != 30*time.Second || len(d.SQS) != 1 || d.SQS[0].BatchSize != 10 || !d.SQS[0].ReportBatchItemFailures || d.SQS[0].QueueARN != s.Queues[3].ARN {
 		t.Errorf("DispatchFunction = %+v, SQS %+v", d, d.SQS)
 	}
 	dl := s.Functions["DeadLetterFunction"]

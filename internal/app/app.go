@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/dynamo"
 	"github.com/heraldhq/herald/internal/eventapi"
+	"github.com/heraldhq/herald/internal/feedback"
 	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
@@ -58,6 +60,8 @@ type App struct {
 	now func() time.Time
 	// checkpoint is the dispatchers' checkpoint hook (SetCheckpoint).
 	checkpoint func(name string, key delivery.Key)
+	// mailSent is told of every email SES accepted (SetMailObserver).
+	mailSent func(e delivery.Email, messageID string)
 }
 
 // New builds the shared clients for cfg.
@@ -114,7 +118,7 @@ func (a *App) ManageHandler() httpapi.HandlerFunc {
 // Executions returns the execution status service; it redrives parked
 // jobs when the function knows the dispatch queue.
 func (a *App) Executions() *status.Service {
-	s := &status.Service{Store: a.store, Campaigns: a.store}
+	s := &status.Service{Store: a.store, Campaigns: a.store, Reports: a.store}
 	if a.cfg.DispatchQueueURL != "" {
 		s.Redriver = &delivery.Redriver{Ledger: a.store, Parking: a.store, Queue: sqs.New(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL)}
 	}
@@ -141,8 +145,12 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 	dc := a.cfg.Delivery
 	snsClient := sns.New(awssns.NewFromConfig(a.aws))
 	snsClient.Timeout = dc.SendTimeout
-	mailer := ses.New(sesv2.NewFromConfig(a.aws))
-	mailer.Timeout = dc.SendTimeout
+	sesClient := ses.New(sesv2.NewFromConfig(a.aws))
+	sesClient.Timeout = dc.SendTimeout
+	var mailer delivery.Mailer = sesClient
+	if a.mailSent != nil {
+		mailer = observedMailer{Mailer: sesClient, sent: a.mailSent}
+	}
 	d := &delivery.Dispatcher{
 		Campaigns: a.store, Profiles: a.store, Ledger: a.store, Parking: a.store,
 		Mailer:                  mailer,
@@ -170,6 +178,32 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 // at its named checkpoints (the fault-injection tests stop the process
 // there). Production never sets it.
 func (a *App) SetCheckpoint(fn func(name string, key delivery.Key)) { a.checkpoint = fn }
+
+// SetMailObserver makes every dispatcher the app builds from now on tell
+// fn about each email SES accepted, after the fact (the local cloud's
+// mailbox simulator answers with SES's events). Production never sets it.
+func (a *App) SetMailObserver(fn func(e delivery.Email, messageID string)) { a.mailSent = fn }
+
+type observedMailer struct {
+	delivery.Mailer
+	sent func(delivery.Email, string)
+}
+
+func (m observedMailer) SendEmail(ctx context.Context, e delivery.Email) (string, error) {
+	id, err := m.Mailer.SendEmail(ctx, e)
+	if err == nil {
+		m.sent(e, id)
+	}
+	return id, err
+}
+
+// FeedbackHandler returns the Feedback function's handler: SES events
+// from EventBridge, SNS SMS delivery status from CloudWatch Logs, push
+// delivery failures from SNS.
+func (a *App) FeedbackHandler() func(context.Context, json.RawMessage) (feedback.Result, error) {
+	s := &feedback.Service{Store: a.store, Devices: a.store, Now: a.now, Log: a.log}
+	return s.Handle
+}
 
 // DispatchHandler returns the SQS consumer of the dispatch queue; it needs
 // the queue's URL to delay retried messages.

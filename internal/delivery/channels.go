@@ -221,7 +221,7 @@ func (d *Dispatcher) deliverPush(ctx context.Context, job Job, cv *compiled, cfg
 	var errs []error
 	for _, tg := range targets {
 		dk := key
-		dk.Device = deviceKey(tg.app.AppID, tg.token)
+		dk.Device = DeviceKey(tg.app.AppID, tg.token)
 		o, err := d.attempt(ctx, job, dk, d.preparePush(ctx, job, p, tg, *rendered.Push, dk.Device))
 		if err != nil {
 			errs = append(errs, err)

@@ -311,6 +311,17 @@ type Entry struct {
 	LegacyKey  bool
 	ClaimedAt  time.Time
 	FinishedAt time.Time
+	// DeliveryState is what the provider's events said after the send
+	// (see package feedback): "" until the first event, then sent,
+	// delayed, delivered, opened, clicked, bounced, complained, rejected
+	// or failed. It only moves forward.
+	DeliveryState string
+	// Events are the kinds of feedback events recorded for the entry,
+	// sorted; DeliveryState follows from them alone.
+	Events []string
+	// FeedbackRev counts feedback writes: each is conditional on the
+	// revision it read, so two events never undo each other.
+	FeedbackRev int
 }
 
 // Ledger records one entry per Key and the execution's tally. Every write

@@ -26,8 +26,8 @@ func addressDigest(ch campaign.Channel, addr string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// deviceKey names a device in the ledger without storing its token.
-func deviceKey(appID, token string) string {
+// DeviceKey names a device in the ledger without storing its token.
+func DeviceKey(appID, token string) string {
 	sum := sha256.Sum256([]byte(appID + "\x00" + token))
 	return hex.EncodeToString(sum[:8])
 }

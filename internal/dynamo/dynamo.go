@@ -20,6 +20,13 @@
 //	recurrence           T#<tk>#CAMP#<id>                    REC#<id>  (doc; lastAt, lastExecutionId)
 //	campaign execution   T#<tk>#CAMP#<id>                    XI#<2^63-1 − createdAt ns, 19 digits>#<executionId>
 //	pacing timeline      T#<tk>#CAMP#<id>                    PACE      (nextAt, Unix ns)
+//	feedback counters    T#<tk>#EXEC#<id>                    F#<shard> (n:<counter>)
+//	campaign report      T#<tk>#REPORT#<campaignId>          A#<shard> all-time, H#<yyyymmddhh>#<shard> (expiresAt)
+//	transient bounces    T#<tk>#SOFTB#<channel>              <address>#<window start> (n, expiresAt)
+//
+// Ledger entries carry ref (index "ref", keys only): t#<tag> for email,
+// m#<provider message id> for SMS and push, which is how the Feedback
+// function finds the entry a provider event is about (feedback.go).
 //
 // Ledger entries of push carry the device: a digest of the app id and
 // token (never the token).

@@ -69,6 +69,12 @@ type ledgerItem struct {
 	Tag         string    `dynamodbav:"tag,omitempty"`
 	ClaimedAt   time.Time `dynamodbav:"claimedAt"`
 	FinishedAt  time.Time `dynamodbav:"finishedAt,omitempty"`
+	// Ref is what provider events name the entry by (the ref index):
+	// its tag for email, the provider's message id for SMS and push.
+	Ref           string   `dynamodbav:"ref,omitempty"`
+	DeliveryState string   `dynamodbav:"deliveryState,omitempty"`
+	Events        []string `dynamodbav:"events,stringset,omitempty"`
+	FeedbackRev   int      `dynamodbav:"fbrev,omitempty"`
 }
 
 func ledgerPK(t tenant.Tenant, executionID string) string {
@@ -109,7 +115,8 @@ func toLedgerItem(t tenant.Tenant, e delivery.Entry) ledgerItem {
 	return ledgerItem{PK: ledgerPK(t, e.ExecutionID), SK: sk, ExecutionID: e.ExecutionID, Namespace: e.Namespace, UserID: e.UserID,
 		Channel: string(e.Channel), Device: e.Device, CampaignID: e.CampaignID, Version: e.Version, Proof: e.Proof,
 		State: string(e.State), Outcome: string(e.Outcome), MessageID: e.MessageID, Token: e.Token, InFlight: e.InFlight,
-		Attempts: e.Attempts, AttemptAt: e.AttemptAt, LastCode: e.LastCode, Tag: e.Tag, ClaimedAt: e.ClaimedAt, FinishedAt: e.FinishedAt}
+		Attempts: e.Attempts, AttemptAt: e.AttemptAt, LastCode: e.LastCode, Tag: e.Tag, ClaimedAt: e.ClaimedAt, FinishedAt: e.FinishedAt,
+		Ref: entryRef(e), DeliveryState: e.DeliveryState, Events: e.Events, FeedbackRev: e.FeedbackRev}
 }
 
 func fromLedgerItem(li ledgerItem) delivery.Entry {
@@ -117,7 +124,7 @@ func fromLedgerItem(li ledgerItem) delivery.Entry {
 		Channel: campaign.Channel(li.Channel), Device: li.Device}, CampaignID: li.CampaignID, Version: li.Version, Proof: li.Proof,
 		State: delivery.State(li.State), Outcome: delivery.Outcome(li.Outcome), MessageID: li.MessageID, Token: li.Token,
 		InFlight: li.InFlight, Attempts: li.Attempts, AttemptAt: li.AttemptAt, LastCode: li.LastCode, Tag: li.Tag,
-		ClaimedAt: li.ClaimedAt, FinishedAt: li.FinishedAt}
+		ClaimedAt: li.ClaimedAt, FinishedAt: li.FinishedAt, DeliveryState: li.DeliveryState, Events: li.Events, FeedbackRev: li.FeedbackRev}
 	if strings.HasPrefix(li.SK, prefixLegacyLedger) {
 		// The earlier code claimed just before sending: a claim of its
 		// is an attempt in flight since it was made.

@@ -37,3 +37,7 @@ func TestLedgerContract(t *testing.T) {
 		},
 	})
 }
+
+func TestFeedbackContract(t *testing.T) {
+	storetest.Feedback(t, func(t *testing.T) storetest.FeedbackStore { return newStore(t) })
+}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/status"
@@ -46,6 +47,17 @@ func executionRoutes(d ManageDeps) map[string]route {
 				}
 				l, err := d.Executions.ByCampaign(ctx, r.tenant(), r.param("id"), q["cursor"], limit)
 				return http.StatusOK, l, err
+			}},
+		"GET /executions/{executionId}/report": {scopes: executionReadScopes,
+			handle: func(ctx context.Context, r *request) (int, any, error) {
+				rep, err := d.Executions.ExecutionReport(ctx, r.tenant(), r.param("executionId"))
+				return http.StatusOK, rep, err
+			}},
+		"GET /campaigns/{id}/report": {scopes: executionReadScopes,
+			handle: func(ctx context.Context, r *request) (int, any, error) {
+				r.report["campaignId"] = r.param("id")
+				rep, err := d.Executions.CampaignReport(ctx, r.tenant(), r.param("id"), time.Now())
+				return http.StatusOK, rep, err
 			}},
 		"POST /executions/{executionId}/redrive": {scopes: manageScopes,
 			handle: func(ctx context.Context, r *request) (int, any, error) {

@@ -17,3 +17,7 @@ func TestLedgerContract(t *testing.T) {
 		},
 	})
 }
+
+func TestFeedbackContract(t *testing.T) {
+	storetest.Feedback(t, func(*testing.T) storetest.FeedbackStore { return memory.New() })
+}

@@ -52,6 +52,9 @@ type Store struct {
 	// aud holds audiences, audience executions, pacing, schedule refs
 	// and recurrences (audiences.go).
 	aud *audienceData
+	// feedback holds report counters and transient bounce counts
+	// (feedback.go).
+	feedback *feedbackData
 }
 
 type configUse struct {

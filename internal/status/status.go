@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/feedback"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -150,12 +151,16 @@ type Recipient struct {
 	Outcome string `json:"outcome,omitempty"`
 	// Reason is the outcome's code (its part after the colon), or the
 	// code of the last attempt that ended without an outcome.
-	Reason     string    `json:"reason,omitempty"`
-	MessageID  string    `json:"messageId,omitempty"`
-	Attempts   int       `json:"attempts"`
-	ClaimedAt  time.Time `json:"claimedAt"`
-	AttemptAt  time.Time `json:"lastAttemptAt,omitzero"`
-	FinishedAt time.Time `json:"finishedAt,omitzero"`
+	Reason string `json:"reason,omitempty"`
+	// DeliveryState is what the provider's events said since (sent,
+	// delivered, opened, clicked, bounced, complained, rejected, delayed,
+	// failed; see package feedback).
+	DeliveryState string    `json:"deliveryState,omitempty"`
+	MessageID     string    `json:"messageId,omitempty"`
+	Attempts      int       `json:"attempts"`
+	ClaimedAt     time.Time `json:"claimedAt"`
+	AttemptAt     time.Time `json:"lastAttemptAt,omitzero"`
+	FinishedAt    time.Time `json:"finishedAt,omitzero"`
 }
 
 // Page is the body of GET /executions/{executionId}/recipients.
@@ -173,6 +178,8 @@ type Service struct {
 	// Campaigns, when set, lets ByCampaign answer 404 for an unknown
 	// campaign.
 	Campaigns Campaigns
+	// Reports, when set, serves the report routes.
+	Reports ReportsStore
 }
 
 // ByCampaign lists a campaign's executions of every kind (unitary,
@@ -209,13 +216,35 @@ func (s *Service) ByCampaign(ctx context.Context, t tenant.Tenant, campaignID, c
 
 // Get returns an execution's status.
 func (s *Service) Get(ctx context.Context, t tenant.Tenant, id string) (Status, error) {
+	st, _, err := s.get(ctx, t, id)
+	return st, err
+}
+
+// get returns an execution's status and its feedback counters (nil
+// without Reports). Ambiguous sends an SES event confirmed count as sent.
+func (s *Service) get(ctx context.Context, t tenant.Tenant, id string) (Status, map[string]int64, error) {
 	sum, err := s.summary(ctx, t, id)
 	if err != nil {
-		return Status{}, err
+		return Status{}, nil, err
 	}
 	counts, err := s.Store.Counts(ctx, t, id)
 	if err != nil {
-		return Status{}, fmt.Errorf("count outcomes of %s: %w", id, err)
+		return Status{}, nil, fmt.Errorf("count outcomes of %s: %w", id, err)
+	}
+	var fb map[string]int64
+	if s.Reports != nil {
+		if fb, err = s.Reports.ExecutionFeedback(ctx, t, id); err != nil {
+			return Status{}, nil, fmt.Errorf("read feedback counters of %s: %w", id, err)
+		}
+		for name, n := range fb {
+			cause, ok := strings.CutPrefix(name, feedback.CountConfirmed)
+			o := delivery.Ambiguous(cause)
+			if n = min(n, counts[o]); !ok || n <= 0 {
+				continue
+			}
+			counts[o] -= n
+			counts[delivery.Sent] += n
+		}
 	}
 	st := Status{ExecutionID: sum.ID, Kind: sum.Kind, CampaignID: sum.CampaignID, Version: sum.Version, CreatedAt: sum.CreatedAt,
 		Recipients: sum.Recipients, Detail: sum.Detail, RecurrenceID: sum.RecurrenceID, Outcomes: map[string]int64{}}
@@ -258,7 +287,7 @@ func (s *Service) Get(ctx context.Context, t tenant.Tenant, id string) (Status, 
 	default:
 		st.Status = InProgress
 	}
-	return st, nil
+	return st, fb, nil
 }
 
 // Recipients returns a page of an execution's recipients.
@@ -286,7 +315,7 @@ func (s *Service) Recipients(ctx context.Context, t tenant.Tenant, id string, q 
 	p := Page{Recipients: make([]Recipient, 0, len(entries)), Cursor: next}
 	for _, e := range entries {
 		r := Recipient{Namespace: e.Namespace, UserID: e.UserID, Channel: string(e.Channel), Device: e.Device, State: string(e.State),
-			Outcome: string(e.Outcome), Reason: e.Outcome.Reason(), MessageID: e.MessageID, Attempts: e.Attempts,
+			Outcome: string(e.Outcome), Reason: e.Outcome.Reason(), DeliveryState: e.DeliveryState, MessageID: e.MessageID, Attempts: e.Attempts,
 			ClaimedAt: e.ClaimedAt, AttemptAt: e.AttemptAt, FinishedAt: e.FinishedAt}
 		if e.State != delivery.Done {
 			r.Outcome, r.Reason = "", e.LastCode

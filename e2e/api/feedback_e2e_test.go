@@ -1,0 +1,132 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/feedback"
+	"github.com/heraldhq/herald/internal/status"
+)
+
+const simulator = "@simulator.amazonses.com"
+
+// Mail to SES's mailbox simulator, through the local cloud's simulated
+// events and the real Feedback function: each recipient ends in the
+// delivery state SES would report, bounces and complaints are suppressed
+// (and the next send to them excluded), and the reports count it all once,
+// however often an event comes back.
+func TestTheSimulatorsEventsReachTheLedgerSuppressionsAndReports(t *testing.T) {
+	f := newFixture(t, false)
+	addrs := []string{"success+click" + simulator, "bounce" + simulator, "complaint" + simulator,
+		"suppressionlist" + simulator, "ooto" + simulator, "someone@example.com"}
+	var recipients []map[string]any
+	for _, a := range addrs {
+		recipients = append(recipients, map[string]any{"type": "external", "namespace": "email", "userId": a, "context": orderContext("F-1")})
+	}
+	var resp map[string]string
+	f.mustDo("POST", "/im/executions/unitary", f.unitary("feedback-1", recipients...), http.StatusAccepted, &resp)
+	exec := resp["executionId"]
+	drain(t)
+
+	var page status.Page
+	f.mustDo("GET", "/executions/"+exec+"/recipients", nil, http.StatusOK, &page)
+	states := map[string]string{}
+	for _, r := range page.Recipients {
+		if r.Outcome != string(delivery.Sent) {
+			t.Errorf("%s: outcome %s, want sent", r.UserID, r.Outcome)
+		}
+		states[r.UserID] = r.DeliveryState
+	}
+	wantStates := map[string]string{
+		"success+click" + simulator: feedback.StateClicked, "bounce" + simulator: feedback.StateBounced,
+		"complaint" + simulator: feedback.StateComplained, "suppressionlist" + simulator: feedback.StateRejected,
+		"ooto" + simulator: feedback.StateDelivered, "someone@example.com": feedback.StateSent,
+	}
+	if diff := cmp.Diff(wantStates, states); diff != "" {
+		t.Errorf("delivery states (-want +got):\n%s", diff)
+	}
+
+	var sup struct {
+		Items []struct{ Address, Reason string }
+	}
+	f.mustDo("GET", "/suppressions?channel=email", nil, http.StatusOK, &sup)
+	gotSup := map[string]string{}
+	for _, s := range sup.Items {
+		gotSup[s.Address] = s.Reason
+	}
+	if diff := cmp.Diff(map[string]string{"bounce" + simulator: "bounce", "complaint" + simulator: "complaint"}, gotSup); diff != "" {
+		t.Errorf("suppression list (-want +got):\n%s", diff)
+	}
+
+	wantDelivery := status.Delivery{Delivered: 3, BouncedHard: 1, Complained: 1, Rejected: 1, Opened: 1, Clicked: 1}
+	report := func() status.Report {
+		var r status.Report
+		f.mustDo("GET", "/executions/"+exec+"/report", nil, http.StatusOK, &r)
+		return r
+	}
+	r := report()
+	if r.Targeted != 6 || r.Sent != 6 || r.Ambiguous != 0 || r.Pending != 0 {
+		t.Errorf("report counts: targeted %d, sent %d, ambiguous %d, pending %d; want 6, 6, 0, 0", r.Targeted, r.Sent, r.Ambiguous, r.Pending)
+	}
+	if diff := cmp.Diff(wantDelivery, r.Delivery); diff != "" {
+		t.Errorf("execution report's delivery (-want +got):\n%s", diff)
+	}
+	if r.Rates.Bounce != 0.1667 || r.Rates.Click != 0.1667 {
+		t.Errorf("rates = %+v, want bounce and click 1/6", r.Rates)
+	}
+
+	// The complaint, three more times, as EventBridge may deliver it.
+	k := delivery.Key{ExecutionID: exec, Namespace: "email", UserID: "complaint" + simulator, Channel: campaign.Email}
+	ev, _ := json.Marshal(map[string]any{"source": "aws.ses", "detail-type": "Email Complaint Received", "detail": map[string]any{
+		"eventType": "Complaint", "mail": map[string]any{"messageId": "m-1", "timestamp": time.Now().UTC(),
+			"tags": map[string][]string{delivery.TagName: {delivery.Tag(f.Tenant, k)}}},
+		"complaint": map[string]any{"complainedRecipients": []any{map[string]any{"emailAddress": "complaint" + simulator}},
+			"feedbackId": "again", "timestamp": time.Now().UTC()}}})
+	for range 3 {
+		res, err := cloud.Handlers.Events["FeedbackFunction"](context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.(feedback.Result); got.Repeated != 1 {
+			t.Errorf("a repeated complaint: %+v, want it repeated", got)
+		}
+	}
+	if diff := cmp.Diff(wantDelivery, report().Delivery); diff != "" {
+		t.Errorf("report after repeats (-want +got):\n%s", diff)
+	}
+
+	var cr status.Report
+	f.mustDo("GET", "/campaigns/"+f.campaignID+"/report", nil, http.StatusOK, &cr)
+	if diff := cmp.Diff(wantDelivery, cr.Delivery); diff != "" {
+		t.Errorf("campaign report's delivery (-want +got):\n%s", diff)
+	}
+	if cr.Sent != 6 || !cr.Complete || len(cr.Hourly) == 0 {
+		t.Errorf("campaign report: sent %d, complete %v, %d hours; want 6, true, some", cr.Sent, cr.Complete, len(cr.Hourly))
+	}
+
+	// The next send to the bounced and complaining addresses sends nothing.
+	before := len(sentTo(t, "bounce"+simulator, "complaint"+simulator))
+	f.mustDo("POST", "/im/executions/unitary", f.unitary("feedback-2",
+		map[string]any{"type": "external", "namespace": "email", "userId": "bounce" + simulator, "context": orderContext("F-2")},
+		map[string]any{"type": "external", "namespace": "email", "userId": "complaint" + simulator, "context": orderContext("F-2")}),
+		http.StatusAccepted, &resp)
+	drain(t)
+	if n := len(sentTo(t, "bounce"+simulator, "complaint"+simulator)); n != before {
+		t.Errorf("%d more emails to suppressed addresses, want none", n-before)
+	}
+	f.mustDo("GET", "/executions/"+resp["executionId"]+"/recipients", nil, http.StatusOK, &page)
+	for _, r := range page.Recipients {
+		if r.Outcome != string(delivery.ExcludedSuppressed) {
+			t.Errorf("%s: %s, want excluded:suppressed", r.UserID, r.Outcome)
+		}
+	}
+	f.mustDo("GET", "/executions/nope/report", nil, http.StatusNotFound, nil)
+	f.mustDo("GET", "/campaigns/nope/report", nil, http.StatusNotFound, nil)
+}

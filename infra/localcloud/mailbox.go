@@ -1,0 +1,207 @@
+package localcloud
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/heraldhq/herald/infra/motoserver"
+	"github.com/heraldhq/herald/internal/delivery"
+)
+
+// SimulatorDomain is SES's mailbox simulator. moto never emits SES events,
+// so the local cloud does, for every email moto accepts, through the real
+// Feedback function and with SES's payloads (as EventBridge delivers
+// them):
+//
+//	any address                      Send
+//	success@simulator.amazonses.com   Send, Delivery
+//	bounce@…                          Send, Bounce (Permanent, General, 5.1.1)
+//	ooto@…                            Send, Delivery (the auto-reply goes to the sender)
+//	complaint@…                       Send, Delivery, Complaint (abuse)
+//	suppressionlist@…                 Send, Reject
+//
+// A +label picks out many recipients of one kind (bounce+42@…); a label
+// holding "open" adds an Open after the Delivery, one holding "click" an
+// Open and a Click (success+click@…): the switch for engagement, as with
+// tracking on.
+const SimulatorDomain = "simulator.amazonses.com"
+
+// mailbox queues the simulated events and hands them to the Feedback
+// function, retrying those whose ledger entry is not written yet, as
+// Lambda retries an asynchronous invocation.
+type mailbox struct {
+	mu      sync.Mutex
+	pending []*simEvent
+	deliver func(context.Context, json.RawMessage) (any, error)
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+type simEvent struct {
+	raw   json.RawMessage
+	tries int
+}
+
+// maxSimTries bounds the attempts at one event (well past the moment its
+// entry is written).
+const maxSimTries = 200
+
+// observe is the dispatchers' mail observer.
+func (m *mailbox) observe(e delivery.Email, messageID string) {
+	if e.Tags[delivery.TagName] == "" {
+		return
+	}
+	addr := e.To
+	if a, err := mail.ParseAddress(e.To); err == nil {
+		addr = a.Address
+	}
+	local, domain, _ := strings.Cut(strings.ToLower(addr), "@")
+	kind, label, _ := strings.Cut(local, "+")
+	types := []string{"Send"}
+	if domain == SimulatorDomain {
+		switch kind {
+		case "success", "ooto":
+			types = append(types, "Delivery")
+		case "bounce":
+			types = append(types, "Bounce")
+		case "complaint":
+			types = append(types, "Delivery", "Complaint")
+		case "suppressionlist":
+			types = append(types, "Reject")
+		}
+		if last := types[len(types)-1]; last == "Delivery" || last == "Complaint" {
+			switch {
+			case strings.Contains(label, "click"):
+				types = append(types, "Open", "Click")
+			case strings.Contains(label, "open"):
+				types = append(types, "Open")
+			}
+		}
+	}
+	at := m.now().UTC()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, typ := range types {
+		raw, err := sesEvent(e, addr, messageID, typ, at.Add(time.Duration(i)*time.Second))
+		if err != nil {
+			m.log.Error("simulated SES event", "error", err)
+			continue
+		}
+		m.pending = append(m.pending, &simEvent{raw: raw})
+	}
+}
+
+// flush hands every pending event to the Feedback function once, keeping
+// those it failed on. It returns how many it delivered.
+func (m *mailbox) flush(ctx context.Context) int {
+	m.mu.Lock()
+	batch := m.pending
+	m.pending = nil
+	m.mu.Unlock()
+	if m.deliver == nil || len(batch) == 0 {
+		m.mu.Lock()
+		m.pending = append(batch, m.pending...)
+		m.mu.Unlock()
+		return 0
+	}
+	var keep []*simEvent
+	done := 0
+	for _, ev := range batch {
+		if _, err := m.deliver(ctx, ev.raw); err != nil {
+			if ev.tries++; ev.tries < maxSimTries {
+				keep = append(keep, ev)
+			} else {
+				m.log.Error("simulated SES event dropped after retries", "error", err)
+			}
+			continue
+		}
+		done++
+	}
+	m.mu.Lock()
+	m.pending = append(keep, m.pending...)
+	m.mu.Unlock()
+	return done
+}
+
+// run flushes the mailbox every interval until ctx ends.
+func (m *mailbox) run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			m.flush(ctx)
+		}
+	}
+}
+
+var sesDetailTypes = map[string]string{
+	"Send": "Email Sent", "Delivery": "Email Delivered", "Bounce": "Email Bounced", "Complaint": "Email Complaint Received",
+	"Reject": "Email Rejected", "Open": "Email Opened", "Click": "Email Clicked",
+}
+
+// sesEvent is SES's event record of one event type, in EventBridge's
+// envelope.
+func sesEvent(e delivery.Email, addr, messageID, typ string, at time.Time) (json.RawMessage, error) {
+	ts := at.Format("2006-01-02T15:04:05.000Z")
+	tags := map[string][]string{}
+	for k, v := range e.Tags {
+		tags[k] = []string{v}
+	}
+	if e.ConfigurationSet != "" {
+		tags["ses:configuration-set"] = []string{e.ConfigurationSet}
+	}
+	tags["ses:from-domain"] = []string{domainOf(e.From)}
+	detail := map[string]any{
+		"eventType": typ,
+		"mail": map[string]any{"timestamp": ts, "source": e.From, "sendingAccountId": motoserver.AccountID, "messageId": messageID,
+			"destination": []string{addr}, "headersTruncated": false, "tags": tags},
+	}
+	recipients := []map[string]string{{"emailAddress": addr}}
+	switch typ {
+	case "Send":
+		detail["send"] = map[string]any{}
+	case "Delivery":
+		detail["delivery"] = map[string]any{"timestamp": ts, "processingTimeMillis": 420, "recipients": []string{addr},
+			"smtpResponse": "250 2.6.0 Message received", "reportingMTA": "a8-30.smtp-out.amazonses.com"}
+	case "Bounce":
+		recipients[0]["action"], recipients[0]["status"], recipients[0]["diagnosticCode"] = "failed", "5.1.1", "smtp; 550 5.1.1 user unknown"
+		detail["bounce"] = map[string]any{"bounceType": "Permanent", "bounceSubType": "General", "bouncedRecipients": recipients,
+			"timestamp": ts, "feedbackId": "local-" + messageID + "-bounce", "reportingMTA": "dsn; " + SimulatorDomain}
+	case "Complaint":
+		detail["complaint"] = map[string]any{"complainedRecipients": recipients, "timestamp": ts,
+			"feedbackId": "local-" + messageID + "-complaint", "complaintFeedbackType": "abuse", "arrivalDate": ts}
+	case "Reject":
+		detail["reject"] = map[string]any{"reason": "Bad content"}
+	case "Open":
+		detail["open"] = map[string]any{"ipAddress": "192.0.2.1", "timestamp": ts, "userAgent": "Herald local simulator"}
+	case "Click":
+		detail["click"] = map[string]any{"ipAddress": "192.0.2.1", "timestamp": ts, "userAgent": "Herald local simulator",
+			"link": "https://example.com/", "linkTags": map[string][]string{}}
+	default:
+		return nil, fmt.Errorf("no simulated SES event %q", typ)
+	}
+	env := map[string]any{"version": "0", "id": uuid.NewString(), "detail-type": sesDetailTypes[typ], "source": "aws.ses",
+		"account": motoserver.AccountID, "time": at.Format(time.RFC3339), "region": motoserver.Region,
+		"resources": []string{"arn:aws:ses:" + motoserver.Region + ":" + motoserver.AccountID + ":configuration-set/" + e.ConfigurationSet},
+		"detail": detail}
+	return json.Marshal(env)
+}
+
+func domainOf(from string) string {
+	if a, err := mail.ParseAddress(from); err == nil {
+		from = a.Address
+	}
+	_, d, _ := strings.Cut(from, "@")
+	return d
+}

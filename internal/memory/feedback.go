@@ -1,0 +1,156 @@
+package memory
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/feedback"
+	"github.com/heraldhq/herald/internal/status"
+	"github.com/heraldhq/herald/internal/suppression"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+var (
+	_ feedback.Store      = (*Store)(nil)
+	_ status.ReportsStore = (*Store)(nil)
+)
+
+// feedbackData holds report counters (by execution, by campaign, by
+// campaign and hour) and transient bounce counts.
+type feedbackData struct {
+	counters    map[string]map[string]int64
+	hours       map[string]map[time.Time]map[string]int64
+	softBounces map[string]int
+}
+
+func (s *Store) fb() *feedbackData {
+	if s.feedback == nil {
+		s.feedback = &feedbackData{counters: map[string]map[string]int64{}, hours: map[string]map[time.Time]map[string]int64{},
+			softBounces: map[string]int{}}
+	}
+	return s.feedback
+}
+
+// refersTo reports whether ref names e, as the DynamoDB store's ref
+// index does: email by tag, SMS and push by the provider's message id.
+func refersTo(ref feedback.Ref, e delivery.Entry) bool {
+	if e.Channel == campaign.Email {
+		return ref.Tag != "" && ref.Tag == e.Tag
+	}
+	return ref.MessageID != "" && ref.MessageID == e.MessageID
+}
+
+// FindEntry implements feedback.Store.
+func (s *Store) FindEntry(_ context.Context, ref feedback.Ref) (tenant.Tenant, delivery.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key, e := range s.ledger {
+		if !e.LegacyKey && refersTo(ref, e) {
+			parts := strings.SplitN(key, "#", 3)
+			return tenant.Tenant{Org: parts[0], Sandbox: parts[1]}, e, nil
+		}
+	}
+	return tenant.Tenant{}, delivery.Entry{}, derrors.New(derrors.NotFound, "no ledger entry for %s", ref)
+}
+
+// Entry implements feedback.Store.
+func (s *Store) Entry(_ context.Context, t tenant.Tenant, key delivery.Key) (delivery.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.ledger[lkey(t, delivery.Entry{Key: key})]
+	if !ok {
+		return delivery.Entry{}, notFound("ledger entry")
+	}
+	return e, nil
+}
+
+// Advance implements feedback.Store.
+func (s *Store) Advance(_ context.Context, t tenant.Tenant, c feedback.Change) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lk := lkey(t, c.Entry)
+	cur, ok := s.ledger[lk]
+	if !ok || cur.State != delivery.Done || cur.FeedbackRev != c.Entry.FeedbackRev || (c.Confirm && cur.Outcome != c.Entry.Outcome) {
+		return derrors.New(derrors.Conflict, "the entry changed")
+	}
+	cur.Events, cur.DeliveryState, cur.FeedbackRev = c.Events, c.DeliveryState, cur.FeedbackRev+1
+	if c.Confirm {
+		cur.Outcome = delivery.Sent
+	}
+	s.ledger[lk] = cur
+	if sp := c.Suppress; sp != nil {
+		if _, ok := s.suppressions[skey(t, sp.Channel, sp.Address)]; !ok {
+			s.suppressions[skey(t, sp.Channel, sp.Address)] = *sp
+		}
+	}
+	if len(c.Counters) == 0 {
+		return nil
+	}
+	fb := s.fb()
+	add := func(m map[string]int64) {
+		for _, n := range c.Counters {
+			m[n]++
+		}
+	}
+	for _, key := range []string{k(t, "X", cur.ExecutionID), k(t, "C", cur.CampaignID)} {
+		if fb.counters[key] == nil {
+			fb.counters[key] = map[string]int64{}
+		}
+		add(fb.counters[key])
+	}
+	ck, h := k(t, "C", cur.CampaignID), c.At.UTC().Truncate(time.Hour)
+	if fb.hours[ck] == nil {
+		fb.hours[ck] = map[time.Time]map[string]int64{}
+	}
+	if fb.hours[ck][h] == nil {
+		fb.hours[ck][h] = map[string]int64{}
+	}
+	add(fb.hours[ck][h])
+	return nil
+}
+
+// CountSoftBounce implements feedback.Store.
+func (s *Store) CountSoftBounce(_ context.Context, t tenant.Tenant, ch suppression.Channel, addr string, window time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := k(t, string(ch), addr, window.UTC().Format(time.RFC3339))
+	s.fb().softBounces[key]++
+	return s.fb().softBounces[key], nil
+}
+
+// ExecutionFeedback implements status.ReportsStore.
+func (s *Store) ExecutionFeedback(_ context.Context, t tenant.Tenant, exec string) (map[string]int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int64{}
+	for n, v := range s.fb().counters[k(t, "X", exec)] {
+		out[n] = v
+	}
+	return out, nil
+}
+
+// CampaignFeedback implements status.ReportsStore.
+func (s *Store) CampaignFeedback(_ context.Context, t tenant.Tenant, campaignID string, since time.Time) (map[string]int64, map[time.Time]map[string]int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ck := k(t, "C", campaignID)
+	total := map[string]int64{}
+	for n, v := range s.fb().counters[ck] {
+		total[n] = v
+	}
+	hours := map[time.Time]map[string]int64{}
+	for h, c := range s.fb().hours[ck] {
+		if h.Before(since) {
+			continue
+		}
+		hours[h] = map[string]int64{}
+		for n, v := range c {
+			hours[h][n] = v
+		}
+	}
+	return total, hours, nil
+}
