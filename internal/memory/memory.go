@@ -52,6 +52,8 @@ type Store struct {
 	// aud holds audiences, audience executions, pacing, schedule refs
 	// and recurrences (audiences.go).
 	aud *audienceData
+	// hooks holds feedback webhooks and their deliveries (webhooks.go).
+	hooks *webhookData
 }
 
 type configUse struct {
