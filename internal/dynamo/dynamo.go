@@ -20,6 +20,9 @@
 //	recurrence           T#<tk>#CAMP#<id>                    REC#<id>  (doc; lastAt, lastExecutionId)
 //	campaign execution   T#<tk>#CAMP#<id>                    XI#<2^63-1 − createdAt ns, 19 digits>#<executionId>
 //	pacing timeline      T#<tk>#CAMP#<id>                    PACE      (nextAt, Unix ns)
+//	feedback webhook     T#<tk>#WH                           WH        (secret write-only at the API)
+//	webhook delivery     T#<tk>#WHD                          E#<eventId>  (status, lease, message; expiresAt TTL)
+//	delivery list entry  T#<tk>#WHD                          L#<2^63-1 − createdAt ns, 19 digits>#<eventId>  (expiresAt TTL)
 //
 // Ledger entries of push carry the device: a digest of the app id and
 // token (never the token).
@@ -55,6 +58,10 @@
 //	                              transaction that stores the execution
 //	list a campaign's versions    Query pk = T#<tk>#CAMP#<id>, sk begins_with "V#", newest first,
 //	                              projecting only the summary
+//	webhook deliveries            Query pk = T#<tk>#WHD, sk begins_with "L#" (newest first by
+//	                              construction), then BatchGet of their E# records; a delivery is
+//	                              claimed by a transaction creating both items, or by an update of
+//	                              E# conditioned on its status and lease (webhooks.go)
 //	archive a campaign            PutItem (revision-guarded) with expiresAt, then UpdateItem
 //	                              expiresAt on each version (the table's TTL removes them)
 //
