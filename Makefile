@@ -14,7 +14,7 @@ LAMBDA_FLAGS := -trimpath -tags lambda.norpc -ldflags="-s -w"
 PORT = 3000
 MOTO_PORT = 5000
 
-FUNCTIONS := AuthorizerFunction TriggerFunction ManageFunction DispatchFunction DeadLetterFunction SchedulerFunction
+FUNCTIONS := AuthorizerFunction TriggerFunction ManageFunction DispatchFunction DeadLetterFunction SchedulerFunction WebhookFunction
 
 .PHONY: all run test lint build bench invoke clean $(addprefix build-,$(FUNCTIONS))
 
@@ -58,6 +58,8 @@ build-DeadLetterFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/deadletter
 build-SchedulerFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/scheduler
+build-WebhookFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/webhook
 
 ## invoke: run one function's bootstrap under aws-lambda-rie with an event,
 ##         e.g. make invoke FN=TriggerFunction EVENT=events/trigger.unitary.json;

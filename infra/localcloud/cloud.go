@@ -87,6 +87,14 @@ var Bindings = map[string]Binding{
 		h.SQS[id] = a.DeadLetterHandler()
 		return nil
 	}},
+	"WebhookFunction": {Package: "./functions/webhook", bind: func(a *app.App, h *Handlers, id string) error {
+		fn, err := a.WebhookHandler()
+		if err != nil {
+			return err
+		}
+		h.SQS[id] = fn
+		return nil
+	}},
 }
 
 // DefaultParameters are the template parameters the local cloud deploys
@@ -245,6 +253,9 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 		if _, ok := f.Env["HERALD_PUBLIC_URL"]; ok {
 			f.Env["HERALD_PUBLIC_URL"] = c.URL
 		}
+		// Feedback webhooks may call a receiver on this machine
+		// (127.0.0.0/8, http:// too); deployed, never.
+		f.Env["HERALD_WEBHOOK_ALLOW_LOOPBACK"] = "true"
 	}
 	if err := c.buildHandlers(opts.Now); err != nil {
 		l.Close()
@@ -364,6 +375,8 @@ func (c *Cloud) buildHandlers(now func() time.Time) error {
 		c.Config.PublicURL = cmp.Or(c.Config.PublicURL, cfg.PublicURL)
 		c.Config.SenderIdentity = cmp.Or(c.Config.SenderIdentity, cfg.SenderIdentity)
 		c.Config.PushApplications = cmp.Or(c.Config.PushApplications, cfg.PushApplications)
+		c.Config.Webhook.QueueURL = cmp.Or(c.Config.Webhook.QueueURL, cfg.Webhook.QueueURL)
+		c.Config.Webhook.AllowLoopbackHTTP = c.Config.Webhook.AllowLoopbackHTTP || cfg.Webhook.AllowLoopbackHTTP
 	}
 	c.App = app.New(c.Config, c.AWS, c.log)
 	if now != nil {

@@ -108,7 +108,7 @@ func (a *App) ManageHandler() httpapi.HandlerFunc {
 		Suppressions: a.Suppressions(), Unsubscribe: a.unsubscribe(),
 		Preview:   &preview.Service{Campaigns: a.store, Profiles: a.store, Sender: a.Dispatcher(), Executions: a.store},
 		Audiences: &audience.Service{Store: a.store, Now: a.now}, Recurrences: a.Recurrences(),
-		Executions: a.Executions()}, a.log)
+		Executions: a.Executions(), Webhooks: a.Webhooks()}, a.log)
 }
 
 // Executions returns the execution status service; it redrives parked
