@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/heraldhq/herald/internal/derrors"
@@ -174,4 +175,39 @@ func (s *Store) ListDeliveries(_ context.Context, t tenant.Tenant, limit int, cu
 		p.Items = append(p.Items, copyDelivery(byKey[k]))
 	}
 	return p, nil
+}
+
+// WebhookQueue is a webhook.Queue that keeps what is enqueued.
+type WebhookQueue struct {
+	mu   sync.Mutex
+	msgs []webhook.Message
+	// Fail, when set, makes Enqueue fail with it.
+	Fail error
+}
+
+var _ webhook.Queue = (*WebhookQueue)(nil)
+
+// Enqueue implements webhook.Queue.
+func (q *WebhookQueue) Enqueue(_ context.Context, msgs []webhook.Message) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.Fail != nil {
+		return q.Fail
+	}
+	q.msgs = append(q.msgs, msgs...)
+	return nil
+}
+
+// Messages returns what was enqueued, in order.
+func (q *WebhookQueue) Messages() []webhook.Message {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return slices.Clone(q.msgs)
+}
+
+// Fingerprint digests the enqueued messages.
+func (q *WebhookQueue) Fingerprint() string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return digest(q.msgs)
 }
