@@ -4,7 +4,7 @@
 // as the Feedback function will publish them (App.WebhookPublisher), and
 // the real WebhookFunction delivers them from the webhook queue on moto.
 // The queue is drained by the test; retries wait seconds, not minutes
-// (HERALD_WEBHOOK_RETRY_*).
+// (localcloud.FastTiming), and the retry window is 8 s, not 24 h.
 package webhook_test
 
 import (
@@ -46,8 +46,6 @@ func TestMain(m *testing.M) {
 	}
 	timing := localcloud.FastTiming
 	timing.Env = maps.Clone(localcloud.FastTiming.Env)
-	timing.Env["HERALD_WEBHOOK_RETRY_FIRST"] = "1s"
-	timing.Env["HERALD_WEBHOOK_RETRY_MAX"] = "2s"
 	timing.Env["HERALD_WEBHOOK_RETRY_WINDOW"] = retryWindow.String()
 	var logw io.Writer = io.Discard
 	if os.Getenv("HERALD_TEST_LOG") != "" {
