@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/heraldhq/herald/internal/derrors"
@@ -103,6 +104,9 @@ type Deliverer struct {
 	Timing            Timing
 	Now               func() time.Time
 	Log               *slog.Logger
+
+	clientOnce sync.Once
+	httpClient *http.Client
 }
 
 func (d *Deliverer) now() time.Time {
@@ -139,12 +143,16 @@ func NewClient(g *Guard) *http.Client {
 	}
 }
 
+// client is Client, or the guarded client built once (Deliver runs
+// concurrently for a batch).
 func (d *Deliverer) client() *http.Client {
-	if d.Client != nil {
-		return d.Client
-	}
-	d.Client = NewClient(&Guard{Resolver: d.Resolver, AllowLoopbackHTTP: d.AllowLoopbackHTTP})
-	return d.Client
+	d.clientOnce.Do(func() {
+		d.httpClient = d.Client
+		if d.httpClient == nil {
+			d.httpClient = NewClient(&Guard{Resolver: d.Resolver, AllowLoopbackHTTP: d.AllowLoopbackHTTP})
+		}
+	})
+	return d.httpClient
 }
 
 // Deliver delivers one message. It returns nil when the message is done

@@ -324,3 +324,22 @@ func TestDeliveriesAreListedNewestFirstAndFilteredByStatus(t *testing.T) {
 		t.Errorf("bad filter fields (-want +got):\n%s", diff)
 	}
 }
+
+func TestConcurrentCopiesOfAnEventArePostedOnce(t *testing.T) {
+	f := newFixture(t, nil)
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Go(func() { _ = f.d.Deliver(context.Background(), message("ev-"+strconv.Itoa(i))) })
+		for range 3 {
+			wg.Go(func() { _ = f.d.Deliver(context.Background(), message("ev-same")) })
+		}
+	}
+	wg.Wait()
+	seen := map[string]int{}
+	for _, r := range f.rc.requests() {
+		seen[r.header.Get(webhook.HeaderEventID)]++
+	}
+	if len(seen) != 11 || seen["ev-same"] != 1 {
+		t.Errorf("requests per event = %v, want 11 events once each", seen)
+	}
+}
