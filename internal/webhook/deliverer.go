@@ -205,17 +205,17 @@ func (d *Deliverer) Deliver(ctx context.Context, m Message) error {
 	t := d.Timing.orDefault()
 	deadline := rec.WindowStart.Add(t.Window)
 	if !at.Before(deadline) {
-		rec.Status = Failed
-		log.WarnContext(ctx, "webhook event failed for good", "statusCode", code, "errorClass", class, "attempts", rec.Attempts)
-		if err := d.save(ctx, m, rec); err != nil {
-			return err
-		}
+		// Dead-lettered before it is recorded failed: a failed record
+		// is final, so a message retried after a failed move would
+		// never be moved.
 		if d.DeadLetters != nil {
 			if err := d.DeadLetters.Enqueue(ctx, []Message{m}); err != nil {
 				return fmt.Errorf("dead-letter webhook message %s: %w", m.ID, err)
 			}
 		}
-		return nil
+		rec.Status = Failed
+		log.WarnContext(ctx, "webhook event failed for good", "statusCode", code, "errorClass", class, "attempts", rec.Attempts)
+		return d.save(ctx, m, rec)
 	}
 	rec.Status = Retrying
 	if err := d.save(ctx, m, rec); err != nil {

@@ -343,3 +343,31 @@ func TestConcurrentCopiesOfAnEventArePostedOnce(t *testing.T) {
 		t.Errorf("requests per event = %v, want 11 events once each", seen)
 	}
 }
+
+func TestAnEventIsRecordedFailedOnlyOnceItIsDeadLettered(t *testing.T) {
+	f := newFixture(t, func(int) int { return http.StatusBadGateway })
+	f.d.Timing = webhook.Timing{Window: time.Minute}
+	ctx := context.Background()
+	if err := f.d.Deliver(ctx, message("ev-1")); err == nil {
+		t.Fatal("first attempt = nil, want a retry")
+	}
+	f.clock.Add(2 * time.Minute)
+	f.dead.fail = errors.New("sqs down")
+	err := f.d.Deliver(ctx, message("ev-1"))
+	var re *webhook.RetryError
+	if err == nil || errors.As(err, &re) {
+		t.Fatalf("attempt with the dead-letter queue down = %v, want its error", err)
+	}
+	if rec, _ := f.store.GetDelivery(ctx, acme, "ev-1"); rec.Status == webhook.Failed {
+		t.Errorf("recorded failed before it was dead-lettered")
+	}
+	f.dead.fail = nil
+	f.clock.Add(time.Minute) // past the attempt's lease
+	if err := f.d.Deliver(ctx, message("ev-1")); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := f.store.GetDelivery(ctx, acme, "ev-1")
+	if rec.Status != webhook.Failed || !cmp.Equal(f.dead.ids(), []string{"ev-1"}) {
+		t.Errorf("status %s, dead letters %v; want failed and [ev-1]", rec.Status, f.dead.ids())
+	}
+}
