@@ -14,7 +14,7 @@ LAMBDA_FLAGS := -trimpath -tags lambda.norpc -ldflags="-s -w"
 PORT = 3000
 MOTO_PORT = 5000
 
-FUNCTIONS := AuthorizerFunction TriggerFunction ManageFunction DispatchFunction DeadLetterFunction SchedulerFunction FeedbackFunction
+FUNCTIONS := AuthorizerFunction TriggerFunction ManageFunction DispatchFunction DeadLetterFunction SchedulerFunction FeedbackFunction WebhookFunction
 
 .PHONY: all run test lint build bench invoke clean $(addprefix build-,$(FUNCTIONS))
 
@@ -61,6 +61,8 @@ build-FeedbackFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/feedback
 build-SchedulerFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/scheduler
+build-WebhookFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/webhook
 
 ## invoke: run one function's bootstrap under aws-lambda-rie with an event,
 ##         e.g. make invoke FN=TriggerFunction EVENT=events/trigger.unitary.json;

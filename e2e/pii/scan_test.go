@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +24,7 @@ import (
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/tenant"
 	"github.com/heraldhq/herald/internal/unsubscribe"
+	"github.com/heraldhq/herald/internal/webhook"
 )
 
 // marker is inside every seeded email address, name, context value and
@@ -83,6 +87,7 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 		{"SMS and push failures", (*scan).smsAndPush},
 		{"profiles", (*scan).profiles},
 		{"suppressions", (*scan).suppressions},
+		{"feedback webhooks: routes, a refused and a retried delivery", (*scan).feedbackWebhook},
 		{"audiences", (*scan).audienceRoutes},
 		{"audience executions, schedules, recurrences and the Scheduler function", (*scan).audienceExecutions},
 		{"one-click unsubscribe", (*scan).unsubscribeLinks},
@@ -317,10 +322,13 @@ func (s *scan) unitaryEmail(t *testing.T) {
 		external("c-throttled", map[string]any{"emailAddress": email("throttled")}),
 		external("c-ambiguous", map[string]any{"emailAddress": email("ambiguous")}),
 		external("c-paused", map[string]any{"emailAddress": email("paused")}),
+		// SES's simulator bounces it: the Feedback function records the
+		// bounce and suppresses the address.
+		external("c-bounce", map[string]any{"emailAddress": "bounce+" + marker + "@simulator.amazonses.com"}),
 	)
 	drain(t)
 	want := map[string]string{email("jane"): "sent", "c-ext": "sent", "c-rejected": "failed:MessageRejected", "c-throttled": "sent",
-		"c-ambiguous": "ambiguous:5xx", "c-paused": "sent"}
+		"c-ambiguous": "ambiguous:5xx", "c-paused": "sent", "c-bounce": "sent"}
 	if diff := cmp.Diff(want, s.outcomes(id)); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
 	}
@@ -334,6 +342,9 @@ func (s *scan) unitaryEmail(t *testing.T) {
 		external("c-throttled", map[string]any{"emailAddress": email("throttled")}),
 		external("c-ambiguous", map[string]any{"emailAddress": email("ambiguous")}),
 		external("c-paused", map[string]any{"emailAddress": email("paused")}),
+		// SES's simulator bounces it: the Feedback function records the
+		// bounce and suppresses the address.
+		external("c-bounce", map[string]any{"emailAddress": "bounce+" + marker + "@simulator.amazonses.com"}),
 	)
 	s.api.call("POST", "/im/executions/unitary", map[string]any{"requestId": "pii-email-1", "campaignId": s.campaigns["orders"],
 		"recipients": []any{external("c-other", map[string]any{"emailAddress": email("other")})}}, 409)
@@ -498,6 +509,55 @@ func (s *scan) suppressions(t *testing.T) {
 	s.api.call("DELETE", path, nil, 204)
 	rule(t, storeError("sup500"))
 	s.api.call("GET", "/suppressions/email/"+url.PathEscape(email("sup500")), nil, 500)
+}
+
+// feedbackWebhook exercises the webhook routes and the Webhook function
+// with a secret, a custom header and an identity that carry the marker: a
+// receiver that fails once, then accepts.
+func (s *scan) feedbackWebhook(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		if n == 1 {
+			http.Error(w, "receiver down for "+email("hook"), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	hookSecret, apiKey := "whsec-"+marker+"-0123456789", "key-"+marker
+	s.secret(hookSecret, apiKey)
+	body := map[string]any{"name": "Ops", "url": srv.URL + "/hook", "channels": []string{"email"},
+		"headers": map[string]any{"X-Api-Key": apiKey}, "secret": hookSecret}
+	s.api.call("POST", "/feedback-webhook", map[string]any{"name": "Ops", "url": "https://user:" + marker + "@127.0.0.1/hook", "channels": []string{"email"}}, 400)
+	s.api.call("POST", "/feedback-webhook", body, 201)
+	s.api.call("POST", "/feedback-webhook", body, 409)
+	s.api.call("GET", "/feedback-webhook", nil, 200)
+	s.api.call("PATCH", "/feedback-webhook", map[string]any{"name": "Ops " + marker, "headers": map[string]any{"X-Bad": "a\r\n" + marker}}, 400)
+	s.api.call("PATCH", "/feedback-webhook", map[string]any{"name": "Ops 2"}, 200)
+	pub, err := cloud.App.WebhookPublisher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Publish(context.Background(), []webhook.Message{{ID: "ses-0100018c-pii-webhook", Tenant: s.tenant, Channel: "email", At: time.Now(),
+		Payload: webhook.Payload{Feedback: webhook.Feedback{Status: webhook.StatusBounce, Failure: &webhook.Reason{Category: "async", Reason: "550 " + email("hook")}},
+			IdentityMap: map[string][]webhook.Identity{"email": {{ID: email("hook")}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	drain(t)
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 2 {
+		t.Errorf("the receiver got %d requests, want 2 (refused, then accepted)", calls)
+	}
+	s.api.call("GET", "/feedback-webhook/deliveries?status=delivered", nil, 200)
+	s.api.call("POST", "/feedback-webhook/deliveries/redrive", nil, 200)
+	s.api.call("DELETE", "/feedback-webhook", nil, 204)
+	s.api.call("GET", "/feedback-webhook", nil, 404)
 }
 
 func (s *scan) audienceRoutes(t *testing.T) {
@@ -702,6 +762,8 @@ func (s *scan) eventBridge(t *testing.T) {
 func (s *scan) deadLetters(t *testing.T) {
 	s.api.call("GET", "/executions/"+s.executions["email"], nil, 200)
 	s.api.call("GET", "/executions/"+s.executions["email"]+"/recipients?outcome=failed", nil, 200)
+	s.api.call("GET", "/executions/"+s.executions["email"]+"/report", nil, 200)
+	s.api.call("GET", "/campaigns/"+s.campaigns["orders"]+"/report", nil, 200)
 	s.api.call("GET", "/executions/unknown-execution", nil, 404)
 	s.api.call("GET", "/executions/"+s.executions["email"]+"/recipients?outcome=bogus-"+marker, nil, 400)
 	s.api.call("GET", "/campaigns/"+s.campaigns["orders"]+"/executions", nil, 200)

@@ -7,5 +7,5 @@ package main
 import "github.com/heraldhq/herald/internal/app"
 
 func main() {
-	app.Main("feedback", func(a *app.App) (any, error) { return a.FeedbackHandler(), nil })
+	app.Main("feedback", func(a *app.App) (any, error) { return a.FeedbackHandler() })
 }

@@ -88,8 +88,19 @@ var Bindings = map[string]Binding{
 		return nil
 	}},
 	"FeedbackFunction": {Package: "./functions/feedback", bind: func(a *app.App, h *Handlers, id string) error {
-		fn := a.FeedbackHandler()
+		fn, err := a.FeedbackHandler()
+		if err != nil {
+			return err
+		}
 		h.Events[id] = func(ctx context.Context, raw json.RawMessage) (any, error) { return fn(ctx, raw) }
+		return nil
+	}},
+	"WebhookFunction": {Package: "./functions/webhook", bind: func(a *app.App, h *Handlers, id string) error {
+		fn, err := a.WebhookHandler()
+		if err != nil {
+			return err
+		}
+		h.SQS[id] = fn
 		return nil
 	}},
 }
@@ -138,6 +149,12 @@ type Options struct {
 	// FaultPlan, when set, puts a fault proxy (Cloud.Faults) between
 	// every SDK client and moto, starting with the plan's rules.
 	FaultPlan *faultproxy.Plan
+	// NoSESEvents turns the mailbox simulator off (see SimulatorDomain):
+	// no SES event reaches the Feedback function. For suites that count
+	// only sends at volume (moto answers the Feedback function's index
+	// query by scanning the table) and fault suites, whose faults must
+	// hit the calls they aim at.
+	NoSESEvents bool
 }
 
 // Cloud is a running local Herald: moto with the template's resources, the
@@ -251,13 +268,20 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 		if _, ok := f.Env["HERALD_PUBLIC_URL"]; ok {
 			f.Env["HERALD_PUBLIC_URL"] = c.URL
 		}
+		// Feedback webhooks may call a receiver on this machine
+		// (127.0.0.0/8, http:// too); deployed, never.
+		f.Env["HERALD_WEBHOOK_ALLOW_LOOPBACK"] = "true"
 	}
-	c.mailbox = &mailbox{now: c.now, log: c.log.With("component", "mailbox")}
+	if !opts.NoSESEvents {
+		c.mailbox = &mailbox{now: c.now, log: c.log.With("component", "mailbox")}
+	}
 	if err := c.buildHandlers(opts.Now); err != nil {
 		l.Close()
 		return nil, err
 	}
-	c.mailbox.deliver = c.Handlers.Events["FeedbackFunction"]
+	if c.mailbox != nil {
+		c.mailbox.deliver = c.Handlers.Events["FeedbackFunction"]
+	}
 
 	gw, err := NewGateway(c.Stack, c.Handlers, c.log.With("component", "gateway"))
 	if err != nil {
@@ -299,11 +323,13 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 			defer c.wg.Done()
 			c.runSchedules(pctx)
 		}()
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			c.mailbox.run(pctx, 250*time.Millisecond)
-		}()
+		if c.mailbox != nil {
+			c.wg.Add(1)
+			go func() {
+				defer c.wg.Done()
+				c.mailbox.run(pctx, 250*time.Millisecond)
+			}()
+		}
 	}
 	c.log.Info("local cloud ready", "url", c.URL, "moto", c.Moto.URL(), "routes", len(c.Stack.Routes), "pollers", len(c.Pollers),
 		"resourcesFound", len(c.Provisioned.Found), "resourcesCreated", len(c.Provisioned.Created))
@@ -380,6 +406,8 @@ func (c *Cloud) buildHandlers(now func() time.Time) error {
 		c.Config.PublicURL = cmp.Or(c.Config.PublicURL, cfg.PublicURL)
 		c.Config.SenderIdentity = cmp.Or(c.Config.SenderIdentity, cfg.SenderIdentity)
 		c.Config.PushApplications = cmp.Or(c.Config.PushApplications, cfg.PushApplications)
+		c.Config.Webhook.QueueURL = cmp.Or(c.Config.Webhook.QueueURL, cfg.Webhook.QueueURL)
+		c.Config.Webhook.AllowLoopbackHTTP = c.Config.Webhook.AllowLoopbackHTTP || cfg.Webhook.AllowLoopbackHTTP
 	}
 	c.App = app.New(c.Config, c.AWS, c.log)
 	if now != nil {

@@ -62,6 +62,11 @@ var fixtures = map[string]fixtureCase{
 	"feedback.ses-delivery.json":          {function: "FeedbackFunction", event: true, result: `"unknown":1`},
 	"feedback.sms-delivery-status.json":   {function: "FeedbackFunction", event: true, result: `"unknown":1`},
 	"feedback.push-delivery-failure.json": {function: "FeedbackFunction", event: true, result: `"unknown":1`},
+	// A feedback event for a tenant without a webhook is recorded
+	// skipped and acknowledged; a body that is no webhook message fails
+	// until the queue dead-letters it.
+	"webhook.no-webhook.json": {function: "WebhookFunction", failed: nil},
+	"webhook.poison.json":     {function: "WebhookFunction", failed: []string{"4b9d2e61-0a7c-4f38-b5d1-6e2c9a0f7b13"}},
 }
 
 func TestEveryEventFixtureRunsThroughItsHandler(t *testing.T) {

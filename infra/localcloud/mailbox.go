@@ -194,7 +194,7 @@ func sesEvent(e delivery.Email, addr, messageID, typ string, at time.Time) (json
 	env := map[string]any{"version": "0", "id": uuid.NewString(), "detail-type": sesDetailTypes[typ], "source": "aws.ses",
 		"account": motoserver.AccountID, "time": at.Format(time.RFC3339), "region": motoserver.Region,
 		"resources": []string{"arn:aws:ses:" + motoserver.Region + ":" + motoserver.AccountID + ":configuration-set/" + e.ConfigurationSet},
-		"detail": detail}
+		"detail":    detail}
 	return json.Marshal(env)
 }
 

@@ -24,12 +24,14 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 		"DispatchDeadLetterQueue http://127.0.0.1:5000/123456789012/herald-local-DispatchDeadLetterQueue ",
 		"FeedbackDeadLetterQueue http://127.0.0.1:5000/123456789012/herald-local-FeedbackDeadLetterQueue ",
 		"SchedulerDeadLetterQueue http://127.0.0.1:5000/123456789012/herald-local-SchedulerDeadLetterQueue ",
+		"WebhookDeadLetterQueue http://127.0.0.1:5000/123456789012/herald-local-WebhookDeadLetterQueue ",
 		"DispatchQueue http://127.0.0.1:5000/123456789012/herald-local-DispatchQueue arn:aws:sqs:us-east-1:123456789012:herald-local-DispatchDeadLetterQueue",
+		"WebhookQueue http://127.0.0.1:5000/123456789012/herald-local-WebhookQueue arn:aws:sqs:us-east-1:123456789012:herald-local-WebhookDeadLetterQueue",
 	}
 	if diff := cmp.Diff(wantQueues, queues); diff != "" {
 		t.Errorf("queues (-want +got):\n%s", diff)
 	}
-	if q := s.Queues[3]; q.MaxReceiveCount != 50 || *q.Def.VisibilityTimeout != 180 {
+	if q := s.Queues[4]; q.MaxReceiveCount != 50 || *q.Def.VisibilityTimeout != 180 {
 		t.Errorf("DispatchQueue: maxReceiveCount %d, visibility %d; want 50, 180", q.MaxReceiveCount, *q.Def.VisibilityTimeout)
 	}
 
@@ -41,12 +43,13 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 		return m
 	}
 	queueURL := "http://127.0.0.1:5000/123456789012/herald-local-DispatchQueue"
+	webhookURL := "http://127.0.0.1:5000/123456789012/herald-local-WebhookQueue"
 	wantEnv := map[string]map[string]string{
 		"AuthorizerFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
 		"TriggerFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO",
 			"HERALD_DISPATCH_QUEUE_URL": queueURL, "HERALD_EVENT_ORG": "", "HERALD_EVENT_SANDBOX": ""}),
 		"ManageFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "herald-local-HeraldConfigurationSet",
-			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret, "HERALD_DISPATCH_QUEUE_URL": queueURL,
+			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret, "HERALD_DISPATCH_QUEUE_URL": queueURL, "HERALD_WEBHOOK_QUEUE_URL": webhookURL,
 			"HERALD_SENDER_IDENTITY": "herald.example", "HERALD_PUSH_APPLICATIONS": ""}),
 		"SchedulerFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_DISPATCH_QUEUE_URL": queueURL}),
 		"DispatchFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "herald-local-HeraldConfigurationSet",
@@ -57,7 +60,9 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 			"HERALD_EMAIL_RATE": "50", "HERALD_SMS_RATE": "20", "HERALD_PUSH_RATE": "200", "HERALD_DISPATCH_INSTANCES": "5",
 			"HERALD_SENDER_IDENTITY": "herald.example", "HERALD_PUSH_APPLICATIONS": ""},
 		"DeadLetterFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
-		"FeedbackFunction":   {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
+		"FeedbackFunction":   {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_WEBHOOK_QUEUE_URL": webhookURL},
+		"WebhookFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_WEBHOOK_QUEUE_URL": webhookURL,
+			"HERALD_WEBHOOK_DLQ_URL": "http://127.0.0.1:5000/123456789012/herald-local-WebhookDeadLetterQueue"},
 	}
 	if diff := cmp.Diff([]string{"herald-local-HeraldScheduleGroup"}, s.ScheduleGroups); diff != "" {
 		t.Errorf("schedule groups (-want +got):\n%s", diff)
@@ -73,8 +78,15 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 		t.Errorf("function environments (-want +got):\n%s", diff)
 	}
 	d := s.Functions["DispatchFunction"]
-	if d.Timeout != 30*time.Second || len(d.SQS) != 1 || d.SQS[0].BatchSize != 10 || !d.SQS[0].ReportBatchItemFailures || d.SQS[0].QueueARN != s.Queues[3].ARN {
+	if d.Timeout != 30*time.Second || len(d.SQS) != 1 || d.SQS[0].BatchSize != 10 || !d.SQS[0].ReportBatchItemFailures || d.SQS[0].QueueARN != s.Queues[4].ARN {
 		t.Errorf("DispatchFunction = %+v, SQS %+v", d, d.SQS)
+	}
+	if q := s.Queues[5]; q.MaxReceiveCount != 100 || *q.Def.VisibilityTimeout != 180 {
+		t.Errorf("WebhookQueue: maxReceiveCount %d, visibility %d; want 100, 180", q.MaxReceiveCount, *q.Def.VisibilityTimeout)
+	}
+	wh := s.Functions["WebhookFunction"]
+	if wh.Timeout != 30*time.Second || len(wh.SQS) != 1 || !wh.SQS[0].ReportBatchItemFailures || wh.SQS[0].QueueARN != s.Queues[5].ARN {
+		t.Errorf("WebhookFunction = %+v, SQS %+v; want the webhook queue with batch item failures", wh, wh.SQS)
 	}
 	dl := s.Functions["DeadLetterFunction"]
 	if len(dl.SQS) != 1 || dl.SQS[0].QueueARN != s.Queues[0].ARN || !dl.SQS[0].ReportBatchItemFailures {

@@ -33,11 +33,13 @@ type Timing struct {
 // FastTiming is a Timing for tests: a 5 s Dispatch, 1 s send calls,
 // attempts stale after 9 s, retries from 1 s to 2 s until a 10 s
 // deadline, failed invocations back after 14 s, dead-lettered after 20
-// receives; sends are not rate-limited (the limiter has tests of its own).
+// receives; sends are not rate-limited (the limiter has tests of its own);
+// feedback webhook retries wait 1 s to 2 s (their window stays 24 h).
 var FastTiming = Timing{DispatchTimeout: 5 * time.Second, SendTimeout: time.Second, StaleAttempt: 9 * time.Second,
 	RetryFirst: time.Second, RetryMax: 2 * time.Second, RetryDeadline: 10 * time.Second,
 	Visibility: 14 * time.Second, MaxReceiveCount: 20,
-	Env: map[string]string{"HERALD_EMAIL_RATE": "0", "HERALD_SMS_RATE": "0", "HERALD_PUSH_RATE": "0"}}
+	Env: map[string]string{"HERALD_EMAIL_RATE": "0", "HERALD_SMS_RATE": "0", "HERALD_PUSH_RATE": "0",
+		"HERALD_WEBHOOK_RETRY_FIRST": "1s", "HERALD_WEBHOOK_RETRY_MAX": "2s"}}
 
 // Apply writes t into the stack's Dispatch function and queue (and Env
 // into every function).

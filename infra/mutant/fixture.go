@@ -13,6 +13,22 @@ import (
 //go:embed testdata/seeds.json
 var seedsJSON []byte
 
+// Prepare sends seed's Before requests through call and fails unless
+// each succeeds.
+func (f *Fixture) Prepare(call Caller, seed Request) error {
+	for _, b := range seed.Before {
+		r := f.Bind(b)
+		status, body, err := call(r)
+		if err != nil {
+			return fmt.Errorf("before %s: %w", seed.Route, err)
+		}
+		if status < 200 || status > 299 {
+			return fmt.Errorf("before %s: %s = %d %.300s", seed.Route, r.Route, status, body)
+		}
+	}
+	return nil
+}
+
 // Seeds returns the fixed seed corpus: one valid request (or more) for
 // every management and execution route, naming fixture resources with
 // placeholders ($live, $audience, $requestId...) that Fixture.Bind fills.
@@ -35,6 +51,11 @@ type Fixture struct {
 	seq    int
 }
 
+// FixtureWebhookURL is the endpoint of the fixture's feedback webhook: on
+// loopback, which the targets allow (as the local cloud does), and
+// nothing listens there.
+const FixtureWebhookURL = "http://127.0.0.1:9/herald"
+
 // FixtureDomain is the From domain of the fixture's configurations (an SES
 // identity must exist for it where review checks identities).
 const FixtureDomain = "acme.example"
@@ -45,8 +66,8 @@ const FixtureDomain = "acme.example"
 // ($live) creating profiles, a live high-throughput one ($fast), a draft ($draft), a live marketing campaign
 // on the audience ($market) with a recurrence ($recurrence), a stopped
 // campaign ($stopped), an audience
-// execution ($audienceExecution) and a scheduled one ($schedule), and a
-// suppressed address. extra adds values the API cannot make ($token);
+// execution ($audienceExecution) and a scheduled one ($schedule), a
+// suppressed address and a feedback webhook (FixtureWebhookURL). extra adds values the API cannot make ($token);
 // now sets $future.
 func NewFixture(call Caller, now time.Time, extra map[string]string) (*Fixture, error) {
 	f := &Fixture{values: maps.Clone(extra)}
@@ -118,6 +139,8 @@ func NewFixture(call Caller, now time.Time, extra map[string]string) (*Fixture, 
 		{"", "", Request{Route: "POST /campaigns/{id}/stop", Params: map[string]string{"id": "$stopped"}}},
 		{"", "", Request{Route: "PUT /suppressions/{channel}/{address}", Params: map[string]string{"channel": "email", "address": "blocked@" + FixtureDomain},
 			Body: json.RawMessage(`{"reason":"manual"}`)}},
+		{"", "", Request{Route: "POST /feedback-webhook", Body: json.RawMessage(`{"name":"Ops","url":"` + FixtureWebhookURL + `","channels":["email","sms"],` +
+			`"headers":{"X-Api-Key":"k-1"},"secret":"fixture-webhook-secret-0000"}`)}},
 		{"$recurrence", "id", Request{Route: "POST /campaigns/{id}/recurrences", Params: map[string]string{"id": "$market"},
 			Body: json.RawMessage(`{"expression":"rate(1 day)","context":{"pct":10}}`)}},
 		{"$audienceExecution", "executionId", Request{Route: "POST /im/executions/audience",

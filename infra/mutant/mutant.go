@@ -29,12 +29,24 @@ type Request struct {
 	// Own asks for a fixture of its own: the route changes or deletes
 	// what other routes' requests use (DELETE, stop, activate...).
 	Own bool `json:"own,omitempty"`
+	// Before are requests sent, each of which must succeed, on the
+	// seed's own fixture before the seed and its mutants: a create of a
+	// resource the fixture already holds (the tenant's one feedback
+	// webhook) deletes it first. A seed with Before has its own fixture.
+	Before []Request `json:"before,omitempty"`
 }
 
 // Clone returns a deep copy of r.
 func (r Request) Clone() Request {
 	r.Params, r.Query = maps.Clone(r.Params), maps.Clone(r.Query)
 	r.Body = bytes.Clone(r.Body)
+	if r.Before != nil {
+		before := make([]Request, len(r.Before))
+		for i, b := range r.Before {
+			before[i] = b.Clone()
+		}
+		r.Before = before
+	}
 	return r
 }
 

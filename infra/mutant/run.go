@@ -98,10 +98,13 @@ func Run(target Target, seeds []Request, opts Options) (rep Report, err error) {
 	}
 	for i, seed := range seeds {
 		env, fx := shared, sharedFx
-		if seed.Own || target.FreshPerSeed {
+		if seed.Own || len(seed.Before) > 0 || target.FreshPerSeed {
 			if env, fx, err = newFixture(); err != nil {
 				return rep, err
 			}
+		}
+		if err := fx.Prepare(env.Call, seed); err != nil {
+			return rep, err
 		}
 		state, err := env.State()
 		if err != nil {

@@ -112,7 +112,7 @@ func (a *App) ManageHandler() httpapi.HandlerFunc {
 		Suppressions: a.Suppressions(), Unsubscribe: a.unsubscribe(),
 		Preview:   &preview.Service{Campaigns: a.store, Profiles: a.store, Sender: a.Dispatcher(), Executions: a.store},
 		Audiences: &audience.Service{Store: a.store, Now: a.now}, Recurrences: a.Recurrences(),
-		Executions: a.Executions()}, a.log)
+		Executions: a.Executions(), Webhooks: a.Webhooks()}, a.log)
 }
 
 // Executions returns the execution status service; it redrives parked
@@ -200,9 +200,18 @@ func (m observedMailer) SendEmail(ctx context.Context, e delivery.Email) (string
 // FeedbackHandler returns the Feedback function's handler: SES events
 // from EventBridge, SNS SMS delivery status from CloudWatch Logs, push
 // delivery failures from SNS.
-func (a *App) FeedbackHandler() func(context.Context, json.RawMessage) (feedback.Result, error) {
+// It queues every event for the tenant's feedback webhook when the
+// function knows the webhook queue.
+func (a *App) FeedbackHandler() (func(context.Context, json.RawMessage) (feedback.Result, error), error) {
 	s := &feedback.Service{Store: a.store, Devices: a.store, Now: a.now, Log: a.log}
-	return s.Handle
+	if a.cfg.Webhook.QueueURL != "" {
+		p, err := a.WebhookPublisher()
+		if err != nil {
+			return nil, err
+		}
+		s.Notifier = &feedback.WebhookNotifier{Publisher: p, Versions: a.store}
+	}
+	return s.Handle, nil
 }
 
 // DispatchHandler returns the SQS consumer of the dispatch queue; it needs

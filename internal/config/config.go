@@ -54,6 +54,8 @@ type Config struct {
 	// (HERALD_PUSH_APPLICATIONS, from the template's PushApplicationNames:
 	// arn:aws:sns:<region>:<account>:app/*/<names>); empty allows no push.
 	PushApplications string
+	// Webhook is the feedback webhook queue and retry schedule.
+	Webhook Webhook
 }
 
 // Delivery is how Dispatch paces and retries sends. Durations are read as
@@ -109,6 +111,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	var err error
 	if c.Delivery, err = loadDelivery(getenv); err != nil {
+		return Config{}, err
+	}
+	if c.Webhook, err = loadWebhook(getenv); err != nil {
 		return Config{}, err
 	}
 	if s := c.UnsubscribeSecret; s != "" && len(s) < 32 {

@@ -23,6 +23,9 @@
 //	feedback counters    T#<tk>#EXEC#<id>                    F#<shard> (n:<counter>)
 //	campaign report      T#<tk>#REPORT#<campaignId>          A#<shard> all-time, H#<yyyymmddhh>#<shard> (expiresAt)
 //	transient bounces    T#<tk>#SOFTB#<channel>              <address>#<window start> (n, expiresAt)
+//	feedback webhook     T#<tk>#WH                           WH        (secret write-only at the API)
+//	webhook delivery     T#<tk>#WHD                          E#<eventId>  (status, lease, message; expiresAt TTL)
+//	delivery list entry  T#<tk>#WHD                          L#<2^63-1 − createdAt ns, 19 digits>#<eventId>  (expiresAt TTL)
 //
 // Ledger entries carry ref (index "ref", keys only): t#<tag> for email,
 // m#<provider message id> for SMS and push, which is how the Feedback
@@ -62,6 +65,10 @@
 //	                              transaction that stores the execution
 //	list a campaign's versions    Query pk = T#<tk>#CAMP#<id>, sk begins_with "V#", newest first,
 //	                              projecting only the summary
+//	webhook deliveries            Query pk = T#<tk>#WHD, sk begins_with "L#" (newest first by
+//	                              construction), then BatchGet of their E# records; a delivery is
+//	                              claimed by a transaction creating both items, or by an update of
+//	                              E# conditioned on its status and lease (webhooks.go)
 //	archive a campaign            PutItem (revision-guarded) with expiresAt, then UpdateItem
 //	                              expiresAt on each version (the table's TTL removes them)
 //

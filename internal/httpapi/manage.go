@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/internal/status"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/unsubscribe"
+	"github.com/heraldhq/herald/internal/webhook"
 )
 
 // maxManageBody bounds management bodies (an HTML body may be 500 KB).
@@ -38,6 +39,9 @@ type ManageDeps struct {
 	Recurrences *recurrence.Service
 	// Executions reports on executions and redrives parked jobs.
 	Executions *status.Service
+	// Webhooks manages the feedback webhook (its routes are added when
+	// set).
+	Webhooks *webhook.Service
 }
 
 // Manage returns the handler of the management API. Each resource
@@ -56,6 +60,7 @@ func manageRoutes(d ManageDeps) map[string]route {
 		audienceRoutes(d),
 		recurrenceRoutes(d),
 		executionRoutes(d),
+		webhookRoutes(d),
 	} {
 		maps.Copy(routes, group)
 	}

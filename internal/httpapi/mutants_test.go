@@ -25,6 +25,7 @@ import (
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/tenant"
 	"github.com/heraldhq/herald/internal/unsubscribe"
+	"github.com/heraldhq/herald/internal/webhook"
 )
 
 // proofSender records proof sends: what Preview "sent".
@@ -57,6 +58,7 @@ type mutantTarget struct {
 	queue   *memory.Queue
 	sched   *memory.Scheduler
 	proofs  *proofSender
+	hooks   *memory.WebhookQueue
 	signer  *unsubscribe.Signer
 	trigger httpapi.HandlerFunc
 	manage  httpapi.HandlerFunc
@@ -64,7 +66,7 @@ type mutantTarget struct {
 
 func newMutantTarget(tb testing.TB) *mutantTarget {
 	tb.Helper()
-	m := &mutantTarget{store: memory.New(), queue: &memory.Queue{}, sched: &memory.Scheduler{}, proofs: &proofSender{}}
+	m := &mutantTarget{store: memory.New(), queue: &memory.Queue{}, sched: &memory.Scheduler{}, proofs: &proofSender{}, hooks: &memory.WebhookQueue{}}
 	clock := func() time.Time { return now }
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	aud := &execution.AudienceExecutions{Records: m.store, Executions: m.store, Campaigns: m.store, Members: m.store, Pacer: m.store,
@@ -81,7 +83,8 @@ func newMutantTarget(tb testing.TB) *mutantTarget {
 		Suppressions: &suppression.Service{Store: m.store, Now: clock}, Unsubscribe: signer,
 		Preview:     &preview.Service{Campaigns: m.store, Profiles: m.store, Sender: m.proofs, Now: clock},
 		Audiences:   &audience.Service{Store: m.store, Now: clock},
-		Recurrences: &recurrence.Service{Store: m.store, Campaigns: m.store, Schedules: m.sched, Audiences: aud}}, log)
+		Recurrences: &recurrence.Service{Store: m.store, Campaigns: m.store, Schedules: m.sched, Audiences: aud},
+		Webhooks:    &webhook.Service{Store: m.store, Queue: m.hooks, AllowLoopbackHTTP: true, Now: clock}}, log)
 	return m
 }
 
@@ -111,7 +114,7 @@ func (m *mutantTarget) env() mutant.Env {
 		return resp.StatusCode, []byte(resp.Body), err
 	}
 	state := func() (string, error) {
-		return strings.Join([]string{m.store.Fingerprint(), m.queue.Fingerprint(), m.sched.Fingerprint(), fmt.Sprint(m.proofs.count())}, "/"), nil
+		return strings.Join([]string{m.store.Fingerprint(), m.queue.Fingerprint(), m.sched.Fingerprint(), m.hooks.Fingerprint(), fmt.Sprint(m.proofs.count())}, "/"), nil
 	}
 	return mutant.Env{Call: call, State: state, Values: map[string]string{"$token": token}}
 }
@@ -128,6 +131,9 @@ func TestMutantSeedsAreValidRequests(t *testing.T) {
 			env := newMutantTarget(t).env()
 			fx, err := mutant.NewFixture(env.Call, now, env.Values)
 			if err != nil {
+				t.Fatal(err)
+			}
+			if err := fx.Prepare(env.Call, seed); err != nil {
 				t.Fatal(err)
 			}
 			status, body, err := env.Call(fx.Bind(seed))

@@ -11,6 +11,7 @@ import (
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/status"
+	"github.com/heraldhq/herald/internal/webhook"
 )
 
 // AJOBasePath is the base path of Adobe Journey Optimizer's API
@@ -102,7 +103,7 @@ var apiRouteKeys = sync.OnceValue(func() []string {
 	keys := slices.Collect(maps.Keys(triggerRouter(nil, nil).routes))
 	keys = slices.AppendSeq(keys, maps.Keys(audienceExecutionRoutes(nil)))
 	keys = slices.AppendSeq(keys, maps.Keys(manageRoutes(ManageDeps{
-		Audiences: &audience.Service{}, Recurrences: &recurrence.Service{}, Executions: &status.Service{},
+		Audiences: &audience.Service{}, Recurrences: &recurrence.Service{}, Executions: &status.Service{}, Webhooks: &webhook.Service{},
 	})))
 	slices.Sort(keys)
 	return slices.Compact(keys)

@@ -32,6 +32,16 @@ func (s *Store) Fingerprint() string {
 		snap["audiences"], snap["members"], snap["audienceExecutions"] = d.audiences, members, d.executions
 		snap["pace"], snap["scheduleRefs"], snap["recurrences"] = d.pace, d.refs, d.recurrences
 	}
+	if d := s.hooks; d != nil {
+		hooks, deliveries := map[string]any{}, map[string]any{}
+		for t, c := range d.configs {
+			hooks[t.Key()] = c
+		}
+		for t, ds := range d.deliveries {
+			deliveries[t.Key()] = ds
+		}
+		snap["webhooks"], snap["webhookDeliveries"] = hooks, deliveries
+	}
 	return digest(snap)
 }
 

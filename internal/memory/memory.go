@@ -55,6 +55,8 @@ type Store struct {
 	// feedback holds report counters and transient bounce counts
 	// (feedback.go).
 	feedback *feedbackData
+	// hooks holds feedback webhooks and their deliveries (webhooks.go).
+	hooks *webhookData
 }
 
 type configUse struct {

@@ -1,0 +1,64 @@
+package eventapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/webhook"
+)
+
+// WebhookSQS adapts the webhook deliverer to SQS batches from the webhook
+// queue: each message is one event, delivered concurrently with the rest
+// of its batch. A message to try again later is reported in
+// batchItemFailures after its visibility is set to the deliverer's backoff;
+// a message that cannot be decoded keeps failing until the queue moves it
+// to the webhook dead-letter queue.
+func WebhookSQS(d *webhook.Deliverer, vis Visibility, log *slog.Logger) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		failed := make([]bool, len(ev.Records))
+		var wg sync.WaitGroup
+		for i, m := range ev.Records {
+			wg.Go(func() { failed[i] = !deliverOne(ctx, d, vis, log, m) })
+		}
+		wg.Wait()
+		var resp events.SQSEventResponse
+		for i, m := range ev.Records {
+			if failed[i] {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+			}
+		}
+		return resp, nil
+	}
+}
+
+func deliverOne(ctx context.Context, d *webhook.Deliverer, vis Visibility, log *slog.Logger, m events.SQSMessage) bool {
+	msg, err := webhook.DecodeMessage([]byte(m.Body))
+	if err == nil {
+		err = d.Deliver(ctx, msg)
+	}
+	if err == nil {
+		return true
+	}
+	rc := receipt(m)
+	after := d.Timing.Backoff(max(rc.Count, 1))
+	var re *webhook.RetryError
+	if errors.As(err, &re) {
+		after = re.After
+	} else {
+		log.WarnContext(ctx, "webhook message will be retried", "messageId", m.MessageId, "receiveCount", rc.Count, logsafe.Attr(err))
+	}
+	if vis != nil {
+		vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if verr := vis.ChangeVisibility(vctx, m.ReceiptHandle, after); verr != nil {
+			log.WarnContext(ctx, "retry delay not set; the queue's visibility timeout applies", "messageId", m.MessageId, logsafe.Attr(verr))
+		}
+		cancel()
+	}
+	return false
+}

@@ -1,0 +1,119 @@
+package feedback
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/tenant"
+	"github.com/heraldhq/herald/internal/webhook"
+)
+
+// Publisher queues webhook messages (webhook.Publisher).
+type Publisher interface {
+	Publish(ctx context.Context, msgs []webhook.Message) error
+}
+
+// Versions reads campaign versions (immutable, so cached).
+type Versions interface {
+	GetVersion(ctx context.Context, t tenant.Tenant, campaignID string, number int) (campaign.Version, error)
+}
+
+// WebhookNotifier turns notices into AJO message.feedback events for the
+// tenant's webhook. A campaign version's type is read once per warm
+// function.
+type WebhookNotifier struct {
+	Publisher Publisher
+	Versions  Versions
+
+	mu    sync.Mutex
+	types map[string]campaign.Type
+}
+
+// maxCachedVersions bounds the cache of campaign types.
+const maxCachedVersions = 4096
+
+func (w *WebhookNotifier) campaignType(ctx context.Context, t tenant.Tenant, id string, version int) (campaign.Type, error) {
+	key := t.Key() + "#" + id + "#" + strconv.Itoa(version)
+	w.mu.Lock()
+	typ, ok := w.types[key]
+	w.mu.Unlock()
+	if ok {
+		return typ, nil
+	}
+	v, err := w.Versions.GetVersion(ctx, t, id, version)
+	if err != nil {
+		return "", err
+	}
+	w.mu.Lock()
+	if w.types == nil || len(w.types) >= maxCachedVersions {
+		w.types = map[string]campaign.Type{}
+	}
+	w.types[key] = v.Type
+	w.mu.Unlock()
+	return v.Type, nil
+}
+
+// Notify implements Notifier.
+func (w *WebhookNotifier) Notify(ctx context.Context, ns []Notice) error {
+	msgs := make([]webhook.Message, 0, len(ns))
+	for _, n := range ns {
+		m, err := w.message(ctx, n)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, m)
+	}
+	return w.Publisher.Publish(ctx, msgs)
+}
+
+// message is the webhook message of one notice: the entry's execution and
+// campaign, its identity (namespace and userId, as the call named it) and
+// what the event said.
+func (w *WebhookNotifier) message(ctx context.Context, n Notice) (webhook.Message, error) {
+	e, ev := n.Entry, n.Event
+	typ, err := w.campaignType(ctx, n.Tenant, e.CampaignID, e.Version)
+	if err != nil {
+		return webhook.Message{}, fmt.Errorf("campaign of %s: %w", e.ExecutionID, err)
+	}
+	fb := webhook.Feedback{Status: n.Status}
+	switch ev.Kind {
+	case Delivery:
+		fb.DeliveryTimestamp = ev.At
+	case Bounce, SoftBounce, Reject, RenderingFailure, Failure, Complaint:
+		r := &webhook.Reason{Category: "async", Type: failureType(ev), Code: ev.Code, Reason: ev.Reason}
+		fb.Failure = r
+	}
+	if ev.Parts > 0 {
+		parts := ev.Parts
+		fb.NumberOfMessageParts = &parts
+	}
+	p := webhook.Payload{
+		MessageExecution: webhook.MessageExecution{MessageExecutionID: e.ExecutionID, MessageType: string(typ), CampaignID: e.CampaignID,
+			CampaignVersionID: strconv.Itoa(e.Version), CampaignType: "api_triggered"},
+		Feedback:    fb,
+		IdentityMap: map[string][]webhook.Identity{e.Namespace: {{ID: e.UserID}}},
+	}
+	return webhook.Message{ID: ev.ID, Tenant: n.Tenant, Channel: string(e.Channel), At: ev.At, Payload: p}, nil
+}
+
+// failureType names a failure as AJO's messageFailure.type does: Hard or
+// Soft for bounces, the kind otherwise.
+func failureType(ev Event) string {
+	switch ev.Kind {
+	case Bounce:
+		return "Hard"
+	case SoftBounce:
+		return "Soft"
+	case Complaint:
+		return "Complaint"
+	case Reject:
+		return "Rejected"
+	}
+	if ev.Code != "" {
+		return ev.Code
+	}
+	return "Failed"
+}
