@@ -60,7 +60,7 @@ type route struct {
 // ("POST /campaigns/{id}/activate"): API Gateway (or the local gateway)
 // has matched the route and filled pathParameters already.
 //
-// A routeKey the table does not hold ($default, the /ajo catch-alls) is
+// A routeKey the table does not hold ($default, the catch-all routes) is
 // resolved from the request's path (resolve); known then lists the route
 // keys of the whole API so that a wrong method on a path the other
 // function serves is still a 405 with its Allow header.

@@ -18,12 +18,13 @@ import (
 // (https://platform.adobe.io/ajo): every route is served under it as well
 // as under /, so an integration written for AJO only swaps the host.
 //
-// API Gateway reaches the functions through three catch-all routes rather
-// than a twin event per route (template.yaml): "ANY /ajo/im/{proxy+}" to
-// Trigger, "ANY /ajo/{proxy+}" and $default to Manage. A twin per route
-// would double the functions' resource policies: SAM adds one statement
-// (about 350 bytes) per event, and Manage's 45 routes already fill most of
-// the 20 KB a function policy may hold.
+// API Gateway reaches the functions through catch-all routes
+// (template.yaml): Trigger declares its few /im routes and "ANY
+// /ajo/im/{proxy+}"; Manage declares only "ANY /{proxy+}" (root and /ajo
+// alike), its public /unsubscribe routes and $default. SAM adds one
+// statement (about 400 bytes) to a function's resource policy per event,
+// and Lambda caps the policy at 20 KB: a route per management path hit the
+// cap at about fifty routes (aws/serverless-application-model#337).
 // Those routes carry a routeKey the table does not hold, so the router
 // matches the request's path against its table instead (resolve).
 const AJOBasePath = "/ajo"
