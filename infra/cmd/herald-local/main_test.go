@@ -26,6 +26,8 @@ func TestBannerIsAReadyToPasteTrigger(t *testing.T) {
 		`"userId":"jane@example.com"`,
 		"http://127.0.0.1:5000/moto-api/data.json",
 		"idempotent replay",
+		"bounce@simulator.amazonses.com",
+		"http://127.0.0.1:3000/executions/<executionId>/report",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, out.String())
