@@ -301,7 +301,7 @@ func (s *Store) RecordOutcomes(_ context.Context, t tenant.Tenant, entries []del
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range entries {
-		s.ledger[lkey(t, e)] = e
+		s.putEntry(t, e)
 	}
 	return nil
 }

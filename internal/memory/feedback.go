@@ -44,12 +44,41 @@ func refersTo(ref feedback.Ref, e delivery.Entry) bool {
 	return ref.MessageID != "" && ref.MessageID == e.MessageID
 }
 
+// refOf is an entry's reference, as the DynamoDB store's ref attribute.
+func refOf(e delivery.Entry) string {
+	switch {
+	case e.LegacyKey:
+		return ""
+	case e.Channel == campaign.Email && e.Tag != "":
+		return "t#" + e.Tag
+	case e.Channel != campaign.Email && e.MessageID != "":
+		return "m#" + e.MessageID
+	}
+	return ""
+}
+
+// putEntry stores e and indexes its reference (the ref index).
+func (s *Store) putEntry(t tenant.Tenant, e delivery.Entry) {
+	key := lkey(t, e)
+	s.ledger[key] = e
+	if r := refOf(e); r != "" {
+		if s.refs == nil {
+			s.refs = map[string]string{}
+		}
+		s.refs[r] = key
+	}
+}
+
 // FindEntry implements feedback.Store.
 func (s *Store) FindEntry(_ context.Context, ref feedback.Ref) (tenant.Tenant, delivery.Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for key, e := range s.ledger {
-		if !e.LegacyKey && refersTo(ref, e) {
+	r := "m#" + ref.MessageID
+	if ref.Tag != "" {
+		r = "t#" + ref.Tag
+	}
+	if key, ok := s.refs[r]; ok {
+		if e, ok := s.ledger[key]; ok && refersTo(ref, e) {
 			parts := strings.SplitN(key, "#", 3)
 			return tenant.Tenant{Org: parts[0], Sandbox: parts[1]}, e, nil
 		}
@@ -81,7 +110,7 @@ func (s *Store) Advance(_ context.Context, t tenant.Tenant, c feedback.Change) e
 	if c.Confirm {
 		cur.Outcome = delivery.Sent
 	}
-	s.ledger[lk] = cur
+	s.putEntry(t, cur)
 	if sp := c.Suppress; sp != nil {
 		if _, ok := s.suppressions[skey(t, sp.Channel, sp.Address)]; !ok {
 			s.suppressions[skey(t, sp.Channel, sp.Address)] = *sp

@@ -50,7 +50,7 @@ func (s *Store) PutLegacyEntry(t tenant.Tenant, e delivery.Entry) {
 	if e.State == delivery.Claimed {
 		e.InFlight, e.AttemptAt = true, e.ClaimedAt
 	}
-	s.ledger[lkey(t, e)] = e
+	s.putEntry(t, e)
 }
 
 // Claim implements delivery.Ledger.
@@ -64,7 +64,7 @@ func (s *Store) Claim(_ context.Context, t tenant.Tenant, e delivery.Entry) (del
 		return old, old.State == delivery.Claimed && old.Token == e.Token, nil
 	}
 	e.InFlight = false
-	s.ledger[lkey(t, e)] = e
+	s.putEntry(t, e)
 	return e, true, nil
 }
 
@@ -80,7 +80,7 @@ func (s *Store) Start(_ context.Context, t tenant.Tenant, e delivery.Entry, from
 	if !ok || old.State != delivery.Claimed || old.Token != from || old.InFlight {
 		return derrors.New(derrors.Conflict, "the claim is held by another attempt")
 	}
-	s.ledger[lkey(t, e)] = e
+	s.putEntry(t, e)
 	return nil
 }
 
@@ -95,7 +95,7 @@ func (s *Store) Finish(_ context.Context, t tenant.Tenant, e delivery.Entry) err
 	if !ok || old.State != delivery.Claimed || old.Token != e.Token {
 		return derrors.New(derrors.Conflict, "ledger entry is no longer held by this claim")
 	}
-	s.ledger[lkey(t, e)] = e
+	s.putEntry(t, e)
 	return nil
 }
 
@@ -117,7 +117,7 @@ func (s *Store) Close(_ context.Context, t tenant.Tenant, e delivery.Entry) (del
 	if old, ok := s.ledger[lkey(t, e)]; ok && (old.State == delivery.Done || old.InFlight) {
 		return old, false, nil
 	}
-	s.ledger[lkey(t, e)] = e
+	s.putEntry(t, e)
 	return e, true, nil
 }
 

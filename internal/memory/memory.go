@@ -52,9 +52,10 @@ type Store struct {
 	// aud holds audiences, audience executions, pacing, schedule refs
 	// and recurrences (audiences.go).
 	aud *audienceData
-	// feedback holds report counters and transient bounce counts
-	// (feedback.go).
+	// feedback holds report counters and transient bounce counts, refs
+	// the ledger's reference index (feedback.go).
 	feedback *feedbackData
+	refs     map[string]string
 	// hooks holds feedback webhooks and their deliveries (webhooks.go).
 	hooks *webhookData
 }
