@@ -49,6 +49,7 @@ func TestACampaignsSESEventsReachTheWebhook(t *testing.T) {
 	expect("POST", "/im/executions/unitary", map[string]any{"requestId": "hook-1", "campaignId": c.ID, "recipients": []any{
 		map[string]any{"type": "external", "namespace": "email", "userId": "success@simulator.amazonses.com"},
 		map[string]any{"type": "external", "namespace": "email", "userId": "bounce@simulator.amazonses.com"},
+		map[string]any{"type": "external", "namespace": "crmId", "userId": "c-none"}, // no address: excluded by Dispatch
 	}}, http.StatusAccepted, &resp)
 	drain(t)
 
@@ -67,6 +68,9 @@ func TestACampaignsSESEventsReachTheWebhook(t *testing.T) {
 			Failure *struct {
 				Category, Type, Code string
 			} `json:"messageFailure"`
+			Exclusion *struct {
+				Category, Type, Code string
+			} `json:"messageExclusion"`
 		} `json:"messageDeliveryFeedback"`
 		IdentityMap map[string][]struct {
 			ID string `json:"id"`
@@ -85,18 +89,25 @@ func TestACampaignsSESEventsReachTheWebhook(t *testing.T) {
 			p.MessageExecution.CampaignID != c.ID || p.MessageExecution.MessageType != "transactional" {
 			t.Errorf("payload %s: not this tenant's execution %s of campaign %s", b, resp.ExecutionID, c.ID)
 		}
-		line := p.IdentityMap["email"][0].ID + " " + p.Feedback.Status.Value
+		var line string
+		for ns, ids := range p.IdentityMap {
+			line = ns + ":" + ids[0].ID + " " + p.Feedback.Status.Value
+		}
 		if f := p.Feedback.Failure; f != nil {
 			line += " " + f.Category + "/" + f.Type + "/" + f.Code
+		}
+		if x := p.Feedback.Exclusion; x != nil {
+			line += " " + x.Category + "/" + x.Type + "/" + x.Code
 		}
 		got = append(got, line)
 	}
 	sort.Strings(got)
 	want := []string{
-		"bounce@simulator.amazonses.com bounce async/Hard/5.1.1",
-		"bounce@simulator.amazonses.com sent",
-		"success@simulator.amazonses.com delivered",
-		"success@simulator.amazonses.com sent",
+		"crmId:c-none exclude sync/Exclusion/no_address",
+		"email:bounce@simulator.amazonses.com bounce async/Hard/5.1.1",
+		"email:bounce@simulator.amazonses.com sent",
+		"email:success@simulator.amazonses.com delivered",
+		"email:success@simulator.amazonses.com sent",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("webhook events (-want +got):\n%s", diff)

@@ -171,6 +171,13 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		Instances:  dc.Instances,
 		Checkpoint: a.checkpoint,
 	}
+	if a.cfg.Webhook.QueueURL != "" {
+		// Every outcome is told to the tenant's feedback webhook, if it
+		// has one (the publisher caches that answer).
+		if p, err := a.WebhookPublisher(); err == nil {
+			d.Outcomes = &feedback.WebhookNotifier{Publisher: p, Versions: a.store, Now: a.now}
+		}
+	}
 	return d
 }
 

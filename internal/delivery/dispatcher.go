@@ -68,6 +68,9 @@ type Dispatcher struct {
 	Allowed *campaign.Allowlist
 	Log     *slog.Logger
 	Now     func() time.Time
+	// Outcomes, when set, is told every recipient's final outcome (the
+	// feedback webhook; see OutcomeNotifier).
+	Outcomes OutcomeNotifier
 	// Parallel bounds the recipients delivered at once in one invocation,
 	// across the jobs of its batch (default 8).
 	Parallel int
@@ -298,6 +301,9 @@ func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcom
 		attrs = append(attrs, "proof", true)
 	}
 	d.log().InfoContext(ctx, "job delivered", attrs...)
+	if err := d.notify(ctx, job, cv, outcomes, errs); err != nil {
+		return outcomes, err
+	}
 	if retry > 0 {
 		// The job comes back as soon as its soonest recipient may go on.
 		return outcomes, retryAfter(after, fmt.Errorf("%d of %d recipients: %w", retry, len(job.Recipients), errors.Join(errs...)))

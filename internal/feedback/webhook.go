@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/tenant"
 	"github.com/heraldhq/herald/internal/webhook"
 )
@@ -27,6 +29,8 @@ type Versions interface {
 type WebhookNotifier struct {
 	Publisher Publisher
 	Versions  Versions
+	// Now stamps Dispatch's notices (the wall clock when nil).
+	Now func() time.Time
 
 	mu    sync.Mutex
 	types map[string]campaign.Type
@@ -116,4 +120,50 @@ func failureType(ev Event) string {
 		return ev.Code
 	}
 	return "Failed"
+}
+
+// NotifyOutcomes implements delivery.OutcomeNotifier: Dispatch's
+// outcomes as AJO feedback — sent (SMS, push), exclude, denylist (an
+// address on the suppression list or opted out at SNS), duplicate, error.
+func (w *WebhookNotifier) NotifyOutcomes(ctx context.Context, t tenant.Tenant, ns []delivery.OutcomeNotice) error {
+	now := time.Now().UTC()
+	if w.Now != nil {
+		now = w.Now().UTC()
+	}
+	msgs := make([]webhook.Message, 0, len(ns))
+	for _, n := range ns {
+		k := n.Key
+		fb := webhook.Feedback{Status: outcomeStatus(n.Outcome)}
+		switch n.Outcome.Kind() {
+		case "excluded":
+			fb.Exclusion = &webhook.Reason{Category: "sync", Type: "Exclusion", Code: n.Outcome.Reason()}
+		case "failed":
+			fb.Failure = &webhook.Reason{Category: "sync", Type: "Error", Code: n.Outcome.Reason()}
+		}
+		msgs = append(msgs, webhook.Message{
+			ID:     EventID("dispatch", t.Key(), k.ExecutionID, k.Namespace, k.UserID, string(k.Channel), string(n.Outcome)),
+			Tenant: t, Channel: string(k.Channel), At: now,
+			Payload: webhook.Payload{
+				MessageExecution: webhook.MessageExecution{MessageExecutionID: k.ExecutionID, MessageType: string(n.Type),
+					CampaignID: n.CampaignID, CampaignVersionID: strconv.Itoa(n.Version), CampaignType: "api_triggered"},
+				Feedback:    fb,
+				IdentityMap: map[string][]webhook.Identity{k.Namespace: {{ID: k.UserID}}},
+			}})
+	}
+	return w.Publisher.Publish(ctx, msgs)
+}
+
+// outcomeStatus is the feedback status of a Dispatch outcome.
+func outcomeStatus(o delivery.Outcome) string {
+	switch {
+	case o == delivery.Sent:
+		return webhook.StatusSent
+	case o == delivery.ExcludedDuplicate:
+		return webhook.StatusDuplicate
+	case o == delivery.ExcludedSuppressed || o == delivery.ExcludedOptedOut:
+		return webhook.StatusDenylist
+	case o.Kind() == "excluded":
+		return webhook.StatusExclude
+	}
+	return webhook.StatusError
 }
