@@ -130,3 +130,55 @@ func TestTheSimulatorsEventsReachTheLedgerSuppressionsAndReports(t *testing.T) {
 	f.mustDo("GET", "/executions/nope/report", nil, http.StatusNotFound, nil)
 	f.mustDo("GET", "/campaigns/nope/report", nil, http.StatusNotFound, nil)
 }
+
+// SMS delivery status and push delivery failures, as the local cloud
+// simulates them (a number ending in 98 fails; a token holding "fail" is
+// refused by its platform), through the Feedback function: each SMS ends
+// delivered or failed, the failing push device is disabled on its profile.
+func TestSMSStatusAndPushFailuresReachTheLedger(t *testing.T) {
+	f := newFixture(t, false)
+	sms := f.campaignOn("transactional", "sms", map[string]any{}, map[string]any{"body": "Your code is {{context.code}}"})
+	var resp map[string]string
+	f.mustDo("POST", "/im/executions/unitary", map[string]any{"requestId": "sms-fb-1", "campaignId": sms, "recipients": []any{
+		map[string]any{"type": "external", "namespace": "crmId", "userId": "ok", "channelData": map[string]any{"mobilePhoneNumber": "+15555550123"}, "context": map[string]any{"code": "1"}},
+		map[string]any{"type": "external", "namespace": "crmId", "userId": "ko", "channelData": map[string]any{"mobilePhoneNumber": "+15555550198"}, "context": map[string]any{"code": "2"}},
+	}}, http.StatusAccepted, &resp)
+	drain(t)
+	var page status.Page
+	f.mustDo("GET", "/executions/"+resp["executionId"]+"/recipients", nil, http.StatusOK, &page)
+	got := map[string]string{}
+	for _, r := range page.Recipients {
+		got[r.UserID] = r.Outcome + " " + r.DeliveryState
+	}
+	if diff := cmp.Diff(map[string]string{"ok": "sent delivered", "ko": "sent failed"}, got); diff != "" {
+		t.Errorf("SMS recipients (-want +got):\n%s", diff)
+	}
+	var rep status.Report
+	f.mustDo("GET", "/executions/"+resp["executionId"]+"/report", nil, http.StatusOK, &rep)
+	if rep.Delivery.Delivered != 1 || rep.Delivery.Failed != 1 {
+		t.Errorf("SMS report delivery %+v, want one delivered, one failed", rep.Delivery)
+	}
+
+	android := f.platformApp("GCM")
+	push := f.campaignOn("transactional", "push", map[string]any{"apps": []any{
+		map[string]any{"appId": "shop-android", "platform": "GCM", "platformApplicationArn": android}}},
+		map[string]any{"title": "Order shipped", "body": "Soon there"})
+	f.mustDo("PUT", "/profiles/crmId/p9", map[string]any{"attributes": map[string]any{}, "devices": []any{
+		map[string]any{"appId": "shop-android", "platform": "GCM", "token": "good-token"},
+		map[string]any{"appId": "shop-android", "platform": "GCM", "token": "token-that-will-fail"},
+	}}, 200, nil)
+	f.mustDo("POST", "/im/executions/unitary", map[string]any{"requestId": "push-fb-1", "campaignId": push, "recipients": []any{
+		map[string]any{"type": "aep", "namespace": "crmId", "userId": "p9"}}}, http.StatusAccepted, &resp)
+	drain(t)
+	enabled := map[string]bool{}
+	for _, d := range f.storedDevices("crmId", "p9") {
+		enabled[d.Token] = d.Enabled
+	}
+	if diff := cmp.Diff(map[string]bool{"good-token": true, "token-that-will-fail": false}, enabled); diff != "" {
+		t.Errorf("devices after the failure (-want +got):\n%s", diff)
+	}
+	f.mustDo("GET", "/executions/"+resp["executionId"]+"/report", nil, http.StatusOK, &rep)
+	if rep.Delivery.Failed != 1 {
+		t.Errorf("push report delivery %+v, want one failed", rep.Delivery)
+	}
+}

@@ -392,7 +392,7 @@ func (c *Cloud) buildHandlers(now func() time.Time) error {
 			a.SetClock(now)
 		}
 		if c.mailbox != nil {
-			a.SetMailObserver(c.mailbox.observe)
+			a.SetSendObserver(c.mailbox)
 		}
 		if err := b.bind(a, &c.Handlers, id); err != nil {
 			return fmt.Errorf("%s: %w", id, err)

@@ -1,7 +1,10 @@
 package localcloud
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -54,8 +57,8 @@ type simEvent struct {
 // entry is written).
 const maxSimTries = 200
 
-// observe is the dispatchers' mail observer.
-func (m *mailbox) observe(e delivery.Email, messageID string) {
+// EmailSent implements app.SendObserver.
+func (m *mailbox) EmailSent(e delivery.Email, messageID string) {
 	if e.Tags[delivery.TagName] == "" {
 		return
 	}
@@ -87,16 +90,77 @@ func (m *mailbox) observe(e delivery.Email, messageID string) {
 		}
 	}
 	at := m.now().UTC()
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	for i, typ := range types {
 		raw, err := sesEvent(e, addr, messageID, typ, at.Add(time.Duration(i)*time.Second))
 		if err != nil {
 			m.log.Error("simulated SES event", "error", err)
 			continue
 		}
-		m.pending = append(m.pending, &simEvent{raw: raw})
+		m.add(raw)
 	}
+}
+
+func (m *mailbox) add(raw json.RawMessage) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pending = append(m.pending, &simEvent{raw: raw})
+}
+
+// SMSFailureSuffix: an SMS to a number ending in it is reported failed by
+// the simulated SNS delivery status (every other one delivered).
+const SMSFailureSuffix = "98"
+
+// SMSSent implements app.SendObserver: SNS's delivery status log line, as
+// CloudWatch Logs hands it to a subscription (gzipped, base64-encoded).
+func (m *mailbox) SMSSent(s delivery.SMS, messageID string) {
+	status, response := "SUCCESS", "Message has been accepted by phone carrier"
+	if strings.HasSuffix(s.To, SMSFailureSuffix) {
+		status, response = "FAILURE", "Phone carrier is currently unreachable/unavailable"
+	}
+	at := m.now().UTC()
+	line, _ := json.Marshal(map[string]any{
+		"notification": map[string]any{"messageId": messageID, "timestamp": at.Format("2006-01-02 15:04:05.000")},
+		"delivery": map[string]any{"destination": s.To, "smsType": s.Type, "providerResponse": response, "numberOfMessageParts": 1,
+			"priceInUSD": 0.00645, "dwellTimeMs": 200},
+		"status": status})
+	logs, _ := json.Marshal(map[string]any{"messageType": "DATA_MESSAGE", "owner": motoserver.AccountID,
+		"logGroup": "sns/" + motoserver.Region + "/" + motoserver.AccountID + "/DirectPublishToPhoneNumber", "logStream": "local",
+		"subscriptionFilters": []string{"herald-local"},
+		"logEvents":           []map[string]any{{"id": messageID, "timestamp": at.UnixMilli(), "message": string(line)}}})
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	_, _ = zw.Write(logs)
+	_ = zw.Close()
+	raw, err := json.Marshal(map[string]any{"awslogs": map[string]string{"data": base64.StdEncoding.EncodeToString(zipped.Bytes())}})
+	if err != nil {
+		m.log.Error("simulated SMS delivery status", "error", err)
+		return
+	}
+	m.add(raw)
+}
+
+// PushFailureToken: a push to a device whose token holds it is reported
+// as a delivery failure by the simulated platform application (every
+// other push is accepted, as SNS reports nothing for a delivered push).
+const PushFailureToken = "fail"
+
+// PushSent implements app.SendObserver: SNS's EventDeliveryFailure
+// notification for a failing token.
+func (m *mailbox) PushSent(endpointARN, token, messageID string) {
+	if !strings.Contains(token, PushFailureToken) {
+		return
+	}
+	msg, _ := json.Marshal(map[string]any{"DeliveryAttempts": 1, "EndpointArn": endpointARN, "EventType": "DeliveryFailure",
+		"FailureMessage": "Endpoint is disabled", "FailureType": "EndpointDisabled", "MessageId": messageID,
+		"Service": "SNS", "Time": m.now().UTC().Format(time.RFC3339Nano)})
+	raw, err := json.Marshal(map[string]any{"Records": []any{map[string]any{"EventSource": "aws:sns", "EventVersion": "1.0",
+		"Sns": map[string]any{"Type": "Notification", "MessageId": uuid.NewString(), "Message": string(msg),
+			"Timestamp": m.now().UTC().Format(time.RFC3339Nano)}}}})
+	if err != nil {
+		m.log.Error("simulated push event", "error", err)
+		return
+	}
+	m.add(raw)
 }
 
 // flush hands every pending event to the Feedback function once, keeping

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -60,8 +61,9 @@ type App struct {
 	now func() time.Time
 	// checkpoint is the dispatchers' checkpoint hook (SetCheckpoint).
 	checkpoint func(name string, key delivery.Key)
-	// mailSent is told of every email SES accepted (SetMailObserver).
-	mailSent func(e delivery.Email, messageID string)
+	// sent is told of every message a provider accepted
+	// (SetSendObserver).
+	sent SendObserver
 }
 
 // New builds the shared clients for cfg.
@@ -147,15 +149,21 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 	snsClient.Timeout = dc.SendTimeout
 	sesClient := ses.New(sesv2.NewFromConfig(a.aws))
 	sesClient.Timeout = dc.SendTimeout
-	var mailer delivery.Mailer = sesClient
-	if a.mailSent != nil {
-		mailer = observedMailer{Mailer: sesClient, sent: a.mailSent}
+	var (
+		mailer    delivery.Mailer    = sesClient
+		smsSender delivery.SMSSender = snsClient
+		pusher    delivery.Pusher    = snsClient
+	)
+	if a.sent != nil {
+		mailer = observedMailer{Mailer: sesClient, obs: a.sent}
+		smsSender = observedSMS{SMSSender: snsClient, obs: a.sent}
+		pusher = &observedPusher{Pusher: snsClient, obs: a.sent}
 	}
 	d := &delivery.Dispatcher{
 		Campaigns: a.store, Profiles: a.store, Ledger: a.store, Parking: a.store,
 		Mailer:                  mailer,
-		SMS:                     snsClient,
-		Pusher:                  snsClient,
+		SMS:                     smsSender,
+		Pusher:                  pusher,
 		Suppressions:            a.store,
 		Devices:                 a.store,
 		Unsubscribe:             a.unsubscribe(),
@@ -186,20 +194,68 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 // there). Production never sets it.
 func (a *App) SetCheckpoint(fn func(name string, key delivery.Key)) { a.checkpoint = fn }
 
-// SetMailObserver makes every dispatcher the app builds from now on tell
-// fn about each email SES accepted, after the fact (the local cloud's
-// mailbox simulator answers with SES's events). Production never sets it.
-func (a *App) SetMailObserver(fn func(e delivery.Email, messageID string)) { a.mailSent = fn }
+// SendObserver hears of every message a provider accepted, after the
+// fact: the local cloud answers with the providers' events (SES's mailbox
+// simulator, SMS delivery status, push delivery failures).
+type SendObserver interface {
+	EmailSent(e delivery.Email, messageID string)
+	SMSSent(m delivery.SMS, messageID string)
+	// PushSent names the device's token, as the endpoint was made for it.
+	PushSent(endpointARN, token, messageID string)
+}
+
+// SetSendObserver makes every dispatcher the app builds from now on tell
+// obs of each message sent. Production never sets it.
+func (a *App) SetSendObserver(obs SendObserver) { a.sent = obs }
 
 type observedMailer struct {
 	delivery.Mailer
-	sent func(delivery.Email, string)
+	obs SendObserver
 }
 
 func (m observedMailer) SendEmail(ctx context.Context, e delivery.Email) (string, error) {
 	id, err := m.Mailer.SendEmail(ctx, e)
 	if err == nil {
-		m.sent(e, id)
+		m.obs.EmailSent(e, id)
+	}
+	return id, err
+}
+
+type observedSMS struct {
+	delivery.SMSSender
+	obs SendObserver
+}
+
+func (s observedSMS) SendSMS(ctx context.Context, m delivery.SMS) (string, error) {
+	id, err := s.SMSSender.SendSMS(ctx, m)
+	if err == nil {
+		s.obs.SMSSent(m, id)
+	}
+	return id, err
+}
+
+// observedPusher remembers the token of each endpoint it made, so a push
+// can be told with its token.
+type observedPusher struct {
+	delivery.Pusher
+	obs    SendObserver
+	tokens sync.Map // endpoint ARN → token
+}
+
+func (p *observedPusher) Endpoint(ctx context.Context, appARN, token string) (string, error) {
+	arn, err := p.Pusher.Endpoint(ctx, appARN, token)
+	if err == nil {
+		p.tokens.Store(arn, token)
+	}
+	return arn, err
+}
+
+func (p *observedPusher) Push(ctx context.Context, endpointARN, message string) (string, error) {
+	id, err := p.Pusher.Push(ctx, endpointARN, message)
+	if err == nil {
+		token, _ := p.tokens.Load(endpointARN)
+		tok, _ := token.(string)
+		p.obs.PushSent(endpointARN, tok, id)
 	}
 	return id, err
 }
