@@ -36,6 +36,9 @@ type WebhookNotifier struct {
 	types map[string]campaign.Type
 }
 
+// campaignType is every Herald campaign's type in AJO's terms.
+const campaignType = "api-triggered"
+
 // maxCachedVersions bounds the cache of campaign types.
 const maxCachedVersions = 4096
 
@@ -96,7 +99,7 @@ func (w *WebhookNotifier) message(ctx context.Context, n Notice) (webhook.Messag
 	}
 	p := webhook.Payload{
 		MessageExecution: webhook.MessageExecution{MessageExecutionID: e.ExecutionID, MessageType: string(typ), CampaignID: e.CampaignID,
-			CampaignVersionID: strconv.Itoa(e.Version), CampaignType: "api_triggered"},
+			CampaignVersionID: strconv.Itoa(e.Version), CampaignType: campaignType},
 		Feedback:    fb,
 		IdentityMap: map[string][]webhook.Identity{e.Namespace: {{ID: e.UserID}}},
 	}
@@ -145,7 +148,7 @@ func (w *WebhookNotifier) NotifyOutcomes(ctx context.Context, t tenant.Tenant, n
 			Tenant: t, Channel: string(k.Channel), At: now,
 			Payload: webhook.Payload{
 				MessageExecution: webhook.MessageExecution{MessageExecutionID: k.ExecutionID, MessageType: string(n.Type),
-					CampaignID: n.CampaignID, CampaignVersionID: strconv.Itoa(n.Version), CampaignType: "api_triggered"},
+					CampaignID: n.CampaignID, CampaignVersionID: strconv.Itoa(n.Version), CampaignType: campaignType},
 				Feedback:    fb,
 				IdentityMap: map[string][]webhook.Identity{k.Namespace: {{ID: k.UserID}}},
 			}})
