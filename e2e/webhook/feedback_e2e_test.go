@@ -54,6 +54,7 @@ func TestACampaignsSESEventsReachTheWebhook(t *testing.T) {
 	drain(t)
 
 	type payload struct {
+		RequestID        string `json:"requestId"`
 		IMSOrg           string `json:"imsOrg"`
 		Channel          string `json:"channel"`
 		MessageExecution struct {
@@ -85,7 +86,7 @@ func TestACampaignsSESEventsReachTheWebhook(t *testing.T) {
 		if err := json.Unmarshal(b, &p); err != nil {
 			t.Fatal(err)
 		}
-		if p.IMSOrg != acct.Tenant.Org || p.Channel != "email" || p.MessageExecution.MessageExecutionID != resp.ExecutionID ||
+		if p.RequestID != "hook-1" || p.IMSOrg != acct.Tenant.Org || p.Channel != "email" || p.MessageExecution.MessageExecutionID != resp.ExecutionID ||
 			p.MessageExecution.CampaignID != c.ID || p.MessageExecution.MessageType != "transactional" {
 			t.Errorf("payload %s: not this tenant's execution %s of campaign %s", b, resp.ExecutionID, c.ID)
 		}

@@ -183,7 +183,7 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		// Every outcome is told to the tenant's feedback webhook, if it
 		// has one (the publisher caches that answer).
 		if p, err := a.WebhookPublisher(); err == nil {
-			d.Outcomes = &feedback.WebhookNotifier{Publisher: p, Versions: a.store, Now: a.now}
+			d.Outcomes = &feedback.WebhookNotifier{Publisher: p, Versions: a.store, RequestIDs: a.store, Now: a.now}
 		}
 	}
 	return d
@@ -272,7 +272,7 @@ func (a *App) FeedbackHandler() (func(context.Context, json.RawMessage) (feedbac
 		if err != nil {
 			return nil, err
 		}
-		s.Notifier = &feedback.WebhookNotifier{Publisher: p, Versions: a.store}
+		s.Notifier = &feedback.WebhookNotifier{Publisher: p, Versions: a.store, RequestIDs: a.store}
 	}
 	return s.Handle, nil
 }

@@ -280,3 +280,20 @@ func (s *Store) CampaignFeedback(ctx context.Context, t tenant.Tenant, campaignI
 	}
 	return total, hours, nil
 }
+
+// ExecutionRequestID implements feedback.RequestIDs: the execution item's
+// requestId (unitary and audience executions both keep it).
+func (s *Store) ExecutionRequestID(ctx context.Context, t tenant.Tenant, exec string) (string, error) {
+	if !keyFits(ledgerPK(t, exec), skExecution) {
+		return "", derrors.New(derrors.NotFound, "execution not found")
+	}
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key(ledgerPK(t, exec), skExecution),
+		ProjectionExpression: aws.String("requestId")})
+	if err != nil {
+		return "", fmt.Errorf("read execution: %w", err)
+	}
+	if out.Item == nil {
+		return "", derrors.New(derrors.NotFound, "execution not found")
+	}
+	return str(out.Item, "requestId"), nil
+}

@@ -18,6 +18,11 @@ type Publisher interface {
 	Publish(ctx context.Context, msgs []webhook.Message) error
 }
 
+// RequestIDs reads the requestId an execution was triggered with.
+type RequestIDs interface {
+	ExecutionRequestID(ctx context.Context, t tenant.Tenant, executionID string) (string, error)
+}
+
 // Versions reads campaign versions (immutable, so cached).
 type Versions interface {
 	GetVersion(ctx context.Context, t tenant.Tenant, campaignID string, number int) (campaign.Version, error)
@@ -29,11 +34,42 @@ type Versions interface {
 type WebhookNotifier struct {
 	Publisher Publisher
 	Versions  Versions
+	// RequestIDs, when set, fills each payload's requestId (cached per
+	// execution); without it requestId is null.
+	RequestIDs RequestIDs
 	// Now stamps Dispatch's notices (the wall clock when nil).
 	Now func() time.Time
 
-	mu    sync.Mutex
-	types map[string]campaign.Type
+	mu       sync.Mutex
+	types    map[string]campaign.Type
+	requests map[string]string
+}
+
+// requestID is the execution's requestId ("" when unknown: the payload's
+// requestId is then null, and a missing execution is no reason to hold an
+// event back).
+func (w *WebhookNotifier) requestID(ctx context.Context, t tenant.Tenant, exec string) string {
+	if w.RequestIDs == nil {
+		return ""
+	}
+	key := t.Key() + "#" + exec
+	w.mu.Lock()
+	id, ok := w.requests[key]
+	w.mu.Unlock()
+	if ok {
+		return id
+	}
+	id, err := w.RequestIDs.ExecutionRequestID(ctx, t, exec)
+	if err != nil {
+		return ""
+	}
+	w.mu.Lock()
+	if w.requests == nil || len(w.requests) >= maxCachedVersions {
+		w.requests = map[string]string{}
+	}
+	w.requests[key] = id
+	w.mu.Unlock()
+	return id
 }
 
 // campaignType is every Herald campaign's type in AJO's terms.
@@ -98,6 +134,7 @@ func (w *WebhookNotifier) message(ctx context.Context, n Notice) (webhook.Messag
 		fb.NumberOfMessageParts = &parts
 	}
 	p := webhook.Payload{
+		RequestID: w.requestID(ctx, n.Tenant, e.ExecutionID),
 		MessageExecution: webhook.MessageExecution{MessageExecutionID: e.ExecutionID, MessageType: string(typ), CampaignID: e.CampaignID,
 			CampaignVersionID: strconv.Itoa(e.Version), CampaignType: campaignType},
 		Feedback:    fb,
@@ -147,6 +184,7 @@ func (w *WebhookNotifier) NotifyOutcomes(ctx context.Context, t tenant.Tenant, n
 			ID:     EventID("dispatch", t.Key(), k.ExecutionID, k.Namespace, k.UserID, string(k.Channel), string(n.Outcome)),
 			Tenant: t, Channel: string(k.Channel), At: now,
 			Payload: webhook.Payload{
+				RequestID: w.requestID(ctx, t, k.ExecutionID),
 				MessageExecution: webhook.MessageExecution{MessageExecutionID: k.ExecutionID, MessageType: string(n.Type),
 					CampaignID: n.CampaignID, CampaignVersionID: strconv.Itoa(n.Version), CampaignType: campaignType},
 				Feedback:    fb,

@@ -183,3 +183,16 @@ func (s *Store) CampaignFeedback(_ context.Context, t tenant.Tenant, campaignID 
 	}
 	return total, hours, nil
 }
+
+// ExecutionRequestID implements feedback.RequestIDs.
+func (s *Store) ExecutionRequestID(_ context.Context, t tenant.Tenant, exec string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ax, ok := s.ad().executions[k(t, exec)]; ok {
+		return ax.RequestID, nil
+	}
+	if ex, ok := s.executions[k(t, exec)]; ok {
+		return ex.RequestID, nil
+	}
+	return "", notFound("execution")
+}
