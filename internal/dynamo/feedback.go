@@ -263,12 +263,7 @@ func (s *Store) CampaignFeedback(ctx context.Context, t tenant.Tenant, campaignI
 	pk := reportPK(t, campaignID)
 	err := s.queryAll(ctx, pk, prefixReportAll, func(item map[string]types.AttributeValue) error { return addCounters(item, total) })
 	if err == nil {
-		err = s.queryAll(ctx, pk, prefixReportHour, func(item map[string]types.AttributeValue) error {
-			h, _, _ := strings.Cut(strings.TrimPrefix(str(item, attrSK), prefixReportHour), "#")
-			at, err := time.Parse(hourLayout, h)
-			if err != nil || at.Before(since) {
-				return nil
-			}
+		err = s.hourItems(ctx, pk, since, func(at time.Time, item map[string]types.AttributeValue) error {
 			if hours[at] == nil {
 				hours[at] = map[string]int64{}
 			}
@@ -296,4 +291,34 @@ func (s *Store) ExecutionRequestID(ctx context.Context, t tenant.Tenant, exec st
 		return "", derrors.New(derrors.NotFound, "execution not found")
 	}
 	return str(out.Item, "requestId"), nil
+}
+
+// hourItems reads the hourly counter items of pk from since on: a Query of
+// the sort-key range, not of every hour kept.
+func (s *Store) hourItems(ctx context.Context, pk string, since time.Time, fn func(time.Time, map[string]types.AttributeValue) error) error {
+	in := &dynamodb.QueryInput{TableName: aws.String(s.table),
+		KeyConditionExpression:   aws.String("#pk = :pk AND #sk BETWEEN :from AND :to"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#sk": attrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": strAttr(pk),
+			":from": strAttr(prefixReportHour + since.UTC().Format(hourLayout)), ":to": strAttr(prefixReportHour + "~")}}
+	for {
+		out, err := s.api.Query(ctx, in)
+		if err != nil {
+			return err
+		}
+		for _, item := range out.Items {
+			h, _, _ := strings.Cut(strings.TrimPrefix(str(item, attrSK), prefixReportHour), "#")
+			at, err := time.Parse(hourLayout, h)
+			if err != nil || at.Before(since) {
+				continue
+			}
+			if err := fn(at, item); err != nil {
+				return err
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
 }
