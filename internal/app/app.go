@@ -274,7 +274,7 @@ func (a *App) FeedbackHandler() (func(context.Context, json.RawMessage) (feedbac
 		}
 		s.Notifier = &feedback.WebhookNotifier{Publisher: p, Versions: a.store, RequestIDs: a.store}
 	}
-	return s.Handle, nil
+	return eventapi.Feedback(s, a.log), nil
 }
 
 // DispatchHandler returns the SQS consumer of the dispatch queue; it needs

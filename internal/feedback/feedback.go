@@ -38,7 +38,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -514,39 +513,16 @@ type Result struct {
 	Unrelated int `json:"unrelated"`
 }
 
-// Handle is the Feedback function: it decodes the payload (see Decode) and
-// applies every event. An error makes the invocation fail so Lambda
-// retries it whole (applying an event again changes nothing); events
-// whose entry is not ready yet are the usual reason.
-func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Result, error) {
-	evs, err := Decode(raw)
-	if err != nil {
-		s.log().Error("feedback payload refused", "error", err)
-		return Result{}, err
+// Count adds one applied event to r.
+func (r *Result) Count(a Applied) {
+	switch a {
+	case Recorded:
+		r.Recorded++
+	case Repeated:
+		r.Repeated++
+	case Unknown:
+		r.Unknown++
+	case Unrelated:
+		r.Unrelated++
 	}
-	var res Result
-	var errs []error
-	for _, ev := range evs {
-		applied, err := s.Apply(ctx, ev)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		switch applied {
-		case Recorded:
-			res.Recorded++
-		case Repeated:
-			res.Repeated++
-		case Unknown:
-			res.Unknown++
-		case Unrelated:
-			res.Unrelated++
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		s.log().Warn("feedback events to retry", "events", len(errs), "of", len(evs), "error", err)
-		return res, err
-	}
-	s.log().Info("feedback events applied", "recorded", res.Recorded, "repeated", res.Repeated, "unknown", res.Unknown, "unrelated", res.Unrelated)
-	return res, nil
 }
