@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"time"
 
+	"github.com/heraldhq/herald/internal/backoff"
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -70,21 +70,12 @@ func (t Timing) orDefault() Timing {
 // RetryFirst doubled n-1 times, at most RetryMax.
 func (t Timing) Backoff(n int) time.Duration {
 	t = t.orDefault()
-	d := t.RetryFirst
-	for i := 1; i < n && d < t.RetryMax; i++ {
-		d *= 2
-	}
-	return min(d, t.RetryMax)
+	return backoff.Exponential(t.RetryFirst, t.RetryMax, n)
 }
 
 // Jitter spreads d over [d/2, d], so messages throttled together do not
 // come back together.
-func Jitter(d time.Duration) time.Duration {
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d/2+1)
-}
+func Jitter(d time.Duration) time.Duration { return backoff.Jitter(d) }
 
 // RetryError asks for the job to come back after After (a hint: the
 // queue rounds it up to whole seconds). errors.Is(err, ErrRetry) holds

@@ -11,13 +11,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/heraldhq/herald/internal/backoff"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/logsafe"
 )
@@ -61,19 +61,7 @@ func (t Timing) orDefault() Timing {
 // jitter.
 func (t Timing) Backoff(n int) time.Duration {
 	t = t.orDefault()
-	d := t.First
-	for i := 1; i < n && d < t.Max; i++ {
-		d *= 2
-	}
-	return min(d, t.Max)
-}
-
-// jitter spreads d over [d/2, d].
-func jitter(d time.Duration) time.Duration {
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d/2+1)
+	return backoff.Exponential(t.First, t.Max, n)
 }
 
 // RetryError asks for the message to come back after After.
@@ -221,7 +209,7 @@ func (d *Deliverer) Deliver(ctx context.Context, m Message) error {
 	if err := d.save(ctx, m, rec); err != nil {
 		return err
 	}
-	after := min(jitter(t.Backoff(rec.Attempts)), deadline.Sub(at))
+	after := min(backoff.Jitter(t.Backoff(rec.Attempts)), deadline.Sub(at))
 	log.InfoContext(ctx, "webhook attempt failed; will retry", "statusCode", code, "errorClass", class, "attempts", rec.Attempts,
 		"afterSeconds", int(after.Seconds()))
 	return &RetryError{After: max(after, time.Second), Err: logsafe.Text("attempt failed: " + class)}
