@@ -47,8 +47,9 @@ const noTrackAttr = "ses:no-track"
 
 // markNoTrack adds the ses:no-track attribute to every <a> start tag with
 // an href in html, right after the tag name, unless the tag has it
-// already. Text, comments, other tags and the contents of script and
-// style elements are left as they are, as is a tag cut off at the end.
+// already. Text, comments, other tags and the contents of raw-text
+// elements (script, style, title, textarea) are left as they are, as is a
+// tag cut off at the end.
 func markNoTrack(html string) string {
 	var b strings.Builder
 	last := 0 // html[last:] is not yet copied to b
@@ -82,7 +83,7 @@ func markNoTrack(html string) string {
 			last = at
 		}
 		i = end
-		if name == "script" || name == "style" {
+		if rawText[name] {
 			i = skipRawText(html, i, name)
 		}
 	}
@@ -92,6 +93,10 @@ func markNoTrack(html string) string {
 	b.WriteString(html[last:])
 	return b.String()
 }
+
+// rawText are the elements whose content HTML reads as text up to their
+// end tag, where a "<a href>" is no link.
+var rawText = map[string]bool{"script": true, "style": true, "title": true, "textarea": true, "xmp": true}
 
 // scanStartTag reads the start tag at html[i] ('<' and a letter): its
 // lower-case name, its lower-case attribute names, and the index after

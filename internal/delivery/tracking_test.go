@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -33,6 +34,9 @@ href="https://c.example">C</a>`},
 		{"comments, doctypes and style and script contents are left alone",
 			`<!DOCTYPE html><!-- <a href="x"> --><style>/* <a href="y"> */</style><script>"<a href='z'>"</script><a href="w">W</a>`,
 			`<!DOCTYPE html><!-- <a href="x"> --><style>/* <a href="y"> */</style><script>"<a href='z'>"</script><a ses:no-track href="w">W</a>`},
+		{"a title or textarea holding markup is text",
+			`<title><a href="x"></title><TEXTAREA><a href="y"></textarea><a href="z">Z</a>`,
+			`<title><a href="x"></title><TEXTAREA><a href="y"></textarea><a ses:no-track href="z">Z</a>`},
 		{"a self-closing or empty-valued href still counts",
 			`<a href="" />`,
 			`<a ses:no-track href="" />`},
@@ -88,4 +92,24 @@ func TestChooseConfigurationSetFollowsTracking(t *testing.T) {
 			}
 		})
 	}
+}
+
+// markNoTrack only ever inserts the attribute, at most once per tag, and
+// a second pass changes nothing.
+func FuzzMarkNoTrack(f *testing.F) {
+	for _, seed := range []string{
+		`<a href="https://a.example">A</a>`, `<a href=x/>`, `<a title='>' href=x>`, `<!--<a href=x>-->`,
+		`<style><a href=x></style><a href=y>`, `<a href="x`, `<a ses:no-track href=x>`, `<<a href=x>>`, `</a href=x>`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out := markNoTrack(in)
+		if strings.ReplaceAll(out, " "+noTrackAttr, "") != strings.ReplaceAll(in, " "+noTrackAttr, "") {
+			t.Fatalf("markNoTrack(%q) = %q: more than the attribute changed", in, out)
+		}
+		if again := markNoTrack(out); again != out {
+			t.Fatalf("markNoTrack(%q) = %q, and again %q: not idempotent", in, out, again)
+		}
+	})
 }
