@@ -400,6 +400,8 @@ func (c *Cloud) buildHandlers(now func() time.Time) error {
 		c.Config.Table = cmp.Or(c.Config.Table, cfg.Table)
 		c.Config.DispatchQueueURL = cmp.Or(c.Config.DispatchQueueURL, cfg.DispatchQueueURL)
 		c.Config.ConfigurationSet = cmp.Or(c.Config.ConfigurationSet, cfg.ConfigurationSet)
+		c.Config.ConfigurationSetClicks = cmp.Or(c.Config.ConfigurationSetClicks, cfg.ConfigurationSetClicks)
+		c.Config.ConfigurationSetUntracked = cmp.Or(c.Config.ConfigurationSetUntracked, cfg.ConfigurationSetUntracked)
 		c.Config.LogLevel = cfg.LogLevel
 		c.Config.Scheduler = cmp.Or(c.Config.Scheduler, cfg.Scheduler)
 		c.Config.UnsubscribeSecret = cmp.Or(c.Config.UnsubscribeSecret, cfg.UnsubscribeSecret)

@@ -161,16 +161,18 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 	}
 	d := &delivery.Dispatcher{
 		Campaigns: a.store, Profiles: a.store, Ledger: a.store, Parking: a.store,
-		Mailer:                  mailer,
-		SMS:                     smsSender,
-		Pusher:                  pusher,
-		Suppressions:            a.store,
-		Devices:                 a.store,
-		Unsubscribe:             a.unsubscribe(),
-		PublicURL:               a.cfg.PublicURL,
-		DefaultConfigurationSet: a.cfg.ConfigurationSet,
-		Allowed:                 a.allowed(),
-		Log:                     a.log,
+		Mailer:                    mailer,
+		SMS:                       smsSender,
+		Pusher:                    pusher,
+		Suppressions:              a.store,
+		Devices:                   a.store,
+		Unsubscribe:               a.unsubscribe(),
+		PublicURL:                 a.cfg.PublicURL,
+		DefaultConfigurationSet:   a.cfg.ConfigurationSet,
+		ClicksConfigurationSet:    a.cfg.ConfigurationSetClicks,
+		UntrackedConfigurationSet: a.cfg.ConfigurationSetUntracked,
+		Allowed:                   a.allowed(),
+		Log:                       a.log,
 		// No simulated clock (SetClock): retry deadlines and stale
 		// attempts are measured in the queue's real time.
 		Timing: delivery.Timing{RetryFirst: dc.RetryFirst, RetryMax: dc.RetryMax, RetryDeadline: dc.RetryDeadline,

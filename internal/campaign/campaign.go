@@ -69,6 +69,27 @@ type EmailSettings struct {
 	// SendToSuppressed sends transactional email even to addresses
 	// suppressed for bounces or complaints.
 	SendToSuppressed bool `json:"sendToSuppressed,omitempty"`
+	// TrackOpens and TrackClicks turn SES's open pixel and link rewriting
+	// on or off. Absent (nil) follows the configuration's category when
+	// the message is sent (see Tracking), so a stored configuration that
+	// never set them follows its category.
+	TrackOpens  *bool `json:"trackOpens,omitempty"`
+	TrackClicks *bool `json:"trackClicks,omitempty"`
+}
+
+// Tracking reports whether email sent through settings of category cat
+// tracks opens and clicks: the explicit values where given, else on for
+// marketing and off for transactional.
+func (e EmailSettings) Tracking(cat Type) (opens, clicks bool) {
+	def := cat == Marketing
+	opens, clicks = def, def
+	if e.TrackOpens != nil {
+		opens = *e.TrackOpens
+	}
+	if e.TrackClicks != nil {
+		clicks = *e.TrackClicks
+	}
+	return opens, clicks
 }
 
 // SMSSettings is the sending setup of an SMS configuration.

@@ -23,8 +23,13 @@ type Config struct {
 	// (HERALD_DISPATCH_QUEUE_URL); Trigger needs it.
 	DispatchQueueURL string
 	// ConfigurationSet is the SES configuration set used when an email
-	// channel configuration names none (HERALD_SES_CONFIGURATION_SET).
-	ConfigurationSet string
+	// channel configuration names none and tracks opens
+	// (HERALD_SES_CONFIGURATION_SET): it publishes every event type.
+	// ConfigurationSetClicks (HERALD_SES_CONFIGURATION_SET_CLICKS) serves
+	// clicks without opens and ConfigurationSetUntracked
+	// (HERALD_SES_CONFIGURATION_SET_UNTRACKED) neither; a deployment that
+	// names its own set gives it for all three.
+	ConfigurationSet, ConfigurationSetClicks, ConfigurationSetUntracked string
 	// UnsubscribeSecret keys the HMAC of one-click unsubscribe tokens
 	// (HERALD_UNSUBSCRIBE_SECRET, at least 32 bytes); Manage verifies them
 	// and Dispatch signs them.
@@ -93,11 +98,13 @@ func (s SchedulerConfig) Enabled() bool {
 // a map in tests) and validates it.
 func Load(getenv func(string) string) (Config, error) {
 	c := Config{
-		Table:             strings.TrimSpace(getenv("HERALD_TABLE")),
-		DispatchQueueURL:  strings.TrimSpace(getenv("HERALD_DISPATCH_QUEUE_URL")),
-		ConfigurationSet:  strings.TrimSpace(getenv("HERALD_SES_CONFIGURATION_SET")),
-		UnsubscribeSecret: getenv("HERALD_UNSUBSCRIBE_SECRET"),
-		PublicURL:         strings.TrimRight(strings.TrimSpace(getenv("HERALD_PUBLIC_URL")), "/"),
+		Table:                     strings.TrimSpace(getenv("HERALD_TABLE")),
+		DispatchQueueURL:          strings.TrimSpace(getenv("HERALD_DISPATCH_QUEUE_URL")),
+		ConfigurationSet:          strings.TrimSpace(getenv("HERALD_SES_CONFIGURATION_SET")),
+		ConfigurationSetClicks:    strings.TrimSpace(getenv("HERALD_SES_CONFIGURATION_SET_CLICKS")),
+		ConfigurationSetUntracked: strings.TrimSpace(getenv("HERALD_SES_CONFIGURATION_SET_UNTRACKED")),
+		UnsubscribeSecret:         getenv("HERALD_UNSUBSCRIBE_SECRET"),
+		PublicURL:                 strings.TrimRight(strings.TrimSpace(getenv("HERALD_PUBLIC_URL")), "/"),
 		Scheduler: SchedulerConfig{
 			Group:         strings.TrimSpace(getenv("HERALD_SCHEDULE_GROUP")),
 			TargetARN:     strings.TrimSpace(getenv("HERALD_SCHEDULER_TARGET_ARN")),

@@ -24,13 +24,16 @@ func TestLoad(t *testing.T) {
 		{
 			name: "every variable is read and trimmed",
 			env: map[string]string{
-				"HERALD_TABLE":                 " herald ",
-				"HERALD_DISPATCH_QUEUE_URL":    "http://127.0.0.1:5000/123/dispatch\n",
-				"HERALD_SES_CONFIGURATION_SET": "herald-events",
-				"HERALD_LOG_LEVEL":             " debug ",
+				"HERALD_TABLE":                           " herald ",
+				"HERALD_DISPATCH_QUEUE_URL":              "http://127.0.0.1:5000/123/dispatch\n",
+				"HERALD_SES_CONFIGURATION_SET":           "herald-events",
+				"HERALD_SES_CONFIGURATION_SET_CLICKS":    " herald-clicks ",
+				"HERALD_SES_CONFIGURATION_SET_UNTRACKED": "herald-untracked\n",
+				"HERALD_LOG_LEVEL":                       " debug ",
 			},
 			want: config.Config{Table: "herald", DispatchQueueURL: "http://127.0.0.1:5000/123/dispatch",
-				ConfigurationSet: "herald-events", LogLevel: slog.LevelDebug},
+				ConfigurationSet: "herald-events", ConfigurationSetClicks: "herald-clicks", ConfigurationSetUntracked: "herald-untracked",
+				LogLevel: slog.LevelDebug},
 		},
 		{
 			name: "only the table is required and the level defaults to info",

@@ -57,8 +57,14 @@ type Dispatcher struct {
 	Unsubscribe *unsubscribe.Signer
 	PublicURL   string
 	// DefaultConfigurationSet is used when the channel configuration names
-	// none.
-	DefaultConfigurationSet string
+	// none and tracks opens, or both opens and clicks (it publishes every
+	// event type). ClicksConfigurationSet (no OPEN) and
+	// UntrackedConfigurationSet (neither OPEN nor CLICK) serve the other
+	// choices; empty, they fall back to DefaultConfigurationSet with links
+	// marked ses:no-track when clicks are off (see chooseConfigurationSet).
+	DefaultConfigurationSet   string
+	ClicksConfigurationSet    string
+	UntrackedConfigurationSet string
 	// Allowed is the sender identity and the platform applications the
 	// deployment lets configurations send through. It is checked before
 	// every send, so a configuration stored before the deployment allowed

@@ -48,19 +48,26 @@ type fixture struct {
 
 func newFixture(tb testing.TB, content campaign.EmailContent, settings campaign.EmailSettings) *fixture {
 	tb.Helper()
+	return newFixtureIn(tb, campaign.Transactional, content, settings)
+}
+
+// newFixtureIn is newFixture with a campaign and configuration of
+// category cat.
+func newFixtureIn(tb testing.TB, cat campaign.Type, content campaign.EmailContent, settings campaign.EmailSettings) *fixture {
+	tb.Helper()
 	ctx := context.Background()
 	f := &fixture{store: memory.New(), mailer: &memory.Mailer{}, now: t0}
-	cfg := campaign.ChannelConfig{ID: "cfg-1", Name: "cfg", Channel: campaign.Email, Category: campaign.Transactional, Email: &settings, Revision: 1}
+	cfg := campaign.ChannelConfig{ID: "cfg-1", Name: "cfg", Channel: campaign.Email, Category: cat, Email: &settings, Revision: 1}
 	if err := f.store.CreateConfig(ctx, acme, cfg); err != nil {
 		tb.Fatalf("CreateConfig: %v", err)
 	}
 	spec := campaign.Spec{ChannelConfigID: "cfg-1", Content: campaign.Content{Email: &content}, Audience: campaign.Audience{Namespace: "email"}}
-	c := campaign.Campaign{ID: "camp-1", Name: "c", Type: campaign.Transactional, Channel: campaign.Email, Status: campaign.StatusDraft, Draft: spec, Revision: 1}
+	c := campaign.Campaign{ID: "camp-1", Name: "c", Type: cat, Channel: campaign.Email, Status: campaign.StatusDraft, Draft: spec, Revision: 1}
 	if err := f.store.CreateCampaign(ctx, acme, c); err != nil {
 		tb.Fatalf("CreateCampaign: %v", err)
 	}
 	c.Status, c.LiveVersion, c.Revision = campaign.StatusLive, 1, 2
-	v := campaign.Version{CampaignID: "camp-1", Number: 1, Type: campaign.Transactional, Channel: campaign.Email, Spec: spec, ActivatedAt: t0}
+	v := campaign.Version{CampaignID: "camp-1", Number: 1, Type: cat, Channel: campaign.Email, Spec: spec, ActivatedAt: t0}
 	if err := f.store.Activate(ctx, acme, c, v, 1); err != nil {
 		tb.Fatalf("Activate: %v", err)
 	}

@@ -125,16 +125,19 @@ func (d *Dispatcher) prepareEmail(ctx context.Context, job Job, cv *compiled, cf
 		d.renderFailed(ctx, job, err)
 		return prepared{outcome: FailedRender}, nil
 	}
-	cs := es.ConfigurationSet
-	if cs == "" {
-		cs = d.DefaultConfigurationSet
+	opens, clicks := es.Tracking(cfg.Category)
+	cs, noTrack := chooseConfigurationSet(ConfigurationSets{Tracked: d.DefaultConfigurationSet,
+		Clicks: d.ClicksConfigurationSet, Untracked: d.UntrackedConfigurationSet}, es.ConfigurationSet, opens, clicks)
+	html := rendered.Email.HTML
+	if noTrack {
+		html = markNoTrack(html)
 	}
 	e := Email{
 		From:    formatFrom(es.FromName, es.FromAddress),
 		To:      to,
 		BCC:     es.BCC,
 		ReplyTo: es.ReplyTo,
-		Subject: rendered.Email.Subject, HTML: rendered.Email.HTML, Text: rendered.Email.Text,
+		Subject: rendered.Email.Subject, HTML: html, Text: rendered.Email.Text,
 		ConfigurationSet: cs,
 	}
 	if cv.version.Type == campaign.Marketing {

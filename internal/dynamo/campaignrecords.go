@@ -59,6 +59,10 @@ type emailSettingsRecord struct {
 	ListUnsubscribeMailto string   `dynamodbav:"listUnsubscribeMailto,omitempty"`
 	ListUnsubscribeURL    string   `dynamodbav:"listUnsubscribeUrl,omitempty"`
 	SendToSuppressed      bool     `dynamodbav:"sendToSuppressed,omitempty"`
+	// TrackOpens and TrackClicks are absent when the configuration
+	// follows its category's default.
+	TrackOpens  *bool `dynamodbav:"trackOpens,omitempty"`
+	TrackClicks *bool `dynamodbav:"trackClicks,omitempty"`
 }
 
 type smsSettingsRecord struct {
@@ -85,7 +89,8 @@ func toConfigRecord(t tenant.Tenant, c campaign.ChannelConfig) configRecord {
 	if e := c.Email; e != nil {
 		r.Email = &emailSettingsRecord{FromName: e.FromName, FromAddress: e.FromAddress, ReplyTo: e.ReplyTo, BCC: e.BCC,
 			ConfigurationSet: e.ConfigurationSet, ListUnsubscribeMailto: e.ListUnsubscribeMailto,
-			ListUnsubscribeURL: e.ListUnsubscribeURL, SendToSuppressed: e.SendToSuppressed}
+			ListUnsubscribeURL: e.ListUnsubscribeURL, SendToSuppressed: e.SendToSuppressed,
+			TrackOpens: e.TrackOpens, TrackClicks: e.TrackClicks}
 	}
 	if s := c.SMS; s != nil {
 		r.SMS = &smsSettingsRecord{SenderID: s.SenderID, OriginationNumber: s.OriginationNumber, SMSType: s.SMSType, MaxSegments: s.MaxSegments}
@@ -104,7 +109,8 @@ func fromConfigRecord(r configRecord) campaign.ChannelConfig {
 	if e := r.Email; e != nil {
 		c.Email = &campaign.EmailSettings{FromName: e.FromName, FromAddress: e.FromAddress, ReplyTo: e.ReplyTo, BCC: e.BCC,
 			ConfigurationSet: e.ConfigurationSet, ListUnsubscribeMailto: e.ListUnsubscribeMailto,
-			ListUnsubscribeURL: e.ListUnsubscribeURL, SendToSuppressed: e.SendToSuppressed}
+			ListUnsubscribeURL: e.ListUnsubscribeURL, SendToSuppressed: e.SendToSuppressed,
+			TrackOpens: e.TrackOpens, TrackClicks: e.TrackClicks}
 	}
 	if s := r.SMS; s != nil {
 		c.SMS = &campaign.SMSSettings{SenderID: s.SenderID, OriginationNumber: s.OriginationNumber, SMSType: s.SMSType, MaxSegments: s.MaxSegments}

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -165,4 +166,33 @@ func TestPatchNullClearsAFieldAndKeepsTheRest(t *testing.T) {
 	if cfg.Name != "Receipts" || cfg.Email.FromName != "" || cfg.Email.FromAddress != "orders@acme.example" || cfg.Revision != 2 {
 		t.Errorf("patched configuration = %+v; want the new name, no From name, the From address kept, revision 2", cfg)
 	}
+
+	// Tracking: an explicit false is stored; a null goes back to the
+	// category's default (absent); a non-boolean is named.
+	for _, step := range []struct {
+		patch                string
+		wantOpens, wantClick *bool
+	}{
+		{`{"email":{"trackClicks":false,"trackOpens":true}}`, ptr(true), ptr(false)},
+		{`{"email":{"trackClicks":null}}`, ptr(true), nil},
+	} {
+		status, body = call(t, f.manage, event("PATCH /channel-configurations/{id}", step.patch, acmeKey, idParam(cfgID)))
+		if status != http.StatusOK {
+			t.Fatalf("PATCH %s = %d %s", step.patch, status, body)
+		}
+		cfg = campaign.ChannelConfig{}
+		if err := json.Unmarshal([]byte(body), &cfg); err != nil {
+			t.Fatal(err)
+		}
+		got := []*bool{cfg.Email.TrackOpens, cfg.Email.TrackClicks}
+		if diff := cmp.Diff([]*bool{step.wantOpens, step.wantClick}, got); diff != "" {
+			t.Errorf("after PATCH %s, [trackOpens trackClicks] (-want +got):\n%s", step.patch, diff)
+		}
+	}
+	status, body = call(t, f.manage, event("PATCH /channel-configurations/{id}", `{"email":{"trackOpens":"yes"}}`, acmeKey, idParam(cfgID)))
+	if status != http.StatusBadRequest || !strings.Contains(body, "email.trackOpens") {
+		t.Errorf("PATCH trackOpens \"yes\" = %d %s; want 400 naming email.trackOpens", status, body)
+	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -34,6 +34,35 @@ func runConfigs(t *testing.T, newStore func(t *testing.T) campaign.Store) {
 		_, err = s.GetConfig(ctx, acme, "cfg2")
 		wantKind(t, "GetConfig(unknown)", err, derrors.NotFound)
 	})
+	t.Run("tracking choices are stored as given: on, off, or absent to follow the category", func(t *testing.T) {
+		on, off := true, false
+		tests := []struct {
+			name          string
+			opens, clicks *bool
+		}{
+			{"both off", &off, &off},
+			{"opens on and clicks off", &on, &off},
+			{"opens absent and clicks on", nil, &on},
+			{"both absent", nil, nil},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s, _ := setUp(t, newStore)
+				c := emailConfig("cfg-track", "Tracked", t0)
+				c.Email.TrackOpens, c.Email.TrackClicks = tt.opens, tt.clicks
+				if err := s.CreateConfig(ctx, acme, c); err != nil {
+					t.Fatal(err)
+				}
+				got, err := s.GetConfig(ctx, acme, "cfg-track")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(c, got); diff != "" {
+					t.Errorf("GetConfig (-want +got):\n%s", diff)
+				}
+			})
+		}
+	})
 	t.Run("update replaces a configuration only from its current revision", func(t *testing.T) {
 		tests := []struct {
 			name string
