@@ -24,6 +24,11 @@ const simulator = "@simulator.amazonses.com"
 // however often an event comes back.
 func TestTheSimulatorsEventsReachTheLedgerSuppressionsAndReports(t *testing.T) {
 	f := newFixture(t, false)
+	// Opens and clicks are tracked only where the configuration says so
+	// (off by default for transactional).
+	var cfgs struct{ Items []struct{ ID string } }
+	f.mustDo("GET", "/channel-configurations", nil, http.StatusOK, &cfgs)
+	f.mustDo("PATCH", "/channel-configurations/"+cfgs.Items[0].ID, map[string]any{"email": map[string]any{"trackOpens": true, "trackClicks": true}}, http.StatusOK, nil)
 	addrs := []string{"success+click" + simulator, "bounce" + simulator, "complaint" + simulator,
 		"suppressionlist" + simulator, "ooto" + simulator, "someone@example.com"}
 	var recipients []map[string]any

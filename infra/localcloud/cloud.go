@@ -281,6 +281,9 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	}
 	if c.mailbox != nil {
 		c.mailbox.deliver = c.Handlers.Events["FeedbackFunction"]
+		if c.Config.ConfigurationSetUntracked != c.Config.ConfigurationSet {
+			c.mailbox.clicksSet, c.mailbox.untrackedSet = c.Config.ConfigurationSetClicks, c.Config.ConfigurationSetUntracked
+		}
 	}
 
 	gw, err := NewGateway(c.Stack, c.Handlers, c.log.With("component", "gateway"))

@@ -33,8 +33,9 @@ import (
 //
 // A +label picks out many recipients of one kind (bounce+42@…); a label
 // holding "open" adds an Open after the Delivery, one holding "click" an
-// Open and a Click (success+click@…): the switch for engagement, as with
-// tracking on.
+// Open and a Click (success+click@…): the switch for engagement, which
+// acts only as far as the message is tracked (its configuration set, and
+// links marked ses:no-track), as SES would.
 const SimulatorDomain = "simulator.amazonses.com"
 
 // mailbox queues the simulated events and hands them to the Feedback
@@ -44,8 +45,21 @@ type mailbox struct {
 	mu      sync.Mutex
 	pending []*simEvent
 	deliver func(context.Context, json.RawMessage) (any, error)
-	now     func() time.Time
-	log     *slog.Logger
+	// clicksSet and untrackedSet are Herald's configuration sets that
+	// track no opens, and neither opens nor clicks.
+	clicksSet, untrackedSet string
+	now                     func() time.Time
+	log                     *slog.Logger
+}
+
+// tracking says whether SES would track opens and clicks of e: not
+// through Herald's untracked set, no opens through its clicks-only set,
+// no clicks when every link is marked ses:no-track.
+func (m *mailbox) tracking(e delivery.Email) (opens, clicks bool) {
+	cs := e.ConfigurationSet
+	opens = cs == "" || cs != m.untrackedSet && cs != m.clicksSet
+	clicks = (cs == "" || cs != m.untrackedSet) && !strings.Contains(e.HTML, "ses:no-track")
+	return opens, clicks
 }
 
 type simEvent struct {
@@ -81,11 +95,12 @@ func (m *mailbox) EmailSent(e delivery.Email, messageID string) {
 			types = append(types, "Reject")
 		}
 		if last := types[len(types)-1]; last == "Delivery" || last == "Complaint" {
-			switch {
-			case strings.Contains(label, "click"):
-				types = append(types, "Open", "Click")
-			case strings.Contains(label, "open"):
+			opens, clicks := m.tracking(e)
+			if opens && (strings.Contains(label, "open") || strings.Contains(label, "click")) {
 				types = append(types, "Open")
+			}
+			if clicks && strings.Contains(label, "click") {
+				types = append(types, "Click")
 			}
 		}
 	}
