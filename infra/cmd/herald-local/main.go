@@ -117,8 +117,9 @@ See what was sent:
   curl -s %[2]s/moto-api/data.json | python3 -c 'import json,sys; [print(m["source"], "->", m["destinations"], "|", m["subject"], "\n", m["body"], "\n") for m in json.load(sys.stdin).get("ses",{}).get("Message",[])]'
 
 Hear back: SES events come back as SES's mailbox simulator would send them. Send to an external
-recipient such as bounce@simulator.amazonses.com (also success@, success+click@, ooto@, complaint@,
-suppressionlist@; +labels make many), then read the execution's report and the suppression list:
+recipient such as bounce@simulator.amazonses.com (also success@, ooto@, complaint@, suppressionlist@;
++labels make many; success+click@ opens and clicks where the configuration tracks them), then read
+the execution's report and the suppression list:
   curl -s %[1]s/executions/<executionId>/report -H 'Authorization: Bearer %[7]s'
   curl -s %[1]s/suppressions -H 'Authorization: Bearer %[7]s'
 
