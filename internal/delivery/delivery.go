@@ -9,6 +9,9 @@
 //   - an email configuration whose From address is outside the sender
 //     identity the deployment allows (Dispatcher.Allowed):
 //     failed:unauthorized_sender, whatever the recipient
+//   - marketing (not proofs), email or SMS, of a tenant whose reputation
+//     guard paused the channel (see package reputation):
+//     excluded:reputation_paused, before the recipient is looked at
 //   - marketing (not proofs) without consent for the channel: excluded:no_consent
 //   - no address (email, E.164 number, enabled device of the campaign's
 //     app): excluded:no_address; a malformed one: failed:invalid_address
@@ -182,11 +185,15 @@ const (
 	ExcludedInvalidToken Outcome = "excluded:invalid_token"
 	// ExcludedDuplicate: another recipient of the same execution has the
 	// same address and got the message.
-	ExcludedDuplicate     Outcome = "excluded:duplicate"
-	FailedRender          Outcome = "failed:render_error"
-	FailedInvalidAddr     Outcome = "failed:invalid_address"
-	FailedTooLong         Outcome = "failed:too_long"
-	FailedPayloadTooLarge Outcome = "failed:payload_too_large"
+	ExcludedDuplicate Outcome = "excluded:duplicate"
+	// ExcludedReputationPaused: a marketing recipient of a tenant whose
+	// reputation guard paused the channel (its bounce or complaint rate
+	// crossed a threshold); nothing was sent.
+	ExcludedReputationPaused Outcome = "excluded:reputation_paused"
+	FailedRender             Outcome = "failed:render_error"
+	FailedInvalidAddr        Outcome = "failed:invalid_address"
+	FailedTooLong            Outcome = "failed:too_long"
+	FailedPayloadTooLarge    Outcome = "failed:payload_too_large"
 	// FailedUnauthorizedSender: the configuration's From address is
 	// outside the sender identity the deployment allows; nothing was sent.
 	FailedUnauthorizedSender Outcome = "failed:unauthorized_sender"
