@@ -32,8 +32,9 @@
 // the channel (package reputation): an email's SEND event or an SMS's
 // first delivery status counts a send, a bounce (hard or soft, or an SMS
 // failure) a bounce, a complaint a complaint, each once per message and in
-// the same transaction. After a bounce or a complaint the window is judged
-// and, past the thresholds, the tenant's channel is paused for marketing.
+// the same transaction. The window is then judged (from a copy cached a
+// minute, plus what this function counted since) and, past the thresholds,
+// the tenant's channel is paused for marketing.
 //
 // # Suppression
 //

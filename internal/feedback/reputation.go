@@ -54,7 +54,7 @@ func reputationCounters(ch campaign.Channel, seen []string, k Kind) []string {
 const windowTTL = time.Minute
 
 // windows caches each tenant's channel's window and guard per warm
-// function, so judging after every bounce costs a Query a minute, not one
+// function, so judging after every event costs a Query a minute, not one
 // an event.
 type windows struct {
 	mu sync.Mutex
@@ -87,10 +87,11 @@ func add(c reputation.Counts, names []string) reputation.Counts {
 	return c
 }
 
-// guard adds c's reputation counters to the cached window and, after a
-// bounce or a complaint, judges it: past the thresholds the tenant's
-// channel is paused (once; the store keeps the first pause) and one line
-// is logged, which the ReputationPaused metric filter counts.
+// guard adds c's reputation counters to the cached window and judges it
+// (after a send too: the minimum sample may be reached after the bounces):
+// past the thresholds the tenant's channel is paused (once; the store
+// keeps the first pause) and one line is logged, which the
+// ReputationPaused metric filter counts.
 func (s *Service) guard(ctx context.Context, t tenant.Tenant, ch campaign.Channel, c Change) error {
 	if len(c.Reputation) == 0 || !reputation.Watched(ch) {
 		return nil
@@ -104,10 +105,6 @@ func (s *Service) guard(ctx context.Context, t tenant.Tenant, ch campaign.Channe
 		w.counts = add(w.counts, c.Reputation)
 	}
 	s.windows.mu.Unlock()
-	judge := slices.Contains(c.Reputation, reputation.CountBounces) || slices.Contains(c.Reputation, reputation.CountComplaints)
-	if !judge {
-		return nil
-	}
 	if w == nil || now.Sub(w.read) >= windowTTL || now.Truncate(time.Hour) != w.read.Truncate(time.Hour) {
 		g, err := s.Store.ReputationGuard(ctx, t, ch)
 		if err != nil {

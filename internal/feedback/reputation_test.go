@@ -97,6 +97,25 @@ func TestReputationGuard(t *testing.T) {
 			t.Errorf("paused below 50 sends: %+v", g)
 		}
 	})
+	t.Run("bounces that arrive before the sends pause once the sends reach the sample", func(t *testing.T) {
+		s, log, now := memory.New(), &bytes.Buffer{}, t0.Add(time.Hour)
+		svc := guarded(s, log, &now)
+		var es []delivery.Entry
+		for i := range 50 {
+			es = append(es, sent(t, s, fmt.Sprintf("u%d", i), campaign.Email, delivery.Sent, ""))
+		}
+		apply(t, svc, emailEvent(es[0], feedback.Bounce))
+		apply(t, svc, emailEvent(es[1], feedback.Bounce))
+		for i, e := range es {
+			if g := guardOf(t, s, campaign.Email); g.Paused {
+				t.Fatalf("paused after %d sends", i)
+			}
+			apply(t, svc, emailEvent(e, feedback.Send))
+		}
+		if g := guardOf(t, s, campaign.Email); !g.Paused || g.Counts != (reputation.Counts{Sends: 50, Bounces: 2}) {
+			t.Errorf("guard = %+v, want paused at 50 sends, 2 bounces", g)
+		}
+	})
 	t.Run("one complaint in 50 sends crosses 0.08 %", func(t *testing.T) {
 		s, log, now := memory.New(), &bytes.Buffer{}, t0.Add(time.Hour)
 		svc := guarded(s, log, &now)
