@@ -246,7 +246,7 @@ func (s *Service) status(ctx context.Context, t tenant.Tenant, ch campaign.Chann
 // paused; derrors.Invalid if the guard does not watch it.
 func (s *Service) Lift(ctx context.Context, t tenant.Tenant, ch campaign.Channel) (Status, error) {
 	if !Watched(ch) {
-		return Status{}, derrors.New(derrors.Invalid, "channel %q has no reputation guard (email, sms)", ch)
+		return Status{}, derrors.Validation(derrors.FieldError{Field: "channel", Message: "must be email or sms (the channels the reputation guard watches)"})
 	}
 	now := s.now()
 	base, err := s.Store.ReputationWindow(ctx, t, ch, now.Truncate(time.Hour))
