@@ -6,12 +6,13 @@
 //
 // The rules, in order, each ending the recipient with the outcome named:
 //
+//   - marketing (not proofs), email or SMS, of a tenant whose reputation
+//     guard paused the channel (see package reputation):
+//     excluded:reputation_paused, before the recipient or the configuration
+//     is looked at
 //   - an email configuration whose From address is outside the sender
 //     identity the deployment allows (Dispatcher.Allowed):
 //     failed:unauthorized_sender, whatever the recipient
-//   - marketing (not proofs), email or SMS, of a tenant whose reputation
-//     guard paused the channel (see package reputation):
-//     excluded:reputation_paused, before the recipient is looked at
 //   - marketing (not proofs) without consent for the channel: excluded:no_consent
 //   - no address (email, E.164 number, enabled device of the campaign's
 //     app): excluded:no_address; a malformed one: failed:invalid_address

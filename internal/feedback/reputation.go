@@ -143,7 +143,7 @@ func (s *Service) guard(ctx context.Context, t tenant.Tenant, ch campaign.Channe
 	s.windows.mu.Unlock()
 	if now2 {
 		r := counts.Rates()
-		s.log().WarnContext(ctx, "reputation guard paused marketing", "event", "reputationPaused", "org", t.Org, "sandbox", t.Sandbox,
+		s.log().WarnContext(ctx, "reputation guard paused marketing", "event", "reputationPaused", "tenant", t.String(),
 			"channel", string(ch), "reason", reason, "sends", counts.Sends, "bounces", counts.Bounces, "complaints", counts.Complaints,
 			"bounceRate", r.Bounce, "complaintRate", r.Complaint, "bounceThreshold", th.Bounce, "complaintThreshold", th.Complaint,
 			"minSends", th.MinSends)
