@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"regexp"
@@ -58,8 +59,13 @@ func (s *syncBuffer) String() string {
 func TestMain(m *testing.M) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	var err error
+	// The reputation guard judges from 10 sends, so a test can trip it
+	// (reputation_e2e_test.go); the other tests' tenants send fewer.
+	timing := localcloud.FastTiming
+	timing.Env = maps.Clone(timing.Env)
+	timing.Env["HERALD_REPUTATION_MIN_SENDS"] = "10"
 	cloud, err = localcloud.Start(ctx, localcloud.Options{
-		TemplatePath: "../../template.yaml", Addr: "127.0.0.1:0", ManualPolling: true, Timing: &localcloud.FastTiming,
+		TemplatePath: "../../template.yaml", Addr: "127.0.0.1:0", ManualPolling: true, Timing: &timing,
 		Log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	cancel()

@@ -88,6 +88,7 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 		{"SMS and push failures", (*scan).smsAndPush},
 		{"profiles", (*scan).profiles},
 		{"suppressions", (*scan).suppressions},
+		{"the reputation guard's routes", (*scan).reputation},
 		{"feedback webhooks: routes, a refused and a retried delivery", (*scan).feedbackWebhook},
 		{"audiences", (*scan).audienceRoutes},
 		{"audience executions, schedules, recurrences and the Scheduler function", (*scan).audienceExecutions},
@@ -497,6 +498,14 @@ func (s *scan) profiles(t *testing.T) {
 	s.api.call("DELETE", path, nil, 204)
 	rule(t, storeError("prof500"))
 	s.api.call("PUT", "/profiles/email/"+url.PathEscape(email("prof500")), map[string]any{"attributes": person}, 500)
+}
+
+// reputation shows the guard and lifts a pause that is not there (the
+// bounces that pause a tenant are a test of e2e/api).
+func (s *scan) reputation(t *testing.T) {
+	s.api.call("GET", "/reputation", nil, 200)
+	s.api.call("DELETE", "/reputation/email", nil, 404)
+	s.api.call("DELETE", "/reputation/push", nil, 400)
 }
 
 func (s *scan) suppressions(t *testing.T) {

@@ -44,14 +44,18 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 	}
 	queueURL := "http://127.0.0.1:5000/123456789012/herald-local-DispatchQueue"
 	webhookURL := "http://127.0.0.1:5000/123456789012/herald-local-WebhookQueue"
+	guard := func(m map[string]string) map[string]string {
+		m["HERALD_REPUTATION_BOUNCE_RATE"], m["HERALD_REPUTATION_COMPLAINT_RATE"], m["HERALD_REPUTATION_MIN_SENDS"] = "0.04", "0.0008", "500"
+		return m
+	}
 	wantEnv := map[string]map[string]string{
 		"AuthorizerFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
 		"TriggerFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO",
 			"HERALD_DISPATCH_QUEUE_URL": queueURL, "HERALD_EVENT_ORG": "", "HERALD_EVENT_SANDBOX": ""}),
-		"ManageFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "herald-local-HeraldConfigurationSet",
+		"ManageFunction": guard(sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "herald-local-HeraldConfigurationSet",
 			"HERALD_SES_CONFIGURATION_SET_CLICKS": "herald-local-HeraldConfigurationSetClicks", "HERALD_SES_CONFIGURATION_SET_UNTRACKED": "herald-local-HeraldConfigurationSetUntracked",
 			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret, "HERALD_DISPATCH_QUEUE_URL": queueURL, "HERALD_WEBHOOK_QUEUE_URL": webhookURL,
-			"HERALD_SENDER_IDENTITY": "herald.example", "HERALD_PUSH_APPLICATIONS": ""}),
+			"HERALD_SENDER_IDENTITY": "herald.example", "HERALD_PUSH_APPLICATIONS": ""})),
 		"SchedulerFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_DISPATCH_QUEUE_URL": queueURL}),
 		"DispatchFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "herald-local-HeraldConfigurationSet",
 			"HERALD_SES_CONFIGURATION_SET_CLICKS": "herald-local-HeraldConfigurationSetClicks", "HERALD_SES_CONFIGURATION_SET_UNTRACKED": "herald-local-HeraldConfigurationSetUntracked",
@@ -62,7 +66,7 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 			"HERALD_EMAIL_RATE": "50", "HERALD_SMS_RATE": "20", "HERALD_PUSH_RATE": "200", "HERALD_DISPATCH_INSTANCES": "5",
 			"HERALD_SENDER_IDENTITY": "herald.example", "HERALD_PUSH_APPLICATIONS": ""},
 		"DeadLetterFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
-		"FeedbackFunction":   {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_WEBHOOK_QUEUE_URL": webhookURL},
+		"FeedbackFunction":   guard(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_WEBHOOK_QUEUE_URL": webhookURL}),
 		"WebhookFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_WEBHOOK_QUEUE_URL": webhookURL,
 			"HERALD_WEBHOOK_DLQ_URL": "http://127.0.0.1:5000/123456789012/herald-local-WebhookDeadLetterQueue"},
 	}

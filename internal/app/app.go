@@ -31,6 +31,7 @@ import (
 	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/reputation"
 	"github.com/heraldhq/herald/internal/ses"
 	"github.com/heraldhq/herald/internal/sns"
 	"github.com/heraldhq/herald/internal/sqs"
@@ -114,7 +115,8 @@ func (a *App) ManageHandler() httpapi.HandlerFunc {
 		Suppressions: a.Suppressions(), Unsubscribe: a.unsubscribe(),
 		Preview:   &preview.Service{Campaigns: a.store, Profiles: a.store, Sender: a.Dispatcher(), Executions: a.store},
 		Audiences: &audience.Service{Store: a.store, Now: a.now}, Recurrences: a.Recurrences(),
-		Executions: a.Executions(), Webhooks: a.Webhooks()}, a.log)
+		Executions: a.Executions(), Webhooks: a.Webhooks(),
+		Reputation: &reputation.Service{Store: a.store, Thresholds: a.ReputationThresholds(), Now: a.now}}, a.log)
 }
 
 // Executions returns the execution status service; it redrives parked
@@ -165,6 +167,7 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		SMS:                       smsSender,
 		Pusher:                    pusher,
 		Suppressions:              a.store,
+		Guards:                    a.store,
 		Devices:                   a.store,
 		Unsubscribe:               a.unsubscribe(),
 		PublicURL:                 a.cfg.PublicURL,
@@ -268,7 +271,9 @@ func (p *observedPusher) Push(ctx context.Context, endpointARN, message string) 
 // It queues every event for the tenant's feedback webhook when the
 // function knows the webhook queue.
 func (a *App) FeedbackHandler() (func(context.Context, json.RawMessage) (feedback.Result, error), error) {
-	s := &feedback.Service{Store: a.store, Devices: a.store, Now: a.now, Log: a.log}
+	rules := feedback.DefaultRules
+	rules.Reputation = a.ReputationThresholds()
+	s := &feedback.Service{Store: a.store, Devices: a.store, Rules: rules, Now: a.now, Log: a.log}
 	if a.cfg.Webhook.QueueURL != "" {
 		p, err := a.WebhookPublisher()
 		if err != nil {
@@ -277,6 +282,13 @@ func (a *App) FeedbackHandler() (func(context.Context, json.RawMessage) (feedbac
 		s.Notifier = &feedback.WebhookNotifier{Publisher: p, Versions: a.store, RequestIDs: a.store}
 	}
 	return eventapi.Feedback(s, a.log), nil
+}
+
+// ReputationThresholds are the reputation guard's thresholds, from the
+// configuration.
+func (a *App) ReputationThresholds() reputation.Thresholds {
+	r := a.cfg.Reputation
+	return reputation.Thresholds{Bounce: r.BounceRate, Complaint: r.ComplaintRate, MinSends: r.MinSends}
 }
 
 // DispatchHandler returns the SQS consumer of the dispatch queue; it needs

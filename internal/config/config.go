@@ -61,6 +61,8 @@ type Config struct {
 	PushApplications string
 	// Webhook is the feedback webhook queue and retry schedule.
 	Webhook Webhook
+	// Reputation are the reputation guard's thresholds.
+	Reputation Reputation
 }
 
 // Delivery is how Dispatch paces and retries sends. Durations are read as
@@ -121,6 +123,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if c.Webhook, err = loadWebhook(getenv); err != nil {
+		return Config{}, err
+	}
+	if c.Reputation, err = loadReputation(getenv); err != nil {
 		return Config{}, err
 	}
 	if s := c.UnsubscribeSecret; s != "" && len(s) < 32 {

@@ -6,6 +6,10 @@
 //
 // The rules, in order, each ending the recipient with the outcome named:
 //
+//   - marketing (not proofs), email or SMS, of a tenant whose reputation
+//     guard paused the channel (see package reputation):
+//     excluded:reputation_paused, before the recipient or the configuration
+//     is looked at
 //   - an email configuration whose From address is outside the sender
 //     identity the deployment allows (Dispatcher.Allowed):
 //     failed:unauthorized_sender, whatever the recipient
@@ -182,11 +186,15 @@ const (
 	ExcludedInvalidToken Outcome = "excluded:invalid_token"
 	// ExcludedDuplicate: another recipient of the same execution has the
 	// same address and got the message.
-	ExcludedDuplicate     Outcome = "excluded:duplicate"
-	FailedRender          Outcome = "failed:render_error"
-	FailedInvalidAddr     Outcome = "failed:invalid_address"
-	FailedTooLong         Outcome = "failed:too_long"
-	FailedPayloadTooLarge Outcome = "failed:payload_too_large"
+	ExcludedDuplicate Outcome = "excluded:duplicate"
+	// ExcludedReputationPaused: a marketing recipient of a tenant whose
+	// reputation guard paused the channel (its bounce or complaint rate
+	// crossed a threshold); nothing was sent.
+	ExcludedReputationPaused Outcome = "excluded:reputation_paused"
+	FailedRender             Outcome = "failed:render_error"
+	FailedInvalidAddr        Outcome = "failed:invalid_address"
+	FailedTooLong            Outcome = "failed:too_long"
+	FailedPayloadTooLarge    Outcome = "failed:payload_too_large"
 	// FailedUnauthorizedSender: the configuration's From address is
 	// outside the sender identity the deployment allows; nothing was sent.
 	FailedUnauthorizedSender Outcome = "failed:unauthorized_sender"

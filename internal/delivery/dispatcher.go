@@ -48,6 +48,8 @@ type Dispatcher struct {
 	Pusher Pusher
 	// Suppressions is the suppression list; nil checks none.
 	Suppressions Suppressions
+	// Guards are the tenants' reputation guards; nil pauses nothing.
+	Guards Guards
 	// Devices stores endpoint ARNs and disabled devices on profiles; nil
 	// stores nothing.
 	Devices Devices
@@ -98,6 +100,7 @@ type Dispatcher struct {
 
 	versions  sync.Map // versionKey → *compiled
 	configs   sync.Map // configKey → cachedConfig
+	guards    sync.Map // guardKey → cachedGuard
 	limitOnce sync.Once
 	limiters  map[campaign.Channel]*Limiter
 	holds     holds
@@ -250,9 +253,18 @@ func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcom
 	if err != nil {
 		return nil, d.jobFailed(ctx, job, err)
 	}
-	profiles, err := d.profiles(ctx, job)
+	paused, err := d.paused(ctx, job, cv)
 	if err != nil {
 		return nil, d.jobFailed(ctx, job, err)
+	}
+	var profiles map[profile.Identity]profile.Profile
+	if !paused {
+		if profiles, err = d.profiles(ctx, job); err != nil {
+			return nil, d.jobFailed(ctx, job, err)
+		}
+	} else {
+		d.log().WarnContext(ctx, "marketing paused by the tenant's reputation guard; not sent", "executionId", job.ExecutionID,
+			"campaignId", job.CampaignID, "channel", string(cv.version.Channel))
 	}
 	if code := d.unauthorized(cfg, cv.version.Channel); code != "" {
 		// Said once per job; every recipient (or device) concerned ends
@@ -279,6 +291,10 @@ func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcom
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			p := profiles[profile.Identity{Namespace: r.Namespace, ID: r.UserID}]
+			if paused {
+				outcomes[i], errs[i] = d.exclude(ctx, job, cv, r, ExcludedReputationPaused)
+				return
+			}
 			outcomes[i], errs[i] = d.deliver(ctx, job, cv, cfg, r, p)
 		}()
 	}

@@ -23,6 +23,8 @@
 //	feedback counters    T#<tk>#EXEC#<id>                    F#<shard> (n:<counter>)
 //	campaign report      T#<tk>#REPORT#<campaignId>          A#<shard> all-time, H#<yyyymmddhh>#<shard> (expiresAt)
 //	transient bounces    T#<tk>#SOFTB#<channel>              <address>#<window start> (n, expiresAt)
+//	reputation window    T#<tk>#REPUTATION#<channel>         H#<yyyymmddhh>#<shard> (n:sends, n:bounces, n:complaints; expiresAt)
+//	reputation guard     T#<tk>#REPUTATION#<channel>         GUARD     (paused, since, reason, counts; liftedAt, baseline)
 //	feedback webhook     T#<tk>#WH                           WH        (secret write-only at the API)
 //	webhook delivery     T#<tk>#WHD                          E#<eventId>  (status, lease, message; expiresAt TTL)
 //	delivery list entry  T#<tk>#WHD                          L#<2^63-1 − createdAt ns, 19 digits>#<eventId>  (expiresAt TTL)
@@ -69,6 +71,11 @@
 //	                              construction), then BatchGet of their E# records; a delivery is
 //	                              claimed by a transaction creating both items, or by an update of
 //	                              E# conditioned on its status and lease (webhooks.go)
+//	reputation window             Query pk = T#<tk>#REPUTATION#<channel>, sk between "H#<first hour>"
+//	                              and "H#~" (24 hours × 8 shards at most); counters ADDed in the
+//	                              feedback transaction; the guard is a GetItem (Dispatch caches it
+//	                              a minute), paused by an update conditioned on it not being
+//	                              paused, lifted by a put conditioned on it being paused
 //	archive a campaign            PutItem (revision-guarded) with expiresAt, then UpdateItem
 //	                              expiresAt on each version (the table's TTL removes them)
 //

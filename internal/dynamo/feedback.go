@@ -142,8 +142,9 @@ func (s *Store) counterUpdate(k map[string]types.AttributeValue, counters []stri
 
 func reportPK(t tenant.Tenant, campaignID string) string { return tenantPK(t, kindReport, campaignID) }
 
-// Advance implements feedback.Store: the entry's update, the suppression
-// and the counters in one transaction, conditioned on the entry's
+// Advance implements feedback.Store: the entry's update, the suppression,
+// the report counters and the tenant's reputation counters (at most 6
+// items) in one transaction, conditioned on the entry's
 // feedback revision.
 func (s *Store) Advance(ctx context.Context, t tenant.Tenant, c feedback.Change) error {
 	e := c.Entry
@@ -175,6 +176,9 @@ func (s *Store) Advance(ctx context.Context, t tenant.Tenant, c feedback.Change)
 			ExpressionAttributeNames: map[string]string{"#ch": "channel", "#ad": "address", "#re": "reason", "#ca": "createdAt"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":ch": strAttr(string(sp.Channel)), ":ad": strAttr(sp.Address),
 				":re": strAttr(string(sp.Reason)), ":ca": strAttr(sp.CreatedAt.UTC().Format(time.RFC3339Nano))}}})
+	}
+	if len(c.Reputation) > 0 {
+		items = append(items, types.TransactWriteItem{Update: s.reputationUpdate(t, e.Channel, c.Reputation, c.At, rand.IntN(ReportShards))})
 	}
 	if len(c.Counters) > 0 {
 		shard := rand.IntN(ReportShards)

@@ -26,6 +26,16 @@
 // event proves SES took it becomes sent; the counters record it as
 // confirmed, which the status and reports move from ambiguous to sent.
 //
+// # Reputation guard
+//
+// Each recorded event may also count in its tenant's reputation window for
+// the channel (package reputation): an email's SEND event or an SMS's
+// first delivery status counts a send, a bounce (hard or soft, or an SMS
+// failure) a bounce, a complaint a complaint, each once per message and in
+// the same transaction. The window is then judged (from a copy cached a
+// minute, plus what this function counted since) and, past the thresholds,
+// the tenant's channel is paused for marketing.
+//
 // # Suppression
 //
 // A permanent bounce or a complaint puts the address on the tenant's
@@ -48,6 +58,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/reputation"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -239,7 +250,10 @@ type Change struct {
 	// Counters are added one each, in the execution's and the campaign's
 	// report counters (all-time and the hour of At).
 	Counters []string
-	At       time.Time
+	// Reputation counters (reputation.CountSends, …) are added one each
+	// in the tenant's window of the entry's channel, the hour of At.
+	Reputation []string
+	At         time.Time
 }
 
 // Store is where feedback reads and writes.
@@ -257,6 +271,8 @@ type Store interface {
 	CountSoftBounce(ctx context.Context, t tenant.Tenant, ch suppression.Channel, addr string, window time.Time) (int, error)
 	// AddSuppression is suppression.Store's.
 	AddSuppression(ctx context.Context, t tenant.Tenant, e suppression.Entry) (suppression.Entry, bool, error)
+	// The reputation guard's windows and guards.
+	reputation.Store
 }
 
 // Notice is what the tenant's feedback webhook is told about one event.
@@ -286,11 +302,14 @@ type Rules struct {
 	// from the reference index (the event is retried); older events
 	// whose entry is unknown are not Herald's and are dropped.
 	Grace time.Duration
+	// Reputation are the reputation guard's thresholds.
+	Reputation reputation.Thresholds
 }
 
 // DefaultRules: 3 transient bounces in 7 days suppress; 15 minutes of
-// grace.
-var DefaultRules = Rules{SoftBounceLimit: 3, SoftBounceWindow: 7 * 24 * time.Hour, Grace: 15 * time.Minute}
+// grace; the guard's default thresholds.
+var DefaultRules = Rules{SoftBounceLimit: 3, SoftBounceWindow: 7 * 24 * time.Hour, Grace: 15 * time.Minute,
+	Reputation: reputation.DefaultThresholds}
 
 // Service applies events.
 type Service struct {
@@ -302,6 +321,8 @@ type Service struct {
 	Rules    Rules
 	Now      func() time.Time
 	Log      *slog.Logger
+
+	windows windows
 }
 
 // ErrNotYet says an event's entry cannot take it yet (not found while the
@@ -381,6 +402,9 @@ func (s *Service) Apply(ctx context.Context, ev Event) (Applied, error) {
 		if err := s.afterwards(ctx, t, e, ev); err != nil {
 			return "", err
 		}
+		if err := s.guard(ctx, t, ev.Channel, c); err != nil {
+			return "", err
+		}
 		return Recorded, s.notify(ctx, t, e, ev)
 	}
 	return "", fmt.Errorf("entry of %s: %w", ev.Ref, derrors.New(derrors.Conflict, "changed by other events %d times", maxConflicts))
@@ -399,7 +423,8 @@ func (s *Service) change(e delivery.Entry, ev Event) (Change, bool) {
 		return Change{}, false
 	}
 	set := slices.Sorted(slices.Values(append(slices.Clone(e.Events), string(ev.Kind))))
-	c := Change{Entry: e, Events: set, DeliveryState: State(set), Counters: counters(e.Events, ev.Kind), At: ev.At}
+	c := Change{Entry: e, Events: set, DeliveryState: State(set), Counters: counters(e.Events, ev.Kind),
+		Reputation: reputationCounters(ev.Channel, e.Events, ev.Kind), At: ev.At}
 	if c.At.IsZero() {
 		c.At = s.now()
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/recurrence"
+	"github.com/heraldhq/herald/internal/reputation"
 	"github.com/heraldhq/herald/internal/status"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/unsubscribe"
@@ -42,6 +43,9 @@ type ManageDeps struct {
 	// Webhooks manages the feedback webhook (its routes are added when
 	// set).
 	Webhooks *webhook.Service
+	// Reputation shows and lifts the reputation guard (its routes are
+	// added when set).
+	Reputation *reputation.Service
 }
 
 // Manage returns the handler of the management API. Each resource
@@ -61,6 +65,7 @@ func manageRoutes(d ManageDeps) map[string]route {
 		recurrenceRoutes(d),
 		executionRoutes(d),
 		webhookRoutes(d),
+		reputationRoutes(d),
 	} {
 		maps.Copy(routes, group)
 	}

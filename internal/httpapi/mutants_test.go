@@ -22,6 +22,7 @@ import (
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/recurrence"
+	"github.com/heraldhq/herald/internal/reputation"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/tenant"
 	"github.com/heraldhq/herald/internal/unsubscribe"
@@ -79,12 +80,19 @@ func newMutantTarget(tb testing.TB) *mutantTarget {
 	m.signer = signer
 	camps := &campaign.Service{Store: m.store, Now: clock, Hooks: &recurrence.CampaignSchedules{Audiences: aud, Recurrences: m.store}}
 	m.trigger = httpapi.TriggerWithAudiences(svc, aud, log)
+	// The email channel is paused, so the seed that lifts it has a pause
+	// to lift.
+	if _, err := m.store.PauseReputation(context.Background(), tenant.Tenant{Org: "MUT@AdobeOrg", Sandbox: "prod"},
+		reputation.Guard{Channel: campaign.Email, Paused: true, Since: now, Reason: "bounce_rate"}); err != nil {
+		tb.Fatal(err)
+	}
 	m.manage = httpapi.Manage(httpapi.ManageDeps{Campaigns: camps, Profiles: &profile.Service{Store: m.store, Now: clock},
 		Suppressions: &suppression.Service{Store: m.store, Now: clock}, Unsubscribe: signer,
 		Preview:     &preview.Service{Campaigns: m.store, Profiles: m.store, Sender: m.proofs, Now: clock},
 		Audiences:   &audience.Service{Store: m.store, Now: clock},
 		Recurrences: &recurrence.Service{Store: m.store, Campaigns: m.store, Schedules: m.sched, Audiences: aud},
-		Webhooks:    &webhook.Service{Store: m.store, Queue: m.hooks, AllowLoopbackHTTP: true, Now: clock}}, log)
+		Webhooks:    &webhook.Service{Store: m.store, Queue: m.hooks, AllowLoopbackHTTP: true, Now: clock},
+		Reputation:  &reputation.Service{Store: m.store, Thresholds: reputation.DefaultThresholds, Now: clock}}, log)
 	return m
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/recurrence"
+	"github.com/heraldhq/herald/internal/reputation"
 	"github.com/heraldhq/herald/internal/status"
 	"github.com/heraldhq/herald/internal/webhook"
 )
@@ -105,6 +106,7 @@ var apiRouteKeys = sync.OnceValue(func() []string {
 	keys = slices.AppendSeq(keys, maps.Keys(audienceExecutionRoutes(nil)))
 	keys = slices.AppendSeq(keys, maps.Keys(manageRoutes(ManageDeps{
 		Audiences: &audience.Service{}, Recurrences: &recurrence.Service{}, Executions: &status.Service{}, Webhooks: &webhook.Service{},
+		Reputation: &reputation.Service{},
 	})))
 	slices.Sort(keys)
 	return slices.Compact(keys)

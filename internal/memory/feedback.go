@@ -9,6 +9,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/feedback"
+	"github.com/heraldhq/herald/internal/reputation"
 	"github.com/heraldhq/herald/internal/status"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/tenant"
@@ -17,6 +18,8 @@ import (
 var (
 	_ feedback.Store      = (*Store)(nil)
 	_ status.ReportsStore = (*Store)(nil)
+	_ reputation.Store    = (*Store)(nil)
+	_ delivery.Guards     = (*Store)(nil)
 )
 
 // feedbackData holds report counters (by execution, by campaign, by
@@ -25,12 +28,16 @@ type feedbackData struct {
 	counters    map[string]map[string]int64
 	hours       map[string]map[time.Time]map[string]int64
 	softBounces map[string]int
+	// windows holds reputation counters by tenant and channel, then hour;
+	// guards the reputation guards by tenant and channel.
+	windows map[string]map[time.Time]map[string]int64
+	guards  map[string]reputation.Guard
 }
 
 func (s *Store) fb() *feedbackData {
 	if s.feedback == nil {
 		s.feedback = &feedbackData{counters: map[string]map[string]int64{}, hours: map[string]map[time.Time]map[string]int64{},
-			softBounces: map[string]int{}}
+			softBounces: map[string]int{}, windows: map[string]map[time.Time]map[string]int64{}, guards: map[string]reputation.Guard{}}
 	}
 	return s.feedback
 }
@@ -111,6 +118,19 @@ func (s *Store) Advance(_ context.Context, t tenant.Tenant, c feedback.Change) e
 		cur.Outcome = delivery.Sent
 	}
 	s.putEntry(t, cur)
+	if len(c.Reputation) > 0 {
+		wk, h := k(t, "R", string(cur.Channel)), c.At.UTC().Truncate(time.Hour)
+		fb := s.fb()
+		if fb.windows[wk] == nil {
+			fb.windows[wk] = map[time.Time]map[string]int64{}
+		}
+		if fb.windows[wk][h] == nil {
+			fb.windows[wk][h] = map[string]int64{}
+		}
+		for _, n := range c.Reputation {
+			fb.windows[wk][h][n]++
+		}
+	}
 	if sp := c.Suppress; sp != nil {
 		if _, ok := s.suppressions[skey(t, sp.Channel, sp.Address)]; !ok {
 			s.suppressions[skey(t, sp.Channel, sp.Address)] = *sp
@@ -195,4 +215,56 @@ func (s *Store) ExecutionRequestID(_ context.Context, t tenant.Tenant, exec stri
 		return ex.RequestID, nil
 	}
 	return "", notFound("execution")
+}
+
+// ReputationWindow implements reputation.Store.
+func (s *Store) ReputationWindow(_ context.Context, t tenant.Tenant, ch campaign.Channel, since time.Time) (reputation.Counts, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var c reputation.Counts
+	for h, n := range s.fb().windows[k(t, "R", string(ch))] {
+		if h.Before(since) {
+			continue
+		}
+		c = c.Add(reputation.Counts{Sends: n[reputation.CountSends], Bounces: n[reputation.CountBounces], Complaints: n[reputation.CountComplaints]})
+	}
+	return c, nil
+}
+
+// ReputationGuard implements reputation.Store and delivery.Guards.
+func (s *Store) ReputationGuard(_ context.Context, t tenant.Tenant, ch campaign.Channel) (reputation.Guard, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.fb().guards[k(t, string(ch))]
+	if !ok {
+		return reputation.Guard{Channel: ch}, nil
+	}
+	return g, nil
+}
+
+// PauseReputation implements reputation.Store.
+func (s *Store) PauseReputation(_ context.Context, t tenant.Tenant, g reputation.Guard) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := k(t, string(g.Channel))
+	cur := s.fb().guards[key]
+	if cur.Paused {
+		return false, nil
+	}
+	g.LiftedAt, g.Baseline = cur.LiftedAt, cur.Baseline
+	s.fb().guards[key] = g
+	return true, nil
+}
+
+// LiftReputation implements reputation.Store.
+func (s *Store) LiftReputation(_ context.Context, t tenant.Tenant, ch campaign.Channel, at time.Time, baseline reputation.Counts) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := k(t, string(ch))
+	cur, ok := s.fb().guards[key]
+	if !ok || !cur.Paused {
+		return derrors.New(derrors.NotFound, "the %s channel is not paused", ch)
+	}
+	s.fb().guards[key] = reputation.Guard{Channel: ch, LiftedAt: at.UTC(), Baseline: baseline}
+	return nil
 }

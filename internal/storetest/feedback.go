@@ -2,15 +2,21 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/feedback"
+	"github.com/heraldhq/herald/internal/reputation"
 	"github.com/heraldhq/herald/internal/status"
 	"github.com/heraldhq/herald/internal/suppression"
+	"github.com/heraldhq/herald/internal/tenant"
 )
 
 // FeedbackStore is what the feedback contract exercises.
@@ -124,6 +130,99 @@ func Feedback(t *testing.T, newStore func(t *testing.T) FeedbackStore) {
 		}
 		if n, err := s.CountSoftBounce(ctx, other, suppression.Email, "s@example.com", w); err != nil || n != 1 {
 			t.Errorf("another tenant = %d, %v; want 1", n, err)
+		}
+	})
+	reputationContract(t, newStore)
+}
+
+// reputationContract is the reputation guard's part of the feedback
+// store's contract: windows counted in the feedback transaction, read by
+// hour, per tenant and channel; guards paused once and lifted.
+func reputationContract(t *testing.T, newStore func(t *testing.T) FeedbackStore) {
+	ctx := context.Background()
+	t.Run("reputation counters move with the entry and are summed per tenant, channel and hour", func(t *testing.T) {
+		s := newStore(t)
+		for i, at := range []time.Time{t0.Add(-3 * time.Hour), t0, t0.Add(30 * time.Minute)} {
+			e := sentEntry(t, s, fmt.Sprintf("u-r%d", i), campaign.Email, delivery.Sent, "")
+			c := feedback.Change{Entry: e, Events: []string{"bounce", "send"}, DeliveryState: feedback.StateBounced, At: at,
+				Reputation: []string{reputation.CountSends, reputation.CountBounces}}
+			if err := s.Advance(ctx, acme, c); err != nil {
+				t.Fatalf("Advance: %v", err)
+			}
+		}
+		sms := sentEntry(t, s, "u-rs", campaign.SMS, delivery.Sent, "sns-r")
+		if err := s.Advance(ctx, acme, feedback.Change{Entry: sms, Events: []string{"delivery"}, DeliveryState: feedback.StateDelivered, At: t0,
+			Reputation: []string{reputation.CountSends}}); err != nil {
+			t.Fatalf("Advance sms: %v", err)
+		}
+		for _, tc := range []struct {
+			name  string
+			t     tenant.Tenant
+			ch    campaign.Channel
+			since time.Time
+			want  reputation.Counts
+		}{
+			{"all hours", acme, campaign.Email, t0.Add(-24 * time.Hour), reputation.Counts{Sends: 3, Bounces: 3}},
+			{"from the hour of t0", acme, campaign.Email, t0, reputation.Counts{Sends: 2, Bounces: 2}},
+			{"sms apart", acme, campaign.SMS, t0.Add(-24 * time.Hour), reputation.Counts{Sends: 1}},
+			{"another tenant none", other, campaign.Email, t0.Add(-24 * time.Hour), reputation.Counts{}},
+		} {
+			got, err := s.ReputationWindow(ctx, tc.t, tc.ch, tc.since)
+			if err != nil {
+				t.Fatalf("%s: ReputationWindow: %v", tc.name, err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s: ReputationWindow (-want +got):\n%s", tc.name, diff)
+			}
+		}
+	})
+	t.Run("a guard pauses once, keeps its first pause, is lifted only when paused, per tenant and channel", func(t *testing.T) {
+		s := newStore(t)
+		g, err := s.ReputationGuard(ctx, acme, campaign.Email)
+		if err != nil || g.Paused || g.Channel != campaign.Email {
+			t.Fatalf("ReputationGuard of none = %+v, %v; want unpaused email", g, err)
+		}
+		wantKind(t, "LiftReputation of none", s.LiftReputation(ctx, acme, campaign.Email, t0, reputation.Counts{}), derrors.NotFound)
+		first := reputation.Guard{Channel: campaign.Email, Paused: true, Since: t0, Reason: reputation.ReasonBounceRate,
+			Counts: reputation.Counts{Sends: 500, Bounces: 20}}
+		if now, err := s.PauseReputation(ctx, acme, first); err != nil || !now {
+			t.Fatalf("PauseReputation = %v, %v; want true", now, err)
+		}
+		second := first
+		second.Since, second.Reason = t0.Add(time.Minute), reputation.ReasonComplaintRate
+		if now, err := s.PauseReputation(ctx, acme, second); err != nil || now {
+			t.Fatalf("PauseReputation again = %v, %v; want false", now, err)
+		}
+		got, err := s.ReputationGuard(ctx, acme, campaign.Email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(first, got, cmpopts.EquateApproxTime(time.Millisecond)); diff != "" {
+			t.Errorf("ReputationGuard (-want +got):\n%s", diff)
+		}
+		for _, o := range []struct {
+			t  tenant.Tenant
+			ch campaign.Channel
+		}{{other, campaign.Email}, {acme, campaign.SMS}} {
+			if g, err := s.ReputationGuard(ctx, o.t, o.ch); err != nil || g.Paused {
+				t.Errorf("ReputationGuard(%v, %s) = %+v, %v; want unpaused", o.t, o.ch, g, err)
+			}
+		}
+		base := reputation.Counts{Sends: 10, Bounces: 1}
+		if err := s.LiftReputation(ctx, acme, campaign.Email, t0.Add(time.Hour), base); err != nil {
+			t.Fatalf("LiftReputation: %v", err)
+		}
+		got, err = s.ReputationGuard(ctx, acme, campaign.Email)
+		want := reputation.Guard{Channel: campaign.Email, LiftedAt: t0.Add(time.Hour), Baseline: base}
+		if diff := cmp.Diff(want, got, cmpopts.EquateApproxTime(time.Millisecond)); err != nil || diff != "" {
+			t.Errorf("ReputationGuard after lift (-want +got):\n%s%v", diff, err)
+		}
+		wantKind(t, "LiftReputation again", s.LiftReputation(ctx, acme, campaign.Email, t0, reputation.Counts{}), derrors.NotFound)
+		if now, err := s.PauseReputation(ctx, acme, second); err != nil || !now {
+			t.Fatalf("PauseReputation after lift = %v, %v; want true", now, err)
+		}
+		if got, _ := s.ReputationGuard(ctx, acme, campaign.Email); got.Reason != reputation.ReasonComplaintRate || !got.Paused {
+			t.Errorf("guard paused again = %+v", got)
 		}
 	})
 }
