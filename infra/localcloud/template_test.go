@@ -65,7 +65,7 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 			"HERALD_RETRY_FIRST": "5s", "HERALD_RETRY_MAX": "5m", "HERALD_RETRY_DEADLINE": "1h",
 			"HERALD_EMAIL_RATE": "50", "HERALD_SMS_RATE": "20", "HERALD_PUSH_RATE": "200", "HERALD_DISPATCH_INSTANCES": "5",
 			"HERALD_SENDER_IDENTITY": "herald.example", "HERALD_PUSH_APPLICATIONS": ""},
-		"DeadLetterFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
+		"DeadLetterFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_WEBHOOK_QUEUE_URL": webhookURL},
 		"FeedbackFunction":   guard(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_WEBHOOK_QUEUE_URL": webhookURL}),
 		"WebhookFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_WEBHOOK_QUEUE_URL": webhookURL,
 			"HERALD_WEBHOOK_DLQ_URL": "http://127.0.0.1:5000/123456789012/herald-local-WebhookDeadLetterQueue"},

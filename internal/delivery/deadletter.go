@@ -64,16 +64,34 @@ func (d *Dispatcher) Abandon(ctx context.Context, job Job, reason string) (int, 
 	}
 	closed := 0
 	var errs []error
+	var told []OutcomeNotice
 	for _, r := range job.Recipients {
 		key := Key{ExecutionID: job.ExecutionID, Namespace: r.Namespace, UserID: r.UserID, Channel: ch}
-		n, err := d.abandonRecipient(ctx, job, key)
+		n, o, err := d.abandonRecipient(ctx, job, key)
 		closed += n
 		if err != nil {
 			errs = append(errs, err)
 		}
+		if o != "" && notifies(ch, o) {
+			told = append(told, OutcomeNotice{Key: key, CampaignID: job.CampaignID, Version: job.Version, Outcome: o})
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return closed, err
+	}
+	if d.Outcomes != nil && !job.Proof && len(told) > 0 {
+		// The campaign's type, when its version can be read (a notice
+		// without it says null).
+		if cv, err := d.version(ctx, job.Tenant, job.CampaignID, job.Version); err == nil {
+			for i := range told {
+				told[i].Type = cv.version.Type
+			}
+		}
+		// The dead-letter message comes back if the webhook's queue is
+		// down; closing again changes nothing, and the notices repeat.
+		if err := d.Outcomes.NotifyOutcomes(ctx, job.Tenant, told); err != nil {
+			return closed, fmt.Errorf("notify outcomes: %w", err)
+		}
 	}
 	p := ParkedJob{ID: parkID(job), Job: job, Reason: reason, ParkedAt: d.now()}
 	p.Job.Receipt = Receipt{}
@@ -96,10 +114,12 @@ func parkID(job Job) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-func (d *Dispatcher) abandonRecipient(ctx context.Context, job Job, key Key) (int, error) {
+// abandonRecipient closes what is open of one recipient and returns how
+// many entries it closed and the recipient's outcome ("" if it has none).
+func (d *Dispatcher) abandonRecipient(ctx context.Context, job Job, key Key) (int, Outcome, error) {
 	entries, err := d.Ledger.Entries(ctx, job.Tenant, key)
 	if err != nil {
-		return 0, fmt.Errorf("read entries: %w", err)
+		return 0, "", fmt.Errorf("read entries: %w", err)
 	}
 	closed := 0
 	var outs []Outcome
@@ -108,11 +128,11 @@ func (d *Dispatcher) abandonRecipient(ctx context.Context, job Job, key Key) (in
 		e.State, e.Outcome, e.FinishedAt = Done, FailedRetriesExhausted, d.now()
 		existing, ok, err := d.Ledger.Close(ctx, job.Tenant, e)
 		if err != nil {
-			return 0, err
+			return 0, "", err
 		}
 		if !ok {
 			// Someone recorded it meanwhile: look again next time.
-			return 0, logsafe.Text("entry appeared while abandoning (" + string(existing.State) + ")")
+			return 0, "", logsafe.Text("entry appeared while abandoning (" + string(existing.State) + ")")
 		}
 		closed++
 		outs = append(outs, FailedRetriesExhausted)
@@ -122,18 +142,18 @@ func (d *Dispatcher) abandonRecipient(ctx context.Context, job Job, key Key) (in
 		case e.State == Done:
 		case e.InFlight:
 			if d.now().Sub(e.AttemptAt) < d.timing().StaleAttempt {
-				return closed, logsafe.Text("an attempt is still in flight")
+				return closed, "", logsafe.Text("an attempt is still in flight")
 			}
 			e.State, e.Outcome, e.InFlight, e.FinishedAt = Done, AmbiguousInterrupted, false, d.now()
 			if err := d.Ledger.Finish(ctx, job.Tenant, e); err != nil {
-				return closed, err
+				return closed, "", err
 			}
 			closed++
 		default:
 			e.State, e.Outcome, e.FinishedAt = Done, FailedRetriesExhausted, d.now()
 			existing, ok, err := d.Ledger.Close(ctx, job.Tenant, e)
 			if err != nil {
-				return closed, err
+				return closed, "", err
 			}
 			if !ok {
 				e = existing
@@ -145,12 +165,14 @@ func (d *Dispatcher) abandonRecipient(ctx context.Context, job Job, key Key) (in
 			outs = append(outs, e.Outcome)
 		}
 	}
-	if len(outs) > 0 {
-		if err := d.tally(ctx, job, key, aggregate(outs)); err != nil {
-			return closed, err
-		}
+	if len(outs) == 0 {
+		return closed, "", nil
 	}
-	return closed, nil
+	o := aggregate(outs)
+	if err := d.tally(ctx, job, key, o); err != nil {
+		return closed, "", err
+	}
+	return closed, o, nil
 }
 
 // Redriver puts an execution's parked jobs back on the queue.

@@ -83,3 +83,20 @@ func TestDispatchTellsTheWebhookItsOutcomes(t *testing.T) {
 		t.Errorf("a proof's outcomes were told: %v", n.got)
 	}
 }
+
+// Recipients the dead-letter consumer closes are told too.
+func TestAbandonTellsTheWebhook(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, defaultContent, defaultSettings)
+	f.d.Parking = f.store
+	n := &notices{}
+	f.d.Outcomes = n
+	j := job(delivery.Recipient{Type: delivery.TypeExternal, Namespace: "crmId", UserID: "lost", Email: "lost@example.com"})
+	j.Channel = "email"
+	if _, err := f.d.Abandon(ctx, j, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]delivery.Outcome{"lost": delivery.FailedRetriesExhausted}, n.got); diff != "" {
+		t.Errorf("outcomes told (-want +got):\n%s", diff)
+	}
+}
