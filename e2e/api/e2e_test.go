@@ -57,26 +57,13 @@ func (s *syncBuffer) String() string {
 }
 
 func TestMain(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	var err error
 	// The reputation guard judges from 10 sends, so a test can trip it
 	// (reputation_e2e_test.go); the other tests' tenants send fewer.
 	timing := localcloud.FastTiming
 	timing.Env = maps.Clone(timing.Env)
 	timing.Env["HERALD_REPUTATION_MIN_SENDS"] = "10"
-	cloud, err = localcloud.Start(ctx, localcloud.Options{
-		TemplatePath: "../../template.yaml", Addr: "127.0.0.1:0", ManualPolling: true, Timing: &timing,
-		Log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start local cloud:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	cloud.Close()
-	motoserver.StopShared()
-	os.Exit(code)
+	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{Timing: &timing,
+		Log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}))
 }
 
 // fixture is one tenant with a key, a configuration and a live campaign.

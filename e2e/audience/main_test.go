@@ -8,8 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -17,7 +15,6 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/infra/localcloud"
-	"github.com/heraldhq/herald/infra/motoserver"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -33,25 +30,7 @@ var roomyTiming = localcloud.Timing{DispatchTimeout: 20 * time.Second, SendTimeo
 	Visibility: 45 * time.Second, MaxReceiveCount: 40, Env: localcloud.FastTiming.Env}
 
 func TestMain(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	var logw io.Writer = io.Discard
-	if os.Getenv("HERALD_TEST_LOG") != "" {
-		logw = os.Stderr
-	}
-	var err error
-	cloud, err = localcloud.Start(ctx, localcloud.Options{
-		TemplatePath: "../../template.yaml", Addr: "127.0.0.1:0", ManualPolling: true, Now: clock.Now, Timing: &roomyTiming, NoSESEvents: true,
-		Log: slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start local cloud:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	cloud.Close()
-	motoserver.StopShared()
-	os.Exit(code)
+	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{Now: clock.Now, Timing: &roomyTiming, NoSESEvents: true}))
 }
 
 // fixture is one tenant with a key and a verified sender domain.

@@ -71,24 +71,8 @@ func TestMain(m *testing.M) {
 	if localcloud.ShortRun() {
 		os.Exit(m.Run())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	var logw io.Writer = io.Discard
-	if os.Getenv("HERALD_TEST_LOG") != "" {
-		logw = os.Stderr
-	}
-	var err error
-	cloud, err = localcloud.Start(ctx, localcloud.Options{TemplatePath: templatePath, Addr: "127.0.0.1:0", ManualPolling: true,
-		Timing: &faultTiming, FaultPlan: &faultproxy.Plan{}, NoSESEvents: true,
-		Log: slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start local cloud:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	cloud.Close()
-	motoserver.StopShared()
-	os.Exit(code)
+	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{TemplatePath: templatePath,
+		Timing: &faultTiming, FaultPlan: &faultproxy.Plan{}, NoSESEvents: true}))
 }
 
 func skipShort(t *testing.T) {

@@ -32,7 +32,6 @@ import (
 
 	"github.com/heraldhq/herald/infra/faultproxy"
 	"github.com/heraldhq/herald/infra/localcloud"
-	"github.com/heraldhq/herald/infra/motoserver"
 )
 
 const templatePath = "../../template.yaml"
@@ -63,20 +62,8 @@ func TestMain(m *testing.M) {
 	// one) or the log package (the Lambda runtime reports a handler's
 	// error with log.Printf) is captured too.
 	slog.SetDefault(logger)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	var err error
-	cloud, err = localcloud.Start(ctx, localcloud.Options{TemplatePath: templatePath, Addr: "127.0.0.1:0", ManualPolling: true,
-		Now: clock.Now, Timing: &localcloud.FastTiming, FaultPlan: &faultproxy.Plan{}, Log: logger,
-		Parameters: map[string]string{"EventOrg": eventOrg, "EventSandbox": eventSandbox}})
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start local cloud:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	cloud.Close()
-	motoserver.StopShared()
-	os.Exit(code)
+	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{TemplatePath: templatePath, Now: clock.Now, Timing: &localcloud.FastTiming,
+		FaultPlan: &faultproxy.Plan{}, Log: logger, Parameters: map[string]string{"EventOrg": eventOrg, "EventSandbox": eventSandbox}}))
 }
 
 // capture collects every log line.

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -29,7 +28,6 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/heraldhq/herald/infra/localcloud"
-	"github.com/heraldhq/herald/infra/motoserver"
 	"github.com/heraldhq/herald/internal/tenant"
 	"github.com/heraldhq/herald/internal/webhook"
 )
@@ -47,23 +45,7 @@ func TestMain(m *testing.M) {
 	timing := localcloud.FastTiming
 	timing.Env = maps.Clone(localcloud.FastTiming.Env)
 	timing.Env["HERALD_WEBHOOK_RETRY_WINDOW"] = retryWindow.String()
-	var logw io.Writer = io.Discard
-	if os.Getenv("HERALD_TEST_LOG") != "" {
-		logw = os.Stderr
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	var err error
-	cloud, err = localcloud.Start(ctx, localcloud.Options{TemplatePath: "../../template.yaml", Addr: "127.0.0.1:0", ManualPolling: true,
-		Timing: &timing, Log: slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start local cloud:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	cloud.Close()
-	motoserver.StopShared()
-	os.Exit(code)
+	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{Timing: &timing}))
 }
 
 func skipShort(t *testing.T) {

@@ -1,9 +1,15 @@
 package localcloud
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"sync"
 	"time"
+
+	"github.com/heraldhq/herald/infra/motoserver"
 )
 
 // Clock is a clock for Options.Now in tests: the wall clock plus an
@@ -38,4 +44,52 @@ func ShortRun() bool {
 		}
 	}
 	return false
+}
+
+// TestLog is where an end-to-end suite's cloud logs unless it keeps its
+// own: nowhere, or stderr when HERALD_TEST_LOG is set.
+func TestLog() *slog.Logger {
+	var w io.Writer = io.Discard
+	if os.Getenv("HERALD_TEST_LOG") != "" {
+		w = os.Stderr
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// RunSuite is an end-to-end suite's TestMain (m is its *testing.M): it starts a local cloud with
+// opts (a free port, manual polling, TestLog, template ../../template.yaml
+// unless set), stores it in *cloud, runs the tests and stops the cloud and
+// the shared moto. It returns the exit code for os.Exit; a cloud that
+// does not start within a minute is exit code 1.
+//
+// Under -short (the quick loop) it starts nothing and runs no test: the
+// suite is skipped whole. A suite with tests that need no cloud runs them
+// itself before calling RunSuite (if ShortRun() { os.Exit(m.Run()) }).
+func RunSuite(m interface{ Run() int }, cloud **Cloud, opts Options) int {
+	if ShortRun() {
+		fmt.Println("end-to-end suite skipped under -short")
+		return 0
+	}
+	if opts.TemplatePath == "" {
+		opts.TemplatePath = "../../template.yaml"
+	}
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.Log == nil {
+		opts.Log = TestLog()
+	}
+	opts.ManualPolling = true
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	c, err := Start(ctx, opts)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start local cloud:", err)
+		return 1
+	}
+	*cloud = c
+	code := m.Run()
+	c.Close()
+	motoserver.StopShared()
+	return code
 }
