@@ -169,6 +169,7 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		Suppressions:              a.store,
 		Guards:                    a.store,
 		Devices:                   a.store,
+		Endpoints:                 a.store,
 		Unsubscribe:               a.unsubscribe(),
 		PublicURL:                 a.cfg.PublicURL,
 		DefaultConfigurationSet:   a.cfg.ConfigurationSet,
