@@ -99,3 +99,34 @@ func TestPushEndpointEventsReachTheDevice(t *testing.T) {
 		}
 	}
 }
+
+// The local cloud plays the platform too: a token holding "disabled" has
+// its endpoint disabled after the push and SNS's EndpointUpdated sent,
+// one holding "deleted" its endpoint deleted and EndpointDeleted sent.
+func TestTheSimulatedPlatformsEndpointEventsReachTheDevice(t *testing.T) {
+	f := newFixture(t, false)
+	android := f.platformApp("GCM")
+	push := f.campaignOn("transactional", "push", map[string]any{"apps": []any{
+		map[string]any{"appId": "shop-android", "platform": "GCM", "platformApplicationArn": android}}},
+		map[string]any{"title": "Order shipped", "body": "Soon there"})
+	f.mustDo("PUT", "/profiles/crmId/p2", map[string]any{"attributes": map[string]any{}, "devices": []any{
+		map[string]any{"appId": "shop-android", "platform": "GCM", "token": "good-token"},
+		map[string]any{"appId": "shop-android", "platform": "GCM", "token": "token-disabled-later"},
+		map[string]any{"appId": "shop-android", "platform": "GCM", "token": "token-deleted-later"},
+	}}, http.StatusOK, nil)
+	f.mustDo("POST", "/im/executions/unitary", map[string]any{"requestId": "sim-endpoints-1", "campaignId": push, "recipients": []any{
+		map[string]any{"type": "aep", "namespace": "crmId", "userId": "p2"}}}, http.StatusAccepted, nil)
+	drain(t)
+	type device struct {
+		Enabled     bool
+		HasEndpoint bool
+	}
+	got := map[string]device{}
+	for _, d := range f.storedDevices("crmId", "p2") {
+		got[d.Token] = device{d.Enabled, d.EndpointARN != ""}
+	}
+	want := map[string]device{"good-token": {true, true}, "token-disabled-later": {false, true}, "token-deleted-later": {true, false}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("devices after the simulated endpoint events (-want +got):\n%s", diff)
+	}
+}
