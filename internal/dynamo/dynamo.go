@@ -41,7 +41,9 @@
 // made on a profile's device (once per endpoint, never per send) and read
 // with GetItem by the Feedback function, whose SNS endpoint events name
 // the endpoint only: hence a pk without the tenant. It holds the device's
-// digest (delivery.DeviceKey), never the token.
+// digest (delivery.DeviceKey), never the token. Erasing a profile deletes
+// the owners of its devices' endpoints that still name it (DeleteItem
+// conditioned on the owner, before the profile's transaction).
 //
 // Audience data: a tenant's audiences are a Query on AUDS ("AUD#"); an
 // audience's members are read in pages behind a cursor (the last sk read,

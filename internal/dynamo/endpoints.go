@@ -8,9 +8,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -64,4 +66,31 @@ func (s *Store) EndpointOwner(ctx context.Context, endpointARN string) (delivery
 	}
 	return delivery.EndpointOwner{Tenant: tenant.Tenant{Org: r.Org, Sandbox: r.Sandbox}, Namespace: r.Namespace,
 		ProfileID: r.ProfileID, Device: r.Device}, nil
+}
+
+// deleteEndpointOwners deletes the owner items of p's endpoints that still
+// name p (an endpoint made again for the same token under another profile
+// is that profile's now). It runs before the profile is erased: a failure
+// leaves the profile for the erasure to be retried, never an owner naming
+// a profile that is gone.
+func (s *Store) deleteEndpointOwners(ctx context.Context, t tenant.Tenant, p profile.Profile) error {
+	mine, err := expression.NewBuilder().WithCondition(expression.And(
+		expression.Name("org").Equal(expression.Value(t.Org)),
+		expression.Name("sandbox").Equal(expression.Value(t.Sandbox)),
+		expression.Name("namespace").Equal(expression.Value(p.Namespace)),
+		expression.Name("profileId").Equal(expression.Value(p.ID)))).Build()
+	if err != nil {
+		return err
+	}
+	for _, d := range p.Devices {
+		if d.EndpointARN == "" {
+			continue
+		}
+		_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key(endpointPK(d.EndpointARN), skEndpoint),
+			ConditionExpression: mine.Condition(), ExpressionAttributeNames: mine.Names(), ExpressionAttributeValues: mine.Values()})
+		if err != nil && !isConditionFailed(err) {
+			return fmt.Errorf("delete endpoint owner: %w", err)
+		}
+	}
+	return nil
 }

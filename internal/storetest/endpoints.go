@@ -9,13 +9,16 @@ import (
 
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/profile"
 )
 
 // EndpointStore is what records and finds the owners of platform
-// endpoints: delivery.EndpointOwners and the Feedback function's read.
+// endpoints: delivery.EndpointOwners and the Feedback function's read,
+// with the profile store whose erasure deletes them.
 type EndpointStore interface {
 	delivery.EndpointOwners
 	EndpointOwner(ctx context.Context, endpointARN string) (delivery.EndpointOwner, error)
+	profile.Store
 }
 
 // Endpoints runs the endpoint owner contract; newStore returns a fresh,
@@ -59,6 +62,34 @@ func Endpoints(t *testing.T, newStore func(t *testing.T) EndpointStore) {
 		for _, other := range []string{arn + "0", strings.Repeat("x", 4096)} {
 			_, err := s.EndpointOwner(ctx, other)
 			wantKind(t, "EndpointOwner", err, derrors.NotFound)
+		}
+	})
+	t.Run("erasing a profile deletes the owners that name it, not another's", func(t *testing.T) {
+		s := newStore(t)
+		shared := arn + "-shared" // made again for the same token under John's profile
+		p := profile.Profile{Namespace: jane.Namespace, ID: jane.ProfileID, Attributes: map[string]any{}, CreatedAt: t0, UpdatedAt: t0,
+			Devices: []profile.Device{
+				{AppID: "shop-android", Platform: "GCM", Token: "a", EndpointARN: arn, Enabled: true},
+				{AppID: "shop-android", Platform: "GCM", Token: "b", EndpointARN: shared, Enabled: true},
+				{AppID: "shop-ios", Platform: "APNS", Token: "c", Enabled: true},
+			}}
+		if err := s.Put(ctx, acme, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutEndpointOwner(ctx, arn, jane); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutEndpointOwner(ctx, shared, john); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(ctx, acme, profile.Identity{Namespace: jane.Namespace, ID: jane.ProfileID}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.EndpointOwner(ctx, arn)
+		wantKind(t, "EndpointOwner(erased profile's endpoint)", err, derrors.NotFound)
+		got, err := s.EndpointOwner(ctx, shared)
+		if diff := cmp.Diff(john, got); diff != "" || err != nil {
+			t.Errorf("EndpointOwner(another profile's endpoint) (-want +got):\n%s (%v)", diff, err)
 		}
 	})
 }
