@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/heraldhq/herald/infra/faultproxy"
@@ -273,7 +274,7 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 		f.Env["HERALD_WEBHOOK_ALLOW_LOOPBACK"] = "true"
 	}
 	if !opts.NoSESEvents {
-		c.mailbox = &mailbox{now: c.now, log: c.log.With("component", "mailbox")}
+		c.mailbox = &mailbox{now: c.now, log: c.log.With("component", "mailbox"), endpoints: awssns.NewFromConfig(c.Moto.AWSConfig())}
 	}
 	if err := c.buildHandlers(opts.Now); err != nil {
 		l.Close()

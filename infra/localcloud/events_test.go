@@ -62,6 +62,9 @@ var fixtures = map[string]fixtureCase{
 	"feedback.ses-delivery.json":          {function: "FeedbackFunction", event: true, result: `"unknown":1`},
 	"feedback.sms-delivery-status.json":   {function: "FeedbackFunction", event: true, result: `"unknown":1`},
 	"feedback.push-delivery-failure.json": {function: "FeedbackFunction", event: true, result: `"unknown":1`},
+	// An endpoint event for an endpoint whose owner Herald never
+	// recorded: dropped as not Herald's, its endpoint not read.
+	"feedback.push-endpoint-updated.json": {function: "FeedbackFunction", event: true, result: `"unknown":1`},
 	// A feedback event for a tenant without a webhook is recorded
 	// skipped and acknowledged; a body that is no webhook message fails
 	// until the queue dead-letters it.

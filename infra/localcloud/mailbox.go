@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/google/uuid"
 
 	"github.com/heraldhq/herald/infra/motoserver"
@@ -48,8 +50,11 @@ type mailbox struct {
 	// clicksSet and untrackedSet are Herald's configuration sets that
 	// track no opens, and neither opens nor clicks.
 	clicksSet, untrackedSet string
-	now                     func() time.Time
-	log                     *slog.Logger
+	// endpoints is moto's SNS, where the simulated platform disables
+	// and deletes endpoints; nil simulates no endpoint events.
+	endpoints endpointAPI
+	now       func() time.Time
+	log       *slog.Logger
 }
 
 // tracking says whether SES would track opens and clicks of e: not
@@ -159,18 +164,56 @@ func (m *mailbox) SMSSent(s delivery.SMS, messageID string) {
 // other push is accepted, as SNS reports nothing for a delivered push).
 const PushFailureToken = "fail"
 
-// PushSent implements app.SendObserver: SNS's EventDeliveryFailure
-// notification for a failing token.
+// PushDisabledToken and PushDeletedToken: after a push to a device whose
+// token holds one, the simulated platform disables the endpoint at moto
+// (SetEndpointAttributes Enabled=false: the app was uninstalled) and SNS
+// reports EndpointUpdated, or deletes it and reports EndpointDeleted.
+const (
+	PushDisabledToken = "disabled"
+	PushDeletedToken  = "deleted"
+)
+
+// endpointAPI is the part of moto's SNS the simulated platform changes
+// endpoints with.
+type endpointAPI interface {
+	SetEndpointAttributes(ctx context.Context, in *sns.SetEndpointAttributesInput, opts ...func(*sns.Options)) (*sns.SetEndpointAttributesOutput, error)
+	DeleteEndpoint(ctx context.Context, in *sns.DeleteEndpointInput, opts ...func(*sns.Options)) (*sns.DeleteEndpointOutput, error)
+}
+
+// PushSent implements app.SendObserver: SNS's platform application
+// events for the tokens that ask for them (PushFailureToken,
+// PushDisabledToken, PushDeletedToken).
 func (m *mailbox) PushSent(endpointARN, token, messageID string) {
-	if !strings.Contains(token, PushFailureToken) {
+	now := m.now().UTC().Format(time.RFC3339Nano)
+	var msg map[string]any
+	switch {
+	case strings.Contains(token, PushFailureToken):
+		msg = map[string]any{"DeliveryAttempts": 1, "EndpointArn": endpointARN, "EventType": "DeliveryFailure",
+			"FailureMessage": "Endpoint is disabled", "FailureType": "EndpointDisabled", "MessageId": messageID,
+			"Service": "SNS", "Time": now}
+	case m.endpoints != nil && strings.Contains(token, PushDisabledToken):
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := m.endpoints.SetEndpointAttributes(ctx, &sns.SetEndpointAttributesInput{EndpointArn: aws.String(endpointARN),
+			Attributes: map[string]string{"Enabled": "false"}}); err != nil {
+			m.log.Error("simulated endpoint disabled", "error", err)
+			return
+		}
+		msg = map[string]any{"EndpointArn": endpointARN, "EventType": "EndpointUpdated", "Service": "SNS", "Time": now}
+	case m.endpoints != nil && strings.Contains(token, PushDeletedToken):
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := m.endpoints.DeleteEndpoint(ctx, &sns.DeleteEndpointInput{EndpointArn: aws.String(endpointARN)}); err != nil {
+			m.log.Error("simulated endpoint deleted", "error", err)
+			return
+		}
+		msg = map[string]any{"EndpointArn": endpointARN, "EventType": "EndpointDeleted", "Service": "SNS", "Time": now}
+	default:
 		return
 	}
-	msg, _ := json.Marshal(map[string]any{"DeliveryAttempts": 1, "EndpointArn": endpointARN, "EventType": "DeliveryFailure",
-		"FailureMessage": "Endpoint is disabled", "FailureType": "EndpointDisabled", "MessageId": messageID,
-		"Service": "SNS", "Time": m.now().UTC().Format(time.RFC3339Nano)})
+	body, _ := json.Marshal(msg)
 	raw, err := json.Marshal(map[string]any{"Records": []any{map[string]any{"EventSource": "aws:sns", "EventVersion": "1.0",
-		"Sns": map[string]any{"Type": "Notification", "MessageId": uuid.NewString(), "Message": string(msg),
-			"Timestamp": m.now().UTC().Format(time.RFC3339Nano)}}}})
+		"Sns": map[string]any{"Type": "Notification", "MessageId": uuid.NewString(), "Message": string(body), "Timestamp": now}}}})
 	if err != nil {
 		m.log.Error("simulated push event", "error", err)
 		return

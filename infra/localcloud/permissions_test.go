@@ -71,6 +71,21 @@ func TestTheFunctionsAllowWhatTheirRoleMayUse(t *testing.T) {
 			if diff := cmp.Diff(want, creates); diff != "" {
 				t.Errorf("Dispatch may create endpoints under (-want +got):\n%s", diff)
 			}
+			// Feedback reads the endpoints an endpoint event names, of the
+			// same applications.
+			var reads []string
+			for _, st := range s.Functions["FeedbackFunction"].Policy.Statements {
+				if grants(st, "sns:GetEndpointAttributes") {
+					reads = append(reads, st.Resource...)
+				}
+			}
+			want = nil
+			if tt.apps != "" {
+				want = []string{strings.Replace(tt.apps, ":app/", ":endpoint/", 1) + "/*"}
+			}
+			if diff := cmp.Diff(want, reads); diff != "" {
+				t.Errorf("Feedback may read endpoints under (-want +got):\n%s", diff)
+			}
 		})
 	}
 }

@@ -169,6 +169,7 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		Suppressions:              a.store,
 		Guards:                    a.store,
 		Devices:                   a.store,
+		Endpoints:                 a.store,
 		Unsubscribe:               a.unsubscribe(),
 		PublicURL:                 a.cfg.PublicURL,
 		DefaultConfigurationSet:   a.cfg.ConfigurationSet,
@@ -267,13 +268,15 @@ func (p *observedPusher) Push(ctx context.Context, endpointARN, message string) 
 
 // FeedbackHandler returns the Feedback function's handler: SES events
 // from EventBridge, SNS SMS delivery status from CloudWatch Logs, push
-// delivery failures from SNS.
+// delivery failures and endpoint events from SNS (whose endpoints it reads
+// with GetEndpointAttributes).
 // It queues every event for the tenant's feedback webhook when the
 // function knows the webhook queue.
 func (a *App) FeedbackHandler() (func(context.Context, json.RawMessage) (feedback.Result, error), error) {
 	rules := feedback.DefaultRules
 	rules.Reputation = a.ReputationThresholds()
-	s := &feedback.Service{Store: a.store, Devices: a.store, Rules: rules, Now: a.now, Log: a.log}
+	s := &feedback.Service{Store: a.store, Devices: a.store, Endpoints: a.store, Platform: sns.New(awssns.NewFromConfig(a.aws)),
+		Rules: rules, Now: a.now, Log: a.log}
 	if a.cfg.Webhook.QueueURL != "" {
 		p, err := a.WebhookPublisher()
 		if err != nil {

@@ -285,7 +285,7 @@ func (d *Dispatcher) preparePush(ctx context.Context, job Job, p profile.Profile
 			// the application's endpoints, whoever names them.
 			return "", &SendError{Failure: Refused, Code: CodeForeignEndpoint, Err: errors.New("the endpoint made for the token is not one of the application's")}
 		}
-		d.setDevice(ctx, job, p, tg, func(dv *profile.Device) { dv.EndpointARN = ep })
+		d.storeEndpoint(ctx, job, p, tg, ep)
 		return ep, nil
 	}
 	return prepared{addr: device, send: func(ctx context.Context, _ string) (string, Outcome, error) {
@@ -322,18 +322,47 @@ func (d *Dispatcher) preparePush(ctx context.Context, job Job, p profile.Profile
 	}}
 }
 
+// storeEndpoint stores the endpoint made for tg on the profile's device
+// and, first, records its owner (Endpoints), so the endpoint's events find
+// the device: an owner whose device never got the endpoint (the profile
+// update failed) is harmless, as the Feedback function acts only on a
+// device still holding the event's endpoint, whereas an endpoint stored
+// without its owner would never be recorded again. Both happen once per
+// endpoint made, never per send. A failure is logged: the send's outcome
+// stands either way.
+func (d *Dispatcher) storeEndpoint(ctx context.Context, job Job, p profile.Profile, tg pushTarget, ep string) {
+	if !d.hasDevice(p, tg) {
+		return
+	}
+	if d.Endpoints != nil {
+		o := EndpointOwner{Tenant: job.Tenant, Namespace: p.Namespace, ProfileID: p.ID, Device: DeviceKey(tg.app.AppID, tg.token)}
+		if err := d.Endpoints.PutEndpointOwner(ctx, ep, o); err != nil {
+			d.log().WarnContext(ctx, "endpoint owner not recorded", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
+				"appId", tg.app.AppID, logsafe.Attr(err))
+		}
+	}
+	d.setDevice(ctx, job, p, tg, func(dv *profile.Device) { dv.EndpointARN = ep })
+}
+
+// hasDevice reports whether the recipient has a stored profile holding
+// tg's device, which Dispatch may update.
+func (d *Dispatcher) hasDevice(p profile.Profile, tg pushTarget) bool {
+	if d.Devices == nil || p.ID == "" {
+		return false
+	}
+	for _, dv := range p.Devices {
+		if dv.AppID == tg.app.AppID && dv.Token == tg.token {
+			return true
+		}
+	}
+	return false
+}
+
 // setDevice changes the profile's device of tg's app and token, if the
 // recipient has a stored profile with it. A failure is logged: the send's
 // outcome stands either way.
 func (d *Dispatcher) setDevice(ctx context.Context, job Job, p profile.Profile, tg pushTarget, fn func(*profile.Device)) {
-	if d.Devices == nil || p.ID == "" {
-		return
-	}
-	found := false
-	for _, dv := range p.Devices {
-		found = found || dv.AppID == tg.app.AppID && dv.Token == tg.token
-	}
-	if !found {
+	if !d.hasDevice(p, tg) {
 		return
 	}
 	_, err := d.Devices.Update(ctx, job.Tenant, p.Identity(), func(q *profile.Profile) error {

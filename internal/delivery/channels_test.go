@@ -68,7 +68,7 @@ func newChannelFixture(tb testing.TB, typ campaign.Type, cfg campaign.ChannelCon
 		tb.Fatal(err)
 	}
 	f.d = &delivery.Dispatcher{Campaigns: f.store, Profiles: f.store, Ledger: f.store, Mailer: f.mailer, SMS: f.sms, Pusher: f.pusher,
-		Suppressions: f.store, Devices: f.store, Unsubscribe: signer, PublicURL: "https://api.herald.example",
+		Suppressions: f.store, Devices: f.store, Endpoints: f.store, Unsubscribe: signer, PublicURL: "https://api.herald.example",
 		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return t0 }}
 	return f
 }

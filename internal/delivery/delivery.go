@@ -475,6 +475,25 @@ type Devices interface {
 	Update(ctx context.Context, t tenant.Tenant, id profile.Identity, fn func(*profile.Profile) error) (profile.Profile, error)
 }
 
+// EndpointOwner is the device a platform endpoint Herald made belongs
+// to: what an SNS endpoint event, which names only the endpoint, needs to
+// find the device. It holds no token.
+type EndpointOwner struct {
+	Tenant    tenant.Tenant
+	Namespace string
+	ProfileID string
+	// Device is the device's DeviceKey.
+	Device string
+}
+
+// EndpointOwners records who owns the platform endpoints Dispatch makes.
+// It is written only when an endpoint is made and stored on a profile,
+// never per send.
+type EndpointOwners interface {
+	// PutEndpointOwner records (or replaces) the owner of endpointARN.
+	PutEndpointOwner(ctx context.Context, endpointARN string, o EndpointOwner) error
+}
+
 // Campaigns reads what Dispatch needs from the campaign store.
 type Campaigns interface {
 	GetVersion(ctx context.Context, t tenant.Tenant, campaignID string, number int) (campaign.Version, error)

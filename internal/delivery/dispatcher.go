@@ -53,6 +53,10 @@ type Dispatcher struct {
 	// Devices stores endpoint ARNs and disabled devices on profiles; nil
 	// stores nothing.
 	Devices Devices
+	// Endpoints records the owner of each endpoint stored on a profile,
+	// so the Feedback function can act on the endpoint's events; nil
+	// records nothing.
+	Endpoints EndpointOwners
 	// Unsubscribe signs the one-click unsubscribe links of marketing
 	// email, which point at PublicURL + "/unsubscribe" unless the
 	// configuration names another base.

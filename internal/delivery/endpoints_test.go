@@ -119,3 +119,50 @@ func TestAnEndpointTheProviderMakesOutsideTheApplicationIsNeverPublishedTo(t *te
 		t.Errorf("the profile keeps %s", ep)
 	}
 }
+
+// countingOwners counts the owners recorded, to show they are written once
+// per endpoint made and never per send.
+type countingOwners struct {
+	*memory.Store
+	puts int
+}
+
+func (c *countingOwners) PutEndpointOwner(ctx context.Context, arn string, o delivery.EndpointOwner) error {
+	c.puts++
+	return c.Store.PutEndpointOwner(ctx, arn, o)
+}
+
+func TestTheOwnerOfAnEndpointIsRecordedWhenItIsMadeAndNotPerSend(t *testing.T) {
+	f := pushFixture(t, campaign.Transactional, campaign.PushContent{Body: "Your order shipped"})
+	owners := &countingOwners{Store: f.store}
+	f.d.Endpoints = owners
+	ctx := context.Background()
+	p := profile.Profile{Namespace: "crmId", ID: "42", Devices: []profile.Device{{AppID: "shop-ios", Platform: "APNS", Token: "t", Enabled: true}}}
+	if err := f.store.Put(ctx, acme, p); err != nil {
+		t.Fatal(err)
+	}
+	f.dispatch(t, delivery.Recipient{Type: "aep", Namespace: "crmId", UserID: "42"})
+	job := delivery.Job{Tenant: acme, ExecutionID: "ex2", CampaignID: "c", Version: 1,
+		Recipients: []delivery.Recipient{{Type: "aep", Namespace: "crmId", UserID: "42"}}}
+	if err := f.d.Dispatch(ctx, job); err != nil {
+		t.Fatalf("Dispatch of a second execution: %v", err)
+	}
+	if n := len(f.pusher.Sent()); n != 2 {
+		t.Fatalf("published %d notifications, want 2", n)
+	}
+	if owners.puts != 1 {
+		t.Errorf("%d owners recorded for two sends through one endpoint, want 1", owners.puts)
+	}
+	stored, err := f.store.Get(ctx, acme, p.Identity())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.store.EndpointOwner(ctx, stored.Devices[0].EndpointARN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := delivery.EndpointOwner{Tenant: acme, Namespace: "crmId", ProfileID: "42", Device: delivery.DeviceKey("shop-ios", "t")}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("EndpointOwner (-want +got):\n%s", diff)
+	}
+}

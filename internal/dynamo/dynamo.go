@@ -28,6 +28,7 @@
 //	feedback webhook     T#<tk>#WH                           WH        (secret write-only at the API)
 //	webhook delivery     T#<tk>#WHD                          E#<eventId>  (status, lease, message; expiresAt TTL)
 //	delivery list entry  T#<tk>#WHD                          L#<2^63-1 − createdAt ns, 19 digits>#<eventId>  (expiresAt TTL)
+//	endpoint owner       EP#<sha256 of endpoint ARN>         EP        (org, sandbox, namespace, profileId, device)
 //
 // Ledger entries carry ref (index "ref", keys only): t#<tag> for email,
 // m#<provider message id> for SMS and push, which is how the Feedback
@@ -35,6 +36,14 @@
 //
 // Ledger entries of push carry the device: a digest of the app id and
 // token (never the token).
+//
+// An endpoint owner is written when Dispatch stores a platform endpoint it
+// made on a profile's device (once per endpoint, never per send) and read
+// with GetItem by the Feedback function, whose SNS endpoint events name
+// the endpoint only: hence a pk without the tenant. It holds the device's
+// digest (delivery.DeviceKey), never the token. Erasing a profile deletes
+// the owners of its devices' endpoints that still name it (DeleteItem
+// conditioned on the owner, before the profile's transaction).
 //
 // Audience data: a tenant's audiences are a Query on AUDS ("AUD#"); an
 // audience's members are read in pages behind a cursor (the last sk read,

@@ -310,6 +310,9 @@ func (s *Store) Delete(ctx context.Context, t tenant.Tenant, id profile.Identity
 		return err
 	}
 	me := p.Identity()
+	if err := s.deleteEndpointOwners(ctx, t, p); err != nil {
+		return err
+	}
 	owner, err := expression.NewBuilder().WithCondition(expression.And(
 		expression.Name("primaryNamespace").Equal(expression.Value(me.Namespace)),
 		expression.Name("primaryId").Equal(expression.Value(me.ID)))).Build()

@@ -2,7 +2,8 @@
 // events about messages already sent — SES email events, SNS SMS delivery
 // status, SNS push delivery failures — into the ledger entry's delivery
 // state, suppressions, report counters and notices for the tenant's
-// feedback webhook.
+// feedback webhook; and the push platforms' endpoint events into the
+// state of the device owning the endpoint (endpoints.go).
 //
 // # Finding the entry
 //
@@ -89,6 +90,12 @@ const (
 	// Open and Click: the recipient opened the email, clicked a link.
 	Open  Kind = "open"
 	Click Kind = "click"
+	// EndpointDeleted and EndpointUpdated: a push platform endpoint was
+	// deleted or changed (SNS, or the platform, disabled it, say). They
+	// name no message, so no entry records them: they act on the device
+	// that owns the endpoint (see ApplyEndpoint).
+	EndpointDeleted Kind = "endpoint_deleted"
+	EndpointUpdated Kind = "endpoint_updated"
 )
 
 // Delivery states, from the highest precedence down: the state of a set
@@ -222,6 +229,9 @@ type Event struct {
 	// Parts is how many SMS parts were billed; Price their price in USD.
 	Parts int
 	Price float64
+	// Endpoint is the platform endpoint of an EndpointDeleted or
+	// EndpointUpdated event, which has no Ref.
+	Endpoint string
 }
 
 // EventID is a stable id for the event of a source with the given
@@ -316,6 +326,11 @@ type Service struct {
 	Store Store
 	// Devices disables push devices the platform gave up on; nil skips.
 	Devices delivery.Devices
+	// Endpoints finds the device owning a push endpoint, and Platform
+	// reads the endpoint's state, for endpoint events; without either,
+	// endpoint events are dropped as unknown.
+	Endpoints EndpointOwners
+	Platform  EndpointReader
 	// Notifier, when set, is told about every applied event.
 	Notifier Notifier
 	Rules    Rules
@@ -348,8 +363,8 @@ type Applied string
 
 // What Apply did.
 const (
-	Recorded  Applied = "recorded"  // the entry changed
-	Repeated  Applied = "repeated"  // the entry had seen the kind already
+	Recorded  Applied = "recorded"  // the entry (or, for an endpoint event, the device) changed
+	Repeated  Applied = "repeated"  // the entry had seen the kind already; the device needed no change
 	Unknown   Applied = "unknown"   // no Herald entry: not Herald's message
 	Unrelated Applied = "unrelated" // the entry is not a sent message (a proof, say)
 )
@@ -360,6 +375,9 @@ const maxConflicts = 8
 // Apply records ev. It returns ErrNotYet (wrapped) when the event should
 // be retried later, another error when the store failed.
 func (s *Service) Apply(ctx context.Context, ev Event) (Applied, error) {
+	if ev.Kind == EndpointDeleted || ev.Kind == EndpointUpdated {
+		return s.ApplyEndpoint(ctx, ev)
+	}
 	if !ev.Kind.Valid() {
 		return "", fmt.Errorf("feedback: unknown event kind %q", ev.Kind)
 	}

@@ -25,11 +25,13 @@ import (
 //   - CloudWatch Logs, with the SNS SMS delivery status log lines
 //     (a subscription filter on SNS's DirectPublishToPhoneNumber log
 //     groups; "awslogs.data" is gzipped, base64-encoded JSON);
-//   - SNS, with the push platform applications' delivery failure events.
+//   - SNS, with the push platform applications' delivery failure,
+//     endpoint deleted and endpoint updated events.
 
 // Decode returns the events of one invocation payload. Records that are
-// not about messages (SES subscription events, endpoint updates) are
-// skipped; a payload of no known shape is an error.
+// about neither messages nor Herald's push endpoints (SES subscription
+// events, endpoints created) are skipped; a payload of no known shape is
+// an error.
 func Decode(raw []byte) ([]Event, error) {
 	var probe struct {
 		Source  string          `json:"source"`
@@ -299,23 +301,36 @@ type pushEvent struct {
 }
 
 // ParsePush reads one push platform application event. A delivery
-// failure is a Failure of the message it names; endpoint events name no
-// message (Dispatch finds a disabled or deleted endpoint at the next
-// send) and are skipped (ok false).
+// failure is a Failure of the message it names. An endpoint deleted or
+// updated names no message, only the endpoint (Event.Endpoint): it is an
+// EndpointDeleted or EndpointUpdated event, applied to the endpoint's
+// device rather than to a ledger entry. The attributes an update may
+// carry are not read: the Feedback function asks SNS for the endpoint's
+// state when it applies the event, so a late or replayed update never
+// acts on stale attributes. Other events (EndpointCreated) are skipped
+// (ok false).
 func ParsePush(message string) (ev Event, ok bool, err error) {
 	var p pushEvent
 	if err := json.Unmarshal([]byte(message), &p); err != nil {
 		return Event{}, false, fmt.Errorf("push event: %w", err)
 	}
-	if p.EventType != "DeliveryFailure" || p.MessageID == "" {
+	switch {
+	case p.EventType == "DeliveryFailure" && p.MessageID != "":
+		ev = Event{Channel: campaign.Push, Kind: Failure, Ref: Ref{MessageID: p.MessageID}, Code: p.FailureType, Reason: p.FailureMessage}
+		ev.ID = EventID("push", p.MessageID, string(ev.Kind))
+	case (p.EventType == "EndpointDeleted" || p.EventType == "EndpointUpdated") && p.EndpointArn != "":
+		ev = Event{Channel: campaign.Push, Kind: EndpointDeleted, Endpoint: p.EndpointArn}
+		if p.EventType == "EndpointUpdated" {
+			ev.Kind = EndpointUpdated
+		}
+		ev.ID = EventID("push", p.EndpointArn, string(ev.Kind), p.Time)
+	default:
 		return Event{}, false, nil
 	}
-	ev = Event{Channel: campaign.Push, Kind: Failure, Ref: Ref{MessageID: p.MessageID}, Code: p.FailureType, Reason: p.FailureMessage}
 	if t, err := time.Parse(time.RFC3339Nano, p.Time); err == nil {
 		ev.At = t.UTC()
 	} else if ms, err := strconv.ParseInt(p.Time, 10, 64); err == nil {
 		ev.At = time.UnixMilli(ms).UTC()
 	}
-	ev.ID = EventID("push", p.MessageID, string(ev.Kind))
 	return ev, true, nil
 }

@@ -36,6 +36,9 @@ func TestDecodeReadsEverySource(t *testing.T) {
 		{"feedback.push-delivery-failure.json", feedback.Event{Channel: campaign.Push, Kind: feedback.Failure,
 			Ref: feedback.Ref{MessageID: "9a8b7c6d-5e4f-5a3b-9c2d-1e0f9a8b7c6d"}, At: at("2026-01-05T09:30:03.512Z"),
 			Code: "EndpointDisabled", Reason: "Endpoint is disabled"}},
+		{"feedback.push-endpoint-updated.json", feedback.Event{Channel: campaign.Push, Kind: feedback.EndpointUpdated,
+			Endpoint: "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/herald-android/5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d",
+			At:       at("2026-01-05T09:31:10.204Z")}},
 	} {
 		raw, err := os.ReadFile("../../events/" + tc.file)
 		if err != nil {
@@ -64,8 +67,10 @@ func TestDecodeSkipsWhatIsNotHeraldsAndRefusesTheUnknown(t *testing.T) {
 		`{"source":"aws.ses","detail-type":"Email Sent","detail":{"eventType":"Send","mail":{"messageId":"m","tags":{}}}}`,
 		// A subscription event.
 		`{"source":"aws.ses","detail":{"eventType":"Subscription","mail":{"messageId":"m","tags":{"heraldRecipient":["x"]}}}}`,
-		// An endpoint update.
-		`{"Records":[{"Sns":{"Message":"{\"EventType\":\"EndpointUpdated\",\"EndpointArn\":\"arn\"}"}}]}`,
+		// An endpoint created.
+		`{"Records":[{"Sns":{"Message":"{\"EventType\":\"EndpointCreated\",\"EndpointArn\":\"arn\"}"}}]}`,
+		// An endpoint event naming no endpoint.
+		`{"Records":[{"Sns":{"Message":"{\"EventType\":\"EndpointDeleted\"}"}}]}`,
 	} {
 		if evs, err := feedback.Decode([]byte(raw)); err != nil || len(evs) != 0 {
 			t.Errorf("Decode(%s) = %v, %v; want nothing", raw, evs, err)
@@ -75,6 +80,30 @@ func TestDecodeSkipsWhatIsNotHeraldsAndRefusesTheUnknown(t *testing.T) {
 		`{"Records":[{"Sns":{"Message":"not json"}}]}`, `{"source":"aws.ses","detail":"x"}`} {
 		if _, err := feedback.Decode([]byte(raw)); err == nil {
 			t.Errorf("Decode(%s) = no error", raw)
+		}
+	}
+}
+
+// An endpoint deleted names the endpoint and nothing else; SNS may add
+// the endpoint's attributes to an update, which are not read.
+func TestDecodeReadsEndpointEvents(t *testing.T) {
+	arn := "arn:aws:sns:us-east-1:123456789012:endpoint/APNS/shop-ios/0f3c"
+	for _, tc := range []struct {
+		message string
+		want    feedback.Kind
+	}{
+		{`{"EndpointArn":"` + arn + `","EventType":"EndpointDeleted","Resource":"arn:aws:sns:us-east-1:123456789012:app/APNS/shop-ios","Service":"SNS","Time":"2026-01-05T09:31:10.204Z"}`,
+			feedback.EndpointDeleted},
+		{`{"EndpointArn":"` + arn + `","EventType":"EndpointUpdated","Attributes":{"Enabled":"true"},"Service":"SNS","Time":"1767605470204"}`,
+			feedback.EndpointUpdated},
+	} {
+		ev, ok, err := feedback.ParsePush(tc.message)
+		if err != nil || !ok {
+			t.Fatalf("ParsePush(%s) = %v, %v", tc.message, ok, err)
+		}
+		want := feedback.Event{Channel: campaign.Push, Kind: tc.want, Endpoint: arn, At: time.Date(2026, 1, 5, 9, 31, 10, 204e6, time.UTC)}
+		if diff := cmp.Diff(want, ev, cmpopts.IgnoreFields(feedback.Event{}, "ID")); diff != "" {
+			t.Errorf("ParsePush (-want +got):\n%s", diff)
 		}
 	}
 }

@@ -6,7 +6,7 @@
 //
 // The files mirror internal/dynamo's, one per store (keys.go,
 // campaigns.go, profiles.go, suppressions.go, executions.go, ledger.go,
-// audiences.go); senders.go holds the Queue, Mailer, SMSSender and Pusher
+// audiences.go, endpoints.go); senders.go holds the Queue, Mailer, SMSSender and Pusher
 // fakes. The contracts in internal/storetest run against both stores.
 package memory
 
@@ -58,6 +58,9 @@ type Store struct {
 	refs     map[string]string
 	// hooks holds feedback webhooks and their deliveries (webhooks.go).
 	hooks *webhookData
+	// endpoints are the owners of platform endpoints, by ARN
+	// (endpoints.go).
+	endpoints map[string]delivery.EndpointOwner
 }
 
 type configUse struct {

@@ -132,8 +132,14 @@ func (s *Store) Delete(_ context.Context, t tenant.Tenant, id profile.Identity) 
 	if !ok {
 		return notFound("profile")
 	}
-	for _, id := range s.profiles[key].AllIdentities()[1:] {
+	p := s.profiles[key]
+	for _, id := range p.AllIdentities()[1:] {
 		delete(s.aliases, pkey(t, id))
+	}
+	for _, d := range p.Devices {
+		if o, ok := s.endpoints[d.EndpointARN]; ok && o.Tenant == t && o.Namespace == p.Namespace && o.ProfileID == p.ID {
+			delete(s.endpoints, d.EndpointARN)
+		}
 	}
 	delete(s.profiles, key)
 	return nil

@@ -164,8 +164,9 @@ type Store interface {
 	// returns derrors.NotFound when there is no profile, fn's error when
 	// fn fails, derrors.Conflict for an identity of another profile.
 	Update(ctx context.Context, t tenant.Tenant, id Identity, fn func(*Profile) error) (Profile, error)
-	// Delete removes the profile and all its identities (erasure); it
-	// returns derrors.NotFound when there is none.
+	// Delete removes the profile and all its identities (erasure), and
+	// the owner records of its devices' endpoints (delivery.EndpointOwner)
+	// that name it; it returns derrors.NotFound when there is none.
 	Delete(ctx context.Context, t tenant.Tenant, id Identity) error
 	// PutBatch creates or replaces many profiles, chunked to the store's
 	// limits; errs[i] is p[i]'s outcome (nil when stored).

@@ -26,6 +26,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/awssend"
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/feedback"
 )
 
 // API is the part of the SNS client the adapter uses.
@@ -37,7 +38,8 @@ type API interface {
 	SetEndpointAttributes(ctx context.Context, in *sns.SetEndpointAttributesInput, opts ...func(*sns.Options)) (*sns.SetEndpointAttributesOutput, error)
 }
 
-// Client implements delivery.SMSSender and delivery.Pusher.
+// Client implements delivery.SMSSender, delivery.Pusher and
+// feedback.EndpointReader.
 type Client struct {
 	api API
 	// Timeout bounds one Publish call (awssend.DefaultTimeout when 0).
@@ -78,8 +80,9 @@ func (c *Client) publish(ctx context.Context, in *sns.PublishInput) (string, err
 }
 
 var (
-	_ delivery.SMSSender = (*Client)(nil)
-	_ delivery.Pusher    = (*Client)(nil)
+	_ delivery.SMSSender      = (*Client)(nil)
+	_ delivery.Pusher         = (*Client)(nil)
+	_ feedback.EndpointReader = (*Client)(nil)
 )
 
 // New returns a client on api.
@@ -152,6 +155,20 @@ func (c *Client) Endpoint(ctx context.Context, appARN, token string) (string, er
 		}
 	}
 	return arn, nil
+}
+
+// EndpointEnabled implements feedback.EndpointReader: the endpoint's
+// Enabled attribute, delivery.ErrEndpointGone for an endpoint that no
+// longer exists, and a classified failure (retry later) otherwise.
+func (c *Client) EndpointEnabled(ctx context.Context, endpointARN string) (bool, error) {
+	out, err := c.api.GetEndpointAttributes(ctx, &sns.GetEndpointAttributesInput{EndpointArn: aws.String(endpointARN)})
+	switch {
+	case isCode(err, "NotFound"):
+		return false, fmt.Errorf("endpoint attributes: %w", delivery.ErrEndpointGone)
+	case err != nil:
+		return false, classify("endpoint attributes", err)
+	}
+	return out.Attributes["Enabled"] == "true", nil
 }
 
 // Push implements delivery.Pusher.

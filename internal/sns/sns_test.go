@@ -193,3 +193,31 @@ func TestAPublishToADisabledEndpointIsAnInvalidToken(t *testing.T) {
 		t.Error("the re-registered endpoint is still disabled")
 	}
 }
+
+func TestEndpointEnabledReadsTheEndpointsState(t *testing.T) {
+	c, _, moto := newClient(t)
+	ctx := context.Background()
+	app := platformApp(t, moto, "GCM")
+	api := awssns.NewFromConfig(moto.AWSConfig())
+	ep, err := c.Endpoint(ctx, app, fmt.Sprintf("token-%d", seq.Add(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if on, err := c.EndpointEnabled(ctx, ep); err != nil || !on {
+		t.Errorf("EndpointEnabled(made) = %v, %v; want true", on, err)
+	}
+	// The platform refused the token: SNS disables the endpoint.
+	if _, err := api.SetEndpointAttributes(ctx, &awssns.SetEndpointAttributesInput{EndpointArn: aws.String(ep),
+		Attributes: map[string]string{"Enabled": "false"}}); err != nil {
+		t.Fatal(err)
+	}
+	if on, err := c.EndpointEnabled(ctx, ep); err != nil || on {
+		t.Errorf("EndpointEnabled(disabled) = %v, %v; want false", on, err)
+	}
+	if _, err := api.DeleteEndpoint(ctx, &awssns.DeleteEndpointInput{EndpointArn: aws.String(ep)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.EndpointEnabled(ctx, ep); !errors.Is(err, delivery.ErrEndpointGone) {
+		t.Errorf("EndpointEnabled(deleted) error = %v, want ErrEndpointGone", err)
+	}
+}
