@@ -1,0 +1,67 @@
+package eventapi
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/tally"
+)
+
+// TallyDecoder turns a stream record of the table into an execution
+// counter change, false when the record is of another item
+// (dynamo.TallyChange).
+type TallyDecoder func(id string, at time.Time, keys, oldImage, newImage map[string]types.AttributeValue) (tally.Change, bool, error)
+
+// ReportsStream adapts tally.Service to the table's DynamoDB stream. Records
+// are applied in order; the first that fails is reported (by its sequence
+// number) with nothing after it, so Lambda retries the shard from there:
+// what was applied before it is not redone, and what is redelivered after
+// it is recognised by its change id.
+func ReportsStream(s *tally.Service, decode TallyDecoder, log *slog.Logger) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		var resp events.DynamoDBEventResponse
+		applied := 0
+		for _, r := range ev.Records {
+			err := func() error {
+				c, ok, err := decode(r.EventID, r.Change.ApproximateCreationDateTime.UTC(), sdkImage(r.Change.Keys),
+					sdkImage(r.Change.OldImage), sdkImage(r.Change.NewImage))
+				if err != nil || !ok {
+					return err
+				}
+				return s.Record(ctx, c)
+			}()
+			if err != nil {
+				log.ErrorContext(ctx, "counter change not counted; the shard is retried from it", "eventId", r.EventID,
+					"sequenceNumber", r.Change.SequenceNumber, logsafe.Attr(err))
+				resp.BatchItemFailures = []events.DynamoDBBatchItemFailure{{ItemIdentifier: r.Change.SequenceNumber}}
+				break
+			}
+			applied++
+		}
+		log.InfoContext(ctx, "stream batch processed", "records", len(ev.Records), "applied", applied)
+		return resp, nil
+	}
+}
+
+// sdkImage converts the string and number attributes of a stream image
+// (all a counter item holds) to the SDK's attribute values.
+func sdkImage(image map[string]events.DynamoDBAttributeValue) map[string]types.AttributeValue {
+	if image == nil {
+		return nil
+	}
+	out := make(map[string]types.AttributeValue, len(image))
+	for name, v := range image {
+		switch v.DataType() {
+		case events.DataTypeString:
+			out[name] = &types.AttributeValueMemberS{Value: v.String()}
+		case events.DataTypeNumber:
+			out[name] = &types.AttributeValueMemberN{Value: v.Number()}
+		}
+	}
+	return out
+}
