@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/heraldhq/herald/infra/faultproxy"
@@ -93,6 +95,10 @@ var Bindings = map[string]Binding{
 			return err
 		}
 		h.Events[id] = func(ctx context.Context, raw json.RawMessage) (any, error) { return fn(ctx, raw) }
+		return nil
+	}},
+	"ReportsFunction": {Package: "./functions/reports", bind: func(a *app.App, h *Handlers, id string) error {
+		h.Streams[id] = a.ReportsHandler()
 		return nil
 	}},
 	"WebhookFunction": {Package: "./functions/webhook", bind: func(a *app.App, h *Handlers, id string) error {
@@ -185,6 +191,8 @@ type Cloud struct {
 	// function's environment from the template.
 	Handlers Handlers
 	Pollers  []*Poller
+	// StreamPollers read the table's stream for the functions behind it.
+	StreamPollers []*StreamPoller
 
 	log       *slog.Logger
 	now       func() time.Time
@@ -301,6 +309,7 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	}()
 
 	client := sqs.NewFromConfig(c.AWS)
+	ddb, streams := dynamodb.NewFromConfig(c.AWS), dynamodbstreams.NewFromConfig(c.AWS)
 	for _, id := range slices.Sorted(maps.Keys(c.Stack.Functions)) {
 		f := c.Stack.Functions[id]
 		for _, src := range f.SQS {
@@ -309,6 +318,13 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 				return nil, err
 			}
 			c.Pollers = append(c.Pollers, p)
+		}
+		for _, src := range f.DynamoDB {
+			p, err := NewStreamPoller(ddb, streams, c.Stack, f, src, c.Handlers.Streams[id], c.log.With("component", "streams"))
+			if err != nil {
+				return nil, err
+			}
+			c.StreamPollers = append(c.StreamPollers, p)
 		}
 	}
 	var pctx context.Context
@@ -319,6 +335,13 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 			go func() {
 				defer c.wg.Done()
 				p.Run(pctx)
+			}()
+		}
+		for _, p := range c.StreamPollers {
+			c.wg.Add(1)
+			go func() {
+				defer c.wg.Done()
+				p.Run(pctx, 250*time.Millisecond)
 			}()
 		}
 		c.wg.Add(1)
@@ -380,7 +403,8 @@ func (c *Cloud) FunctionConfig(id string) (config.Config, error) {
 }
 
 func (c *Cloud) buildHandlers(now func() time.Time) error {
-	c.Handlers = Handlers{HTTP: map[string]HTTPHandler{}, Authorizers: map[string]AuthorizerHandler{}, SQS: map[string]SQSHandler{}, Events: map[string]EventHandler{}}
+	c.Handlers = Handlers{HTTP: map[string]HTTPHandler{}, Authorizers: map[string]AuthorizerHandler{}, SQS: map[string]SQSHandler{},
+		Streams: map[string]StreamHandler{}, Events: map[string]EventHandler{}}
 	for _, id := range slices.Sorted(maps.Keys(c.Stack.Functions)) {
 		b, ok := Bindings[id]
 		if !ok {
@@ -423,8 +447,9 @@ func (c *Cloud) buildHandlers(now func() time.Time) error {
 
 // Drain processes every queue's messages until all queues are empty (see
 // Poller.Drain), again after a queue moved messages to a dead-letter
-// queue drained before it, and hands the simulated SES events of what was
-// sent to the Feedback function. Tests call it after a trigger to see what
+// queue drained before it, hands the simulated SES events of what was
+// sent to the Feedback function, and reads the table's stream to its end
+// (StreamPoller.Drain: campaign report counters). Tests call it after a trigger to see what
 // was sent and heard back.
 func (c *Cloud) Drain(ctx context.Context) error {
 	for {
@@ -438,6 +463,13 @@ func (c *Cloud) Drain(ctx context.Context) error {
 		}
 		if c.mailbox != nil {
 			total += c.mailbox.flush(ctx)
+		}
+		for _, p := range c.StreamPollers {
+			n, err := p.drain(ctx)
+			if err != nil {
+				return err
+			}
+			total += n
 		}
 		if total == 0 {
 			return nil

@@ -21,7 +21,9 @@ type countStore struct {
 	added map[string]tally.Delta
 }
 
-func (c *countStore) ExecutionCampaign(context.Context, tenant.Tenant, string) (string, error) { return "c-1", nil }
+func (c *countStore) ExecutionCampaign(context.Context, tenant.Tenant, string) (string, error) {
+	return "c-1", nil
+}
 
 func (c *countStore) AddOutcomes(_ context.Context, _ tenant.Tenant, campaignID, _, id string, _ time.Time, d tally.Delta) error {
 	if c.fail[id] {
