@@ -81,9 +81,10 @@
 //	                              paused, lifted by a put conditioned on it being paused
 //	campaign send counts          the table's stream (NEW_AND_OLD_IMAGES), filtered to sk "T#…",
 //	                              feeds the Reports function: per record, the difference of the
-//	                              counter item's n:<outcome> and r:<tag> counts, ADDed to one
-//	                              A# and one H# shard in a transaction with the record's S#
-//	                              marker (conditional put), so a redelivered record adds nothing
+//	                              counter item's n:<outcome> and r:<tag> counts; a batch's, summed
+//	                              per campaign and hour, ADDed to one A# and one H# shard in a
+//	                              transaction with each record's S# marker (conditional puts,
+//	                              98 at most), so a redelivered record adds nothing
 //	archive a campaign            PutItem (revision-guarded) with expiresAt, then UpdateItem
 //	                              expiresAt on each version (the table's TTL removes them)
 //

@@ -80,27 +80,36 @@ func (s *Store) outcomeUpdate(k map[string]types.AttributeValue, d tally.Delta, 
 		ExpressionAttributeNames: names, ExpressionAttributeValues: values}
 }
 
-// AddOutcomes implements tally.Store: the marker of change id (a put
-// conditioned on its absence) and the ADDs on one all-time and one
-// hourly shard of the campaign, in one transaction.
-func (s *Store) AddOutcomes(ctx context.Context, t tenant.Tenant, campaignID, exec, id string, at time.Time, d tally.Delta) error {
-	if d.Zero() {
-		return nil
+// AddOutcomes implements tally.Store: a marker per change (a put
+// conditioned on its absence) and the ADDs on one all-time and one hourly
+// shard of the campaign, in one transaction (tally.MaxMarks changes at
+// most).
+func (s *Store) AddOutcomes(ctx context.Context, t tenant.Tenant, campaignID string, at time.Time, marks []tally.Mark, d tally.Delta) error {
+	if len(marks) > tally.MaxMarks {
+		return fmt.Errorf("add campaign counts: %d changes, at most %d", len(marks), tally.MaxMarks)
 	}
-	marker := key(ledgerPK(t, exec), prefixApplied+id)
-	marker["expiresAt"] = numAttr(at.Add(markerKept).Unix())
-	shard := rand.IntN(ReportShards)
-	at = at.UTC()
-	pk := reportPK(t, campaignID)
-	items := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: aws.String(s.table), Item: marker, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-		{Update: s.outcomeUpdate(key(pk, fmt.Sprintf("%s%02d", prefixReportAll, shard)), d, time.Time{})},
-		{Update: s.outcomeUpdate(key(pk, fmt.Sprintf("%s%s#%02d", prefixReportHour, at.Format(hourLayout), shard)), d,
-			at.Truncate(time.Hour).Add(hourlyKept))},
+	items := make([]types.TransactWriteItem, 0, len(marks)+2)
+	for _, m := range marks {
+		marker := key(ledgerPK(t, m.ExecutionID), prefixApplied+m.ID)
+		marker["expiresAt"] = numAttr(at.Add(markerKept).Unix())
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: marker,
+			ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+	}
+	if !d.Zero() {
+		shard := rand.IntN(ReportShards)
+		at = at.UTC()
+		pk := reportPK(t, campaignID)
+		items = append(items,
+			types.TransactWriteItem{Update: s.outcomeUpdate(key(pk, fmt.Sprintf("%s%02d", prefixReportAll, shard)), d, time.Time{})},
+			types.TransactWriteItem{Update: s.outcomeUpdate(key(pk, fmt.Sprintf("%s%s#%02d", prefixReportHour, at.Format(hourLayout), shard)), d,
+				at.Truncate(time.Hour).Add(hourlyKept))})
+	}
+	if len(items) == 0 {
+		return nil
 	}
 	_, err := s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if isTxConditionFailed(err) {
-		return nil // applied before: a record delivered again
+		return derrors.New(derrors.Conflict, "a change was added before")
 	}
 	if err != nil {
 		return fmt.Errorf("add campaign counts: %w", err)

@@ -17,33 +17,44 @@ import (
 // (dynamo.TallyChange).
 type TallyDecoder func(id string, at time.Time, keys, oldImage, newImage map[string]types.AttributeValue) (tally.Change, bool, error)
 
-// ReportsStream adapts tally.Service to the table's DynamoDB stream. Records
-// are applied in order; the first that fails is reported (by its sequence
-// number) with nothing after it, so Lambda retries the shard from there:
-// what was applied before it is not redone, and what is redelivered after
-// it is recognised by its change id.
+// ReportsStream adapts tally.Service to the table's DynamoDB stream. The
+// batch's counter changes are added together (one write per campaign and
+// hour); the first change not added, or the first record that cannot be
+// decoded, is reported by its sequence number, so Lambda retries the
+// shard from there: what comes before it is not redone, and what is
+// delivered again after it is recognised by its change id.
 func ReportsStream(s *tally.Service, decode TallyDecoder, log *slog.Logger) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-		var resp events.DynamoDBEventResponse
-		applied := 0
+		var (
+			changes []tally.Change
+			seqs    []string // of each change
+			stopSeq string   // the record that could not be decoded
+			stopErr error
+		)
 		for _, r := range ev.Records {
-			err := func() error {
-				c, ok, err := decode(r.EventID, r.Change.ApproximateCreationDateTime.UTC(), sdkImage(r.Change.Keys),
-					sdkImage(r.Change.OldImage), sdkImage(r.Change.NewImage))
-				if err != nil || !ok {
-					return err
-				}
-				return s.Record(ctx, c)
-			}()
+			c, ok, err := decode(r.EventID, r.Change.ApproximateCreationDateTime.UTC(), sdkImage(r.Change.Keys),
+				sdkImage(r.Change.OldImage), sdkImage(r.Change.NewImage))
 			if err != nil {
-				log.ErrorContext(ctx, "counter change not counted; the shard is retried from it", "eventId", r.EventID,
-					"sequenceNumber", r.Change.SequenceNumber, logsafe.Attr(err))
-				resp.BatchItemFailures = []events.DynamoDBBatchItemFailure{{ItemIdentifier: r.Change.SequenceNumber}}
+				stopSeq, stopErr = r.Change.SequenceNumber, err
 				break
 			}
-			applied++
+			if ok {
+				changes, seqs = append(changes, c), append(seqs, r.Change.SequenceNumber)
+			}
 		}
-		log.InfoContext(ctx, "stream batch processed", "records", len(ev.Records), "applied", applied)
+		done, err := s.Record(ctx, changes)
+		var resp events.DynamoDBEventResponse
+		switch {
+		case err != nil:
+			stopSeq, stopErr = seqs[done], err
+		case stopErr != nil:
+		default:
+			log.InfoContext(ctx, "stream batch processed", "records", len(ev.Records), "changes", len(changes))
+			return resp, nil
+		}
+		log.ErrorContext(ctx, "counter change not counted; the shard is retried from it", "sequenceNumber", stopSeq,
+			"records", len(ev.Records), "changesDone", done, logsafe.Attr(stopErr))
+		resp.BatchItemFailures = []events.DynamoDBBatchItemFailure{{ItemIdentifier: stopSeq}}
 		return resp, nil
 	}
 }

@@ -25,11 +25,15 @@ func (c *countStore) ExecutionCampaign(context.Context, tenant.Tenant, string) (
 	return "c-1", nil
 }
 
-func (c *countStore) AddOutcomes(_ context.Context, _ tenant.Tenant, campaignID, _, id string, _ time.Time, d tally.Delta) error {
-	if c.fail[id] {
-		return errors.New("throttled")
+func (c *countStore) AddOutcomes(_ context.Context, _ tenant.Tenant, _ string, _ time.Time, marks []tally.Mark, d tally.Delta) error {
+	for _, m := range marks {
+		if c.fail[m.ID] {
+			return errors.New("throttled")
+		}
 	}
-	c.added[id] = d
+	for _, m := range marks {
+		c.added[m.ID] = d
+	}
 	return nil
 }
 
@@ -39,6 +43,8 @@ func counterRecord(id, seq string, old, cur map[string]events.DynamoDBAttributeV
 		ApproximateCreationDateTime: events.SecondsEpochTime{Time: now}, Keys: keys, OldImage: old, NewImage: cur, SequenceNumber: seq}}
 }
 
+// The batch's changes of one campaign and hour are added in one write: when
+// it fails, the shard is retried from its first change.
 func TestReportsStreamCountsChangesAndRetriesFromTheFirstFailure(t *testing.T) {
 	one := map[string]events.DynamoDBAttributeValue{"r:a": events.NewStringAttribute("sent"), "n:sent": events.NewNumberAttribute("1")}
 	two := map[string]events.DynamoDBAttributeValue{"r:a": events.NewStringAttribute("sent"), "r:b": events.NewStringAttribute("sent"),
@@ -53,12 +59,20 @@ func TestReportsStreamCountsChangesAndRetriesFromTheFirstFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []events.DynamoDBBatchItemFailure{{ItemIdentifier: "102"}}
+	want := []events.DynamoDBBatchItemFailure{{ItemIdentifier: "101"}}
 	if diff := cmp.Diff(want, resp.BatchItemFailures); diff != "" {
 		t.Errorf("batchItemFailures (-want +got):\n%s", diff)
 	}
-	wantAdded := map[string]tally.Delta{"e1": {Targeted: 1, Outcomes: map[string]int64{"sent": 1}}}
-	if diff := cmp.Diff(wantAdded, store.added); diff != "" {
+	if len(store.added) != 0 {
+		t.Errorf("added %v, want nothing", store.added)
+	}
+
+	delete(store.fail, "e2")
+	if resp, err = h(context.Background(), ev); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("handler = %+v, %v; want no failure", resp, err)
+	}
+	sum := tally.Delta{Targeted: 2, Outcomes: map[string]int64{"sent": 2}}
+	if diff := cmp.Diff(map[string]tally.Delta{"e1": sum, "e2": sum}, store.added); diff != "" {
 		t.Errorf("added (-want +got):\n%s", diff)
 	}
 }

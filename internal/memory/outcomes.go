@@ -93,14 +93,17 @@ func (s *Store) ExecutionCampaign(_ context.Context, t tenant.Tenant, exec strin
 }
 
 // AddOutcomes implements tally.Store.
-func (s *Store) AddOutcomes(_ context.Context, t tenant.Tenant, campaignID, exec, id string, at time.Time, d tally.Delta) error {
+func (s *Store) AddOutcomes(_ context.Context, t tenant.Tenant, campaignID string, at time.Time, marks []tally.Mark, d tally.Delta) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := k(t, exec, id)
-	if d.Zero() || s.od().applied[key] {
-		return nil
+	for _, m := range marks {
+		if s.od().applied[k(t, m.ExecutionID, m.ID)] {
+			return derrors.New(derrors.Conflict, "a change was added before")
+		}
 	}
-	s.od().applied[key] = true
+	for _, m := range marks {
+		s.od().applied[k(t, m.ExecutionID, m.ID)] = true
+	}
 	s.addOutcomes(t, campaignID, at, d)
 	return nil
 }

@@ -18,13 +18,17 @@ func outcomes(t *testing.T, newStore func(t *testing.T) FeedbackStore) {
 		s := newStore(t)
 		at := t0.Add(25 * time.Minute)
 		first := tally.Delta{Targeted: 2, Outcomes: map[string]int64{"sent": 1, "excluded:suppressed": 1}}
-		for range 2 { // the same change delivered twice
-			if err := s.AddOutcomes(ctx, acme, "c-out", "ex-1", "change-1", at, first); err != nil {
-				t.Fatalf("AddOutcomes: %v", err)
-			}
+		marks := []tally.Mark{{ExecutionID: "ex-1", ID: "change-1"}, {ExecutionID: "ex-1", ID: "change-2"}}
+		if err := s.AddOutcomes(ctx, acme, "c-out", at, marks, first); err != nil {
+			t.Fatalf("AddOutcomes: %v", err)
+		}
+		// A change added before, alone or with another: Conflict, nothing added.
+		for _, again := range [][]tally.Mark{marks[1:], {{ExecutionID: "ex-1", ID: "change-3"}, marks[0]}} {
+			wantKind(t, "AddOutcomes of a change added before", s.AddOutcomes(ctx, acme, "c-out", at, again, first), derrors.Conflict)
 		}
 		later := tally.Delta{Targeted: 1, Outcomes: map[string]int64{"sent": 2, "ambiguous:timeout": -1}}
-		if err := s.AddOutcomes(ctx, acme, "c-out", "ex-2", "change-1", at.Add(time.Hour), later); err != nil {
+		// The same change id in another execution is another change.
+		if err := s.AddOutcomes(ctx, acme, "c-out", at.Add(time.Hour), []tally.Mark{{ExecutionID: "ex-2", ID: "change-1"}}, later); err != nil {
 			t.Fatalf("AddOutcomes: %v", err)
 		}
 		total, hours, err := s.CampaignOutcomes(ctx, acme, "c-out", t0)

@@ -2,6 +2,7 @@ package tally_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -59,13 +60,16 @@ func TestDiff(t *testing.T) {
 }
 
 type added struct {
-	Campaign, Exec, ID string
-	Delta              tally.Delta
+	Campaign string
+	Marks    []tally.Mark
+	Delta    tally.Delta
 }
 
 type fakeStore struct {
 	campaigns map[string]string
 	lookups   int
+	marked    map[string]bool
+	fail      map[string]bool // change ids whose writes fail
 	adds      []added
 }
 
@@ -78,36 +82,85 @@ func (f *fakeStore) ExecutionCampaign(_ context.Context, _ tenant.Tenant, exec s
 	return c, nil
 }
 
-func (f *fakeStore) AddOutcomes(_ context.Context, _ tenant.Tenant, campaignID, exec, id string, _ time.Time, d tally.Delta) error {
-	f.adds = append(f.adds, added{campaignID, exec, id, d})
+func (f *fakeStore) AddOutcomes(_ context.Context, _ tenant.Tenant, campaignID string, _ time.Time, marks []tally.Mark, d tally.Delta) error {
+	for _, m := range marks {
+		if f.fail[m.ID] {
+			return errors.New("throttled")
+		}
+		if f.marked[m.ID] {
+			return derrors.New(derrors.Conflict, "marked")
+		}
+	}
+	for _, m := range marks {
+		f.marked[m.ID] = true
+	}
+	f.adds = append(f.adds, added{campaignID, marks, d})
 	return nil
 }
 
-func TestRecord(t *testing.T) {
-	ctx := context.Background()
-	acme := tenant.Tenant{Org: "acme", Sandbox: "prod"}
-	store := &fakeStore{campaigns: map[string]string{"ex-1": "c-1"}}
+var (
+	acme = tenant.Tenant{Org: "acme", Sandbox: "prod"}
+	t0   = time.Date(2026, 11, 30, 21, 10, 0, 0, time.UTC)
+	one  = tally.Counts{Recipients: 1, Outcomes: map[string]int64{"sent": 1}}
+	two  = tally.Counts{Recipients: 2, Outcomes: map[string]int64{"sent": 2}}
+)
+
+func newStore() *fakeStore {
+	return &fakeStore{campaigns: map[string]string{"ex-1": "c-1", "ex-2": "c-2"}, marked: map[string]bool{}, fail: map[string]bool{}}
+}
+
+func TestRecordAddsABatchOnceACampaignAndHour(t *testing.T) {
+	store := newStore()
 	s := &tally.Service{Store: store}
-	one := tally.Counts{Recipients: 1, Outcomes: map[string]int64{"sent": 1}}
-	two := tally.Counts{Recipients: 2, Outcomes: map[string]int64{"sent": 2}}
-	for _, c := range []tally.Change{
-		{ID: "e1", Tenant: acme, ExecutionID: "ex-1", New: one},
-		{ID: "e2", Tenant: acme, ExecutionID: "ex-1", Old: one, New: one},
-		{ID: "e3", Tenant: acme, ExecutionID: "ex-1", Old: one, New: two},
-		{ID: "e4", Tenant: acme, ExecutionID: "ex-gone", New: one},
-	} {
-		if err := s.Record(ctx, c); err != nil {
-			t.Fatalf("Record(%s): %v", c.ID, err)
-		}
+	cs := []tally.Change{
+		{ID: "e1", Tenant: acme, ExecutionID: "ex-1", At: t0, New: one},
+		{ID: "e2", Tenant: acme, ExecutionID: "ex-1", At: t0, Old: one, New: one},
+		{ID: "e3", Tenant: acme, ExecutionID: "ex-1", At: t0.Add(time.Minute), Old: one, New: two},
+		{ID: "e4", Tenant: acme, ExecutionID: "ex-gone", At: t0, New: one},
+		{ID: "e5", Tenant: acme, ExecutionID: "ex-2", At: t0, New: one},
+		{ID: "e6", Tenant: acme, ExecutionID: "ex-1", At: t0.Add(time.Hour), New: one},
 	}
+	done, err := s.Record(context.Background(), cs)
+	if err != nil || done != len(cs) {
+		t.Fatalf("Record = %d, %v; want all %d", done, err, len(cs))
+	}
+	plusOne := tally.Delta{Targeted: 1, Outcomes: map[string]int64{"sent": 1}}
 	want := []added{
-		{"c-1", "ex-1", "e1", tally.Delta{Targeted: 1, Outcomes: map[string]int64{"sent": 1}}},
-		{"c-1", "ex-1", "e3", tally.Delta{Targeted: 1, Outcomes: map[string]int64{"sent": 1}}},
+		{"c-1", []tally.Mark{{"ex-1", "e1"}, {"ex-1", "e3"}}, tally.Delta{Targeted: 2, Outcomes: map[string]int64{"sent": 2}}},
+		{"c-2", []tally.Mark{{"ex-2", "e5"}}, plusOne},
+		{"c-1", []tally.Mark{{"ex-1", "e6"}}, plusOne},
 	}
 	if diff := cmp.Diff(want, store.adds); diff != "" {
 		t.Errorf("additions (-want +got):\n%s", diff)
 	}
-	if store.lookups != 2 {
-		t.Errorf("%d campaign look-ups, want 2 (ex-1 once, cached; ex-gone once)", store.lookups)
+	if store.lookups != 3 {
+		t.Errorf("%d campaign look-ups, want 3 (ex-1 once, cached; ex-gone; ex-2)", store.lookups)
+	}
+
+	// The same batch again (Lambda retried it): nothing is added twice.
+	store.adds = nil
+	if done, err := s.Record(context.Background(), cs); err != nil || done != len(cs) || len(store.adds) != 0 {
+		t.Errorf("Record again = %d, %v, added %+v; want all done, nothing added", done, err, store.adds)
+	}
+}
+
+func TestRecordAddsWhatWasNotAddedBeforeAndStopsAtTheFirstFailure(t *testing.T) {
+	store := newStore()
+	s := &tally.Service{Store: store}
+	store.marked["e1"] = true // added by an earlier delivery
+	store.fail["e4"] = true
+	cs := []tally.Change{
+		{ID: "e1", Tenant: acme, ExecutionID: "ex-1", At: t0, New: one},
+		{ID: "e2", Tenant: acme, ExecutionID: "ex-1", At: t0, Old: one, New: two},
+		{ID: "e3", Tenant: acme, ExecutionID: "ex-2", At: t0, New: one},
+		{ID: "e4", Tenant: acme, ExecutionID: "ex-2", At: t0, Old: one, New: two},
+	}
+	done, err := s.Record(context.Background(), cs)
+	if err == nil || done != 2 {
+		t.Fatalf("Record = %d, %v; want 2 done (ex-2's write failed from e3) and an error", done, err)
+	}
+	want := []added{{"c-1", []tally.Mark{{"ex-1", "e2"}}, tally.Delta{Targeted: 1, Outcomes: map[string]int64{"sent": 1}}}}
+	if diff := cmp.Diff(want, store.adds); diff != "" {
+		t.Errorf("additions (-want +got):\n%s", diff)
 	}
 }
