@@ -162,59 +162,81 @@ func (p *StreamPoller) pollShard(ctx context.Context, shard string) (int, error)
 			return 0, err
 		}
 	}
-	out, err := p.streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: aws.String(it),
-		Limit: aws.Int32(int32(min(max(p.Source.BatchSize, 1), 1000)))})
+	// Lambda reads a shard up to 1,000 records at a time (GetRecords'
+	// limit), filters them, and hands the rest over BatchSize at a time.
+	out, err := p.streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: aws.String(it), Limit: aws.Int32(1000)})
 	if err != nil {
 		return 0, fmt.Errorf("get records: %w", err)
 	}
-	if len(out.Records) == 0 {
-		p.iters[shard] = aws.ToString(out.NextShardIterator)
-		return 0, nil
-	}
-	ev := events.DynamoDBEvent{}
+	next := aws.ToString(out.NextShardIterator)
+	var kept []events.DynamoDBEventRecord
 	for _, r := range out.Records {
-		rec := p.record(r)
-		if p.keeps(rec) {
-			ev.Records = append(ev.Records, rec)
+		if rec := p.record(r); p.keeps(rec) {
+			kept = append(kept, rec)
 		}
 	}
-	next := aws.ToString(out.NextShardIterator)
-	if len(ev.Records) == 0 {
-		p.iters[shard] = next
+	size := max(p.Source.BatchSize, 1)
+	for len(kept) > 0 {
+		ev := events.DynamoDBEvent{Records: kept[:min(size, len(kept))]}
+		kept = kept[len(ev.Records):]
+		failedAt := p.invokeBatch(ctx, ev)
+		if failedAt == "" {
+			p.attempts[shard] = 0
+			continue
+		}
+		p.attempts[shard]++
+		if p.attempts[shard] > max(p.Source.MaximumRetryAttempts, 0) {
+			p.log.ErrorContext(ctx, "stream batch failed every retry; skipped (Lambda sends it to the on-failure destination)",
+				"records", len(ev.Records), "sequenceNumber", failedAt)
+			p.attempts[shard] = 0
+			continue
+		}
+		// Read again from the record that failed.
+		if p.iters[shard], err = p.iterator(ctx, shard, streamtypes.ShardIteratorTypeAtSequenceNumber, failedAt); err != nil {
+			delete(p.iters, shard)
+			return len(out.Records), err
+		}
 		return len(out.Records), nil
 	}
+	p.iters[shard] = next
+	return len(out.Records), nil
+}
+
+// invokeBatch runs the handler on one batch and returns the sequence
+// number to read again from ("" when the batch succeeded).
+func (p *StreamPoller) invokeBatch(ctx context.Context, ev events.DynamoDBEvent) string {
 	hctx, cancel := context.WithTimeout(ctx, p.Timeout)
-	resp, herr := p.invoke(hctx, ev)
+	resp, err := p.invoke(hctx, ev)
 	cancel()
-	failedAt := ""
 	switch {
-	case herr != nil:
-		failedAt = ev.Records[0].Change.SequenceNumber
-		p.log.ErrorContext(ctx, "function failed; the batch will be retried", "records", len(ev.Records), logsafe.Attr(herr))
+	case err != nil:
+		p.log.ErrorContext(ctx, "function failed; the batch will be retried", "records", len(ev.Records), logsafe.Attr(err))
+		return ev.Records[0].Change.SequenceNumber
 	case p.Source.ReportBatchItemFailures && len(resp.BatchItemFailures) > 0:
-		failedAt = resp.BatchItemFailures[0].ItemIdentifier
-		for _, f := range resp.BatchItemFailures[1:] {
-			if f.ItemIdentifier < failedAt {
-				failedAt = f.ItemIdentifier
+		// Lambda retries from the lowest sequence number reported.
+		first := ""
+		for _, f := range resp.BatchItemFailures {
+			for _, r := range ev.Records {
+				if r.Change.SequenceNumber == f.ItemIdentifier && (first == "" || seqBefore(f.ItemIdentifier, first)) {
+					first = f.ItemIdentifier
+				}
 			}
 		}
+		if first == "" { // an identifier not in the batch fails the whole batch
+			first = ev.Records[0].Change.SequenceNumber
+		}
+		return first
 	}
-	if failedAt == "" {
-		p.iters[shard], p.attempts[shard] = next, 0
-		p.log.InfoContext(ctx, "stream batch processed", "records", len(ev.Records))
-		return len(out.Records), nil
+	p.log.InfoContext(ctx, "stream batch processed", "records", len(ev.Records))
+	return ""
+}
+
+// seqBefore orders sequence numbers (decimal strings).
+func seqBefore(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
 	}
-	p.attempts[shard]++
-	if p.attempts[shard] > max(p.Source.MaximumRetryAttempts, 0) {
-		p.log.ErrorContext(ctx, "stream batch failed every retry; skipped (Lambda sends it to the on-failure destination)",
-			"records", len(ev.Records), "sequenceNumber", failedAt)
-		p.iters[shard], p.attempts[shard] = next, 0
-		return len(out.Records), nil
-	}
-	if p.iters[shard], err = p.iterator(ctx, shard, streamtypes.ShardIteratorTypeAtSequenceNumber, failedAt); err != nil {
-		return len(out.Records), err
-	}
-	return len(out.Records), nil
+	return a < b
 }
 
 // invoke runs the handler, turning a panic into an error as the Lambda
