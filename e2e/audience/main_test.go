@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 	}
 	var err error
 	cloud, err = localcloud.Start(ctx, localcloud.Options{
-		TemplatePath: "../../template.yaml", Addr: "127.0.0.1:0", ManualPolling: true, Now: clock.Now, Timing: &roomyTiming, NoSESEvents: true,
+		TemplatePath: "../../template.yaml", Addr: "127.0.0.1:0", ManualPolling: true, Now: clock.Now, Timing: &roomyTiming, NoSESEvents: true, NoStreams: true,
 		Log: slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	cancel()

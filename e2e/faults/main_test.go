@@ -78,7 +78,7 @@ func TestMain(m *testing.M) {
 	}
 	var err error
 	cloud, err = localcloud.Start(ctx, localcloud.Options{TemplatePath: templatePath, Addr: "127.0.0.1:0", ManualPolling: true,
-		Timing: &faultTiming, FaultPlan: &faultproxy.Plan{}, NoSESEvents: true,
+		Timing: &faultTiming, FaultPlan: &faultproxy.Plan{}, NoSESEvents: true, NoStreams: true,
 		Log: slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	cancel()
 	if err != nil {
