@@ -37,8 +37,8 @@ type DynamoDBSource struct {
 
 // StreamPoller is Lambda's DynamoDB stream event source mapping for one
 // function, over moto's DynamoDB Streams: it reads each shard in order,
-// hands the records the filters keep to the handler in batches, and moves
-// on past what succeeded. A batch item failure restarts the shard at the
+// up to 1,000 records a call, hands the records the filters keep to the
+// handler BatchSize at a time, and moves on past what succeeded. A batch item failure restarts the shard at the
 // record reported (AT_SEQUENCE_NUMBER), as Lambda does; a batch failing
 // MaximumRetryAttempts times is logged and skipped (Lambda would send its
 // metadata to the on-failure destination).
