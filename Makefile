@@ -14,7 +14,7 @@ LAMBDA_FLAGS := -trimpath -tags lambda.norpc -ldflags="-s -w"
 PORT = 3000
 MOTO_PORT = 5000
 
-FUNCTIONS := AuthorizerFunction TriggerFunction ManageFunction DispatchFunction DeadLetterFunction SchedulerFunction FeedbackFunction WebhookFunction
+FUNCTIONS := AuthorizerFunction TriggerFunction ManageFunction DispatchFunction DeadLetterFunction SchedulerFunction FeedbackFunction WebhookFunction ReportsFunction
 
 .PHONY: all run test lint build bench invoke clean $(addprefix build-,$(FUNCTIONS))
 
@@ -63,6 +63,8 @@ build-SchedulerFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/scheduler
 build-WebhookFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/webhook
+build-ReportsFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/reports
 
 ## invoke: run one function's bootstrap under aws-lambda-rie with an event,
 ##         e.g. make invoke FN=TriggerFunction EVENT=events/trigger.unitary.json;

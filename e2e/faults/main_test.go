@@ -72,7 +72,7 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	}
 	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{TemplatePath: templatePath,
-		Timing: &faultTiming, FaultPlan: &faultproxy.Plan{}, NoSESEvents: true}))
+		Timing: &faultTiming, FaultPlan: &faultproxy.Plan{}, NoSESEvents: true, NoStreams: true}))
 }
 
 func skipShort(t *testing.T) {

@@ -22,7 +22,8 @@ type fixtureCase struct {
 	// For the authorizer: isAuthorized and the context keys that must
 	// hold the given values.
 	authContext map[string]any
-	// For SQS functions: the message ids reported as failed.
+	// For SQS and DynamoDB stream functions: the message ids (sequence
+	// numbers) reported as failed.
 	failed []string
 	// sends is how many emails moto must have recorded afterwards.
 	sends int
@@ -70,6 +71,9 @@ var fixtures = map[string]fixtureCase{
 	// until the queue dead-letters it.
 	"webhook.no-webhook.json": {function: "WebhookFunction", failed: nil},
 	"webhook.poison.json":     {function: "WebhookFunction", failed: []string{"4b9d2e61-0a7c-4f38-b5d1-6e2c9a0f7b13"}},
+	// A counter change of an execution that has no record: it can never
+	// be attributed to a campaign, so it is skipped, not retried.
+	"reports.counter-change.json": {function: "ReportsFunction", failed: nil},
 }
 
 func TestEveryEventFixtureRunsThroughItsHandler(t *testing.T) {
@@ -163,6 +167,20 @@ func TestEveryEventFixtureRunsThroughItsHandler(t *testing.T) {
 				var ev events.SQSEvent
 				decode(t, b, &ev)
 				res, err := c.Handlers.SQS[tc.function](ctx, ev)
+				if err != nil {
+					t.Fatalf("handler error: %v", err)
+				}
+				var failed []string
+				for _, f := range res.BatchItemFailures {
+					failed = append(failed, f.ItemIdentifier)
+				}
+				if diff := cmp.Diff(tc.failed, failed); diff != "" {
+					t.Errorf("batchItemFailures (-want +got):\n%s", diff)
+				}
+			case c.Handlers.Streams[tc.function] != nil:
+				var ev events.DynamoDBEvent
+				decode(t, b, &ev)
+				res, err := c.Handlers.Streams[tc.function](ctx, ev)
 				if err != nil {
 					t.Fatalf("handler error: %v", err)
 				}

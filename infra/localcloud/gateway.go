@@ -40,6 +40,8 @@ type Handlers struct {
 	HTTP        map[string]HTTPHandler
 	Authorizers map[string]AuthorizerHandler
 	SQS         map[string]SQSHandler
+	// Streams are functions behind a DynamoDB stream.
+	Streams map[string]StreamHandler
 	// Events are functions as EventBridge and Scheduler invoke them.
 	Events map[string]EventHandler
 }

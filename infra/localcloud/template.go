@@ -96,8 +96,10 @@ type Function struct {
 	Env     map[string]string
 	Timeout time.Duration
 	Memory  int
-	// SQS lists the function's SQS event sources.
-	SQS []SQSSource
+	// SQS lists the function's SQS event sources; DynamoDB its DynamoDB
+	// stream event sources.
+	SQS      []SQSSource
+	DynamoDB []DynamoDBSource
 	// Policy is what the function's role may do.
 	Policy Policy
 }
@@ -373,10 +375,53 @@ func (s *Stack) load(tmpl *cloudformation.Template, raw *rawTemplate, r *resolve
 					return fmt.Errorf("%s event %s: queue %q is not a queue of this template", id, name, src.QueueARN)
 				}
 				f.SQS = append(f.SQS, src)
+			case "DynamoDB":
+				src, err := dynamoDBSource(ev.Properties)
+				if err != nil {
+					return fmt.Errorf("%s event %s: %w", id, name, err)
+				}
+				if s.TableByARN(src.TableARN) == nil {
+					return fmt.Errorf("%s event %s: stream %q is not of a table of this template", id, name, str(ev.Properties["Stream"]))
+				}
+				f.DynamoDB = append(f.DynamoDB, src)
 			}
 		}
 	}
 	return nil
+}
+
+// streamSuffix ends the local stand-in of a table's StreamArn: the local
+// cloud learns moto's stream ARN from DescribeTable.
+const streamSuffix = "/stream/local"
+
+func dynamoDBSource(props map[string]any) (DynamoDBSource, error) {
+	stream := str(props["Stream"])
+	table, ok := strings.CutSuffix(stream, streamSuffix)
+	if !ok {
+		return DynamoDBSource{}, fmt.Errorf("Stream %q is not a table's StreamArn (Fn::GetAtt <table>.StreamArn)", stream)
+	}
+	src := DynamoDBSource{TableARN: table, BatchSize: 100, StartingPosition: str(props["StartingPosition"]), MaximumRetryAttempts: -1}
+	if n, ok := props["BatchSize"].(float64); ok {
+		src.BatchSize = int(n)
+	}
+	if n, ok := props["MaximumRetryAttempts"].(float64); ok {
+		src.MaximumRetryAttempts = int(n)
+	}
+	if types, ok := props["FunctionResponseTypes"].([]any); ok {
+		src.ReportBatchItemFailures = slices.Contains(types, any("ReportBatchItemFailures"))
+	}
+	if fc, ok := props["FilterCriteria"].(map[string]any); ok {
+		filters, _ := fc["Filters"].([]any)
+		for i, f := range filters {
+			m, _ := f.(map[string]any)
+			var pattern map[string]any
+			if err := json.Unmarshal([]byte(str(m["Pattern"])), &pattern); err != nil {
+				return DynamoDBSource{}, fmt.Errorf("FilterCriteria.Filters[%d].Pattern: %w", i, err)
+			}
+			src.Filters = append(src.Filters, pattern)
+		}
+	}
+	return src, nil
 }
 
 func route(fn string, props map[string]any, apiAuth map[string]string, authorizers map[string]map[string]string, r *resolver) (Route, error) {
@@ -575,6 +620,8 @@ func (r *resolver) getAtt(_ string, input any, template any) any {
 		return r.queueURL(id)
 	case typ == typeTable && attr == "Arn":
 		return r.arn(id, typ)
+	case typ == typeTable && attr == "StreamArn":
+		return r.arn(id, typ) + streamSuffix
 	case typ == typeFunction && attr == "Arn":
 		if _, props := resourceType(template, id); props["FunctionName"] != nil {
 			return r.functionARN(r.resolved(props["FunctionName"], template))

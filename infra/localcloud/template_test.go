@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -23,6 +24,7 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 	wantQueues := []string{
 		"DispatchDeadLetterQueue http://127.0.0.1:5000/123456789012/herald-local-DispatchDeadLetterQueue ",
 		"FeedbackDeadLetterQueue http://127.0.0.1:5000/123456789012/herald-local-FeedbackDeadLetterQueue ",
+		"ReportsDeadLetterQueue http://127.0.0.1:5000/123456789012/herald-local-ReportsDeadLetterQueue ",
 		"SchedulerDeadLetterQueue http://127.0.0.1:5000/123456789012/herald-local-SchedulerDeadLetterQueue ",
 		"WebhookDeadLetterQueue http://127.0.0.1:5000/123456789012/herald-local-WebhookDeadLetterQueue ",
 		"DispatchQueue http://127.0.0.1:5000/123456789012/herald-local-DispatchQueue arn:aws:sqs:us-east-1:123456789012:herald-local-DispatchDeadLetterQueue",
@@ -31,7 +33,7 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 	if diff := cmp.Diff(wantQueues, queues); diff != "" {
 		t.Errorf("queues (-want +got):\n%s", diff)
 	}
-	if q := s.Queues[4]; q.MaxReceiveCount != 50 || *q.Def.VisibilityTimeout != 180 {
+	if q := s.Queues[5]; q.MaxReceiveCount != 50 || *q.Def.VisibilityTimeout != 180 {
 		t.Errorf("DispatchQueue: maxReceiveCount %d, visibility %d; want 50, 180", q.MaxReceiveCount, *q.Def.VisibilityTimeout)
 	}
 
@@ -67,6 +69,7 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 			"HERALD_SENDER_IDENTITY": "herald.example", "HERALD_PUSH_APPLICATIONS": ""},
 		"DeadLetterFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_WEBHOOK_QUEUE_URL": webhookURL},
 		"FeedbackFunction":   guard(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_WEBHOOK_QUEUE_URL": webhookURL}),
+		"ReportsFunction":    {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
 		"WebhookFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_WEBHOOK_QUEUE_URL": webhookURL,
 			"HERALD_WEBHOOK_DLQ_URL": "http://127.0.0.1:5000/123456789012/herald-local-WebhookDeadLetterQueue"},
 	}
@@ -84,19 +87,26 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 		t.Errorf("function environments (-want +got):\n%s", diff)
 	}
 	d := s.Functions["DispatchFunction"]
-	if d.Timeout != 30*time.Second || len(d.SQS) != 1 || d.SQS[0].BatchSize != 10 || !d.SQS[0].ReportBatchItemFailures || d.SQS[0].QueueARN != s.Queues[4].ARN {
+	if d.Timeout != 30*time.Second || len(d.SQS) != 1 || d.SQS[0].BatchSize != 10 || !d.SQS[0].ReportBatchItemFailures || d.SQS[0].QueueARN != s.Queues[5].ARN {
 		t.Errorf("DispatchFunction = %+v, SQS %+v", d, d.SQS)
 	}
-	if q := s.Queues[5]; q.MaxReceiveCount != 100 || *q.Def.VisibilityTimeout != 180 {
+	if q := s.Queues[6]; q.MaxReceiveCount != 100 || *q.Def.VisibilityTimeout != 180 {
 		t.Errorf("WebhookQueue: maxReceiveCount %d, visibility %d; want 100, 180", q.MaxReceiveCount, *q.Def.VisibilityTimeout)
 	}
 	wh := s.Functions["WebhookFunction"]
-	if wh.Timeout != 30*time.Second || len(wh.SQS) != 1 || !wh.SQS[0].ReportBatchItemFailures || wh.SQS[0].QueueARN != s.Queues[5].ARN {
+	if wh.Timeout != 30*time.Second || len(wh.SQS) != 1 || !wh.SQS[0].ReportBatchItemFailures || wh.SQS[0].QueueARN != s.Queues[6].ARN {
 		t.Errorf("WebhookFunction = %+v, SQS %+v; want the webhook queue with batch item failures", wh, wh.SQS)
 	}
 	dl := s.Functions["DeadLetterFunction"]
 	if len(dl.SQS) != 1 || dl.SQS[0].QueueARN != s.Queues[0].ARN || !dl.SQS[0].ReportBatchItemFailures {
 		t.Errorf("DeadLetterFunction SQS %+v, want the dispatch dead-letter queue with batch item failures", dl.SQS)
+	}
+	rep := s.Functions["ReportsFunction"]
+	wantSrc := []DynamoDBSource{{TableARN: s.Tables[0].ARN, BatchSize: 100, StartingPosition: "TRIM_HORIZON", ReportBatchItemFailures: true,
+		MaximumRetryAttempts: 10, Filters: []map[string]any{{"dynamodb": map[string]any{"Keys": map[string]any{"sk": map[string]any{
+			"S": []any{map[string]any{"prefix": "T#"}}}}}}}}}
+	if diff := cmp.Diff(wantSrc, rep.DynamoDB); diff != "" || rep.Policy.Role != "" {
+		t.Errorf("ReportsFunction's stream (-want +got):\n%s", diff)
 	}
 	for _, r := range s.Routes {
 		t.Logf("%-40s %-18s %s", r.Key(), r.Function, r.Authorizer)
@@ -144,5 +154,28 @@ func TestDeliveryTimingThatCouldLoseARecipientIsRefused(t *testing.T) {
 				t.Errorf("CheckDeliveryTiming = %v, want an error about the %s", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestStreamFiltersKeepOnlyWhatTheirPatternsMatch(t *testing.T) {
+	p := &StreamPoller{Source: DynamoDBSource{Filters: []map[string]any{{"dynamodb": map[string]any{"Keys": map[string]any{"sk": map[string]any{
+		"S": []any{map[string]any{"prefix": "T#"}}}}}, "eventName": []any{"INSERT", "MODIFY"}}}}}
+	rec := func(name, sk string) events.DynamoDBEventRecord {
+		return events.DynamoDBEventRecord{EventName: name, Change: events.DynamoDBStreamRecord{Keys: map[string]events.DynamoDBAttributeValue{
+			"pk": events.NewStringAttribute("T#a#b#EXEC#x"), "sk": events.NewStringAttribute(sk)}}}
+	}
+	for _, tt := range []struct {
+		rec  events.DynamoDBEventRecord
+		want bool
+	}{
+		{rec("MODIFY", "T#0001"), true},
+		{rec("INSERT", "T#0002"), true},
+		{rec("REMOVE", "T#0001"), false},
+		{rec("MODIFY", "R#crm#u1#email"), false},
+		{rec("MODIFY", "EXEC"), false},
+	} {
+		if got := p.keeps(tt.rec); got != tt.want {
+			t.Errorf("keeps(%s %s) = %v, want %v", tt.rec.EventName, tt.rec.Change.Keys["sk"].String(), got, tt.want)
+		}
 	}
 }

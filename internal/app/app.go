@@ -37,6 +37,7 @@ import (
 	"github.com/heraldhq/herald/internal/sqs"
 	"github.com/heraldhq/herald/internal/status"
 	"github.com/heraldhq/herald/internal/suppression"
+	"github.com/heraldhq/herald/internal/tally"
 	"github.com/heraldhq/herald/internal/unsubscribe"
 )
 
@@ -301,6 +302,12 @@ func (a *App) DispatchHandler() (func(context.Context, events.SQSEvent) (events.
 		return nil, err
 	}
 	return eventapi.DispatchSQS(a.Dispatcher(), sqs.NewVisibility(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL), a.log), nil
+}
+
+// ReportsHandler returns the consumer of the table's stream: execution
+// counter changes become campaign send counts.
+func (a *App) ReportsHandler() func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	return eventapi.ReportsStream(&tally.Service{Store: a.store, Log: a.log}, dynamo.TallyChange, a.log)
 }
 
 // DeadLetterHandler returns the SQS consumer of the dispatch dead-letter

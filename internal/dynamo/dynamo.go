@@ -21,7 +21,10 @@
 //	campaign execution   T#<tk>#CAMP#<id>                    XI#<2^63-1 − createdAt ns, 19 digits>#<executionId>
 //	pacing timeline      T#<tk>#CAMP#<id>                    PACE      (nextAt, Unix ns)
 //	feedback counters    T#<tk>#EXEC#<id>                    F#<shard> (n:<counter>)
-//	campaign report      T#<tk>#REPORT#<campaignId>          A#<shard> all-time, H#<yyyymmddhh>#<shard> (expiresAt)
+//	campaign report      T#<tk>#REPORT#<campaignId>          A#<shard> all-time, H#<yyyymmddhh>#<shard> (expiresAt):
+//	                                                         n:<counter> (Feedback), o:<outcome> and targeted (Reports)
+//	execution counters   T#<tk>#EXEC#<id>                    T#<shard, 4 digits> (r:<tag> = outcome, n:<outcome>)
+//	stream record added  T#<tk>#EXEC#<id>                    S#<stream event id> (expiresAt; outcomes.go)
 //	transient bounces    T#<tk>#SOFTB#<channel>              <address>#<window start> (n, expiresAt)
 //	reputation window    T#<tk>#REPUTATION#<channel>         H#<yyyymmddhh>#<shard> (n:sends, n:bounces, n:complaints; expiresAt)
 //	reputation guard     T#<tk>#REPUTATION#<channel>         GUARD     (paused, since, reason, counts; liftedAt, baseline)
@@ -85,6 +88,12 @@
 //	                              feedback transaction; the guard is a GetItem (Dispatch caches it
 //	                              a minute), paused by an update conditioned on it not being
 //	                              paused, lifted by a put conditioned on it being paused
+//	campaign send counts          the table's stream (NEW_AND_OLD_IMAGES), filtered to sk "T#…",
+//	                              feeds the Reports function: per record, the difference of the
+//	                              counter item's n:<outcome> and r:<tag> counts; a batch's, summed
+//	                              per campaign and hour, ADDed to one A# and one H# shard in a
+//	                              transaction with each record's S# marker (conditional puts,
+//	                              98 at most), so a redelivered record adds nothing
 //	archive a campaign            PutItem (revision-guarded) with expiresAt, then UpdateItem
 //	                              expiresAt on each version (the table's TTL removes them)
 //

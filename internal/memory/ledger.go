@@ -184,6 +184,7 @@ func (s *Store) Tally(_ context.Context, t tenant.Tenant, exec string, _ int, ta
 		m = map[string]delivery.Outcome{}
 		s.tallies[k(t, exec)] = m
 	}
+	s.tallied(t, exec, m[tag], o)
 	if o == "" {
 		delete(m, tag)
 	} else {

@@ -56,6 +56,8 @@ type Store struct {
 	// the ledger's reference index (feedback.go).
 	feedback *feedbackData
 	refs     map[string]string
+	// outcomes holds the campaigns' send counts (outcomes.go).
+	outcomes *outcomeData
 	// hooks holds feedback webhooks and their deliveries (webhooks.go).
 	hooks *webhookData
 	// endpoints are the owners of platform endpoints, by ARN

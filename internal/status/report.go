@@ -2,27 +2,32 @@ package status
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"math"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/feedback"
+	"github.com/heraldhq/herald/internal/tally"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
-// ReportsStore reads the report counters the Feedback function keeps.
+// ReportsStore reads the report counters the Feedback and Reports
+// functions keep.
 type ReportsStore interface {
 	// ExecutionFeedback sums an execution's feedback counters.
 	ExecutionFeedback(ctx context.Context, t tenant.Tenant, exec string) (map[string]int64, error)
 	// CampaignFeedback sums a campaign's all-time feedback counters and
 	// those of each hour from since on.
 	CampaignFeedback(ctx context.Context, t tenant.Tenant, campaignID string, since time.Time) (map[string]int64, map[time.Time]map[string]int64, error)
+	// CampaignOutcomes sums a campaign's send counts (recipients
+	// targeted, and by outcome, as the Reports function keeps them from
+	// its executions' counters), all-time and of each hour from since on.
+	CampaignOutcomes(ctx context.Context, t tenant.Tenant, campaignID string, since time.Time) (tally.Delta, map[time.Time]tally.Delta, error)
 }
 
 // Report is the body of GET /executions/{id}/report and
@@ -30,16 +35,19 @@ type ReportsStore interface {
 type Report struct {
 	CampaignID  string `json:"campaignId"`
 	ExecutionID string `json:"executionId,omitempty"`
-	// Executions is how many executions the campaign report's send
-	// counts sum (the most recent MaxReportExecutions); Complete is false
-	// when the campaign has more.
-	Executions int  `json:"executions,omitempty"`
-	Complete   bool `json:"complete"`
-	// Targeted is how many recipients the executions had; the rest
-	// count them by outcome (an ambiguous send an SES event confirmed
-	// counts as sent).
-	Targeted  int64            `json:"targeted"`
-	Pending   int64            `json:"pending"`
+	// Complete is always true: a campaign report counts every execution
+	// (kept for clients of the earlier report, which summed only the most
+	// recent 500).
+	Complete bool `json:"complete"`
+	// Targeted is how many recipients the execution had, or (campaign
+	// report) how many of the campaign's recipients have an outcome; the
+	// rest count them by outcome (an ambiguous send an SES event
+	// confirmed counts as sent).
+	Targeted int64 `json:"targeted"`
+	// Pending is the execution's recipients without an outcome yet; a
+	// campaign report leaves it out (its counters count a recipient once
+	// it has an outcome).
+	Pending   *int64           `json:"pending,omitempty"`
 	Sent      int64            `json:"sent"`
 	Excluded  map[string]int64 `json:"excluded"`
 	Failed    map[string]int64 `json:"failed"`
@@ -77,14 +85,14 @@ type Rates struct {
 	Click     float64 `json:"click"`
 }
 
-// Hour is one hour's delivery counts.
+// Hour is one hour's counts: recipients given an outcome (targeted) and
+// sent in the hour, and delivery counts of the events of the hour.
 type Hour struct {
 	Hour     time.Time `json:"hour"`
+	Targeted int64     `json:"targeted"`
+	Sent     int64     `json:"sent"`
 	Delivery Delivery  `json:"delivery"`
 }
-
-// MaxReportExecutions bounds the executions a campaign report sums.
-const MaxReportExecutions = 500
 
 // ReportWindow is how far back a campaign report's hourly series goes.
 const ReportWindow = 7 * 24 * time.Hour
@@ -98,11 +106,15 @@ func deliveryOf(c map[string]int64) Delivery {
 // fold adds an execution's status (confirmed ambiguous sends already
 // counted as sent) to r.
 func (r *Report) fold(st Status) {
-	r.Targeted += st.Recipients
-	r.Pending += st.Pending
-	r.Sent += st.Counts.Sent
-	r.Ambiguous += st.Counts.Ambiguous
-	for o, n := range st.Outcomes {
+	pending := st.Pending
+	r.Targeted, r.Pending = st.Recipients, &pending
+	r.Sent, r.Ambiguous = st.Counts.Sent, st.Counts.Ambiguous
+	r.byReason(st.Outcomes)
+}
+
+// byReason adds the excluded and failed counts of outcomes to r.
+func (r *Report) byReason(outcomes map[string]int64) {
+	for o, n := range outcomes {
 		kind, reason, _ := strings.Cut(o, ":")
 		switch kind {
 		case "excluded":
@@ -111,6 +123,26 @@ func (r *Report) fold(st Status) {
 			r.Failed[reason] += n
 		}
 	}
+}
+
+// sendCounts returns outcomes with the ambiguous sends an SES event
+// confirmed (fb's confirmed:<cause> counters) moved to sent, as an
+// execution's status does.
+func sendCounts(outcomes, fb map[string]int64) map[string]int64 {
+	out := maps.Clone(outcomes)
+	if out == nil {
+		out = map[string]int64{}
+	}
+	for name, n := range fb {
+		cause, ok := strings.CutPrefix(name, feedback.CountConfirmed)
+		o := string(delivery.Ambiguous(cause))
+		if n = min(n, out[o]); !ok || n <= 0 {
+			continue
+		}
+		out[o] -= n
+		out[string(delivery.Sent)] += n
+	}
+	return out
 }
 
 func ratio(n, of int64) float64 {
@@ -142,9 +174,11 @@ func (s *Service) ExecutionReport(ctx context.Context, t tenant.Tenant, id strin
 	return r, nil
 }
 
-// CampaignReport returns a campaign's report: the delivery counts of all
-// its messages (all time, and hourly for ReportWindow), and the send
-// counts of its most recent MaxReportExecutions executions.
+// CampaignReport returns a campaign's report: the send counts of all its
+// executions and the delivery counts of all its messages, all time and
+// hourly for ReportWindow. Both come from campaign counters (the send
+// counts kept by the Reports function from the table's stream), never
+// from reading its executions.
 func (s *Service) CampaignReport(ctx context.Context, t tenant.Tenant, campaignID string, now time.Time) (Report, error) {
 	if s.Reports == nil {
 		return Report{}, derrors.New(derrors.Unprocessable, "reports are not available here")
@@ -154,56 +188,35 @@ func (s *Service) CampaignReport(ctx context.Context, t tenant.Tenant, campaignI
 			return Report{}, err
 		}
 	}
-	total, hours, err := s.Reports.CampaignFeedback(ctx, t, campaignID, now.Add(-ReportWindow).Truncate(time.Hour))
+	since := now.Add(-ReportWindow).Truncate(time.Hour)
+	total, hours, err := s.Reports.CampaignFeedback(ctx, t, campaignID, since)
 	if err != nil {
 		return Report{}, fmt.Errorf("report %s: %w", campaignID, err)
 	}
-	r := Report{CampaignID: campaignID, Complete: true, Excluded: map[string]int64{}, Failed: map[string]int64{}, Delivery: deliveryOf(total)}
-	var ids []string
-	cursor := ""
-	for {
-		page, next, err := s.Store.CampaignExecutions(ctx, t, campaignID, cursor, 100)
-		if err != nil {
-			return Report{}, fmt.Errorf("list executions of %s: %w", campaignID, err)
-		}
-		ids = append(ids, page...)
-		if next == "" {
-			break
-		}
-		if len(ids) >= MaxReportExecutions {
-			r.Complete = false
-			break
-		}
-		cursor = next
+	sends, sendHours, err := s.Reports.CampaignOutcomes(ctx, t, campaignID, since)
+	if err != nil {
+		return Report{}, fmt.Errorf("report %s: %w", campaignID, err)
 	}
-	ids = ids[:min(len(ids), MaxReportExecutions)]
-	var (
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-		errs = make([]error, len(ids))
-		sem  = make(chan struct{}, 16)
-	)
-	for i, id := range ids {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			st, err := s.Get(ctx, t, id)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			mu.Lock()
-			r.fold(st)
-			mu.Unlock()
-		})
+	r := Report{CampaignID: campaignID, Complete: true, Excluded: map[string]int64{}, Failed: map[string]int64{}, Delivery: deliveryOf(total),
+		Targeted: sends.Targeted}
+	counts := sendCounts(sends.Outcomes, total)
+	r.Sent = counts[string(delivery.Sent)]
+	for o, n := range counts {
+		if strings.HasPrefix(o, string(delivery.Ambiguous(""))) {
+			r.Ambiguous += n
+		}
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return Report{}, err
+	r.byReason(counts)
+	all := map[time.Time]bool{}
+	for h := range hours {
+		all[h] = true
 	}
-	r.Executions = len(ids)
-	for _, h := range slices.SortedFunc(maps.Keys(hours), time.Time.Compare) {
-		r.Hourly = append(r.Hourly, Hour{Hour: h, Delivery: deliveryOf(hours[h])})
+	for h := range sendHours {
+		all[h] = true
+	}
+	for _, h := range slices.SortedFunc(maps.Keys(all), time.Time.Compare) {
+		r.Hourly = append(r.Hourly, Hour{Hour: h, Targeted: sendHours[h].Targeted, Sent: sendHours[h].Outcomes[string(delivery.Sent)],
+			Delivery: deliveryOf(hours[h])})
 	}
 	r.rates()
 	return r, nil

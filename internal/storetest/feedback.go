@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/internal/reputation"
 	"github.com/heraldhq/herald/internal/status"
 	"github.com/heraldhq/herald/internal/suppression"
+	"github.com/heraldhq/herald/internal/tally"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -25,6 +26,7 @@ type FeedbackStore interface {
 	feedback.Store
 	status.ReportsStore
 	suppression.Store
+	tally.Store
 }
 
 // sentEntry claims and finishes an entry of channel ch with outcome o.
@@ -46,6 +48,7 @@ func sentEntry(t *testing.T, s FeedbackStore, user string, ch campaign.Channel, 
 // Feedback runs the feedback store's contract.
 func Feedback(t *testing.T, newStore func(t *testing.T) FeedbackStore) {
 	ctx := context.Background()
+	outcomes(t, newStore)
 	t.Run("an email is found by its tag, SMS and push by the provider's message id; nothing by anything else", func(t *testing.T) {
 		s := newStore(t)
 		mail := sentEntry(t, s, "u-mail", campaign.Email, delivery.Sent, "ses-1")
