@@ -64,7 +64,7 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret,
 			"HERALD_PUBLIC_URL":         "https://herald-local-HeraldApi.execute-api.us-east-1.amazonaws.com",
 			"HERALD_DISPATCH_QUEUE_URL": queueURL, "HERALD_WEBHOOK_QUEUE_URL": webhookURL, "HERALD_SEND_TIMEOUT": "10s", "HERALD_STALE_ATTEMPT": "60s",
-			"HERALD_RETRY_FIRST": "5s", "HERALD_RETRY_MAX": "5m", "HERALD_RETRY_DEADLINE": "1h",
+			"HERALD_RETRY_FIRST": "5s", "HERALD_RETRY_MAX": "5m", "HERALD_RETRY_DEADLINE": "1h", "HERALD_RECONCILE_AFTER": "15m",
 			"HERALD_EMAIL_RATE": "50", "HERALD_SMS_RATE": "20", "HERALD_PUSH_RATE": "200", "HERALD_DISPATCH_INSTANCES": "5",
 			"HERALD_SENDER_IDENTITY": "herald.example", "HERALD_PUSH_APPLICATIONS": ""},
 		"DeadLetterFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_WEBHOOK_QUEUE_URL": webhookURL},

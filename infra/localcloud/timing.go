@@ -34,12 +34,16 @@ type Timing struct {
 // attempts stale after 9 s, retries from 1 s to 2 s until a 10 s
 // deadline, failed invocations back after 14 s, dead-lettered after 20
 // receives; sends are not rate-limited (the limiter has tests of its own);
-// feedback webhook retries wait 1 s to 2 s (their window stays 24 h).
+// feedback webhook retries wait 1 s to 2 s (their window stays 24 h);
+// ambiguous emails are not looked at again.
 var FastTiming = Timing{DispatchTimeout: 5 * time.Second, SendTimeout: time.Second, StaleAttempt: 9 * time.Second,
 	RetryFirst: time.Second, RetryMax: 2 * time.Second, RetryDeadline: 10 * time.Second,
 	Visibility: 14 * time.Second, MaxReceiveCount: 20,
 	Env: map[string]string{"HERALD_EMAIL_RATE": "0", "HERALD_SMS_RATE": "0", "HERALD_PUSH_RATE": "0",
-		"HERALD_WEBHOOK_RETRY_FIRST": "1s", "HERALD_WEBHOOK_RETRY_MAX": "2s"}}
+		"HERALD_WEBHOOK_RETRY_FIRST": "1s", "HERALD_WEBHOOK_RETRY_MAX": "2s",
+		// No second look at ambiguous emails: a suite that wants one sets
+		// a window of seconds (Drain waits for the delayed look).
+		"HERALD_RECONCILE_AFTER": "0s"}}
 
 // Apply writes t into the stack's Dispatch function and queue (and Env
 // into every function).

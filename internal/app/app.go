@@ -186,6 +186,11 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		Instances:  dc.Instances,
 		Checkpoint: a.checkpoint,
 	}
+	if a.cfg.DispatchQueueURL != "" && dc.ReconcileAfter > 0 {
+		// Ambiguous emails no SES event confirmed get a second look.
+		d.ReconcileAfter, d.SendEvents = dc.ReconcileAfter, a.store
+		d.Requeue = sqs.New(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL)
+	}
 	if a.cfg.Webhook.QueueURL != "" {
 		// Every outcome is told to the tenant's feedback webhook, if it
 		// has one (the publisher caches that answer).

@@ -84,6 +84,10 @@ type Delivery struct {
 	// (HERALD_DISPATCH_INSTANCES): the SES account's rate is split among
 	// them.
 	Instances int
+	// ReconcileAfter is how long after an ambiguous email with no SES
+	// event it is sent once more (HERALD_RECONCILE_AFTER, at most 15m;
+	// 0 or unset: never).
+	ReconcileAfter time.Duration
 }
 
 // SchedulerConfig is where Herald's schedules go.
@@ -185,6 +189,13 @@ func loadDelivery(getenv func(string) string) (Delivery, error) {
 	dur("HERALD_RETRY_FIRST", &d.RetryFirst)
 	dur("HERALD_RETRY_MAX", &d.RetryMax)
 	dur("HERALD_RETRY_DEADLINE", &d.RetryDeadline)
+	if v := strings.TrimSpace(getenv("HERALD_RECONCILE_AFTER")); v != "" {
+		x, err := time.ParseDuration(v)
+		if err != nil || x < 0 || x > 15*time.Minute {
+			errs = append(errs, fmt.Errorf("config: HERALD_RECONCILE_AFTER %q: want a duration from 0 to 15m", v))
+		}
+		d.ReconcileAfter = x
+	}
 	rate("HERALD_EMAIL_RATE", &d.EmailRate)
 	rate("HERALD_SMS_RATE", &d.SMSRate)
 	rate("HERALD_PUSH_RATE", &d.PushRate)

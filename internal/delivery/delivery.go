@@ -106,6 +106,10 @@ type Job struct {
 	// Ledger is the ledger key version (LedgerV2); zero for jobs queued
 	// before it existed.
 	Ledger int `json:"ledger,omitempty"`
+	// Reconcile marks the second look at an ambiguous email (see
+	// Dispatcher.ReconcileAfter): one recipient, sent once more only if
+	// no event has settled it meanwhile.
+	Reconcile bool `json:"reconcile,omitempty"`
 	// Shards is how many counter items the execution's tally is spread
 	// over (1 when unset); large audience executions use more so no
 	// counter item grows hot or large.
@@ -368,6 +372,13 @@ type Ledger interface {
 	// redrive withdrawing failed:retries_exhausted); derrors.Conflict
 	// otherwise.
 	Reopen(ctx context.Context, t tenant.Tenant, e Entry) error
+	// Retry reopens a done entry for one more attempt — the
+	// reconciliation of an ambiguous email no provider event confirmed:
+	// it becomes a claim held by e.Token, not in flight, without outcome,
+	// claimed at e.ClaimedAt, provided it is still done with outcome was;
+	// derrors.Conflict otherwise (an event confirmed it, or another
+	// reconciliation got there first).
+	Retry(ctx context.Context, t tenant.Tenant, e Entry, was Outcome) error
 	// Counted returns the outcomes the counters of execution exec (in
 	// shard) hold for the given recipient tags; tags not counted yet are
 	// absent.

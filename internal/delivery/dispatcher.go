@@ -83,6 +83,12 @@ type Dispatcher struct {
 	// Outcomes, when set, is told every recipient's final outcome (the
 	// feedback webhook; see OutcomeNotifier).
 	Outcomes OutcomeNotifier
+	// ReconcileAfter, when set with Requeue and SendEvents, sends an
+	// ambiguous email once more when no SES event confirmed it this long
+	// after (at most MaxDelay; see reconcile.go).
+	ReconcileAfter time.Duration
+	Requeue        Requeue
+	SendEvents     SendEvents
 	// Parallel bounds the recipients delivered at once in one invocation,
 	// across the jobs of its batch (default 8).
 	Parallel int
@@ -169,6 +175,12 @@ func (d *Dispatcher) Dispatch(ctx context.Context, job Job) error {
 	cv, err := d.version(ctx, job.Tenant, job.CampaignID, job.Version)
 	if err != nil {
 		return d.jobFailed(ctx, job, fmt.Errorf("read campaign version: %w", err))
+	}
+	if job.Reconcile {
+		again, err := d.reconcile(ctx, job, cv.version.Channel)
+		if err != nil || !again {
+			return err
+		}
 	}
 	_, err = d.run(ctx, job, cv)
 	return err
@@ -328,6 +340,9 @@ func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcom
 	}
 	d.log().InfoContext(ctx, "job delivered", attrs...)
 	if err := d.notify(ctx, job, cv, outcomes, errs); err != nil {
+		return outcomes, err
+	}
+	if err := d.reconcileLater(ctx, job, cv.version.Channel, outcomes, errs); err != nil {
 		return outcomes, err
 	}
 	if retry > 0 {

@@ -298,6 +298,21 @@ func (s *Store) Close(ctx context.Context, t tenant.Tenant, e delivery.Entry) (d
 	return existing, false, err
 }
 
+// Retry implements delivery.Ledger.
+func (s *Store) Retry(ctx context.Context, t tenant.Tenant, e delivery.Entry, was delivery.Outcome) error {
+	e.State, e.Outcome, e.InFlight, e.FinishedAt, e.MessageID = delivery.Claimed, "", false, time.Time{}, ""
+	_, ok, err := s.putEntry(ctx, t, e, expression.And(
+		expression.Name("state").Equal(expression.Value(string(delivery.Done))),
+		expression.Name("outcome").Equal(expression.Value(string(was)))))
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return derrors.New(derrors.Conflict, "the entry's outcome changed")
+	}
+	return nil
+}
+
 // Reopen implements delivery.Ledger.
 func (s *Store) Reopen(ctx context.Context, t tenant.Tenant, e delivery.Entry) error {
 	c, err := expression.NewBuilder().WithCondition(expression.And(

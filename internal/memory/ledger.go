@@ -121,6 +121,19 @@ func (s *Store) Close(_ context.Context, t tenant.Tenant, e delivery.Entry) (del
 	return e, true, nil
 }
 
+// Retry implements delivery.Ledger.
+func (s *Store) Retry(_ context.Context, t tenant.Tenant, e delivery.Entry, was delivery.Outcome) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.ledger[lkey(t, e)]
+	if !ok || old.State != delivery.Done || old.Outcome != was {
+		return derrors.New(derrors.Conflict, "the entry's outcome changed")
+	}
+	e.State, e.Outcome, e.InFlight, e.FinishedAt, e.MessageID = delivery.Claimed, "", false, time.Time{}, ""
+	s.putEntry(t, e)
+	return nil
+}
+
 // Reopen implements delivery.Ledger.
 func (s *Store) Reopen(_ context.Context, t tenant.Tenant, e delivery.Entry) error {
 	s.mu.Lock()

@@ -262,6 +262,36 @@ func Ledger(t *testing.T, h LedgerHarness) {
 			t.Errorf("Claim after Reopen = %v, %v; want claimed", ok, err)
 		}
 	})
+	t.Run("retry reopens an ambiguous entry as a claim, once, and never a confirmed one", func(t *testing.T) {
+		s := h.New(t)
+		e := entry("email", "a@example.com", "t1")
+		e.State, e.Outcome = delivery.Done, delivery.Ambiguous("5xx")
+		if _, _, err := s.Close(ctx, acme, e); err != nil {
+			t.Fatal(err)
+		}
+		r := e
+		r.Token, r.ClaimedAt = "t2", t0.Add(time.Hour)
+		if err := s.Retry(ctx, acme, r, delivery.Sent); !derrors.Is(err, derrors.Conflict) {
+			t.Errorf("Retry from another outcome = %v, want Conflict", err)
+		}
+		if err := s.Retry(ctx, acme, r, delivery.Ambiguous("5xx")); err != nil {
+			t.Fatalf("Retry: %v", err)
+		}
+		if err := s.Retry(ctx, acme, r, delivery.Ambiguous("5xx")); !derrors.Is(err, derrors.Conflict) {
+			t.Errorf("a second Retry = %v, want Conflict", err)
+		}
+		got, err := s.Entries(ctx, acme, e.Key)
+		if err != nil || len(got) != 1 || got[0].State != delivery.Claimed || got[0].Outcome != "" || got[0].Token != "t2" ||
+			got[0].InFlight || !got[0].ClaimedAt.Equal(t0.Add(time.Hour)) {
+			t.Errorf("entry after Retry = %+v, %v; want a claim held by t2, not in flight, without outcome", got, err)
+		}
+		// The next attempt starts from it as from a released claim.
+		started := got[0]
+		started.Token = "t3"
+		if err := s.Start(ctx, acme, started, "t2"); err != nil {
+			t.Errorf("Start from the retried claim: %v", err)
+		}
+	})
 	t.Run("jobs are parked once and unparked", func(t *testing.T) {
 		s := h.New(t)
 		job := delivery.Job{Tenant: acme, ExecutionID: "ex-1", CampaignID: "c1", Version: 1, Channel: campaign.Email, Ledger: delivery.LedgerV2,
