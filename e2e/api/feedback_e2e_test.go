@@ -132,6 +132,19 @@ func TestTheSimulatorsEventsReachTheLedgerSuppressionsAndReports(t *testing.T) {
 			t.Errorf("%s: %s, want excluded:suppressed", r.UserID, r.Outcome)
 		}
 	}
+	// A marketing email to them is excluded too: marketing is stopped by
+	// any suppression.
+	mkt := f.campaignOn("marketing", "email", map[string]any{"fromName": "Shop", "fromAddress": "news@" + f.Domain, "listUnsubscribeMailto": "unsub@" + f.Domain},
+		map[string]any{"subject": "Sale", "html": "<p>Sale</p>"})
+	got := f.dispatchDirect(mkt, "feedback-mkt-1",
+		delivery.Recipient{Type: delivery.TypeExternal, Namespace: "email", UserID: "bounce" + simulator},
+		delivery.Recipient{Type: delivery.TypeExternal, Namespace: "email", UserID: "complaint" + simulator})
+	if diff := cmp.Diff([]string{"bounce" + simulator + " excluded:suppressed", "complaint" + simulator + " excluded:suppressed"}, got); diff != "" {
+		t.Errorf("the next marketing send (-want +got):\n%s", diff)
+	}
+	if n := len(sentTo(t, "bounce"+simulator, "complaint"+simulator)); n != before {
+		t.Errorf("%d more emails to suppressed addresses after the marketing send, want none", n-before)
+	}
 	f.mustDo("GET", "/executions/nope/report", nil, http.StatusNotFound, nil)
 	f.mustDo("GET", "/campaigns/nope/report", nil, http.StatusNotFound, nil)
 }
