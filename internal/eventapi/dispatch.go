@@ -29,20 +29,26 @@ type Visibility interface {
 func DispatchSQS(d *delivery.Dispatcher, vis Visibility, log *slog.Logger) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		ctx = delivery.WithInvocation(ctx) // SNS opt-out answers, once per invocation
-		failed := make([]bool, len(ev.Records))
-		var wg sync.WaitGroup
-		for i, m := range ev.Records {
-			wg.Go(func() { failed[i] = !dispatchOne(ctx, d, vis, log, m) })
-		}
-		wg.Wait()
-		var resp events.SQSEventResponse
-		for i, m := range ev.Records {
-			if failed[i] {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
-			}
-		}
-		return resp, nil
+		return concurrently(ev, func(m events.SQSMessage) bool { return dispatchOne(ctx, d, vis, log, m) }), nil
 	}
+}
+
+// concurrently handles a batch's messages at once and reports in
+// batchItemFailures those done reports false for.
+func concurrently(ev events.SQSEvent, done func(events.SQSMessage) bool) events.SQSEventResponse {
+	failed := make([]bool, len(ev.Records))
+	var wg sync.WaitGroup
+	for i, m := range ev.Records {
+		wg.Go(func() { failed[i] = !done(m) })
+	}
+	wg.Wait()
+	var resp events.SQSEventResponse
+	for i, m := range ev.Records {
+		if failed[i] {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+		}
+	}
+	return resp
 }
 
 // dispatchOne delivers one message's job and reports whether the message

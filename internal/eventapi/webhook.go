@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -21,19 +20,7 @@ import (
 // to the webhook dead-letter queue.
 func WebhookSQS(d *webhook.Deliverer, vis Visibility, log *slog.Logger) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-		failed := make([]bool, len(ev.Records))
-		var wg sync.WaitGroup
-		for i, m := range ev.Records {
-			wg.Go(func() { failed[i] = !deliverOne(ctx, d, vis, log, m) })
-		}
-		wg.Wait()
-		var resp events.SQSEventResponse
-		for i, m := range ev.Records {
-			if failed[i] {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
-			}
-		}
-		return resp, nil
+		return concurrently(ev, func(m events.SQSMessage) bool { return deliverOne(ctx, d, vis, log, m) }), nil
 	}
 }
 
