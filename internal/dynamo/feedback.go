@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/feedback"
@@ -48,25 +47,6 @@ const (
 	hourlyKept   = 8 * 24 * time.Hour
 )
 
-// entryRef is an entry's ref attribute: "t#<tag>" for email (SES events
-// carry the tag), "m#<message id>" for SMS and push once sent.
-func entryRef(e delivery.Entry) string {
-	switch {
-	case e.Channel == campaign.Email && e.Tag != "":
-		return "t#" + e.Tag
-	case e.Channel != campaign.Email && e.MessageID != "":
-		return "m#" + e.MessageID
-	}
-	return ""
-}
-
-func refValue(r feedback.Ref) string {
-	if r.Tag != "" {
-		return "t#" + r.Tag
-	}
-	return "m#" + r.MessageID
-}
-
 // tenantOfPK reads the tenant back from a T#<org>#<sandbox>#… key (org and
 // sandbox never hold '#').
 func tenantOfPK(pk string) (tenant.Tenant, bool) {
@@ -80,13 +60,13 @@ func tenantOfPK(pk string) (tenant.Tenant, bool) {
 // FindEntry implements feedback.Store: a Query of the ref index, then a
 // consistent read of the entry.
 func (s *Store) FindEntry(ctx context.Context, ref feedback.Ref) (tenant.Tenant, delivery.Entry, error) {
-	if ref.Tag == "" && ref.MessageID == "" {
+	if ref.Key() == "" {
 		return tenant.Tenant{}, delivery.Entry{}, derrors.New(derrors.NotFound, "no reference")
 	}
 	out, err := s.api.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(s.table), IndexName: aws.String(RefIndex),
 		KeyConditionExpression:    aws.String("#ref = :ref"),
 		ExpressionAttributeNames:  map[string]string{"#ref": "ref"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":ref": strAttr(refValue(ref))}, Limit: aws.Int32(1)})
+		ExpressionAttributeValues: map[string]types.AttributeValue{":ref": strAttr(ref.Key())}, Limit: aws.Int32(1)})
 	if err != nil {
 		return tenant.Tenant{}, delivery.Entry{}, fmt.Errorf("find ledger entry: %w", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/feedback"
 	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/status"
 	"github.com/heraldhq/herald/internal/tenant"
@@ -116,7 +117,7 @@ func toLedgerItem(t tenant.Tenant, e delivery.Entry) ledgerItem {
 		Channel: string(e.Channel), Device: e.Device, CampaignID: e.CampaignID, Version: e.Version, Proof: e.Proof,
 		State: string(e.State), Outcome: string(e.Outcome), MessageID: e.MessageID, Token: e.Token, InFlight: e.InFlight,
 		Attempts: e.Attempts, AttemptAt: e.AttemptAt, LastCode: e.LastCode, Tag: e.Tag, ClaimedAt: e.ClaimedAt, FinishedAt: e.FinishedAt,
-		Ref: entryRef(e), DeliveryState: e.DeliveryState, Events: e.Events, FeedbackRev: e.FeedbackRev}
+		Ref: feedback.RefOf(e).Key(), DeliveryState: e.DeliveryState, Events: e.Events, FeedbackRev: e.FeedbackRev}
 }
 
 func fromLedgerItem(li ledgerItem) delivery.Entry {

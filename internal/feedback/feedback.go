@@ -199,6 +199,30 @@ type Ref struct {
 	MessageID string
 }
 
+// RefOf is the reference provider events name e by: its tag for email
+// (SES events carry it), the provider's message id for SMS and push once
+// sent; the zero Ref while it has none.
+func RefOf(e delivery.Entry) Ref {
+	switch {
+	case e.Channel == campaign.Email:
+		return Ref{Tag: e.Tag}
+	default:
+		return Ref{MessageID: e.MessageID}
+	}
+}
+
+// Key is the reference as one string, "t#<tag>" or "m#<message id>" ("" for
+// the zero Ref): what the stores index entries by.
+func (r Ref) Key() string {
+	switch {
+	case r.Tag != "":
+		return "t#" + r.Tag
+	case r.MessageID != "":
+		return "m#" + r.MessageID
+	}
+	return ""
+}
+
 func (r Ref) String() string {
 	if r.Tag != "" {
 		return "tag:" + r.Tag

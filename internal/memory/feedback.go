@@ -42,33 +42,13 @@ func (s *Store) fb() *feedbackData {
 	return s.feedback
 }
 
-// refersTo reports whether ref names e, as the DynamoDB store's ref
-// index does: email by tag, SMS and push by the provider's message id.
-func refersTo(ref feedback.Ref, e delivery.Entry) bool {
-	if e.Channel == campaign.Email {
-		return ref.Tag != "" && ref.Tag == e.Tag
-	}
-	return ref.MessageID != "" && ref.MessageID == e.MessageID
-}
-
-// refOf is an entry's reference, as the DynamoDB store's ref attribute.
-func refOf(e delivery.Entry) string {
-	switch {
-	case e.LegacyKey:
-		return ""
-	case e.Channel == campaign.Email && e.Tag != "":
-		return "t#" + e.Tag
-	case e.Channel != campaign.Email && e.MessageID != "":
-		return "m#" + e.MessageID
-	}
-	return ""
-}
-
 // putEntry stores e and indexes its reference (the ref index).
 func (s *Store) putEntry(t tenant.Tenant, e delivery.Entry) {
 	key := lkey(t, e)
 	s.ledger[key] = e
-	if r := refOf(e); r != "" {
+	// The ref index, as the DynamoDB store's; entries under the key of
+	// jobs queued before LedgerV2 are not in it.
+	if r := feedback.RefOf(e).Key(); r != "" && !e.LegacyKey {
 		if s.refs == nil {
 			s.refs = map[string]string{}
 		}
@@ -80,12 +60,8 @@ func (s *Store) putEntry(t tenant.Tenant, e delivery.Entry) {
 func (s *Store) FindEntry(_ context.Context, ref feedback.Ref) (tenant.Tenant, delivery.Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := "m#" + ref.MessageID
-	if ref.Tag != "" {
-		r = "t#" + ref.Tag
-	}
-	if key, ok := s.refs[r]; ok {
-		if e, ok := s.ledger[key]; ok && refersTo(ref, e) {
+	if key, ok := s.refs[ref.Key()]; ok && ref.Key() != "" {
+		if e, ok := s.ledger[key]; ok && feedback.RefOf(e) == ref {
 			parts := strings.SplitN(key, "#", 3)
 			return tenant.Tenant{Org: parts[0], Sandbox: parts[1]}, e, nil
 		}
