@@ -6,12 +6,12 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/memo"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -254,10 +254,7 @@ const maxCachedVersions = 512
 // version never changes once activated, and a trigger reads its campaign
 // (live or not, which version) every time, so a cached version is never
 // stale.
-type versionCache struct {
-	mu sync.Mutex
-	m  map[versionKey]campaign.Version
-}
+type versionCache = memo.Map[versionKey, campaign.Version]
 
 type versionKey struct {
 	tenant, campaignID string
@@ -271,24 +268,9 @@ type cachedVersions struct {
 }
 
 func (c cachedVersions) GetVersion(ctx context.Context, t tenant.Tenant, campaignID string, number int) (campaign.Version, error) {
-	k := versionKey{t.Key(), campaignID, number}
-	c.cache.mu.Lock()
-	v, ok := c.cache.m[k]
-	c.cache.mu.Unlock()
-	if ok {
-		return v, nil
-	}
-	v, err := c.Campaigns.GetVersion(ctx, t, campaignID, number)
-	if err != nil {
-		return v, err
-	}
-	c.cache.mu.Lock()
-	if c.cache.m == nil || len(c.cache.m) >= maxCachedVersions {
-		c.cache.m = make(map[versionKey]campaign.Version)
-	}
-	c.cache.m[k] = v
-	c.cache.mu.Unlock()
-	return v, nil
+	return c.cache.Get(versionKey{t.Key(), campaignID, number}, maxCachedVersions, func() (campaign.Version, error) {
+		return c.Campaigns.GetVersion(ctx, t, campaignID, number)
+	})
 }
 
 // ensureProfiles checks that every "aep" recipient has a profile, creating

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/memo"
 	"github.com/heraldhq/herald/internal/tenant"
 	"github.com/heraldhq/herald/internal/webhook"
 )
@@ -40,9 +40,8 @@ type WebhookNotifier struct {
 	// Now stamps Dispatch's notices (the wall clock when nil).
 	Now func() time.Time
 
-	mu       sync.Mutex
-	types    map[string]campaign.Type
-	requests map[string]string
+	types    memo.Map[string, campaign.Type]
+	requests memo.Map[string, string]
 }
 
 // requestID is the execution's requestId ("" when unknown: the payload's
@@ -52,51 +51,24 @@ func (w *WebhookNotifier) requestID(ctx context.Context, t tenant.Tenant, exec s
 	if w.RequestIDs == nil {
 		return ""
 	}
-	key := t.Key() + "#" + exec
-	w.mu.Lock()
-	id, ok := w.requests[key]
-	w.mu.Unlock()
-	if ok {
-		return id
-	}
-	id, err := w.RequestIDs.ExecutionRequestID(ctx, t, exec)
+	id, err := w.requests.Get(t.Key()+"#"+exec, maxMemo, func() (string, error) { return w.RequestIDs.ExecutionRequestID(ctx, t, exec) })
 	if err != nil {
 		return ""
 	}
-	w.mu.Lock()
-	if w.requests == nil || len(w.requests) >= maxCachedVersions {
-		w.requests = map[string]string{}
-	}
-	w.requests[key] = id
-	w.mu.Unlock()
 	return id
 }
+
+// maxMemo bounds the notifier's memos of campaign types and requestIds.
+const maxMemo = 4096
 
 // campaignType is every Herald campaign's type in AJO's terms.
 const campaignType = "api-triggered"
 
-// maxCachedVersions bounds the cache of campaign types.
-const maxCachedVersions = 4096
-
 func (w *WebhookNotifier) campaignType(ctx context.Context, t tenant.Tenant, id string, version int) (campaign.Type, error) {
-	key := t.Key() + "#" + id + "#" + strconv.Itoa(version)
-	w.mu.Lock()
-	typ, ok := w.types[key]
-	w.mu.Unlock()
-	if ok {
-		return typ, nil
-	}
-	v, err := w.Versions.GetVersion(ctx, t, id, version)
-	if err != nil {
-		return "", err
-	}
-	w.mu.Lock()
-	if w.types == nil || len(w.types) >= maxCachedVersions {
-		w.types = map[string]campaign.Type{}
-	}
-	w.types[key] = v.Type
-	w.mu.Unlock()
-	return v.Type, nil
+	return w.types.Get(t.Key()+"#"+id+"#"+strconv.Itoa(version), maxMemo, func() (campaign.Type, error) {
+		v, err := w.Versions.GetVersion(ctx, t, id, version)
+		return v.Type, err
+	})
 }
 
 // Notify implements Notifier.
