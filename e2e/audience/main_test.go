@@ -61,18 +61,12 @@ func newFixture(t testing.TB) *fixture {
 // do sends a request through the gateway and returns status and body.
 func do(t testing.TB, method, path string, headers map[string]string, body any) (int, []byte) {
 	t.Helper()
-	status, _, out, err := cloud.Call(method, path, headers, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return status, out
+	return cloud.MustCall(t, method, path, headers, body)
 }
 
 func (f *fixture) mustDo(method, path string, body any, want int, out any) {
 	f.t.Helper()
-	if err := cloud.Expect(f.Account, method, path, body, want, out); err != nil {
-		f.t.Fatal(err)
-	}
+	cloud.MustExpect(f.t, f.Account, method, path, body, want, out)
 }
 
 // drain runs Dispatch over everything queued.

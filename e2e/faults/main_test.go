@@ -174,9 +174,7 @@ func (f *fixture) do(method, path string, body any) (int, []byte, error) {
 
 func (f *fixture) mustDo(method, path string, body any, want int, out any) {
 	f.t.Helper()
-	if err := cloud.Expect(f.Account, method, path, body, want, out); err != nil {
-		f.t.Fatal(err)
-	}
+	cloud.MustExpect(f.t, f.Account, method, path, body, want, out)
 }
 
 // recipient is one person of a test, with the address it is sent to.

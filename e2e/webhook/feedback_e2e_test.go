@@ -34,9 +34,7 @@ func TestACampaignsSESEventsReachTheWebhook(t *testing.T) {
 	t.Cleanup(srv.Close)
 	expect := func(method, path string, body any, want int, out any) {
 		t.Helper()
-		if err := cloud.Expect(acct, method, path, body, want, out); err != nil {
-			t.Fatal(err)
-		}
+		cloud.MustExpect(t, acct, method, path, body, want, out)
 	}
 	expect("POST", "/feedback-webhook", map[string]any{"name": "ops", "url": srv.URL + "/herald", "channels": []string{"email"}, "secret": secret}, 201, nil)
 	var cfg, c struct{ ID string }

@@ -133,10 +133,8 @@ func setup(t *testing.T, down func(n int) bool) (localcloud.Account, *receiver) 
 	rc := &receiver{t: t, down: down}
 	srv := httptest.NewServer(rc)
 	t.Cleanup(srv.Close)
-	if err := cloud.Expect(acct, "POST", "/feedback-webhook", map[string]any{"name": "ops", "url": srv.URL + "/herald",
-		"channels": []string{"email", "sms"}, "secret": secret}, 201, nil); err != nil {
-		t.Fatal(err)
-	}
+	cloud.MustExpect(t, acct, "POST", "/feedback-webhook", map[string]any{"name": "ops", "url": srv.URL + "/herald",
+		"channels": []string{"email", "sms"}, "secret": secret}, 201, nil)
 	return acct, rc
 }
 
@@ -179,9 +177,7 @@ type deliveries struct {
 func statuses(t *testing.T, acct localcloud.Account, query string) map[string]string {
 	t.Helper()
 	var d deliveries
-	if err := cloud.Expect(acct, "GET", "/feedback-webhook/deliveries"+query, nil, 200, &d); err != nil {
-		t.Fatal(err)
-	}
+	cloud.MustExpect(t, acct, "GET", "/feedback-webhook/deliveries"+query, nil, 200, &d)
 	out := map[string]string{}
 	for _, it := range d.Items {
 		out[it.EventID] = it.Status + "/" + strconv.Itoa(it.Attempts)

@@ -61,3 +61,27 @@ func (c *Cloud) Expect(a Account, method, path string, body any, want int, out a
 	}
 	return nil
 }
+
+// TB is the part of testing.TB the Must helpers use.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+}
+
+// MustCall is Call for a test: a request that cannot be made ends it.
+func (c *Cloud) MustCall(t TB, method, path string, headers map[string]string, body any) (int, []byte) {
+	t.Helper()
+	status, _, out, err := c.Call(method, path, headers, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return status, out
+}
+
+// MustExpect is Expect for a test: another answer ends it.
+func (c *Cloud) MustExpect(t TB, a Account, method, path string, body any, want int, out any) {
+	t.Helper()
+	if err := c.Expect(a, method, path, body, want, out); err != nil {
+		t.Fatal(err)
+	}
+}
