@@ -235,7 +235,7 @@ func (s *Store) Reserve(ctx context.Context, t tenant.Tenant, campaignID string,
 		}
 		next := start + got*int64(time.Second)/int64(rate)
 		item := key(pk, "PACE")
-		item["nextAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(next, 10)}
+		item["nextAt"] = numAttr(next)
 		cond := expression.AttributeNotExists(expression.Name(attrPK))
 		if exists {
 			cond = expression.Name("nextAt").Equal(expression.Value(old))

@@ -67,7 +67,7 @@ func (s *Store) RecordFiring(ctx context.Context, t tenant.Tenant, campaignID, i
 		UpdateExpression:    aws.String("SET lastAt = :at, lastExecutionId = :ex"),
 		ConditionExpression: aws.String("attribute_exists(pk) AND (attribute_not_exists(lastAt) OR lastAt < :at)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":at": &types.AttributeValueMemberN{Value: strconv.FormatInt(f.ScheduledAt.UnixNano(), 10)},
+			":at": numAttr(f.ScheduledAt.UnixNano()),
 			":ex": strAttr(f.ExecutionID)},
 	})
 	if isConditionFailed(err) {
