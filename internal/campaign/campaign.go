@@ -101,6 +101,12 @@ type SMSSettings struct {
 	SMSType string `json:"smsType,omitempty"`
 	// MaxSegments caps a message's length (default 10).
 	MaxSegments int `json:"maxSegments,omitempty"`
+	// DefaultRegion (ISO 3166-1 alpha-2, "US") is the country of the
+	// numbers written without an international prefix ("4155550100",
+	// AJO's "111-111-1111"); without it only numbers with '+' and a
+	// country code can be sent to. Dispatch normalizes every number to
+	// E.164 with it (address.NormalizePhone).
+	DefaultRegion string `json:"defaultRegion,omitempty"`
 }
 
 // PushApp is one mobile app a push configuration sends to.

@@ -249,6 +249,9 @@ func checkSMSSettings(f *derrors.Fields, s *SMSSettings) {
 	if s.MaxSegments < 0 || s.MaxSegments > 10 {
 		f.Add("sms.maxSegments", "must be 1-10 (0: the default, 10)")
 	}
+	if r := s.DefaultRegion; r != "" && !address.KnownRegion(r) {
+		f.Add("sms.defaultRegion", "must be an ISO 3166-1 alpha-2 region with a numbering plan, in upper case, such as US")
+	}
 }
 
 func checkPushSettings(f *derrors.Fields, p *PushSettings, allowed *Allowlist) {

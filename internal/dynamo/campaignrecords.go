@@ -70,6 +70,7 @@ type smsSettingsRecord struct {
 	OriginationNumber string `dynamodbav:"originationNumber,omitempty"`
 	SMSType           string `dynamodbav:"smsType,omitempty"`
 	MaxSegments       int    `dynamodbav:"maxSegments,omitempty"`
+	DefaultRegion     string `dynamodbav:"defaultRegion,omitempty"`
 }
 
 type pushSettingsRecord struct {
@@ -93,7 +94,8 @@ func toConfigRecord(t tenant.Tenant, c campaign.ChannelConfig) configRecord {
 			TrackOpens: e.TrackOpens, TrackClicks: e.TrackClicks}
 	}
 	if s := c.SMS; s != nil {
-		r.SMS = &smsSettingsRecord{SenderID: s.SenderID, OriginationNumber: s.OriginationNumber, SMSType: s.SMSType, MaxSegments: s.MaxSegments}
+		r.SMS = &smsSettingsRecord{SenderID: s.SenderID, OriginationNumber: s.OriginationNumber, SMSType: s.SMSType, MaxSegments: s.MaxSegments,
+			DefaultRegion: s.DefaultRegion}
 	}
 	if p := c.Push; p != nil {
 		r.Push = &pushSettingsRecord{Apps: mapSlice(p.Apps, func(a campaign.PushApp) pushAppRecord {
@@ -113,7 +115,8 @@ func fromConfigRecord(r configRecord) campaign.ChannelConfig {
 			TrackOpens: e.TrackOpens, TrackClicks: e.TrackClicks}
 	}
 	if s := r.SMS; s != nil {
-		c.SMS = &campaign.SMSSettings{SenderID: s.SenderID, OriginationNumber: s.OriginationNumber, SMSType: s.SMSType, MaxSegments: s.MaxSegments}
+		c.SMS = &campaign.SMSSettings{SenderID: s.SenderID, OriginationNumber: s.OriginationNumber, SMSType: s.SMSType, MaxSegments: s.MaxSegments,
+			DefaultRegion: s.DefaultRegion}
 	}
 	if p := r.Push; p != nil {
 		c.Push = &campaign.PushSettings{Apps: mapSlice(p.Apps, func(a pushAppRecord) campaign.PushApp {

@@ -72,7 +72,7 @@ func goldenConfigs() []campaign.ChannelConfig {
 				ListUnsubscribeMailto: "unsub@acme.example", ListUnsubscribeURL: "https://acme.example/unsub?a=1&b=2", SendToSuppressed: true},
 			Revision: 2, CreatedAt: now, UpdatedAt: now.Add(time.Minute)},
 		{ID: "cfg-sms", Name: "Alerts", Channel: campaign.SMS, Category: campaign.Marketing,
-			SMS:      &campaign.SMSSettings{SenderID: "ACME", OriginationNumber: "+15550100", SMSType: "Promotional", MaxSegments: 3},
+			SMS:      &campaign.SMSSettings{SenderID: "ACME", OriginationNumber: "+15550100", SMSType: "Promotional", MaxSegments: 3, DefaultRegion: "US"},
 			Revision: 1, CreatedAt: now.Add(time.Second), UpdatedAt: now.Add(time.Second)},
 		{ID: "cfg-push", Name: "Apps", Channel: campaign.Push, Category: campaign.Marketing,
 			Push: &campaign.PushSettings{Apps: []campaign.PushApp{

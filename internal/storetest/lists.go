@@ -141,7 +141,7 @@ func runLists(t *testing.T, newStore func(t *testing.T) campaign.Store) {
 			c := emailConfig(fmt.Sprint("cfg", i), sp.name, t0.Add(time.Duration(i)*time.Second))
 			c.Channel, c.Category = sp.ch, sp.cat
 			if sp.ch == campaign.SMS {
-				c.Email, c.SMS = nil, &campaign.SMSSettings{SenderID: "ACME", MaxSegments: 3}
+				c.Email, c.SMS = nil, &campaign.SMSSettings{SenderID: "ACME", MaxSegments: 3, DefaultRegion: "FR"}
 			}
 			cfgs = append([]campaign.ChannelConfig{c}, cfgs...)
 			if err := s.CreateConfig(ctx, acme, c); err != nil {
