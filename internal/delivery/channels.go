@@ -87,7 +87,13 @@ func (d *Dispatcher) prepareSMS(ctx context.Context, job Job, cv *compiled, cfg 
 	if mkt && !p.ConsentsTo(string(campaign.SMS)) {
 		return prepared{outcome: ExcludedNoConsent}, nil
 	}
-	to, bad := pickAddress(r, r.Phone, "phone", p.Phone, address.ValidPhone)
+	var set campaign.SMSSettings
+	if cfg.SMS != nil {
+		set = *cfg.SMS
+	}
+	to, bad := pickAddress(r, r.Phone, "phone", p.Phone, func(s string) (string, bool) {
+		return address.NormalizePhone(s, set.DefaultRegion)
+	})
 	if bad != "" {
 		return prepared{outcome: bad}, nil
 	}
@@ -107,10 +113,6 @@ func (d *Dispatcher) prepareSMS(ctx context.Context, job Job, cv *compiled, cfg 
 	if err != nil {
 		d.renderFailed(ctx, job, err)
 		return prepared{outcome: FailedRender}, nil
-	}
-	var set campaign.SMSSettings
-	if cfg.SMS != nil {
-		set = *cfg.SMS
 	}
 	maxSeg := set.MaxSegments
 	if maxSeg <= 0 {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -209,9 +210,24 @@ func TestSMSAddressSegmentsAndAttributes(t *testing.T) {
 			delivery.Sent, []delivery.SMS{{To: "+14155550100", Body: "Sale", Type: "Promotional"}}},
 		{"no number is excluded", campaign.Transactional, campaign.SMSSettings{}, "Hi", nil,
 			delivery.Recipient{Type: "external", Namespace: "crmId", UserID: "1"}, delivery.ExcludedNoAddress, nil},
-		{"a stored number that is not E.164 fails that recipient", campaign.Transactional, campaign.SMSSettings{}, "Hi",
+		{"a stored national number fails that recipient when the configuration has no default region", campaign.Transactional, campaign.SMSSettings{}, "Hi",
 			&profile.Profile{Namespace: "crmId", ID: "1", Attributes: map[string]any{"phone": "0612345678"}},
 			delivery.Recipient{Type: "aep", Namespace: "crmId", UserID: "1"}, delivery.FailedInvalidAddr, nil},
+		{"a stored national number is sent as E.164 in the configuration's default region", campaign.Transactional, campaign.SMSSettings{DefaultRegion: "FR"}, "Hi",
+			&profile.Profile{Namespace: "crmId", ID: "1", Attributes: map[string]any{"phone": "06 12 34 56 78"}},
+			delivery.Recipient{Type: "aep", Namespace: "crmId", UserID: "1"},
+			delivery.Sent, []delivery.SMS{{To: "+33612345678", Body: "Hi", Type: "Transactional"}}},
+		{"AJO's 111-111-1111 in channelData is sent as E.164 in region US", campaign.Transactional, campaign.SMSSettings{DefaultRegion: "US"}, "Hi", nil,
+			delivery.Recipient{Type: "external", Namespace: "crmId", UserID: "1", Phone: "111-111-1111"},
+			delivery.Sent, []delivery.SMS{{To: "+11111111111", Body: "Hi", Type: "Transactional"}}},
+		{"AJO's 1234567890 as a phone-namespace userId is sent as E.164 in region US", campaign.Transactional, campaign.SMSSettings{DefaultRegion: "US"}, "Hi", nil,
+			delivery.Recipient{Type: "external", Namespace: "phone", UserID: "1234567890"},
+			delivery.Sent, []delivery.SMS{{To: "+11234567890", Body: "Hi", Type: "Transactional"}}},
+		{"an international number ignores the default region", campaign.Transactional, campaign.SMSSettings{DefaultRegion: "US"}, "Hi", nil,
+			delivery.Recipient{Type: "external", Namespace: "crmId", UserID: "1", Phone: "+44 7700 900123"},
+			delivery.Sent, []delivery.SMS{{To: "+447700900123", Body: "Hi", Type: "Transactional"}}},
+		{"a number too short for the default region fails that recipient", campaign.Transactional, campaign.SMSSettings{DefaultRegion: "US"}, "Hi", nil,
+			delivery.Recipient{Type: "external", Namespace: "crmId", UserID: "1", Phone: "555-0100"}, delivery.FailedInvalidAddr, nil},
 		{"160 GSM-7 characters are one segment and go", campaign.Transactional, campaign.SMSSettings{MaxSegments: 1}, gsm160, nil,
 			delivery.Recipient{Type: "external", Namespace: "phone", UserID: "+14155550100"}, delivery.Sent,
 			[]delivery.SMS{{To: "+14155550100", Body: gsm160, Type: "Transactional"}}},
@@ -238,6 +254,27 @@ func TestSMSAddressSegmentsAndAttributes(t *testing.T) {
 				t.Errorf("sent (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestSMSNumbersAreOneAddressOnceNormalized(t *testing.T) {
+	f := smsFixture(t, campaign.Transactional, campaign.SMSSettings{DefaultRegion: "US"}, "Hi")
+	f.dispatch(t, delivery.Recipient{Type: "external", Namespace: "crmId", UserID: "a", Phone: "415-555-0100"})
+	f.dispatch(t,
+		delivery.Recipient{Type: "external", Namespace: "crmId", UserID: "b", Phone: "+1 (415) 555-0100"},
+		delivery.Recipient{Type: "external", Namespace: "crmId", UserID: "c", Phone: "12"},
+		delivery.Recipient{Type: "external", Namespace: "phone", UserID: "111-111-1111"})
+	want := []string{"111-111-1111 sent", "a sent", "b excluded:duplicate", "c failed:invalid_address"}
+	if diff := cmp.Diff(want, f.outcomes()); diff != "" {
+		t.Errorf("ledger (-want +got):\n%s", diff)
+	}
+	var to []string
+	for _, m := range f.sms.Sent() {
+		to = append(to, m.To)
+	}
+	slices.Sort(to)
+	if diff := cmp.Diff([]string{"+11111111111", "+14155550100"}, to); diff != "" {
+		t.Errorf("numbers sent to (-want +got):\n%s", diff)
 	}
 }
 

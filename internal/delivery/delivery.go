@@ -14,8 +14,10 @@
 //     identity the deployment allows (Dispatcher.Allowed):
 //     failed:unauthorized_sender, whatever the recipient
 //   - marketing (not proofs) without consent for the channel: excluded:no_consent
-//   - no address (email, E.164 number, enabled device of the campaign's
-//     app): excluded:no_address; a malformed one: failed:invalid_address
+//   - no address (email, phone number, enabled device of the campaign's
+//     app): excluded:no_address; a malformed one, or a number the SMS
+//     configuration's defaultRegion cannot make a possible E.164 number
+//     (address.NormalizePhone): failed:invalid_address
 //   - a suppressed address (see suppression.Blocks): excluded:suppressed
 //   - marketing SMS to a number opted out at SNS: excluded:opted_out
 //   - content that fails to render: failed:render_error; an SMS over the
@@ -143,7 +145,9 @@ type Recipient struct {
 	Namespace string `json:"namespace"`
 	// Email is channelData.emailAddress from the call, if any.
 	Email string `json:"email,omitempty"`
-	// Phone is channelData.mobilePhoneNumber from the call (E.164).
+	// Phone is channelData.mobilePhoneNumber from the call, as written
+	// ("+14155550100", "415-555-0100"): Dispatch normalizes it to E.164
+	// with the SMS configuration's defaultRegion.
 	Phone string `json:"phone,omitempty"`
 	// Push is channelData.pushInfo from the call: the one device to push
 	// to instead of the profile's registered devices.

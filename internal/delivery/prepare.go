@@ -69,8 +69,10 @@ func (d *Dispatcher) suppressed(ctx context.Context, job Job, cv *compiled, ch s
 // pickAddress chooses a recipient's address on a channel: the one the
 // call gave, else the userId when it is in the channel's namespace, else
 // the stored profile's. It returns the outcome instead when there is none
-// (excluded:no_address) or it is not valid (failed:invalid_address).
-func pickAddress(r Recipient, fromCall, namespace string, fromProfile func() string, valid func(string) bool) (string, Outcome) {
+// (excluded:no_address) or normalize cannot make it an address it sends
+// to (failed:invalid_address); otherwise the normalized address, the one
+// suppression, opt-out and the ledger's de-duplication see.
+func pickAddress(r Recipient, fromCall, namespace string, fromProfile func() string, normalize func(string) (string, bool)) (string, Outcome) {
 	to := fromCall
 	if to == "" && r.Namespace == namespace {
 		to = r.UserID
@@ -78,14 +80,20 @@ func pickAddress(r Recipient, fromCall, namespace string, fromProfile func() str
 	if to == "" {
 		to = fromProfile()
 	}
-	switch {
-	case to == "":
+	if to == "" {
 		return "", ExcludedNoAddress
-	case !valid(to):
+	}
+	to, ok := normalize(to)
+	if !ok {
 		return "", FailedInvalidAddr
 	}
 	return to, ""
 }
+
+// validEmail keeps a valid email address as it is: the suppression list's
+// lower-cased form is looked up apart (address.NormalizeEmail), and the
+// message goes to the address as written.
+func validEmail(s string) (string, bool) { return s, address.ValidEmail(s) }
 
 // renderFailed logs a render failure by field and position only: the
 // engine's message may quote the data.
@@ -111,7 +119,7 @@ func (d *Dispatcher) prepareEmail(ctx context.Context, job Job, cv *compiled, cf
 	if marketing(job, cv) && !p.ConsentsTo(string(campaign.Email)) {
 		return prepared{outcome: ExcludedNoConsent}, nil
 	}
-	to, bad := pickAddress(r, r.Email, "email", p.Email, address.ValidEmail)
+	to, bad := pickAddress(r, r.Email, "email", p.Email, validEmail)
 	if bad != "" {
 		return prepared{outcome: bad}, nil
 	}

@@ -90,7 +90,8 @@ func (p Profile) ConsentsTo(channel string) bool { return p.Consent[channel] != 
 
 // Phone returns the profile's mobile number: its "phone" identity, else a
 // "phone" attribute, else the XDM mobilePhone.number attribute. It is not
-// validated here: Dispatch checks it is E.164.
+// validated here: Dispatch normalizes it to E.164 with the SMS
+// configuration's defaultRegion, or fails the recipient.
 func (p Profile) Phone() string {
 	if p.Namespace == "phone" {
 		return p.ID
