@@ -134,9 +134,10 @@ func TestSMSSegmentsDecideWhatIsSentAndOptedOutNumbersGetNothing(t *testing.T) {
 		t.Errorf("SMS to the consenting number (-want +got):\n%s", diff)
 	}
 
-	// A malformed number in the request is a 400 and sends nothing.
+	// What can never be a number is a 400 and sends nothing (a number the
+	// configuration's region cannot read fails that recipient instead).
 	status, body := do(t, "POST", "/im/executions/unitary", f.Headers(), map[string]any{"requestId": "sms-bad", "campaignId": camp,
-		"recipients": []any{map[string]any{"type": "external", "namespace": "crmId", "userId": "x", "channelData": map[string]any{"mobilePhoneNumber": "0612345678"}}}})
+		"recipients": []any{map[string]any{"type": "external", "namespace": "crmId", "userId": "x", "channelData": map[string]any{"mobilePhoneNumber": "0612345678 (mobile)"}}}})
 	checkErrorShape(t, body, status, "recipients[0].channelData.mobilePhoneNumber")
 }
 

@@ -148,8 +148,11 @@ func (r UnitaryRequest) validate(highThroughput bool) error {
 			if cd.EmailAddress != "" && !address.ValidEmail(cd.EmailAddress) {
 				f.Add(p+".channelData.emailAddress", "must be an email address")
 			}
-			if cd.MobilePhoneNumber != "" && !address.ValidPhone(cd.MobilePhoneNumber) {
-				f.Add(p+".channelData.mobilePhoneNumber", "must be an E.164 number: + and 7-15 digits, such as +14155550100")
+			// A number is read with the SMS configuration's default region
+			// at send time, and one it cannot use fails that recipient
+			// alone: only what can never be a number is refused here.
+			if cd.MobilePhoneNumber != "" && !address.PhoneShaped(cd.MobilePhoneNumber) {
+				f.Add(p+".channelData.mobilePhoneNumber", "must be a phone number: 1-%d of digits, spaces and + - ( ) . /, such as +14155550100 or 415-555-0100", address.MaxPhoneLen)
 			}
 			if pi := cd.PushInfo; pi != nil {
 				checkPushInfo(&f, p+".channelData.pushInfo", pi)

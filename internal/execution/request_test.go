@@ -34,6 +34,11 @@ func TestValidate(t *testing.T) {
 				r.Recipients[i].ChannelData = &execution.ChannelData{PushInfo: &execution.PushInfo{AppID: "shop", Platform: pl, Token: "t"}}
 			}
 		}, nil},
+		{"AJO's example numbers pass: the configuration's region reads them at send time", func(r *execution.UnitaryRequest) {
+			*r = validRequest(2)
+			r.Recipients[0].ChannelData = &execution.ChannelData{MobilePhoneNumber: "111-111-1111"}
+			r.Recipients[1].Namespace, r.Recipients[1].UserID = "phone", "1234567890"
+		}, nil},
 		{"a missing requestId is named", func(r *execution.UnitaryRequest) { r.RequestID = "" }, []string{"requestId"}},
 		{"a requestId over 256 bytes is named", func(r *execution.UnitaryRequest) { r.RequestID = strings.Repeat("r", 257) }, []string{"requestId"}},
 		{"a requestId with a control character is named", func(r *execution.UnitaryRequest) { r.RequestID = "a\nb" }, []string{"requestId"}},
@@ -57,14 +62,14 @@ func TestValidate(t *testing.T) {
 		{"an invalid channelData.emailAddress is named", func(r *execution.UnitaryRequest) {
 			r.Recipients[0].ChannelData = &execution.ChannelData{EmailAddress: "jane@"}
 		}, []string{"recipients[0].channelData.emailAddress"}},
-		{"a mobile number that is not E.164 is named", func(r *execution.UnitaryRequest) {
-			r.Recipients[0].ChannelData = &execution.ChannelData{MobilePhoneNumber: "06 12 34 56 78"}
+		{"a mobile number that can never be a number is named", func(r *execution.UnitaryRequest) {
+			r.Recipients[0].ChannelData = &execution.ChannelData{MobilePhoneNumber: "06 12 34 56 78 (mobile)"}
 		}, []string{"recipients[0].channelData.mobilePhoneNumber"}},
 		{"pushInfo needs an app, a known platform and a token", func(r *execution.UnitaryRequest) {
 			r.Recipients[0].ChannelData = &execution.ChannelData{PushInfo: &execution.PushInfo{Platform: "WNS"}}
 		}, []string{"recipients[0].channelData.pushInfo.appID", "recipients[0].channelData.pushInfo.platform", "recipients[0].channelData.pushInfo.token"}},
-		{"a userId in the phone namespace must be E.164", func(r *execution.UnitaryRequest) {
-			r.Recipients[0].Namespace, r.Recipients[0].UserID = "phone", "555-0100"
+		{"a userId in the phone namespace must be shaped as a number", func(r *execution.UnitaryRequest) {
+			r.Recipients[0].Namespace, r.Recipients[0].UserID = "phone", "555-CALL"
 		}, []string{"recipients[0].userId"}},
 		{"context.system is reserved", func(r *execution.UnitaryRequest) {
 			r.Recipients[0].Context = map[string]any{"system": map[string]any{}}

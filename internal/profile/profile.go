@@ -593,7 +593,9 @@ func (s *Service) Batch(ctx context.Context, t tenant.Tenant, items []BatchItem)
 // ValidateIdentity checks a namespace (1-64 of letters, digits, _ and -)
 // and an id (1-256 bytes, no control characters), that an id in the
 // "email" namespace is an email address and one in the "phone" namespace
-// an E.164 number. prefix is the field path.
+// shaped as a phone number (address.PhoneShaped: Dispatch normalizes it
+// to E.164 with the SMS configuration's default region, and fails the
+// recipient it cannot). prefix is the field path.
 func ValidateIdentity(f *derrors.Fields, prefix string, id Identity) {
 	ns, idf := "namespace", "id"
 	if prefix != "" {
@@ -609,8 +611,8 @@ func ValidateIdentity(f *derrors.Fields, prefix string, id Identity) {
 		f.Add(idf, "must not contain control characters")
 	case id.Namespace == "email" && !address.ValidEmail(id.ID):
 		f.Add(idf, "must be an email address in the email namespace")
-	case id.Namespace == "phone" && !address.ValidPhone(id.ID):
-		f.Add(idf, "must be an E.164 number (+ and 7-15 digits) in the phone namespace")
+	case id.Namespace == "phone" && !address.PhoneShaped(id.ID):
+		f.Add(idf, "must be a phone number (1-%d of digits, spaces and + - ( ) . /) in the phone namespace", address.MaxPhoneLen)
 	}
 }
 

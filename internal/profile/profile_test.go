@@ -79,6 +79,14 @@ func TestDevicePlatformsAreStoredAsSNSSpellsThem(t *testing.T) {
 	}
 }
 
+func TestUpsertAcceptsAPhoneIdentityAsAJOWritesIt(t *testing.T) {
+	// Dispatch reads it with the SMS configuration's default region.
+	id := profile.Identity{Namespace: "phone", ID: "111-111-1111"}
+	if _, err := (&profile.Service{Store: memory.New()}).Upsert(context.Background(), acme, id, profile.Input{}); err != nil {
+		t.Fatalf("Upsert(%v) = %v, want it stored", id, err)
+	}
+}
+
 func TestUpsertWithoutAttributesStoresAnEmptyObject(t *testing.T) {
 	svc := &profile.Service{Store: memory.New()}
 	got, err := svc.Upsert(context.Background(), acme, profile.Identity{Namespace: "email", ID: "jane@example.com"}, profile.Input{})
@@ -105,6 +113,7 @@ func TestUpsertValidation(t *testing.T) {
 		{"an empty id is named", profile.Identity{Namespace: "crmId"}, profile.Input{}, []string{"id"}},
 		{"an id with a control character is named", profile.Identity{Namespace: "crmId", ID: "4\x002"}, profile.Input{}, []string{"id"}},
 		{"an id in the email namespace must be an address", profile.Identity{Namespace: "email", ID: "jane"}, profile.Input{}, []string{"id"}},
+		{"an id in the phone namespace must be shaped as a number", profile.Identity{Namespace: "phone", ID: "555-CALL"}, profile.Input{}, []string{"id"}},
 		{"attributes over 100 KiB are refused", profile.Identity{Namespace: "crmId", ID: "42"},
 			profile.Input{Attributes: map[string]any{"blob": strings.Repeat("x", profile.MaxAttributesSize)}}, []string{"attributes"}},
 		{"more than 20 identities are refused", profile.Identity{Namespace: "crmId", ID: "42"},

@@ -311,8 +311,8 @@ func TestPatchValidation(t *testing.T) {
 			profile.Patch{Locale: ptr("en" + strings.Repeat("-abcdefgh", 4))}, []string{"locale"}},
 		{"an identity patched to empty is named", crm42,
 			profile.Patch{Identities: map[string]*string{"email": ptr("")}}, []string{"identities.email"}},
-		{"a phone identity must be E.164", crm42,
-			profile.Patch{Identities: map[string]*string{"phone": ptr("555-0100")}}, []string{"identities.phone"}},
+		{"a phone identity must be shaped as a number", crm42,
+			profile.Patch{Identities: map[string]*string{"phone": ptr("555-CALL")}}, []string{"identities.phone"}},
 		{"each wrong device field is named by its index", crm42,
 			profile.Patch{Devices: &[]profile.DeviceInput{
 				{AppID: "", Platform: "ios", Token: "t"},
