@@ -281,6 +281,31 @@ func TestUnitaryAcceptsTheSDKsPushPlatforms(t *testing.T) {
 	}
 }
 
+func TestUnitaryAcceptsAJOsPhoneNumbers(t *testing.T) {
+	f := newTriggerFixture(t)
+	// AJO's own examples: numbers without a country code, enqueued as
+	// written and read at send time with the SMS configuration's region.
+	body := mustJSON(t, unitary("req-ajo-phone", f.live,
+		obj{"type": "external", "userId": "1234567890", "namespace": "phone"},
+		with(external("sms@example.com"), "channelData", obj{"mobilePhoneNumber": "111-111-1111"}),
+	))
+	status, got := call(t, f.trigger, event(unitaryRoute, body, acmeKey, nil))
+	if status != http.StatusAccepted {
+		t.Fatalf("status = %d, want 202; body %s", status, got)
+	}
+	var rs []delivery.Recipient
+	for _, j := range f.queue.Jobs() {
+		rs = append(rs, j.Recipients...)
+	}
+	want := []delivery.Recipient{
+		{Type: "external", UserID: "1234567890", Namespace: "phone"},
+		{Type: "external", UserID: "sms@example.com", Namespace: "email", Phone: "111-111-1111"},
+	}
+	if diff := cmp.Diff(want, rs); diff != "" {
+		t.Errorf("enqueued recipients (-want +got):\n%s", diff)
+	}
+}
+
 func TestUnitaryAcceptsTwentyRecipientsAndUnknownFields(t *testing.T) {
 	f := newTriggerFixture(t)
 	// The execution API ignores unknown members, as AJO does.
