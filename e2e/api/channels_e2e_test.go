@@ -92,11 +92,13 @@ func smsTo(t *testing.T, phone string) []string {
 	return out
 }
 
-// phone returns a number unique to the fixture's tenant ending in suffix.
+// phone returns a number unique to the fixture's tenant ending in suffix
+// (two digits): ten digits after +1, the length Dispatch's libphonenumber
+// check needs for a North American number.
 func (f *fixture) phone(suffix string) string {
 	var n int
 	fmt.Sscanf(f.Tenant.Org, "E2E%d@", &n)
-	return fmt.Sprintf("+1415%04d%s", n, suffix)
+	return fmt.Sprintf("+1415%05d%s", n%100000, suffix)
 }
 
 func TestSMSSegmentsDecideWhatIsSentAndOptedOutNumbersGetNothing(t *testing.T) {
@@ -139,6 +141,23 @@ func TestSMSSegmentsDecideWhatIsSentAndOptedOutNumbersGetNothing(t *testing.T) {
 	status, body := do(t, "POST", "/im/executions/unitary", f.Headers(), map[string]any{"requestId": "sms-bad", "campaignId": camp,
 		"recipients": []any{map[string]any{"type": "external", "namespace": "crmId", "userId": "x", "channelData": map[string]any{"mobilePhoneNumber": "0612345678 (mobile)"}}}})
 	checkErrorShape(t, body, status, "recipients[0].channelData.mobilePhoneNumber")
+
+	// AJO's way of writing numbers: national, with dashes, read in the
+	// configuration's defaultRegion and sent as E.164; one the region
+	// cannot read fails alone and the call is accepted.
+	us := f.campaignOn("transactional", "sms", map[string]any{"defaultRegion": "US"}, map[string]any{"body": "Hi"})
+	e164 := f.phone("15")
+	national := e164[2:5] + "-" + e164[5:8] + "-" + e164[8:]
+	got = f.trigger(us, "sms-ajo",
+		map[string]any{"type": "external", "namespace": "crmId", "userId": "ajo", "channelData": map[string]any{"mobilePhoneNumber": national}},
+		map[string]any{"type": "external", "namespace": "crmId", "userId": "short", "channelData": map[string]any{"mobilePhoneNumber": "555-0100"}},
+	)
+	if diff := cmp.Diff([]string{"ajo sent", "short failed:invalid_address"}, got); diff != "" {
+		t.Errorf("ledger of AJO-style numbers (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"Hi"}, smsTo(t, e164)); diff != "" {
+		t.Errorf("SMS to the number written nationally (-want +got):\n%s", diff)
+	}
 }
 
 // endpointMessages reads moto's platform endpoints: ARN → messages.
