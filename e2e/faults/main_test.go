@@ -42,6 +42,7 @@ import (
 	"github.com/heraldhq/herald/infra/faultproxy"
 	"github.com/heraldhq/herald/infra/localcloud"
 	"github.com/heraldhq/herald/infra/motoserver"
+	"github.com/heraldhq/herald/internal/address/phonelib"
 	"github.com/heraldhq/herald/internal/app"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/delivery"
@@ -567,6 +568,7 @@ func runWorker() int {
 		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {} // never returns: the process is gone
 	})
+	a.SetPhoneNormalizer(phonelib.Normalize) // as functions/dispatch does
 	h, err := a.DispatchHandler()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/heraldhq/herald/infra/faultproxy"
 	"github.com/heraldhq/herald/infra/motoserver"
+	"github.com/heraldhq/herald/internal/address/phonelib"
 	"github.com/heraldhq/herald/internal/app"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/schedule"
@@ -79,6 +80,7 @@ var Bindings = map[string]Binding{
 		return nil
 	}},
 	"DispatchFunction": {Package: "./functions/dispatch", bind: func(a *app.App, h *Handlers, id string) error {
+		a.SetPhoneNormalizer(phonelib.Normalize) // as functions/dispatch does
 		fn, err := a.DispatchHandler()
 		if err != nil {
 			return err
@@ -453,6 +455,8 @@ func (c *Cloud) buildHandlers(now func() time.Time) error {
 	if now != nil {
 		c.App.SetClock(now)
 	}
+	// Tests dispatch through c.App as the Dispatch function would.
+	c.App.SetPhoneNormalizer(phonelib.Normalize)
 	return nil
 }
 

@@ -20,6 +20,7 @@ import (
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
@@ -66,6 +67,9 @@ type App struct {
 	// sent is told of every message a provider accepted
 	// (SetSendObserver).
 	sent SendObserver
+	// phone is the dispatchers' phone number normalizer
+	// (SetPhoneNormalizer; nil: address.E164Only).
+	phone address.PhoneNormalizer
 }
 
 // New builds the shared clients for cfg.
@@ -177,6 +181,7 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		ClicksConfigurationSet:    a.cfg.ConfigurationSetClicks,
 		UntrackedConfigurationSet: a.cfg.ConfigurationSetUntracked,
 		Allowed:                   a.allowed(),
+		NormalizePhone:            a.phone,
 		Log:                       a.log,
 		// No simulated clock (SetClock): retry deadlines and stale
 		// attempts are measured in the queue's real time.
@@ -205,6 +210,14 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 // at its named checkpoints (the fault-injection tests stop the process
 // there). Production never sets it.
 func (a *App) SetCheckpoint(fn func(name string, key delivery.Key)) { a.checkpoint = fn }
+
+// SetPhoneNormalizer makes every dispatcher the app builds from now on
+// read SMS numbers with n. Dispatch's main gives it phonelib.Normalize
+// (libphonenumber, numbers as AJO accepts them); the app never imports
+// phonelib itself, so the functions that do not send SMS to recipients
+// (all but Dispatch) do not link libphonenumber and its start-up cost.
+// Without it a dispatcher sends to E.164 numbers only.
+func (a *App) SetPhoneNormalizer(n address.PhoneNormalizer) { a.phone = n }
 
 // SendObserver hears of every message a provider accepted, after the
 // fact: the local cloud answers with the providers' events (SES's mailbox

@@ -105,7 +105,7 @@ type SMSSettings struct {
 	// numbers written without an international prefix ("4155550100",
 	// AJO's "111-111-1111"); without it only numbers with '+' and a
 	// country code can be sent to. Dispatch normalizes every number to
-	// E.164 with it (address.NormalizePhone).
+	// E.164 with it (phonelib.Normalize).
 	DefaultRegion string `json:"defaultRegion,omitempty"`
 }
 

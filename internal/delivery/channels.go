@@ -91,8 +91,12 @@ func (d *Dispatcher) prepareSMS(ctx context.Context, job Job, cv *compiled, cfg 
 	if cfg.SMS != nil {
 		set = *cfg.SMS
 	}
+	normalize := d.NormalizePhone
+	if normalize == nil {
+		normalize = address.E164Only
+	}
 	to, bad := pickAddress(r, r.Phone, "phone", p.Phone, func(s string) (string, bool) {
-		return address.NormalizePhone(s, set.DefaultRegion)
+		return normalize(s, set.DefaultRegion)
 	})
 	if bad != "" {
 		return prepared{outcome: bad}, nil

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/heraldhq/herald/internal/address/phonelib"
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/memory"
@@ -179,9 +180,29 @@ func expectedOutcome(typ campaign.Type, consent string, reason suppression.Reaso
 	return delivery.Sent
 }
 
+// smsFixture sends SMS as Dispatch does, reading numbers with
+// libphonenumber (the normalizer functions/dispatch injects).
 func smsFixture(t *testing.T, typ campaign.Type, settings campaign.SMSSettings, body string) *channelFixture {
 	t.Helper()
-	return newChannelFixture(t, typ, campaign.ChannelConfig{Channel: campaign.SMS, SMS: &settings}, campaign.Content{SMS: &campaign.SMSContent{Body: body}})
+	f := newChannelFixture(t, typ, campaign.ChannelConfig{Channel: campaign.SMS, SMS: &settings}, campaign.Content{SMS: &campaign.SMSContent{Body: body}})
+	f.d.NormalizePhone = phonelib.Normalize
+	return f
+}
+
+func TestSMSWithoutANormalizerSendsToE164NumbersOnly(t *testing.T) {
+	// A dispatcher not given Dispatch's normalizer (Manage's, for proofs)
+	// reads no national number, whatever the region.
+	f := smsFixture(t, campaign.Transactional, campaign.SMSSettings{DefaultRegion: "US"}, "Hi")
+	f.d.NormalizePhone = nil
+	f.dispatch(t,
+		delivery.Recipient{Type: "external", Namespace: "crmId", UserID: "e164", Phone: "+14155550100"},
+		delivery.Recipient{Type: "external", Namespace: "crmId", UserID: "national", Phone: "415-555-0101"})
+	if diff := cmp.Diff([]string{"e164 sent", "national failed:invalid_address"}, f.outcomes()); diff != "" {
+		t.Errorf("ledger (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]delivery.SMS{{To: "+14155550100", Body: "Hi", Type: "Transactional"}}, f.sms.Sent()); diff != "" {
+		t.Errorf("sent (-want +got):\n%s", diff)
+	}
 }
 
 func TestSMSAddressSegmentsAndAttributes(t *testing.T) {

@@ -17,7 +17,7 @@
 //   - no address (email, phone number, enabled device of the campaign's
 //     app): excluded:no_address; a malformed one, or a number the SMS
 //     configuration's defaultRegion cannot make a possible E.164 number
-//     (address.NormalizePhone): failed:invalid_address
+//     (Dispatcher.NormalizePhone): failed:invalid_address
 //   - a suppressed address (see suppression.Blocks): excluded:suppressed
 //   - marketing SMS to a number opted out at SNS: excluded:opted_out
 //   - content that fails to render: failed:render_error; an SMS over the

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/logsafe"
@@ -78,8 +79,14 @@ type Dispatcher struct {
 	// failed:unauthorized_application). The functions always set it; nil
 	// checks nothing (tests of other rules).
 	Allowed *campaign.Allowlist
-	Log     *slog.Logger
-	Now     func() time.Time
+	// NormalizePhone makes an SMS recipient's number E.164 with the SMS
+	// configuration's defaultRegion, or fails the recipient
+	// (failed:invalid_address). Dispatch's reads numbers as AJO accepts
+	// them (phonelib.Normalize, injected so that no other function links
+	// libphonenumber); nil is address.E164Only, which takes E.164 alone.
+	NormalizePhone address.PhoneNormalizer
+	Log            *slog.Logger
+	Now            func() time.Time
 	// Outcomes, when set, is told every recipient's final outcome (the
 	// feedback webhook; see OutcomeNotifier).
 	Outcomes OutcomeNotifier
