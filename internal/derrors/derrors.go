@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // Kind classifies an error for the caller. The zero Kind is Internal.
@@ -29,12 +30,14 @@ const (
 	Unprocessable                // well-formed but cannot be processed: 422
 	Throttled                    // a dependency asked us to slow down: 429/503
 	MethodNotAllowed             // the path exists, not with this method: 405
+	TooManyRequests              // the tenant is over its rate limit: 429
 )
 
 // kindNames are the kinds as logs name them.
 var kindNames = [...]string{Internal: "internal", Invalid: "invalid", Unauthenticated: "unauthenticated", Forbidden: "forbidden",
 	NotFound: "not_found", Conflict: "conflict", Precondition: "precondition", TooLarge: "too_large",
-	Unprocessable: "unprocessable", Throttled: "throttled", MethodNotAllowed: "method_not_allowed"}
+	Unprocessable: "unprocessable", Throttled: "throttled", MethodNotAllowed: "method_not_allowed",
+	TooManyRequests: "too_many_requests"}
 
 // String names the kind ("not_found").
 func (k Kind) String() string {
@@ -63,6 +66,10 @@ type Error struct {
 	// Warnings accompany Fields where a check also found things that do
 	// not stop the request (campaign review).
 	Warnings []FieldError
+	// RetryAfter, when positive, is how long the caller should wait
+	// before trying again (a rate limit's next window); the HTTP edge
+	// sends it as Retry-After.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

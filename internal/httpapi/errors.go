@@ -12,7 +12,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -58,6 +60,7 @@ var errorKinds = map[derrors.Kind]errorKind{
 	derrors.TooLarge:         {http.StatusRequestEntityTooLarge, "payload-too-large", "Payload too large"},
 	derrors.Unprocessable:    {http.StatusUnprocessableEntity, "unprocessable", "The request cannot be processed"},
 	derrors.Throttled:        {http.StatusServiceUnavailable, "throttled", "Service busy, retry later"},
+	derrors.TooManyRequests:  {http.StatusTooManyRequests, "too-many-requests", "Too many requests"},
 }
 
 // ErrorTypeBase prefixes the type URI of every error.
@@ -92,7 +95,17 @@ func errorResponse(ctx context.Context, log *slog.Logger, requestID string, err 
 		log.ErrorContext(ctx, "request failed", "awsRequestId", requestID, logsafe.Attr(err))
 		body.Detail = "an internal error occurred; it has been logged with request id " + requestID
 	}
-	return jsonResponse(k.status, body)
+	resp := jsonResponse(k.status, body)
+	if de != nil && de.RetryAfter > 0 {
+		resp.Headers["Retry-After"] = retryAfter(de.RetryAfter)
+	}
+	return resp
+}
+
+// retryAfter is d as Retry-After's delay-seconds: whole seconds, rounded
+// up, at least 1 (a client reading 0 would retry at once).
+func retryAfter(d time.Duration) string {
+	return strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10)
 }
 
 func jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
