@@ -63,6 +63,8 @@ type Store struct {
 	// endpoints are the owners of platform endpoints, by ARN
 	// (endpoints.go).
 	endpoints map[string]delivery.EndpointOwner
+	// rate holds rate limit counters and overrides (ratelimits.go).
+	rate *rateData
 }
 
 type configUse struct {
