@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/ratelimit"
 	"github.com/heraldhq/herald/internal/strictjson"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -53,7 +54,10 @@ type route struct {
 	// The route records the decoded names in report (requestId always set,
 	// empty or not); until it has, an error scans the body for them.
 	namesRequest bool
-	handle       func(ctx context.Context, r *request) (int, any, error)
+	// group is the rate limit group of an authenticated route; empty is
+	// ratelimit.Management.
+	group  ratelimit.Group
+	handle func(ctx context.Context, r *request) (int, any, error)
 }
 
 // router serves a route table keyed by API Gateway's routeKey
@@ -68,6 +72,36 @@ type router struct {
 	routes map[string]route
 	known  []string
 	log    *slog.Logger
+	// limiter, when set, holds each tenant to its rate limits (admit).
+	limiter Limiter
+}
+
+// Limiter decides whether a tenant may make one more request of a route
+// group now (*ratelimit.Limiter).
+type Limiter interface {
+	// Allow returns nil to admit the request, or a derrors.TooManyRequests
+	// error, whose RetryAfter becomes the Retry-After header, to refuse it.
+	Allow(ctx context.Context, t tenant.Tenant, g ratelimit.Group) error
+}
+
+// Option configures a handler.
+type Option func(*router)
+
+// WithLimiter holds every authenticated route to l's rate limits; a
+// refused request is a 429 before its body is read.
+func WithLimiter(l Limiter) Option { return func(rt *router) { rt.limiter = l } }
+
+// admit asks the limiter about an authenticated request (the tenant is
+// known); public routes are not limited.
+func (rt *router) admit(ctx context.Context, r *request, rte route) error {
+	if rt.limiter == nil || rte.scopes == nil {
+		return nil
+	}
+	g := rte.group
+	if g == "" {
+		g = ratelimit.Management
+	}
+	return rt.limiter.Allow(ctx, r.principal.Tenant, g)
 }
 
 func (rt *router) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
@@ -113,6 +147,9 @@ func (rt *router) dispatch(ctx context.Context, r *request) (int, events.APIGate
 		if !hasAny(p, rte.scopes) {
 			return fail(derrors.New(derrors.Forbidden, "the credential lacks the %s scope", rte.scopes[0]))
 		}
+	}
+	if err := rt.admit(ctx, r, rte); err != nil {
+		return fail(err)
 	}
 	if err := checkParams(r.event); err != nil {
 		return fail(err)

@@ -80,7 +80,8 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newHarness(tb testing.TB) *harness {
+// newHarness builds the handlers with opts (WithLimiter).
+func newHarness(tb testing.TB, opts ...httpapi.Option) *harness {
 	tb.Helper()
 	h := &harness{store: memory.New(), queue: &memory.Queue{}, logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(h.logs, nil))
@@ -89,9 +90,9 @@ func newHarness(tb testing.TB) *harness {
 		Now: func() time.Time { return now }, NewID: func() string { return fmt.Sprintf("ex-%d", exN.Add(1)) }}
 	h.camps = &campaign.Service{Store: h.store, Now: func() time.Time { return now },
 		NewID: func() string { return fmt.Sprintf("id-%d", idN.Add(1)) }}
-	h.trigger = httpapi.Trigger(svc, log)
+	h.trigger = httpapi.Trigger(svc, log, opts...)
 	h.manage = httpapi.Manage(httpapi.ManageDeps{Campaigns: h.camps, Profiles: &profile.Service{Store: h.store, Now: func() time.Time { return now }},
-		Preview: &preview.Service{Campaigns: h.store, Profiles: h.store}}, log)
+		Preview: &preview.Service{Campaigns: h.store, Profiles: h.store}}, log, opts...)
 	return h
 }
 

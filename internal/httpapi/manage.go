@@ -50,8 +50,12 @@ type ManageDeps struct {
 
 // Manage returns the handler of the management API. Each resource
 // contributes its routes from a file of its own.
-func Manage(d ManageDeps, log *slog.Logger) HandlerFunc {
-	return (&router{log: log, routes: manageRoutes(d), known: apiRouteKeys()}).serve
+func Manage(d ManageDeps, log *slog.Logger, opts ...Option) HandlerFunc {
+	rt := &router{log: log, routes: manageRoutes(d), known: apiRouteKeys()}
+	for _, o := range opts {
+		o(rt)
+	}
+	return rt.serve
 }
 
 func manageRoutes(d ManageDeps) map[string]route {

@@ -7,18 +7,22 @@ import (
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/ratelimit"
 )
 
 // Trigger returns the handler of the execution API (/im/*).
-func Trigger(svc *execution.Unitary, log *slog.Logger) HandlerFunc {
+func Trigger(svc *execution.Unitary, log *slog.Logger, opts ...Option) HandlerFunc {
 	rt := triggerRouter(svc, log)
 	rt.known = apiRouteKeys()
+	for _, o := range opts {
+		o(rt)
+	}
 	return rt.serve
 }
 
 func triggerRouter(svc *execution.Unitary, log *slog.Logger) *router {
 	return &router{log: log, routes: map[string]route{
-		"POST /im/executions/unitary": {scopes: []auth.Scope{auth.ScopeTrigger}, maxBody: execution.MaxBodySize, namesRequest: true,
+		"POST /im/executions/unitary": {scopes: []auth.Scope{auth.ScopeTrigger}, maxBody: execution.MaxBodySize, namesRequest: true, group: ratelimit.Execution,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				req, err := execution.DecodeUnitary(r.body)
 				if err != nil {
@@ -36,6 +40,7 @@ func triggerRouter(svc *execution.Unitary, log *slog.Logger) *router {
 				return http.StatusAccepted, resp, nil
 			}},
 		"POST /im/executions/highthroughput": {scopes: []auth.Scope{auth.ScopeTrigger}, maxBody: execution.MaxBodySize, namesRequest: true,
+			group: ratelimit.HighThroughput,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				req, err := execution.DecodeUnitary(r.body)
 				if err != nil {
