@@ -31,6 +31,7 @@ import (
 	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/ratelimit"
 	"github.com/heraldhq/herald/internal/reputation"
 	"github.com/heraldhq/herald/internal/ses"
 	"github.com/heraldhq/herald/internal/sns"
@@ -66,6 +67,9 @@ type App struct {
 	// sent is told of every message a provider accepted
 	// (SetSendObserver).
 	sent SendObserver
+	// limiter is the process's rate limiter (RateLimiter).
+	limiterOnce sync.Once
+	limiter     *ratelimit.Limiter
 }
 
 // New builds the shared clients for cfg.
@@ -107,7 +111,29 @@ func (a *App) TriggerHandler() (httpapi.HandlerFunc, error) {
 	if err := a.cfg.RequireQueue(); err != nil {
 		return nil, err
 	}
-	return httpapi.TriggerWithAudiences(a.unitary(), a.AudienceExecutions(), a.log), nil
+	return httpapi.TriggerWithAudiences(a.unitary(), a.AudienceExecutions(), a.log, a.limit()...), nil
+}
+
+// RateLimiter returns the process's rate limiter, on the table, with the
+// configuration's default limits (HERALD_RATE_*), or nil when all three
+// are 0: no limits, and no tenant's overrides read either. One per App,
+// so the handlers of one process share its buckets. It measures real
+// time, never the simulated clock (SetClock): a limit is a rate.
+func (a *App) RateLimiter() *ratelimit.Limiter {
+	a.limiterOnce.Do(func() {
+		if a.cfg.RateLimits != (ratelimit.Limits{}) {
+			a.limiter = ratelimit.New(a.store, a.cfg.RateLimits, a.log)
+		}
+	})
+	return a.limiter
+}
+
+// limit is the HTTP handlers' rate limit option, if any.
+func (a *App) limit() []httpapi.Option {
+	if l := a.RateLimiter(); l != nil {
+		return []httpapi.Option{httpapi.WithLimiter(l)}
+	}
+	return nil
 }
 
 // ManageHandler returns the management API handler.
@@ -117,7 +143,7 @@ func (a *App) ManageHandler() httpapi.HandlerFunc {
 		Preview:   &preview.Service{Campaigns: a.store, Profiles: a.store, Sender: a.Dispatcher(), Executions: a.store},
 		Audiences: &audience.Service{Store: a.store, Now: a.now}, Recurrences: a.Recurrences(),
 		Executions: a.Executions(), Webhooks: a.Webhooks(),
-		Reputation: &reputation.Service{Store: a.store, Thresholds: a.ReputationThresholds(), Now: a.now}}, a.log)
+		Reputation: &reputation.Service{Store: a.store, Thresholds: a.ReputationThresholds(), Now: a.now}}, a.log, a.limit()...)
 }
 
 // Executions returns the execution status service; it redrives parked

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/internal/ratelimit"
 )
 
 // Config is every setting Herald's functions read. Not every function
@@ -63,6 +65,10 @@ type Config struct {
 	Webhook Webhook
 	// Reputation are the reputation guard's thresholds.
 	Reputation Reputation
+	// RateLimits are the requests per second each tenant may make per
+	// route group, unless the tenant has overrides (HERALD_RATE_EXECUTION,
+	// HERALD_RATE_HIGHTHROUGHPUT, HERALD_RATE_MANAGEMENT; 0 is no limit).
+	RateLimits ratelimit.Limits
 }
 
 // Delivery is how Dispatch paces and retries sends. Durations are read as
@@ -130,6 +136,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if c.Reputation, err = loadReputation(getenv); err != nil {
+		return Config{}, err
+	}
+	if c.RateLimits, err = loadRateLimits(getenv); err != nil {
 		return Config{}, err
 	}
 	if s := c.UnsubscribeSecret; s != "" && len(s) < 32 {
