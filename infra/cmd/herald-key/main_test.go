@@ -7,13 +7,18 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/infra/localcloud"
 	"github.com/heraldhq/herald/infra/motoserver"
 	"github.com/heraldhq/herald/internal/app"
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/ratelimit"
+	"github.com/heraldhq/herald/internal/tenant"
 )
 
 func TestMain(m *testing.M) {
@@ -67,5 +72,46 @@ func TestRunRejectsBadFlags(t *testing.T) {
 				t.Error("run succeeded, want an error")
 			}
 		})
+	}
+}
+
+func TestRateLimitsAreSetForTheTenantAndRemovedByDefault(t *testing.T) {
+	ctx := context.Background()
+	moto := motoserver.Shared(t)
+	for k, v := range moto.EnvMap() {
+		t.Setenv(k, v)
+	}
+	s, err := localcloud.LoadStack("../../../template.yaml", localcloud.StackOptions{MotoURL: moto.URL(), Name: "herald-key-rates", Parameters: localcloud.DefaultParameters})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := localcloud.Provision(ctx, moto.AWSConfig(), s); err != nil {
+		t.Fatal(err)
+	}
+	table := s.Tables[0].Name
+	store := app.New(config.Config{Table: table}, moto.AWSConfig(), slog.New(slog.NewJSONHandler(io.Discard, nil))).Store()
+	acme := tenant.Tenant{Org: "ACME@AdobeOrg", Sandbox: "dev"}
+
+	var out bytes.Buffer
+	if err := setRateLimits(table, acme.Org, acme.Sandbox, "execution=1000,management=0", &out); err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.RateLimitOverrides(ctx, acme)
+	if diff := cmp.Diff(ratelimit.Overrides{ratelimit.Execution: 1000, ratelimit.Management: 0}, got); diff != "" || err != nil {
+		t.Errorf("overrides (-want +got):\n%s (%v)", diff, err)
+	}
+	if !strings.Contains(out.String(), "highthroughput: the deployment's default") {
+		t.Errorf("output does not say high throughput keeps the default:\n%s", out.String())
+	}
+	if err := setRateLimits(table, acme.Org, acme.Sandbox, "default", &out); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := store.RateLimitOverrides(ctx, acme); len(got) != 0 || err != nil {
+		t.Errorf("overrides after default = %v, %v; want none", got, err)
+	}
+	for _, bad := range []string{"execution", "reads=5", ","} {
+		if err := setRateLimits(table, acme.Org, acme.Sandbox, bad, &out); err == nil {
+			t.Errorf("-rate-limits %q succeeded, want an error", bad)
+		}
 	}
 }
