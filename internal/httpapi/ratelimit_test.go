@@ -100,3 +100,21 @@ func TestTheLimiterIsAskedWithTheCredentialsTenantAndTheRoutesGroup(t *testing.T
 		t.Errorf("the limiter was asked (-want +got):\n%s", diff)
 	}
 }
+
+// BenchmarkRateLimitedRequest is a refused request through the Trigger
+// handler: the limiter's local refusal, the report's names scanned from
+// the body, the 429 body encoded.
+func BenchmarkRateLimitedRequest(b *testing.B) {
+	lim := ratelimit.New(memory.New(), ratelimit.Limits{Execution: 1}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	lim.Now = func() time.Time { return now }
+	h := newHarness(b, httpapi.WithLimiter(lim))
+	ev := event(unitaryRoute, mustJSON(b, unitary("req-1", "c-1", external("a@example.com"))), acmeKey, nil)
+	ctx := context.Background()
+	_, _ = h.trigger(ctx, ev)
+	b.ReportAllocs()
+	for b.Loop() {
+		if resp, _ := h.trigger(ctx, ev); resp.StatusCode != http.StatusTooManyRequests {
+			b.Fatalf("status %d, want 429", resp.StatusCode)
+		}
+	}
+}
