@@ -129,6 +129,9 @@ func (s *Store) RateLimitOverrides(ctx context.Context, t tenant.Tenant) (rateli
 // SetRateLimitOverrides implements ratelimit.Store: a PutItem, or a
 // DeleteItem for no overrides.
 func (s *Store) SetRateLimitOverrides(ctx context.Context, t tenant.Tenant, o ratelimit.Overrides) error {
+	if err := o.Validate(); err != nil {
+		return derrors.New(derrors.Invalid, "%s", err)
+	}
 	pk := rateLimitsPK(t)
 	if len(o) == 0 {
 		if _, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key(pk, skRateLimits)}); err != nil {

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/ratelimit"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -62,6 +63,9 @@ func (s *Store) RateLimitOverrides(_ context.Context, t tenant.Tenant) (ratelimi
 
 // SetRateLimitOverrides implements ratelimit.Store.
 func (s *Store) SetRateLimitOverrides(_ context.Context, t tenant.Tenant, o ratelimit.Overrides) error {
+	if err := o.Validate(); err != nil {
+		return derrors.New(derrors.Invalid, "%s", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(o) == 0 {

@@ -110,6 +110,20 @@ func (l Limits) Of(g Group) int {
 // deployment's: a group absent keeps the default, 0 turns its limit off.
 type Overrides map[Group]int
 
+// Validate reports a group that is not one of Groups or a negative
+// limit.
+func (o Overrides) Validate() error {
+	for g, n := range o {
+		if _, err := ParseGroup(string(g)); err != nil {
+			return err
+		}
+		if n < 0 {
+			return fmt.Errorf("rate limit of %s is %d: want requests per second, 0 for none", g, n)
+		}
+	}
+	return nil
+}
+
 // ParseOverrides reads "execution=1000,management=0" (the herald-key
 // command's form); "" is no overrides.
 func ParseOverrides(s string) (Overrides, error) {
@@ -144,6 +158,7 @@ type Store interface {
 	// error) when it has none.
 	RateLimitOverrides(ctx context.Context, t tenant.Tenant) (Overrides, error)
 	// SetRateLimitOverrides replaces t's overrides; empty removes them.
+	// It refuses overrides that do not Validate.
 	SetRateLimitOverrides(ctx context.Context, t tenant.Tenant, o Overrides) error
 }
 

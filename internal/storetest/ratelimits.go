@@ -2,11 +2,13 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/ratelimit"
 )
 
@@ -97,6 +99,20 @@ func RateLimits(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
 		}
 		if o, err := s.RateLimitOverrides(ctx, acme); err != nil || len(o) != 0 {
 			t.Errorf("RateLimitOverrides after removing = %v, %v; want none", o, err)
+		}
+	})
+	t.Run("overrides of an unknown group or below zero are refused and change nothing", func(t *testing.T) {
+		s := newStore(t)
+		keep := ratelimit.Overrides{ratelimit.Execution: 9}
+		if err := s.SetRateLimitOverrides(ctx, acme, keep); err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range []ratelimit.Overrides{{"reads": 5}, {ratelimit.Management: -1}} {
+			wantKind(t, fmt.Sprintf("SetRateLimitOverrides(%v)", bad), s.SetRateLimitOverrides(ctx, acme, bad), derrors.Invalid)
+		}
+		got, err := s.RateLimitOverrides(ctx, acme)
+		if diff := cmp.Diff(keep, got); diff != "" || err != nil {
+			t.Errorf("RateLimitOverrides (-want +got):\n%s (%v)", diff, err)
 		}
 	})
 }
