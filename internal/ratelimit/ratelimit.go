@@ -192,9 +192,9 @@ type bucketKey struct {
 // bucket is one (tenant, group)'s tokens in this container.
 type bucket struct {
 	mu sync.Mutex
-	// limit is the group's limit for the tenant, resolved at limitAt.
-	limit   int
-	limitAt time.Time
+	// limit is the group's limit for the tenant, resolved from src.
+	limit int
+	src   *cachedOverrides
 	// window is the Unix second the tokens belong to.
 	window int64
 	// tokens are leased and not yet spent; used is how many requests of
@@ -205,9 +205,14 @@ type bucket struct {
 	spent, open bool
 }
 
+// cachedOverrides are a tenant's overrides as read at at.
 type cachedOverrides struct {
 	o  Overrides
 	at time.Time
+}
+
+func (c *cachedOverrides) fresh(now time.Time) bool {
+	return c != nil && now.Sub(c.at) < OverridesTTL && !now.Before(c.at)
 }
 
 // New returns a limiter drawing on store with the deployment's default
@@ -232,8 +237,12 @@ func (l *Limiter) Allow(ctx context.Context, t tenant.Tenant, g Group) error {
 	b := l.bucket(t, g)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.limitAt.IsZero() || now.Sub(b.limitAt) >= OverridesTTL || now.Before(b.limitAt) {
-		b.limit, b.limitAt = l.limitOf(ctx, t, g, now), now
+	if !b.src.fresh(now) {
+		b.src = l.overridesOf(ctx, t, g, now)
+		b.limit = l.defaults.Of(g)
+		if n, ok := b.src.o[g]; ok {
+			b.limit = n
+		}
 	}
 	if b.limit <= 0 {
 		return nil
@@ -298,31 +307,29 @@ func (l *Limiter) bucket(t tenant.Tenant, g Group) *bucket {
 	return b
 }
 
-// limitOf is t's limit for g: its override, else the default. Overrides
-// are cached per tenant for OverridesTTL; a failed read keeps the last
-// known (or the defaults) and is tried again after the TTL.
-func (l *Limiter) limitOf(ctx context.Context, t tenant.Tenant, g Group, now time.Time) int {
+// overridesOf returns t's overrides, read again once those cached are
+// OverridesTTL old (so a change reaches every group within that); a failed
+// read keeps the last known (or none: the defaults) and is tried again
+// after the TTL.
+func (l *Limiter) overridesOf(ctx context.Context, t tenant.Tenant, g Group, now time.Time) *cachedOverrides {
 	l.mu.Lock()
-	c, ok := l.overrides[t]
-	fresh := ok && now.Sub(c.at) < OverridesTTL && !now.Before(c.at)
+	c := l.overrides[t]
 	l.mu.Unlock()
-	if !fresh {
-		sctx, cancel := context.WithTimeout(ctx, StoreTimeout)
-		o, err := l.store.RateLimitOverrides(sctx, t)
-		cancel()
-		if err != nil {
-			l.log.WarnContext(ctx, "rate limit overrides unreadable; using the last known", "tenant", t.String(), "group", string(g))
-			if c != nil {
-				o = c.o
-			}
+	if c.fresh(now) {
+		return c
+	}
+	sctx, cancel := context.WithTimeout(ctx, StoreTimeout)
+	o, err := l.store.RateLimitOverrides(sctx, t)
+	cancel()
+	if err != nil {
+		l.log.WarnContext(ctx, "rate limit overrides unreadable; using the last known", "tenant", t.String(), "group", string(g))
+		if c != nil {
+			o = c.o
 		}
-		c = &cachedOverrides{o: o, at: now}
-		l.mu.Lock()
-		l.overrides[t] = c
-		l.mu.Unlock()
 	}
-	if n, ok := c.o[g]; ok {
-		return n
-	}
-	return l.defaults.Of(g)
+	c = &cachedOverrides{o: o, at: now}
+	l.mu.Lock()
+	l.overrides[t] = c
+	l.mu.Unlock()
+	return c
 }

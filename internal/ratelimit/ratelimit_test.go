@@ -252,6 +252,12 @@ func TestATenantsOverridesReplaceTheDefaultAndAreReadOnceAMinute(t *testing.T) {
 	if got := admit(t, l, acme, ratelimit.Execution, 5); got != 4 {
 		t.Errorf("after the minute admitted %d, want the new override's 4", got)
 	}
+	if got := admit(t, l, acme, ratelimit.Management, 5); got != 1 {
+		t.Errorf("after the minute admitted %d management calls, want the default's 1 (the override is gone)", got)
+	}
+	if s.reads != 3 {
+		t.Errorf("overrides read %d times, want 3 (once more for acme, for both groups)", s.reads)
+	}
 }
 
 // Two containers (two limiters) sharing one store, each serving many
