@@ -22,10 +22,7 @@ func TriggerWithAudiences(svc *execution.Unitary, aud *execution.AudienceExecuti
 	rt := triggerRouter(svc, log)
 	rt.known = apiRouteKeys()
 	maps.Copy(rt.routes, audienceExecutionRoutes(aud))
-	for _, o := range opts {
-		o(rt)
-	}
-	return rt.serve
+	return rt.with(opts).serve
 }
 
 // audienceExecutionRoutes are the AJO audience execution routes.

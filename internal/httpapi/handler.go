@@ -91,6 +91,14 @@ type Option func(*router)
 // refused request is a 429 before its body is read.
 func WithLimiter(l Limiter) Option { return func(rt *router) { rt.limiter = l } }
 
+// with applies opts to rt.
+func (rt *router) with(opts []Option) *router {
+	for _, o := range opts {
+		o(rt)
+	}
+	return rt
+}
+
 // admit asks the limiter about an authenticated request (the tenant is
 // known); public routes are not limited.
 func (rt *router) admit(ctx context.Context, r *request, rte route) error {

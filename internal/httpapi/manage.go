@@ -52,10 +52,7 @@ type ManageDeps struct {
 // contributes its routes from a file of its own.
 func Manage(d ManageDeps, log *slog.Logger, opts ...Option) HandlerFunc {
 	rt := &router{log: log, routes: manageRoutes(d), known: apiRouteKeys()}
-	for _, o := range opts {
-		o(rt)
-	}
-	return rt.serve
+	return rt.with(opts).serve
 }
 
 func manageRoutes(d ManageDeps) map[string]route {

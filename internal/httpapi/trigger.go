@@ -14,10 +14,7 @@ import (
 func Trigger(svc *execution.Unitary, log *slog.Logger, opts ...Option) HandlerFunc {
 	rt := triggerRouter(svc, log)
 	rt.known = apiRouteKeys()
-	for _, o := range opts {
-		o(rt)
-	}
-	return rt.serve
+	return rt.with(opts).serve
 }
 
 func triggerRouter(svc *execution.Unitary, log *slog.Logger) *router {
