@@ -12,7 +12,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -58,6 +60,7 @@ var errorKinds = map[derrors.Kind]errorKind{
 	derrors.TooLarge:         {http.StatusRequestEntityTooLarge, "payload-too-large", "Payload too large"},
 	derrors.Unprocessable:    {http.StatusUnprocessableEntity, "unprocessable", "The request cannot be processed"},
 	derrors.Throttled:        {http.StatusServiceUnavailable, "throttled", "Service busy, retry later"},
+	derrors.Unavailable:      {http.StatusServiceUnavailable, "unavailable", "Service unavailable, retry later"},
 }
 
 // ErrorTypeBase prefixes the type URI of every error.
@@ -83,16 +86,26 @@ func errorResponse(ctx context.Context, log *slog.Logger, requestID string, err 
 		}
 	}
 	var de *derrors.Error
+	var retryAfter time.Duration
 	if errors.As(err, &de) {
 		body.Detail = de.Detail
 		body.Errors = de.Fields
 		body.Warnings = de.Warnings
+		retryAfter = de.RetryAfter
 	}
-	if kind == derrors.Internal {
+	switch kind {
+	case derrors.Internal:
 		log.ErrorContext(ctx, "request failed", "awsRequestId", requestID, logsafe.Attr(err))
 		body.Detail = "an internal error occurred; it has been logged with request id " + requestID
+	case derrors.Unavailable:
+		log.WarnContext(ctx, "dependency unavailable", "awsRequestId", requestID, logsafe.Attr(err))
 	}
-	return jsonResponse(k.status, body)
+	resp := jsonResponse(k.status, body)
+	if retryAfter > 0 {
+		// Whole seconds, rounded up: 0 would invite an immediate retry.
+		resp.Headers["Retry-After"] = strconv.Itoa(int((retryAfter + time.Second - 1) / time.Second))
+	}
+	return resp
 }
 
 func jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
