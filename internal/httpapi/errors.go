@@ -34,6 +34,10 @@ type ErrorResponse struct {
 	Errors []derrors.FieldError `json:"errors,omitempty"`
 	// Warnings come with a refused activation (review warnings).
 	Warnings []derrors.FieldError `json:"warnings,omitempty"`
+	// OAuthError and OAuthErrorDescription are RFC 6749's error members,
+	// on the token route's errors only (OAuth client libraries read them).
+	OAuthError            string `json:"error,omitempty"`
+	OAuthErrorDescription string `json:"error_description,omitempty"`
 }
 
 // Report carries what the request was about (requestId, campaignId).
@@ -76,6 +80,11 @@ func ErrorReply(ctx context.Context, log *slog.Logger, requestID string, err err
 }
 
 func errorResponse(ctx context.Context, log *slog.Logger, requestID string, err error, extra map[string]string) events.APIGatewayV2HTTPResponse {
+	return errorResponseWith(ctx, log, requestID, err, extra, nil)
+}
+
+// errorResponseWith is errorResponse with a last change to the body.
+func errorResponseWith(ctx context.Context, log *slog.Logger, requestID string, err error, extra map[string]string, edit func(*ErrorResponse)) events.APIGatewayV2HTTPResponse {
 	kind := derrors.KindOf(err)
 	k := errorKinds[kind]
 	body := ErrorResponse{Type: ErrorTypeBase + k.slug, Title: k.title, Status: k.status,
@@ -99,6 +108,9 @@ func errorResponse(ctx context.Context, log *slog.Logger, requestID string, err 
 		body.Detail = "an internal error occurred; it has been logged with request id " + requestID
 	case derrors.Unavailable:
 		log.WarnContext(ctx, "dependency unavailable", "awsRequestId", requestID, logsafe.Attr(err))
+	}
+	if edit != nil {
+		edit(&body)
 	}
 	resp := jsonResponse(k.status, body)
 	if retryAfter > 0 {

@@ -102,7 +102,7 @@ func RouteKeys() []string { return slices.Clone(apiRouteKeys()) }
 // built from the route tables themselves so it cannot drift from them.
 // The services are placeholders: no route is called.
 var apiRouteKeys = sync.OnceValue(func() []string {
-	keys := slices.Collect(maps.Keys(triggerRouter(nil, nil).routes))
+	keys := slices.Collect(maps.Keys(triggerRouter(nil, Access{}, nil).routes))
 	keys = slices.AppendSeq(keys, maps.Keys(audienceExecutionRoutes(nil)))
 	keys = slices.AppendSeq(keys, maps.Keys(manageRoutes(ManageDeps{
 		Audiences: &audience.Service{}, Recurrences: &recurrence.Service{}, Executions: &status.Service{}, Webhooks: &webhook.Service{},
