@@ -89,4 +89,3 @@ func (s *Store) RevokeKey(_ context.Context, id string) error {
 	delete(s.keyHashes, id)
 	return nil
 }
-
