@@ -43,10 +43,6 @@ type Binding struct {
 // to template.yaml needs an entry here (and a build target in the
 // Makefile) before the local cloud can run it.
 var Bindings = map[string]Binding{
-	"AuthorizerFunction": {Package: "./functions/authorizer", bind: func(a *app.App, h *Handlers, id string) error {
-		h.Authorizers[id] = a.AuthorizerHandler()
-		return nil
-	}},
 	"TriggerFunction": {Package: "./functions/trigger", bind: func(a *app.App, h *Handlers, id string) error {
 		fn, err := a.TriggerHandler()
 		if err != nil {

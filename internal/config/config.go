@@ -36,6 +36,10 @@ type Config struct {
 	// (HERALD_UNSUBSCRIBE_SECRET, at least 32 bytes); Manage verifies them
 	// and Dispatch signs them.
 	UnsubscribeSecret string
+	// TokenSecretARN is the Secrets Manager secret whose versions sign
+	// and verify access tokens (HERALD_TOKEN_SECRET_ARN); empty turns
+	// access tokens off (key secrets only).
+	TokenSecretARN string
 	// PublicURL is the HTTP API's public base URL (HERALD_PUBLIC_URL),
 	// which unsubscribe links point at.
 	PublicURL string
@@ -116,6 +120,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ConfigurationSetClicks:    strings.TrimSpace(getenv("HERALD_SES_CONFIGURATION_SET_CLICKS")),
 		ConfigurationSetUntracked: strings.TrimSpace(getenv("HERALD_SES_CONFIGURATION_SET_UNTRACKED")),
 		UnsubscribeSecret:         getenv("HERALD_UNSUBSCRIBE_SECRET"),
+		TokenSecretARN:            strings.TrimSpace(getenv("HERALD_TOKEN_SECRET_ARN")),
 		PublicURL:                 strings.TrimRight(strings.TrimSpace(getenv("HERALD_PUBLIC_URL")), "/"),
 		Scheduler: SchedulerConfig{
 			Group:         strings.TrimSpace(getenv("HERALD_SCHEDULE_GROUP")),

@@ -18,8 +18,8 @@ var (
 
 // TriggerWithAudiences returns the Trigger function's HTTP handler: the
 // unitary API plus audience executions and their schedules.
-func TriggerWithAudiences(svc *execution.Unitary, aud *execution.AudienceExecutions, log *slog.Logger, opts ...Option) HandlerFunc {
-	rt := triggerRouter(svc, log)
+func TriggerWithAudiences(svc *execution.Unitary, aud *execution.AudienceExecutions, acc Access, log *slog.Logger, opts ...Option) HandlerFunc {
+	rt := triggerRouter(svc, acc, log)
 	rt.known = apiRouteKeys()
 	maps.Copy(rt.routes, audienceExecutionRoutes(aud))
 	return rt.with(opts).serve

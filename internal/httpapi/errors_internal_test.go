@@ -23,8 +23,8 @@ func TestRetryAfterIsWholeSecondsRoundedUpAndAtLeastOne(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		time.Nanosecond: "1", 750 * time.Millisecond: "1", time.Second: "1", 1200 * time.Millisecond: "2", time.Minute: "60",
 	} {
-		if got := retryAfter(d); got != want {
-			t.Errorf("retryAfter(%v) = %q, want %q", d, got, want)
+		if got := retryAfterSeconds(d); got != want {
+			t.Errorf("retryAfterSeconds(%v) = %q, want %q", d, got, want)
 		}
 	}
 	resp := errorResponse(context.Background(), slog.New(slog.NewJSONHandler(io.Discard, nil)), "r", derrors.New(derrors.Throttled, "busy"), nil)

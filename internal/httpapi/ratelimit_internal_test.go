@@ -16,7 +16,7 @@ import (
 // The execution API counts against the execution group (high throughput
 // its own), every other authenticated route against management.
 func TestEveryRouteIsInTheRateLimitGroupOfItsAPI(t *testing.T) {
-	routes := triggerRouter(nil, nil).routes
+	routes := triggerRouter(nil, Access{}, nil).routes
 	maps.Copy(routes, audienceExecutionRoutes(nil))
 	maps.Copy(routes, manageRoutes(ManageDeps{Audiences: &audience.Service{}, Recurrences: &recurrence.Service{},
 		Executions: &status.Service{}, Webhooks: &webhook.Service{}, Reputation: &reputation.Service{}}))
