@@ -39,7 +39,7 @@ var kindNames = [...]string{Internal: "internal", Invalid: "invalid", Unauthenti
 	NotFound: "not_found", Conflict: "conflict", Precondition: "precondition", TooLarge: "too_large",
 	Unprocessable: "unprocessable", Throttled: "throttled", MethodNotAllowed: "method_not_allowed",
 	TooManyRequests: "too_many_requests",
-	Unavailable: "unavailable"}
+	Unavailable:     "unavailable"}
 
 // String names the kind ("not_found").
 func (k Kind) String() string {

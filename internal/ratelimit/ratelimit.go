@@ -165,9 +165,9 @@ type Store interface {
 // OverridesTTL is how long a container trusts a tenant's overrides.
 const OverridesTTL = time.Minute
 
-// StoreTimeout bounds one store call of the limiter: past it the request
+// DefaultStoreTimeout bounds one store call of the limiter: past it the request
 // is admitted (fail open) rather than kept waiting.
-const StoreTimeout = 300 * time.Millisecond
+const DefaultStoreTimeout = 300 * time.Millisecond
 
 // Limiter is one container's view of the limits. Its zero value is not
 // usable; build it with New. It is safe for concurrent use.
@@ -178,6 +178,8 @@ type Limiter struct {
 	// Now is the clock (nil: the wall clock). Rate limits are measured in
 	// real time: the local cloud's simulated clock is not given here.
 	Now func() time.Time
+	// StoreTimeout bounds one store call (0: DefaultStoreTimeout).
+	StoreTimeout time.Duration
 
 	mu        sync.Mutex
 	buckets   map[bucketKey]*bucket
@@ -222,6 +224,13 @@ func New(store Store, defaults Limits, log *slog.Logger) *Limiter {
 		buckets: map[bucketKey]*bucket{}, overrides: map[tenant.Tenant]*cachedOverrides{}}
 }
 
+func (l *Limiter) storeTimeout() time.Duration {
+	if l.StoreTimeout > 0 {
+		return l.StoreTimeout
+	}
+	return DefaultStoreTimeout
+}
+
 func (l *Limiter) now() time.Time {
 	if l.Now != nil {
 		return l.Now()
@@ -263,7 +272,7 @@ func (l *Limiter) Allow(ctx context.Context, t tenant.Tenant, g Group) error {
 		return tooMany(now)
 	default:
 		n := leaseSize(b.limit, max(b.prevUsed, b.used+1))
-		sctx, cancel := context.WithTimeout(ctx, StoreTimeout)
+		sctx, cancel := context.WithTimeout(ctx, l.storeTimeout())
 		got, err := l.store.TakeTokens(sctx, t, g, time.Unix(sec, 0), n, b.limit)
 		cancel()
 		if err != nil {
@@ -318,7 +327,7 @@ func (l *Limiter) overridesOf(ctx context.Context, t tenant.Tenant, g Group, now
 	if c.fresh(now) {
 		return c
 	}
-	sctx, cancel := context.WithTimeout(ctx, StoreTimeout)
+	sctx, cancel := context.WithTimeout(ctx, l.storeTimeout())
 	o, err := l.store.RateLimitOverrides(sctx, t)
 	cancel()
 	if err != nil {
