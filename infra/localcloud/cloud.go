@@ -191,6 +191,9 @@ type Cloud struct {
 	// say).
 	Config config.Config
 	App    *app.App
+	// Functions are the apps the handlers were built from, by logical
+	// ID (each with its function's environment).
+	Functions map[string]*app.App
 	// Handlers are the in-process functions, each built with its own
 	// function's environment from the template.
 	Handlers Handlers
@@ -412,6 +415,7 @@ func (c *Cloud) FunctionConfig(id string) (config.Config, error) {
 func (c *Cloud) buildHandlers(now func() time.Time) error {
 	c.Handlers = Handlers{HTTP: map[string]HTTPHandler{}, Authorizers: map[string]AuthorizerHandler{}, SQS: map[string]SQSHandler{},
 		Streams: map[string]StreamHandler{}, Events: map[string]EventHandler{}}
+	c.Functions = map[string]*app.App{}
 	for _, id := range slices.Sorted(maps.Keys(c.Stack.Functions)) {
 		b, ok := Bindings[id]
 		if !ok {
@@ -422,6 +426,7 @@ func (c *Cloud) buildHandlers(now func() time.Time) error {
 			return err
 		}
 		a := app.New(cfg, c.AWS, c.log.With("function", id))
+		c.Functions[id] = a
 		if now != nil {
 			a.SetClock(now)
 		}

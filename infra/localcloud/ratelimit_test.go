@@ -35,7 +35,7 @@ func TestATenantOverItsRateLimitIsAnswered429(t *testing.T) {
 	defer c.Close()
 	// A loaded machine's moto may take longer than the limiter waits
 	// before failing open; this test is about refusing.
-	c.App.RateLimiter().StoreTimeout = 30 * time.Second
+	c.Functions["ManageFunction"].RateLimiter().StoreTimeout = 30 * time.Second
 	tn := tenant.Tenant{Org: "RATE@AdobeOrg", Sandbox: "prod"}
 	_, secret, err := auth.Mint(ctx, c.App.Keys(), tn, []auth.Scope{auth.ScopeRead}, time.Now())
 	if err != nil {
