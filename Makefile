@@ -14,7 +14,7 @@ LAMBDA_FLAGS := -trimpath -tags lambda.norpc -ldflags="-s -w"
 PORT = 3000
 MOTO_PORT = 5000
 
-FUNCTIONS := AuthorizerFunction TriggerFunction ManageFunction DispatchFunction DeadLetterFunction SchedulerFunction FeedbackFunction WebhookFunction ReportsFunction
+FUNCTIONS := TriggerFunction ManageFunction DispatchFunction DeadLetterFunction SchedulerFunction FeedbackFunction WebhookFunction ReportsFunction
 
 .PHONY: all run test lint build bench invoke clean $(addprefix build-,$(FUNCTIONS))
 
@@ -46,8 +46,6 @@ $(BUILD_DIR)/%/bootstrap: FORCE
 FORCE:
 
 # SAM makefile builder targets (Metadata: BuildMethod: makefile).
-build-AuthorizerFunction:
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/authorizer
 build-TriggerFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/trigger
 build-ManageFunction:

@@ -1,5 +1,5 @@
 // Package pii_test is Herald's PII scan: Herald runs as `make run` does
-// (moto with the template's resources, the gateway with the authorizer,
+// (moto with the template's resources, the gateway,
 // every function in process, a fault proxy in front of moto), and one
 // test drives every route of template.yaml and every failure path —
 // validation errors, 404s, 409s, 500s from a store whose error message

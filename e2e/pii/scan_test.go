@@ -96,7 +96,7 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 		{"preview, proofs and request samples", (*scan).previews},
 		{"EventBridge events", (*scan).eventBridge},
 		{"execution status, the dead-letter queue and redrive", (*scan).deadLetters},
-		{"the authorizer", (*scan).authorizer},
+		{"authentication and access tokens", (*scan).authentication},
 		{"campaign lifecycle to the end", (*scan).lifecycleEnd},
 	}
 	for _, st := range steps {
@@ -869,7 +869,7 @@ func moveToDeadLetters(t *testing.T) {
 	}
 }
 
-func (s *scan) authorizer(t *testing.T) {
+func (s *scan) authentication(t *testing.T) {
 	bad := "hrld_" + marker + "_0000000000000000000000000000000000"
 	s.secret(bad)
 	call := func(headers map[string]string, want int) {
@@ -885,16 +885,44 @@ func (s *scan) authorizer(t *testing.T) {
 	h := maps.Clone(s.api.headers)
 	h["x-gw-ims-org-id"] = email("org")
 	call(h, 403)
-	// The key store fails with a message quoting the key's item.
+
+	// The token route: a client that is not one, then the demo client.
 	ctx := context.Background()
 	k, secret, err := auth.Mint(ctx, cloud.App.Keys(), s.tenant, []auth.Scope{auth.ScopeRead}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.secret(secret, auth.HashSecret(secret))
-	rule(t, faultproxy.Rule{Operation: "GetItem", Match: []string{auth.HashSecret(secret)}, Fault: faultproxy.Error, Status: 400, Code: "ValidationException",
-		Message: "One or more parameter values were invalid: key KEY#" + auth.HashSecret(secret) + " of " + email("keyowner"), Times: 1})
-	call(map[string]string{"Authorization": "Bearer " + secret, "x-api-key": k.ID}, 403)
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	token := func(v url.Values, want int) []byte {
+		t.Helper()
+		status, _, out, err := cloud.Call("POST", "/ims/token/v3", form, v.Encode())
+		if err != nil || status != want {
+			t.Fatalf("POST /ims/token/v3 = %d %s %v, want %d", status, out, err, want)
+		}
+		return out
+	}
+	token(url.Values{"grant_type": {"client_credentials"}, "client_id": {email("client")}, "client_secret": {bad}}, 401)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(token(url.Values{"grant_type": {"client_credentials"}, "client_id": {k.ID}, "client_secret": {secret},
+		"scope": {"openid," + email("scope")}}, 200), &tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("token answer: %v", err)
+	}
+	s.secret(tok.AccessToken)
+	call(map[string]string{"Authorization": "Bearer " + tok.AccessToken, "x-api-key": k.ID}, 200)
+
+	// The key store fails with a message quoting the key's item: a 503,
+	// never a refusal, and nothing of the message in the logs.
+	_, other, err := auth.Mint(ctx, cloud.App.Keys(), s.tenant, []auth.Scope{auth.ScopeRead}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.secret(other, auth.HashSecret(other))
+	rule(t, faultproxy.Rule{Operation: "GetItem", Match: []string{auth.HashSecret(other)}, Fault: faultproxy.Error, Status: 400, Code: "ValidationException",
+		Message: "One or more parameter values were invalid: key KEY#" + auth.HashSecret(other) + " of " + email("keyowner"), Times: 1})
+	call(map[string]string{"Authorization": "Bearer " + other}, 503)
 }
 
 func (s *scan) lifecycleEnd(t *testing.T) {

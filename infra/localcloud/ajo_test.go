@@ -19,15 +19,10 @@ func templateGateway(t *testing.T) (*Stack, *Gateway) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := Handlers{HTTP: map[string]HTTPHandler{}, Authorizers: map[string]AuthorizerHandler{}}
+	h := Handlers{HTTP: map[string]HTTPHandler{}}
 	for _, r := range s.Routes {
 		h.HTTP[r.Function] = func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 			return events.APIGatewayV2HTTPResponse{}, nil
-		}
-		if r.Authorizer != "" {
-			h.Authorizers[r.Authorizer] = func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
-				return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, nil
-			}
 		}
 	}
 	g, err := NewGateway(s, h, nil)
@@ -37,17 +32,24 @@ func templateGateway(t *testing.T) (*Stack, *Gateway) {
 	return s, g
 }
 
-// publicRoutes take no key: API Gateway runs no authorizer for them (or
-// runs it, where a catch-all route reaches them, and the handler ignores
-// its answer).
-var publicRoutes = []string{"GET /im/health", "GET /unsubscribe", "POST /unsubscribe"}
+// publicRoutes take no key; every other route authenticates its caller in
+// the function.
+var publicRoutes = []string{"GET /im/health", "GET /unsubscribe", "POST /ims/token/v3", "POST /unsubscribe"}
 
 // servedBy is the function whose route table holds a route key.
 func servedBy(key string) string {
-	if _, path, _ := strings.Cut(key, " "); strings.HasPrefix(path, "/im/") {
+	if _, path, _ := strings.Cut(key, " "); strings.HasPrefix(path, "/im/") || strings.HasPrefix(path, "/ims/") {
 		return "TriggerFunction"
 	}
 	return "ManageFunction"
+}
+
+// The routes that take no credential are exactly the public ones: a route
+// added without scopes would be open to anyone.
+func TestOnlyThePublicRoutesTakeNoCredential(t *testing.T) {
+	if got := httpapi.PublicRouteKeys(); !slices.Equal(got, publicRoutes) {
+		t.Errorf("routes without scopes = %v, want %v", got, publicRoutes)
+	}
 }
 
 // concrete fills a route pattern's parameters.
@@ -62,9 +64,11 @@ func concrete(pattern string) string {
 }
 
 // Every route the handlers serve is reachable through the template, at the
-// root and under AJO's base path /ajo, on the function that serves it and,
-// unless it is public, behind the authorizer: API Gateway would otherwise
-// answer it 404, send it to the wrong function, or let it in unchecked.
+// root and under AJO's base path /ajo, on the function that serves it,
+// and with no Lambda authorizer in front (the functions authenticate; an
+// authorizer would cost a second invocation per call and answer its own
+// bare 401/403): API Gateway would otherwise answer it 404 or send it to
+// the wrong function.
 func TestEveryHandlerRouteIsReachableAtTheRootAndUnderAJO(t *testing.T) {
 	_, g := templateGateway(t)
 	keys := httpapi.RouteKeys()
@@ -79,8 +83,8 @@ func TestEveryHandlerRouteIsReachableAtTheRootAndUnderAJO(t *testing.T) {
 				t.Errorf("%s %s reaches %+v, want %s", method, path, got, servedBy(key))
 				continue
 			}
-			if got.Authorizer == "" && !slices.Contains(publicRoutes, key) {
-				t.Errorf("%s %s reaches route %s without the authorizer", method, path, got.Key())
+			if got.Authorizer != "" {
+				t.Errorf("%s %s reaches route %s through the authorizer %s", method, path, got.Key(), got.Authorizer)
 			}
 		}
 	}

@@ -44,10 +44,6 @@ type Binding struct {
 // to template.yaml needs an entry here (and a build target in the
 // Makefile) before the local cloud can run it.
 var Bindings = map[string]Binding{
-	"AuthorizerFunction": {Package: "./functions/authorizer", bind: func(a *app.App, h *Handlers, id string) error {
-		h.Authorizers[id] = a.AuthorizerHandler()
-		return nil
-	}},
 	"TriggerFunction": {Package: "./functions/trigger", bind: func(a *app.App, h *Handlers, id string) error {
 		fn, err := a.TriggerHandler()
 		if err != nil {
@@ -197,6 +193,9 @@ type Cloud struct {
 	// say).
 	Config config.Config
 	App    *app.App
+	// Functions are the apps the handlers were built from, by logical
+	// ID (each with its function's environment).
+	Functions map[string]*app.App
 	// Handlers are the in-process functions, each built with its own
 	// function's environment from the template.
 	Handlers Handlers
@@ -418,6 +417,7 @@ func (c *Cloud) FunctionConfig(id string) (config.Config, error) {
 func (c *Cloud) buildHandlers(now func() time.Time) error {
 	c.Handlers = Handlers{HTTP: map[string]HTTPHandler{}, Authorizers: map[string]AuthorizerHandler{}, SQS: map[string]SQSHandler{},
 		Streams: map[string]StreamHandler{}, Events: map[string]EventHandler{}}
+	c.Functions = map[string]*app.App{}
 	for _, id := range slices.Sorted(maps.Keys(c.Stack.Functions)) {
 		b, ok := Bindings[id]
 		if !ok {
@@ -428,6 +428,7 @@ func (c *Cloud) buildHandlers(now func() time.Time) error {
 			return err
 		}
 		a := app.New(cfg, c.AWS, c.log.With("function", id))
+		c.Functions[id] = a
 		if now != nil {
 			a.SetClock(now)
 		}

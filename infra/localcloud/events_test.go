@@ -19,9 +19,6 @@ type fixtureCase struct {
 	function string // logical ID of the handler it is for
 	// For HTTP functions: the status.
 	status int
-	// For the authorizer: isAuthorized and the context keys that must
-	// hold the given values.
-	authContext map[string]any
 	// For SQS and DynamoDB stream functions: the message ids (sequence
 	// numbers) reported as failed.
 	failed []string
@@ -36,9 +33,11 @@ type fixtureCase struct {
 
 // fixtures lists every file of events/; a file missing here fails the test.
 var fixtures = map[string]fixtureCase{
-	"authorizer.valid-key.json": {function: "AuthorizerFunction", authContext: map[string]any{
-		"keyId": "${demo.keyId}", "org": DemoOrg, "sandbox": DemoSandbox, "scopes": "trigger manage read"}},
-	"authorizer.unknown-key.json":      {function: "AuthorizerFunction", authContext: map[string]any{"authError": "unauthenticated"}},
+	// A secret no key has: refused by the function itself, in AJO's
+	// error shape.
+	"trigger.unknown-key.json": {function: "TriggerFunction", status: 401},
+	// IMS's client credentials grant with the demo key's id and secret.
+	"trigger.ims-token.json":           {function: "TriggerFunction", status: 200},
 	"trigger.unitary.json":             {function: "TriggerFunction", status: 202, sends: 1},
 	"trigger.unitary-invalid.json":     {function: "TriggerFunction", status: 400},
 	"trigger.health.json":              {function: "TriggerFunction", status: 200},
@@ -130,28 +129,6 @@ func TestEveryEventFixtureRunsThroughItsHandler(t *testing.T) {
 				out, _ := json.Marshal(res)
 				if !strings.Contains(string(out), tc.result) {
 					t.Errorf("result %s, want it to hold %s", out, tc.result)
-				}
-			case c.Handlers.Authorizers[tc.function] != nil:
-				var ev events.APIGatewayV2CustomAuthorizerV2Request
-				decode(t, b, &ev)
-				res, err := c.Handlers.Authorizers[tc.function](ctx, ev)
-				if err != nil {
-					t.Fatalf("authorizer error: %v", err)
-				}
-				if !res.IsAuthorized {
-					t.Errorf("isAuthorized = false; Herald's authorizer always authorizes and lets handlers answer")
-				}
-				for k, v := range tc.authContext {
-					if s, ok := v.(string); ok {
-						x, err := demo.Expand([]byte(s))
-						if err != nil {
-							t.Fatal(err)
-						}
-						v = string(x)
-					}
-					if res.Context[k] != v {
-						t.Errorf("context[%q] = %v, want %v (context %v)", k, res.Context[k], v, res.Context)
-					}
 				}
 			case c.Handlers.HTTP[tc.function] != nil:
 				var ev events.APIGatewayV2HTTPRequest

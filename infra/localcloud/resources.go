@@ -2,6 +2,7 @@ package localcloud
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	cfndynamodb "github.com/awslabs/goformation/v7/cloudformation/dynamodb"
@@ -72,7 +75,34 @@ func provision(ctx context.Context, awsCfg aws.Config, s *Stack) (Provisioned, e
 		}
 		note(created, "schedule group", g)
 	}
+	sm := secretsmanager.NewFromConfig(awsCfg)
+	for _, name := range s.Secrets {
+		created, err := ensureSecret(ctx, sm, name)
+		if err != nil {
+			return p, fmt.Errorf("secret %s: %w", name, err)
+		}
+		note(created, "secret", name)
+	}
 	return p, nil
+}
+
+// ensureSecret creates a secret with 64 random alphanumeric characters,
+// as the template's GenerateSecretString does, unless it exists.
+func ensureSecret(ctx context.Context, sm *secretsmanager.Client, name string) (bool, error) {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	var raw [64]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return false, err
+	}
+	for i, b := range raw {
+		raw[i] = alphabet[int(b)%len(alphabet)]
+	}
+	_, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(string(raw[:]))})
+	var exists *smtypes.ResourceExistsException
+	if errors.As(err, &exists) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // ensureScheduleGroup creates the group unless it exists. It must look

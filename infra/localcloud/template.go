@@ -27,6 +27,7 @@ const (
 	typeSchedGrp = "AWS::Scheduler::ScheduleGroup"
 	typeRole     = "AWS::IAM::Role"
 	typeTopic    = "AWS::SNS::Topic"
+	typeSecret   = "AWS::SecretsManager::Secret"
 )
 
 // StackOptions says where the stack is being "deployed".
@@ -64,6 +65,11 @@ type Stack struct {
 	// Topics are the ARNs of the SNS topics the template declares: the
 	// only topics a function may publish to (CheckSendPermissions).
 	Topics []string
+	// Secrets are the names of the Secrets Manager secrets the template
+	// declares (a Ref of one is its name here, which Secrets Manager
+	// takes wherever it takes an ARN); each is created with a generated
+	// value, as GenerateSecretString does.
+	Secrets []string
 }
 
 // Table is an AWS::DynamoDB::Table of the template.
@@ -271,6 +277,8 @@ func (s *Stack) load(tmpl *cloudformation.Template, raw *rawTemplate, r *resolve
 			s.ScheduleGroups = append(s.ScheduleGroups, r.physicalName(id))
 		case typeTopic:
 			s.Topics = append(s.Topics, r.arn(id, typeTopic))
+		case typeSecret:
+			s.Secrets = append(s.Secrets, r.physicalName(id))
 		}
 	}
 	byARN := map[string]string{} // function ARN → logical ID

@@ -50,14 +50,17 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 		m["HERALD_REPUTATION_BOUNCE_RATE"], m["HERALD_REPUTATION_COMPLAINT_RATE"], m["HERALD_REPUTATION_MIN_SENDS"] = "0.04", "0.0008", "500"
 		return m
 	}
+	rates := func(m map[string]string) map[string]string {
+		m["HERALD_RATE_EXECUTION"], m["HERALD_RATE_HIGHTHROUGHPUT"], m["HERALD_RATE_MANAGEMENT"] = "500", "5000", "100"
+		return m
+	}
 	wantEnv := map[string]map[string]string{
-		"AuthorizerFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
-		"TriggerFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO",
-			"HERALD_DISPATCH_QUEUE_URL": queueURL, "HERALD_EVENT_ORG": "", "HERALD_EVENT_SANDBOX": ""}),
-		"ManageFunction": guard(sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "herald-local-HeraldConfigurationSet",
+		"TriggerFunction": rates(sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO",
+			"HERALD_DISPATCH_QUEUE_URL": queueURL, "HERALD_EVENT_ORG": "", "HERALD_EVENT_SANDBOX": "", "HERALD_TOKEN_SECRET_ARN": "herald-local-TokenSigningSecret"})),
+		"ManageFunction": rates(guard(sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "herald-local-HeraldConfigurationSet",
 			"HERALD_SES_CONFIGURATION_SET_CLICKS": "herald-local-HeraldConfigurationSetClicks", "HERALD_SES_CONFIGURATION_SET_UNTRACKED": "herald-local-HeraldConfigurationSetUntracked",
 			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret, "HERALD_DISPATCH_QUEUE_URL": queueURL, "HERALD_WEBHOOK_QUEUE_URL": webhookURL,
-			"HERALD_SENDER_IDENTITY": "herald.example", "HERALD_PUSH_APPLICATIONS": ""})),
+			"HERALD_SENDER_IDENTITY": "herald.example", "HERALD_PUSH_APPLICATIONS": "", "HERALD_TOKEN_SECRET_ARN": "herald-local-TokenSigningSecret"}))),
 		"SchedulerFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_DISPATCH_QUEUE_URL": queueURL}),
 		"DispatchFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "herald-local-HeraldConfigurationSet",
 			"HERALD_SES_CONFIGURATION_SET_CLICKS": "herald-local-HeraldConfigurationSetClicks", "HERALD_SES_CONFIGURATION_SET_UNTRACKED": "herald-local-HeraldConfigurationSetUntracked",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"sync"
 	"time"
@@ -56,6 +57,10 @@ func TestLog() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
+// RateLimitsOff are the template parameters that turn the per-tenant rate
+// limiter off.
+var RateLimitsOff = map[string]string{"ExecutionRateLimit": "0", "HighThroughputRateLimit": "0", "ManagementRateLimit": "0"}
+
 // RunSuite is an end-to-end suite's TestMain (m is its *testing.M): it starts a local cloud with
 // opts (a free port, manual polling, TestLog, template ../../template.yaml
 // unless set), stores it in *cloud, runs the tests and stops the cloud and
@@ -79,6 +84,13 @@ func RunSuite(m interface{ Run() int }, cloud **Cloud, opts Options) int {
 	if opts.Log == nil {
 		opts.Log = TestLog()
 	}
+	// The suites send at volume and count the calls their fault plans
+	// fail: the rate limiter, tested on its own (internal/ratelimit,
+	// TestATenantOverItsRateLimitIsAnswered429), is off unless a suite
+	// sets its parameters.
+	params := maps.Clone(RateLimitsOff)
+	maps.Copy(params, opts.Parameters)
+	opts.Parameters = params
 	opts.ManualPolling = true
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	c, err := Start(ctx, opts)

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -32,7 +33,9 @@ import (
 	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/ratelimit"
 	"github.com/heraldhq/herald/internal/reputation"
+	"github.com/heraldhq/herald/internal/secrets"
 	"github.com/heraldhq/herald/internal/ses"
 	"github.com/heraldhq/herald/internal/sns"
 	"github.com/heraldhq/herald/internal/sqs"
@@ -70,6 +73,12 @@ type App struct {
 	// phone is the dispatchers' phone number normalizer
 	// (SetPhoneNormalizer; nil: address.E164Only).
 	phone address.PhoneNormalizer
+	// limiter is the process's rate limiter (RateLimiter).
+	limiterOnce sync.Once
+	limiter     *ratelimit.Limiter
+	// access is built once (Access).
+	accessOnce sync.Once
+	access     httpapi.Access
 }
 
 // New builds the shared clients for cfg.
@@ -100,9 +109,22 @@ func (a *App) allowed() *campaign.Allowlist {
 	return &campaign.Allowlist{SenderIdentity: a.cfg.SenderIdentity, PushApplications: a.cfg.PushApplications}
 }
 
-// AuthorizerHandler returns the HTTP API Lambda authorizer.
-func (a *App) AuthorizerHandler() func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
-	return httpapi.Authorizer(auth.Authenticator{Keys: a.store}, a.log)
+// Access is how the HTTP functions authenticate callers: key verdicts
+// cached per container for auth.CacheTTL, and access tokens when the
+// deployment has a signing secret. One per App, so the cache lives as
+// long as the container.
+func (a *App) Access() httpapi.Access {
+	a.accessOnce.Do(func() {
+		keys := &auth.CachedKeys{Keys: a.store, Now: a.now}
+		authn := auth.Authenticator{Keys: keys, Now: a.now}
+		a.access = httpapi.Access{Auth: authn, Now: a.now}
+		if a.cfg.TokenSecretARN != "" {
+			tokens := &auth.Tokens{Keys: keys, Keyring: secrets.NewKeyring(secretsmanager.NewFromConfig(a.aws), a.cfg.TokenSecretARN)}
+			authn.Tokens = tokens
+			a.access = httpapi.Access{Auth: authn, Tokens: tokens, Now: a.now}
+		}
+	})
+	return a.access
 }
 
 // TriggerHandler returns the execution API handler; it needs the dispatch
@@ -111,17 +133,39 @@ func (a *App) TriggerHandler() (httpapi.HandlerFunc, error) {
 	if err := a.cfg.RequireQueue(); err != nil {
 		return nil, err
 	}
-	return httpapi.TriggerWithAudiences(a.unitary(), a.AudienceExecutions(), a.log), nil
+	return httpapi.TriggerWithAudiences(a.unitary(), a.AudienceExecutions(), a.Access(), a.log, a.limit()...), nil
+}
+
+// RateLimiter returns the process's rate limiter, on the table, with the
+// configuration's default limits (HERALD_RATE_*), or nil when all three
+// are 0: no limits, and no tenant's overrides read either. One per App,
+// so the handlers of one process share its buckets. It measures real
+// time, never the simulated clock (SetClock): a limit is a rate.
+func (a *App) RateLimiter() *ratelimit.Limiter {
+	a.limiterOnce.Do(func() {
+		if a.cfg.RateLimits != (ratelimit.Limits{}) {
+			a.limiter = ratelimit.New(a.store, a.cfg.RateLimits, a.log)
+		}
+	})
+	return a.limiter
+}
+
+// limit is the HTTP handlers' rate limit option, if any.
+func (a *App) limit() []httpapi.Option {
+	if l := a.RateLimiter(); l != nil {
+		return []httpapi.Option{httpapi.WithLimiter(l)}
+	}
+	return nil
 }
 
 // ManageHandler returns the management API handler.
 func (a *App) ManageHandler() httpapi.HandlerFunc {
-	return httpapi.Manage(httpapi.ManageDeps{Campaigns: a.Campaigns(), Profiles: &profile.Service{Store: a.store},
+	return httpapi.Manage(httpapi.ManageDeps{Access: a.Access(), Campaigns: a.Campaigns(), Profiles: &profile.Service{Store: a.store},
 		Suppressions: a.Suppressions(), Unsubscribe: a.unsubscribe(),
 		Preview:   &preview.Service{Campaigns: a.store, Profiles: a.store, Sender: a.Dispatcher(), Executions: a.store},
 		Audiences: &audience.Service{Store: a.store, Now: a.now}, Recurrences: a.Recurrences(),
 		Executions: a.Executions(), Webhooks: a.Webhooks(),
-		Reputation: &reputation.Service{Store: a.store, Thresholds: a.ReputationThresholds(), Now: a.now}}, a.log)
+		Reputation: &reputation.Service{Store: a.store, Thresholds: a.ReputationThresholds(), Now: a.now}}, a.log, a.limit()...)
 }
 
 // Executions returns the execution status service; it redrives parked

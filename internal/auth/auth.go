@@ -71,14 +71,32 @@ type Principal struct {
 // Has reports whether the principal carries scope.
 func (p Principal) Has(scope Scope) bool { return slices.Contains(p.Scopes, scope) }
 
-// KeyStore stores keys by the hash of their secret.
-type KeyStore interface {
+// KeyReader finds keys: what authenticating a request needs.
+type KeyReader interface {
 	// GetKey returns the key whose secret hashes to hash, or a
 	// derrors.NotFound error.
 	GetKey(ctx context.Context, hash string) (Key, error)
+	// GetKeyByID returns the key with that id, or a derrors.NotFound
+	// error once it is revoked (or never was). Access tokens name their
+	// key by id, so this is what revokes them.
+	GetKeyByID(ctx context.Context, id string) (Key, error)
+}
+
+// KeyStore stores keys by the hash of their secret and by their id.
+type KeyStore interface {
+	KeyReader
 	// PutKey stores a new key; it returns a derrors.Conflict error if the
-	// hash is already taken.
+	// hash or the id is already taken.
 	PutKey(ctx context.Context, hash string, k Key) error
+	// ListKeys returns every key, by id.
+	ListKeys(ctx context.Context) ([]Key, error)
+	// RotateKey gives key id the secret hashing to newHash in place of its
+	// current one, which stops authenticating at once; derrors.NotFound
+	// for an unknown id.
+	RotateKey(ctx context.Context, id, newHash string) error
+	// RevokeKey deletes key id: its secret and the access tokens issued
+	// for it stop authenticating; derrors.NotFound for an unknown id.
+	RevokeKey(ctx context.Context, id string) error
 }
 
 const secretPrefix = "hrld_"
@@ -98,20 +116,43 @@ func Mint(ctx context.Context, store KeyStore, t tenant.Tenant, scopes []Scope, 
 	if len(scopes) == 0 {
 		return Key{}, "", fmt.Errorf("mint key: no scopes")
 	}
-	var raw [32]byte
 	var id [8]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return Key{}, "", err
-	}
 	if _, err := rand.Read(id[:]); err != nil {
 		return Key{}, "", err
 	}
-	secret := secretPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	secret, err := newSecret()
+	if err != nil {
+		return Key{}, "", err
+	}
 	k := Key{ID: "hk_" + hex.EncodeToString(id[:]), Tenant: t, Scopes: scopes, CreatedAt: now.UTC()}
 	if err := store.PutKey(ctx, HashSecret(secret), k); err != nil {
 		return Key{}, "", fmt.Errorf("mint key: %w", err)
 	}
 	return k, secret, nil
+}
+
+// newSecret returns 256 random bits as a key secret.
+func newSecret() (string, error) {
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	return secretPrefix + base64.RawURLEncoding.EncodeToString(raw[:]), nil
+}
+
+// Rotate gives key id a new secret and returns it (shown once); the old
+// secret stops authenticating at once (within a container's cache TTL),
+// while access tokens already issued for the key stay valid until they
+// expire: they name the key, not the secret.
+func Rotate(ctx context.Context, store KeyStore, id string) (string, error) {
+	secret, err := newSecret()
+	if err != nil {
+		return "", err
+	}
+	if err := store.RotateKey(ctx, id, HashSecret(secret)); err != nil {
+		return "", fmt.Errorf("rotate key: %w", err)
+	}
+	return secret, nil
 }
 
 // Import stores a key for a secret chosen by the caller. The local runner
@@ -148,14 +189,24 @@ type Headers map[string]string
 
 // Authenticator turns request headers into a Principal.
 type Authenticator struct {
-	Keys KeyStore
+	Keys KeyReader
+	// Tokens verifies access tokens; nil accepts key secrets only.
+	Tokens *Tokens
+	// Now is the clock for token lifetimes (nil: the wall clock).
+	Now func() time.Time
 }
 
-// Authenticate checks the bearer secret and the AJO headers:
-//   - a missing, malformed or unknown secret is Unauthenticated;
-//   - x-api-key, when sent, must be the key's id (Unauthenticated otherwise);
+// Authenticate checks the bearer credential and the AJO headers:
+//   - the credential is a key secret ("hrld_…") or an access token issued
+//     for a key (Tokens.Issue); a missing, malformed, unknown, expired or
+//     revoked one is Unauthenticated;
+//   - x-api-key, when sent, must be the key's id (Unauthenticated
+//     otherwise): for a token, the client id it was issued to;
 //   - x-gw-ims-org-id and x-sandbox-name, when sent, must be the key's
-//     tenant (Forbidden otherwise: the credential is real but not for there).
+//     tenant (Forbidden otherwise: the credential is real but not for there);
+//   - a key store (or keyring) that does not answer is Unavailable: the
+//     credential may be fine, so the caller is told to retry, not that it
+//     is refused.
 func (a Authenticator) Authenticate(ctx context.Context, h Headers) (Principal, error) {
 	authz := strings.TrimSpace(h["authorization"])
 	scheme, secret, ok := strings.Cut(authz, " ")
@@ -163,24 +214,50 @@ func (a Authenticator) Authenticate(ctx context.Context, h Headers) (Principal, 
 		return Principal{}, derrors.New(derrors.Unauthenticated, "missing Authorization: Bearer credential")
 	}
 	secret = strings.TrimSpace(secret)
-	if !ok || !strings.EqualFold(scheme, "bearer") || !strings.HasPrefix(secret, secretPrefix) || len(secret) > 128 {
+	if !ok || !strings.EqualFold(scheme, "bearer") {
 		return Principal{}, derrors.New(derrors.Unauthenticated, "invalid credential")
 	}
-	k, err := a.Keys.GetKey(ctx, HashSecret(secret))
-	if derrors.Is(err, derrors.NotFound) {
+	var p Principal
+	switch {
+	case strings.HasPrefix(secret, secretPrefix) && len(secret) <= 128:
+		k, err := a.Keys.GetKey(ctx, HashSecret(secret))
+		if derrors.Is(err, derrors.NotFound) {
+			return Principal{}, derrors.New(derrors.Unauthenticated, "invalid credential")
+		}
+		if err != nil {
+			return Principal{}, storeUnavailable(err)
+		}
+		p = Principal{KeyID: k.ID, Tenant: k.Tenant, Scopes: k.Scopes}
+	case a.Tokens != nil && IsToken(secret):
+		now := time.Now()
+		if a.Now != nil {
+			now = a.Now()
+		}
+		c, err := a.Tokens.Verify(ctx, secret, now)
+		if err != nil {
+			return Principal{}, err
+		}
+		k, err := a.Keys.GetKeyByID(ctx, c.KeyID)
+		if derrors.Is(err, derrors.NotFound) {
+			return Principal{}, derrors.New(derrors.Unauthenticated, "the access token's client has been revoked")
+		}
+		if err != nil {
+			return Principal{}, storeUnavailable(err)
+		}
+		if p, err = c.principal(k); err != nil {
+			return Principal{}, err
+		}
+	default:
 		return Principal{}, derrors.New(derrors.Unauthenticated, "invalid credential")
 	}
-	if err != nil {
-		return Principal{}, fmt.Errorf("authenticate: %w", err)
-	}
-	if v, ok := h["x-api-key"]; ok && v != "" && v != k.ID {
+	if v, ok := h["x-api-key"]; ok && v != "" && v != p.KeyID {
 		return Principal{}, derrors.New(derrors.Unauthenticated, "x-api-key does not match the credential")
 	}
-	if v, ok := h["x-gw-ims-org-id"]; ok && v != "" && v != k.Tenant.Org {
+	if v, ok := h["x-gw-ims-org-id"]; ok && v != "" && v != p.Tenant.Org {
 		return Principal{}, derrors.New(derrors.Forbidden, "the credential is not valid for org %q", v)
 	}
-	if v, ok := h["x-sandbox-name"]; ok && v != "" && v != k.Tenant.Sandbox {
+	if v, ok := h["x-sandbox-name"]; ok && v != "" && v != p.Tenant.Sandbox {
 		return Principal{}, derrors.New(derrors.Forbidden, "the credential is not valid for sandbox %q", v)
 	}
-	return Principal{KeyID: k.ID, Tenant: k.Tenant, Scopes: k.Scopes}, nil
+	return p, nil
 }

@@ -97,18 +97,22 @@ func TestAuthenticate(t *testing.T) {
 // failingKeys is a key store that is down.
 type failingKeys struct{ err error }
 
-func (f failingKeys) GetKey(context.Context, string) (auth.Key, error) { return auth.Key{}, f.err }
-func (f failingKeys) PutKey(context.Context, string, auth.Key) error   { return f.err }
+func (f failingKeys) GetKey(context.Context, string) (auth.Key, error)     { return auth.Key{}, f.err }
+func (f failingKeys) GetKeyByID(context.Context, string) (auth.Key, error) { return auth.Key{}, f.err }
 
-func TestAuthenticateKeyStoreFailureIsInternal(t *testing.T) {
+func TestAuthenticateKeyStoreFailureIsUnavailable(t *testing.T) {
 	down := errors.New("dynamodb: connection reset")
 	a := auth.Authenticator{Keys: failingKeys{err: down}}
 	_, err := a.Authenticate(context.Background(), auth.Headers{"authorization": "Bearer hrld_" + strings.Repeat("k", 43)})
 	if !errors.Is(err, down) {
 		t.Fatalf("Authenticate() error = %v, want it to wrap %v", err, down)
 	}
-	if k := derrors.KindOf(err); k != derrors.Internal {
-		t.Errorf("KindOf(Authenticate() error) = %d, want Internal: a store failure is not the caller's fault", k)
+	var de *derrors.Error
+	if !errors.As(err, &de) || de.Kind != derrors.Unavailable || de.RetryAfter <= 0 {
+		t.Errorf("Authenticate() error = %#v, want Unavailable with a RetryAfter: an outage is not a credential problem", err)
+	}
+	if strings.Contains(de.Detail, "connection reset") {
+		t.Errorf("the caller's detail %q quotes the store's error", de.Detail)
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/internal/ratelimit"
 )
 
 // Config is every setting Herald's functions read. Not every function
@@ -34,6 +36,10 @@ type Config struct {
 	// (HERALD_UNSUBSCRIBE_SECRET, at least 32 bytes); Manage verifies them
 	// and Dispatch signs them.
 	UnsubscribeSecret string
+	// TokenSecretARN is the Secrets Manager secret whose versions sign
+	// and verify access tokens (HERALD_TOKEN_SECRET_ARN); empty turns
+	// access tokens off (key secrets only).
+	TokenSecretARN string
 	// PublicURL is the HTTP API's public base URL (HERALD_PUBLIC_URL),
 	// which unsubscribe links point at.
 	PublicURL string
@@ -63,6 +69,10 @@ type Config struct {
 	Webhook Webhook
 	// Reputation are the reputation guard's thresholds.
 	Reputation Reputation
+	// RateLimits are the requests per second each tenant may make per
+	// route group, unless the tenant has overrides (HERALD_RATE_EXECUTION,
+	// HERALD_RATE_HIGHTHROUGHPUT, HERALD_RATE_MANAGEMENT; 0 is no limit).
+	RateLimits ratelimit.Limits
 }
 
 // Delivery is how Dispatch paces and retries sends. Durations are read as
@@ -110,6 +120,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ConfigurationSetClicks:    strings.TrimSpace(getenv("HERALD_SES_CONFIGURATION_SET_CLICKS")),
 		ConfigurationSetUntracked: strings.TrimSpace(getenv("HERALD_SES_CONFIGURATION_SET_UNTRACKED")),
 		UnsubscribeSecret:         getenv("HERALD_UNSUBSCRIBE_SECRET"),
+		TokenSecretARN:            strings.TrimSpace(getenv("HERALD_TOKEN_SECRET_ARN")),
 		PublicURL:                 strings.TrimRight(strings.TrimSpace(getenv("HERALD_PUBLIC_URL")), "/"),
 		Scheduler: SchedulerConfig{
 			Group:         strings.TrimSpace(getenv("HERALD_SCHEDULE_GROUP")),
@@ -130,6 +141,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if c.Reputation, err = loadReputation(getenv); err != nil {
+		return Config{}, err
+	}
+	if c.RateLimits, err = loadRateLimits(getenv); err != nil {
 		return Config{}, err
 	}
 	if s := c.UnsubscribeSecret; s != "" && len(s) < 32 {

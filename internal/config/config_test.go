@@ -100,8 +100,9 @@ func TestLoad(t *testing.T) {
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Load() error = %v, wantErr %t", err, tt.wantErr)
 			}
-			// TestLoadReputation checks the guard's thresholds.
-			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(config.Config{}, "Reputation")); diff != "" {
+			// TestLoadReputation checks the guard's thresholds and
+			// TestLoadRateLimits the rate limits.
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(config.Config{}, "Reputation", "RateLimits")); diff != "" {
 				t.Errorf("Load() mismatch (-want +got):\n%s", diff)
 			}
 		})

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // Kind classifies an error for the caller. The zero Kind is Internal.
@@ -29,12 +30,16 @@ const (
 	Unprocessable                // well-formed but cannot be processed: 422
 	Throttled                    // a dependency asked us to slow down: 429/503
 	MethodNotAllowed             // the path exists, not with this method: 405
+	TooManyRequests              // the tenant is over its rate limit: 429
+	Unavailable                  // a dependency cannot answer now: 503 with Retry-After
 )
 
 // kindNames are the kinds as logs name them.
 var kindNames = [...]string{Internal: "internal", Invalid: "invalid", Unauthenticated: "unauthenticated", Forbidden: "forbidden",
 	NotFound: "not_found", Conflict: "conflict", Precondition: "precondition", TooLarge: "too_large",
-	Unprocessable: "unprocessable", Throttled: "throttled", MethodNotAllowed: "method_not_allowed"}
+	Unprocessable: "unprocessable", Throttled: "throttled", MethodNotAllowed: "method_not_allowed",
+	TooManyRequests: "too_many_requests",
+	Unavailable:     "unavailable"}
 
 // String names the kind ("not_found").
 func (k Kind) String() string {
@@ -63,7 +68,16 @@ type Error struct {
 	// Warnings accompany Fields where a check also found things that do
 	// not stop the request (campaign review).
 	Warnings []FieldError
+	// RetryAfter, when positive, is how long the caller should wait
+	// before trying again (the Retry-After header).
+	RetryAfter time.Duration
+	// Cause is what went wrong underneath, for logs only (an Unavailable
+	// error's AWS error); Detail is what the caller is told.
+	Cause error
 }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
 
 func (e *Error) Error() string {
 	if len(e.Fields) == 0 {
@@ -79,6 +93,12 @@ func (e *Error) LogCode() string { return e.Kind.String() }
 // New returns an *Error of the given kind with a formatted detail message.
 func New(kind Kind, format string, args ...any) *Error {
 	return &Error{Kind: kind, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Unavailability returns an Unavailable error: what could not answer
+// (detail, shown to the caller), its cause (logged) and when to retry.
+func Unavailability(cause error, retryAfter time.Duration, format string, args ...any) *Error {
+	return &Error{Kind: Unavailable, Detail: fmt.Sprintf(format, args...), Cause: cause, RetryAfter: retryAfter}
 }
 
 // Validation returns an Invalid error listing the wrong fields.

@@ -9,7 +9,7 @@ import (
 
 func TestEveryKindHasALogName(t *testing.T) {
 	seen := map[string]derrors.Kind{}
-	for k := derrors.Internal; k <= derrors.Throttled; k++ {
+	for k := derrors.Internal; k <= derrors.TooManyRequests; k++ {
 		name := k.String()
 		if name == "" || name == fmt.Sprintf("kind_%d", k) {
 			t.Errorf("Kind(%d) has no name", k)

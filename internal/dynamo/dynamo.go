@@ -32,6 +32,8 @@
 //	webhook delivery     T#<tk>#WHD                          E#<eventId>  (status, lease, message; expiresAt TTL)
 //	delivery list entry  T#<tk>#WHD                          L#<2^63-1 − createdAt ns, 19 digits>#<eventId>  (expiresAt TTL)
 //	endpoint owner       EP#<sha256 of endpoint ARN>         EP        (org, sandbox, namespace, profileId, device)
+//	rate limit window    T#<tk>#RATE#<group>#<Unix second>   W         (used; expiresAt a minute on)
+//	rate limit overrides T#<tk>#RATE                         LIMITS    (execution, highthroughput, management)
 //
 // Ledger entries carry ref (index "ref", keys only): t#<tag> for email,
 // m#<provider message id> for SMS and push, which is how the Feedback
@@ -96,6 +98,10 @@
 //	                              98 at most), so a redelivered record adds nothing
 //	archive a campaign            PutItem (revision-guarded) with expiresAt, then UpdateItem
 //	                              expiresAt on each version (the table's TTL removes them)
+//	rate limit lease              UpdateItem ADD used :n on the window's item, conditioned on used
+//	                              staying within the limit; on a failed condition the old item says
+//	                              what is left, taken by one more such update (ratelimits.go); a
+//	                              tenant's overrides are a GetItem each container caches a minute
 //
 // gsi1 projects only what lists show and filter on (INCLUDE), never the
 // content. Creates are conditional puts (attribute_not_exists(pk)); every
@@ -154,6 +160,9 @@ type API interface {
 	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	// Scan serves only administrative tools (herald-key index), never a
+	// function.
+	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
 
 // Store implements Herald's domain stores on one table.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go"
 
@@ -17,6 +19,7 @@ import (
 
 func TestKeyStoreContract(t *testing.T) {
 	storetest.Keys(t, func(t *testing.T) auth.KeyStore { return newStore(t) })
+	storetest.KeysByID(t, func(t *testing.T) auth.KeyStore { return newStore(t) })
 }
 
 // strictAPI stands for DynamoDB where moto is lenient: it counts calls
@@ -78,5 +81,40 @@ func TestKeysBeyondDynamoDBsLimitsNeverReachIt(t *testing.T) {
 				t.Errorf("%d calls reached DynamoDB, want none", api.calls)
 			}
 		})
+	}
+}
+
+func TestIndexKeysGivesOldKeysTheirIDItem(t *testing.T) {
+	s, api, table := newRawStore(t)
+	ctx := context.Background()
+	// A key as releases before access tokens stored it: the hash item only.
+	old, err := attributevalue.MarshalMap(map[string]any{"pk": "KEY#h-old", "sk": "KEY", "keyId": "hk_old",
+		"org": acme.Org, "sandbox": acme.Sandbox, "scopes": []string{"read"}, "createdAt": "2026-01-02T03:04:05Z"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: old}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutKey(ctx, "h-new", auth.Key{ID: "hk_new", Tenant: acme, Scopes: []auth.Scope{auth.ScopeRead}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetKeyByID(ctx, "hk_old"); !derrors.Is(err, derrors.NotFound) {
+		t.Fatalf("GetKeyByID(old key) before indexing = %v, want NotFound", err)
+	}
+	for i, want := range []int{1, 0} {
+		n, err := s.IndexKeys(ctx)
+		if err != nil || n != want {
+			t.Errorf("IndexKeys run %d = %d, %v; want %d", i+1, n, err, want)
+		}
+	}
+	if k, err := s.GetKeyByID(ctx, "hk_old"); err != nil || k.Tenant != acme {
+		t.Errorf("GetKeyByID(old key) after indexing = %+v, %v", k, err)
+	}
+	if err := s.RevokeKey(ctx, "hk_old"); err != nil {
+		t.Fatalf("RevokeKey(indexed old key): %v", err)
+	}
+	if _, err := s.GetKey(ctx, "h-old"); !derrors.Is(err, derrors.NotFound) {
+		t.Errorf("the old key's secret after revocation: %v, want NotFound", err)
 	}
 }

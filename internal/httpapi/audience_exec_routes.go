@@ -8,6 +8,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/ratelimit"
 )
 
 var (
@@ -17,17 +18,17 @@ var (
 
 // TriggerWithAudiences returns the Trigger function's HTTP handler: the
 // unitary API plus audience executions and their schedules.
-func TriggerWithAudiences(svc *execution.Unitary, aud *execution.AudienceExecutions, log *slog.Logger) HandlerFunc {
-	rt := triggerRouter(svc, log)
+func TriggerWithAudiences(svc *execution.Unitary, aud *execution.AudienceExecutions, acc Access, log *slog.Logger, opts ...Option) HandlerFunc {
+	rt := triggerRouter(svc, acc, log)
 	rt.known = apiRouteKeys()
 	maps.Copy(rt.routes, audienceExecutionRoutes(aud))
-	return rt.serve
+	return rt.with(opts).serve
 }
 
 // audienceExecutionRoutes are the AJO audience execution routes.
 func audienceExecutionRoutes(aud *execution.AudienceExecutions) map[string]route {
 	return map[string]route{
-		"POST /im/executions/audience": {scopes: triggerScopes, maxBody: execution.MaxBodySize, namesRequest: true,
+		"POST /im/executions/audience": {scopes: triggerScopes, maxBody: execution.MaxBodySize, namesRequest: true, group: ratelimit.Execution,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				req, err := decodeAudienceRequest(r.body, r.report)
 				if err != nil {
@@ -36,17 +37,17 @@ func audienceExecutionRoutes(aud *execution.AudienceExecutions) map[string]route
 				resp, err := aud.Start(ctx, r.tenant(), r.principal.KeyID, req)
 				return http.StatusAccepted, resp, err
 			}},
-		"GET /im/executions/audience/{executionId}": {scopes: triggerReadScope,
+		"GET /im/executions/audience/{executionId}": {scopes: triggerReadScope, group: ratelimit.Execution,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				st, err := aud.Status(ctx, r.tenant(), r.param("executionId"))
 				return http.StatusOK, st, err
 			}},
-		"GET /im/executions/schedules/{scheduleId}": {scopes: triggerReadScope,
+		"GET /im/executions/schedules/{scheduleId}": {scopes: triggerReadScope, group: ratelimit.Execution,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				st, err := aud.GetSchedule(ctx, r.tenant(), r.param("scheduleId"))
 				return http.StatusOK, st, err
 			}},
-		"DELETE /im/executions/schedules/{scheduleId}": {scopes: triggerScopes,
+		"DELETE /im/executions/schedules/{scheduleId}": {scopes: triggerScopes, group: ratelimit.Execution,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				err := aud.CancelSchedule(ctx, r.tenant(), r.param("scheduleId"))
 				return http.StatusOK, struct{}{}, err

@@ -12,7 +12,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -32,6 +34,10 @@ type ErrorResponse struct {
 	Errors []derrors.FieldError `json:"errors,omitempty"`
 	// Warnings come with a refused activation (review warnings).
 	Warnings []derrors.FieldError `json:"warnings,omitempty"`
+	// OAuthError and OAuthErrorDescription are RFC 6749's error members,
+	// on the token route's errors only (OAuth client libraries read them).
+	OAuthError            string `json:"error,omitempty"`
+	OAuthErrorDescription string `json:"error_description,omitempty"`
 }
 
 // Report carries what the request was about (requestId, campaignId).
@@ -58,6 +64,8 @@ var errorKinds = map[derrors.Kind]errorKind{
 	derrors.TooLarge:         {http.StatusRequestEntityTooLarge, "payload-too-large", "Payload too large"},
 	derrors.Unprocessable:    {http.StatusUnprocessableEntity, "unprocessable", "The request cannot be processed"},
 	derrors.Throttled:        {http.StatusServiceUnavailable, "throttled", "Service busy, retry later"},
+	derrors.TooManyRequests:  {http.StatusTooManyRequests, "too-many-requests", "Too many requests"},
+	derrors.Unavailable:      {http.StatusServiceUnavailable, "unavailable", "Service unavailable, retry later"},
 }
 
 // ErrorTypeBase prefixes the type URI of every error.
@@ -73,6 +81,11 @@ func ErrorReply(ctx context.Context, log *slog.Logger, requestID string, err err
 }
 
 func errorResponse(ctx context.Context, log *slog.Logger, requestID string, err error, extra map[string]string) events.APIGatewayV2HTTPResponse {
+	return errorResponseWith(ctx, log, requestID, err, extra, nil)
+}
+
+// errorResponseWith is errorResponse with a last change to the body.
+func errorResponseWith(ctx context.Context, log *slog.Logger, requestID string, err error, extra map[string]string, edit func(*ErrorResponse)) events.APIGatewayV2HTTPResponse {
 	kind := derrors.KindOf(err)
 	k := errorKinds[kind]
 	body := ErrorResponse{Type: ErrorTypeBase + k.slug, Title: k.title, Status: k.status,
@@ -83,16 +96,34 @@ func errorResponse(ctx context.Context, log *slog.Logger, requestID string, err 
 		}
 	}
 	var de *derrors.Error
+	var retryAfter time.Duration
 	if errors.As(err, &de) {
 		body.Detail = de.Detail
 		body.Errors = de.Fields
 		body.Warnings = de.Warnings
+		retryAfter = de.RetryAfter
 	}
-	if kind == derrors.Internal {
+	switch kind {
+	case derrors.Internal:
 		log.ErrorContext(ctx, "request failed", "awsRequestId", requestID, logsafe.Attr(err))
 		body.Detail = "an internal error occurred; it has been logged with request id " + requestID
+	case derrors.Unavailable:
+		log.WarnContext(ctx, "dependency unavailable", "awsRequestId", requestID, logsafe.Attr(err))
 	}
-	return jsonResponse(k.status, body)
+	if edit != nil {
+		edit(&body)
+	}
+	resp := jsonResponse(k.status, body)
+	if retryAfter > 0 {
+		resp.Headers["Retry-After"] = retryAfterSeconds(retryAfter)
+	}
+	return resp
+}
+
+// retryAfterSeconds is d as Retry-After's delay-seconds: whole seconds,
+// rounded up, at least 1 (a client reading 0 would retry at once).
+func retryAfterSeconds(d time.Duration) string {
+	return strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10)
 }
 
 func jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {

@@ -18,7 +18,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/derrors"
-	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/ratelimit"
 	"github.com/heraldhq/herald/internal/strictjson"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -53,7 +53,10 @@ type route struct {
 	// The route records the decoded names in report (requestId always set,
 	// empty or not); until it has, an error scans the body for them.
 	namesRequest bool
-	handle       func(ctx context.Context, r *request) (int, any, error)
+	// group is the rate limit group of an authenticated route; empty is
+	// ratelimit.Management.
+	group  ratelimit.Group
+	handle func(ctx context.Context, r *request) (int, any, error)
 }
 
 // router serves a route table keyed by API Gateway's routeKey
@@ -68,6 +71,62 @@ type router struct {
 	routes map[string]route
 	known  []string
 	log    *slog.Logger
+	// limiter, when set, holds each tenant to its rate limits (admit).
+	limiter Limiter
+	// access authenticates the callers of authorized routes.
+	access Access
+}
+
+// Limiter decides whether a tenant may make one more request of a route
+// group now (*ratelimit.Limiter).
+type Limiter interface {
+	// Allow returns nil to admit the request, or a derrors.TooManyRequests
+	// error, whose RetryAfter becomes the Retry-After header, to refuse it.
+	Allow(ctx context.Context, t tenant.Tenant, g ratelimit.Group) error
+}
+
+// Option configures a handler.
+type Option func(*router)
+
+// WithLimiter holds every authenticated route to l's rate limits; a
+// refused request is a 429 before its body is read.
+func WithLimiter(l Limiter) Option { return func(rt *router) { rt.limiter = l } }
+
+// with applies opts to rt.
+func (rt *router) with(opts []Option) *router {
+	for _, o := range opts {
+		o(rt)
+	}
+	return rt
+}
+
+// admit asks the limiter about an authenticated request (the tenant is
+// known); public routes are not limited.
+func (rt *router) admit(ctx context.Context, r *request, rte route) error {
+	if rt.limiter == nil || rte.scopes == nil {
+		return nil
+	}
+	g := rte.group
+	if g == "" {
+		g = ratelimit.Management
+	}
+	return rt.limiter.Allow(ctx, r.principal.Tenant, g)
+}
+
+// Authenticator decides who a request comes from (auth.Authenticator,
+// usually over auth.CachedKeys).
+type Authenticator interface {
+	Authenticate(ctx context.Context, h auth.Headers) (auth.Principal, error)
+}
+
+// Access is how a function's routes know their callers: every authorized
+// route authenticates in the function itself (no Lambda authorizer), and
+// the token route issues access tokens when Tokens is set.
+type Access struct {
+	Auth   Authenticator
+	Tokens *auth.Tokens
+	// Now is the clock of token issue (nil: the wall clock).
+	Now func() time.Time
 }
 
 func (rt *router) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
@@ -105,7 +164,7 @@ func (rt *router) dispatch(ctx context.Context, r *request) (int, events.APIGate
 		}
 	}
 	if rte.scopes != nil {
-		p, err := principal(r.event)
+		p, err := rt.authenticate(ctx, r.event)
 		if err != nil {
 			return fail(err)
 		}
@@ -113,6 +172,9 @@ func (rt *router) dispatch(ctx context.Context, r *request) (int, events.APIGate
 		if !hasAny(p, rte.scopes) {
 			return fail(derrors.New(derrors.Forbidden, "the credential lacks the %s scope", rte.scopes[0]))
 		}
+	}
+	if err := rt.admit(ctx, r, rte); err != nil {
+		return fail(err)
 	}
 	if err := checkParams(r.event); err != nil {
 		return fail(err)
@@ -230,79 +292,25 @@ func checkParams(ev events.APIGatewayV2HTTPRequest) error {
 	return f.Err()
 }
 
-// Authorizer context keys, set by the authorizer and read by handlers.
-const (
-	ctxKeyID      = "keyId"
-	ctxOrg        = "org"
-	ctxSandbox    = "sandbox"
-	ctxScopes     = "scopes"
-	ctxAuthError  = "authError"
-	ctxAuthDetail = "authDetail"
-)
+// credentialHeaders are the request headers authentication reads.
+var credentialHeaders = [...]string{"authorization", "x-api-key", "x-gw-ims-org-id", "x-sandbox-name"}
 
-// principal reads the caller from the authorizer's context. The tenant
-// comes only from here, never from a body or a header the handler reads.
-func principal(ev events.APIGatewayV2HTTPRequest) (auth.Principal, error) {
-	var lc map[string]any
-	if ev.RequestContext.Authorizer != nil {
-		lc = ev.RequestContext.Authorizer.Lambda
+// authenticate establishes the caller from the request's own headers.
+// The tenant comes only from here, never from a body or a header a route
+// reads.
+func (rt *router) authenticate(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (auth.Principal, error) {
+	if rt.access.Auth == nil {
+		return auth.Principal{}, errors.New("the router has no authenticator")
 	}
-	s := func(k string) string { v, _ := lc[k].(string); return v }
-	switch s(ctxAuthError) {
-	case "":
-	case "forbidden":
-		return auth.Principal{}, derrors.New(derrors.Forbidden, "%s", s(ctxAuthDetail))
-	default:
-		return auth.Principal{}, derrors.New(derrors.Unauthenticated, "%s", s(ctxAuthDetail))
-	}
-	p := auth.Principal{KeyID: s(ctxKeyID), Tenant: tenant.Tenant{Org: s(ctxOrg), Sandbox: s(ctxSandbox)}}
-	for _, f := range strings.Fields(s(ctxScopes)) {
-		p.Scopes = append(p.Scopes, auth.Scope(f))
-	}
-	if p.KeyID == "" || p.Tenant.Validate() != nil {
-		return auth.Principal{}, derrors.New(derrors.Unauthenticated, "missing Authorization: Bearer credential")
-	}
-	return p, nil
-}
-
-// Authorizer returns the HTTP API Lambda authorizer. It always answers
-// isAuthorized=true and leaves the verdict in the context: an HTTP API
-// authorizer cannot choose a 401 or the error body, and Herald's contract
-// requires both, so the handlers enforce it (every authorized route does,
-// in router.dispatch).
-func Authorizer(a auth.Authenticator, log *slog.Logger) func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
-	return func(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
-		h := make(auth.Headers, len(ev.Headers))
-		for k, v := range ev.Headers {
-			h[strings.ToLower(k)] = v
-		}
-		p, err := a.Authenticate(ctx, h)
-		if err != nil {
-			kind := derrors.KindOf(err)
-			code := "unauthenticated"
-			switch kind {
-			case derrors.Forbidden:
-				code = "forbidden"
-			case derrors.Unauthenticated:
-			default:
-				// The key store failed: deny rather than guess.
-				log.ErrorContext(ctx, "authorizer failed", "awsRequestId", ev.RequestContext.RequestID, logsafe.Attr(err))
-				return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}, nil
+	h := make(auth.Headers, len(credentialHeaders))
+	for k, v := range ev.Headers {
+		// API Gateway delivers lower-case names; the local gateway and
+		// hand-written events may not.
+		for _, name := range credentialHeaders {
+			if strings.EqualFold(k, name) {
+				h[name] = v
 			}
-			var de *derrors.Error
-			detail := http.StatusText(http.StatusUnauthorized)
-			if errors.As(err, &de) {
-				detail = de.Detail
-			}
-			return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true,
-				Context: map[string]any{ctxAuthError: code, ctxAuthDetail: detail}}, nil
 		}
-		scopes := make([]string, len(p.Scopes))
-		for i, s := range p.Scopes {
-			scopes[i] = string(s)
-		}
-		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: map[string]any{
-			ctxKeyID: p.KeyID, ctxOrg: p.Tenant.Org, ctxSandbox: p.Tenant.Sandbox, ctxScopes: strings.Join(scopes, " "),
-		}}, nil
 	}
+	return rt.access.Auth.Authenticate(ctx, h)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,7 +15,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/internal/memory"
@@ -29,17 +32,58 @@ var (
 	now    = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 )
 
-// authorized is the authorizer context of a key of t with scopes, as
-// httpapi.Authorizer sets it.
+// authorized describes the caller a request authenticates as: a key of t
+// with scopes (event sends it as a credential testAuth understands).
 func authorized(t tenant.Tenant, keyID, scopes string) map[string]any {
 	return map[string]any{"keyId": keyID, "org": t.Org, "sandbox": t.Sandbox, "scopes": scopes}
+}
+
+// testAccess authenticates the routes' unit tests: testAuth reads the
+// caller a test describes from the credential event wrote (the real
+// authentication is tested in auth_test.go).
+var testAccess = httpapi.Access{Auth: testAuth{}}
+
+type testAuth struct{}
+
+// Authenticate implements httpapi.Authenticator over "Bearer test|..."
+// credentials: a principal (keyId|org|sandbox|scopes) or a verdict
+// (!unauthenticated|detail, !forbidden|detail).
+func (testAuth) Authenticate(_ context.Context, h auth.Headers) (auth.Principal, error) {
+	cred, ok := strings.CutPrefix(h["authorization"], "Bearer test|")
+	if !ok {
+		return auth.Principal{}, derrors.New(derrors.Unauthenticated, "missing Authorization: Bearer credential")
+	}
+	f := strings.Split(cred, "|")
+	switch {
+	case len(f) == 2 && f[0] == "!forbidden":
+		return auth.Principal{}, derrors.New(derrors.Forbidden, "%s", f[1])
+	case len(f) == 2:
+		return auth.Principal{}, derrors.New(derrors.Unauthenticated, "%s", f[1])
+	case len(f) != 4 || f[0] == "" || (tenant.Tenant{Org: f[1], Sandbox: f[2]}).Validate() != nil:
+		return auth.Principal{}, derrors.New(derrors.Unauthenticated, "invalid credential")
+	}
+	p := auth.Principal{KeyID: f[0], Tenant: tenant.Tenant{Org: f[1], Sandbox: f[2]}}
+	for _, sc := range strings.Fields(f[3]) {
+		p.Scopes = append(p.Scopes, auth.Scope(sc))
+	}
+	return p, nil
+}
+
+// credential is the Authorization header of a caller authorized
+// describes (or of an authentication verdict: authError, authDetail).
+func credential(c map[string]any) string {
+	s := func(k string) string { v, _ := c[k].(string); return v }
+	if e := s("authError"); e != "" {
+		return "Bearer test|!" + e + "|" + s("authDetail")
+	}
+	return "Bearer test|" + s("keyId") + "|" + s("org") + "|" + s("sandbox") + "|" + s("scopes")
 }
 
 var acmeKey = authorized(acme, "hk_acme", "trigger manage read")
 
 // event is an HTTP API payload 2.0 event for routeKey, as API Gateway
-// delivers it after the authorizer ran; lambda nil means no authorizer
-// context at all.
+// delivers it, with the credential of the caller lambda describes
+// (authorized); nil sends none.
 func event(routeKey, body string, lambda map[string]any, params map[string]string) events.APIGatewayV2HTTPRequest {
 	ev := events.APIGatewayV2HTTPRequest{
 		Version: "2.0", RouteKey: routeKey, Body: body, PathParameters: params,
@@ -47,7 +91,7 @@ func event(routeKey, body string, lambda map[string]any, params map[string]strin
 		RequestContext: events.APIGatewayV2HTTPRequestContext{RouteKey: routeKey, RequestID: "aws-req-1"},
 	}
 	if lambda != nil {
-		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: lambda}
+		ev.Headers["authorization"] = credential(lambda)
 	}
 	return ev
 }
@@ -60,6 +104,7 @@ type harness struct {
 	trigger httpapi.HandlerFunc
 	manage  httpapi.HandlerFunc
 	camps   *campaign.Service
+	svc     *execution.Unitary
 }
 
 // syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
@@ -80,7 +125,8 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newHarness(tb testing.TB) *harness {
+// newHarness builds the handlers with opts (WithLimiter).
+func newHarness(tb testing.TB, opts ...httpapi.Option) *harness {
 	tb.Helper()
 	h := &harness{store: memory.New(), queue: &memory.Queue{}, logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(h.logs, nil))
@@ -89,9 +135,10 @@ func newHarness(tb testing.TB) *harness {
 		Now: func() time.Time { return now }, NewID: func() string { return fmt.Sprintf("ex-%d", exN.Add(1)) }}
 	h.camps = &campaign.Service{Store: h.store, Now: func() time.Time { return now },
 		NewID: func() string { return fmt.Sprintf("id-%d", idN.Add(1)) }}
-	h.trigger = httpapi.Trigger(svc, log)
-	h.manage = httpapi.Manage(httpapi.ManageDeps{Campaigns: h.camps, Profiles: &profile.Service{Store: h.store, Now: func() time.Time { return now }},
-		Preview: &preview.Service{Campaigns: h.store, Profiles: h.store}}, log)
+	h.svc = svc
+	h.trigger = httpapi.Trigger(svc, testAccess, log, opts...)
+	h.manage = httpapi.Manage(httpapi.ManageDeps{Access: testAccess, Campaigns: h.camps, Profiles: &profile.Service{Store: h.store, Now: func() time.Time { return now }},
+		Preview: &preview.Service{Campaigns: h.store, Profiles: h.store}}, log, opts...)
 	return h
 }
 
@@ -194,7 +241,7 @@ func errorBody(tb testing.TB, status int, body string) httpapi.ErrorResponse {
 	}
 	for k := range raw {
 		switch k {
-		case "type", "title", "status", "detail", "report", "errors", "warnings":
+		case "type", "title", "status", "detail", "report", "errors", "warnings", "error", "error_description":
 		default:
 			tb.Errorf("error body %s has undocumented member %q", body, k)
 		}

@@ -27,6 +27,8 @@ var (
 
 // ManageDeps are the services behind the management API.
 type ManageDeps struct {
+	// Access authenticates callers.
+	Access    Access
 	Campaigns *campaign.Service
 	Profiles  *profile.Service
 	// Suppressions and Unsubscribe serve the suppression list and the
@@ -50,8 +52,9 @@ type ManageDeps struct {
 
 // Manage returns the handler of the management API. Each resource
 // contributes its routes from a file of its own.
-func Manage(d ManageDeps, log *slog.Logger) HandlerFunc {
-	return (&router{log: log, routes: manageRoutes(d), known: apiRouteKeys()}).serve
+func Manage(d ManageDeps, log *slog.Logger, opts ...Option) HandlerFunc {
+	rt := &router{log: log, routes: manageRoutes(d), known: apiRouteKeys(), access: d.Access}
+	return rt.with(opts).serve
 }
 
 func manageRoutes(d ManageDeps) map[string]route {

@@ -79,14 +79,14 @@ func newMutantTarget(tb testing.TB) *mutantTarget {
 	}
 	m.signer = signer
 	camps := &campaign.Service{Store: m.store, Now: clock, Hooks: &recurrence.CampaignSchedules{Audiences: aud, Recurrences: m.store}}
-	m.trigger = httpapi.TriggerWithAudiences(svc, aud, log)
+	m.trigger = httpapi.TriggerWithAudiences(svc, aud, testAccess, log)
 	// The email channel is paused, so the seed that lifts it has a pause
 	// to lift.
 	if _, err := m.store.PauseReputation(context.Background(), tenant.Tenant{Org: "MUT@AdobeOrg", Sandbox: "prod"},
 		reputation.Guard{Channel: campaign.Email, Paused: true, Since: now, Reason: "bounce_rate"}); err != nil {
 		tb.Fatal(err)
 	}
-	m.manage = httpapi.Manage(httpapi.ManageDeps{Campaigns: camps, Profiles: &profile.Service{Store: m.store, Now: clock},
+	m.manage = httpapi.Manage(httpapi.ManageDeps{Access: testAccess, Campaigns: camps, Profiles: &profile.Service{Store: m.store, Now: clock},
 		Suppressions: &suppression.Service{Store: m.store, Now: clock}, Unsubscribe: signer,
 		Preview:     &preview.Service{Campaigns: m.store, Profiles: m.store, Sender: m.proofs, Now: clock},
 		Audiences:   &audience.Service{Store: m.store, Now: clock},

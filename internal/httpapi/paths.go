@@ -98,16 +98,35 @@ func (rt *router) keys() []string {
 // every route of the API, sorted: the routes template.yaml must declare.
 func RouteKeys() []string { return slices.Clone(apiRouteKeys()) }
 
+// PublicRouteKeys lists, sorted, the route keys that take no credential.
+func PublicRouteKeys() []string {
+	var out []string
+	for _, rt := range []*router{triggerRouter(nil, Access{}, nil), {routes: audienceExecutionRoutes(nil)}, {routes: allManageRoutes()}} {
+		for k, r := range rt.routes {
+			if r.scopes == nil {
+				out = append(out, k)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// allManageRoutes is Manage's table with every optional group present.
+func allManageRoutes() map[string]route {
+	return manageRoutes(ManageDeps{
+		Audiences: &audience.Service{}, Recurrences: &recurrence.Service{}, Executions: &status.Service{}, Webhooks: &webhook.Service{},
+		Reputation: &reputation.Service{},
+	})
+}
+
 // apiRouteKeys lists every route key of the API, Trigger's and Manage's,
 // built from the route tables themselves so it cannot drift from them.
 // The services are placeholders: no route is called.
 var apiRouteKeys = sync.OnceValue(func() []string {
-	keys := slices.Collect(maps.Keys(triggerRouter(nil, nil).routes))
+	keys := slices.Collect(maps.Keys(triggerRouter(nil, Access{}, nil).routes))
 	keys = slices.AppendSeq(keys, maps.Keys(audienceExecutionRoutes(nil)))
-	keys = slices.AppendSeq(keys, maps.Keys(manageRoutes(ManageDeps{
-		Audiences: &audience.Service{}, Recurrences: &recurrence.Service{}, Executions: &status.Service{}, Webhooks: &webhook.Service{},
-		Reputation: &reputation.Service{},
-	})))
+	keys = slices.AppendSeq(keys, maps.Keys(allManageRoutes()))
 	slices.Sort(keys)
 	return slices.Compact(keys)
 })

@@ -19,7 +19,7 @@ func TestErrorsNameTheFieldAndTheRequest(t *testing.T) {
 	f := newTriggerFixture(t)
 	svc := &execution.Unitary{Store: f.store, Campaigns: f.store, Profiles: f.store, Queue: f.queue, Now: func() time.Time { return now }}
 	aud := &execution.AudienceExecutions{Records: f.store, Executions: f.store, Campaigns: f.store, Members: f.store, Pacer: f.store, Queue: f.queue, Now: func() time.Time { return now }}
-	trigger := httpapi.TriggerWithAudiences(svc, aud, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	trigger := httpapi.TriggerWithAudiences(svc, aud, testAccess, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	const audienceRoute = "POST /im/executions/audience"
 	both := map[string]string{"requestId": "req-9", "campaignId": "c-9"}
 	tests := []struct {

@@ -17,7 +17,7 @@ func TestTheReputationRoutes(t *testing.T) {
 	s := memory.New()
 	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 	svc := &reputation.Service{Store: s, Thresholds: reputation.DefaultThresholds, Now: func() time.Time { return now }}
-	h := httpapi.Manage(httpapi.ManageDeps{Reputation: svc}, slog.New(slog.DiscardHandler))
+	h := httpapi.Manage(httpapi.ManageDeps{Access: testAccess, Reputation: svc}, slog.New(slog.DiscardHandler))
 	readKey := authorized(acme, "hk_read", "read")
 	if _, err := s.PauseReputation(context.Background(), acme, reputation.Guard{Channel: campaign.Email, Paused: true, Since: now,
 		Reason: reputation.ReasonBounceRate, Counts: reputation.Counts{Sends: 600, Bounces: 30}}); err != nil {

@@ -3,22 +3,24 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/ratelimit"
 )
 
 // Trigger returns the handler of the execution API (/im/*).
-func Trigger(svc *execution.Unitary, log *slog.Logger) HandlerFunc {
-	rt := triggerRouter(svc, log)
+func Trigger(svc *execution.Unitary, acc Access, log *slog.Logger, opts ...Option) HandlerFunc {
+	rt := triggerRouter(svc, acc, log)
 	rt.known = apiRouteKeys()
-	return rt.serve
+	return rt.with(opts).serve
 }
 
-func triggerRouter(svc *execution.Unitary, log *slog.Logger) *router {
-	return &router{log: log, routes: map[string]route{
-		"POST /im/executions/unitary": {scopes: []auth.Scope{auth.ScopeTrigger}, maxBody: execution.MaxBodySize, namesRequest: true,
+func triggerRouter(svc *execution.Unitary, acc Access, log *slog.Logger) *router {
+	rt := &router{log: log, access: acc, routes: map[string]route{
+		"POST /im/executions/unitary": {scopes: []auth.Scope{auth.ScopeTrigger}, maxBody: execution.MaxBodySize, namesRequest: true, group: ratelimit.Execution,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				req, err := execution.DecodeUnitary(r.body)
 				if err != nil {
@@ -36,6 +38,7 @@ func triggerRouter(svc *execution.Unitary, log *slog.Logger) *router {
 				return http.StatusAccepted, resp, nil
 			}},
 		"POST /im/executions/highthroughput": {scopes: []auth.Scope{auth.ScopeTrigger}, maxBody: execution.MaxBodySize, namesRequest: true,
+			group: ratelimit.HighThroughput,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				req, err := execution.DecodeUnitary(r.body)
 				if err != nil {
@@ -56,4 +59,6 @@ func triggerRouter(svc *execution.Unitary, log *slog.Logger) *router {
 			return http.StatusOK, map[string]string{"status": "UP"}, nil
 		}},
 	}}
+	maps.Copy(rt.routes, tokenRoutes(acc, log))
+	return rt
 }

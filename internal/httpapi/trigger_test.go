@@ -95,7 +95,7 @@ func TestUnitaryRejectsBadRequests(t *testing.T) {
 		body         string
 		base64       bool
 		lambda       map[string]any
-		noAuthorizer bool
+		noCredential bool
 		status       int
 		fields       []string
 		context      map[string]string
@@ -170,11 +170,11 @@ func TestUnitaryRejectsBadRequests(t *testing.T) {
 				obj{"type": "aep", "userId": "amy@example.com", "namespace": "email"}),
 			status: 404, context: map[string]string{"requestId": "req-1", "campaignId": f.live},
 			detail: "amy@example.com, zed@example.com"},
-		{name: "no authorizer context is a 401",
-			body: ok(external("a@example.com")), noAuthorizer: true, status: 401, context: map[string]string{"requestId": "req-1", "campaignId": f.live}},
-		{name: "an authorizer context without a key is a 401",
+		{name: "no credential is a 401",
+			body: ok(external("a@example.com")), noCredential: true, status: 401, context: map[string]string{"requestId": "req-1", "campaignId": f.live}},
+		{name: "a credential without a key is a 401",
 			body: ok(external("a@example.com")), lambda: map[string]any{}, status: 401, context: map[string]string{"requestId": "req-1", "campaignId": f.live}},
-		{name: "an unauthenticated verdict is a 401 with the authorizer's detail",
+		{name: "an unauthenticated verdict is a 401 with its detail",
 			body: ok(external("a@example.com")), lambda: map[string]any{"authError": "unauthenticated", "authDetail": "invalid credential"},
 			status: 401, detail: "invalid credential", context: map[string]string{"requestId": "req-1", "campaignId": f.live}},
 		{name: "a forbidden verdict is a 403 with the authorizer's detail",
@@ -191,7 +191,7 @@ func TestUnitaryRejectsBadRequests(t *testing.T) {
 			if tt.lambda != nil {
 				lambda = tt.lambda
 			}
-			if tt.noAuthorizer {
+			if tt.noCredential {
 				lambda = nil
 			}
 			ev := event(unitaryRoute, tt.body, lambda, nil)

@@ -34,7 +34,7 @@ func (publicDNS) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, e
 func webhookManage(t *testing.T) httpapi.HandlerFunc {
 	t.Helper()
 	svc := &webhook.Service{Store: memory.New(), Resolver: publicDNS{}, NewSecret: func() (string, error) { return "generated-0123456789abcdef", nil }}
-	return httpapi.Manage(httpapi.ManageDeps{Webhooks: svc}, slog.New(slog.DiscardHandler))
+	return httpapi.Manage(httpapi.ManageDeps{Access: testAccess, Webhooks: svc}, slog.New(slog.DiscardHandler))
 }
 
 func TestTheFeedbackWebhookRoutes(t *testing.T) {

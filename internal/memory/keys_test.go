@@ -10,4 +10,5 @@ import (
 
 func TestKeyStoreContract(t *testing.T) {
 	storetest.Keys(t, func(*testing.T) auth.KeyStore { return memory.New() })
+	storetest.KeysByID(t, func(*testing.T) auth.KeyStore { return memory.New() })
 }

@@ -30,6 +30,7 @@ import (
 type Store struct {
 	mu           sync.Mutex
 	keys         map[string]auth.Key
+	keyHashes    map[string]string // key id → the hash of its secret
 	configs      map[string]campaign.ChannelConfig
 	campaigns    map[string]campaign.Campaign
 	versions     map[string]campaign.Version
@@ -63,6 +64,8 @@ type Store struct {
 	// endpoints are the owners of platform endpoints, by ARN
 	// (endpoints.go).
 	endpoints map[string]delivery.EndpointOwner
+	// rate holds rate limit counters and overrides (ratelimits.go).
+	rate *rateData
 }
 
 type configUse struct {
@@ -73,7 +76,7 @@ type configUse struct {
 // New returns an empty store.
 func New() *Store {
 	return &Store{
-		keys: map[string]auth.Key{}, configs: map[string]campaign.ChannelConfig{},
+		keys: map[string]auth.Key{}, keyHashes: map[string]string{}, configs: map[string]campaign.ChannelConfig{},
 		campaigns: map[string]campaign.Campaign{}, versions: map[string]campaign.Version{},
 		profiles: map[string]profile.Profile{}, aliases: map[string]string{},
 		suppressions: map[string]suppression.Entry{}, records: map[string]execution.Record{},

@@ -123,6 +123,10 @@ the execution's report and the suppression list:
   curl -s %[1]s/executions/<executionId>/report -H 'Authorization: Bearer %[7]s'
   curl -s %[1]s/suppressions -H 'Authorization: Bearer %[7]s'
 
+Or as an AJO client does, with an IMS-style access token (client id = key id, client secret =
+key secret; the token lives 24 h and goes where the secret went above):
+  curl -s -X POST %[1]s/ims/token/v3 -d grant_type=client_credentials -d client_id=%[3]s -d client_secret=%[7]s
+
 Ctrl-C stops the API, the poller and moto.
 `, c.URL, c.Moto.URL(), d.KeyID, d.Org, d.Sandbox, d.CampaignID, d.Secret, requestID, found)
 }
