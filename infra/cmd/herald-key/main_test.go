@@ -27,18 +27,7 @@ var secretLine = regexp.MustCompile(`key id:  (\S+).*\nsecret:  (\S+)`)
 
 func TestMintListRotateRevoke(t *testing.T) {
 	ctx := context.Background()
-	moto := motoserver.Shared(t)
-	for k, v := range moto.EnvMap() {
-		t.Setenv(k, v)
-	}
-	s, err := localcloud.LoadStack("../../../template.yaml", localcloud.StackOptions{MotoURL: moto.URL(), Name: "herald-key-test", Parameters: localcloud.DefaultParameters})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := localcloud.Provision(ctx, moto.AWSConfig(), s); err != nil {
-		t.Fatal(err)
-	}
-	table := s.Tables[0].Name
+	table := provisionedTable(t, "herald-key-test")
 	keys, err := open(ctx, table)
 	if err != nil {
 		t.Fatal(err)
@@ -133,18 +122,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 
 func TestRateLimitsAreSetForTheTenantAndRemovedByDefault(t *testing.T) {
 	ctx := context.Background()
-	moto := motoserver.Shared(t)
-	for k, v := range moto.EnvMap() {
-		t.Setenv(k, v)
-	}
-	s, err := localcloud.LoadStack("../../../template.yaml", localcloud.StackOptions{MotoURL: moto.URL(), Name: "herald-key-rates", Parameters: localcloud.DefaultParameters})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := localcloud.Provision(ctx, moto.AWSConfig(), s); err != nil {
-		t.Fatal(err)
-	}
-	table := s.Tables[0].Name
+	table := provisionedTable(t, "herald-key-rates")
 	store, err := open(ctx, table)
 	if err != nil {
 		t.Fatal(err)
@@ -172,4 +150,23 @@ func TestRateLimitsAreSetForTheTenantAndRemovedByDefault(t *testing.T) {
 	if got, err := store.RateLimitOverrides(ctx, acme); len(got) != 0 || err != nil {
 		t.Errorf("overrides after default = %v, %v; want none", got, err)
 	}
+}
+
+// provisionedTable creates the template's resources under stack name in
+// the shared moto, points the AWS environment at it and returns the
+// table's name.
+func provisionedTable(t *testing.T, name string) string {
+	t.Helper()
+	moto := motoserver.Shared(t)
+	for k, v := range moto.EnvMap() {
+		t.Setenv(k, v)
+	}
+	s, err := localcloud.LoadStack("../../../template.yaml", localcloud.StackOptions{MotoURL: moto.URL(), Name: name, Parameters: localcloud.DefaultParameters})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := localcloud.Provision(context.Background(), moto.AWSConfig(), s); err != nil {
+		t.Fatal(err)
+	}
+	return s.Tables[0].Name
 }
