@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -51,6 +52,14 @@ type Checker struct {
 }
 
 var _ localcloud.Contract = (*Checker)(nil)
+
+func init() {
+	// The unsubscribe routes answer HTML pages, a string to the schema.
+	openapi3filter.RegisterBodyDecoder("text/html", func(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+		b, err := io.ReadAll(body)
+		return string(b), err
+	})
+}
 
 // Load reads Herald's document and the AJO contract (found from the module
 // root, the nearest directory above the working directory with a go.mod).

@@ -7,6 +7,10 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // describe says what is wrong in err without the values that failed (a
@@ -57,6 +61,11 @@ func walk(err error, parts *[]string) {
 		}
 		walk(e.Err, parts)
 	case *openapi3.SchemaError:
+		var verr *jsonschema.ValidationError
+		if errors.As(e, &verr) { // the JSON Schema 2020-12 validator's
+			leaves(verr, parts)
+			return
+		}
 		reason := e.Reason
 		if s, ok := e.Value.(string); ok && len(s) > 2 {
 			reason = strings.ReplaceAll(reason, s, "…")
@@ -72,6 +81,33 @@ func walk(err error, parts *[]string) {
 		}
 		*parts = append(*parts, bounded(err.Error()))
 	}
+}
+
+// leaves describes the innermost causes of a JSON Schema 2020-12
+// validation error: where, which keyword and why, never the value that
+// failed (a pattern's or format's message would quote it).
+func leaves(verr *jsonschema.ValidationError, parts *[]string) {
+	if len(verr.Causes) > 0 {
+		for _, c := range verr.Causes {
+			leaves(c, parts)
+		}
+		return
+	}
+	var why string
+	switch k := verr.ErrorKind.(type) {
+	case *kind.Pattern:
+		why = "does not match pattern " + k.Want
+	case *kind.Format:
+		why = "is not a valid " + k.Want
+	case *kind.Const:
+		why = fmt.Sprintf("is not the constant %v", k.Want)
+	case *kind.Enum:
+		why = fmt.Sprintf("is not one of %v", k.Want)
+	default:
+		why = verr.ErrorKind.LocalizedString(message.NewPrinter(language.English))
+	}
+	keyword := strings.Join(verr.ErrorKind.KeywordPath(), "/")
+	*parts = append(*parts, fmt.Sprintf("at /%s: %s (%s)", strings.Join(verr.InstanceLocation, "/"), bounded(why), keyword))
 }
 
 // bounded keeps a message to one short line.
