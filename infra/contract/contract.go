@@ -78,7 +78,27 @@ func Load() (*Checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the AJO contract (expected at %s beside the module): %w", AJOContractPath, err)
 	}
+	anyOfScheduledOrStarted(ajo)
 	return &Checker{herald: herald, ajo: ajo, violations: map[string]int{}}, nil
+}
+
+// anyOfScheduledOrStarted reads AJO's audience execution answer, "oneOf
+// imExecutionResponse, ScheduledExecutionResponse", as anyOf: AJO's
+// imExecutionResponse requires no member and allows any, so a scheduled
+// answer matches both, and no answer could keep oneOf. Herald's document
+// requires executionId, which tells the two apart.
+func anyOfScheduledOrStarted(ajo *openapi3.T) {
+	item := ajo.Paths.Value("/im/executions/audience")
+	if item == nil || item.Post == nil {
+		return
+	}
+	resp := item.Post.Responses.Status(http.StatusAccepted)
+	if resp == nil || resp.Value == nil {
+		return
+	}
+	if mt := resp.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil && mt.Schema.Value != nil && len(mt.Schema.Value.OneOf) > 0 {
+		mt.Schema.Value.AnyOf, mt.Schema.Value.OneOf = mt.Schema.Value.OneOf, nil
+	}
 }
 
 // MustLoad is Load for a TestMain, which has no error to return: it

@@ -50,6 +50,9 @@ func TestTheCheckerFindsWhatBreaksTheContracts(t *testing.T) {
 	}{
 		{"an accepted unitary execution keeps both", localcloud.Exchange{Method: "POST", Path: "/ajo/im/executions/unitary", RequestHeader: jsonHeader(),
 			RequestBody: []byte(unitary), Status: 202, ResponseHeader: jsonHeader(), ResponseBody: []byte(accepted)}, nil},
+		{"a scheduled audience execution keeps both", localcloud.Exchange{Method: "POST", Path: "/im/executions/audience", RequestHeader: jsonHeader(),
+			RequestBody: []byte(`{"campaignId":"c-1","schedule":{"executeAt":"2026-12-01T09:00:00Z"}}`), Status: 202, ResponseHeader: jsonHeader(),
+			ResponseBody: []byte(`{"scheduleId":"s-1","scheduleStatus":"Scheduled","campaignId":"c-1","executeAt":"2026-12-01T09:00:00Z","requestId":"r-1"}`)}, nil},
 		{"a 404 in the error shape keeps both", localcloud.Exchange{Method: "GET", Path: "/im/executions/audience/ex-9",
 			Status: 404, ResponseHeader: jsonHeader(), ResponseBody: []byte(notFound)}, nil},
 		{"an unknown path is a 404", localcloud.Exchange{Method: "GET", Path: "/nope/secret-address@example.com",
