@@ -114,22 +114,23 @@ func TestNoFunctionLinksTheValidator(t *testing.T) {
 	}
 }
 
-// A suite fails on a violation, but not on a known gap that a change under
-// way mends (API Gateway's bare 403 when the key store fails).
-func TestTheVerdictFailsOnViolationsButNotOnKnownGaps(t *testing.T) {
+// A suite fails on a violation and names it; Pairs counts every exchange.
+func TestTheVerdictNamesEveryViolation(t *testing.T) {
 	c, err := contract.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Observe(localcloud.Exchange{Method: "GET", Path: "/campaigns", Status: 403, ResponseHeader: jsonHeader(), ResponseBody: []byte(`{"message":"Forbidden"}`)})
+	c.Observe(localcloud.Exchange{Method: "GET", Path: "/im/executions/audience/ex-9", Status: 404, ResponseHeader: jsonHeader(), ResponseBody: []byte(notFound)})
 	if err := c.Verdict(); err != nil {
-		t.Errorf("a known gap failed the suite: %v", err)
+		t.Errorf("a documented 404 failed the suite: %v", err)
 	}
+	c.Observe(localcloud.Exchange{Method: "GET", Path: "/campaigns", Status: 403, ResponseHeader: jsonHeader(), ResponseBody: []byte(`{"message":"Forbidden"}`)})
 	c.Observe(localcloud.Exchange{Method: "GET", Path: "/campaigns", Status: 418, ResponseHeader: jsonHeader(), ResponseBody: []byte(notFound)})
-	if err := c.Verdict(); err == nil || !strings.Contains(err.Error(), "GET /campaigns → 418") {
-		t.Errorf("verdict %v, want the 418 named", err)
+	err = c.Verdict()
+	if err == nil || !strings.Contains(err.Error(), "GET /campaigns → 418") || !strings.Contains(err.Error(), "GET /campaigns → 403") {
+		t.Errorf("verdict %v, want the 403 and the 418 named", err)
 	}
-	if c.Pairs() != 2 {
-		t.Errorf("%d pairs, want 2", c.Pairs())
+	if c.Pairs() != 3 {
+		t.Errorf("%d pairs, want 3", c.Pairs())
 	}
 }
