@@ -27,6 +27,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/heraldhq/herald/infra/contract"
 	"github.com/heraldhq/herald/infra/localcloud"
 	"github.com/heraldhq/herald/infra/motoserver"
 	"github.com/heraldhq/herald/internal/delivery"
@@ -62,7 +63,7 @@ func TestMain(m *testing.M) {
 	timing := localcloud.FastTiming
 	timing.Env = maps.Clone(timing.Env)
 	timing.Env["HERALD_REPUTATION_MIN_SENDS"] = "10"
-	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{Timing: &timing,
+	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{Timing: &timing, Contract: contract.MustLoad(),
 		Log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}))
 }
 

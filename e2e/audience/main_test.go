@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/infra/contract"
 	"github.com/heraldhq/herald/infra/localcloud"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -30,7 +31,7 @@ var roomyTiming = localcloud.Timing{DispatchTimeout: 20 * time.Second, SendTimeo
 	Visibility: 45 * time.Second, MaxReceiveCount: 40, Env: localcloud.FastTiming.Env}
 
 func TestMain(m *testing.M) {
-	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{Now: clock.Now, Timing: &roomyTiming, NoSESEvents: true, NoStreams: true}))
+	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{Contract: contract.MustLoad(), Now: clock.Now, Timing: &roomyTiming, NoSESEvents: true, NoStreams: true}))
 }
 
 // fixture is one tenant with a key and a verified sender domain.

@@ -39,6 +39,7 @@ import (
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/heraldhq/herald/infra/contract"
 	"github.com/heraldhq/herald/infra/faultproxy"
 	"github.com/heraldhq/herald/infra/localcloud"
 	"github.com/heraldhq/herald/infra/motoserver"
@@ -72,7 +73,7 @@ func TestMain(m *testing.M) {
 	if localcloud.ShortRun() {
 		os.Exit(m.Run())
 	}
-	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{TemplatePath: templatePath,
+	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{TemplatePath: templatePath, Contract: contract.MustLoad(),
 		Timing: &faultTiming, FaultPlan: &faultproxy.Plan{}, NoSESEvents: true, NoStreams: true}))
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
+	"github.com/heraldhq/herald/infra/contract"
 	"github.com/heraldhq/herald/infra/localcloud"
 	"github.com/heraldhq/herald/infra/motoserver"
 	"github.com/heraldhq/herald/infra/mutant"
@@ -67,8 +68,9 @@ func run(m *testing.M) (int, error) {
 	wire = &recorder{proxy: proxy}
 	front := httptest.NewServer(wire)
 	defer front.Close()
+	checker := contract.MustLoad()
 	cloud, err = localcloud.Start(ctx, localcloud.Options{
-		TemplatePath: "../../template.yaml", Addr: "127.0.0.1:0", MotoURL: front.URL, ManualPolling: true,
+		TemplatePath: "../../template.yaml", Addr: "127.0.0.1:0", MotoURL: front.URL, ManualPolling: true, Contract: checker,
 		// The seeds' configurations send as the fixture's domain. The
 		// rate limiter is off: its lease is a DynamoDB write the recorder
 		// would count against a refused request.
@@ -83,7 +85,12 @@ func run(m *testing.M) (int, error) {
 	if _, err := sesv2.NewFromConfig(cloud.AWS).CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(mutant.FixtureDomain)}); err != nil {
 		return 0, err
 	}
-	return m.Run(), nil
+	code := m.Run()
+	if err := checker.Verdict(); err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL: the API broke its contract:", err)
+		code = 1
+	}
+	return code, nil
 }
 
 // recorder proxies to moto and counts the calls that stored or sent

@@ -30,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/infra/contract"
 	"github.com/heraldhq/herald/infra/faultproxy"
 	"github.com/heraldhq/herald/infra/localcloud"
 )
@@ -62,7 +63,7 @@ func TestMain(m *testing.M) {
 	// one) or the log package (the Lambda runtime reports a handler's
 	// error with log.Printf) is captured too.
 	slog.SetDefault(logger)
-	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{TemplatePath: templatePath, Now: clock.Now, Timing: &localcloud.FastTiming,
+	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{TemplatePath: templatePath, Contract: contract.MustLoad(), Now: clock.Now, Timing: &localcloud.FastTiming,
 		FaultPlan: &faultproxy.Plan{}, Log: logger, Parameters: map[string]string{"EventOrg": eventOrg, "EventSandbox": eventSandbox}}))
 }
 

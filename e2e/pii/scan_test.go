@@ -354,6 +354,7 @@ func (s *scan) unitaryEmail(t *testing.T) {
 	s.api.call("POST", "/im/executions/unitary", map[string]any{"requestId": "pii-email-1", "campaignId": s.campaigns["orders"],
 		"recipients": []any{external("c-other", map[string]any{"emailAddress": email("other")})}}, 409)
 	s.api.call("GET", "/im/health", nil, 200)
+	s.api.call("GET", "/openapi.json", nil, 200)
 }
 
 func (s *scan) highThroughput(t *testing.T) {

@@ -27,6 +27,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/heraldhq/herald/infra/contract"
 	"github.com/heraldhq/herald/infra/localcloud"
 	"github.com/heraldhq/herald/internal/tenant"
 	"github.com/heraldhq/herald/internal/webhook"
@@ -45,7 +46,7 @@ func TestMain(m *testing.M) {
 	timing := localcloud.FastTiming
 	timing.Env = maps.Clone(localcloud.FastTiming.Env)
 	timing.Env["HERALD_WEBHOOK_RETRY_WINDOW"] = retryWindow.String()
-	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{Timing: &timing}))
+	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{Timing: &timing, Contract: contract.MustLoad()}))
 }
 
 func skipShort(t *testing.T) {

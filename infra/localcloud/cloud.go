@@ -167,6 +167,9 @@ type Options struct {
 	// takes 85 s without, 160 s with) and fault suites, whose faults must
 	// hit the calls they aim at.
 	NoStreams bool
+	// Contract, when set, sees every request the HTTP API answers and its
+	// response (the OpenAPI contract tests); RunSuite reports its verdict.
+	Contract Contract
 }
 
 // Cloud is a running local Herald: moto with the template's resources, the
@@ -308,6 +311,7 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 		l.Close()
 		return nil, err
 	}
+	gw.contract = opts.Contract
 	c.server = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
 	c.wg.Add(1)
 	go func() {

@@ -62,6 +62,8 @@ type Gateway struct {
 	handlers Handlers
 	log      *slog.Logger
 	now      func() time.Time
+	// contract, when set, sees every exchange (Options.Contract).
+	contract Contract
 }
 
 type compiledRoute struct {
@@ -173,6 +175,14 @@ func unescape(s string) string {
 
 // ServeHTTP implements http.Handler.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.contract != nil {
+		observed(g.contract, http.HandlerFunc(g.serve), w, r)
+		return
+	}
+	g.serve(w, r)
+}
+
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 	start := g.now()
 	rt, params := g.match(r.Method, r.URL.Path)
 	if rt == nil {

@@ -65,7 +65,8 @@ var RateLimitsOff = map[string]string{"ExecutionRateLimit": "0", "HighThroughput
 // opts (a free port, manual polling, TestLog, template ../../template.yaml
 // unless set), stores it in *cloud, runs the tests and stops the cloud and
 // the shared moto. It returns the exit code for os.Exit; a cloud that
-// does not start within a minute is exit code 1.
+// does not start within a minute is exit code 1, and so is a suite whose
+// opts.Contract finds violations, even when every test passed.
 //
 // Under -short (the quick loop) it starts nothing and runs no test: the
 // suite is skipped whole. A suite with tests that need no cloud runs them
@@ -103,5 +104,11 @@ func RunSuite(m interface{ Run() int }, cloud **Cloud, opts Options) int {
 	code := m.Run()
 	c.Close()
 	motoserver.StopShared()
+	if opts.Contract != nil {
+		if err := opts.Contract.Verdict(); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL: the API broke its contract:", err)
+			return 1
+		}
+	}
 	return code
 }

@@ -69,6 +69,7 @@ func manageRoutes(d ManageDeps) map[string]route {
 		executionRoutes(d),
 		webhookRoutes(d),
 		reputationRoutes(d),
+		openapiRoutes(),
 	} {
 		maps.Copy(routes, group)
 	}

@@ -1,0 +1,30 @@
+// Package openapi holds Herald's OpenAPI 3.1 document, the one
+// description of every route (herald.openapi.json, edited by hand and
+// reviewed like code). The Manage function serves the embedded bytes as
+// they are at GET /openapi.json, so nothing parses them at start-up; the
+// contract tests (infra/contract) validate the end-to-end suites' requests
+// and responses against the same file.
+package openapi
+
+import (
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+)
+
+//go:embed herald.openapi.json
+var document []byte
+
+// etag is the document's strong entity tag: a hash of its bytes, so it
+// changes exactly when the document does.
+var etag = func() string {
+	sum := sha256.Sum256(document)
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
+}()
+
+// Document returns the document's JSON bytes. The caller must not modify
+// them.
+func Document() []byte { return document }
+
+// ETag returns the document's strong entity tag (quoted).
+func ETag() string { return etag }
