@@ -124,6 +124,13 @@ func (s *Unitary) now() time.Time { return clock(s.Now) }
 // Unknown "aep" profiles are created when the campaign allows it;
 // otherwise the whole call is refused (derrors.NotFound naming them) and
 // nothing is sent.
+//
+// A warm function makes four round trips before its 202: the
+// idempotency record's GetItem and the profiles' BatchGetItem at once
+// (the campaign comes from the cache, its version from the version
+// cache), the TransactWriteItems that stores record and execution, the
+// SendMessageBatch calls at once, and the UpdateItem that marks the
+// record enqueued.
 func (s *Unitary) Execute(ctx context.Context, t tenant.Tenant, createdBy string, req UnitaryRequest) (Response, error) {
 	return s.execute(ctx, t, createdBy, req, false)
 }
@@ -134,10 +141,12 @@ func (s *Unitary) Execute(ctx context.Context, t tenant.Tenant, createdBy string
 // calls — no profile is read or created, the idempotency record is not
 // read first (the conditional write that stores it finds a repeat, which
 // is then answered from the record), and the campaign's live version,
-// immutable, is read once per warm function. Before its 202 it makes:
-// the campaign's GetItem, one TransactWriteItems (record and execution),
-// one SendMessageBatch per ten recipients and the UpdateItem that marks
-// the record enqueued.
+// immutable, is read once per warm function. Before its 202 a warm
+// function makes three round trips: one TransactWriteItems (record,
+// execution and the cached campaign revision's check), the
+// SendMessageBatch calls (one per ten recipients) at once and the
+// UpdateItem that marks the record enqueued; a cold one (or one whose
+// cache is past CampaignCacheTTL) reads the campaign first.
 func (s *Unitary) ExecuteHighThroughput(ctx context.Context, t tenant.Tenant, createdBy string, req UnitaryRequest) (Response, error) {
 	return s.execute(ctx, t, createdBy, req, true)
 }
