@@ -59,29 +59,35 @@ type measurement struct {
 	// per divides the calls (dispatch: per recipient).
 	per int
 	// want is the calls by API the operation makes: a change shows here
-	// and in the docs' table.
+	// and in the docs' table (nil: reported only).
 	want calls
 }
 
 // measure records the AWS calls op makes: those made before op returned,
 // less the poller's.
-func measure(t *testing.T, name string, target int, want map[string]int, op func()) measurement {
+func measure(t *testing.T, name string, target int, want calls, op func()) measurement {
 	t.Helper()
 	cloud.Faults.SetPlan(faultproxy.Plan{Rules: []faultproxy.Rule{{Name: "overlap", Operation: "*", Fault: faultproxy.Delay,
 		Delay: faultproxy.Duration(callDelay)}}})
 	defer cloud.Faults.SetPlan(faultproxy.Plan{})
+	return record(name, target, want, op)
+}
+
+// record runs op, recording the AWS calls it made: those that ended
+// before op returned, less the poller's.
+func record(name string, target int, want calls, op func()) measurement {
 	cloud.Faults.StartLog()
 	op()
 	done := time.Now()
-	var calls []faultproxy.Call
+	var seen []faultproxy.Call
 	for _, c := range cloud.Faults.CallLog() {
 		if c.End.After(done) || pollerOps[c.Operation] {
 			continue
 		}
-		calls = append(calls, c)
+		seen = append(seen, c)
 	}
-	m := measurement{name: name, calls: map[string]int{}, depth: faultproxy.Depth(calls), target: target, want: want}
-	for _, c := range calls {
+	m := measurement{name: name, calls: map[string]int{}, depth: faultproxy.Depth(seen), target: target, want: want}
+	for _, c := range seen {
 		m.calls[c.Operation]++
 	}
 	return m
@@ -264,11 +270,16 @@ func TestEachOperationStaysWithinItsRoundTrips(t *testing.T) {
 	ms = append(ms, measure(t, "Activation", 0, calls{"GetItem": 3, "EmailIdentity": 2, "TransactWriteItems": 1},
 		func() { f.mustDo("POST", "/campaigns/"+draft+"/activate", nil, 200, nil) }))
 
+	ms = append(ms, measureAudience(t, f)...)
+
 	t.Logf("AWS calls and round trips (depth) per operation, warm:\n%s", table(ms))
 	var missed []string
 	for _, m := range ms {
 		if m.target > 0 && m.depth > m.target {
 			missed = append(missed, fmt.Sprintf("%s: %d round trips one after another, want at most %d", m.name, m.depth, m.target))
+		}
+		if m.want == nil {
+			continue
 		}
 		if diff := cmp.Diff(map[string]int(m.want), m.calls); diff != "" {
 			missed = append(missed, fmt.Sprintf("%s: calls by API (-want +got):\n%s", m.name, diff))
@@ -288,4 +299,42 @@ func (c calls) times(n int) calls {
 		out[k] = v * n
 	}
 	return out
+}
+
+// audienceSize is the audience the marketing rows send to.
+const audienceSize = 1000
+
+// measureAudience measures a marketing trigger to an audience of 1,000
+// members with profiles: the Trigger function fans the first pages out
+// before its 202. What Dispatch does per member is measured above; at
+// volume its calls also depend on timing (visibility extensions of slow
+// batches), so the queue is left undrained.
+func measureAudience(t *testing.T, f *fixture) []measurement {
+	t.Helper()
+	var a struct{ ID string }
+	f.mustDo("POST", "/audiences", map[string]any{"name": "Players"}, 201, &a)
+	var members, profiles []any
+	for i := range audienceSize {
+		addr := fmt.Sprintf("player%04d@example.com", i)
+		members = append(members, map[string]string{"namespace": "email", "id": addr})
+		profiles = append(profiles, map[string]any{"namespace": "email", "id": addr, "attributes": map[string]any{"name": fmt.Sprint("P", i)}})
+	}
+	f.mustDo("POST", "/audiences/"+a.ID+"/members", map[string]any{"members": members}, 200, nil)
+	f.mustDo("POST", "/profiles/batch", map[string]any{"profiles": profiles}, 200, nil)
+	var cfg struct{ ID string }
+	f.mustDo("POST", "/channel-configurations", map[string]any{"name": "News", "channel": "email", "category": "marketing",
+		"email": map[string]any{"fromName": "Games", "fromAddress": "news@" + f.Domain, "listUnsubscribeMailto": "unsubscribe@" + f.Domain}}, 201, &cfg)
+	var c struct{ ID string }
+	f.mustDo("POST", "/campaigns", map[string]any{"name": "Flash sale", "type": "marketing", "channel": "email", "channelConfigurationId": cfg.ID,
+		"content":  map[string]any{"email": map[string]any{"subject": "{{context.discount}}% off", "text": "Hi {{profile.name}}"}},
+		"audience": map[string]any{"namespace": "email", "audienceId": a.ID}}, 201, &c)
+	f.mustDo("POST", "/campaigns/"+c.ID+"/activate", nil, 200, nil)
+	trigger := func(requestID string) {
+		f.mustDo("POST", "/im/executions/audience", map[string]any{"requestId": requestID, "campaignId": c.ID,
+			"context": map[string]any{"discount": 30}}, 202, nil)
+	}
+	trigger("warm-sale")
+	// Reported, not asserted: outside the budgets for now, and
+	// its GetItem count differs by one whether the queue was drained.
+	return []measurement{measure(t, "Trigger, audience of 1,000", 0, nil, func() { trigger("sale") })}
 }
