@@ -313,3 +313,62 @@ func TestTheCampaignCacheExpiresAfterItsTTL(t *testing.T) {
 		t.Errorf("a trigger at the TTL read the campaign %d times, want 1", n)
 	}
 }
+
+// barrierStore holds each of the unitary trigger's reads until all three
+// are under way: a trigger making them one after another never gets past
+// the first.
+type barrierStore struct {
+	*memory.Store
+	arrived chan string
+	release chan struct{}
+}
+
+func (s barrierStore) wait(name string) {
+	s.arrived <- name
+	<-s.release
+}
+
+func (s barrierStore) GetRecord(ctx context.Context, t tenant.Tenant, id string) (execution.Record, error) {
+	s.wait("GetRecord")
+	return s.Store.GetRecord(ctx, t, id)
+}
+
+func (s barrierStore) GetCampaign(ctx context.Context, t tenant.Tenant, id string) (campaign.Campaign, error) {
+	s.wait("GetCampaign")
+	return s.Store.GetCampaign(ctx, t, id)
+}
+
+func (s barrierStore) BatchGet(ctx context.Context, t tenant.Tenant, ids []profile.Identity) (map[profile.Identity]profile.Profile, error) {
+	s.wait("BatchGet")
+	return s.Store.BatchGet(ctx, t, ids)
+}
+
+func TestAUnitaryTriggerReadsRecordCampaignAndProfilesAtOnce(t *testing.T) {
+	store, q := memory.New(), &memory.Queue{}
+	putCampaign(t, store, "camp-1", campaign.StatusLive, campaign.Transactional, campaign.Spec{Audience: campaign.Audience{CreateProfiles: true}})
+	bs := barrierStore{Store: store, arrived: make(chan string, 3), release: make(chan struct{})}
+	svc := &execution.Unitary{Store: bs, Campaigns: bs, Profiles: bs, Queue: q,
+		Now: func() time.Time { return now }, NewID: func() string { return "ex-1" }}
+	done := make(chan error, 1)
+	go func() {
+		_, err := svc.Execute(context.Background(), acme, "hk", execution.UnitaryRequest{RequestID: "r1", CampaignID: "camp-1",
+			Recipients: []execution.Recipient{{Type: delivery.TypeAEP, Namespace: "crmId", UserID: "p-1"}}})
+		done <- err
+	}()
+	got := map[string]bool{}
+	for range 3 {
+		select {
+		case name := <-bs.arrived:
+			got[name] = true
+		case <-time.After(5 * time.Second):
+			t.Fatalf("reads under way at once: %v; want GetRecord, GetCampaign and BatchGet", got)
+		}
+	}
+	close(bs.release)
+	if err := <-done; err != nil {
+		t.Fatalf("Execute: %v", err)
+	}
+	if n := len(q.Jobs()); n != 1 {
+		t.Errorf("%d jobs queued, want 1", n)
+	}
+}
