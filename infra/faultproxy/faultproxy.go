@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -182,6 +183,18 @@ type Proxy struct {
 	// inFlight and peak count, per operation, the calls under way and the
 	// most ever under way at once (since ResetPeaks).
 	inFlight, peak map[string]int
+	// logging and log: the calls seen since StartLog.
+	logging bool
+	log     []Call
+}
+
+// Call is one AWS call the proxy saw: its operation, when its request
+// had arrived (body read) and when its answer had been written, short of
+// the final flush — so a call its client makes after reading the answer
+// always starts after this one's End.
+type Call struct {
+	Service, Operation string
+	Start, End         time.Time
 }
 
 type ruleState struct {
@@ -280,6 +293,42 @@ func (p *Proxy) ResetPeaks() {
 	}
 }
 
+// StartLog starts recording every call (CallLog), forgetting those
+// recorded before.
+func (p *Proxy) StartLog() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.logging, p.log = true, nil
+}
+
+// CallLog returns the calls recorded since StartLog, in the order they
+// ended, and stops recording.
+func (p *Proxy) CallLog() []Call {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.logging = false
+	return append([]Call(nil), p.log...)
+}
+
+// Depth is the length of the longest chain of calls each of which
+// started after the one before it had ended: the round trips a caller
+// waited for one after another (calls that overlap ran in parallel).
+func Depth(calls []Call) int {
+	sorted := slices.Clone(calls)
+	slices.SortFunc(sorted, func(a, b Call) int { return a.Start.Compare(b.Start) })
+	depth, best := make([]int, len(sorted)), 0
+	for i, c := range sorted {
+		depth[i] = 1
+		for j := range i {
+			if !sorted[j].End.After(c.Start) {
+				depth[i] = max(depth[i], depth[j]+1)
+			}
+		}
+		best = max(best, depth[i])
+	}
+	return best
+}
+
 // Events returns every fault injected so far.
 func (p *Proxy) Events() []Event {
 	p.mu.Lock()
@@ -369,6 +418,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	service, op := Operation(r.Header, r.Method, r.URL.Path, body)
+	start := time.Now()
 	p.mu.Lock()
 	if p.calls == nil {
 		p.calls, p.inFlight, p.peak = map[string]int{}, map[string]int{}, map[string]int{}
@@ -378,8 +428,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.peak[op] = max(p.peak[op], p.inFlight[op])
 	p.mu.Unlock()
 	defer func() {
+		// Before the handler returns: the server flushes the answer's end
+		// only then, so the client cannot have it yet.
+		end := time.Now()
 		p.mu.Lock()
 		p.inFlight[op]--
+		if p.logging && !strings.HasPrefix(r.URL.Path, "/moto-api") {
+			p.log = append(p.log, Call{Service: service, Operation: op, Start: start, End: end})
+		}
 		p.mu.Unlock()
 	}()
 	var rule *Rule

@@ -284,3 +284,62 @@ func TestPeakCountsTheCallsUnderWayAtOnce(t *testing.T) {
 		t.Errorf("Peak after 3 calls one at a time = %d, want 1", got)
 	}
 }
+
+func TestCallLogRecordsEachCallAndDepthCountsTheSequentialOnes(t *testing.T) {
+	url, _, p := setup(t, faultproxy.Rule{Operation: "SendEmail", Fault: faultproxy.Delay, Delay: faultproxy.Duration(50 * time.Millisecond)})
+	send := func() {
+		if resp, err := sendEmail(url); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	send() // before StartLog: not recorded
+	p.StartLog()
+	send()
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(send)
+	}
+	wg.Wait()
+	send()
+	calls := p.CallLog()
+	if len(calls) != 5 {
+		t.Fatalf("CallLog has %d calls, want 5: %+v", len(calls), calls)
+	}
+	for _, c := range calls {
+		if c.Service != "ses" || c.Operation != "SendEmail" || c.End.Before(c.Start) {
+			t.Errorf("call %+v: want an ses SendEmail that ends after it starts", c)
+		}
+	}
+	if got := faultproxy.Depth(calls); got != 3 {
+		t.Errorf("Depth(one call, three at once, one call) = %d, want 3", got)
+	}
+	send()
+	if got := len(p.CallLog()); got != 5 {
+		t.Errorf("CallLog has %d calls after a call made once CallLog stopped the log, want still 5", got)
+	}
+}
+
+func TestDepthIsTheLongestChainOfCallsOneAfterAnother(t *testing.T) {
+	at := func(s, e int) faultproxy.Call {
+		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		return faultproxy.Call{Start: t0.Add(time.Duration(s) * time.Millisecond), End: t0.Add(time.Duration(e) * time.Millisecond)}
+	}
+	tests := []struct {
+		name  string
+		calls []faultproxy.Call
+		want  int
+	}{
+		{"no call is no round trip", nil, 0},
+		{"overlapping calls are one round trip", []faultproxy.Call{at(0, 10), at(5, 15), at(9, 12)}, 1},
+		{"a call starting as another ends follows it", []faultproxy.Call{at(0, 10), at(10, 20)}, 2},
+		{"the longest chain counts, not the number of calls", []faultproxy.Call{at(0, 30), at(0, 10), at(11, 20), at(21, 40), at(41, 50)}, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := faultproxy.Depth(tt.calls); got != tt.want {
+				t.Errorf("Depth = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -113,7 +113,9 @@
 // configuration reads usedBy, checks none of those campaigns is live or
 // scheduled with it, and deletes conditioned on useSeq being unchanged, so
 // an activation can never slip in between. An execution and its
-// idempotency record are written in one transaction. Nothing Scans.
+// idempotency record are written in one transaction, which, when the
+// Trigger accepted the call on a campaign from its container's cache,
+// also holds a ConditionCheck of that campaign's revision. Nothing Scans.
 //
 // Campaigns and versions are stored as gzipped JSON documents (doc) beside
 // the attributes lists and conditions need: an email's HTML may be 500 KB

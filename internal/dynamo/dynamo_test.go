@@ -215,3 +215,35 @@ func TestBeginRecordsARequestOnce(t *testing.T) {
 		t.Errorf("other tenant's GetRecord = %v, want NotFound", err)
 	}
 }
+
+func TestBeginChecksTheCampaignRevisionItWasGiven(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	c := campaign.Campaign{ID: "c1", Name: "Order shipped", Type: campaign.Transactional, Channel: campaign.Email,
+		Status: campaign.StatusDraft, Revision: 4, CreatedAt: now, UpdatedAt: now}
+	if err := s.CreateCampaign(ctx, acme, c); err != nil {
+		t.Fatal(err)
+	}
+	begin := func(requestID string, revision int) error {
+		rec := execution.Record{RequestID: requestID, BodyHash: "h", Version: 1, ExpiresAt: now.Add(execution.IdempotencyTTL + 1000*time.Hour),
+			Response: execution.Response{ExecutionID: "e-" + requestID, RequestID: requestID, CreatedAt: now}}
+		ex := execution.Execution{ID: "e-" + requestID, Kind: "unitary", RequestID: requestID, CampaignID: "c1", Version: 1,
+			RecipientCount: 1, CreatedAt: now, CampaignRevision: revision}
+		return s.Begin(ctx, acme, rec, ex)
+	}
+	if err := begin("r1", 4); err != nil {
+		t.Fatalf("Begin at the campaign's revision: %v", err)
+	}
+	if err := begin("r2", 3); !derrors.Is(err, derrors.Precondition) {
+		t.Errorf("Begin at another revision = %v, want Precondition", err)
+	}
+	if _, err := s.GetRecord(ctx, acme, "r2"); !derrors.Is(err, derrors.NotFound) {
+		t.Errorf("the refused Begin stored its record: %v", err)
+	}
+	if err := begin("r1", 3); !derrors.Is(err, derrors.Conflict) {
+		t.Errorf("Begin of a recorded request at another revision = %v, want Conflict (the repeat wins)", err)
+	}
+	if err := begin("r3", 0); err != nil {
+		t.Errorf("Begin without a revision: %v", err)
+	}
+}

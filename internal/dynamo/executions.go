@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -82,8 +83,27 @@ func (s *Store) Begin(ctx context.Context, t tenant.Tenant, rec execution.Record
 	if err != nil {
 		return fmt.Errorf("encode execution: %w", err)
 	}
-	return s.begin(ctx, t, rec, ei, campaignIndexItem(t, ex.CampaignID, ex.ID, ex.CreatedAt))
+	var check []types.TransactWriteItem
+	if ex.CampaignRevision != 0 {
+		cond, err := expression.NewBuilder().WithCondition(
+			expression.Name("revision").Equal(expression.Value(ex.CampaignRevision))).Build()
+		if err != nil {
+			return err
+		}
+		check = append(check, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table),
+			Key: key(tenantPK(t, skCampaign, ex.CampaignID), skCampaign), ConditionExpression: cond.Condition(),
+			ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()}})
+	}
+	err = s.begin(ctx, t, rec, ei, campaignIndexItem(t, ex.CampaignID, ex.ID, ex.CreatedAt), check...)
+	if errors.Is(err, errCampaignRevision) {
+		return derrors.New(derrors.Precondition, "campaign %s is no longer at revision %d", ex.CampaignID, ex.CampaignRevision)
+	}
+	return err
 }
+
+// errCampaignRevision is begin's answer when only a check it was given
+// failed.
+var errCampaignRevision = errors.New("a checked item changed")
 
 // A campaign's executions are indexed in its partition, newest first: sk
 // XI#<2^63-1 - createdAt in Unix ns, 19 digits>#<executionId>, so a
@@ -114,8 +134,9 @@ func (s *Store) CampaignExecutions(ctx context.Context, t tenant.Tenant, campaig
 // begin writes an idempotency record, its execution item and the
 // campaign's index entry in one transaction, provided the requestId is
 // new (or its record expired and awaits the TTL sweep) and the execution
-// id unused; derrors.Conflict otherwise.
-func (s *Store) begin(ctx context.Context, t tenant.Tenant, rec execution.Record, exec, index map[string]types.AttributeValue) error {
+// id unused (derrors.Conflict otherwise) and every check holds
+// (errCampaignRevision otherwise).
+func (s *Store) begin(ctx context.Context, t tenant.Tenant, rec execution.Record, exec, index map[string]types.AttributeValue, checks ...types.TransactWriteItem) error {
 	ri, err := attributevalue.MarshalMap(requestItem{
 		PK: tenantPK(t, skRequest, rec.RequestID), SK: skRequest, RequestID: rec.RequestID, BodyHash: rec.BodyHash,
 		ExecutionID: rec.Response.ExecutionID, Version: rec.Version, CreatedAt: rec.Response.CreatedAt,
@@ -131,13 +152,17 @@ func (s *Store) begin(ctx context.Context, t tenant.Tenant, rec execution.Record
 	if err != nil {
 		return err
 	}
-	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	items := append([]types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(s.table), Item: ri, ConditionExpression: cond.Condition(),
 			ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()}},
 		{Put: &types.Put{TableName: aws.String(s.table), Item: exec, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		{Put: &types.Put{TableName: aws.String(s.table), Item: index}},
-	}})
-	if isTxConditionFailed(err) {
+	}, checks...)
+	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if failed := txFailedAt(err); len(failed) > 0 {
+		if !failed[0] && !failed[1] && len(checks) > 0 {
+			return errCampaignRevision
+		}
 		return derrors.New(derrors.Conflict, "request %q already exists", rec.RequestID)
 	}
 	if err != nil {

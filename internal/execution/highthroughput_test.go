@@ -139,7 +139,9 @@ func TestAHighThroughputTriggerMakesTheFewestCalls(t *testing.T) {
 	if _, err := svc.ExecuteHighThroughput(ctx, acme, "hk", req2); err != nil {
 		t.Fatal(err)
 	}
-	want = map[string]int{"GetCampaign": 1, "Begin": 1, "Enqueue": 1, "MarkEnqueued": 1}
+	// A warm function within the campaign cache's TTL reads nothing:
+	// Begin checks the cached revision.
+	want = map[string]int{"Begin": 1, "Enqueue": 1, "MarkEnqueued": 1}
 	if diff := cmp.Diff(want, c.take()); diff != "" {
 		t.Errorf("calls of a warm trigger (-want +got):\n%s", diff)
 	}
@@ -219,5 +221,154 @@ func TestEachAPITriggersItsOwnCampaigns(t *testing.T) {
 	}
 	if n := len(q.Jobs()); n != 0 {
 		t.Errorf("%d jobs queued, want none", n)
+	}
+}
+
+func TestACampaignChangedSinceItWasCachedIsTriggeredOnItsNewState(t *testing.T) {
+	store, q, c := memory.New(), &memory.Queue{}, &calls{}
+	putHighThroughput(t, store)
+	cs := countingStore{store, c}
+	clock := now
+	svc := &execution.Unitary{Store: cs, Campaigns: cs, Profiles: cs, Queue: callCountingQueue{q, c},
+		Now: func() time.Time { return clock }, NewID: func() string { return fmt.Sprint("ex-", clock.UnixNano()) }}
+	ctx := context.Background()
+	trigger := func(id string) error {
+		clock = clock.Add(time.Second)
+		_, err := svc.ExecuteHighThroughput(ctx, acme, "hk", execution.UnitaryRequest{RequestID: id, CampaignID: "ht", Recipients: externals(1)})
+		return err
+	}
+	if err := trigger("r1"); err != nil {
+		t.Fatal(err)
+	}
+	// Version 2 goes live: the cached campaign (version 1) is stale.
+	camp, err := store.GetCampaign(ctx, acme, "ht")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := campaign.Version{CampaignID: "ht", Number: 2, Type: campaign.Transactional, Channel: campaign.Email, HighThroughput: true, ActivatedAt: clock}
+	prev := camp.Revision
+	camp.LiveVersion, camp.Revision = 2, prev+1
+	if err := store.Activate(ctx, acme, camp, v2, prev); err != nil {
+		t.Fatal(err)
+	}
+	c.take()
+	if err := trigger("r2"); err != nil {
+		t.Fatal(err)
+	}
+	// Begin refused the stale revision, storing nothing; the campaign
+	// was read again and the trigger stored once, on version 2.
+	want := map[string]int{"Begin": 2, "GetCampaign": 1, "GetVersion": 1, "Enqueue": 1, "MarkEnqueued": 1}
+	if diff := cmp.Diff(want, c.take()); diff != "" {
+		t.Errorf("calls of the trigger after the change (-want +got):\n%s", diff)
+	}
+	jobs := q.Jobs()
+	if got := jobs[len(jobs)-1].Version; got != 2 {
+		t.Errorf("the trigger after the change queued version %d, want 2", got)
+	}
+	// Stopped: refused at once, though the cache's TTL has not passed.
+	camp.Status, camp.Revision = campaign.StatusStopped, camp.Revision+1
+	if err := store.UpdateCampaign(ctx, acme, camp, camp.Revision-1); err != nil {
+		t.Fatal(err)
+	}
+	if err := trigger("r3"); !derrors.Is(err, derrors.Conflict) {
+		t.Errorf("a trigger right after the stop: %v, want a conflict", err)
+	}
+	if n := len(q.Jobs()); n != 2 {
+		t.Errorf("%d jobs queued, want 2 (none after the stop)", n)
+	}
+	// Live again: a refused campaign is not cached, so the next trigger
+	// reads it and goes through.
+	camp.Status, camp.Revision = campaign.StatusLive, camp.Revision+1
+	if err := store.UpdateCampaign(ctx, acme, camp, camp.Revision-1); err != nil {
+		t.Fatal(err)
+	}
+	if err := trigger("r4"); err != nil {
+		t.Errorf("a trigger right after the campaign is live again: %v", err)
+	}
+}
+
+func TestTheCampaignCacheExpiresAfterItsTTL(t *testing.T) {
+	store, q, c := memory.New(), &memory.Queue{}, &calls{}
+	putHighThroughput(t, store)
+	cs := countingStore{store, c}
+	clock := now
+	svc := &execution.Unitary{Store: cs, Campaigns: cs, Profiles: cs, Queue: callCountingQueue{q, c},
+		Now: func() time.Time { return clock }, NewID: func() string { return fmt.Sprint("ex-", clock.UnixNano()) }}
+	ctx := context.Background()
+	reads := func(id string, after time.Duration) int {
+		t.Helper()
+		clock = clock.Add(after)
+		if _, err := svc.ExecuteHighThroughput(ctx, acme, "hk", execution.UnitaryRequest{RequestID: id, CampaignID: "ht", Recipients: externals(1)}); err != nil {
+			t.Fatal(err)
+		}
+		return c.take()["GetCampaign"]
+	}
+	if n := reads("r1", 0); n != 1 {
+		t.Errorf("a cold trigger read the campaign %d times, want 1", n)
+	}
+	if n := reads("r2", execution.CampaignCacheTTL-time.Millisecond); n != 0 {
+		t.Errorf("a trigger within the TTL read the campaign %d times, want 0", n)
+	}
+	if n := reads("r3", time.Millisecond); n != 1 {
+		t.Errorf("a trigger at the TTL read the campaign %d times, want 1", n)
+	}
+}
+
+// barrierStore holds each of the unitary trigger's reads until all three
+// are under way: a trigger making them one after another never gets past
+// the first.
+type barrierStore struct {
+	*memory.Store
+	arrived chan string
+	release chan struct{}
+}
+
+func (s barrierStore) wait(name string) {
+	s.arrived <- name
+	<-s.release
+}
+
+func (s barrierStore) GetRecord(ctx context.Context, t tenant.Tenant, id string) (execution.Record, error) {
+	s.wait("GetRecord")
+	return s.Store.GetRecord(ctx, t, id)
+}
+
+func (s barrierStore) GetCampaign(ctx context.Context, t tenant.Tenant, id string) (campaign.Campaign, error) {
+	s.wait("GetCampaign")
+	return s.Store.GetCampaign(ctx, t, id)
+}
+
+func (s barrierStore) BatchGet(ctx context.Context, t tenant.Tenant, ids []profile.Identity) (map[profile.Identity]profile.Profile, error) {
+	s.wait("BatchGet")
+	return s.Store.BatchGet(ctx, t, ids)
+}
+
+func TestAUnitaryTriggerReadsRecordCampaignAndProfilesAtOnce(t *testing.T) {
+	store, q := memory.New(), &memory.Queue{}
+	putCampaign(t, store, "camp-1", campaign.StatusLive, campaign.Transactional, campaign.Spec{Audience: campaign.Audience{CreateProfiles: true}})
+	bs := barrierStore{Store: store, arrived: make(chan string, 3), release: make(chan struct{})}
+	svc := &execution.Unitary{Store: bs, Campaigns: bs, Profiles: bs, Queue: q,
+		Now: func() time.Time { return now }, NewID: func() string { return "ex-1" }}
+	done := make(chan error, 1)
+	go func() {
+		_, err := svc.Execute(context.Background(), acme, "hk", execution.UnitaryRequest{RequestID: "r1", CampaignID: "camp-1",
+			Recipients: []execution.Recipient{{Type: delivery.TypeAEP, Namespace: "crmId", UserID: "p-1"}}})
+		done <- err
+	}()
+	got := map[string]bool{}
+	for range 3 {
+		select {
+		case name := <-bs.arrived:
+			got[name] = true
+		case <-time.After(5 * time.Second):
+			t.Fatalf("reads under way at once: %v; want GetRecord, GetCampaign and BatchGet", got)
+		}
+	}
+	close(bs.release)
+	if err := <-done; err != nil {
+		t.Fatalf("Execute: %v", err)
+	}
+	if n := len(q.Jobs()); n != 1 {
+		t.Errorf("%d jobs queued, want 1", n)
 	}
 }

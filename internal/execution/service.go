@@ -2,10 +2,12 @@ package execution
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/heraldhq/herald/internal/campaign"
@@ -39,6 +41,11 @@ type Execution struct {
 	RecipientCount int
 	CreatedAt      time.Time
 	CreatedBy      string
+	// CampaignRevision, when not 0, is the revision of the campaign the
+	// execution was accepted on, read from the warm function's cache:
+	// Begin stores nothing unless the campaign is still at it. It is not
+	// stored.
+	CampaignRevision int
 }
 
 // Record is what the idempotency store keeps for a requestId.
@@ -59,7 +66,11 @@ type RecordStore interface {
 	// GetRecord returns the record for requestId, or derrors.NotFound.
 	GetRecord(ctx context.Context, t tenant.Tenant, requestID string) (Record, error)
 	// Begin stores rec and ex in one transaction, provided no record for
-	// rec.RequestID exists; otherwise it returns derrors.Conflict.
+	// rec.RequestID exists (derrors.Conflict otherwise) and, when
+	// ex.CampaignRevision is not 0, campaign ex.CampaignID is still at
+	// that revision (derrors.Precondition otherwise: it changed or is
+	// gone). A request already recorded is the Conflict, whatever the
+	// campaign.
 	Begin(ctx context.Context, t tenant.Tenant, rec Record, ex Execution) error
 	// MarkEnqueued sets the record's Enqueued flag.
 	MarkEnqueued(ctx context.Context, t tenant.Tenant, requestID string) error
@@ -96,6 +107,8 @@ type Unitary struct {
 	NewID     func() string
 	// versions caches the campaign versions this warm function read.
 	versions versionCache
+	// campaigns caches, for CampaignCacheTTL, the live campaigns it read.
+	campaigns campaignCache
 }
 
 func (s *Unitary) now() time.Time { return clock(s.Now) }
@@ -111,6 +124,13 @@ func (s *Unitary) now() time.Time { return clock(s.Now) }
 // Unknown "aep" profiles are created when the campaign allows it;
 // otherwise the whole call is refused (derrors.NotFound naming them) and
 // nothing is sent.
+//
+// A warm function makes four round trips before its 202: the
+// idempotency record's GetItem and the profiles' BatchGetItem at once
+// (the campaign comes from the cache, its version from the version
+// cache), the TransactWriteItems that stores record and execution, the
+// SendMessageBatch calls at once, and the UpdateItem that marks the
+// record enqueued.
 func (s *Unitary) Execute(ctx context.Context, t tenant.Tenant, createdBy string, req UnitaryRequest) (Response, error) {
 	return s.execute(ctx, t, createdBy, req, false)
 }
@@ -121,22 +141,54 @@ func (s *Unitary) Execute(ctx context.Context, t tenant.Tenant, createdBy string
 // calls — no profile is read or created, the idempotency record is not
 // read first (the conditional write that stores it finds a repeat, which
 // is then answered from the record), and the campaign's live version,
-// immutable, is read once per warm function. Before its 202 it makes:
-// the campaign's GetItem, one TransactWriteItems (record and execution),
-// one SendMessageBatch per ten recipients and the UpdateItem that marks
-// the record enqueued.
+// immutable, is read once per warm function. Before its 202 a warm
+// function makes three round trips: one TransactWriteItems (record,
+// execution and the cached campaign revision's check), the
+// SendMessageBatch calls (one per ten recipients) at once and the
+// UpdateItem that marks the record enqueued; a cold one (or one whose
+// cache is past CampaignCacheTTL) reads the campaign first.
 func (s *Unitary) ExecuteHighThroughput(ctx context.Context, t tenant.Tenant, createdBy string, req UnitaryRequest) (Response, error) {
 	return s.execute(ctx, t, createdBy, req, true)
 }
 
 func (s *Unitary) execute(ctx context.Context, t tenant.Tenant, createdBy string, req UnitaryRequest, highThroughput bool) (Response, error) {
 	hash := hashOf(req)
+	resp, err := s.attempt(ctx, t, createdBy, req, hash, highThroughput, false)
+	if errors.Is(err, errCampaignChanged) {
+		// The cached campaign was stale: read it again, as a cold
+		// function would.
+		resp, err = s.attempt(ctx, t, createdBy, req, hash, highThroughput, true)
+	}
+	return resp, err
+}
+
+// errCampaignChanged is what attempt returns when Begin found the campaign
+// no longer at the cached revision: nothing was stored.
+var errCampaignChanged = errors.New("the cached campaign changed")
+
+// attempt runs one trigger. Its reads — the idempotency record, the
+// campaign (unless fresh, from the warm function's cache) and the
+// profiles — run in parallel: one round trip.
+func (s *Unitary) attempt(ctx context.Context, t tenant.Tenant, createdBy string, req UnitaryRequest, hash string, highThroughput, fresh bool) (Response, error) {
+	var (
+		wg                 sync.WaitGroup
+		replayed           Response
+		done               bool
+		replayErr, profErr error
+		found              map[profile.Identity]profile.Profile
+	)
+	ids := aepIdentities(req.Recipients)
 	if !highThroughput {
-		if resp, done, err := s.replay(ctx, t, req, hash); done || err != nil {
-			return resp, err
+		wg.Go(func() { replayed, done, replayErr = s.replay(ctx, t, req, hash) })
+		if len(ids) > 0 {
+			wg.Go(func() { found, profErr = s.Profiles.BatchGet(ctx, t, ids) })
 		}
 	}
-	v, err := s.liveVersion(ctx, t, req.CampaignID, highThroughput)
+	v, live, err := s.liveVersion(ctx, t, req.CampaignID, highThroughput, fresh)
+	wg.Wait()
+	if done || replayErr != nil {
+		return replayed, replayErr
+	}
 	if err != nil {
 		if k := derrors.KindOf(err); highThroughput && (k == derrors.Conflict || k == derrors.NotFound) {
 			// A repeat of a call accepted before the campaign stopped
@@ -162,13 +214,19 @@ func (s *Unitary) execute(ctx context.Context, t tenant.Tenant, createdBy string
 	rec := Record{RequestID: req.RequestID, BodyHash: hash, Response: resp, Version: v.Number, ExpiresAt: now.Add(IdempotencyTTL)}
 	ex := Execution{ID: id, Kind: "unitary", RequestID: req.RequestID, CampaignID: req.CampaignID,
 		Version: v.Number, RecipientCount: len(req.Recipients), CreatedAt: now, CreatedBy: createdBy}
+	if live.cached {
+		ex.CampaignRevision = live.revision
+	}
 	// Every job must fit on the queue before anything is stored or created.
 	jobs, err := unitaryJobs(t, req, rec, v.Channel)
 	if err != nil {
 		return Response{}, err
 	}
-	if !highThroughput {
-		if err := s.ensureProfiles(ctx, t, v, req.Recipients); err != nil {
+	if !highThroughput && len(ids) > 0 {
+		if profErr != nil {
+			return Response{}, fmt.Errorf("read profiles: %w", profErr)
+		}
+		if err := s.createMissing(ctx, t, v, ids, found); err != nil {
 			return Response{}, err
 		}
 	}
@@ -177,6 +235,10 @@ func (s *Unitary) execute(ctx context.Context, t tenant.Tenant, createdBy string
 		// A concurrent identical (or conflicting) call got there first.
 		resp, _, err := s.replay(ctx, t, req, hash)
 		return resp, err
+	}
+	if derrors.Is(err, derrors.Precondition) && ex.CampaignRevision != 0 {
+		s.campaigns.drop(t, req.CampaignID)
+		return Response{}, errCampaignChanged
 	}
 	if err != nil {
 		return Response{}, fmt.Errorf("record execution: %w", err)
@@ -220,19 +282,32 @@ func (s *Unitary) replay(ctx context.Context, t tenant.Tenant, req UnitaryReques
 // `at`: the campaign's live version, if campaign.CheckLive and
 // Version.CheckTrigger (the one rule) allow it.
 func liveVersion(ctx context.Context, cs Campaigns, t tenant.Tenant, campaignID string, want campaign.Type, highThroughput bool, at time.Time) (campaign.Version, error) {
-	c, err := cs.GetCampaign(ctx, t, campaignID)
-	if derrors.Is(err, derrors.NotFound) {
-		return campaign.Version{}, derrors.New(derrors.NotFound, "campaign %q not found", campaignID)
-	}
+	c, err := readLive(ctx, cs, t, campaignID)
 	if err != nil {
-		return campaign.Version{}, fmt.Errorf("read campaign %s: %w", campaignID, err)
-	}
-	if err := c.CheckLive(); err != nil {
 		return campaign.Version{}, err
 	}
-	v, err := cs.GetVersion(ctx, t, campaignID, c.LiveVersion)
+	return checkedVersion(ctx, cs, t, campaignID, c.LiveVersion, want, highThroughput, at)
+}
+
+// readLive reads campaign campaignID and checks it is live
+// (campaign.CheckLive).
+func readLive(ctx context.Context, cs Campaigns, t tenant.Tenant, campaignID string) (campaign.Campaign, error) {
+	c, err := cs.GetCampaign(ctx, t, campaignID)
+	if derrors.Is(err, derrors.NotFound) {
+		return c, derrors.New(derrors.NotFound, "campaign %q not found", campaignID)
+	}
 	if err != nil {
-		return campaign.Version{}, fmt.Errorf("read campaign %s version %d: %w", campaignID, c.LiveVersion, err)
+		return c, fmt.Errorf("read campaign %s: %w", campaignID, err)
+	}
+	return c, c.CheckLive()
+}
+
+// checkedVersion reads version number of the campaign and checks a
+// trigger may use it (Version.CheckTrigger).
+func checkedVersion(ctx context.Context, cs Campaigns, t tenant.Tenant, campaignID string, number int, want campaign.Type, highThroughput bool, at time.Time) (campaign.Version, error) {
+	v, err := cs.GetVersion(ctx, t, campaignID, number)
+	if err != nil {
+		return campaign.Version{}, fmt.Errorf("read campaign %s version %d: %w", campaignID, number, err)
 	}
 	if err := v.CheckTrigger(want, highThroughput, at); err != nil {
 		return campaign.Version{}, err
@@ -241,9 +316,27 @@ func liveVersion(ctx context.Context, cs Campaigns, t tenant.Tenant, campaignID 
 }
 
 // liveVersion is the package's liveVersion for a unitary trigger, with
-// versions read through the warm function's cache.
-func (s *Unitary) liveVersion(ctx context.Context, t tenant.Tenant, campaignID string, highThroughput bool) (campaign.Version, error) {
-	return liveVersion(ctx, cachedVersions{s.Campaigns, &s.versions}, t, campaignID, campaign.Transactional, highThroughput, s.now())
+// the campaign read through the warm function's campaign cache (unless
+// fresh) and versions through its version cache. live says which
+// revision of the campaign allowed it, and whether it came from the
+// cache.
+func (s *Unitary) liveVersion(ctx context.Context, t tenant.Tenant, campaignID string, highThroughput, fresh bool) (campaign.Version, liveCampaign, error) {
+	now := s.now()
+	live, ok := liveCampaign{}, false
+	if !fresh {
+		live, ok = s.campaigns.get(t, campaignID, now)
+	}
+	if !ok {
+		c, err := readLive(ctx, s.Campaigns, t, campaignID)
+		if err != nil {
+			s.campaigns.drop(t, campaignID)
+			return campaign.Version{}, live, err
+		}
+		live = liveCampaign{version: c.LiveVersion, revision: c.Revision}
+		s.campaigns.put(t, campaignID, live, now)
+	}
+	v, err := checkedVersion(ctx, cachedVersions{s.Campaigns, &s.versions}, t, campaignID, live.version, campaign.Transactional, highThroughput, now)
+	return v, live, err
 }
 
 // maxCachedVersions bounds a warm function's version cache; past it the
@@ -273,22 +366,20 @@ func (c cachedVersions) GetVersion(ctx context.Context, t tenant.Tenant, campaig
 	})
 }
 
-// ensureProfiles checks that every "aep" recipient has a profile, creating
-// the missing ones when the version allows it.
-func (s *Unitary) ensureProfiles(ctx context.Context, t tenant.Tenant, v campaign.Version, rs []Recipient) error {
+// aepIdentities are the profiles of the "aep" recipients.
+func aepIdentities(rs []Recipient) []profile.Identity {
 	var ids []profile.Identity
 	for _, r := range rs {
 		if r.Type == delivery.TypeAEP {
 			ids = append(ids, profile.Identity{Namespace: r.Namespace, ID: r.UserID})
 		}
 	}
-	if len(ids) == 0 {
-		return nil
-	}
-	found, err := s.Profiles.BatchGet(ctx, t, ids)
-	if err != nil {
-		return fmt.Errorf("read profiles: %w", err)
-	}
+	return ids
+}
+
+// createMissing creates the profiles of ids that were not found, when the
+// version allows it; otherwise it refuses the call naming them.
+func (s *Unitary) createMissing(ctx context.Context, t tenant.Tenant, v campaign.Version, ids []profile.Identity, found map[profile.Identity]profile.Profile) error {
 	var missing []profile.Identity
 	for _, id := range ids {
 		if _, ok := found[id]; !ok {

@@ -28,6 +28,11 @@ func (s *Store) Begin(_ context.Context, t tenant.Tenant, rec execution.Record, 
 	if _, ok := s.records[k(t, rec.RequestID)]; ok {
 		return derrors.New(derrors.Conflict, "request %q already exists", rec.RequestID)
 	}
+	if ex.CampaignRevision != 0 {
+		if c, ok := s.campaigns[k(t, ex.CampaignID)]; !ok || c.Revision != ex.CampaignRevision {
+			return derrors.New(derrors.Precondition, "campaign %s changed", ex.CampaignID)
+		}
+	}
 	s.records[k(t, rec.RequestID)] = rec
 	s.executions[k(t, ex.ID)] = ex
 	return nil

@@ -3,9 +3,11 @@
 package sqs
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,28 +42,19 @@ const (
 	maxBatchBytes   = delivery.MaxJobSize
 )
 
+// maxInFlight bounds the SendMessageBatch calls one Enqueue makes at once.
+const maxInFlight = 8
+
 // Enqueue implements execution.Queue, packing jobs into as few
 // SendMessageBatch calls as SQS's limits allow, each message's
 // DelaySeconds set from its job's Delay (0-900 s), and failing if any
-// entry was refused.
+// entry was refused. The batches are sent in parallel (at most
+// maxInFlight at once): the call waits one round trip, not one per ten
+// jobs. Nothing is sent unless every job encodes within the limits.
 func (q *Queue) Enqueue(ctx context.Context, jobs []delivery.Job) error {
+	var batches [][]types.SendMessageBatchRequestEntry
 	var batch []types.SendMessageBatchRequestEntry
 	size := 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		out, err := q.api.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.url), Entries: batch})
-		if err != nil {
-			return fmt.Errorf("send message batch: %w", err)
-		}
-		if len(out.Failed) > 0 {
-			f := out.Failed[0]
-			return fmt.Errorf("send message batch: %d of %d refused (%s: %s)", len(out.Failed), len(batch), aws.ToString(f.Code), aws.ToString(f.Message))
-		}
-		batch, size = batch[:0], 0
-		return nil
-	}
 	for i, j := range jobs {
 		body, err := delivery.EncodeJob(j)
 		if err != nil {
@@ -74,13 +67,49 @@ func (q *Queue) Enqueue(ctx context.Context, jobs []delivery.Job) error {
 			return fmt.Errorf("job %d: delay %s is outside SQS's 0-15 minutes", i, j.Delay)
 		}
 		if len(batch) == maxBatchEntries || size+len(body) > maxBatchBytes {
-			if err := flush(); err != nil {
-				return err
-			}
+			batches = append(batches, batch)
+			batch, size = nil, 0
 		}
 		batch = append(batch, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body)),
 			DelaySeconds: int32(j.Delay / time.Second)})
 		size += len(body)
 	}
-	return flush()
+	if len(batch) > 0 {
+		batches = append(batches, batch)
+	}
+	if len(batches) == 1 {
+		return q.send(ctx, batches[0])
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		slots = make(chan struct{}, maxInFlight)
+	)
+	for _, b := range batches {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := q.send(ctx, b); err != nil {
+				mu.Lock()
+				first = cmp.Or(first, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+// send sends one batch.
+func (q *Queue) send(ctx context.Context, batch []types.SendMessageBatchRequestEntry) error {
+	out, err := q.api.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.url), Entries: batch})
+	if err != nil {
+		return fmt.Errorf("send message batch: %w", err)
+	}
+	if len(out.Failed) > 0 {
+		f := out.Failed[0]
+		return fmt.Errorf("send message batch: %d of %d refused (%s: %s)", len(out.Failed), len(batch), aws.ToString(f.Code), aws.ToString(f.Message))
+	}
+	return nil
 }

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -25,18 +29,44 @@ func job(userIDs ...string) delivery.Job {
 	return j
 }
 
-// fakeSQS records SendMessageBatch calls and can refuse entries.
+// fakeSQS records SendMessageBatch calls and can refuse entries. It is
+// safe for concurrent use.
 type fakeSQS struct {
+	mu     sync.Mutex
 	calls  [][]types.SendMessageBatchRequestEntry
 	err    error
 	refuse bool
+	// arrived, when set, is told of each call, which then waits for
+	// release.
+	arrived chan struct{}
+	release chan struct{}
+}
+
+// sent returns the calls in the order of their jobs (they may be made in
+// parallel).
+func (f *fakeSQS) sent() [][]types.SendMessageBatchRequestEntry {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := slices.Clone(f.calls)
+	first := func(c []types.SendMessageBatchRequestEntry) int {
+		n, _ := strconv.Atoi(aws.ToString(c[0].Id))
+		return n
+	}
+	slices.SortFunc(out, func(a, b []types.SendMessageBatchRequestEntry) int { return first(a) - first(b) })
+	return out
 }
 
 func (f *fakeSQS) SendMessageBatch(_ context.Context, in *awssqs.SendMessageBatchInput, _ ...func(*awssqs.Options)) (*awssqs.SendMessageBatchOutput, error) {
 	if aws.ToString(in.QueueUrl) != "https://sqs.example/dispatch" {
 		return nil, fmt.Errorf("unexpected queue %q", aws.ToString(in.QueueUrl))
 	}
+	f.mu.Lock()
 	f.calls = append(f.calls, append([]types.SendMessageBatchRequestEntry(nil), in.Entries...))
+	f.mu.Unlock()
+	if f.arrived != nil {
+		f.arrived <- struct{}{}
+		<-f.release
+	}
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -73,7 +103,7 @@ func TestEnqueue(t *testing.T) {
 			}
 			var gotCalls []int
 			var got []delivery.Job
-			for _, c := range api.calls {
+			for _, c := range api.sent() {
 				gotCalls = append(gotCalls, len(c))
 				ids := map[string]bool{}
 				for _, e := range c {
@@ -130,9 +160,27 @@ func TestEnqueueFails(t *testing.T) {
 			if tt.api.err != nil && !errors.Is(err, tt.api.err) {
 				t.Errorf("Enqueue() error = %v, want it to wrap %v", err, tt.api.err)
 			}
-			if len(tt.api.calls) != tt.wantCalls {
-				t.Errorf("Enqueue() made %d SendMessageBatch calls, want %d", len(tt.api.calls), tt.wantCalls)
+			if n := len(tt.api.sent()); n != tt.wantCalls {
+				t.Errorf("Enqueue() made %d SendMessageBatch calls, want %d", n, tt.wantCalls)
 			}
 		})
+	}
+}
+
+func TestEnqueueSendsTheBatchesAtOnce(t *testing.T) {
+	api := &fakeSQS{arrived: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { done <- sqs.New(api, "https://sqs.example/dispatch").Enqueue(context.Background(), jobsOf(30)) }()
+	// All three batches arrive before any is answered: one round trip.
+	for i := range 3 {
+		select {
+		case <-api.arrived:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("only %d of 3 SendMessageBatch calls under way at once", i)
+		}
+	}
+	close(api.release)
+	if err := <-done; err != nil {
+		t.Fatalf("Enqueue: %v", err)
 	}
 }

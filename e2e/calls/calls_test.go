@@ -1,0 +1,340 @@
+// Package calls_test counts the AWS calls each Herald operation makes:
+// Herald runs as `make run` does, with a proxy between every SDK client
+// and moto that records each call's operation, start and end. For each
+// operation, done once untimed to warm its function (the key cache, the
+// campaign and version caches, as in a busy Lambda) and then again, it
+// reports the calls by API and the depth of the critical path — the
+// longest chain of calls each made after the one before it had answered
+// — and fails when an operation misses its target. `go test -short` skips
+// the suite.
+//
+// Run `go test -v ./e2e/calls/` to print the table docs/performance.md
+// shows under "Round trips".
+package calls_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldhq/herald/infra/faultproxy"
+	"github.com/heraldhq/herald/infra/localcloud"
+	"github.com/heraldhq/herald/internal/tenant"
+)
+
+var (
+	cloud  *localcloud.Cloud
+	timing = localcloud.FastTiming
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{Timing: &timing,
+		FaultPlan: &faultproxy.Plan{}, NoSESEvents: true, NoStreams: true}))
+}
+
+// callDelay holds every measured call this long before it reaches moto,
+// so that calls Herald makes in parallel overlap at the proxy however the
+// machine schedules their goroutines: a call made after another answered
+// still starts after it ended, and the depth stays a count, not a timing.
+const callDelay = 25 * time.Millisecond
+
+// pollerOps are the calls Lambda's event source mapping makes around a
+// queue consumer (the local cloud's poller), not the function's own.
+var pollerOps = map[string]bool{"ReceiveMessage": true, "DeleteMessageBatch": true, "GetQueueAttributes": true}
+
+// measurement is what one operation cost.
+type measurement struct {
+	name   string
+	calls  map[string]int
+	depth  int
+	target int // the most round trips allowed; 0 is none
+	// per divides the calls (dispatch: per recipient).
+	per int
+	// want is the calls by API the operation makes: a change shows here
+	// and in the docs' table (nil: reported only).
+	want calls
+}
+
+// measure records the AWS calls op makes: those made before op returned,
+// less the poller's.
+func measure(t *testing.T, name string, target int, want calls, op func()) measurement {
+	t.Helper()
+	cloud.Faults.SetPlan(faultproxy.Plan{Rules: []faultproxy.Rule{{Name: "overlap", Operation: "*", Fault: faultproxy.Delay,
+		Delay: faultproxy.Duration(callDelay)}}})
+	defer cloud.Faults.SetPlan(faultproxy.Plan{})
+	return record(name, target, want, op)
+}
+
+// record runs op, recording the AWS calls it made: those that ended
+// before op returned, less the poller's.
+func record(name string, target int, want calls, op func()) measurement {
+	cloud.Faults.StartLog()
+	op()
+	done := time.Now()
+	var seen []faultproxy.Call
+	for _, c := range cloud.Faults.CallLog() {
+		if c.End.After(done) || pollerOps[c.Operation] {
+			continue
+		}
+		seen = append(seen, c)
+	}
+	m := measurement{name: name, calls: map[string]int{}, depth: faultproxy.Depth(seen), target: target, want: want}
+	for _, c := range seen {
+		m.calls[c.Operation]++
+	}
+	return m
+}
+
+func (m measurement) String() string {
+	var parts []string
+	total := 0
+	for _, op := range slices.Sorted(maps.Keys(m.calls)) {
+		n := m.calls[op]
+		total += n
+		if m.per > 1 {
+			parts = append(parts, fmt.Sprintf("%s %.1f", op, float64(n)/float64(m.per)))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s %d", op, n))
+		}
+	}
+	target := "—"
+	if m.target > 0 {
+		target = fmt.Sprintf("≤ %d", m.target)
+	}
+	calls := fmt.Sprint(total)
+	if m.per > 1 {
+		calls = fmt.Sprintf("%.1f", float64(total)/float64(m.per))
+	}
+	return fmt.Sprintf("| %s | %s | %s | %d | %s |", m.name, strings.Join(parts, ", "), calls, m.depth, target)
+}
+
+func table(ms []measurement) string {
+	var b strings.Builder
+	b.WriteString("| Operation | Calls by API | Calls | Depth | Target |\n|---|---|---:|---:|---|\n")
+	for _, m := range ms {
+		b.WriteString(m.String() + "\n")
+	}
+	return b.String()
+}
+
+// fixture is a tenant with a live transactional email campaign (aep
+// recipients, profiles read), a high-throughput one and 20 profiles.
+type fixture struct {
+	t *testing.T
+	localcloud.Account
+	unitaryID, fastID, configID string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	acct, err := cloud.NewAccount(context.Background(), tenant.Tenant{Org: "CALLS@AdobeOrg", Sandbox: "prod"}, "calls."+localcloud.DemoSenderDomain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, Account: acct}
+	var cfg struct{ ID string }
+	f.mustDo("POST", "/channel-configurations", map[string]any{"name": "Orders", "channel": "email", "category": "transactional",
+		"email": map[string]any{"fromName": "Shop", "fromAddress": "orders@" + f.Domain}}, 201, &cfg)
+	f.configID = cfg.ID
+	f.unitaryID = f.campaign(false)
+	f.fastID = f.campaign(true)
+	var profiles []any
+	for i := range 20 {
+		profiles = append(profiles, map[string]any{"namespace": "email", "id": fmt.Sprintf("p%d@example.com", i),
+			"attributes": map[string]any{"name": fmt.Sprintf("P%d", i)}})
+	}
+	f.mustDo("POST", "/profiles/batch", map[string]any{"profiles": profiles}, 200, nil)
+	return f
+}
+
+// campaign creates and activates an email campaign.
+func (f *fixture) campaign(highThroughput bool) string {
+	f.t.Helper()
+	id := f.draft(highThroughput)
+	f.mustDo("POST", "/campaigns/"+id+"/activate", nil, 200, nil)
+	return id
+}
+
+// draft creates an email campaign, not activated.
+func (f *fixture) draft(highThroughput bool) string {
+	f.t.Helper()
+	html := "<p>Hi {{profile.name}}, {{context.orderId}} shipped.</p>"
+	if highThroughput {
+		html = "<p>Hi, {{context.orderId}} shipped.</p>"
+	}
+	var c struct{ ID string }
+	f.mustDo("POST", "/campaigns", map[string]any{"name": "Order shipped", "type": "transactional", "channel": "email",
+		"highThroughput": highThroughput, "channelConfigurationId": f.configID, "audience": map[string]any{"namespace": "email"},
+		"content": map[string]any{"email": map[string]any{"subject": "Order {{context.orderId}}", "html": html}}}, 201, &c)
+	return c.ID
+}
+
+func (f *fixture) mustDo(method, path string, body any, want int, out any) {
+	f.t.Helper()
+	cloud.MustExpect(f.t, f.Account, method, path, body, want, out)
+}
+
+// trigger makes a unitary call to n profiles and returns its execution.
+func (f *fixture) unitary(requestID string, n int) string {
+	f.t.Helper()
+	var rs []any
+	for i := range n {
+		rs = append(rs, map[string]any{"type": "aep", "namespace": "email", "userId": fmt.Sprintf("p%d@example.com", i),
+			"context": map[string]any{"orderId": requestID}})
+	}
+	var resp struct{ ExecutionID string }
+	f.mustDo("POST", "/im/executions/unitary", map[string]any{"requestId": requestID, "campaignId": f.unitaryID, "recipients": rs}, http.StatusAccepted, &resp)
+	return resp.ExecutionID
+}
+
+// highThroughput makes a high-throughput call to n external recipients.
+func (f *fixture) highThroughput(requestID string, n int) {
+	f.t.Helper()
+	var rs []any
+	for i := range n {
+		rs = append(rs, map[string]any{"type": "external", "namespace": "email", "userId": fmt.Sprintf("ht%d@example.com", i),
+			"context": map[string]any{"orderId": requestID}})
+	}
+	f.mustDo("POST", "/im/executions/highthroughput", map[string]any{"requestId": requestID, "campaignId": f.fastID, "recipients": rs}, http.StatusAccepted, nil)
+}
+
+func drain(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := cloud.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Each operation, on a warm function, within its round-trip budget; the
+// table it logs is docs/performance.md's.
+func TestEachOperationStaysWithinItsRoundTrips(t *testing.T) {
+	if testing.Short() || cloud == nil {
+		t.Skip("the call-counting suite runs without -short")
+	}
+	f := newFixture(t)
+	var ms []measurement
+
+	// Trigger: everything before the 202 (the gateway answers once the
+	// function returned).
+	f.unitary("warm-1", 1)
+	ms = append(ms, measure(t, "Trigger, unitary, 1 recipient", 5,
+		calls{"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 1, "SendMessageBatch": 1, "UpdateItem": 1},
+		func() { f.unitary("u1", 1) }))
+	ms = append(ms, measure(t, "Trigger, unitary, 20 recipients", 5,
+		calls{"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 1, "SendMessageBatch": 2, "UpdateItem": 1},
+		func() { f.unitary("u20", 20) }))
+	ms = append(ms, measure(t, "Trigger, unitary, a repeat of 1", 0, calls{"GetItem": 1, "BatchGetItem": 1},
+		func() { f.unitary("u1", 1) }))
+	f.highThroughput("warm-ht", 1)
+	ms = append(ms, measure(t, "Trigger, high-throughput, 20 recipients", 3,
+		calls{"TransactWriteItems": 1, "SendMessageBatch": 2, "UpdateItem": 1},
+		func() { f.highThroughput("ht20", 20) }))
+	// The campaign changes (renamed: a new revision): the cached
+	// revision fails Begin's check, which stored nothing, and the
+	// trigger reads the campaign again.
+	f.mustDo("PATCH", "/campaigns/"+f.fastID, map[string]any{"name": "Order shipped, renamed"}, 200, nil)
+	ms = append(ms, measure(t, "Trigger, high-throughput, 20 recipients, the campaign changed since cached", 0,
+		calls{"TransactWriteItems": 2, "GetItem": 1, "SendMessageBatch": 2, "UpdateItem": 1},
+		func() { f.highThroughput("ht20-changed", 20) }))
+
+	// Dispatch, once the queue holds one recipient's job, then twenty's.
+	drain(t)
+	one := f.unitary("d1", 1)
+	perRecipient := calls{"GetItem": 1, "BatchGetItem": 1, "PutItem": 4, "SendEmail": 1, "UpdateItem": 1}
+	ms = append(ms, measure(t, "Dispatch, 1 recipient", 0, perRecipient, func() { drain(t) }))
+	f.unitary("d20", 20)
+	d20 := measure(t, "Dispatch, 20 recipients: calls per recipient, depth of the whole drain", 0, perRecipient.times(20), func() { drain(t) })
+	d20.per = 20
+	ms = append(ms, d20)
+
+	// Management and status.
+	f.mustDo("GET", "/executions/"+one, nil, 200, nil)
+	ms = append(ms, measure(t, "Status, GET /executions/{id}", 0, calls{"GetItem": 1, "Query": 2},
+		func() { f.mustDo("GET", "/executions/"+one, nil, 200, nil) }))
+	preview := map[string]any{"profile": map[string]any{"name": "Ada"}, "context": map[string]any{"orderId": "A-1"}}
+	f.mustDo("POST", "/campaigns/"+f.unitaryID+"/preview", preview, 200, nil)
+	ms = append(ms, measure(t, "Preview", 0, calls{"GetItem": 2},
+		func() { f.mustDo("POST", "/campaigns/"+f.unitaryID+"/preview", preview, 200, nil) }))
+	f.campaign(false)
+	draft := f.draft(false)
+	ms = append(ms, measure(t, "Activation", 0, calls{"GetItem": 3, "EmailIdentity": 2, "TransactWriteItems": 1},
+		func() { f.mustDo("POST", "/campaigns/"+draft+"/activate", nil, 200, nil) }))
+
+	ms = append(ms, measureAudience(t, f)...)
+
+	t.Logf("AWS calls and round trips (depth) per operation, warm:\n%s", table(ms))
+	var missed []string
+	for _, m := range ms {
+		if m.target > 0 && m.depth > m.target {
+			missed = append(missed, fmt.Sprintf("%s: %d round trips one after another, want at most %d", m.name, m.depth, m.target))
+		}
+		if m.want == nil {
+			continue
+		}
+		if diff := cmp.Diff(map[string]int(m.want), m.calls); diff != "" {
+			missed = append(missed, fmt.Sprintf("%s: calls by API (-want +got):\n%s", m.name, diff))
+		}
+	}
+	if len(missed) > 0 {
+		t.Errorf("%s\n\n%s", strings.Join(missed, "\n"), table(ms))
+	}
+}
+
+// calls are AWS calls by API.
+type calls map[string]int
+
+func (c calls) times(n int) calls {
+	out := calls{}
+	for k, v := range c {
+		out[k] = v * n
+	}
+	return out
+}
+
+// audienceSize is the audience the marketing rows send to.
+const audienceSize = 1000
+
+// measureAudience measures a marketing trigger to an audience of 1,000
+// members with profiles: the Trigger function fans the first pages out
+// before its 202. What Dispatch does per member is measured above; at
+// volume its calls also depend on timing (visibility extensions of slow
+// batches), so the queue is left undrained.
+func measureAudience(t *testing.T, f *fixture) []measurement {
+	t.Helper()
+	var a struct{ ID string }
+	f.mustDo("POST", "/audiences", map[string]any{"name": "Players"}, 201, &a)
+	var members, profiles []any
+	for i := range audienceSize {
+		addr := fmt.Sprintf("player%04d@example.com", i)
+		members = append(members, map[string]string{"namespace": "email", "id": addr})
+		profiles = append(profiles, map[string]any{"namespace": "email", "id": addr, "attributes": map[string]any{"name": fmt.Sprint("P", i)}})
+	}
+	f.mustDo("POST", "/audiences/"+a.ID+"/members", map[string]any{"members": members}, 200, nil)
+	f.mustDo("POST", "/profiles/batch", map[string]any{"profiles": profiles}, 200, nil)
+	var cfg struct{ ID string }
+	f.mustDo("POST", "/channel-configurations", map[string]any{"name": "News", "channel": "email", "category": "marketing",
+		"email": map[string]any{"fromName": "Games", "fromAddress": "news@" + f.Domain, "listUnsubscribeMailto": "unsubscribe@" + f.Domain}}, 201, &cfg)
+	var c struct{ ID string }
+	f.mustDo("POST", "/campaigns", map[string]any{"name": "Flash sale", "type": "marketing", "channel": "email", "channelConfigurationId": cfg.ID,
+		"content":  map[string]any{"email": map[string]any{"subject": "{{context.discount}}% off", "text": "Hi {{profile.name}}"}},
+		"audience": map[string]any{"namespace": "email", "audienceId": a.ID}}, 201, &c)
+	f.mustDo("POST", "/campaigns/"+c.ID+"/activate", nil, 200, nil)
+	trigger := func(requestID string) {
+		f.mustDo("POST", "/im/executions/audience", map[string]any{"requestId": requestID, "campaignId": c.ID,
+			"context": map[string]any{"discount": 30}}, 202, nil)
+	}
+	trigger("warm-sale")
+	// Reported, not asserted: outside the issue's budgets for now, and
+	// its GetItem count differs by one whether the queue was drained.
+	return []measurement{measure(t, "Trigger, audience of 1,000", 0, nil, func() { trigger("sale") })}
+}
