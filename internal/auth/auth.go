@@ -1,10 +1,10 @@
 // Package auth holds Herald's API keys and decides who a request comes from.
 //
 // A key has an id (sent as x-api-key, like an AJO client id), a secret (sent
-// as "Authorization: Bearer <secret>"), one tenant (org + sandbox) and a set
-// of scopes. Only the SHA-256 of the secret is stored: the secret is 256
+// as "Authorization: Bearer <secret>", or traded for an access token, see
+// Tokens), one tenant (org + sandbox) and a set of scopes. Only the SHA-256 of the secret is stored: the secret is 256
 // random bits, so a fast hash is as good as a slow one and lets the
-// authorizer find the key with a single GetItem on the hash.
+// functions find the key with a single GetItem on the hash.
 package auth
 
 import (
@@ -61,7 +61,7 @@ type Key struct {
 	CreatedAt time.Time
 }
 
-// Principal is who a request comes from, as the authorizer established it.
+// Principal is who a request comes from, as Authenticate established it.
 type Principal struct {
 	KeyID  string
 	Tenant tenant.Tenant

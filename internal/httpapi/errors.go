@@ -1,8 +1,9 @@
 // Package httpapi is Herald's HTTP transport: the API Gateway (payload
-// 2.0) handlers of the Trigger and Manage functions and the Lambda
-// authorizer. Handlers decode the event, call one service method and map
-// the result or error to a response; every error, on every route, has the
-// AJO errorResponse shape extended with detail and errors[].
+// 2.0) handlers of the Trigger and Manage functions, each authenticating
+// its own routes, and the IMS-style token route. Handlers decode the
+// event, call one service method and map the result or error to a
+// response; every error, on every route, has the AJO errorResponse shape
+// extended with detail and errors[].
 package httpapi
 
 import (

@@ -1,7 +1,7 @@
 // Package tenant identifies who owns a piece of data. A tenant is one
 // organisation's sandbox, as in Adobe Journey Optimizer (x-gw-ims-org-id and
 // x-sandbox-name). Every stored item is keyed by its tenant, and request
-// handlers take the tenant only from the authorizer, never from a body.
+// handlers take the tenant only from the caller's credential, never from a body.
 package tenant
 
 import (
