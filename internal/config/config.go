@@ -45,6 +45,11 @@ type Config struct {
 	PublicURL string
 	// LogLevel is debug, info, warn or error (HERALD_LOG_LEVEL, default info).
 	LogLevel slog.Level
+	// MetricsTenant adds the Tenant and Campaign dimensions to the
+	// metrics that carry them (HERALD_METRICS_TENANT, "true" or "false",
+	// default false): a custom metric per tenant and campaign, paid for
+	// as such (docs/operations.md).
+	MetricsTenant bool
 	// Scheduler holds where schedules go (HERALD_SCHEDULE_GROUP) and
 	// what they invoke (HERALD_SCHEDULER_TARGET_ARN, _ROLE_ARN, _DLQ_ARN);
 	// functions that create schedules need it.
@@ -157,6 +162,13 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if p := c.PushApplications; p != "" && !appPattern.MatchString(p) {
 		return Config{}, fmt.Errorf("config: HERALD_PUSH_APPLICATIONS %q: want a pattern of SNS platform application ARNs (arn:aws:sns:<region>:<account>:app/*/<name pattern>)", p)
+	}
+	if v := strings.TrimSpace(getenv("HERALD_METRICS_TENANT")); v != "" {
+		b, perr := strconv.ParseBool(v)
+		if perr != nil {
+			return Config{}, fmt.Errorf("config: HERALD_METRICS_TENANT %q: want true or false", v)
+		}
+		c.MetricsTenant = b
 	}
 	if lv := strings.TrimSpace(getenv("HERALD_LOG_LEVEL")); lv != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(lv)); err != nil {

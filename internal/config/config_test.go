@@ -47,6 +47,16 @@ func TestLoad(t *testing.T) {
 			want: config.Config{Table: "herald", LogLevel: slog.LevelWarn},
 		},
 		{
+			name: "tenant metric dimensions are opted into",
+			env:  map[string]string{"HERALD_TABLE": "herald", "HERALD_METRICS_TENANT": "true"},
+			want: config.Config{Table: "herald", LogLevel: slog.LevelInfo, MetricsTenant: true},
+		},
+		{
+			name:    "tenant metric dimensions other than true or false fail",
+			env:     map[string]string{"HERALD_TABLE": "herald", "HERALD_METRICS_TENANT": "yes please"},
+			wantErr: true,
+		},
+		{
 			name:    "a missing table fails",
 			env:     map[string]string{"HERALD_DISPATCH_QUEUE_URL": "q"},
 			wantErr: true,

@@ -147,7 +147,9 @@ func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepare
 		return d.storeFailed(ctx, job, e, fmt.Errorf("start attempt: %w", err))
 	}
 	d.checkpoint(CheckpointStarted, key)
+	started := time.Now()
 	id, decided, serr := prep.send(ctx, e.Tag)
+	took := time.Since(started)
 	d.checkpoint(CheckpointSent, key)
 	// The provider has answered: record it even if the invocation's
 	// context ends meanwhile.
@@ -155,13 +157,16 @@ func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepare
 	defer cancel()
 	switch {
 	case serr == nil && decided != "":
+		d.sendMetrics(job, key.Channel, started, took, nil)
 		d.holds.succeeded(t, key.Channel)
 		return d.finish(ctx, job, e, decided, "")
 	case serr == nil:
+		d.sendMetrics(job, key.Channel, started, took, nil)
 		d.holds.succeeded(t, key.Channel)
 		return d.finish(ctx, job, e, Sent, id)
 	}
 	se := Classify(serr)
+	d.sendMetrics(job, key.Channel, started, took, se)
 	d.log().WarnContext(ctx, "send failed", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
 		"channel", string(key.Channel), "failure", se.Failure.String(), "code", se.Code, "attempt", e.Attempts, logsafe.Attr(serr))
 	var final Outcome
@@ -250,6 +255,7 @@ func (d *Dispatcher) settle(ctx context.Context, job Job, existing Entry) (Outco
 	if err := d.Ledger.Finish(ctx, job.Tenant, existing); err != nil {
 		return "", retryAfter(time.Second, fmt.Errorf("close interrupted attempt: %w", err))
 	}
+	d.recorded(job, existing.Channel, AmbiguousInterrupted)
 	d.log().WarnContext(ctx, "interrupted attempt closed", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
 		"channel", string(existing.Channel), "outcome", string(AmbiguousInterrupted))
 	return AmbiguousInterrupted, nil
@@ -264,6 +270,7 @@ func (d *Dispatcher) close(ctx context.Context, job Job, e Entry, o Outcome) (Ou
 	case err != nil:
 		return "", retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), fmt.Errorf("record %s: %w", o, err))
 	case closed:
+		d.recorded(job, e.Channel, o)
 		return o, nil
 	}
 	return d.settle(ctx, job, existing)
@@ -296,6 +303,7 @@ func (d *Dispatcher) finish(ctx context.Context, job Job, e Entry, o Outcome, ms
 			"channel", string(e.Channel), "outcome", string(o), logsafe.Attr(err))
 		return "", retryAfter(d.timing().StaleAttempt, fmt.Errorf("record outcome: %w", err))
 	}
+	d.recorded(job, e.Channel, o)
 	return o, nil
 }
 

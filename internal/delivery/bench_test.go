@@ -3,16 +3,19 @@ package delivery_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"testing"
 
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/profile"
 )
 
 // BenchmarkDispatch measures one job end to end on the memory fakes:
 // profile lookup, ledger claim and finish, rendering and the (recording)
-// mailer. Each iteration is a new execution, so nothing is deduplicated.
+// mailer, and the metrics recorded and flushed as an invocation does.
+// Each iteration is a new execution, so nothing is deduplicated.
 func BenchmarkDispatch(b *testing.B) {
 	for _, n := range []int{1, 20} {
 		b.Run(fmt.Sprintf("recipients=%d", n), func(b *testing.B) {
@@ -29,6 +32,8 @@ func BenchmarkDispatch(b *testing.B) {
 					Context: map[string]any{"orderId": "A-1001", "note": "<b>2 items</b> & a gift"}}
 			}
 			j := job(rs...)
+			rec := metrics.New(io.Discard, "dispatch", false)
+			f.d.Metrics = rec
 			ctx := context.Background()
 			b.ReportAllocs()
 			i := 0
@@ -38,6 +43,7 @@ func BenchmarkDispatch(b *testing.B) {
 				if err := f.d.Dispatch(ctx, j); err != nil {
 					b.Fatal(err)
 				}
+				_ = rec.Flush()
 			}
 			if got, want := len(f.mailer.Sent()), i*n; got != want {
 				b.Fatalf("sent %d emails, want %d", got, want)

@@ -65,10 +65,14 @@ func (d *Dispatcher) Abandon(ctx context.Context, job Job, reason string) (int, 
 	closed := 0
 	var errs []error
 	var told []OutcomeNotice
+	kinds := map[string]int{}
 	for _, r := range job.Recipients {
 		key := Key{ExecutionID: job.ExecutionID, Namespace: r.Namespace, UserID: r.UserID, Channel: ch}
 		n, o, err := d.abandonRecipient(ctx, job, key)
 		closed += n
+		if n > 0 && o != "" {
+			kinds[o.Kind()]++
+		}
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -76,6 +80,8 @@ func (d *Dispatcher) Abandon(ctx context.Context, job Job, reason string) (int, 
 			told = append(told, OutcomeNotice{Key: key, CampaignID: job.CampaignID, Version: job.Version, Outcome: o})
 		}
 	}
+	// Closed now, whatever follows: counted once.
+	d.outcomeMetrics(job, ch, kinds)
 	if err := errors.Join(errs...); err != nil {
 		return closed, err
 	}

@@ -134,7 +134,18 @@ type Receipt struct {
 	// ApproximateFirstReceiveTimestamp): the origin of the retry deadline
 	// of recipients that have no claim yet.
 	First time.Time
+	// Sent is when the message was put on the queue (SQS SentTimestamp),
+	// and Delay how long it was meant to wait there (its DelayAttribute):
+	// the dispatch lag is measured from Sent plus Delay. Zero when
+	// unknown.
+	Sent  time.Time
+	Delay time.Duration
 }
+
+// DelayAttribute is the message attribute (a Number of seconds) carrying
+// a job's Delay on the queue, so that its deliberate wait is not counted
+// as dispatch lag.
+const DelayAttribute = "heraldDelaySeconds"
 
 // Recipient is one person to send to, with what the trigger call said
 // about them.

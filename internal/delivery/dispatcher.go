@@ -114,6 +114,9 @@ type Dispatcher struct {
 	// delivery with the entry's key: the fault-injection tests stop the
 	// process there. It is nil in production.
 	Checkpoint func(name string, key Key)
+	// Metrics, when set, is told each invocation's outcomes, provider
+	// calls (latency, dispatch lag, error codes) and ambiguous sends.
+	Metrics Metrics
 
 	versions  sync.Map // versionKey → *compiled
 	configs   sync.Map // configKey → cachedConfig

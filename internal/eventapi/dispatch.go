@@ -115,5 +115,13 @@ func receipt(m events.SQSMessage) delivery.Receipt {
 	if ms, err := strconv.ParseInt(m.Attributes["ApproximateFirstReceiveTimestamp"], 10, 64); err == nil && ms > 0 {
 		r.First = time.UnixMilli(ms).UTC()
 	}
+	if ms, err := strconv.ParseInt(m.Attributes["SentTimestamp"], 10, 64); err == nil && ms > 0 {
+		r.Sent = time.UnixMilli(ms).UTC()
+	}
+	if a, ok := m.MessageAttributes[delivery.DelayAttribute]; ok && a.StringValue != nil {
+		if s, err := strconv.Atoi(*a.StringValue); err == nil && s > 0 {
+			r.Delay = time.Duration(s) * time.Second
+		}
+	}
 	return r
 }

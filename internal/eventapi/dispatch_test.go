@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/eventapi"
 	"github.com/heraldhq/herald/internal/memory"
+	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -289,5 +290,30 @@ func TestDeadLetterSQSKeepsAJobItCannotPark(t *testing.T) {
 	}
 	if parked, _ := f.store.Parked(ctx, acme, "ex-m1"); len(parked) != 0 {
 		t.Errorf("parked %+v with parking down", parked)
+	}
+}
+
+// lagMetrics keeps the dispatch lags recorded.
+type lagMetrics struct{ lags []float64 }
+
+func (m *lagMetrics) Add(metric metrics.Metric, v float64, _ metrics.Dims) {
+	if metric == metrics.DispatchLag {
+		m.lags = append(m.lags, v)
+	}
+}
+
+func TestDispatchSQSMeasuresLagFromTheMessagesSendingLessItsDelay(t *testing.T) {
+	f := newDispatchFixture(t)
+	m := &lagMetrics{}
+	f.d.Metrics = m
+	msg := message(t, "m1", now, "a@example.com")
+	msg.Attributes["SentTimestamp"] = strconv.FormatInt(time.Now().Add(-10*time.Second).UnixMilli(), 10)
+	four := "4"
+	msg.MessageAttributes = map[string]events.SQSMessageAttribute{delivery.DelayAttribute: {DataType: "Number", StringValue: &four}}
+	if _, err := eventapi.DispatchSQS(f.d, &visibility{}, discard)(context.Background(), events.SQSEvent{Records: []events.SQSMessage{msg}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.lags) != 1 || m.lags[0] < 5900 || m.lags[0] > 8000 {
+		t.Errorf("dispatch lags %v ms, want one of about 6000 (sent 10 s ago, 4 s of it a deliberate delay)", m.lags)
 	}
 }

@@ -25,6 +25,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/heraldhq/herald/internal/tenant"
 )
 
 // Namespace is the CloudWatch namespace of every Herald metric.
@@ -96,7 +98,7 @@ type Dims struct {
 	Status  string
 	// Tenant and Campaign are kept only when the recorder was made with
 	// tenant dimensions on.
-	Tenant   string
+	Tenant   tenant.Tenant
 	Campaign string
 }
 
@@ -153,7 +155,7 @@ func (r *Recorder) Add(m Metric, v float64, d Dims) {
 		return
 	}
 	if !r.tenants {
-		d.Tenant, d.Campaign = "", ""
+		d.Tenant, d.Campaign = tenant.Tenant{}, ""
 	}
 	k := key{metric: m.Name, dims: d}
 	r.mu.Lock()
@@ -234,7 +236,7 @@ func (r *Recorder) line(b *bytes.Buffer, ts int64, d Dims, vs []*value, part int
 	}
 	d.each(func(n, _ string) { base = append(base, n) })
 	sets := [][]string{base}
-	if d.Tenant != "" {
+	if d.Tenant != (tenant.Tenant{}) {
 		t := append(slices.Clone(base), "Tenant")
 		if d.Campaign != "" {
 			t = append(t, "Campaign")
@@ -307,8 +309,8 @@ func (r *Recorder) line(b *bytes.Buffer, ts int64, d Dims, vs []*value, part int
 		str("Function", r.function)
 	}
 	d.each(str)
-	if d.Tenant != "" {
-		str("Tenant", d.Tenant)
+	if d.Tenant != (tenant.Tenant{}) {
+		str("Tenant", d.Tenant.String())
 		if d.Campaign != "" {
 			str("Campaign", d.Campaign)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/internal/metrics"
+	"github.com/heraldhq/herald/internal/tenant"
 )
 
 // emf is an EMF line as CloudWatch reads it.
@@ -51,7 +52,7 @@ func TestCountsOfOneInvocationAreSummedIntoOneLinePerDimensions(t *testing.T) {
 	r := metrics.New(&out, "dispatch", false)
 	r.SetClock(func() time.Time { return time.UnixMilli(1_700_000_000_000) })
 	for range 1000 {
-		r.Add(metrics.Recipients, 1, metrics.Dims{Channel: "email", Outcome: "sent", Tenant: "ORG/prod", Campaign: "c1"})
+		r.Add(metrics.Recipients, 1, metrics.Dims{Channel: "email", Outcome: "sent", Tenant: tenant.Tenant{Org: "ORG", Sandbox: "prod"}, Campaign: "c1"})
 	}
 	r.Add(metrics.Recipients, 2, metrics.Dims{Channel: "email", Outcome: "failed"})
 	r.Add(metrics.AmbiguousSends, 1, metrics.Dims{Channel: "email", Outcome: "failed"})
@@ -92,7 +93,7 @@ func without(m map[string]any, k string) map[string]any {
 func TestTenantDimensionsAreKeptOnlyWhenOptedIn(t *testing.T) {
 	var out bytes.Buffer
 	r := metrics.New(&out, "dispatch", true)
-	r.Add(metrics.Recipients, 1, metrics.Dims{Channel: "sms", Outcome: "sent", Tenant: "ORG/prod", Campaign: "c1"})
+	r.Add(metrics.Recipients, 1, metrics.Dims{Channel: "sms", Outcome: "sent", Tenant: tenant.Tenant{Org: "ORG", Sandbox: "prod"}, Campaign: "c1"})
 	if err := r.Flush(); err != nil {
 		t.Fatal(err)
 	}

@@ -66,13 +66,22 @@ func (q *Queue) Enqueue(ctx context.Context, jobs []delivery.Job) error {
 		if j.Delay < 0 || j.Delay > delivery.MaxDelay {
 			return fmt.Errorf("job %d: delay %s is outside SQS's 0-15 minutes", i, j.Delay)
 		}
-		if len(batch) == maxBatchEntries || size+len(body) > maxBatchBytes {
+		entry := types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body)),
+			DelaySeconds: int32(j.Delay / time.Second)}
+		n := len(body)
+		if entry.DelaySeconds > 0 {
+			// The delay, for the consumer's dispatch lag (delivery.Receipt).
+			v := strconv.Itoa(int(entry.DelaySeconds))
+			entry.MessageAttributes = map[string]types.MessageAttributeValue{
+				delivery.DelayAttribute: {DataType: aws.String("Number"), StringValue: aws.String(v)}}
+			n += len(delivery.DelayAttribute) + len("Number") + len(v)
+		}
+		if len(batch) == maxBatchEntries || size+n > maxBatchBytes {
 			batches = append(batches, batch)
 			batch, size = nil, 0
 		}
-		batch = append(batch, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body)),
-			DelaySeconds: int32(j.Delay / time.Second)})
-		size += len(body)
+		batch = append(batch, entry)
+		size += n
 	}
 	if len(batch) > 0 {
 		batches = append(batches, batch)
