@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -216,6 +217,23 @@ type AudienceExecutions struct {
 	InlineBudget time.Duration
 	PageSize     int
 	JobSize      int
+	// Metrics, when set, is told each fan-out's members queued per
+	// second (FanOutRate).
+	Metrics Metrics
+}
+
+// Metrics records the operators' metrics (*metrics.Recorder).
+type Metrics interface {
+	Add(m metrics.Metric, v float64, d metrics.Dims)
+}
+
+// fanOutRate records the members one fan-out call queued per second of
+// its own time (nothing when it queued none).
+func (s *AudienceExecutions) fanOutRate(queued int64, took time.Duration) {
+	if s.Metrics == nil || queued == 0 || took <= 0 {
+		return
+	}
+	s.Metrics.Add(metrics.FanOutRate, float64(queued)/took.Seconds(), metrics.Dims{})
 }
 
 func (s *AudienceExecutions) now() time.Time    { return clock(s.Now) }

@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/memory"
+	"github.com/heraldhq/herald/internal/metrics"
 )
 
 // audienceSetup stores a live marketing campaign "mk" at rate and an
@@ -345,5 +346,34 @@ func BenchmarkFanOutInMemory(b *testing.B) {
 		}
 		b.ReportMetric(float64(members)/elapsed.Seconds(), "members/s")
 		b.ReportMetric(float64(max(maxHeap, peak.HeapAlloc)-min(before.HeapAlloc, max(maxHeap, peak.HeapAlloc)))/(1<<20), "peak-heap-growth-MiB")
+	}
+}
+
+// rateMetrics keeps the fan-out rates recorded.
+type rateMetrics struct{ rates []float64 }
+
+func (m *rateMetrics) Add(metric metrics.Metric, v float64, _ metrics.Dims) {
+	if metric == metrics.FanOutRate {
+		m.rates = append(m.rates, v)
+	}
+}
+
+func TestAFanOutRecordsItsMembersPerSecondOnce(t *testing.T) {
+	q := &memory.Queue{}
+	svc, _, _ := audienceSetup(t, 1200, 0, q)
+	m := &rateMetrics{}
+	svc.Metrics = m
+	if _, err := svc.Start(context.Background(), acme, "hk", execution.AudienceRequest{RequestID: "r1", CampaignID: "mk"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.rates) != 1 || m.rates[0] <= 0 {
+		t.Errorf("rates %v, want one positive rate for the one fan-out", m.rates)
+	}
+	// A replay fans nothing out and records nothing.
+	if _, err := svc.Start(context.Background(), acme, "hk", execution.AudienceRequest{RequestID: "r1", CampaignID: "mk"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.rates) != 1 {
+		t.Errorf("rates %v after a replay, want still one", m.rates)
 	}
 }

@@ -36,6 +36,9 @@ import (
 func (s *AudienceExecutions) FanOut(ctx context.Context, t tenant.Tenant, id string, budget time.Duration) (err error) {
 	token := newToken()
 	start := s.now()
+	var queued int64
+	began := time.Now() // real time, for the rate
+	defer func() { s.fanOutRate(queued, time.Since(began)) }()
 	ex, err := s.Executions.AcquireLease(ctx, t, id, token, start, start.Add(LeaseDuration))
 	if derrors.Is(err, derrors.Conflict) {
 		s.log().InfoContext(ctx, "fan-out not needed: finished, or owned by another invocation", "executionId", id)
@@ -119,6 +122,7 @@ func (s *AudienceExecutions) FanOut(ctx context.Context, t tenant.Tenant, id str
 			}
 		}
 		n := int64(len(page.Members))
+		queued += n
 		ex.Cursor, ex.Targeted, ex.Enqueued = page.Next, ex.Targeted+n, ex.Enqueued+n
 		ex.LeaseUntil = s.now().Add(LeaseDuration)
 		if page.Next == "" {

@@ -58,6 +58,7 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/reputation"
 	"github.com/heraldhq/herald/internal/suppression"
@@ -360,8 +361,16 @@ type Service struct {
 	Rules    Rules
 	Now      func() time.Time
 	Log      *slog.Logger
+	// Metrics, when set, counts every event applied (FeedbackEvents, by
+	// channel, kind and what Apply did).
+	Metrics Metrics
 
 	windows windows
+}
+
+// Metrics records the operators' metrics (*metrics.Recorder).
+type Metrics interface {
+	Add(m metrics.Metric, v float64, d metrics.Dims)
 }
 
 // ErrNotYet says an event's entry cannot take it yet (not found while the
@@ -399,6 +408,16 @@ const maxConflicts = 8
 // Apply records ev. It returns ErrNotYet (wrapped) when the event should
 // be retried later, another error when the store failed.
 func (s *Service) Apply(ctx context.Context, ev Event) (Applied, error) {
+	a, err := s.apply(ctx, ev)
+	if err == nil && s.Metrics != nil {
+		// Counted once it is applied: an event retried later (ErrNotYet)
+		// counts when it lands. An unknown kind is an error.
+		s.Metrics.Add(metrics.FeedbackEvents, 1, metrics.Dims{Channel: string(ev.Channel), Type: string(ev.Kind), Result: string(a)})
+	}
+	return a, err
+}
+
+func (s *Service) apply(ctx context.Context, ev Event) (Applied, error) {
 	if ev.Kind == EndpointDeleted || ev.Kind == EndpointUpdated {
 		return s.ApplyEndpoint(ctx, ev)
 	}

@@ -29,6 +29,7 @@ func TriggerWithAudiences(svc *execution.Unitary, aud *execution.AudienceExecuti
 func audienceExecutionRoutes(aud *execution.AudienceExecutions) map[string]route {
 	return map[string]route{
 		"POST /im/executions/audience": {scopes: triggerScopes, maxBody: execution.MaxBodySize, namesRequest: true, group: ratelimit.Execution,
+			trigger: "audience",
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				req, err := decodeAudienceRequest(r.body, r.report)
 				if err != nil {

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/ratelimit"
 	"github.com/heraldhq/herald/internal/strictjson"
 	"github.com/heraldhq/herald/internal/tenant"
@@ -35,6 +37,9 @@ type request struct {
 	report map[string]string
 	// basePath is AJOBasePath when the caller reached the route under it.
 	basePath string
+	// trigger is the matched route's trigger name, for the Triggers
+	// metric ("" for any other route).
+	trigger string
 }
 
 func (r *request) tenant() tenant.Tenant { return r.principal.Tenant }
@@ -55,8 +60,11 @@ type route struct {
 	namesRequest bool
 	// group is the rate limit group of an authenticated route; empty is
 	// ratelimit.Management.
-	group  ratelimit.Group
-	handle func(ctx context.Context, r *request) (int, any, error)
+	group ratelimit.Group
+	// trigger names an execution API route that sends (unitary,
+	// highthroughput, audience): the Triggers metric counts its answers.
+	trigger string
+	handle  func(ctx context.Context, r *request) (int, any, error)
 }
 
 // router serves a route table keyed by API Gateway's routeKey
@@ -75,7 +83,18 @@ type router struct {
 	limiter Limiter
 	// access authenticates the callers of authorized routes.
 	access Access
+	// metrics, when set, counts the trigger routes' answers.
+	metrics Metrics
 }
+
+// Metrics records the operators' metrics (*metrics.Recorder).
+type Metrics interface {
+	Add(m metrics.Metric, v float64, d metrics.Dims)
+}
+
+// WithMetrics counts every answer of a trigger route in m (Triggers, by
+// route, status and outcome).
+func WithMetrics(m Metrics) Option { return func(rt *router) { rt.metrics = m } }
 
 // Limiter decides whether a tenant may make one more request of a route
 // group now (*ratelimit.Limiter).
@@ -134,6 +153,14 @@ func (rt *router) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 	reqID := ev.RequestContext.RequestID
 	r := &request{event: ev, report: map[string]string{}}
 	status, resp := rt.dispatch(ctx, r)
+	if rt.metrics != nil && r.trigger != "" {
+		outcome := "refused"
+		if status < 300 {
+			outcome = "accepted"
+		}
+		rt.metrics.Add(metrics.Triggers, 1, metrics.Dims{Route: r.trigger, Status: strconv.Itoa(status), Outcome: outcome,
+			Tenant: r.principal.Tenant})
+	}
 	// Only ids and statuses are logged: never bodies, addresses or context.
 	rt.log.InfoContext(ctx, "request", "awsRequestId", reqID, "route", r.event.RouteKey, "status", status,
 		"tenant", r.principal.Tenant.String(), "keyId", r.principal.KeyID, "ms", time.Since(start).Milliseconds())
@@ -163,6 +190,7 @@ func (rt *router) dispatch(ctx context.Context, r *request) (int, events.APIGate
 			return status, resp
 		}
 	}
+	r.trigger = rte.trigger
 	if rte.scopes != nil {
 		p, err := rt.authenticate(ctx, r.event)
 		if err != nil {

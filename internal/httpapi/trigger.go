@@ -21,6 +21,7 @@ func Trigger(svc *execution.Unitary, acc Access, log *slog.Logger, opts ...Optio
 func triggerRouter(svc *execution.Unitary, acc Access, log *slog.Logger) *router {
 	rt := &router{log: log, access: acc, routes: map[string]route{
 		"POST /im/executions/unitary": {scopes: []auth.Scope{auth.ScopeTrigger}, maxBody: execution.MaxBodySize, namesRequest: true, group: ratelimit.Execution,
+			trigger: "unitary",
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				req, err := execution.DecodeUnitary(r.body)
 				if err != nil {
@@ -38,7 +39,7 @@ func triggerRouter(svc *execution.Unitary, acc Access, log *slog.Logger) *router
 				return http.StatusAccepted, resp, nil
 			}},
 		"POST /im/executions/highthroughput": {scopes: []auth.Scope{auth.ScopeTrigger}, maxBody: execution.MaxBodySize, namesRequest: true,
-			group: ratelimit.HighThroughput,
+			group: ratelimit.HighThroughput, trigger: "highthroughput",
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				req, err := execution.DecodeUnitary(r.body)
 				if err != nil {

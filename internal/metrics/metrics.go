@@ -130,6 +130,7 @@ type Recorder struct {
 	w        io.Writer
 	function string
 	tenants  bool
+	level    string
 	now      func() time.Time
 
 	mu     sync.Mutex
@@ -142,8 +143,15 @@ type Recorder struct {
 // the Function dimension function; tenants keeps the Tenant and Campaign
 // dimensions.
 func New(w io.Writer, function string, tenants bool) *Recorder {
-	return &Recorder{w: w, function: function, tenants: tenants, values: map[key]*value{}}
+	return &Recorder{w: w, function: function, tenants: tenants, level: "INFO", values: map[key]*value{}}
 }
+
+// SetLevel sets the level member of every line (default INFO). Lambda's
+// JSON log format filters application lines by their level, and gives a
+// line without one INFO: a function logging at WARN would drop its
+// metrics. The functions set the level they log at, so metrics always
+// pass.
+func (r *Recorder) SetLevel(level string) { r.level = level }
 
 // SetClock sets the clock of the lines' timestamps (tests).
 func (r *Recorder) SetClock(now func() time.Time) { r.now = now }
@@ -197,7 +205,7 @@ func (r *Recorder) Flush() error {
 	if r.now != nil {
 		now = r.now
 	}
-	ts := now().UnixMilli()
+	at := now()
 	// Group by dimensions, in the order first recorded.
 	groups := map[Dims][]*value{}
 	var dims []Dims
@@ -212,7 +220,7 @@ func (r *Recorder) Flush() error {
 		vs := groups[d]
 		for part := 0; ; part++ {
 			r.buf.Reset()
-			more := r.line(&r.buf, ts, d, vs, part)
+			more := r.line(&r.buf, at, d, vs, part)
 			if _, werr := r.w.Write(r.buf.Bytes()); werr != nil && err == nil {
 				err = werr
 			}
@@ -229,7 +237,7 @@ func (r *Recorder) Flush() error {
 // line writes the part-th line of the values vs of dimensions d (part > 0
 // holds only distributions' values past the first 100s) and reports
 // whether another part is needed.
-func (r *Recorder) line(b *bytes.Buffer, ts int64, d Dims, vs []*value, part int) bool {
+func (r *Recorder) line(b *bytes.Buffer, at time.Time, d Dims, vs []*value, part int) bool {
 	base := []string{}
 	if r.function != "" {
 		base = append(base, "Function")
@@ -294,7 +302,7 @@ func (r *Recorder) line(b *bytes.Buffer, ts int64, d Dims, vs []*value, part int
 	aws, _ := json.Marshal(struct {
 		Timestamp         int64       `json:"Timestamp"`
 		CloudWatchMetrics []directive `json:"CloudWatchMetrics"`
-	}{ts, dirs})
+	}{at.UnixMilli(), dirs})
 	b.WriteString(`{"_aws":`)
 	b.Write(aws)
 	str := func(n, v string) {
@@ -305,6 +313,10 @@ func (r *Recorder) line(b *bytes.Buffer, ts int64, d Dims, vs []*value, part int
 		q, _ = json.Marshal(v)
 		b.Write(q)
 	}
+	// Lambda's JSON log format reads these two (see SetLevel); EMF
+	// ignores members it does not name.
+	str("level", r.level)
+	str("timestamp", at.UTC().Format(time.RFC3339Nano))
 	if r.function != "" {
 		str("Function", r.function)
 	}

@@ -64,6 +64,9 @@ func TestCountsOfOneInvocationAreSummedIntoOneLinePerDimensions(t *testing.T) {
 		t.Fatalf("got %d lines, want 2:\n%s", len(lines), out.String())
 	}
 	first := lines[0]
+	if first.Members["level"] != "INFO" || first.Members["timestamp"] != "2023-11-14T22:13:20Z" {
+		t.Errorf("first line's level and timestamp for Lambda's log filter: %v, %v", first.Members["level"], first.Members["timestamp"])
+	}
 	if diff := cmp.Diff(map[string]any{"Function": "dispatch", "Channel": "email", "Outcome": "sent", "Recipients": 1000.0},
 		without(first.Members, "_aws")); diff != "" {
 		t.Errorf("first line (-want +got):\n%s", diff)
@@ -85,8 +88,11 @@ func TestCountsOfOneInvocationAreSummedIntoOneLinePerDimensions(t *testing.T) {
 	}
 }
 
+// without is m without the members every line has.
 func without(m map[string]any, k string) map[string]any {
-	delete(m, k)
+	for _, k := range []string{k, "level", "timestamp"} {
+		delete(m, k)
+	}
 	return m
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/heraldhq/herald/internal/backoff"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/metrics"
 )
 
 // UserAgent is the User-Agent of every delivery.
@@ -92,9 +93,24 @@ type Deliverer struct {
 	Timing            Timing
 	Now               func() time.Time
 	Log               *slog.Logger
+	// Metrics, when set, counts every delivery decided (WebhookDeliveries,
+	// by result and, for a failed attempt, its error class).
+	Metrics Metrics
 
 	clientOnce sync.Once
 	httpClient *http.Client
+}
+
+// Metrics records the operators' metrics (*metrics.Recorder).
+type Metrics interface {
+	Add(m metrics.Metric, v float64, d metrics.Dims)
+}
+
+// count records one delivery's result.
+func (d *Deliverer) count(m Message, s DeliveryStatus, class string) {
+	if d.Metrics != nil {
+		d.Metrics.Add(metrics.WebhookDeliveries, 1, metrics.Dims{Channel: string(m.Channel), Result: string(s), Code: class})
+	}
 }
 
 func (d *Deliverer) now() time.Time {
@@ -178,6 +194,7 @@ func (d *Deliverer) Deliver(ctx context.Context, m Message) error {
 	if err != nil || !cfg.Subscribed(m.Channel) {
 		rec.Status, rec.LeaseUntil = Skipped, time.Time{}
 		log.InfoContext(ctx, "webhook event skipped: no webhook for its channel")
+		d.count(m, Skipped, "")
 		return d.save(ctx, m, rec)
 	}
 
@@ -188,6 +205,7 @@ func (d *Deliverer) Deliver(ctx context.Context, m Message) error {
 	if class == "" {
 		rec.Status, rec.DeliveredAt = Delivered, &at
 		log.InfoContext(ctx, "webhook event delivered", "statusCode", code, "attempts", rec.Attempts)
+		d.count(m, Delivered, "")
 		return d.save(ctx, m, rec)
 	}
 	t := d.Timing.orDefault()
@@ -203,12 +221,14 @@ func (d *Deliverer) Deliver(ctx context.Context, m Message) error {
 		}
 		rec.Status = Failed
 		log.WarnContext(ctx, "webhook event failed for good", "statusCode", code, "errorClass", class, "attempts", rec.Attempts)
+		d.count(m, Failed, class)
 		return d.save(ctx, m, rec)
 	}
 	rec.Status = Retrying
 	if err := d.save(ctx, m, rec); err != nil {
 		return err
 	}
+	d.count(m, Retrying, class)
 	after := min(backoff.Jitter(t.Backoff(rec.Attempts)), deadline.Sub(at))
 	log.InfoContext(ctx, "webhook attempt failed; will retry", "statusCode", code, "errorClass", class, "attempts", rec.Attempts,
 		"afterSeconds", int(after.Seconds()))
