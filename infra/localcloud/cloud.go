@@ -140,6 +140,10 @@ type Options struct {
 	Parameters map[string]string
 	// Log receives the cloud's and the handlers' logs; default discards.
 	Log *slog.Logger
+	// Metrics receives the functions' EMF lines (docs/operations.md) as
+	// a Lambda's stdout would; nil puts each into Log, as a "metrics"
+	// line whose emf member is the line.
+	Metrics io.Writer
 	// ManualPolling turns off the background SQS pollers and schedule
 	// firing: queue messages are then processed only by Drain and
 	// schedules fire only by FireDueSchedules, which makes tests
@@ -206,8 +210,10 @@ type Cloud struct {
 	// StreamPollers read the table's stream for the functions behind it.
 	StreamPollers []*StreamPoller
 
-	log       *slog.Logger
-	now       func() time.Time
+	log *slog.Logger
+	now func() time.Time
+	// metrics receives the functions' EMF lines (Options.Metrics).
+	metrics   io.Writer
 	mailbox   *mailbox
 	firing    firingState
 	ownMoto   bool
@@ -231,7 +237,10 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
-	c := &Cloud{log: opts.Log, now: opts.Now}
+	c := &Cloud{log: opts.Log, now: opts.Now, metrics: opts.Metrics}
+	if c.metrics == nil {
+		c.metrics = logWriter{c.log}
+	}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -432,6 +441,7 @@ func (c *Cloud) buildHandlers(now func() time.Time) error {
 			return err
 		}
 		a := app.New(cfg, c.AWS, c.log.With("function", id))
+		a.SetMetrics(app.NewMetrics(c.metrics, FunctionName(id), cfg))
 		c.Functions[id] = a
 		if now != nil {
 			a.SetClock(now)

@@ -55,14 +55,14 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 		return m
 	}
 	wantEnv := map[string]map[string]string{
-		"TriggerFunction": rates(sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO",
+		"TriggerFunction": rates(sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_METRICS_TENANT": "false",
 			"HERALD_DISPATCH_QUEUE_URL": queueURL, "HERALD_EVENT_ORG": "", "HERALD_EVENT_SANDBOX": "", "HERALD_TOKEN_SECRET_ARN": "herald-local-TokenSigningSecret"})),
-		"ManageFunction": rates(guard(sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "herald-local-HeraldConfigurationSet",
+		"ManageFunction": rates(guard(sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_METRICS_TENANT": "false", "HERALD_SES_CONFIGURATION_SET": "herald-local-HeraldConfigurationSet",
 			"HERALD_SES_CONFIGURATION_SET_CLICKS": "herald-local-HeraldConfigurationSetClicks", "HERALD_SES_CONFIGURATION_SET_UNTRACKED": "herald-local-HeraldConfigurationSetUntracked",
 			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret, "HERALD_DISPATCH_QUEUE_URL": queueURL, "HERALD_WEBHOOK_QUEUE_URL": webhookURL,
 			"HERALD_SENDER_IDENTITY": "herald.example", "HERALD_PUSH_APPLICATIONS": "", "HERALD_TOKEN_SECRET_ARN": "herald-local-TokenSigningSecret"}))),
-		"SchedulerFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_DISPATCH_QUEUE_URL": queueURL}),
-		"DispatchFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_SES_CONFIGURATION_SET": "herald-local-HeraldConfigurationSet",
+		"SchedulerFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_METRICS_TENANT": "false", "HERALD_DISPATCH_QUEUE_URL": queueURL}),
+		"DispatchFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_METRICS_TENANT": "false", "HERALD_SES_CONFIGURATION_SET": "herald-local-HeraldConfigurationSet",
 			"HERALD_SES_CONFIGURATION_SET_CLICKS": "herald-local-HeraldConfigurationSetClicks", "HERALD_SES_CONFIGURATION_SET_UNTRACKED": "herald-local-HeraldConfigurationSetUntracked",
 			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret,
 			"HERALD_PUBLIC_URL":         "https://herald-local-HeraldApi.execute-api.us-east-1.amazonaws.com",
@@ -70,10 +70,10 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 			"HERALD_RETRY_FIRST": "5s", "HERALD_RETRY_MAX": "5m", "HERALD_RETRY_DEADLINE": "1h", "HERALD_RECONCILE_AFTER": "15m",
 			"HERALD_EMAIL_RATE": "50", "HERALD_SMS_RATE": "20", "HERALD_PUSH_RATE": "200", "HERALD_DISPATCH_INSTANCES": "5",
 			"HERALD_SENDER_IDENTITY": "herald.example", "HERALD_PUSH_APPLICATIONS": ""},
-		"DeadLetterFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_WEBHOOK_QUEUE_URL": webhookURL},
-		"FeedbackFunction":   guard(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_WEBHOOK_QUEUE_URL": webhookURL}),
-		"ReportsFunction":    {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO"},
-		"WebhookFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_WEBHOOK_QUEUE_URL": webhookURL,
+		"DeadLetterFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_METRICS_TENANT": "false", "HERALD_WEBHOOK_QUEUE_URL": webhookURL},
+		"FeedbackFunction":   guard(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_METRICS_TENANT": "false", "HERALD_WEBHOOK_QUEUE_URL": webhookURL}),
+		"ReportsFunction":    {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_METRICS_TENANT": "false"},
+		"WebhookFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_METRICS_TENANT": "false", "HERALD_WEBHOOK_QUEUE_URL": webhookURL,
 			"HERALD_WEBHOOK_DLQ_URL": "http://127.0.0.1:5000/123456789012/herald-local-WebhookDeadLetterQueue"},
 	}
 	if diff := cmp.Diff([]string{"herald-local-HeraldScheduleGroup"}, s.ScheduleGroups); diff != "" {

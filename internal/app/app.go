@@ -31,6 +31,7 @@ import (
 	"github.com/heraldhq/herald/internal/eventapi"
 	"github.com/heraldhq/herald/internal/feedback"
 	"github.com/heraldhq/herald/internal/httpapi"
+	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/ratelimit"
@@ -79,6 +80,8 @@ type App struct {
 	// access is built once (Access).
 	accessOnce sync.Once
 	access     httpapi.Access
+	// metrics records every service's metrics (SetMetrics; nil: none).
+	metrics *metrics.Recorder
 }
 
 // New builds the shared clients for cfg.
@@ -133,7 +136,12 @@ func (a *App) TriggerHandler() (httpapi.HandlerFunc, error) {
 	if err := a.cfg.RequireQueue(); err != nil {
 		return nil, err
 	}
-	return httpapi.TriggerWithAudiences(a.unitary(), a.AudienceExecutions(), a.Access(), a.log, a.limit()...), nil
+	opts := a.limit()
+	if m := a.recorder(); m != nil {
+		opts = append(opts, httpapi.WithMetrics(m))
+	}
+	h := httpapi.TriggerWithAudiences(a.unitary(), a.AudienceExecutions(), a.Access(), a.log, opts...)
+	return httpapi.HandlerFunc(flushed(a.metrics, h)), nil
 }
 
 // RateLimiter returns the process's rate limiter, on the table, with the
@@ -160,6 +168,10 @@ func (a *App) limit() []httpapi.Option {
 
 // ManageHandler returns the management API handler.
 func (a *App) ManageHandler() httpapi.HandlerFunc {
+	return httpapi.HandlerFunc(flushed(a.metrics, a.manageHandler()))
+}
+
+func (a *App) manageHandler() httpapi.HandlerFunc {
 	return httpapi.Manage(httpapi.ManageDeps{Access: a.Access(), Campaigns: a.Campaigns(), Profiles: &profile.Service{Store: a.store},
 		Suppressions: a.Suppressions(), Unsubscribe: a.unsubscribe(),
 		Preview:   &preview.Service{Campaigns: a.store, Profiles: a.store, Sender: a.Dispatcher(), Executions: a.store},
@@ -234,6 +246,7 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		Rates:      map[campaign.Channel]float64{campaign.Email: dc.EmailRate, campaign.SMS: dc.SMSRate, campaign.Push: dc.PushRate},
 		Instances:  dc.Instances,
 		Checkpoint: a.checkpoint,
+		Metrics:    a.recorder(),
 	}
 	if a.cfg.DispatchQueueURL != "" && dc.ReconcileAfter > 0 {
 		// Ambiguous emails no SES event confirmed get a second look.
@@ -339,7 +352,7 @@ func (a *App) FeedbackHandler() (func(context.Context, json.RawMessage) (feedbac
 	rules := feedback.DefaultRules
 	rules.Reputation = a.ReputationThresholds()
 	s := &feedback.Service{Store: a.store, Devices: a.store, Endpoints: a.store, Platform: sns.New(awssns.NewFromConfig(a.aws)),
-		Rules: rules, Now: a.now, Log: a.log}
+		Rules: rules, Now: a.now, Log: a.log, Metrics: a.recorder()}
 	if a.cfg.Webhook.QueueURL != "" {
 		p, err := a.WebhookPublisher()
 		if err != nil {
@@ -347,7 +360,7 @@ func (a *App) FeedbackHandler() (func(context.Context, json.RawMessage) (feedbac
 		}
 		s.Notifier = &feedback.WebhookNotifier{Publisher: p, Versions: a.store, RequestIDs: a.store}
 	}
-	return eventapi.Feedback(s, a.log), nil
+	return flushed(a.metrics, eventapi.Feedback(s, a.log)), nil
 }
 
 // ReputationThresholds are the reputation guard's thresholds, from the
@@ -363,7 +376,7 @@ func (a *App) DispatchHandler() (func(context.Context, events.SQSEvent) (events.
 	if err := a.cfg.RequireQueue(); err != nil {
 		return nil, err
 	}
-	return eventapi.DispatchSQS(a.Dispatcher(), sqs.NewVisibility(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL), a.log), nil
+	return flushed(a.metrics, eventapi.DispatchSQS(a.Dispatcher(), sqs.NewVisibility(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL), a.log)), nil
 }
 
 // ReportsHandler returns the consumer of the table's stream: execution
@@ -375,5 +388,5 @@ func (a *App) ReportsHandler() func(context.Context, events.DynamoDBEvent) (even
 // DeadLetterHandler returns the SQS consumer of the dispatch dead-letter
 // queue: it closes each job's open recipients and parks the job.
 func (a *App) DeadLetterHandler() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-	return eventapi.DeadLetterSQS(a.Dispatcher(), a.log)
+	return flushed(a.metrics, eventapi.DeadLetterSQS(a.Dispatcher(), a.log))
 }

@@ -24,7 +24,11 @@ func Main(name string, build func(*App) (any, error)) {
 	if err != nil {
 		log.Fatalf("%s: aws config: %v", name, err)
 	}
-	h, err := build(New(cfg, awsCfg, lambdacontext.NewLogger()))
+	a := New(cfg, awsCfg, lambdacontext.NewLogger())
+	// EMF lines beside the logger's (which writes to stdout), where
+	// CloudWatch Logs extracts them.
+	a.SetMetrics(NewMetrics(os.Stdout, name, cfg))
+	h, err := build(a)
 	if err != nil {
 		log.Fatalf("%s: %v", name, err)
 	}

@@ -53,7 +53,7 @@ func (unscheduled) DeleteSchedule(context.Context, string) error            { re
 func (a *App) AudienceExecutions() *execution.AudienceExecutions {
 	aud := &execution.AudienceExecutions{
 		Records: a.store, Executions: a.store, Campaigns: a.store, Members: a.store, Pacer: a.store,
-		Schedules: a.Scheduler(), Log: a.log, Now: a.now,
+		Schedules: a.Scheduler(), Log: a.log, Now: a.now, Metrics: a.recorder(),
 	}
 	if a.cfg.DispatchQueueURL != "" {
 		aud.Queue = sqs.New(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL)
@@ -87,7 +87,7 @@ func (a *App) SchedulerHandler() (func(context.Context, schedule.Input) error, e
 		return nil, errors.New("config: HERALD_SCHEDULE_GROUP, HERALD_SCHEDULER_TARGET_ARN and HERALD_SCHEDULER_ROLE_ARN are required")
 	}
 	r := &eventapi.Schedules{Audiences: a.AudienceExecutions(), Recurrences: a.Recurrences(), Campaigns: a.Campaigns(), Log: a.log}
-	return r.Handle, nil
+	return flushedSchedule(a.metrics, r.Handle), nil
 }
 
 // TriggerEventHandler returns the Trigger function's Lambda entry point:
@@ -98,5 +98,5 @@ func (a *App) TriggerEventHandler() (eventapi.TriggerHandler, error) {
 		return nil, err
 	}
 	ev := tenant.Tenant{Org: a.cfg.EventOrg, Sandbox: a.cfg.EventSandbox}
-	return eventapi.Trigger(h, a.unitary(), a.AudienceExecutions(), ev, a.log), nil
+	return eventapi.TriggerHandler(flushed(a.metrics, eventapi.Trigger(h, a.unitary(), a.AudienceExecutions(), ev, a.log))), nil
 }

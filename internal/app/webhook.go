@@ -35,7 +35,7 @@ func (a *App) WebhookPublisher() (*webhook.Publisher, error) {
 // to the webhook dead-letter queue when the function knows it.
 func (a *App) Deliverer() *webhook.Deliverer {
 	w := a.cfg.Webhook
-	d := &webhook.Deliverer{Store: a.store, AllowLoopbackHTTP: w.AllowLoopbackHTTP, Log: a.log,
+	d := &webhook.Deliverer{Store: a.store, AllowLoopbackHTTP: w.AllowLoopbackHTTP, Log: a.log, Metrics: a.recorder(),
 		Timing: webhook.Timing{First: w.RetryFirst, Max: w.RetryMax, Window: w.RetryWindow}}
 	if w.DeadLetterURL != "" {
 		d.DeadLetters = sqs.NewWebhookQueue(awssqs.NewFromConfig(a.aws), w.DeadLetterURL)
@@ -51,5 +51,5 @@ func (a *App) WebhookHandler() (func(context.Context, events.SQSEvent) (events.S
 	if err := a.cfg.RequireWebhookQueue(); err != nil {
 		return nil, err
 	}
-	return eventapi.WebhookSQS(a.Deliverer(), sqs.NewVisibility(awssqs.NewFromConfig(a.aws), a.cfg.Webhook.QueueURL), a.log), nil
+	return flushed(a.metrics, eventapi.WebhookSQS(a.Deliverer(), sqs.NewVisibility(awssqs.NewFromConfig(a.aws), a.cfg.Webhook.QueueURL), a.log)), nil
 }
