@@ -3,11 +3,14 @@ package localcloud
 import (
 	"encoding/json"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/awslabs/goformation/v7/intrinsics"
+
+	"github.com/heraldhq/herald/internal/metrics"
 )
 
 // templateResources reads template.yaml's resources as written: intrinsic
@@ -163,3 +166,53 @@ func TestTheOperationalAlarmsAreThereAndNotifyTheTopic(t *testing.T) {
 		}
 	}
 }
+
+func TestTheDashboardIsJSONAndShowsEveryMetric(t *testing.T) {
+	resources := templateResources(t)
+	var body string
+	for id, r := range resources {
+		if r["Type"] != "AWS::CloudWatch::Dashboard" {
+			continue
+		}
+		p, _ := r["Properties"].(map[string]any)
+		sub, _ := p["DashboardBody"].(map[string]any)
+		if body, _ = sub["Fn::Sub"].(string); body == "" {
+			t.Fatalf("%s: DashboardBody is not a !Sub of a string", id)
+		}
+	}
+	if body == "" {
+		t.Fatal("no AWS::CloudWatch::Dashboard")
+	}
+	// What CloudFormation substitutes: names, and numbers where a
+	// parameter is a number.
+	resolved := dashboardVar.ReplaceAllStringFunc(body, func(v string) string {
+		if strings.Contains(v, "Threshold") {
+			return "1"
+		}
+		return "x"
+	})
+	var dash struct {
+		Widgets []struct {
+			Type       string
+			Properties map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(resolved), &dash); err != nil {
+		t.Fatalf("the dashboard body is not JSON once substituted: %v", err)
+	}
+	if len(dash.Widgets) < 10 {
+		t.Errorf("%d widgets", len(dash.Widgets))
+	}
+	for _, m := range metrics.All {
+		if !strings.Contains(body, `"`+m.Name+`"`) && !strings.Contains(body, `\"`+m.Name+`\"`) && !strings.Contains(body, "("+m.Name+")") {
+			t.Errorf("the dashboard shows no %s", m.Name)
+		}
+	}
+	for _, q := range []string{"Dispatch", "Webhook", "Scheduler", "Feedback", "Reports"} {
+		if !strings.Contains(body, "${"+q+"DeadLetterQueue.QueueName}") {
+			t.Errorf("the dashboard does not show the %s dead-letter queue's depth", q)
+		}
+	}
+}
+
+var dashboardVar = regexp.MustCompile(`\$\{[A-Za-z0-9:.]+\}`)
