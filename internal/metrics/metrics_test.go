@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -172,6 +173,19 @@ func BenchmarkAddPerRecipient(b *testing.B) {
 		r.Add(metrics.Recipients, 1, d)
 		if i%1000 == 999 {
 			_ = r.Flush()
+		}
+	}
+}
+
+func TestDocsListEveryMetric(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range metrics.All {
+		row := "| `" + m.Name + "` | " + string(m.Unit) + " |"
+		if !strings.Contains(string(doc), row) {
+			t.Errorf("docs/operations.md has no row %q", row)
 		}
 	}
 }
