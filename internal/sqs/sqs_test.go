@@ -184,3 +184,20 @@ func TestEnqueueSendsTheBatchesAtOnce(t *testing.T) {
 		t.Fatalf("Enqueue: %v", err)
 	}
 }
+
+func TestADelayedJobCarriesItsDelayForTheDispatchLag(t *testing.T) {
+	api := &fakeSQS{}
+	now, later := job("now"), job("later")
+	later.Delay = 90 * time.Second
+	if err := sqs.New(api, "https://sqs.example/dispatch").Enqueue(context.Background(), []delivery.Job{now, later}); err != nil {
+		t.Fatal(err)
+	}
+	entries := api.sent()[0]
+	if a := entries[0].MessageAttributes; len(a) != 0 {
+		t.Errorf("an undelayed job has attributes %v, want none", a)
+	}
+	a, ok := entries[1].MessageAttributes[delivery.DelayAttribute]
+	if !ok || aws.ToString(a.DataType) != "Number" || aws.ToString(a.StringValue) != "90" || entries[1].DelaySeconds != 90 {
+		t.Errorf("a job delayed 90 s: DelaySeconds %d, attributes %v; want 90 and %s = 90", entries[1].DelaySeconds, entries[1].MessageAttributes, delivery.DelayAttribute)
+	}
+}
