@@ -102,8 +102,8 @@ type Dims struct {
 	Campaign string
 }
 
-// names lists the dimension names in the order of a line's members, with
-// their values in d.
+// each calls fn with the name and value of every dimension d sets, in
+// the order of a line's members; Tenant and Campaign are written apart.
 func (d Dims) each(fn func(name, value string)) {
 	for _, p := range [...]struct{ n, v string }{{"Channel", d.Channel}, {"Outcome", d.Outcome}, {"Code", d.Code},
 		{"Type", d.Type}, {"Result", d.Result}, {"Route", d.Route}, {"Status", d.Status}} {
