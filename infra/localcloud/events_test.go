@@ -144,30 +144,12 @@ func TestEveryEventFixtureRunsThroughItsHandler(t *testing.T) {
 				var ev events.SQSEvent
 				decode(t, b, &ev)
 				res, err := c.Handlers.SQS[tc.function](ctx, ev)
-				if err != nil {
-					t.Fatalf("handler error: %v", err)
-				}
-				var failed []string
-				for _, f := range res.BatchItemFailures {
-					failed = append(failed, f.ItemIdentifier)
-				}
-				if diff := cmp.Diff(tc.failed, failed); diff != "" {
-					t.Errorf("batchItemFailures (-want +got):\n%s", diff)
-				}
+				checkFailures(t, err, tc.failed, res.BatchItemFailures, func(f events.SQSBatchItemFailure) string { return f.ItemIdentifier })
 			case c.Handlers.Streams[tc.function] != nil:
 				var ev events.DynamoDBEvent
 				decode(t, b, &ev)
 				res, err := c.Handlers.Streams[tc.function](ctx, ev)
-				if err != nil {
-					t.Fatalf("handler error: %v", err)
-				}
-				var failed []string
-				for _, f := range res.BatchItemFailures {
-					failed = append(failed, f.ItemIdentifier)
-				}
-				if diff := cmp.Diff(tc.failed, failed); diff != "" {
-					t.Errorf("batchItemFailures (-want +got):\n%s", diff)
-				}
+				checkFailures(t, err, tc.failed, res.BatchItemFailures, func(f events.DynamoDBBatchItemFailure) string { return f.ItemIdentifier })
 			default:
 				t.Fatalf("no handler for %s", tc.function)
 			}
@@ -191,5 +173,21 @@ func decode(t *testing.T, b []byte, v any) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		t.Fatalf("fixture does not decode as %T: %v", v, err)
+	}
+}
+
+// checkFailures checks a batch handler's answer: no error, and the items
+// it reported failed (by identifier) are want.
+func checkFailures[F any](t *testing.T, err error, want []string, failures []F, id func(F) string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("handler error: %v", err)
+	}
+	var failed []string
+	for _, f := range failures {
+		failed = append(failed, id(f))
+	}
+	if diff := cmp.Diff(want, failed); diff != "" {
+		t.Errorf("batchItemFailures (-want +got):\n%s", diff)
 	}
 }

@@ -119,13 +119,11 @@ func (a *App) allowed() *campaign.Allowlist {
 func (a *App) Access() httpapi.Access {
 	a.accessOnce.Do(func() {
 		keys := &auth.CachedKeys{Keys: a.store, Now: a.now}
-		authn := auth.Authenticator{Keys: keys, Now: a.now}
-		a.access = httpapi.Access{Auth: authn, Now: a.now}
+		var tokens *auth.Tokens
 		if a.cfg.TokenSecretARN != "" {
-			tokens := &auth.Tokens{Keys: keys, Keyring: secrets.NewKeyring(secretsmanager.NewFromConfig(a.aws), a.cfg.TokenSecretARN)}
-			authn.Tokens = tokens
-			a.access = httpapi.Access{Auth: authn, Tokens: tokens, Now: a.now}
+			tokens = &auth.Tokens{Keys: keys, Keyring: secrets.NewKeyring(secretsmanager.NewFromConfig(a.aws), a.cfg.TokenSecretARN)}
 		}
+		a.access = httpapi.Access{Auth: auth.Authenticator{Keys: keys, Tokens: tokens, Now: a.now}, Tokens: tokens, Now: a.now}
 	})
 	return a.access
 }

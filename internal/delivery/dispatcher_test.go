@@ -557,15 +557,7 @@ func TestDispatchRetriesWhenProfilesAreUnavailable(t *testing.T) {
 func TestDispatchMarketingWithoutConsentIsExcluded(t *testing.T) {
 	f := newFixture(t, campaign.EmailContent{Subject: "Sale", Text: "Sale"}, campaign.EmailSettings{FromName: "Shop", FromAddress: "news@shop.example"})
 	ctx := context.Background()
-	spec := campaign.Spec{ChannelConfigID: "cfg-1", Content: campaign.Content{Email: &campaign.EmailContent{Subject: "Sale", Text: "Sale"}}, Audience: campaign.Audience{Namespace: "email"}}
-	c := campaign.Campaign{ID: "mkt-1", Name: "m", Type: campaign.Marketing, Channel: campaign.Email, Status: campaign.StatusDraft, Draft: spec, Revision: 1}
-	if err := f.store.CreateCampaign(ctx, acme, c); err != nil {
-		t.Fatal(err)
-	}
-	c.Status, c.LiveVersion, c.Revision = campaign.StatusLive, 1, 2
-	if err := f.store.Activate(ctx, acme, c, campaign.Version{CampaignID: "mkt-1", Number: 1, Type: campaign.Marketing, Channel: campaign.Email, Spec: spec}, 1); err != nil {
-		t.Fatal(err)
-	}
+	withMarketing(t, f)
 	for _, p := range []profile.Profile{
 		{Namespace: "email", ID: "no@example.com", Consent: map[string]string{"email": "n"}},
 		{Namespace: "email", ID: "yes@example.com", Consent: map[string]string{"email": "y"}},

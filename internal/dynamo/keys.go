@@ -83,24 +83,25 @@ func (s *Store) GetKeyByID(ctx context.Context, id string) (auth.Key, error) {
 	return ki.key(), nil
 }
 
-func (s *Store) putItem(ki keyItem, cond string) (types.TransactWriteItem, error) {
+// putNewKeyItem is a transaction's Put of ki, unless an item has its key.
+func (s *Store) putNewKeyItem(ki keyItem) (types.TransactWriteItem, error) {
 	item, err := attributevalue.MarshalMap(ki)
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("encode api key: %w", err)
 	}
 	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: item,
-		ConditionExpression: aws.String(cond)}}, nil
+		ConditionExpression: aws.String("attribute_not_exists(pk)")}}, nil
 }
 
 // PutKey implements auth.KeyStore.
 func (s *Store) PutKey(ctx context.Context, hash string, k auth.Key) error {
-	byHash, err := s.putItem(newKeyItem("KEY#"+hash, "KEY", k), "attribute_not_exists(pk)")
+	byHash, err := s.putNewKeyItem(newKeyItem("KEY#"+hash, "KEY", k))
 	if err != nil {
 		return err
 	}
 	idItem := newKeyItem(keysPK, k.ID, k)
 	idItem.Hash = hash
-	byID, err := s.putItem(idItem, "attribute_not_exists(pk)")
+	byID, err := s.putNewKeyItem(idItem)
 	if err != nil {
 		return err
 	}
@@ -154,7 +155,7 @@ func (s *Store) RotateKey(ctx context.Context, id, newHash string) error {
 		return err
 	}
 	k := cur.key()
-	byHash, err := s.putItem(newKeyItem("KEY#"+newHash, "KEY", k), "attribute_not_exists(pk)")
+	byHash, err := s.putNewKeyItem(newKeyItem("KEY#"+newHash, "KEY", k))
 	if err != nil {
 		return err
 	}

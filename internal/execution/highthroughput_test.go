@@ -224,19 +224,38 @@ func TestEachAPITriggersItsOwnCampaigns(t *testing.T) {
 	}
 }
 
+// cachingFixture is a Unitary with its campaign cache on a counting
+// memory store holding the high-throughput campaign "ht", and a clock.
+type cachingFixture struct {
+	store *memory.Store
+	queue *memory.Queue
+	calls *calls
+	clock time.Time
+	svc   *execution.Unitary
+}
+
+func newCachingFixture(t *testing.T) *cachingFixture {
+	t.Helper()
+	f := &cachingFixture{store: memory.New(), queue: &memory.Queue{}, calls: &calls{}, clock: now}
+	putHighThroughput(t, f.store)
+	cs := countingStore{f.store, f.calls}
+	f.svc = &execution.Unitary{Store: cs, Campaigns: cs, Profiles: cs, Queue: callCountingQueue{f.queue, f.calls},
+		Now: func() time.Time { return f.clock }, NewID: func() string { return fmt.Sprint("ex-", f.clock.UnixNano()) }}
+	return f
+}
+
+// trigger moves the clock on by after and triggers "ht" for one recipient.
+func (f *cachingFixture) trigger(id string, after time.Duration) error {
+	f.clock = f.clock.Add(after)
+	_, err := f.svc.ExecuteHighThroughput(context.Background(), acme, "hk", execution.UnitaryRequest{RequestID: id, CampaignID: "ht", Recipients: externals(1)})
+	return err
+}
+
 func TestACampaignChangedSinceItWasCachedIsTriggeredOnItsNewState(t *testing.T) {
-	store, q, c := memory.New(), &memory.Queue{}, &calls{}
-	putHighThroughput(t, store)
-	cs := countingStore{store, c}
-	clock := now
-	svc := &execution.Unitary{Store: cs, Campaigns: cs, Profiles: cs, Queue: callCountingQueue{q, c},
-		Now: func() time.Time { return clock }, NewID: func() string { return fmt.Sprint("ex-", clock.UnixNano()) }}
+	f := newCachingFixture(t)
+	store, q, c := f.store, f.queue, f.calls
 	ctx := context.Background()
-	trigger := func(id string) error {
-		clock = clock.Add(time.Second)
-		_, err := svc.ExecuteHighThroughput(ctx, acme, "hk", execution.UnitaryRequest{RequestID: id, CampaignID: "ht", Recipients: externals(1)})
-		return err
-	}
+	trigger := func(id string) error { return f.trigger(id, time.Second) }
 	if err := trigger("r1"); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +264,7 @@ func TestACampaignChangedSinceItWasCachedIsTriggeredOnItsNewState(t *testing.T) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	v2 := campaign.Version{CampaignID: "ht", Number: 2, Type: campaign.Transactional, Channel: campaign.Email, HighThroughput: true, ActivatedAt: clock}
+	v2 := campaign.Version{CampaignID: "ht", Number: 2, Type: campaign.Transactional, Channel: campaign.Email, HighThroughput: true, ActivatedAt: f.clock}
 	prev := camp.Revision
 	camp.LiveVersion, camp.Revision = 2, prev+1
 	if err := store.Activate(ctx, acme, camp, v2, prev); err != nil {
@@ -288,20 +307,13 @@ func TestACampaignChangedSinceItWasCachedIsTriggeredOnItsNewState(t *testing.T) 
 }
 
 func TestTheCampaignCacheExpiresAfterItsTTL(t *testing.T) {
-	store, q, c := memory.New(), &memory.Queue{}, &calls{}
-	putHighThroughput(t, store)
-	cs := countingStore{store, c}
-	clock := now
-	svc := &execution.Unitary{Store: cs, Campaigns: cs, Profiles: cs, Queue: callCountingQueue{q, c},
-		Now: func() time.Time { return clock }, NewID: func() string { return fmt.Sprint("ex-", clock.UnixNano()) }}
-	ctx := context.Background()
+	f := newCachingFixture(t)
 	reads := func(id string, after time.Duration) int {
 		t.Helper()
-		clock = clock.Add(after)
-		if _, err := svc.ExecuteHighThroughput(ctx, acme, "hk", execution.UnitaryRequest{RequestID: id, CampaignID: "ht", Recipients: externals(1)}); err != nil {
+		if err := f.trigger(id, after); err != nil {
 			t.Fatal(err)
 		}
-		return c.take()["GetCampaign"]
+		return f.calls.take()["GetCampaign"]
 	}
 	if n := reads("r1", 0); n != 1 {
 		t.Errorf("a cold trigger read the campaign %d times, want 1", n)

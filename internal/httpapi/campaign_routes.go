@@ -211,19 +211,6 @@ func (r *request) campaignID() string {
 	return id
 }
 
-// header returns a request header (API Gateway lower-cases their names).
-func (r *request) header(name string) string {
-	if v, ok := r.event.Headers[name]; ok {
-		return v
-	}
-	for k, v := range r.event.Headers {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return ""
-}
-
 // ifMatch returns the revision an If-Match header asks for: 0 when absent
 // or "*". A tag that is not one of ours can never match: 412.
 func (r *request) ifMatch() (int, error) {

@@ -192,7 +192,7 @@ func (rt *router) dispatch(ctx context.Context, r *request) (int, events.APIGate
 	}
 	r.trigger = rte.trigger
 	if rte.scopes != nil {
-		p, err := rt.authenticate(ctx, r.event)
+		p, err := rt.authenticate(ctx, r)
 		if err != nil {
 			return fail(err)
 		}
@@ -326,19 +326,29 @@ var credentialHeaders = [...]string{"authorization", "x-api-key", "x-gw-ims-org-
 // authenticate establishes the caller from the request's own headers.
 // The tenant comes only from here, never from a body or a header a route
 // reads.
-func (rt *router) authenticate(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (auth.Principal, error) {
+func (rt *router) authenticate(ctx context.Context, r *request) (auth.Principal, error) {
 	if rt.access.Auth == nil {
 		return auth.Principal{}, errors.New("the router has no authenticator")
 	}
 	h := make(auth.Headers, len(credentialHeaders))
-	for k, v := range ev.Headers {
-		// API Gateway delivers lower-case names; the local gateway and
-		// hand-written events may not.
-		for _, name := range credentialHeaders {
-			if strings.EqualFold(k, name) {
-				h[name] = v
-			}
+	for _, name := range credentialHeaders {
+		if v := r.header(name); v != "" {
+			h[name] = v
 		}
 	}
 	return rt.access.Auth.Authenticate(ctx, h)
+}
+
+// header returns a request header. API Gateway lower-cases their names;
+// the local gateway and hand-written events may not.
+func (r *request) header(name string) string {
+	if v, ok := r.event.Headers[name]; ok {
+		return v
+	}
+	for k, v := range r.event.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
 }

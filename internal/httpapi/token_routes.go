@@ -83,13 +83,7 @@ func tokenForm(r *request) (url.Values, error) {
 		form = q
 	}
 	if len(r.body) > 0 {
-		ct := ""
-		for k, v := range r.event.Headers {
-			if strings.EqualFold(k, "content-type") {
-				ct = v
-			}
-		}
-		if mt, _, _ := strings.Cut(ct, ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded") {
+		if mt, _, _ := strings.Cut(r.header("content-type"), ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded") {
 			return nil, derrors.Validation(derrors.FieldError{Field: "body", Message: "must be application/x-www-form-urlencoded"})
 		}
 		body, err := url.ParseQuery(string(r.body))
@@ -100,14 +94,7 @@ func tokenForm(r *request) (url.Values, error) {
 			form[k] = v
 		}
 	}
-	for k, v := range r.event.Headers {
-		if !strings.EqualFold(k, "authorization") {
-			continue
-		}
-		scheme, cred, _ := strings.Cut(strings.TrimSpace(v), " ")
-		if !strings.EqualFold(scheme, "basic") {
-			continue
-		}
+	if scheme, cred, _ := strings.Cut(strings.TrimSpace(r.header("authorization")), " "); strings.EqualFold(scheme, "basic") {
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
 		id, secret, ok := strings.Cut(string(raw), ":")
 		if err != nil || !ok {

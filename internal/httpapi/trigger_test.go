@@ -268,10 +268,7 @@ func TestUnitaryAcceptsTheSDKsPushPlatforms(t *testing.T) {
 	if status != http.StatusAccepted {
 		t.Fatalf("status = %d, want 202; body %s", status, got)
 	}
-	var rs []delivery.Recipient
-	for _, j := range f.queue.Jobs() {
-		rs = append(rs, j.Recipients...)
-	}
+	rs := f.enqueuedRecipients()
 	want := []delivery.Recipient{
 		{Type: "external", UserID: "push@example.com", Namespace: "email", Push: &delivery.PushTarget{AppID: "shop-ios", Platform: "APNS_SANDBOX", Token: "t"}},
 		{Type: "external", UserID: "fcm@example.com", Namespace: "email", Push: &delivery.PushTarget{AppID: "shop-android", Platform: "GCM", Token: "u"}},
@@ -293,10 +290,7 @@ func TestUnitaryAcceptsAJOsPhoneNumbers(t *testing.T) {
 	if status != http.StatusAccepted {
 		t.Fatalf("status = %d, want 202; body %s", status, got)
 	}
-	var rs []delivery.Recipient
-	for _, j := range f.queue.Jobs() {
-		rs = append(rs, j.Recipients...)
-	}
+	rs := f.enqueuedRecipients()
 	want := []delivery.Recipient{
 		{Type: "external", UserID: "1234567890", Namespace: "phone"},
 		{Type: "external", UserID: "sms@example.com", Namespace: "email", Phone: "111-111-1111"},
@@ -521,4 +515,13 @@ func TestUnknownRouteIsNotFound(t *testing.T) {
 			}
 		})
 	}
+}
+
+// enqueuedRecipients lists the recipients of every queued job, in order.
+func (f *triggerFixture) enqueuedRecipients() []delivery.Recipient {
+	var rs []delivery.Recipient
+	for _, j := range f.queue.Jobs() {
+		rs = append(rs, j.Recipients...)
+	}
+	return rs
 }
