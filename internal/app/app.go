@@ -83,7 +83,7 @@ type App struct {
 
 // New builds the shared clients for cfg.
 func New(cfg config.Config, awsCfg aws.Config, log *slog.Logger) *App {
-	return &App{cfg: cfg, aws: awsCfg, log: log, store: dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)}
+	return &App{cfg: cfg, aws: awsCfg, log: log, store: dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithRetention(cfg.Retention)}
 }
 
 // Store returns the DynamoDB store.

@@ -31,7 +31,7 @@ const kindAudience = "audience"
 
 func strAttr(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 
-func audienceExecItem(t tenant.Tenant, ex execution.AudienceExecution) (map[string]types.AttributeValue, error) {
+func (s *Store) audienceExecItem(t tenant.Tenant, ex execution.AudienceExecution) (map[string]types.AttributeValue, error) {
 	doc, err := encodeDoc(ex)
 	if err != nil {
 		return nil, fmt.Errorf("encode execution: %w", err)
@@ -44,12 +44,13 @@ func audienceExecItem(t tenant.Tenant, ex execution.AudienceExecution) (map[stri
 	item["state"] = strAttr(ex.State)
 	item["leaseToken"] = strAttr(ex.LeaseToken)
 	item["doc"] = strAttr(doc)
+	setExpiry(item, s.retention.Executions, ex.CreatedAt)
 	return item, nil
 }
 
 // BeginAudience implements execution.AudienceExecutionStore.
 func (s *Store) BeginAudience(ctx context.Context, t tenant.Tenant, rec execution.Record, ex execution.AudienceExecution) error {
-	ei, err := audienceExecItem(t, ex)
+	ei, err := s.audienceExecItem(t, ex)
 	if err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func (s *Store) GetAudienceExecution(ctx context.Context, t tenant.Tenant, id st
 
 // putExec replaces the execution item provided cond holds.
 func (s *Store) putExec(ctx context.Context, t tenant.Tenant, ex execution.AudienceExecution, cond expression.ConditionBuilder) error {
-	item, err := audienceExecItem(t, ex)
+	item, err := s.audienceExecItem(t, ex)
 	if err != nil {
 		return err
 	}

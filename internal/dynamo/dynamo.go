@@ -35,6 +35,13 @@
 //	rate limit window    T#<tk>#RATE#<group>#<Unix second>   W         (used; expiresAt a minute on)
 //	rate limit overrides T#<tk>#RATE                         LIMITS    (execution, highthroughput, management)
 //
+// Retention (retention.go, WithRetention): executions, a campaign's
+// execution index (XI#), ledger entries (R#), parked jobs (K#), recipient
+// lists (D#), counters (T#, F#), idempotency records and webhook
+// deliveries get expiresAt, the table's TTL attribute, from the
+// deployment's retention settings; keys, configurations, campaigns,
+// profiles, audiences, the webhook and suppressions never expire.
+//
 // Ledger entries carry ref (index "ref", keys only): t#<tag> for email,
 // m#<provider message id> for SMS and push, which is how the Feedback
 // function finds the entry a provider event is about (feedback.go).
@@ -148,6 +155,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -171,6 +179,8 @@ type API interface {
 type Store struct {
 	api   API
 	table string
+	// retention is how long the kinds that expire are kept (WithRetention).
+	retention config.Retention
 }
 
 // New returns a store on table.
