@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -143,9 +142,9 @@ func (s *Store) SaveProgress(ctx context.Context, t tenant.Tenant, ex execution.
 func (s *Store) RecordOutcomes(ctx context.Context, t tenant.Tenant, entries []delivery.Entry) error {
 	reqs := make([]types.WriteRequest, len(entries))
 	for i, e := range entries {
-		item, err := attributevalue.MarshalMap(toLedgerItem(t, e))
+		item, err := s.ledgerItem(t, e)
 		if err != nil {
-			return fmt.Errorf("encode ledger entry: %w", err)
+			return err
 		}
 		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}
 	}

@@ -76,6 +76,9 @@ type ledgerItem struct {
 	DeliveryState string   `dynamodbav:"deliveryState,omitempty"`
 	Events        []string `dynamodbav:"events,stringset,omitempty"`
 	FeedbackRev   int      `dynamodbav:"fbrev,omitempty"`
+	// Who is the digest of the tenant and identity (the who index), by
+	// which an erasure finds a person's entries.
+	Who string `dynamodbav:"who,omitempty"`
 }
 
 func ledgerPK(t tenant.Tenant, executionID string) string {
@@ -117,7 +120,18 @@ func toLedgerItem(t tenant.Tenant, e delivery.Entry) ledgerItem {
 		Channel: string(e.Channel), Device: e.Device, CampaignID: e.CampaignID, Version: e.Version, Proof: e.Proof,
 		State: string(e.State), Outcome: string(e.Outcome), MessageID: e.MessageID, Token: e.Token, InFlight: e.InFlight,
 		Attempts: e.Attempts, AttemptAt: e.AttemptAt, LastCode: e.LastCode, Tag: e.Tag, ClaimedAt: e.ClaimedAt, FinishedAt: e.FinishedAt,
-		Ref: feedback.RefOf(e).Key(), DeliveryState: e.DeliveryState, Events: e.Events, FeedbackRev: e.FeedbackRev}
+		Ref: feedback.RefOf(e).Key(), DeliveryState: e.DeliveryState, Events: e.Events, FeedbackRev: e.FeedbackRev,
+		Who: whoIdentity(t, e.Namespace, e.UserID)}
+}
+
+// ledgerItem is e as stored, with its retention.
+func (s *Store) ledgerItem(t tenant.Tenant, e delivery.Entry) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMap(toLedgerItem(t, e))
+	if err != nil {
+		return nil, fmt.Errorf("encode ledger entry: %w", err)
+	}
+	setExpiry(item, s.retention.Ledger, e.ClaimedAt)
+	return item, nil
 }
 
 func fromLedgerItem(li ledgerItem) delivery.Entry {
@@ -168,11 +182,10 @@ func (s *Store) legacyEntry(ctx context.Context, t tenant.Tenant, e delivery.Ent
 // that was there (ReturnValuesOnConditionCheckFailure), read again when
 // the answer lacks it.
 func (s *Store) putEntry(ctx context.Context, t tenant.Tenant, e delivery.Entry, cond expression.ConditionBuilder) (old map[string]types.AttributeValue, ok bool, err error) {
-	item, err := attributevalue.MarshalMap(toLedgerItem(t, e))
+	item, err := s.ledgerItem(t, e)
 	if err != nil {
-		return nil, false, fmt.Errorf("encode ledger entry: %w", err)
+		return nil, false, err
 	}
-	setExpiry(item, s.retention.Ledger, e.ClaimedAt)
 	c, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
 		return nil, false, err
@@ -335,6 +348,7 @@ func (s *Store) Reopen(ctx context.Context, t tenant.Tenant, e delivery.Entry) e
 func (s *Store) ClaimAddress(ctx context.Context, t tenant.Tenant, exec string, ch campaign.Channel, addr, owner string) (string, error) {
 	item := key(ledgerPK(t, exec), prefixAddress+string(ch)+"#"+addr)
 	item["owner"] = strAttr(owner)
+	item[attrWho] = strAttr(whoAddress(t, string(ch), addr))
 	setExpiry(item, s.retention.RecipientLists, time.Time{})
 	c, err := expression.NewBuilder().WithCondition(expression.Or(condAbsent,
 		expression.Name("owner").Equal(expression.Value(owner)))).Build()

@@ -147,6 +147,8 @@ func TestRetentionAttributesAreSetOnEveryItemKindThatHasOne(t *testing.T) {
 	must("ClaimAddress", err)
 	e.State, e.Outcome, e.FinishedAt = delivery.Done, delivery.Sent, start
 	must("Finish", s.Finish(ctx, acme, e))
+	must("RecordOutcomes", s.RecordOutcomes(ctx, acme, []delivery.Entry{{Key: delivery.Key{ExecutionID: "e2", Namespace: "crmId", UserID: "cust-2",
+		Channel: campaign.Email}, CampaignID: "c1", Version: 1, State: delivery.Done, Outcome: delivery.Outcome("excluded:window"), ClaimedAt: start}}))
 	must("Tally", s.Tally(ctx, acme, "e1", 0, e.Tag, delivery.Sent))
 	must("Tally again", s.Tally(ctx, acme, "e1", 1, "other-tag", delivery.Sent))
 	must("Tally change", s.Tally(ctx, acme, "e1", 1, "other-tag", delivery.Failed("x")))
