@@ -42,6 +42,12 @@
 // deployment's retention settings; keys, configurations, campaigns,
 // profiles, audiences, the webhook and suppressions never expire.
 //
+// Ledger entries carry who (index "who", keys only): "i#" and a digest of
+// the tenant, namespace and userId; recipient list items (D#) carry "a#"
+// and a digest of the tenant, channel and address digest. An erasure
+// (erasure.go) finds a person's rows across executions through it; who
+// never changes, so only an item's creation writes the index.
+//
 // Ledger entries carry ref (index "ref", keys only): t#<tag> for email,
 // m#<provider message id> for SMS and push, which is how the Feedback
 // function finds the entry a provider event is about (feedback.go).
@@ -92,6 +98,10 @@
 //	                              construction), then BatchGet of their E# records; a delivery is
 //	                              claimed by a transaction creating both items, or by an update of
 //	                              E# conditioned on its status and lease (webhooks.go)
+//	erase a person                Query who = i#… per identity (ledger entries, each moved to its
+//	                              pseudonym's key in a transaction) and a#… per address (D#), the
+//	                              erased entries' executions' D#, a DeleteItem per audience, a
+//	                              Query of the tenant's WHD (E#), of SOFTB#<channel> per address
 //	reputation window             Query pk = T#<tk>#REPUTATION#<channel>, sk between "H#<first hour>"
 //	                              and "H#~" (24 hours × 8 shards at most); counters ADDed in the
 //	                              feedback transaction; the guard is a GetItem (Dispatch caches it
