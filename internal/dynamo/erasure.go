@@ -88,6 +88,11 @@ func (s *Store) EraseSubject(ctx context.Context, t tenant.Tenant, sub erasure.S
 			if err != nil || e == nil {
 				return err
 			}
+			moved := e.Key.Recipient()
+			moved.UserID = pseudonym(id)
+			if err := s.renameTally(ctx, t, e.ExecutionID, delivery.Tag(t, e.Key.Recipient()), delivery.Tag(t, moved)); err != nil {
+				return err
+			}
 			r.Pseudonymised[erasure.LedgerEntries]++
 			if owners[e.ExecutionID] == nil {
 				owners[e.ExecutionID] = map[string]bool{}
@@ -168,6 +173,24 @@ func (s *Store) pseudonymise(ctx context.Context, t tenant.Tenant, pk, sk, user 
 		return nil, fmt.Errorf("pseudonymise ledger entry: %w", err)
 	}
 	return &old, nil
+}
+
+// renameTally moves a recipient's outcome in its execution's counters
+// (r:<tag>, see Tally) from its old tag, a digest of the identity, to the
+// pseudonym's, in the shard it is in; the counts stay.
+func (s *Store) renameTally(ctx context.Context, t tenant.Tenant, exec, from, to string) error {
+	return s.queryAll(ctx, ledgerPK(t, exec), prefixTally, func(item map[string]types.AttributeValue) error {
+		if _, ok := item["r:"+from]; !ok {
+			return nil
+		}
+		_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key(str(item, attrPK), str(item, attrSK)),
+			UpdateExpression: aws.String("SET #to = #from REMOVE #from"), ConditionExpression: aws.String("attribute_exists(#from)"),
+			ExpressionAttributeNames: map[string]string{"#from": "r:" + from, "#to": "r:" + to}})
+		if err != nil && !isConditionFailed(err) {
+			return fmt.Errorf("rename counter: %w", err)
+		}
+		return nil
+	})
 }
 
 // eraseItem deletes pk/sk, counting it under kind if it was there.

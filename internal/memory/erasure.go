@@ -30,6 +30,14 @@ func (s *Store) EraseSubject(ctx context.Context, t tenant.Tenant, sub erasure.S
 				continue
 			}
 			owners[e.ExecutionID+"#"+e.Tag] = true
+			moved := e.Key.Recipient()
+			moved.UserID = pseudonym(id)
+			if m := s.tallies[k(t, e.ExecutionID)]; m != nil {
+				if o, ok := m[delivery.Tag(t, e.Key.Recipient())]; ok {
+					delete(m, delivery.Tag(t, e.Key.Recipient()))
+					m[delivery.Tag(t, moved)] = o
+				}
+			}
 			delete(s.ledger, key)
 			if s.refs != nil {
 				delete(s.refs, feedback.RefOf(e).Key())

@@ -15,6 +15,7 @@ import (
 	"github.com/heraldhq/herald/internal/feedback"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/suppression"
+	"github.com/heraldhq/herald/internal/tenant"
 	"github.com/heraldhq/herald/internal/webhook"
 )
 
@@ -28,6 +29,8 @@ type ErasureStore interface {
 	webhook.DeliveryStore
 	feedback.Store
 	suppression.Store
+	// Counts is status.Store's: an execution's outcome counts.
+	Counts(ctx context.Context, t tenant.Tenant, executionID string) (map[delivery.Outcome]int64, error)
 }
 
 // Erasure runs the erasure contract: a person seeded through every store
@@ -58,6 +61,7 @@ func Erasure(t *testing.T, newStore func(t *testing.T) ErasureStore) {
 			must("ClaimAddress", err)
 			e.State, e.Outcome, e.MessageID, e.FinishedAt = delivery.Done, delivery.Sent, "msg-"+user+exec, t0
 			must("Finish", s.Finish(ctx, acme, e))
+			must("Tally", s.Tally(ctx, acme, exec, 0, delivery.Tag(acme, k.Recipient()), delivery.Sent))
 		}
 		send("ex-1", "cust-1", jane, campaign.Email)
 		send("ex-1", "cust-2", bob, campaign.Email)
@@ -108,6 +112,17 @@ func Erasure(t *testing.T, newStore func(t *testing.T) ErasureStore) {
 			if err != nil || len(es) != 1 || es[0].Outcome != delivery.Sent || es[0].MessageID != "" || es[0].Tag != delivery.Tag(acme, k) {
 				t.Errorf("Entries(%s, pseudonym) = %+v, %v; want the entry, sent, no message id, the pseudonym's tag", k.ExecutionID, es, err)
 			}
+		}
+		// The counters keep the outcome, under the pseudonym's tag.
+		oldKey := delivery.Key{ExecutionID: "ex-1", Namespace: "crmId", UserID: "cust-1", Channel: campaign.Email}
+		newKey := oldKey
+		newKey.UserID = svc.Pseudonym(acme, profile.Identity{Namespace: "crmId", ID: "cust-1"})
+		counted, err := s.Counted(ctx, acme, "ex-1", 0, []string{delivery.Tag(acme, oldKey), delivery.Tag(acme, newKey)})
+		if diff := cmp.Diff(map[string]delivery.Outcome{delivery.Tag(acme, newKey): delivery.Sent}, counted); err != nil || diff != "" {
+			t.Errorf("Counted after erasure (-want +got): %v\n%s", err, diff)
+		}
+		if n, err := s.Counts(ctx, acme, "ex-1"); err != nil || n[delivery.Sent] != 2 {
+			t.Errorf("Counts(ex-1) after erasure = %v, %v; want 2 sent, as before", n, err)
 		}
 		bobKey := delivery.Key{ExecutionID: "ex-1", Namespace: "crmId", UserID: "cust-2", Channel: campaign.Email}
 		if es, err := s.Entries(ctx, acme, bobKey); err != nil || len(es) != 1 || es[0].MessageID == "" {
