@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/suppression"
@@ -33,6 +34,7 @@ const (
 	AudienceMemberships = "audienceMemberships"
 	WebhookDeliveries   = "webhookDeliveries"
 	SoftBounces         = "softBounces"
+	ParkedRecipients    = "parkedRecipients"
 	Suppressions        = "suppressions"
 )
 
@@ -69,7 +71,7 @@ type Result struct {
 // NewResult returns a Result with every kind at zero.
 func NewResult() Result {
 	return Result{Erased: map[string]int{Profiles: 0, LedgerEntries: 0, RecipientLists: 0, AudienceMemberships: 0, WebhookDeliveries: 0,
-		SoftBounces: 0}, Pseudonymised: map[string]int{LedgerEntries: 0}, Kept: map[string]int{Suppressions: 0}}
+		SoftBounces: 0, ParkedRecipients: 0}, Pseudonymised: map[string]int{LedgerEntries: 0}, Kept: map[string]int{Suppressions: 0}}
 }
 
 // Store erases a subject's rows other than its profile.
@@ -248,4 +250,50 @@ func mentions(v any, needles map[string]bool) bool {
 		}
 	}
 	return false
+}
+
+// StripJob removes from a parked job the recipients that are s: by
+// identity, or by the address the call gave (channelData). It returns the
+// job left and how many recipients it removed.
+func StripJob(job delivery.Job, s Subject) (delivery.Job, int) {
+	kept := job.Recipients[:0:0]
+	for _, r := range job.Recipients {
+		if !isSubject(r, s) {
+			kept = append(kept, r)
+		}
+	}
+	removed := len(job.Recipients) - len(kept)
+	job.Recipients = kept
+	return job, removed
+}
+
+func isSubject(r delivery.Recipient, s Subject) bool {
+	if slices.Contains(s.Identities, profile.Identity{Namespace: r.Namespace, ID: r.UserID}) {
+		return true
+	}
+	for _, a := range s.Addresses {
+		switch {
+		case a.Channel == suppression.Email && r.Email != "" && strings.EqualFold(strings.TrimSpace(r.Email), a.Address):
+			return true
+		case a.Channel == suppression.SMS && r.Phone != "" && digits(r.Phone) == digits(a.Address):
+			return true
+		}
+	}
+	return false
+}
+
+// digits compares phone numbers as written ("415-555-0100") with E.164
+// ones loosely: by their last ten digits.
+func digits(phone string) string {
+	var b strings.Builder
+	for _, c := range phone {
+		if c >= '0' && c <= '9' {
+			b.WriteRune(c)
+		}
+	}
+	d := b.String()
+	if len(d) > 10 {
+		d = d[len(d)-10:]
+	}
+	return d
 }

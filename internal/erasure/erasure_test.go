@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/erasure"
 	"github.com/heraldhq/herald/internal/memory"
@@ -71,5 +72,24 @@ func TestErasureRefusesWhatItCannotDo(t *testing.T) {
 	}
 	if r, err := svc.Erase(ctx, acme, erasure.Request{Channel: "sms", Address: "+14155550100"}); err != nil || r.Erased[erasure.Profiles] != 0 {
 		t.Errorf("erasing an unknown number = %+v, %v; want nothing erased and no error", r, err)
+	}
+}
+
+func TestStripJobRemovesThePersonByIdentityOrAddress(t *testing.T) {
+	sub := erasure.Subject{Identities: []profile.Identity{{Namespace: "crmId", ID: "42"}},
+		Addresses: []erasure.Address{{Channel: "email", Address: "jane@example.com"}, {Channel: "sms", Address: "+14155550100"}}}
+	job := delivery.Job{Recipients: []delivery.Recipient{
+		{Namespace: "crmId", UserID: "42"},
+		{Namespace: "crmId", UserID: "43", Email: " Jane@Example.com"},
+		{Namespace: "crmId", UserID: "44", Phone: "415-555-0100"},
+		{Namespace: "loyaltyId", UserID: "42"},
+		{Namespace: "crmId", UserID: "45", Email: "bob@example.com", Phone: "+14155550199"},
+	}}
+	left, n := erasure.StripJob(job, sub)
+	if n != 3 || len(left.Recipients) != 2 || left.Recipients[0].Namespace != "loyaltyId" || left.Recipients[1].UserID != "45" {
+		t.Errorf("StripJob = %+v, %d; want loyaltyId/42 and crmId/45 left, 3 removed", left.Recipients, n)
+	}
+	if len(job.Recipients) != 5 {
+		t.Errorf("StripJob changed the job it was given")
 	}
 }

@@ -87,6 +87,34 @@ func (s *Store) EraseSubject(ctx context.Context, t tenant.Tenant, sub erasure.S
 	}
 	s.mu.Unlock()
 
+	execs := map[string]bool{}
+	for owner := range owners {
+		exec, _, _ := strings.Cut(owner, "#")
+		execs[exec] = true
+	}
+	for exec := range execs {
+		parked, err := s.Parked(ctx, t, exec)
+		if err != nil {
+			return err
+		}
+		for _, p := range parked {
+			job, n := erasure.StripJob(p.Job, sub)
+			switch {
+			case n == 0:
+				continue
+			case len(job.Recipients) == 0:
+				err = s.Unpark(ctx, t, exec, p.ID)
+			default:
+				p.Job = job
+				err = s.Park(ctx, t, p)
+			}
+			if err != nil {
+				return err
+			}
+			r.Erased[erasure.ParkedRecipients] += n
+		}
+	}
+
 	for _, a := range sub.Addresses {
 		switch _, err := s.GetSuppression(ctx, t, a.Channel, a.Address); {
 		case err == nil:

@@ -25,6 +25,7 @@ type ErasureStore interface {
 	erasure.Store
 	profile.Store
 	delivery.Ledger
+	delivery.Parking
 	audience.Store
 	webhook.DeliveryStore
 	feedback.Store
@@ -66,6 +67,15 @@ func Erasure(t *testing.T, newStore func(t *testing.T) ErasureStore) {
 		send("ex-1", "cust-1", jane, campaign.Email)
 		send("ex-1", "cust-2", bob, campaign.Email)
 		send("ex-2", "cust-1", "+15550100", campaign.SMS)
+		park := func(exec, id string, users ...string) {
+			job := delivery.Job{Tenant: acme, ExecutionID: exec, CampaignID: "c1", Version: 1, Channel: campaign.Email}
+			for _, u := range users {
+				job.Recipients = append(job.Recipients, delivery.Recipient{Type: "aep", Namespace: "crmId", UserID: u})
+			}
+			must("Park", s.Park(ctx, acme, delivery.ParkedJob{ID: id, Job: job, Reason: "test", ParkedAt: t0}))
+		}
+		park("ex-1", "p-both", "cust-1", "cust-2")
+		park("ex-2", "p-jane", "cust-1")
 		must("CreateAudience", s.CreateAudience(ctx, acme, newAudience("a1")))
 		_, err := s.AddMembers(ctx, acme, "a1", members("cust-1", "cust-2"))
 		must("AddMembers", err)
@@ -93,7 +103,7 @@ func Erasure(t *testing.T, newStore func(t *testing.T) ErasureStore) {
 		}
 		want := erasure.NewResult()
 		want.Erased[erasure.Profiles], want.Erased[erasure.RecipientLists], want.Erased[erasure.AudienceMemberships] = 1, 2, 1
-		want.Erased[erasure.WebhookDeliveries], want.Erased[erasure.SoftBounces] = 1, 1
+		want.Erased[erasure.WebhookDeliveries], want.Erased[erasure.SoftBounces], want.Erased[erasure.ParkedRecipients] = 1, 1, 2
 		want.Pseudonymised[erasure.LedgerEntries], want.Kept[erasure.Suppressions] = 2, 1
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("EraseProfile (-want +got):\n%s", diff)
@@ -123,6 +133,14 @@ func Erasure(t *testing.T, newStore func(t *testing.T) ErasureStore) {
 		}
 		if n, err := s.Counts(ctx, acme, "ex-1"); err != nil || n[delivery.Sent] != 2 {
 			t.Errorf("Counts(ex-1) after erasure = %v, %v; want 2 sent, as before", n, err)
+		}
+		// Parked jobs: no redrive can reach jane; bob's stays.
+		if ps, err := s.Parked(ctx, acme, "ex-2"); err != nil || len(ps) != 0 {
+			t.Errorf("Parked(ex-2) after erasure = %+v, %v; want jane's job gone", ps, err)
+		}
+		ps, err := s.Parked(ctx, acme, "ex-1")
+		if err != nil || len(ps) != 1 || len(ps[0].Job.Recipients) != 1 || ps[0].Job.Recipients[0].UserID != "cust-2" {
+			t.Errorf("Parked(ex-1) after erasure = %+v, %v; want the job with bob alone", ps, err)
 		}
 		bobKey := delivery.Key{ExecutionID: "ex-1", Namespace: "crmId", UserID: "cust-2", Channel: campaign.Email}
 		if es, err := s.Entries(ctx, acme, bobKey); err != nil || len(es) != 1 || es[0].MessageID == "" {
