@@ -129,7 +129,17 @@ func (s *Service) EraseProfile(ctx context.Context, t tenant.Tenant, id profile.
 	if err := f.Err(); err != nil {
 		return Result{}, err
 	}
-	return s.erase(ctx, t, Subject{Identities: []profile.Identity{id}}, id)
+	sub := Subject{Identities: []profile.Identity{id}}
+	// An identity that is an address (email/<address>, phone/<number>)
+	// is also that address, profile or not.
+	for ch, ns := range map[suppression.Channel]string{suppression.Email: "email", suppression.SMS: "phone"} {
+		if id.Namespace == ns {
+			if a, err := suppression.Normalize(ch, id.ID, "id"); err == nil {
+				sub.Addresses = append(sub.Addresses, Address{ch, a})
+			}
+		}
+	}
+	return s.erase(ctx, t, sub, id)
 }
 
 // Erase serves POST /erasures.
@@ -152,7 +162,12 @@ func (s *Service) Erase(ctx context.Context, t tenant.Tenant, req Request) (Resu
 	}
 	// The address is also the identity a profile may be known by.
 	id := profile.Identity{Namespace: identityNamespace(req.Channel), ID: addr}
-	return s.erase(ctx, t, Subject{Identities: []profile.Identity{id}, Addresses: []Address{{req.Channel, addr}}}, id)
+	sub := Subject{Identities: []profile.Identity{id}, Addresses: []Address{{req.Channel, addr}}}
+	if raw := strings.TrimSpace(req.Address); raw != addr {
+		// Entries keep the userId as the call wrote it.
+		sub.Identities = append(sub.Identities, profile.Identity{Namespace: id.Namespace, ID: raw})
+	}
+	return s.erase(ctx, t, sub, id)
 }
 
 func identityNamespace(ch suppression.Channel) string {

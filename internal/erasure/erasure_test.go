@@ -4,12 +4,15 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/erasure"
 	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -91,5 +94,30 @@ func TestStripJobRemovesThePersonByIdentityOrAddress(t *testing.T) {
 	}
 	if len(job.Recipients) != 5 {
 		t.Errorf("StripJob changed the job it was given")
+	}
+}
+
+func TestAnAddressIdentityIsErasedAsAnAddressToo(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	svc := &erasure.Service{Profiles: st, Store: st, Key: erasure.Pseudonymizer("secret-one-of-at-least-32-bytes-long")}
+	t0 := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	if _, _, err := st.AddSuppression(ctx, acme, suppression.Entry{Channel: suppression.Email, Address: "ann@example.com", Reason: suppression.Bounce, CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CountSoftBounce(ctx, acme, suppression.Email, "ann@example.com", t0); err != nil {
+		t.Fatal(err)
+	}
+	k := delivery.Key{ExecutionID: "ex-1", Namespace: "email", UserID: "Ann@Example.com", Channel: campaign.Email}
+	if _, _, err := st.Claim(ctx, acme, delivery.Entry{Key: k, State: delivery.Claimed, Token: "tok", Tag: delivery.Tag(acme, k), ClaimedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := svc.EraseProfile(ctx, acme, profile.Identity{Namespace: "email", ID: "ann@example.com"})
+	if err != nil || r.Kept[erasure.Suppressions] != 1 || r.Erased[erasure.SoftBounces] != 1 || r.Erased[erasure.Profiles] != 0 {
+		t.Errorf("EraseProfile(email/ann) = %+v, %v; want the suppression kept and the transient bounces erased, no profile", r, err)
+	}
+	r, err = svc.Erase(ctx, acme, erasure.Request{Channel: suppression.Email, Address: "Ann@Example.com"})
+	if err != nil || r.Pseudonymised[erasure.LedgerEntries] != 1 {
+		t.Errorf("Erase(Ann@Example.com) = %+v, %v; want the entry whose userId is the address as written pseudonymised", r, err)
 	}
 }
