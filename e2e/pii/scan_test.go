@@ -496,7 +496,11 @@ func (s *scan) profiles(t *testing.T) {
 	if len(batch.Results) != 2 || batch.Results[1].Status != 400 {
 		t.Errorf("batch results = %+v, want the second refused with 400", batch.Results)
 	}
-	s.api.call("DELETE", path, nil, 204)
+	s.api.call("DELETE", path, nil, 200)
+	s.api.call("DELETE", path, nil, 200) // an erasure is idempotent
+	s.api.call("POST", "/erasures", map[string]any{"channel": "email", "address": email("batch1")}, 200)
+	s.api.call("POST", "/erasures", map[string]any{"namespace": "email", "id": email("batch2")}, 200)
+	s.api.call("POST", "/erasures", map[string]any{"channel": "email", "address": "not-an-address-" + marker}, 400)
 	rule(t, storeError("prof500"))
 	s.api.call("PUT", "/profiles/email/"+url.PathEscape(email("prof500")), map[string]any{"attributes": person}, 500)
 }

@@ -82,6 +82,11 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 	if f := s.Functions["SchedulerFunction"]; f.Name != "herald-local-scheduler" || f.ARN != wantEnv["TriggerFunction"]["HERALD_SCHEDULER_TARGET_ARN"] {
 		t.Errorf("SchedulerFunction is %s %s; its name must match the schedules' target", f.Name, f.ARN)
 	}
+	// Every function writes to the table: each reads the retention (Globals).
+	for _, m := range wantEnv {
+		m["HERALD_RETENTION_EXECUTIONS_DAYS"], m["HERALD_RETENTION_LEDGER_DAYS"], m["HERALD_RETENTION_RECIPIENT_LISTS_DAYS"] = "90", "90", "90"
+		m["HERALD_RETENTION_IDEMPOTENCY_DAYS"], m["HERALD_RETENTION_WEBHOOK_DELIVERIES_DAYS"], m["HERALD_RETENTION_COUNTERS_DAYS"] = "7", "7", "90"
+	}
 	gotEnv := map[string]map[string]string{}
 	for id, f := range s.Functions {
 		gotEnv[id] = f.Env

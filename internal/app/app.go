@@ -28,6 +28,7 @@ import (
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/dynamo"
+	"github.com/heraldhq/herald/internal/erasure"
 	"github.com/heraldhq/herald/internal/eventapi"
 	"github.com/heraldhq/herald/internal/feedback"
 	"github.com/heraldhq/herald/internal/httpapi"
@@ -86,7 +87,7 @@ type App struct {
 
 // New builds the shared clients for cfg.
 func New(cfg config.Config, awsCfg aws.Config, log *slog.Logger) *App {
-	return &App{cfg: cfg, aws: awsCfg, log: log, store: dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)}
+	return &App{cfg: cfg, aws: awsCfg, log: log, store: dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithRetention(cfg.Retention)}
 }
 
 // Store returns the DynamoDB store.
@@ -175,7 +176,19 @@ func (a *App) manageHandler() httpapi.HandlerFunc {
 		Preview:   &preview.Service{Campaigns: a.store, Profiles: a.store, Sender: a.Dispatcher(), Executions: a.store},
 		Audiences: &audience.Service{Store: a.store, Now: a.now}, Recurrences: a.Recurrences(),
 		Executions: a.Executions(), Webhooks: a.Webhooks(),
-		Reputation: &reputation.Service{Store: a.store, Thresholds: a.ReputationThresholds(), Now: a.now}}, a.log, a.limit()...)
+		Reputation: &reputation.Service{Store: a.store, Thresholds: a.ReputationThresholds(), Now: a.now},
+		Erasure:    a.Erasure()}, a.log, a.limit()...)
+}
+
+// Erasure returns the erasure service. Its pseudonyms are keyed by a key
+// derived from the unsubscribe secret; without one, erasures fail (the
+// template always sets it).
+func (a *App) Erasure() *erasure.Service {
+	s := &erasure.Service{Profiles: a.store, Store: a.store}
+	if a.cfg.UnsubscribeSecret != "" {
+		s.Key = erasure.Pseudonymizer(a.cfg.UnsubscribeSecret)
+	}
+	return s
 }
 
 // Executions returns the execution status service; it redrives parked

@@ -78,6 +78,9 @@ type Config struct {
 	// route group, unless the tenant has overrides (HERALD_RATE_EXECUTION,
 	// HERALD_RATE_HIGHTHROUGHPUT, HERALD_RATE_MANAGEMENT; 0 is no limit).
 	RateLimits ratelimit.Limits
+	// Retention is how long each kind of item that expires is kept
+	// (HERALD_RETENTION_*_DAYS; DefaultRetention when unset).
+	Retention Retention
 }
 
 // Delivery is how Dispatch paces and retries sends. Durations are read as
@@ -149,6 +152,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if c.RateLimits, err = loadRateLimits(getenv); err != nil {
+		return Config{}, err
+	}
+	if c.Retention, err = loadRetention(getenv); err != nil {
 		return Config{}, err
 	}
 	if s := c.UnsubscribeSecret; s != "" && len(s) < 32 {

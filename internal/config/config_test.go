@@ -111,8 +111,8 @@ func TestLoad(t *testing.T) {
 				t.Fatalf("Load() error = %v, wantErr %t", err, tt.wantErr)
 			}
 			// TestLoadReputation checks the guard's thresholds and
-			// TestLoadRateLimits the rate limits.
-			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(config.Config{}, "Reputation", "RateLimits")); diff != "" {
+			// TestLoadRateLimits the rate limits, TestLoadRetention the retention.
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(config.Config{}, "Reputation", "RateLimits", "Retention")); diff != "" {
 				t.Errorf("Load() mismatch (-want +got):\n%s", diff)
 			}
 		})

@@ -93,7 +93,7 @@ func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepare
 	if prep.outcome != "" {
 		return d.close(ctx, job, base, prep.outcome)
 	}
-	owner, err := d.Ledger.ClaimAddress(ctx, t, key.ExecutionID, key.Channel, addressDigest(key.Channel, prep.addr), base.Tag)
+	owner, err := d.Ledger.ClaimAddress(ctx, t, key.ExecutionID, key.Channel, AddressDigest(key.Channel, prep.addr), base.Tag)
 	if err != nil {
 		return d.storeFailed(ctx, job, base, fmt.Errorf("claim address: %w", err))
 	}

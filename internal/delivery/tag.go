@@ -20,8 +20,8 @@ func Tag(t tenant.Tenant, k Key) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// addressDigest names an address in the ledger without storing it.
-func addressDigest(ch campaign.Channel, addr string) string {
+// AddressDigest names an address in the ledger without storing it.
+func AddressDigest(ch campaign.Channel, addr string) string {
 	sum := sha256.Sum256([]byte(string(ch) + "\x00" + addr))
 	return hex.EncodeToString(sum[:16])
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -31,7 +30,7 @@ const kindAudience = "audience"
 
 func strAttr(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 
-func audienceExecItem(t tenant.Tenant, ex execution.AudienceExecution) (map[string]types.AttributeValue, error) {
+func (s *Store) audienceExecItem(t tenant.Tenant, ex execution.AudienceExecution) (map[string]types.AttributeValue, error) {
 	doc, err := encodeDoc(ex)
 	if err != nil {
 		return nil, fmt.Errorf("encode execution: %w", err)
@@ -44,12 +43,13 @@ func audienceExecItem(t tenant.Tenant, ex execution.AudienceExecution) (map[stri
 	item["state"] = strAttr(ex.State)
 	item["leaseToken"] = strAttr(ex.LeaseToken)
 	item["doc"] = strAttr(doc)
+	setExpiry(item, s.retention.Executions, ex.CreatedAt)
 	return item, nil
 }
 
 // BeginAudience implements execution.AudienceExecutionStore.
 func (s *Store) BeginAudience(ctx context.Context, t tenant.Tenant, rec execution.Record, ex execution.AudienceExecution) error {
-	ei, err := audienceExecItem(t, ex)
+	ei, err := s.audienceExecItem(t, ex)
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func (s *Store) GetAudienceExecution(ctx context.Context, t tenant.Tenant, id st
 
 // putExec replaces the execution item provided cond holds.
 func (s *Store) putExec(ctx context.Context, t tenant.Tenant, ex execution.AudienceExecution, cond expression.ConditionBuilder) error {
-	item, err := audienceExecItem(t, ex)
+	item, err := s.audienceExecItem(t, ex)
 	if err != nil {
 		return err
 	}
@@ -142,9 +142,9 @@ func (s *Store) SaveProgress(ctx context.Context, t tenant.Tenant, ex execution.
 func (s *Store) RecordOutcomes(ctx context.Context, t tenant.Tenant, entries []delivery.Entry) error {
 	reqs := make([]types.WriteRequest, len(entries))
 	for i, e := range entries {
-		item, err := attributevalue.MarshalMap(toLedgerItem(t, e))
+		item, err := s.ledgerItem(t, e)
 		if err != nil {
-			return fmt.Errorf("encode ledger entry: %w", err)
+			return err
 		}
 		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}
 	}

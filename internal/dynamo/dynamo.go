@@ -35,6 +35,19 @@
 //	rate limit window    T#<tk>#RATE#<group>#<Unix second>   W         (used; expiresAt a minute on)
 //	rate limit overrides T#<tk>#RATE                         LIMITS    (execution, highthroughput, management)
 //
+// Retention (retention.go, WithRetention): executions, a campaign's
+// execution index (XI#), ledger entries (R#), parked jobs (K#), recipient
+// lists (D#), counters (T#, F#), idempotency records and webhook
+// deliveries get expiresAt, the table's TTL attribute, from the
+// deployment's retention settings; keys, configurations, campaigns,
+// profiles, audiences, the webhook and suppressions never expire.
+//
+// Ledger entries carry who (index "who", keys only): "i#" and a digest of
+// the tenant, namespace and userId; recipient list items (D#) carry "a#"
+// and a digest of the tenant, channel and address digest. An erasure
+// (erasure.go) finds a person's rows across executions through it; who
+// never changes, so only an item's creation writes the index.
+//
 // Ledger entries carry ref (index "ref", keys only): t#<tag> for email,
 // m#<provider message id> for SMS and push, which is how the Feedback
 // function finds the entry a provider event is about (feedback.go).
@@ -85,6 +98,10 @@
 //	                              construction), then BatchGet of their E# records; a delivery is
 //	                              claimed by a transaction creating both items, or by an update of
 //	                              E# conditioned on its status and lease (webhooks.go)
+//	erase a person                Query who = i#… per identity (ledger entries, each moved to its
+//	                              pseudonym's key in a transaction) and a#… per address (D#), the
+//	                              erased entries' executions' D#, a DeleteItem per audience, a
+//	                              Query of the tenant's WHD (E#), of SOFTB#<channel> per address
 //	reputation window             Query pk = T#<tk>#REPUTATION#<channel>, sk between "H#<first hour>"
 //	                              and "H#~" (24 hours × 8 shards at most); counters ADDed in the
 //	                              feedback transaction; the guard is a GetItem (Dispatch caches it
@@ -148,6 +165,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -171,6 +189,8 @@ type API interface {
 type Store struct {
 	api   API
 	table string
+	// retention is how long the kinds that expire are kept (WithRetention).
+	retention config.Retention
 }
 
 // New returns a store on table.

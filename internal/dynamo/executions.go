@@ -137,6 +137,11 @@ func (s *Store) CampaignExecutions(ctx context.Context, t tenant.Tenant, campaig
 // id unused (derrors.Conflict otherwise) and every check holds
 // (errCampaignRevision otherwise).
 func (s *Store) begin(ctx context.Context, t tenant.Tenant, rec execution.Record, exec, index map[string]types.AttributeValue, checks ...types.TransactWriteItem) error {
+	if keep := s.retention.Idempotency; keep > 0 {
+		rec.ExpiresAt = expiry(keep, rec.Response.CreatedAt)
+	}
+	setExpiry(exec, s.retention.Executions, rec.Response.CreatedAt)
+	setExpiry(index, s.retention.Executions, rec.Response.CreatedAt)
 	ri, err := attributevalue.MarshalMap(requestItem{
 		PK: tenantPK(t, skRequest, rec.RequestID), SK: skRequest, RequestID: rec.RequestID, BodyHash: rec.BodyHash,
 		ExecutionID: rec.Response.ExecutionID, Version: rec.Version, CreatedAt: rec.Response.CreatedAt,

@@ -164,7 +164,7 @@ func (s *Store) Advance(ctx context.Context, t tenant.Tenant, c feedback.Change)
 		shard := rand.IntN(ReportShards)
 		at := c.At.UTC()
 		items = append(items,
-			types.TransactWriteItem{Update: s.counterUpdate(key(ledgerPK(t, e.ExecutionID), fmt.Sprintf("%s%02d", prefixFeedbackCount, shard)), c.Counters, time.Time{})},
+			types.TransactWriteItem{Update: s.counterUpdate(key(ledgerPK(t, e.ExecutionID), fmt.Sprintf("%s%02d", prefixFeedbackCount, shard)), c.Counters, expiry(s.retention.Counters, time.Time{}))},
 			types.TransactWriteItem{Update: s.counterUpdate(key(reportPK(t, e.CampaignID), fmt.Sprintf("%s%02d", prefixReportAll, shard)), c.Counters, time.Time{})},
 			types.TransactWriteItem{Update: s.counterUpdate(key(reportPK(t, e.CampaignID),
 				fmt.Sprintf("%s%s#%02d", prefixReportHour, at.Format(hourLayout), shard)), c.Counters, at.Truncate(time.Hour).Add(hourlyKept))})

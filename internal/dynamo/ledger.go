@@ -76,6 +76,9 @@ type ledgerItem struct {
 	DeliveryState string   `dynamodbav:"deliveryState,omitempty"`
 	Events        []string `dynamodbav:"events,stringset,omitempty"`
 	FeedbackRev   int      `dynamodbav:"fbrev,omitempty"`
+	// Who is the digest of the tenant and identity (the who index), by
+	// which an erasure finds a person's entries.
+	Who string `dynamodbav:"who,omitempty"`
 }
 
 func ledgerPK(t tenant.Tenant, executionID string) string {
@@ -117,7 +120,18 @@ func toLedgerItem(t tenant.Tenant, e delivery.Entry) ledgerItem {
 		Channel: string(e.Channel), Device: e.Device, CampaignID: e.CampaignID, Version: e.Version, Proof: e.Proof,
 		State: string(e.State), Outcome: string(e.Outcome), MessageID: e.MessageID, Token: e.Token, InFlight: e.InFlight,
 		Attempts: e.Attempts, AttemptAt: e.AttemptAt, LastCode: e.LastCode, Tag: e.Tag, ClaimedAt: e.ClaimedAt, FinishedAt: e.FinishedAt,
-		Ref: feedback.RefOf(e).Key(), DeliveryState: e.DeliveryState, Events: e.Events, FeedbackRev: e.FeedbackRev}
+		Ref: feedback.RefOf(e).Key(), DeliveryState: e.DeliveryState, Events: e.Events, FeedbackRev: e.FeedbackRev,
+		Who: whoIdentity(t, e.Namespace, e.UserID)}
+}
+
+// ledgerItem is e as stored, with its retention.
+func (s *Store) ledgerItem(t tenant.Tenant, e delivery.Entry) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMap(toLedgerItem(t, e))
+	if err != nil {
+		return nil, fmt.Errorf("encode ledger entry: %w", err)
+	}
+	setExpiry(item, s.retention.Ledger, e.ClaimedAt)
+	return item, nil
 }
 
 func fromLedgerItem(li ledgerItem) delivery.Entry {
@@ -168,9 +182,9 @@ func (s *Store) legacyEntry(ctx context.Context, t tenant.Tenant, e delivery.Ent
 // that was there (ReturnValuesOnConditionCheckFailure), read again when
 // the answer lacks it.
 func (s *Store) putEntry(ctx context.Context, t tenant.Tenant, e delivery.Entry, cond expression.ConditionBuilder) (old map[string]types.AttributeValue, ok bool, err error) {
-	item, err := attributevalue.MarshalMap(toLedgerItem(t, e))
+	item, err := s.ledgerItem(t, e)
 	if err != nil {
-		return nil, false, fmt.Errorf("encode ledger entry: %w", err)
+		return nil, false, err
 	}
 	c, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
@@ -334,6 +348,8 @@ func (s *Store) Reopen(ctx context.Context, t tenant.Tenant, e delivery.Entry) e
 func (s *Store) ClaimAddress(ctx context.Context, t tenant.Tenant, exec string, ch campaign.Channel, addr, owner string) (string, error) {
 	item := key(ledgerPK(t, exec), prefixAddress+string(ch)+"#"+addr)
 	item["owner"] = strAttr(owner)
+	item[attrWho] = strAttr(whoAddress(t, string(ch), addr))
+	setExpiry(item, s.retention.RecipientLists, time.Time{})
 	c, err := expression.NewBuilder().WithCondition(expression.Or(condAbsent,
 		expression.Name("owner").Equal(expression.Value(owner)))).Build()
 	if err != nil {
@@ -392,13 +408,31 @@ func tallySK(shard int) string { return fmt.Sprintf("%s%04d", prefixTally, shard
 func (s *Store) Tally(ctx context.Context, t tenant.Tenant, exec string, shard int, tag string, o delivery.Outcome) error {
 	k := key(ledgerPK(t, exec), tallySK(shard))
 	r := "r:" + tag
+	// The counters expire with the retention of counters, from their
+	// first write.
+	exp, setExp := expiry(s.retention.Counters, time.Time{}), ""
+	withExp := func(names map[string]string, values map[string]types.AttributeValue) {
+		if !exp.IsZero() {
+			names["#exp"] = attrExpiresAt
+			values[":exp"] = numAttr(exp.Unix())
+		}
+	}
+	if !exp.IsZero() {
+		setExp = "#exp = if_not_exists(#exp, :exp)"
+	}
 	if o != "" {
 		// The common case first, in one call: a recipient counted for the
 		// first time.
+		names := map[string]string{"#r": r, "#n": "n:" + string(o)}
+		values := map[string]types.AttributeValue{":o": strAttr(string(o)), ":one": &types.AttributeValueMemberN{Value: "1"}}
+		withExp(names, values)
+		update := "SET #r = :o ADD #n :one"
+		if setExp != "" {
+			update = "SET #r = :o, " + setExp + " ADD #n :one"
+		}
 		_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: k,
-			UpdateExpression: aws.String("SET #r = :o ADD #n :one"), ConditionExpression: aws.String("attribute_not_exists(#r)"),
-			ExpressionAttributeNames:  map[string]string{"#r": r, "#n": "n:" + string(o)},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":o": strAttr(string(o)), ":one": &types.AttributeValueMemberN{Value: "1"}}})
+			UpdateExpression: aws.String(update), ConditionExpression: aws.String("attribute_not_exists(#r)"),
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values})
 		if err == nil {
 			return nil
 		}
@@ -430,10 +464,15 @@ func (s *Store) Tally(ctx context.Context, t tenant.Tenant, exec string, shard i
 			values[":cur"] = strAttr(string(cur))
 			add = append(add, "#c :minus")
 		}
+		if setExp != "" {
+			withExp(names, values)
+			set = append(set, setExp)
+		}
 		update := ""
 		if len(set) > 0 {
 			update += "SET " + strings.Join(set, ", ") + " "
-		} else {
+		}
+		if o == "" {
 			update += "REMOVE #r "
 		}
 		update += "ADD " + strings.Join(add, ", ")
@@ -559,9 +598,12 @@ func (s *Store) PutExecution(ctx context.Context, t tenant.Tenant, ex execution.
 	if err != nil {
 		return fmt.Errorf("encode execution: %w", err)
 	}
+	index := campaignIndexItem(t, ex.CampaignID, ex.ID, ex.CreatedAt)
+	setExpiry(item, s.retention.Executions, ex.CreatedAt)
+	setExpiry(index, s.retention.Executions, ex.CreatedAt)
 	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-		{Put: &types.Put{TableName: aws.String(s.table), Item: campaignIndexItem(t, ex.CampaignID, ex.ID, ex.CreatedAt)}},
+		{Put: &types.Put{TableName: aws.String(s.table), Item: index}},
 	}})
 	if isTxConditionFailed(err) {
 		return derrors.New(derrors.Conflict, "execution %s already exists", ex.ID)
@@ -671,6 +713,7 @@ func (s *Store) Park(ctx context.Context, t tenant.Tenant, p delivery.ParkedJob)
 	if err != nil {
 		return fmt.Errorf("encode parked job: %w", err)
 	}
+	setExpiry(item, s.retention.Ledger, p.ParkedAt)
 	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item})
 	return err
 }

@@ -186,6 +186,9 @@ func (s *Store) ClaimDelivery(ctx context.Context, t tenant.Tenant, d webhook.De
 		return webhook.Delivery{}, false, derrors.Validation(derrors.FieldError{Field: "eventId", Message: "is too long"})
 	}
 	d.LeaseUntil = until
+	if keep := s.retention.WebhookDeliveries; keep > 0 {
+		d.ExpiresAt = expiry(keep, d.CreatedAt)
+	}
 	state, err := toDeliveryItem(t, d)
 	if err != nil {
 		return webhook.Delivery{}, false, err

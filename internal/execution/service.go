@@ -18,7 +18,9 @@ import (
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
-// IdempotencyTTL is how long a requestId is remembered.
+// IdempotencyTTL is how long a requestId is remembered by default: a
+// deployment's retention setting (config.Retention.Idempotency) replaces
+// it in the DynamoDB store.
 const IdempotencyTTL = 7 * 24 * time.Hour
 
 // Response is the 202 body of an execution call (imExecutionResponse).

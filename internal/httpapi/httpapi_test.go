@@ -18,6 +18,7 @@ import (
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/erasure"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/internal/memory"
@@ -138,7 +139,8 @@ func newHarness(tb testing.TB, opts ...httpapi.Option) *harness {
 	h.svc = svc
 	h.trigger = httpapi.Trigger(svc, testAccess, log, opts...)
 	h.manage = httpapi.Manage(httpapi.ManageDeps{Access: testAccess, Campaigns: h.camps, Profiles: &profile.Service{Store: h.store, Now: func() time.Time { return now }},
-		Preview: &preview.Service{Campaigns: h.store, Profiles: h.store}}, log, opts...)
+		Preview: &preview.Service{Campaigns: h.store, Profiles: h.store},
+		Erasure: &erasure.Service{Profiles: h.store, Store: h.store, Key: erasure.Pseudonymizer("a test secret of at least 32 bytes!!")}}, log, opts...)
 	return h
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/erasure"
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/recurrence"
@@ -48,6 +49,10 @@ type ManageDeps struct {
 	// Reputation shows and lifts the reputation guard (its routes are
 	// added when set).
 	Reputation *reputation.Service
+	// Erasure erases people: POST /erasures is added when set, and
+	// DELETE /profiles/{namespace}/{id} erases the person rather than
+	// only the profile.
+	Erasure *erasure.Service
 }
 
 // Manage returns the handler of the management API. Each resource
@@ -69,6 +74,7 @@ func manageRoutes(d ManageDeps) map[string]route {
 		executionRoutes(d),
 		webhookRoutes(d),
 		reputationRoutes(d),
+		erasureRoutes(d),
 		openapiRoutes(),
 	} {
 		maps.Copy(routes, group)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/erasure"
 	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/reputation"
 	"github.com/heraldhq/herald/internal/status"
@@ -116,7 +117,7 @@ func PublicRouteKeys() []string {
 func allManageRoutes() map[string]route {
 	return manageRoutes(ManageDeps{
 		Audiences: &audience.Service{}, Recurrences: &recurrence.Service{}, Executions: &status.Service{}, Webhooks: &webhook.Service{},
-		Reputation: &reputation.Service{},
+		Reputation: &reputation.Service{}, Erasure: &erasure.Service{},
 	})
 }
 

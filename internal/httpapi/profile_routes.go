@@ -45,6 +45,10 @@ func profileRoutes(d ManageDeps) map[string]route {
 			}},
 		"DELETE /profiles/{namespace}/{id}": {scopes: manageScopes,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
+				if d.Erasure != nil {
+					res, err := d.Erasure.EraseProfile(ctx, r.tenant(), identity(r))
+					return http.StatusOK, res, err
+				}
 				if err := d.Profiles.Delete(ctx, r.tenant(), identity(r)); err != nil {
 					return 0, nil, err
 				}

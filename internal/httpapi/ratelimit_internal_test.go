@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/internal/audience"
+	"github.com/heraldhq/herald/internal/erasure"
 	"github.com/heraldhq/herald/internal/ratelimit"
 	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/reputation"
@@ -19,7 +20,7 @@ func TestEveryRouteIsInTheRateLimitGroupOfItsAPI(t *testing.T) {
 	routes := triggerRouter(nil, Access{}, nil).routes
 	maps.Copy(routes, audienceExecutionRoutes(nil))
 	maps.Copy(routes, manageRoutes(ManageDeps{Audiences: &audience.Service{}, Recurrences: &recurrence.Service{},
-		Executions: &status.Service{}, Webhooks: &webhook.Service{}, Reputation: &reputation.Service{}}))
+		Executions: &status.Service{}, Webhooks: &webhook.Service{}, Reputation: &reputation.Service{}, Erasure: &erasure.Service{}}))
 	for key, rte := range routes {
 		var want ratelimit.Group
 		switch {

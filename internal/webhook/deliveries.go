@@ -40,7 +40,8 @@ func (s DeliveryStatus) Valid() bool {
 func (s DeliveryStatus) final() bool { return s == Delivered || s == Skipped || s == Failed }
 
 // DeliveryTTL is how long delivery records (and the payloads a redrive
-// re-sends) are kept.
+// re-sends) are kept by default: a deployment's retention setting
+// (config.Retention.WebhookDeliveries) replaces it in the DynamoDB store.
 const DeliveryTTL = 7 * 24 * time.Hour
 
 // Delivery is the record of one event's delivery: what the API lists and
