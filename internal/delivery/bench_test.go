@@ -28,8 +28,8 @@ func BenchmarkDispatch(b *testing.B) {
 					"person": map[string]any{"name": map[string]any{"firstName": "Jane", "lastName": "Doe"}},
 				}})
 				rs[i] = delivery.Recipient{Type: "aep", UserID: id, Namespace: "crmId",
-					Profile: map[string]any{"person": map[string]any{"name": map[string]any{"firstName": "J"}}},
-					Context: map[string]any{"orderId": "A-1001", "note": "<b>2 items</b> & a gift"}}
+					Profile: toObject(map[string]any{"person": map[string]any{"name": map[string]any{"firstName": "J"}}}),
+					Context: toObject(map[string]any{"orderId": "A-1001", "note": "<b>2 items</b> & a gift"})}
 			}
 			j := job(rs...)
 			rec := metrics.New(io.Discard, "dispatch", false)

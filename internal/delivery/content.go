@@ -275,39 +275,31 @@ func (t *Templates) all() []*render.Template {
 	return out
 }
 
-// Data builds the rendering data for a recipient: the stored attributes
-// deep-merged with the call's profile (the call wins, for this message
-// only) and the call's context.
-func Data(stored, override, context map[string]any) map[string]any {
-	return map[string]any{"profile": merge(stored, override), "context": orEmpty(context)}
+// Data builds the rendering data for a recipient: "profile", the stored
+// attributes deep-merged with the call's profile (the call wins, for this
+// message only), and "context", the call's context (an Object or a map;
+// none is an empty object). No map is built: the root is render.Fields and
+// the merge, when both sides have members, one render.Object.
+func Data(stored map[string]any, override render.Object, context any) any {
+	profile := render.Merge(stored, override)
+	if profile == nil || isNilMap(profile) {
+		profile = emptyObject
+	}
+	if context == nil || isNilMap(context) {
+		context = emptyObject
+	}
+	if o, ok := context.(render.Object); ok && o.IsZero() {
+		context = emptyObject
+	}
+	return render.Fields{{Name: "profile", Value: profile}, {Name: "context", Value: context}}
 }
 
-func orEmpty(m map[string]any) map[string]any {
-	if m == nil {
-		return map[string]any{}
-	}
-	return m
-}
+// emptyObject stands for absent data: an object, so that it is truthy
+// and iterates as none, as the empty map it replaces did. Nothing writes
+// to it.
+var emptyObject any = map[string]any{}
 
-// merge returns base with over laid on top, recursing into objects present
-// in both, without modifying either.
-func merge(base, over map[string]any) map[string]any {
-	if len(over) == 0 {
-		return orEmpty(base)
-	}
-	if len(base) == 0 {
-		return over
-	}
-	out := make(map[string]any, len(base)+len(over))
-	maps.Copy(out, base)
-	for k, v := range over {
-		if om, ok := v.(map[string]any); ok {
-			if bm, ok := out[k].(map[string]any); ok {
-				out[k] = merge(bm, om)
-				continue
-			}
-		}
-		out[k] = v
-	}
-	return out
+func isNilMap(v any) bool {
+	m, ok := v.(map[string]any)
+	return ok && m == nil
 }

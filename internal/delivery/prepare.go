@@ -44,8 +44,8 @@ func noProfile(job Job, cv *compiled, r Recipient, p profile.Profile) bool {
 
 // recipientContext is the recipient's own context, else the job's (an
 // audience execution sends one context for every member).
-func recipientContext(job Job, r Recipient) map[string]any {
-	if r.Context != nil {
+func recipientContext(job Job, r Recipient) any {
+	if !r.Context.IsZero() {
 		return r.Context
 	}
 	return job.Context

@@ -186,7 +186,7 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 		}
 		stored = p.Attributes
 	}
-	rendered, err := tm.Render(delivery.Data(stored, in.Profile, in.Context), false)
+	rendered, err := tm.Render(delivery.Data(stored, object(in.Profile), in.Context), false)
 	if err != nil {
 		return Result{}, contentError(err)
 	}
@@ -328,7 +328,7 @@ func (s *Service) Proofs(ctx context.Context, t tenant.Tenant, id string, in Pro
 			f.Add(field, "duplicates another recipient")
 			continue
 		}
-		r := delivery.Recipient{Type: delivery.TypeExternal, UserID: a, Profile: in.Profile, Context: in.Context}
+		r := delivery.Recipient{Type: delivery.TypeExternal, UserID: a, Profile: object(in.Profile), Context: object(in.Context)}
 		switch v.Channel {
 		case campaign.Email:
 			if !address.ValidEmail(a) {
@@ -498,7 +498,7 @@ func sampleWarnings(tm *delivery.Templates, schema *campaign.Schema, prof, ctxv 
 			out = append(out, derrors.FieldError{Code: "context_schema", Field: "context", Message: "the sample fails the context schema; edit it before sending: " + err.Error()})
 		}
 	}
-	if _, err := tm.Render(delivery.Data(nil, prof, ctxv), false); err != nil {
+	if _, err := tm.Render(delivery.Data(nil, object(prof), ctxv), false); err != nil {
 		field := "content"
 		var ce *delivery.ContentError
 		if errors.As(err, &ce) {
@@ -510,3 +510,15 @@ func sampleWarnings(tm *delivery.Templates, schema *campaign.Schema, prof, ctxv 
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// object is m as the engine's object, as a trigger's recipient carries
+// its profile and context (nil: none). A preview body is decoded into maps
+// by the checked decoder, so its members come in sorted order.
+func object(m map[string]any) render.Object {
+	o, err := render.ObjectOf(m)
+	if err != nil {
+		// m was decoded from JSON, so it encodes again.
+		return render.Object{}
+	}
+	return o
+}

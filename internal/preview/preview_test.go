@@ -18,6 +18,7 @@ import (
 	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/strictjson"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -101,7 +102,7 @@ func TestPreviewIsWhatDispatchSends(t *testing.T) {
 		t.Fatal(err)
 	}
 	job := delivery.Job{Tenant: acme, ExecutionID: "ex-1", CampaignID: id, Version: 1,
-		Recipients: []delivery.Recipient{{Type: "aep", UserID: "42", Namespace: "crmId", Profile: override, Context: ctxData}}}
+		Recipients: []delivery.Recipient{{Type: "aep", UserID: "42", Namespace: "crmId", Profile: toObject(t, override), Context: toObject(t, ctxData)}}}
 	if err := f.d.Dispatch(ctx, job); err != nil {
 		t.Fatal(err)
 	}
@@ -283,4 +284,14 @@ func TestRequestSampleListsEveryVariable(t *testing.T) {
 		!strings.Contains(s.Curl, `Bearer $HERALD_SECRET`) || !strings.Contains(s.Curl, "-d '{") {
 		t.Errorf("url %s, curl:\n%s", s.URL, s.Curl)
 	}
+}
+
+// toObject is m as a trigger's recipient carries it.
+func toObject(t *testing.T, m map[string]any) render.Object {
+	t.Helper()
+	o, err := render.ObjectOf(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }

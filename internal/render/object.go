@@ -65,6 +65,17 @@ func (o Object) Len() int {
 	return int(o.n.len)
 }
 
+// Equal reports whether o and p have the same members in the same order
+// with equal values (go-cmp uses it).
+func (o Object) Equal(p Object) bool {
+	if o.n == nil || p.n == nil {
+		return o.n == p.n
+	}
+	a, _ := o.MarshalJSON()
+	b, _ := p.MarshalJSON()
+	return string(a) == string(b)
+}
+
 // IsZero reports whether o is no object (JSON null or absent); an empty
 // object is not zero. encoding/json's omitzero uses it.
 func (o Object) IsZero() bool { return o.n == nil }
