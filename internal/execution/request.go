@@ -6,7 +6,7 @@ package execution
 
 import (
 	"encoding/json"
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/heraldhq/herald/internal/address"
@@ -178,56 +178,62 @@ func (r UnitaryRequest) validate(highThroughput bool) error {
 	case n == 0 || n > MaxRecipients:
 		f.Add("recipients", "must hold 1 to %d recipients, not %d", MaxRecipients, n)
 	}
-	seen := make(map[string]int, len(r.Recipients))
+	seen := make(map[profile.Identity]int, len(r.Recipients))
 	ctxSize := 0
 	for i, rc := range r.Recipients {
-		p := fmt.Sprintf("recipients[%d]", i)
+		// Field names are built only for the errors found: a valid
+		// recipient costs no string.
+		at := func(field string) string { return "recipients[" + strconv.Itoa(i) + "]" + field }
 		switch rc.Type {
 		case delivery.TypeAEP:
 			if highThroughput {
-				f.Add(p+".type", "must be external: the high-throughput API reads no profile")
+				f.Add(at(".type"), "must be external: the high-throughput API reads no profile")
 			}
 		case delivery.TypeExternal:
 		case "":
-			f.Add(p+".type", "is required (aep or external)")
+			f.Add(at(".type"), "is required (aep or external)")
 		default:
-			f.Add(p+".type", "must be aep or external, not %q", rc.Type)
+			f.Add(at(".type"), "must be aep or external, not %q", rc.Type)
 		}
 		if rc.UserID == "" {
-			f.Add(p+".userId", "is required")
+			f.Add(at(".userId"), "is required")
 		}
 		if rc.Namespace == "" {
-			f.Add(p+".namespace", "is required")
+			f.Add(at(".namespace"), "is required")
 		}
 		if rc.UserID != "" && rc.Namespace != "" {
+			id := profile.Identity{Namespace: rc.Namespace, ID: rc.UserID}
 			if profile.ValidNamespace(rc.Namespace) {
-				profile.ValidateIdentity(&f, p+".userId", profile.Identity{Namespace: rc.Namespace, ID: rc.UserID})
+				var idf derrors.Fields
+				profile.ValidateIdentity(&idf, "userId", id)
+				for _, e := range idf {
+					f.Add(at("."+e.Field), "%s", e.Message)
+				}
 			} else {
-				f.Add(p+".namespace", "must be 1-64 of letters, digits, '_' and '-'")
+				f.Add(at(".namespace"), "must be 1-64 of letters, digits, '_' and '-'")
 			}
-			key := rc.Namespace + "\x00" + rc.UserID
-			if j, dup := seen[key]; dup {
-				f.Add(p+".userId", "duplicates recipients[%d].userId", j)
+			if j, dup := seen[id]; dup {
+				f.Add(at(".userId"), "duplicates recipients[%d].userId", j)
 			} else {
-				seen[key] = i
+				seen[id] = i
 			}
 		}
 		if cd := rc.ChannelData; cd != nil {
 			if cd.EmailAddress != "" && !address.ValidEmail(cd.EmailAddress) {
-				f.Add(p+".channelData.emailAddress", "must be an email address")
+				f.Add(at(".channelData.emailAddress"), "must be an email address")
 			}
 			// A number is read with the SMS configuration's default region
 			// at send time, and one it cannot use fails that recipient
 			// alone: only what can never be a number is refused here.
 			if cd.MobilePhoneNumber != "" && !address.PhoneShaped(cd.MobilePhoneNumber) {
-				f.Add(p+".channelData.mobilePhoneNumber", "must be a phone number: 1-%d of digits, spaces and + - ( ) . /, such as +14155550100 or 415-555-0100", address.MaxPhoneLen)
+				f.Add(at(".channelData.mobilePhoneNumber"), "must be a phone number: 1-%d of digits, spaces and + - ( ) . /, such as +14155550100 or 415-555-0100", address.MaxPhoneLen)
 			}
 			if pi := cd.PushInfo; pi != nil {
-				checkPushInfo(&f, p+".channelData.pushInfo", pi)
+				checkPushInfo(&f, at(".channelData.pushInfo"), pi)
 			}
 		}
 		if rc.Context.Has("system") {
-			f.Add(p+".context.system", "is reserved")
+			f.Add(at(".context.system"), "is reserved")
 		}
 		if !rc.Context.IsZero() {
 			ctxSize += rc.Context.Size()
