@@ -13,6 +13,7 @@ package memory
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 
@@ -86,12 +87,23 @@ func New() *Store {
 	}
 }
 
+// k is the store's key of an item: the tenant's key and parts, joined by
+// '#', built in one allocation.
 func k(t tenant.Tenant, parts ...string) string {
-	s := t.Key()
+	n := len(t.Org) + 1 + len(t.Sandbox)
 	for _, p := range parts {
-		s += "#" + p
+		n += 1 + len(p)
 	}
-	return s
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(t.Org)
+	b.WriteByte('#')
+	b.WriteString(t.Sandbox)
+	for _, p := range parts {
+		b.WriteByte('#')
+		b.WriteString(p)
+	}
+	return b.String()
 }
 
 func notFound(what string) error { return derrors.New(derrors.NotFound, "%s not found", what) }

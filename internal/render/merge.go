@@ -85,7 +85,7 @@ func (b *merger) merge(key string, base map[string]any, over *jnode) {
 func (b *merger) copy(key string, nd *jnode) {
 	at := len(b.nodes)
 	b.nodes = append(b.nodes, *nd)
-	b.nodes[at].key = key
+	b.nodes[at].key, b.nodes[at].raw = key, nil
 	b.nodes = append(b.nodes, nd.kids...)
 }
 

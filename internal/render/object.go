@@ -35,9 +35,10 @@ type jnode struct {
 	n    float64 // a number's value
 	kids []jnode // an object's members or an array's elements, with their descendants
 	more *objectIndex
-	span int32 // nodes this one takes: itself and its descendants
-	len  int32 // live members or elements
-	k    kind  // kNull, kBool, kNum, kStr (also a number out of float64's range), kObj, kArr
+	raw  []byte // a decoded root's MarshalJSON, encoded once
+	span int32  // nodes this one takes: itself and its descendants
+	len  int32  // live members or elements
+	k    kind   // kNull, kBool, kNum, kStr (also a number out of float64's range), kObj, kArr
 	b    bool
 	dead bool // a member whose name a later member has: the later one is the value
 	num  bool // kStr holding a JSON number that float64 cannot hold
@@ -212,10 +213,16 @@ func describeJSON(c byte) string {
 
 // MarshalJSON writes the object compactly, members in their order, strings
 // escaped as encoding/json escapes them with SetEscapeHTML(false) (json.Marshal
-// then escapes '<', '>' and '&' as it does in every Marshaler's output).
+// then escapes '<', '>' and '&' as it does in every Marshaler's output). A
+// decoded object is encoded once, when it is decoded, and every call
+// returns that encoding, as json.RawMessage returns itself: the caller must
+// not modify it.
 func (o Object) MarshalJSON() ([]byte, error) {
 	if o.n == nil {
 		return []byte("null"), nil
+	}
+	if o.n.raw != nil {
+		return o.n.raw, nil
 	}
 	return o.n.appendJSON(make([]byte, 0, o.n.jsonSize()), false, nil), nil
 }
@@ -228,7 +235,8 @@ func (o Object) AppendCanonicalJSON(dst []byte) []byte {
 	if o.n == nil {
 		return append(dst, "null"...)
 	}
-	var scratch []int32
+	var stack [64]int32 // sorted member offsets, one object's above its parent's
+	scratch := stack[:0]
 	return o.n.appendJSON(dst, true, &scratch)
 }
 
@@ -276,6 +284,8 @@ func (d *decoder) decode() ([]jnode, error) {
 			nodes[i].indexMembers()
 		}
 	}
+	root := &nodes[0]
+	root.raw = root.appendJSON(make([]byte, 0, root.jsonSize()), false, nil)
 	return nodes, nil
 }
 
