@@ -36,6 +36,7 @@ type Store struct {
 	campaigns    map[string]campaign.Campaign
 	versions     map[string]campaign.Version
 	profiles     map[string]profile.Profile
+	profileDocs  map[string][]byte // each profile as JSON, which reads decode
 	aliases      map[string]string // secondary identity key → primary key
 	suppressions map[string]suppression.Entry
 	records      map[string]execution.Record
@@ -79,7 +80,7 @@ func New() *Store {
 	return &Store{
 		keys: map[string]auth.Key{}, keyHashes: map[string]string{}, configs: map[string]campaign.ChannelConfig{},
 		campaigns: map[string]campaign.Campaign{}, versions: map[string]campaign.Version{},
-		profiles: map[string]profile.Profile{}, aliases: map[string]string{},
+		profiles: map[string]profile.Profile{}, profileDocs: map[string][]byte{}, aliases: map[string]string{},
 		suppressions: map[string]suppression.Entry{}, records: map[string]execution.Record{},
 		executions: map[string]execution.Execution{}, ledger: map[string]delivery.Entry{},
 		addresses: map[string]string{}, tallies: map[string]map[string]delivery.Outcome{}, parked: map[string]delivery.ParkedJob{},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"sync"
 )
 
 // Merge returns data for Execute: base with over laid on top, over's
@@ -21,7 +22,13 @@ func Merge(base map[string]any, over Object) any {
 	if len(base) == 0 {
 		return over
 	}
-	b := merger{nodes: make([]jnode, 0, countAny(base)+int(over.n.span))}
+	b := mergers.Get().(*merger)
+	defer func() {
+		clear(b.keys[:cap(b.keys)])
+		b.nodes, b.keys, b.built = nil, b.keys[:0], b.built[:0]
+		mergers.Put(b)
+	}()
+	b.nodes = make([]jnode, 0, countAny(base)+int(over.n.span))
 	b.merge("", base, over.n)
 	nodes := b.nodes
 	for i := range nodes {
@@ -34,6 +41,13 @@ func Merge(base map[string]any, over Object) any {
 	}
 	return Object{n: &nodes[0]}
 }
+
+// mergers pools the scratch space of Merge: a merge then allocates its
+// nodes alone.
+var mergers = sync.Pool{New: func() any { return new(merger) }}
+
+// noMembers is an object without members, for a map merged with nothing.
+var noMembers = &jnode{k: kObj}
 
 // merger builds a merged object's nodes.
 type merger struct {
@@ -129,7 +143,7 @@ func (b *merger) add(key string, v any) {
 		b.copy(key, x.n)
 	case map[string]any:
 		b.nodes = b.nodes[:at]
-		b.merge(key, x, &jnode{k: kObj})
+		b.merge(key, x, noMembers)
 	case []any:
 		nd.k, nd.len = kArr, int32(len(x))
 		for _, e := range x {
