@@ -529,10 +529,22 @@ func (nd *jnode) indexMembers() {
 		return
 	}
 	// JavaScript's order: array indexes ascending, then the other names
-	// where each first appeared, with the last value given for it.
+	// where each first appeared, with the last value given for it (a
+	// large object finds both through its index, in linear time).
 	order := make([]int32, 0, nd.len)
+	var seen map[string]bool
+	if idx != nil {
+		seen = make(map[string]bool, nd.len)
+	}
 	for j := 0; j < len(kids); j += int(kids[j].span) {
 		key := kids[j].key
+		if idx != nil {
+			if !seen[key] {
+				seen[key] = true
+				order = append(order, idx[key])
+			}
+			continue
+		}
 		first := true
 		for _, o := range order {
 			if kids[o].key == key {

@@ -243,3 +243,41 @@ func TestExecuteWithObjectDataAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseObject holds the decoder to encoding/json: it accepts exactly
+// the JSON objects encoding/json accepts, to the same data (numbers as
+// json.Number), its Size is encoding/json's and its canonical form
+// json.Marshal's.
+func FuzzParseObject(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":[1,2.5e3,{"b":null}],"c":"\u00e9\ud83d\ude00\ud800","a":true}`, `{"x":"\xff"}`, ` { "k" : -0.0 } `, `[1]`, `{"a":1e999}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want map[string]any
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		werr := dec.Decode(&want)
+		if werr == nil {
+			if _, err := dec.Token(); err == nil || err.Error() != "EOF" {
+				werr = errors.New("more than one value")
+			}
+		}
+		o, err := ParseObject(b)
+		if (err == nil) != (werr == nil && want != nil) && !(werr == nil && want == nil && o.IsZero()) {
+			t.Fatalf("ParseObject(%q) = %v; encoding/json: %v", b, err, werr)
+		}
+		if err != nil || o.IsZero() {
+			return
+		}
+		if diff := cmp.Diff(want, o.Map()); diff != "" {
+			t.Fatalf("ParseObject(%q) (-json +got):\n%s", b, diff)
+		}
+		if got, want := o.Size(), jsonSizeOf(t, want); got != want {
+			t.Fatalf("Size(%q) = %d, want %d", b, got, want)
+		}
+		canon, _ := json.Marshal(want)
+		if got := o.AppendCanonicalJSON(nil); !bytes.Equal(got, canon) {
+			t.Fatalf("AppendCanonicalJSON(%q) = %s, want %s", b, got, canon)
+		}
+	})
+}
