@@ -72,8 +72,10 @@ func dispatcher(tb testing.TB, n int) (dispatch func(i int), sent func() int) {
 
 // TestDispatchAllocationsPerRecipient holds BenchmarkDispatch's cost of
 // one more recipient, (allocations for 20 − for 1) / 19, to its budget:
-// 160 before issue 17, 83 after its first pass; the issue's goal is 40.
-// Times are only reported, by the benchmark.
+// 160 before issue 17, 75 after its first pass, of which the memory
+// fakes' own work (decoding the profile, copying ledger items, building
+// keys) is about 45; the issue's goal, 40 in all, is not met yet. Times are only
+// reported, by the benchmark.
 func TestDispatchAllocationsPerRecipient(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
@@ -85,8 +87,8 @@ func TestDispatchAllocationsPerRecipient(t *testing.T) {
 	}
 	one, twenty := allocs(1), allocs(20)
 	t.Logf("allocations: %.0f for 1 recipient, %.0f for 20: %.1f per recipient", one, twenty, (twenty-one)/19)
-	if per := (twenty - one) / 19; per > 90 {
-		t.Errorf("each recipient beyond the first allocates %.1f times (1: %.0f, 20: %.0f), want at most 90", per, one, twenty)
+	if per := (twenty - one) / 19; per > 80 {
+		t.Errorf("each recipient beyond the first allocates %.1f times (1: %.0f, 20: %.0f), want at most 80", per, one, twenty)
 	}
 }
 
