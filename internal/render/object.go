@@ -90,20 +90,6 @@ func (o Object) Has(key string) bool {
 	return ok
 }
 
-// Get returns the value of member key in the encoding/json data model
-// (numbers as json.Number), or nil and false. It allocates; rendering
-// never calls it.
-func (o Object) Get(key string) (any, bool) {
-	if o.n == nil {
-		return nil, false
-	}
-	m, ok := o.n.member(key)
-	if !ok {
-		return nil, false
-	}
-	return m.plain(), true
-}
-
 // Keys returns the member names in iteration order.
 func (o Object) Keys() []string {
 	if o.n == nil {
