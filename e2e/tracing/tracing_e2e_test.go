@@ -151,13 +151,7 @@ func TestATriggerIsTracedFromItsFunctionToSES(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cfg, c struct{ ID string }
-	cloud.MustExpect(t, acct, "POST", "/channel-configurations", map[string]any{"name": "Orders", "channel": "email", "category": "transactional",
-		"email": map[string]any{"fromName": "Shop", "fromAddress": "orders@" + acct.Domain}}, 201, &cfg)
-	cloud.MustExpect(t, acct, "POST", "/campaigns", map[string]any{"name": "Shipped", "type": "transactional", "channel": "email",
-		"channelConfigurationId": cfg.ID, "audience": map[string]any{"namespace": "email"},
-		"content": map[string]any{"email": map[string]any{"subject": "Order {{context.orderId}}", "html": "<p>{{context.secret}}</p>"}}}, 201, &c)
-	cloud.MustExpect(t, acct, "POST", "/campaigns/"+c.ID+"/activate", nil, 200, nil)
+	campaignID := cloud.MustLiveEmailCampaign(t, acct, "Order {{context.orderId}}", "<p>{{context.secret}}</p>")
 
 	seeded := []string{"trace-marker-ada@example.com", "trace-marker-bob@example.com", "TRACE-CTX-SECRET", "TRACE-ORDER-77"}
 	var recipients []any
@@ -166,9 +160,9 @@ func TestATriggerIsTracedFromItsFunctionToSES(t *testing.T) {
 			"context": map[string]any{"orderId": seeded[3], "secret": seeded[2]}})
 	}
 	var ex struct{ ExecutionID string }
-	cloud.MustExpect(t, acct, "POST", "/im/executions/unitary", map[string]any{"requestId": "trace-1", "campaignId": c.ID, "recipients": recipients},
+	cloud.MustExpect(t, acct, "POST", "/im/executions/unitary", map[string]any{"requestId": "trace-1", "campaignId": campaignID, "recipients": recipients},
 		http.StatusAccepted, &ex)
-	cloud.MustExpect(t, acct, "POST", "/im/executions/unitary", map[string]any{"requestId": "trace-2", "campaignId": c.ID},
+	cloud.MustExpect(t, acct, "POST", "/im/executions/unitary", map[string]any{"requestId": "trace-2", "campaignId": campaignID},
 		http.StatusBadRequest, nil)
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -202,7 +196,7 @@ func TestATriggerIsTracedFromItsFunctionToSES(t *testing.T) {
 	if fn == nil || fn.Origin != "AWS::Lambda::Function" || fn.Name != "trigger" || fn.TraceID != accepted.TraceID {
 		t.Errorf("the trigger's parent is not the function's segment: %+v", fn)
 	}
-	if accepted.Annotations["campaignId"] != c.ID || accepted.HTTP.Response.Status != 202 || accepted.Error || accepted.Fault {
+	if accepted.Annotations["campaignId"] != campaignID || accepted.HTTP.Response.Status != 202 || accepted.Error || accepted.Fault {
 		t.Errorf("accepted trigger = %+v", accepted)
 	}
 	if !refused.Error || refused.Fault {
@@ -225,7 +219,7 @@ func TestATriggerIsTracedFromItsFunctionToSES(t *testing.T) {
 	// batch, so here the job is under the Dispatch invocation's
 	// subsegment, in the dispatch function's trace.
 	for _, j := range jobs {
-		if j.Annotations["campaignId"] != c.ID {
+		if j.Annotations["campaignId"] != campaignID {
 			t.Errorf("job annotations = %v", j.Annotations)
 		}
 		send := j.calls()["SESv2 SendEmail"]
