@@ -15,7 +15,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -48,12 +47,6 @@ import (
 	"github.com/heraldhq/herald/internal/tracing"
 	"github.com/heraldhq/herald/internal/unsubscribe"
 )
-
-// LoadAWS loads the SDK configuration from the environment. It honours
-// AWS_ENDPOINT_URL, which is how the local cloud points it at moto.
-func LoadAWS(ctx context.Context) (aws.Config, error) {
-	return awsconfig.LoadDefaultConfig(ctx)
-}
 
 // Logger returns the JSON logger every function uses, at cfg's level.
 func Logger(cfg config.Config) *slog.Logger {
