@@ -2,9 +2,6 @@ package awsenv_test
 
 import (
 	"context"
-	"os/exec"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,36 +46,6 @@ func TestAFunctionWithoutRegionOrCredentialsDoesNotStart(t *testing.T) {
 	} {
 		if _, err := awsenv.Config(env(m)); err == nil {
 			t.Errorf("%s: no error", name)
-		}
-	}
-}
-
-// The functions read their configuration with awsenv: none links the
-// SDK's shared-config loader and its providers (SSO, STS, IMDS, the
-// profile files), which only command-line tools use.
-func TestNoFunctionLinksTheSDKsConfigLoader(t *testing.T) {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to list the functions' dependencies")
-	}
-	const module = "github.com/heraldhq/herald/"
-	cmd := exec.Command(gobin, "list", "-tags", "lambda.norpc", "-f", "{{.ImportPath}} {{join .Deps \" \"}}", module+"functions/...")
-	cmd.Env = append(cmd.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) < 8 {
-		t.Fatalf("go list named %d functions, want every one:\n%s", len(lines), out)
-	}
-	for _, line := range lines {
-		pkg, deps, _ := strings.Cut(line, " ")
-		for _, loader := range []string{"github.com/aws/aws-sdk-go-v2/config", "github.com/aws/aws-sdk-go-v2/feature/ec2/imds",
-			"github.com/aws/aws-sdk-go-v2/service/sso", "github.com/aws/aws-sdk-go-v2/service/sts"} {
-			if slices.Contains(strings.Fields(deps), loader) {
-				t.Errorf("%s links %s", strings.TrimPrefix(pkg, module), loader)
-			}
 		}
 	}
 }
