@@ -25,10 +25,17 @@ import (
 
 	"github.com/heraldhq/herald/infra/faultproxy"
 	"github.com/heraldhq/herald/infra/motoserver"
-	"github.com/heraldhq/herald/internal/address/phonelib"
 	"github.com/heraldhq/herald/internal/app"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/schedule"
+	"github.com/heraldhq/herald/internal/tracing"
+	"github.com/heraldhq/herald/internal/wiring/deadletter"
+	"github.com/heraldhq/herald/internal/wiring/dispatch"
+	"github.com/heraldhq/herald/internal/wiring/feedback"
+	"github.com/heraldhq/herald/internal/wiring/manage"
+	"github.com/heraldhq/herald/internal/wiring/scheduler"
+	"github.com/heraldhq/herald/internal/wiring/trigger"
+	"github.com/heraldhq/herald/internal/wiring/webhook"
 )
 
 // Binding ties a template function to its code: the main package the
@@ -45,6 +52,7 @@ type Binding struct {
 // Makefile) before the local cloud can run it.
 var Bindings = map[string]Binding{
 	"TriggerFunction": {Package: "./functions/trigger", bind: func(a *app.App, h *Handlers, id string) error {
+		trigger.Use(a)
 		fn, err := a.TriggerHandler()
 		if err != nil {
 			return err
@@ -58,6 +66,7 @@ var Bindings = map[string]Binding{
 		return nil
 	}},
 	"SchedulerFunction": {Package: "./functions/scheduler", bind: func(a *app.App, h *Handlers, id string) error {
+		scheduler.Use(a)
 		run, err := a.SchedulerHandler()
 		if err != nil {
 			return err
@@ -72,11 +81,16 @@ var Bindings = map[string]Binding{
 		return nil
 	}},
 	"ManageFunction": {Package: "./functions/manage", bind: func(a *app.App, h *Handlers, id string) error {
-		h.HTTP[id] = HTTPHandler(a.ManageHandler())
+		manage.Use(a)
+		fn, err := a.ManageHandler()
+		if err != nil {
+			return err
+		}
+		h.HTTP[id] = HTTPHandler(fn)
 		return nil
 	}},
 	"DispatchFunction": {Package: "./functions/dispatch", bind: func(a *app.App, h *Handlers, id string) error {
-		a.SetPhoneNormalizer(phonelib.Normalize) // as functions/dispatch does
+		dispatch.Use(a)
 		fn, err := a.DispatchHandler()
 		if err != nil {
 			return err
@@ -85,10 +99,16 @@ var Bindings = map[string]Binding{
 		return nil
 	}},
 	"DeadLetterFunction": {Package: "./functions/deadletter", bind: func(a *app.App, h *Handlers, id string) error {
-		h.SQS[id] = a.DeadLetterHandler()
+		deadletter.Use(a)
+		fn, err := a.DeadLetterHandler()
+		if err != nil {
+			return err
+		}
+		h.SQS[id] = fn
 		return nil
 	}},
 	"FeedbackFunction": {Package: "./functions/feedback", bind: func(a *app.App, h *Handlers, id string) error {
+		feedback.Use(a)
 		fn, err := a.FeedbackHandler()
 		if err != nil {
 			return err
@@ -101,6 +121,7 @@ var Bindings = map[string]Binding{
 		return nil
 	}},
 	"WebhookFunction": {Package: "./functions/webhook", bind: func(a *app.App, h *Handlers, id string) error {
+		webhook.Use(a)
 		fn, err := a.WebhookHandler()
 		if err != nil {
 			return err
@@ -174,6 +195,10 @@ type Options struct {
 	// Contract, when set, sees every request the HTTP API answers and its
 	// response (the OpenAPI contract tests); RunSuite reports its verdict.
 	Contract Contract
+	// Tracer, when set, traces every invocation as Lambda does with
+	// active tracing, every one sampled: the function's segment and
+	// Herald's subsegments go to it (docs/operations.md#tracing).
+	Tracer *tracing.Tracer
 }
 
 // Cloud is a running local Herald: moto with the template's resources, the
@@ -304,7 +329,7 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	if !opts.NoSESEvents {
 		c.mailbox = &mailbox{now: c.now, log: c.log.With("component", "mailbox"), endpoints: awssns.NewFromConfig(c.Moto.AWSConfig())}
 	}
-	if err := c.buildHandlers(opts.Now); err != nil {
+	if err := c.buildHandlers(opts.Now, opts.Tracer); err != nil {
 		l.Close()
 		return nil, err
 	}
@@ -427,7 +452,7 @@ func (c *Cloud) FunctionConfig(id string) (config.Config, error) {
 	return cfg, nil
 }
 
-func (c *Cloud) buildHandlers(now func() time.Time) error {
+func (c *Cloud) buildHandlers(now func() time.Time, tracer *tracing.Tracer) error {
 	c.Handlers = Handlers{HTTP: map[string]HTTPHandler{}, Authorizers: map[string]AuthorizerHandler{}, SQS: map[string]SQSHandler{},
 		Streams: map[string]StreamHandler{}, Events: map[string]EventHandler{}}
 	c.Functions = map[string]*app.App{}
@@ -449,9 +474,11 @@ func (c *Cloud) buildHandlers(now func() time.Time) error {
 		if c.mailbox != nil {
 			a.SetSendObserver(c.mailbox)
 		}
+		a.SetTracer(tracer)
 		if err := b.bind(a, &c.Handlers, id); err != nil {
 			return fmt.Errorf("%s: %w", id, err)
 		}
+		c.Handlers.traced(tracer, id)
 		c.Config.Table = cmp.Or(c.Config.Table, cfg.Table)
 		c.Config.DispatchQueueURL = cmp.Or(c.Config.DispatchQueueURL, cfg.DispatchQueueURL)
 		c.Config.ConfigurationSet = cmp.Or(c.Config.ConfigurationSet, cfg.ConfigurationSet)
@@ -470,8 +497,10 @@ func (c *Cloud) buildHandlers(now func() time.Time) error {
 	if now != nil {
 		c.App.SetClock(now)
 	}
-	// Tests dispatch through c.App as the Dispatch function would.
-	c.App.SetPhoneNormalizer(phonelib.Normalize)
+	// Tests dispatch, trigger and manage through c.App as the functions
+	// would: every client.
+	manage.Use(c.App)
+	dispatch.Use(c.App)
 	return nil
 }
 
