@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/internal/benchreport"
 
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/metrics"
@@ -32,7 +33,7 @@ func BenchmarkDispatch(b *testing.B) {
 				times = append(times, time.Since(start))
 				i++
 			}
-			reportPercentiles(b, times)
+			benchreport.Percentiles(b, times)
 			if got, want := sent(), i*n; got != want {
 				b.Fatalf("sent %d emails, want %d", got, want)
 			}
@@ -90,17 +91,4 @@ func TestDispatchAllocationsPerRecipient(t *testing.T) {
 	if per := (twenty - one) / 19; per > 80 {
 		t.Errorf("each recipient beyond the first allocates %.1f times (1: %.0f, 20: %.0f), want at most 80", per, one, twenty)
 	}
-}
-
-// reportPercentiles reports the median and the 99th percentile of times,
-// one per iteration, as custom metrics beside the mean.
-func reportPercentiles(b *testing.B, times []time.Duration) {
-	b.Helper()
-	if len(times) == 0 {
-		return
-	}
-	slices.Sort(times)
-	at := func(q float64) float64 { return float64(times[int(q*float64(len(times)-1))]) }
-	b.ReportMetric(at(0.50), "p50-ns/op")
-	b.ReportMetric(at(0.99), "p99-ns/op")
 }

@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/internal/benchreport"
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/httpapi"
@@ -76,7 +77,7 @@ func benchTrigger(b *testing.B, f *triggerFixture, route string, body obj) {
 		times = append(times, time.Since(start))
 		i++
 	}
-	reportPercentiles(b, times)
+	benchreport.Percentiles(b, times)
 	if n := f.store.Executions(); n != i {
 		b.Fatalf("stored %d executions for %d calls", n, i)
 	}
@@ -108,19 +109,6 @@ func triggerCaller(tb testing.TB, f *triggerFixture, route string, body obj) (fu
 		}
 		f.queue.Reset()
 	}, len(prefix) + len(suffix)
-}
-
-// reportPercentiles reports the median and the 99th percentile of times,
-// one per iteration, as custom metrics beside the mean.
-func reportPercentiles(b *testing.B, times []time.Duration) {
-	b.Helper()
-	if len(times) == 0 {
-		return
-	}
-	slices.Sort(times)
-	at := func(q float64) float64 { return float64(times[int(q*float64(len(times)-1))]) }
-	b.ReportMetric(at(0.50), "p50-ns/op")
-	b.ReportMetric(at(0.99), "p99-ns/op")
 }
 
 // BenchmarkTriggerHighThroughput20 is BenchmarkTriggerUnitary20 on the
