@@ -77,9 +77,11 @@ type Request struct {
 	// Version picks what to render: 0 (default) the campaign's draft —
 	// its pending edits, or the draft of a campaign never activated, else
 	// the live version — or a version number.
-	Version int            `json:"version,omitempty"`
-	Profile map[string]any `json:"profile,omitempty"`
-	Context map[string]any `json:"context,omitempty"`
+	Version int `json:"version,omitempty"`
+	// Profile and Context are decoded as a trigger's recipient's are, in
+	// the body's member order, which {{#each}} over them follows.
+	Profile render.Object `json:"profile,omitzero"`
+	Context render.Object `json:"context,omitzero"`
 	// UserID (in Namespace, by default the campaign audience's) loads the
 	// stored profile; Profile is merged over it, as in a trigger.
 	UserID    string `json:"userId,omitempty"`
@@ -186,7 +188,7 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 		}
 		stored = p.Attributes
 	}
-	rendered, err := tm.Render(delivery.Data(stored, object(in.Profile), in.Context), false)
+	rendered, err := tm.Render(delivery.Data(stored, in.Profile, in.Context), false)
 	if err != nil {
 		return Result{}, contentError(err)
 	}
@@ -220,8 +222,8 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 	}
 	if len(v.Spec.ContextSchema) > 0 {
 		if sch, err := campaign.CompileSchema(v.Spec.ContextSchema); err == nil {
-			ctxVal := any(in.Context)
-			if in.Context == nil {
+			ctxVal := any(in.Context.Map())
+			if in.Context.IsZero() {
 				ctxVal = map[string]any{}
 			}
 			if err := sch.Validate(ctxVal); err != nil {
@@ -269,9 +271,9 @@ func code(err error) string {
 type ProofRequest struct {
 	// Recipients are 1-10 addresses for the campaign's channel: email
 	// addresses, or E.164 phone numbers for SMS.
-	Recipients []string       `json:"recipients"`
-	Profile    map[string]any `json:"profile,omitempty"`
-	Context    map[string]any `json:"context,omitempty"`
+	Recipients []string      `json:"recipients"`
+	Profile    render.Object `json:"profile,omitzero"`
+	Context    render.Object `json:"context,omitzero"`
 	// Version picks what to send, as in Request.
 	Version int `json:"version,omitempty"`
 }
@@ -328,7 +330,7 @@ func (s *Service) Proofs(ctx context.Context, t tenant.Tenant, id string, in Pro
 			f.Add(field, "duplicates another recipient")
 			continue
 		}
-		r := delivery.Recipient{Type: delivery.TypeExternal, UserID: a, Profile: object(in.Profile), Context: object(in.Context)}
+		r := delivery.Recipient{Type: delivery.TypeExternal, UserID: a, Profile: in.Profile, Context: in.Context}
 		switch v.Channel {
 		case campaign.Email:
 			if !address.ValidEmail(a) {
@@ -511,9 +513,8 @@ func sampleWarnings(tm *delivery.Templates, schema *campaign.Schema, prof, ctxv 
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// object is m as the engine's object, as a trigger's recipient carries
-// its profile and context (nil: none). A preview body is decoded into maps
-// by the checked decoder, so its members come in sorted order.
+// object is m, built here as a map (a request sample's values), as the
+// engine's object (nil: none).
 func object(m map[string]any) render.Object {
 	o, err := render.ObjectOf(m)
 	if err != nil {

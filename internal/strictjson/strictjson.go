@@ -39,6 +39,9 @@ var (
 // derrors.Validation error naming every wrong field; a member no field
 // has is one.
 func Decode(body []byte, v any) error {
+	if decodeFast(body, v, true) {
+		return nil
+	}
 	var doc any
 	if err := decodeOne(body, &doc); err != nil {
 		return err
@@ -55,7 +58,7 @@ func Decode(body []byte, v any) error {
 // any other, and any that pass refuses, is parsed, checked and pruned so
 // that every wrong value is named.
 func DecodeIgnoringUnknown(body []byte, v any) error {
-	if decodeFast(body, v) {
+	if decodeFast(body, v, false) {
 		return nil
 	}
 	var doc any
