@@ -100,7 +100,7 @@ func (m measurement) String() string {
 		n := m.calls[op]
 		total += n
 		if m.per > 1 {
-			parts = append(parts, fmt.Sprintf("%s %.1f", op, float64(n)/float64(m.per)))
+			parts = append(parts, fmt.Sprintf("%s %.2f", op, float64(n)/float64(m.per)))
 		} else {
 			parts = append(parts, fmt.Sprintf("%s %d", op, n))
 		}
@@ -111,7 +111,7 @@ func (m measurement) String() string {
 	}
 	calls := fmt.Sprint(total)
 	if m.per > 1 {
-		calls = fmt.Sprintf("%.1f", float64(total)/float64(m.per))
+		calls = fmt.Sprintf("%.2f", float64(total)/float64(m.per))
 	}
 	return fmt.Sprintf("| %s | %s | %s | %d | %s |", m.name, strings.Join(parts, ", "), calls, m.depth, target)
 }
@@ -230,21 +230,23 @@ func TestEachOperationStaysWithinItsRoundTrips(t *testing.T) {
 	ms = append(ms, measure(t, "Trigger, unitary, 1 recipient", 5,
 		calls{"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 1, "SendMessageBatch": 1, "UpdateItem": 1},
 		func() { f.unitary("u1", 1) }))
-	ms = append(ms, measure(t, "Trigger, unitary, 20 recipients", 5,
-		calls{"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 1, "SendMessageBatch": 2, "UpdateItem": 1},
-		func() { f.unitary("u20", 20) }))
+	// A call's recipients travel as one job: one message.
+	u20 := measure(t, "Trigger, unitary, 20 recipients", 5,
+		calls{"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 1, "SendMessageBatch": 1, "UpdateItem": 1},
+		func() { f.unitary("u20", 20) })
+	ms = append(ms, u20)
 	ms = append(ms, measure(t, "Trigger, unitary, a repeat of 1", 0, calls{"GetItem": 1, "BatchGetItem": 1},
 		func() { f.unitary("u1", 1) }))
 	f.highThroughput("warm-ht", 1)
 	ms = append(ms, measure(t, "Trigger, high-throughput, 20 recipients", 3,
-		calls{"TransactWriteItems": 1, "SendMessageBatch": 2, "UpdateItem": 1},
+		calls{"TransactWriteItems": 1, "SendMessageBatch": 1, "UpdateItem": 1},
 		func() { f.highThroughput("ht20", 20) }))
 	// The campaign changes (renamed: a new revision): the cached
 	// revision fails Begin's check, which stored nothing, and the
 	// trigger reads the campaign again.
 	f.mustDo("PATCH", "/campaigns/"+f.fastID, map[string]any{"name": "Order shipped, renamed"}, 200, nil)
 	ms = append(ms, measure(t, "Trigger, high-throughput, 20 recipients, the campaign changed since cached", 0,
-		calls{"TransactWriteItems": 2, "GetItem": 1, "SendMessageBatch": 2, "UpdateItem": 1},
+		calls{"TransactWriteItems": 2, "GetItem": 1, "SendMessageBatch": 1, "UpdateItem": 1},
 		func() { f.highThroughput("ht20-changed", 20) }))
 
 	// Dispatch, once the queue holds one recipient's job, then twenty's.
@@ -253,9 +255,21 @@ func TestEachOperationStaysWithinItsRoundTrips(t *testing.T) {
 	perRecipient := calls{"GetItem": 1, "BatchGetItem": 1, "PutItem": 4, "SendEmail": 1, "UpdateItem": 1}
 	ms = append(ms, measure(t, "Dispatch, 1 recipient", 0, perRecipient, func() { drain(t) }))
 	f.unitary("d20", 20)
-	d20 := measure(t, "Dispatch, 20 recipients: calls per recipient, depth of the whole drain", 0, perRecipient.times(20), func() { drain(t) })
+	// One job: the campaign's profiles read once for the twenty.
+	d20 := measure(t, "Dispatch, 20 recipients: calls per recipient, depth of the whole drain", 0,
+		calls{"BatchGetItem": 1, "GetItem": 20, "PutItem": 80, "SendEmail": 20, "UpdateItem": 20}, func() { drain(t) })
 	d20.per = 20
 	ms = append(ms, d20)
+	// Every AWS call from a 20-recipient trigger to its outcomes, per
+	// recipient (issue 17's target: at most 3.6); reported.
+	whole := measurement{name: "Unitary, 20 recipients, from the trigger to every outcome: calls per recipient",
+		calls: map[string]int{}, per: 20, depth: u20.depth + d20.depth}
+	for _, m := range []measurement{u20, d20} {
+		for op, n := range m.calls {
+			whole.calls[op] += n
+		}
+	}
+	ms = append(ms, whole)
 
 	// Management and status.
 	f.mustDo("GET", "/executions/"+one, nil, 200, nil)

@@ -14,26 +14,60 @@ import (
 // of its jobs could never be put on the queue: otherwise its idempotency
 // and execution records would be stored and every retry would fail.
 
-// unitaryJobs builds the jobs of a unitary execution, one per recipient
-// (so a throttled recipient is retried alone), and checks each against
-// delivery.MaxJobSize with its profile override and context: a job over
-// it is a derrors.TooLarge naming the recipient.
+// unitaryJobs builds the jobs of a unitary execution: its recipients
+// travel together, in as few jobs as fit delivery.MaxJobSize — one for
+// nearly every call (a call has at most MaxRecipients) — so Dispatch
+// reads the campaign, its configuration and the recipients' profiles once
+// for all of them and sends to them concurrently, and the trigger queues
+// one message, not one per recipient. A job a throttled recipient sends
+// back is retried whole; the recipients it already took to their outcome
+// are not sent to again (the ledger), only read. Each recipient is
+// checked alone against the limit with its profile override and context:
+// one that cannot fit a job is a derrors.TooLarge naming it.
 func unitaryJobs(t tenant.Tenant, req UnitaryRequest, rec Record, ch campaign.Channel) ([]delivery.Job, error) {
-	jobs := make([]delivery.Job, len(req.Recipients))
-	var f derrors.Fields
+	job := func(rs []delivery.Recipient) delivery.Job {
+		return delivery.Job{Tenant: t, ExecutionID: rec.Response.ExecutionID, CampaignID: req.CampaignID,
+			Version: rec.Version, Channel: ch, Ledger: delivery.LedgerV2, Recipients: rs}
+	}
+	// A job's encoding is the empty job's with each recipient's encoding
+	// in its list, separated by commas: sizes add up without encoding
+	// every candidate job.
+	base, err := encodedSize(job([]delivery.Recipient{}))
+	if err != nil {
+		return nil, err
+	}
+	all := make([]delivery.Recipient, len(req.Recipients))
+	var (
+		f     derrors.Fields
+		jobs  []delivery.Job
+		start int
+		size  = base
+	)
 	for i, r := range req.Recipients {
-		jobs[i] = delivery.Job{Tenant: t, ExecutionID: rec.Response.ExecutionID, CampaignID: req.CampaignID,
-			Version: rec.Version, Channel: ch, Ledger: delivery.LedgerV2, Recipients: []delivery.Recipient{r.Delivery()}}
-		n, err := encodedSize(jobs[i])
+		all[i] = r.Delivery()
+		n, err := encodedSize(job(all[i : i+1]))
 		if err != nil {
 			return nil, fmt.Errorf("recipient %d: %w", i, err)
 		}
 		if n > delivery.MaxJobSize {
 			f.Add(fmt.Sprintf("recipients[%d]", i), "makes a %d-byte delivery job with its profile and context; the limit is %d", n, delivery.MaxJobSize)
+			continue
 		}
+		grown := size + n - base
+		if i > start {
+			grown++ // the comma
+		}
+		if grown > delivery.MaxJobSize {
+			jobs = append(jobs, job(all[start:i:i]))
+			start, grown = i, n
+		}
+		size = grown
 	}
 	if len(f) > 0 {
 		return nil, tooLarge(f)
+	}
+	if start < len(all) {
+		jobs = append(jobs, job(all[start:]))
 	}
 	return jobs, nil
 }

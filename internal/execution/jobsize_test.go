@@ -76,3 +76,47 @@ func TestAudienceContextThatCannotFitAJobIsRefusedBeforeStoringAnything(t *testi
 		t.Errorf("Start(the largest context) = %v, want it accepted", err)
 	}
 }
+
+// A call's recipients travel together in as few jobs as fit the queue's
+// limit, in the call's order: each job is filled until the next recipient
+// would take it over (sizes added without encoding every candidate, which
+// the encodings here check).
+func TestUnitaryRecipientsTravelInAsFewJobsAsFit(t *testing.T) {
+	store, q := memory.New(), &memory.Queue{}
+	putCampaign(t, store, "camp-1", campaign.StatusLive, campaign.Transactional, campaign.Spec{})
+	var req execution.UnitaryRequest
+	req.RequestID, req.CampaignID = "r", "camp-1"
+	for i := range 5 {
+		req.Recipients = append(req.Recipients, execution.Recipient{Type: "external", UserID: strings.Repeat("u", i+1), Namespace: "crmId",
+			Context: toObject(map[string]any{"bio": strings.Repeat("x", delivery.MaxJobSize*2/5)})})
+	}
+	if _, err := newService(store, q).Execute(context.Background(), acme, "hk_1", req); err != nil {
+		t.Fatal(err)
+	}
+	jobs := q.Jobs()
+	var got [][]string
+	for i, j := range jobs {
+		var ids []string
+		for _, r := range j.Recipients {
+			ids = append(ids, r.UserID)
+		}
+		got = append(got, ids)
+		b, err := delivery.EncodeJob(j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > delivery.MaxJobSize {
+			t.Errorf("job %d is %d bytes, over %d", i, len(b), delivery.MaxJobSize)
+		}
+		if i+1 < len(jobs) {
+			grown := j
+			grown.Recipients = append(append([]delivery.Recipient(nil), j.Recipients...), jobs[i+1].Recipients[0])
+			if b, _ := delivery.EncodeJob(grown); len(b) <= delivery.MaxJobSize {
+				t.Errorf("job %d had room for the next recipient (%d bytes with it)", i, len(b))
+			}
+		}
+	}
+	if diff := cmp.Diff([][]string{{"u", "uu"}, {"uuu", "uuuu"}, {"uuuuu"}}, got); diff != "" {
+		t.Errorf("recipients by job (-want +got):\n%s", diff)
+	}
+}

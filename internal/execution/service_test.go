@@ -143,15 +143,13 @@ func TestUnitaryJobs(t *testing.T) {
 	if diff := cmp.Diff(wantResp, resp); diff != "" {
 		t.Errorf("Unitary() response (-want +got):\n%s", diff)
 	}
-	job := func(r delivery.Recipient) delivery.Job {
-		return delivery.Job{Tenant: acme, ExecutionID: "ex-1", CampaignID: "camp-1", Version: 1, Channel: campaign.Email,
-			Ledger: delivery.LedgerV2, Recipients: []delivery.Recipient{r}}
-	}
-	want := []delivery.Job{
-		job(delivery.Recipient{Type: "external", UserID: "jane@example.com", Namespace: "email", Email: "jane+x@example.com",
-			Profile: toObject(map[string]any{"firstName": "Jane"}), Context: toObject(map[string]any{"orderId": "A1"})}),
-		job(delivery.Recipient{Type: "external", UserID: "42", Namespace: "crmId"}),
-	}
+	// The call's recipients travel as one job.
+	want := []delivery.Job{{Tenant: acme, ExecutionID: "ex-1", CampaignID: "camp-1", Version: 1, Channel: campaign.Email,
+		Ledger: delivery.LedgerV2, Recipients: []delivery.Recipient{
+			{Type: "external", UserID: "jane@example.com", Namespace: "email", Email: "jane+x@example.com",
+				Profile: toObject(map[string]any{"firstName": "Jane"}), Context: toObject(map[string]any{"orderId": "A1"})},
+			{Type: "external", UserID: "42", Namespace: "crmId"},
+		}}}
 	if diff := cmp.Diff(want, q.Jobs()); diff != "" {
 		t.Errorf("enqueued jobs (-want +got):\n%s", diff)
 	}

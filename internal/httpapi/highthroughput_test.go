@@ -49,8 +49,8 @@ func TestTheHighThroughputRoute(t *testing.T) {
 					}
 				}
 			}
-			if n := len(f.queue.Jobs()); n != tt.queued {
-				t.Errorf("%d jobs queued, want %d", n, tt.queued)
+			if n := f.queue.Recipients(); n != tt.queued {
+				t.Errorf("%d recipients queued, want %d", n, tt.queued)
 			}
 		})
 	}

@@ -241,15 +241,13 @@ func TestUnitaryAccepted(t *testing.T) {
 		t.Errorf("202 body (-want +got):\n%s", diff)
 	}
 
-	job := func(r delivery.Recipient) delivery.Job {
-		return delivery.Job{Tenant: acme, ExecutionID: "ex-1", CampaignID: f.live, Version: f.liveVer, Channel: campaign.Email,
-			Ledger: delivery.LedgerV2, Recipients: []delivery.Recipient{r}}
-	}
-	wantJobs := []delivery.Job{
-		job(delivery.Recipient{Type: "aep", UserID: "jane@example.com", Namespace: "email", Profile: toObject(map[string]any{"firstName": "J"}),
-			Context: toObject(map[string]any{"orderId": json.Number("12345678901234567890"), "html": "<b>&</b>"})}),
-		job(delivery.Recipient{Type: "external", UserID: "bob@example.com", Namespace: "email", Email: "bob+orders@example.com"}),
-	}
+	// The call's recipients travel together, as one job.
+	wantJobs := []delivery.Job{{Tenant: acme, ExecutionID: "ex-1", CampaignID: f.live, Version: f.liveVer, Channel: campaign.Email,
+		Ledger: delivery.LedgerV2, Recipients: []delivery.Recipient{
+			{Type: "aep", UserID: "jane@example.com", Namespace: "email", Profile: toObject(map[string]any{"firstName": "J"}),
+				Context: toObject(map[string]any{"orderId": json.Number("12345678901234567890"), "html": "<b>&</b>"})},
+			{Type: "external", UserID: "bob@example.com", Namespace: "email", Email: "bob+orders@example.com"},
+		}}}
 	if diff := cmp.Diff(wantJobs, f.queue.Jobs()); diff != "" {
 		t.Errorf("enqueued jobs (-want +got):\n%s", diff)
 	}
@@ -309,8 +307,8 @@ func TestUnitaryAcceptsTwentyRecipientsAndUnknownFields(t *testing.T) {
 	if status != http.StatusAccepted {
 		t.Fatalf("status = %d, want 202; body %s", status, body)
 	}
-	if n := len(f.queue.Jobs()); n != 20 {
-		t.Errorf("enqueued %d jobs, want one per recipient (20)", n)
+	if jobs, n := len(f.queue.Jobs()), f.queue.Recipients(); jobs != 1 || n != 20 {
+		t.Errorf("enqueued %d recipients in %d jobs, want the 20 in one", n, jobs)
 	}
 }
 
@@ -361,8 +359,8 @@ func TestUnitaryIsIdempotent(t *testing.T) {
 	if n := f.store.Executions(); n != 1 {
 		t.Errorf("10 identical calls stored %d executions, want 1", n)
 	}
-	if n := len(f.queue.Jobs()); n != 3 {
-		t.Errorf("10 identical calls enqueued %d jobs, want 3 (once per recipient)", n)
+	if n := f.queue.Recipients(); n != 3 {
+		t.Errorf("10 identical calls enqueued %d recipients, want 3 (each once)", n)
 	}
 
 	// Whitespace and member order do not make a different request.
@@ -381,8 +379,8 @@ func TestUnitaryIsIdempotent(t *testing.T) {
 	if diff := cmp.Diff(map[string]string{"requestId": "req-1", "campaignId": f.live}, e.Report.AdditionalContext); diff != "" {
 		t.Errorf("report.additionalContext (-want +got):\n%s", diff)
 	}
-	if n, jobs := f.store.Executions(), len(f.queue.Jobs()); n != 1 || jobs != 3 {
-		t.Errorf("after the conflict: %d executions and %d jobs, want 1 and 3", n, jobs)
+	if n, rs := f.store.Executions(), f.queue.Recipients(); n != 1 || rs != 3 {
+		t.Errorf("after the conflict: %d executions and %d recipients queued, want 1 and 3", n, rs)
 	}
 
 	// Another tenant's identical requestId is its own request.
@@ -424,8 +422,8 @@ func TestUnitaryConcurrentDuplicates(t *testing.T) {
 		t.Fatal(err)
 	}
 	jobs := f.queue.Jobs()
-	if len(jobs) < 2 {
-		t.Errorf("enqueued %d jobs, want at least 2", len(jobs))
+	if n := f.queue.Recipients(); n < 2 {
+		t.Errorf("enqueued %d recipients, want at least 2", n)
 	}
 	for _, j := range jobs {
 		if j.ExecutionID != want.ExecutionID {
@@ -472,15 +470,15 @@ func TestUnitaryReplayAfterAFailedEnqueue(t *testing.T) {
 		t.Errorf("replay = %s, want the first call's execution ex-1", replay)
 	}
 	jobs := f.queue.Jobs()
-	if len(jobs) != 2 || jobs[0].ExecutionID != "ex-1" || jobs[1].ExecutionID != "ex-1" {
-		t.Errorf("replay enqueued %+v, want the 2 jobs of ex-1", jobs)
+	if len(jobs) != 1 || len(jobs[0].Recipients) != 2 || jobs[0].ExecutionID != "ex-1" {
+		t.Errorf("replay enqueued %+v, want the job of ex-1 with its 2 recipients", jobs)
 	}
 	status, again := call(t, f.trigger, event(unitaryRoute, body, acmeKey, nil))
 	if status != http.StatusAccepted || again != replay {
 		t.Errorf("third call = %d %s, want 202 %s", status, again, replay)
 	}
-	if n, jobs := f.store.Executions(), len(f.queue.Jobs()); n != 1 || jobs != 2 {
-		t.Errorf("after three calls: %d executions and %d jobs, want 1 and 2", n, jobs)
+	if n, rs := f.store.Executions(), f.queue.Recipients(); n != 1 || rs != 2 {
+		t.Errorf("after three calls: %d executions and %d recipients queued, want 1 and 2", n, rs)
 	}
 }
 

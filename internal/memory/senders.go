@@ -50,6 +50,16 @@ func (q *Queue) Jobs() []delivery.Job {
 	return append([]delivery.Job(nil), q.jobs...)
 }
 
+// Recipients counts the recipients of every job enqueued, which a
+// unitary execution packs into as few jobs as fit.
+func (q *Queue) Recipients() int {
+	n := 0
+	for _, j := range q.Jobs() {
+		n += len(j.Recipients)
+	}
+	return n
+}
+
 // Delays returns the delays of the enqueued jobs, in order.
 func (q *Queue) Delays() []time.Duration {
 	q.mu.Lock()
