@@ -81,6 +81,21 @@ func (d *Dispatcher) optedOut(ctx context.Context, phone string) (bool, error) {
 	return v, nil
 }
 
+// smsAddress is the E.164 number an SMS to r goes to (the configuration's
+// defaultRegion reads national numbers), or the outcome when there is
+// none.
+func (d *Dispatcher) smsAddress(cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (string, Outcome) {
+	var region string
+	if cfg.SMS != nil {
+		region = cfg.SMS.DefaultRegion
+	}
+	normalize := d.NormalizePhone
+	if normalize == nil {
+		normalize = address.E164Only
+	}
+	return pickAddress(r, r.Phone, "phone", p.Phone, func(s string) (string, bool) { return normalize(s, region) })
+}
+
 // prepareSMS resolves, checks and renders a text message.
 func (d *Dispatcher) prepareSMS(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (prepared, error) {
 	mkt := marketing(job, cv)
@@ -91,13 +106,7 @@ func (d *Dispatcher) prepareSMS(ctx context.Context, job Job, cv *compiled, cfg 
 	if cfg.SMS != nil {
 		set = *cfg.SMS
 	}
-	normalize := d.NormalizePhone
-	if normalize == nil {
-		normalize = address.E164Only
-	}
-	to, bad := pickAddress(r, r.Phone, "phone", p.Phone, func(s string) (string, bool) {
-		return normalize(s, set.DefaultRegion)
-	})
+	to, bad := d.smsAddress(cfg, r, p)
 	if bad != "" {
 		return prepared{outcome: bad}, nil
 	}

@@ -495,6 +495,10 @@ type Suppressions interface {
 	// GetSuppression returns the entry of a normalized address or
 	// derrors.NotFound.
 	GetSuppression(ctx context.Context, t tenant.Tenant, ch suppression.Channel, addr string) (suppression.Entry, error)
+	// GetSuppressions returns the entries of the normalized addresses
+	// that are on the list (one read for a job's recipients); an address
+	// not on it is not in the map.
+	GetSuppressions(ctx context.Context, t tenant.Tenant, ch suppression.Channel, addrs []string) (map[string]suppression.Entry, error)
 }
 
 // Devices updates the push devices stored on profiles.

@@ -307,6 +307,9 @@ func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcom
 	outcomes := make([][]Outcome, len(job.Recipients))
 	errs := make([]error, len(job.Recipients))
 	counted := d.counted(ctx, job, cv.version.Channel)
+	if !paused {
+		ctx = d.lookAhead(ctx, job, cv, cfg, profiles, counted)
+	}
 	var wg sync.WaitGroup
 	for i, r := range job.Recipients {
 		if o, ok := counted[i]; ok {

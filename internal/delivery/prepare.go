@@ -52,10 +52,16 @@ func recipientContext(job Job, r Recipient) any {
 	return job.Context
 }
 
-// suppressed checks the suppression list for a normalized address.
+// suppressed checks the suppression list for a normalized address: in
+// what the job read of it at once (lookAhead), else with a read of its
+// own.
 func (d *Dispatcher) suppressed(ctx context.Context, job Job, cv *compiled, ch suppression.Channel, addr string, sendToSuppressed bool) (bool, error) {
 	if d.Suppressions == nil {
 		return false, nil
+	}
+	if js, ok := ctx.Value(jobSuppressionsKey{}).(*jobSuppressions); ok && js.ch == ch && js.looked[addr] {
+		e, on := js.found[addr]
+		return on && suppression.Blocks(e.Reason, marketing(job, cv), sendToSuppressed), nil
 	}
 	e, err := d.Suppressions.GetSuppression(ctx, job.Tenant, ch, addr)
 	switch {
@@ -65,6 +71,78 @@ func (d *Dispatcher) suppressed(ctx context.Context, job Job, cv *compiled, ch s
 		return false, fmt.Errorf("suppression list: %w", err)
 	}
 	return suppression.Blocks(e.Reason, marketing(job, cv), sendToSuppressed), nil
+}
+
+// jobSuppressions is what lookAhead read of the suppression list for a
+// job's recipients: the addresses looked up, and those on the list.
+type jobSuppressions struct {
+	ch     suppression.Channel
+	looked map[string]bool
+	found  map[string]suppression.Entry
+}
+
+type jobSuppressionsKey struct{}
+
+// lookAhead reads the suppression list for every recipient of a job still
+// to be taken to an outcome, in one BatchGetItem (per 100), and returns
+// the context that hands each recipient's check its answer: one read per
+// job instead of one per recipient. The addresses are resolved as
+// prepareEmail and prepareSMS resolve them. A failed read is not the
+// job's failure: each recipient then reads its own, as it always could.
+func (d *Dispatcher) lookAhead(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig,
+	profiles map[profile.Identity]profile.Profile, done map[int]Outcome) context.Context {
+	if d.Suppressions == nil || len(job.Recipients)-len(done) < 2 {
+		return ctx
+	}
+	var ch suppression.Channel
+	switch cv.version.Channel {
+	case campaign.Email:
+		ch = suppression.Email
+	case campaign.SMS:
+		ch = suppression.SMS
+	default:
+		return ctx // push has no suppression list
+	}
+	addrs := make([]string, 0, len(job.Recipients))
+	for i, r := range job.Recipients {
+		if _, ok := done[i]; ok {
+			continue
+		}
+		p := profiles[profile.Identity{Namespace: r.Namespace, ID: r.UserID}]
+		var addr string
+		var bad Outcome
+		if ch == suppression.Email {
+			_, addr, bad = emailAddress(r, p)
+		} else {
+			addr, bad = d.smsAddress(cfg, r, p)
+		}
+		if bad == "" {
+			addrs = append(addrs, addr)
+		}
+	}
+	if len(addrs) < 2 {
+		return ctx
+	}
+	found, err := d.Suppressions.GetSuppressions(ctx, job.Tenant, ch, addrs)
+	if err != nil {
+		return ctx
+	}
+	js := &jobSuppressions{ch: ch, looked: make(map[string]bool, len(addrs)), found: found}
+	for _, a := range addrs {
+		js.looked[a] = true
+	}
+	return context.WithValue(ctx, jobSuppressionsKey{}, js)
+}
+
+// emailAddress is the address an email to r goes to, as written, and its
+// normalized form, the one the suppression list and the ledger's
+// de-duplication know; or the outcome when there is none.
+func emailAddress(r Recipient, p profile.Profile) (to, norm string, bad Outcome) {
+	to, bad = pickAddress(r, r.Email, "email", p.Email, validEmail)
+	if bad != "" {
+		return "", "", bad
+	}
+	return to, address.NormalizeEmail(to), ""
 }
 
 // pickAddress chooses a recipient's address on a channel: the one the
@@ -120,12 +198,11 @@ func (d *Dispatcher) prepareEmail(ctx context.Context, job Job, cv *compiled, cf
 	if marketing(job, cv) && !p.ConsentsTo(string(campaign.Email)) {
 		return prepared{outcome: ExcludedNoConsent}, nil
 	}
-	to, bad := pickAddress(r, r.Email, "email", p.Email, validEmail)
+	to, norm, bad := emailAddress(r, p)
 	if bad != "" {
 		return prepared{outcome: bad}, nil
 	}
 	es := cfg.Email
-	norm := address.NormalizeEmail(to)
 	if sup, err := d.suppressed(ctx, job, cv, suppression.Email, norm, es.SendToSuppressed); err != nil || sup {
 		return prepared{outcome: ExcludedSuppressed}, err
 	}

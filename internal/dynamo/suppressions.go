@@ -101,6 +101,40 @@ func (s *Store) GetSuppression(ctx context.Context, t tenant.Tenant, ch suppress
 	return fromSuppressionItem(item)
 }
 
+// GetSuppressions implements delivery.Suppressions: the entries of addrs
+// on the tenant's list for ch, read with BatchGetItem (100 keys a call);
+// an address not on the list is not in the map.
+func (s *Store) GetSuppressions(ctx context.Context, t tenant.Tenant, ch suppression.Channel, addrs []string) (map[string]suppression.Entry, error) {
+	pk := suppressionPK(t)
+	bySK := make(map[string]string, len(addrs))
+	keys := make([]map[string]types.AttributeValue, 0, len(addrs))
+	for _, a := range addrs {
+		sk := suppressionSK(ch, a)
+		if _, dup := bySK[sk]; dup {
+			continue // BatchGetItem refuses a key twice
+		}
+		bySK[sk] = a
+		keys = append(keys, key(pk, sk))
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("read suppressions: %w", err)
+	}
+	out := make(map[string]suppression.Entry, len(items))
+	for _, it := range items {
+		sk, _ := it[attrSK].(*types.AttributeValueMemberS)
+		if sk == nil {
+			continue
+		}
+		e, err := fromSuppressionItem(it)
+		if err != nil {
+			return nil, err
+		}
+		out[bySK[sk.Value]] = e
+	}
+	return out, nil
+}
+
 // DeleteSuppression implements suppression.Store.
 func (s *Store) DeleteSuppression(ctx context.Context, t tenant.Tenant, ch suppression.Channel, addr string) error {
 	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table),

@@ -49,6 +49,19 @@ func (s *Store) GetSuppression(_ context.Context, t tenant.Tenant, ch suppressio
 	return e, nil
 }
 
+// GetSuppressions implements delivery.Suppressions.
+func (s *Store) GetSuppressions(_ context.Context, t tenant.Tenant, ch suppression.Channel, addrs []string) (map[string]suppression.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]suppression.Entry{}
+	for _, a := range addrs {
+		if e, ok := s.suppressions[skey(t, ch, a)]; ok {
+			out[a] = e
+		}
+	}
+	return out, nil
+}
+
 // DeleteSuppression implements suppression.Store.
 func (s *Store) DeleteSuppression(_ context.Context, t tenant.Tenant, ch suppression.Channel, addr string) error {
 	s.mu.Lock()

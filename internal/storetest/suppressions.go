@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/suppression"
+	"github.com/heraldhq/herald/internal/tenant"
 )
 
 func supp(ch suppression.Channel, addr string, r suppression.Reason) suppression.Entry {
@@ -42,6 +43,39 @@ func Suppressions(t *testing.T, newStore func(t *testing.T) suppression.Store) {
 		got, err = s.GetSuppression(ctx, acme, suppression.Email, jane.Address)
 		if diff := cmp.Diff(manual, got); diff != "" || err != nil {
 			t.Errorf("GetSuppression after a second put (-want +got):\n%s (%v)", diff, err)
+		}
+	})
+	t.Run("a batch read returns the addresses on the list, once each, of the tenant and channel only", func(t *testing.T) {
+		s := newStore(t)
+		bs, ok := s.(interface {
+			GetSuppressions(ctx context.Context, t tenant.Tenant, ch suppression.Channel, addrs []string) (map[string]suppression.Entry, error)
+		})
+		if !ok {
+			t.Fatal("the store has no GetSuppressions")
+		}
+		john := supp(suppression.Email, "john@example.com", suppression.Complaint)
+		for _, e := range []suppression.Entry{jane, john, supp(suppression.SMS, "+14155550100", suppression.Manual)} {
+			if err := s.PutSuppression(ctx, acme, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.PutSuppression(ctx, other, supp(suppression.Email, "ann@example.com", suppression.Bounce)); err != nil {
+			t.Fatal(err)
+		}
+		addrs := []string{jane.Address, "nobody@example.com", john.Address, jane.Address, "ann@example.com", "+14155550100"}
+		for i := range 230 { // over BatchGetItem's 100 keys
+			addrs = append(addrs, fmt.Sprintf("x%d@example.com", i))
+		}
+		got, err := bs.GetSuppressions(ctx, acme, suppression.Email, addrs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]suppression.Entry{jane.Address: jane, john.Address: john}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("GetSuppressions (-want +got):\n%s", diff)
+		}
+		if got, err := bs.GetSuppressions(ctx, acme, suppression.Email, nil); err != nil || len(got) != 0 {
+			t.Errorf("GetSuppressions(none) = %v, %v", got, err)
 		}
 	})
 	t.Run("reads are scoped to the tenant and the channel", func(t *testing.T) {
