@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -97,5 +99,19 @@ func TestAMoreSpecificRouteWins(t *testing.T) {
 		if resp, _ := rt.serve(context.Background(), ev); resp.StatusCode != http.StatusOK || got != want {
 			t.Errorf("%s: status %d, route %q, want %q", path, resp.StatusCode, got, want)
 		}
+	}
+}
+
+// routeKeys is written out so that no function links another's handlers;
+// it must be exactly the keys of the route tables, Trigger's and
+// Manage's, sorted.
+func TestRouteKeysAreTheTables(t *testing.T) {
+	keys := slices.Collect(maps.Keys(triggerRouter(nil, Access{}, nil).routes))
+	keys = slices.AppendSeq(keys, maps.Keys(audienceExecutionRoutes(nil)))
+	keys = slices.AppendSeq(keys, maps.Keys(allManageRoutes()))
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	if diff := cmp.Diff(keys, routeKeys); diff != "" {
+		t.Errorf("routeKeys (-the tables +written):\n%s", diff)
 	}
 }

@@ -10,21 +10,25 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
+	"sync"
 )
 
 //go:embed herald.openapi.json
 var document []byte
 
 // etag is the document's strong entity tag: a hash of its bytes, so it
-// changes exactly when the document does.
-var etag = func() string {
+// changes exactly when the document does. It is computed on first use,
+// not at init: only the Manage function serves the document, and a
+// function that never calls ETag or Document links neither the hash nor
+// the document's bytes.
+var etag = sync.OnceValue(func() string {
 	sum := sha256.Sum256(document)
 	return `"` + hex.EncodeToString(sum[:12]) + `"`
-}()
+})
 
 // Document returns the document's JSON bytes. The caller must not modify
 // them.
 func Document() []byte { return document }
 
 // ETag returns the document's strong entity tag (quoted).
-func ETag() string { return etag }
+func ETag() string { return etag() }
