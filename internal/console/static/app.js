@@ -1,0 +1,82 @@
+// The console's entry point: a hash router (#/campaigns, #/campaigns/{id}/{step},
+// #/outbox) over pages that each render into <main>. Ids in the hash are
+// no secret; the token never leaves sessionStorage.
+import { session, signOut, available } from './api.js';
+import { replace, h, announce, clearStale } from './dom.js';
+import { signInPage } from './signin.js';
+import { campaignsPage, newCampaignPage } from './campaigns.js';
+import { campaignPage } from './editor.js';
+import { outboxPage } from './outbox.js';
+
+const main = () => document.getElementById('main');
+let outboxProbed = false;
+
+async function route() {
+  const hash = location.hash.replace(/^#/, '') || '/campaigns';
+  const parts = hash.split('/').filter(Boolean).map(decodeURIComponent);
+  const nav = document.getElementById('nav');
+  if (!session()) {
+    nav.hidden = true;
+    renderPage('Sign in', signInPage, () => {
+      location.hash = '#/campaigns';
+      route();
+    });
+    return;
+  }
+  nav.hidden = false;
+  if (!outboxProbed) {
+    outboxProbed = true;
+    // The outbox exists under the local runner only.
+    document.getElementById('nav-outbox').hidden = !(await outboxAvailable());
+  }
+  for (const a of nav.querySelectorAll('a[data-nav]')) {
+    if (a.dataset.nav === parts[0]) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  if (parts[0] === 'outbox') return renderPage('Local outbox', outboxPage);
+  if (parts[0] === 'campaigns' && parts[1] === 'new') return renderPage('New campaign', newCampaignPage);
+  if (parts[0] === 'campaigns' && parts[1]) return renderPage('Campaign', campaignPage, parts[1], parts[2] || 'properties');
+  return renderPage('Campaigns', campaignsPage);
+}
+
+async function outboxAvailable() {
+  try {
+    const r = await fetch('../local/outbox?limit=1', { cache: 'no-store', credentials: 'omit' });
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+let current = 0;
+
+async function renderPage(title, page, ...args) {
+  const n = ++current;
+  clearStale();
+  document.title = title + ' · Herald Console';
+  const root = main();
+  replace(root, h('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const node = await page(...args);
+    if (n !== current) return; // another page was asked for meanwhile
+    replace(root, node);
+  } catch (e) {
+    if (n !== current) return;
+    if (e.status === 401) return; // signed out: the router shows sign in
+    replace(root, h('h1', {}, title), h('p', { class: 'notice error', role: 'alert' }, e.message || String(e)));
+  }
+}
+
+window.addEventListener('hashchange', route);
+window.addEventListener('herald:signedout', (e) => {
+  if (e.detail) announce(e.detail, 'error');
+  route();
+});
+document.addEventListener('DOMContentLoaded', () => {
+  document.getElementById('signout').addEventListener('click', () => {
+    signOut('');
+    announce('Signed out.');
+  });
+  route();
+});
+export { route };
