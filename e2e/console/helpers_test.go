@@ -127,7 +127,8 @@ func (tb *tab) waitFor(cond string) {
 	_, err := chromedp.Run(tb.ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(10*time.Second),
 		chromedp.WithPollingInterval(50*time.Millisecond)))
 	if err != nil {
-		tb.t.Fatalf("waiting for %s: %v", cond, err)
+		state, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`location.hash + " | " + document.getElementById('status').textContent + " | " + document.getElementById('main').innerText.slice(0, 400)`))
+		tb.t.Fatalf("waiting for %s: %v\npage: %s", cond, err, state)
 	}
 }
 

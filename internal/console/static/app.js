@@ -7,6 +7,8 @@ import { signInPage } from './signin.js';
 import { campaignsPage, newCampaignPage } from './campaigns.js';
 import { campaignPage } from './editor.js';
 import { outboxPage } from './outbox.js';
+import { audiencesPage } from './audiences.js';
+import { suppressionsPage } from './people.js';
 
 const main = () => document.getElementById('main');
 let outboxProbed = false;
@@ -28,12 +30,16 @@ async function route() {
     outboxProbed = true;
     // The outbox exists under the local runner only.
     document.getElementById('nav-outbox').hidden = !(await outboxAvailable());
+    // Audiences are an optional group of routes: their panel shows when they answer.
+    document.getElementById('nav-audiences').hidden = !(await available('/audiences?limit=1'));
   }
   for (const a of nav.querySelectorAll('a[data-nav]')) {
     if (a.dataset.nav === parts[0]) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   if (parts[0] === 'outbox') return renderPage('Local outbox', outboxPage);
+  if (parts[0] === 'audiences') return renderPage('Audiences', audiencesPage);
+  if (parts[0] === 'suppressions') return renderPage('Suppressions and profiles', suppressionsPage);
   if (parts[0] === 'campaigns' && parts[1] === 'new') return renderPage('New campaign', newCampaignPage);
   if (parts[0] === 'campaigns' && parts[1]) return renderPage('Campaign', campaignPage, parts[1], parts[2] || 'properties');
   return renderPage('Campaigns', campaignsPage);

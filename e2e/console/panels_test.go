@@ -1,0 +1,84 @@
+package console_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// An audience is created and filled from a CSV file: good rows are added
+// and counted, each bad row is named with what is wrong with it.
+func TestAnAudienceIsFilledFromACSVFile(t *testing.T) {
+	tb := newTab(t)
+	tb.signIn(false)
+	tb.click(`#nav-audiences`)
+	tb.waitFor(`!!document.querySelector('#audiences-h')`)
+	tb.setValue(`form input[name=name]`, "Console VIPs")
+	tb.clickText("Create audience")
+	tb.waitFor(`[...document.querySelectorAll('#audiences td')].some(td => td.textContent.startsWith('Console VIPs'))`)
+
+	csv := filepath.Join(t.TempDir(), "members.csv")
+	if err := os.WriteFile(csv, []byte("namespace,id\nemail,ada@example.com\nemail,grace@example.com\nbad namespace,x\ncrmId\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tb.run("choose the file", chromedp.SetUploadFiles(chromedp.CSS(`input[aria-label="CSV of members for Console VIPs"]`), []string{csv}))
+	tb.waitFor(`(document.querySelector('.upload-result') || {}).textContent?.includes('2 added')`)
+	got := tb.text(".upload-result")
+	for _, want := range []string{"2 added; 2 rows refused.", "Row 4: the namespace", "Row 5: needs two columns"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("upload result %q lacks %q", got, want)
+		}
+	}
+	tb.waitFor(`[...document.querySelectorAll('#audiences [data-members]')].some(td => td.textContent === '2')`)
+	tb.check("audiences")
+}
+
+// Suppressions are listed, added and lifted; a profile is looked up.
+func TestSuppressionsAndProfileLookup(t *testing.T) {
+	tb := newTab(t)
+	tb.signIn(false)
+	tb.open("#/suppressions")
+	tb.waitFor(`!!document.querySelector('#supp-h')`)
+	tb.setValue(`input[name=address]`, "blocked@example.com")
+	tb.clickText("Suppress")
+	tb.waitFor(`(document.querySelector('#suppressions') || {}).textContent?.includes('blocked@example.com')`)
+	tb.setValue(`input[name=profileId]`, "jane@example.com")
+	tb.clickText("Look up")
+	tb.waitFor(`(document.querySelector('#profile-result') || {}).textContent?.includes('Jane')`)
+	tb.check("suppressions")
+	tb.do(`[...document.querySelectorAll('#suppressions button')].find(b => b.getAttribute('aria-label').includes('blocked@example.com')).click()`)
+	tb.waitFor(`!(document.querySelector('#suppressions') || {textContent: ''}).textContent.includes('blocked@example.com')`)
+}
+
+// A draft is deleted from the list after its confirmation; the API's
+// refusal of a bad name is shown with its field marked.
+func TestListActionsAndFieldErrors(t *testing.T) {
+	var created struct{ ID string }
+	if err := demo.Client(cloud.URL).Do(context.Background(), "POST", "/campaigns", map[string]any{
+		"name": "Console: delete me", "type": "transactional", "channel": "email"}, 201, &created); err != nil {
+		t.Fatal(err)
+	}
+	tb := newTab(t)
+	tb.signIn(false)
+	tb.setValue(`input[name=name]`, "Console: delete")
+	tb.clickText("Filter")
+	tb.waitFor(`!!document.querySelector('button[aria-label="Delete Console: delete me"]')`)
+	tb.click(`button[aria-label="Delete Console: delete me"]`)
+	tb.waitFor(`!!document.querySelector('dialog[open]')`)
+	tb.check("confirm-delete")
+	tb.do(`document.querySelector('dialog[open] button.danger').click()`)
+	tb.waitFor(`!document.querySelector('button[aria-label="Delete Console: delete me"]') && document.body.textContent.includes('No campaigns match')`)
+
+	tb.open("#/campaigns/new")
+	tb.waitFor(`!!document.querySelector('input[name=name]')`)
+	tb.setValue(`input[name=name]`, strings.Repeat("n", 300))
+	tb.clickText("Create draft")
+	tb.waitFor(`document.querySelector('input[name=name]').getAttribute('aria-invalid') === 'true'`)
+	if got := tb.text(".notice.error"); !strings.Contains(got, "name") {
+		t.Errorf("the error shown is %q, want the field name", got)
+	}
+}
