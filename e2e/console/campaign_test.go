@@ -130,6 +130,9 @@ func TestTheSevenStepsToADeliveredEmail(t *testing.T) {
 		t.Errorf("outbox subject %q", got)
 	}
 	tb.check("outbox")
+	// From the message to its execution.
+	tb.click(`#outbox-execution`)
+	tb.waitFor(`(document.querySelector('#execution-detail') || {}).textContent?.includes('sent: 1')`)
 	tb.noDialogs()
 }
 

@@ -31,6 +31,10 @@ type OutboxEmail struct {
 	To      []string `json:"to"`
 	Subject string   `json:"subject"`
 	Body    string   `json:"body"`
+	// CampaignID and ExecutionID say what sent it, when this local
+	// cloud sent it (moto keeps no tags).
+	CampaignID  string `json:"campaignId,omitempty"`
+	ExecutionID string `json:"executionId,omitempty"`
 }
 
 // OutboxSMS is one text message SNS (moto) accepted.
@@ -49,6 +53,10 @@ type OutboxPush struct {
 
 // ReadOutbox reads what moto received.
 func ReadOutbox(r *http.Request, m *motoserver.Server) (Outbox, error) {
+	return readOutbox(r, m, nil)
+}
+
+func readOutbox(r *http.Request, m *motoserver.Server, mb *mailbox) (Outbox, error) {
 	d, err := m.Data(r.Context())
 	if err != nil {
 		return Outbox{}, err
@@ -74,7 +82,13 @@ func ReadOutbox(r *http.Request, m *motoserver.Server) (Outbox, error) {
 	out := Outbox{Emails: []OutboxEmail{}, SMS: []OutboxSMS{}, Push: []OutboxPush{}}
 	for _, e := range slices.Backward(emails) {
 		to := slices.Concat(e.Destinations.To, e.Destinations.Cc, e.Destinations.Bcc)
-		out.Emails = append(out.Emails, OutboxEmail{ID: e.ID, From: e.Source, To: to, Subject: e.Subject, Body: e.Body})
+		oe := OutboxEmail{ID: e.ID, From: e.Source, To: to, Subject: e.Subject, Body: e.Body}
+		if mb != nil {
+			if o, ok := mb.origin(e.ID); ok {
+				oe.CampaignID, oe.ExecutionID = o.campaignID, o.executionID
+			}
+		}
+		out.Emails = append(out.Emails, oe)
 	}
 	for _, s := range slices.Backward(sms) {
 		out.SMS = append(out.SMS, OutboxSMS{ID: s.MessageID, PhoneNumber: s.PhoneNumber, Message: s.Message})
@@ -103,7 +117,7 @@ func (c *Cloud) withOutbox(next http.Handler) http.Handler {
 			http.Error(w, "GET only", http.StatusMethodNotAllowed)
 			return
 		}
-		box, err := ReadOutbox(r, c.Moto)
+		box, err := readOutbox(r, c.Moto, c.mailbox)
 		if err != nil {
 			c.log.Error("outbox", logsafe.Attr(err))
 			http.Error(w, "moto did not answer", http.StatusBadGateway)

@@ -41,7 +41,7 @@ async function route() {
   if (parts[0] === 'audiences') return renderPage('Audiences', audiencesPage);
   if (parts[0] === 'suppressions') return renderPage('Suppressions and profiles', suppressionsPage);
   if (parts[0] === 'campaigns' && parts[1] === 'new') return renderPage('New campaign', newCampaignPage);
-  if (parts[0] === 'campaigns' && parts[1]) return renderPage('Campaign', campaignPage, parts[1], parts[2] || 'properties');
+  if (parts[0] === 'campaigns' && parts[1]) return renderPage('Campaign', campaignPage, parts[1], parts[2] || 'properties', parts[3]);
   return renderPage('Campaigns', campaignsPage);
 }
 

@@ -36,7 +36,7 @@ const specOf = (c) => c.draft || (c.live && c.live.spec) || {};
 const base = (c) => '/campaigns/' + encodeURIComponent(c.id);
 const go = (c, step) => { location.hash = '#/campaigns/' + encodeURIComponent(c.id) + '/' + step; };
 
-export async function campaignPage(id, step) {
+export async function campaignPage(id, step, extra) {
   let c = await api('GET', '/campaigns/' + encodeURIComponent(id));
   const root = h('section', { 'aria-labelledby': 'campaign-h' });
   const body = h('div');
@@ -62,7 +62,7 @@ export async function campaignPage(id, step) {
       h('li', {}, h('button', { type: 'button', 'aria-current': step === 'executions' ? 'step' : null, onclick: () => go(c, 'executions') }, 'Executions'))));
   replace(root, head, nav, body);
   const pages = { properties, action, content, audience, schedule, review, request, executions: executionsStep };
-  replace(body, await (pages[step] || properties)(state));
+  replace(body, await (pages[step] || properties)(state, extra));
   if (focusAfter) {
     const el = findField(body, focusAfter);
     focusAfter = '';
@@ -533,6 +533,6 @@ function proofs(c) {
   return form;
 }
 
-async function executionsStep(state) {
-  return executionsPanel(state.c);
+async function executionsStep(state, executionId) {
+  return executionsPanel(state.c, executionId);
 }

@@ -7,7 +7,8 @@ import { errorBlock } from './errors.js';
 
 const base = (c) => '/campaigns/' + encodeURIComponent(c.id);
 
-export async function executionsPanel(c) {
+/** executionsPanel lists c's executions, with one's details open when executionId is given. */
+export async function executionsPanel(c, executionId) {
   const root = h('div', {}, h('h2', {}, 'Executions'));
   let list;
   try {
@@ -37,6 +38,7 @@ export async function executionsPanel(c) {
         h('td', {}, h('button', { type: 'button', 'aria-label': 'Details of the execution of ' + when(x.createdAt), onclick: () => showExecution(x.executionId, detail) }, 'Details'))))))));
   }
   root.append(detail);
+  if (executionId) showExecution(executionId, detail);
   const report = h('section', { 'aria-labelledby': 'report-h' });
   root.append(report);
   try {

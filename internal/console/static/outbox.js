@@ -18,6 +18,10 @@ export async function outboxPage() {
     for (const b of buttons) b.setAttribute('aria-pressed', String(b === btn));
     if (it.kind === 'Email') {
       replace(view, h('h2', {}, it.m.subject), h('p', {}, 'From ', it.m.from, ' to ', it.to),
+        it.m.executionId ? h('p', {}, h('a', {
+          id: 'outbox-execution',
+          href: '#/campaigns/' + encodeURIComponent(it.m.campaignId) + '/executions/' + encodeURIComponent(it.m.executionId),
+        }, 'Its execution')) : null,
         renderPreview({ email: { subject: it.m.subject, html: it.m.body } }, "desktop"));
     } else if (it.kind === 'SMS') {
       replace(view, h('h2', {}, 'SMS to ', it.to), h('pre', {}, it.m.message));
