@@ -133,6 +133,19 @@ func TestTheSevenStepsToADeliveredEmail(t *testing.T) {
 	// From the message to its execution.
 	tb.click(`#outbox-execution`)
 	tb.waitFor(`(document.querySelector('#execution-detail') || {}).textContent?.includes('sent: 1')`)
+
+	// An edit of the live campaign is a pending draft, and review shows
+	// what it changes against the live version.
+	tb.clickText("3. Content")
+	tb.waitFor(`!!document.querySelector('#preview-h')`)
+	tb.typeInto(subject, " today")
+	tb.waitFor(`document.querySelector('#version-state').textContent.includes('pending draft')`)
+	tb.clickText("6. Review & activate")
+	tb.waitFor(`!!document.querySelector('#diff-h')`)
+	if got := tb.text(".diff"); !strings.Contains(got, "content.email.subject") || !strings.Contains(got, "{{profile.person.name.firstName}} today") {
+		t.Errorf("the diff %q does not show the subject's change", got)
+	}
+	tb.check("review-pending")
 	tb.noDialogs()
 }
 

@@ -68,6 +68,9 @@ func TestThePushEditorShowsThePayloadSizes(t *testing.T) {
 	tb.waitFor(`!!document.querySelector('[data-field="content.push.title"]')`)
 	tb.typeInto(`[data-field="content.push.title"]`, "Order {{context.orderId}} shipped")
 	tb.waitFor(`document.querySelector('#preview').textContent.includes('"title": "Order A-1001 shipped"')`)
+	tb.setValue(`[data-field="content.push.badge"]`, "3")
+	tb.setValue(`[data-field="content.push.data"]`, `{"orderId": "{{context.orderId}}"}`)
+	tb.waitFor(`document.querySelector('#preview').textContent.includes('"badge": 3') && document.querySelector('#preview').textContent.includes('"orderId": "A-1001"')`)
 	got := tb.text("#preview")
 	for _, want := range []string{"APNS payload", "GCM payload", "of 4096 bytes"} {
 		if !strings.Contains(got, want) {

@@ -121,10 +121,11 @@ func (tb *tab) do(expr string) {
 	eval[chromedp.Void](tb, expr)
 }
 
-// waitFor polls a JavaScript condition until it holds (10 s).
+// waitFor polls a JavaScript condition until it holds (20 s: a shared
+// two-core machine can be slow).
 func (tb *tab) waitFor(cond string) {
 	tb.t.Helper()
-	_, err := chromedp.Run(tb.ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(10*time.Second),
+	_, err := chromedp.Run(tb.ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(20*time.Second),
 		chromedp.WithPollingInterval(50*time.Millisecond)))
 	if err != nil {
 		state, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`location.hash + " | " + document.getElementById('status').textContent + " | " + document.getElementById('main').innerText.slice(0, 400)`))

@@ -3,6 +3,9 @@ package console_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // Signing in with client credentials trades them for an access token kept
@@ -52,4 +55,39 @@ func TestAnExpiredTokenReturnsToSignIn(t *testing.T) {
 	if eval[bool](tb, `sessionStorage.getItem('herald.session') !== null`) {
 		t.Error("the refused token is still stored")
 	}
+}
+
+// The console is usable from the keyboard: Tab reaches the sign-in
+// fields and the button in order, Enter signs in, and Tab then Enter
+// follows the first link of the page.
+func TestSignInAndNavigateWithTheKeyboard(t *testing.T) {
+	tb := newTab(t)
+	tb.open("")
+	tb.waitFor(`!!document.querySelector('form.signin')`)
+	focused := func() string {
+		return eval[string](tb, `(document.activeElement.name || document.activeElement.textContent || '').trim()`)
+	}
+	want := []string{"Skip to content", "client_id", "client_secret", "Sign in"}
+	for i, w := range want {
+		tb.run("tab", chromedp.KeyEvent(kb.Tab))
+		if got := focused(); got != w {
+			t.Fatalf("Tab %d focuses %q, want %q", i+1, got, w)
+		}
+		switch w {
+		case "client_id":
+			tb.run("type", chromedp.KeyEvent(demo.KeyID))
+		case "client_secret":
+			tb.run("type", chromedp.KeyEvent(demo.Secret))
+		}
+	}
+	tb.run("enter", chromedp.KeyEvent(kb.Enter))
+	tb.waitFor(`!!document.querySelector('#campaigns-h')`)
+	// The skip link leads to the content; its first link is New campaign.
+	tb.do(`document.getElementById('main').focus()`)
+	tb.run("tab", chromedp.KeyEvent(kb.Tab))
+	if got := focused(); got != "New campaign" {
+		t.Fatalf("the first control of the campaigns page is %q, want New campaign", got)
+	}
+	tb.run("enter", chromedp.KeyEvent(kb.Enter))
+	tb.waitFor(`location.hash === '#/campaigns/new' && !!document.querySelector('input[name=name]')`)
 }

@@ -182,7 +182,8 @@ function content(state) {
   const mk = (key, tag, label, hint, attrs = {}) => {
     const el = h(tag, { name: key, 'data-field': 'content.' + c.channel + '.' + key, spellcheck: false, ...attrs });
     if (attrs.type === 'checkbox') el.checked = !!ct[key];
-    else el.value = ct[key] || '';
+    else if (key === 'data') el.value = ct.data ? JSON.stringify(ct.data, null, 2) : '';
+    else el.value = ct[key] ?? '';
     el.addEventListener('focus', () => { if (el.type !== 'checkbox') lastFocused = el; });
     inputs[key] = el;
     return attrs.type === 'checkbox'
@@ -206,6 +207,9 @@ function content(state) {
   } else {
     fields.push(mk('title', 'input', 'Title'), mk('body', 'textarea', 'Body', '', { rows: 4 }),
       mk('imageUrl', 'input', 'Image URL', '', { type: 'url' }), mk('deepLink', 'input', 'Deep link'),
+      mk('sound', 'input', 'Sound', 'A sound name of the app, such as default.'),
+      mk('badge', 'input', 'Badge (APNs)', 'A whole number; empty leaves the badge alone.', { type: 'number', min: 0, step: 1 }),
+      mk('data', 'textarea', 'Custom data (JSON object of strings)', 'Keys beside aps (APNs) and in data (FCM); values are templates.', { rows: 3 }),
       mk('silent', 'input', 'Silent (background) notification', '', { type: 'checkbox' }));
   }
 
@@ -272,6 +276,17 @@ function content(state) {
         const block = {};
         for (const [k, el] of Object.entries(inputs)) {
           block[k] = el.type === 'checkbox' ? (el.checked || null) : (el.value === '' ? null : el.value);
+        }
+        if (block.badge != null) block.badge = Number(block.badge);
+        if (block.data != null) {
+          const d = parseJSON(inputs.data);
+          if (!d.ok) {
+            replace(err, errorBlock({ message: 'Custom data is not JSON: ' + d.error, errors: [] }));
+            continue;
+          }
+          // A merge patch merges keys: a key removed is sent as null.
+          const before = ((specOf(state.c).content || {}).push || {}).data || {};
+          block.data = { ...Object.fromEntries(Object.keys(before).map((k) => [k, null])), ...d.value };
         }
         await save(state, { content: { [c.channel]: block } }, form, err);
       }
