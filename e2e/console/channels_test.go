@@ -9,24 +9,25 @@ import (
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 )
 
-// The SMS editor counts characters and segments as the text is typed (a
-// euro sign or a brace is two GSM-7 septets; an emoji makes it UCS-2), and the
+// An SMS campaign and its configuration are made in the console; its
+// editor counts characters and segments as the text is typed (a euro sign
+// or a brace is two GSM-7 septets; an emoji makes it UCS-2), and the
 // preview gives the rendered encoding and segments.
 func TestTheSMSEditorCountsSegments(t *testing.T) {
-	api := demo.Client(cloud.URL)
-	ctx := context.Background()
-	var cfg, camp struct{ ID string }
-	if err := api.Do(ctx, "POST", "/channel-configurations", map[string]any{"name": "Console SMS", "channel": "sms", "category": "transactional",
-		"sms": map[string]any{"senderId": "Herald"}}, 201, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := api.Do(ctx, "POST", "/campaigns", map[string]any{"name": "Console SMS", "type": "transactional", "channel": "sms",
-		"channelConfigurationId": cfg.ID}, 201, &camp); err != nil {
-		t.Fatal(err)
-	}
 	tb := newTab(t)
 	tb.signIn(false)
-	tb.open("#/campaigns/" + camp.ID + "/content")
+	// The campaign and its SMS configuration, both made in the console.
+	tb.open("#/campaigns/new")
+	tb.waitFor(`!!document.querySelector('select[name=channel]')`)
+	tb.setValue(`input[name=name]`, "Console SMS")
+	tb.setValue(`select[name=channel]`, "sms")
+	tb.waitFor(`(document.querySelector('details summary') || {}).textContent === 'New sms configuration'`)
+	tb.click(`details summary`)
+	tb.setValue(`input[name=configName]`, "Console SMS")
+	tb.setValue(`input[name=senderId]`, "Herald")
+	tb.clickText("Create configuration")
+	tb.waitFor(`document.querySelector('select[name=channelConfigurationId]').selectedOptions[0]?.textContent === 'Console SMS'`)
+	tb.clickText("Create draft")
 	body := `[data-field="content.sms.body"]`
 	tb.waitFor(`!!document.querySelector('#sms-counter')`)
 	tb.typeInto(body, "Code {{context.orderId}} €")

@@ -107,6 +107,44 @@ export function actions(c, reload) {
   return out;
 }
 
+/**
+ * configForm creates a channel configuration of a channel and category
+ * (email: sender name and address; SMS: sender id) and calls done with it.
+ * Push configurations need a platform application ARN: the API creates them.
+ */
+export function configForm(channel, category, done) {
+  if (channel === 'push') {
+    return h('p', { class: 'hint' }, 'Push configurations name an SNS platform application: create them with POST /channel-configurations.');
+  }
+  const name = h('input', { name: 'configName', 'data-field': 'name' });
+  const extra = channel === 'email'
+    ? [h('input', { name: 'fromName', 'data-field': 'email.fromName' }), h('input', { name: 'fromAddress', type: 'email', 'data-field': 'email.fromAddress' })]
+    : [h('input', { name: 'senderId', 'data-field': 'sms.senderId', maxlength: 11 })];
+  const err = h('div');
+  const box = h('details', { class: 'panel' }, h('summary', {}, 'New ' + channel + ' configuration'),
+    field('Configuration name', name),
+    channel === 'email'
+      ? [field('From name', extra[0]), field('From address', extra[1], 'An address of the deployment\'s sender identity (locally @herald.example).')]
+      : field('Sender id', extra[0], '1–11 letters and digits.'),
+    err,
+    h('button', {
+      type: 'button', onclick: async () => {
+        replace(err);
+        const body = { name: name.value, channel, category };
+        body[channel] = channel === 'email' ? { fromName: extra[0].value, fromAddress: extra[1].value } : (extra[0].value ? { senderId: extra[0].value } : {});
+        try {
+          const c = await api('POST', '/channel-configurations', body);
+          announce('Configuration created.', 'ok');
+          box.open = false;
+          done(c);
+        } catch (e) {
+          replace(err, errorBlock(e, box));
+        }
+      },
+    }, 'Create configuration'));
+  return box;
+}
+
 /** newCampaignPage creates a draft from its properties and action (steps 1 and 2). */
 export async function newCampaignPage() {
   const name = h('input', { name: 'name', required: true, maxlength: 256, 'data-field': 'name' });
@@ -122,9 +160,17 @@ export async function newCampaignPage() {
     replace(config, h('option', { value: '' }, 'none yet'),
       (data.items || []).map((c, i) => h('option', { value: c.id, selected: i === 0 }, c.name)));
   }
-  type.addEventListener('change', loadConfigs);
-  channel.addEventListener('change', loadConfigs);
+  const newConfig = h('div');
+  const showConfigForm = () => replace(newConfig, configForm(channel.value, type.value, async (c) => {
+    await loadConfigs();
+    config.value = c.id;
+  }));
+  for (const el of [type, channel]) {
+    el.addEventListener('change', loadConfigs);
+    el.addEventListener('change', showConfigForm);
+  }
   await loadConfigs();
+  showConfigForm();
   const form = h('form', {
     onsubmit: async (e) => {
       e.preventDefault();
@@ -146,6 +192,7 @@ export async function newCampaignPage() {
   field('Campaign type', type, 'Transactional: triggered for given recipients. Marketing: sent to an audience. Fixed after creation.'),
   field('Channel', channel),
   field('Channel configuration', config, 'The sender: a configuration of the same channel and type.'),
+  newConfig,
   err,
   h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Create draft'), h('a', { class: 'button', href: '#/campaigns' }, 'Cancel')));
   return form;
