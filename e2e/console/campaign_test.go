@@ -121,6 +121,11 @@ func TestTheSevenStepsToADeliveredEmail(t *testing.T) {
 	}
 	tb.clickText("Details")
 	tb.waitFor(`(document.querySelector('#execution-detail') || {}).textContent?.includes('sent: 1')`)
+	// The campaign report: its counts and the hourly chart.
+	tb.waitFor(`!!document.querySelector('#report-h') && !!document.querySelector('svg.chart polyline')`)
+	if got := tb.text("#report-h + ul"); !strings.Contains(got, "Sent: 1") {
+		t.Errorf("campaign report %q, want Sent: 1", got)
+	}
 	tb.check("executions")
 
 	// The outbox shows the rendered email.

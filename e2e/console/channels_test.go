@@ -67,7 +67,11 @@ func TestThePushEditorShowsThePayloadSizes(t *testing.T) {
 	tb.signIn(false)
 	tb.open("#/campaigns/" + camp.ID + "/content")
 	tb.waitFor(`!!document.querySelector('[data-field="content.push.title"]')`)
-	tb.typeInto(`[data-field="content.push.title"]`, "Order {{context.orderId}} shipped")
+	tb.typeInto(`[data-field="content.push.title"]`, "Order ")
+	// The personalization panel inserts a path at the cursor of the last field.
+	tb.setValue(`input[name=insertPath]`, "context.orderId")
+	tb.clickText("Insert into the last field")
+	tb.typeInto(`[data-field="content.push.title"]`, " shipped")
 	tb.waitFor(`document.querySelector('#preview').textContent.includes('"title": "Order A-1001 shipped"')`)
 	tb.setValue(`[data-field="content.push.badge"]`, "3")
 	tb.setValue(`[data-field="content.push.data"]`, `{"orderId": "{{context.orderId}}"}`)
