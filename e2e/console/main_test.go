@@ -38,6 +38,11 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if !localcloud.ShortRun() && chromium() == "" {
+		// Before the cloud starts: a missing browser is a failure, named.
+		fmt.Fprintln(os.Stderr, "FAIL: the console's browser tests need Chromium (apt-get install -y chromium); go test -short skips them")
+		os.Exit(1)
+	}
 	os.Exit(localcloud.RunSuite(suite{m}, &cloud, localcloud.Options{Timing: &localcloud.FastTiming, Contract: contract.MustLoad()}))
 }
 
@@ -46,10 +51,6 @@ type suite struct{ m *testing.M }
 
 func (s suite) Run() int {
 	bin := chromium()
-	if bin == "" {
-		fmt.Fprintln(os.Stderr, "FAIL: the console's browser tests need Chromium (apt-get install -y chromium); go test -short skips them")
-		return 1
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	d, err := cloud.SeedDemo(ctx)
 	cancel()
