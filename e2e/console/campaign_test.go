@@ -85,6 +85,10 @@ func TestTheSevenStepsToADeliveredEmail(t *testing.T) {
 		t.Errorf("version state %q, want live v1", tb.text("#version-state"))
 	}
 	tb.check("request")
+	// A proof to a test address is really sent.
+	tb.setValue(`input[name=recipients]`, "proof@example.com")
+	tb.clickText("Send proof")
+	tb.waitFor(`document.querySelector('form li') && document.querySelector('form li').textContent === 'proof@example.com: sent'`)
 	for _, name := range []string{"clipboard-read", "clipboard-write"} {
 		if _, err := chromedp.CallBrowser(tb.ctx, browser.SetPermission, browser.SetPermissionParams{
 			Permission: &browser.PermissionDescriptor{Name: name}, Setting: browser.PermissionSettingGranted, Origin: cloud.URL,
@@ -121,10 +125,11 @@ func TestTheSevenStepsToADeliveredEmail(t *testing.T) {
 	}
 	tb.clickText("Details")
 	tb.waitFor(`(document.querySelector('#execution-detail') || {}).textContent?.includes('sent: 1')`)
-	// The campaign report: its counts and the hourly chart.
+	// The campaign report: its counts (the proof's execution is the
+	// campaign's too) and the hourly chart.
 	tb.waitFor(`!!document.querySelector('#report-h') && !!document.querySelector('svg.chart polyline')`)
-	if got := tb.text("#report-h + ul"); !strings.Contains(got, "Sent: 1") {
-		t.Errorf("campaign report %q, want Sent: 1", got)
+	if got := tb.text("#report-h + ul"); !strings.Contains(got, "Sent: 2") { // the proof and the trigger
+		t.Errorf("campaign report %q, want Sent: 2", got)
 	}
 	tb.check("executions")
 
