@@ -136,13 +136,7 @@ func TestATriggerAndItsSendsAreInTheMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cfg, c struct{ ID string }
-	cloud.MustExpect(t, acct, "POST", "/channel-configurations", map[string]any{"name": "Orders", "channel": "email", "category": "transactional",
-		"email": map[string]any{"fromName": "Shop", "fromAddress": "orders@" + acct.Domain}}, 201, &cfg)
-	cloud.MustExpect(t, acct, "POST", "/campaigns", map[string]any{"name": "Shipped", "type": "transactional", "channel": "email",
-		"channelConfigurationId": cfg.ID, "audience": map[string]any{"namespace": "email"},
-		"content": map[string]any{"email": map[string]any{"subject": "Order {{context.orderId}}", "html": "<p>{{context.secret}}</p>"}}}, 201, &c)
-	cloud.MustExpect(t, acct, "POST", "/campaigns/"+c.ID+"/activate", nil, 200, nil)
+	campaignID := cloud.MustLiveEmailCampaign(t, acct, "Order {{context.orderId}}", "<p>{{context.secret}}</p>")
 
 	seeded := []string{"emf-marker-ada@example.com", "emf-marker-bob@example.com", "EMF-CTX-SECRET", "EMF-ORDER-77"}
 	recipients := []any{}
@@ -150,9 +144,9 @@ func TestATriggerAndItsSendsAreInTheMetrics(t *testing.T) {
 		recipients = append(recipients, map[string]any{"type": "external", "namespace": "email", "userId": a,
 			"context": map[string]any{"orderId": seeded[3], "secret": seeded[2]}})
 	}
-	cloud.MustExpect(t, acct, "POST", "/im/executions/unitary", map[string]any{"requestId": "emf-1", "campaignId": c.ID, "recipients": recipients},
+	cloud.MustExpect(t, acct, "POST", "/im/executions/unitary", map[string]any{"requestId": "emf-1", "campaignId": campaignID, "recipients": recipients},
 		http.StatusAccepted, nil)
-	cloud.MustExpect(t, acct, "POST", "/im/executions/unitary", map[string]any{"requestId": "emf-2", "campaignId": c.ID},
+	cloud.MustExpect(t, acct, "POST", "/im/executions/unitary", map[string]any{"requestId": "emf-2", "campaignId": campaignID},
 		http.StatusBadRequest, nil)
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -185,7 +179,7 @@ func TestATriggerAndItsSendsAreInTheMetrics(t *testing.T) {
 		}
 	}
 	for _, l := range ls {
-		for _, s := range append(seeded, acct.Tenant.Org, c.ID) {
+		for _, s := range append(seeded, acct.Tenant.Org, campaignID) {
 			if strings.Contains(strings.ToLower(l.raw), strings.ToLower(s)) {
 				t.Errorf("an EMF line holds %q: %s", s, l.raw)
 			}

@@ -85,3 +85,18 @@ func (c *Cloud) MustExpect(t TB, a Account, method, path string, body any, want 
 		t.Fatal(err)
 	}
 }
+
+// MustLiveEmailCampaign creates, as a, a transactional email
+// configuration sending from orders@<a.Domain> and a campaign of the
+// email namespace with subject and html, activates it and returns its id.
+func (c *Cloud) MustLiveEmailCampaign(t TB, a Account, subject, html string) string {
+	t.Helper()
+	var cfg, camp struct{ ID string }
+	c.MustExpect(t, a, "POST", "/channel-configurations", map[string]any{"name": "Orders", "channel": "email", "category": "transactional",
+		"email": map[string]any{"fromName": "Shop", "fromAddress": "orders@" + a.Domain}}, 201, &cfg)
+	c.MustExpect(t, a, "POST", "/campaigns", map[string]any{"name": "Shipped", "type": "transactional", "channel": "email",
+		"channelConfigurationId": cfg.ID, "audience": map[string]any{"namespace": "email"},
+		"content": map[string]any{"email": map[string]any{"subject": subject, "html": html}}}, 201, &camp)
+	c.MustExpect(t, a, "POST", "/campaigns/"+camp.ID+"/activate", nil, 200, nil)
+	return camp.ID
+}

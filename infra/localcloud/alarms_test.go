@@ -216,3 +216,50 @@ func TestTheDashboardIsJSONAndShowsEveryMetric(t *testing.T) {
 }
 
 var dashboardVar = regexp.MustCompile(`\$\{[A-Za-z0-9:.]+\}`)
+
+// Every function is traced with the deployment's TracingMode (Active
+// unless changed): set once in Globals, never turned off by a function.
+func TestEveryFunctionIsTraced(t *testing.T) {
+	data, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Parameters map[string]struct {
+			Default       any
+			AllowedValues []string
+		}
+		Globals struct {
+			Function map[string]any
+		}
+		Resources map[string]map[string]any
+	}
+	if err := json.Unmarshal(js, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if ref, _ := doc.Globals.Function["Tracing"].(map[string]any); ref["Ref"] != "TracingMode" {
+		t.Errorf("Globals.Function.Tracing = %v, want !Ref TracingMode", doc.Globals.Function["Tracing"])
+	}
+	p := doc.Parameters["TracingMode"]
+	if p.Default != "Active" || !slices.Equal(p.AllowedValues, []string{"Active", "PassThrough"}) {
+		t.Errorf("TracingMode = %+v, want default Active", p)
+	}
+	n := 0
+	for id, r := range doc.Resources {
+		if r["Type"] != "AWS::Serverless::Function" {
+			continue
+		}
+		n++
+		props, _ := r["Properties"].(map[string]any)
+		if v, ok := props["Tracing"]; ok {
+			t.Errorf("function %s sets its own Tracing (%v): the deployment's TracingMode is every function's", id, v)
+		}
+	}
+	if n < 8 {
+		t.Errorf("found %d functions, want at least 8", n)
+	}
+}

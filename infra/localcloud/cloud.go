@@ -29,6 +29,7 @@ import (
 	"github.com/heraldhq/herald/internal/app"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/schedule"
+	"github.com/heraldhq/herald/internal/tracing"
 )
 
 // Binding ties a template function to its code: the main package the
@@ -174,6 +175,10 @@ type Options struct {
 	// Contract, when set, sees every request the HTTP API answers and its
 	// response (the OpenAPI contract tests); RunSuite reports its verdict.
 	Contract Contract
+	// Tracer, when set, traces every invocation as Lambda does with
+	// active tracing, every one sampled: the function's segment and
+	// Herald's subsegments go to it (docs/operations.md#tracing).
+	Tracer *tracing.Tracer
 }
 
 // Cloud is a running local Herald: moto with the template's resources, the
@@ -304,7 +309,7 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	if !opts.NoSESEvents {
 		c.mailbox = &mailbox{now: c.now, log: c.log.With("component", "mailbox"), endpoints: awssns.NewFromConfig(c.Moto.AWSConfig())}
 	}
-	if err := c.buildHandlers(opts.Now); err != nil {
+	if err := c.buildHandlers(opts.Now, opts.Tracer); err != nil {
 		l.Close()
 		return nil, err
 	}
@@ -427,7 +432,7 @@ func (c *Cloud) FunctionConfig(id string) (config.Config, error) {
 	return cfg, nil
 }
 
-func (c *Cloud) buildHandlers(now func() time.Time) error {
+func (c *Cloud) buildHandlers(now func() time.Time, tracer *tracing.Tracer) error {
 	c.Handlers = Handlers{HTTP: map[string]HTTPHandler{}, Authorizers: map[string]AuthorizerHandler{}, SQS: map[string]SQSHandler{},
 		Streams: map[string]StreamHandler{}, Events: map[string]EventHandler{}}
 	c.Functions = map[string]*app.App{}
@@ -449,9 +454,11 @@ func (c *Cloud) buildHandlers(now func() time.Time) error {
 		if c.mailbox != nil {
 			a.SetSendObserver(c.mailbox)
 		}
+		a.SetTracer(tracer)
 		if err := b.bind(a, &c.Handlers, id); err != nil {
 			return fmt.Errorf("%s: %w", id, err)
 		}
+		c.Handlers.traced(tracer, id)
 		c.Config.Table = cmp.Or(c.Config.Table, cfg.Table)
 		c.Config.DispatchQueueURL = cmp.Or(c.Config.DispatchQueueURL, cfg.DispatchQueueURL)
 		c.Config.ConfigurationSet = cmp.Or(c.Config.ConfigurationSet, cfg.ConfigurationSet)

@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/tracing"
 )
 
 // HTTPHandler is a function behind an HTTP API route (payload format 2.0).
@@ -44,6 +45,36 @@ type Handlers struct {
 	Streams map[string]StreamHandler
 	// Events are functions as EventBridge and Scheduler invoke them.
 	Events map[string]EventHandler
+}
+
+// traced makes the function id's handlers start a trace on each
+// invocation, as Lambda does with active tracing; nothing when tracer is
+// nil.
+func (h *Handlers) traced(tracer *tracing.Tracer, id string) {
+	if tracer == nil {
+		return
+	}
+	name := FunctionName(id)
+	if fn, ok := h.HTTP[id]; ok {
+		h.HTTP[id] = lambdaTrace(tracer, name, fn)
+	}
+	if fn, ok := h.SQS[id]; ok {
+		h.SQS[id] = lambdaTrace(tracer, name, fn)
+	}
+	if fn, ok := h.Streams[id]; ok {
+		h.Streams[id] = lambdaTrace(tracer, name, fn)
+	}
+	if fn, ok := h.Events[id]; ok {
+		h.Events[id] = lambdaTrace(tracer, name, fn)
+	}
+}
+
+func lambdaTrace[F ~func(context.Context, E) (R, error), E, R any](tracer *tracing.Tracer, name string, fn F) F {
+	return func(ctx context.Context, e E) (R, error) {
+		ctx, end := tracer.Invoke(ctx, name)
+		defer end()
+		return fn(ctx, e)
+	}
 }
 
 // MaxBodyBytes is API Gateway's payload limit for HTTP APIs.

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -44,6 +45,7 @@ import (
 	"github.com/heraldhq/herald/internal/status"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/tally"
+	"github.com/heraldhq/herald/internal/tracing"
 	"github.com/heraldhq/herald/internal/unsubscribe"
 )
 
@@ -83,10 +85,14 @@ type App struct {
 	access     httpapi.Access
 	// metrics records every service's metrics (SetMetrics; nil: none).
 	metrics *metrics.Recorder
+	// tracer records sampled invocations (SetTracer; nil: none).
+	tracer *tracing.Tracer
 }
 
 // New builds the shared clients for cfg.
 func New(cfg config.Config, awsCfg aws.Config, log *slog.Logger) *App {
+	// Every client records its calls under a traced invocation.
+	awsCfg.APIOptions = append(slices.Clone(awsCfg.APIOptions), tracing.AddSDKMiddleware)
 	return &App{cfg: cfg, aws: awsCfg, log: log, store: dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithRetention(cfg.Retention)}
 }
 
@@ -132,6 +138,14 @@ func (a *App) Access() httpapi.Access {
 // TriggerHandler returns the execution API handler; it needs the dispatch
 // queue.
 func (a *App) TriggerHandler() (httpapi.HandlerFunc, error) {
+	h, err := a.triggerHandler()
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.HandlerFunc(invoked(a, "Trigger", h)), nil
+}
+
+func (a *App) triggerHandler() (httpapi.HandlerFunc, error) {
 	if err := a.cfg.RequireQueue(); err != nil {
 		return nil, err
 	}
@@ -139,8 +153,7 @@ func (a *App) TriggerHandler() (httpapi.HandlerFunc, error) {
 	if m := a.recorder(); m != nil {
 		opts = append(opts, httpapi.WithMetrics(m))
 	}
-	h := httpapi.TriggerWithAudiences(a.unitary(), a.AudienceExecutions(), a.Access(), a.log, opts...)
-	return httpapi.HandlerFunc(flushed(a.metrics, h)), nil
+	return httpapi.TriggerWithAudiences(a.unitary(), a.AudienceExecutions(), a.Access(), a.log, opts...), nil
 }
 
 // RateLimiter returns the process's rate limiter, on the table, with the
@@ -167,7 +180,7 @@ func (a *App) limit() []httpapi.Option {
 
 // ManageHandler returns the management API handler.
 func (a *App) ManageHandler() httpapi.HandlerFunc {
-	return httpapi.HandlerFunc(flushed(a.metrics, a.manageHandler()))
+	return httpapi.HandlerFunc(invoked(a, "Manage", a.manageHandler()))
 }
 
 func (a *App) manageHandler() httpapi.HandlerFunc {
@@ -371,7 +384,7 @@ func (a *App) FeedbackHandler() (func(context.Context, json.RawMessage) (feedbac
 		}
 		s.Notifier = &feedback.WebhookNotifier{Publisher: p, Versions: a.store, RequestIDs: a.store}
 	}
-	return flushed(a.metrics, eventapi.Feedback(s, a.log)), nil
+	return invoked(a, "Feedback", eventapi.Feedback(s, a.log)), nil
 }
 
 // ReputationThresholds are the reputation guard's thresholds, from the
@@ -387,17 +400,17 @@ func (a *App) DispatchHandler() (func(context.Context, events.SQSEvent) (events.
 	if err := a.cfg.RequireQueue(); err != nil {
 		return nil, err
 	}
-	return flushed(a.metrics, eventapi.DispatchSQS(a.Dispatcher(), sqs.NewVisibility(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL), a.log)), nil
+	return invoked(a, "Dispatch", eventapi.DispatchSQS(a.Dispatcher(), sqs.NewVisibility(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL), a.log)), nil
 }
 
 // ReportsHandler returns the consumer of the table's stream: execution
 // counter changes become campaign send counts.
 func (a *App) ReportsHandler() func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	return eventapi.ReportsStream(&tally.Service{Store: a.store, Log: a.log}, dynamo.TallyChange, a.log)
+	return invoked(a, "Reports", eventapi.ReportsStream(&tally.Service{Store: a.store, Log: a.log}, dynamo.TallyChange, a.log))
 }
 
 // DeadLetterHandler returns the SQS consumer of the dispatch dead-letter
 // queue: it closes each job's open recipients and parks the job.
 func (a *App) DeadLetterHandler() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-	return flushed(a.metrics, eventapi.DeadLetterSQS(a.Dispatcher(), a.log))
+	return invoked(a, "DeadLetter", eventapi.DeadLetterSQS(a.Dispatcher(), a.log))
 }

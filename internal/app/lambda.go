@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/tracing"
 )
 
 // Main is the whole body of a function's main: it loads the configuration
@@ -28,6 +29,8 @@ func Main(name string, build func(*App) (any, error)) {
 	// EMF lines beside the logger's (which writes to stdout), where
 	// CloudWatch Logs extracts them.
 	a.SetMetrics(NewMetrics(os.Stdout, name, cfg))
+	// Subsegments to the X-Ray daemon Lambda runs with active tracing.
+	a.SetTracer(tracing.FromEnv(os.Getenv))
 	h, err := build(a)
 	if err != nil {
 		log.Fatalf("%s: %v", name, err)

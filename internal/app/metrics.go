@@ -6,7 +6,6 @@ import (
 
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/metrics"
-	"github.com/heraldhq/herald/internal/schedule"
 )
 
 // NewMetrics returns the recorder of the function named function (the
@@ -45,16 +44,5 @@ func flushed[E, R any](r *metrics.Recorder, h func(context.Context, E) (R, error
 	return func(ctx context.Context, e E) (R, error) {
 		defer func() { _ = r.Flush() }()
 		return h(ctx, e)
-	}
-}
-
-// flushedSchedule is flushed for the Scheduler function's handler.
-func flushedSchedule(r *metrics.Recorder, h func(context.Context, schedule.Input) error) func(context.Context, schedule.Input) error {
-	if r == nil {
-		return h
-	}
-	return func(ctx context.Context, in schedule.Input) error {
-		defer func() { _ = r.Flush() }()
-		return h(ctx, in)
 	}
 }

@@ -87,16 +87,16 @@ func (a *App) SchedulerHandler() (func(context.Context, schedule.Input) error, e
 		return nil, errors.New("config: HERALD_SCHEDULE_GROUP, HERALD_SCHEDULER_TARGET_ARN and HERALD_SCHEDULER_ROLE_ARN are required")
 	}
 	r := &eventapi.Schedules{Audiences: a.AudienceExecutions(), Recurrences: a.Recurrences(), Campaigns: a.Campaigns(), Log: a.log}
-	return flushedSchedule(a.metrics, r.Handle), nil
+	return invokedSchedule(a, "Scheduler", r.Handle), nil
 }
 
 // TriggerEventHandler returns the Trigger function's Lambda entry point:
 // HTTP API requests, EventBridge events and Scheduler inputs.
 func (a *App) TriggerEventHandler() (eventapi.TriggerHandler, error) {
-	h, err := a.TriggerHandler()
+	h, err := a.triggerHandler()
 	if err != nil {
 		return nil, err
 	}
 	ev := tenant.Tenant{Org: a.cfg.EventOrg, Sandbox: a.cfg.EventSandbox}
-	return eventapi.TriggerHandler(flushed(a.metrics, eventapi.Trigger(h, a.unitary(), a.AudienceExecutions(), ev, a.log))), nil
+	return eventapi.TriggerHandler(invoked(a, "Trigger", eventapi.Trigger(h, a.unitary(), a.AudienceExecutions(), ev, a.log))), nil
 }

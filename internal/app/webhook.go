@@ -51,5 +51,5 @@ func (a *App) WebhookHandler() (func(context.Context, events.SQSEvent) (events.S
 	if err := a.cfg.RequireWebhookQueue(); err != nil {
 		return nil, err
 	}
-	return flushed(a.metrics, eventapi.WebhookSQS(a.Deliverer(), sqs.NewVisibility(awssqs.NewFromConfig(a.aws), a.cfg.Webhook.QueueURL), a.log)), nil
+	return invoked(a, "Webhook", eventapi.WebhookSQS(a.Deliverer(), sqs.NewVisibility(awssqs.NewFromConfig(a.aws), a.cfg.Webhook.QueueURL), a.log)), nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/tracing"
 )
 
 // Visibility delays the return of a received message.
@@ -32,6 +33,10 @@ func DispatchSQS(d *delivery.Dispatcher, vis Visibility, log *slog.Logger) func(
 		return concurrently(ev, func(m events.SQSMessage) bool { return dispatchOne(ctx, d, vis, log, m) }), nil
 	}
 }
+
+// traceAttribute is the SQS system attribute holding the trace header of
+// the call that sent a message.
+const traceAttribute = "AWSTraceHeader"
 
 // concurrently handles a batch's messages at once and reports in
 // batchItemFailures those done reports false for.
@@ -54,12 +59,18 @@ func concurrently(ev events.SQSEvent, done func(events.SQSMessage) bool) events.
 // dispatchOne delivers one message's job and reports whether the message
 // is done with; if not, it has set when the message comes back.
 func dispatchOne(ctx context.Context, d *delivery.Dispatcher, vis Visibility, log *slog.Logger, m events.SQSMessage) bool {
+	// The job's work joins the trace of the call that queued it: SQS
+	// keeps that call's trace header with the message.
+	ctx, span := tracing.Continue(ctx, m.Attributes[traceAttribute], "job")
 	rc := receipt(m)
 	job, err := delivery.DecodeJob([]byte(m.Body))
 	if err == nil {
+		span.Annotate("executionId", job.ExecutionID)
+		span.Annotate("campaignId", job.CampaignID)
 		job.Receipt = rc
 		err = d.Dispatch(ctx, job)
 	}
+	span.End(err)
 	if err == nil {
 		return true
 	}

@@ -1,6 +1,7 @@
 package eventapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/tenant"
+	"github.com/heraldhq/herald/internal/tracing"
 )
 
 // retryDelay is the dispatcher's every backoff; a retry waits between
@@ -315,5 +317,64 @@ func TestDispatchSQSMeasuresLagFromTheMessagesSendingLessItsDelay(t *testing.T) 
 	}
 	if len(m.lags) != 1 || m.lags[0] < 5900 || m.lags[0] > 8000 {
 		t.Errorf("dispatch lags %v ms, want one of about 6000 (sent 10 s ago, 4 s of it a deliberate delay)", m.lags)
+	}
+}
+
+// In AWS, SQS keeps the trace header of the call that sent a message
+// (AWSTraceHeader): each job's work is a subsegment of that call, in the
+// trigger's trace, annotated with its execution and campaign, even when
+// Lambda did not sample the dispatch invocation itself; a job that failed
+// is a fault. A message sent untraced is a job of the invocation's trace.
+func TestDispatchSQSJoinsEachJobToTheTraceThatQueuedIt(t *testing.T) {
+	f := newDispatchFixture(t)
+	var mu sync.Mutex
+	var docs []map[string]any
+	tr := tracing.New(func(b []byte) error {
+		var d map[string]any
+		_, body, _ := bytes.Cut(b, []byte("\n"))
+		if err := json.Unmarshal(body, &d); err != nil {
+			t.Error(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		docs = append(docs, d)
+		return nil
+	})
+	queued := func(m events.SQSMessage, parent string) events.SQSMessage {
+		m.Attributes["AWSTraceHeader"] = "Root=1-692cf0a0-5c1a3d8e9b7f4a6c2d1e0f9a;Parent=" + parent + ";Sampled=1"
+		return m
+	}
+	ev := events.SQSEvent{Records: []events.SQSMessage{
+		queued(message(t, "m1", now, "a@example.com"), "aaaaaaaaaaaaaaaa"),
+		queued(message(t, "m2", now, "b@example.com"), "bbbbbbbbbbbbbbbb"),
+		message(t, "m3", now, "c@example.com"),
+	}}
+	//nolint:staticcheck // aws-lambda-go's own key, a plain string
+	ctx := context.WithValue(context.Background(), "x-amzn-trace-id", "Root=1-692cf0a1-000000000000000000000001;Parent=1111111111111111;Sampled=0")
+	ctx, inv := tr.Begin(ctx, "Dispatch")
+	if inv != nil {
+		t.Fatal("an unsampled invocation was traced")
+	}
+	if _, err := eventapi.DispatchSQS(f.d, &visibility{}, discard)(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]map[string]any{}
+	for _, d := range docs {
+		got[d["parent_id"].(string)] = d
+	}
+	if len(docs) != 2 || got["aaaaaaaaaaaaaaaa"] == nil || got["bbbbbbbbbbbbbbbb"] == nil {
+		t.Fatalf("documents = %v", docs)
+	}
+	for parent, d := range got {
+		ann, _ := d["annotations"].(map[string]any)
+		if d["trace_id"] != "1-692cf0a0-5c1a3d8e9b7f4a6c2d1e0f9a" || d["type"] != "subsegment" || d["name"] != "job" || ann["campaignId"] != "camp-1" {
+			t.Errorf("job under %s = %v", parent, d)
+		}
+	}
+	if ann := got["aaaaaaaaaaaaaaaa"]["annotations"].(map[string]any); ann["executionId"] != "ex-m1" || got["aaaaaaaaaaaaaaaa"]["fault"] != nil {
+		t.Errorf("the delivered job = %v", got["aaaaaaaaaaaaaaaa"])
+	}
+	if got["bbbbbbbbbbbbbbbb"]["fault"] != true {
+		t.Errorf("the throttled job is not a fault: %v", got["bbbbbbbbbbbbbbbb"])
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/tenant"
+	"github.com/heraldhq/herald/internal/tracing"
 )
 
 // Lifecycle is what the Scheduler function needs of the campaign service.
@@ -37,6 +38,8 @@ type Schedules struct {
 // Scheduler retry (every kind is idempotent); a firing that has nothing
 // left to do is not one. The error holds codes only: the runtime logs it.
 func (r *Schedules) Handle(ctx context.Context, in schedule.Input) error {
+	tracing.Annotate(ctx, "executionId", in.ExecutionID)
+	tracing.Annotate(ctx, "campaignId", in.CampaignID)
 	return logsafe.Wrap(r.run(ctx, in))
 }
 

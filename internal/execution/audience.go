@@ -365,6 +365,7 @@ func (s *AudienceExecutions) Start(ctx context.Context, t tenant.Tenant, created
 // scheduled one, or runs the first part of the fan-out, then marks the
 // request record so a replay does not launch it again.
 func (s *AudienceExecutions) launch(ctx context.Context, t tenant.Tenant, rec Record, ex AudienceExecution) (any, error) {
+	annotate(ctx, ex.CampaignID, ex.ID)
 	if ex.State == StateScheduled {
 		in, _ := json.Marshal(schedule.Input{Kind: schedule.KindExecution, Org: t.Org, Sandbox: t.Sandbox, ExecutionID: ex.ID, CampaignID: ex.CampaignID})
 		if err := s.Schedules.CreateSchedule(ctx, schedule.Schedule{Name: ex.ScheduleName, Expression: schedule.At(*ex.ExecuteAt), TimeZone: "UTC", Input: in, OneTime: true}); err != nil {
@@ -419,6 +420,7 @@ func (s *AudienceExecutions) replay(ctx context.Context, t tenant.Tenant, req Au
 		resp, err := s.launch(ctx, t, rec, ex)
 		return resp, true, err
 	}
+	annotate(ctx, ex.CampaignID, ex.ID)
 	return s.answer(ex, rec), true, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/internal/memo"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/tenant"
+	"github.com/heraldhq/herald/internal/tracing"
 )
 
 // IdempotencyTTL is how long a requestId is remembered by default: a
@@ -161,6 +162,7 @@ func (s *Unitary) execute(ctx context.Context, t tenant.Tenant, createdBy string
 		// function would.
 		resp, err = s.attempt(ctx, t, createdBy, req, hash, highThroughput, true)
 	}
+	annotate(ctx, req.CampaignID, resp.ExecutionID)
 	return resp, err
 }
 
@@ -423,3 +425,11 @@ func (s *Unitary) enqueue(ctx context.Context, t tenant.Tenant, requestID string
 }
 
 func (s *Unitary) log() *slog.Logger { return logger(s.Log) }
+
+// annotate marks the invocation's trace with the execution it started or
+// answered for: X-Ray finds it by annotation.executionId or
+// annotation.campaignId.
+func annotate(ctx context.Context, campaignID, executionID string) {
+	tracing.Annotate(ctx, "campaignId", campaignID)
+	tracing.Annotate(ctx, "executionId", executionID)
+}
