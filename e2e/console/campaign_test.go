@@ -156,6 +156,20 @@ func TestTheSevenStepsToADeliveredEmail(t *testing.T) {
 		t.Errorf("the diff %q does not show the subject's change", got)
 	}
 	tb.check("review-pending")
+
+	// The request sent from the console itself (the live version).
+	tb.clickText("7. Request")
+	tb.waitFor(`!!document.querySelector('textarea[name=sendBody]')`)
+	tb.do(`(() => { const ta = document.querySelector('textarea[name=sendBody]'); const b = JSON.parse(ta.value);
+		Object.assign(b.recipients[0], {userId: 'jane@example.com', context: {orderId: 'D-7'}}); delete b.recipients[0].profile;
+		ta.value = JSON.stringify(b); })()`)
+	tb.clickText("Send request")
+	tb.waitFor(`(document.querySelector('#send-result') || {}).textContent?.startsWith('Accepted: execution')`)
+	if err := cloud.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tb.clickText("See the execution")
+	tb.waitFor(`(document.querySelector('#execution-detail') || {}).textContent?.includes('sent: 1')`)
 	tb.noDialogs()
 }
 

@@ -525,7 +525,49 @@ async function request(state) {
     h('p', {}, 'Version ', String(s.version), ' answers ', h('code', {}, s.method + ' ' + s.url), '. Replace the placeholders with the recipient\'s data and send it with your credential.'),
     h('h3', {}, 'curl'), h('pre', { id: 'sample-curl', tabindex: 0 }, s.curl), copy('curl', 'sample-curl', s.curl),
     h('h3', {}, 'Body'), h('pre', { id: 'sample-body', tabindex: 0 }, body), copy('body', 'sample-body', body),
+    sendForm(c, s),
     proofs(c));
+}
+
+/**
+ * sendForm sends the sample request from the console, with the signed-in
+ * token: the body is editable (fill the placeholders), the requestId made
+ * unique, and the answer links to the execution.
+ */
+function sendForm(c, s) {
+  const sample = JSON.parse(JSON.stringify(s.body));
+  if ('requestId' in sample) sample.requestId = 'console-' + Date.now();
+  const body = h('textarea', { name: 'sendBody', rows: 12, spellcheck: false });
+  body.value = JSON.stringify(sample, null, 2);
+  const out = h('div', { id: 'send-result', 'aria-live': 'polite' });
+  let path = new URL(s.url, location.href).pathname;
+  if (path.startsWith('/ajo/')) path = path.slice(4);
+  return h('form', {
+    onsubmit: async (e) => {
+      e.preventDefault();
+      replace(out);
+      let req;
+      try {
+        req = JSON.parse(body.value);
+      } catch (err) {
+        replace(out, errorBlock({ message: 'The body is not JSON: ' + err.message, errors: [] }));
+        return;
+      }
+      try {
+        const r = await api(s.method, path, req);
+        replace(out, h('p', { class: 'notice ok' }, 'Accepted: execution ', h('code', {}, r.executionId || r.scheduleId || ''), ' ',
+          r.executionId ? h('a', { href: '#/campaigns/' + encodeURIComponent(c.id) + '/executions/' + encodeURIComponent(r.executionId) }, 'See the execution') : null));
+        if ('requestId' in req) {
+          req.requestId = 'console-' + Date.now(); // the next send is a new request
+          body.value = JSON.stringify(req, null, 2);
+        }
+      } catch (err) {
+        replace(out, errorBlock(err));
+      }
+    },
+  }, h('h3', {}, 'Send it from here'),
+  field('Request body', body, 'Replace the <placeholders> with a recipient\'s data; sent with your sign-in token to ' + s.method + ' ' + path + '.'),
+  h('button', { type: 'submit', class: 'primary' }, 'Send request'), out);
 }
 
 function proofs(c) {
