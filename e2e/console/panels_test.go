@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -80,5 +81,31 @@ func TestListActionsAndFieldErrors(t *testing.T) {
 	tb.waitFor(`document.querySelector('input[name=name]').getAttribute('aria-invalid') === 'true'`)
 	if got := tb.text(".notice.error"); !strings.Contains(got, "name") {
 		t.Errorf("the error shown is %q, want the field name", got)
+	}
+}
+
+// A deployment without a group of routes (audiences, execution lists,
+// reports; the local outbox anywhere but the local runner) shows no
+// broken panel: the links are hidden and the executions step says so.
+func TestPanelsWhoseRoutesAreAbsentAreHidden(t *testing.T) {
+	tb := newTab(t)
+	// Before the console's scripts run, every such route answers 404 as
+	// Manage's catch-all does for a path no route has.
+	if _, err := chromedp.Call(tb.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
+		const realFetch = window.fetch;
+		window.fetch = (url, opts) => /\/(audiences|local\/outbox)|\/executions|\/report/.test(String(url))
+			? Promise.resolve(new Response('{"status":404,"title":"Not found"}', {status: 404, headers: {'Content-Type': 'application/json'}}))
+			: realFetch(url, opts);`}); err != nil {
+		t.Fatal(err)
+	}
+	tb.signIn(false)
+	if !eval[bool](tb, `document.getElementById('nav-audiences').hidden && document.getElementById('nav-outbox').hidden`) {
+		t.Error("the audiences or outbox link shows though its routes answer 404")
+	}
+	id := eval[string](tb, `decodeURIComponent(document.querySelector('td a').getAttribute('href').split('/')[2])`)
+	tb.open("#/campaigns/" + id + "/executions")
+	tb.waitFor(`document.getElementById('main').textContent.includes('does not list executions yet')`)
+	if eval[bool](tb, `!!document.querySelector('#report-h')`) {
+		t.Error("the report panel shows without its route")
 	}
 }

@@ -2,7 +2,7 @@
 // (properties, action, content with personalization and a live preview,
 // audience, schedule, review and activation, the request to copy), and
 // the campaign's executions.
-import { h, field, replace, badge, announce, debounce, when } from './dom.js';
+import { h, field, replace, badge, announce, debounce } from './dom.js';
 import { api } from './api.js';
 import { errorBlock, markFields, findField } from './errors.js';
 import { actions } from './campaigns.js';
