@@ -109,3 +109,34 @@ func TestPanelsWhoseRoutesAreAbsentAreHidden(t *testing.T) {
 		t.Error("the report panel shows without its route")
 	}
 }
+
+// A marketing campaign's audience is chosen among the tenant's audiences.
+func TestAMarketingCampaignChoosesItsAudience(t *testing.T) {
+	api := demo.Client(cloud.URL)
+	ctx := context.Background()
+	var aud, camp struct{ ID string }
+	if err := api.Do(ctx, "POST", "/audiences", map[string]any{"name": "Console newsletter", "description": ""}, 201, &aud); err != nil {
+		t.Fatal(err)
+	}
+	if err := api.Do(ctx, "POST", "/campaigns", map[string]any{"name": "Console newsletter", "type": "marketing", "channel": "email"}, 201, &camp); err != nil {
+		t.Fatal(err)
+	}
+	tb := newTab(t)
+	tb.signIn(false)
+	tb.open("#/campaigns/" + camp.ID + "/audience")
+	tb.waitFor(`!!document.querySelector('select[name=audienceId] option[value="` + aud.ID + `"]')`)
+	tb.setValue(`select[name=audienceId]`, aud.ID)
+	tb.clickText("Save and continue")
+	tb.waitFor(`!!document.querySelector('input[name=deliveryRate]')`)
+	var got struct {
+		Draft struct {
+			Audience struct{ AudienceID string }
+		}
+	}
+	if err := api.Do(ctx, "GET", "/campaigns/"+camp.ID, nil, 200, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Draft.Audience.AudienceID != aud.ID {
+		t.Errorf("the draft's audience is %q, want %q", got.Draft.Audience.AudienceID, aud.ID)
+	}
+}

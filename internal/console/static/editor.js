@@ -379,17 +379,25 @@ export function renderPreview(r, width) {
   return out;
 }
 
-function audience(state) {
+async function audience(state) {
   const c = state.c;
   const a = specOf(c).audience || {};
   const ns = h('input', { name: 'namespace', value: a.namespace || '', 'data-field': 'audience.namespace', spellcheck: false });
   const create = h('input', { type: 'checkbox', name: 'createProfiles', checked: !!a.createProfiles, 'data-field': 'audience.createProfiles', id: 'f-createProfiles' });
-  const aud = h('input', { name: 'audienceId', value: a.audienceId || '', 'data-field': 'audience.audienceId', spellcheck: false });
+  let aud = h('input', { name: 'audienceId', value: a.audienceId || '', 'data-field': 'audience.audienceId', spellcheck: false });
+  if (c.type === 'marketing') {
+    // A choice among the tenant's audiences when their routes answer.
+    const list = await api('GET', '/audiences?limit=100').catch(() => null);
+    if (list) {
+      aud = h('select', { name: 'audienceId', 'data-field': 'audience.audienceId' }, h('option', { value: '' }, 'none (each trigger names one)'),
+        (list.audiences || []).map((x) => h('option', { value: x.id, selected: x.id === a.audienceId }, x.name + ' (' + x.memberCount + ' members)')));
+    }
+  }
   const controls = [field('Identity namespace', ns, 'The namespace of the recipients\' userId: email, phone, crmId…')];
   if (c.type === 'transactional' && !c.highThroughput) {
     controls.push(h('div', { class: 'field check' }, create, ' ', h('label', { for: 'f-createProfiles' }, 'Create profiles for unknown recipients')));
   }
-  if (c.type === 'marketing') controls.push(field('Audience id', aud, 'The audience a marketing send goes to.'));
+  if (c.type === 'marketing') controls.push(field('Audience', aud, 'The audience a marketing send goes to.'));
   return stepForm(state, 'Audience', controls, () => ({
     audience: {
       namespace: ns.value || null,
