@@ -85,7 +85,7 @@ func TestListActionsAndFieldErrors(t *testing.T) {
 }
 
 // A deployment without a group of routes (audiences, execution lists,
-// reports; the local outbox anywhere but the local runner) shows no
+// reports, the feedback webhook; the local outbox anywhere but the local runner) shows no
 // broken panel: the links are hidden and the executions step says so.
 func TestPanelsWhoseRoutesAreAbsentAreHidden(t *testing.T) {
 	tb := newTab(t)
@@ -93,14 +93,16 @@ func TestPanelsWhoseRoutesAreAbsentAreHidden(t *testing.T) {
 	// Manage's catch-all does for a path no route has.
 	if _, err := chromedp.Call(tb.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
 		const realFetch = window.fetch;
-		window.fetch = (url, opts) => /\/(audiences|local\/outbox)|\/executions|\/report/.test(String(url))
-			? Promise.resolve(new Response('{"status":404,"title":"Not found"}', {status: 404, headers: {'Content-Type': 'application/json'}}))
+		window.fetch = (url, opts) => /\/(audiences|local\/outbox|feedback-webhook)|\/executions|\/report/.test(String(url))
+			? Promise.resolve(new Response('{"status":404,"title":"Not found","detail":"no route for /x"}', {status: 404, headers: {'Content-Type': 'application/json'}}))
 			: realFetch(url, opts);`}); err != nil {
 		t.Fatal(err)
 	}
 	tb.signIn(false)
-	if !eval[bool](tb, `document.getElementById('nav-audiences').hidden && document.getElementById('nav-outbox').hidden`) {
-		t.Error("the audiences or outbox link shows though its routes answer 404")
+	for _, link := range []string{"nav-audiences", "nav-outbox", "nav-webhook"} {
+		if !eval[bool](tb, `document.getElementById('`+link+`').hidden`) {
+			t.Errorf("%s shows though its routes answer 404", link)
+		}
 	}
 	id := eval[string](tb, `decodeURIComponent(document.querySelector('td a').getAttribute('href').split('/')[2])`)
 	tb.open("#/campaigns/" + id + "/executions")
@@ -139,4 +141,26 @@ func TestAMarketingCampaignChoosesItsAudience(t *testing.T) {
 	if got.Draft.Audience.AudienceID != aud.ID {
 		t.Errorf("the draft's audience is %q, want %q", got.Draft.Audience.AudienceID, aud.ID)
 	}
+}
+
+// The feedback webhook is created (its secret shown once), its deliveries
+// listed, and deleted after a confirmation.
+func TestTheFeedbackWebhookIsCreatedAndDeleted(t *testing.T) {
+	tb := newTab(t)
+	tb.signIn(false)
+	tb.waitFor(`!document.getElementById('nav-webhook').hidden`)
+	tb.click(`#nav-webhook`)
+	tb.waitFor(`!!document.querySelector('input[name=url]')`)
+	tb.setValue(`input[name=webhookName]`, "Console feedback")
+	tb.setValue(`input[name=url]`, "http://127.0.0.1:9/herald-feedback") // loopback is allowed locally only
+	tb.clickText("Create webhook")
+	tb.waitFor(`!!document.querySelector('#webhook-secret') && !!document.querySelector('#deliveries-h')`)
+	if secret := tb.text("#webhook-secret"); len(secret) < 16 {
+		t.Errorf("the secret shown is %q", secret)
+	}
+	tb.check("webhook")
+	tb.clickText("Delete webhook")
+	tb.waitFor(`!!document.querySelector('dialog[open]')`)
+	tb.do(`document.querySelector('dialog[open] button.danger').click()`)
+	tb.waitFor(`!!document.querySelector('input[name=url]')`)
 }

@@ -1,7 +1,7 @@
 // The console's entry point: a hash router (#/campaigns, #/campaigns/{id}/{step},
 // #/outbox) over pages that each render into <main>. Ids in the hash are
 // no secret; the token never leaves sessionStorage.
-import { session, signOut, available } from './api.js';
+import { session, signOut, available, api } from './api.js';
 import { replace, h, announce, clearStale } from './dom.js';
 import { signInPage } from './signin.js';
 import { campaignsPage, newCampaignPage } from './campaigns.js';
@@ -9,6 +9,7 @@ import { campaignPage } from './editor.js';
 import { outboxPage } from './outbox.js';
 import { audiencesPage } from './audiences.js';
 import { suppressionsPage } from './people.js';
+import { webhookPage, routeAbsent } from './webhook.js';
 
 const main = () => document.getElementById('main');
 let outboxProbed = false;
@@ -32,6 +33,7 @@ async function route() {
     document.getElementById('nav-outbox').hidden = !(await outboxAvailable());
     // Audiences are an optional group of routes: their panel shows when they answer.
     document.getElementById('nav-audiences').hidden = !(await available('/audiences?limit=1'));
+    document.getElementById('nav-webhook').hidden = await api('GET', '/feedback-webhook/deliveries?limit=1').then(() => false, routeAbsent);
   }
   for (const a of nav.querySelectorAll('a[data-nav]')) {
     if (a.dataset.nav === parts[0]) a.setAttribute('aria-current', 'page');
@@ -40,6 +42,7 @@ async function route() {
   if (parts[0] === 'outbox') return renderPage('Local outbox', outboxPage);
   if (parts[0] === 'audiences') return renderPage('Audiences', audiencesPage);
   if (parts[0] === 'suppressions') return renderPage('Suppressions and profiles', suppressionsPage);
+  if (parts[0] === 'webhook') return renderPage('Feedback webhook', webhookPage);
   if (parts[0] === 'campaigns' && parts[1] === 'new') return renderPage('New campaign', newCampaignPage);
   if (parts[0] === 'campaigns' && parts[1]) return renderPage('Campaign', campaignPage, parts[1], parts[2] || 'properties', parts[3]);
   return renderPage('Campaigns', campaignsPage);
