@@ -38,7 +38,8 @@ func TestAnAudienceIsFilledFromACSVFile(t *testing.T) {
 	tb.check("audiences")
 }
 
-// Suppressions are listed, added and lifted; a profile is looked up.
+// Suppressions are listed, added and lifted; the reputation guard shows
+// each channel; a profile is looked up.
 func TestSuppressionsAndProfileLookup(t *testing.T) {
 	tb := newTab(t)
 	tb.signIn(false)
@@ -50,6 +51,9 @@ func TestSuppressionsAndProfileLookup(t *testing.T) {
 	tb.setValue(`input[name=profileId]`, "jane@example.com")
 	tb.clickText("Look up")
 	tb.waitFor(`(document.querySelector('#profile-result') || {}).textContent?.includes('Jane')`)
+	if got := tb.text("#reputation tbody"); !strings.Contains(got, "email") || !strings.Contains(got, "sending") {
+		t.Errorf("the reputation guard shows %q, want email sending", got)
+	}
 	tb.check("suppressions")
 	tb.do(`[...document.querySelectorAll('#suppressions button')].find(b => b.getAttribute('aria-label').includes('blocked@example.com')).click()`)
 	tb.waitFor(`!(document.querySelector('#suppressions') || {textContent: ''}).textContent.includes('blocked@example.com')`)

@@ -7,12 +7,15 @@ import { errorBlock } from './errors.js';
 
 const base = (c) => '/campaigns/' + encodeURIComponent(c.id);
 
-/** executionsPanel lists c's executions, with one's details open when executionId is given. */
-export async function executionsPanel(c, executionId) {
+/**
+ * executionsPanel lists c's executions, 20 at a time from cursor (newest
+ * first), with one's details open when executionId is given.
+ */
+export async function executionsPanel(c, executionId, cursor) {
   const root = h('div', {}, h('h2', {}, 'Executions'));
   let list;
   try {
-    list = await api('GET', base(c) + '/executions?limit=20');
+    list = await api('GET', base(c) + '/executions?limit=20' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
   } catch (e) {
     if (e.status === 404 || e.status === 405) {
       root.append(h('p', { class: 'muted' }, 'This deployment does not list executions yet.'));
@@ -36,6 +39,11 @@ export async function executionsPanel(c, executionId) {
         h('td', {}, String(x.counts.excluded)), h('td', {}, String(x.counts.failed)),
         h('td', {}, String(x.counts.ambiguous)), h('td', {}, String(x.pending)),
         h('td', {}, h('button', { type: 'button', 'aria-label': 'Details of the execution of ' + when(x.createdAt), onclick: () => showExecution(x.executionId, detail) }, 'Details'))))))));
+  }
+  if (list.cursor) {
+    root.append(h('div', { class: 'actions' }, h('button', {
+      type: 'button', onclick: async () => replace(root, ...(await executionsPanel(c, '', list.cursor)).childNodes),
+    }, 'Older executions')));
   }
   root.append(detail);
   if (executionId) showExecution(executionId, detail);

@@ -2,6 +2,7 @@
 import { h, field, replace, announce, when } from './dom.js';
 import { api } from './api.js';
 import { errorBlock } from './errors.js';
+import { routeAbsent } from './webhook.js';
 
 export async function suppressionsPage() {
   const channel = h('select', { name: 'channel' }, ['', 'email', 'sms'].map((c) => h('option', { value: c }, c || 'any')));
@@ -52,7 +53,39 @@ export async function suppressionsPage() {
   h('button', { type: 'submit' }, 'Suppress'));
   await load();
   return h('section', { 'aria-labelledby': 'supp-h' }, h('h1', { id: 'supp-h' }, 'Suppressions'),
-    h('div', { class: 'filters' }, field('Channel', channel)), list, pager, form, await profileLookup());
+    h('div', { class: 'filters' }, field('Channel', channel)), list, pager, form, await reputation(), await profileLookup());
+}
+
+/** reputation shows the reputation guard of each channel, with a lift for a paused one. */
+async function reputation() {
+  const box = h('section', { 'aria-labelledby': 'rep-h', id: 'reputation' }, h('h2', { id: 'rep-h' }, 'Reputation guard'));
+  let r;
+  try {
+    r = await api('GET', '/reputation');
+  } catch (e) {
+    if (routeAbsent(e)) return null;
+    box.append(errorBlock(e));
+    return box;
+  }
+  const pct = (x) => (100 * (x || 0)).toFixed(2) + '%';
+  box.append(h('div', { class: 'table-wrap' }, h('table', {},
+    h('thead', {}, h('tr', {}, ['Channel', 'State', 'Sends', 'Bounce rate', 'Complaint rate', ''].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, (r.channels || []).map((c) => h('tr', {},
+      h('td', {}, c.channel),
+      h('td', {}, c.paused ? 'paused since ' + new Date(c.since).toLocaleString() + ' (' + c.reason + ')' : 'sending'),
+      h('td', {}, String(c.window.sends)),
+      h('td', {}, pct(c.rates.bounce) + ' of ' + pct(c.thresholds.bounce)),
+      h('td', {}, pct(c.rates.complaint) + ' of ' + pct(c.thresholds.complaint)),
+      h('td', {}, c.paused ? h('button', {
+        type: 'button', onclick: async () => {
+          try {
+            await api('DELETE', '/reputation/' + c.channel);
+            announce('Sending on ' + c.channel + ' resumed.', 'ok');
+            window.dispatchEvent(new HashChangeEvent('hashchange'));
+          } catch (e) { announce(e.message, 'error'); }
+        },
+      }, 'Lift the pause') : '')))))));
+  return box;
 }
 
 async function profileLookup() {
