@@ -35,8 +35,9 @@ func TestSignInKeepsTheTokenInSessionStorageOnly(t *testing.T) {
 	tb.check("campaigns")
 }
 
-// An expired token, or one the API refuses, sends the person back to sign
-// in with a message, and forgets the token.
+// An expired token (found at the next call, or by the timer on an idle
+// page), or one the API refuses, sends the person back to sign in with a
+// message, and forgets the token.
 func TestAnExpiredTokenReturnsToSignIn(t *testing.T) {
 	tb := newTab(t)
 	tb.signIn(true)
@@ -46,6 +47,13 @@ func TestAnExpiredTokenReturnsToSignIn(t *testing.T) {
 	if eval[bool](tb, `sessionStorage.getItem('herald.session') !== null`) {
 		t.Error("the expired session is still stored")
 	}
+
+	// A token that expires while the page is idle: back to sign in
+	// without a click.
+	tb.signIn(true)
+	tb.do(`(() => { const s = JSON.parse(sessionStorage.getItem('herald.session')); s.expiresAt = Date.now() + 300;
+		sessionStorage.setItem('herald.session', JSON.stringify(s)); location.hash = '#/audiences'; })()`)
+	tb.waitFor(`!!document.querySelector('form.signin') && document.getElementById('status').textContent.includes('expired')`)
 
 	// A token the API no longer accepts: the first call's 401 signs out.
 	tb.signIn(true)

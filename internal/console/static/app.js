@@ -27,6 +27,7 @@ async function route() {
     return;
   }
   nav.hidden = false;
+  watchExpiry(session());
   if (!outboxProbed) {
     outboxProbed = true;
     // The outbox exists under the local runner only.
@@ -58,6 +59,13 @@ async function outboxAvailable() {
 }
 
 let current = 0;
+let expiryTimer = 0;
+
+/** watchExpiry returns to sign in when the token expires, even on an idle page. */
+function watchExpiry(s) {
+  clearTimeout(expiryTimer);
+  if (s && s.expiresAt) expiryTimer = setTimeout(() => session(), Math.max(0, s.expiresAt - Date.now()) + 100);
+}
 
 async function renderPage(title, page, ...args) {
   const n = ++current;
