@@ -151,7 +151,7 @@ func TestTheSevenStepsToADeliveredEmail(t *testing.T) {
 	tb.typeInto(subject, " today")
 	tb.waitFor(`document.querySelector('#version-state').textContent.includes('pending draft')`)
 	tb.clickText("6. Review & activate")
-	tb.waitFor(`!!document.querySelector('#diff-h')`)
+	tb.waitFor(`!!document.querySelector('.diff')`)
 	if got := tb.text(".diff"); !strings.Contains(got, "content.email.subject") || !strings.Contains(got, "{{profile.person.name.firstName}} today") {
 		t.Errorf("the diff %q does not show the subject's change", got)
 	}
@@ -170,6 +170,20 @@ func TestTheSevenStepsToADeliveredEmail(t *testing.T) {
 	}
 	tb.clickText("See the execution")
 	tb.waitFor(`(document.querySelector('#execution-detail') || {}).textContent?.includes('sent: 1')`)
+
+	// The pending draft activated is version 2; versions 1 and 2 compare.
+	tb.clickText("6. Review & activate")
+	tb.waitFor(`!!document.querySelector('#errors-h')`)
+	tb.clickText("Activate")
+	tb.waitFor(`document.querySelector('#version-state').textContent.includes('Live version: v2')`)
+	tb.clickText("6. Review & activate")
+	tb.waitFor(`!!document.querySelector('select[name=versionA]')`)
+	tb.clickText("Compare")
+	tb.waitFor(`(document.querySelector('#version-diff') || {}).textContent?.includes('Changes from v1 to v2')`)
+	if got := tb.text("#version-diff"); !strings.Contains(got, "content.email.subject") {
+		t.Errorf("the versions' diff %q lacks the subject", got)
+	}
+	tb.check("versions")
 	tb.noDialogs()
 }
 

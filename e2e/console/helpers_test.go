@@ -125,8 +125,12 @@ func (tb *tab) do(expr string) {
 // two-core machine can be slow).
 func (tb *tab) waitFor(cond string) {
 	tb.t.Helper()
-	_, err := chromedp.Run(tb.ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(20*time.Second),
-		chromedp.WithPollingInterval(50*time.Millisecond)))
+	// The context bounds it too: a poll whose page goes away mid-poll
+	// would otherwise wait on.
+	ctx, cancel := context.WithTimeout(tb.ctx, 25*time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`(() => { try { return (`+cond+`); } catch { return false; } })()`,
+		chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
 	if err != nil {
 		state, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`location.hash + " | " + document.getElementById('status').textContent + " | " + document.getElementById('main').innerText.slice(0, 400)`))
 		tb.t.Fatalf("waiting for %s: %v\npage: %s", cond, err, state)

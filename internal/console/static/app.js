@@ -21,8 +21,11 @@ async function route() {
   if (!session()) {
     nav.hidden = true;
     renderPage('Sign in', signInPage, () => {
-      location.hash = '#/campaigns';
-      route();
+      // Back where the person was (an expired session keeps its page),
+      // rendered once: a changed hash routes by its hashchange.
+      const want = location.hash.length > 2 ? location.hash : '#/campaigns';
+      if (location.hash === want) route();
+      else location.hash = want;
     });
     return;
   }

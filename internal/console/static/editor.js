@@ -486,7 +486,31 @@ async function review(state) {
     h('p', {}, versionState(c)),
     c.draftPending && c.live ? diff(c.live.spec, c.draft) : null,
     h('div', { class: 'actions' }, h('button', { type: 'button', onclick: run }, 'Review again'), activate),
-    activateErr, out);
+    activateErr, out, await versions(c));
+}
+
+/** versions lists the campaign's activated versions and compares two of them. */
+async function versions(c) {
+  if (!c.liveVersion) return null;
+  const list = await api('GET', base(c) + '/versions?limit=100').catch(() => null);
+  const items = (list && list.items) || [];
+  if (items.length < 2) return null;
+  const pick = (name, n) => h('select', { name }, items.map((v) => h('option', { value: v.number, selected: v.number === n },
+    'v' + v.number + (v.live ? ' (live)' : '') + ' · ' + new Date(v.activatedAt).toLocaleString())));
+  const a = pick('versionA', items[1].number);
+  const b = pick('versionB', items[0].number);
+  const out = h('div', { id: 'version-diff' });
+  const compare = async () => {
+    try {
+      const [va, vb] = await Promise.all([a.value, b.value].map((n) => api('GET', base(c) + '/versions/' + n)));
+      replace(out, diff(va.spec, vb.spec, 'Changes from v' + va.number + ' to v' + vb.number));
+    } catch (e) {
+      replace(out, errorBlock(e));
+    }
+  };
+  return h('section', { 'aria-labelledby': 'versions-h' }, h('h3', { id: 'versions-h' }, 'Versions'),
+    h('div', { class: 'filters' }, field('From version', a), field('To version', b),
+      h('div', { class: 'field' }, h('button', { type: 'button', onclick: compare }, 'Compare'))), out);
 }
 
 function flatten(v, prefix = '', out = {}) {
@@ -496,12 +520,13 @@ function flatten(v, prefix = '', out = {}) {
   return out;
 }
 
-/** diff lists the fields the pending draft changes against the live version. */
-function diff(live, draft) {
+/** diff lists the fields that differ between two specs (the live version and the pending draft, or two versions). */
+function diff(live, draft, title = 'Pending changes against the live version') {
   const a = flatten(live || {});
   const b = flatten(draft || {});
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]).sort();
-  return h('section', { class: 'diff', 'aria-labelledby': 'diff-h' }, h('h3', { id: 'diff-h' }, 'Pending changes against the live version'),
+  const id = 'diff-' + Math.random().toString(36).slice(2, 8);
+  return h('section', { class: 'diff', 'aria-labelledby': id }, h('h3', { id, 'data-diff': title }, title),
     keys.length ? h('ul', {}, keys.map((k) => h('li', {}, h('code', {}, k), ': ',
       a[k] !== undefined ? h('del', {}, a[k]) : null, a[k] !== undefined && b[k] !== undefined ? ' → ' : '', b[k] !== undefined ? h('ins', {}, b[k]) : ''))) : h('p', {}, 'None.'));
 }
