@@ -456,7 +456,8 @@ async function review(state) {
     try {
       const r = await api('POST', base(state.c) + '/review', {});
       replace(out, issues('Errors', r.errors || [], 'errors'), issues('Warnings', r.warnings || [], 'warnings'));
-      activate.disabled = (r.errors || []).length > 0;
+      // Nothing to activate: errors remain, or the live version is the draft.
+      activate.disabled = (r.errors || []).length > 0 || (!!state.c.liveVersion && !state.c.draftPending);
     } catch (e) {
       replace(out, errorBlock(e));
     }
