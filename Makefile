@@ -16,7 +16,7 @@ MOTO_PORT = 5000
 
 FUNCTIONS := TriggerFunction ManageFunction DispatchFunction DeadLetterFunction SchedulerFunction FeedbackFunction WebhookFunction ReportsFunction
 
-.PHONY: all run test lint build bench invoke clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: all run test lint build bench invoke coldstart clean $(addprefix build-,$(FUNCTIONS))
 
 all: lint test
 
@@ -70,6 +70,18 @@ build-ReportsFunction:
 invoke:
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<LogicalId> EVENT=events/<file>.json [PORT=3000] [MOTO_PORT=5000]"; exit 2; }
 	$(GO) run ./infra/cmd/herald-invoke -fn $(FN) -event $(EVENT) -api-url http://127.0.0.1:$(PORT) -moto-url http://127.0.0.1:$(MOTO_PORT)
+
+## coldstart: each function's size and first invoke under aws-lambda-rie, against a hello world
+##            and a baseline with its SDK clients, built in the same run (RUNS cold invokes each)
+RUNS ?= 7
+COLDSTART_EVENTS = TriggerFunction:trigger.health ManageFunction:manage.unknown-field DispatchFunction:dispatch.poison \
+	WebhookFunction:webhook.poison DeadLetterFunction:deadletter.closes-and-parks FeedbackFunction:feedback.ses-delivery \
+	ReportsFunction:reports.counter-change SchedulerFunction:scheduler.campaign-start-nothing-to-do
+coldstart:
+	@for spec in $(COLDSTART_EVENTS); do \
+		$(GO) run ./infra/cmd/herald-invoke -fn $${spec%%:*} -event events/$${spec##*:}.json -coldstarts $(RUNS) \
+			-api-url http://127.0.0.1:$(PORT) -moto-url http://127.0.0.1:$(MOTO_PORT) || exit 1; \
+	done
 
 ## bench: benchmarks only
 bench:

@@ -43,12 +43,12 @@ import (
 	"github.com/heraldhq/herald/infra/faultproxy"
 	"github.com/heraldhq/herald/infra/localcloud"
 	"github.com/heraldhq/herald/infra/motoserver"
-	"github.com/heraldhq/herald/internal/address/phonelib"
 	"github.com/heraldhq/herald/internal/app"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/status"
 	"github.com/heraldhq/herald/internal/tenant"
+	"github.com/heraldhq/herald/internal/wiring/dispatch"
 )
 
 const templatePath = "../../template.yaml"
@@ -569,7 +569,7 @@ func runWorker() int {
 		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {} // never returns: the process is gone
 	})
-	a.SetPhoneNormalizer(phonelib.Normalize) // as functions/dispatch does
+	dispatch.Use(a) // as functions/dispatch does
 	h, err := a.DispatchHandler()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)

@@ -3,8 +3,14 @@
 // the job for a redrive (POST /executions/{id}/redrive).
 package main
 
-import "github.com/heraldhq/herald/internal/app"
+import (
+	"github.com/heraldhq/herald/internal/app"
+	"github.com/heraldhq/herald/internal/wiring/deadletter"
+)
 
 func main() {
-	app.Main("deadletter", func(a *app.App) (any, error) { return a.DeadLetterHandler(), nil })
+	app.Main("deadletter", func(a *app.App) (any, error) {
+		deadletter.Use(a)
+		return a.DeadLetterHandler()
+	})
 }

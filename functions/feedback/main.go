@@ -4,8 +4,14 @@
 // suppress bounced and complaining addresses and count reports.
 package main
 
-import "github.com/heraldhq/herald/internal/app"
+import (
+	"github.com/heraldhq/herald/internal/app"
+	"github.com/heraldhq/herald/internal/wiring/feedback"
+)
 
 func main() {
-	app.Main("feedback", func(a *app.App) (any, error) { return a.FeedbackHandler() })
+	app.Main("feedback", func(a *app.App) (any, error) {
+		feedback.Use(a)
+		return a.FeedbackHandler()
+	})
 }

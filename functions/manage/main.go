@@ -2,8 +2,14 @@
 // campaigns and profiles.
 package main
 
-import "github.com/heraldhq/herald/internal/app"
+import (
+	"github.com/heraldhq/herald/internal/app"
+	"github.com/heraldhq/herald/internal/wiring/manage"
+)
 
 func main() {
-	app.Main("manage", func(a *app.App) (any, error) { return a.ManageHandler(), nil })
+	app.Main("manage", func(a *app.App) (any, error) {
+		manage.Use(a)
+		return a.ManageHandler()
+	})
 }

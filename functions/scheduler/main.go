@@ -3,8 +3,14 @@
 // campaign starts and ends.
 package main
 
-import "github.com/heraldhq/herald/internal/app"
+import (
+	"github.com/heraldhq/herald/internal/app"
+	"github.com/heraldhq/herald/internal/wiring/scheduler"
+)
 
 func main() {
-	app.Main("scheduler", func(a *app.App) (any, error) { return a.SchedulerHandler() })
+	app.Main("scheduler", func(a *app.App) (any, error) {
+		scheduler.Use(a)
+		return a.SchedulerHandler()
+	})
 }

@@ -2,8 +2,14 @@
 // EventBridge events or schedules carrying the same bodies.
 package main
 
-import "github.com/heraldhq/herald/internal/app"
+import (
+	"github.com/heraldhq/herald/internal/app"
+	"github.com/heraldhq/herald/internal/wiring/trigger"
+)
 
 func main() {
-	app.Main("trigger", func(a *app.App) (any, error) { return a.TriggerEventHandler() })
+	app.Main("trigger", func(a *app.App) (any, error) {
+		trigger.Use(a)
+		return a.TriggerEventHandler()
+	})
 }

@@ -25,11 +25,17 @@ import (
 
 	"github.com/heraldhq/herald/infra/faultproxy"
 	"github.com/heraldhq/herald/infra/motoserver"
-	"github.com/heraldhq/herald/internal/address/phonelib"
 	"github.com/heraldhq/herald/internal/app"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/tracing"
+	"github.com/heraldhq/herald/internal/wiring/deadletter"
+	"github.com/heraldhq/herald/internal/wiring/dispatch"
+	"github.com/heraldhq/herald/internal/wiring/feedback"
+	"github.com/heraldhq/herald/internal/wiring/manage"
+	"github.com/heraldhq/herald/internal/wiring/scheduler"
+	"github.com/heraldhq/herald/internal/wiring/trigger"
+	"github.com/heraldhq/herald/internal/wiring/webhook"
 )
 
 // Binding ties a template function to its code: the main package the
@@ -46,6 +52,7 @@ type Binding struct {
 // Makefile) before the local cloud can run it.
 var Bindings = map[string]Binding{
 	"TriggerFunction": {Package: "./functions/trigger", bind: func(a *app.App, h *Handlers, id string) error {
+		trigger.Use(a)
 		fn, err := a.TriggerHandler()
 		if err != nil {
 			return err
@@ -59,6 +66,7 @@ var Bindings = map[string]Binding{
 		return nil
 	}},
 	"SchedulerFunction": {Package: "./functions/scheduler", bind: func(a *app.App, h *Handlers, id string) error {
+		scheduler.Use(a)
 		run, err := a.SchedulerHandler()
 		if err != nil {
 			return err
@@ -73,11 +81,16 @@ var Bindings = map[string]Binding{
 		return nil
 	}},
 	"ManageFunction": {Package: "./functions/manage", bind: func(a *app.App, h *Handlers, id string) error {
-		h.HTTP[id] = HTTPHandler(a.ManageHandler())
+		manage.Use(a)
+		fn, err := a.ManageHandler()
+		if err != nil {
+			return err
+		}
+		h.HTTP[id] = HTTPHandler(fn)
 		return nil
 	}},
 	"DispatchFunction": {Package: "./functions/dispatch", bind: func(a *app.App, h *Handlers, id string) error {
-		a.SetPhoneNormalizer(phonelib.Normalize) // as functions/dispatch does
+		dispatch.Use(a)
 		fn, err := a.DispatchHandler()
 		if err != nil {
 			return err
@@ -86,10 +99,16 @@ var Bindings = map[string]Binding{
 		return nil
 	}},
 	"DeadLetterFunction": {Package: "./functions/deadletter", bind: func(a *app.App, h *Handlers, id string) error {
-		h.SQS[id] = a.DeadLetterHandler()
+		deadletter.Use(a)
+		fn, err := a.DeadLetterHandler()
+		if err != nil {
+			return err
+		}
+		h.SQS[id] = fn
 		return nil
 	}},
 	"FeedbackFunction": {Package: "./functions/feedback", bind: func(a *app.App, h *Handlers, id string) error {
+		feedback.Use(a)
 		fn, err := a.FeedbackHandler()
 		if err != nil {
 			return err
@@ -102,6 +121,7 @@ var Bindings = map[string]Binding{
 		return nil
 	}},
 	"WebhookFunction": {Package: "./functions/webhook", bind: func(a *app.App, h *Handlers, id string) error {
+		webhook.Use(a)
 		fn, err := a.WebhookHandler()
 		if err != nil {
 			return err
@@ -477,8 +497,10 @@ func (c *Cloud) buildHandlers(now func() time.Time, tracer *tracing.Tracer) erro
 	if now != nil {
 		c.App.SetClock(now)
 	}
-	// Tests dispatch through c.App as the Dispatch function would.
-	c.App.SetPhoneNormalizer(phonelib.Normalize)
+	// Tests dispatch, trigger and manage through c.App as the functions
+	// would: every client.
+	manage.Use(c.App)
+	dispatch.Use(c.App)
 	return nil
 }
 

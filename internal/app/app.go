@@ -15,12 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
-	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/audience"
@@ -38,22 +33,12 @@ import (
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/ratelimit"
 	"github.com/heraldhq/herald/internal/reputation"
-	"github.com/heraldhq/herald/internal/secrets"
-	"github.com/heraldhq/herald/internal/ses"
-	"github.com/heraldhq/herald/internal/sns"
-	"github.com/heraldhq/herald/internal/sqs"
 	"github.com/heraldhq/herald/internal/status"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/tally"
 	"github.com/heraldhq/herald/internal/tracing"
 	"github.com/heraldhq/herald/internal/unsubscribe"
 )
-
-// LoadAWS loads the SDK configuration from the environment. It honours
-// AWS_ENDPOINT_URL, which is how the local cloud points it at moto.
-func LoadAWS(ctx context.Context) (aws.Config, error) {
-	return awsconfig.LoadDefaultConfig(ctx)
-}
 
 // Logger returns the JSON logger every function uses, at cfg's level.
 func Logger(cfg config.Config) *slog.Logger {
@@ -87,6 +72,8 @@ type App struct {
 	metrics *metrics.Recorder
 	// tracer records sampled invocations (SetTracer; nil: none).
 	tracer *tracing.Tracer
+	// clients are the AWS services besides the table (Use).
+	clients Clients
 }
 
 // New builds the shared clients for cfg.
@@ -107,8 +94,11 @@ func (a *App) Keys() auth.KeyStore { return a.store }
 // against the account's SES identities, and hooks keep the campaign's
 // schedules in step with its life.
 func (a *App) Campaigns() *campaign.Service {
-	return &campaign.Service{Store: a.store, Senders: ses.NewIdentities(sesv2.NewFromConfig(a.aws)), Allowed: a.allowed(),
-		Hooks: a.campaignHooks(), Now: a.now}
+	s := &campaign.Service{Store: a.store, Allowed: a.allowed(), Hooks: a.campaignHooks(), Now: a.now}
+	if a.clients.SES != nil {
+		s.Senders = a.clients.SES.Senders()
+	}
+	return s
 }
 
 // allowed is the sender identity and the platform applications the
@@ -127,8 +117,8 @@ func (a *App) Access() httpapi.Access {
 	a.accessOnce.Do(func() {
 		keys := &auth.CachedKeys{Keys: a.store, Now: a.now}
 		var tokens *auth.Tokens
-		if a.cfg.TokenSecretARN != "" {
-			tokens = &auth.Tokens{Keys: keys, Keyring: secrets.NewKeyring(secretsmanager.NewFromConfig(a.aws), a.cfg.TokenSecretARN)}
+		if a.cfg.TokenSecretARN != "" && a.clients.Secrets != nil {
+			tokens = &auth.Tokens{Keys: keys, Keyring: a.clients.Secrets.Keyring(a.cfg.TokenSecretARN)}
 		}
 		a.access = httpapi.Access{Auth: auth.Authenticator{Keys: keys, Tokens: tokens, Now: a.now}, Tokens: tokens, Now: a.now}
 	})
@@ -147,6 +137,9 @@ func (a *App) TriggerHandler() (httpapi.HandlerFunc, error) {
 
 func (a *App) triggerHandler() (httpapi.HandlerFunc, error) {
 	if err := a.cfg.RequireQueue(); err != nil {
+		return nil, err
+	}
+	if err := a.needHTTP("the execution API", "SQS"); err != nil {
 		return nil, err
 	}
 	opts := a.limit()
@@ -178,9 +171,27 @@ func (a *App) limit() []httpapi.Option {
 	return nil
 }
 
-// ManageHandler returns the management API handler.
-func (a *App) ManageHandler() httpapi.HandlerFunc {
-	return httpapi.HandlerFunc(invoked(a, "Manage", a.manageHandler()))
+// ManageHandler returns the management API handler. It sends proofs
+// (SES, SNS), redrives (SQS) and keeps campaign schedules (Scheduler,
+// when configured).
+func (a *App) ManageHandler() (httpapi.HandlerFunc, error) {
+	if err := a.needHTTP("the management API", "SES", "SNS", "SQS"); err != nil {
+		return nil, err
+	}
+	return httpapi.HandlerFunc(invoked(a, "Manage", a.manageHandler())), nil
+}
+
+// needHTTP is need for an HTTP API handler: also the secret keyring when
+// the deployment issues access tokens, and the scheduler when it
+// schedules.
+func (a *App) needHTTP(handler string, names ...string) error {
+	if a.cfg.TokenSecretARN != "" {
+		names = append(names, "Secrets")
+	}
+	if a.cfg.Scheduler.Enabled() {
+		names = append(names, "Scheduler")
+	}
+	return a.need(handler, names...)
 }
 
 func (a *App) manageHandler() httpapi.HandlerFunc {
@@ -208,8 +219,8 @@ func (a *App) Erasure() *erasure.Service {
 // jobs when the function knows the dispatch queue.
 func (a *App) Executions() *status.Service {
 	s := &status.Service{Store: a.store, Campaigns: a.store, Reports: a.store}
-	if a.cfg.DispatchQueueURL != "" {
-		s.Redriver = &delivery.Redriver{Ledger: a.store, Parking: a.store, Queue: sqs.New(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL)}
+	if a.cfg.DispatchQueueURL != "" && a.clients.SQS != nil {
+		s.Redriver = &delivery.Redriver{Ledger: a.store, Parking: a.store, Queue: a.clients.SQS.Requeue(a.cfg.DispatchQueueURL)}
 	}
 	return s
 }
@@ -228,23 +239,28 @@ func (a *App) unsubscribe() *unsubscribe.Signer {
 }
 
 // Dispatcher returns the delivery dispatcher, sending email with SES v2
-// and SMS and push with SNS, with the configuration's timing and rates,
-// through nothing the deployment does not allow.
+// and SMS and push with SNS (when the function has them: DeadLetter's
+// only closes jobs), with the configuration's timing and rates, through
+// nothing the deployment does not allow.
 func (a *App) Dispatcher() *delivery.Dispatcher {
 	dc := a.cfg.Delivery
-	snsClient := sns.New(awssns.NewFromConfig(a.aws))
-	snsClient.Timeout = dc.SendTimeout
-	sesClient := ses.New(sesv2.NewFromConfig(a.aws))
-	sesClient.Timeout = dc.SendTimeout
 	var (
-		mailer    delivery.Mailer    = sesClient
-		smsSender delivery.SMSSender = snsClient
-		pusher    delivery.Pusher    = snsClient
+		mailer    delivery.Mailer
+		smsSender delivery.SMSSender
+		pusher    delivery.Pusher
 	)
-	if a.sent != nil {
-		mailer = observedMailer{Mailer: sesClient, obs: a.sent}
-		smsSender = observedSMS{SMSSender: snsClient, obs: a.sent}
-		pusher = &observedPusher{Pusher: snsClient, obs: a.sent}
+	if a.clients.SES != nil {
+		mailer = a.clients.SES.Mailer(dc.SendTimeout)
+		if a.sent != nil {
+			mailer = observedMailer{Mailer: mailer, obs: a.sent}
+		}
+	}
+	if a.clients.SNS != nil {
+		smsSender, pusher = a.clients.SNS.SMS(dc.SendTimeout), a.clients.SNS.Push(dc.SendTimeout)
+		if a.sent != nil {
+			smsSender = observedSMS{SMSSender: smsSender, obs: a.sent}
+			pusher = &observedPusher{Pusher: pusher, obs: a.sent}
+		}
 	}
 	d := &delivery.Dispatcher{
 		Campaigns: a.store, Profiles: a.store, Ledger: a.store, Parking: a.store,
@@ -272,12 +288,12 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		Checkpoint: a.checkpoint,
 		Metrics:    a.recorder(),
 	}
-	if a.cfg.DispatchQueueURL != "" && dc.ReconcileAfter > 0 {
+	if a.cfg.DispatchQueueURL != "" && dc.ReconcileAfter > 0 && a.clients.SQS != nil {
 		// Ambiguous emails no SES event confirmed get a second look.
 		d.ReconcileAfter, d.SendEvents = dc.ReconcileAfter, a.store
-		d.Requeue = sqs.New(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL)
+		d.Requeue = a.clients.SQS.Requeue(a.cfg.DispatchQueueURL)
 	}
-	if a.cfg.Webhook.QueueURL != "" {
+	if a.cfg.Webhook.QueueURL != "" && a.clients.SQS != nil {
 		// Every outcome is told to the tenant's feedback webhook, if it
 		// has one (the publisher caches that answer).
 		if p, err := a.WebhookPublisher(); err == nil {
@@ -373,9 +389,12 @@ func (p *observedPusher) Push(ctx context.Context, endpointARN, message string) 
 // It queues every event for the tenant's feedback webhook when the
 // function knows the webhook queue.
 func (a *App) FeedbackHandler() (func(context.Context, json.RawMessage) (feedback.Result, error), error) {
+	if err := a.need("the Feedback function", "SNS"); err != nil {
+		return nil, err
+	}
 	rules := feedback.DefaultRules
 	rules.Reputation = a.ReputationThresholds()
-	s := &feedback.Service{Store: a.store, Devices: a.store, Endpoints: a.store, Platform: sns.New(awssns.NewFromConfig(a.aws)),
+	s := &feedback.Service{Store: a.store, Devices: a.store, Endpoints: a.store, Platform: a.clients.SNS.Endpoints(),
 		Rules: rules, Now: a.now, Log: a.log, Metrics: a.recorder()}
 	if a.cfg.Webhook.QueueURL != "" {
 		p, err := a.WebhookPublisher()
@@ -400,7 +419,10 @@ func (a *App) DispatchHandler() (func(context.Context, events.SQSEvent) (events.
 	if err := a.cfg.RequireQueue(); err != nil {
 		return nil, err
 	}
-	return invoked(a, "Dispatch", eventapi.DispatchSQS(a.Dispatcher(), sqs.NewVisibility(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL), a.log)), nil
+	if err := a.need("the Dispatch function", "SES", "SNS", "SQS"); err != nil {
+		return nil, err
+	}
+	return invoked(a, "Dispatch", eventapi.DispatchSQS(a.Dispatcher(), a.clients.SQS.Visibility(a.cfg.DispatchQueueURL), a.log)), nil
 }
 
 // ReportsHandler returns the consumer of the table's stream: execution
@@ -410,7 +432,13 @@ func (a *App) ReportsHandler() func(context.Context, events.DynamoDBEvent) (even
 }
 
 // DeadLetterHandler returns the SQS consumer of the dispatch dead-letter
-// queue: it closes each job's open recipients and parks the job.
-func (a *App) DeadLetterHandler() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-	return invoked(a, "DeadLetter", eventapi.DeadLetterSQS(a.Dispatcher(), a.log))
+// queue: it closes each job's open recipients and parks the job, telling
+// the outcomes to the webhook queue when the function knows it.
+func (a *App) DeadLetterHandler() (func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), error) {
+	if a.cfg.Webhook.QueueURL != "" {
+		if err := a.need("the DeadLetter function", "SQS"); err != nil {
+			return nil, err
+		}
+	}
+	return invoked(a, "DeadLetter", eventapi.DeadLetterSQS(a.Dispatcher(), a.log)), nil
 }

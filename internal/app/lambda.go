@@ -1,13 +1,13 @@
 package app
 
 import (
-	"context"
 	"log"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/heraldhq/herald/internal/awsenv"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/tracing"
 )
@@ -21,7 +21,7 @@ func Main(name string, build func(*App) (any, error)) {
 	if err != nil {
 		log.Fatalf("%s: %v", name, err)
 	}
-	awsCfg, err := LoadAWS(context.Background())
+	awsCfg, err := awsenv.Config(os.Getenv)
 	if err != nil {
 		log.Fatalf("%s: aws config: %v", name, err)
 	}

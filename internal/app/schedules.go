@@ -5,17 +5,12 @@ import (
 	"errors"
 	"time"
 
-	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
-	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
-
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/eventapi"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/schedule"
-	"github.com/heraldhq/herald/internal/scheduler"
-	"github.com/heraldhq/herald/internal/sqs"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -27,19 +22,20 @@ func (a *App) SetClock(now func() time.Time) { a.now = now }
 func (a *App) unitary() *execution.Unitary {
 	return &execution.Unitary{
 		Store: a.store, Campaigns: a.store, Profiles: a.store, Log: a.log, Now: a.now,
-		Queue: sqs.New(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL),
+		Queue: a.clients.SQS.Executions(a.cfg.DispatchQueueURL),
 	}
 }
 
 // Scheduler returns the EventBridge Scheduler adapter, or one refusing
-// every schedule when the function's configuration names no group.
+// every schedule when the function's configuration names no group (or
+// its wiring no scheduler: the handlers that schedule refuse to be built
+// so).
 func (a *App) Scheduler() schedule.Scheduler {
 	sc := a.cfg.Scheduler
-	if !sc.Enabled() {
+	if !sc.Enabled() || a.clients.Scheduler == nil {
 		return unscheduled{}
 	}
-	return scheduler.New(awsscheduler.NewFromConfig(a.aws), scheduler.Config{
-		Group: sc.Group, TargetARN: sc.TargetARN, RoleARN: sc.RoleARN, DeadLetterARN: sc.DeadLetterARN})
+	return a.clients.Scheduler.Scheduler(sc.Group, sc.TargetARN, sc.RoleARN, sc.DeadLetterARN)
 }
 
 type unscheduled struct{}
@@ -55,8 +51,8 @@ func (a *App) AudienceExecutions() *execution.AudienceExecutions {
 		Records: a.store, Executions: a.store, Campaigns: a.store, Members: a.store, Pacer: a.store,
 		Schedules: a.Scheduler(), Log: a.log, Now: a.now, Metrics: a.recorder(),
 	}
-	if a.cfg.DispatchQueueURL != "" {
-		aud.Queue = sqs.New(awssqs.NewFromConfig(a.aws), a.cfg.DispatchQueueURL)
+	if a.cfg.DispatchQueueURL != "" && a.clients.SQS != nil {
+		aud.Queue = a.clients.SQS.Executions(a.cfg.DispatchQueueURL)
 	}
 	return aud
 }
@@ -85,6 +81,9 @@ func (a *App) SchedulerHandler() (func(context.Context, schedule.Input) error, e
 	}
 	if !a.cfg.Scheduler.Enabled() {
 		return nil, errors.New("config: HERALD_SCHEDULE_GROUP, HERALD_SCHEDULER_TARGET_ARN and HERALD_SCHEDULER_ROLE_ARN are required")
+	}
+	if err := a.need("the Scheduler function", "SQS", "Scheduler"); err != nil {
+		return nil, err
 	}
 	r := &eventapi.Schedules{Audiences: a.AudienceExecutions(), Recurrences: a.Recurrences(), Campaigns: a.Campaigns(), Log: a.log}
 	return invokedSchedule(a, "Scheduler", r.Handle), nil

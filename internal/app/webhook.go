@@ -4,10 +4,8 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/events"
-	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/heraldhq/herald/internal/eventapi"
-	"github.com/heraldhq/herald/internal/sqs"
 	"github.com/heraldhq/herald/internal/webhook"
 )
 
@@ -15,8 +13,8 @@ import (
 // redrives failed deliveries when the function knows the webhook queue.
 func (a *App) Webhooks() *webhook.Service {
 	s := &webhook.Service{Store: a.store, AllowLoopbackHTTP: a.cfg.Webhook.AllowLoopbackHTTP, Now: a.now}
-	if a.cfg.Webhook.QueueURL != "" {
-		s.Queue = sqs.NewWebhookQueue(awssqs.NewFromConfig(a.aws), a.cfg.Webhook.QueueURL)
+	if a.cfg.Webhook.QueueURL != "" && a.clients.SQS != nil {
+		s.Queue = a.clients.SQS.Webhooks(a.cfg.Webhook.QueueURL)
 	}
 	return s
 }
@@ -28,7 +26,10 @@ func (a *App) WebhookPublisher() (*webhook.Publisher, error) {
 	if err := a.cfg.RequireWebhookQueue(); err != nil {
 		return nil, err
 	}
-	return &webhook.Publisher{Configs: a.store, Queue: sqs.NewWebhookQueue(awssqs.NewFromConfig(a.aws), a.cfg.Webhook.QueueURL), Now: a.now}, nil
+	if err := a.need("the webhook publisher", "SQS"); err != nil {
+		return nil, err
+	}
+	return &webhook.Publisher{Configs: a.store, Queue: a.clients.SQS.Webhooks(a.cfg.Webhook.QueueURL), Now: a.now}, nil
 }
 
 // Deliverer returns the webhook deliverer; events whose retries ended go
@@ -37,8 +38,8 @@ func (a *App) Deliverer() *webhook.Deliverer {
 	w := a.cfg.Webhook
 	d := &webhook.Deliverer{Store: a.store, AllowLoopbackHTTP: w.AllowLoopbackHTTP, Log: a.log, Metrics: a.recorder(),
 		Timing: webhook.Timing{First: w.RetryFirst, Max: w.RetryMax, Window: w.RetryWindow}}
-	if w.DeadLetterURL != "" {
-		d.DeadLetters = sqs.NewWebhookQueue(awssqs.NewFromConfig(a.aws), w.DeadLetterURL)
+	if w.DeadLetterURL != "" && a.clients.SQS != nil {
+		d.DeadLetters = a.clients.SQS.Webhooks(w.DeadLetterURL)
 	}
 	// No simulated clock (SetClock): retry windows are measured in the
 	// queue's real time, as Dispatch's.
@@ -51,5 +52,8 @@ func (a *App) WebhookHandler() (func(context.Context, events.SQSEvent) (events.S
 	if err := a.cfg.RequireWebhookQueue(); err != nil {
 		return nil, err
 	}
-	return invoked(a, "Webhook", eventapi.WebhookSQS(a.Deliverer(), sqs.NewVisibility(awssqs.NewFromConfig(a.aws), a.cfg.Webhook.QueueURL), a.log)), nil
+	if err := a.need("the Webhook function", "SQS"); err != nil {
+		return nil, err
+	}
+	return invoked(a, "Webhook", eventapi.WebhookSQS(a.Deliverer(), a.clients.SQS.Visibility(a.cfg.Webhook.QueueURL), a.log)), nil
 }

@@ -123,12 +123,12 @@ type PushApp struct {
 // a topic, or an endpoint of any other application, is not the app's, and
 // Dispatch never publishes to it.
 func (a PushApp) Owns(endpointARN string) bool {
-	if !platformAppARN.MatchString(a.PlatformApplicationARN) {
+	if !platformAppARN().MatchString(a.PlatformApplicationARN) {
 		return false
 	}
 	head, app, _ := strings.Cut(a.PlatformApplicationARN, ":app/")
 	id, ok := strings.CutPrefix(endpointARN, head+":endpoint/"+app+"/")
-	return ok && endpointID.MatchString(id)
+	return ok && endpointID().MatchString(id)
 }
 
 // PushSettings is the sending setup of a push configuration.

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/address"
@@ -14,20 +15,31 @@ import (
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
+// The shapes AWS gives names and numbers, compiled on first use: a
+// function that never checks a configuration (Dispatch, Trigger on most
+// calls) pays nothing for them at start.
 var (
 	// configSetPattern is SES's rule for configuration set names.
-	configSetPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	configSetPattern = lazyRegexp(`^[A-Za-z0-9_-]{1,64}$`)
 	// senderIDPattern: 1-11 letters and digits with at least one letter.
-	senderIDPattern = regexp.MustCompile(`^[A-Za-z0-9]{1,11}$`)
-	e164Pattern     = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+	senderIDPattern = lazyRegexp(`^[A-Za-z0-9]{1,11}$`)
+	e164Pattern     = lazyRegexp(`^\+[1-9][0-9]{1,14}$`)
 	// platformAppARN is an SNS platform application ARN; the platform is
 	// its sixth field's first segment.
-	platformAppARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:app/(` +
+	platformAppARN = lazyRegexp(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:app/(` +
 		push.APNS + `|` + push.APNSSandbox + `|` + push.GCM + `)/[A-Za-z0-9_.-]{1,256}$`)
 	// endpointID is the last part of a platform endpoint's ARN (a UUID at
 	// SNS).
-	endpointID = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+	endpointID = lazyRegexp(`^[A-Za-z0-9-]{1,64}$`)
 )
+
+// lazyRegexp is a regexp compiled the first time it is used. A counted
+// repeat compiles into as many states as its count ({1,256}: 3,500
+// allocations), which at package init every function would pay on every
+// cold start.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // ConfigInput is the authored document of a channel configuration: the
 // body of POST /channel-configurations and what PATCH merge-patches. The
@@ -219,7 +231,7 @@ func checkEmailSettings(f *derrors.Fields, e *EmailSettings, cat Type, allowed *
 			}
 		}
 	}
-	if cs := e.ConfigurationSet; cs != "" && !configSetPattern.MatchString(cs) {
+	if cs := e.ConfigurationSet; cs != "" && !configSetPattern().MatchString(cs) {
 		f.Add("email.configurationSet", "must be 1-64 of letters, digits, '_' and '-'")
 	}
 	if m := e.ListUnsubscribeMailto; m != "" && !address.ValidEmail(strings.TrimPrefix(m, "mailto:")) {
@@ -237,10 +249,10 @@ func checkEmailSettings(f *derrors.Fields, e *EmailSettings, cat Type, allowed *
 }
 
 func checkSMSSettings(f *derrors.Fields, s *SMSSettings) {
-	if id := s.SenderID; id != "" && (!senderIDPattern.MatchString(id) || strings.Trim(id, "0123456789") == "") {
+	if id := s.SenderID; id != "" && (!senderIDPattern().MatchString(id) || strings.Trim(id, "0123456789") == "") {
 		f.Add("sms.senderId", "must be 1-11 letters and digits with at least one letter")
 	}
-	if n := s.OriginationNumber; n != "" && !e164Pattern.MatchString(n) {
+	if n := s.OriginationNumber; n != "" && !e164Pattern().MatchString(n) {
 		f.Add("sms.originationNumber", "must be an E.164 number such as +14155550100")
 	}
 	if st := s.SMSType; st != "" && st != "Transactional" && st != "Promotional" {
@@ -273,7 +285,7 @@ func checkPushSettings(f *derrors.Fields, p *PushSettings, allowed *Allowlist) {
 			f.Add(pre, "duplicates the app %q on %s", a.AppID, a.Platform)
 		}
 		seen[a.AppID+"/"+a.Platform] = true
-		m := platformAppARN.FindStringSubmatch(a.PlatformApplicationARN)
+		m := platformAppARN().FindStringSubmatch(a.PlatformApplicationARN)
 		switch {
 		case m == nil:
 			f.Add(pre+".platformApplicationArn", "must be an SNS platform application ARN (arn:aws:sns:<region>:<account>:app/<platform>/<name>)")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -109,7 +108,7 @@ func Templates(ch Channel, c Content) []TemplateField {
 	return out
 }
 
-var unsubscribeWord = regexp.MustCompile(`(?i)unsubscribe|opt[- ]?out|désabonner|desinscri|abmelden`)
+var unsubscribeWord = lazyRegexp(`(?i)unsubscribe|opt[- ]?out|désabonner|desinscri|abmelden`)
 
 func (s *Service) review(ctx context.Context, t tenant.Tenant, c Campaign) (Report, error) {
 	r := Report{Errors: []derrors.FieldError{}, Warnings: []derrors.FieldError{}}
@@ -189,7 +188,7 @@ func (s *Service) review(ctx context.Context, t tenant.Tenant, c Campaign) (Repo
 	switch c.Channel {
 	case Email:
 		if e := d.Content.Email; e != nil && c.Type == Marketing {
-			link := unsubscribeWord.MatchString(e.HTML) || unsubscribeWord.MatchString(e.Text)
+			link := unsubscribeWord().MatchString(e.HTML) || unsubscribeWord().MatchString(e.Text)
 			header := cfg != nil && cfg.Email != nil && (cfg.Email.ListUnsubscribeMailto != "" || cfg.Email.ListUnsubscribeURL != "")
 			switch {
 			case !link && !header:

@@ -6,6 +6,9 @@ import (
 	"io"
 	"strconv"
 	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/internal/benchreport"
 
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/metrics"
@@ -15,39 +18,77 @@ import (
 // BenchmarkDispatch measures one job end to end on the memory fakes:
 // profile lookup, ledger claim and finish, rendering and the (recording)
 // mailer, and the metrics recorded and flushed as an invocation does.
-// Each iteration is a new execution, so nothing is deduplicated.
+// Each iteration is a new execution, so nothing is deduplicated. Besides
+// the mean it reports the median and 99th percentile of the jobs.
 func BenchmarkDispatch(b *testing.B) {
 	for _, n := range []int{1, 20} {
 		b.Run(fmt.Sprintf("recipients=%d", n), func(b *testing.B) {
-			f := newFixture(b, defaultContent, defaultSettings)
-			rs := make([]delivery.Recipient, n)
-			for i := range rs {
-				id := fmt.Sprintf("crm-%d", i)
-				f.putProfile(b, profile.Profile{Namespace: "crmId", ID: id, Attributes: map[string]any{
-					"email":  fmt.Sprintf("user%d@example.com", i),
-					"person": map[string]any{"name": map[string]any{"firstName": "Jane", "lastName": "Doe"}},
-				}})
-				rs[i] = delivery.Recipient{Type: "aep", UserID: id, Namespace: "crmId",
-					Profile: map[string]any{"person": map[string]any{"name": map[string]any{"firstName": "J"}}},
-					Context: map[string]any{"orderId": "A-1001", "note": "<b>2 items</b> & a gift"}}
-			}
-			j := job(rs...)
-			rec := metrics.New(io.Discard, "dispatch", false)
-			f.d.Metrics = rec
-			ctx := context.Background()
+			dispatch, sent := dispatcher(b, n)
 			b.ReportAllocs()
+			times := make([]time.Duration, 0, 1024)
 			i := 0
 			for b.Loop() {
-				j.ExecutionID = "ex-" + strconv.Itoa(i)
+				start := time.Now()
+				dispatch(i)
+				times = append(times, time.Since(start))
 				i++
-				if err := f.d.Dispatch(ctx, j); err != nil {
-					b.Fatal(err)
-				}
-				_ = rec.Flush()
 			}
-			if got, want := len(f.mailer.Sent()), i*n; got != want {
+			benchreport.Percentiles(b, times)
+			if got, want := sent(), i*n; got != want {
 				b.Fatalf("sent %d emails, want %d", got, want)
 			}
 		})
+	}
+}
+
+// dispatcher returns BenchmarkDispatch's job of n recipients as a
+// function dispatching it as execution "ex-<i>" and flushing the metrics,
+// and a count of the emails sent.
+func dispatcher(tb testing.TB, n int) (dispatch func(i int), sent func() int) {
+	tb.Helper()
+	f := newFixture(tb, defaultContent, defaultSettings)
+	rs := make([]delivery.Recipient, n)
+	for i := range rs {
+		id := fmt.Sprintf("crm-%d", i)
+		f.putProfile(tb, profile.Profile{Namespace: "crmId", ID: id, Attributes: map[string]any{
+			"email":  fmt.Sprintf("user%d@example.com", i),
+			"person": map[string]any{"name": map[string]any{"firstName": "Jane", "lastName": "Doe"}},
+		}})
+		rs[i] = delivery.Recipient{Type: "aep", UserID: id, Namespace: "crmId",
+			Profile: toObject(map[string]any{"person": map[string]any{"name": map[string]any{"firstName": "J"}}}),
+			Context: toObject(map[string]any{"orderId": "A-1001", "note": "<b>2 items</b> & a gift"})}
+	}
+	j := job(rs...)
+	rec := metrics.New(io.Discard, "dispatch", false)
+	f.d.Metrics = rec
+	ctx := context.Background()
+	return func(i int) {
+		j.ExecutionID = "ex-" + strconv.Itoa(i)
+		if err := f.d.Dispatch(ctx, j); err != nil {
+			tb.Fatal(err)
+		}
+		_ = rec.Flush()
+	}, func() int { return len(f.mailer.Sent()) }
+}
+
+// TestDispatchAllocationsPerRecipient holds BenchmarkDispatch's cost of
+// one more recipient, (allocations for 20 − for 1) / 19, to its budget:
+// 160 before issue 17, 75 after its first pass, of which the memory
+// fakes' own work (decoding the profile, copying ledger items, building
+// keys) is about 45; the issue's goal, 40 in all, is not met yet. Times are only
+// reported, by the benchmark.
+func TestDispatchAllocationsPerRecipient(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	allocs := func(n int) float64 {
+		dispatch, _ := dispatcher(t, n)
+		i := 0
+		return testing.AllocsPerRun(20, func() { dispatch(i); i++ })
+	}
+	one, twenty := allocs(1), allocs(20)
+	t.Logf("allocations: %.0f for 1 recipient, %.0f for 20: %.1f per recipient", one, twenty, (twenty-one)/19)
+	if per := (twenty - one) / 19; per > 80 {
+		t.Errorf("each recipient beyond the first allocates %.1f times (1: %.0f, 20: %.0f), want at most 80", per, one, twenty)
 	}
 }

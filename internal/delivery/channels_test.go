@@ -220,7 +220,7 @@ func TestSMSAddressSegmentsAndAttributes(t *testing.T) {
 		{"channelData's number wins and a transactional SMS carries its attributes", campaign.Transactional,
 			campaign.SMSSettings{SenderID: "Shop", OriginationNumber: "+14155550199"}, "Code {{context.code}}",
 			&profile.Profile{Namespace: "crmId", ID: "1", Attributes: map[string]any{"phone": "+33600000000"}},
-			delivery.Recipient{Type: "aep", Namespace: "crmId", UserID: "1", Phone: "+14155550100", Context: map[string]any{"code": "123"}},
+			delivery.Recipient{Type: "aep", Namespace: "crmId", UserID: "1", Phone: "+14155550100", Context: toObject(map[string]any{"code": "123"})},
 			delivery.Sent, []delivery.SMS{{To: "+14155550100", Body: "Code 123", Type: "Transactional", SenderID: "Shop", OriginationNumber: "+14155550199"}}},
 		{"the userId is the number in the phone namespace", campaign.Transactional, campaign.SMSSettings{}, "Hi", nil,
 			delivery.Recipient{Type: "external", Namespace: "phone", UserID: "+447700900123"},
@@ -435,7 +435,7 @@ func TestPushAddressing(t *testing.T) {
 
 func TestPushPayloadOverFourKilobytesFails(t *testing.T) {
 	f := pushFixture(t, campaign.Transactional, campaign.PushContent{Body: "{{context.long}}"})
-	f.dispatch(t, delivery.Recipient{Type: "external", Namespace: "crmId", UserID: "1", Context: map[string]any{"long": strings.Repeat("x", 5000)},
+	f.dispatch(t, delivery.Recipient{Type: "external", Namespace: "crmId", UserID: "1", Context: toObject(map[string]any{"long": strings.Repeat("x", 5000)}),
 		Push: &delivery.PushTarget{AppID: "shop-ios", Token: "t"}})
 	if diff := cmp.Diff([]string{"1 failed:payload_too_large (device)"}, f.outcomes()); diff != "" {
 		t.Errorf("ledger (-want +got):\n%s", diff)
@@ -461,7 +461,7 @@ func TestPushPayloadsMatchGoldenFiles(t *testing.T) {
 	if err := f.store.Put(ctx, acme, p); err != nil {
 		t.Fatal(err)
 	}
-	f.dispatch(t, delivery.Recipient{Type: "aep", Namespace: "crmId", UserID: "42", Context: map[string]any{"orderId": "A-1", "eta": "Tuesday"}})
+	f.dispatch(t, delivery.Recipient{Type: "aep", Namespace: "crmId", UserID: "42", Context: toObject(map[string]any{"orderId": "A-1", "eta": "Tuesday"})})
 	got := map[string]string{}
 	for _, s := range f.pusher.Sent() {
 		var m map[string]string
@@ -508,7 +508,7 @@ func TestMarketingEmailCarriesOneClickUnsubscribeHeaders(t *testing.T) {
 		BCC: []string{"archive@shop.example"}, ReplyTo: []string{"help@shop.example"}, ListUnsubscribeMailto: "unsub@shop.example"}}
 	content := campaign.Content{Email: &campaign.EmailContent{Subject: "Sale\r\nBcc: evil@x.example {{context.x}}", Text: "Sale"}}
 	f := newChannelFixture(t, campaign.Marketing, cfg, content)
-	f.dispatch(t, delivery.Recipient{Type: "external", Namespace: "email", UserID: "Jane@Example.com", Context: map[string]any{"x": "a\nb"}})
+	f.dispatch(t, delivery.Recipient{Type: "external", Namespace: "email", UserID: "Jane@Example.com", Context: toObject(map[string]any{"x": "a\nb"})})
 	sent := f.mailer.Sent()
 	if len(sent) != 1 {
 		t.Fatalf("sent %d emails, want 1", len(sent))
@@ -575,7 +575,7 @@ func BenchmarkDispatchSMSAndPush(b *testing.B) {
 			if err := f.store.Put(context.Background(), acme, p); err != nil {
 				b.Fatal(err)
 			}
-			r := delivery.Recipient{Type: "aep", Namespace: "crmId", UserID: "1", Context: map[string]any{"offer": "20% off"}}
+			r := delivery.Recipient{Type: "aep", Namespace: "crmId", UserID: "1", Context: toObject(map[string]any{"offer": "20% off"})}
 			ctx := context.Background()
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {

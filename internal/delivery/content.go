@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"bytes"
 	"fmt"
 	"html"
 	"maps"
@@ -151,75 +152,104 @@ type Rendered struct {
 	Push  *push.Message
 }
 
-var builders = sync.Pool{New: func() any { return new(strings.Builder) }}
+// renderBuffers pools the buffer every field of a message is rendered
+// into: the fields are then cut from one string, one allocation.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-func execute(t *render.Template, data any) (string, error) {
-	if t == nil {
-		return "", nil
-	}
-	b := builders.Get().(*strings.Builder)
-	defer func() { b.Reset(); builders.Put(b) }()
-	if err := t.Execute(b, data); err != nil {
-		return "", err
-	}
-	return b.String(), nil
-}
+// maxPooledRender keeps one large message from pinning memory in the pool.
+const maxPooledRender = 256 << 10
 
 // Render renders the message for data ({"profile": …, "context": …}).
 // proof prefixes the subject, title or SMS body with ProofPrefix. Header
 // fields (subject, push title) never carry a line break. An error names
-// the field whose template failed.
+// the field whose template failed; the message is then empty.
 func (t *Templates) Render(data any, proof bool) (Rendered, error) {
-	var r Rendered
+	b := renderBuffers.Get().(*bytes.Buffer)
+	b.Reset()
+	defer func() {
+		if b.Cap() <= maxPooledRender {
+			renderBuffers.Put(b)
+		}
+	}()
+	// Each field is rendered into b and named by its span there, then
+	// read from one copy of b.
+	type span struct{ from, to int }
 	var err error
-	run := func(field string, tm *render.Template) string {
-		if err != nil {
-			return ""
+	run := func(field string, tm *render.Template) span {
+		if err != nil || tm == nil {
+			return span{}
 		}
-		var s string
-		if s, err = execute(tm, data); err != nil {
-			err = &ContentError{Field: field, Err: err}
+		from := b.Len()
+		if e := tm.Execute(b, data); e != nil {
+			err = &ContentError{Field: field, Err: e}
+			return span{}
 		}
-		return s
+		return span{from, b.Len()}
 	}
+	var all string
+	text := func(s span) string { return all[s.from:s.to] }
 	prefix := ""
 	if proof {
 		prefix = ProofPrefix
 	}
+	var r Rendered
 	switch t.channel {
 	case campaign.Email:
-		e := &RenderedEmail{
-			Subject: prefix + strings.TrimSpace(address.StripLineBreaks(run("content.email.subject", t.email.subject))),
-			HTML:    run("content.email.html", t.email.html),
-			Text:    run("content.email.text", t.email.text),
+		subject, html := run("content.email.subject", t.email.subject), run("content.email.html", t.email.html)
+		txt, pre := run("content.email.text", t.email.text), run("content.email.preheader", t.email.preheader)
+		if err != nil {
+			return Rendered{}, err
 		}
-		pre := strings.TrimSpace(run("content.email.preheader", t.email.preheader))
-		if pre != "" && e.HTML != "" {
+		all = b.String()
+		e := &RenderedEmail{
+			Subject: prefix + strings.TrimSpace(address.StripLineBreaks(text(subject))),
+			HTML:    text(html),
+			Text:    text(txt),
+		}
+		if pre := strings.TrimSpace(text(pre)); pre != "" && e.HTML != "" {
 			e.HTML = insertPreheader(e.HTML, pre)
 		}
 		r.Email = e
 	case campaign.SMS:
-		body := prefix + run("content.sms.body", t.smsBody)
-		r.SMS = &RenderedSMS{Body: body, Info: sms.Measure(body)}
+		body := run("content.sms.body", t.smsBody)
+		if err != nil {
+			return Rendered{}, err
+		}
+		all = b.String()
+		s := prefix + text(body)
+		r.SMS = &RenderedSMS{Body: s, Info: sms.Measure(s)}
 	case campaign.Push:
 		p := t.push
-		m := &push.Message{
-			Body: run("content.push.body", p.body), ImageURL: strings.TrimSpace(run("content.push.imageUrl", p.imageURL)),
-			DeepLink: strings.TrimSpace(run("content.push.deepLink", p.deepLink)),
-			Sound:    p.sound, Badge: p.badge, Silent: p.silent,
+		body, image, link, title := run("content.push.body", p.body), run("content.push.imageUrl", p.imageURL),
+			run("content.push.deepLink", p.deepLink), run("content.push.title", p.title)
+		var keys []string
+		var spans []span
+		if len(p.data) > 0 {
+			keys = slices.Sorted(maps.Keys(p.data))
+			for _, k := range keys {
+				spans = append(spans, run("content.push.data."+k, p.data[k]))
+			}
 		}
-		if title := strings.TrimSpace(address.StripLineBreaks(run("content.push.title", p.title))); title != "" || proof {
+		if err != nil {
+			return Rendered{}, err
+		}
+		all = b.String()
+		m := &push.Message{
+			Body: text(body), ImageURL: strings.TrimSpace(text(image)), DeepLink: strings.TrimSpace(text(link)),
+			Sound: p.sound, Badge: p.badge, Silent: p.silent,
+		}
+		if title := strings.TrimSpace(address.StripLineBreaks(text(title))); title != "" || proof {
 			m.Title = prefix + title
 		}
-		if len(p.data) > 0 {
-			m.Data = make(map[string]string, len(p.data))
-			for k, tm := range p.data {
-				m.Data[k] = run("content.push.data."+k, tm)
+		if len(keys) > 0 {
+			m.Data = make(map[string]string, len(keys))
+			for i, k := range keys {
+				m.Data[k] = text(spans[i])
 			}
 		}
 		r.Push = m
 	}
-	return r, err
+	return r, nil
 }
 
 func insertPreheader(body, pre string) string {
@@ -275,39 +305,31 @@ func (t *Templates) all() []*render.Template {
 	return out
 }
 
-// Data builds the rendering data for a recipient: the stored attributes
-// deep-merged with the call's profile (the call wins, for this message
-// only) and the call's context.
-func Data(stored, override, context map[string]any) map[string]any {
-	return map[string]any{"profile": merge(stored, override), "context": orEmpty(context)}
+// Data builds the rendering data for a recipient: "profile", the stored
+// attributes deep-merged with the call's profile (the call wins, for this
+// message only), and "context", the call's context (an Object or a map;
+// none is an empty object). No map is built: the root is render.Fields and
+// the merge, when both sides have members, one render.Object.
+func Data(stored map[string]any, override render.Object, context any) any {
+	profile := render.Merge(stored, override)
+	if profile == nil || isNilMap(profile) {
+		profile = emptyObject
+	}
+	if context == nil || isNilMap(context) {
+		context = emptyObject
+	}
+	if o, ok := context.(render.Object); ok && o.IsZero() {
+		context = emptyObject
+	}
+	return render.Fields{{Name: "profile", Value: profile}, {Name: "context", Value: context}}
 }
 
-func orEmpty(m map[string]any) map[string]any {
-	if m == nil {
-		return map[string]any{}
-	}
-	return m
-}
+// emptyObject stands for absent data: an object, so that it is truthy
+// and iterates as none, as the empty map it replaces did. Nothing writes
+// to it.
+var emptyObject any = map[string]any{}
 
-// merge returns base with over laid on top, recursing into objects present
-// in both, without modifying either.
-func merge(base, over map[string]any) map[string]any {
-	if len(over) == 0 {
-		return orEmpty(base)
-	}
-	if len(base) == 0 {
-		return over
-	}
-	out := make(map[string]any, len(base)+len(over))
-	maps.Copy(out, base)
-	for k, v := range over {
-		if om, ok := v.(map[string]any); ok {
-			if bm, ok := out[k].(map[string]any); ok {
-				out[k] = merge(bm, om)
-				continue
-			}
-		}
-		out[k] = v
-	}
-	return out
+func isNilMap(v any) bool {
+	m, ok := v.(map[string]any)
+	return ok && m == nil
 }

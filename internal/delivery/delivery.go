@@ -80,6 +80,7 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -164,10 +165,11 @@ type Recipient struct {
 	// to instead of the profile's registered devices.
 	Push *PushTarget `json:"push,omitempty"`
 	// Profile holds attributes that override the stored ones for
-	// rendering this message only.
-	Profile map[string]any `json:"profile,omitempty"`
-	// Context is the call's real-time data for this recipient.
-	Context map[string]any `json:"context,omitempty"`
+	// rendering this message only, decoded once, in the call's order.
+	Profile render.Object `json:"profile,omitzero"`
+	// Context is the call's real-time data for this recipient, decoded
+	// once, in the call's order.
+	Context render.Object `json:"context,omitzero"`
 }
 
 // Recipient types, as the AJO execution API names them.

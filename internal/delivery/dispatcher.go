@@ -124,6 +124,7 @@ type Dispatcher struct {
 	limitOnce sync.Once
 	limiters  map[campaign.Channel]*Limiter
 	holds     holds
+	froms     fromHeaders
 }
 
 // RateReporter is a Mailer that can tell the provider account's maximum

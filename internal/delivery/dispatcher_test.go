@@ -113,8 +113,8 @@ func TestDispatchRendersAndSends(t *testing.T) {
 		"person": map[string]any{"name": map[string]any{"firstName": "Jane", "lastName": "Doe"}},
 	}})
 	r := delivery.Recipient{Type: "aep", UserID: "42", Namespace: "crmId",
-		Profile: map[string]any{"person": map[string]any{"name": map[string]any{"firstName": "J.<3"}}},
-		Context: map[string]any{"orderId": "A&B<1>", "note": `<b>Tom & "Jerry"</b>`}}
+		Profile: toObject(map[string]any{"person": map[string]any{"name": map[string]any{"firstName": "J.<3"}}}),
+		Context: toObject(map[string]any{"orderId": "A&B<1>", "note": `<b>Tom & "Jerry"</b>`})}
 
 	if err := f.d.Dispatch(context.Background(), job(r)); err != nil {
 		t.Fatalf("Dispatch: %v", err)
@@ -451,7 +451,7 @@ func TestDispatchContentDetails(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, tt.content, defaultSettings)
-			r := delivery.Recipient{Type: "external", UserID: "a@example.com", Namespace: "email", Context: tt.context}
+			r := delivery.Recipient{Type: "external", UserID: "a@example.com", Namespace: "email", Context: toObject(tt.context)}
 			if err := f.d.Dispatch(context.Background(), job(r)); err != nil {
 				t.Fatalf("Dispatch: %v", err)
 			}
@@ -489,7 +489,7 @@ func TestDispatchEveryRecipientEndsDoneOnce(t *testing.T) {
 		delivery.Recipient{Type: "external", UserID: "rejected@example.com", Namespace: "email"})
 	for i := range 17 {
 		id := fmt.Sprintf("u%02d@example.com", i)
-		rs = append(rs, delivery.Recipient{Type: "external", UserID: id, Namespace: "email", Context: map[string]any{"orderId": i}})
+		rs = append(rs, delivery.Recipient{Type: "external", UserID: id, Namespace: "email", Context: toObject(map[string]any{"orderId": i})})
 		want = append(want, outcome{id, delivery.Done, delivery.Sent})
 	}
 	sort.Slice(want, func(i, j int) bool { return want[i].UserID < want[j].UserID })

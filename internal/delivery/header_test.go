@@ -6,6 +6,7 @@ import (
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/render"
 )
 
 // Context values reach header fields through templates; whatever they
@@ -33,7 +34,7 @@ func TestRenderedHeaderFieldsCarryNoControlCharacters(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				r, err := tm.Render(delivery.Data(nil, nil, map[string]any{"v": v.v}), false)
+				r, err := tm.Render(delivery.Data(nil, render.Object{}, map[string]any{"v": v.v}), false)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -27,14 +28,39 @@ const MaxDelay = 15 * time.Minute
 // are valid JSON and valid SQS message characters, and a job is then never
 // larger than the request it came from plus its envelope (ids, tenant).
 func EncodeJob(j Job) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(j); err != nil {
+	e := jobEncoders.Get().(*jobEncoder)
+	defer func() {
+		if e.buf.Cap() <= maxPooledJob {
+			e.buf.Reset()
+			jobEncoders.Put(e)
+		}
+	}()
+	if err := e.enc.Encode(j); err != nil {
 		return nil, fmt.Errorf("encode job: %w", err)
 	}
-	return unescapeSeparators(bytes.TrimRight(b.Bytes(), "\n")), nil
+	body := bytes.TrimRight(e.buf.Bytes(), "\n")
+	if bytes.Contains(body, []byte(`\u202`)) {
+		return unescapeSeparators(body), nil // a copy
+	}
+	return bytes.Clone(body), nil
 }
+
+// jobEncoder is an encoder with its buffer, pooled: a job's encoding then
+// costs one allocation, its copy.
+type jobEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// maxPooledJob keeps one large job from pinning memory in the pool.
+const maxPooledJob = 64 << 10
+
+var jobEncoders = sync.Pool{New: func() any {
+	e := &jobEncoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
 
 // DecodeJob parses a message body into a job, keeping numbers exact.
 func DecodeJob(body []byte) (Job, error) {

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -19,8 +20,8 @@ func TestEncodeDecodeJobRoundTrip(t *testing.T) {
 	want := testJob()
 	want.Recipients = []delivery.Recipient{{
 		Type: "aep", UserID: "jane@example.com", Namespace: "email", Email: "jane+orders@example.com",
-		Profile: map[string]any{"person": map[string]any{"name": map[string]any{"firstName": "Jane <J> & Co"}}},
-		Context: map[string]any{
+		Profile: toObject(map[string]any{"person": map[string]any{"name": map[string]any{"firstName": "Jane <J> & Co"}}}),
+		Context: toObject(map[string]any{
 			"banner":  `<a href="https://example.com/?a=1&b=2">Shop</a>`,
 			"orderId": json.Number("12345678901234567890"), // beyond float64's exact range
 			"total":   json.Number("19.990"),
@@ -29,7 +30,7 @@ func TestEncodeDecodeJobRoundTrip(t *testing.T) {
 			"path":    `C:\u2028 is not an escape here`,
 			"gift":    true,
 			"note":    nil,
-		},
+		}),
 	}}
 
 	body, err := delivery.EncodeJob(want)
@@ -66,7 +67,7 @@ func TestEncodeDecodeJobRoundTrip(t *testing.T) {
 func TestEncodeJobKeepsLineSeparatorsAtTheirSize(t *testing.T) {
 	j := testJob()
 	override := strings.Repeat("\u2028", 78000)
-	j.Recipients = []delivery.Recipient{{Type: "external", UserID: "u", Namespace: "crmId", Profile: map[string]any{"s": override}}}
+	j.Recipients = []delivery.Recipient{{Type: "external", UserID: "u", Namespace: "crmId", Profile: toObject(map[string]any{"s": override})}}
 	body, err := delivery.EncodeJob(j)
 	if err != nil {
 		t.Fatal(err)
@@ -85,4 +86,15 @@ func TestDecodeJobRejectsGarbage(t *testing.T) {
 			t.Errorf("DecodeJob(%q) error = nil, want an error", body)
 		}
 	}
+}
+
+// toObject is m as a trigger's recipient carries its profile or context
+// (decoded once into the engine's object; a map's members in sorted
+// order).
+func toObject(m map[string]any) render.Object {
+	o, err := render.ObjectOf(m)
+	if err != nil {
+		panic(err)
+	}
+	return o
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"sync"
 
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/campaign"
@@ -44,8 +45,8 @@ func noProfile(job Job, cv *compiled, r Recipient, p profile.Profile) bool {
 
 // recipientContext is the recipient's own context, else the job's (an
 // audience execution sends one context for every member).
-func recipientContext(job Job, r Recipient) map[string]any {
-	if r.Context != nil {
+func recipientContext(job Job, r Recipient) any {
+	if !r.Context.IsZero() {
 		return r.Context
 	}
 	return job.Context
@@ -141,7 +142,7 @@ func (d *Dispatcher) prepareEmail(ctx context.Context, job Job, cv *compiled, cf
 		html = markNoTrack(html)
 	}
 	e := Email{
-		From:    formatFrom(es.FromName, es.FromAddress),
+		From:    d.froms.get(es.FromName, es.FromAddress),
 		To:      to,
 		BCC:     es.BCC,
 		ReplyTo: es.ReplyTo,
@@ -156,6 +157,31 @@ func (d *Dispatcher) prepareEmail(ctx context.Context, job Job, cv *compiled, cf
 		id, err := d.Mailer.SendEmail(ctx, e)
 		return id, "", err
 	}}, nil
+}
+
+// fromHeaders remembers formatFrom's headers: a configuration's From is
+// the same for every recipient, and formatting it allocates.
+type fromHeaders struct {
+	mu sync.Mutex
+	m  map[[2]string]string
+}
+
+// maxFromHeaders bounds the cache; past it, it starts again.
+const maxFromHeaders = 256
+
+func (c *fromHeaders) get(name, addr string) string {
+	k := [2]string{name, addr}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h, ok := c.m[k]; ok {
+		return h
+	}
+	if c.m == nil || len(c.m) >= maxFromHeaders {
+		c.m = make(map[[2]string]string)
+	}
+	h := formatFrom(name, addr)
+	c.m[k] = h
+	return h
 }
 
 // formatFrom builds the From header; a non-ASCII or special-character name

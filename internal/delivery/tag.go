@@ -16,13 +16,21 @@ const TagName = "heraldRecipient"
 // tenant and the key, in the characters SES allows in a tag value. It is
 // how counters and provider events refer to an entry without its address.
 func Tag(t tenant.Tenant, k Key) string {
-	sum := sha256.Sum256([]byte(t.Key() + "\x00" + k.ExecutionID + "\x00" + k.Namespace + "\x00" + k.UserID + "\x00" + string(k.Channel) + "\x00" + k.Device))
+	var buf [256]byte // the hashed text is built on the stack when it fits
+	b := append(buf[:0], t.Org...)
+	b = append(append(b, '#'), t.Sandbox...) // t.Key()
+	for _, s := range [...]string{k.ExecutionID, k.Namespace, k.UserID, string(k.Channel), k.Device} {
+		b = append(append(b, 0), s...)
+	}
+	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
 }
 
 // AddressDigest names an address in the ledger without storing it.
 func AddressDigest(ch campaign.Channel, addr string) string {
-	sum := sha256.Sum256([]byte(string(ch) + "\x00" + addr))
+	var buf [128]byte
+	b := append(append(append(buf[:0], ch...), 0), addr...)
+	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
 }
 

@@ -76,7 +76,7 @@ func markNoTrack(html string) string {
 		if !ok {
 			break
 		}
-		if name == "a" && attrs["href"] && !attrs[noTrackAttr] {
+		if name == "a" && attrs.href && !attrs.noTrack {
 			at := i + 1 + len(name)
 			b.WriteString(html[last:at])
 			b.WriteString(" " + noTrackAttr)
@@ -99,21 +99,20 @@ func markNoTrack(html string) string {
 var rawText = map[string]bool{"script": true, "style": true, "title": true, "textarea": true, "xmp": true}
 
 // scanStartTag reads the start tag at html[i] ('<' and a letter): its
-// lower-case name, its lower-case attribute names, and the index after
-// its '>'. ok is false when the tag does not end.
-func scanStartTag(html string, i int) (name string, attrs map[string]bool, end int, ok bool) {
+// lower-case name, whether it has the attributes markNoTrack looks for
+// (names read in lower case), and the index after its '>'. ok is false when the tag does not end.
+func scanStartTag(html string, i int) (name string, attrs tagAttrs, end int, ok bool) {
 	j := i + 1
 	for j < len(html) && !isHTMLSpace(html[j]) && html[j] != '/' && html[j] != '>' {
 		j++
 	}
 	name = strings.ToLower(html[i+1 : j])
-	attrs = map[string]bool{}
 	for {
 		for j < len(html) && (isHTMLSpace(html[j]) || html[j] == '/') {
 			j++
 		}
 		if j >= len(html) {
-			return "", nil, 0, false
+			return "", tagAttrs{}, 0, false
 		}
 		if html[j] == '>' {
 			return name, attrs, j + 1, true
@@ -123,7 +122,12 @@ func scanStartTag(html string, i int) (name string, attrs map[string]bool, end i
 		// '=' belongs to the name, as HTML reads it).
 		for j++; j < len(html) && !isHTMLSpace(html[j]) && html[j] != '/' && html[j] != '>' && html[j] != '='; j++ {
 		}
-		attrs[strings.ToLower(html[k:j])] = true
+		switch strings.ToLower(html[k:j]) { // allocates only for upper case
+		case "href":
+			attrs.href = true
+		case noTrackAttr:
+			attrs.noTrack = true
+		}
 		for j < len(html) && isHTMLSpace(html[j]) {
 			j++
 		}
@@ -133,12 +137,12 @@ func scanStartTag(html string, i int) (name string, attrs map[string]bool, end i
 		for j++; j < len(html) && isHTMLSpace(html[j]); j++ {
 		}
 		if j >= len(html) {
-			return "", nil, 0, false
+			return "", tagAttrs{}, 0, false
 		}
 		if q := html[j]; q == '"' || q == '\'' {
 			c := strings.IndexByte(html[j+1:], q)
 			if c < 0 {
-				return "", nil, 0, false
+				return "", tagAttrs{}, 0, false
 			}
 			j += c + 2
 			continue
@@ -148,6 +152,9 @@ func scanStartTag(html string, i int) (name string, attrs map[string]bool, end i
 		}
 	}
 }
+
+// tagAttrs are the attributes of a start tag that markNoTrack looks for.
+type tagAttrs struct{ href, noTrack bool }
 
 // skipPast returns the index after the first sep at or after i, or
 // len(s) when there is none.

@@ -108,7 +108,7 @@ func externals(n int) []execution.Recipient {
 	rs := make([]execution.Recipient, n)
 	for i := range rs {
 		rs[i] = execution.Recipient{Type: delivery.TypeExternal, Namespace: "email", UserID: fmt.Sprintf("u%d@example.com", i),
-			Context: map[string]any{"orderId": fmt.Sprint(i)}}
+			Context: toObject(map[string]any{"orderId": fmt.Sprint(i)})}
 	}
 	return rs
 }

@@ -26,7 +26,7 @@ func TestUnitaryRefusesAJobOverTheQueueLimitBeforeStoringAnything(t *testing.T) 
 	before := store.Fingerprint()
 	req := execution.UnitaryRequest{RequestID: "r", CampaignID: "camp-1", Recipients: []execution.Recipient{
 		{Type: "aep", UserID: "1", Namespace: "crmId"},
-		{Type: "aep", UserID: "2", Namespace: "crmId", Profile: map[string]any{"bio": strings.Repeat("x", delivery.MaxJobSize)}},
+		{Type: "aep", UserID: "2", Namespace: "crmId", Profile: toObject(map[string]any{"bio": strings.Repeat("x", delivery.MaxJobSize)})},
 	}}
 	_, err := newService(store, q).Execute(context.Background(), acme, "hk_1", req)
 	var de *derrors.Error

@@ -6,7 +6,7 @@ package execution
 
 import (
 	"encoding/json"
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/heraldhq/herald/internal/address"
@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/push"
+	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/strictjson"
 )
 
@@ -35,14 +36,17 @@ type UnitaryRequest struct {
 
 // Recipient is an AEPRecipient or ExternalRecipient.
 type Recipient struct {
-	Type              string         `json:"type"`
-	UserID            string         `json:"userId"`
-	Namespace         string         `json:"namespace"`
-	MergePolicyName   string         `json:"mergePolicyName,omitempty"`
-	MergePolicySchema string         `json:"mergePolicySchema,omitempty"`
-	ChannelData       *ChannelData   `json:"channelData,omitempty"`
-	Profile           map[string]any `json:"profile,omitempty"`
-	Context           map[string]any `json:"context,omitempty"`
+	Type              string       `json:"type"`
+	UserID            string       `json:"userId"`
+	Namespace         string       `json:"namespace"`
+	MergePolicyName   string       `json:"mergePolicyName,omitempty"`
+	MergePolicySchema string       `json:"mergePolicySchema,omitempty"`
+	ChannelData       *ChannelData `json:"channelData,omitempty"`
+	// Profile and Context are decoded once, in the call's order, into
+	// the personalization engine's own objects, which the delivery jobs
+	// carry and render from as they are.
+	Profile render.Object `json:"profile,omitzero"`
+	Context render.Object `json:"context,omitzero"`
 }
 
 // ChannelData carries a recipient's addresses for this call.
@@ -74,6 +78,70 @@ func DecodeAudience(body []byte) (AudienceRequest, error) {
 	var req AudienceRequest
 	err := strictjson.DecodeIgnoringUnknown(body, &req)
 	return req, err
+}
+
+// bodyHash is the SHA-256 of the request's canonical JSON, the idempotency
+// record's BodyHash: what json.Marshal wrote for the request when profile
+// and context were maps (members sorted by name at every level, '<', '>'
+// and '&' escaped, empty objects left out), so that member order does not
+// make a repeat a conflict and records stored by earlier code still match
+// their repeats. Each object's canonical form is written once, into one
+// buffer; nothing else is marshalled again.
+func (r UnitaryRequest) bodyHash() string {
+	n := 0
+	for _, rc := range r.Recipients {
+		n += rc.Profile.Size() + rc.Context.Size()
+	}
+	buf := make([]byte, 0, n+n/8)
+	type span struct{ profile, context [2]int }
+	spans := make([]span, len(r.Recipients))
+	canonical := func(o render.Object) [2]int {
+		if o.Len() == 0 {
+			return [2]int{} // omitempty left an empty map out
+		}
+		from := len(buf)
+		buf = o.AppendCanonicalJSON(buf)
+		return [2]int{from, len(buf)}
+	}
+	for i, rc := range r.Recipients {
+		spans[i] = span{canonical(rc.Profile), canonical(rc.Context)}
+	}
+	raw := func(s [2]int) json.RawMessage {
+		if s[1] == 0 {
+			return nil
+		}
+		return buf[s[0]:s[1]:s[1]]
+	}
+	h := hashRequest{RequestID: r.RequestID, CampaignID: r.CampaignID}
+	if r.Recipients != nil {
+		h.Recipients = make([]hashRecipient, len(r.Recipients))
+	}
+	for i, rc := range r.Recipients {
+		h.Recipients[i] = hashRecipient{Type: rc.Type, UserID: rc.UserID, Namespace: rc.Namespace,
+			MergePolicyName: rc.MergePolicyName, MergePolicySchema: rc.MergePolicySchema, ChannelData: rc.ChannelData,
+			Profile: raw(spans[i].profile), Context: raw(spans[i].context)}
+	}
+	return hashOf(h)
+}
+
+// hashRequest and hashRecipient are UnitaryRequest and Recipient as
+// bodyHash encodes them: every field, profile and context in their
+// canonical form. TestBodyHashIsTheMapEra's holds them to the same fields.
+type hashRequest struct {
+	RequestID  string          `json:"requestId"`
+	CampaignID string          `json:"campaignId"`
+	Recipients []hashRecipient `json:"recipients"`
+}
+
+type hashRecipient struct {
+	Type              string          `json:"type"`
+	UserID            string          `json:"userId"`
+	Namespace         string          `json:"namespace"`
+	MergePolicyName   string          `json:"mergePolicyName,omitempty"`
+	MergePolicySchema string          `json:"mergePolicySchema,omitempty"`
+	ChannelData       *ChannelData    `json:"channelData,omitempty"`
+	Profile           json.RawMessage `json:"profile,omitempty"`
+	Context           json.RawMessage `json:"context,omitempty"`
 }
 
 // Delivery is the recipient as a delivery job carries it: the one place an
@@ -110,59 +178,65 @@ func (r UnitaryRequest) validate(highThroughput bool) error {
 	case n == 0 || n > MaxRecipients:
 		f.Add("recipients", "must hold 1 to %d recipients, not %d", MaxRecipients, n)
 	}
-	seen := make(map[string]int, len(r.Recipients))
+	seen := make(map[profile.Identity]int, len(r.Recipients))
 	ctxSize := 0
 	for i, rc := range r.Recipients {
-		p := fmt.Sprintf("recipients[%d]", i)
+		// Field names are built only for the errors found: a valid
+		// recipient costs no string.
+		at := func(field string) string { return "recipients[" + strconv.Itoa(i) + "]" + field }
 		switch rc.Type {
 		case delivery.TypeAEP:
 			if highThroughput {
-				f.Add(p+".type", "must be external: the high-throughput API reads no profile")
+				f.Add(at(".type"), "must be external: the high-throughput API reads no profile")
 			}
 		case delivery.TypeExternal:
 		case "":
-			f.Add(p+".type", "is required (aep or external)")
+			f.Add(at(".type"), "is required (aep or external)")
 		default:
-			f.Add(p+".type", "must be aep or external, not %q", rc.Type)
+			f.Add(at(".type"), "must be aep or external, not %q", rc.Type)
 		}
 		if rc.UserID == "" {
-			f.Add(p+".userId", "is required")
+			f.Add(at(".userId"), "is required")
 		}
 		if rc.Namespace == "" {
-			f.Add(p+".namespace", "is required")
+			f.Add(at(".namespace"), "is required")
 		}
 		if rc.UserID != "" && rc.Namespace != "" {
+			id := profile.Identity{Namespace: rc.Namespace, ID: rc.UserID}
 			if profile.ValidNamespace(rc.Namespace) {
-				profile.ValidateIdentity(&f, p+".userId", profile.Identity{Namespace: rc.Namespace, ID: rc.UserID})
+				var idf derrors.Fields
+				profile.ValidateIdentity(&idf, "userId", id)
+				for _, e := range idf {
+					f.Add(at("."+e.Field), "%s", e.Message)
+				}
 			} else {
-				f.Add(p+".namespace", "must be 1-64 of letters, digits, '_' and '-'")
+				f.Add(at(".namespace"), "must be 1-64 of letters, digits, '_' and '-'")
 			}
-			key := rc.Namespace + "\x00" + rc.UserID
-			if j, dup := seen[key]; dup {
-				f.Add(p+".userId", "duplicates recipients[%d].userId", j)
+			if j, dup := seen[id]; dup {
+				f.Add(at(".userId"), "duplicates recipients[%d].userId", j)
 			} else {
-				seen[key] = i
+				seen[id] = i
 			}
 		}
 		if cd := rc.ChannelData; cd != nil {
 			if cd.EmailAddress != "" && !address.ValidEmail(cd.EmailAddress) {
-				f.Add(p+".channelData.emailAddress", "must be an email address")
+				f.Add(at(".channelData.emailAddress"), "must be an email address")
 			}
 			// A number is read with the SMS configuration's default region
 			// at send time, and one it cannot use fails that recipient
 			// alone: only what can never be a number is refused here.
 			if cd.MobilePhoneNumber != "" && !address.PhoneShaped(cd.MobilePhoneNumber) {
-				f.Add(p+".channelData.mobilePhoneNumber", "must be a phone number: 1-%d of digits, spaces and + - ( ) . /, such as +14155550100 or 415-555-0100", address.MaxPhoneLen)
+				f.Add(at(".channelData.mobilePhoneNumber"), "must be a phone number: 1-%d of digits, spaces and + - ( ) . /, such as +14155550100 or 415-555-0100", address.MaxPhoneLen)
 			}
 			if pi := cd.PushInfo; pi != nil {
-				checkPushInfo(&f, p+".channelData.pushInfo", pi)
+				checkPushInfo(&f, at(".channelData.pushInfo"), pi)
 			}
 		}
-		if _, ok := rc.Context["system"]; ok {
-			f.Add(p+".context.system", "is reserved")
+		if rc.Context.Has("system") {
+			f.Add(at(".context.system"), "is reserved")
 		}
-		if rc.Context != nil {
-			ctxSize += jsonSize(rc.Context)
+		if !rc.Context.IsZero() {
+			ctxSize += rc.Context.Size()
 		}
 	}
 	if ctxSize > MaxContextSize {

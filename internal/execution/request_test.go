@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/render"
 )
 
 func validRequest(n int) execution.UnitaryRequest {
@@ -72,23 +73,23 @@ func TestValidate(t *testing.T) {
 			r.Recipients[0].Namespace, r.Recipients[0].UserID = "phone", "555-CALL"
 		}, []string{"recipients[0].userId"}},
 		{"context.system is reserved", func(r *execution.UnitaryRequest) {
-			r.Recipients[0].Context = map[string]any{"system": map[string]any{}}
+			r.Recipients[0].Context = toObject(map[string]any{"system": map[string]any{}})
 		},
 			[]string{"recipients[0].context.system"}},
 		{"context over 200 KiB in all is refused", func(r *execution.UnitaryRequest) {
 			*r = validRequest(2)
 			half := strings.Repeat("x", execution.MaxContextSize/2)
-			r.Recipients[0].Context = map[string]any{"a": half}
-			r.Recipients[1].Context = map[string]any{"b": half}
+			r.Recipients[0].Context = toObject(map[string]any{"a": half})
+			r.Recipients[1].Context = toObject(map[string]any{"b": half})
 		}, []string{"recipients[].context"}},
 		{"HTML in context counts at its sent size, not escaped", func(r *execution.UnitaryRequest) {
-			r.Recipients[0].Context = map[string]any{"html": strings.Repeat("<b>&</b>", (150<<10)/8)}
+			r.Recipients[0].Context = toObject(map[string]any{"html": strings.Repeat("<b>&</b>", (150<<10)/8)})
 		}, nil},
 		{"context exactly at the limit passes", func(r *execution.UnitaryRequest) {
-			r.Recipients[0].Context = map[string]any{"a": strings.Repeat("x", execution.MaxContextSize-len(`{"a":""}`))}
+			r.Recipients[0].Context = toObject(map[string]any{"a": strings.Repeat("x", execution.MaxContextSize-len(`{"a":""}`))})
 		}, nil},
 		{"context one byte over the limit is refused", func(r *execution.UnitaryRequest) {
-			r.Recipients[0].Context = map[string]any{"a": strings.Repeat("x", execution.MaxContextSize-len(`{"a":""}`)+1)}
+			r.Recipients[0].Context = toObject(map[string]any{"a": strings.Repeat("x", execution.MaxContextSize-len(`{"a":""}`)+1)})
 		}, []string{"recipients[].context"}},
 	}
 	for _, tt := range tests {
@@ -115,4 +116,25 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// toObject is m as a trigger's recipient carries its profile or context
+// (decoded once into the engine's object; a map's members in sorted
+// order).
+func toObject(m map[string]any) render.Object {
+	o, err := render.ObjectOf(m)
+	if err != nil {
+		panic(err)
+	}
+	return o
+}
+
+// parseObject decodes a JSON object as a trigger call's context arrives.
+func parseObject(t *testing.T, s string) render.Object {
+	t.Helper()
+	o, err := render.ParseObject([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }

@@ -155,7 +155,7 @@ func (s *Unitary) ExecuteHighThroughput(ctx context.Context, t tenant.Tenant, cr
 }
 
 func (s *Unitary) execute(ctx context.Context, t tenant.Tenant, createdBy string, req UnitaryRequest, highThroughput bool) (Response, error) {
-	hash := hashOf(req)
+	hash := req.bodyHash()
 	resp, err := s.attempt(ctx, t, createdBy, req, hash, highThroughput, false)
 	if errors.Is(err, errCampaignChanged) {
 		// The cached campaign was stale: read it again, as a cold
@@ -205,7 +205,10 @@ func (s *Unitary) attempt(ctx context.Context, t tenant.Tenant, createdBy string
 	}
 	var f derrors.Fields
 	for i, r := range req.Recipients {
-		if err := v.CheckContext(&f, fmt.Sprintf("recipients[%d].context", i), r.Context); err != nil {
+		if len(v.Spec.ContextSchema) == 0 {
+			break // nothing to check: the context stays undecoded into maps
+		}
+		if err := v.CheckContext(&f, fmt.Sprintf("recipients[%d].context", i), r.Context.Map()); err != nil {
 			return Response{}, err
 		}
 	}

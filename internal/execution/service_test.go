@@ -104,7 +104,7 @@ func TestUnitaryCreatesMissingProfilesWhenAllowed(t *testing.T) {
 	}
 	req := execution.UnitaryRequest{RequestID: "r", CampaignID: "camp-1", Recipients: []execution.Recipient{
 		{Type: "aep", UserID: "1", Namespace: "crmId"},
-		{Type: "aep", UserID: "2", Namespace: "crmId", Profile: map[string]any{"tier": "silver"}},
+		{Type: "aep", UserID: "2", Namespace: "crmId", Profile: toObject(map[string]any{"tier": "silver"})},
 		{Type: "external", UserID: "3", Namespace: "crmId"},
 	}}
 	if _, err := newService(store, q).Execute(context.Background(), acme, "hk_1", req); err != nil {
@@ -132,7 +132,7 @@ func TestUnitaryJobs(t *testing.T) {
 	req := execution.UnitaryRequest{RequestID: "r", CampaignID: "camp-1", Recipients: []execution.Recipient{
 		{Type: "external", UserID: "jane@example.com", Namespace: "email",
 			ChannelData: &execution.ChannelData{EmailAddress: "jane+x@example.com"},
-			Profile:     map[string]any{"firstName": "Jane"}, Context: map[string]any{"orderId": "A1"}},
+			Profile:     toObject(map[string]any{"firstName": "Jane"}), Context: toObject(map[string]any{"orderId": "A1"})},
 		{Type: "external", UserID: "42", Namespace: "crmId"},
 	}}
 	resp, err := newService(store, q).Execute(context.Background(), acme, "hk_1", req)
@@ -149,7 +149,7 @@ func TestUnitaryJobs(t *testing.T) {
 	}
 	want := []delivery.Job{
 		job(delivery.Recipient{Type: "external", UserID: "jane@example.com", Namespace: "email", Email: "jane+x@example.com",
-			Profile: map[string]any{"firstName": "Jane"}, Context: map[string]any{"orderId": "A1"}}),
+			Profile: toObject(map[string]any{"firstName": "Jane"}), Context: toObject(map[string]any{"orderId": "A1"})}),
 		job(delivery.Recipient{Type: "external", UserID: "42", Namespace: "crmId"}),
 	}
 	if diff := cmp.Diff(want, q.Jobs()); diff != "" {
@@ -163,14 +163,14 @@ func TestUnitaryReplayIgnoresKeyOrderButNotContent(t *testing.T) {
 	svc := newService(store, q)
 	req := validRequest(1)
 	req.Recipients[0].Type = "external"
-	req.Recipients[0].Context = map[string]any{"a": "1", "b": "2"}
+	req.Recipients[0].Context = parseObject(t, `{"a":"1","b":"2"}`)
 	first, err := svc.Execute(context.Background(), acme, "hk_1", req)
 	if err != nil {
 		t.Fatalf("Unitary: %v", err)
 	}
 	same := validRequest(1)
 	same.Recipients[0].Type = "external"
-	same.Recipients[0].Context = map[string]any{"b": "2", "a": "1"}
+	same.Recipients[0].Context = parseObject(t, `{"b":"2","a":"1"}`)
 	again, err := svc.Execute(context.Background(), acme, "hk_2", same)
 	if err != nil {
 		t.Fatalf("Unitary(same request): %v", err)
@@ -178,7 +178,7 @@ func TestUnitaryReplayIgnoresKeyOrderButNotContent(t *testing.T) {
 	if diff := cmp.Diff(first, again); diff != "" {
 		t.Errorf("replayed response (-want +got):\n%s", diff)
 	}
-	same.Recipients[0].Context["a"] = "changed"
+	same.Recipients[0].Context = parseObject(t, `{"b":"2","a":"changed"}`)
 	if _, err := svc.Execute(context.Background(), acme, "hk_1", same); !derrors.Is(err, derrors.Conflict) {
 		t.Errorf("Unitary(same requestId, other body) error = %v, want Conflict", err)
 	}
@@ -205,7 +205,7 @@ func TestUnitaryChecksContextAgainstTheCampaignsSchema(t *testing.T) {
 			putCampaign(t, store, "camp-1", campaign.StatusLive, campaign.Transactional, campaign.Spec{ContextSchema: schema})
 			req := validRequest(1)
 			req.Recipients[0].Type = delivery.TypeExternal
-			req.Recipients[0].Context = tt.context
+			req.Recipients[0].Context = toObject(tt.context)
 			_, err := newService(store, q).Execute(context.Background(), acme, "hk_1", req)
 			if tt.field == "" {
 				if err != nil {

@@ -84,6 +84,28 @@ func TestBadTextIsRefusedNotReplaced(t *testing.T) {
 	})
 }
 
+// Profile and context decode into render.Object, which checks its own
+// shape: a value that is not an object is named by its path as before,
+// on the fast path and on the checked one (a member name in another case).
+func TestRecipientDataThatIsNotAnObjectIsNamed(t *testing.T) {
+	f := newTriggerFixture(t)
+	unitaryWith := func(recipient string) string {
+		return `{"requestId":"req-bad","campaignId":"` + f.live + `","recipients":[` + recipient + `]}`
+	}
+	runBadInput(t, f, []badInput{
+		{name: "a context that is a string", route: unitaryRoute,
+			body:   unitaryWith(`{"type":"external","namespace":"email","userId":"a@example.com","context":"x"}`),
+			status: http.StatusBadRequest, fields: []string{"recipients[0].context"}},
+		{name: "a profile that is an array, beside a context of the wrong type, on the checked path", route: unitaryRoute,
+			body:   unitaryWith(`{"type":"external","namespace":"email","userId":"a@example.com","profile":[1],"context":7,"Type":"x"}`),
+			status: http.StatusBadRequest, fields: []string{"recipients[0].context", "recipients[0].profile"}},
+	})
+	status, body := call(t, f.trigger, event(unitaryRoute, unitaryWith(`{"type":"external","namespace":"email","userId":"a@example.com","context":true}`), acmeKey, nil))
+	if e := errorBody(t, status, body); len(e.Errors) != 1 || e.Errors[0].Message != "must be an object, not a boolean" {
+		t.Errorf("errors = %+v, want context: must be an object, not a boolean", e.Errors)
+	}
+}
+
 func TestProfileValuesBeyondTheStoreAreRefused(t *testing.T) {
 	f := newTriggerFixture(t)
 	put := "PUT /profiles/{namespace}/{id}"

@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/render"
 )
 
 const unitaryRoute = "POST /im/executions/unitary"
@@ -245,8 +246,8 @@ func TestUnitaryAccepted(t *testing.T) {
 			Ledger: delivery.LedgerV2, Recipients: []delivery.Recipient{r}}
 	}
 	wantJobs := []delivery.Job{
-		job(delivery.Recipient{Type: "aep", UserID: "jane@example.com", Namespace: "email", Profile: map[string]any{"firstName": "J"},
-			Context: map[string]any{"orderId": json.Number("12345678901234567890"), "html": "<b>&</b>"}}),
+		job(delivery.Recipient{Type: "aep", UserID: "jane@example.com", Namespace: "email", Profile: toObject(map[string]any{"firstName": "J"}),
+			Context: toObject(map[string]any{"orderId": json.Number("12345678901234567890"), "html": "<b>&</b>"})}),
 		job(delivery.Recipient{Type: "external", UserID: "bob@example.com", Namespace: "email", Email: "bob+orders@example.com"}),
 	}
 	if diff := cmp.Diff(wantJobs, f.queue.Jobs()); diff != "" {
@@ -524,4 +525,15 @@ func (f *triggerFixture) enqueuedRecipients() []delivery.Recipient {
 		rs = append(rs, j.Recipients...)
 	}
 	return rs
+}
+
+// toObject is m as a trigger's recipient carries its profile or context
+// (decoded once into the engine's object; a map's members in sorted
+// order).
+func toObject(m map[string]any) render.Object {
+	o, err := render.ObjectOf(m)
+	if err != nil {
+		panic(err)
+	}
+	return o
 }

@@ -13,6 +13,7 @@ package memory
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,6 +36,7 @@ type Store struct {
 	campaigns    map[string]campaign.Campaign
 	versions     map[string]campaign.Version
 	profiles     map[string]profile.Profile
+	profileDocs  map[string][]byte // each profile as JSON, which reads decode
 	aliases      map[string]string // secondary identity key → primary key
 	suppressions map[string]suppression.Entry
 	records      map[string]execution.Record
@@ -78,7 +80,7 @@ func New() *Store {
 	return &Store{
 		keys: map[string]auth.Key{}, keyHashes: map[string]string{}, configs: map[string]campaign.ChannelConfig{},
 		campaigns: map[string]campaign.Campaign{}, versions: map[string]campaign.Version{},
-		profiles: map[string]profile.Profile{}, aliases: map[string]string{},
+		profiles: map[string]profile.Profile{}, profileDocs: map[string][]byte{}, aliases: map[string]string{},
 		suppressions: map[string]suppression.Entry{}, records: map[string]execution.Record{},
 		executions: map[string]execution.Execution{}, ledger: map[string]delivery.Entry{},
 		addresses: map[string]string{}, tallies: map[string]map[string]delivery.Outcome{}, parked: map[string]delivery.ParkedJob{},
@@ -86,12 +88,23 @@ func New() *Store {
 	}
 }
 
+// k is the store's key of an item: the tenant's key and parts, joined by
+// '#', built in one allocation.
 func k(t tenant.Tenant, parts ...string) string {
-	s := t.Key()
+	n := len(t.Org) + 1 + len(t.Sandbox)
 	for _, p := range parts {
-		s += "#" + p
+		n += 1 + len(p)
 	}
-	return s
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(t.Org)
+	b.WriteByte('#')
+	b.WriteString(t.Sandbox)
+	for _, p := range parts {
+		b.WriteByte('#')
+		b.WriteString(p)
+	}
+	return b.String()
 }
 
 func notFound(what string) error { return derrors.New(derrors.NotFound, "%s not found", what) }

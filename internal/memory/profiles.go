@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/heraldhq/herald/internal/delivery"
@@ -52,8 +53,24 @@ func (s *Store) put(t tenant.Tenant, p profile.Profile) error {
 	for _, id := range p.AllIdentities()[1:] {
 		s.aliases[pkey(t, id)] = me
 	}
-	s.profiles[me] = clone(p)
+	doc, err := json.Marshal(p)
+	if err != nil {
+		panic(err)
+	}
+	s.profileDocs[me] = doc
+	s.profiles[me] = s.read(me)
 	return nil
+}
+
+// read decodes the stored profile at key, as a database's read decodes
+// what it stored: callers never share maps with the store, and the
+// profile is not encoded again for each read (clone would).
+func (s *Store) read(key string) profile.Profile {
+	var p profile.Profile
+	if err := json.Unmarshal(s.profileDocs[key], &p); err != nil {
+		panic(err)
+	}
+	return p
 }
 
 // Put implements profile.Store.
@@ -71,7 +88,7 @@ func (s *Store) Get(_ context.Context, t tenant.Tenant, id profile.Identity) (pr
 	if !ok {
 		return profile.Profile{}, notFound("profile")
 	}
-	return clone(s.profiles[key]), nil
+	return s.read(key), nil
 }
 
 // BatchGet implements profile.Store.
@@ -81,7 +98,7 @@ func (s *Store) BatchGet(_ context.Context, t tenant.Tenant, ids []profile.Ident
 	out := make(map[profile.Identity]profile.Profile, len(ids))
 	for _, id := range ids {
 		if key, ok := s.resolve(t, id); ok {
-			out[id] = clone(s.profiles[key])
+			out[id] = s.read(key)
 		}
 	}
 	return out, nil
@@ -110,7 +127,7 @@ func (s *Store) Update(_ context.Context, t tenant.Tenant, id profile.Identity, 
 	if !ok {
 		return profile.Profile{}, notFound("profile")
 	}
-	p := clone(s.profiles[key])
+	p := s.read(key)
 	old := p.UpdatedAt
 	if err := fn(&p); err != nil {
 		return profile.Profile{}, err
@@ -142,6 +159,7 @@ func (s *Store) Delete(_ context.Context, t tenant.Tenant, id profile.Identity) 
 		}
 	}
 	delete(s.profiles, key)
+	delete(s.profileDocs, key)
 	return nil
 }
 

@@ -12,8 +12,8 @@ import (
 func BenchmarkPreview(b *testing.B) {
 	f := newFixture(b)
 	id := f.campaign(b, true)
-	req := preview.Request{Profile: map[string]any{"person": map[string]any{"name": map[string]any{"firstName": "Jane"}}, "tier": "gold"},
-		Context: map[string]any{"orderId": "A-1", "items": []any{map[string]any{"name": "Shoes", "qty": 1}}}}
+	req := preview.Request{Profile: obj(b, map[string]any{"person": map[string]any{"name": map[string]any{"firstName": "Jane"}}, "tier": "gold"}),
+		Context: obj(b, map[string]any{"orderId": "A-1", "items": []any{map[string]any{"name": "Shoes", "qty": 1}}})}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

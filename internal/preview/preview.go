@@ -77,9 +77,11 @@ type Request struct {
 	// Version picks what to render: 0 (default) the campaign's draft —
 	// its pending edits, or the draft of a campaign never activated, else
 	// the live version — or a version number.
-	Version int            `json:"version,omitempty"`
-	Profile map[string]any `json:"profile,omitempty"`
-	Context map[string]any `json:"context,omitempty"`
+	Version int `json:"version,omitempty"`
+	// Profile and Context are decoded as a trigger's recipient's are, in
+	// the body's member order, which {{#each}} over them follows.
+	Profile render.Object `json:"profile,omitzero"`
+	Context render.Object `json:"context,omitzero"`
 	// UserID (in Namespace, by default the campaign audience's) loads the
 	// stored profile; Profile is merged over it, as in a trigger.
 	UserID    string `json:"userId,omitempty"`
@@ -220,8 +222,8 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 	}
 	if len(v.Spec.ContextSchema) > 0 {
 		if sch, err := campaign.CompileSchema(v.Spec.ContextSchema); err == nil {
-			ctxVal := any(in.Context)
-			if in.Context == nil {
+			ctxVal := any(in.Context.Map())
+			if in.Context.IsZero() {
 				ctxVal = map[string]any{}
 			}
 			if err := sch.Validate(ctxVal); err != nil {
@@ -269,9 +271,9 @@ func code(err error) string {
 type ProofRequest struct {
 	// Recipients are 1-10 addresses for the campaign's channel: email
 	// addresses, or E.164 phone numbers for SMS.
-	Recipients []string       `json:"recipients"`
-	Profile    map[string]any `json:"profile,omitempty"`
-	Context    map[string]any `json:"context,omitempty"`
+	Recipients []string      `json:"recipients"`
+	Profile    render.Object `json:"profile,omitzero"`
+	Context    render.Object `json:"context,omitzero"`
 	// Version picks what to send, as in Request.
 	Version int `json:"version,omitempty"`
 }
@@ -498,7 +500,7 @@ func sampleWarnings(tm *delivery.Templates, schema *campaign.Schema, prof, ctxv 
 			out = append(out, derrors.FieldError{Code: "context_schema", Field: "context", Message: "the sample fails the context schema; edit it before sending: " + err.Error()})
 		}
 	}
-	if _, err := tm.Render(delivery.Data(nil, prof, ctxv), false); err != nil {
+	if _, err := tm.Render(delivery.Data(nil, object(prof), ctxv), false); err != nil {
 		field := "content"
 		var ce *delivery.ContentError
 		if errors.As(err, &ce) {
@@ -510,3 +512,14 @@ func sampleWarnings(tm *delivery.Templates, schema *campaign.Schema, prof, ctxv 
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// object is m, built here as a map (a request sample's values), as the
+// engine's object (nil: none).
+func object(m map[string]any) render.Object {
+	o, err := render.ObjectOf(m)
+	if err != nil {
+		// m was decoded from JSON, so it encodes again.
+		return render.Object{}
+	}
+	return o
+}

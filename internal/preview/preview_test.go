@@ -18,6 +18,7 @@ import (
 	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/strictjson"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -75,6 +76,16 @@ func (f *fixture) campaign(t testing.TB, activate bool) string {
 	return c.ID
 }
 
+// obj is m as a decoded body's profile or context.
+func obj(t testing.TB, m map[string]any) render.Object {
+	t.Helper()
+	o, err := render.ObjectOf(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
 func decode(t *testing.T, s string) map[string]any {
 	t.Helper()
 	var m map[string]any
@@ -96,12 +107,12 @@ func TestPreviewIsWhatDispatchSends(t *testing.T) {
 	override := decode(t, `{"tier":"platinum <b>"}`)
 	ctxData := decode(t, `{"orderId":"A-1","items":[{"name":"Shoes & socks","qty":2}]}`)
 
-	got, err := f.svc.Preview(ctx, acme, id, preview.Request{UserID: "42", Profile: override, Context: ctxData})
+	got, err := f.svc.Preview(ctx, acme, id, preview.Request{UserID: "42", Profile: obj(t, override), Context: obj(t, ctxData)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	job := delivery.Job{Tenant: acme, ExecutionID: "ex-1", CampaignID: id, Version: 1,
-		Recipients: []delivery.Recipient{{Type: "aep", UserID: "42", Namespace: "crmId", Profile: override, Context: ctxData}}}
+		Recipients: []delivery.Recipient{{Type: "aep", UserID: "42", Namespace: "crmId", Profile: toObject(t, override), Context: toObject(t, ctxData)}}}
 	if err := f.d.Dispatch(ctx, job); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +143,7 @@ func TestPreviewOfADraftAndItsErrors(t *testing.T) {
 	if _, err := f.camps.UpdateCampaign(ctx, acme, id, edit, 0); err != nil {
 		t.Fatal(err)
 	}
-	got, err := f.svc.Preview(ctx, acme, id, preview.Request{Context: map[string]any{"when": "2026-07-14"}})
+	got, err := f.svc.Preview(ctx, acme, id, preview.Request{Context: obj(t, map[string]any{"when": "2026-07-14"})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +153,7 @@ func TestPreviewOfADraftAndItsErrors(t *testing.T) {
 	if v1, _ := f.svc.Preview(ctx, acme, id, preview.Request{Version: 1}); v1.Email == nil || !strings.HasPrefix(v1.Email.Subject, "Order") {
 		t.Errorf("preview of version 1 = %+v", v1.Email)
 	}
-	_, err = f.svc.Preview(ctx, acme, id, preview.Request{Context: map[string]any{"when": "not a date"}})
+	_, err = f.svc.Preview(ctx, acme, id, preview.Request{Context: obj(t, map[string]any{"when": "not a date"})})
 	var de *derrors.Error
 	if !errors.As(err, &de) || de.Kind != derrors.Unprocessable || len(de.Fields) != 1 || de.Fields[0].Field != "content.email.subject" ||
 		!strings.HasPrefix(de.Fields[0].Message, "line 1, col") {
@@ -164,7 +175,7 @@ func TestPreviewOfSMSAndPushReportsSegmentsAndPayloadSizes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := f.svc.Preview(ctx, acme, c.ID, preview.Request{Context: map[string]any{"code": "123456"}})
+	got, err := f.svc.Preview(ctx, acme, c.ID, preview.Request{Context: obj(t, map[string]any{"code": "123456"})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +187,7 @@ func TestPreviewOfSMSAndPushReportsSegmentsAndPayloadSizes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err = f.svc.Preview(ctx, acme, p.ID, preview.Request{Profile: map[string]any{"name": "Jo"}, Context: map[string]any{"id": "7"}})
+	got, err = f.svc.Preview(ctx, acme, p.ID, preview.Request{Profile: obj(t, map[string]any{"name": "Jo"}), Context: obj(t, map[string]any{"id": "7"})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +201,7 @@ func TestProofsAreSentThroughDispatchAndLedgeredAsProofs(t *testing.T) {
 	f := newFixture(t)
 	id := f.campaign(t, false) // a draft: proofs come before activation
 	res, err := f.svc.Proofs(ctx, acme, id, preview.ProofRequest{Recipients: []string{"qa@acme.example", "boss@acme.example"},
-		Profile: map[string]any{"person": map[string]any{"name": map[string]any{"firstName": "QA"}}}, Context: map[string]any{"orderId": "T-1"}})
+		Profile: obj(t, map[string]any{"person": map[string]any{"name": map[string]any{"firstName": "QA"}}}), Context: obj(t, map[string]any{"orderId": "T-1"})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,5 +293,50 @@ func TestRequestSampleListsEveryVariable(t *testing.T) {
 	if s.URL != "https://api.example/im/executions/unitary" || !strings.Contains(s.Curl, "-H 'x-api-key: hk_1'") ||
 		!strings.Contains(s.Curl, `Bearer $HERALD_SECRET`) || !strings.Contains(s.Curl, "-d '{") {
 		t.Errorf("url %s, curl:\n%s", s.URL, s.Curl)
+	}
+}
+
+// toObject is m as a trigger's recipient carries it.
+func toObject(t *testing.T, m map[string]any) render.Object {
+	t.Helper()
+	o, err := render.ObjectOf(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// A preview body's profile and context keep their members' order, as a
+// trigger's do: {{#each}} over them previews what Dispatch will send, in
+// handlebars.js's order (array-index names first, then as written), and
+// so does a proof.
+func TestPreviewIteratesObjectsInTheBodysOrder(t *testing.T) {
+	f := newFixture(t)
+	id := f.live(t, campaign.CampaignInput{Name: "Order", Type: campaign.Transactional, Channel: campaign.Email,
+		Audience: campaign.Audience{Namespace: "crmId"},
+		Content: campaign.Content{Email: &campaign.EmailContent{Subject: "{{#each context.sizes}}{{@key}}={{this}};{{/each}}",
+			HTML: "<p>{{#each profile.prefs}}{{@key}} {{/each}}</p>"}}})
+	// Decoded as the preview route decodes its body.
+	var in preview.Request
+	body := `{"profile": {"prefs": {"zeta": 1, "alpha": 2, "10": 3, "2": 4}}, "context": {"sizes": {"XL": 1, "S": 2, "M": 3}}}`
+	if err := strictjson.Decode([]byte(body), &in); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.svc.Preview(context.Background(), acme, id, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Email.Subject != "XL=1;S=2;M=3;" || !strings.Contains(got.Email.HTML, "<p>2 10 zeta alpha </p>") {
+		t.Errorf("subject %q, html %q; want the body's order", got.Email.Subject, got.Email.HTML)
+	}
+	var proof preview.ProofRequest
+	if err := strictjson.Decode([]byte(`{"recipients": ["qa@acme.example"], "context": {"sizes": {"XL": 1, "S": 2, "M": 3}}}`), &proof); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Proofs(context.Background(), acme, id, proof); err != nil {
+		t.Fatal(err)
+	}
+	if sent := f.mailer.Sent(); len(sent) != 1 || !strings.HasSuffix(sent[0].Subject, "XL=1;S=2;M=3;") {
+		t.Errorf("proof sent %+v", sent)
 	}
 }

@@ -144,7 +144,7 @@ func TestEveryFixtureCampaignsRequestSampleRendersAsPasted(t *testing.T) {
 				t.Errorf("sample warnings: %+v", s.Warnings)
 			}
 			prof, ctxv := pasted(t, s)
-			got, err := f.svc.Preview(ctx, acme, id, preview.Request{Profile: prof, Context: ctxv})
+			got, err := f.svc.Preview(ctx, acme, id, preview.Request{Profile: obj(t, prof), Context: obj(t, ctxv)})
 			if err != nil {
 				t.Fatalf("preview of the pasted sample: %v\nsample: %s", err, s.Curl)
 			}
@@ -181,12 +181,12 @@ func TestRequestSamplePlaceholdersTakeTheTypeTheContentNeeds(t *testing.T) {
 	// trigger is accepted, and every message fails to render.
 	allStrings := map[string]any{"gift": "<gift>", "items": []any{map[string]any{"name": "<name>", "price": "<price>"}}, "note": "<note>",
 		"noteLength": "<noteLength>", "orderId": "<orderId>", "paidAt": "<paidAt>", "points": "<points>", "timeZone": "<timeZone>", "total": "<total>"}
-	_, err = f.svc.Preview(ctx, acme, id, preview.Request{Context: allStrings})
+	_, err = f.svc.Preview(ctx, acme, id, preview.Request{Context: obj(t, allStrings)})
 	var de *derrors.Error
 	if !errors.As(err, &de) || len(de.Fields) != 1 || de.Fields[0].Code != "render_error" {
 		t.Errorf("preview with all-string placeholders = %v, want a render_error", err)
 	}
-	if _, err := f.svc.Preview(ctx, acme, id, preview.Request{Context: s.Body["recipients"].([]any)[0].(map[string]any)["context"].(map[string]any)}); err != nil {
+	if _, err := f.svc.Preview(ctx, acme, id, preview.Request{Context: obj(t, s.Body["recipients"].([]any)[0].(map[string]any)["context"].(map[string]any))}); err != nil {
 		t.Errorf("preview with the sample's placeholders: %v", err)
 	}
 }

@@ -50,7 +50,7 @@ func TestTrackingLeavesThePreviewAloneAndProofsFollowTheConfiguration(t *testing
 			}
 			data := map[string]any{"orderId": "T-1"}
 
-			p, err := svc.Preview(ctx, acme, c.ID, preview.Request{Context: data})
+			p, err := svc.Preview(ctx, acme, c.ID, preview.Request{Context: obj(t, data)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,7 +58,7 @@ func TestTrackingLeavesThePreviewAloneAndProofsFollowTheConfiguration(t *testing
 				t.Errorf("preview HTML = %q, want %q (as written)", p.Email.HTML, want)
 			}
 
-			if _, err := svc.Proofs(ctx, acme, c.ID, preview.ProofRequest{Recipients: []string{"qa@acme.example"}, Context: data}); err != nil {
+			if _, err := svc.Proofs(ctx, acme, c.ID, preview.ProofRequest{Recipients: []string{"qa@acme.example"}, Context: obj(t, data)}); err != nil {
 				t.Fatal(err)
 			}
 			sent := mailer.Sent()

@@ -41,6 +41,21 @@ func BenchmarkExecuteEmail(b *testing.B) {
 	benchExecute(b, email, HTML, data)
 }
 
+// BenchmarkExecuteEmailObject is BenchmarkExecuteEmail with the data as
+// Herald passes it: decoded once into an Object.
+func BenchmarkExecuteEmailObject(b *testing.B) {
+	email, _, data := loadFixture(b)
+	raw, err := json.Marshal(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	o, err := ParseObject(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchExecute(b, email, HTML, o)
+}
+
 func BenchmarkExecuteSMS(b *testing.B) {
 	_, sms, data := loadFixture(b)
 	benchExecute(b, sms, Text, data)

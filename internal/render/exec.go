@@ -237,56 +237,81 @@ func (st *state) exec(nodes []node) error {
 	return nil
 }
 
-// iterate runs body once per element of an array or object (objects in
-// sorted key order, since JSON objects decode into unordered maps).
+// iterate runs body once per element of an array or member of an object:
+// a decoded Object's in JavaScript's order, as Handlebars iterates; Fields
+// in their order; a map's in sorted key order, since a map has none.
 func (st *state) iterate(n *node, v value) error {
 	switch v.k {
 	case kArr:
-		arr := v.x.([]any)
 		top := len(st.frames)
-		st.frames = append(st.frames, frame{iter: true, n: len(arr)})
-		for i, item := range arr {
+		st.frames = append(st.frames, frame{iter: true, n: arrLen(v.x)})
+		for it, i := elemsOf(v.x), 0; ; i++ {
+			ev, item, ok := it.next()
+			if !ok {
+				break
+			}
 			f := &st.frames[top]
 			f.ctx, f.idx = item, i
-			if n.slot1 >= 0 {
-				st.slots[n.slot1] = fromAny(item)
-			}
-			if n.slot2 >= 0 {
-				st.slots[n.slot2] = numValue(float64(i))
-			}
-			if err := st.exec(n.body); err != nil {
+			if err := st.iteration(n, ev, numValue(float64(i))); err != nil {
 				return err
 			}
 		}
 		st.frames = st.frames[:top]
 	case kObj:
-		m := v.x.(map[string]any)
-		base := len(st.keys)
-		for k := range m {
-			st.keys = append(st.keys, k)
-		}
-		slices.Sort(st.keys[base:])
 		top := len(st.frames)
-		st.frames = append(st.frames, frame{iter: true, keyed: true, n: len(m)})
-		for i := range len(m) {
-			key := st.keys[base+i]
-			item := m[key]
-			f := &st.frames[top]
-			f.ctx, f.idx, f.key = item, i, key
-			if n.slot1 >= 0 {
-				st.slots[n.slot1] = fromAny(item)
+		st.frames = append(st.frames, frame{iter: true, keyed: true, n: objLen(v.x)})
+		switch o := v.x.(type) {
+		case *jnode:
+			for it, i := o.members(), 0; ; i++ {
+				m, ok := it.next()
+				if !ok {
+					break
+				}
+				f := &st.frames[top]
+				f.ctx, f.idx, f.key = m, i, m.key
+				if err := st.iteration(n, m.value(), strValue(m.key)); err != nil {
+					return err
+				}
 			}
-			if n.slot2 >= 0 {
-				st.slots[n.slot2] = strValue(key)
+		case Fields:
+			for i := range o {
+				f := &st.frames[top]
+				f.ctx, f.idx, f.key = o[i].Value, i, o[i].Name
+				if err := st.iteration(n, fromAny(o[i].Value), strValue(o[i].Name)); err != nil {
+					return err
+				}
 			}
-			if err := st.exec(n.body); err != nil {
-				return err
+		case map[string]any:
+			base := len(st.keys)
+			for k := range o {
+				st.keys = append(st.keys, k)
 			}
+			slices.Sort(st.keys[base:])
+			for i := range len(o) {
+				key := st.keys[base+i]
+				item := o[key]
+				f := &st.frames[top]
+				f.ctx, f.idx, f.key = item, i, key
+				if err := st.iteration(n, fromAny(item), strValue(key)); err != nil {
+					return err
+				}
+			}
+			st.keys = st.keys[:base]
 		}
 		st.frames = st.frames[:top]
-		st.keys = st.keys[:base]
 	}
 	return nil
+}
+
+// iteration runs body for one element, setting the block params.
+func (st *state) iteration(n *node, item, index value) error {
+	if n.slot1 >= 0 {
+		st.slots[n.slot1] = item
+	}
+	if n.slot2 >= 0 {
+		st.slots[n.slot2] = index
+	}
+	return st.exec(n.body)
 }
 
 func (st *state) each(n *node) error {
@@ -295,7 +320,7 @@ func (st *state) each(n *node) error {
 		return err
 	}
 	switch {
-	case v.k == kArr && len(v.x.([]any)) > 0, v.k == kObj && len(v.x.(map[string]any)) > 0:
+	case v.k == kArr && arrLen(v.x) > 0, v.k == kObj && objLen(v.x) > 0:
 		return st.iterate(n, v)
 	}
 	return st.exec(n.alt)
@@ -345,7 +370,7 @@ func (st *state) section(n *node) error {
 	case kNull, kMissing:
 		return st.exec(n.alt)
 	case kArr:
-		if len(v.x.([]any)) == 0 {
+		if arrLen(v.x) == 0 {
 			return st.exec(n.alt)
 		}
 		return st.iterate(n, v)

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
@@ -78,7 +79,58 @@ func FuzzParseExecute(f *testing.F) {
 		if n > uint64(limit) {
 			t.Errorf("Execute allocated %d bytes (%v), want at most %d", n, err, limit)
 		}
+		// The same data decoded once into an Object, as Herald passes it:
+		// the same bounds, the same measures, and, where member order
+		// cannot show, the output of the map it decodes to.
+		o, oerr := ParseObject([]byte(rawData))
+		if oerr != nil || o.IsZero() {
+			return
+		}
+		checkObjectMeasures(t, o)
+		var out bytes.Buffer
+		var errObj error
+		n = totalAlloc(func() { errObj = tmpl.Execute(&out, o) })
+		if n > uint64(limit) {
+			t.Errorf("Execute with an Object allocated %d bytes (%v), want at most %d", n, errObj, limit)
+		}
+		if strings.Contains(src, "each") || strings.Contains(src, "json") {
+			return
+		}
+		dec := json.NewDecoder(strings.NewReader(rawData))
+		dec.UseNumber()
+		var m map[string]any
+		if dec.Decode(&m) != nil {
+			return
+		}
+		want, errMap := tmpl.Render(m)
+		if (errMap == nil) != (errObj == nil) || errMap == nil && want != out.String() {
+			t.Errorf("with an Object: %q, %v; with its map: %q, %v", out.String(), errObj, want, errMap)
+		}
 	})
+}
+
+// checkObjectMeasures is checkMeasures for a decoded Object: what the json
+// helper and the text of its values measure is what they build.
+func checkObjectMeasures(t *testing.T, o Object) {
+	t.Helper()
+	n, ok := jsonLen(o)
+	var sb strings.Builder
+	new(state).writeJSON(&sb, o)
+	if !ok || n != sb.Len() {
+		t.Errorf("jsonLen = %d, %v; writeJSON gives %d bytes", n, ok, sb.Len())
+	}
+	if !json.Valid([]byte(sb.String())) {
+		t.Errorf("writeJSON gives invalid JSON %s", sb.String())
+	}
+	for it := o.n.members(); ; {
+		m, ok := it.next()
+		if !ok {
+			break
+		}
+		if v := m.value(); textLen(v) != len(appendText(nil, v)) {
+			t.Errorf("textLen = %d, appendText gives %d bytes", textLen(v), len(appendText(nil, v)))
+		}
+	}
 }
 
 // checkMeasures checks that the engine's measurements, which are charged

@@ -50,13 +50,13 @@ func customHelper(name string, fn Helper) *helperDef {
 		}
 		in := make([]any, len(args))
 		for i, a := range args {
-			in[i] = a.toAny()
+			in[i] = a.plainAny()
 		}
 		var h map[string]any
 		if len(hash) > 0 {
 			h = make(map[string]any, len(hash))
 			for _, kv := range hash {
-				h[kv.key] = kv.v.toAny()
+				h[kv.key] = kv.v.plainAny()
 			}
 		}
 		out, err := fn(in, h)
@@ -100,11 +100,15 @@ func writeText(b *strings.Builder, v value) {
 	case kStr, kSafe:
 		b.WriteString(v.s)
 	case kArr:
-		for i, e := range v.x.([]any) {
+		for it, i := elemsOf(v.x), 0; ; i++ {
+			ev, _, ok := it.next()
+			if !ok {
+				break
+			}
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			if ev := fromAny(e); ev.k != kNull {
+			if ev.k != kNull {
 				writeText(b, ev)
 			}
 		}
@@ -354,24 +358,33 @@ func join(st *state, args []value, _ []hashVal) (value, error) {
 		s, err := st.str(args[0])
 		return strValue(s), err
 	}
-	arr := args[0].x.([]any)
-	if len(arr) > 1 && len(sep) > st.t.maxOutput/(len(arr)-1) {
+	arr := args[0].x
+	count := arrLen(arr)
+	if count > 1 && len(sep) > st.t.maxOutput/(count-1) {
 		return missing, ErrOutputLimit
 	}
-	n := max(len(arr)-1, 0) * len(sep)
-	for _, e := range arr {
-		n += textLen(fromAny(e))
+	n := max(count-1, 0) * len(sep)
+	for it := elemsOf(arr); ; {
+		ev, _, ok := it.next()
+		if !ok {
+			break
+		}
+		n += textLen(ev)
 	}
 	if err := st.need(n); err != nil {
 		return missing, err
 	}
 	var b strings.Builder
 	b.Grow(n)
-	for i, e := range arr {
+	for it, i := elemsOf(arr), 0; ; i++ {
+		ev, _, ok := it.next()
+		if !ok {
+			break
+		}
 		if i > 0 {
 			b.WriteString(sep)
 		}
-		if ev := fromAny(e); ev.k != kNull {
+		if ev.k != kNull {
 			writeText(&b, ev)
 		}
 	}
@@ -384,9 +397,9 @@ func length(_ *state, args []value, _ []hashVal) (value, error) {
 	case kStr, kSafe:
 		return numValue(float64(utf8.RuneCountInString(v.s))), nil
 	case kArr:
-		return numValue(float64(len(v.x.([]any)))), nil
+		return numValue(float64(arrLen(v.x))), nil
 	case kObj:
-		return numValue(float64(len(v.x.(map[string]any)))), nil
+		return numValue(float64(objLen(v.x))), nil
 	}
 	return numValue(0), nil
 }

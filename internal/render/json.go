@@ -63,8 +63,50 @@ func jsonLen(v any) (n int, ok bool) {
 			n += jsonStringLen(k) + 1 + m
 		}
 		return n, true
+	case *jnode:
+		return x.jsonLenHTML(), true
+	case Object:
+		if x.n == nil {
+			return len("null"), true
+		}
+		return x.n.jsonLenHTML(), true
+	case Fields:
+		n = 2 + max(len(x)-1, 0)
+		for _, f := range x {
+			m, ok := jsonLen(f.Value)
+			if !ok {
+				return 0, false
+			}
+			n += jsonStringLen(f.Name) + 1 + m
+		}
+		return n, true
 	}
 	return 0, false
+}
+
+// jsonLenHTML is the length of the node's JSON as the json helper writes
+// it: members in their order, '<', '>' and '&' escaped as json.Marshal
+// escapes them.
+func (nd *jnode) jsonLenHTML() int {
+	switch nd.k {
+	case kStr:
+		if !nd.num {
+			return jsonStringLen(nd.s)
+		}
+	case kObj, kArr:
+		n := 2 + max(int(nd.len)-1, 0)
+		for it := nd.members(); ; {
+			c, ok := it.next()
+			if !ok {
+				return n
+			}
+			if nd.k == kObj {
+				n += jsonStringLen(c.key) + 1
+			}
+			n += c.jsonLenHTML()
+		}
+	}
+	return nd.jsonSize()
 }
 
 // jsonFloatLen is the length of appendJSONFloat's result.
@@ -225,6 +267,56 @@ func (st *state) writeJSON(b *strings.Builder, v any) {
 		b.WriteByte('}')
 		clear(st.keys[base:])
 		st.keys = st.keys[:base]
+	case Object:
+		if x.n == nil {
+			b.WriteString("null")
+			return
+		}
+		st.writeJSON(b, x.n)
+	case Fields:
+		b.WriteByte('{')
+		for i, f := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeJSONString(b, f.Name)
+			b.WriteByte(':')
+			st.writeJSON(b, f.Value)
+		}
+		b.WriteByte('}')
+	case *jnode:
+		switch x.k {
+		case kObj, kArr:
+			open, end := byte('['), byte(']')
+			if x.k == kObj {
+				open, end = '{', '}'
+			}
+			b.WriteByte(open)
+			for it, i := x.members(), 0; ; i++ {
+				c, ok := it.next()
+				if !ok {
+					break
+				}
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				if x.k == kObj {
+					writeJSONString(b, c.key)
+					b.WriteByte(':')
+				}
+				st.writeJSON(b, c)
+			}
+			b.WriteByte(end)
+		case kStr:
+			if x.num {
+				b.WriteString(x.s)
+			} else {
+				writeJSONString(b, x.s)
+			}
+		default:
+			var tmp [32]byte
+			b.Write(x.appendJSON(tmp[:0], true, nil))
+		}
 	}
 }
 

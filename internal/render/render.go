@@ -6,6 +6,10 @@
 // Journey Optimizer ({%= expr ?: "fallback" %}, {%#if cond %}, {% let %}),
 // so that content authored for either system renders here unchanged.
 //
+// Data is best given as an Object, decoded once from the JSON it came in
+// (see Object): it keeps the members' order, which {{#each}} follows as
+// Handlebars does, and renders without allocating.
+//
 // Parsing compiles the source into a tree of nodes whose paths are already
 // split into segments and whose helpers are already resolved; unknown helpers
 // and malformed tags are reported by Parse as a *SyntaxError, never at send
@@ -326,9 +330,11 @@ func (t *Template) Variables() []string {
 	return out
 }
 
-// Execute renders the template with data, which is normally the result of
-// json.Unmarshal into an any (map[string]any, []any, string, float64, bool,
-// nil, or json.Number with Decoder.UseNumber). The output is written to w in
+// Execute renders the template with data: an Object (JSON decoded once,
+// members in their order), Fields over Objects and maps (Merge builds
+// one), or the result of json.Unmarshal into an any (map[string]any,
+// []any, string, float64, bool, nil, or json.Number with
+// Decoder.UseNumber), whose objects #each iterates in sorted key order. The output is written to w in
 // a single Write; on error nothing is written and the error is an
 // *ExecError, or the error from w. Execute does not panic: a failure
 // concerns this data only, and the caller can go on with the next.

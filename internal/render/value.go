@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"unicode/utf8"
 )
 
 // SafeString is a string a helper returns to mark its output as already safe
@@ -79,6 +80,15 @@ func fromAny(orig any) value {
 		return value{k: kNum, n: f, s: string(v), x: orig}
 	case SafeString:
 		return value{k: kSafe, s: string(v), x: orig}
+	case *jnode:
+		return v.value()
+	case Object:
+		if v.n == nil {
+			return nullVal
+		}
+		return v.n.value()
+	case Fields:
+		return value{k: kObj, x: orig}
 	case int:
 		return value{k: kNum, n: float64(v)}
 	case int64:
@@ -130,6 +140,22 @@ func (v value) toAny() any {
 	}
 }
 
+// plainAny is toAny for custom helpers, which see only the encoding/json
+// data model: decoded objects and arrays become maps and slices.
+func (v value) plainAny() any {
+	switch x := v.x.(type) {
+	case *jnode:
+		return x.plain()
+	case Fields:
+		m := make(map[string]any, len(x))
+		for _, f := range x {
+			m[f.Name] = fromAny(f.Value).plainAny()
+		}
+		return m
+	}
+	return v.toAny()
+}
+
 // ctxAny is the value as a context object for lookups.
 func (v value) ctxAny() any {
 	if v.k == kMissing {
@@ -155,7 +181,7 @@ func (v value) truthy(includeZero bool) bool {
 	case kStr, kSafe:
 		return v.s != ""
 	case kArr:
-		return len(v.x.([]any)) > 0
+		return arrLen(v.x) > 0
 	default:
 		return true
 	}
@@ -221,11 +247,14 @@ func appendText(dst []byte, v value) []byte {
 		}
 		return append(dst, "false"...)
 	case kArr:
-		for i, e := range v.x.([]any) {
+		for it, i := elemsOf(v.x), 0; ; i++ {
+			ev, _, ok := it.next()
+			if !ok {
+				break
+			}
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			ev := fromAny(e)
 			if ev.k != kNull {
 				dst = appendText(dst, ev)
 			}
@@ -266,11 +295,15 @@ func textLen(v value) int {
 		return len("false")
 	case kArr:
 		n := 0
-		for i, e := range v.x.([]any) {
+		for it, i := elemsOf(v.x), 0; ; i++ {
+			ev, _, ok := it.next()
+			if !ok {
+				break
+			}
 			if i > 0 {
 				n++
 			}
-			if ev := fromAny(e); ev.k != kNull {
+			if ev.k != kNull {
 				n += textLen(ev)
 			}
 		}
@@ -362,6 +395,116 @@ func lookup(ctx any, seg string) (any, bool) {
 		if seg == "length" {
 			return float64(len([]rune(c))), true
 		}
+	case *jnode:
+		return c.lookup(seg)
+	case Object:
+		if c.n != nil {
+			return c.n.lookup(seg)
+		}
+	case Fields:
+		for i := range c {
+			if c[i].Name == seg {
+				return c[i].Value, true
+			}
+		}
 	}
 	return nil, false
+}
+
+// lookup is the package's lookup on a decoded value: members of objects,
+// elements and length of arrays, length of strings.
+func (nd *jnode) lookup(seg string) (any, bool) {
+	switch nd.k {
+	case kObj:
+		if m, ok := nd.member(seg); ok {
+			return m, true
+		}
+	case kArr:
+		if seg == "length" {
+			return float64(nd.len), true
+		}
+		i, err := strconv.Atoi(seg)
+		if err != nil {
+			return nil, false
+		}
+		if e, ok := nd.elem(i); ok {
+			return e, true
+		}
+	case kStr:
+		if seg == "length" && !nd.num {
+			return float64(utf8.RuneCountInString(nd.s)), true
+		}
+	}
+	return nil, false
+}
+
+// Fields is an object built by the caller rather than decoded: named
+// values (maps, Objects, scalars, other Fields) in the order #each
+// iterates them. A message's data is typically Fields of "profile" and
+// "context", so that no map is built per recipient.
+type Fields []Field
+
+// Field is one member of Fields.
+type Field struct {
+	Name  string
+	Value any
+}
+
+// arrLen is the length of an array value's x.
+func arrLen(x any) int {
+	switch a := x.(type) {
+	case []any:
+		return len(a)
+	case *jnode:
+		return int(a.len)
+	}
+	return 0
+}
+
+// objLen is the number of members of an object value's x.
+func objLen(x any) int {
+	switch o := x.(type) {
+	case map[string]any:
+		return len(o)
+	case *jnode:
+		return int(o.len)
+	case Fields:
+		return len(o)
+	}
+	return 0
+}
+
+// elems walks the elements of an array value's x ([]any or a decoded
+// array) without allocating.
+type elems struct {
+	a  []any
+	it jnodeIter
+	i  int
+}
+
+func elemsOf(x any) elems {
+	switch a := x.(type) {
+	case []any:
+		return elems{a: a}
+	case *jnode:
+		return elems{it: a.members()}
+	}
+	return elems{}
+}
+
+// next returns the next element as a value and as a context.
+func (e *elems) next() (value, any, bool) {
+	if e.it.nd != nil {
+		c, ok := e.it.next()
+		if !ok {
+			return missing, nil, false
+		}
+		return c.value(), c, true
+	}
+	if e.i >= len(e.a) {
+		return missing, nil, false
+	}
+	item := e.a[e.i]
+	e.i++
+	return fromAny(item), item, true
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/sqs"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -81,7 +82,7 @@ func TestEnqueue(t *testing.T) {
 	big := strings.Repeat("x", 100<<10)
 	bigJob := func(id string) delivery.Job {
 		j := job(id)
-		j.Recipients[0].Context = map[string]any{"blob": big}
+		j.Recipients[0].Context = toObject(map[string]any{"blob": big})
 		return j
 	}
 	tests := []struct {
@@ -149,7 +150,7 @@ func TestEnqueueFails(t *testing.T) {
 		{"a job over SQS's message limit is an error and nothing is sent", &fakeSQS{},
 			[]delivery.Job{{Tenant: tenant.Tenant{Org: "acme", Sandbox: "prod"}, ExecutionID: "e", CampaignID: "c", Version: 1,
 				Recipients: []delivery.Recipient{{Type: "external", UserID: "u", Namespace: "crmId",
-					Context: map[string]any{"blob": strings.Repeat("x", 300<<10)}}}}}, 0},
+					Context: toObject(map[string]any{"blob": strings.Repeat("x", 300<<10)})}}}}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,4 +201,15 @@ func TestADelayedJobCarriesItsDelayForTheDispatchLag(t *testing.T) {
 	if !ok || aws.ToString(a.DataType) != "Number" || aws.ToString(a.StringValue) != "90" || entries[1].DelaySeconds != 90 {
 		t.Errorf("a job delayed 90 s: DelaySeconds %d, attributes %v; want 90 and %s = 90", entries[1].DelaySeconds, entries[1].MessageAttributes, delivery.DelayAttribute)
 	}
+}
+
+// toObject is m as a trigger's recipient carries its profile or context
+// (decoded once into the engine's object; a map's members in sorted
+// order).
+func toObject(m map[string]any) render.Object {
+	o, err := render.ObjectOf(m)
+	if err != nil {
+		panic(err)
+	}
+	return o
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/status"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -295,7 +296,7 @@ func Ledger(t *testing.T, h LedgerHarness) {
 	t.Run("jobs are parked once and unparked", func(t *testing.T) {
 		s := h.New(t)
 		job := delivery.Job{Tenant: acme, ExecutionID: "ex-1", CampaignID: "c1", Version: 1, Channel: campaign.Email, Ledger: delivery.LedgerV2,
-			Recipients: []delivery.Recipient{{Type: delivery.TypeExternal, Namespace: "email", UserID: "a@example.com", Context: map[string]any{"n": 1.5}}}}
+			Recipients: []delivery.Recipient{{Type: delivery.TypeExternal, Namespace: "email", UserID: "a@example.com", Context: mustObject(t, `{"n":1.5}`)}}}
 		p := delivery.ParkedJob{ID: "p1", Job: job, Reason: "dead-letter queue", ParkedAt: t0}
 		for range 2 {
 			if err := s.Park(ctx, acme, p); err != nil {
@@ -306,7 +307,7 @@ func Ledger(t *testing.T, h LedgerHarness) {
 		if err != nil || len(got) != 1 {
 			t.Fatalf("Parked = %+v, %v; want one job", got, err)
 		}
-		if got[0].Job.Recipients[0].UserID != "a@example.com" || got[0].Reason != p.Reason || got[0].Job.Channel != campaign.Email {
+		if got[0].Job.Recipients[0].UserID != "a@example.com" || !got[0].Job.Recipients[0].Context.Equal(job.Recipients[0].Context) || got[0].Reason != p.Reason || got[0].Job.Channel != campaign.Email {
 			t.Errorf("Parked job = %+v, want it as parked", got[0])
 		}
 		if err := s.Unpark(ctx, acme, "ex-1", "p1"); err != nil {
@@ -365,4 +366,14 @@ func Ledger(t *testing.T, h LedgerHarness) {
 			t.Errorf("Page with a foreign cursor = %v, want Invalid", err)
 		}
 	})
+}
+
+// mustObject decodes a JSON object as a trigger call's context arrives.
+func mustObject(t *testing.T, s string) render.Object {
+	t.Helper()
+	o, err := render.ParseObject([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }

@@ -11,12 +11,17 @@ import (
 
 // decodeFast decodes body into v (a pointer to a struct) with encoding/json
 // alone, when that gives what the checked path would: body holds exactly
-// one JSON value that decodes without error, and none of its member names
-// is one encoding/json would match to a field case-insensitively (a name
-// equal to a field's but for case, or holding an escape or a non-ASCII
-// byte, which Unicode case folding might match). It reports whether it
-// decoded; if not, v is untouched and the caller takes the checked path.
-func decodeFast(body []byte, v any) bool {
+// one JSON value that decodes without error (with refuseUnknown, without a
+// member no field has), and none of its member names is one encoding/json
+// would match to a field case-insensitively (a name equal to a field's
+// but for case, or holding an escape or a non-ASCII byte, which Unicode
+// case folding might match). It reports whether it decoded; if not, v is
+// untouched and the caller takes the checked path, which names what is
+// wrong.
+//
+// Besides its speed, it is what keeps the member order of the types that
+// decode themselves (render.Object): the checked path goes through maps.
+func decodeFast(body []byte, v any, refuseUnknown bool) bool {
 	t := reflect.TypeOf(v).Elem()
 	names := fieldNames(t)
 	if names == nil || !exactNames(body, names) {
@@ -25,6 +30,9 @@ func decodeFast(body []byte, v any) bool {
 	fresh := reflect.New(t)
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
+	if refuseUnknown {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(fresh.Interface()); err != nil {
 		return false
 	}

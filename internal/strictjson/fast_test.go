@@ -22,52 +22,66 @@ type fastDoc struct {
 	Raw     json.RawMessage
 }
 
-// checked decodes body the slow way only: parse, check, prune, decode.
-func checked(body []byte, v any) error {
+// checked decodes body the slow way only: parse, check, prune (when
+// unknown members are ignored), decode.
+func checked(body []byte, v any, ignoreUnknown bool) error {
 	var doc any
 	if err := decodeOne(body, &doc); err != nil {
 		return err
 	}
-	return decodeValue(checker{ignoreUnknown: true}, doc, v)
+	return decodeValue(checker{ignoreUnknown: ignoreUnknown}, doc, v)
 }
 
 func TestTheFastPathDecodesExactlyAsTheCheckedPath(t *testing.T) {
 	bodies := []struct {
 		name, body string
 		fast       bool // whether the fast path may take it
+		// strictFast is whether Decode's fast path, which refuses
+		// unknown members, may take it (fast without unknown members).
+		strictFast bool
 	}{
-		{"exact names", `{"name":"x","inner":{"appID":"a","n":2},"list":[{"n":1}],"context":{"k":[1,"v"]}}`, true},
-		{"unknown members", `{"name":"x","nme":1,"inner":{"appID":"a","extra":{"deep":[1]}}}`, true},
-		{"a name in another case is unknown, not the field", `{"NAME":"x","inner":{"appId":"a"}}`, false},
-		{"an escaped key", `{"na\u006de":"x"}`, false},
-		{"a key that folds to a field in Unicode", `{"ſame":"x","naſme":"y"}`, false},
-		{"escaped quotes inside values", `{"name":"say \"name\": hi","context":{"q":"\\"}}`, true},
-		{"a key like a field inside the context", `{"name":"x","context":{"Name":"y"}}`, false},
-		{"whitespace before the colon", "{\"name\" \n: \"x\"}", true},
-		{"a time", `{"at":"2026-07-14T20:30:00Z"}`, true},
-		{"a malformed time", `{"at":"tomorrow"}`, false},
-		{"a wrong type", `{"name":1}`, false},
-		{"two values", `{"name":"x"} {}`, false},
-		{"a raw member", `{"Raw":{"a":1}}`, true},
-		{"null for a struct", `{"inner":null,"list":null}`, true},
+		{"exact names", `{"name":"x","inner":{"appID":"a","n":2},"list":[{"n":1}],"context":{"k":[1,"v"]}}`, true, true},
+		{"unknown members", `{"name":"x","nme":1,"inner":{"appID":"a","extra":{"deep":[1]}}}`, true, false},
+		{"a name in another case is unknown, not the field", `{"NAME":"x","inner":{"appId":"a"}}`, false, false},
+		{"an escaped key", `{"na\u006de":"x"}`, false, false},
+		{"a key that folds to a field in Unicode", `{"ſame":"x","naſme":"y"}`, false, false},
+		{"escaped quotes inside values", `{"name":"say \"name\": hi","context":{"q":"\\"}}`, true, true},
+		{"a key like a field inside the context", `{"name":"x","context":{"Name":"y"}}`, false, false},
+		{"whitespace before the colon", "{\"name\" \n: \"x\"}", true, true},
+		{"a time", `{"at":"2026-07-14T20:30:00Z"}`, true, true},
+		{"a malformed time", `{"at":"tomorrow"}`, false, false},
+		{"a wrong type", `{"name":1}`, false, false},
+		{"two values", `{"name":"x"} {}`, false, false},
+		{"a raw member", `{"Raw":{"a":1}}`, true, true},
+		{"null for a struct", `{"inner":null,"list":null}`, true, true},
 	}
 	for _, tt := range bodies {
 		t.Run(tt.name, func(t *testing.T) {
-			var viaFast, viaChecked fastDoc
-			fastErr := DecodeIgnoringUnknown([]byte(tt.body), &viaFast)
-			checkedErr := checked([]byte(tt.body), &viaChecked)
-			if (fastErr == nil) != (checkedErr == nil) {
-				t.Fatalf("errors differ: %v and %v", fastErr, checkedErr)
-			}
-			if fastErr != nil && fastErr.Error() != checkedErr.Error() {
-				t.Errorf("errors differ:\n%v\n%v", fastErr, checkedErr)
-			}
-			if diff := cmp.Diff(viaChecked, viaFast); diff != "" {
-				t.Errorf("decoded (-checked +fast):\n%s", diff)
-			}
-			var probe fastDoc
-			if got := decodeFast([]byte(tt.body), &probe); got != tt.fast {
-				t.Errorf("fast path taken = %v, want %v", got, tt.fast)
+			for _, strict := range []bool{false, true} {
+				var viaFast, viaChecked fastDoc
+				decode := DecodeIgnoringUnknown
+				if strict {
+					decode = Decode
+				}
+				fastErr := decode([]byte(tt.body), &viaFast)
+				checkedErr := checked([]byte(tt.body), &viaChecked, !strict)
+				if (fastErr == nil) != (checkedErr == nil) {
+					t.Fatalf("strict %v: errors differ: %v and %v", strict, fastErr, checkedErr)
+				}
+				if fastErr != nil && fastErr.Error() != checkedErr.Error() {
+					t.Errorf("strict %v: errors differ:\n%v\n%v", strict, fastErr, checkedErr)
+				}
+				if diff := cmp.Diff(viaChecked, viaFast); diff != "" {
+					t.Errorf("strict %v: decoded (-checked +fast):\n%s", strict, diff)
+				}
+				want := tt.fast
+				if strict {
+					want = tt.strictFast
+				}
+				var probe fastDoc
+				if got := decodeFast([]byte(tt.body), &probe, strict); got != want {
+					t.Errorf("strict %v: fast path taken = %v, want %v", strict, got, want)
+				}
 			}
 		})
 	}
@@ -75,7 +89,7 @@ func TestTheFastPathDecodesExactlyAsTheCheckedPath(t *testing.T) {
 
 func TestAFailedFastDecodeLeavesTheTargetUntouched(t *testing.T) {
 	v := fastDoc{Name: "before", Context: map[string]any{"kept": true}}
-	if decodeFast([]byte(`{"name":"x","context":{"k":1},"list":[{"n":"one"}]}`), &v) {
+	if decodeFast([]byte(`{"name":"x","context":{"k":1},"list":[{"n":"one"}]}`), &v, false) {
 		t.Fatal("the fast path took a body with a wrong type")
 	}
 	if diff := cmp.Diff(fastDoc{Name: "before", Context: map[string]any{"kept": true}}, v); diff != "" {

@@ -30,14 +30,18 @@ import (
 )
 
 var (
-	timeType = reflect.TypeFor[time.Time]()
-	rawType  = reflect.TypeFor[json.RawMessage]()
+	timeType        = reflect.TypeFor[time.Time]()
+	rawType         = reflect.TypeFor[json.RawMessage]()
+	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 )
 
 // Decode decodes body into v (a pointer to a struct) or returns a
 // derrors.Validation error naming every wrong field; a member no field
 // has is one.
 func Decode(body []byte, v any) error {
+	if decodeFast(body, v, true) {
+		return nil
+	}
 	var doc any
 	if err := decodeOne(body, &doc); err != nil {
 		return err
@@ -54,7 +58,7 @@ func Decode(body []byte, v any) error {
 // any other, and any that pass refuses, is parsed, checked and pruned so
 // that every wrong value is named.
 func DecodeIgnoringUnknown(body []byte, v any) error {
-	if decodeFast(body, v) {
+	if decodeFast(body, v, false) {
 		return nil
 	}
 	var doc any
@@ -177,6 +181,18 @@ func (c checker) check(f *derrors.Fields, path string, doc any, t reflect.Type) 
 		}
 		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
 			f.Add(field(path), "must be an RFC 3339 date-time such as 2026-07-14T20:30:00Z, not %q", s)
+		}
+		return
+	}
+	if t.Kind() == reflect.Struct && reflect.PointerTo(t).Implements(unmarshalerType) {
+		// A type that decodes itself (render.Object) is checked by
+		// decoding its part of the document; its error is the message.
+		b, err := json.Marshal(doc)
+		if err == nil {
+			err = reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(b)
+		}
+		if err != nil {
+			f.Add(field(path), "%s", err.Error())
 		}
 		return
 	}

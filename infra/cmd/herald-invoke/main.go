@@ -55,18 +55,19 @@ func main() {
 	apiURL := flag.String("api-url", "http://127.0.0.1:3000", "HTTP API of a running local cloud (make run) to attach to")
 	motoURL := flag.String("moto-url", "http://127.0.0.1:5000", "moto of the local cloud; started there if nothing answers")
 	verbose := flag.Bool("v", false, "show the local cloud's and moto's logs")
+	runs := flag.Int("coldstarts", 0, "instead of one invoke: time this many cold invokes of the function, of a hello world and of a baseline with the function's SDK clients and an empty handler, and compare (make coldstart)")
 	flag.Parse()
 	if *fn == "" || *event == "" {
 		fmt.Fprintln(os.Stderr, "usage: herald-invoke -fn <LogicalId> -event events/<file>.json [-api-url URL] [-moto-url URL]")
 		os.Exit(2)
 	}
-	if err := run(*fn, *event, *template, *apiURL, *motoURL, *verbose); err != nil {
+	if err := run(*fn, *event, *template, *apiURL, *motoURL, *verbose, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "herald-invoke:", err)
 		os.Exit(1)
 	}
 }
 
-func run(fn, eventPath, template, apiURL, motoURL string, verbose bool) error {
+func run(fn, eventPath, template, apiURL, motoURL string, verbose bool, runs int) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	binding, ok := localcloud.Bindings[fn]
@@ -120,10 +121,6 @@ func run(fn, eventPath, template, apiURL, motoURL string, verbose bool) error {
 	if err != nil {
 		return err
 	}
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
 	env := append(os.Environ(), moto.Env()...)
 	for k, v := range f.Env {
 		env = append(env, k+"="+v)
@@ -134,45 +131,16 @@ func run(fn, eventPath, template, apiURL, motoURL string, verbose bool) error {
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(f.Memory),
 		"AWS_LAMBDA_LOG_FORMAT=JSON",
 	)
-	var logs lockedBuffer
-	cmd := exec.Command(rie, "--log-level", "error", "--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(port), bootstrap)
-	cmd.Env = env
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.SysProcAttr = sysProcAttr()
-	step("starting aws-lambda-rie on 127.0.0.1:%d (moto %s)", port, moto.URL())
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start aws-lambda-rie: %w", err)
+	if runs > 0 {
+		return coldStarts(ctx, coldStart{fn: fn, pkg: binding.Package, bootstrap: bootstrap, dir: dir, rie: rie, env: env,
+			payload: payload, timeout: f.Timeout + 30*time.Second, runs: runs})
 	}
-	defer func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	}()
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	if err := waitListening(ctx, addr, 30*time.Second); err != nil {
-		return fmt.Errorf("aws-lambda-rie: %w\n%s", err, logs.String())
-	}
-
-	step("invoking %s with %s", fn, eventPath)
-	ictx, cancel := context.WithTimeout(ctx, f.Timeout+30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ictx, http.MethodPost, "http://"+addr+"/2015-03-31/functions/function/invocations", bytes.NewReader(payload))
+	step("invoking %s with %s under aws-lambda-rie (moto %s)", fn, eventPath, moto.URL())
+	inv, err := invoke(ctx, rie, bootstrap, dir, env, payload, f.Timeout+30*time.Second)
 	if err != nil {
 		return err
 	}
-	invokeStart := time.Now()
-	resp, err := http.DefaultClient.Do(req)
-	cold := time.Since(invokeStart)
-	if err != nil {
-		return fmt.Errorf("invoke: %w", err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return err
-	}
-	// The REPORT line follows the response; give rie a moment to print it.
-	waitFor(func() bool { return strings.Contains(logs.String(), "REPORT RequestId") }, 2*time.Second)
+	body, logs, cold := inv.body, &inv.logs, inv.cold
 
 	fmt.Println("---- function output (aws-lambda-rie) ----")
 	fmt.Print(logs.String())
@@ -191,10 +159,67 @@ func run(fn, eventPath, template, apiURL, motoURL string, verbose bool) error {
 	// invoke time (process start, init and the invoke) is the honest one.
 	fmt.Printf("---- %s: init %s (as aws-lambda-rie reports it), cold invoke %d ms, bootstrap %.1f MB (%s/%s build; make build makes Lambda's linux/arm64 one) ----\n",
 		fn, initDur, cold.Milliseconds(), float64(st.Size())/(1<<20), goEnv("GOOS"), goEnv("GOARCH"))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("invoke: status %s", resp.Status)
+	if inv.status != http.StatusOK {
+		return fmt.Errorf("invoke: status %d", inv.status)
 	}
 	return nil
+}
+
+// invocation is one cold invoke under aws-lambda-rie.
+type invocation struct {
+	status int
+	body   []byte
+	logs   lockedBuffer
+	// cold is the first invoke's time: rie starts the bootstrap on it,
+	// so it holds the process's start, its init and the invoke.
+	cold time.Duration
+}
+
+// invoke starts aws-lambda-rie with bootstrap in dir and env, posts
+// payload once and stops it.
+func invoke(ctx context.Context, rie, bootstrap, dir string, env []string, payload []byte, timeout time.Duration) (*invocation, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	inv := &invocation{}
+	cmd := exec.Command(rie, "--log-level", "error", "--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(port), bootstrap)
+	cmd.Env = env
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = &inv.logs, &inv.logs
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start aws-lambda-rie: %w", err)
+	}
+	defer func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	}()
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	if err := waitListening(ctx, addr, 30*time.Second); err != nil {
+		return nil, fmt.Errorf("aws-lambda-rie: %w\n%s", err, inv.logs.String())
+	}
+	ictx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ictx, http.MethodPost, "http://"+addr+"/2015-03-31/functions/function/invocations", bytes.NewReader(payload))
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	inv.cold = time.Since(start)
+	if err != nil {
+		return nil, fmt.Errorf("invoke: %w", err)
+	}
+	inv.status = resp.StatusCode
+	inv.body, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	// The REPORT line follows the response; give rie a moment to print it.
+	waitFor(func() bool { return strings.Contains(inv.logs.String(), "REPORT RequestId") }, 2*time.Second)
+	return inv, nil
 }
 
 var initRe = regexp.MustCompile(`Init Duration: ([0-9.]+) ms`)

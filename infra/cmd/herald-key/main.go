@@ -39,6 +39,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/heraldhq/herald/internal/app"
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/config"
@@ -187,7 +189,7 @@ func open(ctx context.Context, table string) (*dynamo.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := app.LoadAWS(ctx)
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}

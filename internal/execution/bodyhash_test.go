@@ -1,0 +1,97 @@
+package execution_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldhq/herald/internal/execution"
+)
+
+// legacyRequest is UnitaryRequest as it was when profile and context
+// decoded into maps: idempotency records stored then hold the SHA-256 of
+// its json.Marshal.
+type legacyRequest struct {
+	RequestID  string            `json:"requestId"`
+	CampaignID string            `json:"campaignId"`
+	Recipients []legacyRecipient `json:"recipients"`
+}
+
+type legacyRecipient struct {
+	Type              string                 `json:"type"`
+	UserID            string                 `json:"userId"`
+	Namespace         string                 `json:"namespace"`
+	MergePolicyName   string                 `json:"mergePolicyName,omitempty"`
+	MergePolicySchema string                 `json:"mergePolicySchema,omitempty"`
+	ChannelData       *execution.ChannelData `json:"channelData,omitempty"`
+	Profile           map[string]any         `json:"profile,omitempty"`
+	Context           map[string]any         `json:"context,omitempty"`
+}
+
+// TestBodyHashIsTheMapEras holds the idempotency hash to what the code
+// before render.Object computed for the same body, so that a repeat of a
+// call accepted before a deploy is still answered, not refused as a
+// conflict; and it stays blind to member order.
+func TestBodyHashIsTheMapEras(t *testing.T) {
+	bodies := []string{
+		`{"requestId":"r1","campaignId":"c1","recipients":[{"type":"aep","userId":"u1","namespace":"email","profile":{"z":1,"a":{"y":[1,{"q":true,"b":null}],"x":"<&>"}},"context":{"orderId":"A-1","total":42.50,"big":12345678901234567890}}]}`,
+		`{"requestId":"r2","campaignId":"c1","recipients":[{"type":"external","userId":"u1","namespace":"email","mergePolicyName":"m","mergePolicySchema":"s","channelData":{"emailAddress":"a@example.com","mobilePhoneNumber":"+14155550100","pushInfo":{"appID":"app","platform":"apns","token":"t"}},"context":{}},{"type":"aep","userId":"u2","namespace":"email","profile":null,"context":{"s":"\u00e9\u2028\u2029\ud83d\ude00\"\\\/\b\f\n\r\t\u0001","dup":1,"dup":2}}]}`,
+		`{"requestId":"r3","campaignId":"c1","recipients":[{"type":"aep","userId":"u1","namespace":"email","channelData":{},"profile":{},"context":{"10":"a","2":"b","x":[],"y":{}}}]}`,
+		`{"requestId":"r4","campaignId":"c1"}`,
+	}
+	for _, body := range bodies {
+		var old legacyRequest
+		dec := json.NewDecoder(bytes.NewReader([]byte(body)))
+		dec.UseNumber()
+		if err := dec.Decode(&old); err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		want := hex.EncodeToString(sum[:])
+		req, err := execution.DecodeUnitary([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := execution.BodyHash(req); got != want {
+			t.Errorf("hash of %s\n = %s, want %s (of %s)", body, got, want, b)
+		}
+	}
+}
+
+// TestBodyHashCoversEveryField fails when UnitaryRequest or Recipient gains
+// a field that bodyHash's shapes lack: a repeat differing only there would
+// be answered as the first call.
+func TestBodyHashCoversEveryField(t *testing.T) {
+	tags := func(v any) []string {
+		var out []string
+		rt := reflect.TypeOf(v)
+		for i := range rt.NumField() {
+			f := rt.Field(i)
+			out = append(out, f.Name+" "+f.Tag.Get("json"))
+		}
+		return out
+	}
+	legacy := tags(legacyRecipient{})
+	legacy[len(legacy)-2], legacy[len(legacy)-1] = "Profile profile,omitzero", "Context context,omitzero"
+	if diff := cmp.Diff(legacy, tags(execution.Recipient{})); diff != "" {
+		t.Errorf("Recipient's fields changed; update hashRecipient and legacyRecipient (-hashed +now):\n%s", diff)
+	}
+	if diff := cmp.Diff(tags(legacyRecipient{}), tags(execution.HashRecipient{})); diff != "" {
+		t.Errorf("hashRecipient (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(tags(legacyRequest{}), tags(execution.HashRequest{})); diff != "" {
+		t.Errorf("hashRequest (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(tags(legacyRequest{}), tags(execution.UnitaryRequest{})); diff != "" {
+		t.Errorf("UnitaryRequest's fields changed; update hashRequest (-hashed +now):\n%s", diff)
+	}
+}
