@@ -355,6 +355,8 @@ func (s *scan) unitaryEmail(t *testing.T) {
 		"recipients": []any{external("c-other", map[string]any{"emailAddress": email("other")})}}, 409)
 	s.api.call("GET", "/im/health", nil, 200)
 	s.api.call("GET", "/openapi.json", nil, 200)
+	s.api.call("GET", "/console/", nil, 200)
+	s.api.call("GET", "/console/app.js", nil, 200)
 }
 
 func (s *scan) highThroughput(t *testing.T) {

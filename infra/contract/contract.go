@@ -57,11 +57,14 @@ type Checker struct {
 var _ localcloud.Contract = (*Checker)(nil)
 
 func init() {
-	// The unsubscribe routes answer HTML pages, a string to the schema.
-	openapi3filter.RegisterBodyDecoder("text/html", func(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
-		b, err := io.ReadAll(body)
-		return string(b), err
-	})
+	// The unsubscribe routes answer HTML pages, and the console's files
+	// are HTML, CSS, JavaScript and SVG: a string to the schema.
+	for _, ct := range []string{"text/html", "text/css", "text/javascript", "image/svg+xml"} {
+		openapi3filter.RegisterBodyDecoder(ct, func(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+			b, err := io.ReadAll(body)
+			return string(b), err
+		})
+	}
 }
 
 // Load reads Herald's document and the AJO contract (found from the module

@@ -33,8 +33,9 @@ func templateGateway(t *testing.T) (*Stack, *Gateway) {
 }
 
 // publicRoutes take no key; every other route authenticates its caller in
-// the function.
-var publicRoutes = []string{"GET /im/health", "GET /openapi.json", "GET /unsubscribe", "POST /ims/token/v3", "POST /unsubscribe"}
+// the function. The console's files are public: the page holds no data,
+// and its API calls carry the signed-in person's token.
+var publicRoutes = []string{"GET /console/", "GET /console/{file}", "GET /im/health", "GET /openapi.json", "GET /unsubscribe", "POST /ims/token/v3", "POST /unsubscribe"}
 
 // servedBy is the function whose route table holds a route key.
 func servedBy(key string) string {

@@ -346,7 +346,7 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 		return nil, err
 	}
 	gw.contract = opts.Contract
-	c.server = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	c.server = &http.Server{Handler: c.withOutbox(gw), ReadHeaderTimeout: 10 * time.Second}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()

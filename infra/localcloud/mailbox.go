@@ -55,6 +55,23 @@ type mailbox struct {
 	endpoints endpointAPI
 	now       func() time.Time
 	log       *slog.Logger
+	// origins are the campaign and execution of each email sent, by
+	// SES message id, for the local outbox (origin).
+	origins map[string]emailOrigin
+}
+
+// emailOrigin is the campaign and execution an email was sent for.
+type emailOrigin struct{ campaignID, executionID string }
+
+// maxOrigins bounds what the mailbox remembers for the outbox.
+const maxOrigins = 10000
+
+// origin returns the campaign and execution of an email moto received.
+func (m *mailbox) origin(messageID string) (emailOrigin, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, ok := m.origins[messageID]
+	return o, ok
 }
 
 // tracking says whether SES would track opens and clicks of e: not
@@ -78,6 +95,14 @@ const maxSimTries = 200
 
 // EmailSent implements app.SendObserver.
 func (m *mailbox) EmailSent(e delivery.Email, messageID string) {
+	if e.Tags["executionId"] != "" {
+		m.mu.Lock()
+		if m.origins == nil || len(m.origins) >= maxOrigins {
+			m.origins = map[string]emailOrigin{}
+		}
+		m.origins[messageID] = emailOrigin{campaignID: e.Tags["campaignId"], executionID: e.Tags["executionId"]}
+		m.mu.Unlock()
+	}
 	if e.Tags[delivery.TagName] == "" {
 		return
 	}

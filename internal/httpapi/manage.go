@@ -76,6 +76,7 @@ func manageRoutes(d ManageDeps) map[string]route {
 		reputationRoutes(d),
 		erasureRoutes(d),
 		openapiRoutes(),
+		consoleRoutes(),
 	} {
 		maps.Copy(routes, group)
 	}

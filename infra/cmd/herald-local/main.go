@@ -100,6 +100,8 @@ Herald is running locally.
   moto       %[2]s   (stands in for DynamoDB, SQS, SES, SNS)
   demo key   %[3]s for %[4]s / %[5]s  (WELL-KNOWN SECRET: local use only)
   campaign   %[6]s  "Order shipped" (live%[9]s)
+  console    %[1]s/console/  sign in with client id %[3]s and the secret
+             %[7]s (or the secret alone); the local outbox shows what was sent
 
 Trigger it (re-sending the same requestId is an idempotent replay: 202 again, nothing new is sent;
 change requestId to send again):

@@ -28,6 +28,7 @@ func TestBannerIsAReadyToPasteTrigger(t *testing.T) {
 		"idempotent replay",
 		"bounce@simulator.amazonses.com",
 		"http://127.0.0.1:3000/executions/<executionId>/report",
+		"console    http://127.0.0.1:3000/console/",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, out.String())
