@@ -149,6 +149,8 @@ var routeKeys = []string{
 	"GET /campaigns/{id}/versions/{number}",
 	"GET /channel-configurations",
 	"GET /channel-configurations/{id}",
+	"GET /console/",
+	"GET /console/{file}",
 	"GET /executions/{executionId}",
 	"GET /executions/{executionId}/recipients",
 	"GET /executions/{executionId}/report",
