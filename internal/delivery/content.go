@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/cldr"
 	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/push"
 	"github.com/heraldhq/herald/internal/render"
@@ -74,12 +75,12 @@ type source struct {
 	dst   **render.Template
 }
 
-func parseAll(srcs []source) error {
+func parseAll(srcs []source, opts ...render.Option) error {
 	for _, s := range srcs {
 		if s.src == "" {
 			continue
 		}
-		t, err := render.Parse(s.src, s.mode)
+		t, err := render.Parse(s.src, s.mode, opts...)
 		if err != nil {
 			return &ContentError{Field: s.field, Err: err}
 		}
@@ -117,6 +118,12 @@ func ParseContent(ch campaign.Channel, c campaign.Content) (*Templates, error) {
 // variant), whose fields are named under prefix.
 func parseBlocks(ch campaign.Channel, c campaign.Content, prefix, variant string) (*Templates, error) {
 	t := &Templates{channel: ch, prefix: prefix, variant: variant}
+	// A variant's dates and numbers are written in its locale (CLDR, for
+	// the locales package cldr links); the default content's as ever.
+	var opts []render.Option
+	if variant != "" && variant != campaign.DefaultVariant {
+		opts = append(opts, render.WithLocale(cldr.For(variant)))
+	}
 	switch ch {
 	case campaign.Email:
 		e := c.Email
@@ -128,12 +135,12 @@ func parseBlocks(ch campaign.Channel, c campaign.Content, prefix, variant string
 			{prefix + "email.preheader", e.Preheader, render.Text, &t.email.preheader},
 			{prefix + "email.html", e.HTML, render.HTML, &t.email.html},
 			{prefix + "email.text", e.Text, render.Text, &t.email.text},
-		})
+		}, opts...)
 	case campaign.SMS:
 		if c.SMS == nil {
 			return nil, &ContentError{Field: prefix + "sms", Err: logsafe.Text("is required for an SMS campaign")}
 		}
-		return t, parseAll([]source{{prefix + "sms.body", c.SMS.Body, render.Text, &t.smsBody}})
+		return t, parseAll([]source{{prefix + "sms.body", c.SMS.Body, render.Text, &t.smsBody}}, opts...)
 	case campaign.Push:
 		p := c.Push
 		if p == nil {
@@ -150,13 +157,13 @@ func parseBlocks(ch campaign.Channel, c campaign.Content, prefix, variant string
 			t.push.data = make(map[string]*render.Template, len(p.Data))
 			for _, k := range slices.Sorted(maps.Keys(p.Data)) {
 				var dst *render.Template
-				if err := parseAll([]source{{prefix + "push.data." + k, p.Data[k], render.Text, &dst}}); err != nil {
+				if err := parseAll([]source{{prefix + "push.data." + k, p.Data[k], render.Text, &dst}}, opts...); err != nil {
 					return nil, err
 				}
 				t.push.data[k] = dst
 			}
 		}
-		return t, parseAll(srcs)
+		return t, parseAll(srcs, opts...)
 	}
 	return nil, fmt.Errorf("unknown channel %q", ch)
 }

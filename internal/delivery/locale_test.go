@@ -161,3 +161,27 @@ func TestDispatchOfContentWithoutVariantsRecordsNone(t *testing.T) {
 		}
 	}
 }
+
+func TestAVariantWritesDatesAndNumbersInItsLocale(t *testing.T) {
+	const src = `{{formatDate context.at "EEEE d MMMM"}} {{formatNumber context.total 2}}`
+	c := campaign.Content{SMS: &campaign.SMSContent{Body: src},
+		Variants: map[string]campaign.Variant{"fr-CA": {SMS: &campaign.SMSContent{Body: src}}, "tlh": {SMS: &campaign.SMSContent{Body: src}}}}
+	tm, err := delivery.ParseContent(campaign.SMS, c)
+	if err != nil {
+		t.Fatalf("ParseContent: %v", err)
+	}
+	data := delivery.Data(nil, toObject(nil), toObject(map[string]any{"at": "2026-07-14T12:00:00Z", "total": 1234.5}))
+	for _, tt := range []struct{ locale, want string }{
+		{"", "Tuesday 14 July 1234.50"},
+		{"fr-CA", "mardi 14 juillet 1\u00a0234,50"},
+		{"tlh", "Tuesday 14 July 1234.50"}, // a variant of a locale without CLDR data here: as the default
+	} {
+		r, err := tm.For(tt.locale).Render(data, false)
+		if err != nil {
+			t.Fatalf("Render %q: %v", tt.locale, err)
+		}
+		if r.SMS.Body != tt.want {
+			t.Errorf("variant for %q renders %q, want %q", tt.locale, r.SMS.Body, tt.want)
+		}
+	}
+}
