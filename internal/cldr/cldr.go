@@ -12,7 +12,8 @@
 package cldr
 
 import (
-	"strings"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 	"github.com/go-playground/locales/pt"
 	"github.com/go-playground/locales/pt_BR"
 
+	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/render"
 )
 
@@ -47,36 +49,23 @@ var translators = map[string]func() locales.Translator{
 	"pt": pt.New, "pt-BR": pt_BR.New,
 }
 
-// Supported returns the tags of the linked locales.
-func Supported() []string {
-	out := make([]string, 0, len(translators))
-	for t := range translators {
-		out = append(out, t)
-	}
-	return out
-}
+// tags are the keys of translators, sorted.
+var tags = slices.Sorted(maps.Keys(translators))
+
+// Supported returns the tags of the linked locales, sorted.
+func Supported() []string { return slices.Clone(tags) }
 
 var (
 	mu    sync.Mutex
 	built = map[string]*render.Locale{}
 )
 
-// For returns the engine locale serving tag (any case, "_" or "-"): the
-// supported tag equal to it, else the same with its last subtag dropped,
-// again and again; nil if none.
+// For returns the engine locale serving tag: the supported locale a
+// content variant of that tag would be matched to (campaign.MatchLocale:
+// any case, "fr-BE" → "fr"); nil if none.
 func For(tag string) *render.Locale {
-	t := strings.ReplaceAll(strings.TrimSpace(tag), "_", "-")
-	for t != "" {
-		for name := range translators {
-			if strings.EqualFold(name, t) {
-				return build(name)
-			}
-		}
-		i := strings.LastIndexByte(t, '-')
-		if i < 0 {
-			break
-		}
-		t = t[:i]
+	if name := campaign.MatchLocale(tags, tag); name != "" {
+		return build(name)
 	}
 	return nil
 }
