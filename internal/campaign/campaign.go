@@ -11,6 +11,8 @@ package campaign
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,6 +77,8 @@ type EmailSettings struct {
 	// never set them follows its category.
 	TrackOpens  *bool `json:"trackOpens,omitempty"`
 	TrackClicks *bool `json:"trackClicks,omitempty"`
+	// DefaultLocale: see ChannelConfig.DefaultLocale.
+	DefaultLocale string `json:"defaultLocale,omitempty"`
 }
 
 // Tracking reports whether email sent through settings of category cat
@@ -107,6 +111,8 @@ type SMSSettings struct {
 	// country code can be sent to. Dispatch normalizes every number to
 	// E.164 with it (phonelib.Normalize).
 	DefaultRegion string `json:"defaultRegion,omitempty"`
+	// DefaultLocale: see ChannelConfig.DefaultLocale.
+	DefaultLocale string `json:"defaultLocale,omitempty"`
 }
 
 // PushApp is one mobile app a push configuration sends to.
@@ -134,6 +140,8 @@ func (a PushApp) Owns(endpointARN string) bool {
 // PushSettings is the sending setup of a push configuration.
 type PushSettings struct {
 	Apps []PushApp `json:"apps"`
+	// DefaultLocale: see ChannelConfig.DefaultLocale.
+	DefaultLocale string `json:"defaultLocale,omitempty"`
 }
 
 // ChannelConfig is a named sending setup for one channel and category.
@@ -148,6 +156,22 @@ type ChannelConfig struct {
 	Revision  int            `json:"revision"`
 	CreatedAt time.Time      `json:"createdAt"`
 	UpdatedAt time.Time      `json:"updatedAt"`
+}
+
+// DefaultLocale is the BCP 47 tag whose content variant goes to the
+// recipients whose call and profile name no locale ("" : the default
+// content). It is a setting of the configuration's channel block
+// (email.defaultLocale…), as sms.defaultRegion is.
+func (c ChannelConfig) DefaultLocale() string {
+	switch {
+	case c.Email != nil:
+		return c.Email.DefaultLocale
+	case c.SMS != nil:
+		return c.SMS.DefaultLocale
+	case c.Push != nil:
+		return c.Push.DefaultLocale
+	}
+	return ""
 }
 
 // EmailContent is what an email campaign renders; every field is a template.
@@ -176,11 +200,63 @@ type PushContent struct {
 	Silent   bool              `json:"silent,omitempty"`
 }
 
-// Content is a campaign's message content, one field per channel.
+// Content is a campaign's message content, one field per channel: the
+// default content, and optionally Variants of it per locale (AJO's
+// multilingual content). A recipient gets the variant of their locale
+// (see MatchLocale), else the default.
 type Content struct {
 	Email *EmailContent `json:"email,omitempty"`
 	SMS   *SMSContent   `json:"sms,omitempty"`
 	Push  *PushContent  `json:"push,omitempty"`
+	// Variants maps a BCP 47 tag ("fr-CA", "fr") to the content of that
+	// locale. Tags are unique regardless of case; content without
+	// variants (every campaign stored before they existed) has none.
+	Variants map[string]Variant `json:"variants,omitempty"`
+}
+
+// Variant is the content of one locale: the same channel block as the
+// default content, every field of it its own (nothing is inherited from
+// the default).
+type Variant struct {
+	Email *EmailContent `json:"email,omitempty"`
+	SMS   *SMSContent   `json:"sms,omitempty"`
+	Push  *PushContent  `json:"push,omitempty"`
+}
+
+// Content returns the variant as content without variants, to be
+// parsed, reviewed and rendered as the default content is.
+func (v Variant) Content() Content { return Content{Email: v.Email, SMS: v.SMS, Push: v.Push} }
+
+// DefaultVariant is the name of the default content where a variant is
+// recorded (the ledger, previews).
+const DefaultVariant = "default"
+
+// MaxVariants bounds the locales of one campaign's content.
+const MaxVariants = 30
+
+// Locales returns the tags of the content's variants, sorted.
+func (c Content) Locales() []string { return slices.Sorted(maps.Keys(c.Variants)) }
+
+// MatchLocale returns the variant tag of tags (as written there) that
+// serves locale: the tag equal to it regardless of case, else the same
+// test with its last subtag dropped, again and again ("fr-CA" → "fr"). It
+// returns "" when none does (the default content serves) or locale is
+// empty. An underscore separates subtags as a hyphen does ("fr_CA").
+func MatchLocale(tags []string, locale string) string {
+	l := strings.TrimSpace(strings.ReplaceAll(locale, "_", "-"))
+	for l != "" {
+		for _, t := range tags {
+			if strings.EqualFold(t, l) {
+				return t
+			}
+		}
+		i := strings.LastIndexByte(l, '-')
+		if i < 0 {
+			break
+		}
+		l = l[:i]
+	}
+	return ""
 }
 
 // Audience says who a campaign addresses.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/push"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -195,6 +196,20 @@ func validateConfig(in ConfigInput, allowed *Allowlist) error {
 		case b.ch != in.Channel && b.set && validChannel(in.Channel):
 			f.Add(string(b.ch), "is not allowed in a%s %s configuration", map[bool]string{true: "n", false: ""}[in.Channel == Email], in.Channel)
 		}
+	}
+	checkLocale := func(block, l string) {
+		if l != "" && !profile.ValidLocale(l) {
+			f.Add(block+".defaultLocale", "must be a BCP 47 language tag such as fr-CA")
+		}
+	}
+	if in.Email != nil {
+		checkLocale("email", in.Email.DefaultLocale)
+	}
+	if in.SMS != nil {
+		checkLocale("sms", in.SMS.DefaultLocale)
+	}
+	if in.Push != nil {
+		checkLocale("push", in.Push.DefaultLocale)
 	}
 	if in.Email != nil {
 		checkEmailSettings(&f, in.Email, in.Category, allowed)

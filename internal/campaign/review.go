@@ -35,6 +35,9 @@ const (
 	CodeAudienceMissing    = "audience_missing"
 	CodeContextUndeclared  = "context_variable_not_in_schema"
 	CodeContextUnchecked   = "context_unchecked"
+	// CodeVariantVariable: a variable some of the contents (default and
+	// locale variants) read and others do not.
+	CodeVariantVariable = "variant_variable_mismatch"
 	// CodeProfileInHighThroughput: a high-throughput campaign reads no
 	// profile, so its content may not either.
 	CodeProfileInHighThroughput = "profile_variable_in_high_throughput"
@@ -87,26 +90,31 @@ type TemplateField struct {
 }
 
 // Templates lists the templates of channel ch's content (empty ones
-// included), as Dispatch parses them.
-func Templates(ch Channel, c Content) []TemplateField {
+// included), as Dispatch parses them, named under prefix ("content", or
+// a variant's VariantPath). Variants are not included.
+func Templates(prefix string, ch Channel, c Content) []TemplateField {
 	var out []TemplateField
 	switch {
 	case ch == Email && c.Email != nil:
 		e := c.Email
-		out = []TemplateField{{"content.email.subject", e.Subject, render.Text}, {"content.email.preheader", e.Preheader, render.Text},
-			{"content.email.html", e.HTML, render.HTML}, {"content.email.text", e.Text, render.Text}}
+		out = []TemplateField{{prefix + ".email.subject", e.Subject, render.Text}, {prefix + ".email.preheader", e.Preheader, render.Text},
+			{prefix + ".email.html", e.HTML, render.HTML}, {prefix + ".email.text", e.Text, render.Text}}
 	case ch == SMS && c.SMS != nil:
-		out = []TemplateField{{"content.sms.body", c.SMS.Body, render.Text}}
+		out = []TemplateField{{prefix + ".sms.body", c.SMS.Body, render.Text}}
 	case ch == Push && c.Push != nil:
 		p := c.Push
-		out = []TemplateField{{"content.push.title", p.Title, render.Text}, {"content.push.body", p.Body, render.Text},
-			{"content.push.imageUrl", p.ImageURL, render.Text}, {"content.push.deepLink", p.DeepLink, render.Text}}
+		out = []TemplateField{{prefix + ".push.title", p.Title, render.Text}, {prefix + ".push.body", p.Body, render.Text},
+			{prefix + ".push.imageUrl", p.ImageURL, render.Text}, {prefix + ".push.deepLink", p.DeepLink, render.Text}}
 		for _, k := range slices.Sorted(maps.Keys(p.Data)) {
-			out = append(out, TemplateField{"content.push.data." + k, p.Data[k], render.Text})
+			out = append(out, TemplateField{prefix + ".push.data." + k, p.Data[k], render.Text})
 		}
 	}
 	return out
 }
+
+// VariantPath is the JSON path of a content variant, under which review
+// and rendering name its fields: "content.variants.fr-CA".
+func VariantPath(tag string) string { return "content.variants." + tag }
 
 var unsubscribeWord = lazyRegexp(`(?i)unsubscribe|opt[- ]?out|désabonner|desinscri|abmelden`)
 
@@ -136,67 +144,13 @@ func (s *Service) review(ctx context.Context, t tenant.Tenant, c Campaign) (Repo
 		}
 	}
 
-	// Step 3: the content, and its templates.
+	// Step 3: the content, and its templates: the default, then every
+	// variant, each checked alike and named by its own path.
 	parsed := map[string]*render.Template{}
+	s.reviewTemplates(&r, c, "content", d.Content, parsed)
 	switch c.Channel {
 	case Email:
-		e := d.Content.Email
-		if e == nil {
-			r.errorf(CodeContentMissing, "content.email", "email content is required for an email campaign")
-			break
-		}
-		if strings.TrimSpace(e.Subject) == "" {
-			r.errorf(CodeContentMissing, "content.email.subject", "a subject is required")
-		}
-		if strings.TrimSpace(e.HTML) == "" && strings.TrimSpace(e.Text) == "" {
-			r.errorf(CodeContentMissing, "content.email.html", "an HTML or a text body is required")
-		}
-	case SMS:
-		if d.Content.SMS == nil || strings.TrimSpace(d.Content.SMS.Body) == "" {
-			r.errorf(CodeContentMissing, "content.sms.body", "an SMS body is required")
-		}
-	case Push:
-		p := d.Content.Push
-		switch {
-		case p == nil:
-			r.errorf(CodeContentMissing, "content.push", "push content is required for a push campaign")
-		case !p.Silent && strings.TrimSpace(p.Title) == "" && strings.TrimSpace(p.Body) == "":
-			r.errorf(CodeContentMissing, "content.push.body", "a title or a body is required (or mark the notification silent)")
-		}
-	}
-	for _, tf := range Templates(c.Channel, d.Content) {
-		tm, err := render.Parse(tf.Src, tf.Mode)
-		if err != nil {
-			r.errorf(CodeTemplateSyntax, tf.Field, "%v", err)
-			continue
-		}
-		parsed[tf.Field] = tm
-		reviewCost(&r, tf.Field, tm)
-	}
-	empty := map[string]any{"profile": map[string]any{}, "context": map[string]any{}}
-	out := func(field string) string {
-		tm := parsed[field]
-		if tm == nil {
-			return ""
-		}
-		var b strings.Builder
-		_ = tm.Execute(&b, empty)
-		return b.String()
-	}
-
-	// Channel rules.
-	switch c.Channel {
-	case Email:
-		if e := d.Content.Email; e != nil && c.Type == Marketing {
-			link := unsubscribeWord().MatchString(e.HTML) || unsubscribeWord().MatchString(e.Text)
-			header := cfg != nil && cfg.Email != nil && (cfg.Email.ListUnsubscribeMailto != "" || cfg.Email.ListUnsubscribeURL != "")
-			switch {
-			case !link && !header:
-				r.errorf(CodeUnsubscribeMissing, "content.email.html", "a marketing email needs an unsubscribe link in its content or List-Unsubscribe in its channel configuration")
-			case !link:
-				r.warnf(CodeUnsubscribeLink, "content.email.html", "the content has no visible unsubscribe link; only the List-Unsubscribe header offers one")
-			}
-		}
+		reviewChannel(&r, c, cfg, "content", d.Content, parsed)
 		if cfg != nil && cfg.Email != nil {
 			if s.Allowed != nil && !s.Allowed.AllowsSender(cfg.Email.FromAddress) {
 				// Not worth asking SES: this deployment may not send as it.
@@ -206,19 +160,7 @@ func (s *Service) review(ctx context.Context, t tenant.Tenant, c Campaign) (Repo
 			}
 		}
 	case SMS:
-		if d.Content.SMS != nil && parsed["content.sms.body"] != nil {
-			info := sms.Measure(out("content.sms.body"))
-			maxSeg := DefaultMaxSegments
-			if cfg != nil && cfg.SMS != nil && cfg.SMS.MaxSegments > 0 {
-				maxSeg = cfg.SMS.MaxSegments
-			}
-			switch {
-			case info.Segments > maxSeg:
-				r.errorf(CodeSMSTooLong, "content.sms.body", "the body is %d segments (%s, %d units) before personalization; the maximum is %d", info.Segments, info.Encoding, info.Units, maxSeg)
-			case info.Segments > 1:
-				r.warnf(CodeSMSSegments, "content.sms.body", "the body is %d segments (%s, %d units) before personalization; each is billed", info.Segments, info.Encoding, info.Units)
-			}
-		}
+		reviewChannel(&r, c, cfg, "content", d.Content, parsed)
 	case Push:
 		if cfg != nil && cfg.Push != nil && s.Allowed != nil {
 			for i, a := range cfg.Push.Apps {
@@ -227,28 +169,14 @@ func (s *Service) review(ctx context.Context, t tenant.Tenant, c Campaign) (Repo
 				}
 			}
 		}
-		if p := d.Content.Push; p != nil {
-			m := push.Message{Title: out("content.push.title"), Body: out("content.push.body"), ImageURL: out("content.push.imageUrl"),
-				DeepLink: out("content.push.deepLink"), Sound: p.Sound, Badge: p.Badge, Silent: p.Silent, Data: map[string]string{}}
-			for k := range p.Data {
-				m.Data[k] = out("content.push.data." + k)
-			}
-			platforms := []string{push.APNS, push.GCM}
-			if cfg != nil && cfg.Push != nil && len(cfg.Push.Apps) > 0 {
-				platforms = nil
-				for _, a := range cfg.Push.Apps {
-					if !slices.Contains(platforms, a.Platform) {
-						platforms = append(platforms, a.Platform)
-					}
-				}
-			}
-			for _, pl := range platforms {
-				if _, size, err := push.SNSMessage(pl, m); err != nil && size > push.MaxPayload {
-					r.errorf(CodePushTooLarge, "content.push", "the %s payload is %d bytes before personalization; the limit is %d", pl, size, push.MaxPayload)
-				}
-			}
-		}
+		reviewChannel(&r, c, cfg, "content", d.Content, parsed)
 	}
+	for _, tag := range d.Content.Locales() {
+		v := d.Content.Variants[tag].Content()
+		s.reviewTemplates(&r, c, VariantPath(tag), v, parsed)
+		reviewChannel(&r, c, cfg, VariantPath(tag), v, parsed)
+	}
+	reviewVariantVariables(&r, d.Content, parsed)
 
 	// Step 4: the audience.
 	if c.Type == Marketing && d.Audience.AudienceID == "" {
@@ -307,6 +235,164 @@ func (s *Service) review(ctx context.Context, t tenant.Tenant, c Campaign) (Repo
 		r.warnf(CodeContextUnchecked, "contextSchema", "no context schema: triggers are not checked for context.%s", strings.Join(ctxVars, ", context."))
 	}
 	return r, nil
+}
+
+// reviewTemplates checks one content (the default, or a variant's, at
+// prefix) of campaign c: the channel's required fields, template syntax
+// and cost. It adds the parsed templates to parsed, by field path.
+func (s *Service) reviewTemplates(r *Report, c Campaign, prefix string, content Content, parsed map[string]*render.Template) {
+	switch c.Channel {
+	case Email:
+		e := content.Email
+		if e == nil {
+			r.errorf(CodeContentMissing, prefix+".email", "email content is required for an email campaign")
+			break
+		}
+		if strings.TrimSpace(e.Subject) == "" {
+			r.errorf(CodeContentMissing, prefix+".email.subject", "a subject is required")
+		}
+		if strings.TrimSpace(e.HTML) == "" && strings.TrimSpace(e.Text) == "" {
+			r.errorf(CodeContentMissing, prefix+".email.html", "an HTML or a text body is required")
+		}
+	case SMS:
+		if content.SMS == nil || strings.TrimSpace(content.SMS.Body) == "" {
+			r.errorf(CodeContentMissing, prefix+".sms.body", "an SMS body is required")
+		}
+	case Push:
+		p := content.Push
+		switch {
+		case p == nil:
+			r.errorf(CodeContentMissing, prefix+".push", "push content is required for a push campaign")
+		case !p.Silent && strings.TrimSpace(p.Title) == "" && strings.TrimSpace(p.Body) == "":
+			r.errorf(CodeContentMissing, prefix+".push.body", "a title or a body is required (or mark the notification silent)")
+		}
+	}
+	for _, tf := range Templates(prefix, c.Channel, content) {
+		tm, err := render.Parse(tf.Src, tf.Mode)
+		if err != nil {
+			r.errorf(CodeTemplateSyntax, tf.Field, "%v", err)
+			continue
+		}
+		parsed[tf.Field] = tm
+		reviewCost(r, tf.Field, tm)
+	}
+}
+
+// reviewChannel checks the channel's rules on one content (at prefix),
+// whose templates reviewTemplates parsed: a marketing email's unsubscribe
+// link, SMS segments, push payload size.
+func reviewChannel(r *Report, c Campaign, cfg *ChannelConfig, prefix string, content Content, parsed map[string]*render.Template) {
+	empty := map[string]any{"profile": map[string]any{}, "context": map[string]any{}}
+	out := func(field string) string {
+		tm := parsed[field]
+		if tm == nil {
+			return ""
+		}
+		var b strings.Builder
+		_ = tm.Execute(&b, empty)
+		return b.String()
+	}
+
+	// Channel rules.
+	switch c.Channel {
+	case Email:
+		if e := content.Email; e != nil && c.Type == Marketing {
+			link := unsubscribeWord().MatchString(e.HTML) || unsubscribeWord().MatchString(e.Text)
+			header := cfg != nil && cfg.Email != nil && (cfg.Email.ListUnsubscribeMailto != "" || cfg.Email.ListUnsubscribeURL != "")
+			switch {
+			case !link && !header:
+				r.errorf(CodeUnsubscribeMissing, prefix+".email.html", "a marketing email needs an unsubscribe link in its content or List-Unsubscribe in its channel configuration")
+			case !link:
+				r.warnf(CodeUnsubscribeLink, prefix+".email.html", "the content has no visible unsubscribe link; only the List-Unsubscribe header offers one")
+			}
+		}
+	case SMS:
+		if content.SMS != nil && parsed[prefix+".sms.body"] != nil {
+			info := sms.Measure(out(prefix + ".sms.body"))
+			maxSeg := DefaultMaxSegments
+			if cfg != nil && cfg.SMS != nil && cfg.SMS.MaxSegments > 0 {
+				maxSeg = cfg.SMS.MaxSegments
+			}
+			switch {
+			case info.Segments > maxSeg:
+				r.errorf(CodeSMSTooLong, prefix+".sms.body", "the body is %d segments (%s, %d units) before personalization; the maximum is %d", info.Segments, info.Encoding, info.Units, maxSeg)
+			case info.Segments > 1:
+				r.warnf(CodeSMSSegments, prefix+".sms.body", "the body is %d segments (%s, %d units) before personalization; each is billed", info.Segments, info.Encoding, info.Units)
+			}
+		}
+	case Push:
+		if p := content.Push; p != nil {
+			m := push.Message{Title: out(prefix + ".push.title"), Body: out(prefix + ".push.body"), ImageURL: out(prefix + ".push.imageUrl"),
+				DeepLink: out(prefix + ".push.deepLink"), Sound: p.Sound, Badge: p.Badge, Silent: p.Silent, Data: map[string]string{}}
+			for k := range p.Data {
+				m.Data[k] = out(prefix + ".push.data." + k)
+			}
+			platforms := []string{push.APNS, push.GCM}
+			if cfg != nil && cfg.Push != nil && len(cfg.Push.Apps) > 0 {
+				platforms = nil
+				for _, a := range cfg.Push.Apps {
+					if !slices.Contains(platforms, a.Platform) {
+						platforms = append(platforms, a.Platform)
+					}
+				}
+			}
+			for _, pl := range platforms {
+				if _, size, err := push.SNSMessage(pl, m); err != nil && size > push.MaxPayload {
+					r.errorf(CodePushTooLarge, prefix+".push", "the %s payload is %d bytes before personalization; the limit is %d", pl, size, push.MaxPayload)
+				}
+			}
+		}
+	}
+}
+
+// reviewVariantVariables warns of each variable only some of the
+// contents (the default and its variants) read: a translation that
+// dropped or added a personalization. Nothing is said of content
+// without variants.
+func reviewVariantVariables(r *Report, c Content, parsed map[string]*render.Template) {
+	if len(c.Variants) == 0 {
+		return
+	}
+	prefixes := []string{"content"}
+	for _, tag := range c.Locales() {
+		prefixes = append(prefixes, VariantPath(tag))
+	}
+	uses := map[string][]string{} // variable → the prefixes that read it
+	for _, p := range prefixes {
+		seen := map[string]bool{}
+		for field, tm := range parsed {
+			if !inContent(field, p) {
+				continue
+			}
+			for _, v := range tm.Variables() {
+				if !seen[v] {
+					seen[v] = true
+					uses[v] = append(uses[v], p)
+				}
+			}
+		}
+	}
+	for _, v := range slices.Sorted(maps.Keys(uses)) {
+		in := uses[v]
+		if len(in) == len(prefixes) {
+			continue
+		}
+		slices.Sort(in)
+		for _, p := range in {
+			r.warnf(CodeVariantVariable, p, "reads %s, which %d of the campaign's %d contents (default and variants) do not read", v, len(prefixes)-len(in), len(prefixes))
+		}
+	}
+}
+
+// inContent reports whether field belongs to the content at prefix:
+// "content.email.subject" to "content" (not to a variant),
+// "content.variants.fr.email.subject" to "content.variants.fr".
+func inContent(field, prefix string) bool {
+	rest, ok := strings.CutPrefix(field, prefix+".")
+	if !ok {
+		return false
+	}
+	return prefix != "content" || !strings.HasPrefix(rest, "variants.")
 }
 
 // reviewCost warns of a template whose cost the engine cannot bound from

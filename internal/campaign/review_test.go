@@ -51,6 +51,11 @@ func emailCampaign(typ campaign.Type, e campaign.EmailContent) campaign.Campaign
 
 var okEmail = campaign.EmailContent{Subject: "Hello", HTML: "<p>Hi</p>"}
 
+func withVariants(in campaign.CampaignInput, v map[string]campaign.Variant) campaign.CampaignInput {
+	in.Content.Variants = v
+	return in
+}
+
 func TestReviewRules(t *testing.T) {
 	past, future, later := now.Add(-time.Hour), now.Add(time.Hour), now.Add(2*time.Hour)
 	smsCfg := campaign.ConfigInput{Name: "sms", Channel: campaign.SMS, Category: campaign.Transactional, SMS: &campaign.SMSSettings{SenderID: "Acme"}}
@@ -165,6 +170,44 @@ func TestReviewRules(t *testing.T) {
 				return in
 			}(),
 			warnings: []string{"context_unchecked contextSchema"}},
+		{name: "content with well-formed locale variants has no errors", cfg: emailCfg(campaign.Transactional),
+			in: withVariants(emailCampaign(campaign.Transactional, okEmail), map[string]campaign.Variant{
+				"fr":    {Email: &campaign.EmailContent{Subject: "Bonjour", HTML: "<p>Salut</p>"}},
+				"fr-CA": {Email: &campaign.EmailContent{Subject: "Allô", Text: "Salut"}}})},
+		{name: "a variant's syntax errors name the variant", cfg: emailCfg(campaign.Transactional),
+			in: withVariants(emailCampaign(campaign.Transactional, okEmail), map[string]campaign.Variant{
+				"fr": {Email: &campaign.EmailContent{Subject: "Bonjour {{#if x}}", HTML: "<p>Salut</p>"}}}),
+			errors: []string{"template_syntax content.variants.fr.email.subject"}},
+		{name: "a variant's missing fields name the variant", cfg: emailCfg(campaign.Transactional),
+			in: withVariants(emailCampaign(campaign.Transactional, okEmail), map[string]campaign.Variant{
+				"de": {}, "fr": {Email: &campaign.EmailContent{Preheader: "p"}}}),
+			errors: []string{"content_missing content.variants.de.email", "content_missing content.variants.fr.email.subject",
+				"content_missing content.variants.fr.email.html"}},
+		{name: "a marketing variant without an unsubscribe link is an error of that variant", cfg: emailCfg(campaign.Marketing),
+			in: withVariants(emailCampaign(campaign.Marketing, campaign.EmailContent{Subject: "Sale", HTML: `<a href="https://x.example/u">Unsubscribe</a>`}),
+				map[string]campaign.Variant{"fr": {Email: &campaign.EmailContent{Subject: "Soldes", HTML: "<p>Soldes</p>"}}}),
+			errors: []string{"unsubscribe_missing content.variants.fr.email.html"}},
+		{name: "an SMS variant's segments are counted", cfg: smsCfg,
+			in: withVariants(sms("Code"), map[string]campaign.Variant{
+				"fr": {SMS: &campaign.SMSContent{Body: strings.Repeat("é", 1531)}}, "es": {SMS: &campaign.SMSContent{Body: strings.Repeat("a", 161)}}}),
+			errors:   []string{"sms_too_many_segments content.variants.fr.sms.body"},
+			warnings: []string{"sms_multiple_segments content.variants.es.sms.body"}},
+		{name: "a push variant's payload size is checked", cfg: pushCfg,
+			in: withVariants(pushIn(campaign.PushContent{Title: "T", Body: "B"}), map[string]campaign.Variant{
+				"de": {Push: &campaign.PushContent{Title: "T", Body: strings.Repeat("b", 4000)}}}),
+			errors: []string{"push_payload_too_large content.variants.de.push"}},
+		{name: "a variant's context variables are checked against the schema", cfg: emailCfg(campaign.Transactional),
+			in: withSchema(withVariants(emailCampaign(campaign.Transactional, campaign.EmailContent{Subject: "Order {{context.id}}", Text: "x"}),
+				map[string]campaign.Variant{"fr": {Email: &campaign.EmailContent{Subject: "Commande {{context.id}}", Text: "{{context.extra}}"}}}),
+				`{"type":"object","properties":{"id":{"type":"string"}}}`),
+			errors:   []string{"context_variable_not_in_schema contextSchema"},
+			warnings: []string{"variant_variable_mismatch content.variants.fr"}},
+		{name: "a variable some contents do not read is a warning on each content that reads it", cfg: emailCfg(campaign.Transactional),
+			in: withVariants(emailCampaign(campaign.Transactional, campaign.EmailContent{Subject: "Hi {{profile.firstName}}", Text: "x"}),
+				map[string]campaign.Variant{
+					"de": {Email: &campaign.EmailContent{Subject: "Hallo", Text: "x"}},
+					"fr": {Email: &campaign.EmailContent{Subject: "Salut {{profile.firstName}}", Text: "x"}}}),
+			warnings: []string{"variant_variable_mismatch content", "variant_variable_mismatch content.variants.fr"}},
 		{name: "a delivery rate on a transactional campaign is a warning", cfg: emailCfg(campaign.Transactional),
 			in:       withSchedule(emailCampaign(campaign.Transactional, okEmail), campaign.Schedule{DeliveryRate: 10}),
 			warnings: []string{"schedule_delivery_rate_ignored schedule.deliveryRate"}},

@@ -637,16 +637,36 @@ func validateCampaign(in CampaignInput) error {
 }
 
 func checkContent(f *derrors.Fields, ch Channel, c Content) {
+	checkBlocks(f, "content", ch, c)
+	if len(c.Variants) > MaxVariants {
+		f.Add("content.variants", "must have at most %d locales", MaxVariants)
+	}
+	tags := c.Locales()
+	for i, tag := range tags {
+		p := "content.variants." + tag
+		switch {
+		case !profile.ValidLocale(tag):
+			f.Add(p, "must be named by a BCP 47 language tag such as fr-CA")
+		case slices.ContainsFunc(tags[:i], func(o string) bool { return strings.EqualFold(o, tag) }):
+			f.Add(p, "names the same locale as another variant (tags match regardless of case)")
+		}
+		checkBlocks(f, p, ch, c.Variants[tag].Content())
+	}
+}
+
+// checkBlocks checks the channel blocks of content (the default, or one
+// variant's) whose fields are named under prefix.
+func checkBlocks(f *derrors.Fields, prefix string, ch Channel, c Content) {
 	for _, x := range []struct {
 		ch  Channel
 		set bool
 	}{{Email, c.Email != nil}, {SMS, c.SMS != nil}, {Push, c.Push != nil}} {
 		if x.set && x.ch != ch && validChannel(ch) {
-			f.Add("content."+string(x.ch), "a campaign of channel %s has %s content only", ch, ch)
+			f.Add(prefix+"."+string(x.ch), "a campaign of channel %s has %s content only", ch, ch)
 		}
 	}
 	if e := c.Email; e != nil {
-		const p = "content.email"
+		p := prefix + ".email"
 		if address.HasControl(e.Subject) {
 			f.Add(p+".subject", "must not contain line breaks or control characters (C0, C1, U+2028, U+2029)")
 		}
@@ -664,10 +684,10 @@ func checkContent(f *derrors.Fields, ch Channel, c Content) {
 		}
 	}
 	if s := c.SMS; s != nil && utf8.RuneCountInString(s.Body) > MaxSMSLen {
-		f.Add("content.sms.body", "must be at most %d characters", MaxSMSLen)
+		f.Add(prefix+".sms.body", "must be at most %d characters", MaxSMSLen)
 	}
 	if p := c.Push; p != nil {
-		const pre = "content.push"
+		pre := prefix + ".push"
 		for _, x := range []struct {
 			field, v string
 			max      int

@@ -100,6 +100,7 @@ func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepare
 	if owner != base.Tag {
 		return d.close(ctx, job, base, ExcludedDuplicate)
 	}
+	base.Variant = prep.variant
 	e := base
 	e.State = Claimed
 	from := e.Token
@@ -114,7 +115,7 @@ func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepare
 		// A claim whose last attempt ended without an outcome (or never
 		// started): ours to go on with.
 		e, from = existing, existing.Token
-		e.Token, e.Tag = token(), base.Tag
+		e.Token, e.Tag, e.Variant = token(), base.Tag, base.Variant
 	}
 	d.checkpoint(CheckpointClaimed, key)
 	now := d.now()

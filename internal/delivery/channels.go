@@ -122,7 +122,8 @@ func (d *Dispatcher) prepareSMS(ctx context.Context, job Job, cv *compiled, cfg 
 			return prepared{outcome: ExcludedOptedOut}, nil
 		}
 	}
-	rendered, err := cv.content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof)
+	content := cv.contentFor(r, p, cfg)
+	rendered, err := content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof)
 	if err != nil {
 		d.renderFailed(ctx, job, err)
 		return prepared{outcome: FailedRender}, nil
@@ -141,7 +142,7 @@ func (d *Dispatcher) prepareSMS(ctx context.Context, job Job, cv *compiled, cfg 
 		typ = SMSPromotional
 	}
 	m := SMS{To: to, Body: rendered.SMS.Body, Type: typ, SenderID: set.SenderID, OriginationNumber: set.OriginationNumber}
-	return prepared{addr: to, send: func(ctx context.Context, _ string) (string, Outcome, error) {
+	return prepared{addr: to, variant: content.Variant(), send: func(ctx context.Context, _ string) (string, Outcome, error) {
 		id, err := d.SMS.SendSMS(ctx, m)
 		return id, "", err
 	}}, nil
@@ -214,9 +215,11 @@ func (d *Dispatcher) deliverPush(ctx context.Context, job Job, cv *compiled, cfg
 		targets, pre = pushTargets(cfg, r, p)
 	}
 	var rendered Rendered
+	content := cv.content
 	if pre == "" {
 		var err error
-		if rendered, err = cv.content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof); err != nil {
+		content = cv.contentFor(r, p, cfg)
+		if rendered, err = content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof); err != nil {
 			d.renderFailed(ctx, job, err)
 			pre = FailedRender
 		}
@@ -237,7 +240,11 @@ func (d *Dispatcher) deliverPush(ctx context.Context, job Job, cv *compiled, cfg
 	for _, tg := range targets {
 		dk := key
 		dk.Device = DeviceKey(tg.app.AppID, tg.token)
-		o, err := d.attempt(ctx, job, dk, d.preparePush(ctx, job, p, tg, *rendered.Push, dk.Device))
+		prep := d.preparePush(ctx, job, p, tg, *rendered.Push, dk.Device)
+		if prep.send != nil {
+			prep.variant = content.Variant()
+		}
+		o, err := d.attempt(ctx, job, dk, prep)
 		if err != nil {
 			errs = append(errs, err)
 			continue

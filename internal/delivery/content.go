@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/cldr"
 	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/push"
 	"github.com/heraldhq/herald/internal/render"
@@ -29,6 +30,16 @@ type Templates struct {
 	email   emailTemplates
 	smsBody *render.Template
 	push    pushTemplates
+	// prefix names the fields of this content in errors: "content." for
+	// the default, "content.variants.fr-CA." for a variant.
+	prefix string
+	// variant is the locale tag of a variant, campaign.DefaultVariant for
+	// the default content of content with variants, "" without.
+	variant string
+	// variants are the default content's locale variants, by tag (sorted),
+	// each parsed as the default is; a variant has none.
+	variants []*Templates
+	tags     []string
 }
 
 type emailTemplates struct {
@@ -64,12 +75,12 @@ type source struct {
 	dst   **render.Template
 }
 
-func parseAll(srcs []source) error {
+func parseAll(srcs []source, opts ...render.Option) error {
 	for _, s := range srcs {
 		if s.src == "" {
 			continue
 		}
-		t, err := render.Parse(s.src, s.mode)
+		t, err := render.Parse(s.src, s.mode, opts...)
 		if err != nil {
 			return &ContentError{Field: s.field, Err: err}
 		}
@@ -78,58 +89,110 @@ func parseAll(srcs []source) error {
 	return nil
 }
 
-// ParseContent parses the content of channel ch. Email HTML is parsed in
-// HTML mode (values escaped); every other field is text. It returns a
-// *ContentError for the first template that does not parse, and an error
-// when the channel's content is missing.
+// ParseContent parses the content of channel ch, and each of its locale
+// variants. Email HTML is parsed in HTML mode (values escaped); every
+// other field is text. It returns a *ContentError for the first template
+// that does not parse, and an error when the channel's content (the
+// default's or a variant's) is missing.
 func ParseContent(ch campaign.Channel, c campaign.Content) (*Templates, error) {
-	t := &Templates{channel: ch}
+	def := ""
+	if len(c.Variants) > 0 {
+		def = campaign.DefaultVariant
+	}
+	t, err := parseBlocks(ch, c, "content.", def)
+	if err != nil {
+		return nil, err
+	}
+	t.tags = c.Locales()
+	for _, tag := range t.tags {
+		v, err := parseBlocks(ch, c.Variants[tag].Content(), campaign.VariantPath(tag)+".", tag)
+		if err != nil {
+			return nil, err
+		}
+		t.variants = append(t.variants, v)
+	}
+	return t, nil
+}
+
+// parseBlocks parses the channel block of one content (the default or a
+// variant), whose fields are named under prefix.
+func parseBlocks(ch campaign.Channel, c campaign.Content, prefix, variant string) (*Templates, error) {
+	t := &Templates{channel: ch, prefix: prefix, variant: variant}
+	// A variant's dates and numbers are written in its locale (CLDR, for
+	// the locales package cldr links); the default content's as ever.
+	var opts []render.Option
+	if variant != "" && variant != campaign.DefaultVariant {
+		opts = append(opts, render.WithLocale(cldr.For(variant)))
+	}
 	switch ch {
 	case campaign.Email:
 		e := c.Email
 		if e == nil {
-			return nil, &ContentError{Field: "content.email", Err: logsafe.Text("is required for an email campaign")}
+			return nil, &ContentError{Field: prefix + "email", Err: logsafe.Text("is required for an email campaign")}
 		}
 		return t, parseAll([]source{
-			{"content.email.subject", e.Subject, render.Text, &t.email.subject},
-			{"content.email.preheader", e.Preheader, render.Text, &t.email.preheader},
-			{"content.email.html", e.HTML, render.HTML, &t.email.html},
-			{"content.email.text", e.Text, render.Text, &t.email.text},
-		})
+			{prefix + "email.subject", e.Subject, render.Text, &t.email.subject},
+			{prefix + "email.preheader", e.Preheader, render.Text, &t.email.preheader},
+			{prefix + "email.html", e.HTML, render.HTML, &t.email.html},
+			{prefix + "email.text", e.Text, render.Text, &t.email.text},
+		}, opts...)
 	case campaign.SMS:
 		if c.SMS == nil {
-			return nil, &ContentError{Field: "content.sms", Err: logsafe.Text("is required for an SMS campaign")}
+			return nil, &ContentError{Field: prefix + "sms", Err: logsafe.Text("is required for an SMS campaign")}
 		}
-		return t, parseAll([]source{{"content.sms.body", c.SMS.Body, render.Text, &t.smsBody}})
+		return t, parseAll([]source{{prefix + "sms.body", c.SMS.Body, render.Text, &t.smsBody}}, opts...)
 	case campaign.Push:
 		p := c.Push
 		if p == nil {
-			return nil, &ContentError{Field: "content.push", Err: logsafe.Text("is required for a push campaign")}
+			return nil, &ContentError{Field: prefix + "push", Err: logsafe.Text("is required for a push campaign")}
 		}
 		t.push.sound, t.push.badge, t.push.silent = p.Sound, p.Badge, p.Silent
 		srcs := []source{
-			{"content.push.title", p.Title, render.Text, &t.push.title},
-			{"content.push.body", p.Body, render.Text, &t.push.body},
-			{"content.push.imageUrl", p.ImageURL, render.Text, &t.push.imageURL},
-			{"content.push.deepLink", p.DeepLink, render.Text, &t.push.deepLink},
+			{prefix + "push.title", p.Title, render.Text, &t.push.title},
+			{prefix + "push.body", p.Body, render.Text, &t.push.body},
+			{prefix + "push.imageUrl", p.ImageURL, render.Text, &t.push.imageURL},
+			{prefix + "push.deepLink", p.DeepLink, render.Text, &t.push.deepLink},
 		}
 		if len(p.Data) > 0 {
 			t.push.data = make(map[string]*render.Template, len(p.Data))
 			for _, k := range slices.Sorted(maps.Keys(p.Data)) {
 				var dst *render.Template
-				if err := parseAll([]source{{"content.push.data." + k, p.Data[k], render.Text, &dst}}); err != nil {
+				if err := parseAll([]source{{prefix + "push.data." + k, p.Data[k], render.Text, &dst}}, opts...); err != nil {
 					return nil, err
 				}
 				t.push.data[k] = dst
 			}
 		}
-		return t, parseAll(srcs)
+		return t, parseAll(srcs, opts...)
 	}
 	return nil, fmt.Errorf("unknown channel %q", ch)
 }
 
 // Channel returns the channel the templates render for.
 func (t *Templates) Channel() campaign.Channel { return t.channel }
+
+// For returns the content that serves locale (a BCP 47 tag, any case):
+// the variant campaign.MatchLocale picks ("fr-CA", else "fr"), else the
+// default content t. It does not allocate.
+func (t *Templates) For(locale string) *Templates {
+	if len(t.variants) == 0 || locale == "" {
+		return t
+	}
+	tag := campaign.MatchLocale(t.tags, locale)
+	if tag == "" {
+		return t
+	}
+	i, _ := slices.BinarySearch(t.tags, tag)
+	return t.variants[i]
+}
+
+// Variant names the content: its locale tag as the campaign writes it,
+// or campaign.DefaultVariant; "" for content that has no variants, so
+// that what is recorded of a campaign without them stays as it was.
+func (t *Templates) Variant() string { return t.variant }
+
+// Contents returns the default content and its variants, in tag order.
+func (t *Templates) Contents() []*Templates { return append([]*Templates{t}, t.variants...) }
 
 // RenderedEmail is an email's content for one recipient.
 type RenderedEmail struct {
@@ -181,7 +244,7 @@ func (t *Templates) Render(data any, proof bool) (Rendered, error) {
 		}
 		from := b.Len()
 		if e := tm.Execute(b, data); e != nil {
-			err = &ContentError{Field: field, Err: e}
+			err = &ContentError{Field: t.prefix + field, Err: e}
 			return span{}
 		}
 		return span{from, b.Len()}
@@ -195,8 +258,8 @@ func (t *Templates) Render(data any, proof bool) (Rendered, error) {
 	var r Rendered
 	switch t.channel {
 	case campaign.Email:
-		subject, html := run("content.email.subject", t.email.subject), run("content.email.html", t.email.html)
-		txt, pre := run("content.email.text", t.email.text), run("content.email.preheader", t.email.preheader)
+		subject, html := run("email.subject", t.email.subject), run("email.html", t.email.html)
+		txt, pre := run("email.text", t.email.text), run("email.preheader", t.email.preheader)
 		if err != nil {
 			return Rendered{}, err
 		}
@@ -211,7 +274,7 @@ func (t *Templates) Render(data any, proof bool) (Rendered, error) {
 		}
 		r.Email = e
 	case campaign.SMS:
-		body := run("content.sms.body", t.smsBody)
+		body := run("sms.body", t.smsBody)
 		if err != nil {
 			return Rendered{}, err
 		}
@@ -220,14 +283,14 @@ func (t *Templates) Render(data any, proof bool) (Rendered, error) {
 		r.SMS = &RenderedSMS{Body: s, Info: sms.Measure(s)}
 	case campaign.Push:
 		p := t.push
-		body, image, link, title := run("content.push.body", p.body), run("content.push.imageUrl", p.imageURL),
-			run("content.push.deepLink", p.deepLink), run("content.push.title", p.title)
+		body, image, link, title := run("push.body", p.body), run("push.imageUrl", p.imageURL),
+			run("push.deepLink", p.deepLink), run("push.title", p.title)
 		var keys []string
 		var spans []span
 		if len(p.data) > 0 {
 			keys = slices.Sorted(maps.Keys(p.data))
 			for _, k := range keys {
-				spans = append(spans, run("content.push.data."+k, p.data[k]))
+				spans = append(spans, run("push.data."+k, p.data[k]))
 			}
 		}
 		if err != nil {
@@ -265,7 +328,8 @@ func insertPreheader(body, pre string) string {
 }
 
 // Variables lists the data paths the content reads, sorted and
-// de-duplicated (for request samples and review warnings).
+// de-duplicated (for request samples and review warnings): this
+// content's alone, not its variants' (see Contents).
 func (t *Templates) Variables() []string {
 	var all []string
 	for _, tm := range t.all() {

@@ -170,6 +170,9 @@ type Recipient struct {
 	// Context is the call's real-time data for this recipient, decoded
 	// once, in the call's order.
 	Context render.Object `json:"context,omitzero"`
+	// Locale, when set (a proof's locale), chooses the content variant
+	// before anything else does (see RecipientLocale).
+	Locale string `json:"locale,omitempty"`
 }
 
 // Recipient types, as the AJO execution API names them.
@@ -327,6 +330,10 @@ type Entry struct {
 	// outcome (a throttle, say), kept for the deadline's outcome.
 	LastCode  string
 	MessageID string
+	// Variant is the content the message was rendered from: the locale
+	// tag of a content variant, campaign.DefaultVariant, or empty when
+	// nothing was rendered (and for entries written before variants).
+	Variant string
 	// Tag is the opaque value an email carries so a provider event can
 	// find this entry: a digest of the key, never an address.
 	Tag string

@@ -21,6 +21,9 @@ import (
 // address it will be sent to and the call that sends it.
 type prepared struct {
 	outcome Outcome
+	// variant is the content the message was rendered from
+	// (Templates.Variant), recorded on the ledger entry.
+	variant string
 	// addr identifies the address (normalized email, E.164 number, push
 	// device) for the one-message-per-address rule.
 	addr string
@@ -206,7 +209,8 @@ func (d *Dispatcher) prepareEmail(ctx context.Context, job Job, cv *compiled, cf
 	if sup, err := d.suppressed(ctx, job, cv, suppression.Email, norm, es.SendToSuppressed); err != nil || sup {
 		return prepared{outcome: ExcludedSuppressed}, err
 	}
-	rendered, err := cv.content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof)
+	content := cv.contentFor(r, p, cfg)
+	rendered, err := content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof)
 	if err != nil {
 		d.renderFailed(ctx, job, err)
 		return prepared{outcome: FailedRender}, nil
@@ -229,7 +233,7 @@ func (d *Dispatcher) prepareEmail(ctx context.Context, job Job, cv *compiled, cf
 	if cv.version.Type == campaign.Marketing {
 		e.Headers = d.listUnsubscribe(job, es, to)
 	}
-	return prepared{addr: norm, send: func(ctx context.Context, tag string) (string, Outcome, error) {
+	return prepared{addr: norm, variant: content.Variant(), send: func(ctx context.Context, tag string) (string, Outcome, error) {
 		e.Tags = map[string]string{"campaignId": job.CampaignID, "executionId": job.ExecutionID, TagName: tag}
 		id, err := d.Mailer.SendEmail(ctx, e)
 		return id, "", err

@@ -61,8 +61,9 @@ type emailSettingsRecord struct {
 	SendToSuppressed      bool     `dynamodbav:"sendToSuppressed,omitempty"`
 	// TrackOpens and TrackClicks are absent when the configuration
 	// follows its category's default.
-	TrackOpens  *bool `dynamodbav:"trackOpens,omitempty"`
-	TrackClicks *bool `dynamodbav:"trackClicks,omitempty"`
+	TrackOpens    *bool  `dynamodbav:"trackOpens,omitempty"`
+	TrackClicks   *bool  `dynamodbav:"trackClicks,omitempty"`
+	DefaultLocale string `dynamodbav:"defaultLocale,omitempty"`
 }
 
 type smsSettingsRecord struct {
@@ -71,10 +72,12 @@ type smsSettingsRecord struct {
 	SMSType           string `dynamodbav:"smsType,omitempty"`
 	MaxSegments       int    `dynamodbav:"maxSegments,omitempty"`
 	DefaultRegion     string `dynamodbav:"defaultRegion,omitempty"`
+	DefaultLocale     string `dynamodbav:"defaultLocale,omitempty"`
 }
 
 type pushSettingsRecord struct {
-	Apps []pushAppRecord `dynamodbav:"apps"`
+	Apps          []pushAppRecord `dynamodbav:"apps"`
+	DefaultLocale string          `dynamodbav:"defaultLocale,omitempty"`
 }
 
 type pushAppRecord struct {
@@ -91,16 +94,16 @@ func toConfigRecord(t tenant.Tenant, c campaign.ChannelConfig) configRecord {
 		r.Email = &emailSettingsRecord{FromName: e.FromName, FromAddress: e.FromAddress, ReplyTo: e.ReplyTo, BCC: e.BCC,
 			ConfigurationSet: e.ConfigurationSet, ListUnsubscribeMailto: e.ListUnsubscribeMailto,
 			ListUnsubscribeURL: e.ListUnsubscribeURL, SendToSuppressed: e.SendToSuppressed,
-			TrackOpens: e.TrackOpens, TrackClicks: e.TrackClicks}
+			TrackOpens: e.TrackOpens, TrackClicks: e.TrackClicks, DefaultLocale: e.DefaultLocale}
 	}
 	if s := c.SMS; s != nil {
 		r.SMS = &smsSettingsRecord{SenderID: s.SenderID, OriginationNumber: s.OriginationNumber, SMSType: s.SMSType, MaxSegments: s.MaxSegments,
-			DefaultRegion: s.DefaultRegion}
+			DefaultRegion: s.DefaultRegion, DefaultLocale: s.DefaultLocale}
 	}
 	if p := c.Push; p != nil {
 		r.Push = &pushSettingsRecord{Apps: mapSlice(p.Apps, func(a campaign.PushApp) pushAppRecord {
 			return pushAppRecord{AppID: a.AppID, Platform: a.Platform, PlatformApplicationARN: a.PlatformApplicationARN}
-		})}
+		}), DefaultLocale: p.DefaultLocale}
 	}
 	return r
 }
@@ -112,16 +115,16 @@ func fromConfigRecord(r configRecord) campaign.ChannelConfig {
 		c.Email = &campaign.EmailSettings{FromName: e.FromName, FromAddress: e.FromAddress, ReplyTo: e.ReplyTo, BCC: e.BCC,
 			ConfigurationSet: e.ConfigurationSet, ListUnsubscribeMailto: e.ListUnsubscribeMailto,
 			ListUnsubscribeURL: e.ListUnsubscribeURL, SendToSuppressed: e.SendToSuppressed,
-			TrackOpens: e.TrackOpens, TrackClicks: e.TrackClicks}
+			TrackOpens: e.TrackOpens, TrackClicks: e.TrackClicks, DefaultLocale: e.DefaultLocale}
 	}
 	if s := r.SMS; s != nil {
 		c.SMS = &campaign.SMSSettings{SenderID: s.SenderID, OriginationNumber: s.OriginationNumber, SMSType: s.SMSType, MaxSegments: s.MaxSegments,
-			DefaultRegion: s.DefaultRegion}
+			DefaultRegion: s.DefaultRegion, DefaultLocale: s.DefaultLocale}
 	}
 	if p := r.Push; p != nil {
 		c.Push = &campaign.PushSettings{Apps: mapSlice(p.Apps, func(a pushAppRecord) campaign.PushApp {
 			return campaign.PushApp{AppID: a.AppID, Platform: a.Platform, PlatformApplicationARN: a.PlatformApplicationARN}
-		})}
+		}), DefaultLocale: p.DefaultLocale}
 	}
 	return c
 }
@@ -193,6 +196,9 @@ type contentDoc struct {
 	Email *emailContentDoc `json:"email,omitempty"`
 	SMS   *smsContentDoc   `json:"sms,omitempty"`
 	Push  *pushContentDoc  `json:"push,omitempty"`
+	// Variants are the content per locale; documents stored before they
+	// existed have none.
+	Variants map[string]contentDoc `json:"variants,omitempty"`
 }
 
 type emailContentDoc struct {
@@ -284,31 +290,58 @@ func fromCampaignDoc(d campaignDoc) campaign.Campaign {
 func toSpecDoc(s campaign.Spec) specDoc {
 	d := specDoc{ChannelConfigID: s.ChannelConfigID, Audience: toAudienceRecord(s.Audience), Schedule: toScheduleRecord(s.Schedule),
 		ContextSchema: s.ContextSchema}
-	if e := s.Content.Email; e != nil {
-		d.Content.Email = &emailContentDoc{Subject: e.Subject, Preheader: e.Preheader, HTML: e.HTML, Text: e.Text}
+	d.Content = toContentDoc(s.Content)
+	for tag, v := range s.Content.Variants {
+		if d.Content.Variants == nil {
+			d.Content.Variants = make(map[string]contentDoc, len(s.Content.Variants))
+		}
+		d.Content.Variants[tag] = toContentDoc(v.Content())
 	}
-	if m := s.Content.SMS; m != nil {
-		d.Content.SMS = &smsContentDoc{Body: m.Body}
+	return d
+}
+
+// toContentDoc is the channel blocks of c (not its variants).
+func toContentDoc(c campaign.Content) contentDoc {
+	var d contentDoc
+	if e := c.Email; e != nil {
+		d.Email = &emailContentDoc{Subject: e.Subject, Preheader: e.Preheader, HTML: e.HTML, Text: e.Text}
 	}
-	if p := s.Content.Push; p != nil {
-		d.Content.Push = &pushContentDoc{Title: p.Title, Body: p.Body, ImageURL: p.ImageURL, DeepLink: p.DeepLink, Sound: p.Sound,
+	if m := c.SMS; m != nil {
+		d.SMS = &smsContentDoc{Body: m.Body}
+	}
+	if p := c.Push; p != nil {
+		d.Push = &pushContentDoc{Title: p.Title, Body: p.Body, ImageURL: p.ImageURL, DeepLink: p.DeepLink, Sound: p.Sound,
 			Badge: p.Badge, Data: p.Data, Silent: p.Silent}
 	}
 	return d
 }
 
+// fromContentDoc is the channel blocks of d (not its variants).
+func fromContentDoc(d contentDoc) campaign.Content {
+	var c campaign.Content
+	if e := d.Email; e != nil {
+		c.Email = &campaign.EmailContent{Subject: e.Subject, Preheader: e.Preheader, HTML: e.HTML, Text: e.Text}
+	}
+	if m := d.SMS; m != nil {
+		c.SMS = &campaign.SMSContent{Body: m.Body}
+	}
+	if p := d.Push; p != nil {
+		c.Push = &campaign.PushContent{Title: p.Title, Body: p.Body, ImageURL: p.ImageURL, DeepLink: p.DeepLink, Sound: p.Sound,
+			Badge: p.Badge, Data: p.Data, Silent: p.Silent}
+	}
+	return c
+}
+
 func fromSpecDoc(d specDoc) campaign.Spec {
 	s := campaign.Spec{ChannelConfigID: d.ChannelConfigID, Audience: fromAudienceRecord(d.Audience), Schedule: fromScheduleRecord(d.Schedule),
 		ContextSchema: d.ContextSchema}
-	if e := d.Content.Email; e != nil {
-		s.Content.Email = &campaign.EmailContent{Subject: e.Subject, Preheader: e.Preheader, HTML: e.HTML, Text: e.Text}
-	}
-	if m := d.Content.SMS; m != nil {
-		s.Content.SMS = &campaign.SMSContent{Body: m.Body}
-	}
-	if p := d.Content.Push; p != nil {
-		s.Content.Push = &campaign.PushContent{Title: p.Title, Body: p.Body, ImageURL: p.ImageURL, DeepLink: p.DeepLink, Sound: p.Sound,
-			Badge: p.Badge, Data: p.Data, Silent: p.Silent}
+	s.Content = fromContentDoc(d.Content)
+	for tag, v := range d.Content.Variants {
+		if s.Content.Variants == nil {
+			s.Content.Variants = make(map[string]campaign.Variant, len(d.Content.Variants))
+		}
+		c := fromContentDoc(v)
+		s.Content.Variants[tag] = campaign.Variant{Email: c.Email, SMS: c.SMS, Push: c.Push}
 	}
 	return s
 }

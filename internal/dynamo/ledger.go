@@ -62,6 +62,7 @@ type ledgerItem struct {
 	State       string    `dynamodbav:"state"`
 	Outcome     string    `dynamodbav:"outcome,omitempty"`
 	MessageID   string    `dynamodbav:"messageId,omitempty"`
+	Variant     string    `dynamodbav:"variant,omitempty"`
 	Token       string    `dynamodbav:"token"`
 	InFlight    bool      `dynamodbav:"inflight"`
 	Attempts    int       `dynamodbav:"attempts,omitempty"`
@@ -118,7 +119,7 @@ func toLedgerItem(t tenant.Tenant, e delivery.Entry) ledgerItem {
 	}
 	return ledgerItem{PK: ledgerPK(t, e.ExecutionID), SK: sk, ExecutionID: e.ExecutionID, Namespace: e.Namespace, UserID: e.UserID,
 		Channel: string(e.Channel), Device: e.Device, CampaignID: e.CampaignID, Version: e.Version, Proof: e.Proof,
-		State: string(e.State), Outcome: string(e.Outcome), MessageID: e.MessageID, Token: e.Token, InFlight: e.InFlight,
+		State: string(e.State), Outcome: string(e.Outcome), MessageID: e.MessageID, Variant: e.Variant, Token: e.Token, InFlight: e.InFlight,
 		Attempts: e.Attempts, AttemptAt: e.AttemptAt, LastCode: e.LastCode, Tag: e.Tag, ClaimedAt: e.ClaimedAt, FinishedAt: e.FinishedAt,
 		Ref: feedback.RefOf(e).Key(), DeliveryState: e.DeliveryState, Events: e.Events, FeedbackRev: e.FeedbackRev,
 		Who: whoIdentity(t, e.Namespace, e.UserID)}
@@ -137,7 +138,7 @@ func (s *Store) ledgerItem(t tenant.Tenant, e delivery.Entry) (map[string]types.
 func fromLedgerItem(li ledgerItem) delivery.Entry {
 	e := delivery.Entry{Key: delivery.Key{ExecutionID: li.ExecutionID, Namespace: li.Namespace, UserID: li.UserID,
 		Channel: campaign.Channel(li.Channel), Device: li.Device}, CampaignID: li.CampaignID, Version: li.Version, Proof: li.Proof,
-		State: delivery.State(li.State), Outcome: delivery.Outcome(li.Outcome), MessageID: li.MessageID, Token: li.Token,
+		State: delivery.State(li.State), Outcome: delivery.Outcome(li.Outcome), MessageID: li.MessageID, Variant: li.Variant, Token: li.Token,
 		InFlight: li.InFlight, Attempts: li.Attempts, AttemptAt: li.AttemptAt, LastCode: li.LastCode, Tag: li.Tag,
 		ClaimedAt: li.ClaimedAt, FinishedAt: li.FinishedAt, DeliveryState: li.DeliveryState, Events: li.Events, FeedbackRev: li.FeedbackRev}
 	if strings.HasPrefix(li.SK, prefixLegacyLedger) {

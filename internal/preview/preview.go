@@ -38,6 +38,8 @@ const MaxProofRecipients = 10
 type Campaigns interface {
 	GetCampaign(ctx context.Context, t tenant.Tenant, id string) (campaign.Campaign, error)
 	GetVersion(ctx context.Context, t tenant.Tenant, campaignID string, number int) (campaign.Version, error)
+	// GetConfig returns a channel configuration or derrors.NotFound.
+	GetConfig(ctx context.Context, t tenant.Tenant, id string) (campaign.ChannelConfig, error)
 }
 
 // Profiles reads stored profiles.
@@ -86,6 +88,11 @@ type Request struct {
 	// stored profile; Profile is merged over it, as in a trigger.
 	UserID    string `json:"userId,omitempty"`
 	Namespace string `json:"namespace,omitempty"`
+	// Locale (BCP 47) picks the content variant to render; without it the
+	// variant is the one Dispatch would choose (delivery.RecipientLocale):
+	// Profile's "locale", the stored profile's, the configuration's
+	// default.
+	Locale string `json:"locale,omitempty"`
 }
 
 // Result is a rendered preview.
@@ -97,6 +104,11 @@ type Result struct {
 	Email      *Email           `json:"email,omitempty"`
 	SMS        *SMS             `json:"sms,omitempty"`
 	Push       *Push            `json:"push,omitempty"`
+	// Locale is the locale the variant was chosen by, and Variant the
+	// content rendered: a variant's tag or "default". Both are absent
+	// for content without variants.
+	Locale  string `json:"locale,omitempty"`
+	Variant string `json:"variant,omitempty"`
 	// Variables are the data paths the content reads.
 	Variables []string `json:"variables"`
 	// Warnings report the context failing the campaign's context schema
@@ -169,11 +181,15 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 	if err != nil {
 		return Result{}, err
 	}
+	if err := checkLocale(in.Locale); err != nil {
+		return Result{}, err
+	}
 	tm, err := delivery.ParseContent(v.Channel, v.Spec.Content)
 	if err != nil {
 		return Result{}, contentError(err)
 	}
 	var stored map[string]any
+	var storedProfile profile.Profile
 	if in.UserID != "" {
 		ns := in.Namespace
 		if ns == "" {
@@ -186,13 +202,22 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 			}
 			return Result{}, err
 		}
-		stored = p.Attributes
+		stored, storedProfile = p.Attributes, p
+	}
+	locale := ""
+	if len(v.Spec.Content.Variants) > 0 {
+		cfg, err := s.config(ctx, t, v)
+		if err != nil {
+			return Result{}, err
+		}
+		locale = delivery.RecipientLocale(delivery.Recipient{Profile: in.Profile, Locale: in.Locale}, storedProfile, cfg)
+		tm = tm.For(locale)
 	}
 	rendered, err := tm.Render(delivery.Data(stored, in.Profile, in.Context), false)
 	if err != nil {
 		return Result{}, contentError(err)
 	}
-	out := Result{CampaignID: c.ID, Version: v.Number, Draft: v.Number == 0, Channel: v.Channel,
+	out := Result{CampaignID: c.ID, Version: v.Number, Draft: v.Number == 0, Channel: v.Channel, Locale: locale, Variant: tm.Variant(),
 		Variables: orEmpty(tm.Variables()), Warnings: []derrors.FieldError{}}
 	switch {
 	case rendered.Email != nil:
@@ -232,6 +257,27 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 		}
 	}
 	return out, nil
+}
+
+// checkLocale refuses a locale that is not a BCP 47 tag.
+func checkLocale(l string) error {
+	if l != "" && !profile.ValidLocale(l) {
+		return derrors.Validation(derrors.FieldError{Field: "locale", Message: "must be a BCP 47 language tag such as fr-CA"})
+	}
+	return nil
+}
+
+// config returns the configuration of v, whose default locale chooses a
+// variant; none (no id, or one that does not exist) has no default.
+func (s *Service) config(ctx context.Context, t tenant.Tenant, v campaign.Version) (campaign.ChannelConfig, error) {
+	if v.Spec.ChannelConfigID == "" {
+		return campaign.ChannelConfig{}, nil
+	}
+	cfg, err := s.Campaigns.GetConfig(ctx, t, v.Spec.ChannelConfigID)
+	if derrors.Is(err, derrors.NotFound) {
+		return campaign.ChannelConfig{}, nil
+	}
+	return cfg, err
 }
 
 func orEmpty(s []string) []string {
@@ -276,16 +322,23 @@ type ProofRequest struct {
 	Context    render.Object `json:"context,omitzero"`
 	// Version picks what to send, as in Request.
 	Version int `json:"version,omitempty"`
+	// Locale (BCP 47) picks the content variant to send; without it,
+	// Profile's "locale", then the configuration's default, as Dispatch.
+	Locale string `json:"locale,omitempty"`
 }
 
 // ProofResult says how each proof went.
 type ProofResult struct {
 	// ProofID is the ledger's execution id of this proof send.
-	ProofID    string         `json:"proofId"`
-	CampaignID string         `json:"campaignId"`
-	Version    int            `json:"version,omitempty"`
-	Draft      bool           `json:"draft"`
-	Results    []ProofOutcome `json:"results"`
+	ProofID    string `json:"proofId"`
+	CampaignID string `json:"campaignId"`
+	Version    int    `json:"version,omitempty"`
+	Draft      bool   `json:"draft"`
+	// Locale and Variant say which content was sent, as in Result;
+	// absent for content without variants.
+	Locale  string         `json:"locale,omitempty"`
+	Variant string         `json:"variant,omitempty"`
+	Results []ProofOutcome `json:"results"`
 }
 
 // ProofOutcome is one recipient's outcome.
@@ -317,7 +370,11 @@ func (s *Service) Proofs(ctx context.Context, t tenant.Tenant, id string, in Pro
 	if s.Sender == nil {
 		return ProofResult{}, derrors.New(derrors.Unprocessable, "proofs cannot be sent from here")
 	}
-	if _, err := delivery.ParseContent(v.Channel, v.Spec.Content); err != nil {
+	if err := checkLocale(in.Locale); err != nil {
+		return ProofResult{}, err
+	}
+	tm, err := delivery.ParseContent(v.Channel, v.Spec.Content)
+	if err != nil {
 		return ProofResult{}, contentError(err)
 	}
 	if v.Spec.ChannelConfigID == "" {
@@ -330,7 +387,7 @@ func (s *Service) Proofs(ctx context.Context, t tenant.Tenant, id string, in Pro
 			f.Add(field, "duplicates another recipient")
 			continue
 		}
-		r := delivery.Recipient{Type: delivery.TypeExternal, UserID: a, Profile: in.Profile, Context: in.Context}
+		r := delivery.Recipient{Type: delivery.TypeExternal, UserID: a, Profile: in.Profile, Context: in.Context, Locale: in.Locale}
 		switch v.Channel {
 		case campaign.Email:
 			if !address.ValidEmail(a) {
@@ -377,6 +434,13 @@ func (s *Service) Proofs(ctx context.Context, t tenant.Tenant, id string, in Pro
 		return ProofResult{}, fmt.Errorf("send proofs: %w", err)
 	}
 	out := ProofResult{ProofID: job.ExecutionID, CampaignID: c.ID, Version: v.Number, Draft: v.Number == 0}
+	if len(v.Spec.Content.Variants) > 0 {
+		// The configuration was read by the send; a failure to read it
+		// again only leaves its default locale out of what is said.
+		cfg, _ := s.config(ctx, t, v)
+		out.Locale = delivery.RecipientLocale(recipients[0], profile.Profile{}, cfg)
+		out.Variant = tm.For(out.Locale).Variant()
+	}
 	for i, o := range outcomes {
 		if o == "" {
 			o = "failed:retry_later"
@@ -446,7 +510,7 @@ func (s *Service) RequestSample(ctx context.Context, t tenant.Tenant, id string,
 		return Sample{}, contentError(err)
 	}
 	vars := SampleVariables{Profile: []string{}, Context: []string{}}
-	for _, p := range tm.Variables() {
+	for _, p := range allVariables(tm) {
 		switch {
 		case strings.HasPrefix(p, "profile."):
 			vars.Profile = append(vars.Profile, p)
@@ -458,7 +522,7 @@ func (s *Service) RequestSample(ctx context.Context, t tenant.Tenant, id string,
 	if len(v.Spec.ContextSchema) > 0 {
 		schema, _ = campaign.CompileSchema(v.Spec.ContextSchema) // a stored schema compiled when it was saved
 	}
-	kinds := tm.Kinds()
+	kinds := allKinds(tm)
 	prof, ctxv := sampleObject("profile", kinds, nil), sampleObject("context", kinds, schema)
 	out := Sample{CampaignID: c.ID, Version: v.Number, Method: "POST", Variables: vars, Warnings: sampleWarnings(tm, schema, prof, ctxv),
 		Headers: map[string]string{"Authorization": "Bearer " + SecretPlaceholder, "x-api-key": caller.KeyID,
@@ -522,4 +586,27 @@ func object(m map[string]any) render.Object {
 		return render.Object{}
 	}
 	return o
+}
+
+// allVariables lists the variables of the content and of every variant
+// of it, sorted and de-duplicated: a request sample fits every locale.
+func allVariables(tm *delivery.Templates) []string {
+	var all []string
+	for _, c := range tm.Contents() {
+		all = append(all, c.Variables()...)
+	}
+	slices.Sort(all)
+	return slices.Compact(all)
+}
+
+// allKinds is Kinds over the content and every variant of it, the most
+// demanding kind of each path.
+func allKinds(tm *delivery.Templates) map[string]render.Kind {
+	out := map[string]render.Kind{}
+	for _, c := range tm.Contents() {
+		for p, k := range c.Kinds() {
+			out[p] = max(out[p], k)
+		}
+	}
+	return out
 }

@@ -300,6 +300,11 @@ func join(prefix, field string) string {
 
 var localePattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
 
+// ValidLocale reports whether tag has the shape of a BCP 47 language tag
+// ("fr", "fr-CA", "zh-Hant-TW"): what a profile's locale, a campaign's
+// content variant and a configuration's default locale must be.
+func ValidLocale(tag string) bool { return len(tag) <= 35 && localePattern.MatchString(tag) }
+
 // validate checks everything but the primary identity.
 func validate(f *derrors.Fields, prefix string, p Profile) {
 	if b, _ := json.Marshal(p.Attributes); len(b) > MaxAttributesSize {
@@ -351,7 +356,7 @@ func validate(f *derrors.Fields, prefix string, p Profile) {
 			f.Add(join(prefix, "timeZone"), "must be an IANA time zone such as Europe/Paris")
 		}
 	}
-	if p.Locale != "" && (len(p.Locale) > 35 || !localePattern.MatchString(p.Locale)) {
+	if p.Locale != "" && !ValidLocale(p.Locale) {
 		f.Add(join(prefix, "locale"), "must be a BCP 47 language tag such as fr-FR")
 	}
 }

@@ -99,7 +99,7 @@ func formatDateHelper(st *state, args []value, _ []hashVal) (value, error) {
 		}
 		st.scratch = make([]byte, 0, bound)
 	}
-	b, err := appendDate(st.scratch[:0], t, pattern, st.t.maxOutput)
+	b, err := appendDate(st.scratch[:0], t, pattern, st.t.maxOutput, st.t.locale)
 	if err != nil {
 		return missing, err
 	}
@@ -112,8 +112,9 @@ func formatDateHelper(st *state, args []value, _ []hashVal) (value, error) {
 
 // appendDate formats t with a Java/Adobe-style pattern; see docs/personalization.md's
 // formatDate section. It fails with ErrOutputLimit once b is longer than
-// limit, since the pattern may come from data.
-func appendDate(b []byte, t time.Time, pattern string, limit int) ([]byte, error) {
+// limit, since the pattern may come from data. Month and weekday names are
+// loc's (Locale.Check holds them within maxDateLetter), English without.
+func appendDate(b []byte, t time.Time, pattern string, limit int, loc *Locale) ([]byte, error) {
 	for i := 0; i < len(pattern); {
 		if len(b) > limit {
 			return b, ErrOutputLimit
@@ -167,6 +168,10 @@ func appendDate(b []byte, t time.Time, pattern string, limit int) ([]byte, error
 			}
 		case 'M':
 			switch {
+			case n >= 4 && loc != nil:
+				b = append(b, loc.Months[t.Month()-1]...)
+			case n == 3 && loc != nil:
+				b = append(b, loc.MonthsAbbr[t.Month()-1]...)
 			case n >= 4:
 				b = append(b, t.Month().String()...)
 			case n == 3:
@@ -177,9 +182,14 @@ func appendDate(b []byte, t time.Time, pattern string, limit int) ([]byte, error
 		case 'd':
 			b = pad(b, t.Day(), n)
 		case 'E':
-			if n >= 4 {
+			switch {
+			case n >= 4 && loc != nil:
+				b = append(b, loc.Weekdays[t.Weekday()]...)
+			case loc != nil:
+				b = append(b, loc.WeekdaysAbbr[t.Weekday()]...)
+			case n >= 4:
 				b = append(b, t.Weekday().String()...)
-			} else {
+			default:
 				b = append(b, t.Weekday().String()[:3]...)
 			}
 		case 'H':

@@ -422,8 +422,9 @@ func logic(all bool) func(*state, []value, []hashVal) (value, error) {
 }
 
 // formatNumber renders a number with a fixed number of decimals (default:
-// as many as needed) and optional grouping="," and decimal="," separators.
-// Separators may come from data, so the result is measured first.
+// as many as needed) and optional grouping="," and decimal="," separators;
+// a template parsed WithLocale has its locale's separators where it passes
+// none. Separators may come from data, so the result is measured first.
 func formatNumber(st *state, args []value, hash []hashVal) (value, error) {
 	if !args[0].present() {
 		return strValue(""), nil
@@ -453,7 +454,8 @@ func formatNumber(st *state, args []value, hash []hashVal) (value, error) {
 	st.scratch = num
 	group, _ := hashGet(hash, "grouping")
 	dec, _ := hashGet(hash, "decimal")
-	if !group.present() && !dec.present() {
+	loc := st.t.locale
+	if !group.present() && !dec.present() && loc == nil {
 		if err := st.need(len(num)); err != nil {
 			return missing, err
 		}
@@ -468,6 +470,10 @@ func formatNumber(st *state, args []value, hash []hashVal) (value, error) {
 		sign, intPart = 1, intPart[1:]
 	}
 	sep, decSep := "", "."
+	if loc != nil && !bytes.ContainsAny(intPart, "eE") {
+		// A separator the template does not pass is the locale's.
+		sep, decSep = loc.Group, loc.Decimal
+	}
 	var err error
 	if group.present() && !bytes.ContainsAny(intPart, "eE") {
 		if sep, err = st.str(group); err != nil {

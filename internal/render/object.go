@@ -90,6 +90,19 @@ func (o Object) Has(key string) bool {
 	return ok
 }
 
+// String returns the member key when it is a JSON string (a number, say,
+// is not one), without allocating.
+func (o Object) String(key string) (string, bool) {
+	if o.n == nil {
+		return "", false
+	}
+	m, ok := o.n.member(key)
+	if !ok || m.k != kStr || m.num {
+		return "", false
+	}
+	return m.s, true
+}
+
 // Keys returns the member names in iteration order.
 func (o Object) Keys() []string {
 	if o.n == nil {

@@ -86,6 +86,7 @@ type config struct {
 	maxSteps  int
 	maxAlloc  int
 	helpers   map[string]*helperDef
+	locale    *Locale
 }
 
 // WithStrict makes Execute fail with an *ExecError wrapping ErrMissing when a
@@ -265,6 +266,7 @@ type Template struct {
 	maxOutput int
 	maxSteps  int
 	maxAlloc  int
+	locale    *Locale // nil: English names, plain numbers
 	pool      sync.Pool
 }
 
@@ -308,6 +310,7 @@ func Parse(src string, mode Mode, opts ...Option) (*Template, error) {
 		maxOutput: cfg.maxOutput,
 		maxSteps:  cfg.maxSteps,
 		maxAlloc:  cfg.maxAlloc,
+		locale:    cfg.locale,
 	}
 	return t, nil
 }

@@ -155,12 +155,16 @@ type Recipient struct {
 	// DeliveryState is what the provider's events said since (sent,
 	// delivered, opened, clicked, bounced, complained, rejected, delayed,
 	// failed; see package feedback).
-	DeliveryState string    `json:"deliveryState,omitempty"`
-	MessageID     string    `json:"messageId,omitempty"`
-	Attempts      int       `json:"attempts"`
-	ClaimedAt     time.Time `json:"claimedAt"`
-	AttemptAt     time.Time `json:"lastAttemptAt,omitzero"`
-	FinishedAt    time.Time `json:"finishedAt,omitzero"`
+	DeliveryState string `json:"deliveryState,omitempty"`
+	MessageID     string `json:"messageId,omitempty"`
+	// Variant is the content the message was rendered from: a locale
+	// variant's tag ("fr-CA") or "default"; absent when nothing was sent
+	// (and for entries written before variants existed).
+	Variant    string    `json:"variant,omitempty"`
+	Attempts   int       `json:"attempts"`
+	ClaimedAt  time.Time `json:"claimedAt"`
+	AttemptAt  time.Time `json:"lastAttemptAt,omitzero"`
+	FinishedAt time.Time `json:"finishedAt,omitzero"`
 }
 
 // Page is the body of GET /executions/{executionId}/recipients.
@@ -315,7 +319,7 @@ func (s *Service) Recipients(ctx context.Context, t tenant.Tenant, id string, q 
 	p := Page{Recipients: make([]Recipient, 0, len(entries)), Cursor: next}
 	for _, e := range entries {
 		r := Recipient{Namespace: e.Namespace, UserID: e.UserID, Channel: string(e.Channel), Device: e.Device, State: string(e.State),
-			Outcome: string(e.Outcome), Reason: e.Outcome.Reason(), DeliveryState: e.DeliveryState, MessageID: e.MessageID, Attempts: e.Attempts,
+			Outcome: string(e.Outcome), Reason: e.Outcome.Reason(), DeliveryState: e.DeliveryState, MessageID: e.MessageID, Variant: e.Variant, Attempts: e.Attempts,
 			ClaimedAt: e.ClaimedAt, AttemptAt: e.AttemptAt, FinishedAt: e.FinishedAt}
 		if e.State != delivery.Done {
 			r.Outcome, r.Reason = "", e.LastCode

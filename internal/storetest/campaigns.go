@@ -16,7 +16,8 @@ import (
 // emailConfig is a configuration created at at.
 func emailConfig(id, name string, at time.Time) campaign.ChannelConfig {
 	return campaign.ChannelConfig{ID: id, Name: name, Channel: campaign.Email, Category: campaign.Transactional,
-		Email:    &campaign.EmailSettings{FromName: "Acme", FromAddress: "orders@acme.example", ReplyTo: []string{"help@acme.example"}},
+		Email: &campaign.EmailSettings{FromName: "Acme", FromAddress: "orders@acme.example", ReplyTo: []string{"help@acme.example"},
+			DefaultLocale: "en-GB"},
 		Revision: 1, CreatedAt: at, UpdatedAt: at}
 }
 
@@ -27,7 +28,8 @@ func draftCampaign(id, name string, at time.Time, tags ...string) campaign.Campa
 	return campaign.Campaign{ID: id, Name: name, Tags: tags, Type: campaign.Transactional, Channel: campaign.Email,
 		Status: campaign.StatusDraft, DraftPending: true, Revision: 1, CreatedAt: at, UpdatedAt: at,
 		Draft: campaign.Spec{ChannelConfigID: "cfg",
-			Content:       campaign.Content{Email: &campaign.EmailContent{Subject: "Hi {{profile.name}}", HTML: "<p>Hi</p>"}},
+			Content: campaign.Content{Email: &campaign.EmailContent{Subject: "Hi {{profile.name}}", HTML: "<p>Hi</p>"},
+				Variants: map[string]campaign.Variant{"fr-CA": {Email: &campaign.EmailContent{Subject: "Allô {{profile.name}}", Text: "Allô"}}}},
 			Audience:      campaign.Audience{Namespace: "email", CreateProfiles: true},
 			Schedule:      campaign.Schedule{Start: &start},
 			ContextSchema: json.RawMessage(`{"type":"object"}`)}}

@@ -125,8 +125,12 @@ func Ledger(t *testing.T, h LedgerHarness) {
 		}
 		done := next
 		done.State, done.Outcome, done.InFlight, done.MessageID, done.FinishedAt = delivery.Done, delivery.Sent, false, "m1", t0.Add(time.Second)
+		done.Variant = "fr-CA"
 		if err := s.Finish(ctx, acme, done); err != nil {
 			t.Fatalf("Finish by the holder: %v", err)
+		}
+		if got, err := s.Entries(ctx, acme, e.Key); err != nil || len(got) != 1 || got[0].Variant != "fr-CA" {
+			t.Errorf("entry after Finish = %+v, %v; want the variant sent recorded", got, err)
 		}
 		if err := s.Finish(ctx, acme, done); err != nil {
 			t.Errorf("Finish repeated (an SDK retry of a write that landed) = %v, want nil", err)
