@@ -177,10 +177,24 @@ func (tb *tab) typeInto(sel, text string) {
 	tb.run("type into "+sel, chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 
-// click clicks the first element matching a selector with the mouse.
+// click clicks the first element matching a selector with the mouse. A
+// page that re-renders between finding the element and clicking it (a
+// list refreshed by a request still in flight) replaces the node: the
+// selector is then found again, a few times, rather than failing.
 func (tb *tab) click(sel string) {
 	tb.t.Helper()
-	tb.run("click "+sel, chromedp.Click(chromedp.CSS(sel)))
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
+		err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if attempt == 5 || !strings.Contains(err.Error(), "Could not find node with given id") {
+			tb.t.Fatalf("click %s: %v", sel, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // clickText clicks the first button or link whose text is text.
