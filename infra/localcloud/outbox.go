@@ -1,6 +1,7 @@
 package localcloud
 
 import (
+	"context"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/heraldhq/herald/infra/motoserver"
+	"github.com/heraldhq/herald/internal/feedback"
 	"github.com/heraldhq/herald/internal/logsafe"
 )
 
@@ -42,6 +44,10 @@ type OutboxSMS struct {
 	ID          string `json:"id"`
 	PhoneNumber string `json:"phoneNumber"`
 	Message     string `json:"message"`
+	// CampaignID and ExecutionID say what sent it: its ledger entry,
+	// found by its message id (for the newest maxLinked).
+	CampaignID  string `json:"campaignId,omitempty"`
+	ExecutionID string `json:"executionId,omitempty"`
 }
 
 // OutboxPush is one message published to a platform endpoint.
@@ -49,14 +55,25 @@ type OutboxPush struct {
 	ID       string `json:"id"`
 	Endpoint string `json:"endpoint"`
 	Message  string `json:"message"`
+	// CampaignID and ExecutionID, as for OutboxSMS.
+	CampaignID  string `json:"campaignId,omitempty"`
+	ExecutionID string `json:"executionId,omitempty"`
 }
+
+// maxLinked bounds the ledger reads that link SMS and push messages to
+// their execution (one Query of the ref index each), per kind.
+const maxLinked = 50
+
+// messageOrigin finds what sent an SMS or push message: its ledger entry,
+// by the provider's message id, as the Feedback function finds it.
+type messageOrigin func(ctx context.Context, messageID string) (emailOrigin, bool)
 
 // ReadOutbox reads what moto received.
 func ReadOutbox(r *http.Request, m *motoserver.Server) (Outbox, error) {
-	return readOutbox(r, m, nil)
+	return readOutbox(r, m, nil, nil)
 }
 
-func readOutbox(r *http.Request, m *motoserver.Server, mb *mailbox) (Outbox, error) {
+func readOutbox(r *http.Request, m *motoserver.Server, mb *mailbox, find messageOrigin) (Outbox, error) {
 	d, err := m.Data(r.Context())
 	if err != nil {
 		return Outbox{}, err
@@ -90,12 +107,26 @@ func readOutbox(r *http.Request, m *motoserver.Server, mb *mailbox) (Outbox, err
 		}
 		out.Emails = append(out.Emails, oe)
 	}
+	link := func(n int, id string) (emailOrigin, bool) {
+		if find == nil || n >= maxLinked {
+			return emailOrigin{}, false
+		}
+		return find(r.Context(), id)
+	}
 	for _, s := range slices.Backward(sms) {
-		out.SMS = append(out.SMS, OutboxSMS{ID: s.MessageID, PhoneNumber: s.PhoneNumber, Message: s.Message})
+		os := OutboxSMS{ID: s.MessageID, PhoneNumber: s.PhoneNumber, Message: s.Message}
+		if o, ok := link(len(out.SMS), s.MessageID); ok {
+			os.CampaignID, os.ExecutionID = o.campaignID, o.executionID
+		}
+		out.SMS = append(out.SMS, os)
 	}
 	for _, ep := range endpoints {
 		for _, id := range slices.Sorted(maps.Keys(ep.Messages)) {
-			out.Push = append(out.Push, OutboxPush{ID: id, Endpoint: ep.ARN, Message: ep.Messages[id]})
+			op := OutboxPush{ID: id, Endpoint: ep.ARN, Message: ep.Messages[id]}
+			if o, ok := link(len(out.Push), id); ok {
+				op.CampaignID, op.ExecutionID = o.campaignID, o.executionID
+			}
+			out.Push = append(out.Push, op)
 		}
 	}
 	return out, nil
@@ -117,7 +148,7 @@ func (c *Cloud) withOutbox(next http.Handler) http.Handler {
 			http.Error(w, "GET only", http.StatusMethodNotAllowed)
 			return
 		}
-		box, err := readOutbox(r, c.Moto, c.mailbox)
+		box, err := readOutbox(r, c.Moto, c.mailbox, c.messageOrigin)
 		if err != nil {
 			c.log.Error("outbox", logsafe.Attr(err))
 			http.Error(w, "moto did not answer", http.StatusBadGateway)
@@ -126,4 +157,14 @@ func (c *Cloud) withOutbox(next http.Handler) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(box)
 	})
+}
+
+// messageOrigin finds the ledger entry of an SMS or push message by its
+// provider message id (the ref index the Feedback function reads).
+func (c *Cloud) messageOrigin(ctx context.Context, messageID string) (emailOrigin, bool) {
+	_, e, err := c.App.Store().FindEntry(ctx, feedback.Ref{MessageID: messageID})
+	if err != nil {
+		return emailOrigin{}, false
+	}
+	return emailOrigin{campaignID: e.CampaignID, executionID: e.Key.ExecutionID}, true
 }

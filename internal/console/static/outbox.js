@@ -14,19 +14,24 @@ export async function outboxPage() {
     ...(box.push || []).map((m) => ({ kind: 'Push', label: m.endpoint, to: m.endpoint, m })),
   ];
   const buttons = [];
+  // execution links a message to the execution that sent it, when the
+  // local cloud knows it (emails by their tags, SMS and push by the
+  // ledger entry of their message id).
+  function execution(m) {
+    return m.executionId ? h('p', {}, h('a', {
+      id: 'outbox-execution',
+      href: '#/campaigns/' + encodeURIComponent(m.campaignId) + '/executions/' + encodeURIComponent(m.executionId),
+    }, 'Its execution')) : null;
+  }
   function show(it, btn) {
     for (const b of buttons) b.setAttribute('aria-pressed', String(b === btn));
     if (it.kind === 'Email') {
-      replace(view, h('h2', {}, it.m.subject), h('p', {}, 'From ', it.m.from, ' to ', it.to),
-        it.m.executionId ? h('p', {}, h('a', {
-          id: 'outbox-execution',
-          href: '#/campaigns/' + encodeURIComponent(it.m.campaignId) + '/executions/' + encodeURIComponent(it.m.executionId),
-        }, 'Its execution')) : null,
+      replace(view, h('h2', {}, it.m.subject), h('p', {}, 'From ', it.m.from, ' to ', it.to), execution(it.m),
         renderPreview({ email: { subject: it.m.subject, html: it.m.body } }, "desktop"));
     } else if (it.kind === 'SMS') {
-      replace(view, h('h2', {}, 'SMS to ', it.to), h('pre', {}, it.m.message));
+      replace(view, h('h2', {}, 'SMS to ', it.to), execution(it.m), h('pre', {}, it.m.message));
     } else {
-      replace(view, h('h2', {}, 'Push to ', it.m.endpoint), h('pre', {}, it.m.message));
+      replace(view, h('h2', {}, 'Push to ', it.m.endpoint), execution(it.m), h('pre', {}, it.m.message));
     }
   }
   const list = h('ul', { 'aria-label': 'Messages, newest first' }, items.map((it) => {
