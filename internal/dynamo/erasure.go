@@ -136,7 +136,9 @@ func (s *Store) EraseSubject(ctx context.Context, t tenant.Tenant, sub erasure.S
 		}
 	}
 	for exec := range owners {
-		if err := s.eraseParked(ctx, t, exec, sub, r); err != nil {
+		n, err := erasure.StripParked(ctx, s, t, exec, sub)
+		r.Erased[erasure.ParkedRecipients] += n
+		if err != nil {
 			return err
 		}
 	}
@@ -196,32 +198,6 @@ func (s *Store) renameTally(ctx context.Context, t tenant.Tenant, exec, from, to
 		}
 		return nil
 	})
-}
-
-// eraseParked removes sub's recipients from an execution's parked jobs
-// (a job left with none is deleted), so no redrive sends to them.
-func (s *Store) eraseParked(ctx context.Context, t tenant.Tenant, exec string, sub erasure.Subject, r *erasure.Result) error {
-	parked, err := s.Parked(ctx, t, exec)
-	if err != nil {
-		return fmt.Errorf("parked jobs: %w", err)
-	}
-	for _, p := range parked {
-		job, n := erasure.StripJob(p.Job, sub)
-		switch {
-		case n == 0:
-			continue
-		case len(job.Recipients) == 0:
-			err = s.Unpark(ctx, t, exec, p.ID)
-		default:
-			p.Job = job
-			err = s.Park(ctx, t, p)
-		}
-		if err != nil {
-			return fmt.Errorf("parked jobs: %w", err)
-		}
-		r.Erased[erasure.ParkedRecipients] += n
-	}
-	return nil
 }
 
 // eraseItem deletes pk/sk, counting it under kind if it was there.

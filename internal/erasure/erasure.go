@@ -282,6 +282,34 @@ func StripJob(job delivery.Job, s Subject) (delivery.Job, int) {
 	return job, removed
 }
 
+// StripParked removes s from an execution's parked jobs (StripJob; a job
+// left with no one is unparked, so no redrive reaches them) and returns
+// how many recipients it removed. Both stores erase through it.
+func StripParked(ctx context.Context, p delivery.Parking, t tenant.Tenant, exec string, s Subject) (int, error) {
+	parked, err := p.Parked(ctx, t, exec)
+	if err != nil {
+		return 0, fmt.Errorf("parked jobs: %w", err)
+	}
+	removed := 0
+	for _, pj := range parked {
+		job, n := StripJob(pj.Job, s)
+		switch {
+		case n == 0:
+			continue
+		case len(job.Recipients) == 0:
+			err = p.Unpark(ctx, t, exec, pj.ID)
+		default:
+			pj.Job = job
+			err = p.Park(ctx, t, pj)
+		}
+		if err != nil {
+			return removed, fmt.Errorf("parked jobs: %w", err)
+		}
+		removed += n
+	}
+	return removed, nil
+}
+
 func isSubject(r delivery.Recipient, s Subject) bool {
 	if slices.Contains(s.Identities, profile.Identity{Namespace: r.Namespace, ID: r.UserID}) {
 		return true

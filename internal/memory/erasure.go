@@ -93,25 +93,10 @@ func (s *Store) EraseSubject(ctx context.Context, t tenant.Tenant, sub erasure.S
 		execs[exec] = true
 	}
 	for exec := range execs {
-		parked, err := s.Parked(ctx, t, exec)
+		n, err := erasure.StripParked(ctx, s, t, exec, sub)
+		r.Erased[erasure.ParkedRecipients] += n
 		if err != nil {
 			return err
-		}
-		for _, p := range parked {
-			job, n := erasure.StripJob(p.Job, sub)
-			switch {
-			case n == 0:
-				continue
-			case len(job.Recipients) == 0:
-				err = s.Unpark(ctx, t, exec, p.ID)
-			default:
-				p.Job = job
-				err = s.Park(ctx, t, p)
-			}
-			if err != nil {
-				return err
-			}
-			r.Erased[erasure.ParkedRecipients] += n
 		}
 	}
 
