@@ -36,26 +36,8 @@ import (
 
 var (
 	cloud *localcloud.Cloud
-	logs  syncBuffer
+	logs  localcloud.Buffer
 )
-
-// syncBuffer collects every log line the cloud and its handlers write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestMain(m *testing.M) {
 	// The reputation guard judges from 10 sends, so a test can trip it
