@@ -64,12 +64,12 @@ func jsonLen(v any) (n int, ok bool) {
 		}
 		return n, true
 	case *jnode:
-		return x.jsonLenHTML(), true
+		return x.jsonLen(true), true
 	case Object:
 		if x.n == nil {
 			return len("null"), true
 		}
-		return x.n.jsonLenHTML(), true
+		return x.n.jsonLen(true), true
 	case Fields:
 		n = 2 + max(len(x)-1, 0)
 		for _, f := range x {
@@ -82,31 +82,6 @@ func jsonLen(v any) (n int, ok bool) {
 		return n, true
 	}
 	return 0, false
-}
-
-// jsonLenHTML is the length of the node's JSON as the json helper writes
-// it: members in their order, '<', '>' and '&' escaped as json.Marshal
-// escapes them.
-func (nd *jnode) jsonLenHTML() int {
-	switch nd.k {
-	case kStr:
-		if !nd.num {
-			return jsonStringLen(nd.s)
-		}
-	case kObj, kArr:
-		n := 2 + max(int(nd.len)-1, 0)
-		for it := nd.members(); ; {
-			c, ok := it.next()
-			if !ok {
-				return n
-			}
-			if nd.k == kObj {
-				n += jsonStringLen(c.key) + 1
-			}
-			n += c.jsonLenHTML()
-		}
-	}
-	return nd.jsonSize()
 }
 
 // jsonFloatLen is the length of appendJSONFloat's result.

@@ -134,7 +134,7 @@ func (o Object) Size() int {
 	if o.n == nil {
 		return len("null")
 	}
-	return o.n.jsonSize()
+	return o.n.jsonLen(false)
 }
 
 // ParseObject decodes a JSON object. null gives the zero Object; any other
@@ -223,7 +223,7 @@ func (o Object) MarshalJSON() ([]byte, error) {
 	if o.n.raw != nil {
 		return o.n.raw, nil
 	}
-	return o.n.appendJSON(make([]byte, 0, o.n.jsonSize()), false, nil), nil
+	return o.n.appendJSON(make([]byte, 0, o.n.jsonLen(false)), false, nil), nil
 }
 
 // AppendCanonicalJSON appends what json.Marshal writes for the
@@ -284,7 +284,7 @@ func (d *decoder) decode() ([]jnode, error) {
 		}
 	}
 	root := &nodes[0]
-	root.raw = root.appendJSON(make([]byte, 0, root.jsonSize()), false, nil)
+	root.raw = root.appendJSON(make([]byte, 0, root.jsonLen(false)), false, nil)
 	return nodes, nil
 }
 
@@ -714,8 +714,17 @@ func (nd *jnode) plain() any {
 	return nil
 }
 
-// jsonSize is len(nd.appendJSON(nil, false)).
-func (nd *jnode) jsonSize() int {
+// jsonLen is the length of the node's JSON as appendJSON writes it,
+// members in their order: with html, '<', '>' and '&' escaped as
+// json.Marshal escapes them (the json helper); without, as an encoder
+// with SetEscapeHTML(false) writes them (MarshalJSON, Size).
+func (nd *jnode) jsonLen(html bool) int {
+	strLen := func(s string) int {
+		if html {
+			return jsonStringLen(s)
+		}
+		return jsonStringLenNoHTML(s)
+	}
 	switch nd.k {
 	case kNull:
 		return len("null")
@@ -734,7 +743,7 @@ func (nd *jnode) jsonSize() int {
 		if nd.num {
 			return len(nd.s)
 		}
-		return jsonStringLenNoHTML(nd.s)
+		return strLen(nd.s)
 	}
 	n := 2 + max(int(nd.len)-1, 0)
 	for it := nd.members(); ; {
@@ -743,9 +752,9 @@ func (nd *jnode) jsonSize() int {
 			return n
 		}
 		if nd.k == kObj {
-			n += jsonStringLenNoHTML(c.key) + 1
+			n += strLen(c.key) + 1
 		}
-		n += c.jsonSize()
+		n += c.jsonLen(html)
 	}
 }
 
