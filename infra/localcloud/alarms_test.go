@@ -13,10 +13,20 @@ import (
 	"github.com/heraldhq/herald/internal/metrics"
 )
 
-// templateResources reads template.yaml's resources as written: intrinsic
-// functions in their long form ({"Fn::GetAtt": ["Queue", "Arn"]}),
-// nothing resolved.
-func templateResources(t *testing.T) map[string]map[string]any {
+// templateDoc is template.yaml as written: intrinsic functions in their
+// long form ({"Fn::GetAtt": ["Queue", "Arn"]}), nothing resolved.
+type templateDoc struct {
+	Parameters map[string]struct {
+		Default       any
+		AllowedValues []string
+	}
+	Globals struct {
+		Function map[string]any
+	}
+	Resources map[string]map[string]any
+}
+
+func readTemplate(t *testing.T) templateDoc {
 	t.Helper()
 	data, err := os.ReadFile("../../template.yaml")
 	if err != nil {
@@ -26,13 +36,17 @@ func templateResources(t *testing.T) map[string]map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Resources map[string]map[string]any
-	}
+	var doc templateDoc
 	if err := json.Unmarshal(js, &doc); err != nil {
 		t.Fatal(err)
 	}
-	return doc.Resources
+	return doc
+}
+
+// templateResources reads template.yaml's resources as written.
+func templateResources(t *testing.T) map[string]map[string]any {
+	t.Helper()
+	return readTemplate(t).Resources
 }
 
 // getAtt returns the resource named by v when v is {"Fn::GetAtt":
@@ -220,27 +234,7 @@ var dashboardVar = regexp.MustCompile(`\$\{[A-Za-z0-9:.]+\}`)
 // Every function is traced with the deployment's TracingMode (Active
 // unless changed): set once in Globals, never turned off by a function.
 func TestEveryFunctionIsTraced(t *testing.T) {
-	data, err := os.ReadFile("../../template.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Parameters map[string]struct {
-			Default       any
-			AllowedValues []string
-		}
-		Globals struct {
-			Function map[string]any
-		}
-		Resources map[string]map[string]any
-	}
-	if err := json.Unmarshal(js, &doc); err != nil {
-		t.Fatal(err)
-	}
+	doc := readTemplate(t)
 	if ref, _ := doc.Globals.Function["Tracing"].(map[string]any); ref["Ref"] != "TracingMode" {
 		t.Errorf("Globals.Function.Tracing = %v, want !Ref TracingMode", doc.Globals.Function["Tracing"])
 	}
