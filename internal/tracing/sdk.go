@@ -37,9 +37,9 @@ func traceCall(ctx context.Context, in middleware.InitializeInput, next middlewa
 	}
 	ctx, s := Child(ctx, awsmiddleware.GetServiceID(ctx))
 	fields := map[string]any{"operation": awsmiddleware.GetOperationName(ctx), "region": awsmiddleware.GetRegion(ctx)}
-	for field, name := range map[string]string{"TableName": "table_name", "QueueUrl": "queue_url"} {
-		if v := stringField(in.Parameters, field); v != "" {
-			fields[name] = v
+	for _, f := range resourceFields {
+		if v := stringField(in.Parameters, f.input); v != "" {
+			fields[f.name] = v
 		}
 	}
 	out, md, err := next.HandleInitialize(ctx, in)
@@ -112,6 +112,10 @@ func traceResponse(ctx context.Context, in middleware.DeserializeInput, next mid
 	}
 	return out, md, err
 }
+
+// resourceFields are the inputs' fields that name what a call acts on,
+// and their names in the subsegment's aws object.
+var resourceFields = []struct{ input, name string }{{"TableName", "table_name"}, {"QueueUrl", "queue_url"}}
 
 // stringField reads an input's string field by name (TableName,
 // QueueUrl): every service's inputs spell them alike, and naming the
