@@ -23,6 +23,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/infra/faultproxy"
@@ -32,8 +35,20 @@ import (
 
 var (
 	cloud  *localcloud.Cloud
-	timing = localcloud.FastTiming
+	timing = callsTiming()
 )
+
+// callsTiming is FastTiming with a two-minute Dispatch: an invocation
+// left with less than a send's time before its timeout puts its open
+// recipients back for a redelivery, which costs calls of its own, and
+// with FastTiming's 5 s that would happen here for moto's speed on a
+// shared machine, not Herald's. On AWS a batch of ten 50-member jobs
+// takes about 5 s of the template's 30 s (eight sends of ~60 ms at once).
+func callsTiming() localcloud.Timing {
+	t := localcloud.FastTiming
+	t.DispatchTimeout, t.StaleAttempt, t.Visibility = 2*time.Minute, 2*time.Minute+10*time.Second, 5*time.Minute
+	return t
+}
 
 func TestMain(m *testing.M) {
 	os.Exit(localcloud.RunSuite(m, &cloud, localcloud.Options{Timing: &timing,
@@ -58,6 +73,9 @@ type measurement struct {
 	target int // the most round trips allowed; 0 is none
 	// per divides the calls (dispatch: per recipient).
 	per int
+	// perTarget is the most calls per recipient allowed (with per); 0 is
+	// none.
+	perTarget float64
 	// want is the calls by API the operation makes: a change shows here
 	// and in the docs' table (nil: reported only).
 	want calls
@@ -109,11 +127,23 @@ func (m measurement) String() string {
 	if m.target > 0 {
 		target = fmt.Sprintf("≤ %d", m.target)
 	}
+	if m.perTarget > 0 {
+		target = fmt.Sprintf("≤ %.1f per recipient", m.perTarget)
+	}
 	calls := fmt.Sprint(total)
 	if m.per > 1 {
 		calls = fmt.Sprintf("%.2f", float64(total)/float64(m.per))
 	}
 	return fmt.Sprintf("| %s | %s | %s | %d | %s |", m.name, strings.Join(parts, ", "), calls, m.depth, target)
+}
+
+// perRecipient is the calls per recipient of a measurement with per.
+func (m measurement) perRecipient() float64 {
+	total := 0
+	for _, n := range m.calls {
+		total += n
+	}
+	return float64(total) / float64(max(m.per, 1))
 }
 
 func table(ms []measurement) string {
@@ -252,25 +282,29 @@ func TestEachOperationStaysWithinItsRoundTrips(t *testing.T) {
 	// Dispatch, once the queue holds one recipient's job, then twenty's.
 	drain(t)
 	one := f.unitary("d1", 1)
-	perRecipient := calls{"GetItem": 1, "BatchGetItem": 1, "PutItem": 4, "SendEmail": 1, "UpdateItem": 1}
+	// One transaction claims the address and the entry and starts the
+	// attempt; one write records the outcome; one counter update per
+	// job.
+	perRecipient := calls{"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 1, "SendEmail": 1, "PutItem": 1, "UpdateItem": 1}
 	ms = append(ms, measure(t, "Dispatch, 1 recipient", 0, perRecipient, func() { drain(t) }))
-	f.unitary("d20", 20)
+	d20exec := f.unitary("d20", 20)
 	// One job: the profiles and the suppression list read once for the
 	// twenty.
 	d20 := measure(t, "Dispatch, 20 recipients: calls per recipient, depth of the whole drain", 0,
-		calls{"BatchGetItem": 2, "PutItem": 80, "SendEmail": 20, "UpdateItem": 20}, func() { drain(t) })
+		calls{"BatchGetItem": 2, "TransactWriteItems": 20, "SendEmail": 20, "PutItem": 20, "UpdateItem": 1}, func() { drain(t) })
 	d20.per = 20
 	ms = append(ms, d20)
 	// Every AWS call from a 20-recipient trigger to its outcomes, per
-	// recipient (issue 17's target: at most 3.6); reported.
+	// recipient: at most 3.6.
 	whole := measurement{name: "Unitary, 20 recipients, from the trigger to every outcome: calls per recipient",
-		calls: map[string]int{}, per: 20, depth: u20.depth + d20.depth}
+		calls: map[string]int{}, per: 20, depth: u20.depth + d20.depth, perTarget: 3.6}
 	for _, m := range []measurement{u20, d20} {
 		for op, n := range m.calls {
 			whole.calls[op] += n
 		}
 	}
 	ms = append(ms, whole)
+	t.Logf("items one 20-recipient execution left, by kind (DynamoDB's item size: names and values):\n%s", itemSizes(t, d20exec))
 
 	// Management and status.
 	f.mustDo("GET", "/executions/"+one, nil, 200, nil)
@@ -292,6 +326,9 @@ func TestEachOperationStaysWithinItsRoundTrips(t *testing.T) {
 	for _, m := range ms {
 		if m.target > 0 && m.depth > m.target {
 			missed = append(missed, fmt.Sprintf("%s: %d round trips one after another, want at most %d", m.name, m.depth, m.target))
+		}
+		if per := m.perRecipient(); m.perTarget > 0 && per > m.perTarget {
+			missed = append(missed, fmt.Sprintf("%s: %.2f calls per recipient, want at most %.1f", m.name, per, m.perTarget))
 		}
 		if m.want == nil {
 			continue
@@ -349,7 +386,96 @@ func measureAudience(t *testing.T, f *fixture) []measurement {
 			"context": map[string]any{"discount": 30}}, 202, nil)
 	}
 	trigger("warm-sale")
-	// Reported, not asserted: outside the issue's budgets for now, and
-	// its GetItem count differs by one whether the queue was drained.
-	return []measurement{measure(t, "Trigger, audience of 1,000", 0, nil, func() { trigger("sale") })}
+	drain(t)
+	// Reported, not asserted: its GetItem count differs by one whether
+	// the queue was drained.
+	tr := measure(t, "Trigger, audience of 1,000", 0, nil, func() { trigger("sale") })
+	// Then everything else until every member's outcome, without the
+	// proxy's delay (a thousand sends): at most 3.2 calls per member
+	// from the trigger on.
+	rest := record("", 0, nil, func() { drain(t) })
+	whole := measurement{name: "Audience of 1,000, from the trigger to every outcome: calls per member",
+		calls: map[string]int{}, per: audienceSize, perTarget: 3.2}
+	for _, m := range []measurement{tr, rest} {
+		for op, n := range m.calls {
+			whole.calls[op] += n
+		}
+	}
+	return []measurement{tr, whole}
+}
+
+// itemSizes reports the items of execution exec's partition by kind
+// (sort-key prefix) with their sizes as DynamoDB bills them (attribute
+// names and values), for the write units per message in the docs.
+func itemSizes(t *testing.T, exec string) string {
+	t.Helper()
+	ctx := context.Background()
+	db := dynamodb.NewFromConfig(cloud.AWS)
+	kinds := map[string][]int{}
+	var start map[string]types.AttributeValue
+	for {
+		out, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(cloud.Config.Table), ExclusiveStartKey: start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range out.Items {
+			pk, _ := item["pk"].(*types.AttributeValueMemberS)
+			sk, _ := item["sk"].(*types.AttributeValueMemberS)
+			if pk == nil || sk == nil || !strings.HasSuffix(pk.Value, "#"+exec) {
+				continue
+			}
+			kind, _, _ := strings.Cut(sk.Value, "#")
+			kinds[kind] = append(kinds[kind], itemSize(item))
+		}
+		if start = out.LastEvaluatedKey; len(start) == 0 {
+			break
+		}
+	}
+	var b strings.Builder
+	b.WriteString("| Kind (sk) | Items | Bytes, largest |\n|---|---:|---:|\n")
+	for _, k := range slices.Sorted(maps.Keys(kinds)) {
+		fmt.Fprintf(&b, "| %s# | %d | %d |\n", k, len(kinds[k]), slices.Max(kinds[k]))
+	}
+	return b.String()
+}
+
+// itemSize is an item's size by DynamoDB's rules, near enough for units:
+// each attribute's name plus its value (numbers about one byte per two
+// digits plus one).
+func itemSize(item map[string]types.AttributeValue) int {
+	n := 0
+	for name, v := range item {
+		n += len(name) + valueSize(v)
+	}
+	return n
+}
+
+func valueSize(v types.AttributeValue) int {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(v.Value)
+	case *types.AttributeValueMemberN:
+		return (len(strings.TrimLeft(v.Value, "-0"))+1)/2 + 1
+	case *types.AttributeValueMemberB:
+		return len(v.Value)
+	case *types.AttributeValueMemberSS:
+		n := 0
+		for _, s := range v.Value {
+			n += len(s)
+		}
+		return n
+	case *types.AttributeValueMemberM:
+		n := 3
+		for k, e := range v.Value {
+			n += len(k) + valueSize(e) + 1
+		}
+		return n
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, e := range v.Value {
+			n += valueSize(e) + 1
+		}
+		return n
+	}
+	return 1
 }

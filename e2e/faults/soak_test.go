@@ -27,6 +27,10 @@ var soakFaults = []faultproxy.Rule{
 	{Name: "ledger-slow", Operation: "PutItem", Match: []string{`"state":{"S":`}, Fault: faultproxy.Delay, Delay: faultproxy.Duration(200 * time.Millisecond), Probability: 0.05},
 	{Name: "ledger-5xx", Operation: "PutItem", Match: []string{`"state":{"S":`}, Fault: faultproxy.Error, Probability: 0.05},
 	{Name: "ledger-answer-lost", Operation: "PutItem", Match: []string{`"state":{"S":`}, Fault: faultproxy.Forward5xx, Probability: 0.03},
+	// The one write that claims and starts (an answer lost there is
+	// trigger-5xx-after's, which names no item).
+	{Name: "claim-slow", Operation: "TransactWriteItems", Match: []string{`"state":{"S":"claimed"}`}, Fault: faultproxy.Delay, Delay: faultproxy.Duration(200 * time.Millisecond), Probability: 0.05},
+	{Name: "claim-5xx", Operation: "TransactWriteItems", Match: []string{`"state":{"S":"claimed"}`}, Fault: faultproxy.Error, Probability: 0.05},
 	{Name: "queue-duplicates", Operation: "SendMessageBatch", Fault: faultproxy.Duplicate, Probability: 0.2},
 	{Name: "queue-5xx-after", Operation: "SendMessageBatch", Fault: faultproxy.Forward5xx, Probability: 0.05},
 	{Name: "trigger-5xx-after", Operation: "TransactWriteItems", Fault: faultproxy.Forward5xx, Probability: 0.05},

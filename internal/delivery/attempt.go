@@ -47,7 +47,7 @@ func (d *Dispatcher) deliver(ctx context.Context, job Job, cv *compiled, cfg cam
 	if err := d.tally(rctx, job, key, o); err != nil {
 		return nil, err
 	}
-	d.checkpoint(CheckpointFinished, key)
+	d.finished(ctx, key)
 	return []Outcome{o}, nil
 }
 
@@ -93,14 +93,20 @@ func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepare
 	if prep.outcome != "" {
 		return d.close(ctx, job, base, prep.outcome)
 	}
-	owner, err := d.Ledger.ClaimAddress(ctx, t, key.ExecutionID, key.Channel, AddressDigest(key.Channel, prep.addr), base.Tag)
+	base.Variant = prep.variant
+	addr := AddressDigest(key.Channel, prep.addr)
+	if !base.Legacy {
+		if o, done, err := d.claimAndStart(ctx, job, key, base, addr, prep); done {
+			return o, err
+		}
+	}
+	owner, err := d.Ledger.ClaimAddress(ctx, t, key.ExecutionID, key.Channel, addr, base.Tag)
 	if err != nil {
 		return d.storeFailed(ctx, job, base, fmt.Errorf("claim address: %w", err))
 	}
 	if owner != base.Tag {
 		return d.close(ctx, job, base, ExcludedDuplicate)
 	}
-	base.Variant = prep.variant
 	e := base
 	e.State = Claimed
 	from := e.Token
@@ -116,6 +122,16 @@ func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepare
 		// started): ours to go on with.
 		e, from = existing, existing.Token
 		e.Token, e.Tag, e.Variant = token(), base.Tag, base.Variant
+	} else if existing.InFlight {
+		// Our own ClaimAndStart, which landed though its answer was
+		// lost: nothing was sent. Back to a claim not in flight first,
+		// so that if this delivery stops short of sending, the next
+		// goes on with it instead of taking it for an interrupted
+		// attempt.
+		existing.InFlight = false
+		if err := d.Ledger.Release(ctx, t, existing); err != nil {
+			return d.storeFailed(ctx, job, base, fmt.Errorf("release own claim: %w", err))
+		}
 	}
 	d.checkpoint(CheckpointClaimed, key)
 	now := d.now()
@@ -148,6 +164,65 @@ func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepare
 		return d.storeFailed(ctx, job, e, fmt.Errorf("start attempt: %w", err))
 	}
 	d.checkpoint(CheckpointStarted, key)
+	return d.send(ctx, job, key, e, prep, deadline)
+}
+
+// claimAndStart is attempt's first way, for a recipient most likely new
+// (those a redelivery finds counted are skipped before): once the channel
+// and the rate let it send, one write claims the address and the entry
+// and starts the attempt (Ledger.ClaimAndStart), where the long way makes
+// three. done is false when that write found the address or the entry
+// taken (nothing written), or failed: the long way then tells a
+// duplicate address from a redelivered recipient, at the cost of this
+// one write.
+func (d *Dispatcher) claimAndStart(ctx context.Context, job Job, key Key, base Entry, addr string, prep prepared) (o Outcome, done bool, err error) {
+	t := job.Tenant
+	// Nothing is recorded yet at this checkpoint: a process stopped here
+	// leaves the recipient as new.
+	d.checkpoint(CheckpointClaimed, key)
+	if d.ending(ctx) {
+		return "", true, retryAfter(time.Second, logsafe.Text("the invocation is ending"))
+	}
+	now := d.now()
+	deadline := d.deadline(job, base)
+	if ok, wait, code := d.holds.check(t, key.Channel, now); !ok {
+		if !now.Before(deadline) {
+			o, err := d.close(ctx, job, base, Failed(code))
+			return o, true, err
+		}
+		return "", true, retryAfter(wait, logsafe.Text(string(key.Channel)+" held after "+code))
+	}
+	if !d.limiter(ctx, key.Channel).Wait(ctx, d.timing().LimiterWait) {
+		d.holds.ended(t, key.Channel)
+		if !d.now().Before(deadline) {
+			o, err := d.close(ctx, job, base, FailedThrottled)
+			return o, true, err
+		}
+		return "", true, retryAfter(time.Second, logsafe.Text("over this process's send rate"))
+	}
+	e := base
+	e.State, e.InFlight, e.AttemptAt, e.Attempts = Claimed, true, d.now(), 1
+	begun, err := d.Ledger.ClaimAndStart(ctx, t, e, addr)
+	if err != nil || !begun {
+		// On an error the write may have landed (its answer was lost):
+		// the long way, with the same token, then finds the claim its
+		// own and goes on with it, where a later delivery could only
+		// take it for an attempt interrupted. If the store is down, the
+		// long way's first write says so.
+		d.holds.ended(t, key.Channel)
+		return "", false, nil
+	}
+	d.checkpoint(CheckpointStarted, key)
+	o, err = d.send(ctx, job, key, e, prep, deadline)
+	return o, true, err
+}
+
+// send makes the attempt e started (in flight in the ledger) and records
+// the provider's answer: an outcome, or the claim released for a retry
+// before deadline.
+func (d *Dispatcher) send(ctx context.Context, job Job, key Key, e Entry, prep prepared, deadline time.Time) (Outcome, error) {
+	t := job.Tenant
+	tm := d.timing()
 	started := time.Now()
 	id, decided, serr := prep.send(ctx, e.Tag)
 	took := time.Since(started)

@@ -232,7 +232,7 @@ func (d *Dispatcher) deliverPush(ctx context.Context, job Job, cv *compiled, cfg
 		if err := d.tally(ctx, job, key, o); err != nil {
 			return nil, err
 		}
-		d.checkpoint(CheckpointFinished, key)
+		d.finished(ctx, key)
 		return []Outcome{o}, nil
 	}
 	var outs []Outcome
@@ -259,7 +259,7 @@ func (d *Dispatcher) deliverPush(ctx context.Context, job Job, cv *compiled, cfg
 	if err := d.tally(rctx, job, key, aggregate(outs)); err != nil {
 		return outs, err
 	}
-	d.checkpoint(CheckpointFinished, key)
+	d.finished(ctx, key)
 	return outs, nil
 }
 

@@ -368,6 +368,16 @@ type Ledger interface {
 	// the existing entry holds e.Token (a retry of this very claim);
 	// otherwise the existing entry.
 	Claim(ctx context.Context, t tenant.Tenant, e Entry) (existing Entry, claimed bool, err error)
+	// ClaimAndStart claims a new entry and starts its first attempt in one
+	// atomic write: it makes e.Tag the owner of the address digest addr
+	// in e's execution (unless e.Tag owns it already) and creates e
+	// (state Claimed, in flight) where no entry for its key exists. When
+	// either condition fails it writes nothing and returns begun=false:
+	// the caller goes the long way (ClaimAddress, Claim, Start), which
+	// tells a duplicate address from a redelivery. An entry that asks
+	// for the key of jobs queued before LedgerV2 (e.Legacy) is never
+	// begun this way.
+	ClaimAndStart(ctx context.Context, t tenant.Tenant, e Entry, addr string) (begun bool, err error)
 	// Start marks the attempt of e in flight: it sets e.Token, InFlight,
 	// AttemptAt and Attempts provided the entry is claimed, not in flight
 	// and held by token from (a claim of ours, or one whose attempt ended
@@ -412,6 +422,18 @@ type Ledger interface {
 	// the outcome it had, if any. Repeating it changes nothing; o == ""
 	// removes the recipient from the counters.
 	Tally(ctx context.Context, t tenant.Tenant, exec string, shard int, tag string, o Outcome) error
+	// TallyMany is Tally for several recipients of one counter item at
+	// once (one write when none of them is counted yet, the common case).
+	// It is all or nothing only in effect: after an error, some of them
+	// may be counted, and repeating it changes those no further.
+	TallyMany(ctx context.Context, t tenant.Tenant, exec string, shard int, counts []Count) error
+}
+
+// Count is a recipient's outcome for the execution's counters: its tag
+// (Tag of the recipient's key) and its outcome.
+type Count struct {
+	Tag     string
+	Outcome Outcome
 }
 
 // Header is an extra email header.

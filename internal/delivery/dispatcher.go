@@ -25,13 +25,16 @@ var ErrRetry error = logsafe.Text("delivery: retry later")
 // Checkpoints a delivery passes, in order, named to Dispatcher.Checkpoint.
 const (
 	// CheckpointClaimed: the ledger entry is claimed; no attempt started.
+	// Where one write claims and starts (Ledger.ClaimAndStart), the
+	// checkpoint comes just before it: nothing is recorded yet.
 	CheckpointClaimed = "claimed"
 	// CheckpointStarted: the attempt is marked in flight; the provider
 	// has not been called.
 	CheckpointStarted = "started"
 	// CheckpointSent: the provider answered; the outcome is not recorded.
 	CheckpointSent = "sent"
-	// CheckpointFinished: the outcome is recorded and tallied.
+	// CheckpointFinished: the outcome is recorded and tallied (in a job,
+	// once the job's counts are written: see withTallies).
 	CheckpointFinished = "finished"
 )
 
@@ -307,6 +310,7 @@ func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcom
 	outcomes := make([][]Outcome, len(job.Recipients))
 	errs := make([]error, len(job.Recipients))
 	counted := d.counted(ctx, job, cv.version.Channel)
+	ctx, tallies := withTallies(ctx)
 	if !paused {
 		ctx = d.lookAhead(ctx, job, cv, cfg, profiles, counted)
 	}
@@ -329,6 +333,16 @@ func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcom
 		}()
 	}
 	wg.Wait()
+	if failed, err := d.countTallies(ctx, job, tallies); err != nil {
+		// Recorded but not counted: delivered again, they are counted
+		// then.
+		for i, r := range job.Recipients {
+			k := Key{ExecutionID: job.ExecutionID, Namespace: r.Namespace, UserID: r.UserID, Channel: cv.version.Channel}
+			if errs[i] == nil && failed[Tag(job.Tenant, k)] {
+				errs[i] = err
+			}
+		}
+	}
 	counts := map[Outcome]int{}
 	retry := 0
 	var after time.Duration

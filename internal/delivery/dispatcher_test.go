@@ -86,7 +86,7 @@ func (f *fixture) putProfile(tb testing.TB, p profile.Profile) {
 }
 
 func job(rs ...delivery.Recipient) delivery.Job {
-	return delivery.Job{Tenant: acme, ExecutionID: "ex-1", CampaignID: "camp-1", Version: 1, Recipients: rs}
+	return delivery.Job{Tenant: acme, ExecutionID: "ex-1", CampaignID: "camp-1", Version: 1, Recipients: rs, Ledger: delivery.LedgerV2}
 }
 
 // outcome is a ledger entry reduced to what a test checks.

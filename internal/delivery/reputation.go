@@ -68,6 +68,6 @@ func (d *Dispatcher) exclude(ctx context.Context, job Job, cv *compiled, r Recip
 	if err := d.tally(rctx, job, key, got); err != nil {
 		return nil, err
 	}
-	d.checkpoint(CheckpointFinished, key)
+	d.finished(ctx, key)
 	return []Outcome{got}, nil
 }

@@ -2,8 +2,10 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/heraldhq/herald/internal/campaign"
 )
@@ -27,13 +29,83 @@ func Shard(tag string, shards int) int {
 	return int(n % uint64(shards))
 }
 
-// tally counts a recipient's final outcome in its execution's counters.
+// tally counts a recipient's final outcome in its execution's counters:
+// at once, or, within a run of a job (withTallies), with the job's other
+// recipients when they are all done.
 func (d *Dispatcher) tally(ctx context.Context, job Job, key Key, o Outcome) error {
 	tag := Tag(job.Tenant, key.Recipient())
-	if err := d.Ledger.Tally(ctx, job.Tenant, key.ExecutionID, Shard(tag, job.Shards), tag, o); err != nil {
+	shard := Shard(tag, job.Shards)
+	if jt, ok := ctx.Value(talliesKey{}).(*jobTallies); ok {
+		jt.add(shard, Count{Tag: tag, Outcome: o}, key.Recipient())
+		return nil
+	}
+	if err := d.Ledger.Tally(ctx, job.Tenant, key.ExecutionID, shard, tag, o); err != nil {
 		return retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), fmt.Errorf("tally: %w", err))
 	}
 	return nil
+}
+
+// finished passes CheckpointFinished for a recipient whose outcome tally
+// counted at once; a collected one passes it when the job's counts are
+// written.
+func (d *Dispatcher) finished(ctx context.Context, key Key) {
+	if _, ok := ctx.Value(talliesKey{}).(*jobTallies); !ok {
+		d.checkpoint(CheckpointFinished, key)
+	}
+}
+
+type talliesKey struct{}
+
+// jobTallies collects the outcomes of a run of a job, by counter item.
+type jobTallies struct {
+	mu      sync.Mutex
+	byShard map[int][]Count
+	keys    map[string]Key // by tag
+}
+
+func (jt *jobTallies) add(shard int, c Count, k Key) {
+	jt.mu.Lock()
+	defer jt.mu.Unlock()
+	jt.byShard[shard] = append(jt.byShard[shard], c)
+	jt.keys[c.Tag] = k
+}
+
+// withTallies makes the tally calls made under ctx collect their counts
+// for countTallies, so that a job's recipients are counted with one write
+// per counter item instead of one each.
+func withTallies(ctx context.Context) (context.Context, *jobTallies) {
+	jt := &jobTallies{byShard: map[int][]Count{}, keys: map[string]Key{}}
+	return context.WithValue(ctx, talliesKey{}, jt), jt
+}
+
+// countTallies writes the collected counts, one counter item after
+// another, and returns the tags of the recipients it could not count
+// with the error to retry them by: their outcomes are recorded, so a
+// redelivery finds them and counts them then.
+func (d *Dispatcher) countTallies(ctx context.Context, job Job, jt *jobTallies) (map[string]bool, error) {
+	ctx, cancel := recordContext(ctx)
+	defer cancel()
+	var failed map[string]bool
+	var errs []error
+	for shard, counts := range jt.byShard {
+		if err := d.Ledger.TallyMany(ctx, job.Tenant, job.ExecutionID, shard, counts); err != nil {
+			if failed == nil {
+				failed = map[string]bool{}
+			}
+			for _, c := range counts {
+				failed[c.Tag] = true
+			}
+			errs = append(errs, err)
+			continue
+		}
+		for _, c := range counts {
+			d.checkpoint(CheckpointFinished, jt.keys[c.Tag])
+		}
+	}
+	if len(errs) > 0 {
+		return failed, retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), fmt.Errorf("tally: %w", errors.Join(errs...)))
+	}
+	return nil, nil
 }
 
 // counted returns, for a redelivered job of several recipients, the

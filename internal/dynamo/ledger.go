@@ -345,14 +345,63 @@ func (s *Store) Reopen(ctx context.Context, t tenant.Tenant, e delivery.Entry) e
 	return err
 }
 
-// ClaimAddress implements delivery.Ledger.
-func (s *Store) ClaimAddress(ctx context.Context, t tenant.Tenant, exec string, ch campaign.Channel, addr, owner string) (string, error) {
+// addressClaim is the item that makes owner the recipient of execution
+// exec that sends to address digest addr on channel ch, and its
+// condition: no owner yet, or owner itself.
+func (s *Store) addressClaim(t tenant.Tenant, exec string, ch campaign.Channel, addr, owner string) (map[string]types.AttributeValue, expression.Expression, error) {
 	item := key(ledgerPK(t, exec), prefixAddress+string(ch)+"#"+addr)
 	item["owner"] = strAttr(owner)
 	item[attrWho] = strAttr(whoAddress(t, string(ch), addr))
 	setExpiry(item, s.retention.RecipientLists, time.Time{})
 	c, err := expression.NewBuilder().WithCondition(expression.Or(condAbsent,
 		expression.Name("owner").Equal(expression.Value(owner)))).Build()
+	return item, c, err
+}
+
+// ClaimAndStart implements delivery.Ledger: one TransactWriteItems of the address
+// claim and the entry, named by the entry's token so that an SDK retry
+// of a transaction that landed succeeds instead of failing its own
+// conditions.
+func (s *Store) ClaimAndStart(ctx context.Context, t tenant.Tenant, e delivery.Entry, addr string) (bool, error) {
+	if e.Legacy || e.LegacyKey {
+		return false, nil
+	}
+	e.State, e.InFlight = delivery.Claimed, true
+	entry, err := s.ledgerItem(t, e)
+	if err != nil {
+		return false, err
+	}
+	claim, cc, err := s.addressClaim(t, e.ExecutionID, e.Channel, addr, e.Tag)
+	if err != nil {
+		return false, err
+	}
+	ce, err := expression.NewBuilder().WithCondition(condAbsent).Build()
+	if err != nil {
+		return false, err
+	}
+	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		ClientRequestToken: aws.String(e.Token),
+		TransactItems: []types.TransactWriteItem{
+			{Put: &types.Put{TableName: aws.String(s.table), Item: claim, ConditionExpression: cc.Condition(),
+				ExpressionAttributeNames: cc.Names(), ExpressionAttributeValues: cc.Values()}},
+			{Put: &types.Put{TableName: aws.String(s.table), Item: entry, ConditionExpression: ce.Condition(),
+				ExpressionAttributeNames: ce.Names(), ExpressionAttributeValues: ce.Values()}},
+		}})
+	if err == nil {
+		return true, nil
+	}
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) && (isTxConditionFailed(err) || txConflict(tce)) {
+		// Another recipient owns the address, the entry exists, or a
+		// concurrent write holds one of them: the long way tells which.
+		return false, nil
+	}
+	return false, fmt.Errorf("claim and start: %w", err)
+}
+
+// ClaimAddress implements delivery.Ledger.
+func (s *Store) ClaimAddress(ctx context.Context, t tenant.Tenant, exec string, ch campaign.Channel, addr, owner string) (string, error) {
+	item, c, err := s.addressClaim(t, exec, ch, addr, owner)
 	if err != nil {
 		return "", err
 	}
@@ -499,6 +548,86 @@ func (s *Store) Tally(ctx context.Context, t tenant.Tenant, exec string, shard i
 		// Another writer changed this recipient's outcome: read again.
 	}
 	return errors.New("update counters: too much contention")
+}
+
+// tallyBatch is how many recipients one counter update names at most:
+// its expression stays far below DynamoDB's 4 KB.
+const tallyBatch = 50
+
+// TallyMany implements delivery.Ledger: one UpdateItem per tallyBatch
+// recipients, conditioned on none of them being counted yet; when some
+// are (a redelivery), each goes through Tally, which moves it.
+func (s *Store) TallyMany(ctx context.Context, t tenant.Tenant, exec string, shard int, counts []delivery.Count) error {
+	var fresh []delivery.Count
+	seen := make(map[string]bool, len(counts))
+	var rest []delivery.Count
+	for _, c := range counts {
+		switch {
+		case c.Outcome == "" || seen[c.Tag]:
+			rest = append(rest, c)
+		default:
+			seen[c.Tag] = true
+			fresh = append(fresh, c)
+		}
+	}
+	for len(fresh) > 0 {
+		n := min(len(fresh), tallyBatch)
+		ok, err := s.tallyNew(ctx, t, exec, shard, fresh[:n])
+		if err != nil {
+			return err
+		}
+		if !ok {
+			rest = append(rest, fresh[:n]...)
+		}
+		fresh = fresh[n:]
+	}
+	for _, c := range rest {
+		if err := s.Tally(ctx, t, exec, shard, c.Tag, c.Outcome); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tallyNew counts recipients none of whom is counted yet in one
+// UpdateItem; ok=false, with nothing written, when one of them is.
+func (s *Store) tallyNew(ctx context.Context, t tenant.Tenant, exec string, shard int, counts []delivery.Count) (bool, error) {
+	names := make(map[string]string, len(counts)+4)
+	values := make(map[string]types.AttributeValue, len(counts)+4)
+	set := make([]string, 0, len(counts)+1)
+	cond := make([]string, 0, len(counts))
+	per := map[delivery.Outcome]int{}
+	var order []delivery.Outcome
+	for i, c := range counts {
+		r, o := "#r"+strconv.Itoa(i), ":o"+strconv.Itoa(i)
+		names[r], values[o] = "r:"+c.Tag, strAttr(string(c.Outcome))
+		set = append(set, r+" = "+o)
+		cond = append(cond, "attribute_not_exists("+r+")")
+		if per[c.Outcome] == 0 {
+			order = append(order, c.Outcome)
+		}
+		per[c.Outcome]++
+	}
+	add := make([]string, len(order))
+	for i, o := range order {
+		n, k := "#n"+strconv.Itoa(i), ":k"+strconv.Itoa(i)
+		names[n], values[k] = "n:"+string(o), &types.AttributeValueMemberN{Value: strconv.Itoa(per[o])}
+		add[i] = n + " " + k
+	}
+	if exp := expiry(s.retention.Counters, time.Time{}); !exp.IsZero() {
+		names["#exp"], values[":exp"] = attrExpiresAt, numAttr(exp.Unix())
+		set = append(set, "#exp = if_not_exists(#exp, :exp)")
+	}
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key(ledgerPK(t, exec), tallySK(shard)),
+		UpdateExpression:    aws.String("SET " + strings.Join(set, ", ") + " ADD " + strings.Join(add, ", ")),
+		ConditionExpression: aws.String(strings.Join(cond, " AND ")), ExpressionAttributeNames: names, ExpressionAttributeValues: values})
+	switch {
+	case err == nil:
+		return true, nil
+	case isConditionFailed(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("update counters: %w", err)
 }
 
 // Counted implements delivery.Ledger: one GetItem of the shard, projected

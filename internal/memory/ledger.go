@@ -68,6 +68,26 @@ func (s *Store) Claim(_ context.Context, t tenant.Tenant, e delivery.Entry) (del
 	return e, true, nil
 }
 
+// ClaimAndStart implements delivery.Ledger.
+func (s *Store) ClaimAndStart(_ context.Context, t tenant.Tenant, e delivery.Entry, addr string) (bool, error) {
+	if e.Legacy || e.LegacyKey {
+		return false, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	akey := k(t, e.ExecutionID, string(e.Channel), addr)
+	if cur, ok := s.addresses[akey]; ok && cur != e.Tag {
+		return false, nil
+	}
+	if _, ok := s.ledger[lkey(t, e)]; ok {
+		return false, nil
+	}
+	s.addresses[akey] = e.Tag
+	e.State, e.InFlight = delivery.Claimed, true
+	s.putEntry(t, e)
+	return true, nil
+}
+
 // Start implements delivery.Ledger.
 func (s *Store) Start(_ context.Context, t tenant.Tenant, e delivery.Entry, from string) error {
 	s.mu.Lock()
@@ -202,6 +222,16 @@ func (s *Store) Tally(_ context.Context, t tenant.Tenant, exec string, _ int, ta
 		delete(m, tag)
 	} else {
 		m[tag] = o
+	}
+	return nil
+}
+
+// TallyMany implements delivery.Ledger.
+func (s *Store) TallyMany(ctx context.Context, t tenant.Tenant, exec string, shard int, counts []delivery.Count) error {
+	for _, c := range counts {
+		if err := s.Tally(ctx, t, exec, shard, c.Tag, c.Outcome); err != nil {
+			return err
+		}
 	}
 	return nil
 }

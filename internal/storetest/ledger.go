@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"testing"
 	"time"
@@ -212,6 +213,88 @@ func Ledger(t *testing.T, h LedgerHarness) {
 		}
 		if got, err := s.ClaimAddress(ctx, acme, "ex-2", campaign.Email, "addr1", "tag-b"); err != nil || got != "tag-b" {
 			t.Errorf("ClaimAddress in another execution = %q, %v; want tag-b", got, err)
+		}
+	})
+	t.Run("claim and start takes a new address and entry in one write, and nothing when either is taken", func(t *testing.T) {
+		s := h.New(t)
+		e := entry("crmId", "cust-1", "t1")
+		e.InFlight, e.Attempts, e.AttemptAt = true, 1, t0
+		if ok, err := s.ClaimAndStart(ctx, acme, e, "addr1"); err != nil || !ok {
+			t.Fatalf("ClaimAndStart of a new recipient = %v, %v; want begun", ok, err)
+		}
+		got, err := s.Entries(ctx, acme, e.Key)
+		if err != nil || len(got) != 1 || got[0].State != delivery.Claimed || !got[0].InFlight || got[0].Token != "t1" || got[0].Attempts != 1 {
+			t.Fatalf("entries after ClaimAndStart = %+v, %v; want one claim in flight held by t1", got, err)
+		}
+		if owner, err := s.ClaimAddress(ctx, acme, "ex-1", campaign.Email, "addr1", "someone-else"); err != nil || owner != e.Tag {
+			t.Errorf("the address's owner = %q, %v; want the begun entry's tag", owner, err)
+		}
+		// The same recipient again (a redelivery): its entry exists.
+		again := e
+		again.Token = "t2"
+		if ok, err := s.ClaimAndStart(ctx, acme, again, "addr1"); err != nil || ok {
+			t.Errorf("ClaimAndStart of an existing entry = %v, %v; want not begun", ok, err)
+		}
+		// Another recipient with the same address: nothing is written,
+		// not even its entry.
+		dup := entry("crmId", "cust-2", "t3")
+		dup.InFlight, dup.Attempts = true, 1
+		if ok, err := s.ClaimAndStart(ctx, acme, dup, "addr1"); err != nil || ok {
+			t.Errorf("ClaimAndStart of a taken address = %v, %v; want not begun", ok, err)
+		}
+		if got, err := s.Entries(ctx, acme, dup.Key); err != nil || len(got) != 0 {
+			t.Errorf("the duplicate's entries = %+v, %v; want none", got, err)
+		}
+		// An address a recipient claimed the long way is still its own.
+		own := entry("crmId", "cust-3", "t4")
+		own.InFlight, own.Attempts = true, 1
+		if _, err := s.ClaimAddress(ctx, acme, "ex-1", campaign.Email, "addr3", own.Tag); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.ClaimAndStart(ctx, acme, own, "addr3"); err != nil || !ok {
+			t.Errorf("ClaimAndStart on the recipient's own address = %v, %v; want begun", ok, err)
+		}
+		// An entry that asks for the earlier key never takes this way.
+		legacy := entry("crmId", "cust-4", "t5")
+		legacy.Legacy = true
+		if ok, err := s.ClaimAndStart(ctx, acme, legacy, "addr4"); err != nil || ok {
+			t.Errorf("ClaimAndStart of a legacy job's entry = %v, %v; want not begun", ok, err)
+		}
+		if owner, err := s.ClaimAddress(ctx, acme, "ex-1", campaign.Email, "addr4", "tag-x"); err != nil || owner != "tag-x" {
+			t.Errorf("the legacy entry's address = %q, %v; want untouched (tag-x takes it)", owner, err)
+		}
+	})
+	t.Run("many tallies at once count new recipients, move counted ones and repeat as no-ops", func(t *testing.T) {
+		s := h.New(t)
+		if err := s.Tally(ctx, acme, "ex-1", 0, "r1", delivery.FailedThrottled); err != nil {
+			t.Fatal(err)
+		}
+		batch := []delivery.Count{{Tag: "r2", Outcome: delivery.Sent}, {Tag: "r3", Outcome: delivery.Sent},
+			{Tag: "r4", Outcome: delivery.ExcludedSuppressed}}
+		for range 2 {
+			if err := s.TallyMany(ctx, acme, "ex-1", 0, batch); err != nil {
+				t.Fatalf("TallyMany of new recipients: %v", err)
+			}
+		}
+		// r1 is counted already: it moves; r5 is new; r3 repeats.
+		mixed := []delivery.Count{{Tag: "r1", Outcome: delivery.Sent}, {Tag: "r5", Outcome: delivery.Sent}, {Tag: "r3", Outcome: delivery.Sent}}
+		if err := s.TallyMany(ctx, acme, "ex-1", 0, mixed); err != nil {
+			t.Fatalf("TallyMany of counted and new recipients: %v", err)
+		}
+		many := make([]delivery.Count, 120)
+		for i := range many {
+			many[i] = delivery.Count{Tag: fmt.Sprintf("m%03d", i), Outcome: delivery.Sent}
+		}
+		if err := s.TallyMany(ctx, acme, "ex-1", 1, many); err != nil {
+			t.Fatalf("TallyMany of 120 recipients: %v", err)
+		}
+		got, err := s.Counts(ctx, acme, "ex-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[delivery.Outcome]int64{delivery.Sent: 124, delivery.ExcludedSuppressed: 1}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Counts (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("tallies are idempotent, move between outcomes and add up", func(t *testing.T) {
