@@ -41,7 +41,11 @@ func (l *recordingLedger) snapshot() map[string]int {
 	return out
 }
 
-func (l *recordingLedger) reset() { l.mu.Lock(); l.calls, l.counted = map[string]int{}, 0; l.mu.Unlock() }
+func (l *recordingLedger) reset() {
+	l.mu.Lock()
+	l.calls, l.counted = map[string]int{}, 0
+	l.mu.Unlock()
+}
 
 func (l *recordingLedger) ClaimAndStart(ctx context.Context, t tenant.Tenant, e delivery.Entry, addr string) (bool, error) {
 	l.note("ClaimAndStart")
