@@ -41,12 +41,6 @@ func (l *recordingLedger) snapshot() map[string]int {
 	return out
 }
 
-func (l *recordingLedger) reset() {
-	l.mu.Lock()
-	l.calls, l.counted = map[string]int{}, 0
-	l.mu.Unlock()
-}
-
 func (l *recordingLedger) ClaimAndStart(ctx context.Context, t tenant.Tenant, e delivery.Entry, addr string) (bool, error) {
 	l.note("ClaimAndStart")
 	return l.Store.ClaimAndStart(ctx, t, e, addr)
