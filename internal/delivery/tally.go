@@ -29,8 +29,14 @@ func Shard(tag string, shards int) int {
 
 // tally counts a recipient's final outcome in its execution's counters.
 func (d *Dispatcher) tally(ctx context.Context, job Job, key Key, o Outcome) error {
+	return d.tallyIn(ctx, job, key, o, "")
+}
+
+// tallyIn is tally that also counts the outcome under the recipient's
+// variant label (see Label; "" counts no variant).
+func (d *Dispatcher) tallyIn(ctx context.Context, job Job, key Key, o Outcome, label string) error {
 	tag := Tag(job.Tenant, key.Recipient())
-	if err := d.Ledger.Tally(ctx, job.Tenant, key.ExecutionID, Shard(tag, job.Shards), tag, o); err != nil {
+	if err := d.Ledger.Tally(ctx, job.Tenant, key.ExecutionID, Shard(tag, job.Shards), tag, o, label); err != nil {
 		return retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), fmt.Errorf("tally: %w", err))
 	}
 	return nil
