@@ -221,11 +221,11 @@ const (
 	// ExcludedHoldout: the recipient is in the holdout of the campaign's
 	// content experiment (no treatment's share); nothing is sent, by
 	// design, and the ledger records treatment campaign.Holdout.
-	ExcludedHoldout Outcome = "excluded:holdout"
-	FailedRender             Outcome = "failed:render_error"
-	FailedInvalidAddr        Outcome = "failed:invalid_address"
-	FailedTooLong            Outcome = "failed:too_long"
-	FailedPayloadTooLarge    Outcome = "failed:payload_too_large"
+	ExcludedHoldout       Outcome = "excluded:holdout"
+	FailedRender          Outcome = "failed:render_error"
+	FailedInvalidAddr     Outcome = "failed:invalid_address"
+	FailedTooLong         Outcome = "failed:too_long"
+	FailedPayloadTooLarge Outcome = "failed:payload_too_large"
 	// FailedUnauthorizedSender: the configuration's From address is
 	// outside the sender identity the deployment allows; nothing was sent.
 	FailedUnauthorizedSender Outcome = "failed:unauthorized_sender"
