@@ -165,6 +165,9 @@ func (t *Templates) as(name string) *Templates {
 	return &c
 }
 
+// Locales returns the tags of the content's locale variants, sorted.
+func (t *Templates) Locales() []string { return t.tags }
+
 // Experiment returns the content's experiment, nil without one.
 func (t *Templates) Experiment() *campaign.Experiment { return t.experiment }
 

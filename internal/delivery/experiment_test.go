@@ -116,7 +116,7 @@ func TestDispatchSendsEachRecipientTheirTreatmentOnceAndHoldsTheHoldoutOut(t *te
 	}
 }
 
-func TestAProofNamesItsTreatmentAndIsNeverHeldOut(t *testing.T) {
+func TestAProofSendsTheTreatmentItNamesElseTheDefaultContent(t *testing.T) {
 	ctx := context.Background()
 	_, mailer, d := experimentDispatcher(t, experimental)
 	// A recipient the experiment holds out.

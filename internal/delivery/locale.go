@@ -43,26 +43,22 @@ func (cv *compiled) contentFor(job Job, r Recipient, p profile.Profile, cfg camp
 }
 
 // treatmentFor returns the content of the recipient's treatment of the
-// campaign's content experiment: the recipient's own choice (a proof's),
-// else the treatment campaign.Experiment.Assign gives the campaign and
-// the recipient's identity, nil for the holdout. A proof is never held
-// out: it renders the default content. Content without experiment is the
-// same for everyone.
+// campaign's content experiment: the treatment campaign.Experiment.Assign
+// gives the campaign and the recipient's identity, nil for the holdout.
+// A proof sends the treatment it names, else the default content: it is
+// never held out. Content without experiment is the same for everyone.
 func (cv *compiled) treatmentFor(job Job, r Recipient) *Templates {
 	t := cv.content
 	if t.Experiment() == nil {
 		return t
 	}
-	if r.Treatment != "" {
+	if job.Proof {
 		if tt := t.TreatmentNamed(r.Treatment); tt != nil {
 			return tt
 		}
-	}
-	tt := t.Assign(job.CampaignID, r.Namespace, r.UserID)
-	if tt == nil && job.Proof {
 		return t
 	}
-	return tt
+	return t.Assign(job.CampaignID, r.Namespace, r.UserID)
 }
 
 // Label names what a recipient's counts are kept under in the per-variant
