@@ -1,8 +1,10 @@
 package campaign
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"regexp"
 	"slices"
@@ -10,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/tenant"
 )
 
 // Experiment splits a campaign's recipients among up to MaxTreatments
@@ -174,4 +177,36 @@ func checkExperiment(f *derrors.Fields, ch Channel, x *Experiment) {
 	if sum > Buckets {
 		f.Add(p+".treatments", "percentages must sum to at most 100 (the rest is the holdout); they sum to %.2f", float64(sum)/100)
 	}
+}
+
+// PromoteInput is the body of POST /campaigns/{id}/promote: the
+// treatment to promote.
+type PromoteInput struct {
+	Treatment string `json:"treatment"`
+}
+
+// PromoteTreatment makes treatment name of the experiment in campaign
+// id's draft content the campaign's content: the draft's content becomes
+// the treatment's (its locale variants included; the control keeps the
+// default content) and the experiment ends. It is an edit like any other:
+// on a live or scheduled campaign it is a pending draft version, reviewed
+// and activated as usual, so it goes live as a new version. It returns
+// derrors.Invalid naming "treatment" when the draft's experiment has no
+// treatment so named (or the draft has no experiment).
+func (s *Service) PromoteTreatment(ctx context.Context, t tenant.Tenant, id, name string, ifRevision int) (Campaign, error) {
+	if name == "" {
+		return Campaign{}, derrors.Validation(derrors.FieldError{Field: "treatment", Message: "is required: the name of the treatment to promote"})
+	}
+	return s.UpdateCampaign(ctx, t, id, func(in CampaignInput) (CampaignInput, error) {
+		x := in.Content.Experiment
+		if x == nil {
+			return in, derrors.Validation(derrors.FieldError{Field: "treatment", Message: "the campaign's draft content has no experiment"})
+		}
+		tr, ok := x.Treatment(name)
+		if !ok {
+			return in, derrors.Validation(derrors.FieldError{Field: "treatment", Message: fmt.Sprintf("the experiment has no treatment %q", name)})
+		}
+		in.Content = tr.Content(in.Content)
+		return in, nil
+	}, ifRevision)
 }

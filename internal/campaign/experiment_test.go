@@ -152,3 +152,63 @@ func TestAValidExperimentIsStoredAndATreatmentWithoutContentIsTheControl(t *test
 		t.Errorf("treatment B sends %+v, want its own content", got)
 	}
 }
+
+func TestPromotingATreatmentMakesItTheContentOfANewVersion(t *testing.T) {
+	ctx := context.Background()
+	store := memory.New()
+	svc := newService(store)
+	cfg, err := svc.CreateConfig(ctx, acme, emailCfg(campaign.Transactional))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := emailCampaign(campaign.Transactional, okEmail)
+	in.ChannelConfigID = cfg.ID
+	in.Content.Experiment = threeWay()
+	in.Content.Experiment.Treatments[1].Variants = map[string]campaign.Variant{"fr": {Email: &campaign.EmailContent{Subject: "B-fr", HTML: "b"}}}
+	c, err := svc.CreateCampaign(ctx, acme, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = svc.Activate(ctx, acme, c.ID); err != nil || c.LiveVersion != 1 {
+		t.Fatalf("Activate = %+v, %v", c, err)
+	}
+	if _, err := svc.PromoteTreatment(ctx, acme, c.ID, "B", c.Revision+5); !derrors.Is(err, derrors.Precondition) {
+		t.Errorf("promote with a stale If-Match = %v, want a precondition failure", err)
+	}
+	for _, name := range []string{"", "Z", campaign.Holdout} {
+		if _, err := svc.PromoteTreatment(ctx, acme, c.ID, name, 0); fmt.Sprint(fieldsOf(t, err, derrors.Invalid)) != "[treatment]" {
+			t.Errorf("promote %q = %v, want an error on treatment", name, err)
+		}
+	}
+	p, err := svc.PromoteTreatment(ctx, acme, c.ID, "B", c.Revision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := campaign.Content{Email: &campaign.EmailContent{Subject: "B", HTML: "b"},
+		Variants: map[string]campaign.Variant{"fr": {Email: &campaign.EmailContent{Subject: "B-fr", HTML: "b"}}}}
+	if diff := cmp.Diff(want, p.Draft.Content); diff != "" || !p.DraftPending || p.Status != campaign.StatusLive {
+		t.Errorf("after promoting B: status %s, pending %t, draft content (-want +got):\n%s", p.Status, p.DraftPending, diff)
+	}
+	live, err := svc.GetVersion(ctx, acme, c.ID, 1)
+	if err != nil || live.Spec.Content.Experiment == nil {
+		t.Errorf("the live version changed before activation: %+v, %v", live.Spec.Content, err)
+	}
+	a, err := svc.Activate(ctx, acme, c.ID)
+	if err != nil || a.LiveVersion != 2 {
+		t.Fatalf("Activate the promoted draft = %+v, %v; want version 2", a, err)
+	}
+	v2, _ := svc.GetVersion(ctx, acme, c.ID, 2)
+	if diff := cmp.Diff(want, v2.Spec.Content); diff != "" {
+		t.Errorf("version 2's content (-want +got):\n%s", diff)
+	}
+	if _, err := svc.PromoteTreatment(ctx, acme, c.ID, "B", 0); fmt.Sprint(fieldsOf(t, err, derrors.Invalid)) != "[treatment]" {
+		t.Errorf("promote once the experiment ended = %v, want an error on treatment", err)
+	}
+	// Promoting the control keeps the default content and ends the experiment.
+	in.Name = "c2"
+	c2, _ := svc.CreateCampaign(ctx, acme, in)
+	p2, err := svc.PromoteTreatment(ctx, acme, c2.ID, "A", 0)
+	if err != nil || p2.Draft.Content.Experiment != nil || p2.Draft.Content.Email.Subject != okEmail.Subject {
+		t.Errorf("promote the control = %+v, %v; want the default content without experiment", p2.Draft.Content, err)
+	}
+}
