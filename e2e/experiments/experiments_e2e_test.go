@@ -54,7 +54,9 @@ func TestEachRecipientGetsTheirTreatmentOnceAndTheReportCountsEach(t *testing.T)
 					"email":    map[string]any{"subject": "B {{context.n}}", "html": `<p>Offer B <a href="https://shop.example/b">see</a></p>`},
 					"variants": map[string]any{"fr": map[string]any{"email": map[string]any{"subject": "B-fr {{context.n}}", "html": `<p>Offre B <a href="https://shop.example/b">voir</a></p>`}}}},
 			}}}}, 201, &camp)
-	var review struct{ Errors []struct{ Code, Field string } }
+	var review struct {
+		Errors []struct{ Code, Field string }
+	}
 	cloud.MustExpect(t, acct, "POST", "/campaigns/"+camp.ID+"/review", nil, 200, &review)
 	if len(review.Errors) != 0 {
 		t.Fatalf("review errors %+v, want none", review.Errors)
