@@ -38,7 +38,7 @@ var (
 //	R#<ns>#<userId>#<channel>[#<device>]  ledger entry (namespace and userId path-escaped, so no '#')
 //	L#<channel>#<userId>[#<device>]       ledger entry of jobs queued before LedgerV2 (read, finished; never created)
 //	D#<channel>#<address digest>          the recipient (its tag) that owns an address in the execution
-//	T#<shard, 4 digits>                   counters: r:<tag> = outcome, n:<outcome> = count
+//	T#<shard, 4 digits>                   counters: r:<tag> = outcome[|label], n:<outcome> = count, n:v:<label>#<outcome> per variant
 //	K#<parked job id>                     a job parked after the dead-letter queue
 const (
 	prefixLedger       = "R#"
