@@ -208,12 +208,15 @@ type experimentDoc struct {
 	Treatments []treatmentDoc `json:"treatments"`
 }
 
-// treatmentDoc is a treatment: its name and share beside its content (a
-// contentDoc without experiment; empty for the control).
+// treatmentDoc is a treatment: its name and share beside its content
+// (no channel block and no variants for the control).
 type treatmentDoc struct {
-	Name    string  `json:"name"`
-	Percent float64 `json:"percent"`
-	contentDoc
+	Name     string                `json:"name"`
+	Percent  float64               `json:"percent"`
+	Email    *emailContentDoc      `json:"email,omitempty"`
+	SMS      *smsContentDoc        `json:"sms,omitempty"`
+	Push     *pushContentDoc       `json:"push,omitempty"`
+	Variants map[string]contentDoc `json:"variants,omitempty"`
 }
 
 type emailContentDoc struct {
@@ -308,7 +311,8 @@ func toSpecDoc(s campaign.Spec) specDoc {
 	d.Content = toVariantsDoc(s.Content)
 	if x := s.Content.Experiment; x != nil {
 		d.Content.Experiment = &experimentDoc{Treatments: mapSlice(x.Treatments, func(t campaign.Treatment) treatmentDoc {
-			return treatmentDoc{Name: t.Name, Percent: t.Percent, contentDoc: toVariantsDoc(t.Content(campaign.Content{}))}
+			c := toVariantsDoc(t.Content(campaign.Content{}))
+			return treatmentDoc{Name: t.Name, Percent: t.Percent, Email: c.Email, SMS: c.SMS, Push: c.Push, Variants: c.Variants}
 		})}
 	}
 	return d
@@ -378,7 +382,7 @@ func fromSpecDoc(d specDoc) campaign.Spec {
 	s.Content = fromVariantsDoc(d.Content)
 	if x := d.Content.Experiment; x != nil {
 		s.Content.Experiment = &campaign.Experiment{Treatments: mapSlice(x.Treatments, func(t treatmentDoc) campaign.Treatment {
-			c := fromVariantsDoc(t.contentDoc)
+			c := fromVariantsDoc(contentDoc{Email: t.Email, SMS: t.SMS, Push: t.Push, Variants: t.Variants})
 			return campaign.Treatment{Name: t.Name, Percent: t.Percent, Email: c.Email, SMS: c.SMS, Push: c.Push, Variants: c.Variants}
 		})}
 	}
