@@ -191,6 +191,20 @@ func TestEachRecipientGetsTheirTreatmentOnceAndTheReportCountsEach(t *testing.T)
 		t.Errorf("variants %+v, want B's French variant counted", r.Variants)
 	}
 
+	// Each execution's report counts its own recipients per treatment
+	// (read from its counter items); together they are the campaign's.
+	sum := map[string]int64{}
+	for _, ex := range executions {
+		var er status.Report
+		cloud.MustExpect(t, acct, "GET", "/executions/"+ex+"/report", nil, 200, &er)
+		for _, v := range er.Treatments {
+			sum[v.Treatment] += v.Sent + v.Excluded
+		}
+	}
+	if diff := cmp.Diff(map[string]int64{"control": int64(per["control"]), "B": int64(per["B"]), campaign.Holdout: int64(per[campaign.Holdout])}, sum); diff != "" {
+		t.Errorf("the executions' reports per treatment, summed (-want +got):\n%s", diff)
+	}
+
 	// B wins: promoted, reviewed and activated as version 2, it is what a
 	// recipient the experiment held out now gets.
 	var promoted struct {
