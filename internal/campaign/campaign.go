@@ -212,6 +212,10 @@ type Content struct {
 	// locale. Tags are unique regardless of case; content without
 	// variants (every campaign stored before they existed) has none.
 	Variants map[string]Variant `json:"variants,omitempty"`
+	// Experiment, when set, splits the recipients among treatments of
+	// the content (see Experiment); without it everyone gets the default
+	// content (or its locale variant).
+	Experiment *Experiment `json:"experiment,omitempty"`
 }
 
 // Variant is the content of one locale: the same channel block as the

@@ -176,7 +176,25 @@ func (s *Service) review(ctx context.Context, t tenant.Tenant, c Campaign) (Repo
 		s.reviewTemplates(&r, c, VariantPath(tag), v, parsed)
 		reviewChannel(&r, c, cfg, VariantPath(tag), v, parsed)
 	}
-	reviewVariantVariables(&r, d.Content, parsed)
+	reviewVariantVariables(&r, "content", d.Content, parsed)
+	// Every treatment of an experiment with content of its own, and its
+	// variants, as the default content (the control sends the default).
+	if x := d.Content.Experiment; x != nil {
+		for _, tr := range x.Treatments {
+			if tr.Control() {
+				continue
+			}
+			p, content := TreatmentPath(tr.Name), tr.Content(Content{})
+			s.reviewTemplates(&r, c, p, content, parsed)
+			reviewChannel(&r, c, cfg, p, content, parsed)
+			for _, tag := range content.Locales() {
+				v := content.Variants[tag].Content()
+				s.reviewTemplates(&r, c, p+".variants."+tag, v, parsed)
+				reviewChannel(&r, c, cfg, p+".variants."+tag, v, parsed)
+			}
+			reviewVariantVariables(&r, p, content, parsed)
+		}
+	}
 
 	// Step 4: the audience.
 	if c.Type == Marketing && d.Audience.AudienceID == "" {
@@ -349,13 +367,13 @@ func reviewChannel(r *Report, c Campaign, cfg *ChannelConfig, prefix string, con
 // contents (the default and its variants) read: a translation that
 // dropped or added a personalization. Nothing is said of content
 // without variants.
-func reviewVariantVariables(r *Report, c Content, parsed map[string]*render.Template) {
+func reviewVariantVariables(r *Report, base string, c Content, parsed map[string]*render.Template) {
 	if len(c.Variants) == 0 {
 		return
 	}
-	prefixes := []string{"content"}
+	prefixes := []string{base}
 	for _, tag := range c.Locales() {
-		prefixes = append(prefixes, VariantPath(tag))
+		prefixes = append(prefixes, base+".variants."+tag)
 	}
 	uses := map[string][]string{} // variable → the prefixes that read it
 	for _, p := range prefixes {
@@ -385,14 +403,15 @@ func reviewVariantVariables(r *Report, c Content, parsed map[string]*render.Temp
 }
 
 // inContent reports whether field belongs to the content at prefix:
-// "content.email.subject" to "content" (not to a variant),
-// "content.variants.fr.email.subject" to "content.variants.fr".
+// "content.email.subject" to "content" (not to a variant or a
+// treatment), "content.variants.fr.email.subject" to
+// "content.variants.fr".
 func inContent(field, prefix string) bool {
 	rest, ok := strings.CutPrefix(field, prefix+".")
 	if !ok {
 		return false
 	}
-	return prefix != "content" || !strings.HasPrefix(rest, "variants.")
+	return !strings.HasPrefix(rest, "variants.") && !strings.HasPrefix(rest, "experiment.")
 }
 
 // reviewCost warns of a template whose cost the engine cannot bound from

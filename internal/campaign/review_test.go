@@ -56,6 +56,11 @@ func withVariants(in campaign.CampaignInput, v map[string]campaign.Variant) camp
 	return in
 }
 
+func withExperiment(in campaign.CampaignInput, ts ...campaign.Treatment) campaign.CampaignInput {
+	in.Content.Experiment = &campaign.Experiment{Treatments: ts}
+	return in
+}
+
 func TestReviewRules(t *testing.T) {
 	past, future, later := now.Add(-time.Hour), now.Add(time.Hour), now.Add(2*time.Hour)
 	smsCfg := campaign.ConfigInput{Name: "sms", Channel: campaign.SMS, Category: campaign.Transactional, SMS: &campaign.SMSSettings{SenderID: "Acme"}}
@@ -208,6 +213,27 @@ func TestReviewRules(t *testing.T) {
 					"de": {Email: &campaign.EmailContent{Subject: "Hallo", Text: "x"}},
 					"fr": {Email: &campaign.EmailContent{Subject: "Salut {{profile.firstName}}", Text: "x"}}}),
 			warnings: []string{"variant_variable_mismatch content", "variant_variable_mismatch content.variants.fr"}},
+		{name: "an experiment's treatments are checked as the default content is, each named by its path", cfg: smsCfg,
+			in: withExperiment(withSchema(sms("Code {{context.code}}"), `{"type":"object","properties":{"code":{"type":"string"}}}`),
+				campaign.Treatment{Name: "control", Percent: 40},
+				campaign.Treatment{Name: "long", Percent: 30, SMS: &campaign.SMSContent{Body: strings.Repeat("é", 1531)}},
+				campaign.Treatment{Name: "broken", Percent: 20, SMS: &campaign.SMSContent{Body: "Code {{#if x}} {{context.other}}"},
+					Variants: map[string]campaign.Variant{"fr": {SMS: &campaign.SMSContent{Body: "{{context.undeclared}} " + strings.Repeat("a", 161)}}}}),
+			errors: []string{"sms_too_many_segments content.experiment.treatments.long.sms.body",
+				"template_syntax content.experiment.treatments.broken.sms.body",
+				"context_variable_not_in_schema contextSchema"},
+			warnings: []string{"sms_multiple_segments content.experiment.treatments.broken.variants.fr.sms.body",
+				"variant_variable_mismatch content.experiment.treatments.broken.variants.fr"}},
+		{name: "a push treatment's payload size and a marketing treatment's unsubscribe link are checked", cfg: pushCfg,
+			in: withExperiment(pushIn(campaign.PushContent{Title: "T", Body: "B"}),
+				campaign.Treatment{Name: "B", Percent: 50, Push: &campaign.PushContent{Title: "T", Body: strings.Repeat("b", 4000)}},
+				campaign.Treatment{Name: "C", Percent: 50, Push: &campaign.PushContent{}}),
+			errors: []string{"push_payload_too_large content.experiment.treatments.B.push", "content_missing content.experiment.treatments.C.push.body"}},
+		{name: "a marketing email treatment without an unsubscribe link is an error of that treatment", cfg: emailCfg(campaign.Marketing),
+			in: withExperiment(emailCampaign(campaign.Marketing, campaign.EmailContent{Subject: "Sale", HTML: `<a href="https://x.example/u">Unsubscribe</a>`}),
+				campaign.Treatment{Name: "control", Percent: 50},
+				campaign.Treatment{Name: "B", Percent: 40, Email: &campaign.EmailContent{Subject: "Soldes", HTML: "<p>Soldes</p>"}}),
+			errors: []string{"unsubscribe_missing content.experiment.treatments.B.email.html"}},
 		{name: "a delivery rate on a transactional campaign is a warning", cfg: emailCfg(campaign.Transactional),
 			in:       withSchedule(emailCampaign(campaign.Transactional, okEmail), campaign.Schedule{DeliveryRate: 10}),
 			warnings: []string{"schedule_delivery_rate_ignored schedule.deliveryRate"}},

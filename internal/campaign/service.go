@@ -637,13 +637,22 @@ func validateCampaign(in CampaignInput) error {
 }
 
 func checkContent(f *derrors.Fields, ch Channel, c Content) {
-	checkBlocks(f, "content", ch, c)
+	checkVariants(f, "content", ch, c)
+	if c.Experiment != nil {
+		checkExperiment(f, ch, c.Experiment)
+	}
+}
+
+// checkVariants checks one content (the default, or a treatment's, at
+// prefix) and its locale variants.
+func checkVariants(f *derrors.Fields, prefix string, ch Channel, c Content) {
+	checkBlocks(f, prefix, ch, c)
 	if len(c.Variants) > MaxVariants {
-		f.Add("content.variants", "must have at most %d locales", MaxVariants)
+		f.Add(prefix+".variants", "must have at most %d locales", MaxVariants)
 	}
 	tags := c.Locales()
 	for i, tag := range tags {
-		p := "content.variants." + tag
+		p := prefix + ".variants." + tag
 		switch {
 		case !profile.ValidLocale(tag):
 			f.Add(p, "must be named by a BCP 47 language tag such as fr-CA")

@@ -44,7 +44,7 @@ func (d *Dispatcher) deliver(ctx context.Context, job Job, cv *compiled, cfg cam
 	}
 	rctx, cancel := recordContext(ctx)
 	defer cancel()
-	if err := d.tally(rctx, job, key, o); err != nil {
+	if err := d.tallyIn(rctx, job, key, o, prep.label()); err != nil {
 		return nil, err
 	}
 	d.finished(ctx, key)
@@ -90,6 +90,7 @@ func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepare
 	t := job.Tenant
 	tm := d.timing()
 	base := d.entry(job, key)
+	base.Treatment = prep.treatment
 	if prep.outcome != "" {
 		return d.close(ctx, job, base, prep.outcome)
 	}
@@ -121,7 +122,7 @@ func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepare
 		// A claim whose last attempt ended without an outcome (or never
 		// started): ours to go on with.
 		e, from = existing, existing.Token
-		e.Token, e.Tag, e.Variant = token(), base.Tag, base.Variant
+		e.Token, e.Tag, e.Variant, e.Treatment = token(), base.Tag, base.Variant, base.Treatment
 	} else if existing.InFlight {
 		// Our own ClaimAndStart, which landed though its answer was
 		// lost: nothing was sent. Back to a claim not in flight first,

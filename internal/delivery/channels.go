@@ -98,6 +98,9 @@ func (d *Dispatcher) smsAddress(cfg campaign.ChannelConfig, r Recipient, p profi
 
 // prepareSMS resolves, checks and renders a text message.
 func (d *Dispatcher) prepareSMS(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (prepared, error) {
+	if cv.treatmentFor(job, r) == nil {
+		return heldOut, nil
+	}
 	mkt := marketing(job, cv)
 	if mkt && !p.ConsentsTo(string(campaign.SMS)) {
 		return prepared{outcome: ExcludedNoConsent}, nil
@@ -122,7 +125,7 @@ func (d *Dispatcher) prepareSMS(ctx context.Context, job Job, cv *compiled, cfg 
 			return prepared{outcome: ExcludedOptedOut}, nil
 		}
 	}
-	content := cv.contentFor(r, p, cfg)
+	content := cv.contentFor(job, r, p, cfg)
 	rendered, err := content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof)
 	if err != nil {
 		d.renderFailed(ctx, job, err)
@@ -142,7 +145,7 @@ func (d *Dispatcher) prepareSMS(ctx context.Context, job Job, cv *compiled, cfg 
 		typ = SMSPromotional
 	}
 	m := SMS{To: to, Body: rendered.SMS.Body, Type: typ, SenderID: set.SenderID, OriginationNumber: set.OriginationNumber}
-	return prepared{addr: to, variant: content.Variant(), send: func(ctx context.Context, _ string) (string, Outcome, error) {
+	return prepared{addr: to, variant: content.Variant(), treatment: content.Treatment(), send: func(ctx context.Context, _ string) (string, Outcome, error) {
 		id, err := d.SMS.SendSMS(ctx, m)
 		return id, "", err
 	}}, nil
@@ -209,27 +212,34 @@ func pushTargets(cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (ta
 func (d *Dispatcher) deliverPush(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, key Key, r Recipient, p profile.Profile) ([]Outcome, error) {
 	pre := Outcome("")
 	var targets []pushTarget
-	if marketing(job, cv) && !p.ConsentsTo(string(campaign.Push)) {
+	switch {
+	case cv.treatmentFor(job, r) == nil:
+		pre = ExcludedHoldout
+	case marketing(job, cv) && !p.ConsentsTo(string(campaign.Push)):
 		pre = ExcludedNoConsent
-	} else {
+	default:
 		targets, pre = pushTargets(cfg, r, p)
 	}
 	var rendered Rendered
 	content := cv.content
 	if pre == "" {
 		var err error
-		content = cv.contentFor(r, p, cfg)
+		content = cv.contentFor(job, r, p, cfg)
 		if rendered, err = content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof); err != nil {
 			d.renderFailed(ctx, job, err)
 			pre = FailedRender
 		}
 	}
 	if pre != "" {
-		o, err := d.attempt(ctx, job, key, prepared{outcome: pre})
+		prep := prepared{outcome: pre}
+		if pre == ExcludedHoldout {
+			prep = heldOut
+		}
+		o, err := d.attempt(ctx, job, key, prep)
 		if err != nil {
 			return nil, err
 		}
-		if err := d.tally(ctx, job, key, o); err != nil {
+		if err := d.tallyIn(ctx, job, key, o, prep.label()); err != nil {
 			return nil, err
 		}
 		d.finished(ctx, key)
@@ -242,7 +252,7 @@ func (d *Dispatcher) deliverPush(ctx context.Context, job Job, cv *compiled, cfg
 		dk.Device = DeviceKey(tg.app.AppID, tg.token)
 		prep := d.preparePush(ctx, job, p, tg, *rendered.Push, dk.Device)
 		if prep.send != nil {
-			prep.variant = content.Variant()
+			prep.variant, prep.treatment = content.Variant(), content.Treatment()
 		}
 		o, err := d.attempt(ctx, job, dk, prep)
 		if err != nil {
@@ -256,7 +266,7 @@ func (d *Dispatcher) deliverPush(ctx context.Context, job Job, cv *compiled, cfg
 	}
 	rctx, cancel := recordContext(ctx)
 	defer cancel()
-	if err := d.tally(rctx, job, key, aggregate(outs)); err != nil {
+	if err := d.tallyIn(rctx, job, key, aggregate(outs), Label(content.Treatment(), content.Variant())); err != nil {
 		return outs, err
 	}
 	d.finished(ctx, key)

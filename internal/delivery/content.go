@@ -40,6 +40,14 @@ type Templates struct {
 	// each parsed as the default is; a variant has none.
 	variants []*Templates
 	tags     []string
+	// treatment names the experiment's treatment this content is (with
+	// its variants); "" for content without experiment.
+	treatment string
+	// experiment and treatments are the default content's experiment
+	// and each treatment's content, in the experiment's order; a
+	// treatment has none.
+	experiment *campaign.Experiment
+	treatments []*Templates
 }
 
 type emailTemplates struct {
@@ -94,24 +102,98 @@ func parseAll(srcs []source, opts ...render.Option) error {
 // other field is text. It returns a *ContentError for the first template
 // that does not parse, and an error when the channel's content (the
 // default's or a variant's) is missing.
+//
+// An experiment's treatments are parsed likewise, each with its own
+// variants, named under campaign.TreatmentPath; the control (a treatment
+// without content) is the default content under the control's name.
 func ParseContent(ch campaign.Channel, c campaign.Content) (*Templates, error) {
+	t, err := parseVariants(ch, c, "content")
+	if err != nil {
+		return nil, err
+	}
+	if x := c.Experiment; x != nil {
+		t.experiment = x
+		for _, tr := range x.Treatments {
+			var tt *Templates
+			if tr.Control() {
+				tt = t.as(tr.Name)
+			} else if tt, err = parseVariants(ch, tr.Content(campaign.Content{}), campaign.TreatmentPath(tr.Name)); err != nil {
+				return nil, err
+			}
+			tt.treatment = tr.Name
+			for _, v := range tt.variants {
+				v.treatment = tr.Name
+			}
+			t.treatments = append(t.treatments, tt)
+		}
+	}
+	return t, nil
+}
+
+// parseVariants parses one content (the default or a treatment's, at
+// path) and its locale variants.
+func parseVariants(ch campaign.Channel, c campaign.Content, path string) (*Templates, error) {
 	def := ""
 	if len(c.Variants) > 0 {
 		def = campaign.DefaultVariant
 	}
-	t, err := parseBlocks(ch, c, "content.", def)
+	t, err := parseBlocks(ch, c, path+".", def)
 	if err != nil {
 		return nil, err
 	}
 	t.tags = c.Locales()
 	for _, tag := range t.tags {
-		v, err := parseBlocks(ch, c.Variants[tag].Content(), campaign.VariantPath(tag)+".", tag)
+		v, err := parseBlocks(ch, c.Variants[tag].Content(), path+".variants."+tag+".", tag)
 		if err != nil {
 			return nil, err
 		}
 		t.variants = append(t.variants, v)
 	}
 	return t, nil
+}
+
+// as returns a copy of the default content t and its variants that says
+// it is treatment name (the control): the parsed templates are shared.
+func (t *Templates) as(name string) *Templates {
+	c := *t
+	c.experiment, c.treatments = nil, nil
+	c.variants = make([]*Templates, len(t.variants))
+	for i, v := range t.variants {
+		vc := *v
+		c.variants[i] = &vc
+	}
+	return &c
+}
+
+// Locales returns the tags of the content's locale variants, sorted.
+func (t *Templates) Locales() []string { return t.tags }
+
+// Experiment returns the content's experiment, nil without one.
+func (t *Templates) Experiment() *campaign.Experiment { return t.experiment }
+
+// Treatment names the experiment's treatment the content is; "" for
+// content without experiment (and the default content of one).
+func (t *Templates) Treatment() string { return t.treatment }
+
+// TreatmentNamed returns the content of the experiment's treatment name
+// (with its variants), or nil if there is none so named.
+func (t *Templates) TreatmentNamed(name string) *Templates {
+	for _, tt := range t.treatments {
+		if tt.treatment == name {
+			return tt
+		}
+	}
+	return nil
+}
+
+// Assign returns the content of the treatment the recipient (namespace,
+// userID) of campaign campaignID gets (campaign.Experiment.Assign), or
+// nil for the holdout; content without experiment is t for everyone.
+func (t *Templates) Assign(campaignID, namespace, userID string) *Templates {
+	if t.experiment == nil {
+		return t
+	}
+	return t.TreatmentNamed(t.experiment.Assign(campaignID, namespace, userID))
 }
 
 // parseBlocks parses the channel block of one content (the default or a
@@ -191,8 +273,20 @@ func (t *Templates) For(locale string) *Templates {
 // that what is recorded of a campaign without them stays as it was.
 func (t *Templates) Variant() string { return t.variant }
 
-// Contents returns the default content and its variants, in tag order.
-func (t *Templates) Contents() []*Templates { return append([]*Templates{t}, t.variants...) }
+// Contents returns the default content and its variants, in tag order,
+// then each treatment with content of its own and its variants.
+func (t *Templates) Contents() []*Templates {
+	out := append([]*Templates{t}, t.variants...)
+	if t.experiment != nil {
+		for i, tr := range t.experiment.Treatments {
+			if !tr.Control() {
+				out = append(out, t.treatments[i])
+				out = append(out, t.treatments[i].variants...)
+			}
+		}
+	}
+	return out
+}
 
 // RenderedEmail is an email's content for one recipient.
 type RenderedEmail struct {

@@ -227,7 +227,7 @@ func (r *Redriver) Redrive(ctx context.Context, t tenant.Tenant, executionID str
 			}
 			if reopened {
 				tag := Tag(t, key.Recipient())
-				if err := r.Ledger.Tally(ctx, t, executionID, Shard(tag, job.Shards), tag, ""); err != nil {
+				if err := r.Ledger.Tally(ctx, t, executionID, Shard(tag, job.Shards), tag, "", ""); err != nil {
 					return res, fmt.Errorf("withdraw count: %w", err)
 				}
 				res.Reopened++

@@ -173,6 +173,9 @@ type Recipient struct {
 	// Locale, when set (a proof's locale), chooses the content variant
 	// before anything else does (see RecipientLocale).
 	Locale string `json:"locale,omitempty"`
+	// Treatment, when set (a proof's treatment), chooses the content
+	// experiment's treatment instead of the recipient's assignment.
+	Treatment string `json:"treatment,omitempty"`
 }
 
 // Recipient types, as the AJO execution API names them.
@@ -215,10 +218,14 @@ const (
 	// reputation guard paused the channel (its bounce or complaint rate
 	// crossed a threshold); nothing was sent.
 	ExcludedReputationPaused Outcome = "excluded:reputation_paused"
-	FailedRender             Outcome = "failed:render_error"
-	FailedInvalidAddr        Outcome = "failed:invalid_address"
-	FailedTooLong            Outcome = "failed:too_long"
-	FailedPayloadTooLarge    Outcome = "failed:payload_too_large"
+	// ExcludedHoldout: the recipient is in the holdout of the campaign's
+	// content experiment (no treatment's share); nothing is sent, by
+	// design, and the ledger records treatment campaign.Holdout.
+	ExcludedHoldout       Outcome = "excluded:holdout"
+	FailedRender          Outcome = "failed:render_error"
+	FailedInvalidAddr     Outcome = "failed:invalid_address"
+	FailedTooLong         Outcome = "failed:too_long"
+	FailedPayloadTooLarge Outcome = "failed:payload_too_large"
 	// FailedUnauthorizedSender: the configuration's From address is
 	// outside the sender identity the deployment allows; nothing was sent.
 	FailedUnauthorizedSender Outcome = "failed:unauthorized_sender"
@@ -334,6 +341,11 @@ type Entry struct {
 	// tag of a content variant, campaign.DefaultVariant, or empty when
 	// nothing was rendered (and for entries written before variants).
 	Variant string
+	// Treatment is the content experiment's treatment the recipient was
+	// assigned (campaign.Holdout for the holdout), empty for content
+	// without experiment. Variant still names the locale variant of the
+	// treatment's content.
+	Treatment string
 	// Tag is the opaque value an email carries so a provider event can
 	// find this entry: a digest of the key, never an address.
 	Tag string
@@ -420,8 +432,11 @@ type Ledger interface {
 	// Tally records recipient tag's outcome o in execution exec's
 	// counters (shard of the execution's counter items), moving it from
 	// the outcome it had, if any. Repeating it changes nothing; o == ""
-	// removes the recipient from the counters.
-	Tally(ctx context.Context, t tenant.Tenant, exec string, shard int, tag string, o Outcome) error
+	// removes the recipient from the counters. A non-empty label (see
+	// Label) also counts the outcome under that variant (VariantCount),
+	// in the same write; the label is kept with the recipient's outcome,
+	// so moving or removing it moves the variant's count too.
+	Tally(ctx context.Context, t tenant.Tenant, exec string, shard int, tag string, o Outcome, label string) error
 	// TallyMany is Tally for several recipients of one counter item at
 	// once (one write when none of them is counted yet, the common case).
 	// It is all or nothing only in effect: after an error, some of them
@@ -430,10 +445,12 @@ type Ledger interface {
 }
 
 // Count is a recipient's outcome for the execution's counters: its tag
-// (Tag of the recipient's key) and its outcome.
+// (Tag of the recipient's key), its outcome and its variant label (see
+// Label; "" counts no variant).
 type Count struct {
 	Tag     string
 	Outcome Outcome
+	Label   string
 }
 
 // Header is an extra email header.

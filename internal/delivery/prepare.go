@@ -24,6 +24,10 @@ type prepared struct {
 	// variant is the content the message was rendered from
 	// (Templates.Variant), recorded on the ledger entry.
 	variant string
+	// treatment is the content experiment's treatment of the recipient
+	// (Templates.Treatment, or campaign.Holdout), recorded on the ledger
+	// entry.
+	treatment string
 	// addr identifies the address (normalized email, E.164 number, push
 	// device) for the one-message-per-address rule.
 	addr string
@@ -32,6 +36,14 @@ type prepared struct {
 	// invalid push token), or the provider's error.
 	send func(ctx context.Context, tag string) (id string, o Outcome, err error)
 }
+
+// heldOut is a recipient in the holdout of the content experiment:
+// excluded before anything else is checked, so the holdout is the share
+// of the recipients the experiment says.
+var heldOut = prepared{outcome: ExcludedHoldout, treatment: campaign.Holdout}
+
+// label is what the recipient's counts are kept under per variant.
+func (p prepared) label() string { return Label(p.treatment, p.variant) }
 
 // marketing reports whether the marketing rules (consent, unsubscribes,
 // SMS opt-outs) apply: a marketing campaign's real sends, not proofs.
@@ -195,6 +207,9 @@ func (d *Dispatcher) renderFailed(ctx context.Context, job Job, err error) {
 
 // prepareEmail resolves, checks and renders an email.
 func (d *Dispatcher) prepareEmail(ctx context.Context, job Job, cv *compiled, cfg campaign.ChannelConfig, r Recipient, p profile.Profile) (prepared, error) {
+	if cv.treatmentFor(job, r) == nil {
+		return heldOut, nil
+	}
 	if d.Allowed != nil && !d.Allowed.AllowsSender(cfg.Email.FromAddress) {
 		return prepared{outcome: FailedUnauthorizedSender}, nil
 	}
@@ -209,7 +224,7 @@ func (d *Dispatcher) prepareEmail(ctx context.Context, job Job, cv *compiled, cf
 	if sup, err := d.suppressed(ctx, job, cv, suppression.Email, norm, es.SendToSuppressed); err != nil || sup {
 		return prepared{outcome: ExcludedSuppressed}, err
 	}
-	content := cv.contentFor(r, p, cfg)
+	content := cv.contentFor(job, r, p, cfg)
 	rendered, err := content.Render(Data(p.Attributes, r.Profile, recipientContext(job, r)), job.Proof)
 	if err != nil {
 		d.renderFailed(ctx, job, err)
@@ -233,7 +248,7 @@ func (d *Dispatcher) prepareEmail(ctx context.Context, job Job, cv *compiled, cf
 	if cv.version.Type == campaign.Marketing {
 		e.Headers = d.listUnsubscribe(job, es, to)
 	}
-	return prepared{addr: norm, variant: content.Variant(), send: func(ctx context.Context, tag string) (string, Outcome, error) {
+	return prepared{addr: norm, variant: content.Variant(), treatment: content.Treatment(), send: func(ctx context.Context, tag string) (string, Outcome, error) {
 		e.Tags = map[string]string{"campaignId": job.CampaignID, "executionId": job.ExecutionID, TagName: tag}
 		id, err := d.Mailer.SendEmail(ctx, e)
 		return id, "", err

@@ -33,13 +33,19 @@ func Shard(tag string, shards int) int {
 // at once, or, within a run of a job (withTallies), with the job's other
 // recipients when they are all done.
 func (d *Dispatcher) tally(ctx context.Context, job Job, key Key, o Outcome) error {
+	return d.tallyIn(ctx, job, key, o, "")
+}
+
+// tallyIn is tally that also counts the outcome under the recipient's
+// variant label (see Label; "" counts no variant).
+func (d *Dispatcher) tallyIn(ctx context.Context, job Job, key Key, o Outcome, label string) error {
 	tag := Tag(job.Tenant, key.Recipient())
 	shard := Shard(tag, job.Shards)
 	if jt, ok := ctx.Value(talliesKey{}).(*jobTallies); ok {
-		jt.add(shard, Count{Tag: tag, Outcome: o}, key.Recipient())
+		jt.add(shard, Count{Tag: tag, Outcome: o, Label: label}, key.Recipient())
 		return nil
 	}
-	if err := d.Ledger.Tally(ctx, job.Tenant, key.ExecutionID, shard, tag, o); err != nil {
+	if err := d.Ledger.Tally(ctx, job.Tenant, key.ExecutionID, shard, tag, o, label); err != nil {
 		return retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), fmt.Errorf("tally: %w", err))
 	}
 	return nil

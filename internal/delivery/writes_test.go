@@ -66,9 +66,9 @@ func (l *recordingLedger) Finish(ctx context.Context, t tenant.Tenant, e deliver
 	return l.Store.Finish(ctx, t, e)
 }
 
-func (l *recordingLedger) Tally(ctx context.Context, t tenant.Tenant, exec string, shard int, tag string, o delivery.Outcome) error {
+func (l *recordingLedger) Tally(ctx context.Context, t tenant.Tenant, exec string, shard int, tag string, o delivery.Outcome, label string) error {
 	l.note("Tally")
-	return l.Store.Tally(ctx, t, exec, shard, tag, o)
+	return l.Store.Tally(ctx, t, exec, shard, tag, o, label)
 }
 
 func (l *recordingLedger) TallyMany(ctx context.Context, t tenant.Tenant, exec string, shard int, counts []delivery.Count) error {

@@ -199,6 +199,24 @@ type contentDoc struct {
 	// Variants are the content per locale; documents stored before they
 	// existed have none.
 	Variants map[string]contentDoc `json:"variants,omitempty"`
+	// Experiment is the content's experiment (the default content's
+	// only); documents stored before experiments have none.
+	Experiment *experimentDoc `json:"experiment,omitempty"`
+}
+
+type experimentDoc struct {
+	Treatments []treatmentDoc `json:"treatments"`
+}
+
+// treatmentDoc is a treatment: its name and share beside its content
+// (no channel block and no variants for the control).
+type treatmentDoc struct {
+	Name     string                `json:"name"`
+	Percent  float64               `json:"percent"`
+	Email    *emailContentDoc      `json:"email,omitempty"`
+	SMS      *smsContentDoc        `json:"sms,omitempty"`
+	Push     *pushContentDoc       `json:"push,omitempty"`
+	Variants map[string]contentDoc `json:"variants,omitempty"`
 }
 
 type emailContentDoc struct {
@@ -290,14 +308,40 @@ func fromCampaignDoc(d campaignDoc) campaign.Campaign {
 func toSpecDoc(s campaign.Spec) specDoc {
 	d := specDoc{ChannelConfigID: s.ChannelConfigID, Audience: toAudienceRecord(s.Audience), Schedule: toScheduleRecord(s.Schedule),
 		ContextSchema: s.ContextSchema}
-	d.Content = toContentDoc(s.Content)
-	for tag, v := range s.Content.Variants {
-		if d.Content.Variants == nil {
-			d.Content.Variants = make(map[string]contentDoc, len(s.Content.Variants))
-		}
-		d.Content.Variants[tag] = toContentDoc(v.Content())
+	d.Content = toVariantsDoc(s.Content)
+	if x := s.Content.Experiment; x != nil {
+		d.Content.Experiment = &experimentDoc{Treatments: mapSlice(x.Treatments, func(t campaign.Treatment) treatmentDoc {
+			c := toVariantsDoc(t.Content(campaign.Content{}))
+			return treatmentDoc{Name: t.Name, Percent: t.Percent, Email: c.Email, SMS: c.SMS, Push: c.Push, Variants: c.Variants}
+		})}
 	}
 	return d
+}
+
+// toVariantsDoc is the channel blocks of c and its variants (not its
+// experiment).
+func toVariantsDoc(c campaign.Content) contentDoc {
+	d := toContentDoc(c)
+	for tag, v := range c.Variants {
+		if d.Variants == nil {
+			d.Variants = make(map[string]contentDoc, len(c.Variants))
+		}
+		d.Variants[tag] = toContentDoc(v.Content())
+	}
+	return d
+}
+
+// fromVariantsDoc is the channel blocks of d and its variants.
+func fromVariantsDoc(d contentDoc) campaign.Content {
+	c := fromContentDoc(d)
+	for tag, v := range d.Variants {
+		if c.Variants == nil {
+			c.Variants = make(map[string]campaign.Variant, len(d.Variants))
+		}
+		vc := fromContentDoc(v)
+		c.Variants[tag] = campaign.Variant{Email: vc.Email, SMS: vc.SMS, Push: vc.Push}
+	}
+	return c
 }
 
 // toContentDoc is the channel blocks of c (not its variants).
@@ -335,13 +379,12 @@ func fromContentDoc(d contentDoc) campaign.Content {
 func fromSpecDoc(d specDoc) campaign.Spec {
 	s := campaign.Spec{ChannelConfigID: d.ChannelConfigID, Audience: fromAudienceRecord(d.Audience), Schedule: fromScheduleRecord(d.Schedule),
 		ContextSchema: d.ContextSchema}
-	s.Content = fromContentDoc(d.Content)
-	for tag, v := range d.Content.Variants {
-		if s.Content.Variants == nil {
-			s.Content.Variants = make(map[string]campaign.Variant, len(d.Content.Variants))
-		}
-		c := fromContentDoc(v)
-		s.Content.Variants[tag] = campaign.Variant{Email: c.Email, SMS: c.SMS, Push: c.Push}
+	s.Content = fromVariantsDoc(d.Content)
+	if x := d.Content.Experiment; x != nil {
+		s.Content.Experiment = &campaign.Experiment{Treatments: mapSlice(x.Treatments, func(t treatmentDoc) campaign.Treatment {
+			c := fromVariantsDoc(contentDoc{Email: t.Email, SMS: t.SMS, Push: t.Push, Variants: t.Variants})
+			return campaign.Treatment{Name: t.Name, Percent: t.Percent, Email: c.Email, SMS: c.SMS, Push: c.Push, Variants: c.Variants}
+		})}
 	}
 	return s
 }

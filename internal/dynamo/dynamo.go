@@ -20,10 +20,11 @@
 //	recurrence           T#<tk>#CAMP#<id>                    REC#<id>  (doc; lastAt, lastExecutionId)
 //	campaign execution   T#<tk>#CAMP#<id>                    XI#<2^63-1 − createdAt ns, 19 digits>#<executionId>
 //	pacing timeline      T#<tk>#CAMP#<id>                    PACE      (nextAt, Unix ns)
-//	feedback counters    T#<tk>#EXEC#<id>                    F#<shard> (n:<counter>)
+//	feedback counters    T#<tk>#EXEC#<id>                    F#<shard> (n:<counter>, n:v:<label>#<counter> per variant)
 //	campaign report      T#<tk>#REPORT#<campaignId>          A#<shard> all-time, H#<yyyymmddhh>#<shard> (expiresAt):
 //	                                                         n:<counter> (Feedback), o:<outcome> and targeted (Reports)
-//	execution counters   T#<tk>#EXEC#<id>                    T#<shard, 4 digits> (r:<tag> = outcome, n:<outcome>)
+//	execution counters   T#<tk>#EXEC#<id>                    T#<shard, 4 digits> (r:<tag> = outcome[|<variant label>], n:<outcome>,
+//	                                                         n:v:<label>#<outcome>: per treatment/locale variant, same write)
 //	stream record added  T#<tk>#EXEC#<id>                    S#<stream event id> (expiresAt; outcomes.go)
 //	transient bounces    T#<tk>#SOFTB#<channel>              <address>#<window start> (n, expiresAt)
 //	reputation window    T#<tk>#REPUTATION#<channel>         H#<yyyymmddhh>#<shard> (n:sends, n:bounces, n:complaints; expiresAt)

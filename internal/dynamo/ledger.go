@@ -38,7 +38,7 @@ var (
 //	R#<ns>#<userId>#<channel>[#<device>]  ledger entry (namespace and userId path-escaped, so no '#')
 //	L#<channel>#<userId>[#<device>]       ledger entry of jobs queued before LedgerV2 (read, finished; never created)
 //	D#<channel>#<address digest>          the recipient (its tag) that owns an address in the execution
-//	T#<shard, 4 digits>                   counters: r:<tag> = outcome, n:<outcome> = count
+//	T#<shard, 4 digits>                   counters: r:<tag> = outcome[|label], n:<outcome> = count, n:v:<label>#<outcome> per variant
 //	K#<parked job id>                     a job parked after the dead-letter queue
 const (
 	prefixLedger       = "R#"
@@ -63,6 +63,7 @@ type ledgerItem struct {
 	Outcome     string    `dynamodbav:"outcome,omitempty"`
 	MessageID   string    `dynamodbav:"messageId,omitempty"`
 	Variant     string    `dynamodbav:"variant,omitempty"`
+	Treatment   string    `dynamodbav:"treatment,omitempty"`
 	Token       string    `dynamodbav:"token"`
 	InFlight    bool      `dynamodbav:"inflight"`
 	Attempts    int       `dynamodbav:"attempts,omitempty"`
@@ -119,7 +120,7 @@ func toLedgerItem(t tenant.Tenant, e delivery.Entry) ledgerItem {
 	}
 	return ledgerItem{PK: ledgerPK(t, e.ExecutionID), SK: sk, ExecutionID: e.ExecutionID, Namespace: e.Namespace, UserID: e.UserID,
 		Channel: string(e.Channel), Device: e.Device, CampaignID: e.CampaignID, Version: e.Version, Proof: e.Proof,
-		State: string(e.State), Outcome: string(e.Outcome), MessageID: e.MessageID, Variant: e.Variant, Token: e.Token, InFlight: e.InFlight,
+		State: string(e.State), Outcome: string(e.Outcome), MessageID: e.MessageID, Variant: e.Variant, Treatment: e.Treatment, Token: e.Token, InFlight: e.InFlight,
 		Attempts: e.Attempts, AttemptAt: e.AttemptAt, LastCode: e.LastCode, Tag: e.Tag, ClaimedAt: e.ClaimedAt, FinishedAt: e.FinishedAt,
 		Ref: feedback.RefOf(e).Key(), DeliveryState: e.DeliveryState, Events: e.Events, FeedbackRev: e.FeedbackRev,
 		Who: whoIdentity(t, e.Namespace, e.UserID)}
@@ -138,7 +139,7 @@ func (s *Store) ledgerItem(t tenant.Tenant, e delivery.Entry) (map[string]types.
 func fromLedgerItem(li ledgerItem) delivery.Entry {
 	e := delivery.Entry{Key: delivery.Key{ExecutionID: li.ExecutionID, Namespace: li.Namespace, UserID: li.UserID,
 		Channel: campaign.Channel(li.Channel), Device: li.Device}, CampaignID: li.CampaignID, Version: li.Version, Proof: li.Proof,
-		State: delivery.State(li.State), Outcome: delivery.Outcome(li.Outcome), MessageID: li.MessageID, Variant: li.Variant, Token: li.Token,
+		State: delivery.State(li.State), Outcome: delivery.Outcome(li.Outcome), MessageID: li.MessageID, Variant: li.Variant, Treatment: li.Treatment, Token: li.Token,
 		InFlight: li.InFlight, Attempts: li.Attempts, AttemptAt: li.AttemptAt, LastCode: li.LastCode, Tag: li.Tag,
 		ClaimedAt: li.ClaimedAt, FinishedAt: li.FinishedAt, DeliveryState: li.DeliveryState, Events: li.Events, FeedbackRev: li.FeedbackRev}
 	if strings.HasPrefix(li.SK, prefixLegacyLedger) {
@@ -452,12 +453,15 @@ func (s *Store) Entries(ctx context.Context, t tenant.Tenant, k delivery.Key) ([
 func tallySK(shard int) string { return fmt.Sprintf("%s%04d", prefixTally, shard) }
 
 // Tally implements delivery.Ledger. A counter item holds each recipient's
-// outcome (r:<tag>) beside the counts (n:<outcome>), and every change is
-// conditioned on the outcome it replaces, so a repeat is a no-op and a
-// count can never drift from the outcomes it sums.
-func (s *Store) Tally(ctx context.Context, t tenant.Tenant, exec string, shard int, tag string, o delivery.Outcome) error {
+// outcome (r:<tag>, with its variant label: delivery.CountedValue) beside
+// the counts (n:<outcome>, and n:v:<label>#<outcome> per variant), and
+// every change is conditioned on the value it replaces, so a repeat is a
+// no-op and a count can never drift from the outcomes it sums. The
+// variant's count is added in the same UpdateItem: no extra write.
+func (s *Store) Tally(ctx context.Context, t tenant.Tenant, exec string, shard int, tag string, o delivery.Outcome, label string) error {
 	k := key(ledgerPK(t, exec), tallySK(shard))
 	r := "r:" + tag
+	val := delivery.CountedValue(o, label)
 	// The counters expire with the retention of counters, from their
 	// first write.
 	exp, setExp := expiry(s.retention.Counters, time.Time{}), ""
@@ -474,11 +478,16 @@ func (s *Store) Tally(ctx context.Context, t tenant.Tenant, exec string, shard i
 		// The common case first, in one call: a recipient counted for the
 		// first time.
 		names := map[string]string{"#r": r, "#n": "n:" + string(o)}
-		values := map[string]types.AttributeValue{":o": strAttr(string(o)), ":one": &types.AttributeValueMemberN{Value: "1"}}
+		values := map[string]types.AttributeValue{":o": strAttr(val), ":one": &types.AttributeValueMemberN{Value: "1"}}
 		withExp(names, values)
-		update := "SET #r = :o ADD #n :one"
+		add := "ADD #n :one"
+		if label != "" {
+			names["#v"] = "n:" + delivery.VariantCount(label, string(o))
+			add += ", #v :one"
+		}
+		update := "SET #r = :o " + add
 		if setExp != "" {
-			update = "SET #r = :o, " + setExp + " ADD #n :one"
+			update = "SET #r = :o, " + setExp + " " + add
 		}
 		_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: k,
 			UpdateExpression: aws.String(update), ConditionExpression: aws.String("attribute_not_exists(#r)"),
@@ -496,23 +505,36 @@ func (s *Store) Tally(ctx context.Context, t tenant.Tenant, exec string, shard i
 		if err != nil {
 			return fmt.Errorf("read counters: %w", err)
 		}
-		cur := delivery.Outcome(str(out.Item, r))
-		if cur == o {
+		curVal := str(out.Item, r)
+		if curVal == val {
 			return nil
 		}
+		cur, curLabel := delivery.SplitCounted(curVal)
 		names := map[string]string{"#r": r}
-		values := map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}, ":minus": &types.AttributeValueMemberN{Value: "-1"}}
+		values := map[string]types.AttributeValue{}
 		var set, add []string
-		if o != "" {
-			names["#n"] = "n:" + string(o)
-			values[":o"] = strAttr(string(o))
-			set = append(set, "#r = :o")
-			add = append(add, "#n :one")
+		count := func(attr string, n int64) {
+			i := strconv.Itoa(len(add))
+			names["#a"+i], values[":a"+i] = attr, numAttr(n)
+			add = append(add, "#a"+i+" :a"+i)
 		}
-		if cur != "" {
-			names["#c"] = "n:" + string(cur)
-			values[":cur"] = strAttr(string(cur))
-			add = append(add, "#c :minus")
+		if o != "" {
+			values[":o"] = strAttr(val)
+			set = append(set, "#r = :o")
+		}
+		if cur != o {
+			if o != "" {
+				count("n:"+string(o), 1)
+			}
+			if cur != "" {
+				count("n:"+string(cur), -1)
+			}
+		}
+		if o != "" && label != "" {
+			count("n:"+delivery.VariantCount(label, string(o)), 1)
+		}
+		if cur != "" && curLabel != "" {
+			count("n:"+delivery.VariantCount(curLabel, string(cur)), -1)
 		}
 		if setExp != "" {
 			withExp(names, values)
@@ -525,16 +547,13 @@ func (s *Store) Tally(ctx context.Context, t tenant.Tenant, exec string, shard i
 		if o == "" {
 			update += "REMOVE #r "
 		}
-		update += "ADD " + strings.Join(add, ", ")
+		if len(add) > 0 {
+			update += "ADD " + strings.Join(add, ", ")
+		}
 		cond := "attribute_not_exists(#r)"
-		if cur != "" {
+		if curVal != "" {
 			cond = "#r = :cur"
-		}
-		if o == "" {
-			delete(values, ":one")
-		}
-		if cur == "" {
-			delete(values, ":minus")
+			values[":cur"] = strAttr(curVal)
 		}
 		_, err = s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: k,
 			UpdateExpression: aws.String(update), ConditionExpression: aws.String(cond),
@@ -582,7 +601,7 @@ func (s *Store) TallyMany(ctx context.Context, t tenant.Tenant, exec string, sha
 		fresh = fresh[n:]
 	}
 	for _, c := range rest {
-		if err := s.Tally(ctx, t, exec, shard, c.Tag, c.Outcome); err != nil {
+		if err := s.Tally(ctx, t, exec, shard, c.Tag, c.Outcome, c.Label); err != nil {
 			return err
 		}
 	}
@@ -596,22 +615,29 @@ func (s *Store) tallyNew(ctx context.Context, t tenant.Tenant, exec string, shar
 	values := make(map[string]types.AttributeValue, len(counts)+4)
 	set := make([]string, 0, len(counts)+1)
 	cond := make([]string, 0, len(counts))
-	per := map[delivery.Outcome]int{}
-	var order []delivery.Outcome
+	// The counts each recipient adds: its outcome's, and its variant's.
+	per := map[string]int{}
+	var order []string
+	count := func(name string) {
+		if per[name] == 0 {
+			order = append(order, name)
+		}
+		per[name]++
+	}
 	for i, c := range counts {
 		r, o := "#r"+strconv.Itoa(i), ":o"+strconv.Itoa(i)
-		names[r], values[o] = "r:"+c.Tag, strAttr(string(c.Outcome))
+		names[r], values[o] = "r:"+c.Tag, strAttr(delivery.CountedValue(c.Outcome, c.Label))
 		set = append(set, r+" = "+o)
 		cond = append(cond, "attribute_not_exists("+r+")")
-		if per[c.Outcome] == 0 {
-			order = append(order, c.Outcome)
+		count("n:" + string(c.Outcome))
+		if c.Label != "" {
+			count("n:" + delivery.VariantCount(c.Label, string(c.Outcome)))
 		}
-		per[c.Outcome]++
 	}
 	add := make([]string, len(order))
-	for i, o := range order {
+	for i, name := range order {
 		n, k := "#n"+strconv.Itoa(i), ":k"+strconv.Itoa(i)
-		names[n], values[k] = "n:"+string(o), &types.AttributeValueMemberN{Value: strconv.Itoa(per[o])}
+		names[n], values[k] = name, &types.AttributeValueMemberN{Value: strconv.Itoa(per[name])}
 		add[i] = n + " " + k
 	}
 	if exp := expiry(s.retention.Counters, time.Time{}); !exp.IsZero() {
@@ -650,21 +676,22 @@ func (s *Store) Counted(ctx context.Context, t tenant.Tenant, exec string, shard
 		return nil, fmt.Errorf("read counters: %w", err)
 	}
 	for _, tag := range tags {
-		if o := str(res.Item, "r:"+tag); o != "" {
-			out[tag] = delivery.Outcome(o)
+		if v := str(res.Item, "r:"+tag); v != "" {
+			out[tag], _ = delivery.SplitCounted(v)
 		}
 	}
 	return out, nil
 }
 
-// Counts implements status.Store: the counters of every shard, summed.
+// Counts implements status.Store: the counters of every shard, summed
+// (those per variant left out: see VariantCounts).
 func (s *Store) Counts(ctx context.Context, t tenant.Tenant, exec string) (map[delivery.Outcome]int64, error) {
 	counts := map[delivery.Outcome]int64{}
 	err := s.queryAll(ctx, ledgerPK(t, exec), prefixTally, func(item map[string]types.AttributeValue) error {
 		for name, v := range item {
 			o, ok := strings.CutPrefix(name, "n:")
 			n, isNum := v.(*types.AttributeValueMemberN)
-			if !ok || !isNum {
+			if _, _, perVariant := delivery.ParseVariantCount(o); !ok || !isNum || perVariant {
 				continue
 			}
 			c, err := strconv.ParseInt(n.Value, 10, 64)
@@ -673,6 +700,33 @@ func (s *Store) Counts(ctx context.Context, t tenant.Tenant, exec string) (map[d
 			}
 			if c != 0 {
 				counts[delivery.Outcome(o)] += c
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read counters: %w", err)
+	}
+	return counts, nil
+}
+
+// VariantCounts implements status.Store: the per-variant counters of
+// every shard (delivery.VariantCount names), summed.
+func (s *Store) VariantCounts(ctx context.Context, t tenant.Tenant, exec string) (map[string]int64, error) {
+	counts := map[string]int64{}
+	err := s.queryAll(ctx, ledgerPK(t, exec), prefixTally, func(item map[string]types.AttributeValue) error {
+		for name, v := range item {
+			o, ok := strings.CutPrefix(name, "n:")
+			n, isNum := v.(*types.AttributeValueMemberN)
+			if _, _, perVariant := delivery.ParseVariantCount(o); !ok || !isNum || !perVariant {
+				continue
+			}
+			c, err := strconv.ParseInt(n.Value, 10, 64)
+			if err != nil {
+				return fmt.Errorf("decode counter %s: %w", name, err)
+			}
+			if c != 0 {
+				counts[o] += c
 			}
 		}
 		return nil

@@ -41,3 +41,20 @@ func TestTallyChange(t *testing.T) {
 		}
 	}
 }
+
+// A counter item's per-variant counts travel with its outcomes, so the
+// campaign counters keep them (o:v:<label>#<outcome>) from the stream.
+func TestTallyChangeCarriesTheCountsPerVariant(t *testing.T) {
+	at := time.Date(2026, 11, 30, 21, 0, 0, 0, time.UTC)
+	keys := map[string]types.AttributeValue{"pk": s("T#acme#prod#EXEC#ex-1"), "sk": s("T#0000")}
+	cur := map[string]types.AttributeValue{"pk": keys["pk"], "sk": keys["sk"], "r:a": s("sent|B/fr"), "r:b": s("excluded:holdout|holdout/"),
+		"n:sent": n("1"), "n:excluded:holdout": n("1"), "n:v:B/fr#sent": n("1"), "n:v:holdout/#excluded:holdout": n("1")}
+	got, ok, err := dynamo.TallyChange("ev-1", at, keys, nil, cur)
+	if err != nil || !ok {
+		t.Fatalf("TallyChange = %v, %v", ok, err)
+	}
+	want := tally.Delta{Targeted: 2, Outcomes: map[string]int64{"sent": 1, "excluded:holdout": 1, "v:B/fr#sent": 1, "v:holdout/#excluded:holdout": 1}}
+	if diff := cmp.Diff(want, tally.Diff(got.Old, got.New)); diff != "" {
+		t.Errorf("what the change adds to the campaign (-want +got):\n%s", diff)
+	}
+}

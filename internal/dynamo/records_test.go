@@ -64,9 +64,13 @@ var recordMappings = []recordMapping{
 		fields: map[string]string{"ChannelConfigID": "channelConfigurationId", "Content": "content", "Audience": "audience",
 			"Schedule": "schedule", "ContextSchema": "contextSchema"}},
 	{domain: reflect.TypeFor[campaign.Content](), record: reflect.TypeFor[contentDoc](), tag: "json",
-		fields: map[string]string{"Email": "email", "SMS": "sms", "Push": "push", "Variants": "variants"}},
+		fields: map[string]string{"Email": "email", "SMS": "sms", "Push": "push", "Variants": "variants", "Experiment": "experiment"}},
 	{domain: reflect.TypeFor[campaign.Variant](), record: reflect.TypeFor[contentDoc](), tag: "json",
-		fields: map[string]string{"Email": "email", "SMS": "sms", "Push": "push"}, recordOnly: []string{"variants"}},
+		fields: map[string]string{"Email": "email", "SMS": "sms", "Push": "push"}, recordOnly: []string{"variants", "experiment"}},
+	{domain: reflect.TypeFor[campaign.Experiment](), record: reflect.TypeFor[experimentDoc](), tag: "json",
+		fields: map[string]string{"Treatments": "treatments"}},
+	{domain: reflect.TypeFor[campaign.Treatment](), record: reflect.TypeFor[treatmentDoc](), tag: "json",
+		fields: map[string]string{"Name": "name", "Percent": "percent", "Email": "email", "SMS": "sms", "Push": "push", "Variants": "variants"}},
 	{domain: reflect.TypeFor[campaign.EmailContent](), record: reflect.TypeFor[emailContentDoc](), tag: "json",
 		fields: map[string]string{"Subject": "subject", "Preheader": "preheader", "HTML": "html", "Text": "text"}},
 	{domain: reflect.TypeFor[campaign.SMSContent](), record: reflect.TypeFor[smsContentDoc](), tag: "json",
@@ -212,6 +216,8 @@ func (f *filler) fill(v reflect.Value, path string) {
 		v.SetString(fmt.Sprintf("%s-%d", path, f.n))
 	case reflect.Int, reflect.Int64:
 		v.SetInt(int64(f.n))
+	case reflect.Float64:
+		v.SetFloat(float64(f.n))
 	case reflect.Bool:
 		v.SetBool(true)
 	case reflect.Pointer:

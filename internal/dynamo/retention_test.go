@@ -149,9 +149,9 @@ func TestRetentionAttributesAreSetOnEveryItemKindThatHasOne(t *testing.T) {
 	must("Finish", s.Finish(ctx, acme, e))
 	must("RecordOutcomes", s.RecordOutcomes(ctx, acme, []delivery.Entry{{Key: delivery.Key{ExecutionID: "e2", Namespace: "crmId", UserID: "cust-2",
 		Channel: campaign.Email}, CampaignID: "c1", Version: 1, State: delivery.Done, Outcome: delivery.Outcome("excluded:window"), ClaimedAt: start}}))
-	must("Tally", s.Tally(ctx, acme, "e1", 0, e.Tag, delivery.Sent))
-	must("Tally again", s.Tally(ctx, acme, "e1", 1, "other-tag", delivery.Sent))
-	must("Tally change", s.Tally(ctx, acme, "e1", 1, "other-tag", delivery.Failed("x")))
+	must("Tally", s.Tally(ctx, acme, "e1", 0, e.Tag, delivery.Sent, ""))
+	must("Tally again", s.Tally(ctx, acme, "e1", 1, "other-tag", delivery.Sent, ""))
+	must("Tally change", s.Tally(ctx, acme, "e1", 1, "other-tag", delivery.Failed("x"), ""))
 	must("Park", s.Park(ctx, acme, delivery.ParkedJob{ID: "p1", Job: delivery.Job{Tenant: acme, ExecutionID: "e1", CampaignID: "c1", Version: 1},
 		Reason: "test", ParkedAt: start}))
 	must("Advance", s.Advance(ctx, acme, feedback.Change{Entry: e, Events: []string{"delivery"}, DeliveryState: feedback.StateDelivered,

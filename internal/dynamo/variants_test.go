@@ -45,3 +45,23 @@ func TestVariantsRoundTripThroughTheDocument(t *testing.T) {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 }
+
+func TestExperimentsRoundTripThroughTheDocument(t *testing.T) {
+	s := campaign.Spec{Content: campaign.Content{SMS: &campaign.SMSContent{Body: "Hi"},
+		Experiment: &campaign.Experiment{Treatments: []campaign.Treatment{
+			{Name: "control", Percent: 40},
+			{Name: "B", Percent: 40.5, SMS: &campaign.SMSContent{Body: "Hey"},
+				Variants: map[string]campaign.Variant{"fr": {SMS: &campaign.SMSContent{Body: "Coucou"}}}},
+		}}}}
+	b, err := json.Marshal(toSpecDoc(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d specDoc
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(s, fromSpecDoc(d)); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}

@@ -494,6 +494,13 @@ func (s *Service) change(e delivery.Entry, ev Event) (Change, bool) {
 		c.Confirm = true
 		c.Counters = append(c.Counters, CountConfirmed+e.Outcome.Reason())
 	}
+	// Each counter is kept per variant too (the entry's treatment and
+	// locale variant), in the same write.
+	if label := delivery.Label(e.Treatment, e.Variant); label != "" {
+		for _, n := range c.Counters {
+			c.Counters = append(c.Counters, delivery.VariantCount(label, n))
+		}
+	}
 	if ch, ok := suppressionChannel(ev.Channel); ok && len(ev.Addresses) > 0 {
 		switch ev.Kind {
 		case Bounce:

@@ -145,6 +145,20 @@ func campaignRoutes(d ManageDeps) map[string]route {
 		"POST /campaigns/{id}/archive": action(func(ctx context.Context, r *request, id string, ifRev int) (campaign.Campaign, error) {
 			return cs.Archive(ctx, r.tenant(), id, ifRev)
 		}),
+		"POST /campaigns/{id}/promote": {scopes: manageScopes, maxBody: maxManageBody,
+			handle: func(ctx context.Context, r *request) (int, any, error) {
+				id := r.campaignID()
+				ifRev, err := r.ifMatch()
+				if err != nil {
+					return 0, nil, err
+				}
+				var in campaign.PromoteInput
+				if err := strictjson.Decode(r.body, &in); err != nil {
+					return 0, nil, err
+				}
+				c, err := cs.PromoteTreatment(ctx, r.tenant(), id, in.Treatment, ifRev)
+				return detail(ctx, r, http.StatusOK, c, err)
+			}},
 		"POST /campaigns/{id}/duplicate": {scopes: manageScopes, maxBody: maxManageBody,
 			handle: func(ctx context.Context, r *request) (int, any, error) {
 				var in campaign.DuplicateInput

@@ -196,3 +196,31 @@ func TestPatchNullClearsAFieldAndKeepsTheRest(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestPromoteRouteMakesATreatmentTheDraftContentAndNamesTheFieldWhenItCannot(t *testing.T) {
+	f := newHarness(t)
+	id := f.campaign(t, acme, campaignOpts{})
+	patch := `{"content":{"experiment":{"treatments":[{"name":"control","percent":50},{"name":"B","percent":40,"email":{"subject":"B","html":"<p>B</p>"}}]}}}`
+	if status, body := call(t, f.manage, event("PATCH /campaigns/{id}", patch, acmeKey, idParam(id))); status != 200 {
+		t.Fatalf("PATCH experiment = %d %s", status, body)
+	}
+	status, body := call(t, f.manage, event("POST /campaigns/{id}/promote", `{"treatment":"C"}`, acmeKey, idParam(id)))
+	if diff := cmp.Diff([]string{"treatment"}, fieldNames(errorBody(t, status, body))); diff != "" || status != 400 {
+		t.Errorf("promote an unknown treatment = %d (-want +got):\n%s", status, diff)
+	}
+	status, body = call(t, f.manage, event("POST /campaigns/{id}/promote", `{"treatment":"B","extra":1}`, acmeKey, idParam(id)))
+	if status != 400 {
+		t.Errorf("promote with an unknown member = %d %s, want 400", status, body)
+	}
+	status, body = call(t, f.manage, event("POST /campaigns/{id}/promote", `{"treatment":"B"}`, acmeKey, idParam(id)))
+	if status != 200 {
+		t.Fatalf("promote B = %d %s", status, body)
+	}
+	var got campaign.Campaign
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if e := got.Draft.Content.Email; e == nil || e.Subject != "B" || got.Draft.Content.Experiment != nil {
+		t.Errorf("draft content after promoting B = %+v", got.Draft.Content)
+	}
+}

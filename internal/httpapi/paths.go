@@ -176,6 +176,7 @@ var routeKeys = []string{
 	"POST /campaigns/{id}/archive",
 	"POST /campaigns/{id}/duplicate",
 	"POST /campaigns/{id}/preview",
+	"POST /campaigns/{id}/promote",
 	"POST /campaigns/{id}/proofs",
 	"POST /campaigns/{id}/recurrences",
 	"POST /campaigns/{id}/review",

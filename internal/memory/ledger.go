@@ -209,19 +209,20 @@ func (s *Store) sortedLedger(t tenant.Tenant, exec string) []delivery.Entry {
 }
 
 // Tally implements delivery.Ledger (shards are irrelevant in memory).
-func (s *Store) Tally(_ context.Context, t tenant.Tenant, exec string, _ int, tag string, o delivery.Outcome) error {
+func (s *Store) Tally(_ context.Context, t tenant.Tenant, exec string, _ int, tag string, o delivery.Outcome, label string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.tallies[k(t, exec)]
 	if m == nil {
-		m = map[string]delivery.Outcome{}
+		m = map[string]string{}
 		s.tallies[k(t, exec)] = m
 	}
-	s.tallied(t, exec, m[tag], o)
+	val := delivery.CountedValue(o, label)
+	s.tallied(t, exec, m[tag], val)
 	if o == "" {
 		delete(m, tag)
 	} else {
-		m[tag] = o
+		m[tag] = val
 	}
 	return nil
 }
@@ -229,7 +230,7 @@ func (s *Store) Tally(_ context.Context, t tenant.Tenant, exec string, _ int, ta
 // TallyMany implements delivery.Ledger.
 func (s *Store) TallyMany(ctx context.Context, t tenant.Tenant, exec string, shard int, counts []delivery.Count) error {
 	for _, c := range counts {
-		if err := s.Tally(ctx, t, exec, shard, c.Tag, c.Outcome); err != nil {
+		if err := s.Tally(ctx, t, exec, shard, c.Tag, c.Outcome, c.Label); err != nil {
 			return err
 		}
 	}
@@ -242,8 +243,8 @@ func (s *Store) Counted(_ context.Context, t tenant.Tenant, exec string, _ int, 
 	defer s.mu.Unlock()
 	out := map[string]delivery.Outcome{}
 	for _, tag := range tags {
-		if o, ok := s.tallies[k(t, exec)][tag]; ok {
-			out[tag] = o
+		if v, ok := s.tallies[k(t, exec)][tag]; ok {
+			out[tag], _ = delivery.SplitCounted(v)
 		}
 	}
 	return out, nil
@@ -254,8 +255,22 @@ func (s *Store) Counts(_ context.Context, t tenant.Tenant, exec string) (map[del
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := map[delivery.Outcome]int64{}
-	for _, o := range s.tallies[k(t, exec)] {
+	for _, v := range s.tallies[k(t, exec)] {
+		o, _ := delivery.SplitCounted(v)
 		out[o]++
+	}
+	return out, nil
+}
+
+// VariantCounts implements status.Store.
+func (s *Store) VariantCounts(_ context.Context, t tenant.Tenant, exec string) (map[string]int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int64{}
+	for _, v := range s.tallies[k(t, exec)] {
+		if o, label := delivery.SplitCounted(v); label != "" {
+			out[delivery.VariantCount(label, string(o))]++
+		}
 	}
 	return out, nil
 }

@@ -41,7 +41,7 @@ func TestTallyKeepsTheCampaignsSendCounts(t *testing.T) {
 		tag string
 		o   delivery.Outcome
 	}{{"a", delivery.Ambiguous("timeout")}, {"b", delivery.ExcludedSuppressed}, {"a", delivery.Sent}, {"a", delivery.Sent}} {
-		if err := s.Tally(ctx, acme, "ex-1", 0, step.tag, step.o); err != nil {
+		if err := s.Tally(ctx, acme, "ex-1", 0, step.tag, step.o, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -45,7 +45,7 @@ type Store struct {
 	// addresses, tallies and parked are the ledger's other items
 	// (ledger.go).
 	addresses map[string]string
-	tallies   map[string]map[string]delivery.Outcome
+	tallies   map[string]map[string]string // execution → tag → delivery.CountedValue
 	parked    map[string]delivery.ParkedJob
 	// configUse is, per configuration, the campaigns activated with it
 	// and a counter bumped by every such activation.
@@ -83,7 +83,7 @@ func New() *Store {
 		profiles: map[string]profile.Profile{}, profileDocs: map[string][]byte{}, aliases: map[string]string{},
 		suppressions: map[string]suppression.Entry{}, records: map[string]execution.Record{},
 		executions: map[string]execution.Execution{}, ledger: map[string]delivery.Entry{},
-		addresses: map[string]string{}, tallies: map[string]map[string]delivery.Outcome{}, parked: map[string]delivery.ParkedJob{},
+		addresses: map[string]string{}, tallies: map[string]map[string]string{}, parked: map[string]delivery.ParkedJob{},
 		configUse: map[string]*configUse{}, versionExpiry: map[string]time.Time{},
 	}
 }

@@ -50,10 +50,12 @@ func (s *Store) addOutcomes(t tenant.Tenant, campaignID string, at time.Time, d 
 }
 
 // tallied plays the table stream's part for Tally: the memory store has
-// no stream, so a recipient's outcome moving from cur to o goes straight
-// to the campaign's counters, counted in the current hour (s.mu held).
-func (s *Store) tallied(t tenant.Tenant, exec string, cur, o delivery.Outcome) {
-	if cur == o {
+// no stream, so a recipient's counted value (delivery.CountedValue)
+// moving from cur to val goes straight to the campaign's counters, its
+// variant's count beside its outcome's, counted in the current hour (s.mu
+// held).
+func (s *Store) tallied(t tenant.Tenant, exec string, cur, val string) {
+	if cur == val {
 		return
 	}
 	campaignID, ok := s.campaignOf(t, exec)
@@ -61,15 +63,21 @@ func (s *Store) tallied(t tenant.Tenant, exec string, cur, o delivery.Outcome) {
 		return
 	}
 	d := tally.Delta{Outcomes: map[string]int64{}}
-	if o != "" {
+	if o, label := delivery.SplitCounted(val); o != "" {
 		d.Targeted++
 		d.Outcomes[string(o)]++
+		if label != "" {
+			d.Outcomes[delivery.VariantCount(label, string(o))]++
+		}
 	}
-	if cur != "" {
+	if o, label := delivery.SplitCounted(cur); o != "" {
 		d.Targeted--
-		d.Outcomes[string(cur)]--
+		d.Outcomes[string(o)]--
+		if label != "" {
+			d.Outcomes[delivery.VariantCount(label, string(o))]--
+		}
 	}
-	s.addOutcomes(t, campaignID, time.Now(), d)
+	s.addOutcomes(t, campaignID, time.Now(), nonZero(d))
 }
 
 func (s *Store) campaignOf(t tenant.Tenant, exec string) (string, bool) {

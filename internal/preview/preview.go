@@ -93,6 +93,10 @@ type Request struct {
 	// Profile's "locale", the stored profile's, the configuration's
 	// default.
 	Locale string `json:"locale,omitempty"`
+	// Treatment picks the content experiment's treatment to render;
+	// without it, UserID's assigned treatment (the holdout renders the
+	// default content, with a warning), else the default content.
+	Treatment string `json:"treatment,omitempty"`
 }
 
 // Result is a rendered preview.
@@ -109,6 +113,10 @@ type Result struct {
 	// for content without variants.
 	Locale  string `json:"locale,omitempty"`
 	Variant string `json:"variant,omitempty"`
+	// Treatment is the content experiment's treatment rendered (or
+	// "holdout": the recipient would get nothing); absent for content
+	// without experiment, or when the default content was rendered.
+	Treatment string `json:"treatment,omitempty"`
 	// Variables are the data paths the content reads.
 	Variables []string `json:"variables"`
 	// Warnings report the context failing the campaign's context schema
@@ -190,11 +198,15 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 	}
 	var stored map[string]any
 	var storedProfile profile.Profile
+	ns := in.Namespace
+	if ns == "" {
+		ns = v.Spec.Audience.Namespace
+	}
+	tm, treatment, warn, err := treatmentOf(tm, c.ID, in.Treatment, ns, in.UserID)
+	if err != nil {
+		return Result{}, err
+	}
 	if in.UserID != "" {
-		ns := in.Namespace
-		if ns == "" {
-			ns = v.Spec.Audience.Namespace
-		}
 		p, err := s.Profiles.Get(ctx, t, profile.Identity{Namespace: ns, ID: in.UserID})
 		if err != nil {
 			if derrors.Is(err, derrors.NotFound) {
@@ -205,7 +217,7 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 		stored, storedProfile = p.Attributes, p
 	}
 	locale := ""
-	if len(v.Spec.Content.Variants) > 0 {
+	if len(tm.Locales()) > 0 {
 		cfg, err := s.config(ctx, t, v)
 		if err != nil {
 			return Result{}, err
@@ -218,7 +230,10 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 		return Result{}, contentError(err)
 	}
 	out := Result{CampaignID: c.ID, Version: v.Number, Draft: v.Number == 0, Channel: v.Channel, Locale: locale, Variant: tm.Variant(),
-		Variables: orEmpty(tm.Variables()), Warnings: []derrors.FieldError{}}
+		Treatment: treatment, Variables: orEmpty(tm.Variables()), Warnings: []derrors.FieldError{}}
+	if warn != nil {
+		out.Warnings = append(out.Warnings, *warn)
+	}
 	switch {
 	case rendered.Email != nil:
 		e := rendered.Email
@@ -301,6 +316,39 @@ func contentError(err error) error {
 	return err
 }
 
+// CodeHoldout warns that the previewed recipient is in the holdout of
+// the content experiment.
+const CodeHoldout = "experiment_holdout"
+
+// treatmentOf returns the content a preview renders of tm and the
+// treatment it is: the treatment named (derrors.Invalid on field
+// "treatment" if there is none so named), else userID's assignment in
+// campaign campaignID (the default content and a warning for the
+// holdout), else the default content.
+func treatmentOf(tm *delivery.Templates, campaignID, name, namespace, userID string) (*delivery.Templates, string, *derrors.FieldError, error) {
+	x := tm.Experiment()
+	switch {
+	case x == nil && name != "":
+		return nil, "", nil, derrors.Validation(derrors.FieldError{Field: "treatment", Message: "the content has no experiment"})
+	case x == nil:
+		return tm, "", nil, nil
+	case name != "":
+		tt := tm.TreatmentNamed(name)
+		if tt == nil {
+			return nil, "", nil, derrors.Validation(derrors.FieldError{Field: "treatment", Message: fmt.Sprintf("the experiment has no treatment %q", name)})
+		}
+		return tt, name, nil, nil
+	case userID != "":
+		name = x.Assign(campaignID, namespace, userID)
+		if tt := tm.TreatmentNamed(name); tt != nil {
+			return tt, name, nil, nil
+		}
+		return tm, name, &derrors.FieldError{Code: CodeHoldout, Field: "userId",
+			Message: "this recipient is in the experiment's holdout: a send gives them nothing (excluded:holdout); the default content is shown"}, nil
+	}
+	return tm, "", nil, nil
+}
+
 func code(err error) string {
 	var se *render.SyntaxError
 	if errors.As(err, &se) {
@@ -325,6 +373,9 @@ type ProofRequest struct {
 	// Locale (BCP 47) picks the content variant to send; without it,
 	// Profile's "locale", then the configuration's default, as Dispatch.
 	Locale string `json:"locale,omitempty"`
+	// Treatment picks the content experiment's treatment to send; without
+	// it a proof sends the default content (a proof is never held out).
+	Treatment string `json:"treatment,omitempty"`
 }
 
 // ProofResult says how each proof went.
@@ -336,9 +387,11 @@ type ProofResult struct {
 	Draft      bool   `json:"draft"`
 	// Locale and Variant say which content was sent, as in Result;
 	// absent for content without variants.
-	Locale  string         `json:"locale,omitempty"`
-	Variant string         `json:"variant,omitempty"`
-	Results []ProofOutcome `json:"results"`
+	Locale  string `json:"locale,omitempty"`
+	Variant string `json:"variant,omitempty"`
+	// Treatment is the treatment sent, as in Result.
+	Treatment string         `json:"treatment,omitempty"`
+	Results   []ProofOutcome `json:"results"`
 }
 
 // ProofOutcome is one recipient's outcome.
@@ -380,6 +433,10 @@ func (s *Service) Proofs(ctx context.Context, t tenant.Tenant, id string, in Pro
 	if v.Spec.ChannelConfigID == "" {
 		return ProofResult{}, derrors.Validation(derrors.FieldError{Field: "channelConfigurationId", Message: "the campaign needs a channel configuration to send proofs"})
 	}
+	tm, treatment, _, err := treatmentOf(tm, c.ID, in.Treatment, "", "")
+	if err != nil {
+		return ProofResult{}, err
+	}
 	recipients := make([]delivery.Recipient, len(in.Recipients))
 	for i, a := range in.Recipients {
 		field := fmt.Sprintf("recipients[%d]", i)
@@ -387,7 +444,8 @@ func (s *Service) Proofs(ctx context.Context, t tenant.Tenant, id string, in Pro
 			f.Add(field, "duplicates another recipient")
 			continue
 		}
-		r := delivery.Recipient{Type: delivery.TypeExternal, UserID: a, Profile: in.Profile, Context: in.Context, Locale: in.Locale}
+		r := delivery.Recipient{Type: delivery.TypeExternal, UserID: a, Profile: in.Profile, Context: in.Context, Locale: in.Locale,
+			Treatment: treatment}
 		switch v.Channel {
 		case campaign.Email:
 			if !address.ValidEmail(a) {
@@ -433,8 +491,8 @@ func (s *Service) Proofs(ctx context.Context, t tenant.Tenant, id string, in Pro
 		}
 		return ProofResult{}, fmt.Errorf("send proofs: %w", err)
 	}
-	out := ProofResult{ProofID: job.ExecutionID, CampaignID: c.ID, Version: v.Number, Draft: v.Number == 0}
-	if len(v.Spec.Content.Variants) > 0 {
+	out := ProofResult{ProofID: job.ExecutionID, CampaignID: c.ID, Version: v.Number, Draft: v.Number == 0, Treatment: treatment}
+	if len(tm.Locales()) > 0 {
 		// The configuration was read by the send; a failure to read it
 		// again only leaves its default locale out of what is said.
 		cfg, _ := s.config(ctx, t, v)

@@ -28,6 +28,9 @@ type ReportsStore interface {
 	// targeted, and by outcome, as the Reports function keeps them from
 	// its executions' counters), all-time and of each hour from since on.
 	CampaignOutcomes(ctx context.Context, t tenant.Tenant, campaignID string, since time.Time) (tally.Delta, map[time.Time]tally.Delta, error)
+	// VariantCounts sums an execution's send counts per variant
+	// (delivery.VariantCount names).
+	VariantCounts(ctx context.Context, t tenant.Tenant, exec string) (map[string]int64, error)
 }
 
 // Report is the body of GET /executions/{id}/report and
@@ -59,6 +62,134 @@ type Report struct {
 	// Hourly is the delivery counts per hour of the last seven days
 	// (campaign reports), hours without events left out.
 	Hourly []Hour `json:"hourly,omitempty"`
+	// Variants is the counts of each content sent: per treatment of the
+	// content experiment and locale variant, as recorded (see
+	// VariantReport). Treatments sums them per treatment (the holdout
+	// included), Locales per locale variant. Each is absent when the
+	// content had no experiment, resp. no locale variants.
+	Variants   []VariantReport `json:"variants,omitempty"`
+	Treatments []VariantReport `json:"treatments,omitempty"`
+	Locales    []VariantReport `json:"locales,omitempty"`
+}
+
+// VariantReport is what one content (a treatment, a locale variant, or
+// a treatment's locale variant) did: recipients sent it (and excluded:
+// the holdout), then delivered, opened and clicked, each once per
+// message, and the click-through rate (clicked / sent) with its 95 %
+// confidence interval (Wilson score interval).
+type VariantReport struct {
+	// Treatment is the experiment's treatment ("holdout" for the
+	// recipients held out); Locale the locale variant ("fr-CA", or
+	// "default" for the default content of content with variants).
+	Treatment string `json:"treatment,omitempty"`
+	Locale    string `json:"locale,omitempty"`
+	Sent      int64  `json:"sent"`
+	// Excluded counts recipients given no message (for the holdout: all
+	// of them, excluded:holdout).
+	Excluded  int64   `json:"excluded"`
+	Delivered int64   `json:"delivered"`
+	Opened    int64   `json:"opened"`
+	Clicked   int64   `json:"clicked"`
+	ClickRate float64 `json:"clickRate"`
+	// ClickRateLow and ClickRateHigh bound the click-through rate's 95 %
+	// Wilson score interval (0 and 0 when nothing was sent).
+	ClickRateLow  float64 `json:"clickRateLow"`
+	ClickRateHigh float64 `json:"clickRateHigh"`
+}
+
+// z95 is the standard normal quantile of a two-sided 95 % interval.
+const z95 = 1.959963984540054
+
+// Wilson returns the Wilson score interval of k successes in n trials at
+// the 95 % level, rounded to four decimals: unlike the normal
+// approximation it stays within [0, 1] and is meaningful for small n and
+// rates near 0 (click-through rates). n <= 0 is (0, 0).
+func Wilson(k, n int64) (low, high float64) {
+	if n <= 0 {
+		return 0, 0
+	}
+	p, nf, z2 := float64(k)/float64(n), float64(n), z95*z95
+	den := 1 + z2/nf
+	center := (p + z2/(2*nf)) / den
+	half := z95 * math.Sqrt(p*(1-p)/nf+z2/(4*nf*nf)) / den
+	round := func(x float64) float64 { return math.Round(min(max(x, 0), 1)*10000) / 10000 }
+	return round(center - half), round(center + half)
+}
+
+// variantReports folds per-variant send counts (outcomes, as
+// delivery.VariantCount names) and feedback counters (fb, likewise) into
+// the report's Variants, Treatments and Locales.
+func (r *Report) variantReports(outcomes, fb map[string]int64) {
+	type counts struct{ outcomes, fb map[string]int64 }
+	byLabel := map[string]*counts{}
+	at := func(label string) *counts {
+		c := byLabel[label]
+		if c == nil {
+			c = &counts{outcomes: map[string]int64{}, fb: map[string]int64{}}
+			byLabel[label] = c
+		}
+		return c
+	}
+	for name, n := range outcomes {
+		if label, o, ok := delivery.ParseVariantCount(name); ok {
+			at(label).outcomes[o] += n
+		}
+	}
+	for name, n := range fb {
+		if label, c, ok := delivery.ParseVariantCount(name); ok {
+			at(label).fb[c] += n
+		}
+	}
+	treatments, locales := map[string]*VariantReport{}, map[string]*VariantReport{}
+	for _, label := range slices.Sorted(maps.Keys(byLabel)) {
+		c := byLabel[label]
+		sends := sendCounts(c.outcomes, c.fb)
+		v := VariantReport{Sent: sends[string(delivery.Sent)], Delivered: c.fb[feedback.CountDelivered],
+			Opened: c.fb[feedback.CountOpened], Clicked: c.fb[feedback.CountClicked]}
+		for o, n := range sends {
+			if strings.HasPrefix(o, "excluded:") {
+				v.Excluded += n
+			}
+		}
+		if v == (VariantReport{}) {
+			continue
+		}
+		v.Treatment, v.Locale = delivery.ParseLabel(label)
+		r.Variants = append(r.Variants, v.rated())
+		if v.Treatment != "" {
+			sum(treatments, v.Treatment, v, VariantReport{Treatment: v.Treatment})
+		}
+		if v.Locale != "" {
+			sum(locales, v.Locale, v, VariantReport{Locale: v.Locale})
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(treatments)) {
+		r.Treatments = append(r.Treatments, treatments[k].rated())
+	}
+	for _, k := range slices.Sorted(maps.Keys(locales)) {
+		r.Locales = append(r.Locales, locales[k].rated())
+	}
+}
+
+// sum adds v's counts to into[key], made from zero if absent.
+func sum(into map[string]*VariantReport, key string, v, zero VariantReport) {
+	s := into[key]
+	if s == nil {
+		s = &zero
+		into[key] = s
+	}
+	s.Sent += v.Sent
+	s.Excluded += v.Excluded
+	s.Delivered += v.Delivered
+	s.Opened += v.Opened
+	s.Clicked += v.Clicked
+}
+
+// rated is v with its click-through rate and interval.
+func (v VariantReport) rated() VariantReport {
+	v.ClickRate = ratio(v.Clicked, v.Sent)
+	v.ClickRateLow, v.ClickRateHigh = Wilson(v.Clicked, v.Sent)
+	return v
 }
 
 // Delivery counts messages by what their events said.
@@ -171,6 +302,11 @@ func (s *Service) ExecutionReport(ctx context.Context, t tenant.Tenant, id strin
 		Delivery: deliveryOf(fb)}
 	r.fold(st)
 	r.rates()
+	variants, err := s.Reports.VariantCounts(ctx, t, id)
+	if err != nil {
+		return Report{}, fmt.Errorf("report %s: %w", id, err)
+	}
+	r.variantReports(variants, fb)
 	return r, nil
 }
 
@@ -219,5 +355,6 @@ func (s *Service) CampaignReport(ctx context.Context, t tenant.Tenant, campaignI
 			Delivery: deliveryOf(hours[h])})
 	}
 	r.rates()
+	r.variantReports(sends.Outcomes, total)
 	return r, nil
 }

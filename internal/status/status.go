@@ -160,7 +160,11 @@ type Recipient struct {
 	// Variant is the content the message was rendered from: a locale
 	// variant's tag ("fr-CA") or "default"; absent when nothing was sent
 	// (and for entries written before variants existed).
-	Variant    string    `json:"variant,omitempty"`
+	Variant string `json:"variant,omitempty"`
+	// Treatment is the content experiment's treatment the recipient was
+	// assigned ("holdout" for the holdout, who got nothing); absent
+	// without an experiment.
+	Treatment  string    `json:"treatment,omitempty"`
 	Attempts   int       `json:"attempts"`
 	ClaimedAt  time.Time `json:"claimedAt"`
 	AttemptAt  time.Time `json:"lastAttemptAt,omitzero"`
@@ -319,7 +323,7 @@ func (s *Service) Recipients(ctx context.Context, t tenant.Tenant, id string, q 
 	p := Page{Recipients: make([]Recipient, 0, len(entries)), Cursor: next}
 	for _, e := range entries {
 		r := Recipient{Namespace: e.Namespace, UserID: e.UserID, Channel: string(e.Channel), Device: e.Device, State: string(e.State),
-			Outcome: string(e.Outcome), Reason: e.Outcome.Reason(), DeliveryState: e.DeliveryState, MessageID: e.MessageID, Variant: e.Variant, Attempts: e.Attempts,
+			Outcome: string(e.Outcome), Reason: e.Outcome.Reason(), DeliveryState: e.DeliveryState, MessageID: e.MessageID, Variant: e.Variant, Treatment: e.Treatment, Attempts: e.Attempts,
 			ClaimedAt: e.ClaimedAt, AttemptAt: e.AttemptAt, FinishedAt: e.FinishedAt}
 		if e.State != delivery.Done {
 			r.Outcome, r.Reason = "", e.LastCode

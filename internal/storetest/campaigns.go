@@ -29,7 +29,10 @@ func draftCampaign(id, name string, at time.Time, tags ...string) campaign.Campa
 		Status: campaign.StatusDraft, DraftPending: true, Revision: 1, CreatedAt: at, UpdatedAt: at,
 		Draft: campaign.Spec{ChannelConfigID: "cfg",
 			Content: campaign.Content{Email: &campaign.EmailContent{Subject: "Hi {{profile.name}}", HTML: "<p>Hi</p>"},
-				Variants: map[string]campaign.Variant{"fr-CA": {Email: &campaign.EmailContent{Subject: "Allô {{profile.name}}", Text: "Allô"}}}},
+				Variants: map[string]campaign.Variant{"fr-CA": {Email: &campaign.EmailContent{Subject: "Allô {{profile.name}}", Text: "Allô"}}},
+				Experiment: &campaign.Experiment{Treatments: []campaign.Treatment{{Name: "control", Percent: 45.5},
+					{Name: "B", Percent: 45.5, Email: &campaign.EmailContent{Subject: "Hey {{profile.name}}", HTML: "<p>Hey</p>"},
+						Variants: map[string]campaign.Variant{"fr": {Email: &campaign.EmailContent{Subject: "Salut", Text: "Salut"}}}}}}},
 			Audience:      campaign.Audience{Namespace: "email", CreateProfiles: true},
 			Schedule:      campaign.Schedule{Start: &start},
 			ContextSchema: json.RawMessage(`{"type":"object"}`)}}

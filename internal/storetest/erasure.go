@@ -62,7 +62,7 @@ func Erasure(t *testing.T, newStore func(t *testing.T) ErasureStore) {
 			must("ClaimAddress", err)
 			e.State, e.Outcome, e.MessageID, e.FinishedAt = delivery.Done, delivery.Sent, "msg-"+user+exec, t0
 			must("Finish", s.Finish(ctx, acme, e))
-			must("Tally", s.Tally(ctx, acme, exec, 0, delivery.Tag(acme, k.Recipient()), delivery.Sent))
+			must("Tally", s.Tally(ctx, acme, exec, 0, delivery.Tag(acme, k.Recipient()), delivery.Sent, "B/fr"))
 		}
 		send("ex-1", "cust-1", jane, campaign.Email)
 		send("ex-1", "cust-2", bob, campaign.Email)

@@ -23,6 +23,8 @@ type LedgerStore interface {
 	delivery.Ledger
 	delivery.Parking
 	status.Store
+	// VariantCounts is status.ReportsStore's.
+	VariantCounts(ctx context.Context, t tenant.Tenant, exec string) (map[string]int64, error)
 }
 
 // LedgerHarness builds a fresh, empty store for each test, and writes an
@@ -126,12 +128,12 @@ func Ledger(t *testing.T, h LedgerHarness) {
 		}
 		done := next
 		done.State, done.Outcome, done.InFlight, done.MessageID, done.FinishedAt = delivery.Done, delivery.Sent, false, "m1", t0.Add(time.Second)
-		done.Variant = "fr-CA"
+		done.Variant, done.Treatment = "fr-CA", "B"
 		if err := s.Finish(ctx, acme, done); err != nil {
 			t.Fatalf("Finish by the holder: %v", err)
 		}
-		if got, err := s.Entries(ctx, acme, e.Key); err != nil || len(got) != 1 || got[0].Variant != "fr-CA" {
-			t.Errorf("entry after Finish = %+v, %v; want the variant sent recorded", got, err)
+		if got, err := s.Entries(ctx, acme, e.Key); err != nil || len(got) != 1 || got[0].Variant != "fr-CA" || got[0].Treatment != "B" {
+			t.Errorf("entry after Finish = %+v, %v; want the variant and treatment sent recorded", got, err)
 		}
 		if err := s.Finish(ctx, acme, done); err != nil {
 			t.Errorf("Finish repeated (an SDK retry of a write that landed) = %v, want nil", err)
@@ -266,10 +268,10 @@ func Ledger(t *testing.T, h LedgerHarness) {
 	})
 	t.Run("many tallies at once count new recipients, move counted ones and repeat as no-ops", func(t *testing.T) {
 		s := h.New(t)
-		if err := s.Tally(ctx, acme, "ex-1", 0, "r1", delivery.FailedThrottled); err != nil {
+		if err := s.Tally(ctx, acme, "ex-1", 0, "r1", delivery.FailedThrottled, "A/"); err != nil {
 			t.Fatal(err)
 		}
-		batch := []delivery.Count{{Tag: "r2", Outcome: delivery.Sent}, {Tag: "r3", Outcome: delivery.Sent},
+		batch := []delivery.Count{{Tag: "r2", Outcome: delivery.Sent, Label: "A/fr"}, {Tag: "r3", Outcome: delivery.Sent, Label: "B/"},
 			{Tag: "r4", Outcome: delivery.ExcludedSuppressed}}
 		for range 2 {
 			if err := s.TallyMany(ctx, acme, "ex-1", 0, batch); err != nil {
@@ -277,7 +279,8 @@ func Ledger(t *testing.T, h LedgerHarness) {
 			}
 		}
 		// r1 is counted already: it moves; r5 is new; r3 repeats.
-		mixed := []delivery.Count{{Tag: "r1", Outcome: delivery.Sent}, {Tag: "r5", Outcome: delivery.Sent}, {Tag: "r3", Outcome: delivery.Sent}}
+		mixed := []delivery.Count{{Tag: "r1", Outcome: delivery.Sent, Label: "A/"}, {Tag: "r5", Outcome: delivery.Sent, Label: "A/fr"},
+			{Tag: "r3", Outcome: delivery.Sent, Label: "B/"}}
 		if err := s.TallyMany(ctx, acme, "ex-1", 0, mixed); err != nil {
 			t.Fatalf("TallyMany of counted and new recipients: %v", err)
 		}
@@ -296,6 +299,53 @@ func Ledger(t *testing.T, h LedgerHarness) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Counts (-want +got):\n%s", diff)
 		}
+		variants, err := s.VariantCounts(ctx, acme, "ex-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string]int64{"v:A/fr#sent": 2, "v:B/#sent": 1, "v:A/#sent": 1}, variants); diff != "" {
+			t.Errorf("VariantCounts (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("a tally's variant label counts the outcome per variant too, and moves with it", func(t *testing.T) {
+		s := h.New(t)
+		steps := []struct {
+			tag   string
+			o     delivery.Outcome
+			label string
+		}{
+			{"r1", delivery.Sent, "A/fr"}, {"r1", delivery.Sent, "A/fr"}, {"r2", delivery.Sent, "B/"},
+			{"r3", delivery.ExcludedHoldout, "holdout/"}, {"r4", delivery.Ambiguous("5xx"), "A/fr"}, {"r4", delivery.Sent, "A/fr"},
+			{"r5", delivery.FailedRetriesExhausted, "B/"}, {"r5", "", ""}, {"r6", delivery.Sent, ""}, {"r7", delivery.Sent, "B/"},
+			{"r7", delivery.Sent, "A/"},
+		}
+		for _, st := range steps {
+			if err := s.Tally(ctx, acme, "ex-1", 0, st.tag, st.o, st.label); err != nil {
+				t.Fatalf("Tally(%s, %q, %q): %v", st.tag, st.o, st.label, err)
+			}
+		}
+		got, err := s.Counts(ctx, acme, "ex-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[delivery.Outcome]int64{delivery.Sent: 5, delivery.ExcludedHoldout: 1}, got); diff != "" {
+			t.Errorf("Counts (-want +got):\n%s", diff)
+		}
+		variants, err := s.VariantCounts(ctx, acme, "ex-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int64{"v:A/fr#sent": 2, "v:B/#sent": 1, "v:A/#sent": 1, "v:holdout/#excluded:holdout": 1}
+		if diff := cmp.Diff(want, variants); diff != "" {
+			t.Errorf("VariantCounts (-want +got):\n%s", diff)
+		}
+		counted, err := s.Counted(ctx, acme, "ex-1", 0, []string{"r1", "r3", "r5"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string]delivery.Outcome{"r1": delivery.Sent, "r3": delivery.ExcludedHoldout}, counted); diff != "" {
+			t.Errorf("Counted (-want +got):\n%s", diff)
+		}
 	})
 	t.Run("tallies are idempotent, move between outcomes and add up", func(t *testing.T) {
 		s := h.New(t)
@@ -308,7 +358,7 @@ func Ledger(t *testing.T, h LedgerHarness) {
 			{1, "r2", delivery.Sent}, {0, "r3", ""}, {0, "r3", ""}, {0, "r4", delivery.ExcludedDuplicate},
 		}
 		for _, st := range steps {
-			if err := s.Tally(ctx, acme, "ex-1", st.shard, st.tag, st.o); err != nil {
+			if err := s.Tally(ctx, acme, "ex-1", st.shard, st.tag, st.o, ""); err != nil {
 				t.Fatalf("Tally(%s, %q): %v", st.tag, st.o, err)
 			}
 		}
