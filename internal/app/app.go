@@ -287,11 +287,17 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		Instances:  dc.Instances,
 		Checkpoint: a.checkpoint,
 		Metrics:    a.recorder(),
+		// Quiet hours are read on the services' clock (simulated in the
+		// local cloud's tests).
+		Calendar: a.now,
 	}
-	if a.cfg.DispatchQueueURL != "" && dc.ReconcileAfter > 0 && a.clients.SQS != nil {
-		// Ambiguous emails no SES event confirmed get a second look.
-		d.ReconcileAfter, d.SendEvents = dc.ReconcileAfter, a.store
+	if a.cfg.DispatchQueueURL != "" && a.clients.SQS != nil {
+		// Recipients deferred by quiet hours go back on the queue.
 		d.Requeue = a.clients.SQS.Requeue(a.cfg.DispatchQueueURL)
+		if dc.ReconcileAfter > 0 {
+			// Ambiguous emails no SES event confirmed get a second look.
+			d.ReconcileAfter, d.SendEvents = dc.ReconcileAfter, a.store
+		}
 	}
 	if a.cfg.Webhook.QueueURL != "" && a.clients.SQS != nil {
 		// Every outcome is told to the tenant's feedback webhook, if it

@@ -117,6 +117,10 @@ type Job struct {
 	// over (1 when unset); large audience executions use more so no
 	// counter item grows hot or large.
 	Shards int `json:"shards,omitempty"`
+	// DeferUntil, on a job of recipients deferred by quiet hours, is the
+	// end of their window: the job is not delivered before it (see
+	// quiet.go).
+	DeferUntil time.Time `json:"deferUntil,omitzero"`
 	// Delay holds the job back on the queue this long (SQS DelaySeconds,
 	// at most MaxDelay) when it is put there; it is not part of the
 	// message.

@@ -87,6 +87,9 @@ type Dispatcher struct {
 	NormalizePhone address.PhoneNormalizer
 	Log            *slog.Logger
 	Now            func() time.Time
+	// Calendar, when set, is the clock quiet hours are read by (the
+	// local cloud's simulated time); nil is Now.
+	Calendar func() time.Time
 	// Outcomes, when set, is told every recipient's final outcome (the
 	// feedback webhook; see OutcomeNotifier).
 	Outcomes OutcomeNotifier
@@ -180,6 +183,9 @@ func (d *Dispatcher) limiter(ctx context.Context, ch campaign.Channel) *Limiter 
 // when the job cannot be processed at all.
 func (d *Dispatcher) Dispatch(ctx context.Context, job Job) error {
 	if err := job.validate(); err != nil {
+		return err
+	}
+	if held, err := d.holdDeferred(ctx, job); held {
 		return err
 	}
 	ctx = WithInvocation(ctx)
@@ -307,7 +313,9 @@ func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcom
 	outcomes := make([][]Outcome, len(job.Recipients))
 	errs := make([]error, len(job.Recipients))
 	counted := d.counted(ctx, job, cv.version.Channel)
+	var quiet quietSet
 	if !paused {
+		quiet = d.quietHours(job, cv, cfg, profiles, counted)
 		ctx = d.lookAhead(ctx, job, cv, cfg, profiles, counted)
 	}
 	var wg sync.WaitGroup
@@ -315,6 +323,9 @@ func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcom
 		if o, ok := counted[i]; ok {
 			outcomes[i] = []Outcome{o}
 			continue
+		}
+		if quiet.deferred(i) {
+			continue // see deferJobs
 		}
 		wg.Add(1)
 		sem <- struct{}{}
@@ -325,10 +336,15 @@ func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcom
 				outcomes[i], errs[i] = d.exclude(ctx, job, cv, r, ExcludedReputationPaused)
 				return
 			}
+			if quiet.drop[i] {
+				outcomes[i], errs[i] = d.exclude(ctx, job, cv, r, ExcludedQuietHours)
+				return
+			}
 			outcomes[i], errs[i] = d.deliver(ctx, job, cv, cfg, r, p)
 		}()
 	}
 	wg.Wait()
+	quiet.failed(errs, d.deferJobs(ctx, job, quiet))
 	counts := map[Outcome]int{}
 	retry := 0
 	var after time.Duration

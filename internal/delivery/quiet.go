@@ -1,0 +1,175 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/profile"
+)
+
+// Quiet hours.
+//
+// A channel configuration's quiet hours (campaign.QuietHours) hold back
+// the messages of its campaigns — marketing ones, and transactional ones
+// when the configuration says so; never proofs — while the recipient's
+// local time (the stored profile's timeZone, else the configuration's
+// default zone) is inside the window. The check runs in run, after the
+// profiles are read and before any recipient is claimed:
+//
+//   - drop: the recipient is closed as excluded:quiet_hours, through the
+//     same path as any exclusion;
+//   - defer: the recipient is taken out of the job without a ledger
+//     entry or a count — it stays pending — and goes back on the dispatch
+//     queue in a job of the recipients of the job due at the same
+//     instant, the end of their window (deferJobs). That job carries
+//     DeferUntil: until then, every delivery of it goes straight back to
+//     the queue for at most MaxDelay (SQS's longest DelaySeconds) without
+//     reading anything (holdDeferred). At the end of the window it is
+//     delivered as any job, quiet hours checked again.
+//
+// Since nothing is claimed before the deferral, the recipient's one
+// message is the one its deferred job sends: a job delivered twice defers
+// twice, and the ledger's claim keeps the second from sending. A deferred
+// recipient keeps the slot the audience fan-out gave it on the campaign's
+// pacing timeline: it is not paced again and never judged against the
+// execution's 12-hour rate window, which only bounds the fan-out.
+
+// ExcludedQuietHours: the recipient's local time was inside its channel
+// configuration's quiet hours, and the configuration drops such
+// recipients; nothing was sent.
+const ExcludedQuietHours Outcome = "excluded:quiet_hours"
+
+// calendar is the clock quiet hours are read by: Calendar, else Now.
+func (d *Dispatcher) calendar() time.Time {
+	if d.Calendar != nil {
+		return d.Calendar().UTC()
+	}
+	return d.now()
+}
+
+// quietSet is what the quiet-hours check decided for a job's recipients,
+// by index: dropped ones, and deferred ones with the instant they are due.
+type quietSet struct {
+	drop  map[int]bool
+	later map[int]time.Time
+}
+
+// deferred reports whether recipient i is deferred.
+func (q quietSet) deferred(i int) bool {
+	_, ok := q.later[i]
+	return ok
+}
+
+// quietHours checks every recipient still to be delivered against cfg's
+// quiet hours. Recipients already counted, proofs, a reconciliation's
+// second look and campaigns the window does not apply to are left alone,
+// as are audience members without a profile (excluded:no_profile
+// anyway).
+func (d *Dispatcher) quietHours(job Job, cv *compiled, cfg campaign.ChannelConfig, profiles map[profile.Identity]profile.Profile, done map[int]Outcome) quietSet {
+	var q quietSet
+	qh := cfg.QuietHours
+	if !qh.Applies(cv.version.Type) || job.Proof || job.Reconcile {
+		return q
+	}
+	now := d.calendar()
+	for i, r := range job.Recipients {
+		if _, ok := done[i]; ok {
+			continue
+		}
+		p := profiles[profile.Identity{Namespace: r.Namespace, ID: r.UserID}]
+		if noProfile(job, cv, r, p) {
+			continue
+		}
+		c := qh.Check(now, p.TimeZone)
+		switch {
+		case !c.Quiet:
+		case qh.Drops():
+			if q.drop == nil {
+				q.drop = map[int]bool{}
+			}
+			q.drop[i] = true
+		default:
+			if q.later == nil {
+				q.later = map[int]time.Time{}
+			}
+			q.later[i] = c.Ends
+		}
+	}
+	return q
+}
+
+// deferJobs puts a job's deferred recipients back on the queue, one job
+// per instant they are due, and returns an error (a retry of the job)
+// when the queue refused: the recipients are then deferred again by the
+// retry. Without a queue (Requeue) they are retried as the job is.
+func (d *Dispatcher) deferJobs(ctx context.Context, job Job, q quietSet) error {
+	if len(q.later) == 0 {
+		return nil
+	}
+	if d.Requeue == nil {
+		return retryAfter(MaxDelay, logsafe.Text("quiet hours: no queue to defer recipients to"))
+	}
+	byDue := map[time.Time][]Recipient{}
+	for i, r := range job.Recipients {
+		if due, ok := q.later[i]; ok {
+			byDue[due] = append(byDue[due], r)
+		}
+	}
+	now := d.calendar()
+	jobs := make([]Job, 0, len(byDue))
+	for _, due := range slices.SortedFunc(maps.Keys(byDue), time.Time.Compare) {
+		j := job
+		j.Recipients, j.DeferUntil, j.Receipt = byDue[due], due, Receipt{}
+		j.Delay = deferDelay(due, now)
+		jobs = append(jobs, j)
+	}
+	if err := d.Requeue.Enqueue(ctx, jobs); err != nil {
+		return retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), fmt.Errorf("defer recipients past quiet hours: %w", err))
+	}
+	d.log().InfoContext(ctx, "recipients deferred by quiet hours", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
+		"deferred", len(q.later), "jobs", len(jobs), "firstDue", jobs[0].DeferUntil.Format(time.RFC3339))
+	return nil
+}
+
+// holdDeferred sends a deferred job that is not yet due back to the queue,
+// for as long as the queue can hold it (at most MaxDelay), and reports
+// whether it did: nothing else of the job is read meanwhile.
+func (d *Dispatcher) holdDeferred(ctx context.Context, job Job) (bool, error) {
+	now := d.calendar()
+	if job.DeferUntil.IsZero() || !now.Before(job.DeferUntil) {
+		return false, nil
+	}
+	if d.Requeue == nil {
+		return true, retryAfter(min(job.DeferUntil.Sub(now), MaxDelay), logsafe.Text("quiet hours: deferred until the window ends"))
+	}
+	j := job
+	j.Receipt, j.Delay = Receipt{}, deferDelay(job.DeferUntil, now)
+	if err := d.Requeue.Enqueue(ctx, []Job{j}); err != nil {
+		return true, retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), fmt.Errorf("hold deferred job: %w", err))
+	}
+	return true, nil
+}
+
+// deferDelay is how long a job due at due waits on the queue now: whole
+// seconds rounded up (SQS's unit, so it is never early), at most MaxDelay.
+func deferDelay(due, now time.Time) time.Duration {
+	wait := due.Sub(now)
+	secs := (wait + time.Second - 1) / time.Second
+	return min(max(secs*time.Second, 0), MaxDelay)
+}
+
+// failed gives every deferred recipient err (deferJobs's), so the job is
+// retried and defers them again.
+func (q quietSet) failed(errs []error, err error) {
+	if err == nil {
+		return
+	}
+	for i := range q.later {
+		errs[i] = err
+	}
+}

@@ -1,0 +1,234 @@
+package delivery_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/memory"
+	"github.com/heraldhq/herald/internal/profile"
+)
+
+// quietFixture is an SMS campaign of type typ whose configuration has
+// quiet hours q, a simulated calendar and a memory queue for deferred
+// jobs.
+type quietFixture struct {
+	*channelFixture
+	queue *memory.Queue
+	mu    sync.Mutex
+	now   time.Time
+}
+
+func newQuietFixture(t *testing.T, typ campaign.Type, q campaign.QuietHours, now time.Time) *quietFixture {
+	t.Helper()
+	cfg := campaign.ChannelConfig{Channel: campaign.SMS, SMS: &campaign.SMSSettings{}, QuietHours: &q}
+	f := &quietFixture{channelFixture: newChannelFixture(t, typ, cfg, campaign.Content{SMS: &campaign.SMSContent{Body: "Flash sale"}}),
+		queue: &memory.Queue{}, now: now}
+	f.d.Calendar, f.d.Requeue = f.clock, f.queue
+	return f
+}
+
+func (f *quietFixture) clock() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now }
+func (f *quietFixture) set(t time.Time)  { f.mu.Lock(); defer f.mu.Unlock(); f.now = t }
+
+// person stores a profile with a phone number, SMS consent and a zone.
+func (f *quietFixture) person(t *testing.T, id, zone string) delivery.Recipient {
+	t.Helper()
+	p := profile.Profile{Namespace: "crmId", ID: id, Attributes: map[string]any{"phone": "+1415555" + id}, TimeZone: zone,
+		Consent: map[string]string{"sms": "y"}}
+	if err := f.store.Put(context.Background(), acme, p); err != nil {
+		t.Fatal(err)
+	}
+	return delivery.Recipient{Type: delivery.TypeAEP, Namespace: "crmId", UserID: id}
+}
+
+func (f *quietFixture) job(rs ...delivery.Recipient) delivery.Job {
+	return delivery.Job{Tenant: acme, ExecutionID: "ex", CampaignID: "c", Version: 1, Channel: campaign.SMS, Ledger: delivery.LedgerV2, Recipients: rs}
+}
+
+// deliverQueued takes the queue's jobs from the n-th on, moving the clock
+// to when each is due on the queue and dispatching it, until the queue
+// has nothing new; it returns the instants at which an SMS was sent.
+func (f *quietFixture) deliverQueued(t *testing.T, n int) []time.Time {
+	t.Helper()
+	var sentAt []time.Time
+	for hops := 0; ; hops++ {
+		jobs := f.queue.Jobs()
+		if n >= len(jobs) {
+			return sentAt
+		}
+		if hops > 100 {
+			t.Fatal("the deferred job never came due")
+		}
+		j := jobs[n]
+		n++
+		f.set(f.clock().Add(j.Delay))
+		before := len(f.sms.Sent())
+		if err := f.d.Dispatch(context.Background(), j); err != nil {
+			t.Fatalf("Dispatch of the queued job at %s: %v", f.clock().Format(time.RFC3339), err)
+		}
+		for range len(f.sms.Sent()) - before {
+			sentAt = append(sentAt, f.clock())
+		}
+	}
+}
+
+func TestQuietHoursDeferToTheWindowsEndAcrossDaylightSavingChanges(t *testing.T) {
+	night := campaign.QuietHours{Start: "21:00", End: "08:00"}
+	tests := []struct {
+		name, zone string
+		now, due   time.Time
+	}{
+		{"Paris, spring-forward night (CET to CEST)", "Europe/Paris", utc("2026-03-28T21:30:00Z"), utc("2026-03-29T06:00:00Z")},
+		{"Paris, fall-back night (CEST to CET)", "Europe/Paris", utc("2026-10-24T20:30:00Z"), utc("2026-10-25T07:00:00Z")},
+		{"New York, spring-forward night (EST to EDT)", "America/New_York", utc("2026-03-08T03:00:00Z"), utc("2026-03-08T12:00:00Z")},
+		{"New York, fall-back night (EDT to EST)", "America/New_York", utc("2026-11-01T02:00:00Z"), utc("2026-11-01T13:00:00Z")},
+		{"New York, inside the repeated hour of fall back", "America/New_York", utc("2026-11-01T06:15:00Z"), utc("2026-11-01T13:00:00Z")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newQuietFixture(t, campaign.Marketing, night, tt.now)
+			r := f.person(t, "0100", tt.zone)
+			if err := f.d.Dispatch(context.Background(), f.job(r)); err != nil {
+				t.Fatalf("Dispatch: %v", err)
+			}
+			if n := len(f.sms.Sent()); n != 0 {
+				t.Fatalf("%d SMS sent inside quiet hours", n)
+			}
+			if got := f.outcomes(); len(got) != 0 {
+				t.Errorf("ledger holds %v for a deferred recipient; want nothing (no claim, pending)", got)
+			}
+			jobs := f.queue.Jobs()
+			if len(jobs) != 1 || !jobs[0].DeferUntil.Equal(tt.due) || jobs[0].Delay != delivery.MaxDelay || len(jobs[0].Recipients) != 1 {
+				t.Fatalf("queued %+v; want one job of the recipient due at %s, delayed %s", jobs, tt.due.Format(time.RFC3339), delivery.MaxDelay)
+			}
+			sentAt := f.deliverQueued(t, 0)
+			if diff := cmp.Diff([]time.Time{tt.due}, sentAt); diff != "" {
+				t.Errorf("SMS sent at (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"0100 sent"}, f.outcomes()); diff != "" {
+				t.Errorf("ledger (-want +got):\n%s", diff)
+			}
+			// The deferred job delivered once more (a duplicate message)
+			// sends nothing.
+			last := f.queue.Jobs()[len(f.queue.Jobs())-1]
+			if err := f.d.Dispatch(context.Background(), last); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(f.sms.Sent()); n != 1 {
+				t.Errorf("%d SMS sent after a duplicate delivery; want 1", n)
+			}
+		})
+	}
+}
+
+func TestQuietHoursDropRecordsExcludedQuietHours(t *testing.T) {
+	f := newQuietFixture(t, campaign.Marketing, campaign.QuietHours{Start: "21:00", End: "08:00", TimeZone: "Europe/Paris", Action: campaign.QuietDrop},
+		utc("2026-06-01T22:00:00Z")) // midnight in Paris
+	if err := f.d.Dispatch(context.Background(), f.job(f.person(t, "0100", ""))); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"0100 excluded:quiet_hours"}, f.outcomes()); diff != "" {
+		t.Errorf("ledger (-want +got):\n%s", diff)
+	}
+	counts, err := f.store.Counts(context.Background(), acme, "ex")
+	if err != nil || counts[delivery.ExcludedQuietHours] != 1 {
+		t.Errorf("counts = %v, %v; want excluded:quiet_hours 1", counts, err)
+	}
+	if len(f.sms.Sent()) != 0 || len(f.queue.Jobs()) != 0 {
+		t.Errorf("sent %d, queued %d; want nothing", len(f.sms.Sent()), len(f.queue.Jobs()))
+	}
+}
+
+func TestQuietHoursLeaveTransactionalCampaignsAloneUnlessConfigured(t *testing.T) {
+	night := utc("2026-06-01T22:00:00Z") // midnight in Paris
+	for _, obey := range []bool{false, true} {
+		f := newQuietFixture(t, campaign.Transactional, campaign.QuietHours{Start: "21:00", End: "08:00", TimeZone: "Europe/Paris", Transactional: obey}, night)
+		if err := f.d.Dispatch(context.Background(), f.job(f.person(t, "0100", ""))); err != nil {
+			t.Fatal(err)
+		}
+		sent, queued := len(f.sms.Sent()), len(f.queue.Jobs())
+		if !obey && (sent != 1 || queued != 0) {
+			t.Errorf("transactional without the opt-in: sent %d, deferred %d; want sent at once", sent, queued)
+		}
+		if obey && (sent != 0 || queued != 1) {
+			t.Errorf("transactional with transactional: true: sent %d, deferred %d; want deferred", sent, queued)
+		}
+	}
+}
+
+func TestQuietHoursUseTheProfilesZoneElseTheConfigurations(t *testing.T) {
+	// 22:00 UTC: midnight in Paris (the default), 07:00 in Tokyo, 18:00
+	// in New York.
+	f := newQuietFixture(t, campaign.Marketing, campaign.QuietHours{Start: "21:00", End: "08:00", TimeZone: "Europe/Paris"}, utc("2026-06-01T22:00:00Z"))
+	paris1, paris2 := f.person(t, "0101", ""), f.person(t, "0102", "Europe/Paris")
+	tokyo, newYork := f.person(t, "0103", "Asia/Tokyo"), f.person(t, "0104", "America/New_York")
+	if err := f.d.Dispatch(context.Background(), f.job(paris1, tokyo, paris2, newYork)); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"0104 sent"}, f.outcomes()); diff != "" {
+		t.Errorf("ledger (-want +got):\n%s", diff)
+	}
+	type deferred struct {
+		Due   time.Time
+		Users []string
+	}
+	var got []deferred
+	for _, j := range f.queue.Jobs() {
+		d := deferred{Due: j.DeferUntil}
+		for _, r := range j.Recipients {
+			d.Users = append(d.Users, r.UserID)
+		}
+		got = append(got, d)
+	}
+	want := []deferred{
+		{utc("2026-06-01T23:00:00Z"), []string{"0103"}},         // 08:00 in Tokyo
+		{utc("2026-06-02T06:00:00Z"), []string{"0101", "0102"}}, // 08:00 in Paris
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("deferred jobs, grouped by due time (-want +got):\n%s", diff)
+	}
+}
+
+func TestQuietHoursDeferralTheQueueRefusesIsRetried(t *testing.T) {
+	f := newQuietFixture(t, campaign.Marketing, campaign.QuietHours{Start: "21:00", End: "08:00", TimeZone: "Europe/Paris"}, utc("2026-06-01T22:00:00Z"))
+	f.queue.Err = errors.New("queue down")
+	err := f.d.Dispatch(context.Background(), f.job(f.person(t, "0100", "")))
+	if !errors.Is(err, delivery.ErrRetry) {
+		t.Fatalf("Dispatch = %v; want a retry", err)
+	}
+	if len(f.outcomes()) != 0 || len(f.sms.Sent()) != 0 {
+		t.Errorf("ledger %v, sent %d; want nothing: the retry defers again", f.outcomes(), len(f.sms.Sent()))
+	}
+	f.queue.Err = nil
+	if err := f.d.Dispatch(context.Background(), f.job(f.person(t, "0100", ""))); err != nil || len(f.queue.Jobs()) != 1 {
+		t.Errorf("retry: %v, queued %d; want one deferred job", err, len(f.queue.Jobs()))
+	}
+}
+
+func TestQuietHoursNeverHoldProofs(t *testing.T) {
+	f := newQuietFixture(t, campaign.Marketing, campaign.QuietHours{Start: "00:00", End: "23:59", TimeZone: "UTC"}, utc("2026-06-01T12:00:00Z"))
+	r := f.person(t, "0100", "")
+	v, err := f.store.GetVersion(context.Background(), acme, "c", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.d.DispatchProof(context.Background(), delivery.Job{Tenant: acme, ExecutionID: "proof-1", CampaignID: "c", Recipients: []delivery.Recipient{r}}, v)
+	if err != nil || len(out) != 1 || out[0] != delivery.Sent {
+		t.Errorf("proof inside quiet hours = %v, %v; want sent", out, err)
+	}
+}
+
+func utc(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
