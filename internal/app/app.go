@@ -292,8 +292,13 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		Calendar: a.now,
 	}
 	if a.cfg.DispatchQueueURL != "" && a.clients.SQS != nil {
-		// Recipients deferred by quiet hours go back on the queue.
+		// Recipients deferred by quiet hours go back on the queue, or
+		// wait for a schedule when their window ends later than it can
+		// delay them.
 		d.Requeue = a.clients.SQS.Requeue(a.cfg.DispatchQueueURL)
+		if dd := a.deferrals(d.Requeue); dd != nil {
+			d.Deferrals = dd
+		}
 		if dc.ReconcileAfter > 0 {
 			// Ambiguous emails no SES event confirmed get a second look.
 			d.ReconcileAfter, d.SendEvents = dc.ReconcileAfter, a.store

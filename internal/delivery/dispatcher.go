@@ -99,6 +99,10 @@ type Dispatcher struct {
 	ReconcileAfter time.Duration
 	Requeue        Requeue
 	SendEvents     SendEvents
+	// Deferrals keeps the recipients deferred by quiet hours whose window
+	// ends more than MaxDelay away; nil: they hop on Requeue, MaxDelay at
+	// a time.
+	Deferrals Deferrals
 	// Parallel bounds the recipients delivered at once in one invocation,
 	// across the jobs of its batch (default 8).
 	Parallel int

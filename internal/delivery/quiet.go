@@ -24,13 +24,18 @@ import (
 //   - drop: the recipient is closed as excluded:quiet_hours, through the
 //     same path as any exclusion;
 //   - defer: the recipient is taken out of the job without a ledger
-//     entry or a count — it stays pending — and goes back on the dispatch
-//     queue in a job of the recipients of the job due at the same
-//     instant, the end of their window (deferJobs). That job carries
-//     DeferUntil: until then, every delivery of it goes straight back to
-//     the queue for at most MaxDelay (SQS's longest DelaySeconds) without
-//     reading anything (holdDeferred). At the end of the window it is
-//     delivered as any job, quiet hours checked again.
+//     entry or a count — it stays pending — and is put in a job of the
+//     recipients of the job due at the same instant, the end of their
+//     window (deferJobs), carrying DeferUntil. A job due within MaxDelay
+//     (SQS's longest DelaySeconds) goes back on the dispatch queue
+//     delayed until then; a later one is parked with a one-time
+//     EventBridge Scheduler schedule at its due instant, whose firing
+//     queues it again (Deferrals, ScheduledDeferrals) — the path the
+//     audience fan-out takes past 15 minutes. Without Deferrals it hops on
+//     the queue MaxDelay at a time. Any delivery of it before it is due
+//     goes straight back to the queue without reading anything
+//     (holdDeferred). Once due it is delivered as any job, quiet hours
+//     checked again.
 //
 // Since nothing is claimed before the deferral, the recipient's one
 // message is the one its deferred job sends: a job delivered twice defers
@@ -111,9 +116,6 @@ func (d *Dispatcher) deferJobs(ctx context.Context, job Job, q quietSet) error {
 	if len(q.later) == 0 {
 		return nil
 	}
-	if d.Requeue == nil {
-		return retryAfter(MaxDelay, logsafe.Text("quiet hours: no queue to defer recipients to"))
-	}
 	byDue := map[time.Time][]Recipient{}
 	for i, r := range job.Recipients {
 		if due, ok := q.later[i]; ok {
@@ -121,18 +123,35 @@ func (d *Dispatcher) deferJobs(ctx context.Context, job Job, q quietSet) error {
 		}
 	}
 	now := d.calendar()
-	jobs := make([]Job, 0, len(byDue))
+	var queued, scheduled []Job
 	for _, due := range slices.SortedFunc(maps.Keys(byDue), time.Time.Compare) {
 		j := job
 		j.Recipients, j.DeferUntil, j.Receipt = byDue[due], due, Receipt{}
 		j.Delay = deferDelay(due, now)
-		jobs = append(jobs, j)
+		if d.Deferrals != nil && due.Sub(now) > MaxDelay {
+			scheduled = append(scheduled, j)
+		} else {
+			queued = append(queued, j)
+		}
 	}
-	if err := d.Requeue.Enqueue(ctx, jobs); err != nil {
+	fail := func(err error) error {
 		return retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), fmt.Errorf("defer recipients past quiet hours: %w", err))
 	}
+	if len(queued) > 0 {
+		if d.Requeue == nil {
+			return retryAfter(MaxDelay, logsafe.Text("quiet hours: no queue to defer recipients to"))
+		}
+		if err := d.Requeue.Enqueue(ctx, queued); err != nil {
+			return fail(err)
+		}
+	}
+	for _, j := range scheduled {
+		if err := d.Deferrals.Defer(ctx, j); err != nil {
+			return fail(err)
+		}
+	}
 	d.log().InfoContext(ctx, "recipients deferred by quiet hours", "executionId", job.ExecutionID, "campaignId", job.CampaignID,
-		"deferred", len(q.later), "jobs", len(jobs), "firstDue", jobs[0].DeferUntil.Format(time.RFC3339))
+		"deferred", len(q.later), "queued", len(queued), "scheduled", len(scheduled))
 	return nil
 }
 

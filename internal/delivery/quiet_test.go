@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/schedule"
 )
 
 // quietFixture is an SMS campaign of type typ whose configuration has
@@ -231,4 +233,85 @@ func utc(s string) time.Time {
 		panic(err)
 	}
 	return t
+}
+
+func TestQuietHoursPastFifteenMinutesWaitForASchedule(t *testing.T) {
+	ctx := context.Background()
+	due := utc("2026-03-29T06:00:00Z") // 08:00 CEST, after spring forward
+	f := newQuietFixture(t, campaign.Marketing, campaign.QuietHours{Start: "21:00", End: "08:00", TimeZone: "Europe/Paris"}, utc("2026-03-28T21:30:00Z"))
+	sched := &memory.Scheduler{}
+	deferrals := &delivery.ScheduledDeferrals{Parking: f.store, Jobs: f.store, Schedules: sched, Queue: f.queue, Now: f.clock}
+	f.d.Deferrals = deferrals
+	r := f.person(t, "0100", "")
+	if err := f.d.Dispatch(ctx, f.job(r)); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.queue.Jobs()) != 0 || len(f.sms.Sent()) != 0 || len(f.outcomes()) != 0 {
+		t.Fatalf("queued %d, sent %d, ledger %v; want the recipient parked, nothing else", len(f.queue.Jobs()), len(f.sms.Sent()), f.outcomes())
+	}
+	parked, err := f.store.Parked(ctx, acme, "ex")
+	if err != nil || len(parked) != 1 || parked[0].Reason != delivery.ReasonQuietHours || !parked[0].Job.DeferUntil.Equal(due) {
+		t.Fatalf("parked = %+v, %v; want one job deferred until %s", parked, err, due)
+	}
+	schedules := sched.Schedules()
+	if len(schedules) != 1 {
+		t.Fatalf("schedules = %v; want one", schedules)
+	}
+	for _, s := range schedules {
+		var in schedule.Input
+		if err := json.Unmarshal(s.Input, &in); err != nil {
+			t.Fatal(err)
+		}
+		want := schedule.Input{Kind: schedule.KindDeferred, Org: acme.Org, Sandbox: acme.Sandbox, ExecutionID: "ex", CampaignID: "c", JobID: parked[0].ID}
+		if s.Expression != "at(2026-03-29T06:00:00)" || !s.OneTime || in != want {
+			t.Errorf("schedule %s %+v; want at(2026-03-29T06:00:00), one time, input %+v", s.Expression, in, want)
+		}
+	}
+	// A redelivery of the original job defers to the same parked job and
+	// schedule.
+	if err := f.d.Dispatch(ctx, f.job(r)); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := f.store.Parked(ctx, acme, "ex"); len(p) != 1 || len(sched.Schedules()) != 1 {
+		t.Errorf("after a redelivery: %d parked, %d schedules; want 1 and 1", len(p), len(sched.Schedules()))
+	}
+	// A redrive leaves it alone: it is not given up on.
+	res, err := (&delivery.Redriver{Ledger: f.store, Parking: f.store, Queue: f.queue}).Redrive(ctx, acme, "ex")
+	if err != nil || res.Jobs != 0 || len(f.queue.Jobs()) != 0 {
+		t.Errorf("redrive = %+v, %v, queued %d; want nothing redriven", res, err, len(f.queue.Jobs()))
+	}
+
+	f.set(due)
+	if err := deferrals.Wake(ctx, acme, "ex", parked[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := deferrals.Wake(ctx, acme, "ex", parked[0].ID); err != nil {
+		t.Errorf("a repeated firing: %v; want nothing to do", err)
+	}
+	jobs := f.queue.Jobs()
+	if len(jobs) != 1 || jobs[0].Delay != 0 {
+		t.Fatalf("woken jobs = %+v; want one, not delayed", jobs)
+	}
+	if p, _ := f.store.Parked(ctx, acme, "ex"); len(p) != 0 {
+		t.Errorf("%d jobs still parked after the wake", len(p))
+	}
+	if err := f.d.Dispatch(ctx, jobs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"0100 sent"}, f.outcomes()); diff != "" || len(f.sms.Sent()) != 1 {
+		t.Errorf("after the window: sent %d, ledger (-want +got):\n%s", len(f.sms.Sent()), diff)
+	}
+}
+
+func TestQuietHoursWithinFifteenMinutesOfTheEndWaitOnTheQueue(t *testing.T) {
+	f := newQuietFixture(t, campaign.Marketing, campaign.QuietHours{Start: "21:00", End: "08:00", TimeZone: "Europe/Paris"}, utc("2026-06-02T05:50:00.5Z"))
+	sched := &memory.Scheduler{}
+	f.d.Deferrals = &delivery.ScheduledDeferrals{Parking: f.store, Jobs: f.store, Schedules: sched, Queue: f.queue, Now: f.clock}
+	if err := f.d.Dispatch(context.Background(), f.job(f.person(t, "0100", ""))); err != nil {
+		t.Fatal(err)
+	}
+	jobs := f.queue.Jobs()
+	if len(sched.Schedules()) != 0 || len(jobs) != 1 || jobs[0].Delay != 10*time.Minute {
+		t.Errorf("schedules %d, queued %+v; want one job delayed 10m (9m59.5s rounded up)", len(sched.Schedules()), jobs)
+	}
 }
