@@ -218,7 +218,7 @@ func (a *App) Erasure() *erasure.Service {
 // Executions returns the execution status service; it redrives parked
 // jobs when the function knows the dispatch queue.
 func (a *App) Executions() *status.Service {
-	s := &status.Service{Store: a.store, Campaigns: a.store, Reports: a.store}
+	s := &status.Service{Store: a.store, Campaigns: a.store, Reports: a.store, Parked: a.store}
 	if a.cfg.DispatchQueueURL != "" && a.clients.SQS != nil {
 		s.Redriver = &delivery.Redriver{Ledger: a.store, Parking: a.store, Queue: a.clients.SQS.Requeue(a.cfg.DispatchQueueURL)}
 	}
