@@ -152,3 +152,24 @@ func TestConfigQuietHoursAreValidated(t *testing.T) {
 		t.Errorf("stored quiet hours = %+v, %v; want %+v", read.QuietHours, err, cfg.QuietHours)
 	}
 }
+
+func TestConfigQuietHoursArePatchedAndRemoved(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(memory.New())
+	c, err := svc.CreateConfig(ctx, acme, validConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err = svc.UpdateConfig(ctx, acme, c.ID, configPatch(t, `{"quietHours":{"start":"22:00","end":"07:30","timeZone":"America/New_York"}}`), 0)
+	if err != nil || c.QuietHours == nil || c.QuietHours.End != "07:30" {
+		t.Fatalf("PATCH adding quiet hours = %+v, %v", c.QuietHours, err)
+	}
+	_, err = svc.UpdateConfig(ctx, acme, c.ID, configPatch(t, `{"quietHours":{"timeZone":"EST5EDT-ish"}}`), 0)
+	if diff := cmp.Diff([]string{"quietHours.timeZone"}, fieldsOf(t, err, derrors.Invalid)); diff != "" {
+		t.Errorf("PATCH with an unknown zone (-want +got):\n%s", diff)
+	}
+	c, err = svc.UpdateConfig(ctx, acme, c.ID, configPatch(t, `{"quietHours":null}`), 0)
+	if err != nil || c.QuietHours != nil {
+		t.Errorf("PATCH quietHours null = %+v, %v; want none", c.QuietHours, err)
+	}
+}

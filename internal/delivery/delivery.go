@@ -10,6 +10,10 @@
 //     guard paused the channel (see package reputation):
 //     excluded:reputation_paused, before the recipient or the configuration
 //     is looked at
+//   - a recipient whose local time is inside the configuration's quiet
+//     hours (marketing; transactional only when configured; never
+//     proofs): excluded:quiet_hours when the configuration drops, else
+//     no outcome yet — deferred to the window's end (see quiet.go)
 //   - an email configuration whose From address is outside the sender
 //     identity the deployment allows (Dispatcher.Allowed):
 //     failed:unauthorized_sender, whatever the recipient
