@@ -193,3 +193,81 @@ func TestQuietHoursWithAnUnknownZoneAreRefused(t *testing.T) {
 		t.Errorf("error = %+v; want a 400 naming quietHours.timeZone", body)
 	}
 }
+
+// A paced audience execution whose members are all inside a 14-hour
+// window: they wait past the execution's 12-hour rate window and are
+// then all sent, none excluded:rate_window_exceeded.
+func TestAudienceMembersDeferredPastTheTwelveHourWindowAreAllSent(t *testing.T) {
+	ctx := context.Background()
+	acct, err := cloud.NewAccount(ctx, tenant.Tenant{Org: "QUIET4@AdobeOrg", Sandbox: "prod"}, "quiet4."+localcloud.DemoSenderDomain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ny, _ := time.LoadLocation("America/New_York")
+	local := clock.Now().In(ny)
+	var aud, cfg, camp struct{ ID string }
+	cloud.MustExpect(t, acct, "POST", "/audiences", map[string]any{"name": "Night owls", "description": "members in New York"}, 201, &aud)
+	cloud.MustExpect(t, acct, "POST", "/channel-configurations", map[string]any{"name": "News", "channel": "sms", "category": "marketing",
+		"sms": map[string]any{}, "quietHours": map[string]any{"start": local.Add(-time.Hour).Format("15:04"), "end": local.Add(13 * time.Hour).Format("15:04"),
+			"timeZone": "UTC"}}, 201, &cfg)
+	cloud.MustExpect(t, acct, "POST", "/campaigns", map[string]any{"name": "Sale", "type": "marketing", "channel": "sms",
+		"channelConfigurationId": cfg.ID, "audience": map[string]any{"namespace": "crmId", "audienceId": aud.ID},
+		"schedule": map[string]any{"deliveryRate": 2},
+		"content":  map[string]any{"sms": map[string]any{"body": "Sale: {{context.discount}}% off"}}}, 201, &camp)
+	cloud.MustExpect(t, acct, "POST", "/campaigns/"+camp.ID+"/activate", nil, 200, nil)
+	base := time.Now().UnixNano() % 1_000_000 * 10
+	phones := map[string]bool{}
+	var members []any
+	for i := range 3 {
+		id, phone := fmt.Sprintf("m%d", i), fmt.Sprintf("+1303%07d", base+int64(i)+1)
+		phones[phone] = true
+		members = append(members, map[string]any{"namespace": "crmId", "id": id})
+		// The profile's zone wins over the configuration's UTC.
+		cloud.MustExpect(t, acct, "PUT", "/profiles/crmId/"+id, map[string]any{"timeZone": "America/New_York",
+			"attributes": map[string]any{"phone": phone}, "consent": map[string]any{"sms": "y"}}, 200, nil)
+	}
+	cloud.MustExpect(t, acct, "POST", "/audiences/"+aud.ID+"/members", map[string]any{"members": members}, 200, nil)
+
+	var accepted struct{ ExecutionID string }
+	cloud.MustExpect(t, acct, "POST", "/im/executions/audience", map[string]any{"requestId": "owls-1", "campaignId": camp.ID,
+		"context": map[string]any{"discount": 30}}, 202, &accepted)
+	drain(t)
+	received := func() int {
+		all, err := cloud.Moto.SentSMS(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, m := range all {
+			if phones[m.PhoneNumber] {
+				n++
+			}
+		}
+		return n
+	}
+	if n := received(); n != 0 {
+		t.Fatalf("moto received %d SMS inside quiet hours", n)
+	}
+	var st status
+	cloud.MustExpect(t, acct, "GET", "/executions/"+accepted.ExecutionID, nil, 200, &st)
+	if st.Pending != 3 || st.Deferred != 3 {
+		t.Errorf("status inside quiet hours = %+v; want 3 pending, 3 deferred", st)
+	}
+
+	clock.Advance(14 * time.Hour)
+	if _, err := cloud.FireDueSchedules(ctx); err != nil {
+		t.Fatal(err)
+	}
+	drain(t)
+	if n := received(); n != 3 {
+		t.Errorf("moto received %d SMS after the window; want 3, one each", n)
+	}
+	var ajo struct {
+		Status string
+		Counts map[string]int64
+	}
+	cloud.MustExpect(t, acct, "GET", "/im/executions/audience/"+accepted.ExecutionID, nil, 200, &ajo)
+	if ajo.Status != "Succeeded" || ajo.Counts["sent"] != 3 || ajo.Counts["excluded:rate_window_exceeded"] != 0 {
+		t.Errorf("AJO status after the window = %+v; want Succeeded, 3 sent, none past the rate window", ajo)
+	}
+}
