@@ -176,6 +176,11 @@ func TestAnSMSInsideQuietHoursThatDropIsExcluded(t *testing.T) {
 	if st := f.status(id); st.Status != "Completed" || st.Outcomes["excluded:quiet_hours"] != 1 {
 		t.Errorf("status = %+v; want Completed with excluded:quiet_hours 1", st)
 	}
+	var report struct{ Excluded map[string]int64 }
+	cloud.MustExpect(t, f.acct, "GET", "/executions/"+id+"/report", nil, 200, &report)
+	if report.Excluded["quiet_hours"] != 1 {
+		t.Errorf("execution report excluded = %v; want quiet_hours 1", report.Excluded)
+	}
 }
 
 func TestQuietHoursWithAnUnknownZoneAreRefused(t *testing.T) {
