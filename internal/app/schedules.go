@@ -109,5 +109,6 @@ func (a *App) deferrals(queue delivery.Requeue) *delivery.ScheduledDeferrals {
 	if !a.cfg.Scheduler.Enabled() || a.clients.Scheduler == nil || queue == nil {
 		return nil
 	}
-	return &delivery.ScheduledDeferrals{Parking: a.store, Jobs: a.store, Schedules: a.Scheduler(), Queue: queue, Now: a.now}
+	return &delivery.ScheduledDeferrals{Parking: a.store, Jobs: a.store, Schedules: a.Scheduler(), Queue: queue,
+		Campaigns: a.store, Pacer: a.store, Now: a.now}
 }

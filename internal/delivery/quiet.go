@@ -28,21 +28,24 @@ import (
 //     recipients of the job due at the same instant, the end of their
 //     window (deferJobs), carrying DeferUntil. A job due within MaxDelay
 //     (SQS's longest DelaySeconds) goes back on the dispatch queue
-//     delayed until then; a later one is parked with a one-time
-//     EventBridge Scheduler schedule at its due instant, whose firing
-//     queues it again (Deferrals, ScheduledDeferrals) — the path the
-//     audience fan-out takes past 15 minutes. Without Deferrals it hops on
-//     the queue MaxDelay at a time. Any delivery of it before it is due
-//     goes straight back to the queue without reading anything
-//     (holdDeferred). Once due it is delivered as any job, quiet hours
-//     checked again.
+//     delayed until then; a later one — or any one of a campaign with a
+//     delivery rate — is parked with a one-time EventBridge Scheduler
+//     schedule at its due instant, whose firing queues it again
+//     (Deferrals, ScheduledDeferrals) — the path the audience fan-out
+//     takes past 15 minutes —, paced: its recipients take slots on the
+//     campaign's delivery-rate timeline from the window's end, so a
+//     window ending for many at once does not send them at once. Without
+//     Deferrals it hops on the queue MaxDelay at a time. Any delivery of
+//     it before it is due goes straight back to the queue without
+//     reading anything (holdDeferred). Once due it is delivered as any
+//     job, quiet hours checked again.
 //
 // Since nothing is claimed before the deferral, the recipient's one
 // message is the one its deferred job sends: a job delivered twice defers
 // twice, and the ledger's claim keeps the second from sending. A deferred
-// recipient keeps the slot the audience fan-out gave it on the campaign's
-// pacing timeline: it is not paced again and never judged against the
-// execution's 12-hour rate window, which only bounds the fan-out.
+// recipient is never judged against the execution's 12-hour rate window,
+// which bounds the fan-out only: the slots its release takes on the
+// campaign's timeline have no limit but the queue's 15 minutes ahead.
 
 // ExcludedQuietHours: the recipient's local time was inside its channel
 // configuration's quiet hours, and the configuration drops such
@@ -62,6 +65,9 @@ func (d *Dispatcher) calendar() time.Time {
 type quietSet struct {
 	drop  map[int]bool
 	later map[int]time.Time
+	// paced: the campaign has a delivery rate, which the deferred
+	// recipients are released at (through Deferrals, however soon due).
+	paced bool
 }
 
 // deferred reports whether recipient i is deferred.
@@ -81,6 +87,7 @@ func (d *Dispatcher) quietHours(job Job, cv *compiled, cfg campaign.ChannelConfi
 	if !qh.Applies(cv.version.Type) || job.Proof || job.Reconcile {
 		return q
 	}
+	q.paced = cv.version.Type == campaign.Marketing && cv.version.Spec.Schedule.DeliveryRate > 0
 	now := d.calendar()
 	for i, r := range job.Recipients {
 		if _, ok := done[i]; ok {
@@ -128,7 +135,7 @@ func (d *Dispatcher) deferJobs(ctx context.Context, job Job, q quietSet) error {
 		j := job
 		j.Recipients, j.DeferUntil, j.Receipt = byDue[due], due, Receipt{}
 		j.Delay = deferDelay(due, now)
-		if d.Deferrals != nil && due.Sub(now) > MaxDelay {
+		if d.Deferrals != nil && (due.Sub(now) > MaxDelay || q.paced) {
 			scheduled = append(scheduled, j)
 		} else {
 			queued = append(queued, j)

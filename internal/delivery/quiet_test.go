@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -314,4 +316,119 @@ func TestQuietHoursWithinFifteenMinutesOfTheEndWaitOnTheQueue(t *testing.T) {
 	if len(sched.Schedules()) != 0 || len(jobs) != 1 || jobs[0].Delay != 10*time.Minute {
 		t.Errorf("schedules %d, queued %+v; want one job delayed 10m (9m59.5s rounded up)", len(sched.Schedules()), jobs)
 	}
+}
+
+// pacedCampaign adds campaign "p" of f's configuration, marketing, with a
+// delivery rate.
+func (f *quietFixture) pacedCampaign(t *testing.T, rate int) {
+	t.Helper()
+	ctx := context.Background()
+	spec := campaign.Spec{ChannelConfigID: "cfg", Content: campaign.Content{SMS: &campaign.SMSContent{Body: "Flash sale"}},
+		Audience: campaign.Audience{Namespace: "crmId"}, Schedule: campaign.Schedule{DeliveryRate: rate}}
+	c := campaign.Campaign{ID: "p", Name: "p", Type: campaign.Marketing, Channel: campaign.SMS, Status: campaign.StatusDraft, Draft: spec, Revision: 1}
+	if err := f.store.CreateCampaign(ctx, acme, c); err != nil {
+		t.Fatal(err)
+	}
+	c.Status, c.LiveVersion, c.Revision = campaign.StatusLive, 1, 2
+	v := campaign.Version{CampaignID: "p", Number: 1, Type: campaign.Marketing, Channel: campaign.SMS, Spec: spec, ActivatedAt: t0}
+	if err := f.store.Activate(ctx, acme, c, v, 1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDeferredRecipientsOfAPacedCampaignAreReleasedAtItsRate(t *testing.T) {
+	ctx := context.Background()
+	due := utc("2026-11-01T13:00:00Z") // 08:00 EST, after fall back
+	f := newQuietFixture(t, campaign.Marketing, campaign.QuietHours{Start: "21:00", End: "08:00", TimeZone: "America/New_York"}, due.Add(-5*time.Minute))
+	f.pacedCampaign(t, 1)
+	sched := &memory.Scheduler{}
+	deferrals := &delivery.ScheduledDeferrals{Parking: f.store, Jobs: f.store, Schedules: sched, Queue: f.queue,
+		Campaigns: f.store, Pacer: f.store, Now: f.clock}
+	f.d.Deferrals = deferrals
+
+	// 1000 members in one job, due in five minutes: a paced campaign's
+	// deferral goes through the schedule however soon it is due.
+	const n = 1000
+	j := delivery.Job{Tenant: acme, ExecutionID: "ex", CampaignID: "p", Version: 1, Channel: campaign.SMS, Ledger: delivery.LedgerV2}
+	for i := range n {
+		j.Recipients = append(j.Recipients, delivery.Recipient{Type: delivery.TypeAEP, Namespace: "crmId", UserID: fmt.Sprintf("%04d", i)})
+		f.person(t, fmt.Sprintf("%04d", i), "")
+	}
+	if err := f.d.Dispatch(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.queue.Jobs()) != 0 || len(sched.Schedules()) != 1 {
+		t.Fatalf("queued %d jobs, %d schedules; want the job parked with one schedule", len(f.queue.Jobs()), len(sched.Schedules()))
+	}
+
+	// Fire each schedule when due, in order, until none is left.
+	fired := map[string]bool{}
+	release := map[string]time.Time{} // userId → when the queue lets it go
+	for range 50 {
+		var next schedule.Schedule
+		var at time.Time
+		for name, s := range sched.Schedules() {
+			if fired[name] {
+				continue
+			}
+			when, err := time.Parse("2006-01-02T15:04:05", strings.TrimSuffix(strings.TrimPrefix(s.Expression, "at("), ")"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if next.Name == "" || when.Before(at) {
+				next, at = s, when
+			}
+		}
+		if next.Name == "" {
+			break
+		}
+		fired[next.Name] = true
+		var in schedule.Input
+		if err := json.Unmarshal(next.Input, &in); err != nil {
+			t.Fatal(err)
+		}
+		f.set(at)
+		before := len(f.queue.Jobs())
+		if err := deferrals.Wake(ctx, acme, in.ExecutionID, in.JobID); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range f.queue.Jobs()[before:] {
+			for _, r := range q.Recipients {
+				if _, dup := release[r.UserID]; dup {
+					t.Fatalf("%s released twice", r.UserID)
+				}
+				release[r.UserID] = at.Add(q.Delay)
+			}
+		}
+	}
+	if len(release) != n {
+		t.Fatalf("%d of %d recipients released", len(release), n)
+	}
+	perSecond := map[time.Time]int{}
+	last := due
+	for _, at := range release {
+		if at.Before(due) {
+			t.Fatalf("a recipient released at %s, before the window's end", at)
+		}
+		perSecond[at.Truncate(time.Second)]++
+		last = maxT(last, at)
+	}
+	for sec, c := range perSecond {
+		if c > 1 {
+			t.Errorf("%d recipients released in the second %s; the rate is 1/s", c, sec.Format(time.RFC3339))
+		}
+	}
+	if want := due.Add((n - 1) * time.Second); !last.Equal(want) {
+		t.Errorf("last release at %s; want %s (one a second from the window's end)", last.Format(time.RFC3339), want.Format(time.RFC3339))
+	}
+	if p, _ := f.store.Parked(ctx, acme, "ex"); len(p) != 0 {
+		t.Errorf("%d jobs still parked", len(p))
+	}
+}
+
+func maxT(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
