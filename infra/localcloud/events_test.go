@@ -53,6 +53,9 @@ var fixtures = map[string]fixtureCase{
 	// error (EventBridge Scheduler would retry one), nothing sent.
 	"scheduler.campaign-start-nothing-to-do.json": {function: "SchedulerFunction", event: true, result: "null"},
 	"scheduler.recurrence-deleted.json":           {function: "SchedulerFunction", event: true, result: "null"},
+	// Recipients deferred by quiet hours whose job was already woken (a
+	// firing delivered twice): nothing to queue, nothing sent.
+	"scheduler.deferred-already-woken.json": {function: "SchedulerFunction", event: true, result: "null"},
 	// A job in the dead-letter queue: its recipient is closed
 	// (failed:retries_exhausted), nothing is sent, the job is parked.
 	"deadletter.closes-and-parks.json": {function: "DeadLetterFunction", failed: nil, sends: 0},

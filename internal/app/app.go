@@ -218,7 +218,7 @@ func (a *App) Erasure() *erasure.Service {
 // Executions returns the execution status service; it redrives parked
 // jobs when the function knows the dispatch queue.
 func (a *App) Executions() *status.Service {
-	s := &status.Service{Store: a.store, Campaigns: a.store, Reports: a.store}
+	s := &status.Service{Store: a.store, Campaigns: a.store, Reports: a.store, Parked: a.store}
 	if a.cfg.DispatchQueueURL != "" && a.clients.SQS != nil {
 		s.Redriver = &delivery.Redriver{Ledger: a.store, Parking: a.store, Queue: a.clients.SQS.Requeue(a.cfg.DispatchQueueURL)}
 	}
@@ -287,11 +287,22 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		Instances:  dc.Instances,
 		Checkpoint: a.checkpoint,
 		Metrics:    a.recorder(),
+		// Quiet hours are read on the services' clock (simulated in the
+		// local cloud's tests).
+		Calendar: a.now,
 	}
-	if a.cfg.DispatchQueueURL != "" && dc.ReconcileAfter > 0 && a.clients.SQS != nil {
-		// Ambiguous emails no SES event confirmed get a second look.
-		d.ReconcileAfter, d.SendEvents = dc.ReconcileAfter, a.store
+	if a.cfg.DispatchQueueURL != "" && a.clients.SQS != nil {
+		// Recipients deferred by quiet hours go back on the queue, or
+		// wait for a schedule when their window ends later than it can
+		// delay them.
 		d.Requeue = a.clients.SQS.Requeue(a.cfg.DispatchQueueURL)
+		if dd := a.deferrals(d.Requeue); dd != nil {
+			d.Deferrals = dd
+		}
+		if dc.ReconcileAfter > 0 {
+			// Ambiguous emails no SES event confirmed get a second look.
+			d.ReconcileAfter, d.SendEvents = dc.ReconcileAfter, a.store
+		}
 	}
 	if a.cfg.Webhook.QueueURL != "" && a.clients.SQS != nil {
 		// Every outcome is told to the tenant's feedback webhook, if it

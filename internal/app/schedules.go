@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/eventapi"
 	"github.com/heraldhq/herald/internal/execution"
@@ -85,7 +86,8 @@ func (a *App) SchedulerHandler() (func(context.Context, schedule.Input) error, e
 	if err := a.need("the Scheduler function", "SQS", "Scheduler"); err != nil {
 		return nil, err
 	}
-	r := &eventapi.Schedules{Audiences: a.AudienceExecutions(), Recurrences: a.Recurrences(), Campaigns: a.Campaigns(), Log: a.log}
+	r := &eventapi.Schedules{Audiences: a.AudienceExecutions(), Recurrences: a.Recurrences(), Campaigns: a.Campaigns(), Log: a.log,
+		Deferred: a.deferrals(a.clients.SQS.Requeue(a.cfg.DispatchQueueURL))}
 	return invokedSchedule(a, "Scheduler", r.Handle), nil
 }
 
@@ -98,4 +100,15 @@ func (a *App) TriggerEventHandler() (eventapi.TriggerHandler, error) {
 	}
 	ev := tenant.Tenant{Org: a.cfg.EventOrg, Sandbox: a.cfg.EventSandbox}
 	return eventapi.TriggerHandler(invoked(a, "Trigger", eventapi.Trigger(h, a.unitary(), a.AudienceExecutions(), ev, a.log))), nil
+}
+
+// deferrals keeps the recipients quiet hours defer past SQS's 15 minutes
+// (parked, with a schedule that wakes them onto queue), or is nil when
+// the function cannot schedule.
+func (a *App) deferrals(queue delivery.Requeue) *delivery.ScheduledDeferrals {
+	if !a.cfg.Scheduler.Enabled() || a.clients.Scheduler == nil || queue == nil {
+		return nil
+	}
+	return &delivery.ScheduledDeferrals{Parking: a.store, Jobs: a.store, Schedules: a.Scheduler(), Queue: queue,
+		Campaigns: a.store, Pacer: a.store, Now: a.now}
 }

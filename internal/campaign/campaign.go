@@ -146,16 +146,19 @@ type PushSettings struct {
 
 // ChannelConfig is a named sending setup for one channel and category.
 type ChannelConfig struct {
-	ID        string         `json:"id"`
-	Name      string         `json:"name"`
-	Channel   Channel        `json:"channel"`
-	Category  Type           `json:"category"`
-	Email     *EmailSettings `json:"email,omitempty"`
-	SMS       *SMSSettings   `json:"sms,omitempty"`
-	Push      *PushSettings  `json:"push,omitempty"`
-	Revision  int            `json:"revision"`
-	CreatedAt time.Time      `json:"createdAt"`
-	UpdatedAt time.Time      `json:"updatedAt"`
+	ID       string         `json:"id"`
+	Name     string         `json:"name"`
+	Channel  Channel        `json:"channel"`
+	Category Type           `json:"category"`
+	Email    *EmailSettings `json:"email,omitempty"`
+	SMS      *SMSSettings   `json:"sms,omitempty"`
+	Push     *PushSettings  `json:"push,omitempty"`
+	// QuietHours, when set, is the daily window its campaigns hold their
+	// messages back in (see QuietHours).
+	QuietHours *QuietHours `json:"quietHours,omitempty"`
+	Revision   int         `json:"revision"`
+	CreatedAt  time.Time   `json:"createdAt"`
+	UpdatedAt  time.Time   `json:"updatedAt"`
 }
 
 // DefaultLocale is the BCP 47 tag whose content variant goes to the

@@ -52,6 +52,8 @@ type ConfigInput struct {
 	Email    *EmailSettings `json:"email,omitempty"`
 	SMS      *SMSSettings   `json:"sms,omitempty"`
 	Push     *PushSettings  `json:"push,omitempty"`
+	// QuietHours: see ChannelConfig.QuietHours.
+	QuietHours *QuietHours `json:"quietHours,omitempty"`
 }
 
 // ETag is the configuration's entity tag (its revision).
@@ -64,7 +66,7 @@ func (s *Service) CreateConfig(ctx context.Context, t tenant.Tenant, in ConfigIn
 	}
 	now := s.now()
 	c := ChannelConfig{ID: s.newID(), Name: in.Name, Channel: in.Channel, Category: in.Category,
-		Email: in.Email, SMS: in.SMS, Push: in.Push, Revision: 1, CreatedAt: now, UpdatedAt: now}
+		Email: in.Email, SMS: in.SMS, Push: in.Push, QuietHours: in.QuietHours, Revision: 1, CreatedAt: now, UpdatedAt: now}
 	if err := s.Store.CreateConfig(ctx, t, c); err != nil {
 		return ChannelConfig{}, fmt.Errorf("create configuration: %w", err)
 	}
@@ -104,7 +106,7 @@ func (s *Service) UpdateConfig(ctx context.Context, t tenant.Tenant, id string, 
 		if ifRevision > 0 && c.Revision != ifRevision {
 			return ChannelConfig{}, derrors.New(derrors.Precondition, "channel configuration %s is at revision %d (ETag %s); read it again and retry", id, c.Revision, ETag(c.Revision))
 		}
-		in, err := edit(ConfigInput{Name: c.Name, Channel: c.Channel, Category: c.Category, Email: c.Email, SMS: c.SMS, Push: c.Push})
+		in, err := edit(ConfigInput{Name: c.Name, Channel: c.Channel, Category: c.Category, Email: c.Email, SMS: c.SMS, Push: c.Push, QuietHours: c.QuietHours})
 		if err != nil {
 			return ChannelConfig{}, err
 		}
@@ -122,7 +124,7 @@ func (s *Service) UpdateConfig(ctx context.Context, t tenant.Tenant, id string, 
 			return ChannelConfig{}, err
 		}
 		prev := c.Revision
-		c.Name, c.Email, c.SMS, c.Push = in.Name, in.Email, in.SMS, in.Push
+		c.Name, c.Email, c.SMS, c.Push, c.QuietHours = in.Name, in.Email, in.SMS, in.Push, in.QuietHours
 		c.Revision, c.UpdatedAt = prev+1, s.now()
 		err = s.Store.UpdateConfig(ctx, t, c, prev)
 		if derrors.Is(err, derrors.Precondition) && ifRevision == 0 && attempt < 3 {
@@ -220,6 +222,7 @@ func validateConfig(in ConfigInput, allowed *Allowlist) error {
 	if in.Push != nil {
 		checkPushSettings(&f, in.Push, allowed)
 	}
+	checkQuietHours(&f, "quietHours", in.QuietHours)
 	return f.Err()
 }
 

@@ -209,6 +209,9 @@ func (r *Redriver) Redrive(ctx context.Context, t tenant.Tenant, executionID str
 		return res, fmt.Errorf("read parked jobs: %w", err)
 	}
 	for _, p := range parked {
+		if p.Reason == ReasonQuietHours {
+			continue // deferred, not given up on: its schedule wakes it
+		}
 		job := p.Job
 		for _, rc := range job.Recipients {
 			key := Key{ExecutionID: job.ExecutionID, Namespace: rc.Namespace, UserID: rc.UserID, Channel: job.Channel}

@@ -10,6 +10,10 @@
 //     guard paused the channel (see package reputation):
 //     excluded:reputation_paused, before the recipient or the configuration
 //     is looked at
+//   - a recipient whose local time is inside the configuration's quiet
+//     hours (marketing; transactional only when configured; never
+//     proofs): excluded:quiet_hours when the configuration drops, else
+//     no outcome yet — deferred to the window's end (see quiet.go)
 //   - an email configuration whose From address is outside the sender
 //     identity the deployment allows (Dispatcher.Allowed):
 //     failed:unauthorized_sender, whatever the recipient
@@ -117,6 +121,10 @@ type Job struct {
 	// over (1 when unset); large audience executions use more so no
 	// counter item grows hot or large.
 	Shards int `json:"shards,omitempty"`
+	// DeferUntil, on a job of recipients deferred by quiet hours, is the
+	// end of their window: the job is not delivered before it (see
+	// quiet.go).
+	DeferUntil time.Time `json:"deferUntil,omitzero"`
 	// Delay holds the job back on the queue this long (SQS DelaySeconds,
 	// at most MaxDelay) when it is put there; it is not part of the
 	// message.

@@ -90,6 +90,9 @@ type Dispatcher struct {
 	NormalizePhone address.PhoneNormalizer
 	Log            *slog.Logger
 	Now            func() time.Time
+	// Calendar, when set, is the clock quiet hours are read by (the
+	// local cloud's simulated time); nil is Now.
+	Calendar func() time.Time
 	// Outcomes, when set, is told every recipient's final outcome (the
 	// feedback webhook; see OutcomeNotifier).
 	Outcomes OutcomeNotifier
@@ -99,6 +102,10 @@ type Dispatcher struct {
 	ReconcileAfter time.Duration
 	Requeue        Requeue
 	SendEvents     SendEvents
+	// Deferrals keeps the recipients deferred by quiet hours whose window
+	// ends more than MaxDelay away; nil: they hop on Requeue, MaxDelay at
+	// a time.
+	Deferrals Deferrals
 	// Parallel bounds the recipients delivered at once in one invocation,
 	// across the jobs of its batch (default 8).
 	Parallel int
@@ -183,6 +190,9 @@ func (d *Dispatcher) limiter(ctx context.Context, ch campaign.Channel) *Limiter 
 // when the job cannot be processed at all.
 func (d *Dispatcher) Dispatch(ctx context.Context, job Job) error {
 	if err := job.validate(); err != nil {
+		return err
+	}
+	if held, err := d.holdDeferred(ctx, job); held {
 		return err
 	}
 	ctx = WithInvocation(ctx)
@@ -311,7 +321,9 @@ func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcom
 	errs := make([]error, len(job.Recipients))
 	counted := d.counted(ctx, job, cv.version.Channel)
 	ctx, tallies := withTallies(ctx)
+	var quiet quietSet
 	if !paused {
+		quiet = d.quietHours(job, cv, cfg, profiles, counted)
 		ctx = d.lookAhead(ctx, job, cv, cfg, profiles, counted)
 	}
 	var wg sync.WaitGroup
@@ -320,6 +332,9 @@ func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcom
 			outcomes[i] = []Outcome{o}
 			continue
 		}
+		if quiet.deferred(i) {
+			continue // see deferJobs
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -327,6 +342,10 @@ func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcom
 			p := profiles[profile.Identity{Namespace: r.Namespace, ID: r.UserID}]
 			if paused {
 				outcomes[i], errs[i] = d.exclude(ctx, job, cv, r, ExcludedReputationPaused)
+				return
+			}
+			if quiet.drop[i] {
+				outcomes[i], errs[i] = d.exclude(ctx, job, cv, r, ExcludedQuietHours)
 				return
 			}
 			outcomes[i], errs[i] = d.deliver(ctx, job, cv, cfg, r, p)
@@ -343,6 +362,7 @@ func (d *Dispatcher) run(ctx context.Context, job Job, cv *compiled) ([][]Outcom
 			}
 		}
 	}
+	quiet.failed(errs, d.deferJobs(ctx, job, quiet))
 	counts := map[Outcome]int{}
 	retry := 0
 	var after time.Duration

@@ -43,6 +43,7 @@ type configRecord struct {
 	Email     *emailSettingsRecord `dynamodbav:"email,omitempty"`
 	SMS       *smsSettingsRecord   `dynamodbav:"sms,omitempty"`
 	Push      *pushSettingsRecord  `dynamodbav:"push,omitempty"`
+	Quiet     *quietHoursRecord    `dynamodbav:"quietHours,omitempty"`
 	Revision  int                  `dynamodbav:"revision"`
 	CreatedAt time.Time            `dynamodbav:"createdAt"`
 	UpdatedAt time.Time            `dynamodbav:"updatedAt"`
@@ -80,6 +81,14 @@ type pushSettingsRecord struct {
 	DefaultLocale string          `dynamodbav:"defaultLocale,omitempty"`
 }
 
+type quietHoursRecord struct {
+	Start         string `dynamodbav:"start"`
+	End           string `dynamodbav:"end"`
+	TimeZone      string `dynamodbav:"timeZone,omitempty"`
+	Action        string `dynamodbav:"action,omitempty"`
+	Transactional bool   `dynamodbav:"transactional,omitempty"`
+}
+
 type pushAppRecord struct {
 	AppID                  string `dynamodbav:"appId"`
 	Platform               string `dynamodbav:"platform"`
@@ -105,6 +114,9 @@ func toConfigRecord(t tenant.Tenant, c campaign.ChannelConfig) configRecord {
 			return pushAppRecord{AppID: a.AppID, Platform: a.Platform, PlatformApplicationARN: a.PlatformApplicationARN}
 		}), DefaultLocale: p.DefaultLocale}
 	}
+	if q := c.QuietHours; q != nil {
+		r.Quiet = &quietHoursRecord{Start: q.Start, End: q.End, TimeZone: q.TimeZone, Action: q.Action, Transactional: q.Transactional}
+	}
 	return r
 }
 
@@ -125,6 +137,9 @@ func fromConfigRecord(r configRecord) campaign.ChannelConfig {
 		c.Push = &campaign.PushSettings{Apps: mapSlice(p.Apps, func(a pushAppRecord) campaign.PushApp {
 			return campaign.PushApp{AppID: a.AppID, Platform: a.Platform, PlatformApplicationARN: a.PlatformApplicationARN}
 		}), DefaultLocale: p.DefaultLocale}
+	}
+	if q := r.Quiet; q != nil {
+		c.QuietHours = &campaign.QuietHours{Start: q.Start, End: q.End, TimeZone: q.TimeZone, Action: q.Action, Transactional: q.Transactional}
 	}
 	return c
 }

@@ -28,9 +28,10 @@ import (
 )
 
 var (
-	_ delivery.Ledger  = (*Store)(nil)
-	_ delivery.Parking = (*Store)(nil)
-	_ status.Store     = (*Store)(nil)
+	_ delivery.Ledger     = (*Store)(nil)
+	_ delivery.Parking    = (*Store)(nil)
+	_ delivery.ParkedJobs = (*Store)(nil)
+	_ status.Store        = (*Store)(nil)
 )
 
 // Sort-key prefixes in an execution's partition (T#<tk>#EXEC#<id>):
@@ -39,7 +40,7 @@ var (
 //	L#<channel>#<userId>[#<device>]       ledger entry of jobs queued before LedgerV2 (read, finished; never created)
 //	D#<channel>#<address digest>          the recipient (its tag) that owns an address in the execution
 //	T#<shard, 4 digits>                   counters: r:<tag> = outcome[|label], n:<outcome> = count, n:v:<label>#<outcome> per variant
-//	K#<parked job id>                     a job parked after the dead-letter queue
+//	K#<parked job id>                     a job parked after the dead-letter queue, or deferred by quiet hours (reason quiet_hours) until its schedule wakes it (GetItem)
 const (
 	prefixLedger       = "R#"
 	prefixLegacyLedger = "L#"
@@ -920,6 +921,23 @@ func (s *Store) Parked(ctx context.Context, t tenant.Tenant, exec string) ([]del
 		return nil
 	})
 	return out, err
+}
+
+// ParkedJob implements delivery.ParkedJobs: one read of K#<id>.
+func (s *Store) ParkedJob(ctx context.Context, t tenant.Tenant, exec, id string) (delivery.ParkedJob, error) {
+	item, err := s.get(ctx, ledgerPK(t, exec), prefixParked+id, "parked job "+id)
+	if err != nil {
+		return delivery.ParkedJob{}, err
+	}
+	var pi parkedItem
+	if err := attributevalue.UnmarshalMap(item, &pi); err != nil {
+		return delivery.ParkedJob{}, fmt.Errorf("decode parked job: %w", err)
+	}
+	job, err := delivery.DecodeJob([]byte(pi.Job))
+	if err != nil {
+		return delivery.ParkedJob{}, fmt.Errorf("decode parked job: %w", err)
+	}
+	return delivery.ParkedJob{ID: pi.ID, Job: job, Reason: pi.Reason, ParkedAt: pi.ParkedAt}, nil
 }
 
 // Unpark implements delivery.Parking.

@@ -35,8 +35,10 @@ type recordMapping struct {
 var recordMappings = []recordMapping{
 	{domain: reflect.TypeFor[campaign.ChannelConfig](), record: reflect.TypeFor[configRecord](), tag: "dynamodbav",
 		fields: map[string]string{"ID": "id", "Name": "name", "Channel": "channel", "Category": "category", "Email": "email", "SMS": "sms",
-			"Push": "push", "Revision": "revision", "CreatedAt": "createdAt", "UpdatedAt": "updatedAt"},
+			"Push": "push", "QuietHours": "quietHours", "Revision": "revision", "CreatedAt": "createdAt", "UpdatedAt": "updatedAt"},
 		recordOnly: []string{"pk", "sk", "gsi1pk", "gsi1sk", "nameKey", "usedBy", "useSeq"}},
+	{domain: reflect.TypeFor[campaign.QuietHours](), record: reflect.TypeFor[quietHoursRecord](), tag: "dynamodbav",
+		fields: map[string]string{"Start": "start", "End": "end", "TimeZone": "timeZone", "Action": "action", "Transactional": "transactional"}},
 	{domain: reflect.TypeFor[campaign.EmailSettings](), record: reflect.TypeFor[emailSettingsRecord](), tag: "dynamodbav",
 		fields: map[string]string{"FromName": "fromName", "FromAddress": "fromAddress", "ReplyTo": "replyTo", "BCC": "bcc",
 			"ConfigurationSet": "configurationSet", "ListUnsubscribeMailto": "listUnsubscribeMailto",

@@ -28,10 +28,19 @@ type Schedules struct {
 	Audiences   *execution.AudienceExecutions
 	Recurrences *recurrence.Service
 	Campaigns   Lifecycle
-	Log         *slog.Logger
+	// Deferred puts the jobs quiet hours deferred back on the dispatch
+	// queue when their schedule fires.
+	Deferred Waker
+	Log      *slog.Logger
 	// Budget bounds one invocation's fan-out (default 10 minutes; the
 	// function's timeout is 15).
 	Budget time.Duration
+}
+
+// Waker puts a deferred job back on the dispatch queue
+// (delivery.ScheduledDeferrals); one already woken is no error.
+type Waker interface {
+	Wake(ctx context.Context, t tenant.Tenant, executionID, jobID string) error
 }
 
 // Handle handles one schedule firing. An error makes EventBridge
@@ -82,6 +91,11 @@ func (r *Schedules) run(ctx context.Context, in schedule.Input) error {
 		return nil
 	case schedule.KindRecurrence:
 		return r.Recurrences.Fire(ctx, in)
+	case schedule.KindDeferred:
+		if r.Deferred == nil {
+			return logsafe.Text("deferred job due, but this function cannot queue it")
+		}
+		return r.Deferred.Wake(ctx, t, in.ExecutionID, in.JobID)
 	}
 	// Not an input Herald wrote: nothing of it is echoed.
 	log.ErrorContext(ctx, "unknown schedule input")

@@ -239,3 +239,28 @@ func TestTheSchedulerFixtureFindsNothingToDo(t *testing.T) {
 		t.Errorf("campaign moves (-want +got):\n%s", diff)
 	}
 }
+
+// waker records the deferred jobs a schedule wakes.
+type waker struct{ woken []string }
+
+func (w *waker) Wake(_ context.Context, t tenant.Tenant, exec, id string) error {
+	w.woken = append(w.woken, t.Org+" "+exec+" "+id)
+	return nil
+}
+
+func TestADeferredJobsScheduleWakesIt(t *testing.T) {
+	f := newFixture(t)
+	in := schedule.Input{Kind: schedule.KindDeferred, Org: "acme", Sandbox: "prod", ExecutionID: "ex-1", CampaignID: "c1", JobID: "j1"}
+	s := f.schedules(&lifecycle{})
+	if err := s.Handle(context.Background(), in); err == nil {
+		t.Error("Handle without a waker = nil; want an error, so Scheduler retries instead of losing the recipients")
+	}
+	w := &waker{}
+	s.Deferred = w
+	if err := s.Handle(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"acme ex-1 j1"}, w.woken); diff != "" {
+		t.Errorf("woken (-want +got):\n%s", diff)
+	}
+}

@@ -18,9 +18,10 @@ import (
 )
 
 var (
-	_ delivery.Ledger  = (*Store)(nil)
-	_ delivery.Parking = (*Store)(nil)
-	_ status.Store     = (*Store)(nil)
+	_ delivery.Ledger     = (*Store)(nil)
+	_ delivery.Parking    = (*Store)(nil)
+	_ delivery.ParkedJobs = (*Store)(nil)
+	_ status.Store        = (*Store)(nil)
 )
 
 // lkey keys a ledger entry like the DynamoDB store: namespace included;
@@ -415,6 +416,17 @@ func (s *Store) Parked(_ context.Context, t tenant.Tenant, exec string) ([]deliv
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ParkedAt.Before(out[j].ParkedAt) })
 	return out, nil
+}
+
+// ParkedJob implements delivery.ParkedJobs.
+func (s *Store) ParkedJob(_ context.Context, t tenant.Tenant, exec, id string) (delivery.ParkedJob, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.parked[k(t, exec, id)]
+	if !ok {
+		return delivery.ParkedJob{}, derrors.New(derrors.NotFound, "parked job %s not found", id)
+	}
+	return clone(p), nil
 }
 
 // Unpark implements delivery.Parking.

@@ -117,6 +117,9 @@ type Result struct {
 	// "holdout": the recipient would get nothing); absent for content
 	// without experiment, or when the default content was rendered.
 	Treatment string `json:"treatment,omitempty"`
+	// QuietHours, when the channel configuration has some, says whether
+	// the recipient (the stored profile's zone) would be held back now.
+	QuietHours *QuietHours `json:"quietHours,omitempty"`
 	// Variables are the data paths the content reads.
 	Variables []string `json:"variables"`
 	// Warnings report the context failing the campaign's context schema
@@ -259,6 +262,9 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 			p.Payloads[pl.name] = pp
 		}
 		out.Push = p
+	}
+	if out.QuietHours, err = s.quietHours(ctx, t, v, storedProfile.TimeZone); err != nil {
+		return Result{}, err
 	}
 	if len(v.Spec.ContextSchema) > 0 {
 		if sch, err := campaign.CompileSchema(v.Spec.ContextSchema); err == nil {

@@ -47,6 +47,7 @@ const (
 	KindCampaignStart = "campaign-start" // a scheduled campaign goes live
 	KindCampaignEnd   = "campaign-end"   // a campaign completes
 	KindRecurrence    = "recurrence"     // a recurring execution fires
+	KindDeferred      = "deferred"       // recipients deferred by quiet hours are due
 )
 
 // Input is what every schedule hands the Scheduler function.
@@ -57,6 +58,8 @@ type Input struct {
 	ExecutionID  string `json:"executionId,omitempty"`
 	CampaignID   string `json:"campaignId,omitempty"`
 	RecurrenceID string `json:"recurrenceId,omitempty"`
+	// JobID names a deferred job parked under ExecutionID (KindDeferred).
+	JobID string `json:"jobId,omitempty"`
 	// ScheduledTime is filled by EventBridge Scheduler from the
 	// <aws.scheduler.scheduled-time> context attribute: the same for every
 	// retry of one firing, so it makes a firing's requestId.

@@ -123,6 +123,10 @@ type Status struct {
 	// audience still being read); Pending how many have no outcome yet.
 	Recipients int64 `json:"recipients"`
 	Pending    int64 `json:"pending"`
+	// Deferred counts the pending recipients that quiet hours hold back
+	// until their window ends, parked with a schedule (a window ending
+	// within 15 minutes keeps them on the queue, pending alone).
+	Deferred int64 `json:"deferred,omitempty"`
 	// Counts sums Outcomes by kind; Sent+Excluded+Failed+Ambiguous+Pending
 	// is Recipients.
 	Counts Counts `json:"counts"`
@@ -188,6 +192,9 @@ type Service struct {
 	Campaigns Campaigns
 	// Reports, when set, serves the report routes.
 	Reports ReportsStore
+	// Parked, when set, lets a status count the pending recipients that
+	// quiet hours deferred (Status.Deferred).
+	Parked Parked
 }
 
 // ByCampaign lists a campaign's executions of every kind (unitary,
@@ -287,6 +294,13 @@ func (s *Service) get(ctx context.Context, t tenant.Tenant, id string) (Status, 
 	}
 	done := st.Counts.Sent + st.Counts.Excluded + st.Counts.Failed + st.Counts.Ambiguous
 	st.Pending = max(st.Recipients-done, 0)
+	if st.Pending > 0 && s.Parked != nil {
+		n, err := s.deferred(ctx, t, id)
+		if err != nil {
+			return Status{}, nil, err
+		}
+		st.Deferred = min(n, st.Pending)
+	}
 	switch {
 	case sum.Failed != "":
 		st.Status, st.Detail = Failed, sum.Failed

@@ -22,6 +22,7 @@ import (
 type LedgerStore interface {
 	delivery.Ledger
 	delivery.Parking
+	delivery.ParkedJobs
 	status.Store
 	// VariantCounts is status.ReportsStore's.
 	VariantCounts(ctx context.Context, t tenant.Tenant, exec string) (map[string]int64, error)
@@ -447,8 +448,23 @@ func Ledger(t *testing.T, h LedgerHarness) {
 		if got[0].Job.Recipients[0].UserID != "a@example.com" || !got[0].Job.Recipients[0].Context.Equal(job.Recipients[0].Context) || got[0].Reason != p.Reason || got[0].Job.Channel != campaign.Email {
 			t.Errorf("Parked job = %+v, want it as parked", got[0])
 		}
-		if err := s.Unpark(ctx, acme, "ex-1", "p1"); err != nil {
+		deferred := job
+		deferred.DeferUntil = t0.Add(10 * time.Hour)
+		if err := s.Park(ctx, acme, delivery.ParkedJob{ID: "q1", Job: deferred, Reason: delivery.ReasonQuietHours, ParkedAt: t0}); err != nil {
 			t.Fatal(err)
+		}
+		one, err := s.ParkedJob(ctx, acme, "ex-1", "q1")
+		if err != nil || one.ID != "q1" || one.Reason != delivery.ReasonQuietHours || !one.Job.DeferUntil.Equal(deferred.DeferUntil) ||
+			one.Job.Recipients[0].UserID != "a@example.com" {
+			t.Errorf("ParkedJob(q1) = %+v, %v; want the deferred job as parked", one, err)
+		}
+		if _, err := s.ParkedJob(ctx, acme, "ex-1", "nope"); !derrors.Is(err, derrors.NotFound) {
+			t.Errorf("ParkedJob of an unknown id = %v, want NotFound", err)
+		}
+		for _, id := range []string{"p1", "q1"} {
+			if err := s.Unpark(ctx, acme, "ex-1", id); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if got, _ := s.Parked(ctx, acme, "ex-1"); len(got) != 0 {
 			t.Errorf("Parked after Unpark = %+v, want none", got)
