@@ -242,7 +242,7 @@ func (d *Dispatcher) deliverPush(ctx context.Context, job Job, cv *compiled, cfg
 		dk.Device = DeviceKey(tg.app.AppID, tg.token)
 		prep := d.preparePush(ctx, job, p, tg, *rendered.Push, dk.Device)
 		if prep.send != nil {
-			prep.variant = content.Variant()
+			prep.variant, prep.capped = content.Variant(), d.capsApply(job, cv)
 		}
 		o, err := d.attempt(ctx, job, dk, prep)
 		if err != nil {

@@ -190,6 +190,8 @@ type specDoc struct {
 	Audience        audienceRecord  `json:"audience"`
 	Schedule        scheduleRecord  `json:"schedule"`
 	ContextSchema   json.RawMessage `json:"contextSchema,omitempty"`
+	// FrequencyCapExempt is absent (false) in documents stored before it.
+	FrequencyCapExempt bool `json:"frequencyCapExempt,omitempty"`
 }
 
 type contentDoc struct {
@@ -289,7 +291,7 @@ func fromCampaignDoc(d campaignDoc) campaign.Campaign {
 
 func toSpecDoc(s campaign.Spec) specDoc {
 	d := specDoc{ChannelConfigID: s.ChannelConfigID, Audience: toAudienceRecord(s.Audience), Schedule: toScheduleRecord(s.Schedule),
-		ContextSchema: s.ContextSchema}
+		ContextSchema: s.ContextSchema, FrequencyCapExempt: s.FrequencyCapExempt}
 	d.Content = toContentDoc(s.Content)
 	for tag, v := range s.Content.Variants {
 		if d.Content.Variants == nil {
@@ -334,7 +336,7 @@ func fromContentDoc(d contentDoc) campaign.Content {
 
 func fromSpecDoc(d specDoc) campaign.Spec {
 	s := campaign.Spec{ChannelConfigID: d.ChannelConfigID, Audience: fromAudienceRecord(d.Audience), Schedule: fromScheduleRecord(d.Schedule),
-		ContextSchema: d.ContextSchema}
+		ContextSchema: d.ContextSchema, FrequencyCapExempt: d.FrequencyCapExempt}
 	s.Content = fromContentDoc(d.Content)
 	for tag, v := range d.Content.Variants {
 		if s.Content.Variants == nil {
