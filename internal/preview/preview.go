@@ -66,6 +66,9 @@ type Service struct {
 	Executions Executions
 	NewID      func() string
 	Now        func() time.Time
+	// Caps answers whether a previewed profile would be capped now
+	// (Result.FrequencyCap); nil answers nothing.
+	Caps Caps
 }
 
 // Executions records executions that have no idempotency record.
@@ -114,6 +117,9 @@ type Result struct {
 	// Warnings report the context failing the campaign's context schema
 	// (a trigger with it would be refused).
 	Warnings []derrors.FieldError `json:"warnings"`
+	// FrequencyCap says whether the tenant's frequency caps would let a
+	// message to the request's userId go out now; absent without one.
+	FrequencyCap *FrequencyCap `json:"frequencyCap,omitempty"`
 }
 
 // Email is a rendered email.
@@ -190,11 +196,11 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 	}
 	var stored map[string]any
 	var storedProfile profile.Profile
+	ns := in.Namespace
+	if ns == "" {
+		ns = v.Spec.Audience.Namespace
+	}
 	if in.UserID != "" {
-		ns := in.Namespace
-		if ns == "" {
-			ns = v.Spec.Audience.Namespace
-		}
 		p, err := s.Profiles.Get(ctx, t, profile.Identity{Namespace: ns, ID: in.UserID})
 		if err != nil {
 			if derrors.Is(err, derrors.NotFound) {
@@ -203,6 +209,10 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 			return Result{}, err
 		}
 		stored, storedProfile = p.Attributes, p
+	}
+	fc, err := s.frequencyCap(ctx, t, v, profile.Identity{Namespace: ns, ID: in.UserID})
+	if err != nil {
+		return Result{}, err
 	}
 	locale := ""
 	if len(v.Spec.Content.Variants) > 0 {
@@ -218,7 +228,7 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 		return Result{}, contentError(err)
 	}
 	out := Result{CampaignID: c.ID, Version: v.Number, Draft: v.Number == 0, Channel: v.Channel, Locale: locale, Variant: tm.Variant(),
-		Variables: orEmpty(tm.Variables()), Warnings: []derrors.FieldError{}}
+		Variables: orEmpty(tm.Variables()), Warnings: []derrors.FieldError{}, FrequencyCap: fc}
 	switch {
 	case rendered.Email != nil:
 		e := rendered.Email
