@@ -117,7 +117,9 @@ func TestFrequencyCapsUnder20ConcurrentExecutionsAreNeverExceeded(t *testing.T) 
 	outcomes := map[string]int{}
 	excluded := 0
 	for _, id := range ids {
-		var page struct{ Recipients []struct{ UserID, Outcome string } }
+		var page struct {
+			Recipients []struct{ UserID, Outcome string }
+		}
 		expect("GET", "/executions/"+id+"/recipients", nil, 200, &page)
 		for _, r := range page.Recipients {
 			outcomes[r.Outcome]++
