@@ -68,11 +68,13 @@ func (d *Dispatcher) reserveCap(ctx context.Context, job Job, e Entry, prep prep
 // releaseCap gives back the slot of a recipient the provider certainly
 // did not take a message from (a refusal, or nothing sent by the retry
 // deadline). Push keeps its slot: it is the recipient's, shared by its
-// devices, one of which may have been sent to. A release that fails
+// devices, one of which may have been sent to. So does the second look at
+// an ambiguous email (Job.Reconcile): its first attempt may have been
+// sent even if this one is refused. A release that fails
 // keeps the slot — a message counted that was not sent, never the
 // reverse.
 func (d *Dispatcher) releaseCap(ctx context.Context, job Job, e Entry, prep prepared) {
-	if !prep.capped || e.Channel == campaign.Push {
+	if !prep.capped || e.Channel == campaign.Push || job.Reconcile {
 		return
 	}
 	k, tag := capSlot(job.Tenant, e.Key)
