@@ -11,6 +11,7 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/capping"
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -280,4 +281,93 @@ func TestConcurrentExecutionsNeverExceedTheCap(t *testing.T) {
 			t.Errorf("%s got %d emails, want 2", a, n)
 		}
 	}
+}
+
+// A send never reached the provider until the retry deadline
+// (failed:provider_unavailable): nothing was sent, the slot is given back.
+func TestASendNeverMadeByTheDeadlineGivesItsSlotBack(t *testing.T) {
+	f := capFixture(t, campaign.Marketing, 1)
+	f.mailer.Fail = func(e delivery.Email) error {
+		return &delivery.SendError{Failure: delivery.NotSent, Code: "connection_refused"}
+	}
+	j := job(delivery.Recipient{Type: delivery.TypeExternal, Namespace: "email", UserID: "ann@example.com"})
+	j.Receipt = delivery.Receipt{Count: 1, First: t0}
+	if err := f.d.Dispatch(context.Background(), j); err == nil {
+		t.Fatal("first delivery = nil, want a retry")
+	}
+	f.mu.Lock()
+	f.now = f.now.Add(delivery.DefaultTiming.RetryDeadline)
+	f.mu.Unlock()
+	j.Receipt.Count = 2
+	if err := f.d.Dispatch(context.Background(), j); err != nil {
+		t.Fatalf("delivery past the deadline: %v", err)
+	}
+	if diff := cmp.Diff([]outcome{{"ann@example.com", delivery.Done, delivery.FailedUnavailable}}, f.ledger()); diff != "" {
+		t.Fatalf("ledger (-want +got):\n%s", diff)
+	}
+	f.mailer.Fail = nil
+	if got := sendTo(t, f, "ex-2", "ann@example.com"); got[0] != delivery.Sent {
+		t.Errorf("after a send that never happened: %s, want sent (the slot given back)", got[0])
+	}
+}
+
+// A push to a profile's two devices is one message: both devices get it
+// under a limit of 1, and the next execution is capped on both.
+func TestAPushToEveryDeviceOfAProfileIsOneMessage(t *testing.T) {
+	ctx := context.Background()
+	f := pushFixture(t, campaign.Marketing, campaign.PushContent{Title: "Sale", Body: "Now"})
+	svc := &capping.Service{Store: f.store}
+	if _, err := svc.SetRules(ctx, acme, capping.RuleSet{Rules: []capping.Rule{{Channel: campaign.Push, Limit: 1, Window: capping.Rolling7d}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.d.Caps = svc
+	if err := f.store.Put(ctx, acme, profileWithTwoDevices()); err != nil {
+		t.Fatal(err)
+	}
+	r := delivery.Recipient{Type: delivery.TypeAEP, Namespace: "crmId", UserID: "42"}
+	for _, exec := range []string{"ex-1", "ex-2"} {
+		if err := f.d.Dispatch(ctx, delivery.Job{Tenant: acme, ExecutionID: exec, CampaignID: "c", Version: 1, Recipients: []delivery.Recipient{r}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"42 excluded:frequency_cap (device)", "42 excluded:frequency_cap (device)", "42 sent (device)", "42 sent (device)"}
+	if diff := cmp.Diff(want, f.outcomes()); diff != "" {
+		t.Errorf("ledger (-want +got):\n%s", diff)
+	}
+	if n := len(f.pusher.Sent()); n != 2 {
+		t.Errorf("published %d notifications, want 2 (the first execution's two devices)", n)
+	}
+}
+
+// SMS is capped on its own channel: an email rule does not cap it.
+func TestRulesCapTheirChannelOnly(t *testing.T) {
+	ctx := context.Background()
+	f := smsFixture(t, campaign.Marketing, campaign.SMSSettings{SMSType: delivery.SMSPromotional}, "Sale now")
+	svc := &capping.Service{Store: f.store}
+	if _, err := svc.SetRules(ctx, acme, capping.RuleSet{Rules: []capping.Rule{
+		{Channel: campaign.Email, Limit: 1, Window: capping.Rolling24h}, {Channel: campaign.SMS, Limit: 2, Window: capping.CalendarMonth}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.d.Caps = svc
+	r := delivery.Recipient{Type: delivery.TypeExternal, Namespace: "phone", UserID: "+14155550100"}
+	for i := range 3 {
+		if err := f.d.Dispatch(ctx, delivery.Job{Tenant: acme, ExecutionID: fmt.Sprintf("ex-%d", i), CampaignID: "c", Version: 1,
+			Recipients: []delivery.Recipient{r}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"+14155550100 excluded:frequency_cap", "+14155550100 sent", "+14155550100 sent"}
+	if diff := cmp.Diff(want, f.outcomes()); diff != "" {
+		t.Errorf("ledger (-want +got):\n%s", diff)
+	}
+	if n := len(f.sms.Sent()); n != 2 {
+		t.Errorf("sent %d SMS, want 2", n)
+	}
+}
+
+func profileWithTwoDevices() profile.Profile {
+	return profile.Profile{Namespace: "crmId", ID: "42", Devices: []profile.Device{
+		{AppID: "shop-ios", Platform: "APNS", Token: "ios-token", Enabled: true},
+		{AppID: "shop-android", Platform: "GCM", Token: "android-token", Enabled: true},
+	}}
 }
