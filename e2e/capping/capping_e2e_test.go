@@ -135,6 +135,15 @@ func TestFrequencyCapsUnder20ConcurrentExecutionsAreNeverExceeded(t *testing.T) 
 	if excluded != members*(executions-limit) {
 		t.Errorf("the execution reports count %d excluded for frequency_cap, want %d", excluded, members*(executions-limit))
 	}
+	var rep struct {
+		Sent     int
+		Excluded map[string]int
+	}
+	expect("GET", "/campaigns/"+promo.ID+"/report", nil, 200, &rep)
+	if rep.Sent != members*limit || rep.Excluded["frequency_cap"] != members*(executions-limit) {
+		t.Errorf("the campaign report counts sent %d and excluded %v, want %d sent and %d frequency_cap", rep.Sent, rep.Excluded,
+			members*limit, members*(executions-limit))
+	}
 
 	var preview struct {
 		FrequencyCap struct {

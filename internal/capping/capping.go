@@ -210,14 +210,17 @@ type Verdict struct {
 }
 
 // Judge returns the verdict of rules on one more message at now, given
-// the slots already counted.
+// the slots already counted. A slot later than now counts: it was
+// reserved by a writer whose clock was ahead (another function, or one
+// that read the time a moment later), and leaving it out would let this
+// message past the limit.
 func Judge(rules []Rule, slots []Slot, now time.Time) Verdict {
 	v := Verdict{Rules: make([]RuleCount, 0, len(rules))}
 	for _, r := range rules {
 		since := r.Window.Start(now)
 		n := 0
 		for _, s := range slots {
-			if !s.At.Before(since) && !s.At.After(now) {
+			if !s.At.Before(since) {
 				n++
 			}
 		}

@@ -2,6 +2,7 @@ package capping
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -48,6 +49,13 @@ func TestJudgeCountsEachRuleInItsWindow(t *testing.T) {
 	}
 	if v := Judge(rules[:1], slots, now); v.Capped {
 		t.Errorf("one of two in 24 h: capped by %v, want not capped", v.Rule)
+	}
+	// A slot a writer reserved a moment after now (its clock read later)
+	// counts: a reservation deciding on the counter it read again after
+	// losing a race must see it.
+	later := append(slices.Clone(slots), Slot{Tag: "later", At: now.Add(5 * time.Millisecond)})
+	if v := Judge(rules[:1], later, now); !v.Capped || v.Rules[0].Count != 2 {
+		t.Errorf("with a slot 5 ms after now: count %d, capped %t; want 2, capped", v.Rules[0].Count, v.Capped)
 	}
 }
 

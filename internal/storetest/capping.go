@@ -128,7 +128,9 @@ func FrequencyCaps(t *testing.T, newStore func(t *testing.T) capping.Store) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				v, err := svc.Reserve(ctx, acme, ann, fmt.Sprintf("exec%02d", i), t0)
+				// Each reads its own time: writers whose clocks differ by
+				// milliseconds must still see each other's slots.
+				v, err := svc.Reserve(ctx, acme, ann, fmt.Sprintf("exec%02d", i), t0.Add(time.Duration(19-i)*time.Millisecond))
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
