@@ -16,6 +16,8 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/capping"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/erasure"
+	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -180,4 +182,18 @@ func (s *Store) CapCounterPut(t tenant.Tenant, k capping.Key, c capping.Counter)
 	}
 	return &types.Put{TableName: aws.String(s.table), Item: item, ConditionExpression: e.Condition(),
 		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}, nil
+}
+
+// eraseCapCounters deletes the frequency cap counters of ids on every
+// channel: a DeleteItem each, the key computed from the identity.
+func (s *Store) eraseCapCounters(ctx context.Context, t tenant.Tenant, ids []profile.Identity, r *erasure.Result) error {
+	for _, id := range ids {
+		for _, ch := range []campaign.Channel{campaign.Email, campaign.SMS, campaign.Push} {
+			pk := capCounterPK(t, capping.Key{Channel: ch, Namespace: id.Namespace, UserID: id.ID})
+			if err := s.eraseItem(ctx, pk, skCapCounter, erasure.FrequencyCapCounters, r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

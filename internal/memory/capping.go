@@ -7,6 +7,8 @@ import (
 
 	"github.com/heraldhq/herald/internal/capping"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/erasure"
+	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -81,4 +83,18 @@ func (s *Store) PutCapCounter(_ context.Context, t tenant.Tenant, k capping.Key,
 	}
 	s.capData().counters[ck] = next
 	return nil
+}
+
+// eraseCapCounters deletes the frequency cap counters of ids; the caller
+// holds s.mu.
+func (s *Store) eraseCapCounters(t tenant.Tenant, ids []profile.Identity, r *erasure.Result) {
+	for ck := range s.capData().counters {
+		for _, id := range ids {
+			if ck.t == t && ck.k.Namespace == id.Namespace && ck.k.UserID == id.ID {
+				delete(s.capData().counters, ck)
+				r.Erased[erasure.FrequencyCapCounters]++
+				break
+			}
+		}
+	}
 }
