@@ -57,9 +57,10 @@ var Windows = []Window{Rolling24h, Rolling7d, CalendarMonth}
 // Limits of a rule set.
 const (
 	// MaxLimit bounds a rule's limit: a counter holds at most this many
-	// slots per window, which keeps its item small (about 40 bytes a
-	// slot).
-	MaxLimit = 500
+	// slots (about 45 bytes each), so its item, written whole on every
+	// reservation, stays under 5 KB (5 write units) at worst and under
+	// 1 KB (one) for limits up to about 20.
+	MaxLimit = 100
 )
 
 // longestMonth is how far back a calendar month can start.
