@@ -89,6 +89,7 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 		{"profiles", (*scan).profiles},
 		{"suppressions", (*scan).suppressions},
 		{"the reputation guard's routes", (*scan).reputation},
+		{"frequency caps", (*scan).frequencyCaps},
 		{"feedback webhooks: routes, a refused and a retried delivery", (*scan).feedbackWebhook},
 		{"audiences", (*scan).audienceRoutes},
 		{"audience executions, schedules, recurrences and the Scheduler function", (*scan).audienceExecutions},
@@ -513,6 +514,16 @@ func (s *scan) reputation(t *testing.T) {
 	s.api.call("GET", "/reputation", nil, 200)
 	s.api.call("DELETE", "/reputation/email", nil, 404)
 	s.api.call("DELETE", "/reputation/push", nil, 400)
+}
+
+// frequencyCaps sets, reads and removes the tenant's frequency caps,
+// through a refused rule set on the way (the scan's other steps run
+// without caps).
+func (s *scan) frequencyCaps(t *testing.T) {
+	s.api.call("PUT", "/frequency-caps", map[string]any{"rules": []any{map[string]any{"channel": marker, "limit": 0, "window": marker}}}, 400)
+	s.api.call("PUT", "/frequency-caps", map[string]any{"rules": []any{map[string]any{"channel": "email", "limit": 3, "window": "rolling7d"}}}, 200)
+	s.api.call("GET", "/frequency-caps", nil, 200)
+	s.api.call("DELETE", "/frequency-caps", nil, 204)
 }
 
 func (s *scan) suppressions(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/capping"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/dynamo"
@@ -65,6 +66,9 @@ type App struct {
 	// limiter is the process's rate limiter (RateLimiter).
 	limiterOnce sync.Once
 	limiter     *ratelimit.Limiter
+	// caps is the frequency cap service (FrequencyCaps).
+	capsOnce sync.Once
+	caps     *capping.Service
 	// access is built once (Access).
 	accessOnce sync.Once
 	access     httpapi.Access
@@ -197,11 +201,21 @@ func (a *App) needHTTP(handler string, names ...string) error {
 func (a *App) manageHandler() httpapi.HandlerFunc {
 	return httpapi.Manage(httpapi.ManageDeps{Access: a.Access(), Campaigns: a.Campaigns(), Profiles: &profile.Service{Store: a.store},
 		Suppressions: a.Suppressions(), Unsubscribe: a.unsubscribe(),
-		Preview:   &preview.Service{Campaigns: a.store, Profiles: a.store, Sender: a.Dispatcher(), Executions: a.store},
+		Preview: &preview.Service{Campaigns: a.store, Profiles: a.store, Sender: a.Dispatcher(), Executions: a.store,
+			Caps: a.FrequencyCaps()},
 		Audiences: &audience.Service{Store: a.store, Now: a.now}, Recurrences: a.Recurrences(),
 		Executions: a.Executions(), Webhooks: a.Webhooks(),
 		Reputation: &reputation.Service{Store: a.store, Thresholds: a.ReputationThresholds(), Now: a.now},
-		Erasure:    a.Erasure()}, a.log, a.limit()...)
+		Erasure:    a.Erasure(), FrequencyCaps: a.FrequencyCaps()}, a.log, a.limit()...)
+}
+
+// FrequencyCaps returns the frequency cap service: the tenants' rules
+// and the profiles' counters, on the table; one per App, so a warm
+// Dispatch keeps the rule sets it read (capping.RulesTTL). Its clock only
+// dates rule sets: Reserve is given the dispatcher's time.
+func (a *App) FrequencyCaps() *capping.Service {
+	a.capsOnce.Do(func() { a.caps = &capping.Service{Store: a.store, Now: a.now} })
+	return a.caps
 }
 
 // Erasure returns the erasure service. Its pseudonyms are keyed by a key
@@ -269,6 +283,7 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		Pusher:                    pusher,
 		Suppressions:              a.store,
 		Guards:                    a.store,
+		Caps:                      a.FrequencyCaps(),
 		Devices:                   a.store,
 		Endpoints:                 a.store,
 		Unsubscribe:               a.unsubscribe(),

@@ -297,6 +297,10 @@ type Spec struct {
 	// ContextSchema is an optional JSON Schema the trigger's context must
 	// satisfy; review checks the content's context variables against it.
 	ContextSchema json.RawMessage `json:"contextSchema,omitempty"`
+	// FrequencyCapExempt exempts a marketing campaign from the tenant's
+	// frequency caps (a priority message): its sends are neither capped
+	// nor counted. Transactional campaigns never are.
+	FrequencyCapExempt bool `json:"frequencyCapExempt,omitempty"`
 }
 
 // Campaign is a campaign's current state.

@@ -46,11 +46,13 @@ type CampaignInput struct {
 	Audience        Audience        `json:"audience"`
 	Schedule        Schedule        `json:"schedule"`
 	ContextSchema   json.RawMessage `json:"contextSchema,omitempty"`
+	// FrequencyCapExempt: see Spec.FrequencyCapExempt.
+	FrequencyCapExempt bool `json:"frequencyCapExempt,omitempty"`
 }
 
 func (in CampaignInput) spec() Spec {
 	return Spec{ChannelConfigID: in.ChannelConfigID, Content: in.Content, Audience: in.Audience,
-		Schedule: in.Schedule, ContextSchema: in.ContextSchema}
+		Schedule: in.Schedule, ContextSchema: in.ContextSchema, FrequencyCapExempt: in.FrequencyCapExempt}
 }
 
 // input is the authored document of c, with its draft spec.
@@ -58,7 +60,7 @@ func (c Campaign) input() CampaignInput {
 	d := c.Draft
 	return CampaignInput{Name: c.Name, Description: c.Description, Tags: c.Tags, Type: c.Type, Channel: c.Channel, HighThroughput: c.HighThroughput,
 		ChannelConfigID: d.ChannelConfigID, Content: d.Content, Audience: d.Audience, Schedule: d.Schedule,
-		ContextSchema: d.ContextSchema}
+		ContextSchema: d.ContextSchema, FrequencyCapExempt: d.FrequencyCapExempt}
 }
 
 // Detail is a campaign as the API shows it: its properties, the live
@@ -476,8 +478,8 @@ func (s *Service) Duplicate(ctx context.Context, t tenant.Tenant, id string, in 
 	}
 	doc := src.input()
 	doc.Name = name
-	doc.ChannelConfigID, doc.Content, doc.Audience, doc.Schedule, doc.ContextSchema =
-		spec.ChannelConfigID, spec.Content, spec.Audience, spec.Schedule, spec.ContextSchema
+	doc.ChannelConfigID, doc.Content, doc.Audience, doc.Schedule, doc.ContextSchema, doc.FrequencyCapExempt =
+		spec.ChannelConfigID, spec.Content, spec.Audience, spec.Schedule, spec.ContextSchema, spec.FrequencyCapExempt
 	return s.CreateCampaign(ctx, t, doc)
 }
 

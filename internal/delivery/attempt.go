@@ -38,6 +38,7 @@ func (d *Dispatcher) deliver(ctx context.Context, job Job, cv *compiled, cfg cam
 	if err != nil {
 		return nil, d.recipientFailed(ctx, job, key, err)
 	}
+	prep.capped = d.capsApply(job, cv)
 	o, err := d.attempt(ctx, job, key, prep)
 	if err != nil {
 		return nil, err
@@ -148,9 +149,13 @@ func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepare
 		}
 		return "", retryAfter(wait, logsafe.Text(string(key.Channel)+" held after "+code))
 	}
+	if o, err := d.reserveCap(ctx, job, e, prep); o != "" || err != nil {
+		return o, err
+	}
 	if !d.limiter(ctx, key.Channel).Wait(ctx, tm.LimiterWait) {
 		d.holds.ended(t, key.Channel)
 		if !d.now().Before(deadline) {
+			d.releaseCap(ctx, job, e, prep)
 			return d.closeOpen(ctx, job, e, FailedThrottled)
 		}
 		return "", retryAfter(time.Second, logsafe.Text("over this process's send rate"))
@@ -193,9 +198,13 @@ func (d *Dispatcher) claimAndStart(ctx context.Context, job Job, key Key, base E
 		}
 		return "", true, retryAfter(wait, logsafe.Text(string(key.Channel)+" held after "+code))
 	}
+	if o, err := d.reserveCap(ctx, job, base, prep); o != "" || err != nil {
+		return o, true, err
+	}
 	if !d.limiter(ctx, key.Channel).Wait(ctx, d.timing().LimiterWait) {
 		d.holds.ended(t, key.Channel)
 		if !d.now().Before(deadline) {
+			d.releaseCap(ctx, job, base, prep)
 			o, err := d.close(ctx, job, base, FailedThrottled)
 			return o, true, err
 		}
@@ -251,6 +260,7 @@ func (d *Dispatcher) send(ctx context.Context, job Job, key Key, e Entry, prep p
 	switch se.Failure {
 	case Refused:
 		d.holds.succeeded(t, key.Channel)
+		d.releaseCap(ctx, job, e, prep)
 		return d.finish(ctx, job, e, Failed(se.Code), "")
 	case Uncertain:
 		d.holds.ended(t, key.Channel)
@@ -269,6 +279,7 @@ func (d *Dispatcher) send(ctx context.Context, job Job, key Key, e Entry, prep p
 	// deadline has passed.
 	e.InFlight, e.LastCode = false, se.Code
 	if !d.now().Before(deadline) {
+		d.releaseCap(ctx, job, e, prep)
 		return d.finish(ctx, job, e, final, "")
 	}
 	if err := d.Ledger.Release(ctx, t, e); err != nil {

@@ -252,7 +252,7 @@ func (d *Dispatcher) deliverPush(ctx context.Context, job Job, cv *compiled, cfg
 		dk.Device = DeviceKey(tg.app.AppID, tg.token)
 		prep := d.preparePush(ctx, job, p, tg, *rendered.Push, dk.Device)
 		if prep.send != nil {
-			prep.variant, prep.treatment = content.Variant(), content.Treatment()
+			prep.variant, prep.treatment, prep.capped = content.Variant(), content.Treatment(), d.capsApply(job, cv)
 		}
 		o, err := d.attempt(ctx, job, dk, prep)
 		if err != nil {

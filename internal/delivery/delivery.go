@@ -32,6 +32,9 @@
 //     made, nothing published)
 //   - an address another recipient of the same execution already has:
 //     excluded:duplicate
+//   - marketing (not proofs, not a campaign exempt from frequency caps)
+//     to a profile one of the tenant's frequency caps has no room left
+//     for (see package capping and capping.go): excluded:frequency_cap
 //   - a push token the platform refuses: excluded:invalid_token (the
 //     device is disabled on the profile)
 //   - the provider's answer decides the rest (see Failure): sent,

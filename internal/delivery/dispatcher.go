@@ -54,6 +54,9 @@ type Dispatcher struct {
 	Suppressions Suppressions
 	// Guards are the tenants' reputation guards; nil pauses nothing.
 	Guards Guards
+	// Caps counts marketing sends against the tenants' frequency caps
+	// (capping.go); nil caps nothing.
+	Caps Caps
 	// Devices stores endpoint ARNs and disabled devices on profiles; nil
 	// stores nothing.
 	Devices Devices

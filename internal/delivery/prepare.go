@@ -35,6 +35,8 @@ type prepared struct {
 	// outcome decided by the provider's answer without a message (an
 	// invalid push token), or the provider's error.
 	send func(ctx context.Context, tag string) (id string, o Outcome, err error)
+	// capped: the tenant's frequency caps apply to the send (capsApply).
+	capped bool
 }
 
 // heldOut is a recipient in the holdout of the content experiment:

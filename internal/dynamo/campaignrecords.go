@@ -205,6 +205,8 @@ type specDoc struct {
 	Audience        audienceRecord  `json:"audience"`
 	Schedule        scheduleRecord  `json:"schedule"`
 	ContextSchema   json.RawMessage `json:"contextSchema,omitempty"`
+	// FrequencyCapExempt is absent (false) in documents stored before it.
+	FrequencyCapExempt bool `json:"frequencyCapExempt,omitempty"`
 }
 
 type contentDoc struct {
@@ -322,7 +324,7 @@ func fromCampaignDoc(d campaignDoc) campaign.Campaign {
 
 func toSpecDoc(s campaign.Spec) specDoc {
 	d := specDoc{ChannelConfigID: s.ChannelConfigID, Audience: toAudienceRecord(s.Audience), Schedule: toScheduleRecord(s.Schedule),
-		ContextSchema: s.ContextSchema}
+		ContextSchema: s.ContextSchema, FrequencyCapExempt: s.FrequencyCapExempt}
 	d.Content = toVariantsDoc(s.Content)
 	if x := s.Content.Experiment; x != nil {
 		d.Content.Experiment = &experimentDoc{Treatments: mapSlice(x.Treatments, func(t campaign.Treatment) treatmentDoc {
@@ -393,7 +395,7 @@ func fromContentDoc(d contentDoc) campaign.Content {
 
 func fromSpecDoc(d specDoc) campaign.Spec {
 	s := campaign.Spec{ChannelConfigID: d.ChannelConfigID, Audience: fromAudienceRecord(d.Audience), Schedule: fromScheduleRecord(d.Schedule),
-		ContextSchema: d.ContextSchema}
+		ContextSchema: d.ContextSchema, FrequencyCapExempt: d.FrequencyCapExempt}
 	s.Content = fromVariantsDoc(d.Content)
 	if x := d.Content.Experiment; x != nil {
 		s.Content.Experiment = &campaign.Experiment{Treatments: mapSlice(x.Treatments, func(t treatmentDoc) campaign.Treatment {

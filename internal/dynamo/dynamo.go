@@ -35,6 +35,9 @@
 //	endpoint owner       EP#<sha256 of endpoint ARN>         EP        (org, sandbox, namespace, profileId, device)
 //	rate limit window    T#<tk>#RATE#<group>#<Unix second>   W         (used; expiresAt a minute on)
 //	rate limit overrides T#<tk>#RATE                         LIMITS    (execution, highthroughput, management)
+//	frequency caps       T#<tk>#CAPS                         RULES     (rules: channel, limit, window; updatedAt)
+//	frequency counter    T#<tk>#CAP#<channel>#<digest of     CAP       (slots: ledger tag → Unix ms; rev; expiresAt TTL)
+//	                     namespace and userId>
 //
 // Retention (retention.go, WithRetention): executions, a campaign's
 // execution index (XI#), ledger entries (R#), parked jobs (K#), recipient
@@ -77,6 +80,9 @@
 // Access patterns:
 //
 //	read one item                 GetItem / BatchGetItem by full key (consistent)
+//	frequency cap counter         GetItem (consistent), then PutItem conditioned on the rev read
+//	                              (attribute_not_exists for a new one); a lost race reads again
+//	                              (capping.Service.Reserve)
 //	an execution's ledger         Query pk = T#<tk>#EXEC#<id>, sk begins_with "L#"
 //	a profile by any identity     Query pk = T#<tk>#PROF#<ns>#<id> (PROF or ALIAS), then GetItem
 //	                              of the primary for an ALIAS; a profile and its identities are

@@ -79,6 +79,8 @@ func (s *Store) queryWho(ctx context.Context, w string, fn func(pk, sk string) e
 //     string value equal to it) are deleted, with their list entries: a
 //     Query of the tenant's delivery partition, which retention bounds;
 //   - transient bounce windows of each address are deleted;
+//   - frequency cap counters of each identity are deleted (a DeleteItem
+//     per channel: their keys follow from the identity);
 //   - suppressions of each address are kept and counted.
 func (s *Store) EraseSubject(ctx context.Context, t tenant.Tenant, sub erasure.Subject, pseudonym func(profile.Identity) string, r *erasure.Result) error {
 	owners := map[string]map[string]bool{} // execution → tags of the entries pseudonymised
@@ -143,6 +145,9 @@ func (s *Store) EraseSubject(ctx context.Context, t tenant.Tenant, sub erasure.S
 		}
 	}
 	if err := s.eraseMemberships(ctx, t, sub.Identities, r); err != nil {
+		return err
+	}
+	if err := s.eraseCapCounters(ctx, t, sub.Identities, r); err != nil {
 		return err
 	}
 	return s.eraseDeliveries(ctx, t, sub, r)

@@ -64,7 +64,7 @@ var recordMappings = []recordMapping{
 		recordOnly: []string{"pk", "sk", "gsi1pk", "gsi1sk", "nameKey", "expiresAt", "doc"}},
 	{domain: reflect.TypeFor[campaign.Spec](), record: reflect.TypeFor[specDoc](), tag: "json",
 		fields: map[string]string{"ChannelConfigID": "channelConfigurationId", "Content": "content", "Audience": "audience",
-			"Schedule": "schedule", "ContextSchema": "contextSchema"}},
+			"Schedule": "schedule", "ContextSchema": "contextSchema", "FrequencyCapExempt": "frequencyCapExempt"}},
 	{domain: reflect.TypeFor[campaign.Content](), record: reflect.TypeFor[contentDoc](), tag: "json",
 		fields: map[string]string{"Email": "email", "SMS": "sms", "Push": "push", "Variants": "variants", "Experiment": "experiment"}},
 	{domain: reflect.TypeFor[campaign.Variant](), record: reflect.TypeFor[contentDoc](), tag: "json",

@@ -35,7 +35,10 @@ const (
 	WebhookDeliveries   = "webhookDeliveries"
 	SoftBounces         = "softBounces"
 	ParkedRecipients    = "parkedRecipients"
-	Suppressions        = "suppressions"
+	// FrequencyCapCounters are a profile's frequency cap counters, one
+	// per channel (package capping).
+	FrequencyCapCounters = "frequencyCapCounters"
+	Suppressions         = "suppressions"
 )
 
 // Address is an address of a channel with a suppression list.
@@ -71,7 +74,7 @@ type Result struct {
 // NewResult returns a Result with every kind at zero.
 func NewResult() Result {
 	return Result{Erased: map[string]int{Profiles: 0, LedgerEntries: 0, RecipientLists: 0, AudienceMemberships: 0, WebhookDeliveries: 0,
-		SoftBounces: 0, ParkedRecipients: 0}, Pseudonymised: map[string]int{LedgerEntries: 0}, Kept: map[string]int{Suppressions: 0}}
+		SoftBounces: 0, ParkedRecipients: 0, FrequencyCapCounters: 0}, Pseudonymised: map[string]int{LedgerEntries: 0}, Kept: map[string]int{Suppressions: 0}}
 }
 
 // Store erases a subject's rows other than its profile.

@@ -7,6 +7,7 @@ import (
 	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/capping"
 	"github.com/heraldhq/herald/internal/erasure"
 	"github.com/heraldhq/herald/internal/preview"
 	"github.com/heraldhq/herald/internal/profile"
@@ -53,6 +54,9 @@ type ManageDeps struct {
 	// DELETE /profiles/{namespace}/{id} erases the person rather than
 	// only the profile.
 	Erasure *erasure.Service
+	// FrequencyCaps shows and replaces the tenant's frequency caps (its
+	// routes are added when set).
+	FrequencyCaps *capping.Service
 }
 
 // Manage returns the handler of the management API. Each resource
@@ -75,6 +79,7 @@ func manageRoutes(d ManageDeps) map[string]route {
 		webhookRoutes(d),
 		reputationRoutes(d),
 		erasureRoutes(d),
+		cappingRoutes(d),
 		openapiRoutes(),
 		consoleRoutes(),
 	} {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/heraldhq/herald/internal/audience"
+	"github.com/heraldhq/herald/internal/capping"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/erasure"
 	"github.com/heraldhq/herald/internal/recurrence"
@@ -116,7 +117,7 @@ func PublicRouteKeys() []string {
 func allManageRoutes() map[string]route {
 	return manageRoutes(ManageDeps{
 		Audiences: &audience.Service{}, Recurrences: &recurrence.Service{}, Executions: &status.Service{}, Webhooks: &webhook.Service{},
-		Reputation: &reputation.Service{}, Erasure: &erasure.Service{},
+		Reputation: &reputation.Service{}, Erasure: &erasure.Service{}, FrequencyCaps: &capping.Service{},
 	})
 }
 
@@ -132,6 +133,7 @@ var routeKeys = []string{
 	"DELETE /campaigns/{id}/recurrences/{recurrenceId}",
 	"DELETE /channel-configurations/{id}",
 	"DELETE /feedback-webhook",
+	"DELETE /frequency-caps",
 	"DELETE /im/executions/schedules/{scheduleId}",
 	"DELETE /profiles/{namespace}/{id}",
 	"DELETE /reputation/{channel}",
@@ -156,6 +158,7 @@ var routeKeys = []string{
 	"GET /executions/{executionId}/report",
 	"GET /feedback-webhook",
 	"GET /feedback-webhook/deliveries",
+	"GET /frequency-caps",
 	"GET /im/executions/audience/{executionId}",
 	"GET /im/executions/schedules/{scheduleId}",
 	"GET /im/health",
@@ -192,6 +195,7 @@ var routeKeys = []string{
 	"POST /ims/token/v3",
 	"POST /profiles/batch",
 	"POST /unsubscribe",
+	"PUT /frequency-caps",
 	"PUT /profiles/{namespace}/{id}",
 	"PUT /suppressions/{channel}/{address}",
 }

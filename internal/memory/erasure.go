@@ -85,6 +85,7 @@ func (s *Store) EraseSubject(ctx context.Context, t tenant.Tenant, sub erasure.S
 			auds = append(auds, a.ID)
 		}
 	}
+	s.eraseCapCounters(t, sub.Identities, r)
 	s.mu.Unlock()
 
 	execs := map[string]bool{}

@@ -68,6 +68,8 @@ type Store struct {
 	endpoints map[string]delivery.EndpointOwner
 	// rate holds rate limit counters and overrides (ratelimits.go).
 	rate *rateData
+	// caps holds frequency cap rule sets and counters (capping.go).
+	caps *capData
 }
 
 type configUse struct {

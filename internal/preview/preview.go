@@ -66,6 +66,9 @@ type Service struct {
 	Executions Executions
 	NewID      func() string
 	Now        func() time.Time
+	// Caps answers whether a previewed profile would be capped now
+	// (Result.FrequencyCap); nil answers nothing.
+	Caps Caps
 }
 
 // Executions records executions that have no idempotency record.
@@ -125,6 +128,9 @@ type Result struct {
 	// Warnings report the context failing the campaign's context schema
 	// (a trigger with it would be refused).
 	Warnings []derrors.FieldError `json:"warnings"`
+	// FrequencyCap says whether the tenant's frequency caps would let a
+	// message to the request's userId go out now; absent without one.
+	FrequencyCap *FrequencyCap `json:"frequencyCap,omitempty"`
 }
 
 // Email is a rendered email.
@@ -219,6 +225,10 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 		}
 		stored, storedProfile = p.Attributes, p
 	}
+	fc, err := s.frequencyCap(ctx, t, v, profile.Identity{Namespace: ns, ID: in.UserID})
+	if err != nil {
+		return Result{}, err
+	}
 	locale := ""
 	if len(tm.Locales()) > 0 {
 		cfg, err := s.config(ctx, t, v)
@@ -233,7 +243,7 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 		return Result{}, contentError(err)
 	}
 	out := Result{CampaignID: c.ID, Version: v.Number, Draft: v.Number == 0, Channel: v.Channel, Locale: locale, Variant: tm.Variant(),
-		Treatment: treatment, Variables: orEmpty(tm.Variables()), Warnings: []derrors.FieldError{}}
+		Treatment: treatment, Variables: orEmpty(tm.Variables()), Warnings: []derrors.FieldError{}, FrequencyCap: fc}
 	if warn != nil {
 		out.Warnings = append(out.Warnings, *warn)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/capping"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/erasure"
@@ -30,6 +31,7 @@ type ErasureStore interface {
 	webhook.DeliveryStore
 	feedback.Store
 	suppression.Store
+	capping.Store
 	// Counts is status.Store's: an execution's outcome counts.
 	Counts(ctx context.Context, t tenant.Tenant, executionID string) (map[delivery.Outcome]int64, error)
 }
@@ -91,6 +93,10 @@ func Erasure(t *testing.T, newStore func(t *testing.T) ErasureStore) {
 		}
 		_, _, err = s.AddSuppression(ctx, acme, suppression.Entry{Channel: suppression.Email, Address: jane, Reason: suppression.Bounce, CreatedAt: t0})
 		must("AddSuppression", err)
+		for _, user := range []string{"cust-1", "cust-2"} {
+			must("PutCapCounter", s.PutCapCounter(ctx, acme, capping.Key{Channel: campaign.Email, Namespace: "crmId", UserID: user},
+				capping.Counter{Slots: []capping.Slot{{Tag: "t-" + user, At: t0}}}))
+		}
 	}
 
 	t.Run("erasing a profile pseudonymises its ledger and removes its rows, keeps its suppression, and is idempotent", func(t *testing.T) {
@@ -104,6 +110,7 @@ func Erasure(t *testing.T, newStore func(t *testing.T) ErasureStore) {
 		want := erasure.NewResult()
 		want.Erased[erasure.Profiles], want.Erased[erasure.RecipientLists], want.Erased[erasure.AudienceMemberships] = 1, 2, 1
 		want.Erased[erasure.WebhookDeliveries], want.Erased[erasure.SoftBounces], want.Erased[erasure.ParkedRecipients] = 1, 1, 2
+		want.Erased[erasure.FrequencyCapCounters] = 1
 		want.Pseudonymised[erasure.LedgerEntries], want.Kept[erasure.Suppressions] = 2, 1
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("EraseProfile (-want +got):\n%s", diff)
@@ -172,6 +179,12 @@ func Erasure(t *testing.T, newStore func(t *testing.T) ErasureStore) {
 		}
 		if _, err := s.GetSuppression(ctx, acme, suppression.Email, jane); err != nil {
 			t.Errorf("jane's suppression after erasure: %v, want it kept", err)
+		}
+		for user, want := range map[string]int{"cust-1": 0, "cust-2": 1} {
+			c, err := s.CapCounter(ctx, acme, capping.Key{Channel: campaign.Email, Namespace: "crmId", UserID: user})
+			if err != nil || len(c.Slots) != want {
+				t.Errorf("%s's frequency cap counter after erasure: %d slots, %v; want %d", user, len(c.Slots), err, want)
+			}
 		}
 
 		again, err := svc.EraseProfile(ctx, acme, profile.Identity{Namespace: "crmId", ID: "cust-1"})

@@ -1,6 +1,6 @@
 // Package storetest holds the contracts Herald's stores must meet, one per
 // domain store interface (auth.KeyStore, campaign.Store, profile.Store,
-// suppression.Store, audience.Store, webhook.Store, ratelimit.Store, and delivery.Ledger with its Parking
+// suppression.Store, audience.Store, webhook.Store, ratelimit.Store, capping.Store, and delivery.Ledger with its Parking
 // and status reads). Each runs against the DynamoDB store on moto
 // (internal/dynamo) and against the in-memory fake (internal/memory), so
 // the fake the unit tests trust behaves as the real store does; where the
