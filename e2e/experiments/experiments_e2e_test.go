@@ -244,7 +244,7 @@ func TestEachRecipientGetsTheirTreatmentOnceAndTheReportCountsEach(t *testing.T)
 
 func drain(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if err := cloud.Drain(ctx); err != nil {
 		t.Fatal(err)

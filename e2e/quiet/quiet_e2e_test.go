@@ -106,7 +106,7 @@ func (f *fixture) status(id string) status {
 
 func drain(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := cloud.Drain(ctx); err != nil {
 		t.Fatal(err)

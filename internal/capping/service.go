@@ -148,6 +148,42 @@ func (s *Service) Reserve(ctx context.Context, t tenant.Tenant, k Key, tag strin
 	return s.update(ctx, t, k, func(c Counter) (Counter, Verdict, bool) { return reserve(c, rules, tag, now) })
 }
 
+// Plan is Reserve's decision, its write left to the caller: the verdict
+// and, when a slot is to be counted, the counter to write. A caller that
+// claims the recipient in a transaction writes Next in it, conditioned on
+// the revision read (Next.Rev); when that condition fails, it plans again.
+type Plan struct {
+	Verdict Verdict
+	// Next is the counter to write as revision Next.Rev+1, provided the
+	// stored revision is still Next.Rev; nil when nothing is to be
+	// written: a rule is full, the channel has no rule, or the tag holds
+	// a slot already.
+	Next *Counter
+}
+
+// Plan decides what Reserve would, from one read of the counter (the
+// rule set comes from the container's cache), and writes nothing.
+func (s *Service) Plan(ctx context.Context, t tenant.Tenant, k Key, tag string, now time.Time) (Plan, error) {
+	rs, err := s.cached(ctx, t)
+	if err != nil {
+		return Plan{}, err
+	}
+	rules := rs.For(k.Channel)
+	if len(rules) == 0 {
+		return Plan{}, nil
+	}
+	c, err := s.Store.CapCounter(ctx, t, k)
+	if err != nil {
+		return Plan{}, fmt.Errorf("read frequency cap counter: %w", err)
+	}
+	next, v, write := reserve(c, rules, tag, now)
+	p := Plan{Verdict: v}
+	if write {
+		p.Next = &next
+	}
+	return p, nil
+}
+
 // Release gives back the slot tag holds on k's counter (the provider
 // certainly did not take the message). A tag holding none is no error.
 func (s *Service) Release(ctx context.Context, t tenant.Tenant, k Key, tag string) error {

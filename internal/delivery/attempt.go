@@ -198,13 +198,16 @@ func (d *Dispatcher) claimAndStart(ctx context.Context, job Job, key Key, base E
 		}
 		return "", true, retryAfter(wait, logsafe.Text(string(key.Channel)+" held after "+code))
 	}
-	if o, err := d.reserveCap(ctx, job, base, prep); o != "" || err != nil {
+	// The frequency cap's slot is planned before the rate is waited for
+	// (a capped recipient takes no send slot) and written with the
+	// claim.
+	cw, o, err := d.planCap(ctx, job, base, prep, 0)
+	if o != "" || err != nil {
 		return o, true, err
 	}
 	if !d.limiter(ctx, key.Channel).Wait(ctx, d.timing().LimiterWait) {
 		d.holds.ended(t, key.Channel)
 		if !d.now().Before(deadline) {
-			d.releaseCap(ctx, job, base, prep)
 			o, err := d.close(ctx, job, base, FailedThrottled)
 			return o, true, err
 		}
@@ -212,13 +215,26 @@ func (d *Dispatcher) claimAndStart(ctx context.Context, job Job, key Key, base E
 	}
 	e := base
 	e.State, e.InFlight, e.AttemptAt, e.Attempts = Claimed, true, d.now(), 1
-	begun, err := d.Ledger.ClaimAndStart(ctx, t, e, addr)
-	if err != nil || !begun {
+	for attempt := 1; ; attempt++ {
+		res, err := d.Ledger.ClaimAndStart(ctx, t, e, addr, cw)
+		if err == nil && res == ClaimStarted {
+			break
+		}
+		if err == nil && res == CapChanged && attempt < capPlans {
+			// Another message to the profile was counted since the
+			// counter was read: decide again on what it holds now.
+			if cw, o, err = d.planCap(ctx, job, base, prep, attempt); o != "" || err != nil {
+				d.holds.ended(t, key.Channel)
+				return o, true, err
+			}
+			continue
+		}
 		// On an error the write may have landed (its answer was lost):
 		// the long way, with the same token, then finds the claim its
 		// own and goes on with it, where a later delivery could only
 		// take it for an attempt interrupted. If the store is down, the
-		// long way's first write says so.
+		// long way's first write says so. A counter still contended
+		// after capPlans plans goes that way too (Caps.Reserve).
 		d.holds.ended(t, key.Channel)
 		return "", false, nil
 	}

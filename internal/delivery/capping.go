@@ -26,7 +26,16 @@ type Caps interface {
 	Reserve(ctx context.Context, t tenant.Tenant, k capping.Key, tag string, now time.Time) (capping.Verdict, error)
 	// Release gives tag's slot back; no slot is no error.
 	Release(ctx context.Context, t tenant.Tenant, k capping.Key, tag string) error
+	// Plan is Reserve without its write, for the claim's transaction
+	// to make (Ledger.ClaimAndStart with a CapWrite).
+	Plan(ctx context.Context, t tenant.Tenant, k capping.Key, tag string, now time.Time) (capping.Plan, error)
 }
+
+// capPlans is how many times the one-write claim plans a recipient's
+// frequency cap slot when other messages to the profile keep being
+// counted first; then the long way reserves it (Caps.Reserve, which
+// retries on its own).
+const capPlans = 4
 
 var _ Caps = (*capping.Service)(nil)
 
@@ -63,6 +72,30 @@ func (d *Dispatcher) reserveCap(ctx context.Context, job Job, e Entry, prep prep
 		return d.closeOpen(ctx, job, e, ExcludedFrequencyCap)
 	}
 	return "", nil
+}
+
+// planCap plans the claimed-to-be recipient e's frequency cap slot for
+// the claim's transaction to write: the counter write (nil when nothing
+// is to be written: no rule on the channel, or e holds its slot already),
+// or the outcome e ends with here (excluded:frequency_cap, or
+// failed:store_unavailable past the retry deadline), or a retry.
+func (d *Dispatcher) planCap(ctx context.Context, job Job, e Entry, prep prepared, attempt int) (*CapWrite, Outcome, error) {
+	if !prep.capped {
+		return nil, "", nil
+	}
+	k, tag := capSlot(job.Tenant, e.Key)
+	p, err := d.Caps.Plan(ctx, job.Tenant, k, tag, d.now())
+	switch {
+	case err != nil:
+		o, err := d.storeFailed(ctx, job, e, fmt.Errorf("frequency cap: %w", err))
+		return nil, o, err
+	case p.Verdict.Capped:
+		o, err := d.closeOpen(ctx, job, e, ExcludedFrequencyCap)
+		return nil, o, err
+	case p.Next == nil:
+		return nil, "", nil
+	}
+	return &CapWrite{Key: k, Counter: *p.Next, Attempt: attempt}, "", nil
 }
 
 // releaseCap gives back the slot of a recipient the provider certainly

@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/capping"
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -235,6 +237,9 @@ func (capsDown) Reserve(context.Context, tenant.Tenant, capping.Key, string, tim
 	return capping.Verdict{}, capping.ErrContended
 }
 func (capsDown) Release(context.Context, tenant.Tenant, capping.Key, string) error { return nil }
+func (capsDown) Plan(context.Context, tenant.Tenant, capping.Key, string, time.Time) (capping.Plan, error) {
+	return capping.Plan{}, capping.ErrContended
+}
 
 func TestAnUnreadableCounterSendsNothingAndRetries(t *testing.T) {
 	f := capFixture(t, campaign.Marketing, 1)
@@ -370,4 +375,90 @@ func profileWithTwoDevices() profile.Profile {
 		{AppID: "shop-ios", Platform: "APNS", Token: "ios-token", Enabled: true},
 		{AppID: "shop-android", Platform: "GCM", Token: "android-token", Enabled: true},
 	}}
+}
+
+// countingCapStore counts the frequency cap counter's own writes.
+type countingCapStore struct {
+	capping.Store
+	mu   sync.Mutex
+	puts int
+}
+
+func (c *countingCapStore) PutCapCounter(ctx context.Context, t tenant.Tenant, k capping.Key, cn capping.Counter) error {
+	c.mu.Lock()
+	c.puts++
+	c.mu.Unlock()
+	return c.Store.PutCapCounter(ctx, t, k, cn)
+}
+
+// A marketing recipient's slot is written by the claim's one write, not
+// by a write of its own: the counter holds one slot per message sent and
+// was never put on its own.
+func TestTheCapSlotIsWrittenWithTheClaim(t *testing.T) {
+	f := capFixture(t, campaign.Marketing, 5)
+	store := &countingCapStore{Store: f.store}
+	f.d.Caps = &capping.Service{Store: store, Now: f.clock}
+	l := newRecordingLedger(f.store)
+	f.d.Ledger = l
+	sendTo(t, f, "ex-1", "ann@example.com", "bob@example.com")
+	got := sendTo(t, f, "ex-2", "ann@example.com")
+	if diff := cmp.Diff([]delivery.Outcome{delivery.Sent}, got); diff != "" {
+		t.Errorf("outcomes of the second execution (-want +got):\n%s", diff)
+	}
+	if store.puts != 0 {
+		t.Errorf("the counter was put %d times on its own, want 0 (written with the claims)", store.puts)
+	}
+	c, err := f.store.CapCounter(context.Background(), acme, capping.Key{Channel: campaign.Email, Namespace: "email", UserID: "ann@example.com"})
+	if err != nil || len(c.Slots) != 2 || c.Rev != 2 {
+		t.Errorf("ann's counter = %+v, %v; want two slots at revision 2", c, err)
+	}
+	if calls := l.snapshot(); calls["ClaimAndStart"] != 3 || calls["Claim"] != 0 {
+		t.Errorf("ledger calls = %v, want three ClaimAndStart and no long way", calls)
+	}
+}
+
+// capRacingLedger counts another message to the profile just before the
+// first claim of each recipient is written, as a concurrent execution
+// would: the claim finds the counter changed, plans again on what it
+// holds now and is written then.
+type capRacingLedger struct {
+	*memory.Store
+	svc    *capping.Service
+	now    func() time.Time
+	raced  map[string]bool
+	mu     sync.Mutex
+	claims int
+}
+
+func (l *capRacingLedger) ClaimAndStart(ctx context.Context, t tenant.Tenant, e delivery.Entry, addr string, cw *delivery.CapWrite) (delivery.ClaimResult, error) {
+	l.mu.Lock()
+	l.claims++
+	race := cw != nil && !l.raced[e.UserID]
+	l.raced[e.UserID] = true
+	l.mu.Unlock()
+	if race {
+		if _, err := l.svc.Reserve(ctx, t, cw.Key, "someone-else-"+e.UserID, l.now()); err != nil {
+			return 0, err
+		}
+	}
+	return l.Store.ClaimAndStart(ctx, t, e, addr, cw)
+}
+
+func TestAClaimWhoseCapCounterChangedPlansAgain(t *testing.T) {
+	f := capFixture(t, campaign.Marketing, 2)
+	svc := f.d.Caps.(*capping.Service)
+	l := &capRacingLedger{Store: f.store, svc: svc, now: f.clock, raced: map[string]bool{}}
+	f.d.Ledger = l
+	got := sendTo(t, f, "ex-1", "ann@example.com")
+	if diff := cmp.Diff([]delivery.Outcome{delivery.Sent}, got); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	if l.claims != 2 {
+		t.Errorf("%d claim writes, want 2 (the first found the counter changed)", l.claims)
+	}
+	// The racing message took one of the two slots, this one the other:
+	// a third is capped.
+	if got := sendTo(t, f, "ex-2", "ann@example.com"); got[0] != delivery.ExcludedFrequencyCap {
+		t.Errorf("the next execution's outcome = %s, want %s", got[0], delivery.ExcludedFrequencyCap)
+	}
 }

@@ -85,6 +85,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/capping"
 	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/render"
@@ -393,14 +394,16 @@ type Ledger interface {
 	Claim(ctx context.Context, t tenant.Tenant, e Entry) (existing Entry, claimed bool, err error)
 	// ClaimAndStart claims a new entry and starts its first attempt in one
 	// atomic write: it makes e.Tag the owner of the address digest addr
-	// in e's execution (unless e.Tag owns it already) and creates e
-	// (state Claimed, in flight) where no entry for its key exists. When
-	// either condition fails it writes nothing and returns begun=false:
-	// the caller goes the long way (ClaimAddress, Claim, Start), which
-	// tells a duplicate address from a redelivery. An entry that asks
-	// for the key of jobs queued before LedgerV2 (e.Legacy) is never
-	// begun this way.
-	ClaimAndStart(ctx context.Context, t tenant.Tenant, e Entry, addr string) (begun bool, err error)
+	// in e's execution (unless e.Tag owns it already), creates e (state
+	// Claimed, in flight) where no entry for its key exists and, with
+	// cap, writes the recipient's frequency cap counter as planned. When
+	// the address or the entry is taken it writes nothing and returns
+	// ClaimTaken: the caller goes the long way (ClaimAddress, Claim,
+	// Start), which tells a duplicate address from a redelivery. When
+	// only the counter changed since it was read, it writes nothing and
+	// returns CapChanged: plan again. An entry that asks for the key of
+	// jobs queued before LedgerV2 (e.Legacy) is never claimed this way.
+	ClaimAndStart(ctx context.Context, t tenant.Tenant, e Entry, addr string, cap *CapWrite) (ClaimResult, error)
 	// Start marks the attempt of e in flight: it sets e.Token, InFlight,
 	// AttemptAt and Attempts provided the entry is claimed, not in flight
 	// and held by token from (a claim of ours, or one whose attempt ended
@@ -453,6 +456,29 @@ type Ledger interface {
 	// It is all or nothing only in effect: after an error, some of them
 	// may be counted, and repeating it changes those no further.
 	TallyMany(ctx context.Context, t tenant.Tenant, exec string, shard int, counts []Count) error
+}
+
+// ClaimResult is what Ledger.ClaimAndStart did.
+type ClaimResult int
+
+const (
+	// ClaimStarted: the claim is made and the attempt started.
+	ClaimStarted ClaimResult = iota
+	// ClaimTaken: the address or the entry is taken; nothing written.
+	ClaimTaken
+	// CapChanged: the frequency cap counter is no longer the revision
+	// planned from; nothing written.
+	CapChanged
+)
+
+// CapWrite is a frequency cap counter written with a claim: Counter as
+// revision Counter.Rev+1, provided the stored revision is still
+// Counter.Rev (see capping.Plan). Attempt numbers the plans of one
+// claim, so that each write is a request of its own.
+type CapWrite struct {
+	Key     capping.Key
+	Counter capping.Counter
+	Attempt int
 }
 
 // Count is a recipient's outcome for the execution's counters: its tag

@@ -40,7 +40,7 @@ func (l *flakyLedger) Claim(ctx context.Context, t tenant.Tenant, e delivery.Ent
 	return l.Store.Claim(ctx, t, e)
 }
 
-func (l *flakyLedger) ClaimAndStart(ctx context.Context, t tenant.Tenant, e delivery.Entry, addr string) (bool, error) {
+func (l *flakyLedger) ClaimAndStart(ctx context.Context, t tenant.Tenant, e delivery.Entry, addr string, cw *delivery.CapWrite) (delivery.ClaimResult, error) {
 	l.mu.Lock()
 	fail := l.failClaim > 0
 	if fail {
@@ -48,9 +48,9 @@ func (l *flakyLedger) ClaimAndStart(ctx context.Context, t tenant.Tenant, e deli
 	}
 	l.mu.Unlock()
 	if fail {
-		return false, errors.New("dynamodb: InternalServerError")
+		return 0, errors.New("dynamodb: InternalServerError")
 	}
-	return l.Store.ClaimAndStart(ctx, t, e, addr)
+	return l.Store.ClaimAndStart(ctx, t, e, addr, cw)
 }
 
 func (l *flakyLedger) Finish(ctx context.Context, t tenant.Tenant, e delivery.Entry) error {
@@ -562,9 +562,9 @@ func (l *countingLedger) Claim(ctx context.Context, t tenant.Tenant, e delivery.
 	return l.Store.Claim(ctx, t, e)
 }
 
-func (l *countingLedger) ClaimAndStart(ctx context.Context, t tenant.Tenant, e delivery.Entry, addr string) (bool, error) {
+func (l *countingLedger) ClaimAndStart(ctx context.Context, t tenant.Tenant, e delivery.Entry, addr string, cw *delivery.CapWrite) (delivery.ClaimResult, error) {
 	l.count()
-	return l.Store.ClaimAndStart(ctx, t, e, addr)
+	return l.Store.ClaimAndStart(ctx, t, e, addr, cw)
 }
 
 func (l *countingLedger) ClaimAddress(ctx context.Context, t tenant.Tenant, exec string, ch campaign.Channel, addr, owner string) (string, error) {

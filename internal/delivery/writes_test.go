@@ -41,9 +41,9 @@ func (l *recordingLedger) snapshot() map[string]int {
 	return out
 }
 
-func (l *recordingLedger) ClaimAndStart(ctx context.Context, t tenant.Tenant, e delivery.Entry, addr string) (bool, error) {
+func (l *recordingLedger) ClaimAndStart(ctx context.Context, t tenant.Tenant, e delivery.Entry, addr string, cw *delivery.CapWrite) (delivery.ClaimResult, error) {
 	l.note("ClaimAndStart")
-	return l.Store.ClaimAndStart(ctx, t, e, addr)
+	return l.Store.ClaimAndStart(ctx, t, e, addr, cw)
 }
 
 func (l *recordingLedger) ClaimAddress(ctx context.Context, t tenant.Tenant, exec string, ch campaign.Channel, addr, owner string) (string, error) {
@@ -193,11 +193,11 @@ func TestConcurrentRecipientsWithOneAddressGetOneMessage(t *testing.T) {
 // answers with an error, as a reset after DynamoDB wrote it would.
 type lostClaimLedger struct{ *memory.Store }
 
-func (l lostClaimLedger) ClaimAndStart(ctx context.Context, t tenant.Tenant, e delivery.Entry, addr string) (bool, error) {
-	if ok, err := l.Store.ClaimAndStart(ctx, t, e, addr); err != nil || !ok {
-		return ok, err
+func (l lostClaimLedger) ClaimAndStart(ctx context.Context, t tenant.Tenant, e delivery.Entry, addr string, cw *delivery.CapWrite) (delivery.ClaimResult, error) {
+	if res, err := l.Store.ClaimAndStart(ctx, t, e, addr, cw); err != nil || res != delivery.ClaimStarted {
+		return res, err
 	}
-	return false, errors.New("dynamodb: connection reset after the request was written")
+	return 0, errors.New("dynamodb: connection reset after the request was written")
 }
 
 // A claim that landed though its answer was lost is found as its own by

@@ -360,45 +360,71 @@ func (s *Store) addressClaim(t tenant.Tenant, exec string, ch campaign.Channel, 
 	return item, c, err
 }
 
-// ClaimAndStart implements delivery.Ledger: one TransactWriteItems of the address
-// claim and the entry, named by the entry's token so that an SDK retry
-// of a transaction that landed succeeds instead of failing its own
-// conditions.
-func (s *Store) ClaimAndStart(ctx context.Context, t tenant.Tenant, e delivery.Entry, addr string) (bool, error) {
+// ClaimAndStart implements delivery.Ledger: one TransactWriteItems of the
+// address claim, the entry and, with cap, the frequency cap counter
+// (CapCounterPut), named by the entry's token (and the cap plan's
+// attempt) so that an SDK retry of a transaction that landed succeeds
+// instead of failing its own conditions.
+func (s *Store) ClaimAndStart(ctx context.Context, t tenant.Tenant, e delivery.Entry, addr string, cw *delivery.CapWrite) (delivery.ClaimResult, error) {
 	if e.Legacy || e.LegacyKey {
-		return false, nil
+		return delivery.ClaimTaken, nil
 	}
 	e.State, e.InFlight = delivery.Claimed, true
 	entry, err := s.ledgerItem(t, e)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	claim, cc, err := s.addressClaim(t, e.ExecutionID, e.Channel, addr, e.Tag)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	ce, err := expression.NewBuilder().WithCondition(condAbsent).Build()
 	if err != nil {
-		return false, err
+		return 0, err
 	}
-	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		ClientRequestToken: aws.String(e.Token),
-		TransactItems: []types.TransactWriteItem{
-			{Put: &types.Put{TableName: aws.String(s.table), Item: claim, ConditionExpression: cc.Condition(),
-				ExpressionAttributeNames: cc.Names(), ExpressionAttributeValues: cc.Values()}},
-			{Put: &types.Put{TableName: aws.String(s.table), Item: entry, ConditionExpression: ce.Condition(),
-				ExpressionAttributeNames: ce.Names(), ExpressionAttributeValues: ce.Values()}},
-		}})
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String(s.table), Item: claim, ConditionExpression: cc.Condition(),
+			ExpressionAttributeNames: cc.Names(), ExpressionAttributeValues: cc.Values()}},
+		{Put: &types.Put{TableName: aws.String(s.table), Item: entry, ConditionExpression: ce.Condition(),
+			ExpressionAttributeNames: ce.Names(), ExpressionAttributeValues: ce.Values()}},
+	}
+	token := e.Token
+	if cw != nil {
+		put, err := s.CapCounterPut(t, cw.Key, cw.Counter)
+		if err != nil {
+			return 0, err
+		}
+		items = append(items, types.TransactWriteItem{Put: put})
+		token += "c" + strconv.Itoa(cw.Attempt)
+	}
+	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{ClientRequestToken: aws.String(token), TransactItems: items})
 	if err == nil {
-		return true, nil
+		return delivery.ClaimStarted, nil
 	}
 	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) && (isTxConditionFailed(err) || txConflict(tce)) {
-		// Another recipient owns the address, the entry exists, or a
-		// concurrent write holds one of them: the long way tells which.
-		return false, nil
+	if !errors.As(err, &tce) {
+		return 0, fmt.Errorf("claim and start: %w", err)
 	}
-	return false, fmt.Errorf("claim and start: %w", err)
+	// Which item refused: the address claim or the entry (another
+	// recipient owns the address, the entry exists, or a concurrent
+	// write holds one of them: the long way tells which), else the
+	// counter (another message was counted since it was read).
+	refused := func(i int) bool {
+		if i >= len(tce.CancellationReasons) {
+			return false
+		}
+		c := aws.ToString(tce.CancellationReasons[i].Code)
+		return c == "ConditionalCheckFailed" || c == "TransactionConflict"
+	}
+	switch {
+	case refused(0) || refused(1):
+		return delivery.ClaimTaken, nil
+	case cw != nil && refused(2):
+		return delivery.CapChanged, nil
+	case isTxConditionFailed(err) || txConflict(tce):
+		return delivery.ClaimTaken, nil
+	}
+	return 0, fmt.Errorf("claim and start: %w", err)
 }
 
 // ClaimAddress implements delivery.Ledger.

@@ -73,16 +73,21 @@ func (s *Store) CapCounter(_ context.Context, t tenant.Tenant, k capping.Key) (c
 func (s *Store) PutCapCounter(_ context.Context, t tenant.Tenant, k capping.Key, c capping.Counter) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ck := capCounterKey{t, k}
-	if s.capData().counters[ck].Rev != c.Rev {
+	if s.capData().counters[capCounterKey{t, k}].Rev != c.Rev {
 		return derrors.New(derrors.Conflict, "frequency cap counter changed since it was read")
 	}
+	s.putCapCounter(t, k, c)
+	return nil
+}
+
+// putCapCounter stores c as revision c.Rev+1; the caller holds s.mu and
+// checked the revision.
+func (s *Store) putCapCounter(t tenant.Tenant, k capping.Key, c capping.Counter) {
 	next := capping.Counter{Rev: c.Rev + 1, ExpiresAt: c.ExpiresAt.Truncate(time.Second).UTC()}
 	for _, sl := range c.Slots {
 		next.Slots = append(next.Slots, capping.Slot{Tag: sl.Tag, At: sl.At.Truncate(time.Millisecond).UTC()})
 	}
-	s.capData().counters[ck] = next
-	return nil
+	s.capData().counters[capCounterKey{t, k}] = next
 }
 
 // eraseCapCounters deletes the frequency cap counters of ids; the caller

@@ -70,23 +70,29 @@ func (s *Store) Claim(_ context.Context, t tenant.Tenant, e delivery.Entry) (del
 }
 
 // ClaimAndStart implements delivery.Ledger.
-func (s *Store) ClaimAndStart(_ context.Context, t tenant.Tenant, e delivery.Entry, addr string) (bool, error) {
+func (s *Store) ClaimAndStart(_ context.Context, t tenant.Tenant, e delivery.Entry, addr string, cw *delivery.CapWrite) (delivery.ClaimResult, error) {
 	if e.Legacy || e.LegacyKey {
-		return false, nil
+		return delivery.ClaimTaken, nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	akey := k(t, e.ExecutionID, string(e.Channel), addr)
 	if cur, ok := s.addresses[akey]; ok && cur != e.Tag {
-		return false, nil
+		return delivery.ClaimTaken, nil
 	}
 	if _, ok := s.ledger[lkey(t, e)]; ok {
-		return false, nil
+		return delivery.ClaimTaken, nil
+	}
+	if cw != nil && s.capData().counters[capCounterKey{t, cw.Key}].Rev != cw.Counter.Rev {
+		return delivery.CapChanged, nil
 	}
 	s.addresses[akey] = e.Tag
 	e.State, e.InFlight = delivery.Claimed, true
 	s.putEntry(t, e)
-	return true, nil
+	if cw != nil {
+		s.putCapCounter(t, cw.Key, cw.Counter)
+	}
+	return delivery.ClaimStarted, nil
 }
 
 // Start implements delivery.Ledger.

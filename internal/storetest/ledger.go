@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/capping"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/render"
@@ -222,8 +223,8 @@ func Ledger(t *testing.T, h LedgerHarness) {
 		s := h.New(t)
 		e := entry("crmId", "cust-1", "t1")
 		e.InFlight, e.Attempts, e.AttemptAt = true, 1, t0
-		if ok, err := s.ClaimAndStart(ctx, acme, e, "addr1"); err != nil || !ok {
-			t.Fatalf("ClaimAndStart of a new recipient = %v, %v; want begun", ok, err)
+		if res, err := s.ClaimAndStart(ctx, acme, e, "addr1", nil); err != nil || res != delivery.ClaimStarted {
+			t.Fatalf("ClaimAndStart of a new recipient = %v, %v; want started", res, err)
 		}
 		got, err := s.Entries(ctx, acme, e.Key)
 		if err != nil || len(got) != 1 || got[0].State != delivery.Claimed || !got[0].InFlight || got[0].Token != "t1" || got[0].Attempts != 1 {
@@ -235,15 +236,15 @@ func Ledger(t *testing.T, h LedgerHarness) {
 		// The same recipient again (a redelivery): its entry exists.
 		again := e
 		again.Token = "t2"
-		if ok, err := s.ClaimAndStart(ctx, acme, again, "addr1"); err != nil || ok {
-			t.Errorf("ClaimAndStart of an existing entry = %v, %v; want not begun", ok, err)
+		if res, err := s.ClaimAndStart(ctx, acme, again, "addr1", nil); err != nil || res != delivery.ClaimTaken {
+			t.Errorf("ClaimAndStart of an existing entry = %v, %v; want taken", res, err)
 		}
 		// Another recipient with the same address: nothing is written,
 		// not even its entry.
 		dup := entry("crmId", "cust-2", "t3")
 		dup.InFlight, dup.Attempts = true, 1
-		if ok, err := s.ClaimAndStart(ctx, acme, dup, "addr1"); err != nil || ok {
-			t.Errorf("ClaimAndStart of a taken address = %v, %v; want not begun", ok, err)
+		if res, err := s.ClaimAndStart(ctx, acme, dup, "addr1", nil); err != nil || res != delivery.ClaimTaken {
+			t.Errorf("ClaimAndStart of a taken address = %v, %v; want taken", res, err)
 		}
 		if got, err := s.Entries(ctx, acme, dup.Key); err != nil || len(got) != 0 {
 			t.Errorf("the duplicate's entries = %+v, %v; want none", got, err)
@@ -254,17 +255,67 @@ func Ledger(t *testing.T, h LedgerHarness) {
 		if _, err := s.ClaimAddress(ctx, acme, "ex-1", campaign.Email, "addr3", own.Tag); err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := s.ClaimAndStart(ctx, acme, own, "addr3"); err != nil || !ok {
-			t.Errorf("ClaimAndStart on the recipient's own address = %v, %v; want begun", ok, err)
+		if res, err := s.ClaimAndStart(ctx, acme, own, "addr3", nil); err != nil || res != delivery.ClaimStarted {
+			t.Errorf("ClaimAndStart on the recipient's own address = %v, %v; want started", res, err)
 		}
 		// An entry that asks for the earlier key never takes this way.
 		legacy := entry("crmId", "cust-4", "t5")
 		legacy.Legacy = true
-		if ok, err := s.ClaimAndStart(ctx, acme, legacy, "addr4"); err != nil || ok {
-			t.Errorf("ClaimAndStart of a legacy job's entry = %v, %v; want not begun", ok, err)
+		if res, err := s.ClaimAndStart(ctx, acme, legacy, "addr4", nil); err != nil || res != delivery.ClaimTaken {
+			t.Errorf("ClaimAndStart of a legacy job's entry = %v, %v; want taken", res, err)
 		}
 		if owner, err := s.ClaimAddress(ctx, acme, "ex-1", campaign.Email, "addr4", "tag-x"); err != nil || owner != "tag-x" {
 			t.Errorf("the legacy entry's address = %q, %v; want untouched (tag-x takes it)", owner, err)
+		}
+	})
+	t.Run("claim and start writes the frequency cap counter planned, and nothing when it changed since", func(t *testing.T) {
+		s := h.New(t)
+		cs, ok := s.(capping.Store)
+		if !ok {
+			t.Skip("the store keeps no frequency cap counters")
+		}
+		ck := capping.Key{Channel: campaign.Email, Namespace: "crmId", UserID: "cust-1"}
+		at := t0.Truncate(time.Millisecond)
+		e := entry("crmId", "cust-1", "t1")
+		e.InFlight, e.Attempts = true, 1
+		planned := &delivery.CapWrite{Key: ck, Counter: capping.Counter{Slots: []capping.Slot{{Tag: e.Tag, At: at}}, ExpiresAt: at.Add(48 * time.Hour)}}
+		if res, err := s.ClaimAndStart(ctx, acme, e, "addr1", planned); err != nil || res != delivery.ClaimStarted {
+			t.Fatalf("ClaimAndStart with a new counter = %v, %v; want started", res, err)
+		}
+		got, err := cs.CapCounter(ctx, acme, ck)
+		if err != nil || got.Rev != 1 || len(got.Slots) != 1 || got.Slots[0].Tag != e.Tag {
+			t.Fatalf("the counter after the claim = %+v, %v; want revision 1 holding the claim's slot", got, err)
+		}
+		// Another execution's recipient planned from the same revision 0:
+		// the counter changed, so nothing is written, not its entry, not
+		// its address.
+		other := entry("crmId", "cust-1", "t2")
+		other.ExecutionID = "ex-2"
+		other.InFlight, other.Attempts = true, 1
+		stale := &delivery.CapWrite{Key: ck, Counter: capping.Counter{Slots: []capping.Slot{{Tag: other.Tag, At: at}}}, Attempt: 0}
+		if res, err := s.ClaimAndStart(ctx, acme, other, "addr1", stale); err != nil || res != delivery.CapChanged {
+			t.Fatalf("ClaimAndStart from a stale counter = %v, %v; want the counter changed", res, err)
+		}
+		if es, err := s.Entries(ctx, acme, other.Key); err != nil || len(es) != 0 {
+			t.Errorf("entries after a changed counter = %+v, %v; want none", es, err)
+		}
+		if owner, err := s.ClaimAddress(ctx, acme, "ex-2", campaign.Email, "addr1", "tag-x"); err != nil || owner != "tag-x" {
+			t.Errorf("the address after a changed counter = %q, %v; want free (tag-x takes it)", owner, err)
+		}
+		// Planned again from revision 1, with a plan number of its own.
+		other.Key.UserID, other.Tag = "cust-9", "tag-9"
+		again := &delivery.CapWrite{Key: ck, Counter: capping.Counter{Rev: 1, Slots: append(got.Slots, capping.Slot{Tag: "tag-9", At: at})}, Attempt: 1}
+		if res, err := s.ClaimAndStart(ctx, acme, other, "addr9", again); err != nil || res != delivery.ClaimStarted {
+			t.Fatalf("ClaimAndStart planned again = %v, %v; want started", res, err)
+		}
+		if got, err := cs.CapCounter(ctx, acme, ck); err != nil || got.Rev != 2 || len(got.Slots) != 2 {
+			t.Errorf("the counter = %+v, %v; want revision 2 with two slots", got, err)
+		}
+		// A taken entry wins over the counter: the long way tells.
+		dup := entry("crmId", "cust-1", "t3")
+		dup.InFlight, dup.Attempts = true, 1
+		if res, err := s.ClaimAndStart(ctx, acme, dup, "addr1", stale); err != nil || res != delivery.ClaimTaken {
+			t.Errorf("ClaimAndStart of a taken entry with a stale counter = %v, %v; want taken", res, err)
 		}
 	})
 	t.Run("many tallies at once count new recipients, move counted ones and repeat as no-ops", func(t *testing.T) {
