@@ -1,6 +1,6 @@
 // Package dispatch wires the Dispatch function: the AWS clients it calls
 // besides its table — the sends: SES, SNS and SQS (reconciliation, the
-// webhook queue), and libphonenumber for SMS numbers. The function's main
+// webhook queue), and phonelib for SMS numbers. The function's main
 // and the local cloud both call Use, so the function links those clients
 // and no other (internal/app.Clients).
 package dispatch
