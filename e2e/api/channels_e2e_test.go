@@ -93,7 +93,7 @@ func smsTo(t *testing.T, phone string) []string {
 }
 
 // phone returns a number unique to the fixture's tenant ending in suffix
-// (two digits): ten digits after +1, the length Dispatch's libphonenumber
+// (two digits): ten digits after +1, the length Dispatch's phonelib
 // check needs for a North American number.
 func (f *fixture) phone(suffix string) string {
 	var n int

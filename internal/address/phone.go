@@ -39,10 +39,10 @@ func PhoneShaped(s string) bool {
 // "US"; "" when there is none). ok is false for a number it cannot make
 // one Herald sends to, which is that recipient's failed:invalid_address.
 //
-// Dispatch's is package phonelib's (libphonenumber). It is injected, not
-// imported, because libphonenumber decodes its metadata when its package
-// is initialized, which every function linking it would pay at start-up:
-// the functions that only check a number's shape link this package alone.
+// Dispatch's is package phonelib's (libphonenumber's answers, from a
+// table generated from its metadata). It is injected, not imported, so
+// that the functions that only check a number's shape link this package
+// alone, without the numbering plans.
 type PhoneNormalizer func(s, region string) (e164 string, ok bool)
 
 // E164Only is the PhoneNormalizer of a function that was given no other:
@@ -53,9 +53,9 @@ func E164Only(s, _ string) (string, bool) { return s, ValidPhone(s) }
 // KnownRegion reports whether region is an ISO 3166-1 alpha-2 code, in
 // upper case, that libphonenumber has a numbering plan for: the regions
 // whose national numbers Dispatch can read. It is a table here rather
-// than libphonenumber's answer so that Manage, which checks a
-// configuration's defaultRegion, does not link libphonenumber;
-// phonelib's tests hold the table to the library's.
+// than phonelib's answer so that Manage, which checks a configuration's
+// defaultRegion, does not link the numbering plans; phonelib's tests hold
+// the table to the library's.
 func KnownRegion(region string) bool {
 	if len(region) != 2 || region[0] < 'A' || region[0] > 'Z' || region[1] < 'A' || region[1] > 'Z' {
 		return false

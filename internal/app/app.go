@@ -336,9 +336,9 @@ func (a *App) SetCheckpoint(fn func(name string, key delivery.Key)) { a.checkpoi
 
 // SetPhoneNormalizer makes every dispatcher the app builds from now on
 // read SMS numbers with n. Dispatch's main gives it phonelib.Normalize
-// (libphonenumber, numbers as AJO accepts them); the app never imports
-// phonelib itself, so the functions that do not send SMS to recipients
-// (all but Dispatch) do not link libphonenumber and its start-up cost.
+// (libphonenumber's answers, numbers as AJO accepts them); the app never
+// imports phonelib itself, so the functions that do not send SMS to
+// recipients (all but Dispatch) do not link its numbering plans.
 // Without it a dispatcher sends to E.164 numbers only.
 func (a *App) SetPhoneNormalizer(n address.PhoneNormalizer) { a.phone = n }
 

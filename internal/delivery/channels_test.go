@@ -180,8 +180,9 @@ func expectedOutcome(typ campaign.Type, consent string, reason suppression.Reaso
 	return delivery.Sent
 }
 
-// smsFixture sends SMS as Dispatch does, reading numbers with
-// libphonenumber (the normalizer functions/dispatch injects).
+// smsFixture sends SMS as Dispatch does, reading numbers as
+// libphonenumber does (phonelib, the normalizer functions/dispatch
+// injects).
 func smsFixture(t *testing.T, typ campaign.Type, settings campaign.SMSSettings, body string) *channelFixture {
 	t.Helper()
 	f := newChannelFixture(t, typ, campaign.ChannelConfig{Channel: campaign.SMS, SMS: &settings}, campaign.Content{SMS: &campaign.SMSContent{Body: body}})

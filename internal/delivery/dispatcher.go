@@ -88,8 +88,9 @@ type Dispatcher struct {
 	// NormalizePhone makes an SMS recipient's number E.164 with the SMS
 	// configuration's defaultRegion, or fails the recipient
 	// (failed:invalid_address). Dispatch's reads numbers as AJO accepts
-	// them (phonelib.Normalize, injected so that no other function links
-	// libphonenumber); nil is address.E164Only, which takes E.164 alone.
+	// them (phonelib.Normalize: libphonenumber's answers from a generated
+	// table; injected so that no other function links the table); nil is
+	// address.E164Only, which takes E.164 alone.
 	NormalizePhone address.PhoneNormalizer
 	Log            *slog.Logger
 	Now            func() time.Time

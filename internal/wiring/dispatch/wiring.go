@@ -1,7 +1,7 @@
 // Package dispatch wires the Dispatch function: the AWS clients it calls
 // besides its table — the sends: SES, SNS and SQS (reconciliation, quiet
 // hours' deferrals, the webhook queue), EventBridge Scheduler (deferrals
-// past SQS's 15 minutes), and libphonenumber for SMS numbers. The function's main
+// past SQS's 15 minutes), and phonelib for SMS numbers. The function's main
 // and the local cloud both call Use, so the function links those clients
 // and no other (internal/app.Clients).
 package dispatch
