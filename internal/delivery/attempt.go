@@ -39,13 +39,14 @@ func (d *Dispatcher) deliver(ctx context.Context, job Job, cv *compiled, cfg cam
 		return nil, d.recipientFailed(ctx, job, key, err)
 	}
 	prep.capped = d.capsApply(job, cv)
+	// One recipient, one key without a device: the entry's tag is the
+	// counters' too.
+	prep.tag = Tag(job.Tenant, key)
 	o, err := d.attempt(ctx, job, key, prep)
 	if err != nil {
 		return nil, err
 	}
-	rctx, cancel := recordContext(ctx)
-	defer cancel()
-	if err := d.tallyIn(rctx, job, key, o, prep.label()); err != nil {
+	if err := d.tallyTag(ctx, job, key, prep.tag, o, prep.label()); err != nil {
 		return nil, err
 	}
 	d.finished(ctx, key)
@@ -73,9 +74,15 @@ func (d *Dispatcher) recipientFailed(ctx context.Context, job Job, key Key, err 
 }
 
 // entry returns a fresh entry of key for job.
-func (d *Dispatcher) entry(job Job, key Key) Entry {
+func (d *Dispatcher) entry(job Job, key Key) Entry { return d.entryTagged(job, key, "") }
+
+// entryTagged is entry with key's Tag computed already (or "").
+func (d *Dispatcher) entryTagged(job Job, key Key, tag string) Entry {
+	if tag == "" {
+		tag = Tag(job.Tenant, key)
+	}
 	return Entry{Key: key, CampaignID: job.CampaignID, Version: job.Version, Proof: job.Proof, Token: token(),
-		Tag: Tag(job.Tenant, key), Legacy: job.Ledger < LedgerV2, ClaimedAt: d.now()}
+		Tag: tag, Legacy: job.Ledger < LedgerV2, ClaimedAt: d.now()}
 }
 
 func token() string {
@@ -90,7 +97,7 @@ func token() string {
 func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepared) (Outcome, error) {
 	t := job.Tenant
 	tm := d.timing()
-	base := d.entry(job, key)
+	base := d.entryTagged(job, key, prep.tag)
 	base.Treatment = prep.treatment
 	if prep.outcome != "" {
 		return d.close(ctx, job, base, prep.outcome)

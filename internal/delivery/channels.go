@@ -264,9 +264,7 @@ func (d *Dispatcher) deliverPush(ctx context.Context, job Job, cv *compiled, cfg
 	if len(errs) > 0 {
 		return outs, errors.Join(errs...)
 	}
-	rctx, cancel := recordContext(ctx)
-	defer cancel()
-	if err := d.tallyIn(rctx, job, key, aggregate(outs), Label(content.Treatment(), content.Variant())); err != nil {
+	if err := d.tallyIn(ctx, job, key, aggregate(outs), Label(content.Treatment(), content.Variant())); err != nil {
 		return outs, err
 	}
 	d.finished(ctx, key)

@@ -37,6 +37,9 @@ type prepared struct {
 	send func(ctx context.Context, tag string) (id string, o Outcome, err error)
 	// capped: the tenant's frequency caps apply to the send (capsApply).
 	capped bool
+	// tag is the entry's Tag when the caller computed it already ("":
+	// attempt computes it).
+	tag string
 }
 
 // heldOut is a recipient in the holdout of the content experiment:

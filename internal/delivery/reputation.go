@@ -63,9 +63,7 @@ func (d *Dispatcher) exclude(ctx context.Context, job Job, cv *compiled, r Recip
 	if err != nil {
 		return nil, err
 	}
-	rctx, cancel := recordContext(ctx)
-	defer cancel()
-	if err := d.tally(rctx, job, key, got); err != nil {
+	if err := d.tally(ctx, job, key, got); err != nil {
 		return nil, err
 	}
 	d.finished(ctx, key)

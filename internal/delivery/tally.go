@@ -39,12 +39,20 @@ func (d *Dispatcher) tally(ctx context.Context, job Job, key Key, o Outcome) err
 // tallyIn is tally that also counts the outcome under the recipient's
 // variant label (see Label; "" counts no variant).
 func (d *Dispatcher) tallyIn(ctx context.Context, job Job, key Key, o Outcome, label string) error {
-	tag := Tag(job.Tenant, key.Recipient())
+	return d.tallyTag(ctx, job, key, Tag(job.Tenant, key.Recipient()), o, label)
+}
+
+// tallyTag is tallyIn with the recipient's tag computed already.
+func (d *Dispatcher) tallyTag(ctx context.Context, job Job, key Key, tag string, o Outcome, label string) error {
 	shard := Shard(tag, job.Shards)
 	if jt, ok := ctx.Value(talliesKey{}).(*jobTallies); ok {
 		jt.add(shard, Count{Tag: tag, Outcome: o, Label: label}, key.Recipient())
 		return nil
 	}
+	// The outcome is recorded: count it even if the invocation's
+	// context ends meanwhile.
+	ctx, cancel := recordContext(ctx)
+	defer cancel()
 	if err := d.Ledger.Tally(ctx, job.Tenant, key.ExecutionID, shard, tag, o, label); err != nil {
 		return retryAfter(Jitter(d.timing().Backoff(max(job.Receipt.Count, 1))), fmt.Errorf("tally: %w", err))
 	}

@@ -40,7 +40,7 @@ func (s *Store) EraseSubject(ctx context.Context, t tenant.Tenant, sub erasure.S
 			}
 			delete(s.ledger, key)
 			if s.refs != nil {
-				delete(s.refs, feedback.RefOf(e).Key())
+				delete(s.refs, refKey(feedback.RefOf(e)))
 			}
 			e.UserID, e.MessageID, e.LegacyKey = pseudonym(id), "", false
 			e.Tag = delivery.Tag(t, e.Key)

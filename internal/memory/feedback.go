@@ -48,19 +48,28 @@ func (s *Store) putEntry(t tenant.Tenant, e delivery.Entry) {
 	s.ledger[key] = e
 	// The ref index, as the DynamoDB store's; entries under the key of
 	// jobs queued before LedgerV2 are not in it.
-	if r := feedback.RefOf(e).Key(); r != "" && !e.LegacyKey {
+	if r := refKey(feedback.RefOf(e)); r != (feedback.Ref{}) && !e.LegacyKey {
 		if s.refs == nil {
-			s.refs = map[string]string{}
+			s.refs = map[feedback.Ref]string{}
 		}
 		s.refs[r] = key
 	}
+}
+
+// refKey is what the ref index keys r by, as Ref.Key names it (the tag
+// first) without building the string.
+func refKey(r feedback.Ref) feedback.Ref {
+	if r.Tag != "" {
+		return feedback.Ref{Tag: r.Tag}
+	}
+	return feedback.Ref{MessageID: r.MessageID}
 }
 
 // FindEntry implements feedback.Store.
 func (s *Store) FindEntry(_ context.Context, ref feedback.Ref) (tenant.Tenant, delivery.Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if key, ok := s.refs[ref.Key()]; ok && ref.Key() != "" {
+	if key, ok := s.refs[refKey(ref)]; ok && refKey(ref) != (feedback.Ref{}) {
 		if e, ok := s.ledger[key]; ok && feedback.RefOf(e) == ref {
 			parts := strings.SplitN(key, "#", 3)
 			return tenant.Tenant{Org: parts[0], Sandbox: parts[1]}, e, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/status"
+	"github.com/heraldhq/herald/internal/tally"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -235,11 +236,30 @@ func (s *Store) Tally(_ context.Context, t tenant.Tenant, exec string, _ int, ta
 }
 
 // TallyMany implements delivery.Ledger.
-func (s *Store) TallyMany(ctx context.Context, t tenant.Tenant, exec string, shard int, counts []delivery.Count) error {
+func (s *Store) TallyMany(_ context.Context, t tenant.Tenant, exec string, _ int, counts []delivery.Count) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := k(t, exec)
+	m := s.tallies[key]
+	if m == nil {
+		m = map[string]string{}
+		s.tallies[key] = m
+	}
+	d := tally.Delta{Outcomes: map[string]int64{}}
 	for _, c := range counts {
-		if err := s.Tally(ctx, t, exec, shard, c.Tag, c.Outcome, c.Label); err != nil {
-			return err
+		val, cur := delivery.CountedValue(c.Outcome, c.Label), m[c.Tag]
+		if cur == val {
+			continue
 		}
+		moved(&d, cur, val)
+		if c.Outcome == "" {
+			delete(m, c.Tag)
+		} else {
+			m[c.Tag] = val
+		}
+	}
+	if campaignID, ok := s.campaignOf(t, exec); ok {
+		s.addOutcomes(t, campaignID, time.Now(), nonZero(d))
 	}
 	return nil
 }

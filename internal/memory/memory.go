@@ -22,6 +22,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/feedback"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/suppression"
 	"github.com/heraldhq/herald/internal/tenant"
@@ -36,7 +37,6 @@ type Store struct {
 	campaigns    map[string]campaign.Campaign
 	versions     map[string]campaign.Version
 	profiles     map[string]profile.Profile
-	profileDocs  map[string][]byte // each profile as JSON, which reads decode
 	aliases      map[string]string // secondary identity key → primary key
 	suppressions map[string]suppression.Entry
 	records      map[string]execution.Record
@@ -58,7 +58,7 @@ type Store struct {
 	// feedback holds report counters and transient bounce counts, refs
 	// the ledger's reference index (feedback.go).
 	feedback *feedbackData
-	refs     map[string]string
+	refs     map[feedback.Ref]string
 	// outcomes holds the campaigns' send counts (outcomes.go).
 	outcomes *outcomeData
 	// hooks holds feedback webhooks and their deliveries (webhooks.go).
@@ -82,7 +82,7 @@ func New() *Store {
 	return &Store{
 		keys: map[string]auth.Key{}, keyHashes: map[string]string{}, configs: map[string]campaign.ChannelConfig{},
 		campaigns: map[string]campaign.Campaign{}, versions: map[string]campaign.Version{},
-		profiles: map[string]profile.Profile{}, profileDocs: map[string][]byte{}, aliases: map[string]string{},
+		profiles: map[string]profile.Profile{}, aliases: map[string]string{},
 		suppressions: map[string]suppression.Entry{}, records: map[string]execution.Record{},
 		executions: map[string]execution.Execution{}, ledger: map[string]delivery.Entry{},
 		addresses: map[string]string{}, tallies: map[string]map[string]string{}, parked: map[string]delivery.ParkedJob{},

@@ -63,6 +63,13 @@ func (s *Store) tallied(t tenant.Tenant, exec string, cur, val string) {
 		return
 	}
 	d := tally.Delta{Outcomes: map[string]int64{}}
+	moved(&d, cur, val)
+	s.addOutcomes(t, campaignID, time.Now(), nonZero(d))
+}
+
+// moved adds to d a recipient's move from the counted value cur to val
+// (delivery.CountedValue; "" for none).
+func moved(d *tally.Delta, cur, val string) {
 	if o, label := delivery.SplitCounted(val); o != "" {
 		d.Targeted++
 		d.Outcomes[string(o)]++
@@ -77,7 +84,6 @@ func (s *Store) tallied(t tenant.Tenant, exec string, cur, val string) {
 			d.Outcomes[delivery.VariantCount(label, string(o))]--
 		}
 	}
-	s.addOutcomes(t, campaignID, time.Now(), nonZero(d))
 }
 
 func (s *Store) campaignOf(t tenant.Tenant, exec string) (string, bool) {

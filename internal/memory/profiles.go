@@ -3,6 +3,8 @@ package memory
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/heraldhq/herald/internal/delivery"
@@ -53,24 +55,59 @@ func (s *Store) put(t tenant.Tenant, p profile.Profile) error {
 	for _, id := range p.AllIdentities()[1:] {
 		s.aliases[pkey(t, id)] = me
 	}
+	// Stored as a database stores it: encoded, and decoded from that
+	// once, so the caller's maps are never the store's.
 	doc, err := json.Marshal(p)
 	if err != nil {
 		panic(err)
 	}
-	s.profileDocs[me] = doc
-	s.profiles[me] = s.read(me)
+	var stored profile.Profile
+	if err := json.Unmarshal(doc, &stored); err != nil {
+		panic(err)
+	}
+	s.profiles[me] = stored
 	return nil
 }
 
-// read decodes the stored profile at key, as a database's read decodes
-// what it stored: callers never share maps with the store, and the
-// profile is not encoded again for each read (clone would).
+// read returns a deep copy of the stored profile at key: callers never
+// share maps or slices with the store (strings and numbers are values).
+// Decoding the stored document again for each read, as a database's
+// read decodes, would cost the benchmarks allocations that are the
+// fake's, not Herald's.
 func (s *Store) read(key string) profile.Profile {
-	var p profile.Profile
-	if err := json.Unmarshal(s.profileDocs[key], &p); err != nil {
-		panic(err)
-	}
+	p := s.profiles[key]
+	p.Attributes = cloneJSON(p.Attributes)
+	p.Identities = maps.Clone(p.Identities)
+	p.Consent = maps.Clone(p.Consent)
+	p.Devices = slices.Clone(p.Devices)
 	return p
+}
+
+// cloneJSON deep-copies a decoded JSON object: its objects and arrays;
+// strings, numbers, booleans and null are shared values.
+func cloneJSON(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = cloneValue(v)
+	}
+	return out
+}
+
+func cloneValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return cloneJSON(v)
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = cloneValue(e)
+		}
+		return out
+	}
+	return v
 }
 
 // Put implements profile.Store.
@@ -159,7 +196,6 @@ func (s *Store) Delete(_ context.Context, t tenant.Tenant, id profile.Identity) 
 		}
 	}
 	delete(s.profiles, key)
-	delete(s.profileDocs, key)
 	return nil
 }
 
