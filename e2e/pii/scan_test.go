@@ -754,6 +754,9 @@ func (s *scan) previews(t *testing.T) {
 	}
 	s.api.call("POST", "/campaigns/"+orders+"/proofs", map[string]any{"recipients": []string{"not-an-address-" + marker}}, 400)
 	s.api.call("GET", "/campaigns/"+orders+"/request-sample", nil, 200)
+	// A treatment the campaign has no experiment for: its name is the
+	// caller's value, refused without being logged.
+	s.api.call("POST", "/campaigns/"+orders+"/promote", map[string]any{"treatment": "t-" + marker}, 400)
 }
 
 // eventBody is a unitary request as an EventBridge event's detail.

@@ -299,7 +299,7 @@ func start(ctx context.Context, bin string, opts Options, port int, quiet bool) 
 	}
 	s := &Server{
 		url:    "http://" + net.JoinHostPort(opts.Host, strconv.Itoa(port)),
-		client: &http.Client{Timeout: 30 * time.Second},
+		client: &http.Client{Timeout: clientTimeout},
 		cmd:    cmd,
 		exited: make(chan struct{}),
 	}
@@ -317,8 +317,13 @@ func start(ctx context.Context, bin string, opts Options, port int, quiet bool) 
 // Connect returns a Server for a moto already listening at url (for
 // example "http://127.0.0.1:5000"). Close does not stop it.
 func Connect(url string) *Server {
-	return &Server{url: strings.TrimRight(url, "/"), client: &http.Client{Timeout: 30 * time.Second}}
+	return &Server{url: strings.TrimRight(url, "/"), client: &http.Client{Timeout: clientTimeout}}
 }
+
+// clientTimeout bounds one call to moto's own API: a dump of everything
+// it holds (data.json) after a soak of thousands of recipients takes
+// tens of seconds on a loaded machine.
+const clientTimeout = 2 * time.Minute
 
 // Ping reports whether moto answers at the server's URL.
 func (s *Server) Ping(ctx context.Context) error {
