@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/memo"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -49,6 +50,9 @@ type Service struct {
 	Now   func() time.Time
 
 	rules sync.Map // tenant key → cachedRules
+	// loads reads a tenant's rule set once for the jobs that miss it
+	// together.
+	loads memo.Flight[string, RuleSet]
 }
 
 type cachedRules struct {
@@ -101,12 +105,14 @@ func (s *Service) cached(ctx context.Context, t tenant.Tenant) (RuleSet, error) 
 			return c.rs, nil
 		}
 	}
-	rs, err := s.Store.FrequencyCaps(ctx, t)
-	if err != nil {
-		return RuleSet{}, fmt.Errorf("read frequency caps: %w", err)
-	}
-	s.rules.Store(t.Key(), cachedRules{rs: rs, read: now})
-	return rs, nil
+	return s.loads.Do(t.Key(), func() (RuleSet, error) {
+		rs, err := s.Store.FrequencyCaps(ctx, t)
+		if err != nil {
+			return RuleSet{}, fmt.Errorf("read frequency caps: %w", err)
+		}
+		s.rules.Store(t.Key(), cachedRules{rs: rs, read: now})
+		return rs, nil
+	})
 }
 
 // Check returns the verdict on one more message to k at now, writing

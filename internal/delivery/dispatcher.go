@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/memo"
 	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/unsubscribe"
 )
@@ -132,13 +133,18 @@ type Dispatcher struct {
 	// calls (latency, dispatch lag, error codes) and ambiguous sends.
 	Metrics Metrics
 
-	versions  sync.Map // versionKey → *compiled
-	configs   sync.Map // configKey → cachedConfig
-	guards    sync.Map // guardKey → cachedGuard
-	limitOnce sync.Once
-	limiters  map[campaign.Channel]*Limiter
-	holds     holds
-	froms     fromHeaders
+	versions sync.Map // versionKey → *compiled
+	configs  sync.Map // configKey → cachedConfig
+	guards   sync.Map // guardKey → cachedGuard
+	// The loads that fill them, one at a time per key: the jobs of a
+	// batch start at once.
+	versionLoads memo.Flight[string, *compiled]
+	configLoads  memo.Flight[string, campaign.ChannelConfig]
+	guardLoads   memo.Flight[guardKey, bool]
+	limitOnce    sync.Once
+	limiters     map[campaign.Channel]*Limiter
+	holds        holds
+	froms        fromHeaders
 }
 
 // RateReporter is a Mailer that can tell the provider account's maximum

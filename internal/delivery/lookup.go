@@ -31,16 +31,18 @@ func (d *Dispatcher) version(ctx context.Context, t tenant.Tenant, campaignID st
 	if v, ok := d.versions.Load(key); ok {
 		return v.(*compiled), nil
 	}
-	v, err := d.Campaigns.GetVersion(ctx, t, campaignID, n)
-	if err != nil {
-		return nil, fmt.Errorf("campaign %s version %d: %w", campaignID, n, err)
-	}
-	c, err := d.compile(v)
-	if err != nil {
-		return nil, err
-	}
-	actual, _ := d.versions.LoadOrStore(key, c)
-	return actual.(*compiled), nil
+	return d.versionLoads.Do(key, func() (*compiled, error) {
+		v, err := d.Campaigns.GetVersion(ctx, t, campaignID, n)
+		if err != nil {
+			return nil, fmt.Errorf("campaign %s version %d: %w", campaignID, n, err)
+		}
+		c, err := d.compile(v)
+		if err != nil {
+			return nil, err
+		}
+		actual, _ := d.versions.LoadOrStore(key, c)
+		return actual.(*compiled), nil
+	})
 }
 
 // compile parses a version's content for sending.
@@ -66,10 +68,17 @@ func (d *Dispatcher) config(ctx context.Context, t tenant.Tenant, id string, ch 
 		cfg = v.(cachedConfig).cfg
 	} else {
 		var err error
-		if cfg, err = d.Campaigns.GetConfig(ctx, t, id); err != nil {
-			return campaign.ChannelConfig{}, fmt.Errorf("channel configuration %s: %w", id, err)
+		cfg, err = d.configLoads.Do(key, func() (campaign.ChannelConfig, error) {
+			cfg, err := d.Campaigns.GetConfig(ctx, t, id)
+			if err != nil {
+				return campaign.ChannelConfig{}, fmt.Errorf("channel configuration %s: %w", id, err)
+			}
+			d.configs.Store(key, cachedConfig{cfg: cfg, expires: now.Add(configTTL)})
+			return cfg, nil
+		})
+		if err != nil {
+			return campaign.ChannelConfig{}, err
 		}
-		d.configs.Store(key, cachedConfig{cfg: cfg, expires: now.Add(configTTL)})
 	}
 	switch {
 	case ch == campaign.Email && cfg.Email == nil:

@@ -47,12 +47,14 @@ func (d *Dispatcher) paused(ctx context.Context, job Job, cv *compiled) (bool, e
 			return c.paused, nil
 		}
 	}
-	g, err := d.Guards.ReputationGuard(ctx, job.Tenant, ch)
-	if err != nil {
-		return false, fmt.Errorf("read reputation guard: %w", err)
-	}
-	d.guards.Store(k, cachedGuard{paused: g.Paused, read: now})
-	return g.Paused, nil
+	return d.guardLoads.Do(k, func() (bool, error) {
+		g, err := d.Guards.ReputationGuard(ctx, job.Tenant, ch)
+		if err != nil {
+			return false, fmt.Errorf("read reputation guard: %w", err)
+		}
+		d.guards.Store(k, cachedGuard{paused: g.Paused, read: now})
+		return g.Paused, nil
+	})
 }
 
 // exclude ends recipient r with outcome o without looking at them (no

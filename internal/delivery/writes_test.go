@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -244,5 +245,54 @@ func TestAClaimWhoseAnswerWasLostIsNotLeftInFlight(t *testing.T) {
 	}
 	if diff := cmp.Diff([]outcome{{"a@example.com", delivery.Done, delivery.Sent}}, f.ledger()); diff != "" {
 		t.Errorf("ledger (-want +got):\n%s", diff)
+	}
+}
+
+// slowCampaigns counts the campaign store's reads, each answered after a
+// moment, so that concurrent jobs miss the dispatcher's caches together.
+type slowCampaigns struct {
+	*memory.Store
+	mu               sync.Mutex
+	versions, config int
+}
+
+func (c *slowCampaigns) GetVersion(ctx context.Context, t tenant.Tenant, id string, n int) (campaign.Version, error) {
+	c.mu.Lock()
+	c.versions++
+	c.mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	return c.Store.GetVersion(ctx, t, id, n)
+}
+
+func (c *slowCampaigns) GetConfig(ctx context.Context, t tenant.Tenant, id string) (campaign.ChannelConfig, error) {
+	c.mu.Lock()
+	c.config++
+	c.mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	return c.Store.GetConfig(ctx, t, id)
+}
+
+// The jobs of a batch start at once: a campaign version and a
+// configuration the dispatcher has not cached yet are read once for
+// them all, not once per job.
+func TestConcurrentJobsReadACampaignVersionOnce(t *testing.T) {
+	f := newFixture(t, defaultContent, defaultSettings)
+	c := &slowCampaigns{Store: f.store}
+	f.d.Campaigns = c
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			j := job(external("email", fmt.Sprintf("r%d@example.com", i), ""))
+			j.ExecutionID = fmt.Sprint("ex-", i)
+			if err := f.d.Dispatch(context.Background(), j); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if c.versions != 1 || c.config != 1 {
+		t.Errorf("%d version reads and %d configuration reads for 10 concurrent jobs, want 1 each", c.versions, c.config)
 	}
 }

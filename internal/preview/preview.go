@@ -229,12 +229,13 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 	if err != nil {
 		return Result{}, err
 	}
+	// The configuration (its default locale, its quiet hours): one read.
+	cfg, err := s.config(ctx, t, v)
+	if err != nil {
+		return Result{}, err
+	}
 	locale := ""
 	if len(tm.Locales()) > 0 {
-		cfg, err := s.config(ctx, t, v)
-		if err != nil {
-			return Result{}, err
-		}
 		locale = delivery.RecipientLocale(delivery.Recipient{Profile: in.Profile, Locale: in.Locale}, storedProfile, cfg)
 		tm = tm.For(locale)
 	}
@@ -273,9 +274,7 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 		}
 		out.Push = p
 	}
-	if out.QuietHours, err = s.quietHours(ctx, t, v, storedProfile.TimeZone); err != nil {
-		return Result{}, err
-	}
+	out.QuietHours = s.quietHours(cfg, v, storedProfile.TimeZone)
 	if len(v.Spec.ContextSchema) > 0 {
 		if sch, err := campaign.CompileSchema(v.Spec.ContextSchema); err == nil {
 			ctxVal := any(in.Context.Map())

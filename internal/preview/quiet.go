@@ -1,11 +1,9 @@
 package preview
 
 import (
-	"context"
 	"time"
 
 	"github.com/heraldhq/herald/internal/campaign"
-	"github.com/heraldhq/herald/internal/tenant"
 )
 
 // QuietHours says how the channel configuration's quiet hours would treat
@@ -38,10 +36,9 @@ type QuietHours struct {
 // quietHours checks the recipient whose stored profile is in zone
 // profileZone ("" when none) against the quiet hours of v's
 // configuration; nil when it has none.
-func (s *Service) quietHours(ctx context.Context, t tenant.Tenant, v campaign.Version, profileZone string) (*QuietHours, error) {
-	cfg, err := s.config(ctx, t, v)
-	if err != nil || cfg.QuietHours == nil {
-		return nil, err
+func (s *Service) quietHours(cfg campaign.ChannelConfig, v campaign.Version, profileZone string) *QuietHours {
+	if cfg.QuietHours == nil {
+		return nil
 	}
 	q := cfg.QuietHours
 	now := time.Now().UTC()
@@ -62,5 +59,5 @@ func (s *Service) quietHours(ctx context.Context, t tenant.Tenant, v campaign.Ve
 	}
 	out.WouldDrop = out.Applies && c.Quiet && q.Drops()
 	out.WouldDefer = out.Applies && c.Quiet && !q.Drops()
-	return out, nil
+	return out
 }
