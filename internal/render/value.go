@@ -328,11 +328,37 @@ func (v value) String() string {
 	return string(appendText(scratch[:0], v))
 }
 
-// escapeTable marks the bytes Handlebars escapes.
-var escapeTable = [256]bool{'&': true, '<': true, '>': true, '"': true, '\'': true, '`': true, '=': true}
-
-// escapeGrowth is how many bytes escaping adds for each byte.
+// escapeGrowth is how many bytes Handlebars' escaping adds for each byte:
+// not 0 for exactly the bytes it escapes.
 var escapeGrowth = [256]uint8{'&': 4, '<': 3, '>': 3, '"': 5, '\'': 5, '`': 5, '=': 5}
+
+// escapes holds what each escaped byte becomes.
+var escapes = [256]string{'&': "&amp;", '<': "&lt;", '>': "&gt;", '"': "&quot;", '\'': "&#x27;", '`': "&#x60;", '=': "&#x3D;"}
+
+// escapeIndex is the offset of the first byte of s that escaping changes,
+// or len(s). It looks at eight bytes per test, since values that need no
+// escaping at all are the common case.
+func escapeIndex[T string | []byte](s T) int {
+	i := 0
+	for ; len(s)-i >= 8; i += 8 {
+		b := s[i : i+8]
+		if escapeGrowth[b[0]]|escapeGrowth[b[1]]|escapeGrowth[b[2]]|escapeGrowth[b[3]]|
+			escapeGrowth[b[4]]|escapeGrowth[b[5]]|escapeGrowth[b[6]]|escapeGrowth[b[7]] != 0 {
+			break
+		}
+	}
+	if len(s)-i >= 4 {
+		if b := s[i : i+4]; escapeGrowth[b[0]]|escapeGrowth[b[1]]|escapeGrowth[b[2]]|escapeGrowth[b[3]] == 0 {
+			i += 4
+		}
+	}
+	for ; i < len(s); i++ {
+		if escapeGrowth[s[i]] != 0 {
+			return i
+		}
+	}
+	return len(s)
+}
 
 // escapedLen is len(appendEscaped(nil, s)).
 func escapedLen[T string | []byte](s T) int {
@@ -346,32 +372,15 @@ func escapedLen[T string | []byte](s T) int {
 // appendEscaped appends s with Handlebars' HTML escaping, copying unescaped
 // runs in one go.
 func appendEscaped[T string | []byte](dst []byte, s T) []byte {
-	last := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !escapeTable[c] {
-			continue
+	for {
+		i := escapeIndex(s)
+		dst = append(dst, s[:i]...)
+		if i == len(s) {
+			return dst
 		}
-		dst = append(dst, s[last:i]...)
-		switch c {
-		case '&':
-			dst = append(dst, "&amp;"...)
-		case '<':
-			dst = append(dst, "&lt;"...)
-		case '>':
-			dst = append(dst, "&gt;"...)
-		case '"':
-			dst = append(dst, "&quot;"...)
-		case '\'':
-			dst = append(dst, "&#x27;"...)
-		case '`':
-			dst = append(dst, "&#x60;"...)
-		case '=':
-			dst = append(dst, "&#x3D;"...)
-		}
-		last = i + 1
+		dst = append(dst, escapes[s[i]]...)
+		s = s[i+1:]
 	}
-	return append(dst, s[last:]...)
 }
 
 // lookup resolves one path segment on a context object. Arrays support
