@@ -217,6 +217,9 @@ func appendNumber(dst []byte, f float64) []byte {
 		return strconv.AppendInt(dst, int64(f), 10)
 	}
 	if a >= 1e-6 && a < 1e21 {
+		if b, ok := appendDecimal(dst, f, a); ok {
+			return b
+		}
 		return strconv.AppendFloat(dst, f, 'f', -1, 64)
 	}
 	start := len(dst)
@@ -229,6 +232,45 @@ func appendNumber(dst []byte, f float64) []byte {
 		}
 	}
 	return dst
+}
+
+// pow10 holds the exact powers of ten appendDecimal scales by.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6}
+
+// appendDecimal is strconv.AppendFloat(dst, f, 'f', -1, 64) for the
+// numbers data is full of, prices and the like: |f| = a < 2^30 with at
+// most six decimals. It reports false for any other number.
+//
+// For the fewest decimals k such that m = round(a·10^k) gives m/10^k == a,
+// m·10^-k is the shortest decimal that reads back as f, which is what
+// strconv writes: m and 10^k are exact, so the division rounds m·10^-k as
+// parsing it would; a·10^k < 2^50 is computed within 1/8 of its exact
+// value, itself within 10^k·ulp(a)/2 < 1/16 of that decimal's m, so m is
+// found when it exists; and ulp(a) ≤ 2^-23 < 10^-k, so no other k-digit
+// decimal reads back as f, nor a shorter one that k-1 did not find.
+func appendDecimal(dst []byte, f, a float64) ([]byte, bool) {
+	if a >= 1<<30 {
+		return dst, false
+	}
+	for k := 1; k < len(pow10); k++ {
+		p := pow10[k]
+		m := math.Round(a * p)
+		if m/p != a {
+			continue
+		}
+		if f < 0 {
+			dst = append(dst, '-')
+		}
+		im, ip := int64(m), int64(p)
+		dst = strconv.AppendInt(dst, im/ip, 10)
+		dst = append(dst, '.')
+		frac := im % ip
+		for q := ip / 10; q > frac && q > 1; q /= 10 {
+			dst = append(dst, '0')
+		}
+		return strconv.AppendInt(dst, frac, 10), true
+	}
+	return dst, false
 }
 
 // appendText appends the JavaScript-style string form of v, unescaped.
