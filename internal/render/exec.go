@@ -139,12 +139,16 @@ func (st *state) putSlow(s string) error {
 // putEscaped appends s escaped within the cap. Escaping at most sextuples
 // a byte, so when that much fits, nothing is measured.
 func (st *state) putEscaped(s string) error {
+	i := escapeIndex(s)
+	if i == len(s) {
+		return st.put(s)
+	}
 	if len(st.buf)+6*len(s) > st.lim {
 		if err := st.room(escapedLen(s)); err != nil {
 			return err
 		}
 	}
-	st.buf = appendEscaped(st.buf, s)
+	st.buf = appendEscaped(append(st.buf, s[:i]...), s[i:])
 	return nil
 }
 
@@ -279,7 +283,7 @@ func (st *state) writePath(x *expr, ctx any, i int, escape bool) (bool, error) {
 	switch c := ctx.(type) {
 	case *jnode:
 		if m := st.member(x, c, i); m != nil && (m.k == kStr || m.k == kNum && m.s != "") {
-			return true, st.putString(m.s, escape && m.k == kStr)
+			return true, st.putString(m.s, escape && m.k == kStr && !m.b) // see jnode.b
 		}
 	case map[string]any:
 		switch v := mapPath(c, x.parts[i:]).(type) {
