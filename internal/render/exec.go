@@ -283,7 +283,10 @@ func (st *state) writePath(x *expr, ctx any, i int, escape bool) (bool, error) {
 	switch c := ctx.(type) {
 	case *jnode:
 		if m := st.member(x, c, i); m != nil && (m.k == kStr || m.k == kNum && m.s != "") {
-			return true, st.putString(m.s, escape && m.k == kStr && !m.b) // see jnode.b
+			if escape && m.k == kStr && !m.b { // see jnode.b
+				return true, st.putEscaped(m.s)
+			}
+			return true, st.put(m.s)
 		}
 	case map[string]any:
 		switch v := mapPath(c, x.parts[i:]).(type) {
