@@ -22,6 +22,7 @@ type state struct {
 	buf     []byte
 	frames  []frame
 	slots   []value
+	hints   []int32 // per path segment, where it was last found (see member)
 	args    []value
 	hash    []hashVal
 	keys    []string
@@ -61,12 +62,18 @@ func (t *Template) putState(st *state) {
 
 func (st *state) run(data any) error {
 	st.buf = st.buf[:0]
+	if o, ok := data.(Object); ok && o.n != nil {
+		data = o.n // the same data, as the contexts inside it are held
+	}
 	st.frames = append(st.frames[:0], frame{ctx: data})
 	st.root = data
 	if n := st.t.nslots; cap(st.slots) < n {
 		st.slots = make([]value, n)
 	} else {
 		st.slots = st.slots[:n]
+	}
+	if n := st.t.nhints; len(st.hints) != n {
+		st.hints = make([]int32, n)
 	}
 	st.steps, st.alloc, st.at, st.mark = 0, 0, 0, -1
 	st.lim = min(cap(st.buf), st.t.maxOutput)
@@ -132,13 +139,25 @@ func (st *state) putSlow(s string) error {
 // putEscaped appends s escaped within the cap. Escaping at most sextuples
 // a byte, so when that much fits, nothing is measured.
 func (st *state) putEscaped(s string) error {
+	i := escapeIndex(s)
+	if i == len(s) {
+		return st.put(s)
+	}
 	if len(st.buf)+6*len(s) > st.lim {
 		if err := st.room(escapedLen(s)); err != nil {
 			return err
 		}
 	}
-	st.buf = appendEscaped(st.buf, s)
+	st.buf = appendEscaped(append(st.buf, s[:i]...), s[i:])
 	return nil
+}
+
+// putString is put or putEscaped.
+func (st *state) putString(s string, escape bool) error {
+	if escape {
+		return st.putEscaped(s)
+	}
+	return st.put(s)
 }
 
 // putBytes and putEscapedBytes are put and putEscaped for a value's text
@@ -198,17 +217,7 @@ func (st *state) exec(nodes []node) error {
 				st.markURL(n)
 			}
 		case opOut:
-			var v value
-			if v, err = st.eval(n.x); err == nil {
-				if n.url {
-					err = st.writeURL(v, n.escape)
-				} else {
-					err = st.write(v, n.escape)
-				}
-				if err != nil {
-					return st.fail(n.off, "", err)
-				}
-			}
+			err = st.out(n)
 		case opIf:
 			var v value
 			if v, err = st.eval(n.x); err == nil {
@@ -235,6 +244,88 @@ func (st *state) exec(nodes []node) error {
 		}
 	}
 	return nil
+}
+
+// out runs an output tag. A path to a string or a number in decoded
+// objects, maps and Fields, the common case, is written as it is found;
+// anything else is evaluated and written as a value.
+func (st *state) out(n *node) error {
+	x := n.x
+	if x.kind == xPath && !x.walk && !n.url {
+		if top := len(st.frames) - 1 - x.depth; top >= 0 {
+			if done, err := st.writePath(x, st.frames[top].ctx, 0, n.escape); done {
+				if err != nil {
+					return st.fail(n.off, "", err)
+				}
+				return nil
+			}
+		}
+	}
+	v, err := st.eval(x)
+	if err != nil {
+		return err
+	}
+	if n.url {
+		err = st.writeURL(v, n.escape)
+	} else {
+		err = st.write(v, n.escape)
+	}
+	if err != nil {
+		return st.fail(n.off, "", err)
+	}
+	return nil
+}
+
+// writePath writes what x.parts[i:] names in ctx if it is a string or a
+// number reached through decoded objects, maps and Fields, as write would,
+// and reports whether it did; it writes nothing otherwise.
+func (st *state) writePath(x *expr, ctx any, i int, escape bool) (bool, error) {
+	switch c := ctx.(type) {
+	case *jnode:
+		if m := st.member(x, c, i); m != nil && (m.k == kStr || m.k == kNum && m.s != "") {
+			if escape && m.k == kStr && !m.b { // see jnode.b
+				return true, st.putEscaped(m.s)
+			}
+			return true, st.put(m.s)
+		}
+	case map[string]any:
+		switch v := mapPath(c, x.parts[i:]).(type) {
+		case string:
+			return true, st.putString(v, escape)
+		case float64:
+			var tmp [32]byte
+			return true, st.putBytes(appendNumber(tmp[:0], v))
+		}
+	case Object:
+		if c.n != nil {
+			return st.writePath(x, c.n, i, escape)
+		}
+	case Fields:
+		if i < len(x.parts) {
+			for j := range c {
+				if c[j].Name == x.parts[i] {
+					return st.writePath(x, c[j].Value, i+1, escape)
+				}
+			}
+		}
+	}
+	return false, nil
+}
+
+// mapPath is the value parts names through nested maps, or nil for
+// anything else, which walk then resolves.
+func mapPath(m map[string]any, parts []string) any {
+	var cur any = m
+	for _, p := range parts {
+		c, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		if cur, ok = c[p]; !ok {
+			return nil
+		}
+	}
+	return cur
 }
 
 // iterate runs body once per element of an array or member of an object:
@@ -395,6 +486,11 @@ func (st *state) eval(x *expr) (value, error) {
 			return st.missing(x)
 		}
 		cur := st.frames[top].ctx
+		if nd, ok := cur.(*jnode); ok && !x.walk {
+			if m := st.member(x, nd, 0); m != nil {
+				return m.value(), nil
+			}
+		}
 		parts := x.parts
 		if x.walk {
 			found := false
@@ -488,11 +584,18 @@ func (st *state) eval(x *expr) (value, error) {
 }
 
 func (st *state) walk(x *expr, cur any, parts []string) (value, error) {
-	for _, p := range parts {
+	for i, p := range parts {
 		var ok bool
-		if m, isMap := cur.(map[string]any); isMap {
-			cur, ok = m[p]
-		} else {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur, ok = c[p]
+		case *jnode:
+			return st.walkNode(x, c, parts[i:])
+		case Object:
+			if c.n != nil {
+				return st.walkNode(x, c.n, parts[i:])
+			}
+		default:
 			cur, ok = lookup(cur, p)
 		}
 		if !ok {
@@ -500,6 +603,60 @@ func (st *state) walk(x *expr, cur any, parts []string) (value, error) {
 		}
 	}
 	return fromAny(cur), nil
+}
+
+// member is the common case of walk, kept small: the member x.parts[from:]
+// names in a decoded object, through objects only, or nil for anything
+// else (missing, an array, a string's length), which walk resolves. Each
+// segment first tries the offset in its object where it was found last
+// time: a template reads objects of the same shape recipient after
+// recipient, element after element, so that is one string comparison
+// instead of a scan. up proves the offset names a member, not a
+// descendant of one.
+func (st *state) member(x *expr, nd *jnode, from int) *jnode {
+	hints := st.hints[x.hint+from : x.hint+len(x.parts)]
+	for i, p := range x.parts[from:] {
+		if nd.k != kObj {
+			return nil
+		}
+		kids := nd.kids
+		if h := hints[i]; uint(h) < uint(len(kids)) {
+			if m := &kids[h]; m.up == h+1 && !m.dead && m.key == p {
+				nd = m
+				continue
+			}
+		}
+		m, ok := nd.member(p)
+		if !ok {
+			return nil
+		}
+		hints[i] = m.up - 1
+		nd = m
+	}
+	return nd
+}
+
+// walkNode is walk through a decoded document, member by member
+// without boxing each step into an interface and switching on it again.
+func (st *state) walkNode(x *expr, nd *jnode, parts []string) (value, error) {
+	if m := st.member(x, nd, len(x.parts)-len(parts)); m != nil {
+		return m.value(), nil
+	}
+	for i, p := range parts {
+		if nd.k != kObj {
+			c, ok := nd.lookup(p) // an array's element or length, a string's length
+			if !ok {
+				return st.missing(x)
+			}
+			return st.walk(x, c, parts[i+1:])
+		}
+		m, ok := nd.member(p)
+		if !ok {
+			return st.missing(x)
+		}
+		nd = m
+	}
+	return nd.value(), nil
 }
 
 func (st *state) call(x *expr) (value, error) {
@@ -533,10 +690,7 @@ func (st *state) write(v value, escape bool) error {
 	case kMissing, kNull:
 		return nil
 	case kStr:
-		if escape {
-			return st.putEscaped(v.s)
-		}
-		return st.put(v.s)
+		return st.putString(v.s, escape)
 	case kSafe:
 		return st.put(v.s)
 	case kNum:
@@ -544,9 +698,8 @@ func (st *state) write(v value, escape bool) error {
 			var tmp [32]byte
 			return st.putBytes(appendNumber(tmp[:0], v.n))
 		}
-		if escape {
-			return st.putEscaped(v.s)
-		}
+		// A number's literal text (JSON's, or one strconv.ParseFloat
+		// took) has no byte that escaping changes.
 		return st.put(v.s)
 	}
 	b, err := st.text(v)

@@ -36,6 +36,7 @@ func Merge(base map[string]any, over Object) any {
 			nd.kids = nodes[i+1 : i+int(nd.span) : i+int(nd.span)]
 		}
 	}
+	linkMembers(nodes)
 	for _, i := range b.built {
 		nodes[i].indexMembers()
 	}

@@ -39,9 +39,10 @@ type jnode struct {
 	span int32  // nodes this one takes: itself and its descendants
 	len  int32  // live members or elements
 	k    kind   // kNull, kBool, kNum, kStr (also a number out of float64's range), kObj, kArr
-	b    bool
-	dead bool // a member whose name a later member has: the later one is the value
-	num  bool // kStr holding a JSON number that float64 cannot hold
+	b    bool   // a kBool's value; for a kStr, that s has no byte HTML escaping changes (false: not known)
+	dead bool   // a member whose name a later member has: the later one is the value
+	num  bool   // kStr holding a JSON number that float64 cannot hold
+	up   int32  // 1 + its offset in its parent's kids, 0 for a root (see state.member)
 
 	// Offsets of key and s in the decoder's text, until the text is done.
 	koff, klen, soff, slen int32
@@ -274,10 +275,12 @@ func (d *decoder) decode() ([]jnode, error) {
 					nd.k, nd.n, nd.num = kNum, f, false
 				}
 			}
+			nd.b = nd.k == kStr && escapeIndex(nd.s) == len(nd.s)
 		case kObj, kArr:
 			nd.kids = nodes[i+1 : i+int(nd.span) : i+int(nd.span)]
 		}
 	}
+	linkMembers(nodes)
 	for i := range nodes {
 		if nodes[i].k == kObj {
 			nodes[i].indexMembers()
@@ -595,6 +598,19 @@ func arrayIndex(key string) bool {
 	}
 	n, err := strconv.ParseUint(key, 10, 64)
 	return err == nil && n <= 1<<32-2
+}
+
+// linkMembers sets up on the members and elements of every container of
+// a document whose kids are set.
+func linkMembers(nodes []jnode) {
+	for i := range nodes {
+		if nd := &nodes[i]; nd.k == kObj || nd.k == kArr {
+			kids := nd.kids
+			for j := 0; j < len(kids); j += int(kids[j].span) {
+				kids[j].up = int32(j) + 1
+			}
+		}
+	}
 }
 
 // member looks key up in an object jnode.

@@ -281,3 +281,65 @@ func FuzzParseObject(f *testing.F) {
 		}
 	})
 }
+
+// TestCachedMemberOffsetsFollowTheData renders templates, whose paths
+// remember where they found each member last time, over objects of
+// changing shapes, one after the other: a remembered offset that now
+// holds another member, a member of a nested object with the same name,
+// a shadowed duplicate, an indexed object, an array or a string where an
+// object was. Each output must be the one the data's map gives.
+func TestCachedMemberOffsetsFollowTheData(t *testing.T) {
+	const src = `{{a}}|{{x.a}}|{{x.y.a}}|{{#each l}}{{a}},{{b.a}};{{/each}}|{{#if x.a}}t{{/if}}|{{@root.a}}|{{x.length}}|{{{x.a}}}`
+	const inFields = `{{p.a}}|{{p.x.a}}|{{p.x.y.a}}|{{#with p}}{{x.a}}{{/with}}`
+	many := func(a string) string {
+		var b strings.Builder
+		for i := range 20 {
+			b.WriteString(`"k` + string(rune('a'+i)) + `":0,`)
+		}
+		return `{` + b.String() + `"a":` + a + `,"x":{"a":"m"}}`
+	}
+	datas := []string{
+		`{"a":"1","x":{"a":"<2>","y":{"a":3}},"l":[{"a":"p","b":{"a":"q"}},{"b":{"a":"r"},"a":"s"}]}`,
+		`{"x":{"y":{"a":"deep"},"a":"&"},"a":"first"}`,
+		`{"x":{"b":{"a":"nested, not x.a"}},"a":{"a":"an object"}}`,
+		`{"a":"dup1","x":{"a":"d1","a":"d2"},"a":"dup2"}`,
+		many(`"indexed"`),
+		`{"a":[1,2],"x":[{"a":1}],"l":[{"a":{"a":"o"}},{"c":{"a":"no a"}},"str",{"a":"z","b":"not an object"}]}`,
+		`{"a":"1","x":"a string","l":[]}`,
+		`{"x":{"y":{"a":"ok"},"a":""},"a":null}`,
+	}
+	tmpl, err := Parse(src, HTML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields, err := Parse(inFields, HTML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		for _, data := range datas {
+			var m map[string]any
+			dec := json.NewDecoder(strings.NewReader(data))
+			dec.UseNumber()
+			if err := dec.Decode(&m); err != nil {
+				t.Fatal(err)
+			}
+			o := mustObject(t, data)
+			for _, c := range []struct {
+				name string
+				tmpl *Template
+				data any
+				want string
+			}{
+				{"an Object", tmpl, o, render(t, src, HTML, m)},
+				{"a merged Object", tmpl, Merge(map[string]any{"zz": "base"}, o), render(t, src, HTML, m)},
+				{"Fields over an Object", fields, Fields{{"p", o}}, render(t, inFields, HTML, map[string]any{"p": m})},
+			} {
+				got, err := c.tmpl.Render(c.data)
+				if err != nil || got != c.want {
+					t.Errorf("round %d, %s, %s: got %q, %v; want %q", round, data, c.name, got, err, c.want)
+				}
+			}
+		}
+	}
+}

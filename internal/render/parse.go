@@ -83,6 +83,7 @@ type expr struct {
 	depth   int
 	slot    int
 	off     int
+	hint    int // first of the state's hints for parts (see state.member)
 	lit     value
 	parts   []string
 	text    string // source text of a path, for errors
@@ -123,6 +124,7 @@ type parser struct {
 	ctx    []sctx
 	vars   map[string]struct{}
 	nslots int
+	nhints int // member offsets cached per path segment (see state.member)
 	depth  int
 	html   *htmlScanner // nil in Text mode
 	loops  []sctx       // element contexts of the enclosing #each and sections
@@ -574,7 +576,8 @@ type rawPath struct {
 
 // resolve compiles a raw path and records the data path it reads.
 func (p *parser) resolve(rp rawPath) (*expr, sctx) {
-	x := &expr{kind: xPath, depth: rp.depth, parts: rp.parts, text: rp.text, off: rp.off}
+	x := &expr{kind: xPath, depth: rp.depth, parts: rp.parts, text: rp.text, off: rp.off, hint: p.nhints}
+	p.nhints += len(rp.parts)
 	if rp.data {
 		// Callers have validated the name.
 		switch rp.parts[0] {

@@ -259,6 +259,7 @@ type Template struct {
 	mode      Mode
 	root      []node
 	nslots    int
+	nhints    int
 	vars      []string
 	src       string
 	strict    bool
@@ -303,6 +304,7 @@ func Parse(src string, mode Mode, opts ...Option) (*Template, error) {
 		mode:      mode,
 		root:      nodes,
 		nslots:    p.nslots,
+		nhints:    p.nhints,
 		vars:      vars,
 		src:       src,
 		strict:    cfg.strict,

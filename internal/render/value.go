@@ -217,6 +217,9 @@ func appendNumber(dst []byte, f float64) []byte {
 		return strconv.AppendInt(dst, int64(f), 10)
 	}
 	if a >= 1e-6 && a < 1e21 {
+		if b, ok := appendDecimal(dst, f, a); ok {
+			return b
+		}
 		return strconv.AppendFloat(dst, f, 'f', -1, 64)
 	}
 	start := len(dst)
@@ -229,6 +232,45 @@ func appendNumber(dst []byte, f float64) []byte {
 		}
 	}
 	return dst
+}
+
+// pow10 holds the exact powers of ten appendDecimal scales by.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6}
+
+// appendDecimal is strconv.AppendFloat(dst, f, 'f', -1, 64) for the
+// numbers data is full of, prices and the like: |f| = a < 2^30 with at
+// most six decimals. It reports false for any other number.
+//
+// For the fewest decimals k such that m = round(a·10^k) gives m/10^k == a,
+// m·10^-k is the shortest decimal that reads back as f, which is what
+// strconv writes: m and 10^k are exact, so the division rounds m·10^-k as
+// parsing it would; a·10^k < 2^50 is computed within 1/8 of its exact
+// value, itself within 10^k·ulp(a)/2 < 1/16 of that decimal's m, so m is
+// found when it exists; and ulp(a) ≤ 2^-23 < 10^-k, so no other k-digit
+// decimal reads back as f, nor a shorter one that k-1 did not find.
+func appendDecimal(dst []byte, f, a float64) ([]byte, bool) {
+	if a >= 1<<30 {
+		return dst, false
+	}
+	for k := 1; k < len(pow10); k++ {
+		p := pow10[k]
+		m := math.Round(a * p)
+		if m/p != a {
+			continue
+		}
+		if f < 0 {
+			dst = append(dst, '-')
+		}
+		im, ip := int64(m), int64(p)
+		dst = strconv.AppendInt(dst, im/ip, 10)
+		dst = append(dst, '.')
+		frac := im % ip
+		for q := ip / 10; q > frac && q > 1; q /= 10 {
+			dst = append(dst, '0')
+		}
+		return strconv.AppendInt(dst, frac, 10), true
+	}
+	return dst, false
 }
 
 // appendText appends the JavaScript-style string form of v, unescaped.
@@ -328,11 +370,37 @@ func (v value) String() string {
 	return string(appendText(scratch[:0], v))
 }
 
-// escapeTable marks the bytes Handlebars escapes.
-var escapeTable = [256]bool{'&': true, '<': true, '>': true, '"': true, '\'': true, '`': true, '=': true}
-
-// escapeGrowth is how many bytes escaping adds for each byte.
+// escapeGrowth is how many bytes Handlebars' escaping adds for each byte:
+// not 0 for exactly the bytes it escapes.
 var escapeGrowth = [256]uint8{'&': 4, '<': 3, '>': 3, '"': 5, '\'': 5, '`': 5, '=': 5}
+
+// escapes holds what each escaped byte becomes.
+var escapes = [256]string{'&': "&amp;", '<': "&lt;", '>': "&gt;", '"': "&quot;", '\'': "&#x27;", '`': "&#x60;", '=': "&#x3D;"}
+
+// escapeIndex is the offset of the first byte of s that escaping changes,
+// or len(s). It looks at eight bytes per test, since values that need no
+// escaping at all are the common case.
+func escapeIndex[T string | []byte](s T) int {
+	i := 0
+	for ; len(s)-i >= 8; i += 8 {
+		b := s[i : i+8]
+		if escapeGrowth[b[0]]|escapeGrowth[b[1]]|escapeGrowth[b[2]]|escapeGrowth[b[3]]|
+			escapeGrowth[b[4]]|escapeGrowth[b[5]]|escapeGrowth[b[6]]|escapeGrowth[b[7]] != 0 {
+			break
+		}
+	}
+	if len(s)-i >= 4 {
+		if b := s[i : i+4]; escapeGrowth[b[0]]|escapeGrowth[b[1]]|escapeGrowth[b[2]]|escapeGrowth[b[3]] == 0 {
+			i += 4
+		}
+	}
+	for ; i < len(s); i++ {
+		if escapeGrowth[s[i]] != 0 {
+			return i
+		}
+	}
+	return len(s)
+}
 
 // escapedLen is len(appendEscaped(nil, s)).
 func escapedLen[T string | []byte](s T) int {
@@ -346,32 +414,15 @@ func escapedLen[T string | []byte](s T) int {
 // appendEscaped appends s with Handlebars' HTML escaping, copying unescaped
 // runs in one go.
 func appendEscaped[T string | []byte](dst []byte, s T) []byte {
-	last := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !escapeTable[c] {
-			continue
+	for {
+		i := escapeIndex(s)
+		dst = append(dst, s[:i]...)
+		if i == len(s) {
+			return dst
 		}
-		dst = append(dst, s[last:i]...)
-		switch c {
-		case '&':
-			dst = append(dst, "&amp;"...)
-		case '<':
-			dst = append(dst, "&lt;"...)
-		case '>':
-			dst = append(dst, "&gt;"...)
-		case '"':
-			dst = append(dst, "&quot;"...)
-		case '\'':
-			dst = append(dst, "&#x27;"...)
-		case '`':
-			dst = append(dst, "&#x60;"...)
-		case '=':
-			dst = append(dst, "&#x3D;"...)
-		}
-		last = i + 1
+		dst = append(dst, escapes[s[i]]...)
+		s = s[i+1:]
 	}
-	return append(dst, s[last:]...)
 }
 
 // lookup resolves one path segment on a context object. Arrays support
