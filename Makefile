@@ -16,7 +16,7 @@ MOTO_PORT = 5000
 
 FUNCTIONS := TriggerFunction ManageFunction DispatchFunction DeadLetterFunction SchedulerFunction FeedbackFunction WebhookFunction ReportsFunction
 
-.PHONY: all run test lint build bench invoke coldstart clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: all run test lint build bench bench-js invoke coldstart clean $(addprefix build-,$(FUNCTIONS))
 
 all: lint test
 
@@ -86,6 +86,11 @@ coldstart:
 ## bench: benchmarks only
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-js: handlebars.js beside Herald's engine on the bench email, in one run (needs node and npm)
+bench-js:
+	cd internal/render/bench/handlebars && npm ci --no-audit --no-fund --silent && node bench.js
+	cd internal/render/bench && $(GO) test -run '^$$' -bench 'HeraldEmail$$' -benchmem -count 3
 
 ## clean: remove build output
 clean:
