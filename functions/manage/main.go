@@ -4,12 +4,13 @@ package main
 
 import (
 	"github.com/heraldhq/herald/internal/app"
+	"github.com/heraldhq/herald/internal/app/httpapp"
 	"github.com/heraldhq/herald/internal/wiring/manage"
 )
 
 func main() {
 	app.Main("manage", func(a *app.App) (any, error) {
 		manage.Use(a)
-		return a.ManageHandler()
+		return httpapp.ManageHandler(a)
 	})
 }

@@ -4,12 +4,13 @@ package main
 
 import (
 	"github.com/heraldhq/herald/internal/app"
+	"github.com/heraldhq/herald/internal/app/httpapp"
 	"github.com/heraldhq/herald/internal/wiring/trigger"
 )
 
 func main() {
 	app.Main("trigger", func(a *app.App) (any, error) {
 		trigger.Use(a)
-		return a.TriggerEventHandler()
+		return httpapp.TriggerEventHandler(a)
 	})
 }

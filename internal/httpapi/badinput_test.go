@@ -15,6 +15,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/eventapi"
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/httpapi"
 )
 
 // badInput is a refused request: its status, the fields the error names,
@@ -244,7 +245,7 @@ func TestEventBodiesWithBadTextAreRefused(t *testing.T) {
 	f := newTriggerFixture(t)
 	svc := &execution.Unitary{Store: f.store, Campaigns: f.store, Profiles: f.store, Queue: f.queue, Now: func() time.Time { return now }}
 	aud := &execution.AudienceExecutions{Records: f.store, Executions: f.store, Campaigns: f.store, Members: f.store, Pacer: f.store, Queue: f.queue, Now: func() time.Time { return now }}
-	handler := eventapi.Trigger(f.trigger, svc, aud, acme, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	handler := eventapi.Trigger(eventapi.HTTPAPI{Serve: f.trigger, ErrorReply: httpapi.ErrorReply}, svc, aud, acme, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	detail := `{"requestId":"ev-1","campaignId":"` + f.live + `","recipients":[{"type":"external","namespace":"email","userId":"a@example.com",` +
 		`"channelData":{"emailAddress":"f\udcffz@example.com"}}]}`
 	stored, queued := f.store.Fingerprint(), f.queue.Fingerprint()
