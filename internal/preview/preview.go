@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -416,7 +417,7 @@ type ProofOutcome struct {
 	Outcome   delivery.Outcome `json:"outcome"`
 }
 
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+var e164 = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`) })
 
 // Proofs really sends the campaign (subject or title prefixed "[Proof] ")
 // to up to ten addresses, through the Dispatcher, and records them in the
@@ -469,7 +470,7 @@ func (s *Service) Proofs(ctx context.Context, t tenant.Tenant, id string, in Pro
 			}
 			r.Namespace, r.Email = "email", a
 		case campaign.SMS:
-			if !e164.MatchString(a) {
+			if !e164().MatchString(a) {
 				f.Add(field, "must be an E.164 phone number such as +14155550100")
 			}
 			r.Namespace = "phone"
