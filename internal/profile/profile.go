@@ -19,8 +19,7 @@ import (
 	"strings"
 	"sync"
 	"time"
-	_ "time/tzdata"
-	"unicode/utf8" // IANA zones for validation, whatever the Lambda image has
+	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/derrors"

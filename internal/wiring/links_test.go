@@ -6,6 +6,7 @@ package wiring_test
 import (
 	"maps"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -106,6 +107,70 @@ func TestEachFunctionLinksOnlyThePackagesItServes(t *testing.T) {
 				if d == lib || strings.HasPrefix(d, lib+"/") {
 					t.Errorf("%s links %s, which a generated table replaces", fn, d)
 				}
+			}
+		}
+	}
+}
+
+// tzdata are the functions that link the IANA zone database (time/tzdata,
+// which their main packages import): those that may read a zone. The
+// others read none (TestFunctionsWithoutTZDataReadNoZone) and so do not
+// carry it (about 400 KiB).
+var tzdata = []string{"deadletter", "dispatch", "manage", "scheduler", "trigger"}
+
+func TestTZData(t *testing.T) {
+	var got []string
+	for fn, deps := range functionDeps(t) {
+		if slices.Contains(deps, "time/tzdata") {
+			got = append(got, fn)
+		}
+	}
+	slices.Sort(got)
+	if diff := cmp.Diff(tzdata, got); diff != "" {
+		t.Errorf("functions linking time/tzdata (-want +got):\n%s", diff)
+	}
+}
+
+// TestFunctionsWithoutTZDataReadNoZone builds each function that does not
+// link the zone database and disassembles it: the only code that could
+// load a zone (calls time.LoadLocation) must be the template engine's
+// formatDate, whose helper table package render builds at init, and the
+// function must link no template parser, so no template ever runs.
+func TestFunctionsWithoutTZDataReadNoZone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and disassembles functions")
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build the functions")
+	}
+	const render = module + "internal/render."
+	for _, fn := range slices.Sorted(maps.Keys(clients)) {
+		if slices.Contains(tzdata, fn) {
+			continue
+		}
+		bin := filepath.Join(t.TempDir(), fn)
+		build := exec.Command(gobin, "build", "-trimpath", "-tags", "lambda.norpc", "-o", bin, module+"functions/"+fn)
+		build.Env = append(build.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", fn, err, out)
+		}
+		out, err := exec.Command(gobin, "tool", "objdump", bin).Output()
+		if err != nil {
+			t.Fatalf("objdump %s: %v", fn, err)
+		}
+		var current string
+		for line := range strings.SplitSeq(string(out), "\n") {
+			if name, ok := strings.CutPrefix(line, "TEXT "); ok {
+				current, _, _ = strings.Cut(name, "(SB)")
+				if strings.HasPrefix(current, render+"Parse") || strings.HasPrefix(current, render+"(*Template)") {
+					t.Errorf("%s links %s: it could run a template, whose formatDate reads zones; link time/tzdata in its main", fn, current)
+				}
+				continue
+			}
+			called := strings.Contains(line, "CALL time.LoadLocation(SB)") || strings.Contains(line, "BL time.LoadLocation(SB)")
+			if called && current != render+"loadZone" {
+				t.Errorf("%s: %s calls time.LoadLocation; link time/tzdata in its main", fn, current)
 			}
 		}
 	}
