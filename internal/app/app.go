@@ -61,6 +61,9 @@ type App struct {
 	// phone is the dispatchers' phone number normalizer
 	// (SetPhoneNormalizer; nil: address.E164Only).
 	phone address.PhoneNormalizer
+	// schemas compiles context schemas (SetSchemas; nil: a campaign with
+	// one is refused).
+	schemas campaign.Schemas
 	// limiter is the process's rate limiter (RateLimiter).
 	limiterOnce sync.Once
 	limiter     *ratelimit.Limiter
@@ -97,7 +100,7 @@ func (a *App) Keys() auth.KeyStore { return a.store }
 // against the account's SES identities, and hooks keep the campaign's
 // schedules in step with its life.
 func (a *App) Campaigns() *campaign.Service {
-	s := &campaign.Service{Store: a.store, Allowed: a.allowed(), Hooks: a.campaignHooks(), Now: a.now}
+	s := &campaign.Service{Store: a.store, Allowed: a.allowed(), Hooks: a.campaignHooks(), Schemas: a.schemas, Now: a.now}
 	if a.clients.SES != nil {
 		s.Senders = a.clients.SES.Senders()
 	}
@@ -266,6 +269,13 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 // at its named checkpoints (the fault-injection tests stop the process
 // there). Production never sets it.
 func (a *App) SetCheckpoint(fn func(name string, key delivery.Key)) { a.checkpoint = fn }
+
+// SetSchemas makes every campaign and execution service the app builds
+// from now on compile and check context schemas with s. The wiring of the
+// functions that read schemas (Trigger, Manage, Scheduler) gives it
+// contextschema.Compiler; the app never imports contextschema itself, so
+// the others do not link the JSON Schema library.
+func (a *App) SetSchemas(s campaign.Schemas) { a.schemas = s }
 
 // SetPhoneNormalizer makes every dispatcher the app builds from now on
 // read SMS numbers with n. Dispatch's main gives it phonelib.Normalize

@@ -21,7 +21,7 @@ func (a *App) SetClock(now func() time.Time) { a.now = now }
 // Unitary is the unitary execution service.
 func (a *App) Unitary() *execution.Unitary {
 	return &execution.Unitary{
-		Store: a.store, Campaigns: a.store, Profiles: a.store, Log: a.log, Now: a.now,
+		Store: a.store, Campaigns: a.store, Profiles: a.store, Schemas: a.schemas, Log: a.log, Now: a.now,
 		Queue: a.clients.SQS.Executions(a.cfg.DispatchQueueURL),
 	}
 }
@@ -49,7 +49,7 @@ func (unscheduled) DeleteSchedule(context.Context, string) error            { re
 func (a *App) AudienceExecutions() *execution.AudienceExecutions {
 	aud := &execution.AudienceExecutions{
 		Records: a.store, Executions: a.store, Campaigns: a.store, Members: a.store, Pacer: a.store,
-		Schedules: a.Scheduler(), Log: a.log, Now: a.now, Metrics: a.Recorder(),
+		Schedules: a.Scheduler(), Schemas: a.schemas, Log: a.log, Now: a.now, Metrics: a.Recorder(),
 	}
 	if a.cfg.DispatchQueueURL != "" && a.clients.SQS != nil {
 		aud.Queue = a.clients.SQS.Executions(a.cfg.DispatchQueueURL)

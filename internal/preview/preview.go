@@ -23,6 +23,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
@@ -278,7 +279,7 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 		return Result{}, err
 	}
 	if len(v.Spec.ContextSchema) > 0 {
-		if sch, err := campaign.CompileSchema(v.Spec.ContextSchema); err == nil {
+		if sch, err := contextschema.Compile(v.Spec.ContextSchema); err == nil {
 			ctxVal := any(in.Context.Map())
 			if in.Context.IsZero() {
 				ctxVal = map[string]any{}
@@ -593,9 +594,9 @@ func (s *Service) RequestSample(ctx context.Context, t tenant.Tenant, id string,
 			vars.Context = append(vars.Context, p)
 		}
 	}
-	var schema *campaign.Schema
+	var schema *contextschema.Schema
 	if len(v.Spec.ContextSchema) > 0 {
-		schema, _ = campaign.CompileSchema(v.Spec.ContextSchema) // a stored schema compiled when it was saved
+		schema, _ = contextschema.Compile(v.Spec.ContextSchema) // a stored schema compiled when it was saved
 	}
 	kinds := allKinds(tm)
 	prof, ctxv := sampleObject("profile", kinds, nil), sampleObject("context", kinds, schema)
@@ -632,7 +633,7 @@ func (s *Service) RequestSample(ctx context.Context, t tenant.Tenant, id string,
 // sampleWarnings checks the sample as a trigger would use it: against the
 // context schema, and rendered with its profile and context (no stored
 // profile). Neither should ever fail; a warning says where one did.
-func sampleWarnings(tm *delivery.Templates, schema *campaign.Schema, prof, ctxv map[string]any) []derrors.FieldError {
+func sampleWarnings(tm *delivery.Templates, schema *contextschema.Schema, prof, ctxv map[string]any) []derrors.FieldError {
 	var out []derrors.FieldError
 	if schema != nil {
 		if err := schema.Validate(ctxv); err != nil {

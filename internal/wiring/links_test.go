@@ -83,6 +83,11 @@ func TestEachFunctionLinksOnlyTheClientsItCalls(t *testing.T) {
 var httpOnly = []string{module + "internal/app/httpapp", module + "internal/httpapi", module + "internal/openapi",
 	module + "internal/console", module + "internal/preview"}
 
+// schemaReaders are the functions that read context JSON Schemas, and
+// so link the JSON Schema library (whose init compiles its
+// meta-schemas), through contextschema, which their wiring gives.
+var schemaReaders = []string{"manage", "scheduler", "trigger"}
+
 // neverLinked are the libraries whose data a generator copies into a
 // table (phonelib's numbering plans, cldr's locales): no function links
 // them, nor any of their packages.
@@ -91,7 +96,8 @@ var neverLinked = []string{"github.com/nyaruka/phonenumbers", "github.com/go-pla
 // TestEachFunctionLinksOnlyThePackagesItServes holds the split of the
 // composition root (docs/performance.md, "Lambda packages and cold
 // starts"): a function that serves no HTTP route does not link the HTTP
-// API's packages, and none links a library a generated table replaces.
+// API's packages, one that reads no context schema not the JSON Schema
+// library, and none links a library a generated table replaces.
 func TestEachFunctionLinksOnlyThePackagesItServes(t *testing.T) {
 	deps := functionDeps(t)
 	if len(deps) != len(clients) {
@@ -99,7 +105,11 @@ func TestEachFunctionLinksOnlyThePackagesItServes(t *testing.T) {
 	}
 	for fn, ds := range deps {
 		serveHTTP := fn == "trigger" || fn == "manage"
+		readsSchemas := slices.Contains(schemaReaders, fn)
 		for _, d := range ds {
+			if !readsSchemas && (d == module+"internal/contextschema" || strings.HasPrefix(d, "github.com/santhosh-tekuri/jsonschema")) {
+				t.Errorf("%s links %s, which only the functions that read context schemas need", fn, d)
+			}
 			if !serveHTTP && slices.Contains(httpOnly, d) {
 				t.Errorf("%s links %s, which only the HTTP API functions need", fn, d)
 			}
