@@ -144,8 +144,9 @@ func TestTZData(t *testing.T) {
 // TestFunctionsWithoutTZDataReadNoZone builds each function that does not
 // link the zone database and disassembles it: the only code that could
 // load a zone (calls time.LoadLocation) must be the template engine's
-// formatDate, whose helper table package render builds at init, and the
-// function must link no template parser, so no template ever runs.
+// formatDate (none, now that the helpers are built by the first Parse),
+// and the function must link no template parser, so no template ever
+// runs.
 func TestFunctionsWithoutTZDataReadNoZone(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and disassembles functions")
