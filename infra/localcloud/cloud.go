@@ -26,6 +26,7 @@ import (
 	"github.com/heraldhq/herald/infra/faultproxy"
 	"github.com/heraldhq/herald/infra/motoserver"
 	"github.com/heraldhq/herald/internal/app"
+	"github.com/heraldhq/herald/internal/app/httpapp"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/tracing"
@@ -53,12 +54,12 @@ type Binding struct {
 var Bindings = map[string]Binding{
 	"TriggerFunction": {Package: "./functions/trigger", bind: func(a *app.App, h *Handlers, id string) error {
 		trigger.Use(a)
-		fn, err := a.TriggerHandler()
+		fn, err := httpapp.TriggerHandler(a)
 		if err != nil {
 			return err
 		}
 		h.HTTP[id] = HTTPHandler(fn)
-		ev, err := a.TriggerEventHandler()
+		ev, err := httpapp.TriggerEventHandler(a)
 		if err != nil {
 			return err
 		}
@@ -82,7 +83,7 @@ var Bindings = map[string]Binding{
 	}},
 	"ManageFunction": {Package: "./functions/manage", bind: func(a *app.App, h *Handlers, id string) error {
 		manage.Use(a)
-		fn, err := a.ManageHandler()
+		fn, err := httpapp.ManageHandler(a)
 		if err != nil {
 			return err
 		}

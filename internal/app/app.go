@@ -1,7 +1,9 @@
 // Package app wires Herald's functions: it builds the SDK clients once and
-// constructs each Lambda handler from the domain services and adapters.
-// The functions' main packages and the local cloud both build handlers
-// here, so what runs locally is what runs in Lambda.
+// constructs each Lambda handler from the domain services and adapters
+// (the HTTP API functions', Trigger and Manage, in package httpapp, so
+// that the others do not link the routes). The functions' main packages
+// and the local cloud both build handlers here, so what runs locally is
+// what runs in Lambda.
 package app
 
 import (
@@ -18,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/heraldhq/herald/internal/address"
-	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/capping"
@@ -28,10 +29,7 @@ import (
 	"github.com/heraldhq/herald/internal/erasure"
 	"github.com/heraldhq/herald/internal/eventapi"
 	"github.com/heraldhq/herald/internal/feedback"
-	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/internal/metrics"
-	"github.com/heraldhq/herald/internal/preview"
-	"github.com/heraldhq/herald/internal/profile"
 	"github.com/heraldhq/herald/internal/ratelimit"
 	"github.com/heraldhq/herald/internal/reputation"
 	"github.com/heraldhq/herald/internal/status"
@@ -63,15 +61,19 @@ type App struct {
 	// phone is the dispatchers' phone number normalizer
 	// (SetPhoneNormalizer; nil: address.E164Only).
 	phone address.PhoneNormalizer
+	// schemas compiles context schemas (SetSchemas; nil: a campaign with
+	// one is refused).
+	schemas campaign.Schemas
 	// limiter is the process's rate limiter (RateLimiter).
 	limiterOnce sync.Once
 	limiter     *ratelimit.Limiter
 	// caps is the frequency cap service (FrequencyCaps).
 	capsOnce sync.Once
 	caps     *capping.Service
-	// access is built once (Access).
-	accessOnce sync.Once
-	access     httpapi.Access
+	// auth and tokens are built once (Authenticator).
+	authOnce sync.Once
+	auth     auth.Authenticator
+	tokens   *auth.Tokens
 	// metrics records every service's metrics (SetMetrics; nil: none).
 	metrics *metrics.Recorder
 	// tracer records sampled invocations (SetTracer; nil: none).
@@ -98,7 +100,7 @@ func (a *App) Keys() auth.KeyStore { return a.store }
 // against the account's SES identities, and hooks keep the campaign's
 // schedules in step with its life.
 func (a *App) Campaigns() *campaign.Service {
-	s := &campaign.Service{Store: a.store, Allowed: a.allowed(), Hooks: a.campaignHooks(), Now: a.now}
+	s := &campaign.Service{Store: a.store, Allowed: a.allowed(), Hooks: a.campaignHooks(), Schemas: a.schemas, Now: a.now}
 	if a.clients.SES != nil {
 		s.Senders = a.clients.SES.Senders()
 	}
@@ -113,44 +115,20 @@ func (a *App) allowed() *campaign.Allowlist {
 	return &campaign.Allowlist{SenderIdentity: a.cfg.SenderIdentity, PushApplications: a.cfg.PushApplications}
 }
 
-// Access is how the HTTP functions authenticate callers: key verdicts
-// cached per container for auth.CacheTTL, and access tokens when the
+// Authenticator is how the HTTP functions authenticate callers (package
+// httpapp gives it to their routes): key verdicts cached per container
+// for auth.CacheTTL, and access tokens (nil without them) when the
 // deployment has a signing secret. One per App, so the cache lives as
 // long as the container.
-func (a *App) Access() httpapi.Access {
-	a.accessOnce.Do(func() {
+func (a *App) Authenticator() (auth.Authenticator, *auth.Tokens) {
+	a.authOnce.Do(func() {
 		keys := &auth.CachedKeys{Keys: a.store, Now: a.now}
-		var tokens *auth.Tokens
 		if a.cfg.TokenSecretARN != "" && a.clients.Secrets != nil {
-			tokens = &auth.Tokens{Keys: keys, Keyring: a.clients.Secrets.Keyring(a.cfg.TokenSecretARN)}
+			a.tokens = &auth.Tokens{Keys: keys, Keyring: a.clients.Secrets.Keyring(a.cfg.TokenSecretARN)}
 		}
-		a.access = httpapi.Access{Auth: auth.Authenticator{Keys: keys, Tokens: tokens, Now: a.now}, Tokens: tokens, Now: a.now}
+		a.auth = auth.Authenticator{Keys: keys, Tokens: a.tokens, Now: a.now}
 	})
-	return a.access
-}
-
-// TriggerHandler returns the execution API handler; it needs the dispatch
-// queue.
-func (a *App) TriggerHandler() (httpapi.HandlerFunc, error) {
-	h, err := a.triggerHandler()
-	if err != nil {
-		return nil, err
-	}
-	return httpapi.HandlerFunc(invoked(a, "Trigger", h)), nil
-}
-
-func (a *App) triggerHandler() (httpapi.HandlerFunc, error) {
-	if err := a.cfg.RequireQueue(); err != nil {
-		return nil, err
-	}
-	if err := a.needHTTP("the execution API", "SQS"); err != nil {
-		return nil, err
-	}
-	opts := a.limit()
-	if m := a.recorder(); m != nil {
-		opts = append(opts, httpapi.WithMetrics(m))
-	}
-	return httpapi.TriggerWithAudiences(a.unitary(), a.AudienceExecutions(), a.Access(), a.log, opts...), nil
+	return a.auth, a.tokens
 }
 
 // RateLimiter returns the process's rate limiter, on the table, with the
@@ -165,48 +143,6 @@ func (a *App) RateLimiter() *ratelimit.Limiter {
 		}
 	})
 	return a.limiter
-}
-
-// limit is the HTTP handlers' rate limit option, if any.
-func (a *App) limit() []httpapi.Option {
-	if l := a.RateLimiter(); l != nil {
-		return []httpapi.Option{httpapi.WithLimiter(l)}
-	}
-	return nil
-}
-
-// ManageHandler returns the management API handler. It sends proofs
-// (SES, SNS), redrives (SQS) and keeps campaign schedules (Scheduler,
-// when configured).
-func (a *App) ManageHandler() (httpapi.HandlerFunc, error) {
-	if err := a.needHTTP("the management API", "SES", "SNS", "SQS"); err != nil {
-		return nil, err
-	}
-	return httpapi.HandlerFunc(invoked(a, "Manage", a.manageHandler())), nil
-}
-
-// needHTTP is need for an HTTP API handler: also the secret keyring when
-// the deployment issues access tokens, and the scheduler when it
-// schedules.
-func (a *App) needHTTP(handler string, names ...string) error {
-	if a.cfg.TokenSecretARN != "" {
-		names = append(names, "Secrets")
-	}
-	if a.cfg.Scheduler.Enabled() {
-		names = append(names, "Scheduler")
-	}
-	return a.need(handler, names...)
-}
-
-func (a *App) manageHandler() httpapi.HandlerFunc {
-	return httpapi.Manage(httpapi.ManageDeps{Access: a.Access(), Campaigns: a.Campaigns(), Profiles: &profile.Service{Store: a.store},
-		Suppressions: a.Suppressions(), Unsubscribe: a.unsubscribe(),
-		Preview: &preview.Service{Campaigns: a.store, Profiles: a.store, Sender: a.Dispatcher(), Executions: a.store,
-			Caps: a.FrequencyCaps()},
-		Audiences: &audience.Service{Store: a.store, Now: a.now}, Recurrences: a.Recurrences(),
-		Executions: a.Executions(), Webhooks: a.Webhooks(),
-		Reputation: &reputation.Service{Store: a.store, Thresholds: a.ReputationThresholds(), Now: a.now},
-		Erasure:    a.Erasure(), FrequencyCaps: a.FrequencyCaps()}, a.log, a.limit()...)
 }
 
 // FrequencyCaps returns the frequency cap service: the tenants' rules
@@ -242,9 +178,9 @@ func (a *App) Executions() *status.Service {
 // Suppressions returns the suppression list service.
 func (a *App) Suppressions() *suppression.Service { return &suppression.Service{Store: a.store} }
 
-// unsubscribe returns the token signer, or nil without a secret (no
+// Unsubscribe returns the token signer, or nil without a secret (no
 // one-click links, and the endpoint answers 404).
-func (a *App) unsubscribe() *unsubscribe.Signer {
+func (a *App) Unsubscribe() *unsubscribe.Signer {
 	s, err := unsubscribe.New(a.cfg.UnsubscribeSecret)
 	if err != nil {
 		return nil
@@ -286,7 +222,7 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		Caps:                      a.FrequencyCaps(),
 		Devices:                   a.store,
 		Endpoints:                 a.store,
-		Unsubscribe:               a.unsubscribe(),
+		Unsubscribe:               a.Unsubscribe(),
 		PublicURL:                 a.cfg.PublicURL,
 		DefaultConfigurationSet:   a.cfg.ConfigurationSet,
 		ClicksConfigurationSet:    a.cfg.ConfigurationSetClicks,
@@ -301,7 +237,7 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		Rates:      map[campaign.Channel]float64{campaign.Email: dc.EmailRate, campaign.SMS: dc.SMSRate, campaign.Push: dc.PushRate},
 		Instances:  dc.Instances,
 		Checkpoint: a.checkpoint,
-		Metrics:    a.recorder(),
+		Metrics:    a.Recorder(),
 		// Quiet hours are read on the services' clock (simulated in the
 		// local cloud's tests).
 		Calendar: a.now,
@@ -333,6 +269,13 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 // at its named checkpoints (the fault-injection tests stop the process
 // there). Production never sets it.
 func (a *App) SetCheckpoint(fn func(name string, key delivery.Key)) { a.checkpoint = fn }
+
+// SetSchemas makes every campaign and execution service the app builds
+// from now on compile and check context schemas with s. The wiring of the
+// functions that read schemas (Trigger, Manage, Scheduler) gives it
+// contextschema.Compiler; the app never imports contextschema itself, so
+// the others do not link the JSON Schema library.
+func (a *App) SetSchemas(s campaign.Schemas) { a.schemas = s }
 
 // SetPhoneNormalizer makes every dispatcher the app builds from now on
 // read SMS numbers with n. Dispatch's main gives it phonelib.Normalize
@@ -415,13 +358,13 @@ func (p *observedPusher) Push(ctx context.Context, endpointARN, message string) 
 // It queues every event for the tenant's feedback webhook when the
 // function knows the webhook queue.
 func (a *App) FeedbackHandler() (func(context.Context, json.RawMessage) (feedback.Result, error), error) {
-	if err := a.need("the Feedback function", "SNS"); err != nil {
+	if err := a.Need("the Feedback function", "SNS"); err != nil {
 		return nil, err
 	}
 	rules := feedback.DefaultRules
 	rules.Reputation = a.ReputationThresholds()
 	s := &feedback.Service{Store: a.store, Devices: a.store, Endpoints: a.store, Platform: a.clients.SNS.Endpoints(),
-		Rules: rules, Now: a.now, Log: a.log, Metrics: a.recorder()}
+		Rules: rules, Now: a.now, Log: a.log, Metrics: a.Recorder()}
 	if a.cfg.Webhook.QueueURL != "" {
 		p, err := a.WebhookPublisher()
 		if err != nil {
@@ -445,7 +388,7 @@ func (a *App) DispatchHandler() (func(context.Context, events.SQSEvent) (events.
 	if err := a.cfg.RequireQueue(); err != nil {
 		return nil, err
 	}
-	if err := a.need("the Dispatch function", "SES", "SNS", "SQS"); err != nil {
+	if err := a.Need("the Dispatch function", "SES", "SNS", "SQS"); err != nil {
 		return nil, err
 	}
 	return invoked(a, "Dispatch", eventapi.DispatchSQS(a.Dispatcher(), a.clients.SQS.Visibility(a.cfg.DispatchQueueURL), a.log)), nil
@@ -462,7 +405,7 @@ func (a *App) ReportsHandler() func(context.Context, events.DynamoDBEvent) (even
 // the outcomes to the webhook queue when the function knows it.
 func (a *App) DeadLetterHandler() (func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), error) {
 	if a.cfg.Webhook.QueueURL != "" {
-		if err := a.need("the DeadLetter function", "SQS"); err != nil {
+		if err := a.Need("the DeadLetter function", "SQS"); err != nil {
 			return nil, err
 		}
 	}

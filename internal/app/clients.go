@@ -3,12 +3,14 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/feedback"
@@ -90,9 +92,9 @@ func (a *App) Use(c Clients) {
 // function's, with the tracing middleware on every call.
 func (a *App) AWS() aws.Config { return a.aws }
 
-// need is nil when the function has every client named, else the error
+// Need is nil when the function has every client named, else the error
 // that stops it at init.
-func (a *App) need(handler string, names ...string) error {
+func (a *App) Need(handler string, names ...string) error {
 	for _, n := range names {
 		var ok bool
 		switch n {
@@ -113,3 +115,12 @@ func (a *App) need(handler string, names ...string) error {
 	}
 	return nil
 }
+
+// Config is the function's configuration.
+func (a *App) Config() config.Config { return a.cfg }
+
+// Log is the function's logger.
+func (a *App) Log() *slog.Logger { return a.log }
+
+// Clock is the services' clock (SetClock; nil: the wall clock).
+func (a *App) Clock() func() time.Time { return a.now }

@@ -24,9 +24,9 @@ func NewMetrics(w io.Writer, function string, cfg config.Config) *metrics.Record
 // nothing is recorded (herald-key, tests).
 func (a *App) SetMetrics(r *metrics.Recorder) { a.metrics = r }
 
-// recorder is the services' metrics port: nil when the app has no
+// Recorder is the services' metrics port: nil when the app has no
 // recorder, so a service's "Metrics != nil" check holds.
-func (a *App) recorder() interface {
+func (a *App) Recorder() interface {
 	Add(metrics.Metric, float64, metrics.Dims)
 } {
 	if a.metrics == nil {

@@ -12,17 +12,16 @@ import (
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/recurrence"
 	"github.com/heraldhq/herald/internal/schedule"
-	"github.com/heraldhq/herald/internal/tenant"
 )
 
 // SetClock replaces the clock of every service the app builds from now
 // on (the local cloud's tests move time by hand).
 func (a *App) SetClock(now func() time.Time) { a.now = now }
 
-// unitary is the unitary execution service.
-func (a *App) unitary() *execution.Unitary {
+// Unitary is the unitary execution service.
+func (a *App) Unitary() *execution.Unitary {
 	return &execution.Unitary{
-		Store: a.store, Campaigns: a.store, Profiles: a.store, Log: a.log, Now: a.now,
+		Store: a.store, Campaigns: a.store, Profiles: a.store, Schemas: a.schemas, Log: a.log, Now: a.now,
 		Queue: a.clients.SQS.Executions(a.cfg.DispatchQueueURL),
 	}
 }
@@ -50,7 +49,7 @@ func (unscheduled) DeleteSchedule(context.Context, string) error            { re
 func (a *App) AudienceExecutions() *execution.AudienceExecutions {
 	aud := &execution.AudienceExecutions{
 		Records: a.store, Executions: a.store, Campaigns: a.store, Members: a.store, Pacer: a.store,
-		Schedules: a.Scheduler(), Log: a.log, Now: a.now, Metrics: a.recorder(),
+		Schedules: a.Scheduler(), Schemas: a.schemas, Log: a.log, Now: a.now, Metrics: a.Recorder(),
 	}
 	if a.cfg.DispatchQueueURL != "" && a.clients.SQS != nil {
 		aud.Queue = a.clients.SQS.Executions(a.cfg.DispatchQueueURL)
@@ -83,23 +82,12 @@ func (a *App) SchedulerHandler() (func(context.Context, schedule.Input) error, e
 	if !a.cfg.Scheduler.Enabled() {
 		return nil, errors.New("config: HERALD_SCHEDULE_GROUP, HERALD_SCHEDULER_TARGET_ARN and HERALD_SCHEDULER_ROLE_ARN are required")
 	}
-	if err := a.need("the Scheduler function", "SQS", "Scheduler"); err != nil {
+	if err := a.Need("the Scheduler function", "SQS", "Scheduler"); err != nil {
 		return nil, err
 	}
 	r := &eventapi.Schedules{Audiences: a.AudienceExecutions(), Recurrences: a.Recurrences(), Campaigns: a.Campaigns(), Log: a.log,
 		Deferred: a.deferrals(a.clients.SQS.Requeue(a.cfg.DispatchQueueURL))}
 	return invokedSchedule(a, "Scheduler", r.Handle), nil
-}
-
-// TriggerEventHandler returns the Trigger function's Lambda entry point:
-// HTTP API requests, EventBridge events and Scheduler inputs.
-func (a *App) TriggerEventHandler() (eventapi.TriggerHandler, error) {
-	h, err := a.triggerHandler()
-	if err != nil {
-		return nil, err
-	}
-	ev := tenant.Tenant{Org: a.cfg.EventOrg, Sandbox: a.cfg.EventSandbox}
-	return eventapi.TriggerHandler(invoked(a, "Trigger", eventapi.Trigger(h, a.unitary(), a.AudienceExecutions(), ev, a.log))), nil
 }
 
 // deferrals keeps the recipients quiet hours defer past SQS's 15 minutes

@@ -42,3 +42,10 @@ func invokedSchedule(a *App, name string, h func(context.Context, schedule.Input
 		return err
 	}
 }
+
+// Invoked is h as one invocation of the function named name, as the
+// app's own handlers are (traced when sampled, metrics flushed when it
+// ends): for the handlers package httpapp builds.
+func Invoked[E, R any](a *App, name string, h func(context.Context, E) (R, error)) func(context.Context, E) (R, error) {
+	return invoked(a, name, h)
+}

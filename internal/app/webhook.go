@@ -26,7 +26,7 @@ func (a *App) WebhookPublisher() (*webhook.Publisher, error) {
 	if err := a.cfg.RequireWebhookQueue(); err != nil {
 		return nil, err
 	}
-	if err := a.need("the webhook publisher", "SQS"); err != nil {
+	if err := a.Need("the webhook publisher", "SQS"); err != nil {
 		return nil, err
 	}
 	return &webhook.Publisher{Configs: a.store, Queue: a.clients.SQS.Webhooks(a.cfg.Webhook.QueueURL), Now: a.now}, nil
@@ -36,7 +36,7 @@ func (a *App) WebhookPublisher() (*webhook.Publisher, error) {
 // to the webhook dead-letter queue when the function knows it.
 func (a *App) Deliverer() *webhook.Deliverer {
 	w := a.cfg.Webhook
-	d := &webhook.Deliverer{Store: a.store, AllowLoopbackHTTP: w.AllowLoopbackHTTP, Log: a.log, Metrics: a.recorder(),
+	d := &webhook.Deliverer{Store: a.store, AllowLoopbackHTTP: w.AllowLoopbackHTTP, Log: a.log, Metrics: a.Recorder(),
 		Timing: webhook.Timing{First: w.RetryFirst, Max: w.RetryMax, Window: w.RetryWindow}}
 	if w.DeadLetterURL != "" && a.clients.SQS != nil {
 		d.DeadLetters = a.clients.SQS.Webhooks(w.DeadLetterURL)
@@ -52,7 +52,7 @@ func (a *App) WebhookHandler() (func(context.Context, events.SQSEvent) (events.S
 	if err := a.cfg.RequireWebhookQueue(); err != nil {
 		return nil, err
 	}
-	if err := a.need("the Webhook function", "SQS"); err != nil {
+	if err := a.Need("the Webhook function", "SQS"); err != nil {
 		return nil, err
 	}
 	return invoked(a, "Webhook", eventapi.WebhookSQS(a.Deliverer(), a.clients.SQS.Visibility(a.cfg.Webhook.QueueURL), a.log)), nil

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,7 +77,7 @@ const (
 // review and rendering name its fields: "content.experiment.treatments.B".
 func TreatmentPath(name string) string { return "content.experiment.treatments." + name }
 
-var treatmentName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$`)
+var treatmentName = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$`)
 
 // basisPoints is percent in hundredths, and whether it has at most two
 // decimals.
@@ -153,7 +152,7 @@ func checkExperiment(f *derrors.Fields, ch Channel, x *Experiment) {
 	for i, t := range x.Treatments {
 		tp := TreatmentPath(t.Name)
 		switch {
-		case !treatmentName.MatchString(t.Name):
+		case !treatmentName().MatchString(t.Name):
 			tp = p + ".treatments[" + strconv.Itoa(i) + "]"
 			f.Add(tp+".name", "must be 1-40 of letters, digits, '_' and '-', starting with a letter or digit")
 		case strings.EqualFold(t.Name, Holdout):

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/memory"
 )
@@ -333,7 +334,7 @@ func TestListCampaignsFiltersAndPages(t *testing.T) {
 	store := memory.New()
 	clock := now
 	n := 0
-	svc := &campaign.Service{Store: store, Now: func() time.Time { clock = clock.Add(time.Second); return clock },
+	svc := &campaign.Service{Schemas: contextschema.Compiler{}, Store: store, Now: func() time.Time { clock = clock.Add(time.Second); return clock },
 		NewID: func() string { n++; return fmt.Sprintf("id-%02d", n) }}
 	for i := range 7 {
 		in := validCampaign("")

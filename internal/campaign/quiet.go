@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	_ "time/tzdata" // IANA zones whatever the Lambda image holds
 
 	"github.com/heraldhq/herald/internal/derrors"
 )

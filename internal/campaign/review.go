@@ -241,7 +241,10 @@ func (s *Service) review(ctx context.Context, t tenant.Tenant, c Campaign) (Repo
 	slices.Sort(ctxVars)
 	ctxVars = slices.Compact(ctxVars)
 	if len(d.ContextSchema) > 0 {
-		schema, err := CompileSchema(d.ContextSchema)
+		if s.Schemas == nil {
+			return Report{}, errNoSchemas
+		}
+		schema, err := s.Schemas.Compile(d.ContextSchema)
 		if err == nil {
 			for _, v := range ctxVars {
 				if !schema.Declares(v) {

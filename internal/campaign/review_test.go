@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/memory"
 )
@@ -329,7 +330,7 @@ func TestALiveCampaignKeepsItsPastStart(t *testing.T) {
 	ctx := context.Background()
 	store := memory.New()
 	clock := now
-	svc := &campaign.Service{Store: store, Now: func() time.Time { return clock }}
+	svc := &campaign.Service{Schemas: contextschema.Compiler{}, Store: store, Now: func() time.Time { return clock }}
 	cfg, _ := svc.CreateConfig(ctx, acme, emailCfg(campaign.Transactional))
 	start := now.Add(time.Minute)
 	in := emailCampaign(campaign.Transactional, okEmail)

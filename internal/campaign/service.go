@@ -109,6 +109,10 @@ type Service struct {
 	// is created or changed and when a campaign is reviewed. The functions
 	// always set it; nil checks nothing (tests of other rules).
 	Allowed *Allowlist
+	// Schemas compiles context schemas, to validate and review them
+	// (contextschema.Compiler); a campaign with a schema is refused
+	// without it.
+	Schemas Schemas
 	Now     func() time.Time
 	NewID   func() string
 }
@@ -139,7 +143,7 @@ func (s *Service) CreateCampaign(ctx context.Context, t tenant.Tenant, in Campai
 	if in.Audience.Namespace == "" {
 		in.Audience.Namespace = defaultNamespace(in.Channel)
 	}
-	if err := validateCampaign(in); err != nil {
+	if err := validateCampaign(in, s.Schemas); err != nil {
 		return Campaign{}, err
 	}
 	now := s.now()
@@ -303,7 +307,7 @@ func (s *Service) UpdateCampaign(ctx context.Context, t tenant.Tenant, id string
 		if err := f.Err(); err != nil {
 			return err
 		}
-		if err := validateCampaign(in); err != nil {
+		if err := validateCampaign(in, s.Schemas); err != nil {
 			return err
 		}
 		c.Name, c.Description, c.Tags, c.Channel = in.Name, in.Description, in.Tags, in.Channel
@@ -573,7 +577,7 @@ func (s *Service) transition(ctx context.Context, t tenant.Tenant, id string, to
 
 // validateCampaign checks an authored document's shape and limits (the
 // rules a draft must always meet); whether it can be sent is review's.
-func validateCampaign(in CampaignInput) error {
+func validateCampaign(in CampaignInput, schemas Schemas) error {
 	var f derrors.Fields
 	checkName(&f, "name", in.Name)
 	if utf8.RuneCountInString(in.Description) > MaxDescriptionLen {
@@ -631,7 +635,9 @@ func validateCampaign(in CampaignInput) error {
 	if len(in.ContextSchema) > 0 {
 		if len(in.ContextSchema) > MaxSchemaLen {
 			f.Add("contextSchema", "must be at most %d bytes", MaxSchemaLen)
-		} else if _, err := CompileSchema(in.ContextSchema); err != nil {
+		} else if schemas == nil {
+			return errNoSchemas
+		} else if _, err := schemas.Compile(in.ContextSchema); err != nil {
 			f.Add("contextSchema", "is not a valid JSON Schema: %v", err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/strictjson"
@@ -29,7 +30,7 @@ var (
 func newService(store campaign.Store) *campaign.Service {
 	var mu sync.Mutex
 	n := 0
-	return &campaign.Service{Store: store, Now: func() time.Time { return now },
+	return &campaign.Service{Schemas: contextschema.Compiler{}, Store: store, Now: func() time.Time { return now },
 		NewID: func() string { mu.Lock(); defer mu.Unlock(); n++; return fmt.Sprintf("id-%d", n) }}
 }
 

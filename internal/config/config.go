@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/heraldhq/herald/internal/ratelimit"
@@ -166,7 +167,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if id := c.SenderIdentity; strings.ContainsAny(id, " \t*?/:") || strings.Count(id, "@") > 1 || strings.HasSuffix(id, "@") {
 		return Config{}, fmt.Errorf("config: HERALD_SENDER_IDENTITY %q: want an SES identity, a domain (example.com) or one address", id)
 	}
-	if p := c.PushApplications; p != "" && !appPattern.MatchString(p) {
+	if p := c.PushApplications; p != "" && !appPattern().MatchString(p) {
 		return Config{}, fmt.Errorf("config: HERALD_PUSH_APPLICATIONS %q: want a pattern of SNS platform application ARNs (arn:aws:sns:<region>:<account>:app/*/<name pattern>)", p)
 	}
 	if v := strings.TrimSpace(getenv("HERALD_METRICS_TENANT")); v != "" {
@@ -187,7 +188,9 @@ func Load(getenv func(string) string) (Config, error) {
 // appPattern is what HERALD_PUSH_APPLICATIONS must look like: an SNS
 // ARN pattern naming platform applications, wildcards allowed after the
 // service.
-var appPattern = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9*?-]+:[0-9*?]+:app/[A-Za-z0-9_.*?/-]+$`)
+var appPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9*?-]+:[0-9*?]+:app/[A-Za-z0-9_.*?/-]+$`)
+})
 
 func loadDelivery(getenv func(string) string) (Delivery, error) {
 	var d Delivery

@@ -201,7 +201,7 @@ func (t *Templates) Assign(campaignID, namespace, userID string) *Templates {
 func parseBlocks(ch campaign.Channel, c campaign.Content, prefix, variant string) (*Templates, error) {
 	t := &Templates{channel: ch, prefix: prefix, variant: variant}
 	// A variant's dates and numbers are written in its locale (CLDR, for
-	// the locales package cldr links); the default content's as ever.
+	// the locales package cldr holds); the default content's as ever.
 	var opts []render.Option
 	if variant != "" && variant != campaign.DefaultVariant {
 		opts = append(opts, render.WithLocale(cldr.For(variant)))

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/storetest"
 	"github.com/heraldhq/herald/internal/strictjson"
@@ -28,7 +29,7 @@ func newCampaigns(t *testing.T) (*campaign.Service, func() time.Time) {
 	var mu sync.Mutex
 	clock, n := now, 0
 	tick := func() time.Time { mu.Lock(); defer mu.Unlock(); clock = clock.Add(time.Second); return clock }
-	return &campaign.Service{Store: s, Now: tick, NewID: func() string { mu.Lock(); defer mu.Unlock(); n++; return fmt.Sprintf("id-%02d", n) }}, tick
+	return &campaign.Service{Schemas: contextschema.Compiler{}, Store: s, Now: tick, NewID: func() string { mu.Lock(); defer mu.Unlock(); n++; return fmt.Sprintf("id-%02d", n) }}, tick
 }
 
 // patch is the edit a PATCH merge patch of a T makes.

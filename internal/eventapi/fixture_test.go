@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/tenant"
@@ -47,8 +48,8 @@ func newFixture(t *testing.T) *fixture {
 	ids := 0
 	newID := func() string { ids++; return fmt.Sprintf("ex-%d", ids) }
 	clock := func() time.Time { return now }
-	f.unitary = &execution.Unitary{Store: f.store, Campaigns: f.store, Profiles: f.store, Queue: f.queue, Log: discard, Now: clock, NewID: newID}
-	f.aud = &execution.AudienceExecutions{Records: f.store, Executions: f.store, Campaigns: f.store, Members: f.store, Queue: f.queue,
+	f.unitary = &execution.Unitary{Schemas: contextschema.Compiler{}, Store: f.store, Campaigns: f.store, Profiles: f.store, Queue: f.queue, Log: discard, Now: clock, NewID: newID}
+	f.aud = &execution.AudienceExecutions{Schemas: contextschema.Compiler{}, Records: f.store, Executions: f.store, Campaigns: f.store, Members: f.store, Queue: f.queue,
 		Pacer: f.store, Schedules: f.sched, Log: discard, Now: clock, NewID: newID, InlineBudget: time.Minute}
 	return f
 }

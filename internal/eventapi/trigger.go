@@ -12,11 +12,23 @@ import (
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
-	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/strictjson"
 	"github.com/heraldhq/herald/internal/tenant"
 )
+
+// HTTPAPI is the Trigger function's HTTP API, from package httpapi, which
+// eventapi does not import: the functions that take events only (Dispatch,
+// Reports, …) link eventapi, and so do not link the HTTP routes, the
+// OpenAPI document or the console.
+type HTTPAPI struct {
+	// Serve answers an API Gateway HTTP API request (the handler
+	// httpapi.TriggerWithAudiences returns).
+	Serve func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+	// ErrorReply is the answer to a refused request (httpapi.ErrorReply):
+	// a refused event is answered with its body.
+	ErrorReply func(ctx context.Context, log *slog.Logger, requestID string, err error) events.APIGatewayV2HTTPResponse
+}
 
 // TriggerHandler is the Trigger function's Lambda entry point: it accepts
 // any event shape and answers in that shape's terms.
@@ -24,7 +36,7 @@ type TriggerHandler func(ctx context.Context, raw json.RawMessage) (any, error)
 
 // Trigger multiplexes the event shapes that reach the Trigger function:
 //
-//   - an API Gateway HTTP API request (payload 2.0) goes to httpHandler;
+//   - an API Gateway HTTP API request (payload 2.0) goes to api.Serve;
 //   - an EventBridge event (events.EventBridgeEvent) whose detail is the
 //     JSON body of a REST call;
 //   - an EventBridge Scheduler input that is that body itself.
@@ -36,7 +48,7 @@ type TriggerHandler func(ctx context.Context, raw json.RawMessage) (any, error)
 // a body with recipients is a unitary execution, any other an audience
 // one. A refusal is final (logged, nil error, so nothing retries it); an
 // internal failure is an error, so Lambda's async retry tries again.
-func Trigger(httpHandler httpapi.HandlerFunc, svc *execution.Unitary, aud *execution.AudienceExecutions, ev tenant.Tenant, log *slog.Logger) TriggerHandler {
+func Trigger(api HTTPAPI, svc *execution.Unitary, aud *execution.AudienceExecutions, ev tenant.Tenant, log *slog.Logger) TriggerHandler {
 	return func(ctx context.Context, raw json.RawMessage) (any, error) {
 		var probe struct {
 			RouteKey       *string         `json:"routeKey"`
@@ -52,7 +64,7 @@ func Trigger(httpHandler httpapi.HandlerFunc, svc *execution.Unitary, aud *execu
 			if err := json.Unmarshal(raw, &req); err != nil {
 				return nil, logsafe.Wrap(fmt.Errorf("decode HTTP API event: %w", err))
 			}
-			return httpHandler(ctx, req)
+			return api.Serve(ctx, req)
 		}
 		body, by, eventID := []byte(raw), "scheduler", ""
 		if probe.DetailType != nil {
@@ -70,7 +82,7 @@ func Trigger(httpHandler httpapi.HandlerFunc, svc *execution.Unitary, aud *execu
 				// The runtime logs the error it is given: its codes only.
 				return nil, logsafe.Wrap(err)
 			}
-			resp := httpapi.ErrorReply(ctx, log, eventID, err)
+			resp := api.ErrorReply(ctx, log, eventID, err)
 			log.WarnContext(ctx, "event trigger refused", "eventId", eventID, "status", resp.StatusCode)
 			return json.RawMessage(resp.Body), nil
 		}

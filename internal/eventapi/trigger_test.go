@@ -39,6 +39,11 @@ type httpRecorder struct {
 	got []events.APIGatewayV2HTTPRequest
 }
 
+// httpAPI is the Trigger function's HTTP API with serve as its handler.
+func httpAPI(serve func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)) eventapi.HTTPAPI {
+	return eventapi.HTTPAPI{Serve: serve, ErrorReply: httpapi.ErrorReply}
+}
+
 func (h *httpRecorder) serve(_ context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	h.got = append(h.got, req)
 	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusTeapot, Body: "from the HTTP handler"}, nil
@@ -47,7 +52,7 @@ func (h *httpRecorder) serve(_ context.Context, req events.APIGatewayV2HTTPReque
 func TestTriggerRoutesAnHTTPEventToTheHTTPHandler(t *testing.T) {
 	f := newFixture(t)
 	h := &httpRecorder{}
-	handle := eventapi.Trigger(h.serve, f.unitary, f.aud, acme, discard)
+	handle := eventapi.Trigger(httpAPI(h.serve), f.unitary, f.aud, acme, discard)
 	out, err := handle(context.Background(), loadEvent(t, "trigger.unitary-invalid.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +111,7 @@ func TestTriggerRunsEventAndSchedulerBodiesForTheEventTenant(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := &httpRecorder{}
-			out, err := eventapi.Trigger(h.serve, f.unitary, f.aud, acme, discard)(context.Background(), tt.event(t))
+			out, err := eventapi.Trigger(httpAPI(h.serve), f.unitary, f.aud, acme, discard)(context.Background(), tt.event(t))
 			if err != nil {
 				t.Fatalf("handler error %v, want the execution accepted", err)
 			}
@@ -187,7 +192,7 @@ func TestTriggerRefusesWhatCannotRunWithoutARetry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			out, err := eventapi.Trigger((&httpRecorder{}).serve, f.unitary, f.aud, tt.tenant, discard)(context.Background(), json.RawMessage(tt.event))
+			out, err := eventapi.Trigger(httpAPI((&httpRecorder{}).serve), f.unitary, f.aud, tt.tenant, discard)(context.Background(), json.RawMessage(tt.event))
 			if err != nil {
 				t.Fatalf("handler error %v; a refusal is final, not retried", err)
 			}
@@ -227,7 +232,7 @@ func TestTriggerDropsEventsItCannotRead(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			out, err := eventapi.Trigger((&httpRecorder{}).serve, f.unitary, f.aud, acme, discard)(context.Background(), json.RawMessage(tt.event))
+			out, err := eventapi.Trigger(httpAPI((&httpRecorder{}).serve), f.unitary, f.aud, acme, discard)(context.Background(), json.RawMessage(tt.event))
 			if out != nil || err != nil {
 				t.Errorf("handler = %v, %v; want nil, nil (logged, not retried)", out, err)
 			}
@@ -252,7 +257,7 @@ func TestTriggerReturnsAnErrorForLambdaToRetry(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.queue.Err = errors.New("queue down")
-			out, err := eventapi.Trigger((&httpRecorder{}).serve, f.unitary, f.aud, acme, discard)(context.Background(), json.RawMessage(tt.event))
+			out, err := eventapi.Trigger(httpAPI((&httpRecorder{}).serve), f.unitary, f.aud, acme, discard)(context.Background(), json.RawMessage(tt.event))
 			if err == nil {
 				t.Fatalf("handler = %v, nil; want an error so Lambda retries", out)
 			}
@@ -268,7 +273,7 @@ func TestTriggerReturnsAnErrorForLambdaToRetry(t *testing.T) {
 
 func TestARetriedTriggerRunsOnce(t *testing.T) {
 	f := newFixture(t)
-	handle := eventapi.Trigger((&httpRecorder{}).serve, f.unitary, f.aud, acme, discard)
+	handle := eventapi.Trigger(httpAPI((&httpRecorder{}).serve), f.unitary, f.aud, acme, discard)
 	ev := json.RawMessage(`{"requestId":"weekly-1","campaignId":"mk"}`)
 	f.queue.Err = errors.New("queue down")
 	if _, err := handle(context.Background(), ev); err == nil {

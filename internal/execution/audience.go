@@ -208,9 +208,13 @@ type AudienceExecutions struct {
 	Queue      Queue
 	Pacer      Pacer
 	Schedules  schedule.Scheduler
-	Log        *slog.Logger
-	Now        func() time.Time
-	NewID      func() string
+	// Schemas checks contexts against the campaigns' context schemas
+	// (contextschema.Compiler); a campaign with a schema is refused
+	// without it.
+	Schemas campaign.Schemas
+	Log     *slog.Logger
+	Now     func() time.Time
+	NewID   func() string
 	// InlineBudget bounds how long a call fans out before handing the
 	// rest to a continuation schedule (default 5 s for Trigger; the
 	// schedule.Scheduler function uses more).
@@ -316,7 +320,7 @@ func (s *AudienceExecutions) Start(ctx context.Context, t tenant.Tenant, created
 		return nil, err
 	}
 	var f derrors.Fields
-	if err := v.CheckContext(&f, "context", req.Context); err != nil {
+	if err := v.CheckContext(s.Schemas, &f, "context", req.Context); err != nil {
 		return nil, err
 	}
 	if err := f.Err(); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
@@ -29,7 +30,7 @@ func audienceSetup(t testing.TB, n, rate int, q execution.Queue) (*execution.Aud
 		campaign.Spec{Audience: campaign.Audience{Namespace: "crmId", AudienceID: "aud"}, Schedule: campaign.Schedule{DeliveryRate: rate}})
 	addAudience(t, store, n)
 	ids := 0
-	return &execution.AudienceExecutions{Records: store, Executions: store, Campaigns: store, Members: store, Queue: q, Pacer: store,
+	return &execution.AudienceExecutions{Schemas: contextschema.Compiler{}, Records: store, Executions: store, Campaigns: store, Members: store, Queue: q, Pacer: store,
 		Schedules: sched, Now: func() time.Time { return now }, NewID: func() string { ids++; return fmt.Sprintf("ex-%d", ids) },
 		InlineBudget: time.Hour}, store, sched
 }
@@ -311,7 +312,7 @@ func BenchmarkFanOutInMemory(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		q := &countingQueue{}
-		svc := &execution.AudienceExecutions{Records: store, Executions: store, Campaigns: store, Members: store, Queue: q, Pacer: store,
+		svc := &execution.AudienceExecutions{Schemas: contextschema.Compiler{}, Records: store, Executions: store, Campaigns: store, Members: store, Queue: q, Pacer: store,
 			Schedules: &memory.Scheduler{}, Now: func() time.Time { return now }, InlineBudget: time.Hour,
 			NewID: func() string { return fmt.Sprintf("bench-%d", i) }}
 		var before, peak runtime.MemStats

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
@@ -118,7 +119,7 @@ func TestAHighThroughputTriggerMakesTheFewestCalls(t *testing.T) {
 	putHighThroughput(t, store)
 	cs := countingStore{store, c}
 	ids := 0
-	svc := &execution.Unitary{Store: cs, Campaigns: cs, Profiles: cs, Queue: callCountingQueue{q, c},
+	svc := &execution.Unitary{Schemas: contextschema.Compiler{}, Store: cs, Campaigns: cs, Profiles: cs, Queue: callCountingQueue{q, c},
 		Now: func() time.Time { return now }, NewID: func() string { ids++; return fmt.Sprintf("ex-%d", ids) }}
 	ctx := context.Background()
 	req := execution.UnitaryRequest{RequestID: "r1", CampaignID: "ht", Recipients: externals(3)}
@@ -239,7 +240,7 @@ func newCachingFixture(t *testing.T) *cachingFixture {
 	f := &cachingFixture{store: memory.New(), queue: &memory.Queue{}, calls: &calls{}, clock: now}
 	putHighThroughput(t, f.store)
 	cs := countingStore{f.store, f.calls}
-	f.svc = &execution.Unitary{Store: cs, Campaigns: cs, Profiles: cs, Queue: callCountingQueue{f.queue, f.calls},
+	f.svc = &execution.Unitary{Schemas: contextschema.Compiler{}, Store: cs, Campaigns: cs, Profiles: cs, Queue: callCountingQueue{f.queue, f.calls},
 		Now: func() time.Time { return f.clock }, NewID: func() string { return fmt.Sprint("ex-", f.clock.UnixNano()) }}
 	return f
 }
@@ -359,7 +360,7 @@ func TestAUnitaryTriggerReadsRecordCampaignAndProfilesAtOnce(t *testing.T) {
 	store, q := memory.New(), &memory.Queue{}
 	putCampaign(t, store, "camp-1", campaign.StatusLive, campaign.Transactional, campaign.Spec{Audience: campaign.Audience{CreateProfiles: true}})
 	bs := barrierStore{Store: store, arrived: make(chan string, 3), release: make(chan struct{})}
-	svc := &execution.Unitary{Store: bs, Campaigns: bs, Profiles: bs, Queue: q,
+	svc := &execution.Unitary{Schemas: contextschema.Compiler{}, Store: bs, Campaigns: bs, Profiles: bs, Queue: q,
 		Now: func() time.Time { return now }, NewID: func() string { return "ex-1" }}
 	done := make(chan error, 1)
 	go func() {

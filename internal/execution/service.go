@@ -105,9 +105,13 @@ type Unitary struct {
 	Campaigns Campaigns
 	Profiles  Profiles
 	Queue     Queue
-	Log       *slog.Logger
-	Now       func() time.Time
-	NewID     func() string
+	// Schemas checks contexts against the campaigns' context schemas
+	// (contextschema.Compiler); a campaign with a schema is refused
+	// without it.
+	Schemas campaign.Schemas
+	Log     *slog.Logger
+	Now     func() time.Time
+	NewID   func() string
 	// versions caches the campaign versions this warm function read.
 	versions versionCache
 	// campaigns caches, for CampaignCacheTTL, the live campaigns it read.
@@ -208,7 +212,7 @@ func (s *Unitary) attempt(ctx context.Context, t tenant.Tenant, createdBy string
 		if len(v.Spec.ContextSchema) == 0 {
 			break // nothing to check: the context stays undecoded into maps
 		}
-		if err := v.CheckContext(&f, fmt.Sprintf("recipients[%d].context", i), r.Context.Map()); err != nil {
+		if err := v.CheckContext(s.Schemas, &f, fmt.Sprintf("recipients[%d].context", i), r.Context.Map()); err != nil {
 			return Response{}, err
 		}
 	}

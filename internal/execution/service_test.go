@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
@@ -38,7 +39,7 @@ func putCampaign(tb testing.TB, store *memory.Store, id string, st campaign.Stat
 }
 
 func newService(store *memory.Store, q *memory.Queue) *execution.Unitary {
-	return &execution.Unitary{Store: store, Campaigns: store, Profiles: store, Queue: q,
+	return &execution.Unitary{Schemas: contextschema.Compiler{}, Store: store, Campaigns: store, Profiles: store, Queue: q,
 		Now: func() time.Time { return now }, NewID: func() string { return "ex-1" }}
 }
 

@@ -12,9 +12,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/eventapi"
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/httpapi"
 )
 
 // badInput is a refused request: its status, the fields the error names,
@@ -242,9 +244,9 @@ func TestUnknownFieldsAreNamedByTheirFullPath(t *testing.T) {
 // HTTP router: they are checked for bad text too.
 func TestEventBodiesWithBadTextAreRefused(t *testing.T) {
 	f := newTriggerFixture(t)
-	svc := &execution.Unitary{Store: f.store, Campaigns: f.store, Profiles: f.store, Queue: f.queue, Now: func() time.Time { return now }}
-	aud := &execution.AudienceExecutions{Records: f.store, Executions: f.store, Campaigns: f.store, Members: f.store, Pacer: f.store, Queue: f.queue, Now: func() time.Time { return now }}
-	handler := eventapi.Trigger(f.trigger, svc, aud, acme, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	svc := &execution.Unitary{Schemas: contextschema.Compiler{}, Store: f.store, Campaigns: f.store, Profiles: f.store, Queue: f.queue, Now: func() time.Time { return now }}
+	aud := &execution.AudienceExecutions{Schemas: contextschema.Compiler{}, Records: f.store, Executions: f.store, Campaigns: f.store, Members: f.store, Pacer: f.store, Queue: f.queue, Now: func() time.Time { return now }}
+	handler := eventapi.Trigger(eventapi.HTTPAPI{Serve: f.trigger, ErrorReply: httpapi.ErrorReply}, svc, aud, acme, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	detail := `{"requestId":"ev-1","campaignId":"` + f.live + `","recipients":[{"type":"external","namespace":"email","userId":"a@example.com",` +
 		`"channelData":{"emailAddress":"f\udcffz@example.com"}}]}`
 	stored, queued := f.store.Fingerprint(), f.queue.Fingerprint()

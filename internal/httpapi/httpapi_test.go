@@ -17,6 +17,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/erasure"
 	"github.com/heraldhq/herald/internal/execution"
@@ -132,9 +133,9 @@ func newHarness(tb testing.TB, opts ...httpapi.Option) *harness {
 	h := &harness{store: memory.New(), queue: &memory.Queue{}, logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(h.logs, nil))
 	var exN, idN atomic.Int64
-	svc := &execution.Unitary{Store: h.store, Campaigns: h.store, Profiles: h.store, Queue: h.queue, Log: log,
+	svc := &execution.Unitary{Schemas: contextschema.Compiler{}, Store: h.store, Campaigns: h.store, Profiles: h.store, Queue: h.queue, Log: log,
 		Now: func() time.Time { return now }, NewID: func() string { return fmt.Sprintf("ex-%d", exN.Add(1)) }}
-	h.camps = &campaign.Service{Store: h.store, Now: func() time.Time { return now },
+	h.camps = &campaign.Service{Schemas: contextschema.Compiler{}, Store: h.store, Now: func() time.Time { return now },
 		NewID: func() string { return fmt.Sprintf("id-%d", idN.Add(1)) }}
 	h.svc = svc
 	h.trigger = httpapi.Trigger(svc, testAccess, log, opts...)

@@ -15,6 +15,7 @@ import (
 	"github.com/heraldhq/herald/infra/mutant"
 	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/httpapi"
@@ -70,15 +71,15 @@ func newMutantTarget(tb testing.TB) *mutantTarget {
 	m := &mutantTarget{store: memory.New(), queue: &memory.Queue{}, sched: &memory.Scheduler{}, proofs: &proofSender{}, hooks: &memory.WebhookQueue{}}
 	clock := func() time.Time { return now }
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	aud := &execution.AudienceExecutions{Records: m.store, Executions: m.store, Campaigns: m.store, Members: m.store, Pacer: m.store,
+	aud := &execution.AudienceExecutions{Schemas: contextschema.Compiler{}, Records: m.store, Executions: m.store, Campaigns: m.store, Members: m.store, Pacer: m.store,
 		Queue: m.queue, Schedules: m.sched, Log: log, Now: clock, InlineBudget: time.Minute}
-	svc := &execution.Unitary{Store: m.store, Campaigns: m.store, Profiles: m.store, Queue: m.queue, Log: log, Now: clock}
+	svc := &execution.Unitary{Schemas: contextschema.Compiler{}, Store: m.store, Campaigns: m.store, Profiles: m.store, Queue: m.queue, Log: log, Now: clock}
 	signer, err := unsubscribe.New("mutant-test-unsubscribe-secret-0000000000")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	m.signer = signer
-	camps := &campaign.Service{Store: m.store, Now: clock, Hooks: &recurrence.CampaignSchedules{Audiences: aud, Recurrences: m.store}}
+	camps := &campaign.Service{Schemas: contextschema.Compiler{}, Store: m.store, Now: clock, Hooks: &recurrence.CampaignSchedules{Audiences: aud, Recurrences: m.store}}
 	m.trigger = httpapi.TriggerWithAudiences(svc, aud, testAccess, log)
 	// The email channel is paused, so the seed that lifts it has a pause
 	// to lift.

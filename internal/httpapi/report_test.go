@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/httpapi"
 )
@@ -17,8 +18,8 @@ import (
 // the request, whatever the status and however early the error is found.
 func TestErrorsNameTheFieldAndTheRequest(t *testing.T) {
 	f := newTriggerFixture(t)
-	svc := &execution.Unitary{Store: f.store, Campaigns: f.store, Profiles: f.store, Queue: f.queue, Now: func() time.Time { return now }}
-	aud := &execution.AudienceExecutions{Records: f.store, Executions: f.store, Campaigns: f.store, Members: f.store, Pacer: f.store, Queue: f.queue, Now: func() time.Time { return now }}
+	svc := &execution.Unitary{Schemas: contextschema.Compiler{}, Store: f.store, Campaigns: f.store, Profiles: f.store, Queue: f.queue, Now: func() time.Time { return now }}
+	aud := &execution.AudienceExecutions{Schemas: contextschema.Compiler{}, Records: f.store, Executions: f.store, Campaigns: f.store, Members: f.store, Pacer: f.store, Queue: f.queue, Now: func() time.Time { return now }}
 	trigger := httpapi.TriggerWithAudiences(svc, aud, testAccess, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	const audienceRoute = "POST /im/executions/audience"
 	both := map[string]string{"requestId": "req-9", "campaignId": "c-9"}

@@ -16,12 +16,14 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
@@ -276,7 +278,7 @@ func (s *Service) Preview(ctx context.Context, t tenant.Tenant, id string, in Re
 	}
 	out.QuietHours = s.quietHours(cfg, v, storedProfile.TimeZone)
 	if len(v.Spec.ContextSchema) > 0 {
-		if sch, err := campaign.CompileSchema(v.Spec.ContextSchema); err == nil {
+		if sch, err := contextschema.Compile(v.Spec.ContextSchema); err == nil {
 			ctxVal := any(in.Context.Map())
 			if in.Context.IsZero() {
 				ctxVal = map[string]any{}
@@ -415,7 +417,7 @@ type ProofOutcome struct {
 	Outcome   delivery.Outcome `json:"outcome"`
 }
 
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+var e164 = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`) })
 
 // Proofs really sends the campaign (subject or title prefixed "[Proof] ")
 // to up to ten addresses, through the Dispatcher, and records them in the
@@ -468,7 +470,7 @@ func (s *Service) Proofs(ctx context.Context, t tenant.Tenant, id string, in Pro
 			}
 			r.Namespace, r.Email = "email", a
 		case campaign.SMS:
-			if !e164.MatchString(a) {
+			if !e164().MatchString(a) {
 				f.Add(field, "must be an E.164 phone number such as +14155550100")
 			}
 			r.Namespace = "phone"
@@ -591,9 +593,9 @@ func (s *Service) RequestSample(ctx context.Context, t tenant.Tenant, id string,
 			vars.Context = append(vars.Context, p)
 		}
 	}
-	var schema *campaign.Schema
+	var schema *contextschema.Schema
 	if len(v.Spec.ContextSchema) > 0 {
-		schema, _ = campaign.CompileSchema(v.Spec.ContextSchema) // a stored schema compiled when it was saved
+		schema, _ = contextschema.Compile(v.Spec.ContextSchema) // a stored schema compiled when it was saved
 	}
 	kinds := allKinds(tm)
 	prof, ctxv := sampleObject("profile", kinds, nil), sampleObject("context", kinds, schema)
@@ -630,7 +632,7 @@ func (s *Service) RequestSample(ctx context.Context, t tenant.Tenant, id string,
 // sampleWarnings checks the sample as a trigger would use it: against the
 // context schema, and rendered with its profile and context (no stored
 // profile). Neither should ever fail; a warning says where one did.
-func sampleWarnings(tm *delivery.Templates, schema *campaign.Schema, prof, ctxv map[string]any) []derrors.FieldError {
+func sampleWarnings(tm *delivery.Templates, schema *contextschema.Schema, prof, ctxv map[string]any) []derrors.FieldError {
 	var out []derrors.FieldError
 	if schema != nil {
 		if err := schema.Validate(ctxv); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/memory"
@@ -42,7 +43,7 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{store: memory.New(), mailer: &memory.Mailer{}}
 	n := 0
-	f.camps = &campaign.Service{Store: f.store, Now: func() time.Time { return now }, NewID: func() string { n++; return fmt.Sprintf("id-%d", n) }}
+	f.camps = &campaign.Service{Schemas: contextschema.Compiler{}, Store: f.store, Now: func() time.Time { return now }, NewID: func() string { n++; return fmt.Sprintf("id-%d", n) }}
 	f.d = &delivery.Dispatcher{Campaigns: f.store, Profiles: f.store, Ledger: f.store, Mailer: f.mailer,
 		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }}
 	f.svc = &preview.Service{Campaigns: f.store, Profiles: f.store, Sender: f.d, NewID: func() string { return "p1" }}

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/render"
 )
 
@@ -31,7 +31,7 @@ type shape struct {
 
 // sampler builds the placeholder values of one root (profile or context).
 type sampler struct {
-	schema *campaign.Schema // the context schema; nil for the profile
+	schema *contextschema.Schema // the context schema; nil for the profile
 }
 
 // sampleObject builds a request sample's profile or context: every path
@@ -39,7 +39,7 @@ type sampler struct {
 // kind it needs there (kinds, from render), in the JSON type the schema
 // declares for it when there is a schema, with the properties the schema
 // requires added. So the sample renders as pasted and passes the schema.
-func sampleObject(root string, kinds map[string]render.Kind, schema *campaign.Schema) map[string]any {
+func sampleObject(root string, kinds map[string]render.Kind, schema *contextschema.Schema) map[string]any {
 	top := &shape{}
 	for _, p := range slices.Sorted(maps.Keys(kinds)) {
 		rel, ok := strings.CutPrefix(p, root+".")
@@ -47,7 +47,7 @@ func sampleObject(root string, kinds map[string]render.Kind, schema *campaign.Sc
 			continue
 		}
 		cur := top
-		for _, seg := range campaign.SplitPath(rel) {
+		for _, seg := range contextschema.SplitPath(rel) {
 			if seg == "[]" {
 				if cur.elem == nil {
 					cur.elem = &shape{}
@@ -76,7 +76,7 @@ func sampleObject(root string, kinds map[string]render.Kind, schema *campaign.Sc
 // value is the placeholder for the shape sh at path (segments below the
 // root), named after its last segment.
 func (g sampler) value(sh *shape, name string, path []string) any {
-	var prop campaign.Property
+	var prop contextschema.Property
 	if g.schema != nil {
 		prop, _ = g.schema.PropertyAt(path)
 		if prop.Example != nil {
@@ -180,7 +180,7 @@ func sampleString(k render.Kind, name, format string) string {
 
 // within returns v, or when the schema's bounds exclude it, a value they
 // allow (an integer for integer).
-func within(v float64, p campaign.Property, integer bool) float64 {
+func within(v float64, p contextschema.Property, integer bool) float64 {
 	lo, hi := math.Inf(-1), math.Inf(1)
 	if p.Minimum != nil {
 		lo = *p.Minimum

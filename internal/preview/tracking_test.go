@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/preview"
@@ -32,7 +33,7 @@ func TestTrackingLeavesThePreviewAloneAndProofsFollowTheConfiguration(t *testing
 			ctx := context.Background()
 			store, mailer := memory.New(), &memory.Mailer{}
 			n := 0
-			camps := &campaign.Service{Store: store, Now: func() time.Time { return now }, NewID: func() string { n++; return fmt.Sprintf("id-%d", n) }}
+			camps := &campaign.Service{Schemas: contextschema.Compiler{}, Store: store, Now: func() time.Time { return now }, NewID: func() string { n++; return fmt.Sprintf("id-%d", n) }}
 			d := &delivery.Dispatcher{Campaigns: store, Profiles: store, Ledger: store, Mailer: mailer,
 				DefaultConfigurationSet: "herald-all", ClicksConfigurationSet: "herald-clicks", UntrackedConfigurationSet: "herald-untracked",
 				Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }}

@@ -17,9 +17,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
-	_ "time/tzdata"
-	"unicode/utf8" // IANA zones for validation, whatever the Lambda image has
+	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/address"
 	"github.com/heraldhq/herald/internal/derrors"
@@ -298,12 +298,12 @@ func join(prefix, field string) string {
 	return prefix + "." + field
 }
 
-var localePattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
+var localePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`) })
 
 // ValidLocale reports whether tag has the shape of a BCP 47 language tag
 // ("fr", "fr-CA", "zh-Hant-TW"): what a profile's locale, a campaign's
 // content variant and a configuration's default locale must be.
-func ValidLocale(tag string) bool { return len(tag) <= 35 && localePattern.MatchString(tag) }
+func ValidLocale(tag string) bool { return len(tag) <= 35 && localePattern().MatchString(tag) }
 
 // validate checks everything but the primary identity.
 func validate(f *derrors.Fields, prefix string, p Profile) {

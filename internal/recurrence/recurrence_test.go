@@ -14,6 +14,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/audience"
 	"github.com/heraldhq/herald/internal/campaign"
+	"github.com/heraldhq/herald/internal/contextschema"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/memory"
@@ -64,7 +65,7 @@ func newFixture(t *testing.T) *fixture {
 	addAudience(t, f.store, "big", 100)
 	clock := func() time.Time { return f.clock }
 	execs, recs := 0, 0
-	f.aud = &execution.AudienceExecutions{Records: f.store, Executions: f.store, Campaigns: f.store, Members: f.store, Queue: f.queue,
+	f.aud = &execution.AudienceExecutions{Schemas: contextschema.Compiler{}, Records: f.store, Executions: f.store, Campaigns: f.store, Members: f.store, Queue: f.queue,
 		Pacer: f.store, Schedules: f.sched, Log: discard, Now: clock, InlineBudget: time.Minute,
 		NewID: func() string { execs++; return fmt.Sprintf("ex-%d", execs) }}
 	f.svc = &recurrence.Service{Store: f.store, Campaigns: f.store, Schedules: f.sched, Audiences: f.aud, Log: discard, Now: clock,

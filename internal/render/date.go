@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	_ "time/tzdata" // Lambda images need not ship zoneinfo.
 )
 
 var zoneCache sync.Map // name -> *time.Location

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -157,30 +158,46 @@ func toInt(v value, what string) (int, error) {
 	return int(f), nil
 }
 
-var builtins = map[string]*helperDef{
-	"upper":      {name: "upper", min: 1, max: 1, fn: str1(func(st *state, s string) (string, error) { return mapCase(st, s, strings.ToUpper, unicode.ToUpper) })},
-	"lower":      {name: "lower", min: 1, max: 1, fn: str1(func(st *state, s string) (string, error) { return mapCase(st, s, strings.ToLower, unicode.ToLower) })},
-	"trim":       {name: "trim", min: 1, max: 1, fn: str1(func(_ *state, s string) (string, error) { return strings.TrimSpace(s), nil })},
-	"capitalize": {name: "capitalize", min: 1, max: 1, fn: str1(capitalize)},
-	"urlEncode":  {name: "urlEncode", min: 1, max: 1, fn: str1(urlEncode)},
-	"truncate":   {name: "truncate", min: 2, max: 3, fn: truncate},
-	"replace":    {name: "replace", min: 3, max: 3, fn: replace},
-	"concat":     {name: "concat", min: 1, max: -1, fn: concat},
-	"default":    {name: "default", min: 2, max: 2, lenientFirst: true, fn: defaultHelper},
-	"join":       {name: "join", min: 1, max: 2, fn: join},
-	"length":     {name: "length", min: 1, max: 1, fn: length},
-	"eq":         {name: "eq", min: 2, max: 2, fn: cmpHelper(cmpEq)},
-	"ne":         {name: "ne", min: 2, max: 2, fn: cmpHelper(cmpNe)},
-	"lt":         {name: "lt", min: 2, max: 2, fn: cmpHelper(cmpLt)},
-	"gt":         {name: "gt", min: 2, max: 2, fn: cmpHelper(cmpGt)},
-	"and":        {name: "and", min: 1, max: -1, fn: logic(true)},
-	"or":         {name: "or", min: 1, max: -1, fn: logic(false)},
-	"not": {name: "not", min: 1, max: 1, fn: func(_ *state, args []value, _ []hashVal) (value, error) {
-		return boolValue(!args[0].truthy(false)), nil
-	}},
-	"formatNumber": {name: "formatNumber", min: 1, max: 2, fn: formatNumber},
-	"formatDate":   {name: "formatDate", min: 2, max: 3, fn: formatDateHelper},
-	"json":         {name: "json", min: 1, max: 1, fn: jsonHelper},
+var (
+	builtinsOnce sync.Once
+	builtinsMap  map[string]*helperDef
+)
+
+// builtins are the engine's helpers, built by the first Parse. A plain
+// function rather than a package variable, so that nothing at init refers
+// to them: a function that parses no template (Reports, Webhook, …) links
+// none of them, nor what they call (dates and zones, numbers, JSON).
+func builtins() map[string]*helperDef {
+	builtinsOnce.Do(func() { builtinsMap = newBuiltins() })
+	return builtinsMap
+}
+
+func newBuiltins() map[string]*helperDef {
+	return map[string]*helperDef{
+		"upper":      {name: "upper", min: 1, max: 1, fn: str1(func(st *state, s string) (string, error) { return mapCase(st, s, strings.ToUpper, unicode.ToUpper) })},
+		"lower":      {name: "lower", min: 1, max: 1, fn: str1(func(st *state, s string) (string, error) { return mapCase(st, s, strings.ToLower, unicode.ToLower) })},
+		"trim":       {name: "trim", min: 1, max: 1, fn: str1(func(_ *state, s string) (string, error) { return strings.TrimSpace(s), nil })},
+		"capitalize": {name: "capitalize", min: 1, max: 1, fn: str1(capitalize)},
+		"urlEncode":  {name: "urlEncode", min: 1, max: 1, fn: str1(urlEncode)},
+		"truncate":   {name: "truncate", min: 2, max: 3, fn: truncate},
+		"replace":    {name: "replace", min: 3, max: 3, fn: replace},
+		"concat":     {name: "concat", min: 1, max: -1, fn: concat},
+		"default":    {name: "default", min: 2, max: 2, lenientFirst: true, fn: defaultHelper},
+		"join":       {name: "join", min: 1, max: 2, fn: join},
+		"length":     {name: "length", min: 1, max: 1, fn: length},
+		"eq":         {name: "eq", min: 2, max: 2, fn: cmpHelper(cmpEq)},
+		"ne":         {name: "ne", min: 2, max: 2, fn: cmpHelper(cmpNe)},
+		"lt":         {name: "lt", min: 2, max: 2, fn: cmpHelper(cmpLt)},
+		"gt":         {name: "gt", min: 2, max: 2, fn: cmpHelper(cmpGt)},
+		"and":        {name: "and", min: 1, max: -1, fn: logic(true)},
+		"or":         {name: "or", min: 1, max: -1, fn: logic(false)},
+		"not": {name: "not", min: 1, max: 1, fn: func(_ *state, args []value, _ []hashVal) (value, error) {
+			return boolValue(!args[0].truthy(false)), nil
+		}},
+		"formatNumber": {name: "formatNumber", min: 1, max: 2, fn: formatNumber},
+		"formatDate":   {name: "formatDate", min: 2, max: 3, fn: formatDateHelper},
+		"json":         {name: "json", min: 1, max: 1, fn: jsonHelper},
+	}
 }
 
 // mapCase is ascii (strings.ToUpper or ToLower) with the result charged

@@ -279,9 +279,9 @@ func Parse(src string, mode Mode, opts ...Option) (*Template, error) {
 		maxDepth:  DefaultMaxDepth,
 		maxOutput: DefaultMaxOutput,
 		maxSteps:  DefaultMaxSteps,
-		helpers:   make(map[string]*helperDef, len(builtins)),
+		helpers:   make(map[string]*helperDef, len(builtins())),
 	}
-	for name, h := range builtins {
+	for name, h := range builtins() {
 		cfg.helpers[name] = h
 	}
 	for _, o := range opts {

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // IANA zones for recurrences, whatever the Lambda image holds
 )
 
 // Expr is a parsed EventBridge Scheduler expression: at(), rate() or

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -125,7 +126,9 @@ func (c *Client) OptedOut(ctx context.Context, phone string) (bool, error) {
 
 // existing finds the endpoint ARN in SNS's answer to creating an endpoint
 // for a token that has one with other attributes.
-var existing = regexp.MustCompile(`Endpoint (arn:aws[^ ]*:sns:[^ ]+) already exists with the same [Tt]oken`)
+var existing = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`Endpoint (arn:aws[^ ]*:sns:[^ ]+) already exists with the same [Tt]oken`)
+})
 
 // Endpoint implements delivery.Pusher, following SNS's recommended
 // registration: create (idempotent for the same token), then make sure
@@ -136,8 +139,8 @@ func (c *Client) Endpoint(ctx context.Context, appARN, token string) (string, er
 	switch {
 	case err == nil:
 		arn = aws.ToString(out.EndpointArn)
-	case isCode(err, "InvalidParameter") && existing.MatchString(errorMessage(err)):
-		arn = existing.FindStringSubmatch(errorMessage(err))[1]
+	case isCode(err, "InvalidParameter") && existing().MatchString(errorMessage(err)):
+		arn = existing().FindStringSubmatch(errorMessage(err))[1]
 	case isCode(err, "InvalidParameter"):
 		return "", fmt.Errorf("create endpoint: %w", delivery.ErrInvalidToken)
 	default:

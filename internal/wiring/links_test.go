@@ -1,9 +1,12 @@
-// Package wiring_test holds each function's AWS clients to its wiring:
-// a function links the SDK clients it calls and no other.
+// Package wiring_test holds each function's AWS clients to its wiring —
+// a function links the SDK clients it calls and no other — and its
+// packages to what it serves.
 package wiring_test
 
 import (
+	"maps"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -30,26 +33,36 @@ var clients = map[string][]string{
 var loaders = []string{"github.com/aws/aws-sdk-go-v2/config", "github.com/aws/aws-sdk-go-v2/feature/ec2/imds",
 	"github.com/aws/aws-sdk-go-v2/service/sso", "github.com/aws/aws-sdk-go-v2/service/sts"}
 
-func TestEachFunctionLinksOnlyTheClientsItCalls(t *testing.T) {
+// functionDeps lists each function's dependencies (by its directory
+// name under functions/) as the Makefile builds the Lambda packages.
+func functionDeps(t *testing.T) map[string][]string {
+	t.Helper()
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go command to list the functions' dependencies")
 	}
-	const module = "github.com/heraldhq/herald/"
-	const service = "github.com/aws/aws-sdk-go-v2/service/"
-	// As the Makefile builds the Lambda packages.
 	cmd := exec.Command(gobin, "list", "-tags", "lambda.norpc", "-f", "{{.ImportPath}} {{join .Deps \" \"}}", module+"functions/...")
 	cmd.Env = append(cmd.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
-	got := map[string][]string{}
+	deps := map[string][]string{}
 	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
-		pkg, deps, _ := strings.Cut(line, " ")
-		fn := strings.TrimPrefix(pkg, module+"functions/")
+		pkg, ds, _ := strings.Cut(line, " ")
+		deps[strings.TrimPrefix(pkg, module+"functions/")] = strings.Fields(ds)
+	}
+	return deps
+}
+
+const module = "github.com/heraldhq/herald/"
+
+func TestEachFunctionLinksOnlyTheClientsItCalls(t *testing.T) {
+	const service = "github.com/aws/aws-sdk-go-v2/service/"
+	got := map[string][]string{}
+	for fn, deps := range functionDeps(t) {
 		got[fn] = []string{}
-		for _, d := range strings.Fields(deps) {
+		for _, d := range deps {
 			if slices.Contains(loaders, d) {
 				t.Errorf("%s links %s", fn, d)
 			}
@@ -61,5 +74,115 @@ func TestEachFunctionLinksOnlyTheClientsItCalls(t *testing.T) {
 	}
 	if diff := cmp.Diff(clients, got); diff != "" {
 		t.Errorf("SDK clients each function links (-want +got):\n%s", diff)
+	}
+}
+
+// httpOnly are the packages of the HTTP API (routes, OpenAPI document,
+// console, previews): only the functions that serve it, Trigger and
+// Manage, link them (they are built in internal/app/httpapp).
+var httpOnly = []string{module + "internal/app/httpapp", module + "internal/httpapi", module + "internal/openapi",
+	module + "internal/console", module + "internal/preview"}
+
+// schemaReaders are the functions that read context JSON Schemas, and
+// so link the JSON Schema library (whose init compiles its
+// meta-schemas), through contextschema, which their wiring gives.
+var schemaReaders = []string{"manage", "scheduler", "trigger"}
+
+// neverLinked are the libraries whose data a generator copies into a
+// table (phonelib's numbering plans, cldr's locales): no function links
+// them, nor any of their packages.
+var neverLinked = []string{"github.com/nyaruka/phonenumbers", "github.com/go-playground/locales"}
+
+// TestEachFunctionLinksOnlyThePackagesItServes holds the split of the
+// composition root (docs/performance.md, "Lambda packages and cold
+// starts"): a function that serves no HTTP route does not link the HTTP
+// API's packages, one that reads no context schema not the JSON Schema
+// library, and none links a library a generated table replaces.
+func TestEachFunctionLinksOnlyThePackagesItServes(t *testing.T) {
+	deps := functionDeps(t)
+	if len(deps) != len(clients) {
+		t.Fatalf("go list found functions %v; want those of clients", slices.Sorted(maps.Keys(deps)))
+	}
+	for fn, ds := range deps {
+		serveHTTP := fn == "trigger" || fn == "manage"
+		readsSchemas := slices.Contains(schemaReaders, fn)
+		for _, d := range ds {
+			if !readsSchemas && (d == module+"internal/contextschema" || strings.HasPrefix(d, "github.com/santhosh-tekuri/jsonschema")) {
+				t.Errorf("%s links %s, which only the functions that read context schemas need", fn, d)
+			}
+			if !serveHTTP && slices.Contains(httpOnly, d) {
+				t.Errorf("%s links %s, which only the HTTP API functions need", fn, d)
+			}
+			for _, lib := range neverLinked {
+				if d == lib || strings.HasPrefix(d, lib+"/") {
+					t.Errorf("%s links %s, which a generated table replaces", fn, d)
+				}
+			}
+		}
+	}
+}
+
+// tzdata are the functions that link the IANA zone database (time/tzdata,
+// which their main packages import): those that may read a zone. The
+// others read none (TestFunctionsWithoutTZDataReadNoZone) and so do not
+// carry it (about 400 KiB).
+var tzdata = []string{"deadletter", "dispatch", "manage", "scheduler", "trigger"}
+
+func TestTZData(t *testing.T) {
+	var got []string
+	for fn, deps := range functionDeps(t) {
+		if slices.Contains(deps, "time/tzdata") {
+			got = append(got, fn)
+		}
+	}
+	slices.Sort(got)
+	if diff := cmp.Diff(tzdata, got); diff != "" {
+		t.Errorf("functions linking time/tzdata (-want +got):\n%s", diff)
+	}
+}
+
+// TestFunctionsWithoutTZDataReadNoZone builds each function that does not
+// link the zone database and disassembles it: the only code that could
+// load a zone (calls time.LoadLocation) must be the template engine's
+// formatDate (none, now that the helpers are built by the first Parse),
+// and the function must link no template parser, so no template ever
+// runs.
+func TestFunctionsWithoutTZDataReadNoZone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and disassembles functions")
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build the functions")
+	}
+	const render = module + "internal/render."
+	for _, fn := range slices.Sorted(maps.Keys(clients)) {
+		if slices.Contains(tzdata, fn) {
+			continue
+		}
+		bin := filepath.Join(t.TempDir(), fn)
+		build := exec.Command(gobin, "build", "-trimpath", "-tags", "lambda.norpc", "-o", bin, module+"functions/"+fn)
+		build.Env = append(build.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", fn, err, out)
+		}
+		out, err := exec.Command(gobin, "tool", "objdump", bin).Output()
+		if err != nil {
+			t.Fatalf("objdump %s: %v", fn, err)
+		}
+		var current string
+		for line := range strings.SplitSeq(string(out), "\n") {
+			if name, ok := strings.CutPrefix(line, "TEXT "); ok {
+				current, _, _ = strings.Cut(name, "(SB)")
+				if strings.HasPrefix(current, render+"Parse") || strings.HasPrefix(current, render+"(*Template)") {
+					t.Errorf("%s links %s: it could run a template, whose formatDate reads zones; link time/tzdata in its main", fn, current)
+				}
+				continue
+			}
+			called := strings.Contains(line, "CALL time.LoadLocation(SB)") || strings.Contains(line, "BL time.LoadLocation(SB)")
+			if called && current != render+"loadZone" {
+				t.Errorf("%s: %s calls time.LoadLocation; link time/tzdata in its main", fn, current)
+			}
+		}
 	}
 }

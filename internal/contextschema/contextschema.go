@@ -1,4 +1,11 @@
-package campaign
+// Package contextschema compiles and checks campaigns' context JSON
+// Schemas (campaign.Spec.ContextSchema) with
+// github.com/santhosh-tekuri/jsonschema: the functions that read a
+// schema (Trigger and Scheduler check contexts, Manage validates, reviews
+// and previews) give its Compiler to the campaign and execution services
+// (campaign.Schemas); the others never link the library, whose package
+// init alone compiles its meta-schemas (2.5–3.4 ms, 8,551 allocations).
+package contextschema
 
 import (
 	"bytes"
@@ -11,6 +18,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -22,10 +30,10 @@ const schemaURL = "herald:context-schema.json"
 // Schema is a compiled context JSON Schema.
 type Schema struct{ s *jsonschema.Schema }
 
-// CompileSchema compiles a context JSON Schema (draft 2020-12 unless its
+// Compile compiles a context JSON Schema (draft 2020-12 unless its
 // $schema says otherwise). References outside the document are refused:
 // nothing is ever loaded from a URL or a file.
-func CompileSchema(raw json.RawMessage) (*Schema, error) {
+func Compile(raw json.RawMessage) (*Schema, error) {
 	var doc any
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("not JSON: %w", err)
@@ -312,23 +320,33 @@ func splitPath(p string) []string {
 	return out
 }
 
-// schemas caches compiled context schemas by content, so a warm function
-// compiles each schema once.
+// Compiler is campaign.Schemas: it compiles and checks context schemas,
+// each compiled once per process (a warm function compiles each schema
+// once).
+type Compiler struct{}
+
+// schemas caches compiled context schemas by content.
 var schemas sync.Map // sha256 of the schema → *Schema
 
-// CheckContext validates a trigger's context against the version's
-// context JSON Schema, when the campaign has one, adding a field error
-// naming field when it does not conform. A missing context is checked as
-// an empty object, so required properties are enforced. The error is for
-// a version whose schema no longer compiles (a bug, not the caller's).
-func (v Version) CheckContext(f *derrors.Fields, field string, ctx map[string]any) error {
-	if len(v.Spec.ContextSchema) == 0 {
-		return nil
+// Compile is Compile, as campaign.Schemas.
+func (Compiler) Compile(raw json.RawMessage) (campaign.ContextSchema, error) {
+	s, err := Compile(raw)
+	if err != nil {
+		return nil, err
 	}
-	key := sha256.Sum256(v.Spec.ContextSchema)
+	return s, nil
+}
+
+// CheckContext validates a trigger's context against the context JSON
+// Schema raw (a version's, not empty), adding a field error naming field
+// when it does not conform. A missing context is checked as an empty
+// object, so required properties are enforced. The error is for a schema
+// that no longer compiles (a bug, not the caller's).
+func (Compiler) CheckContext(raw json.RawMessage, f *derrors.Fields, field string, ctx map[string]any) error {
+	key := sha256.Sum256(raw)
 	cached, ok := schemas.Load(key)
 	if !ok {
-		s, err := CompileSchema(v.Spec.ContextSchema)
+		s, err := Compile(raw)
 		if err != nil {
 			// Authoring validated it; a version that no longer compiles
 			// is a bug, not the caller's fault.
