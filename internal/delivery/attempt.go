@@ -96,7 +96,6 @@ func token() string {
 // starts the attempt and judges the provider's answer.
 func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepared) (Outcome, error) {
 	t := job.Tenant
-	tm := d.timing()
 	base := d.entryTagged(job, key, prep.tag)
 	base.Treatment = prep.treatment
 	if prep.outcome != "" {
@@ -143,29 +142,17 @@ func (d *Dispatcher) attempt(ctx context.Context, job Job, key Key, prep prepare
 		}
 	}
 	d.checkpoint(CheckpointClaimed, key)
-	now := d.now()
 	deadline := d.deadline(job, e)
-	if d.ending(ctx) {
-		// Not enough of the invocation left to send and record the
-		// answer: the claim waits, not in flight, for the next delivery.
-		return "", retryAfter(time.Second, logsafe.Text("the invocation is ending"))
-	}
-	if ok, wait, code := d.holds.check(t, key.Channel, now); !ok {
-		if !now.Before(deadline) {
-			return d.closeOpen(ctx, job, e, Failed(code))
-		}
-		return "", retryAfter(wait, logsafe.Text(string(key.Channel)+" held after "+code))
+	// When it stops here the claim waits, not in flight, for the next
+	// delivery.
+	if o, stop, err := d.mayStart(ctx, job, key, e, deadline); stop {
+		return o, err
 	}
 	if o, err := d.reserveCap(ctx, job, e, prep); o != "" || err != nil {
 		return o, err
 	}
-	if !d.limiter(ctx, key.Channel).Wait(ctx, tm.LimiterWait) {
-		d.holds.ended(t, key.Channel)
-		if !d.now().Before(deadline) {
-			d.releaseCap(ctx, job, e, prep)
-			return d.closeOpen(ctx, job, e, FailedThrottled)
-		}
-		return "", retryAfter(time.Second, logsafe.Text("over this process's send rate"))
+	if o, stop, err := d.waitRate(ctx, job, key, e, deadline, prep.capped); stop {
+		return o, err
 	}
 	e.InFlight, e.AttemptAt, e.Attempts = true, d.now(), e.Attempts+1
 	if err := d.Ledger.Start(ctx, t, e, from); err != nil {
@@ -193,32 +180,19 @@ func (d *Dispatcher) claimAndStart(ctx context.Context, job Job, key Key, base E
 	// Nothing is recorded yet at this checkpoint: a process stopped here
 	// leaves the recipient as new.
 	d.checkpoint(CheckpointClaimed, key)
-	if d.ending(ctx) {
-		return "", true, retryAfter(time.Second, logsafe.Text("the invocation is ending"))
-	}
-	now := d.now()
 	deadline := d.deadline(job, base)
-	if ok, wait, code := d.holds.check(t, key.Channel, now); !ok {
-		if !now.Before(deadline) {
-			o, err := d.close(ctx, job, base, Failed(code))
-			return o, true, err
-		}
-		return "", true, retryAfter(wait, logsafe.Text(string(key.Channel)+" held after "+code))
+	if o, stop, err := d.mayStart(ctx, job, key, base, deadline); stop {
+		return o, true, err
 	}
 	// The frequency cap's slot is planned before the rate is waited for
 	// (a capped recipient takes no send slot) and written with the
-	// claim.
+	// claim: none is held yet to give back.
 	cw, o, err := d.planCap(ctx, job, base, prep, 0)
 	if o != "" || err != nil {
 		return o, true, err
 	}
-	if !d.limiter(ctx, key.Channel).Wait(ctx, d.timing().LimiterWait) {
-		d.holds.ended(t, key.Channel)
-		if !d.now().Before(deadline) {
-			o, err := d.close(ctx, job, base, FailedThrottled)
-			return o, true, err
-		}
-		return "", true, retryAfter(time.Second, logsafe.Text("over this process's send rate"))
+	if o, stop, err := d.waitRate(ctx, job, key, base, deadline, false); stop {
+		return o, true, err
 	}
 	e := base
 	e.State, e.InFlight, e.AttemptAt, e.Attempts = Claimed, true, d.now(), 1
@@ -248,6 +222,43 @@ func (d *Dispatcher) claimAndStart(ctx context.Context, job Job, key Key, base E
 	d.checkpoint(CheckpointStarted, key)
 	o, err = d.send(ctx, job, key, e, prep, deadline)
 	return o, true, err
+}
+
+// mayStart tells whether e's attempt may start now, on either way: not
+// when the invocation is ending (retried), nor on a channel held for the
+// tenant (retried when it may go on, or closed failed:<code> past the
+// deadline).
+func (d *Dispatcher) mayStart(ctx context.Context, job Job, key Key, e Entry, deadline time.Time) (o Outcome, stop bool, err error) {
+	if d.ending(ctx) {
+		// Not enough of the invocation left to send and record the
+		// answer.
+		return "", true, retryAfter(time.Second, logsafe.Text("the invocation is ending"))
+	}
+	now := d.now()
+	if ok, wait, code := d.holds.check(job.Tenant, key.Channel, now); !ok {
+		if !now.Before(deadline) {
+			o, err := d.closeOpen(ctx, job, e, Failed(code))
+			return o, true, err
+		}
+		return "", true, retryAfter(wait, logsafe.Text(string(key.Channel)+" held after "+code))
+	}
+	return "", false, nil
+}
+
+// waitRate waits for a slot of the process's send rate; without one, e is
+// retried, or closed failed:throttled past the deadline, giving back the
+// frequency cap slot it holds (holdsSlot).
+func (d *Dispatcher) waitRate(ctx context.Context, job Job, key Key, e Entry, deadline time.Time, holdsSlot bool) (o Outcome, stop bool, err error) {
+	if d.limiter(ctx, key.Channel).Wait(ctx, d.timing().LimiterWait) {
+		return "", false, nil
+	}
+	d.holds.ended(job.Tenant, key.Channel)
+	if !d.now().Before(deadline) {
+		d.releaseCap(ctx, job, e, holdsSlot)
+		o, err := d.closeOpen(ctx, job, e, FailedThrottled)
+		return o, true, err
+	}
+	return "", true, retryAfter(time.Second, logsafe.Text("over this process's send rate"))
 }
 
 // send makes the attempt e started (in flight in the ledger) and records
@@ -283,7 +294,7 @@ func (d *Dispatcher) send(ctx context.Context, job Job, key Key, e Entry, prep p
 	switch se.Failure {
 	case Refused:
 		d.holds.succeeded(t, key.Channel)
-		d.releaseCap(ctx, job, e, prep)
+		d.releaseCap(ctx, job, e, prep.capped)
 		return d.finish(ctx, job, e, Failed(se.Code), "")
 	case Uncertain:
 		d.holds.ended(t, key.Channel)
@@ -302,7 +313,7 @@ func (d *Dispatcher) send(ctx context.Context, job Job, key Key, e Entry, prep p
 	// deadline has passed.
 	e.InFlight, e.LastCode = false, se.Code
 	if !d.now().Before(deadline) {
-		d.releaseCap(ctx, job, e, prep)
+		d.releaseCap(ctx, job, e, prep.capped)
 		return d.finish(ctx, job, e, final, "")
 	}
 	if err := d.Ledger.Release(ctx, t, e); err != nil {

@@ -106,8 +106,8 @@ func (d *Dispatcher) planCap(ctx context.Context, job Job, e Entry, prep prepare
 // sent even if this one is refused. A release that fails
 // keeps the slot — a message counted that was not sent, never the
 // reverse.
-func (d *Dispatcher) releaseCap(ctx context.Context, job Job, e Entry, prep prepared) {
-	if !prep.capped || e.Channel == campaign.Push || job.Reconcile {
+func (d *Dispatcher) releaseCap(ctx context.Context, job Job, e Entry, capped bool) {
+	if !capped || e.Channel == campaign.Push || job.Reconcile {
 		return
 	}
 	k, tag := capSlot(job.Tenant, e.Key)
