@@ -217,22 +217,8 @@ func (s *Store) sortedLedger(t tenant.Tenant, exec string) []delivery.Entry {
 }
 
 // Tally implements delivery.Ledger (shards are irrelevant in memory).
-func (s *Store) Tally(_ context.Context, t tenant.Tenant, exec string, _ int, tag string, o delivery.Outcome, label string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.tallies[k(t, exec)]
-	if m == nil {
-		m = map[string]string{}
-		s.tallies[k(t, exec)] = m
-	}
-	val := delivery.CountedValue(o, label)
-	s.tallied(t, exec, m[tag], val)
-	if o == "" {
-		delete(m, tag)
-	} else {
-		m[tag] = val
-	}
-	return nil
+func (s *Store) Tally(ctx context.Context, t tenant.Tenant, exec string, shard int, tag string, o delivery.Outcome, label string) error {
+	return s.TallyMany(ctx, t, exec, shard, []delivery.Count{{Tag: tag, Outcome: o, Label: label}})
 }
 
 // TallyMany implements delivery.Ledger.
@@ -258,7 +244,10 @@ func (s *Store) TallyMany(_ context.Context, t tenant.Tenant, exec string, _ int
 			m[c.Tag] = val
 		}
 	}
-	if campaignID, ok := s.campaignOf(t, exec); ok {
+	// The table stream's part: the memory store has none, so the
+	// recipients' moves go straight to the campaign's counters, each
+	// variant's count beside its outcome's, in the current hour.
+	if campaignID, ok := s.campaignOf(t, exec); ok && !d.Zero() {
 		s.addOutcomes(t, campaignID, time.Now(), nonZero(d))
 	}
 	return nil

@@ -49,24 +49,6 @@ func (s *Store) addOutcomes(t tenant.Tenant, campaignID string, at time.Time, d 
 	od.hours[ck][h] = plus(od.hours[ck][h], d)
 }
 
-// tallied plays the table stream's part for Tally: the memory store has
-// no stream, so a recipient's counted value (delivery.CountedValue)
-// moving from cur to val goes straight to the campaign's counters, its
-// variant's count beside its outcome's, counted in the current hour (s.mu
-// held).
-func (s *Store) tallied(t tenant.Tenant, exec string, cur, val string) {
-	if cur == val {
-		return
-	}
-	campaignID, ok := s.campaignOf(t, exec)
-	if !ok {
-		return
-	}
-	d := tally.Delta{Outcomes: map[string]int64{}}
-	moved(&d, cur, val)
-	s.addOutcomes(t, campaignID, time.Now(), nonZero(d))
-}
-
 // moved adds to d a recipient's move from the counted value cur to val
 // (delivery.CountedValue; "" for none).
 func moved(d *tally.Delta, cur, val string) {
