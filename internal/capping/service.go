@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/memo"
 	"github.com/heraldhq/herald/internal/tenant"
@@ -115,6 +116,16 @@ func (s *Service) cached(ctx context.Context, t tenant.Tenant) (RuleSet, error) 
 	})
 }
 
+// channelRules returns the tenant's rules on channel ch, from the cached
+// rule set.
+func (s *Service) channelRules(ctx context.Context, t tenant.Tenant, ch campaign.Channel) ([]Rule, error) {
+	rs, err := s.cached(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return rs.For(ch), nil
+}
+
 // Check returns the verdict on one more message to k at now, writing
 // nothing (preview): the rules read from the store and the counter.
 func (s *Service) Check(ctx context.Context, t tenant.Tenant, k Key, now time.Time) (Verdict, error) {
@@ -143,13 +154,9 @@ func (s *Service) Check(ctx context.Context, t tenant.Tenant, k Key, now time.Ti
 // put conditioned on the revision read (one write); a lost race reads
 // and decides again, up to maxAttempts, then ErrContended.
 func (s *Service) Reserve(ctx context.Context, t tenant.Tenant, k Key, tag string, now time.Time) (Verdict, error) {
-	rs, err := s.cached(ctx, t)
-	if err != nil {
+	rules, err := s.channelRules(ctx, t, k.Channel)
+	if err != nil || len(rules) == 0 {
 		return Verdict{}, err
-	}
-	rules := rs.For(k.Channel)
-	if len(rules) == 0 {
-		return Verdict{}, nil
 	}
 	return s.update(ctx, t, k, func(c Counter) (Counter, Verdict, bool) { return reserve(c, rules, tag, now) })
 }
@@ -170,13 +177,9 @@ type Plan struct {
 // Plan decides what Reserve would, from one read of the counter (the
 // rule set comes from the container's cache), and writes nothing.
 func (s *Service) Plan(ctx context.Context, t tenant.Tenant, k Key, tag string, now time.Time) (Plan, error) {
-	rs, err := s.cached(ctx, t)
-	if err != nil {
+	rules, err := s.channelRules(ctx, t, k.Channel)
+	if err != nil || len(rules) == 0 {
 		return Plan{}, err
-	}
-	rules := rs.For(k.Channel)
-	if len(rules) == 0 {
-		return Plan{}, nil
 	}
 	c, err := s.Store.CapCounter(ctx, t, k)
 	if err != nil {
