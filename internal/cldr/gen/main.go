@@ -12,15 +12,14 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"go/format"
-	"log"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/internal/gentable"
 
 	"github.com/go-playground/locales"
 	"github.com/go-playground/locales/de"
@@ -53,17 +52,7 @@ var translators = map[string]func() locales.Translator{
 	"pt": pt.New, "pt-BR": pt_BR.New,
 }
 
-func main() {
-	out := flag.String("o", "zz_generated_locales.go", "the file to write")
-	flag.Parse()
-	src, err := generate()
-	if err != nil {
-		log.Fatalf("gen: %v", err)
-	}
-	if err := os.WriteFile(*out, src, 0o644); err != nil {
-		log.Fatalf("gen: %v", err)
-	}
-}
+func main() { gentable.Main("zz_generated_locales.go", generate) }
 
 // Locale is the engine's data of the locale tag, read from its
 // translator.

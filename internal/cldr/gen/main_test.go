@@ -1,23 +1,13 @@
 package main
 
 import (
-	"bytes"
-	"os"
 	"testing"
+
+	"github.com/heraldhq/herald/internal/gentable"
 )
 
 // A library upgrade may change the data; cldr must then be regenerated,
 // or it would write the old names.
 func TestGeneratedTableIsUpToDate(t *testing.T) {
-	want, err := generate()
-	if err != nil {
-		t.Fatalf("generate: %v", err)
-	}
-	got, err := os.ReadFile("../zz_generated_locales.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("internal/cldr/zz_generated_locales.go differs from what ./gen generates from github.com/go-playground/locales: run go generate ./internal/cldr")
-	}
+	gentable.CheckUpToDate(t, "../zz_generated_locales.go", "internal/cldr/zz_generated_locales.go", "github.com/go-playground/locales", "go generate ./internal/cldr", generate)
 }

@@ -14,30 +14,19 @@ package main
 import (
 	"bytes"
 	"cmp"
-	"flag"
 	"fmt"
 	"go/format"
-	"log"
 	"maps"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/heraldhq/herald/internal/gentable"
+
 	"github.com/nyaruka/phonenumbers"
 )
 
-func main() {
-	out := flag.String("o", "zz_generated_metadata.go", "the file to write")
-	flag.Parse()
-	src, err := generate()
-	if err != nil {
-		log.Fatalf("gen: %v", err)
-	}
-	if err := os.WriteFile(*out, src, 0o644); err != nil {
-		log.Fatalf("gen: %v", err)
-	}
-}
+func main() { gentable.Main("zz_generated_metadata.go", generate) }
 
 // nonGeoRegion is libphonenumber's region code for the non-geographical
 // entities (+800, +882…).

@@ -1,26 +1,16 @@
 package main
 
 import (
-	"bytes"
-	"os"
 	"testing"
+
+	"github.com/heraldhq/herald/internal/gentable"
 )
 
 // A library upgrade changes the metadata; phonelib must then be
 // regenerated, or it would read numbers with the old plans while its
 // tests compare it with the new library.
 func TestGeneratedTableIsUpToDate(t *testing.T) {
-	want, err := generate()
-	if err != nil {
-		t.Fatalf("generate: %v", err)
-	}
-	got, err := os.ReadFile("../zz_generated_metadata.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("internal/address/phonelib/zz_generated_metadata.go differs from what ./gen generates from the library's metadata: run go generate ./internal/address/phonelib")
-	}
+	gentable.CheckUpToDate(t, "../zz_generated_metadata.go", "internal/address/phonelib/zz_generated_metadata.go", "the library's metadata", "go generate ./internal/address/phonelib", generate)
 }
 
 func TestLengthSet(t *testing.T) {
