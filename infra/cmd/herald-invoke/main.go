@@ -55,7 +55,7 @@ func main() {
 	apiURL := flag.String("api-url", "http://127.0.0.1:3000", "HTTP API of a running local cloud (make run) to attach to")
 	motoURL := flag.String("moto-url", "http://127.0.0.1:5000", "moto of the local cloud; started there if nothing answers")
 	verbose := flag.Bool("v", false, "show the local cloud's and moto's logs")
-	runs := flag.Int("coldstarts", 0, "instead of one invoke: time this many cold invokes of the function, of a hello world and of a baseline with the function's SDK clients and an empty handler, and compare (make coldstart)")
+	runs := flag.Int("coldstarts", 0, "instead of one invoke: time this many cold invokes of the function, of a hello world and of two baselines with the function's SDK clients and an empty handler (the second also links the clients' operations the function links), and compare (make coldstart)")
 	flag.Parse()
 	if *fn == "" || *event == "" {
 		fmt.Fprintln(os.Stderr, "usage: herald-invoke -fn <LogicalId> -event events/<file>.json [-api-url URL] [-moto-url URL]")
@@ -133,7 +133,7 @@ func run(fn, eventPath, template, apiURL, motoURL string, verbose bool, runs int
 	)
 	if runs > 0 {
 		return coldStarts(ctx, coldStart{fn: fn, pkg: binding.Package, bootstrap: bootstrap, dir: dir, rie: rie, env: env,
-			payload: payload, timeout: f.Timeout + 30*time.Second, runs: runs})
+			payload: payload, timeout: f.Timeout + 30*time.Second, runs: runs, motoURL: moto.URL()})
 	}
 	step("invoking %s with %s under aws-lambda-rie (moto %s)", fn, eventPath, moto.URL())
 	inv, err := invoke(ctx, rie, bootstrap, dir, env, payload, f.Timeout+30*time.Second)
