@@ -1,8 +1,9 @@
-// Package gentable is the frame of Herald's generated tables — phonelib's
-// numbering plans, cldr's locale data —, each copied at build time out of
-// a library no function links: a generator's main writes what its
-// generate function returns, and its test fails when the file in the
-// tree is no longer what it generates (the library was upgraded, say).
+// Package gentable is the frame of Herald's generated files — phonelib's
+// numbering plans and cldr's locale data, each copied at build time out
+// of a library no function links; the gzipped OpenAPI document —: a
+// generator's main writes what its generate function returns, and its
+// test fails when the file in the tree is no longer what it generates
+// (the library was upgraded, say).
 package gentable
 
 import (

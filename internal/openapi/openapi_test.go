@@ -1,7 +1,9 @@
 package openapi_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -116,5 +118,18 @@ func TestEveryOperationDocumentsTheStatusesEveryRouteCanAnswer(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The embedded document is the edited one: herald.openapi.json.gz
+// decompresses to herald.openapi.json (run go generate ./internal/openapi
+// after editing the JSON).
+func TestEmbeddedDocumentIsTheEditedOne(t *testing.T) {
+	edited, err := os.ReadFile("herald.openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(openapi.Document(), edited) {
+		t.Fatal("herald.openapi.json.gz is not herald.openapi.json gzipped: run go generate ./internal/openapi")
 	}
 }
