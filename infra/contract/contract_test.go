@@ -1,6 +1,8 @@
 package contract_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -55,6 +57,11 @@ func TestTheCheckerFindsWhatBreaksTheContracts(t *testing.T) {
 			ResponseBody: []byte(`{"scheduleId":"s-1","scheduleStatus":"Scheduled","campaignId":"c-1","executeAt":"2026-12-01T09:00:00Z","requestId":"r-1"}`)}, nil},
 		{"a 404 in the error shape keeps both", localcloud.Exchange{Method: "GET", Path: "/im/executions/audience/ex-9",
 			Status: 404, ResponseHeader: jsonHeader(), ResponseBody: []byte(notFound)}, nil},
+		{"a gzipped body is read decompressed", localcloud.Exchange{Method: "GET", Path: "/im/executions/audience/ex-9",
+			Status: 404, ResponseHeader: jsonHeader("Content-Encoding", "gzip"), ResponseBody: gzipped(t, notFound)}, nil},
+		{"a body said gzipped that is not", localcloud.Exchange{Method: "GET", Path: "/im/executions/audience/ex-9",
+			Status: 404, ResponseHeader: jsonHeader("Content-Encoding", "gzip"), ResponseBody: []byte(notFound)},
+			[]string{"GET /im/executions/audience/{executionId} → 404: Content-Encoding gzip, but the body is not gzip"}},
 		{"an unknown path is a 404", localcloud.Exchange{Method: "GET", Path: "/nope/secret-address@example.com",
 			Status: 404, ResponseHeader: jsonHeader(), ResponseBody: []byte(notFound)}, nil},
 		{"a 405 without Allow", localcloud.Exchange{Method: "PUT", Path: "/im/health",
@@ -133,4 +140,17 @@ func TestTheVerdictNamesEveryViolation(t *testing.T) {
 	if c.Pairs() != 3 {
 		t.Errorf("%d pairs, want 3", c.Pairs())
 	}
+}
+
+func gzipped(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
