@@ -79,6 +79,12 @@ var Bindings = map[string]Binding{
 			}
 			return nil, run(ctx, in)
 		}
+		// The deferral queue's batches (the template's SQS event).
+		deferrals, err := a.DeferralsHandler()
+		if err != nil {
+			return err
+		}
+		h.SQS[id] = deferrals
 		return nil
 	}},
 	"ManageFunction": {Package: "./functions/manage", bind: func(a *app.App, h *Handlers, id string) error {

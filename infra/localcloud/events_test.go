@@ -56,6 +56,9 @@ var fixtures = map[string]fixtureCase{
 	// Recipients deferred by quiet hours whose job was already woken (a
 	// firing delivered twice): nothing to queue, nothing sent.
 	"scheduler.deferred-already-woken.json": {function: "SchedulerFunction", event: true, result: "null"},
+	// A deferral queue message that is no job: reported failed until the
+	// queue moves it to the dispatch dead-letter queue.
+	"scheduler.deferral-poison.json": {function: "SchedulerFunction", failed: []string{"7c3f1a9e-5b2d-4e8f-a6c1-0d9b8e7f6a5c"}},
 	// A job in the dead-letter queue: its recipient is closed
 	// (failed:retries_exhausted), nothing is sent, the job is parked.
 	"deadletter.closes-and-parks.json": {function: "DeadLetterFunction", failed: nil, sends: 0},

@@ -27,13 +27,23 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 		"ReportsDeadLetterQueue http://127.0.0.1:5000/123456789012/herald-local-ReportsDeadLetterQueue ",
 		"SchedulerDeadLetterQueue http://127.0.0.1:5000/123456789012/herald-local-SchedulerDeadLetterQueue ",
 		"WebhookDeadLetterQueue http://127.0.0.1:5000/123456789012/herald-local-WebhookDeadLetterQueue ",
+		"DeferralQueue http://127.0.0.1:5000/123456789012/herald-local-DeferralQueue arn:aws:sqs:us-east-1:123456789012:herald-local-DispatchDeadLetterQueue",
 		"DispatchQueue http://127.0.0.1:5000/123456789012/herald-local-DispatchQueue arn:aws:sqs:us-east-1:123456789012:herald-local-DispatchDeadLetterQueue",
 		"WebhookQueue http://127.0.0.1:5000/123456789012/herald-local-WebhookQueue arn:aws:sqs:us-east-1:123456789012:herald-local-WebhookDeadLetterQueue",
 	}
 	if diff := cmp.Diff(wantQueues, queues); diff != "" {
 		t.Errorf("queues (-want +got):\n%s", diff)
 	}
-	if q := s.Queues[5]; q.MaxReceiveCount != 50 || *q.Def.VisibilityTimeout != 180 {
+	queue := func(id string) *Queue {
+		for _, q := range s.Queues {
+			if q.LogicalID == id {
+				return q
+			}
+		}
+		t.Fatalf("no queue %s", id)
+		return nil
+	}
+	if q := queue("DispatchQueue"); q.MaxReceiveCount != 50 || *q.Def.VisibilityTimeout != 180 {
 		t.Errorf("DispatchQueue: maxReceiveCount %d, visibility %d; want 50, 180", q.MaxReceiveCount, *q.Def.VisibilityTimeout)
 	}
 
@@ -45,6 +55,7 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 		return m
 	}
 	queueURL := "http://127.0.0.1:5000/123456789012/herald-local-DispatchQueue"
+	deferralURL := "http://127.0.0.1:5000/123456789012/herald-local-DeferralQueue"
 	webhookURL := "http://127.0.0.1:5000/123456789012/herald-local-WebhookQueue"
 	guard := func(m map[string]string) map[string]string {
 		m["HERALD_REPUTATION_BOUNCE_RATE"], m["HERALD_REPUTATION_COMPLAINT_RATE"], m["HERALD_REPUTATION_MIN_SENDS"] = "0.04", "0.0008", "500"
@@ -61,15 +72,18 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 			"HERALD_SES_CONFIGURATION_SET_CLICKS": "herald-local-HeraldConfigurationSetClicks", "HERALD_SES_CONFIGURATION_SET_UNTRACKED": "herald-local-HeraldConfigurationSetUntracked",
 			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret, "HERALD_DISPATCH_QUEUE_URL": queueURL, "HERALD_WEBHOOK_QUEUE_URL": webhookURL,
 			"HERALD_SENDER_IDENTITY": "herald.example", "HERALD_PUSH_APPLICATIONS": "", "HERALD_TOKEN_SECRET_ARN": "herald-local-TokenSigningSecret"}))),
-		"SchedulerFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_METRICS_TENANT": "false", "HERALD_DISPATCH_QUEUE_URL": queueURL}),
-		"DispatchFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_METRICS_TENANT": "false", "HERALD_SES_CONFIGURATION_SET": "herald-local-HeraldConfigurationSet",
+		"SchedulerFunction": sched(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_METRICS_TENANT": "false", "HERALD_DISPATCH_QUEUE_URL": queueURL,
+			"HERALD_DEFERRAL_QUEUE_URL": deferralURL}),
+		// No scheduler settings: Dispatch puts deferrals on the deferral
+		// queue, which the Scheduler function consumes.
+		"DispatchFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_METRICS_TENANT": "false", "HERALD_SES_CONFIGURATION_SET": "herald-local-HeraldConfigurationSet",
 			"HERALD_SES_CONFIGURATION_SET_CLICKS": "herald-local-HeraldConfigurationSetClicks", "HERALD_SES_CONFIGURATION_SET_UNTRACKED": "herald-local-HeraldConfigurationSetUntracked",
 			"HERALD_UNSUBSCRIBE_SECRET": DemoUnsubscribeSecret,
 			"HERALD_PUBLIC_URL":         "https://herald-local-HeraldApi.execute-api.us-east-1.amazonaws.com",
 			"HERALD_DISPATCH_QUEUE_URL": queueURL, "HERALD_WEBHOOK_QUEUE_URL": webhookURL, "HERALD_SEND_TIMEOUT": "10s", "HERALD_STALE_ATTEMPT": "60s",
 			"HERALD_RETRY_FIRST": "5s", "HERALD_RETRY_MAX": "5m", "HERALD_RETRY_DEADLINE": "1h", "HERALD_RECONCILE_AFTER": "15m",
 			"HERALD_EMAIL_RATE": "50", "HERALD_SMS_RATE": "20", "HERALD_PUSH_RATE": "200", "HERALD_DISPATCH_INSTANCES": "5",
-			"HERALD_SENDER_IDENTITY": "herald.example", "HERALD_PUSH_APPLICATIONS": ""}),
+			"HERALD_SENDER_IDENTITY": "herald.example", "HERALD_PUSH_APPLICATIONS": "", "HERALD_DEFERRAL_QUEUE_URL": deferralURL},
 		"DeadLetterFunction": {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_METRICS_TENANT": "false", "HERALD_WEBHOOK_QUEUE_URL": webhookURL},
 		"FeedbackFunction":   guard(map[string]string{"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_METRICS_TENANT": "false", "HERALD_WEBHOOK_QUEUE_URL": webhookURL}),
 		"ReportsFunction":    {"HERALD_TABLE": "herald-local-HeraldTable", "HERALD_LOG_LEVEL": "INFO", "HERALD_METRICS_TENANT": "false"},
@@ -95,14 +109,21 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 		t.Errorf("function environments (-want +got):\n%s", diff)
 	}
 	d := s.Functions["DispatchFunction"]
-	if d.Timeout != 30*time.Second || len(d.SQS) != 1 || d.SQS[0].BatchSize != 10 || !d.SQS[0].ReportBatchItemFailures || d.SQS[0].QueueARN != s.Queues[5].ARN {
+	if d.Timeout != 30*time.Second || len(d.SQS) != 1 || d.SQS[0].BatchSize != 10 || !d.SQS[0].ReportBatchItemFailures || d.SQS[0].QueueARN != queue("DispatchQueue").ARN {
 		t.Errorf("DispatchFunction = %+v, SQS %+v", d, d.SQS)
 	}
-	if q := s.Queues[6]; q.MaxReceiveCount != 100 || *q.Def.VisibilityTimeout != 180 {
+	if q := queue("DeferralQueue"); q.MaxReceiveCount != 10 || *q.Def.VisibilityTimeout != 900 {
+		t.Errorf("DeferralQueue: maxReceiveCount %d, visibility %d; want 10, 900 (the Scheduler function's timeout)", q.MaxReceiveCount, *q.Def.VisibilityTimeout)
+	}
+	sf := s.Functions["SchedulerFunction"]
+	if len(sf.SQS) != 1 || !sf.SQS[0].ReportBatchItemFailures || sf.SQS[0].QueueARN != queue("DeferralQueue").ARN || sf.Timeout > 900*time.Second {
+		t.Errorf("SchedulerFunction SQS %+v, timeout %v; want the deferral queue with batch item failures", sf.SQS, sf.Timeout)
+	}
+	if q := queue("WebhookQueue"); q.MaxReceiveCount != 100 || *q.Def.VisibilityTimeout != 180 {
 		t.Errorf("WebhookQueue: maxReceiveCount %d, visibility %d; want 100, 180", q.MaxReceiveCount, *q.Def.VisibilityTimeout)
 	}
 	wh := s.Functions["WebhookFunction"]
-	if wh.Timeout != 30*time.Second || len(wh.SQS) != 1 || !wh.SQS[0].ReportBatchItemFailures || wh.SQS[0].QueueARN != s.Queues[6].ARN {
+	if wh.Timeout != 30*time.Second || len(wh.SQS) != 1 || !wh.SQS[0].ReportBatchItemFailures || wh.SQS[0].QueueARN != queue("WebhookQueue").ARN {
 		t.Errorf("WebhookFunction = %+v, SQS %+v; want the webhook queue with batch item failures", wh, wh.SQS)
 	}
 	dl := s.Functions["DeadLetterFunction"]

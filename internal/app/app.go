@@ -247,7 +247,7 @@ func (a *App) Dispatcher() *delivery.Dispatcher {
 		// wait for a schedule when their window ends later than it can
 		// delay them.
 		d.Requeue = a.clients.SQS.Requeue(a.cfg.DispatchQueueURL)
-		if dd := a.deferrals(d.Requeue); dd != nil {
+		if dd := a.dispatchDeferrals(d.Requeue); dd != nil {
 			d.Deferrals = dd
 		}
 		if dc.ReconcileAfter > 0 {

@@ -2,8 +2,11 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
@@ -88,6 +91,59 @@ func (a *App) SchedulerHandler() (func(context.Context, schedule.Input) error, e
 	r := &eventapi.Schedules{Audiences: a.AudienceExecutions(), Recurrences: a.Recurrences(), Campaigns: a.Campaigns(), Log: a.log,
 		Deferred: a.deferrals(a.clients.SQS.Requeue(a.cfg.DispatchQueueURL))}
 	return invokedSchedule(a, "Scheduler", r.Handle), nil
+}
+
+// SchedulerFunctionHandler is the Scheduler function's Lambda entry
+// point, for its two sources: the input of a schedule it is the target
+// of (SchedulerHandler), and a batch of the deferral queue
+// (DeferralsHandler), told apart by the batch's records.
+func (a *App) SchedulerFunctionHandler() (func(context.Context, json.RawMessage) (any, error), error) {
+	run, err := a.SchedulerHandler()
+	if err != nil {
+		return nil, err
+	}
+	deferrals, err := a.DeferralsHandler()
+	if err != nil {
+		return nil, err
+	}
+	return eventapi.SchedulerEntry(run, deferrals), nil
+}
+
+// DeferralsHandler returns the Scheduler function's consumer of the
+// deferral queue: the jobs Dispatch, which does not schedule, hands it to
+// park and schedule (delivery.QueuedDeferrals).
+func (a *App) DeferralsHandler() (func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), error) {
+	if err := a.cfg.RequireQueue(); err != nil {
+		return nil, err
+	}
+	if !a.cfg.Scheduler.Enabled() {
+		return nil, errors.New("config: HERALD_SCHEDULE_GROUP, HERALD_SCHEDULER_TARGET_ARN and HERALD_SCHEDULER_ROLE_ARN are required")
+	}
+	if err := a.Need("the Scheduler function", "SQS", "Scheduler"); err != nil {
+		return nil, err
+	}
+	var vis eventapi.Visibility
+	if a.cfg.DeferralQueueURL != "" {
+		vis = a.clients.SQS.Visibility(a.cfg.DeferralQueueURL)
+	}
+	dc := a.cfg.Delivery
+	timing := delivery.Timing{RetryFirst: dc.RetryFirst, RetryMax: dc.RetryMax}
+	return invoked(a, "Scheduler", eventapi.DeferralsSQS(a.deferrals(a.clients.SQS.Requeue(a.cfg.DispatchQueueURL)), vis, timing, a.log)), nil
+}
+
+// dispatchDeferrals is how a Dispatcher defers recipients past SQS's 15
+// minutes: on the deferral queue when the function has one (Dispatch:
+// the Scheduler function schedules them), else by scheduling them itself
+// when it can, else not at all (nil: the queue holds them 15 minutes at a
+// time).
+func (a *App) dispatchDeferrals(queue delivery.Requeue) delivery.Deferrals {
+	if a.cfg.DeferralQueueURL != "" && a.clients.SQS != nil {
+		return delivery.QueuedDeferrals{Queue: a.clients.SQS.Requeue(a.cfg.DeferralQueueURL)}
+	}
+	if dd := a.deferrals(queue); dd != nil {
+		return dd
+	}
+	return nil
 }
 
 // deferrals keeps the recipients quiet hours defer past SQS's 15 minutes

@@ -25,6 +25,11 @@ type Config struct {
 	// DispatchQueueURL is the SQS queue recipients are sent to
 	// (HERALD_DISPATCH_QUEUE_URL); Trigger needs it.
 	DispatchQueueURL string
+	// DeferralQueueURL is the queue a function that does not schedule
+	// (Dispatch) puts the jobs quiet hours defer past SQS's 15 minutes
+	// on, for the Scheduler function to park and schedule
+	// (HERALD_DEFERRAL_QUEUE_URL).
+	DeferralQueueURL string
 	// ConfigurationSet is the SES configuration set used when an email
 	// channel configuration names none and tracks opens
 	// (HERALD_SES_CONFIGURATION_SET): it publishes every event type.
@@ -125,6 +130,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{
 		Table:                     strings.TrimSpace(getenv("HERALD_TABLE")),
 		DispatchQueueURL:          strings.TrimSpace(getenv("HERALD_DISPATCH_QUEUE_URL")),
+		DeferralQueueURL:          strings.TrimSpace(getenv("HERALD_DEFERRAL_QUEUE_URL")),
 		ConfigurationSet:          strings.TrimSpace(getenv("HERALD_SES_CONFIGURATION_SET")),
 		ConfigurationSetClicks:    strings.TrimSpace(getenv("HERALD_SES_CONFIGURATION_SET_CLICKS")),
 		ConfigurationSetUntracked: strings.TrimSpace(getenv("HERALD_SES_CONFIGURATION_SET_UNTRACKED")),

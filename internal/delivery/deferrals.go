@@ -29,6 +29,27 @@ type Deferrals interface {
 	Defer(ctx context.Context, job Job) error
 }
 
+// QueuedDeferrals is Deferrals for a function that does not schedule
+// (Dispatch, which then links no Scheduler client and may pass no role):
+// each deferred job goes as it is on the deferral queue, whose consumer
+// (the Scheduler function) defers it with ScheduledDeferrals. The queue's
+// dead letters go where the dispatch queue's do: a job that could not be
+// deferred is closed and parked like one that could not be sent.
+type QueuedDeferrals struct {
+	Queue Requeue
+}
+
+var _ Deferrals = QueuedDeferrals{}
+
+// Defer implements Deferrals: the job on the queue, undelayed.
+func (q QueuedDeferrals) Defer(ctx context.Context, job Job) error {
+	job.Receipt, job.Delay = Receipt{}, 0
+	if err := q.Queue.Enqueue(ctx, []Job{job}); err != nil {
+		return fmt.Errorf("queue deferred job: %w", err)
+	}
+	return nil
+}
+
 // ParkedJobs reads one parked job.
 type ParkedJobs interface {
 	// ParkedJob returns the parked job id of execution exec, or
@@ -94,7 +115,15 @@ func (s *ScheduledDeferrals) Defer(ctx context.Context, job Job) error {
 		return fmt.Errorf("park deferred job: %w", err)
 	}
 	// at() has a one-second resolution: round up so it is never early.
-	return s.schedule(ctx, job, id, "q", job.DeferUntil.Add(time.Second-1).Truncate(time.Second))
+	// Nor is the schedule asked for an instant already past, or about to
+	// be (a job deferred again after a retry): at the earliest a minute
+	// from now, EventBridge Scheduler's own precision; its wake then sends
+	// at once.
+	at := job.DeferUntil.Add(time.Second - 1).Truncate(time.Second)
+	if earliest := s.now().Add(time.Minute).Truncate(time.Second); at.Before(earliest) {
+		at = earliest
+	}
+	return s.schedule(ctx, job, id, "q", at)
 }
 
 // schedule creates the one-time schedule (named by kind and id) that

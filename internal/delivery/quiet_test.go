@@ -432,3 +432,86 @@ func maxT(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// Dispatch, which links no Scheduler client, hands a job deferred past
+// SQS's 15 minutes to the deferral queue as it is; the Scheduler
+// function's ScheduledDeferrals then parks and schedules it exactly as
+// Dispatch did itself, once however often the job comes.
+func TestQuietHoursPastFifteenMinutesGoThroughTheDeferralQueue(t *testing.T) {
+	ctx := context.Background()
+	due := utc("2026-03-29T06:00:00Z")
+	f := newQuietFixture(t, campaign.Marketing, campaign.QuietHours{Start: "21:00", End: "08:00", TimeZone: "Europe/Paris"}, utc("2026-03-28T21:30:00Z"))
+	deferralQueue := &memory.Queue{}
+	f.d.Deferrals = delivery.QueuedDeferrals{Queue: deferralQueue}
+	r := f.person(t, "0100", "")
+	job := f.job(r)
+	job.Receipt = delivery.Receipt{Count: 2}
+	for range 2 { // the job and its redelivery
+		if err := f.d.Dispatch(ctx, job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(f.queue.Jobs()) != 0 || len(f.sms.Sent()) != 0 || len(f.outcomes()) != 0 {
+		t.Fatalf("dispatch queue %d, sent %d, ledger %v; want the recipient handed on, nothing else", len(f.queue.Jobs()), len(f.sms.Sent()), f.outcomes())
+	}
+	handed := deferralQueue.Jobs()
+	if len(handed) != 2 {
+		t.Fatalf("deferral queue holds %d jobs; want the job and its redelivery", len(handed))
+	}
+	for _, j := range handed {
+		if !j.DeferUntil.Equal(due) || j.Delay != 0 || j.Receipt != (delivery.Receipt{}) || len(j.Recipients) != 1 || j.Recipients[0] != r {
+			t.Fatalf("handed on %+v; want the recipient deferred until %s, undelayed, without the receipt", j, due)
+		}
+	}
+	if p, _ := f.store.Parked(ctx, acme, "ex"); len(p) != 0 {
+		t.Fatalf("Dispatch parked %d jobs itself", len(p))
+	}
+
+	sched := &memory.Scheduler{}
+	deferrals := &delivery.ScheduledDeferrals{Parking: f.store, Jobs: f.store, Schedules: sched, Queue: f.queue, Now: f.clock}
+	for _, j := range handed {
+		if err := deferrals.Defer(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	parked, err := f.store.Parked(ctx, acme, "ex")
+	if err != nil || len(parked) != 1 || !parked[0].Job.DeferUntil.Equal(due) {
+		t.Fatalf("parked = %+v, %v; want one job deferred until %s", parked, err, due)
+	}
+	if s := sched.Schedules(); len(s) != 1 {
+		t.Fatalf("schedules = %v; want one", s)
+	}
+	for _, s := range sched.Schedules() {
+		if s.Expression != "at(2026-03-29T06:00:00)" || !s.OneTime {
+			t.Errorf("schedule %s; want at(2026-03-29T06:00:00), one time", s.Expression)
+		}
+	}
+	deferralQueue.Err = errors.New("SQS is down")
+	if err := f.d.Dispatch(ctx, job); err == nil || !errors.Is(err, delivery.ErrRetry) {
+		t.Errorf("Dispatch with the deferral queue down = %v; want a retry", err)
+	}
+}
+
+// A job deferred late (its deferral retried past the window's end, or
+// about to reach it) is not scheduled in the past: a minute from now at
+// the earliest, and its wake sends it at once.
+func TestADeferralDueAlreadyIsScheduledAMinuteAhead(t *testing.T) {
+	ctx := context.Background()
+	now := utc("2026-03-29T06:20:00Z")
+	f := newQuietFixture(t, campaign.Marketing, campaign.QuietHours{Start: "21:00", End: "08:00", TimeZone: "Europe/Paris"}, now)
+	sched := &memory.Scheduler{}
+	deferrals := &delivery.ScheduledDeferrals{Parking: f.store, Jobs: f.store, Schedules: sched, Queue: f.queue, Now: f.clock}
+	job := f.job(f.person(t, "0100", ""))
+	job.DeferUntil = utc("2026-03-29T06:00:00Z")
+	if err := deferrals.Defer(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sched.Schedules() {
+		if s.Expression != "at(2026-03-29T06:21:00)" {
+			t.Errorf("schedule %s; want at(2026-03-29T06:21:00), a minute from now", s.Expression)
+		}
+	}
+	if len(sched.Schedules()) != 1 {
+		t.Fatalf("schedules = %v; want one", sched.Schedules())
+	}
+}

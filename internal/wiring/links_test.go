@@ -18,7 +18,7 @@ import (
 // table, is every function's).
 var clients = map[string][]string{
 	"deadletter": {"dynamodb", "sqs"},
-	"dispatch":   {"dynamodb", "scheduler", "sesv2", "sns", "sqs"},
+	"dispatch":   {"dynamodb", "sesv2", "sns", "sqs"},
 	"feedback":   {"dynamodb", "sns", "sqs"},
 	"manage":     {"dynamodb", "scheduler", "secretsmanager", "sesv2", "sns", "sqs"},
 	"reports":    {"dynamodb"},
