@@ -2,6 +2,11 @@ package contextschema_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -58,4 +63,53 @@ func TestPropertyAtReadsTheSchemaAtADataPath(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The JSON Schema library compiles its meta-schemas on the first Compile
+// (third_party/jsonschema-v5/HERALD.md), not at init. In a fresh process
+// whose first compiles run at once, every schema is still checked against
+// them: the invalid ones are refused, the valid ones validate. The check
+// runs in a child process (this test binary, -test.run the helper), where
+// nothing has compiled a schema yet.
+func TestConcurrentFirstCompilesCheckSchemasAgainstTheMetaSchemas(t *testing.T) {
+	if os.Getenv("CONTEXTSCHEMA_FIRST_COMPILES") == "1" {
+		firstCompiles(t)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestConcurrentFirstCompilesCheckSchemasAgainstTheMetaSchemas$", "-test.v")
+	cmd.Env = append(os.Environ(), "CONTEXTSCHEMA_FIRST_COMPILES=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "first compiles checked") {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+}
+
+func firstCompiles(t *testing.T) {
+	var wg sync.WaitGroup
+	errs := make([]error, 16)
+	for i := range errs {
+		wg.Go(func() {
+			if i%2 == 0 {
+				if _, err := contextschema.Compile([]byte(`{"type": 5}`)); err == nil {
+					errs[i] = fmt.Errorf("a schema whose type is 5 compiled")
+				}
+				return
+			}
+			s, err := contextschema.Compile([]byte(`{"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}}}`))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			if s.Validate(map[string]any{"n": json.Number("0")}) == nil || s.Validate(map[string]any{"n": json.Number("2")}) != nil {
+				errs[i] = fmt.Errorf("n = 0 and n = 2 not told apart")
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("compile %d: %v", i, err)
+		}
+	}
+	t.Log("first compiles checked")
 }
