@@ -72,7 +72,8 @@ invoke:
 	$(GO) run ./infra/cmd/herald-invoke -fn $(FN) -event $(EVENT) -api-url http://127.0.0.1:$(PORT) -moto-url http://127.0.0.1:$(MOTO_PORT)
 
 ## coldstart: each function's size and first invoke under aws-lambda-rie, against a hello world
-##            and a baseline with its SDK clients, built in the same run (RUNS cold invokes each)
+##            and baselines with its SDK clients (and their operations it links), built in the
+##            same run (RUNS cold invokes each; the first invoke also less its wait on moto)
 RUNS ?= 7
 COLDSTART_EVENTS = TriggerFunction:trigger.health ManageFunction:manage.unknown-field DispatchFunction:dispatch.poison \
 	WebhookFunction:webhook.poison DeadLetterFunction:deadletter.closes-and-parks FeedbackFunction:feedback.ses-delivery \
