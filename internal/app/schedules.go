@@ -79,18 +79,25 @@ func (a *App) campaignHooks() campaign.Hooks {
 // schedule. It needs the dispatch queue and the scheduler settings (it
 // creates continuation schedules).
 func (a *App) SchedulerHandler() (func(context.Context, schedule.Input) error, error) {
-	if err := a.cfg.RequireQueue(); err != nil {
-		return nil, err
-	}
-	if !a.cfg.Scheduler.Enabled() {
-		return nil, errors.New("config: HERALD_SCHEDULE_GROUP, HERALD_SCHEDULER_TARGET_ARN and HERALD_SCHEDULER_ROLE_ARN are required")
-	}
-	if err := a.Need("the Scheduler function", "SQS", "Scheduler"); err != nil {
+	if err := a.needScheduling(); err != nil {
 		return nil, err
 	}
 	r := &eventapi.Schedules{Audiences: a.AudienceExecutions(), Recurrences: a.Recurrences(), Campaigns: a.Campaigns(), Log: a.log,
 		Deferred: a.deferrals(a.clients.SQS.Requeue(a.cfg.DispatchQueueURL))}
 	return invokedSchedule(a, "Scheduler", r.Handle), nil
+}
+
+// needScheduling is what the Scheduler function's handlers need: the
+// dispatch queue, the scheduler settings (they create schedules) and the
+// SQS and Scheduler clients.
+func (a *App) needScheduling() error {
+	if err := a.cfg.RequireQueue(); err != nil {
+		return err
+	}
+	if !a.cfg.Scheduler.Enabled() {
+		return errors.New("config: HERALD_SCHEDULE_GROUP, HERALD_SCHEDULER_TARGET_ARN and HERALD_SCHEDULER_ROLE_ARN are required")
+	}
+	return a.Need("the Scheduler function", "SQS", "Scheduler")
 }
 
 // SchedulerFunctionHandler is the Scheduler function's Lambda entry
@@ -113,13 +120,7 @@ func (a *App) SchedulerFunctionHandler() (func(context.Context, json.RawMessage)
 // deferral queue: the jobs Dispatch, which does not schedule, hands it to
 // park and schedule (delivery.QueuedDeferrals).
 func (a *App) DeferralsHandler() (func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), error) {
-	if err := a.cfg.RequireQueue(); err != nil {
-		return nil, err
-	}
-	if !a.cfg.Scheduler.Enabled() {
-		return nil, errors.New("config: HERALD_SCHEDULE_GROUP, HERALD_SCHEDULER_TARGET_ARN and HERALD_SCHEDULER_ROLE_ARN are required")
-	}
-	if err := a.Need("the Scheduler function", "SQS", "Scheduler"); err != nil {
+	if err := a.needScheduling(); err != nil {
 		return nil, err
 	}
 	var vis eventapi.Visibility

@@ -149,24 +149,13 @@ func TestTZData(t *testing.T) {
 // and the function must link no template parser, so no template ever
 // runs.
 func TestFunctionsWithoutTZDataReadNoZone(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and disassembles functions")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the functions")
-	}
+	gobin := goCommand(t, "builds and disassembles functions")
 	const render = module + "internal/render."
 	for _, fn := range slices.Sorted(maps.Keys(clients)) {
 		if slices.Contains(tzdata, fn) {
 			continue
 		}
-		bin := filepath.Join(t.TempDir(), fn)
-		build := exec.Command(gobin, "build", "-trimpath", "-tags", "lambda.norpc", "-o", bin, module+"functions/"+fn)
-		build.Env = append(build.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", fn, err, out)
-		}
+		bin := buildFunction(t, gobin, fn)
 		out, err := exec.Command(gobin, "tool", "objdump", bin).Output()
 		if err != nil {
 			t.Fatalf("objdump %s: %v", fn, err)
@@ -195,21 +184,10 @@ func TestFunctionsWithoutTZDataReadNoZone(t *testing.T) {
 // where they cost 8,550 allocations (1 MB, 2.5–4.6 ms) in every cold
 // start. Allocations are counted, not time.
 func TestTheJSONSchemaLibraryCompilesNothingAtStart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs functions")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the functions")
-	}
+	gobin := goCommand(t, "builds and runs functions")
 	const lib = "github.com/santhosh-tekuri/jsonschema/v5"
 	for _, fn := range schemaReaders {
-		bin := filepath.Join(t.TempDir(), fn)
-		build := exec.Command(gobin, "build", "-trimpath", "-tags", "lambda.norpc", "-o", bin, module+"functions/"+fn)
-		build.Env = append(build.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", fn, err, out)
-		}
+		bin := buildFunction(t, gobin, fn)
 		// Without its configuration the function stops right after the
 		// packages' inits (config: HERALD_TABLE is required).
 		run := exec.Command(bin)
@@ -234,4 +212,31 @@ func TestTheJSONSchemaLibraryCompilesNothingAtStart(t *testing.T) {
 			t.Errorf("%s: the JSON Schema library's init made %d allocations (%s); its meta-schemas must wait for the first Compile", fn, allocs, line)
 		}
 	}
+}
+
+// goCommand returns the go command for a test that builds functions,
+// skipping it (why) under -short or when there is none.
+func goCommand(t *testing.T, why string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(why)
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build the functions")
+	}
+	return gobin
+}
+
+// buildFunction builds function fn for this machine as the Makefile
+// builds it for Lambda and returns the binary's path.
+func buildFunction(t *testing.T, gobin, fn string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), fn)
+	build := exec.Command(gobin, "build", "-trimpath", "-tags", "lambda.norpc", "-o", bin, module+"functions/"+fn)
+	build.Env = append(build.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", fn, err, out)
+	}
+	return bin
 }
