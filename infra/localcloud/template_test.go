@@ -112,6 +112,15 @@ func TestLoadStackResolvesTheTemplateToLocalNames(t *testing.T) {
 	if d.Timeout != 30*time.Second || len(d.SQS) != 1 || d.SQS[0].BatchSize != 10 || !d.SQS[0].ReportBatchItemFailures || d.SQS[0].QueueARN != queue("DispatchQueue").ARN {
 		t.Errorf("DispatchFunction = %+v, SQS %+v", d, d.SQS)
 	}
+	// Dispatch, which renders and sends, may not schedule nor pass a
+	// role: its deferrals go through the deferral queue.
+	for _, st := range d.Policy.Statements {
+		for _, a := range append(append([]string{}, st.Action...), st.NotAction...) {
+			if strings.HasPrefix(a, "scheduler:") || a == "iam:PassRole" {
+				t.Errorf("DispatchFunction's statement %s allows %s", st.Sid, a)
+			}
+		}
+	}
 	if q := queue("DeferralQueue"); q.MaxReceiveCount != 10 || *q.Def.VisibilityTimeout != 900 {
 		t.Errorf("DeferralQueue: maxReceiveCount %d, visibility %d; want 10, 900 (the Scheduler function's timeout)", q.MaxReceiveCount, *q.Def.VisibilityTimeout)
 	}
