@@ -18,6 +18,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/profile"
+	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/sqs"
 )
@@ -231,7 +232,7 @@ func TestAFanOutKilledAfterItsFirstPageResumesWithoutSendingTwice(t *testing.T) 
 	q := &recordingQueue{inner: sqs.New(awssqs.NewFromConfig(cloud.AWS), cloud.Config.DispatchQueueURL), crashOn: 2, got: map[string]int{}}
 	aud := cloud.App.AudienceExecutions()
 	aud.Queue, aud.PageSize = q, 100
-	req := execution.AudienceRequest{RequestID: "crash-1", CampaignID: m.campaignID, Context: map[string]any{"discount": 10}}
+	req := execution.AudienceRequest{RequestID: "crash-1", CampaignID: m.campaignID, Context: render.MustParseObject(`{"discount":10}`)}
 	if _, err := aud.Start(ctx, m.Tenant, m.KeyID, req); err == nil {
 		t.Fatal("the killed fan-out reported success")
 	}
@@ -478,5 +479,38 @@ func TestATransactionalCampaignCannotBeSentToAnAudience(t *testing.T) {
 	checkErrorShape(t, body, 409)
 	if status != 409 || !strings.Contains(string(body), "transactional") {
 		t.Errorf("= %d %s, want 409 explaining the campaign is transactional", status, body)
+	}
+}
+
+// An audience execution's context travels from the call to every member's
+// message in the call's member order — through the stored execution, the
+// fan-out's jobs and Dispatch — so #each over one of its objects iterates
+// as Handlebars does, not in sorted order (issue 17's target 6).
+func TestAnAudienceContextsObjectsIterateInTheCallsOrder(t *testing.T) {
+	m := newMarketing(t, nil)
+	var c struct{ ID string }
+	var cfg struct{ Items []struct{ ID string } }
+	m.mustDo("GET", "/channel-configurations", nil, 200, &cfg)
+	m.mustDo("POST", "/campaigns", map[string]any{"name": "Sizes", "type": "marketing", "channel": "email", "channelConfigurationId": cfg.Items[0].ID,
+		"content":  map[string]any{"email": map[string]any{"subject": "Sizes", "text": "{{#each context.sizes}}{{@key}}={{this}};{{/each}}"}},
+		"audience": map[string]any{"namespace": "email", "audienceId": m.audienceID}}, 201, &c)
+	m.mustDo("POST", "/campaigns/"+c.ID+"/activate", nil, 200, nil)
+	m.addMembers(1, all, none)
+	// A raw body: a map would be marshalled in sorted order.
+	body := `{"requestId":"sizes-1","campaignId":"` + c.ID + `","context":{"sizes":{"zebra":1,"apple":2,"mango":{"x":1}}}}`
+	m.mustDo("POST", "/im/executions/audience", body, 202, nil)
+	drain(t)
+	all, err := cloud.Moto.SentEmails(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range all {
+		if len(e.Destinations.To) == 1 && e.Destinations.To[0] == m.address(0) {
+			got = append(got, e.Body)
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "zebra=1;apple=2;mango=[object Object];") {
+		t.Errorf("moto received %q for the member; want one message iterating zebra, apple, mango in the call's order", got)
 	}
 }

@@ -109,8 +109,9 @@ type Job struct {
 	Proof      bool        `json:"proof,omitempty"`
 	Recipients []Recipient `json:"recipients"`
 	// Context is an audience execution's context, shared by every
-	// recipient that carries none of its own.
-	Context map[string]any `json:"context,omitempty"`
+	// recipient that carries none of its own: decoded once, its members
+	// in the order the call wrote them (as Handlebars iterates them).
+	Context render.Object `json:"context,omitzero"`
 	// Channel is the campaign version's channel; jobs queued before it
 	// was added lack it.
 	Channel campaign.Channel `json:"channel,omitempty"`

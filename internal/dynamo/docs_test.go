@@ -2,14 +2,12 @@ package dynamo_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/recurrence"
+	"github.com/heraldhq/herald/internal/render"
 )
 
 // A context is kept as JSON; a number beyond float64 (1e400) is valid
@@ -18,7 +16,15 @@ import (
 func TestContextNumbersReadBackExactly(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	context := map[string]any{"huge": json.Number("1e400"), "exact": json.Number("12345678901234567890.5"), "s": "x"}
+	// Members in the call's order (not sorted): they read back in it.
+	context := render.MustParseObject(`{"s":"x","huge":1e400,"exact":12345678901234567890.5}`)
+	same := func(what string, got render.Object) {
+		t.Helper()
+		if !got.Equal(context) {
+			g, _ := got.MarshalJSON()
+			t.Errorf("%s context = %s, want %s", what, g, `{"s":"x","huge":1e400,"exact":12345678901234567890.5}`)
+		}
+	}
 
 	rec := recurrence.Recurrence{ID: "r1", CampaignID: "c1", Expression: "rate(1 day)", TimeZone: "UTC", Context: context,
 		ScheduleName: "h-r1", CreatedAt: now}
@@ -29,16 +35,12 @@ func TestContextNumbersReadBackExactly(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GetRecurrence: %v", err)
 	}
-	if diff := cmp.Diff(context, got.Context); diff != "" {
-		t.Errorf("GetRecurrence context (-want +got):\n%s", diff)
-	}
+	same("GetRecurrence", got.Context)
 	list, err := s.ListRecurrences(ctx, acme, "c1")
 	if err != nil || len(list) != 1 {
 		t.Fatalf("ListRecurrences = %d, %v; want 1, nil", len(list), err)
 	}
-	if diff := cmp.Diff(context, list[0].Context); diff != "" {
-		t.Errorf("ListRecurrences context (-want +got):\n%s", diff)
-	}
+	same("ListRecurrences", list[0].Context)
 
 	ex := execution.AudienceExecution{ID: "ax1", RequestID: "rq1", CampaignID: "c1", Version: 1, Channel: "email", AudienceID: "a1",
 		Context: context, CreatedAt: now, CreatedBy: "hk", State: execution.StateRunning}
@@ -49,9 +51,7 @@ func TestContextNumbersReadBackExactly(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GetAudienceExecution: %v", err)
 	}
-	if diff := cmp.Diff(context, gotEx.Context); diff != "" {
-		t.Errorf("GetAudienceExecution context (-want +got):\n%s", diff)
-	}
+	same("GetAudienceExecution", gotEx.Context)
 }
 
 // encoding/json writes '<' as \u003c: a 190 KB context of markup, within
@@ -59,7 +59,7 @@ func TestContextNumbersReadBackExactly(t *testing.T) {
 func TestMarkupContextsFitTheirItem(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	context := map[string]any{"html": strings.Repeat("<a&b>", 38<<10)}
+	context := render.MustParseObject(`{"html":"` + strings.Repeat("<a&b>", 38<<10) + `"}`)
 	rec := recurrence.Recurrence{ID: "r2", CampaignID: "c2", Expression: "rate(1 day)", TimeZone: "UTC", Context: context, ScheduleName: "h-r2", CreatedAt: now}
 	if err := s.PutRecurrence(ctx, acme, rec); err != nil {
 		t.Fatalf("PutRecurrence: %v", err)
@@ -73,7 +73,7 @@ func TestMarkupContextsFitTheirItem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(context, got.Context); diff != "" {
-		t.Errorf("GetRecurrence context (-want +got):\n%s", diff)
+	if !got.Context.Equal(context) {
+		t.Error("GetRecurrence context differs from the one stored")
 	}
 }

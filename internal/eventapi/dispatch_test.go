@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/internal/eventapi"
 	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/metrics"
+	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/tenant"
 	"github.com/heraldhq/herald/internal/tracing"
 )
@@ -71,7 +72,7 @@ func newDispatchFixture(t *testing.T) *dispatchFixture {
 func message(t *testing.T, id string, first time.Time, tos ...string) events.SQSMessage {
 	t.Helper()
 	j := delivery.Job{Tenant: acme, ExecutionID: "ex-" + id, CampaignID: "camp-1", Version: 1, Channel: campaign.Email, Ledger: delivery.LedgerV2,
-		Context: map[string]any{"orderId": id}}
+		Context: render.MustParseObject(`{"orderId":"` + id + `"}`)}
 	for _, to := range tos {
 		j.Recipients = append(j.Recipients, delivery.Recipient{Type: delivery.TypeExternal, Namespace: "email", UserID: to})
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/logsafe"
 	"github.com/heraldhq/herald/internal/metrics"
+	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -24,11 +25,13 @@ import (
 // AudienceRequest is the body of POST /im/executions/audience
 // (imExecutionRequestAudience).
 type AudienceRequest struct {
-	RequestID  string           `json:"requestId,omitempty"`
-	CampaignID string           `json:"campaignId"`
-	Audience   *AudienceRef     `json:"audience,omitempty"`
-	Context    map[string]any   `json:"context,omitempty"`
-	Schedule   *ScheduleRequest `json:"schedule,omitempty"`
+	RequestID  string       `json:"requestId,omitempty"`
+	CampaignID string       `json:"campaignId"`
+	Audience   *AudienceRef `json:"audience,omitempty"`
+	// Context is decoded once into the engine's object, its members in
+	// the call's order (as Handlebars iterates them).
+	Context  render.Object    `json:"context,omitzero"`
+	Schedule *ScheduleRequest `json:"schedule,omitempty"`
 }
 
 // AudienceRef names an audience.
@@ -41,6 +44,30 @@ type ScheduleRequest struct {
 	ExecuteAt *time.Time `json:"executeAt,omitempty"`
 }
 
+// bodyHash is the idempotency record's BodyHash of an audience request:
+// what json.Marshal wrote for it when its context was a map (members
+// sorted at every level, '<', '>' and '&' escaped, an empty context left
+// out), so that member order does not make a repeat a conflict and
+// records stored by earlier code still match their repeats.
+func (r AudienceRequest) bodyHash() string {
+	h := audienceHashRequest{RequestID: r.RequestID, CampaignID: r.CampaignID, Audience: r.Audience, Schedule: r.Schedule}
+	if r.Context.Len() > 0 {
+		h.Context = r.Context.AppendCanonicalJSON(nil)
+	}
+	return hashOf(h)
+}
+
+// audienceHashRequest is AudienceRequest as bodyHash encodes it: every
+// field, the context in its canonical form.
+// TestAudienceBodyHashIsTheMapEras holds it to the same fields.
+type audienceHashRequest struct {
+	RequestID  string           `json:"requestId,omitempty"`
+	CampaignID string           `json:"campaignId"`
+	Audience   *AudienceRef     `json:"audience,omitempty"`
+	Context    json.RawMessage  `json:"context,omitempty"`
+	Schedule   *ScheduleRequest `json:"schedule,omitempty"`
+}
+
 // Validate checks the request against the contract and Herald's limits.
 func (r AudienceRequest) Validate() error {
 	var f derrors.Fields
@@ -51,12 +78,7 @@ func (r AudienceRequest) Validate() error {
 	if r.Audience != nil {
 		checkID(&f, "audience.id", r.Audience.ID)
 	}
-	if _, ok := r.Context["system"]; ok {
-		f.Add("context.system", "is reserved")
-	}
-	if n := jsonSize(r.Context); r.Context != nil && n > MaxContextSize {
-		f.Add("context", "is %d bytes; the limit is %d", n, MaxContextSize)
-	}
+	checkAudienceContext(&f, r.Context)
 	if r.Schedule != nil && r.Schedule.ExecuteAt == nil {
 		f.Add("schedule.executeAt", "is required when schedule is given")
 	}
@@ -93,7 +115,7 @@ type AudienceExecution struct {
 	Version    int              `json:"version"`
 	Channel    campaign.Channel `json:"channel"`
 	AudienceID string           `json:"audienceId"`
-	Context    map[string]any   `json:"context,omitempty"`
+	Context    render.Object    `json:"context,omitzero"`
 	// Shards is how many counter items its outcomes are tallied in
 	// (sized from the audience when it was accepted).
 	Shards int `json:"shards,omitempty"`
@@ -303,7 +325,7 @@ func (s *AudienceExecutions) Start(ctx context.Context, t tenant.Tenant, created
 	if req.RequestID == "" {
 		req.RequestID = s.newID()
 	}
-	hash := hashOf(req)
+	hash := req.bodyHash()
 	if resp, done, err := s.replay(ctx, t, req, hash); done || err != nil {
 		return resp, err
 	}
@@ -320,7 +342,7 @@ func (s *AudienceExecutions) Start(ctx context.Context, t tenant.Tenant, created
 		return nil, err
 	}
 	var f derrors.Fields
-	if err := v.CheckContext(s.Schemas, &f, "context", req.Context); err != nil {
+	if err := v.CheckContext(s.Schemas, &f, "context", req.Context.Map()); err != nil {
 		return nil, err
 	}
 	if err := f.Err(); err != nil {

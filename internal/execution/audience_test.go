@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/metrics"
+	"github.com/heraldhq/herald/internal/render"
 )
 
 // audienceSetup stores a live marketing campaign "mk" at rate and an
@@ -65,7 +66,7 @@ func recipients(jobs []delivery.Job) map[string]int {
 func TestAnAudienceExecutionEnqueuesEveryMemberOnce(t *testing.T) {
 	q := &memory.Queue{}
 	svc, _, _ := audienceSetup(t, 2345, 0, q)
-	resp, err := svc.Start(context.Background(), acme, "hk", execution.AudienceRequest{RequestID: "r1", CampaignID: "mk", Context: map[string]any{"k": "v"}})
+	resp, err := svc.Start(context.Background(), acme, "hk", execution.AudienceRequest{RequestID: "r1", CampaignID: "mk", Context: render.MustParseObject(`{"k":"v"}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,12 +80,12 @@ func TestAnAudienceExecutionEnqueuesEveryMemberOnce(t *testing.T) {
 		}
 	}
 	for _, j := range q.Jobs() {
-		if len(j.Recipients) > execution.DefaultJobSize || j.Context["k"] != "v" || j.ExecutionID != resp.(execution.Response).ExecutionID {
+		if len(j.Recipients) > execution.DefaultJobSize || !j.Context.Equal(render.MustParseObject(`{"k":"v"}`)) || j.ExecutionID != resp.(execution.Response).ExecutionID {
 			t.Fatalf("job %+v: want at most %d recipients with the execution's context", j, execution.DefaultJobSize)
 		}
 	}
 	// A replay enqueues nothing more.
-	if _, err := svc.Start(context.Background(), acme, "hk", execution.AudienceRequest{RequestID: "r1", CampaignID: "mk", Context: map[string]any{"k": "v"}}); err != nil {
+	if _, err := svc.Start(context.Background(), acme, "hk", execution.AudienceRequest{RequestID: "r1", CampaignID: "mk", Context: render.MustParseObject(`{"k":"v"}`)}); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(q.Jobs()); n != 47 {

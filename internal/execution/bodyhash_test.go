@@ -95,3 +95,76 @@ func TestBodyHashCoversEveryField(t *testing.T) {
 		t.Errorf("UnitaryRequest's fields changed; update hashRequest (-hashed +now):\n%s", diff)
 	}
 }
+
+// legacyAudienceRequest is AudienceRequest as it was when its context
+// decoded into a map: records stored then hold the SHA-256 of its
+// json.Marshal.
+type legacyAudienceRequest struct {
+	RequestID  string                     `json:"requestId,omitempty"`
+	CampaignID string                     `json:"campaignId"`
+	Audience   *execution.AudienceRef     `json:"audience,omitempty"`
+	Context    map[string]any             `json:"context,omitempty"`
+	Schedule   *execution.ScheduleRequest `json:"schedule,omitempty"`
+}
+
+// TestAudienceBodyHashIsTheMapEras holds an audience request's
+// idempotency hash to what the code before its context kept the call's
+// member order computed, and to the same fields; member order does not
+// change it.
+func TestAudienceBodyHashIsTheMapEras(t *testing.T) {
+	bodies := []string{
+		`{"requestId":"r1","campaignId":"c1","context":{"z":1,"a":{"y":[1,{"q":true,"b":null}],"x":"<&>"},"total":42.50,"big":12345678901234567890}}`,
+		`{"requestId":"r2","campaignId":"c1","audience":{"id":"a1"},"schedule":{"executeAt":"2026-12-24T09:00:00Z"},"context":{"s":"\u00e9\u2028\u2029\ud83d\ude00\"\\\/\b\f\n\r\t\u0001","dup":1,"dup":2}}`,
+		`{"requestId":"r3","campaignId":"c1","context":{}}`,
+		`{"campaignId":"c1","context":{"10":"a","2":"b","x":[],"y":{}}}`,
+		`{"requestId":"r5","campaignId":"c1"}`,
+	}
+	hashes := map[string]string{}
+	for _, body := range bodies {
+		var old legacyAudienceRequest
+		dec := json.NewDecoder(bytes.NewReader([]byte(body)))
+		dec.UseNumber()
+		if err := dec.Decode(&old); err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		want := hex.EncodeToString(sum[:])
+		req, err := execution.DecodeAudience([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := execution.AudienceBodyHash(req); got != want {
+			t.Errorf("hash of %s\n = %s, want %s (of %s)", body, got, want, b)
+		}
+		hashes[body] = want
+	}
+	// The same context in another member order is the same request.
+	reordered, err := execution.DecodeAudience([]byte(`{"requestId":"r1","campaignId":"c1","context":{"big":12345678901234567890,"total":42.50,"a":{"x":"<&>","y":[1,{"b":null,"q":true}]},"z":1}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := execution.AudienceBodyHash(reordered); got != hashes[bodies[0]] {
+		t.Errorf("reordered members change the hash: %s, want %s", got, hashes[bodies[0]])
+	}
+	tags := func(v any) []string {
+		var out []string
+		rt := reflect.TypeOf(v)
+		for i := range rt.NumField() {
+			f := rt.Field(i)
+			out = append(out, f.Name+" "+f.Tag.Get("json"))
+		}
+		return out
+	}
+	legacy := tags(legacyAudienceRequest{})
+	legacy[3] = "Context context,omitzero"
+	if diff := cmp.Diff(legacy, tags(execution.AudienceRequest{})); diff != "" {
+		t.Errorf("AudienceRequest's fields changed; update audienceHashRequest and legacyAudienceRequest (-hashed +now):\n%s", diff)
+	}
+	if diff := cmp.Diff(tags(legacyAudienceRequest{})[:3], tags(execution.AudienceHashRequest{})[:3]); diff != "" {
+		t.Errorf("audienceHashRequest (-want +got):\n%s", diff)
+	}
+}

@@ -8,3 +8,9 @@ var BodyHash = UnitaryRequest.bodyHash
 // to UnitaryRequest's and Recipient's fields.
 type HashRequest = hashRequest
 type HashRecipient = hashRecipient
+
+// AudienceBodyHash exposes the idempotency hash of an audience request.
+var AudienceBodyHash = AudienceRequest.bodyHash
+
+// AudienceHashRequest is the shape AudienceRequest.bodyHash encodes.
+type AudienceHashRequest = audienceHashRequest

@@ -7,6 +7,7 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
@@ -76,13 +77,8 @@ func unitaryJobs(t tenant.Tenant, req UnitaryRequest, rec Record, ch campaign.Ch
 // firing's request will be checked: field errors join f (with the
 // caller's own), and, when there are none, its delivery jobs must fit the
 // queue.
-func (s *AudienceExecutions) CheckFiring(f *derrors.Fields, t tenant.Tenant, context map[string]any, audience *AudienceRef) error {
-	if _, ok := context["system"]; ok {
-		f.Add("context.system", "is reserved")
-	}
-	if n := jsonSize(context); context != nil && n > MaxContextSize {
-		f.Add("context", "is %d bytes; the limit is %d", n, MaxContextSize)
-	}
+func (s *AudienceExecutions) CheckFiring(f *derrors.Fields, t tenant.Tenant, context render.Object, audience *AudienceRef) error {
+	checkAudienceContext(f, context)
 	if audience != nil {
 		checkID(f, "audience.id", audience.ID)
 	}
@@ -92,10 +88,21 @@ func (s *AudienceExecutions) CheckFiring(f *derrors.Fields, t tenant.Tenant, con
 	return checkAudienceJobs(t, "context", context, cmpOr(s.JobSize, DefaultJobSize))
 }
 
+// checkAudienceContext checks an audience execution's context: no
+// reserved member, within MaxContextSize.
+func checkAudienceContext(f *derrors.Fields, context render.Object) {
+	if context.Has("system") {
+		f.Add("context.system", "is reserved")
+	}
+	if n := context.Size(); !context.IsZero() && n > MaxContextSize {
+		f.Add("context", "is %d bytes; the limit is %d", n, MaxContextSize)
+	}
+}
+
 // checkAudienceJobs checks the largest job an audience fan-out can make
 // with context (field names it in the error): jobSize members, each with
 // the longest identity a member may have, and the shared context.
-func checkAudienceJobs(t tenant.Tenant, field string, context map[string]any, jobSize int) error {
+func checkAudienceJobs(t tenant.Tenant, field string, context render.Object, jobSize int) error {
 	// A 256-byte id of quotes encodes to 512 bytes; no other character
 	// an identity may hold grows more.
 	longest := delivery.Recipient{Type: delivery.TypeAEP, UserID: strings.Repeat(`"`, maxIDLen), Namespace: strings.Repeat("n", 64)}

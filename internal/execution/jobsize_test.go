@@ -61,7 +61,7 @@ func TestAudienceContextThatCannotFitAJobIsRefusedBeforeStoringAnything(t *testi
 	// A thousand members of the longest identities make a job over the limit
 	// with no context at all: the worst case is what is checked.
 	svc.JobSize = 1000
-	_, err := svc.Start(context.Background(), acme, "hk", execution.AudienceRequest{RequestID: "r1", CampaignID: "mk", Context: map[string]any{"k": "v"}})
+	_, err := svc.Start(context.Background(), acme, "hk", execution.AudienceRequest{RequestID: "r1", CampaignID: "mk", Context: toObject(map[string]any{"k": "v"})})
 	var de *derrors.Error
 	if !errors.As(err, &de) || de.Kind != derrors.TooLarge || len(de.Fields) != 1 || de.Fields[0].Field != "context" {
 		t.Fatalf("Start() error = %v, want TooLarge naming context", err)
@@ -71,7 +71,7 @@ func TestAudienceContextThatCannotFitAJobIsRefusedBeforeStoringAnything(t *testi
 	}
 	// The default job size leaves room for the largest context.
 	svc.JobSize = 0
-	big := map[string]any{"blob": strings.Repeat("\u2028", (execution.MaxContextSize-20)/6)}
+	big := toObject(map[string]any{"blob": strings.Repeat("\u2028", (execution.MaxContextSize-20)/6)})
 	if _, err := svc.Start(context.Background(), acme, "hk", execution.AudienceRequest{RequestID: "r2", CampaignID: "mk", Context: big}); err != nil {
 		t.Errorf("Start(the largest context) = %v, want it accepted", err)
 	}

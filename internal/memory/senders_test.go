@@ -11,12 +11,13 @@ import (
 	"github.com/heraldhq/herald/internal/campaign"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/memory"
+	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/tenant"
 )
 
 var acme = tenant.Tenant{Org: "ACME@AdobeOrg", Sandbox: "prod"}
 
-func job(id string, values map[string]any) delivery.Job {
+func job(id string, values render.Object) delivery.Job {
 	return delivery.Job{Tenant: acme, ExecutionID: id, CampaignID: "c1", Version: 1, Channel: campaign.Email, Ledger: delivery.LedgerV2,
 		Recipients: []delivery.Recipient{{Type: "external", Namespace: "email", UserID: "a@example.com"}}, Context: values}
 }
@@ -24,7 +25,7 @@ func job(id string, values map[string]any) delivery.Job {
 func TestQueueRecordsJobsItWouldAccept(t *testing.T) {
 	ctx := context.Background()
 	errDown := errors.New("queue down")
-	big := map[string]any{"blob": strings.Repeat("x", delivery.MaxJobSize)}
+	big := render.MustParseObject(`{"blob":"` + strings.Repeat("x", delivery.MaxJobSize) + `"}`)
 	tests := []struct {
 		name    string
 		err     error // the queue's Err
@@ -32,15 +33,14 @@ func TestQueueRecordsJobsItWouldAccept(t *testing.T) {
 		wantErr bool
 		want    []string // execution ids recorded
 	}{
-		{name: "jobs are recorded in order", jobs: []delivery.Job{job("e1", nil), job("e2", nil)}, want: []string{"e0", "e1", "e2"}},
-		{name: "the queue's error is returned and nothing is recorded", err: errDown, jobs: []delivery.Job{job("e1", nil)}, wantErr: true, want: []string{"e0"}},
-		{name: "a job over the queue's limit refuses the whole batch", jobs: []delivery.Job{job("e1", nil), job("e2", big)}, wantErr: true, want: []string{"e0"}},
-		{name: "a job that cannot be encoded refuses the whole batch", jobs: []delivery.Job{job("e1", map[string]any{"f": func() {}})}, wantErr: true, want: []string{"e0"}},
+		{name: "jobs are recorded in order", jobs: []delivery.Job{job("e1", render.Object{}), job("e2", render.Object{})}, want: []string{"e0", "e1", "e2"}},
+		{name: "the queue's error is returned and nothing is recorded", err: errDown, jobs: []delivery.Job{job("e1", render.Object{})}, wantErr: true, want: []string{"e0"}},
+		{name: "a job over the queue's limit refuses the whole batch", jobs: []delivery.Job{job("e1", render.Object{}), job("e2", big)}, wantErr: true, want: []string{"e0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			q := &memory.Queue{}
-			if err := q.Enqueue(ctx, []delivery.Job{job("e0", nil)}); err != nil {
+			if err := q.Enqueue(ctx, []delivery.Job{job("e0", render.Object{})}); err != nil {
 				t.Fatal(err)
 			}
 			before := q.Fingerprint()
@@ -66,7 +66,7 @@ func TestQueueRecordsJobsItWouldAccept(t *testing.T) {
 	}
 	t.Run("reset forgets the jobs, and callers get copies", func(t *testing.T) {
 		q := &memory.Queue{}
-		if err := q.Enqueue(ctx, []delivery.Job{job("e1", nil)}); err != nil {
+		if err := q.Enqueue(ctx, []delivery.Job{job("e1", render.Object{})}); err != nil {
 			t.Fatal(err)
 		}
 		q.Jobs()[0].ExecutionID = "changed"

@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/logsafe"
+	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -28,14 +29,14 @@ const Max = 20
 // rate() schedule, each firing with its own execution id and the same
 // context.
 type Recurrence struct {
-	ID           string         `json:"id"`
-	CampaignID   string         `json:"campaignId"`
-	Expression   string         `json:"expression"`
-	TimeZone     string         `json:"timeZone"`
-	Context      map[string]any `json:"context,omitempty"`
-	AudienceID   string         `json:"audienceId,omitempty"`
-	ScheduleName string         `json:"scheduleName"`
-	CreatedAt    time.Time      `json:"createdAt"`
+	ID           string        `json:"id"`
+	CampaignID   string        `json:"campaignId"`
+	Expression   string        `json:"expression"`
+	TimeZone     string        `json:"timeZone"`
+	Context      render.Object `json:"context,omitzero"`
+	AudienceID   string        `json:"audienceId,omitempty"`
+	ScheduleName string        `json:"scheduleName"`
+	CreatedAt    time.Time     `json:"createdAt"`
 	// LastFiring is the latest firing that started an execution.
 	LastFiring *Firing `json:"lastFiring,omitempty"`
 }
@@ -84,7 +85,7 @@ const CodeOutpaced = "recurrence_outpaces_rate"
 type Input struct {
 	Expression string                 `json:"expression"`
 	TimeZone   string                 `json:"timeZone"`
-	Context    map[string]any         `json:"context"`
+	Context    render.Object          `json:"context"`
 	Audience   *execution.AudienceRef `json:"audience"`
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/internal/execution"
 	"github.com/heraldhq/herald/internal/memory"
 	"github.com/heraldhq/herald/internal/recurrence"
+	"github.com/heraldhq/herald/internal/render"
 	"github.com/heraldhq/herald/internal/schedule"
 	"github.com/heraldhq/herald/internal/tenant"
 )
@@ -132,7 +133,7 @@ func (f *fixture) recurrences(t *testing.T, campaignID string) []recurrence.Recu
 }
 
 func TestCreateRefusesRecurrencesThatCannotRun(t *testing.T) {
-	big := map[string]any{"blob": strings.Repeat("x", execution.MaxContextSize)}
+	big := render.MustParseObject(`{"blob":"` + strings.Repeat("x", execution.MaxContextSize) + `"}`)
 	tests := []struct {
 		name     string
 		campaign string
@@ -146,11 +147,11 @@ func TestCreateRefusesRecurrencesThatCannotRun(t *testing.T) {
 		{"a rate with a singular unit above 1 is invalid", "mk", recurrence.Input{Expression: "rate(5 minute)"}, derrors.Invalid, []string{"expression"}},
 		{"an unknown time zone is invalid", "mk", recurrence.Input{Expression: "rate(1 day)", TimeZone: "Mars/Olympus"}, derrors.Invalid, []string{"timeZone"}},
 		{"the Local time zone is invalid", "mk", recurrence.Input{Expression: "rate(1 day)", TimeZone: "Local"}, derrors.Invalid, []string{"timeZone"}},
-		{"a reserved context field is invalid", "mk", recurrence.Input{Expression: "rate(1 day)", Context: map[string]any{"system": 1}}, derrors.Invalid, []string{"context.system"}},
+		{"a reserved context field is invalid", "mk", recurrence.Input{Expression: "rate(1 day)", Context: render.MustParseObject(`{"system":1}`)}, derrors.Invalid, []string{"context.system"}},
 		{"a context over the limit is invalid", "mk", recurrence.Input{Expression: "rate(1 day)", Context: big}, derrors.Invalid, []string{"context"}},
 		{"an empty audience id is invalid", "mk", recurrence.Input{Expression: "rate(1 day)", Audience: &execution.AudienceRef{}}, derrors.Invalid, []string{"audience.id"}},
 		{"every wrong field is named at once", "mk",
-			recurrence.Input{Expression: "cron(0 9 * * * *)", TimeZone: "Nowhere", Context: map[string]any{"system": true}},
+			recurrence.Input{Expression: "cron(0 9 * * * *)", TimeZone: "Nowhere", Context: render.MustParseObject(`{"system":true}`)},
 			derrors.Invalid, []string{"expression", "timeZone", "context.system"}},
 		{"an unknown campaign is not found", "nope", recurrence.Input{Expression: "rate(1 day)"}, derrors.NotFound, nil},
 		{"a transactional campaign is a conflict", "tx", recurrence.Input{Expression: "rate(1 day)"}, derrors.Conflict, nil},
@@ -188,9 +189,9 @@ func TestCreateStoresTheRecurrenceAndItsSchedule(t *testing.T) {
 		{
 			name:     "a cron expression fires in its time zone",
 			campaign: "mk",
-			in:       recurrence.Input{Expression: "cron(0 9 ? * MON-FRI *)", TimeZone: "Europe/Paris", Context: map[string]any{"promo": "spring"}},
+			in:       recurrence.Input{Expression: "cron(0 9 ? * MON-FRI *)", TimeZone: "Europe/Paris", Context: render.MustParseObject(`{"promo":"spring"}`)},
 			want: recurrence.Recurrence{ID: "rec-1", CampaignID: "mk", Expression: "cron(0 9 ? * MON-FRI *)", TimeZone: "Europe/Paris",
-				Context: map[string]any{"promo": "spring"}, ScheduleName: schedule.Name(acme, "r", "rec-1"), CreatedAt: now},
+				Context: render.MustParseObject(`{"promo":"spring"}`), ScheduleName: schedule.Name(acme, "r", "rec-1"), CreatedAt: now},
 			next: recurrence.NextFiring{UTC: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), Local: "2026-03-02T09:00:00+01:00"},
 		},
 		{
@@ -354,7 +355,7 @@ func firing(id, when string) schedule.Input {
 func TestFireStartsOneExecutionPerScheduledTime(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.svc.Create(ctx, acme, "mk", recurrence.Input{Expression: "rate(1 day)", Context: map[string]any{"promo": "daily"}}); err != nil {
+	if _, err := f.svc.Create(ctx, acme, "mk", recurrence.Input{Expression: "rate(1 day)", Context: render.MustParseObject(`{"promo":"daily"}`)}); err != nil {
 		t.Fatal(err)
 	}
 	steps := []struct {
@@ -380,7 +381,7 @@ func TestFireStartsOneExecutionPerScheduledTime(t *testing.T) {
 			n := 0
 			for _, j := range f.queue.Jobs() {
 				n += len(j.Recipients)
-				if j.Context["promo"] != "daily" {
+				if promo, _ := j.Context.String("promo"); promo != "daily" {
 					t.Errorf("job context %v, want the recurrence's", j.Context)
 				}
 			}

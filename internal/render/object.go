@@ -146,6 +146,16 @@ func ParseObject(b []byte) (Object, error) {
 	return o, err
 }
 
+// MustParseObject is ParseObject for a literal known to be an object (in
+// tests, say): it panics when s is not one.
+func MustParseObject(s string) Object {
+	o, err := ParseObject([]byte(s))
+	if err != nil {
+		panic("render.MustParseObject: " + err.Error())
+	}
+	return o
+}
+
 // ObjectOf converts a map in the encoding/json data model (as profiles and
 // older callers hold data) into an Object, keys in sorted order, the order
 // a map was iterated in before. nil gives the zero Object.
