@@ -45,18 +45,7 @@ func TestBodyHashIsTheMapEras(t *testing.T) {
 		`{"requestId":"r4","campaignId":"c1"}`,
 	}
 	for _, body := range bodies {
-		var old legacyRequest
-		dec := json.NewDecoder(bytes.NewReader([]byte(body)))
-		dec.UseNumber()
-		if err := dec.Decode(&old); err != nil {
-			t.Fatal(err)
-		}
-		b, err := json.Marshal(old)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := sha256.Sum256(b)
-		want := hex.EncodeToString(sum[:])
+		want, b := legacyHash(t, body, &legacyRequest{})
 		req, err := execution.DecodeUnitary([]byte(body))
 		if err != nil {
 			t.Fatal(err)
@@ -71,15 +60,7 @@ func TestBodyHashIsTheMapEras(t *testing.T) {
 // a field that bodyHash's shapes lack: a repeat differing only there would
 // be answered as the first call.
 func TestBodyHashCoversEveryField(t *testing.T) {
-	tags := func(v any) []string {
-		var out []string
-		rt := reflect.TypeOf(v)
-		for i := range rt.NumField() {
-			f := rt.Field(i)
-			out = append(out, f.Name+" "+f.Tag.Get("json"))
-		}
-		return out
-	}
+	tags := fieldTags
 	legacy := tags(legacyRecipient{})
 	legacy[len(legacy)-2], legacy[len(legacy)-1] = "Profile profile,omitzero", "Context context,omitzero"
 	if diff := cmp.Diff(legacy, tags(execution.Recipient{})); diff != "" {
@@ -121,18 +102,7 @@ func TestAudienceBodyHashIsTheMapEras(t *testing.T) {
 	}
 	hashes := map[string]string{}
 	for _, body := range bodies {
-		var old legacyAudienceRequest
-		dec := json.NewDecoder(bytes.NewReader([]byte(body)))
-		dec.UseNumber()
-		if err := dec.Decode(&old); err != nil {
-			t.Fatal(err)
-		}
-		b, err := json.Marshal(old)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := sha256.Sum256(b)
-		want := hex.EncodeToString(sum[:])
+		want, b := legacyHash(t, body, &legacyAudienceRequest{})
 		req, err := execution.DecodeAudience([]byte(body))
 		if err != nil {
 			t.Fatal(err)
@@ -150,15 +120,7 @@ func TestAudienceBodyHashIsTheMapEras(t *testing.T) {
 	if got := execution.AudienceBodyHash(reordered); got != hashes[bodies[0]] {
 		t.Errorf("reordered members change the hash: %s, want %s", got, hashes[bodies[0]])
 	}
-	tags := func(v any) []string {
-		var out []string
-		rt := reflect.TypeOf(v)
-		for i := range rt.NumField() {
-			f := rt.Field(i)
-			out = append(out, f.Name+" "+f.Tag.Get("json"))
-		}
-		return out
-	}
+	tags := fieldTags
 	legacy := tags(legacyAudienceRequest{})
 	legacy[3] = "Context context,omitzero"
 	if diff := cmp.Diff(legacy, tags(execution.AudienceRequest{})); diff != "" {
@@ -167,4 +129,33 @@ func TestAudienceBodyHashIsTheMapEras(t *testing.T) {
 	if diff := cmp.Diff(tags(legacyAudienceRequest{})[:3], tags(execution.AudienceHashRequest{})[:3]); diff != "" {
 		t.Errorf("audienceHashRequest (-want +got):\n%s", diff)
 	}
+}
+
+// legacyHash decodes body into legacy (a map-era shape, numbers exact) and
+// returns the SHA-256 of its json.Marshal, as the code of that era stored
+// it, and the bytes hashed.
+func legacyHash(t *testing.T, body string, legacy any) (string, []byte) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader([]byte(body)))
+	dec.UseNumber()
+	if err := dec.Decode(legacy); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), b
+}
+
+// fieldTags lists a struct's fields with their json tags.
+func fieldTags(v any) []string {
+	var out []string
+	rt := reflect.TypeOf(v)
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		out = append(out, f.Name+" "+f.Tag.Get("json"))
+	}
+	return out
 }

@@ -108,6 +108,23 @@ func TestRecipientDataThatIsNotAnObjectIsNamed(t *testing.T) {
 	}
 }
 
+// An audience execution's context decodes into render.Object too: a
+// value that is not an object, or a reserved member, is named, and
+// nothing is stored or queued.
+func TestAudienceContextThatIsNotAnObjectIsNamed(t *testing.T) {
+	f := newTriggerFixture(t)
+	svc := &execution.Unitary{Schemas: contextschema.Compiler{}, Store: f.store, Campaigns: f.store, Profiles: f.store, Queue: f.queue, Now: func() time.Time { return now }}
+	aud := &execution.AudienceExecutions{Schemas: contextschema.Compiler{}, Records: f.store, Executions: f.store, Campaigns: f.store, Members: f.store, Pacer: f.store, Queue: f.queue, Now: func() time.Time { return now }}
+	f.trigger = httpapi.TriggerWithAudiences(svc, aud, testAccess, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	const route = "POST /im/executions/audience"
+	runBadInput(t, f, []badInput{
+		{name: "a context that is a number", route: route,
+			body: `{"requestId":"req-bad","campaignId":"c-1","context":5}`, status: http.StatusBadRequest, fields: []string{"context"}},
+		{name: "a context with a reserved member", route: route,
+			body: `{"requestId":"req-bad","campaignId":"c-1","context":{"a":1,"system":{}}}`, status: http.StatusBadRequest, fields: []string{"context.system"}},
+	})
+}
+
 func TestProfileValuesBeyondTheStoreAreRefused(t *testing.T) {
 	f := newTriggerFixture(t)
 	put := "PUT /profiles/{namespace}/{id}"
