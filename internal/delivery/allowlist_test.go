@@ -82,9 +82,7 @@ func TestAProofFromASenderTheDeploymentDoesNotAllowIsNeverSent(t *testing.T) {
 	if diff := cmp.Diff([]delivery.Outcome{delivery.FailedUnauthorizedSender}, got); diff != "" {
 		t.Errorf("proof outcomes (-want +got):\n%s", diff)
 	}
-	if n := len(f.mailer.Sent()); n != 0 {
-		t.Errorf("%d emails sent, want none", n)
-	}
+	f.wantSent(t, 0, "%d emails sent, want none")
 }
 
 func TestPushThroughAnApplicationTheDeploymentDoesNotAllowIsNeverSent(t *testing.T) {

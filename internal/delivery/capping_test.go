@@ -248,9 +248,7 @@ func TestAnUnreadableCounterSendsNothingAndRetries(t *testing.T) {
 	if err := f.d.Dispatch(context.Background(), j); err == nil {
 		t.Error("Dispatch with the counter unavailable = nil, want a retry")
 	}
-	if n := len(f.mailer.Sent()); n != 0 {
-		t.Errorf("%d emails sent, want none", n)
-	}
+	f.wantSent(t, 0, "%d emails sent, want none")
 }
 
 // A concurrent race of 20 executions to the same profiles on the memory

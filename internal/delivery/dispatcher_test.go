@@ -236,9 +236,7 @@ func TestDispatchTwiceSendsOnce(t *testing.T) {
 			t.Fatalf("Dispatch #%d: %v", i+1, err)
 		}
 	}
-	if n := len(f.mailer.Sent()); n != 2 {
-		t.Errorf("two dispatches of a 2-recipient job sent %d emails, want 2", n)
-	}
+	f.wantSent(t, 2, "two dispatches of a 2-recipient job sent %d emails, want 2")
 	want := []outcome{{"a@example.com", delivery.Done, delivery.Sent}, {"b@example.com", delivery.Done, delivery.Sent}}
 	if diff := cmp.Diff(want, f.ledger()); diff != "" {
 		t.Errorf("ledger (-want +got):\n%s", diff)
@@ -259,9 +257,7 @@ func TestDispatchConcurrentDuplicatesSendOnce(t *testing.T) {
 			t.Errorf("Dispatch() error = %v, want nil or ErrRetry", err)
 		}
 	}
-	if n := len(f.mailer.Sent()); n != 1 {
-		t.Errorf("10 concurrent dispatches sent %d emails, want 1", n)
-	}
+	f.wantSent(t, 1, "10 concurrent dispatches sent %d emails, want 1")
 }
 
 func TestDispatchThrottledIsRetriedAndSentOnce(t *testing.T) {
@@ -502,9 +498,7 @@ func TestDispatchEveryRecipientEndsDoneOnce(t *testing.T) {
 	if diff := cmp.Diff(want, f.ledger()); diff != "" {
 		t.Errorf("ledger (-want +got):\n%s", diff)
 	}
-	if n := len(f.mailer.Sent()); n != 17 {
-		t.Errorf("sent %d emails, want 17", n)
-	}
+	f.wantSent(t, 17, "sent %d emails, want 17")
 }
 
 func TestDispatchRefusesBadJobs(t *testing.T) {
@@ -580,7 +574,5 @@ func TestDispatchMarketingWithoutConsentIsExcluded(t *testing.T) {
 	if diff := cmp.Diff(want, f.ledger()); diff != "" {
 		t.Errorf("ledger (-want +got):\n%s", diff)
 	}
-	if n := len(f.mailer.Sent()); n != 2 {
-		t.Errorf("sent %d emails, want 2 (none to the refusing profile)", n)
-	}
+	f.wantSent(t, 2, "sent %d emails, want 2 (none to the refusing profile)")
 }

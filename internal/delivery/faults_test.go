@@ -80,6 +80,24 @@ func (f *fixture) counts(t *testing.T) map[delivery.Outcome]int64 {
 	return c
 }
 
+// wantCounts checks the execution's outcome counts; what names them in
+// the failure.
+func (f *fixture) wantCounts(t *testing.T, want map[delivery.Outcome]int64, what string) {
+	t.Helper()
+	if diff := cmp.Diff(want, f.counts(t)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", what, diff)
+	}
+}
+
+// wantSent checks how many emails the mailer sent; format says so with
+// the number sent (its one verb).
+func (f *fixture) wantSent(t *testing.T, want int, format string) {
+	t.Helper()
+	if n := len(f.mailer.Sent()); n != want {
+		t.Errorf(format, n)
+	}
+}
+
 func (f *fixture) advance(d time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -102,9 +120,7 @@ func TestRecipientsDifferingOnlyByNamespaceEachGetTheirOwnMessage(t *testing.T) 
 	if n := len(f.store.AllEntries()); n != 2 {
 		t.Errorf("ledger has %d entries, want 2", n)
 	}
-	if diff := cmp.Diff(map[delivery.Outcome]int64{delivery.Sent: 2}, f.counts(t)); diff != "" {
-		t.Errorf("counts (-want +got):\n%s", diff)
-	}
+	f.wantCounts(t, map[delivery.Outcome]int64{delivery.Sent: 2}, "counts")
 }
 
 func TestTwoRecipientsWithOneAddressGetOneMessage(t *testing.T) {
@@ -116,9 +132,7 @@ func TestTwoRecipientsWithOneAddressGetOneMessage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(f.mailer.Sent()); n != 1 {
-		t.Errorf("sent %d emails to one address, want 1", n)
-	}
+	f.wantSent(t, 1, "sent %d emails to one address, want 1")
 	want := []outcome{{"1", delivery.Done, delivery.Sent}, {"2", delivery.Done, delivery.ExcludedDuplicate}}
 	if diff := cmp.Diff(want, f.ledger()); diff != "" {
 		t.Errorf("ledger (-want +got):\n%s", diff)
@@ -176,9 +190,7 @@ func TestEachFailureClassEndsAsTheIssueSays(t *testing.T) {
 			if diff := cmp.Diff([]outcome{{"a@example.com", delivery.Done, tt.wantFinal}}, f.ledger()); diff != "" {
 				t.Errorf("ledger at the end (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(map[delivery.Outcome]int64{tt.wantFinal: 1}, f.counts(t)); diff != "" {
-				t.Errorf("counts (-want +got):\n%s", diff)
-			}
+			f.wantCounts(t, map[delivery.Outcome]int64{tt.wantFinal: 1}, "counts")
 		})
 	}
 }
@@ -262,12 +274,8 @@ func TestAHeldChannelWaitsForAProbe(t *testing.T) {
 	if err := f.d.Dispatch(context.Background(), j); err != nil {
 		t.Fatalf("Dispatch after the account recovered: %v", err)
 	}
-	if n := len(f.mailer.Sent()); n != 3 {
-		t.Errorf("sent %d emails after the probe succeeded, want 3", n)
-	}
-	if diff := cmp.Diff(map[delivery.Outcome]int64{delivery.Sent: 3}, f.counts(t)); diff != "" {
-		t.Errorf("counts (-want +got):\n%s", diff)
-	}
+	f.wantSent(t, 3, "sent %d emails after the probe succeeded, want 3")
+	f.wantCounts(t, map[delivery.Outcome]int64{delivery.Sent: 3}, "counts")
 }
 
 func TestAnOutcomeNotRecordedAfterASendIsNeverSentAgain(t *testing.T) {
@@ -290,9 +298,7 @@ func TestAnOutcomeNotRecordedAfterASendIsNeverSentAgain(t *testing.T) {
 	if err := f.d.Dispatch(context.Background(), j); err != nil {
 		t.Fatalf("Dispatch once the attempt is stale: %v", err)
 	}
-	if n := len(f.mailer.Sent()); n != 1 {
-		t.Errorf("sent %d emails, want 1", n)
-	}
+	f.wantSent(t, 1, "sent %d emails, want 1")
 	if diff := cmp.Diff([]outcome{{"a@example.com", delivery.Done, delivery.AmbiguousInterrupted}}, f.ledger()); diff != "" {
 		t.Errorf("ledger (-want +got):\n%s", diff)
 	}
@@ -331,12 +337,8 @@ func TestCountsAddUpWhateverIsRepeated(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[delivery.Outcome]int64{delivery.Sent: 2, "failed:MessageRejected": 1, delivery.ExcludedNoAddress: 1, delivery.ExcludedDuplicate: 1}
-	if diff := cmp.Diff(want, f.counts(t)); diff != "" {
-		t.Errorf("counts after five deliveries of one job (-want +got):\n%s", diff)
-	}
-	if n := len(f.mailer.Sent()); n != 2 {
-		t.Errorf("sent %d emails, want 2", n)
-	}
+	f.wantCounts(t, want, "counts after five deliveries of one job")
+	f.wantSent(t, 2, "sent %d emails, want 2")
 }
 
 func TestAbandonClosesOpenRecipientsAndARedriveSendsThem(t *testing.T) {
@@ -369,9 +371,7 @@ func TestAbandonClosesOpenRecipientsAndARedriveSendsThem(t *testing.T) {
 	if again, err := f.d.Abandon(ctx, j, "dead-letter queue"); err != nil || again != 0 {
 		t.Errorf("Abandon again = %d, %v; want nothing more closed", again, err)
 	}
-	if diff := cmp.Diff(map[delivery.Outcome]int64{delivery.Sent: 1, delivery.FailedRetriesExhausted: 2}, f.counts(t)); diff != "" {
-		t.Errorf("counts after Abandon (-want +got):\n%s", diff)
-	}
+	f.wantCounts(t, map[delivery.Outcome]int64{delivery.Sent: 1, delivery.FailedRetriesExhausted: 2}, "counts after Abandon")
 
 	q := &memory.Queue{}
 	res, err := (&delivery.Redriver{Ledger: f.store, Parking: f.store, Queue: q}).Redrive(ctx, acme, "ex-1")
@@ -387,12 +387,8 @@ func TestAbandonClosesOpenRecipientsAndARedriveSendsThem(t *testing.T) {
 			t.Fatalf("Dispatch of the redriven job: %v", err)
 		}
 	}
-	if diff := cmp.Diff(map[delivery.Outcome]int64{delivery.Sent: 3}, f.counts(t)); diff != "" {
-		t.Errorf("counts after the redrive (-want +got):\n%s", diff)
-	}
-	if n := len(f.mailer.Sent()); n != 3 {
-		t.Errorf("sent %d emails, want 3 (a once, b and c after the redrive)", n)
-	}
+	f.wantCounts(t, map[delivery.Outcome]int64{delivery.Sent: 3}, "counts after the redrive")
+	f.wantSent(t, 3, "sent %d emails, want 3 (a once, b and c after the redrive)")
 }
 
 func TestAbandonTakesAStaleAttemptForAmbiguous(t *testing.T) {
@@ -431,12 +427,8 @@ func TestLegacyJobsFindEntriesUnderTheEarlierKey(t *testing.T) {
 	if err := f.d.Dispatch(context.Background(), j); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.mailer.Sent()); n != 0 {
-		t.Errorf("a legacy job sent %d emails to a recipient the earlier code had sent to, want 0", n)
-	}
-	if diff := cmp.Diff(map[delivery.Outcome]int64{delivery.Sent: 1}, f.counts(t)); diff != "" {
-		t.Errorf("counts (-want +got):\n%s", diff)
-	}
+	f.wantSent(t, 0, "a legacy job sent %d emails to a recipient the earlier code had sent to, want 0")
+	f.wantCounts(t, map[delivery.Outcome]int64{delivery.Sent: 1}, "counts")
 }
 
 func TestAProofIsNeverLeftOpen(t *testing.T) {
@@ -511,18 +503,14 @@ func TestNoAttemptStartsWithoutTimeToRecordItsAnswer(t *testing.T) {
 	if !errors.Is(err, delivery.ErrRetry) {
 		t.Fatalf("Dispatch with 5 s left and a 10 s send timeout = %v, want a retry", err)
 	}
-	if n := len(f.mailer.Sent()); n != 0 {
-		t.Errorf("sent %d emails, want none", n)
-	}
+	f.wantSent(t, 0, "sent %d emails, want none")
 	if entries := f.store.AllEntries(); len(entries) != 0 {
 		t.Fatalf("ledger = %+v, want nothing: no work starts without the time to finish it", entries)
 	}
 	if err := f.d.Dispatch(context.Background(), job(external("email", "a@example.com", ""))); err != nil {
 		t.Fatalf("the next delivery: %v", err)
 	}
-	if n := len(f.mailer.Sent()); n != 1 {
-		t.Errorf("sent %d emails after the next delivery, want 1", n)
-	}
+	f.wantSent(t, 1, "sent %d emails after the next delivery, want 1")
 }
 
 func TestAClaimThatNeverLandsIsClosedAtTheDeadline(t *testing.T) {
@@ -540,12 +528,8 @@ func TestAClaimThatNeverLandsIsClosedAtTheDeadline(t *testing.T) {
 	if diff := cmp.Diff([]outcome{{"a@example.com", delivery.Done, delivery.FailedStoreUnavailable}}, f.ledger()); diff != "" {
 		t.Errorf("ledger (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[delivery.Outcome]int64{delivery.FailedStoreUnavailable: 1}, f.counts(t)); diff != "" {
-		t.Errorf("counts (-want +got):\n%s", diff)
-	}
-	if n := len(f.mailer.Sent()); n != 0 {
-		t.Errorf("sent %d emails, want 0", n)
-	}
+	f.wantCounts(t, map[delivery.Outcome]int64{delivery.FailedStoreUnavailable: 1}, "counts")
+	f.wantSent(t, 0, "sent %d emails, want 0")
 }
 
 // countingLedger counts the ledger's writes.
@@ -600,10 +584,6 @@ func TestARedeliveredJobSkipsTheRecipientsAlreadyCounted(t *testing.T) {
 	if l.writes != 3 {
 		t.Errorf("the redelivery made %d claim writes, want 3 (only the recipient still open)", l.writes)
 	}
-	if n := len(f.mailer.Sent()); n != 3 {
-		t.Errorf("sent %d emails, want 3", n)
-	}
-	if diff := cmp.Diff(map[delivery.Outcome]int64{delivery.Sent: 3}, f.counts(t)); diff != "" {
-		t.Errorf("counts (-want +got):\n%s", diff)
-	}
+	f.wantSent(t, 3, "sent %d emails, want 3")
+	f.wantCounts(t, map[delivery.Outcome]int64{delivery.Sent: 3}, "counts")
 }

@@ -65,9 +65,7 @@ func TestDispatchUnderAPausedReputationGuard(t *testing.T) {
 	if diff := cmp.Diff(want, f.ledger()); diff != "" {
 		t.Errorf("marketing ledger (-want +got):\n%s", diff)
 	}
-	if n := len(f.mailer.Sent()); n != 0 {
-		t.Errorf("sent %d marketing emails while paused, want 0", n)
-	}
+	f.wantSent(t, 0, "sent %d marketing emails while paused, want 0")
 
 	// Transactional goes out, and does not even read the guard.
 	tx := delivery.Job{Tenant: acme, ExecutionID: "ex-t", CampaignID: "camp-1", Version: 1,
@@ -75,9 +73,7 @@ func TestDispatchUnderAPausedReputationGuard(t *testing.T) {
 	if err := f.d.Dispatch(ctx, tx); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.mailer.Sent()); n != 1 {
-		t.Errorf("sent %d transactional emails while paused, want 1", n)
-	}
+	f.wantSent(t, 1, "sent %d transactional emails while paused, want 1")
 	if n := guards.reads.Load(); n != 1 {
 		t.Errorf("guard reads after one marketing and one transactional job = %d, want 1", n)
 	}
@@ -92,9 +88,7 @@ func TestDispatchUnderAPausedReputationGuard(t *testing.T) {
 	if n := guards.reads.Load(); n != 1 {
 		t.Errorf("guard reads within a minute = %d, want 1 (cached)", n)
 	}
-	if n := len(f.mailer.Sent()); n != 1 {
-		t.Errorf("sent %d emails, want still 1 within the cached minute", n)
-	}
+	f.wantSent(t, 1, "sent %d emails, want still 1 within the cached minute")
 	f.mu.Lock()
 	f.now = f.now.Add(delivery.GuardTTL)
 	f.mu.Unlock()
@@ -104,7 +98,5 @@ func TestDispatchUnderAPausedReputationGuard(t *testing.T) {
 	if n := guards.reads.Load(); n != 2 {
 		t.Errorf("guard reads after a minute = %d, want 2", n)
 	}
-	if n := len(f.mailer.Sent()); n != 3 {
-		t.Errorf("sent %d emails after the lift was seen, want 3", n)
-	}
+	f.wantSent(t, 3, "sent %d emails after the lift was seen, want 3")
 }

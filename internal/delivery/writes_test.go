@@ -109,12 +109,8 @@ func TestANewRecipientTakesOneWriteBeforeItsSendAndOneAfter(t *testing.T) {
 	if diff := cmp.Diff(map[string]int{"ClaimAndStart": 3, "Finish": 3, "TallyMany": 1}, l.snapshot()); diff != "" {
 		t.Errorf("ledger writes (-want +got):\n%s", diff)
 	}
-	if n := len(f.mailer.Sent()); n != 3 {
-		t.Errorf("sent %d emails, want 3", n)
-	}
-	if diff := cmp.Diff(map[delivery.Outcome]int64{delivery.Sent: 3}, f.counts(t)); diff != "" {
-		t.Errorf("counts (-want +got):\n%s", diff)
-	}
+	f.wantSent(t, 3, "sent %d emails, want 3")
+	f.wantCounts(t, map[delivery.Outcome]int64{delivery.Sent: 3}, "counts")
 }
 
 // A job's outcomes are counted with one write per counter item it
@@ -138,9 +134,7 @@ func TestAJobIsCountedWithOneWritePerCounterItem(t *testing.T) {
 		t.Errorf("TallyMany %d times naming %d recipients, Tally %d times; want %d (the counter items touched), 40, 0",
 			got["TallyMany"], l.counted, got["Tally"], len(shards))
 	}
-	if diff := cmp.Diff(map[delivery.Outcome]int64{delivery.Sent: 40}, f.counts(t)); diff != "" {
-		t.Errorf("counts (-want +got):\n%s", diff)
-	}
+	f.wantCounts(t, map[delivery.Outcome]int64{delivery.Sent: 40}, "counts")
 }
 
 // Counts that could not be written send the job back; its redelivery
@@ -162,12 +156,8 @@ func TestCountsNotWrittenAreRetriedWithoutSendingAgain(t *testing.T) {
 	if err := f.d.Dispatch(context.Background(), j); err != nil {
 		t.Fatalf("the redelivery: %v", err)
 	}
-	if n := len(f.mailer.Sent()); n != 3 {
-		t.Errorf("sent %d emails, want 3 (none again)", n)
-	}
-	if diff := cmp.Diff(map[delivery.Outcome]int64{delivery.Sent: 3}, f.counts(t)); diff != "" {
-		t.Errorf("counts (-want +got):\n%s", diff)
-	}
+	f.wantSent(t, 3, "sent %d emails, want 3 (none again)")
+	f.wantCounts(t, map[delivery.Outcome]int64{delivery.Sent: 3}, "counts")
 }
 
 // Recipients of one job sharing an address race for it on the one-write
@@ -182,12 +172,8 @@ func TestConcurrentRecipientsWithOneAddressGetOneMessage(t *testing.T) {
 	if err := f.d.Dispatch(context.Background(), job(rs...)); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.mailer.Sent()); n != 1 {
-		t.Errorf("sent %d emails to one address, want 1", n)
-	}
-	if diff := cmp.Diff(map[delivery.Outcome]int64{delivery.Sent: 1, delivery.ExcludedDuplicate: 7}, f.counts(t)); diff != "" {
-		t.Errorf("counts (-want +got):\n%s", diff)
-	}
+	f.wantSent(t, 1, "sent %d emails to one address, want 1")
+	f.wantCounts(t, map[delivery.Outcome]int64{delivery.Sent: 1, delivery.ExcludedDuplicate: 7}, "counts")
 }
 
 // lostClaimLedger is the memory ledger whose one-write claim lands but
@@ -209,9 +195,7 @@ func TestAClaimWhoseAnswerWasLostIsSentOnce(t *testing.T) {
 	if err := f.d.Dispatch(context.Background(), job(external("email", "a@example.com", ""))); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.mailer.Sent()); n != 1 {
-		t.Errorf("sent %d emails, want 1", n)
-	}
+	f.wantSent(t, 1, "sent %d emails, want 1")
 	if diff := cmp.Diff([]outcome{{"a@example.com", delivery.Done, delivery.Sent}}, f.ledger()); diff != "" {
 		t.Errorf("ledger (-want +got):\n%s", diff)
 	}
@@ -240,9 +224,7 @@ func TestAClaimWhoseAnswerWasLostIsNotLeftInFlight(t *testing.T) {
 	if err := d.Dispatch(context.Background(), j); err != nil {
 		t.Fatalf("the redelivery: %v", err)
 	}
-	if n := len(f.mailer.Sent()); n != 1 {
-		t.Errorf("sent %d emails, want 1", n)
-	}
+	f.wantSent(t, 1, "sent %d emails, want 1")
 	if diff := cmp.Diff([]outcome{{"a@example.com", delivery.Done, delivery.Sent}}, f.ledger()); diff != "" {
 		t.Errorf("ledger (-want +got):\n%s", diff)
 	}
