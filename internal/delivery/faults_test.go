@@ -27,40 +27,34 @@ type flakyLedger struct {
 	failClaim  int
 }
 
-func (l *flakyLedger) Claim(ctx context.Context, t tenant.Tenant, e delivery.Entry) (delivery.Entry, bool, error) {
+// take spends one of the failures left in *n, if any, and reports
+// whether the call fails.
+func (l *flakyLedger) take(n *int) bool {
 	l.mu.Lock()
-	fail := l.failClaim > 0
-	if fail {
-		l.failClaim--
+	defer l.mu.Unlock()
+	if *n > 0 {
+		*n--
+		return true
 	}
-	l.mu.Unlock()
-	if fail {
+	return false
+}
+
+func (l *flakyLedger) Claim(ctx context.Context, t tenant.Tenant, e delivery.Entry) (delivery.Entry, bool, error) {
+	if l.take(&l.failClaim) {
 		return delivery.Entry{}, false, errors.New("dynamodb: InternalServerError")
 	}
 	return l.Store.Claim(ctx, t, e)
 }
 
 func (l *flakyLedger) ClaimAndStart(ctx context.Context, t tenant.Tenant, e delivery.Entry, addr string, cw *delivery.CapWrite) (delivery.ClaimResult, error) {
-	l.mu.Lock()
-	fail := l.failClaim > 0
-	if fail {
-		l.failClaim--
-	}
-	l.mu.Unlock()
-	if fail {
+	if l.take(&l.failClaim) {
 		return 0, errors.New("dynamodb: InternalServerError")
 	}
 	return l.Store.ClaimAndStart(ctx, t, e, addr, cw)
 }
 
 func (l *flakyLedger) Finish(ctx context.Context, t tenant.Tenant, e delivery.Entry) error {
-	l.mu.Lock()
-	fail := l.failFinish > 0
-	if fail {
-		l.failFinish--
-	}
-	l.mu.Unlock()
-	if fail {
+	if l.take(&l.failFinish) {
 		return errors.New("dynamodb: InternalServerError")
 	}
 	return l.Store.Finish(ctx, t, e)
