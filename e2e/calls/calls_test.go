@@ -210,6 +210,21 @@ func (f *fixture) draft(highThroughput bool) string {
 	return c.ID
 }
 
+// liveMarketingCampaign creates a marketing email configuration and a
+// campaign named name on the audience, activates it and returns its id.
+func (f *fixture) liveMarketingCampaign(name, audienceID string) string {
+	f.t.Helper()
+	var cfg struct{ ID string }
+	f.mustDo("POST", "/channel-configurations", map[string]any{"name": "News", "channel": "email", "category": "marketing",
+		"email": map[string]any{"fromName": "Games", "fromAddress": "news@" + f.Domain, "listUnsubscribeMailto": "unsubscribe@" + f.Domain}}, 201, &cfg)
+	var c struct{ ID string }
+	f.mustDo("POST", "/campaigns", map[string]any{"name": name, "type": "marketing", "channel": "email", "channelConfigurationId": cfg.ID,
+		"content":  map[string]any{"email": map[string]any{"subject": "{{context.discount}}% off", "text": "Hi {{profile.name}}"}},
+		"audience": map[string]any{"namespace": "email", "audienceId": audienceID}}, 201, &c)
+	f.mustDo("POST", "/campaigns/"+c.ID+"/activate", nil, 200, nil)
+	return c.ID
+}
+
 func (f *fixture) mustDo(method, path string, body any, want int, out any) {
 	f.t.Helper()
 	cloud.MustExpect(f.t, f.Account, method, path, body, want, out)
@@ -383,16 +398,9 @@ func measureAudience(t *testing.T, f *fixture) []measurement {
 	}
 	f.mustDo("POST", "/audiences/"+a.ID+"/members", map[string]any{"members": members}, 200, nil)
 	f.mustDo("POST", "/profiles/batch", map[string]any{"profiles": profiles}, 200, nil)
-	var cfg struct{ ID string }
-	f.mustDo("POST", "/channel-configurations", map[string]any{"name": "News", "channel": "email", "category": "marketing",
-		"email": map[string]any{"fromName": "Games", "fromAddress": "news@" + f.Domain, "listUnsubscribeMailto": "unsubscribe@" + f.Domain}}, 201, &cfg)
-	var c struct{ ID string }
-	f.mustDo("POST", "/campaigns", map[string]any{"name": "Flash sale", "type": "marketing", "channel": "email", "channelConfigurationId": cfg.ID,
-		"content":  map[string]any{"email": map[string]any{"subject": "{{context.discount}}% off", "text": "Hi {{profile.name}}"}},
-		"audience": map[string]any{"namespace": "email", "audienceId": a.ID}}, 201, &c)
-	f.mustDo("POST", "/campaigns/"+c.ID+"/activate", nil, 200, nil)
+	campaignID := f.liveMarketingCampaign("Flash sale", a.ID)
 	trigger := func(requestID string) {
-		f.mustDo("POST", "/im/executions/audience", map[string]any{"requestId": requestID, "campaignId": c.ID,
+		f.mustDo("POST", "/im/executions/audience", map[string]any{"requestId": requestID, "campaignId": campaignID,
 			"context": map[string]any{"discount": 30}}, 202, nil)
 	}
 	// The campaign's first trigger (its campaign and version not yet
@@ -440,16 +448,9 @@ func measureCapped(t *testing.T) measurement {
 	f.mustDo("POST", "/audiences/"+a.ID+"/members", map[string]any{"members": members}, 200, nil)
 	f.mustDo("PUT", "/frequency-caps", map[string]any{"rules": []any{
 		map[string]any{"channel": "email", "limit": 5, "window": "rolling24h"}}}, 200, nil)
-	var cfg struct{ ID string }
-	f.mustDo("POST", "/channel-configurations", map[string]any{"name": "News", "channel": "email", "category": "marketing",
-		"email": map[string]any{"fromName": "Games", "fromAddress": "news@" + f.Domain, "listUnsubscribeMailto": "unsubscribe@" + f.Domain}}, 201, &cfg)
-	var c struct{ ID string }
-	f.mustDo("POST", "/campaigns", map[string]any{"name": "Capped sale", "type": "marketing", "channel": "email", "channelConfigurationId": cfg.ID,
-		"content":  map[string]any{"email": map[string]any{"subject": "{{context.discount}}% off", "text": "Hi {{profile.name}}"}},
-		"audience": map[string]any{"namespace": "email", "audienceId": a.ID}}, 201, &c)
-	f.mustDo("POST", "/campaigns/"+c.ID+"/activate", nil, 200, nil)
+	campaignID := f.liveMarketingCampaign("Capped sale", a.ID)
 	m := record("Audience of 50, frequency caps on, from the trigger to every outcome: calls per member", 0, nil, func() {
-		f.mustDo("POST", "/im/executions/audience", map[string]any{"requestId": "capped", "campaignId": c.ID,
+		f.mustDo("POST", "/im/executions/audience", map[string]any{"requestId": "capped", "campaignId": campaignID,
 			"context": map[string]any{"discount": 30}}, 202, nil)
 		drain(t)
 	})
