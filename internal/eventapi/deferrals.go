@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -40,13 +39,7 @@ func DeferralsSQS(d delivery.Deferrals, vis Visibility, timing delivery.Timing, 
 			}
 			count := receipt(m).Count
 			after := delivery.Jitter(timing.Backoff(max(count, 1)))
-			if vis != nil {
-				vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				if verr := vis.ChangeVisibility(vctx, m.ReceiptHandle, after); verr != nil {
-					log.WarnContext(ctx, "retry delay not set; the queue's visibility timeout applies", "messageId", m.MessageId, logsafe.Attr(verr))
-				}
-				cancel()
-			}
+			delayRetry(ctx, vis, m, after, log)
 			log.WarnContext(ctx, "deferred job not kept; it will be retried", "messageId", m.MessageId,
 				"receiveCount", count, "afterSeconds", int(after.Seconds()), logsafe.Attr(err))
 			return false

@@ -79,18 +79,26 @@ func dispatchOne(ctx context.Context, d *delivery.Dispatcher, vis Visibility, lo
 	if errors.As(err, &re) && re.After > 0 {
 		after = re.After
 	}
-	if vis != nil {
-		// Even when the invocation's time is up: otherwise the message
-		// waits for the queue's whole visibility timeout.
-		vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		if verr := vis.ChangeVisibility(vctx, m.ReceiptHandle, after); verr != nil {
-			log.WarnContext(ctx, "retry delay not set; the queue's visibility timeout applies", "messageId", m.MessageId, logsafe.Attr(verr))
-		}
-		cancel()
-	}
+	delayRetry(ctx, vis, m, after, log)
 	log.WarnContext(ctx, "message will be retried", "messageId", m.MessageId, "receiveCount", rc.Count,
 		"afterSeconds", int(after.Seconds()), logsafe.Attr(err))
 	return false
+}
+
+// delayRetry sets a failed message's visibility so that it comes back
+// after after, when the consumer has a Visibility (vis may be nil). It does
+// so even when the invocation's time is up: otherwise the message waits
+// for the queue's whole visibility timeout. A failure to set it is logged
+// and the queue's timeout applies.
+func delayRetry(ctx context.Context, vis Visibility, m events.SQSMessage, after time.Duration, log *slog.Logger) {
+	if vis == nil {
+		return
+	}
+	vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := vis.ChangeVisibility(vctx, m.ReceiptHandle, after); err != nil {
+		log.WarnContext(ctx, "retry delay not set; the queue's visibility timeout applies", "messageId", m.MessageId, logsafe.Attr(err))
+	}
 }
 
 // DeadLetterSQS adapts Dispatcher.Abandon to the dead-letter queue: each

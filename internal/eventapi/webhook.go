@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -40,12 +39,6 @@ func deliverOne(ctx context.Context, d *webhook.Deliverer, vis Visibility, log *
 	} else {
 		log.WarnContext(ctx, "webhook message will be retried", "messageId", m.MessageId, "receiveCount", rc.Count, logsafe.Attr(err))
 	}
-	if vis != nil {
-		vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		if verr := vis.ChangeVisibility(vctx, m.ReceiptHandle, after); verr != nil {
-			log.WarnContext(ctx, "retry delay not set; the queue's visibility timeout applies", "messageId", m.MessageId, logsafe.Attr(verr))
-		}
-		cancel()
-	}
+	delayRetry(ctx, vis, m, after, log)
 	return false
 }
