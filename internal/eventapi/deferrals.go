@@ -55,16 +55,8 @@ func DeferralsSQS(d delivery.Deferrals, vis Visibility, timing delivery.Timing, 
 func SchedulerEntry(run func(context.Context, schedule.Input) error,
 	deferrals func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)) func(context.Context, json.RawMessage) (any, error) {
 	return func(ctx context.Context, raw json.RawMessage) (any, error) {
-		var batch struct {
-			Records []struct {
-				EventSource string `json:"eventSource"`
-			} `json:"Records"`
-		}
-		if json.Unmarshal(raw, &batch) == nil && len(batch.Records) > 0 && batch.Records[0].EventSource == "aws:sqs" {
-			var ev events.SQSEvent
-			if err := json.Unmarshal(raw, &ev); err != nil {
-				return nil, fmt.Errorf("deferral queue batch: %w", err)
-			}
+		var ev events.SQSEvent
+		if json.Unmarshal(raw, &ev) == nil && len(ev.Records) > 0 && ev.Records[0].EventSource == "aws:sqs" {
 			return deferrals(ctx, ev)
 		}
 		var in schedule.Input
