@@ -39,13 +39,14 @@ var document = sync.OnceValue(func() []byte {
 	return doc
 })
 
-// etag is the document's strong entity tag: a hash of the JSON, so it
-// changes exactly when the document does. It is computed on first use,
-// not at init: only the Manage function serves the document, and a
-// function that never calls ETag or Document links neither the hash nor
-// the document's bytes.
+// etag is the hash both entity tags are made of: of the embedded bytes,
+// which change when the document does, so a client that takes gzip never
+// has the JSON decompressed for it. It is computed on first use, not at
+// init: only the Manage function serves the document, and a function that
+// never calls ETag or Document links neither the hash nor the document's
+// bytes.
 var etag = sync.OnceValue(func() string {
-	sum := sha256.Sum256(document())
+	sum := sha256.Sum256(compressed)
 	return hex.EncodeToString(sum[:12])
 })
 
