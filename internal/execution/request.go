@@ -261,21 +261,6 @@ func checkPushInfo(f *derrors.Fields, p string, pi *PushInfo) {
 // (address.IsControl: C0, DEL, C1, U+2028, U+2029).
 func hasControl(s string) bool { return address.HasControl(s) }
 
-// jsonSize is v's size as JSON the way a caller sends it: json.Marshal
-// would count each '<', '>' and '&' as a 6-byte \u escape and refuse
-// HTML-heavy context well under the limit.
-func jsonSize(v any) int {
-	var n byteCounter
-	enc := json.NewEncoder(&n)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-	return max(int(n)-1, 0) // Encode appends a newline
-}
-
-type byteCounter int
-
-func (c *byteCounter) Write(p []byte) (int, error) { *c += byteCounter(len(p)); return len(p), nil }
-
 func checkID(f *derrors.Fields, field, v string) {
 	switch {
 	case v == "":
