@@ -4,10 +4,6 @@
 package main
 
 import (
-	// IANA zones (the dispatcher it closes jobs with) whatever the Lambda image holds: a main
-	// links them, not the packages that read them (TestTZData).
-	_ "time/tzdata"
-
 	"github.com/heraldhq/herald/internal/app"
 	"github.com/heraldhq/herald/internal/wiring/deadletter"
 )

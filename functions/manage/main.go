@@ -3,10 +3,6 @@
 package main
 
 import (
-	// IANA zones (profiles, campaigns, previews, schedules) whatever the Lambda image holds: a main
-	// links them, not the packages that read them (TestTZData).
-	_ "time/tzdata"
-
 	"github.com/heraldhq/herald/internal/app"
 	"github.com/heraldhq/herald/internal/app/httpapp"
 	"github.com/heraldhq/herald/internal/wiring/manage"

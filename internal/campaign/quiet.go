@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/heraldhq/herald/internal/derrors"
+	"github.com/heraldhq/herald/internal/zone"
 )
 
 // Quiet-hours actions: what happens to a recipient inside the window.
@@ -116,23 +116,13 @@ func (q *QuietHours) location(profileZone string) (*time.Location, string, bool)
 	return time.UTC, "UTC", false
 }
 
-// zones caches loaded locations: LoadLocation reads the zone database on
-// every call.
-var zones sync.Map // name → *time.Location
-
+// loadZone loads the IANA zone named name ("Local" is none).
 func loadZone(name string) (*time.Location, bool) {
-	if l, ok := zones.Load(name); ok {
-		return l.(*time.Location), true
-	}
 	if name == "Local" {
 		return nil, false
 	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, false
-	}
-	zones.Store(name, loc)
-	return loc, true
+	loc, err := zone.Load(name)
+	return loc, err == nil
 }
 
 // ValidZone reports whether name is an IANA zone name ("Local" is not).

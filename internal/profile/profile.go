@@ -25,6 +25,7 @@ import (
 	"github.com/heraldhq/herald/internal/derrors"
 	"github.com/heraldhq/herald/internal/push"
 	"github.com/heraldhq/herald/internal/tenant"
+	"github.com/heraldhq/herald/internal/zone"
 )
 
 // MaxAttributesSize bounds a profile's attributes, as JSON.
@@ -352,7 +353,7 @@ func validate(f *derrors.Fields, prefix string, p Profile) {
 		seen[[2]string{d.AppID, d.Token}] = i
 	}
 	if p.TimeZone != "" {
-		if _, err := time.LoadLocation(p.TimeZone); err != nil || p.TimeZone == "Local" {
+		if _, err := zone.Load(p.TimeZone); err != nil || p.TimeZone == "Local" {
 			f.Add(join(prefix, "timeZone"), "must be an IANA time zone such as Europe/Paris")
 		}
 	}

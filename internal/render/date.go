@@ -2,21 +2,16 @@ package render
 
 import (
 	"strconv"
-	"sync"
 	"time"
+
+	"github.com/heraldhq/herald/internal/zone"
 )
 
-var zoneCache sync.Map // name -> *time.Location
-
 func loadZone(name string) (*time.Location, error) {
-	if loc, ok := zoneCache.Load(name); ok {
-		return loc.(*time.Location), nil
-	}
-	loc, err := time.LoadLocation(name)
+	loc, err := zone.Load(name)
 	if err != nil {
 		return nil, constError("unknown time zone")
 	}
-	zoneCache.Store(name, loc)
 	return loc, nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/internal/zone"
 )
 
 // Expr is a parsed EventBridge Scheduler expression: at(), rate() or
@@ -24,7 +26,7 @@ func Parse(expr, tz string) (Expr, error) {
 	loc := time.UTC
 	if tz != "" {
 		var err error
-		if loc, err = time.LoadLocation(tz); err != nil || tz == "Local" {
+		if loc, err = zone.Load(tz); err != nil || tz == "Local" {
 			return Expr{}, fmt.Errorf("time zone %q is not an IANA time zone name", tz)
 		}
 	}

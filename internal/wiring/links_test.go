@@ -123,57 +123,57 @@ func TestEachFunctionLinksOnlyThePackagesItServes(t *testing.T) {
 	}
 }
 
-// tzdata are the functions that link the IANA zone database (time/tzdata,
-// which their main packages import): those that may read a zone. The
-// others read none (TestFunctionsWithoutTZDataReadNoZone) and so do not
-// carry it (about 400 KiB).
-var tzdata = []string{"deadletter", "dispatch", "manage", "scheduler", "trigger"}
+// zoneReaders are the functions that may load an IANA zone (a
+// profile's, quiet hours', a schedule's, formatDate's), and so link
+// package zone's compressed copy of the zone database (about 75 KiB;
+// Lambda's image has none). The others import the package but never
+// load a zone, so the linker leaves the copy out.
+var zoneReaders = []string{"deadletter", "dispatch", "manage"}
 
-func TestTZData(t *testing.T) {
-	var got []string
+func TestNoFunctionLinksTZData(t *testing.T) {
 	for fn, deps := range functionDeps(t) {
 		if slices.Contains(deps, "time/tzdata") {
-			got = append(got, fn)
+			t.Errorf("%s links time/tzdata (400 KiB); package zone holds the zones, compressed", fn)
 		}
-	}
-	slices.Sort(got)
-	if diff := cmp.Diff(tzdata, got); diff != "" {
-		t.Errorf("functions linking time/tzdata (-want +got):\n%s", diff)
 	}
 }
 
-// TestFunctionsWithoutTZDataReadNoZone builds each function that does not
-// link the zone database and disassembles it: the only code that could
-// load a zone (calls time.LoadLocation) must be the template engine's
-// formatDate (none, now that the helpers are built by the first Parse),
-// and the function must link no template parser, so no template ever
-// runs.
-func TestFunctionsWithoutTZDataReadNoZone(t *testing.T) {
+// TestEveryZoneIsLoadedByPackageZone builds each function: the zone
+// readers, and only they, carry package zone's copy of the database, and
+// none calls time.LoadLocation itself (its non-standard code
+// disassembled), which on Lambda (no zone database, no time/tzdata)
+// would find no zone; zone.Load reads the system's database, then the
+// copy.
+func TestEveryZoneIsLoadedByPackageZone(t *testing.T) {
 	gobin := goCommand(t, "builds and disassembles functions")
-	const render = module + "internal/render."
+	const copySymbol = module + "internal/zone.database"
 	for _, fn := range slices.Sorted(maps.Keys(clients)) {
-		if slices.Contains(tzdata, fn) {
-			continue
-		}
-		bin := buildFunction(t, gobin, fn)
-		out, err := exec.Command(gobin, "tool", "objdump", bin).Output()
-		if err != nil {
-			t.Fatalf("objdump %s: %v", fn, err)
-		}
-		var current string
-		for line := range strings.SplitSeq(string(out), "\n") {
-			if name, ok := strings.CutPrefix(line, "TEXT "); ok {
-				current, _, _ = strings.Cut(name, "(SB)")
-				if strings.HasPrefix(current, render+"Parse") || strings.HasPrefix(current, render+"(*Template)") {
-					t.Errorf("%s links %s: it could run a template, whose formatDate reads zones; link time/tzdata in its main", fn, current)
+		t.Run(fn, func(t *testing.T) {
+			t.Parallel()
+			bin := buildFunction(t, gobin, fn)
+			syms, err := exec.Command(gobin, "tool", "nm", bin).Output()
+			if err != nil {
+				t.Fatalf("nm %s: %v", fn, err)
+			}
+			carries := strings.Contains(string(syms), " "+copySymbol+"\n")
+			if want := slices.Contains(zoneReaders, fn); carries != want {
+				t.Errorf("%s carries the zone database: %v, want %v", fn, carries, want)
+			}
+			out, err := exec.Command(gobin, "tool", "objdump", "-s", `^github\.com/`, bin).Output()
+			if err != nil {
+				t.Fatalf("objdump %s: %v", fn, err)
+			}
+			var current string
+			for line := range strings.SplitSeq(string(out), "\n") {
+				if name, ok := strings.CutPrefix(line, "TEXT "); ok {
+					current, _, _ = strings.Cut(name, "(SB)")
+					continue
 				}
-				continue
+				if strings.Contains(line, "CALL time.LoadLocation(SB)") || strings.Contains(line, "BL time.LoadLocation(SB)") {
+					t.Errorf("%s: %s calls time.LoadLocation; load zones with zone.Load", fn, current)
+				}
 			}
-			called := strings.Contains(line, "CALL time.LoadLocation(SB)") || strings.Contains(line, "BL time.LoadLocation(SB)")
-			if called && current != render+"loadZone" {
-				t.Errorf("%s: %s calls time.LoadLocation; link time/tzdata in its main", fn, current)
-			}
-		}
+		})
 	}
 }
 
