@@ -28,6 +28,28 @@ const MaxDelay = 15 * time.Minute
 // are valid JSON and valid SQS message characters, and a job is then never
 // larger than the request it came from plus its envelope (ids, tenant).
 func EncodeJob(j Job) ([]byte, error) {
+	var out []byte
+	err := encodeJob(j, func(body []byte, copied bool) {
+		if out = body; !copied {
+			out = bytes.Clone(body)
+		}
+	})
+	return out, err
+}
+
+// EncodedJobSize is len(EncodeJob(j)) without a copy of the body: the
+// size checks of a call's jobs (package execution) encode each recipient
+// and keep nothing.
+func EncodedJobSize(j Job) (int, error) {
+	n := 0
+	err := encodeJob(j, func(body []byte, _ bool) { n = len(body) })
+	return n, err
+}
+
+// encodeJob encodes j with a pooled encoder and passes use its body: the
+// encoder's buffer, valid only during the call, or a copy (copied) when
+// line separators had to be unescaped.
+func encodeJob(j Job, use func(body []byte, copied bool)) error {
 	e := jobEncoders.Get().(*jobEncoder)
 	defer func() {
 		if e.buf.Cap() <= maxPooledJob {
@@ -36,13 +58,15 @@ func EncodeJob(j Job) ([]byte, error) {
 		}
 	}()
 	if err := e.enc.Encode(j); err != nil {
-		return nil, fmt.Errorf("encode job: %w", err)
+		return fmt.Errorf("encode job: %w", err)
 	}
 	body := bytes.TrimRight(e.buf.Bytes(), "\n")
 	if bytes.Contains(body, []byte(`\u202`)) {
-		return unescapeSeparators(body), nil // a copy
+		use(unescapeSeparators(body), true)
+		return nil
 	}
-	return bytes.Clone(body), nil
+	use(body, false)
+	return nil
 }
 
 // jobEncoder is an encoder with its buffer, pooled: a job's encoding then

@@ -80,6 +80,33 @@ func TestEncodeJobKeepsLineSeparatorsAtTheirSize(t *testing.T) {
 	}
 }
 
+// EncodedJobSize is what the execution service sizes jobs with before
+// anything is stored: it must be EncodeJob's length exactly, separators
+// and escapes included.
+func TestEncodedJobSizeIsTheEncodingsLength(t *testing.T) {
+	for name, profile := range map[string]map[string]any{
+		"plain":                 {"firstName": "Ada"},
+		"line separators":       {"s": "a\u2028b\u2029c", "t": strings.Repeat("\u2028", 100)},
+		"escaped backslash":     {"s": `\u2028 is written \\u2028`},
+		"html and control":      {"s": "<b>&amp;</b>\x01\t\"quoted\""},
+		"separators in the key": {"\u2029k": "v"},
+	} {
+		j := testJob()
+		j.Recipients = []delivery.Recipient{{Type: "external", UserID: "u", Namespace: "crmId", Profile: toObject(profile)}}
+		body, err := delivery.EncodeJob(j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := delivery.EncodedJobSize(j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != len(body) {
+			t.Errorf("%s: EncodedJobSize() = %d, len(EncodeJob()) = %d", name, n, len(body))
+		}
+	}
+}
+
 func TestDecodeJobRejectsGarbage(t *testing.T) {
 	for _, body := range []string{"", "{", `{"version":"three"}`, "not json"} {
 		if _, err := delivery.DecodeJob([]byte(body)); err == nil {

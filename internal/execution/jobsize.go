@@ -33,7 +33,7 @@ func unitaryJobs(t tenant.Tenant, req UnitaryRequest, rec Record, ch campaign.Ch
 	// A job's encoding is the empty job's with each recipient's encoding
 	// in its list, separated by commas: sizes add up without encoding
 	// every candidate job.
-	base, err := encodedSize(job([]delivery.Recipient{}))
+	base, err := delivery.EncodedJobSize(job([]delivery.Recipient{}))
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func unitaryJobs(t tenant.Tenant, req UnitaryRequest, rec Record, ch campaign.Ch
 	)
 	for i, r := range req.Recipients {
 		all[i] = r.Delivery()
-		n, err := encodedSize(job(all[i : i+1]))
+		n, err := delivery.EncodedJobSize(job(all[i : i+1]))
 		if err != nil {
 			return nil, fmt.Errorf("recipient %d: %w", i, err)
 		}
@@ -111,7 +111,7 @@ func checkAudienceJobs(t tenant.Tenant, field string, context render.Object, job
 	for i := range j.Recipients {
 		j.Recipients[i] = longest
 	}
-	n, err := encodedSize(j)
+	n, err := delivery.EncodedJobSize(j)
 	if err != nil {
 		return fmt.Errorf("%s: %w", field, err)
 	}
@@ -121,11 +121,6 @@ func checkAudienceJobs(t tenant.Tenant, field string, context render.Object, job
 		return tooLarge(f)
 	}
 	return nil
-}
-
-func encodedSize(j delivery.Job) (int, error) {
-	b, err := delivery.EncodeJob(j)
-	return len(b), err
 }
 
 func tooLarge(f derrors.Fields) error {
