@@ -23,11 +23,22 @@ import (
 // decode themselves (render.Object): the checked path goes through maps.
 func decodeFast(body []byte, v any, refuseUnknown bool) bool {
 	t := reflect.TypeOf(v).Elem()
-	names := fieldNames(t)
-	if names == nil || !exactNames(body, names) {
+	fields := fieldsOf(t)
+	if fields.names == nil || !exactNames(body, fields.names) {
 		return false
 	}
 	fresh := reflect.New(t)
+	if !refuseUnknown && !fields.iface {
+		// json.Unmarshal decodes from body itself, where a Decoder
+		// copies it into buffers it grows (about three times the body);
+		// with no interface field, UseNumber changes nothing, and
+		// Unmarshal too refuses anything after the value.
+		if err := json.Unmarshal(body, fresh.Interface()); err != nil {
+			return false
+		}
+		reflect.ValueOf(v).Elem().Set(fresh.Elem())
+		return true
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if refuseUnknown {
@@ -43,28 +54,40 @@ func decodeFast(body []byte, v any, refuseUnknown bool) bool {
 	return true
 }
 
-// fastNames caches fieldNames by type.
-var fastNames sync.Map // reflect.Type → map[string][]string
+// fastFields caches fieldsOf by type.
+var fastFields sync.Map // reflect.Type → typeFields
 
-// fieldNames returns the JSON names of every struct field reachable from
-// t, by their lower-case form; nil when t has a field the fast path must
-// not decode (one Herald owns, or a kind the checked path refuses).
-func fieldNames(t reflect.Type) map[string][]string {
-	if m, ok := fastNames.Load(t); ok {
-		return m.(map[string][]string)
-	}
-	names := map[string][]string{}
-	if !collectNames(t, names, map[reflect.Type]bool{}) {
-		names = nil
-	}
-	fastNames.Store(t, names)
-	return names
+// typeFields is what the fast path needs to know of a type.
+type typeFields struct {
+	// names are the JSON names of every struct field reachable from the
+	// type, by their lower-case form; nil when it has a field the fast
+	// path must not decode (one Herald owns, or a kind the checked path
+	// refuses).
+	names map[string][]string
+	// iface is whether an interface value is reachable (one that a
+	// number would decode into).
+	iface bool
 }
 
-func collectNames(t reflect.Type, names map[string][]string, seen map[reflect.Type]bool) bool {
+func fieldsOf(t reflect.Type) typeFields {
+	if f, ok := fastFields.Load(t); ok {
+		return f.(typeFields)
+	}
+	f := typeFields{names: map[string][]string{}}
+	if !collectNames(t, &f, map[reflect.Type]bool{}) {
+		f.names = nil
+	}
+	fastFields.Store(t, f)
+	return f
+}
+
+func collectNames(t reflect.Type, f *typeFields, seen map[reflect.Type]bool) bool {
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
-		return collectNames(t.Elem(), names, seen)
+		return collectNames(t.Elem(), f, seen)
+	case reflect.Interface:
+		f.iface = true
+		return true
 	case reflect.Struct:
 		if t == timeType || seen[t] {
 			return true
@@ -75,8 +98,8 @@ func collectNames(t reflect.Type, names map[string][]string, seen map[reflect.Ty
 				return false
 			}
 			lower := strings.ToLower(name)
-			names[lower] = append(names[lower], name)
-			if !collectNames(sf.typ, names, seen) {
+			f.names[lower] = append(f.names[lower], name)
+			if !collectNames(sf.typ, f, seen) {
 				return false
 			}
 		}

@@ -2,6 +2,7 @@ package strictjson
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -19,6 +20,17 @@ type fastDoc struct {
 	Inner   *fastInner     `json:"inner,omitempty"`
 	List    []fastInner    `json:"list"`
 	Context map[string]any `json:"context,omitempty"`
+	Raw     json.RawMessage
+}
+
+// fastTyped is fastDoc with no interface value: the fast path decodes it
+// with json.Unmarshal when unknown members are ignored.
+type fastTyped struct {
+	Name    string                     `json:"name"`
+	At      *time.Time                 `json:"at,omitempty"`
+	Inner   *fastInner                 `json:"inner,omitempty"`
+	List    []fastInner                `json:"list"`
+	Context map[string]json.RawMessage `json:"context,omitempty"`
 	Raw     json.RawMessage
 }
 
@@ -52,38 +64,56 @@ func TestTheFastPathDecodesExactlyAsTheCheckedPath(t *testing.T) {
 		{"a malformed time", `{"at":"tomorrow"}`, false, false},
 		{"a wrong type", `{"name":1}`, false, false},
 		{"two values", `{"name":"x"} {}`, false, false},
+		{"something after the value", `{"name":"x"} x`, false, false},
+		{"whitespace after the value", "{\"name\":\"x\"} \n\t", true, true},
+		{"malformed", `{"name":"x",}`, false, false},
 		{"a raw member", `{"Raw":{"a":1}}`, true, true},
 		{"null for a struct", `{"inner":null,"list":null}`, true, true},
 	}
 	for _, tt := range bodies {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, strict := range []bool{false, true} {
-				var viaFast, viaChecked fastDoc
-				decode := DecodeIgnoringUnknown
-				if strict {
-					decode = Decode
-				}
-				fastErr := decode([]byte(tt.body), &viaFast)
-				checkedErr := checked([]byte(tt.body), &viaChecked, !strict)
-				if (fastErr == nil) != (checkedErr == nil) {
-					t.Fatalf("strict %v: errors differ: %v and %v", strict, fastErr, checkedErr)
-				}
-				if fastErr != nil && fastErr.Error() != checkedErr.Error() {
-					t.Errorf("strict %v: errors differ:\n%v\n%v", strict, fastErr, checkedErr)
-				}
-				if diff := cmp.Diff(viaChecked, viaFast); diff != "" {
-					t.Errorf("strict %v: decoded (-checked +fast):\n%s", strict, diff)
-				}
 				want := tt.fast
 				if strict {
 					want = tt.strictFast
 				}
-				var probe fastDoc
-				if got := decodeFast([]byte(tt.body), &probe, strict); got != want {
-					t.Errorf("strict %v: fast path taken = %v, want %v", strict, got, want)
-				}
+				sameAsChecked[fastDoc](t, tt.body, strict, want)
+				sameAsChecked[fastTyped](t, tt.body, strict, want)
 			}
 		})
+	}
+	if f := fieldsOf(reflect.TypeFor[fastDoc]()); !f.iface {
+		t.Error("fastDoc's context holds interface values, which UseNumber decodes")
+	}
+	if f := fieldsOf(reflect.TypeFor[fastTyped]()); f.iface {
+		t.Error("fastTyped has no interface value")
+	}
+}
+
+// sameAsChecked decodes body into a T with Decode (strict) or
+// DecodeIgnoringUnknown and through the checked path alone: the same
+// value or the same error; and whether the fast path took it.
+func sameAsChecked[T any](t *testing.T, body string, strict, wantFast bool) {
+	t.Helper()
+	var viaFast, viaChecked T
+	decode := DecodeIgnoringUnknown
+	if strict {
+		decode = Decode
+	}
+	fastErr := decode([]byte(body), &viaFast)
+	checkedErr := checked([]byte(body), &viaChecked, !strict)
+	if (fastErr == nil) != (checkedErr == nil) {
+		t.Fatalf("%T, strict %v: errors differ: %v and %v", viaFast, strict, fastErr, checkedErr)
+	}
+	if fastErr != nil && fastErr.Error() != checkedErr.Error() {
+		t.Errorf("%T, strict %v: errors differ:\n%v\n%v", viaFast, strict, fastErr, checkedErr)
+	}
+	if diff := cmp.Diff(viaChecked, viaFast); diff != "" {
+		t.Errorf("%T, strict %v: decoded (-checked +fast):\n%s", viaFast, strict, diff)
+	}
+	var probe T
+	if got := decodeFast([]byte(body), &probe, strict); got != wantFast {
+		t.Errorf("%T, strict %v: fast path taken = %v, want %v", probe, strict, got, wantFast)
 	}
 }
 
