@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -245,10 +246,24 @@ func (o Object) AppendCanonicalJSON(dst []byte) []byte {
 	if o.n == nil {
 		return append(dst, "null"...)
 	}
-	var stack [64]int32 // sorted member offsets, one object's above its parent's
-	scratch := stack[:0]
-	return o.n.appendJSON(dst, true, &scratch)
+	scratch := canonicalScratch.Get().(*[]int32)
+	dst = o.n.appendJSON(dst, true, scratch)
+	if cap(*scratch) <= maxPooledScratch {
+		*scratch = (*scratch)[:0]
+		canonicalScratch.Put(scratch)
+	}
+	return dst
 }
+
+// canonicalScratch holds AppendCanonicalJSON's stacks of sorted member
+// offsets (one object's above its parent's), pooled: appendJSON recurses
+// through a pointer to it, so a stack array of the caller's would move to
+// the heap on every call.
+var canonicalScratch = sync.Pool{New: func() any { s := make([]int32, 0, 64); return &s }}
+
+// maxPooledScratch keeps one huge object from pinning its stack in the
+// pool.
+const maxPooledScratch = 4 << 10
 
 // decoder reads one JSON object into a slice of nodes.
 type decoder struct {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -342,4 +344,42 @@ func TestCachedMemberOffsetsFollowTheData(t *testing.T) {
 			}
 		}
 	}
+}
+
+// AppendCanonicalJSON's member stacks are pooled: objects wider and
+// deeper than a stack's first capacity, written from many goroutines at
+// once, must each still be exactly json.Marshal's form of their map.
+func TestCanonicalJSONOfWideAndDeepObjectsConcurrently(t *testing.T) {
+	objects := make([]Object, 8)
+	wants := make([][]byte, len(objects))
+	for i := range objects {
+		var b strings.Builder
+		b.WriteString("{")
+		for m := range 100 + 37*i {
+			if m > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `"k%03d_%d":{"z":%d,"a":[{"y":1,"b":"<%d>"}],"m":{}}`, (m*7919)%1000, m, m, i)
+		}
+		b.WriteString(`,"deep":` + strings.Repeat(`{"b":1,"a":`, 40) + "null" + strings.Repeat("}", 40) + "}")
+		o, err := ParseObject([]byte(b.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		objects[i] = o
+		wants[i], _ = json.Marshal(o.Map())
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for r := range 50 {
+				i := (g + r) % len(objects)
+				if got := objects[i].AppendCanonicalJSON(nil); !bytes.Equal(got, wants[i]) {
+					t.Errorf("object %d: AppendCanonicalJSON differs from json.Marshal of its map", i)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
