@@ -29,11 +29,7 @@ const MaxDelay = 15 * time.Minute
 // larger than the request it came from plus its envelope (ids, tenant).
 func EncodeJob(j Job) ([]byte, error) {
 	var out []byte
-	err := encodeJob(j, func(body []byte, copied bool) {
-		if out = body; !copied {
-			out = bytes.Clone(body)
-		}
-	})
+	err := encodeJob(j, func(body []byte) { out = bytes.Clone(body) })
 	return out, err
 }
 
@@ -42,49 +38,34 @@ func EncodeJob(j Job) ([]byte, error) {
 // and keep nothing.
 func EncodedJobSize(j Job) (int, error) {
 	n := 0
-	err := encodeJob(j, func(body []byte, _ bool) { n = len(body) })
+	err := encodeJob(j, func(body []byte) { n = len(body) })
 	return n, err
 }
 
-// encodeJob encodes j with a pooled encoder and passes use its body: the
-// encoder's buffer, valid only during the call, or a copy (copied) when
-// line separators had to be unescaped.
-func encodeJob(j Job, use func(body []byte, copied bool)) error {
-	e := jobEncoders.Get().(*jobEncoder)
-	defer func() {
-		if e.buf.Cap() <= maxPooledJob {
-			e.buf.Reset()
-			jobEncoders.Put(e)
-		}
-	}()
-	if err := e.enc.Encode(j); err != nil {
+// encodeJob encodes j (appendJob) into a pooled buffer and passes use the
+// body, valid only during the call.
+func encodeJob(j Job, use func(body []byte)) error {
+	buf := jobBuffers.Get().(*[]byte)
+	body, err := appendJob((*buf)[:0], j)
+	if err == nil {
+		use(body)
+		*buf = body
+	}
+	if cap(*buf) <= maxPooledJob {
+		jobBuffers.Put(buf)
+	}
+	if err != nil {
 		return fmt.Errorf("encode job: %w", err)
 	}
-	body := bytes.TrimRight(e.buf.Bytes(), "\n")
-	if bytes.Contains(body, []byte(`\u202`)) {
-		use(unescapeSeparators(body), true)
-		return nil
-	}
-	use(body, false)
 	return nil
 }
 
-// jobEncoder is an encoder with its buffer, pooled: a job's encoding then
-// costs one allocation, its copy.
-type jobEncoder struct {
-	buf bytes.Buffer
-	enc *json.Encoder
-}
+// jobBuffers are encodeJob's buffers: a job's encoding then costs one
+// allocation, EncodeJob's copy.
+var jobBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
 
 // maxPooledJob keeps one large job from pinning memory in the pool.
 const maxPooledJob = 64 << 10
-
-var jobEncoders = sync.Pool{New: func() any {
-	e := &jobEncoder{}
-	e.enc = json.NewEncoder(&e.buf)
-	e.enc.SetEscapeHTML(false)
-	return e
-}}
 
 // DecodeJob parses a message body into a job, keeping numbers exact.
 func DecodeJob(body []byte) (Job, error) {
