@@ -3,7 +3,6 @@ package delivery
 import (
 	"bytes"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/render"
 )
@@ -127,52 +126,7 @@ func appendObject(b []byte, o render.Object) []byte {
 	return append(b, unescapeSeparators(raw)...)
 }
 
-// appendString appends s as a JSON string as encoding/json writes it
-// with SetEscapeHTML(false) — '"' and '\' escaped, control characters as
-// \b \f \n \r \t or \u00XX, invalid UTF-8 as \ufffd — but for U+2028 and
-// U+2029, written as themselves.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// appendString appends s as a JSON string as an Encoder with
+// SetEscapeHTML(false) writes it, but for U+2028 and U+2029, written as
+// themselves.
+func appendString(b []byte, s string) []byte { return render.AppendJSONString(b, s, false, true) }

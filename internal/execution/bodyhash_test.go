@@ -5,12 +5,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/heraldhq/herald/internal/execution"
+	"github.com/heraldhq/herald/internal/render"
+	"github.com/heraldhq/herald/internal/testfill"
 )
 
 // legacyRequest is UnitaryRequest as it was when profile and context
@@ -158,4 +161,44 @@ func fieldTags(v any) []string {
 		out = append(out, f.Name+" "+f.Tag.Get("json"))
 	}
 	return out
+}
+
+// TestBodyHashIsHashRequestsMarshal holds the bytes bodyHash hashes,
+// written by hand, to json.Marshal of the request's hash shape (profile
+// and context in their canonical form) on requests with every field set
+// or left out at random; a field the shape gains and the writer lacks
+// fails it.
+func TestBodyHashIsHashRequestsMarshal(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 1))
+	reqs := []execution.UnitaryRequest{{}, {Recipients: []execution.Recipient{}},
+		{Recipients: []execution.Recipient{{ChannelData: &execution.ChannelData{}}, {ChannelData: &execution.ChannelData{PushInfo: &execution.PushInfo{}}}}}}
+	for range 400 {
+		var req execution.UnitaryRequest
+		testfill.Random(t, r, reflect.ValueOf(&req).Elem())
+		reqs = append(reqs, req)
+	}
+	for i, req := range reqs {
+		h := execution.HashRequest{RequestID: req.RequestID, CampaignID: req.CampaignID}
+		if req.Recipients != nil {
+			h.Recipients = []execution.HashRecipient{}
+		}
+		canonical := func(o render.Object) json.RawMessage {
+			if o.Len() == 0 {
+				return nil
+			}
+			return o.AppendCanonicalJSON(nil)
+		}
+		for _, rc := range req.Recipients {
+			h.Recipients = append(h.Recipients, execution.HashRecipient{Type: rc.Type, UserID: rc.UserID, Namespace: rc.Namespace,
+				MergePolicyName: rc.MergePolicyName, MergePolicySchema: rc.MergePolicySchema, ChannelData: rc.ChannelData,
+				Profile: canonical(rc.Profile), Context: canonical(rc.Context)})
+		}
+		want, err := json.Marshal(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := execution.Canonical(req); !bytes.Equal(got, want) {
+			t.Fatalf("request %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
 }

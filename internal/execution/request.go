@@ -5,7 +5,8 @@
 package execution
 
 import (
-	"encoding/json"
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
 	"strings"
 
@@ -85,63 +86,93 @@ func DecodeAudience(body []byte) (AudienceRequest, error) {
 // and context were maps (members sorted by name at every level, '<', '>'
 // and '&' escaped, empty objects left out), so that member order does not
 // make a repeat a conflict and records stored by earlier code still match
-// their repeats. Each object's canonical form is written once, into one
-// buffer; nothing else is marshalled again.
+// their repeats.
 func (r UnitaryRequest) bodyHash() string {
-	n := 0
-	for _, rc := range r.Recipients {
-		n += rc.Profile.Size() + rc.Context.Size()
-	}
-	buf := make([]byte, 0, n+n/8)
-	type span struct{ profile, context [2]int }
-	spans := make([]span, len(r.Recipients))
-	canonical := func(o render.Object) [2]int {
-		if o.Len() == 0 {
-			return [2]int{} // omitempty left an empty map out
-		}
-		from := len(buf)
-		buf = o.AppendCanonicalJSON(buf)
-		return [2]int{from, len(buf)}
-	}
-	for i, rc := range r.Recipients {
-		spans[i] = span{canonical(rc.Profile), canonical(rc.Context)}
-	}
-	raw := func(s [2]int) json.RawMessage {
-		if s[1] == 0 {
-			return nil
-		}
-		return buf[s[0]:s[1]:s[1]]
-	}
-	h := hashRequest{RequestID: r.RequestID, CampaignID: r.CampaignID}
-	if r.Recipients != nil {
-		h.Recipients = make([]hashRecipient, len(r.Recipients))
-	}
-	for i, rc := range r.Recipients {
-		h.Recipients[i] = hashRecipient{Type: rc.Type, UserID: rc.UserID, Namespace: rc.Namespace,
-			MergePolicyName: rc.MergePolicyName, MergePolicySchema: rc.MergePolicySchema, ChannelData: rc.ChannelData,
-			Profile: raw(spans[i].profile), Context: raw(spans[i].context)}
-	}
-	return hashOf(h)
+	sum := sha256.Sum256(r.appendCanonical(nil))
+	return hex.EncodeToString(sum[:])
 }
 
-// hashRequest and hashRecipient are UnitaryRequest and Recipient as
-// bodyHash encodes them: every field, profile and context in their
-// canonical form. TestBodyHashIsTheMapEra's holds them to the same fields.
-type hashRequest struct {
-	RequestID  string          `json:"requestId"`
-	CampaignID string          `json:"campaignId"`
-	Recipients []hashRecipient `json:"recipients"`
-}
-
-type hashRecipient struct {
-	Type              string          `json:"type"`
-	UserID            string          `json:"userId"`
-	Namespace         string          `json:"namespace"`
-	MergePolicyName   string          `json:"mergePolicyName,omitempty"`
-	MergePolicySchema string          `json:"mergePolicySchema,omitempty"`
-	ChannelData       *ChannelData    `json:"channelData,omitempty"`
-	Profile           json.RawMessage `json:"profile,omitempty"`
-	Context           json.RawMessage `json:"context,omitempty"`
+// appendCanonical appends the request's canonical JSON: json.Marshal of
+// the request with profile and context in their canonical form, written
+// by hand (the Trigger function hashes every call; encoding/json walked
+// the types by reflection and validated and copied each profile and
+// context again). TestBodyHashIsHashRequestsMarshal holds it to
+// json.Marshal of the shapes in export_test.go, field for field.
+func (r UnitaryRequest) appendCanonical(b []byte) []byte {
+	if b == nil {
+		n := len(r.RequestID) + len(r.CampaignID) + 64
+		for _, rc := range r.Recipients {
+			n += 128 + len(rc.UserID) + rc.Profile.Size() + rc.Context.Size()
+		}
+		b = make([]byte, 0, n+n/8)
+	}
+	str := func(b []byte, s string) []byte { return render.AppendJSONString(b, s, true, false) }
+	b = append(b, `{"requestId":`...)
+	b = str(b, r.RequestID)
+	b = append(b, `,"campaignId":`...)
+	b = str(b, r.CampaignID)
+	b = append(b, `,"recipients":`...)
+	if r.Recipients == nil {
+		return append(b, "null}"...)
+	}
+	b = append(b, '[')
+	for i, rc := range r.Recipients {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"type":`...)
+		b = str(b, rc.Type)
+		b = append(b, `,"userId":`...)
+		b = str(b, rc.UserID)
+		b = append(b, `,"namespace":`...)
+		b = str(b, rc.Namespace)
+		if rc.MergePolicyName != "" {
+			b = append(b, `,"mergePolicyName":`...)
+			b = str(b, rc.MergePolicyName)
+		}
+		if rc.MergePolicySchema != "" {
+			b = append(b, `,"mergePolicySchema":`...)
+			b = str(b, rc.MergePolicySchema)
+		}
+		if cd := rc.ChannelData; cd != nil {
+			b = append(b, `,"channelData":`...)
+			sep := byte('{')
+			member := func(name, v string) {
+				if v != "" {
+					b = append(append(append(b, sep, '"'), name...), '"', ':')
+					b, sep = str(b, v), ','
+				}
+			}
+			member("emailAddress", cd.EmailAddress)
+			member("mobilePhoneNumber", cd.MobilePhoneNumber)
+			if pi := cd.PushInfo; pi != nil {
+				b = append(b, sep)
+				b = append(b, `"pushInfo":`...)
+				sep = '{'
+				member("appID", pi.AppID)
+				member("platform", pi.Platform)
+				member("token", pi.Token)
+				if sep == '{' {
+					b = append(b, '{')
+				}
+				b, sep = append(b, '}'), ','
+			}
+			if sep == '{' {
+				b = append(b, '{')
+			}
+			b = append(b, '}')
+		}
+		if rc.Profile.Len() > 0 { // omitempty left an empty map out
+			b = append(b, `,"profile":`...)
+			b = rc.Profile.AppendCanonicalJSON(b)
+		}
+		if rc.Context.Len() > 0 {
+			b = append(b, `,"context":`...)
+			b = rc.Context.AppendCanonicalJSON(b)
+		}
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
 }
 
 // Delivery is the recipient as a delivery job carries it: the one place an

@@ -889,6 +889,16 @@ func jsonStringLenNoHTML(s string) int {
 // appendJSONString is writeJSONString for a byte slice, with or without
 // the HTML escapes.
 func appendJSONString(dst []byte, s string, html bool) []byte {
+	return AppendJSONString(dst, s, html, false)
+}
+
+// AppendJSONString appends s as encoding/json writes a string: '"' and
+// '\' escaped, control characters as \b \f \n \r \t or \u00XX,
+// invalid UTF-8 as \ufffd, U+2028 and U+2029 as \u2028 and \u2029 —
+// unless rawSeparators: then as themselves, valid JSON either way —, and
+// with html '<', '>' and '&' as \u003c, \u003e and \u0026, as json.Marshal
+// does (an Encoder with SetEscapeHTML(false) does not).
+func AppendJSONString(dst []byte, s string, html, rawSeparators bool) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -925,7 +935,7 @@ func appendJSONString(dst []byte, s string, html bool) []byte {
 		case r == utf8.RuneError && size == 1:
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
+		case (r == '\u2028' || r == '\u2029') && !rawSeparators:
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\u202`...)
 			dst = append(dst, hexDigits[r&0xF])
