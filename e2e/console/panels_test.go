@@ -71,8 +71,12 @@ func TestListActionsAndFieldErrors(t *testing.T) {
 	tb.signIn(false)
 	tb.setValue(`input[name=name]`, "Console: delete")
 	tb.clickText("Filter")
-	tb.waitFor(`!!document.querySelector('button[aria-label="Delete Console: delete me"]')`)
-	tb.click(`button[aria-label="Delete Console: delete me"]`)
+	// The filtered list replaces the whole one when its answer comes: a
+	// click at the button's place before then could land on another
+	// row's button (a loaded machine once duplicated a campaign so).
+	tb.waitFor(`!!document.querySelector('button[aria-label="Delete Console: delete me"]') &&
+		[...document.querySelectorAll('tbody tr')].every(r => r.textContent.includes('Console: delete'))`)
+	tb.do(`document.querySelector('button[aria-label="Delete Console: delete me"]').click()`)
 	tb.waitFor(`!!document.querySelector('dialog[open]')`)
 	tb.check("confirm-delete")
 	tb.do(`document.querySelector('dialog[open] button.danger').click()`)
