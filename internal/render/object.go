@@ -136,6 +136,9 @@ func (o Object) Size() int {
 	if o.n == nil {
 		return len("null")
 	}
+	if o.n.raw != nil {
+		return len(o.n.raw) // a decoded object's encoding, written once
+	}
 	return o.n.jsonLen(false)
 }
 

@@ -58,12 +58,6 @@ func Load(name string) (*time.Location, error) {
 	return loc, nil
 }
 
-// Version is the IANA release of the copy ("2025c").
-func Version() string {
-	d, _ := theDB()
-	return d.version
-}
-
 // theDB is the copy's header, read once. (Not a sync.OnceValues in a
 // package variable: its initialiser would link the copy into every
 // program that imports the package, whether or not it loads a zone.)
@@ -93,20 +87,6 @@ func embedded(name string) ([]byte, bool) {
 		return nil, false
 	}
 	return block[e.offset : e.offset+e.length], true
-}
-
-// names lists every zone of the copy, in order.
-func names() []string {
-	d, _ := theDB()
-	var out []string
-	for r := d.zones; len(r) > 0; {
-		n, _, rest, ok := nextEntry(r)
-		if !ok {
-			break
-		}
-		out, r = append(out, n), rest
-	}
-	return out
 }
 
 // db is the copy's layout (see ./gen): the blocks' lengths, the index
