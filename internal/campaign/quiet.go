@@ -118,10 +118,7 @@ func (q *QuietHours) location(profileZone string) (*time.Location, string, bool)
 
 // loadZone loads the IANA zone named name ("Local" is none).
 func loadZone(name string) (*time.Location, bool) {
-	if name == "Local" {
-		return nil, false
-	}
-	loc, err := zone.Load(name)
+	loc, err := zone.LoadNamed(name)
 	return loc, err == nil
 }
 

@@ -353,7 +353,7 @@ func validate(f *derrors.Fields, prefix string, p Profile) {
 		seen[[2]string{d.AppID, d.Token}] = i
 	}
 	if p.TimeZone != "" {
-		if _, err := zone.Load(p.TimeZone); err != nil || p.TimeZone == "Local" {
+		if _, err := zone.LoadNamed(p.TimeZone); err != nil {
 			f.Add(join(prefix, "timeZone"), "must be an IANA time zone such as Europe/Paris")
 		}
 	}

@@ -26,7 +26,7 @@ func Parse(expr, tz string) (Expr, error) {
 	loc := time.UTC
 	if tz != "" {
 		var err error
-		if loc, err = zone.Load(tz); err != nil || tz == "Local" {
+		if loc, err = zone.LoadNamed(tz); err != nil {
 			return Expr{}, fmt.Errorf("time zone %q is not an IANA time zone name", tz)
 		}
 	}

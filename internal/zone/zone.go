@@ -58,6 +58,18 @@ func Load(name string) (*time.Location, error) {
 	return loc, nil
 }
 
+// LoadNamed is Load for a name given as an IANA zone (a profile's, a
+// configuration's, a schedule's): "Local", the process's own zone (UTC on
+// Lambda, the machine's elsewhere), is not one and is refused.
+func LoadNamed(name string) (*time.Location, error) {
+	if name == "Local" {
+		return nil, errLocal
+	}
+	return Load(name)
+}
+
+var errLocal = errors.New(`zone: "Local" is not an IANA zone name`)
+
 // theDB is the copy's header, read once. (Not a sync.OnceValues in a
 // package variable: its initialiser would link the copy into every
 // program that imports the package, whether or not it loads a zone.)

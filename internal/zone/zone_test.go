@@ -101,6 +101,18 @@ func TestNamesThatAreNotZonesAreRefusedAndNotKept(t *testing.T) {
 	}
 }
 
+func TestLocalIsNoNamedZone(t *testing.T) {
+	if _, err := LoadNamed("Local"); err == nil {
+		t.Error(`LoadNamed("Local") succeeded: the process's zone is no IANA name`)
+	}
+	if loc, err := Load("Local"); err != nil || loc != time.Local {
+		t.Errorf(`Load("Local") = %v, %v; want time.Local, as time.LoadLocation`, loc, err)
+	}
+	if loc, err := LoadNamed("Europe/Paris"); err != nil || loc.String() != "Europe/Paris" {
+		t.Errorf(`LoadNamed("Europe/Paris") = %v, %v`, loc, err)
+	}
+}
+
 func TestASystemZoneIsPreferredAndKept(t *testing.T) {
 	calls := 0
 	prev := system
