@@ -7,16 +7,16 @@ import "encoding/json"
 var BodyHash = UnitaryRequest.bodyHash
 
 // HashTypes are the shapes bodyHash encodes, for the tests that hold them
-// to UnitaryRequest's and Recipient's fields and appendCanonical to their
+// to UnitaryRequest's and Recipient's fields and canonical to their
 // json.Marshal.
 type HashRequest = hashRequest
 type HashRecipient = hashRecipient
 
 // Canonical exposes the bytes bodyHash hashes.
-func Canonical(r UnitaryRequest) []byte { return r.appendCanonical(nil) }
+func Canonical(r UnitaryRequest) []byte { return r.canonical() }
 
 // hashRequest and hashRecipient are UnitaryRequest and Recipient as
-// bodyHash encodes them (appendCanonical writes their json.Marshal):
+// bodyHash encodes them (canonical writes their json.Marshal):
 // every field, profile and context in their canonical form.
 // TestBodyHashCoversEveryField holds them to the same fields.
 type hashRequest struct {

@@ -88,25 +88,35 @@ func DecodeAudience(body []byte) (AudienceRequest, error) {
 // make a repeat a conflict and records stored by earlier code still match
 // their repeats.
 func (r UnitaryRequest) bodyHash() string {
-	sum := sha256.Sum256(r.appendCanonical(nil))
+	sum := sha256.Sum256(r.canonical())
 	return hex.EncodeToString(sum[:])
 }
 
-// appendCanonical appends the request's canonical JSON: json.Marshal of
+// canonical is the request's canonical JSON: json.Marshal of
 // the request with profile and context in their canonical form, written
 // by hand (the Trigger function hashes every call; encoding/json walked
 // the types by reflection and validated and copied each profile and
 // context again). TestBodyHashIsHashRequestsMarshal holds it to
 // json.Marshal of the shapes in export_test.go, field for field.
-func (r UnitaryRequest) appendCanonical(b []byte) []byte {
-	if b == nil {
-		n := len(r.RequestID) + len(r.CampaignID) + 64
-		for _, rc := range r.Recipients {
-			n += 128 + len(rc.UserID) + rc.Profile.Size() + rc.Context.Size()
-		}
-		b = make([]byte, 0, n+n/8)
+func (r UnitaryRequest) canonical() []byte {
+	n := len(r.RequestID) + len(r.CampaignID) + 64
+	for _, rc := range r.Recipients {
+		n += 128 + len(rc.UserID) + rc.Profile.Size() + rc.Context.Size()
 	}
+	b := make([]byte, 0, n+n/8)
 	str := func(b []byte, s string) []byte { return render.AppendJSONString(b, s, true, false) }
+	// member writes an omitempty string member of the object opened at
+	// start (a comma before it unless it is the first).
+	member := func(start int, name, v string) {
+		if v == "" {
+			return
+		}
+		if len(b) > start {
+			b = append(b, ',')
+		}
+		b = append(append(append(b, '"'), name...), '"', ':')
+		b = str(b, v)
+	}
 	b = append(b, `{"requestId":`...)
 	b = str(b, r.RequestID)
 	b = append(b, `,"campaignId":`...)
@@ -135,30 +145,20 @@ func (r UnitaryRequest) appendCanonical(b []byte) []byte {
 			b = str(b, rc.MergePolicySchema)
 		}
 		if cd := rc.ChannelData; cd != nil {
-			b = append(b, `,"channelData":`...)
-			sep := byte('{')
-			member := func(name, v string) {
-				if v != "" {
-					b = append(append(append(b, sep, '"'), name...), '"', ':')
-					b, sep = str(b, v), ','
-				}
-			}
-			member("emailAddress", cd.EmailAddress)
-			member("mobilePhoneNumber", cd.MobilePhoneNumber)
+			b = append(b, `,"channelData":{`...)
+			start := len(b)
+			member(start, "emailAddress", cd.EmailAddress)
+			member(start, "mobilePhoneNumber", cd.MobilePhoneNumber)
 			if pi := cd.PushInfo; pi != nil {
-				b = append(b, sep)
-				b = append(b, `"pushInfo":`...)
-				sep = '{'
-				member("appID", pi.AppID)
-				member("platform", pi.Platform)
-				member("token", pi.Token)
-				if sep == '{' {
-					b = append(b, '{')
+				if len(b) > start {
+					b = append(b, ',')
 				}
-				b, sep = append(b, '}'), ','
-			}
-			if sep == '{' {
-				b = append(b, '{')
+				b = append(b, `"pushInfo":{`...)
+				push := len(b)
+				member(push, "appID", pi.AppID)
+				member(push, "platform", pi.Platform)
+				member(push, "token", pi.Token)
+				b = append(b, '}')
 			}
 			b = append(b, '}')
 		}
