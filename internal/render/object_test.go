@@ -70,15 +70,23 @@ func TestEachOverAnObjectIteratesAsHandlebars(t *testing.T) {
 	}
 }
 
-func TestObjectRendersAsTheMapItDecodesTo(t *testing.T) {
-	data := `{"name":"Zoë \u003c\"x\"\u003e","n":42.50,"big":1e400,"t":true,"z":null,"l":[1,"a",{"k":"v"},[]],` +
-		`"o":{"k":"v","e":{}},"s":"a\/b\u2028c\ud800","esc":"tab\there"}`
+// numberMap is data as the map[string]any encoding/json decodes it to,
+// numbers kept as written: what an Object must render and encode as.
+func numberMap(t *testing.T, data string) map[string]any {
+	t.Helper()
 	var m map[string]any
 	dec := json.NewDecoder(strings.NewReader(data))
 	dec.UseNumber()
 	if err := dec.Decode(&m); err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+func TestObjectRendersAsTheMapItDecodesTo(t *testing.T) {
+	data := `{"name":"Zoë \u003c\"x\"\u003e","n":42.50,"big":1e400,"t":true,"z":null,"l":[1,"a",{"k":"v"},[]],` +
+		`"o":{"k":"v","e":{}},"s":"a\/b\u2028c\ud800","esc":"tab\there"}`
+	m := numberMap(t, data)
 	o := mustObject(t, data)
 	for _, src := range []string{
 		"{{name}} {{n}} {{big}} {{t}} {{z}} {{l}} {{l.length}} {{l.[2].k}} {{o.k}} {{s}} {{s.length}} {{esc}}",
@@ -320,12 +328,7 @@ func TestCachedMemberOffsetsFollowTheData(t *testing.T) {
 	}
 	for round := range 2 {
 		for _, data := range datas {
-			var m map[string]any
-			dec := json.NewDecoder(strings.NewReader(data))
-			dec.UseNumber()
-			if err := dec.Decode(&m); err != nil {
-				t.Fatal(err)
-			}
+			m := numberMap(t, data)
 			o := mustObject(t, data)
 			for _, c := range []struct {
 				name string
